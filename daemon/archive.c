@@ -1,0 +1,405 @@
+/* Creating and opening an archive directory; per-thread git and SQLite handles. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive.h"
+#include "log.h"
+
+static pthread_once_t archive_once = PTHREAD_ONCE_INIT;
+static uint64_t archive_serial;
+
+/* One git repository and one SQLite connection per thread and archive. */
+static _Thread_local struct {
+	uint64_t	 serial;
+	git_repository	*repo;
+	sqlite3		*db;
+} handles;
+
+
+static void
+archive_global_init(void)
+{
+	git_libgit2_init();
+	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
+	if (sodium_init() < 0)
+		fatal("libsodium failed to initialise");
+}
+
+/* ARCHIVE/rel, allocated. */
+char *
+archive_file(const struct archive *a, const char *rel)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/%s", a->path, rel) < 0)
+		fatal("out of memory");
+	return p;
+}
+
+/* An office name: 1-64 of [A-Za-z0-9._-], not starting with '.' or '-'. */
+int
+archive_check_name(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > OFFICE_NAME_MAX || s[0] == '.' || s[0] == '-')
+		return CUSTODY_EINVAL;
+	for (i = 0; i < n; i++)
+		if (!(s[i] >= 'a' && s[i] <= 'z') && !(s[i] >= 'A' && s[i] <= 'Z') &&
+		    !(s[i] >= '0' && s[i] <= '9') && s[i] != '.' && s[i] != '_' && s[i] != '-')
+			return CUSTODY_EINVAL;
+	return 0;
+}
+
+/* A record id: 1-128 of [A-Za-z0-9._:-], not starting with '.' or '-'. */
+int
+archive_check_id(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > ID_MAX || s[0] == '.' || s[0] == '-')
+		return custody_fail(CUSTODY_EINVAL, "invalid id (use 1-128 letters, digits, . _ : -)");
+	for (i = 0; i < n; i++)
+		if (!(s[i] >= 'a' && s[i] <= 'z') && !(s[i] >= 'A' && s[i] <= 'Z') &&
+		    !(s[i] >= '0' && s[i] <= '9') && s[i] != '.' && s[i] != '_' && s[i] != '-' &&
+		    s[i] != ':')
+			return custody_fail(CUSTODY_EINVAL,
+			    "invalid id (use 1-128 letters, digits, . _ : -)");
+	return 0;
+}
+
+/* The keyed token of an id: what the index and the tree paths show instead of the id. */
+void
+archive_token(const struct archive *a, uint8_t tok[static TOKEN_LEN], const char *id)
+{
+	crypto_generichash(tok, TOKEN_LEN, (const uint8_t *)id, strlen(id), a->token_key, 32);
+}
+
+void
+archive_token_hex(const struct archive *a, char hex[static TOKEN_HEX_LEN + 1], const char *id)
+{
+	uint8_t tok[TOKEN_LEN];
+
+	archive_token(a, tok, id);
+	hex_encode(hex, tok, TOKEN_LEN);
+}
+
+/* fsync a directory, so that a rename or create in it is durable. */
+int
+fsync_dir(const char *path)
+{
+	int fd, error = 0;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return CUSTODY_EIO;
+	if (fsync(fd) != 0)
+		error = CUSTODY_EIO;
+	close(fd);
+	return error;
+}
+
+/* mkdir -p, private: parents a user asks for (~/.local/share) are made too. */
+static int
+archive_mkdirs(const char *path)
+{
+	char *copy, *p;
+	int r;
+
+	if ((copy = strdup(path)) == NULL)
+		return -1;
+	for (p = copy + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		if (mkdir(copy, 0700) != 0 && errno != EEXIST) {
+			free(copy);
+			return -1;
+		}
+		*p = '/';
+	}
+	r = mkdir(copy, 0700);
+	free(copy);
+	return r;
+}
+
+/* Create a new archive directory: conf, keys, bare git repository, blobs/ and tmp/. */
+int
+archive_create(const char *path, const char *office, const char *passphrase, char **cause)
+{
+	static const char *dirs[] = { "keys", "blobs", "tmp" };
+	uint8_t pk[ED25519_PK_LEN];
+	git_repository *repo = NULL;
+	git_repository_init_options opts = GIT_REPOSITORY_INIT_OPTIONS_INIT;
+	struct passwd *pw;
+	char sub[4096];
+	struct dirent *de;
+	DIR *d;
+	size_t i;
+	int error;
+
+	pthread_once(&archive_once, archive_global_init);
+	if (archive_check_name(office) < 0) {
+		asprintf(cause, "invalid office name '%s' (use 1-64 letters, digits, . _ -)", office);
+		return CUSTODY_EINVAL;
+	}
+	if ((d = opendir(path)) != NULL) {
+		while ((de = readdir(d)) != NULL)
+			if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+				closedir(d);
+				asprintf(cause, "%s exists and is not empty; refusing to touch it",
+				    path);
+				return CUSTODY_EEXIST;
+			}
+		closedir(d);
+		if (chmod(path, 0700) != 0) {
+			asprintf(cause, "cannot chmod %s: %s", path, strerror(errno));
+			return CUSTODY_EIO;
+		}
+	} else if (errno != ENOENT || archive_mkdirs(path) != 0) {
+		asprintf(cause, "cannot create %s: %s", path, strerror(errno));
+		return CUSTODY_EIO;
+	}
+	for (i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+		snprintf(sub, sizeof sub, "%s/%s", path, dirs[i]);
+		if (mkdir(sub, 0700) != 0) {
+			asprintf(cause, "cannot create %s: %s", sub, strerror(errno));
+			return CUSTODY_EIO;
+		}
+	}
+	snprintf(sub, sizeof sub, "%s/git", path);
+	opts.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH |
+	    GIT_REPOSITORY_INIT_NO_REINIT;
+	opts.mode = GIT_REPOSITORY_INIT_SHARED_UMASK;
+	if (git_repository_init_ext(&repo, sub, &opts) < 0) {
+		asprintf(cause, "cannot create the git repository: %s", git_error_last()->message);
+		return CUSTODY_EIO;
+	}
+	git_repository_free(repo);
+
+	pw = getpwuid(getuid());
+	snprintf(sub, sizeof sub, "%s/custody.conf", path);
+	if (conf_write_default(sub, office, pw != NULL ? pw->pw_name : "root") < 0) {
+		asprintf(cause, "cannot write %s: %s", sub, strerror(errno));
+		return CUSTODY_EIO;
+	}
+	snprintf(sub, sizeof sub, "%s/keys", path);
+	if ((error = keys_create(sub, office, passphrase, pk, cause)) < 0)
+		return error;
+	if (fsync_dir(sub) < 0 || fsync_dir(path) < 0) {
+		asprintf(cause, "cannot sync %s: %s", path, strerror(errno));
+		return CUSTODY_EIO;
+	}
+	return 0;
+}
+
+/* Refuse an archive directory or keys/ that others may write, or links where none belong. */
+static int
+archive_check_perms(const char *path, char **cause)
+{
+	static const char *subs[] = { "", "/keys", "/git", "/blobs", "/tmp" };
+	char p[4096];
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+		snprintf(p, sizeof p, "%s%s", path, subs[i]);
+		if (lstat(p, &st) != 0) {
+			asprintf(cause, "%s: %s (is this a custody archive?)", p, strerror(errno));
+			return CUSTODY_EIO;
+		}
+		if (S_ISLNK(st.st_mode) && i > 0) {
+			asprintf(cause, "%s is a symbolic link; refusing to use it", p);
+			return CUSTODY_EPERM;
+		}
+		if (!S_ISLNK(st.st_mode) && !S_ISDIR(st.st_mode)) {
+			asprintf(cause, "%s is not a directory", p);
+			return CUSTODY_EINVAL;
+		}
+		if (!S_ISLNK(st.st_mode) && (st.st_mode & 022)) {
+			asprintf(cause, "%s is writable by group or others (mode %04o); "
+			    "fix with: chmod go-w %s", p, (unsigned)(st.st_mode & 07777), p);
+			return CUSTODY_EPERM;
+		}
+	}
+	return 0;
+}
+
+/* Open an archive: conf, keys, optionally the single-daemon lock. */
+int
+archive_open(struct archive **out, const char *path, const char *passphrase, int lock,
+    char **cause)
+{
+	struct archive *a;
+	char *file = NULL;
+	int error = CUSTODY_ENOMEM;
+
+	*out = NULL;
+	pthread_once(&archive_once, archive_global_init);
+	if ((error = archive_check_perms(path, cause)) < 0)
+		return error;
+	if ((a = calloc(1, sizeof *a)) == NULL)
+		return CUSTODY_ENOMEM;
+	a->lockfd = -1;
+	a->started = time(NULL);
+	pthread_mutex_init(&a->write_lock, NULL);
+	if ((a->path = realpath(path, NULL)) == NULL) {
+		asprintf(cause, "%s: %s", path, strerror(errno));
+		error = CUSTODY_EIO;
+		goto fail;
+	}
+	a->office_sk = sodium_malloc(ED25519_SK_LEN);
+	a->data_key = sodium_malloc(DATA_KEY_LEN);
+	a->token_key = sodium_malloc(32);
+	if (a->office_sk == NULL || a->data_key == NULL || a->token_key == NULL)
+		goto fail;
+	if (lock) {
+		file = archive_file(a, "custodyd.lock");
+		a->lockfd = open(file, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (a->lockfd < 0 || flock(a->lockfd, LOCK_EX | LOCK_NB) != 0) {
+			if (errno == EWOULDBLOCK)
+				asprintf(cause, "another custodyd is already running on %s", a->path);
+			else
+				asprintf(cause, "cannot lock %s: %s", file, strerror(errno));
+			error = CUSTODY_EEXIST;
+			goto fail;
+		}
+		free(file);
+	}
+	file = archive_file(a, "custody.conf");
+	if ((error = conf_load(&a->conf, file, cause)) < 0)
+		goto fail;
+	if ((error = keys_load(a, passphrase, cause)) < 0)
+		goto fail;
+	if ((error = sshkey_format_pub(&a->public_line, a->office_pk, a->conf.office)) < 0 ||
+	    (error = sshkey_fingerprint(&a->fingerprint, a->office_pk)) < 0) {
+		asprintf(cause, "cannot format the office key");
+		goto fail;
+	}
+	a->serial = __atomic_add_fetch(&archive_serial, 1, __ATOMIC_SEQ_CST);
+	free(file);
+	*out = a;
+	return 0;
+fail:
+	free(file);
+	archive_close(a);
+	return error;
+}
+
+/* Close the calling thread's handles on the archive it last used. */
+void
+archive_thread_done(void)
+{
+	if (handles.repo != NULL)
+		git_repository_free(handles.repo);
+	if (handles.db != NULL)
+		sqlite3_close(handles.db);
+	memset(&handles, 0, sizeof handles);
+}
+
+/* Point the thread's handles at archive a. */
+static void
+archive_thread_use(struct archive *a)
+{
+	if (handles.serial != a->serial) {
+		archive_thread_done();
+		handles.serial = a->serial;
+	}
+}
+
+/* The calling thread's repository handle (NULL with the reason in custody_error()). */
+git_repository *
+archive_repo(struct archive *a)
+{
+	char *p;
+
+	archive_thread_use(a);
+	if (handles.repo == NULL) {
+		p = archive_file(a, "git");
+		if (git_repository_open_bare(&handles.repo, p) < 0) {
+			custody_fail(CUSTODY_EIO, "cannot open %s: %s", p, git_error_last()->message);
+			handles.repo = NULL;
+		}
+		free(p);
+	}
+	return handles.repo;
+}
+
+/* The calling thread's SQLite connection to the index (NULL with the reason). */
+sqlite3 *
+archive_db(struct archive *a)
+{
+	char *p;
+
+	archive_thread_use(a);
+	if (handles.db == NULL) {
+		p = archive_file(a, "index.sqlite");
+		if (sqlite3_open_v2(p, &handles.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+		    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+			custody_fail(CUSTODY_EIO, "cannot open %s: %s", p,
+			    handles.db ? sqlite3_errmsg(handles.db) : "out of memory");
+			sqlite3_close(handles.db);
+			handles.db = NULL;
+		} else {
+			sqlite3_busy_timeout(handles.db, 30000);
+			sqlite3_exec(handles.db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			    " PRAGMA foreign_keys=ON;", NULL, NULL, NULL);
+		}
+		free(p);
+	}
+	return handles.db;
+}
+
+/* Close an archive and wipe its secrets; NULL is fine. */
+void
+archive_close(struct archive *a)
+{
+	if (a == NULL)
+		return;
+	if (handles.serial == a->serial)
+		archive_thread_done();
+	sodium_free(a->office_sk);
+	sodium_free(a->data_key);
+	sodium_free(a->token_key);
+	conf_free(&a->conf);
+	free(a->public_line);
+	free(a->fingerprint);
+	free(a->path);
+	if (a->lockfd >= 0)
+		close(a->lockfd);
+	pthread_mutex_destroy(&a->write_lock);
+	free(a);
+}
+
+/* Remove partial writes left in tmp/ by an interrupted daemon. */
+int
+archive_sweep_tmp(struct archive *a)
+{
+	char *dir = archive_file(a, "tmp"), path[4096];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL) {
+		free(dir);
+		return CUSTODY_EIO;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		if (unlink(path) == 0)
+			n++;
+	}
+	closedir(d);
+	if (n > 0)
+		log_info("swept %d partial file%s from tmp/", n, n == 1 ? "" : "s");
+	free(dir);
+	return 0;
+}

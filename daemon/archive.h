@@ -1,0 +1,152 @@
+/* The archive engine: keys, blob store, records, feeds and the index. */
+#ifndef CUSTODY_ARCHIVE_H
+#define CUSTODY_ARCHIVE_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <git2.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "custody/common.h"
+#include "custody/sshsig.h"
+
+#define DATA_KEY_LEN 32
+#define TOKEN_LEN 16			/* keyed BLAKE2b of an id: index and tree paths */
+#define TOKEN_HEX_LEN (2 * TOKEN_LEN)
+#define BLOB_CHUNK 65536		/* plaintext bytes per secretstream chunk */
+#define OFFICE_NAME_MAX 64
+#define ID_MAX 128
+
+enum role { ROLE_NONE, ROLE_VIEWER, ROLE_ANALYST, ROLE_DOCUMENTER, ROLE_ADMIN };
+
+/* custody.conf, parsed with libinih. */
+struct conf {
+	char	*office;
+	char	*socket;		/* relative to the archive unless absolute */
+	char	*roles[ROLE_ADMIN + 1];	/* comma-separated user names or uids per role */
+};
+
+/* An open archive. Secrets are sodium_malloc'd and wiped on close. */
+struct archive {
+	char		*path;
+	struct conf	 conf;
+	int		 lockfd;
+
+	uint8_t		*office_sk;		/* ED25519_SK_LEN, sodium_malloc */
+	uint8_t		 office_pk[ED25519_PK_LEN];
+	char		 office_hex[2 * ED25519_PK_LEN + 1];
+	char		*public_line;		/* "ssh-ed25519 AAAA... NAME" */
+	char		*fingerprint;		/* "SHA256:..." */
+	uint8_t		*data_key;		/* DATA_KEY_LEN, sodium_malloc */
+	uint8_t		*token_key;		/* derived from the data key */
+
+	pthread_mutex_t	 write_lock;		/* one feed append at a time */
+	uint64_t	 serial;		/* tells per-thread handles apart */
+	time_t		 started;
+};
+
+/* archive.c */
+int archive_create(const char *path, const char *office, const char *passphrase, char **cause);
+int archive_open(struct archive **out, const char *path, const char *passphrase, int lock,
+    char **cause);
+void archive_close(struct archive *);
+char *archive_file(const struct archive *, const char *rel);
+int archive_check_name(const char *office);
+int archive_check_id(const char *id);
+void archive_token(const struct archive *, uint8_t tok[static TOKEN_LEN], const char *id);
+void archive_token_hex(const struct archive *, char hex[static TOKEN_HEX_LEN + 1], const char *id);
+git_repository *archive_repo(struct archive *);
+sqlite3 *archive_db(struct archive *);
+void archive_thread_done(void);
+int fsync_dir(const char *path);
+int archive_sweep_tmp(struct archive *);
+
+/* conf.c */
+int conf_load(struct conf *, const char *file, char **cause);
+int conf_write_default(const char *file, const char *office, const char *admin_user);
+void conf_free(struct conf *);
+enum role conf_role(const struct conf *, uid_t uid, uid_t daemon_uid);
+const char *role_name(enum role);
+
+/* keys.c */
+int keys_create(const char *dir, const char *office, const char *passphrase,
+    uint8_t pk[static ED25519_PK_LEN], char **cause);
+int keys_load(struct archive *, const char *passphrase, char **cause);
+int keys_wrap(uint8_t *out, const uint8_t *data_key, const uint8_t key[static 32],
+    const char *ad);
+int keys_unwrap(uint8_t key[static 32], const uint8_t *data_key, const uint8_t *in, size_t len,
+    const char *ad);
+#define WRAPPED_KEY_LEN (24 + 32 + 16)
+
+/* blob.c: encrypted evidence files, named by the SHA-256 of their bytes. */
+struct blob_info {
+	uint8_t		sha256[SHA256_LEN];	/* of the plaintext: the evidence id */
+	char		name[SHA256_HEX_LEN + 1];	/* SHA-256 of the stored bytes */
+	uint64_t	size;
+	uint8_t		key[32];		/* the per-file key (wipe after use) */
+	char		tmp[64];		/* file under ARCHIVE/tmp until committed */
+	char		media_type[64];
+};
+int blob_ingest(struct archive *, struct blob_info *out, int fd);
+int blob_commit(struct archive *, const struct blob_info *);
+void blob_discard(struct archive *, struct blob_info *);
+char *blob_path(const struct archive *, const char *name);
+int blob_decrypt(struct archive *, const char *name, const uint8_t key[static 32], int outfd,
+    uint8_t sha256[static SHA256_LEN], uint64_t *size, uint8_t cipher_sha256[SHA256_LEN]);
+int blob_exists(const struct archive *, const char *name);
+
+/* record.c: records are JSON, encrypted under a per-record key wrapped by the data key. */
+int record_seal(struct cbuf *out, struct archive *, const char *token_hex, json_t *doc);
+int record_open(json_t **out, struct archive *, const char *token_hex, const void *obj,
+    size_t len, uint8_t *record_key);
+const char *record_kind(const json_t *doc);
+const char *record_id(const json_t *doc);
+void record_now(char buf[static 32]);
+char *record_random_id(void);
+
+/* feed.c: one signed linear chain of commits per office. */
+struct feed_change {
+	json_t		*doc;		/* the record; kind and id inside */
+};
+struct feed_commit {
+	git_oid		 oid;
+	uint64_t	 seq;
+	uint64_t	 lamport;
+};
+int feed_append(struct archive *, struct feed_commit *out, const char *summary,
+    json_t **docs, size_t ndocs);
+int feed_head(struct archive *, const char *office_hex, git_oid *oid, uint64_t *seq,
+    uint64_t *lamport);
+int feed_parse_message(const char *msg, uint64_t *seq, uint64_t *lamport, char office_hex[65]);
+int feed_check_signature(git_repository *, const git_oid *, const uint8_t pk[static 32]);
+int feed_read_record(struct archive *, const char *office_hex, const char *id, json_t **out);
+char *feed_record_path(const char *token_hex);
+char *feed_refname(const char *office_hex);
+
+/* index.c: the derived SQLite index. */
+int index_open(struct archive *, char **cause);
+int index_catch_up(struct archive *, int rebuild);
+int index_apply_commit(struct archive *, const char *office_hex, const git_oid *commit);
+int index_has_evidence(struct archive *, const char *id, int *found);
+int index_counts(struct archive *, uint64_t *evidence, uint64_t *records, uint64_t *commits);
+int index_record_office(struct archive *, const char *id, char office_hex[65]);
+
+/* verify.c */
+struct verify_problem {
+	char	*item;
+	char	*problem;
+};
+struct verify_result {
+	struct verify_problem	*problems;
+	size_t			 nproblems;
+	uint64_t		 commits, records, blobs;
+};
+int verify_archive(struct archive *, struct verify_result *);
+void verify_result_free(struct verify_result *);
+
+#endif

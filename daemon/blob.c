@@ -1,0 +1,320 @@
+/*
+ * The blob store: evidence encrypted with crypto_secretstream_xchacha20poly1305 under a random
+ * per-file key, one immutable file each at blobs/ab/cd/NAME, NAME the SHA-256 of the file.
+ *
+ * File format: "CUSTBLB1", the 24-byte secretstream header, then chunks of BLOB_CHUNK plaintext
+ * bytes (each + 17 bytes); the last chunk (possibly short or empty) is tagged FINAL.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "archive.h"
+#include "media.h"
+
+#define BLOB_MAGIC "CUSTBLB1"
+#define BLOB_MAGIC_LEN 8
+#define BLOB_HDR_LEN crypto_secretstream_xchacha20poly1305_HEADERBYTES
+#define BLOB_ABYTES crypto_secretstream_xchacha20poly1305_ABYTES
+#define BLOB_READ (16 * BLOB_CHUNK)
+
+/* blobs/ab/cd/NAME */
+char *
+blob_path(const struct archive *a, const char *name)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/blobs/%.2s/%.2s/%s", a->path, name, name + 2, name) < 0)
+		return NULL;
+	return p;
+}
+
+/* Whether a blob file exists. */
+int
+blob_exists(const struct archive *a, const char *name)
+{
+	struct stat st;
+	char *p = blob_path(a, name);
+	int r;
+
+	r = p != NULL && lstat(p, &st) == 0 && S_ISREG(st.st_mode);
+	free(p);
+	return r;
+}
+
+static int
+io_error(const char *what)
+{
+	if (errno == ENOSPC || errno == EDQUOT)
+		return custody_fail(CUSTODY_ENOSPC, "%s: no space left on device", what);
+	return custody_fail(CUSTODY_EIO, "%s: %s", what, strerror(errno));
+}
+
+/* Encrypt and write one chunk. */
+static int
+blob_push(crypto_secretstream_xchacha20poly1305_state *st, EVP_MD_CTX *csha, struct cbuf *out,
+    int tmpfd, const uint8_t *p, size_t n, uint8_t tag)
+{
+	int error;
+
+	if ((error = cbuf_reserve(out, n + BLOB_ABYTES)) < 0)
+		return error;
+	crypto_secretstream_xchacha20poly1305_push(st, out->data + out->len, NULL, p, n, NULL, 0,
+	    tag);
+	out->len += n + BLOB_ABYTES;
+	if (out->len >= BLOB_READ || tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL) {
+		EVP_DigestUpdate(csha, out->data, out->len);
+		if (write_all(tmpfd, out->data, out->len) < 0)
+			return io_error("writing the blob");
+		out->len = 0;
+	}
+	return 0;
+}
+
+/*
+ * Read fd to its end (with read(), so the sender sees progress in the shared offset), hashing
+ * the plaintext and encrypting it into a new file under tmp/, fsynced. On error nothing is left.
+ */
+int
+blob_ingest(struct archive *a, struct blob_info *out, int fd)
+{
+	crypto_secretstream_xchacha20poly1305_state st;
+	uint8_t hdr[BLOB_MAGIC_LEN + BLOB_HDR_LEN], csum[SHA256_LEN], *buf = NULL;
+	EVP_MD_CTX *psha = EVP_MD_CTX_new(), *csha = EVP_MD_CTX_new();
+	struct cbuf ct = { 0 };
+	size_t have = 0, off, want;
+	struct stat sb;
+	char tmpl[4096];
+	ssize_t r;
+	int tmpfd = -1, eof = 0, sniffed = 0, error = CUSTODY_ENOMEM;
+
+	memset(out, 0, sizeof *out);
+	if (psha == NULL || csha == NULL || (buf = malloc(BLOB_READ)) == NULL)
+		goto done;
+	if (fstat(fd, &sb) != 0) {
+		error = custody_fail(CUSTODY_EIO, "cannot stat the file: %s", strerror(errno));
+		goto done;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		error = custody_fail(CUSTODY_EINVAL, S_ISDIR(sb.st_mode) ? "is a directory" :
+		    "not a regular file");
+		goto done;
+	}
+	snprintf(tmpl, sizeof tmpl, "%s/tmp/ingest-XXXXXX", a->path);
+	if ((tmpfd = mkostemp(tmpl, O_CLOEXEC)) < 0) {
+		error = io_error("creating a file in tmp/");
+		goto done;
+	}
+	snprintf(out->tmp, sizeof out->tmp, "%s", strrchr(tmpl, '/') + 1);
+	EVP_DigestInit_ex(psha, EVP_sha256(), NULL);
+	EVP_DigestInit_ex(csha, EVP_sha256(), NULL);
+	crypto_secretstream_xchacha20poly1305_keygen(out->key);
+	memcpy(hdr, BLOB_MAGIC, BLOB_MAGIC_LEN);
+	crypto_secretstream_xchacha20poly1305_init_push(&st, hdr + BLOB_MAGIC_LEN, out->key);
+	if ((error = cbuf_put(&ct, hdr, sizeof hdr)) < 0)
+		goto done;
+
+	while (!eof) {
+		want = BLOB_READ - have;
+		if ((r = read_full(fd, buf + have, want)) < 0) {
+			error = custody_fail(CUSTODY_EIO, "cannot read the file: %s",
+			    strerror(errno));
+			goto done;
+		}
+		eof = (size_t)r < want;
+		if (!sniffed) {
+			media_sniff(out->media_type, sizeof out->media_type, buf, have + (size_t)r);
+			sniffed = 1;
+		}
+		EVP_DigestUpdate(psha, buf + have, (size_t)r);
+		out->size += (uint64_t)r;
+		have += (size_t)r;
+		for (off = 0; have - off > BLOB_CHUNK; off += BLOB_CHUNK)
+			if ((error = blob_push(&st, csha, &ct, tmpfd, buf + off, BLOB_CHUNK,
+			    crypto_secretstream_xchacha20poly1305_TAG_MESSAGE)) < 0)
+				goto done;
+		memmove(buf, buf + off, have - off);
+		have -= off;
+	}
+	if ((error = blob_push(&st, csha, &ct, tmpfd, buf, have,
+	    crypto_secretstream_xchacha20poly1305_TAG_FINAL)) < 0)
+		goto done;
+	if (fsync(tmpfd) != 0) {
+		error = io_error("syncing the blob");
+		goto done;
+	}
+	EVP_DigestFinal_ex(psha, out->sha256, NULL);
+	EVP_DigestFinal_ex(csha, csum, NULL);
+	hex_encode(out->name, csum, SHA256_LEN);
+	error = 0;
+done:
+	if (tmpfd >= 0 && close(tmpfd) != 0 && error == 0)
+		error = io_error("closing the blob");
+	if (error < 0 && out->tmp[0] != '\0')
+		blob_discard(a, out);
+	sodium_memzero(&st, sizeof st);
+	if (buf != NULL)
+		sodium_memzero(buf, BLOB_READ);
+	free(buf);
+	cbuf_free(&ct);
+	EVP_MD_CTX_free(psha);
+	EVP_MD_CTX_free(csha);
+	return error;
+}
+
+/* Remove an uncommitted blob from tmp/ and wipe its key. */
+void
+blob_discard(struct archive *a, struct blob_info *b)
+{
+	char path[4096];
+
+	if (b->tmp[0] != '\0') {
+		snprintf(path, sizeof path, "%s/tmp/%s", a->path, b->tmp);
+		unlink(path);
+		b->tmp[0] = '\0';
+	}
+	sodium_memzero(b->key, sizeof b->key);
+}
+
+/* mkdir that is fine when the directory exists; says whether it made it. */
+static int
+blob_mkdir(const char *p, int *made)
+{
+	*made = 0;
+	if (mkdir(p, 0700) == 0) {
+		*made = 1;
+		return 0;
+	}
+	return errno == EEXIST ? 0 : io_error("creating a blob directory");
+}
+
+/* Move a blob from tmp/ to its place and make the move durable. */
+int
+blob_commit(struct archive *a, const struct blob_info *b)
+{
+	char from[4096], d1[4096], d2[4096], *to = NULL;
+	int made1, made2, error;
+
+	snprintf(from, sizeof from, "%s/tmp/%s", a->path, b->tmp);
+	snprintf(d1, sizeof d1, "%s/blobs/%.2s", a->path, b->name);
+	snprintf(d2, sizeof d2, "%s/blobs/%.2s/%.2s", a->path, b->name, b->name + 2);
+	if ((error = blob_mkdir(d1, &made1)) < 0 || (error = blob_mkdir(d2, &made2)) < 0)
+		return error;
+	if ((to = blob_path(a, b->name)) == NULL)
+		return CUSTODY_ENOMEM;
+	if (rename(from, to) != 0) {
+		error = io_error("storing the blob");
+		goto done;
+	}
+	if (fsync_dir(d2) < 0 || (made2 && fsync_dir(d1) < 0)) {
+		error = io_error("syncing the blob directory");
+		goto done;
+	}
+	if (made1) {
+		snprintf(d1, sizeof d1, "%s/blobs", a->path);
+		if (fsync_dir(d1) < 0)
+			error = io_error("syncing blobs/");
+	}
+done:
+	free(to);
+	return error;
+}
+
+/*
+ * Decrypt blob NAME into outfd (-1 to only check it), giving the plaintext SHA-256 and size,
+ * and the SHA-256 of the stored bytes. Bytes reach outfd before the whole blob is checked: the
+ * caller releases them only after comparing sha256 with the record.
+ */
+int
+blob_decrypt(struct archive *a, const char *name, const uint8_t key[static 32], int outfd,
+    uint8_t sha256[static SHA256_LEN], uint64_t *size, uint8_t cipher_sha256[SHA256_LEN])
+{
+	crypto_secretstream_xchacha20poly1305_state st;
+	uint8_t hdr[BLOB_MAGIC_LEN + BLOB_HDR_LEN], *in = NULL, *pt = NULL, tag = 0;
+	EVP_MD_CTX *psha = EVP_MD_CTX_new(), *csha = EVP_MD_CTX_new();
+	const size_t clen = BLOB_CHUNK + BLOB_ABYTES;
+	unsigned long long plen;
+	uint64_t chunk = 0;
+	char *path = blob_path(a, name);
+	ssize_t r;
+	int fd = -1, error = CUSTODY_ENOMEM;
+
+	*size = 0;
+	if (psha == NULL || csha == NULL || path == NULL || (in = malloc(clen)) == NULL ||
+	    (pt = malloc(BLOB_CHUNK)) == NULL)
+		goto done;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		error = custody_fail(errno == ENOENT ? CUSTODY_ENOTFOUND : CUSTODY_EIO,
+		    "blob %s: %s", name, errno == ENOENT ? "missing" : strerror(errno));
+		goto done;
+	}
+	EVP_DigestInit_ex(psha, EVP_sha256(), NULL);
+	EVP_DigestInit_ex(csha, EVP_sha256(), NULL);
+	if (read_full(fd, hdr, sizeof hdr) != (ssize_t)sizeof hdr ||
+	    memcmp(hdr, BLOB_MAGIC, BLOB_MAGIC_LEN) != 0) {
+		error = custody_fail(CUSTODY_EINVAL, "blob %s: not a custody blob (bad header)",
+		    name);
+		goto done;
+	}
+	EVP_DigestUpdate(csha, hdr, sizeof hdr);
+	if (crypto_secretstream_xchacha20poly1305_init_pull(&st, hdr + BLOB_MAGIC_LEN, key) != 0) {
+		error = custody_fail(CUSTODY_ECRYPTO, "blob %s: bad stream header", name);
+		goto done;
+	}
+	while (tag != crypto_secretstream_xchacha20poly1305_TAG_FINAL) {
+		if ((r = read_full(fd, in, clen)) < 0) {
+			error = custody_fail(CUSTODY_EIO, "blob %s: %s", name, strerror(errno));
+			goto done;
+		}
+		if (r < (ssize_t)BLOB_ABYTES) {
+			error = custody_fail(CUSTODY_EINVAL, "blob %s: truncated after %llu bytes",
+			    name, (unsigned long long)*size);
+			goto done;
+		}
+		EVP_DigestUpdate(csha, in, (size_t)r);
+		if (crypto_secretstream_xchacha20poly1305_pull(&st, pt, &plen, &tag, in, (size_t)r,
+		    NULL, 0) != 0) {
+			error = custody_fail(CUSTODY_ECRYPTO, "blob %s: chunk %llu does not "
+			    "authenticate (altered or truncated)", name, (unsigned long long)chunk);
+			goto done;
+		}
+		if (tag != crypto_secretstream_xchacha20poly1305_TAG_FINAL && plen != BLOB_CHUNK) {
+			error = custody_fail(CUSTODY_EINVAL, "blob %s: short chunk %llu", name,
+			    (unsigned long long)chunk);
+			goto done;
+		}
+		EVP_DigestUpdate(psha, pt, plen);
+		if (outfd >= 0 && (error = write_all(outfd, pt, plen)) < 0) {
+			custody_fail(error, "writing the output: %s", strerror(errno));
+			goto done;
+		}
+		*size += plen;
+		chunk++;
+	}
+	if ((r = read(fd, in, 1)) != 0) {
+		error = custody_fail(CUSTODY_EINVAL, "blob %s: data after the final chunk", name);
+		goto done;
+	}
+	EVP_DigestFinal_ex(psha, sha256, NULL);
+	if (cipher_sha256 != NULL)
+		EVP_DigestFinal_ex(csha, cipher_sha256, NULL);
+	error = 0;
+done:
+	if (fd >= 0)
+		close(fd);
+	sodium_memzero(&st, sizeof st);
+	if (pt != NULL)
+		sodium_memzero(pt, BLOB_CHUNK);
+	free(pt);
+	free(in);
+	free(path);
+	EVP_MD_CTX_free(psha);
+	EVP_MD_CTX_free(csha);
+	return error;
+}

@@ -1,0 +1,171 @@
+/* custody.conf: office name, socket, local roles (INI, parsed by libinih). */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "archive.h"
+
+static const char *role_names[] = { "none", "viewer", "analyst", "documenter", "admin" };
+
+/* The name of a role. */
+const char *
+role_name(enum role r)
+{
+	return role_names[r];
+}
+
+struct conf_parse {
+	struct conf	*conf;
+	char		 bad[256];
+};
+
+static int
+conf_set(char **field, const char *value)
+{
+	free(*field);
+	return (*field = strdup(value)) != NULL;
+}
+
+static int
+conf_handler(void *arg, const char *section, const char *name, const char *value)
+{
+	struct conf_parse *p = arg;
+	struct conf *c = p->conf;
+	int r;
+
+	if (strcmp(section, "office") == 0 && strcmp(name, "name") == 0)
+		return conf_set(&c->office, value);
+	if (strcmp(section, "daemon") == 0 && strcmp(name, "socket") == 0)
+		return conf_set(&c->socket, value);
+	if (strcmp(section, "roles") == 0) {
+		for (r = ROLE_VIEWER; r <= ROLE_ADMIN; r++)
+			if (strcmp(name, role_names[r]) == 0)
+				return conf_set(&c->roles[r], value);
+	}
+	if (strcmp(section, "daemon") == 0 || strcmp(section, "sync") == 0 ||
+	    strcmp(section, "vocabulary") == 0 || strcmp(section, "report") == 0 ||
+	    strncmp(section, "peer", 4) == 0)
+		return 1;	/* read by later parts */
+	snprintf(p->bad, sizeof p->bad, "unknown setting [%s] %s", section, name);
+	return 0;
+}
+
+/* Read custody.conf. */
+int
+conf_load(struct conf *c, const char *file, char **cause)
+{
+	struct conf_parse p = { .conf = c };
+	int line;
+
+	memset(c, 0, sizeof *c);
+	line = ini_parse(file, conf_handler, &p);
+	if (line < 0) {
+		asprintf(cause, "cannot read %s: %s", file, strerror(errno));
+		return CUSTODY_EIO;
+	}
+	if (line > 0) {
+		asprintf(cause, "%s:%d: %s", file, line, p.bad[0] ? p.bad : "syntax error");
+		return CUSTODY_EINVAL;
+	}
+	if (c->office == NULL || archive_check_name(c->office) < 0) {
+		asprintf(cause, "%s: [office] name is missing or not a valid office name", file);
+		return CUSTODY_EINVAL;
+	}
+	if (c->socket == NULL && (c->socket = strdup("custodyd.sock")) == NULL)
+		return CUSTODY_ENOMEM;
+	return 0;
+}
+
+/* Write a fresh custody.conf (refusing to replace one). */
+int
+conf_write_default(const char *file, const char *office, const char *admin_user)
+{
+	FILE *f;
+	int fd;
+
+	if ((fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640)) < 0)
+		return CUSTODY_EIO;
+	if ((f = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		return CUSTODY_EIO;
+	}
+	fprintf(f,
+	    "# custody archive configuration\n"
+	    "[office]\n"
+	    "name = %s\n"
+	    "\n"
+	    "[daemon]\n"
+	    "# the local socket, relative to the archive directory\n"
+	    "socket = custodyd.sock\n"
+	    "\n"
+	    "# Local users and their roles: comma-separated user names or uids.\n"
+	    "# The user running custodyd, and root, are always admin.\n"
+	    "[roles]\n"
+	    "admin = %s\n"
+	    "documenter =\n"
+	    "analyst =\n"
+	    "viewer =\n", office, admin_user);
+	if (fflush(f) != 0 || fsync(fd) != 0) {
+		fclose(f);
+		return CUSTODY_EIO;
+	}
+	return fclose(f) == 0 ? 0 : CUSTODY_EIO;
+}
+
+/* Free the parsed values. */
+void
+conf_free(struct conf *c)
+{
+	int r;
+
+	free(c->office);
+	free(c->socket);
+	for (r = 0; r <= ROLE_ADMIN; r++)
+		free(c->roles[r]);
+	memset(c, 0, sizeof *c);
+}
+
+/* Whether uid is named in a comma-separated list of user names and uids. */
+static int
+conf_list_has(const char *list, uid_t uid)
+{
+	char *copy, *tok, *save, *end;
+	struct passwd *pw;
+	unsigned long n;
+	int found = 0;
+
+	if (list == NULL || (copy = strdup(list)) == NULL)
+		return 0;
+	for (tok = strtok_r(copy, ", \t", &save); tok != NULL && !found;
+	    tok = strtok_r(NULL, ", \t", &save)) {
+		if (isdigit((unsigned char)*tok)) {
+			errno = 0;
+			n = strtoul(tok, &end, 10);
+			found = *end == '\0' && errno == 0 && n == uid;
+		} else if ((pw = getpwnam(tok)) != NULL)
+			found = pw->pw_uid == uid;
+	}
+	free(copy);
+	return found;
+}
+
+/* The role of a local caller: the highest role that names it. */
+enum role
+conf_role(const struct conf *c, uid_t uid, uid_t daemon_uid)
+{
+	int r;
+
+	if (uid == 0 || uid == daemon_uid)
+		return ROLE_ADMIN;
+	for (r = ROLE_ADMIN; r >= ROLE_VIEWER; r--)
+		if (conf_list_has(c->roles[r], uid))
+			return (enum role)r;
+	return ROLE_NONE;
+}

@@ -1,0 +1,227 @@
+/* custodyd: create an archive, run the daemon on it, rebuild its index. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "server.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: custodyd init ARCHIVE --office NAME [--passphrase-file FILE | --no-passphrase]\n"
+	    "       custodyd run ARCHIVE [--passphrase-file FILE] [-v]\n"
+	    "       custodyd reindex ARCHIVE [--passphrase-file FILE]\n"
+	    "       custodyd --version\n");
+	exit(2);
+}
+
+/* The first line of a passphrase file, in locked memory. */
+static char *
+read_passphrase_file(const char *path)
+{
+	char *p;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		fatal("cannot open passphrase file %s: %s", path, strerror(errno));
+	if ((p = sodium_malloc(1025)) == NULL)
+		fatal("out of memory");
+	n = read_full(fd, p, 1024);
+	close(fd);
+	if (n < 0)
+		fatal("cannot read passphrase file %s: %s", path, strerror(errno));
+	p[n] = '\0';
+	p[strcspn(p, "\r\n")] = '\0';
+	if (p[0] == '\0')
+		fatal("passphrase file %s is empty", path);
+	return p;
+}
+
+/* Ask on the terminal, without echo. */
+static char *
+read_passphrase_tty(const char *prompt)
+{
+	struct termios old, quiet;
+	char *p;
+
+	if (!isatty(STDIN_FILENO))
+		return NULL;
+	if ((p = sodium_malloc(1025)) == NULL)
+		fatal("out of memory");
+	fprintf(stderr, "%s", prompt);
+	tcgetattr(STDIN_FILENO, &old);
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	if (fgets(p, 1025, stdin) == NULL)
+		p[0] = '\0';
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+	fputc('\n', stderr);
+	p[strcspn(p, "\r\n")] = '\0';
+	return p;
+}
+
+static void
+free_passphrase(char *p)
+{
+	if (p != NULL)
+		sodium_free(p);
+}
+
+/* No core dumps: they would hold keys and plaintext. */
+static void
+no_core_dumps(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &rl);
+	prctl(PR_SET_DUMPABLE, 0);
+}
+
+static int
+cmd_init(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "office", required_argument, NULL, 'o' },
+		{ "passphrase-file", required_argument, NULL, 'p' },
+		{ "no-passphrase", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *office = NULL, *pfile = NULL;
+	char *pass = NULL, *again, *cause = NULL;
+	struct archive *a;
+	int ch, nopass = 0;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'o': office = optarg; break;
+		case 'p': pfile = optarg; break;
+		case 'n': nopass = 1; break;
+		default: usage();
+		}
+	}
+	if (optind != argc - 1 || office == NULL || (pfile != NULL && nopass))
+		usage();
+	if (pfile != NULL)
+		pass = read_passphrase_file(pfile);
+	else if (!nopass) {
+		if ((pass = read_passphrase_tty("passphrase for the office key: ")) == NULL)
+			fatal("give --passphrase-file FILE, or --no-passphrase for an unattended "
+			    "archive");
+		again = read_passphrase_tty("again: ");
+		if (again == NULL || strcmp(pass, again) != 0 || pass[0] == '\0')
+			fatal("the passphrases are empty or differ");
+		free_passphrase(again);
+	}
+	umask(077);
+	if (archive_create(argv[optind], office, pass, &cause) < 0)
+		fatal("%s", cause);
+	if (archive_open(&a, argv[optind], pass, 0, &cause) < 0 || index_open(a, &cause) < 0)
+		fatal("%s", cause);
+	printf("%s\n256 %s %s (ED25519)\n", a->public_line, a->fingerprint, office);
+	archive_close(a);
+	free_passphrase(pass);
+	return 0;
+}
+
+/* Open an archive for run or reindex: lock, keys, index, sweep. */
+static struct archive *
+open_locked(int argc, char **argv, int *verbose)
+{
+	static const struct option opts[] = {
+		{ "passphrase-file", required_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct archive *a;
+	char *pass = NULL, *cause = NULL;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p': pass = read_passphrase_file(optarg); break;
+		case 'v': *verbose = 1; break;
+		default: usage();
+		}
+	}
+	if (optind != argc - 1)
+		usage();
+	if (archive_open(&a, argv[optind], pass, 1, &cause) < 0 && cause != NULL &&
+	    strstr(cause, "give --passphrase-file") != NULL &&
+	    (pass = read_passphrase_tty("passphrase for the office key: ")) != NULL) {
+		free(cause);
+		cause = NULL;
+		if (archive_open(&a, argv[optind], pass, 1, &cause) < 0)
+			fatal("%s", cause);
+	} else if (cause != NULL)
+		fatal("%s", cause);
+	free_passphrase(pass);
+	if (archive_sweep_tmp(a) < 0)
+		fatal("cannot sweep %s/tmp", a->path);
+	if (index_open(a, &cause) < 0)
+		fatal("%s", cause);
+	return a;
+}
+
+static int
+cmd_run(int argc, char **argv)
+{
+	struct archive *a;
+	char *cause = NULL;
+	int verbose = 0;
+
+	no_core_dumps();
+	umask(007);
+	a = open_locked(argc, argv, &verbose);
+	log_set_verbose(verbose);
+	if (index_catch_up(a, 0) < 0)
+		log_warn("index catch-up failed: %s (run custodyd reindex)", custody_error());
+	if (server_run(a, &cause) < 0)
+		fatal("%s", cause);
+	archive_close(a);
+	return 0;
+}
+
+static int
+cmd_reindex(int argc, char **argv)
+{
+	struct archive *a;
+	int verbose = 0;
+
+	no_core_dumps();
+	a = open_locked(argc, argv, &verbose);
+	if (index_catch_up(a, 1) < 0)
+		fatal("reindex failed: %s", custody_error());
+	log_info("index rebuilt");
+	archive_close(a);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2)
+		usage();
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("custodyd %s\n", CUSTODY_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "init") == 0)
+		return cmd_init(argc - 1, argv + 1);
+	if (strcmp(argv[1], "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(argv[1], "reindex") == 0)
+		return cmd_reindex(argc - 1, argv + 1);
+	usage();
+}

@@ -1,0 +1,297 @@
+/*
+ * Feeds: each office's linear chain of signed commits at refs/feeds/<office key hex>.
+ *
+ * A commit is one transaction. Its tree is the office's complete current state: records at
+ * records/TT/TT/TOKEN (TOKEN the keyed hash of the record id), so a commit rewrites two small
+ * fan-out trees per record. The message ends in trailers: Custody-Seq (1 for the first commit,
+ * then parent + 1), Custody-Lamport and Custody-Office. Every commit carries an SSHSIG
+ * (namespace "git", sha512) by the office key in its gpgsig header, as `git commit -S` writes.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "archive.h"
+
+#define FEED_REF_PREFIX "refs/feeds/"
+
+/* refs/feeds/HEX */
+char *
+feed_refname(const char *office_hex)
+{
+	char *p;
+
+	if (asprintf(&p, FEED_REF_PREFIX "%s", office_hex) < 0)
+		return NULL;
+	return p;
+}
+
+/* records/ab/cd/TOKEN */
+char *
+feed_record_path(const char *token_hex)
+{
+	char *p;
+
+	if (asprintf(&p, "records/%.2s/%.2s/%s", token_hex, token_hex + 2, token_hex) < 0)
+		return NULL;
+	return p;
+}
+
+static int
+git_fail(int code, const char *what)
+{
+	const git_error *e = git_error_last();
+
+	return custody_fail(code, "%s: %s", what, e != NULL ? e->message : "git error");
+}
+
+/* Read the trailers of a feed commit message. */
+int
+feed_parse_message(const char *msg, uint64_t *seq, uint64_t *lamport, char office_hex[65])
+{
+	const char *p;
+	int have = 0;
+
+	for (p = msg; p != NULL && *p != '\0'; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (sscanf(p, "Custody-Seq: %" SCNu64, seq) == 1)
+			have |= 1;
+		else if (sscanf(p, "Custody-Lamport: %" SCNu64, lamport) == 1)
+			have |= 2;
+		else if (strncmp(p, "Custody-Office: ", 16) == 0 &&
+		    strspn(p + 16, "0123456789abcdef") == 64) {
+			memcpy(office_hex, p + 16, 64);
+			office_hex[64] = '\0';
+			have |= 4;
+		}
+	}
+	return have == 7 ? 0 : custody_fail(CUSTODY_EINVAL, "commit message lacks custody "
+	    "trailers");
+}
+
+/* The head of an office's feed; ENOTFOUND when it has no commit yet. */
+int
+feed_head(struct archive *a, const char *office_hex, git_oid *oid, uint64_t *seq,
+    uint64_t *lamport)
+{
+	git_repository *repo;
+	git_commit *c = NULL;
+	char *ref, hex[65];
+	int error;
+
+	*seq = *lamport = 0;
+	if ((repo = archive_repo(a)) == NULL)
+		return CUSTODY_EIO;
+	if ((ref = feed_refname(office_hex)) == NULL)
+		return CUSTODY_ENOMEM;
+	error = git_reference_name_to_id(oid, repo, ref);
+	free(ref);
+	if (error == GIT_ENOTFOUND)
+		return CUSTODY_ENOTFOUND;
+	if (error < 0)
+		return git_fail(CUSTODY_EIO, "reading the feed ref");
+	if (git_commit_lookup(&c, repo, oid) < 0)
+		return git_fail(CUSTODY_EIO, "reading the feed head");
+	error = feed_parse_message(git_commit_message(c), seq, lamport, hex);
+	git_commit_free(c);
+	return error;
+}
+
+/* Check a commit's SSHSIG against the office key pk: 0, ECRYPTO or ENOTFOUND (unsigned). */
+int
+feed_check_signature(git_repository *repo, const git_oid *oid, const uint8_t pk[static 32])
+{
+	git_buf sig = { 0 }, signed_data = { 0 };
+	uint8_t signer[ED25519_PK_LEN];
+	int error;
+
+	error = git_commit_extract_signature(&sig, &signed_data, repo, (git_oid *)oid, NULL);
+	if (error == GIT_ENOTFOUND)
+		return custody_fail(CUSTODY_ENOTFOUND, "commit is not signed");
+	if (error < 0)
+		return git_fail(CUSTODY_EIO, "reading the commit");
+	error = sshsig_verify(signer, sig.ptr, sig.size, "git", signed_data.ptr, signed_data.size);
+	if (error == 0 && sodium_memcmp(signer, pk, ED25519_PK_LEN) != 0)
+		error = custody_fail(CUSTODY_ECRYPTO, "signed by another key");
+	else if (error < 0)
+		custody_fail(error, "signature does not verify");
+	git_buf_dispose(&sig);
+	git_buf_dispose(&signed_data);
+	return error;
+}
+
+/*
+ * Append one signed commit to this office's feed holding docs (each gets its revision stamp).
+ * The caller holds a->write_lock. When this returns 0 the commit and the ref are on disk.
+ */
+int
+feed_append(struct archive *a, struct feed_commit *out, const char *summary, json_t **docs,
+    size_t ndocs)
+{
+	git_repository *repo;
+	git_tree_update *upd = NULL;
+	git_commit *parent = NULL;
+	git_tree *base = NULL, *tree = NULL;
+	git_signature *who = NULL;
+	git_reference *ref = NULL;
+	git_oid head, tree_oid;
+	git_buf body = { 0 };
+	struct cbuf obj = { 0 }, msg = { 0 };
+	char *refname = NULL, *sig = NULL, tok[TOKEN_HEX_LEN + 1], now[32], email[64];
+	size_t i;
+	int error, have_head;
+
+	if ((repo = archive_repo(a)) == NULL)
+		return CUSTODY_EIO;
+	if ((refname = feed_refname(a->office_hex)) == NULL)
+		return CUSTODY_ENOMEM;
+	error = feed_head(a, a->office_hex, &head, &out->seq, &out->lamport);
+	if (error < 0 && error != CUSTODY_ENOTFOUND)
+		goto done;
+	have_head = error == 0;
+	if (have_head && (git_commit_lookup(&parent, repo, &head) < 0 ||
+	    git_commit_tree(&base, parent) < 0)) {
+		error = git_fail(CUSTODY_EIO, "reading the feed head");
+		goto done;
+	}
+	out->seq++;
+	out->lamport++;
+	record_now(now);
+
+	if ((upd = calloc(ndocs ? ndocs : 1, sizeof *upd)) == NULL) {
+		error = CUSTODY_ENOMEM;
+		goto done;
+	}
+	for (i = 0; i < ndocs; i++) {
+		json_t *rev = json_pack("{s:I,s:s,s:s}", "lamport", (json_int_t)out->lamport,
+		    "office", a->office_hex, "time", now);
+
+		if (rev == NULL || json_object_set_new(docs[i], "rev", rev) < 0) {
+			error = CUSTODY_ENOMEM;
+			goto done;
+		}
+		archive_token_hex(a, tok, record_id(docs[i]));
+		obj.len = 0;
+		if ((error = record_seal(&obj, a, tok, docs[i])) < 0)
+			goto done;
+		if (git_blob_create_from_buffer(&upd[i].id, repo, obj.data, obj.len) < 0) {
+			error = git_fail(CUSTODY_EIO, "writing a record");
+			goto done;
+		}
+		upd[i].action = GIT_TREE_UPDATE_UPSERT;
+		upd[i].filemode = GIT_FILEMODE_BLOB;
+		if ((upd[i].path = feed_record_path(tok)) == NULL) {
+			error = CUSTODY_ENOMEM;
+			goto done;
+		}
+	}
+	if (base == NULL) {
+		git_treebuilder *tb;
+
+		if (git_treebuilder_new(&tb, repo, NULL) < 0 || git_treebuilder_write(&tree_oid,
+		    tb) < 0 || git_tree_lookup(&base, repo, &tree_oid) < 0) {
+			error = git_fail(CUSTODY_EIO, "writing an empty tree");
+			goto done;
+		}
+		git_treebuilder_free(tb);
+	}
+	if (git_tree_create_updated(&tree_oid, repo, base, ndocs, upd) < 0 ||
+	    git_tree_lookup(&tree, repo, &tree_oid) < 0) {
+		error = git_fail(CUSTODY_EIO, "writing the tree");
+		goto done;
+	}
+
+	if ((error = cbuf_printf(&msg, "%s\n\nCustody-Seq: %" PRIu64 "\nCustody-Lamport: %"
+	    PRIu64 "\nCustody-Office: %s\n", summary, out->seq, out->lamport, a->office_hex)) < 0)
+		goto done;
+	snprintf(email, sizeof email, "%.16s@custody", a->office_hex);
+	if (git_signature_now(&who, a->conf.office, email) < 0 ||
+	    git_commit_create_buffer(&body, repo, who, who, NULL, (const char *)msg.data, tree,
+	    have_head ? 1 : 0, (const git_commit **)&parent) < 0) {
+		error = git_fail(CUSTODY_EIO, "building the commit");
+		goto done;
+	}
+	if ((error = sshsig_sign(&sig, a->office_sk, "git", "sha512", body.ptr, body.size)) < 0)
+		goto done;
+	if (git_commit_create_with_signature(&out->oid, repo, body.ptr, sig, NULL) < 0) {
+		error = git_fail(CUSTODY_EIO, "writing the commit");
+		goto done;
+	}
+	if (have_head)
+		error = git_reference_create_matching(&ref, repo, refname, &out->oid, 1, &head,
+		    summary);
+	else
+		error = git_reference_create(&ref, repo, refname, &out->oid, 0, summary);
+	if (error < 0) {
+		error = git_fail(CUSTODY_EIO, "moving the feed ref");
+		goto done;
+	}
+	error = 0;
+done:
+	if (upd != NULL)
+		for (i = 0; i < ndocs; i++)
+			free((char *)upd[i].path);
+	free(upd);
+	free(refname);
+	free(sig);
+	cbuf_free(&obj);
+	cbuf_free(&msg);
+	git_buf_dispose(&body);
+	git_signature_free(who);
+	git_reference_free(ref);
+	git_tree_free(tree);
+	git_tree_free(base);
+	git_commit_free(parent);
+	return error;
+}
+
+/* Read and decrypt the current revision of record id in an office's feed. */
+int
+feed_read_record(struct archive *a, const char *office_hex, const char *id, json_t **out)
+{
+	git_repository *repo;
+	git_commit *c = NULL;
+	git_tree *t = NULL;
+	git_tree_entry *e = NULL;
+	git_blob *b = NULL;
+	git_oid head;
+	uint64_t seq, lamport;
+	char tok[TOKEN_HEX_LEN + 1], *path = NULL;
+	int error;
+
+	*out = NULL;
+	if ((repo = archive_repo(a)) == NULL)
+		return CUSTODY_EIO;
+	if ((error = feed_head(a, office_hex, &head, &seq, &lamport)) < 0)
+		return error == CUSTODY_ENOTFOUND ? custody_fail(error, "no such record") : error;
+	archive_token_hex(a, tok, id);
+	if ((path = feed_record_path(tok)) == NULL)
+		return CUSTODY_ENOMEM;
+	if (git_commit_lookup(&c, repo, &head) < 0 || git_commit_tree(&t, c) < 0) {
+		error = git_fail(CUSTODY_EIO, "reading the feed");
+		goto done;
+	}
+	if (git_tree_entry_bypath(&e, t, path) < 0) {
+		error = custody_fail(CUSTODY_ENOTFOUND, "no such record: %s", id);
+		goto done;
+	}
+	if (git_blob_lookup(&b, repo, git_tree_entry_id(e)) < 0) {
+		error = git_fail(CUSTODY_EIO, "reading the record object");
+		goto done;
+	}
+	error = record_open(out, a, tok, git_blob_rawcontent(b), (size_t)git_blob_rawsize(b),
+	    NULL);
+	if (error == 0 && strcmp(record_id(*out), id) != 0) {
+		json_decref(*out);
+		*out = NULL;
+		error = custody_fail(CUSTODY_ECRYPTO, "record at the path of %s holds another id",
+		    id);
+	}
+done:
+	free(path);
+	git_blob_free(b);
+	git_tree_entry_free(e);
+	git_tree_free(t);
+	git_commit_free(c);
+	return error;
+}

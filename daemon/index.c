@@ -1,0 +1,380 @@
+/*
+ * The index: a SQLite file derived from the feeds, rebuilt at will. It holds keyed tokens,
+ * kinds, counts and sizes; never a name, a file name, free text or an evidence hash.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "archive.h"
+#include "log.h"
+
+#define INDEX_SCHEMA_VERSION "1"
+
+static const char index_schema[] =
+    "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS feeds(office TEXT PRIMARY KEY, head TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS records(tok BLOB NOT NULL, office TEXT NOT NULL,"
+    "  kind TEXT NOT NULL, lamport INTEGER NOT NULL, PRIMARY KEY(tok, office)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS records_kind ON records(kind);"
+    "CREATE TABLE IF NOT EXISTS evidence(tok BLOB PRIMARY KEY, size INTEGER NOT NULL,"
+    "  media_type TEXT NOT NULL) WITHOUT ROWID;";
+
+static int
+db_fail(sqlite3 *db, const char *what)
+{
+	return custody_fail(CUSTODY_EIO, "index: %s: %s", what, sqlite3_errmsg(db));
+}
+
+/* Create the schema if needed. */
+int
+index_open(struct archive *a, char **cause)
+{
+	sqlite3 *db;
+	char *err = NULL;
+
+	if ((db = archive_db(a)) == NULL) {
+		asprintf(cause, "%s", custody_error());
+		return CUSTODY_EIO;
+	}
+	if (sqlite3_exec(db, index_schema, NULL, NULL, &err) != SQLITE_OK ||
+	    sqlite3_exec(db, "INSERT OR IGNORE INTO meta VALUES('schema', '"
+	    INDEX_SCHEMA_VERSION "')", NULL, NULL, &err) != SQLITE_OK) {
+		asprintf(cause, "cannot set up the index: %s", err ? err : "?");
+		sqlite3_free(err);
+		return CUSTODY_EIO;
+	}
+	return 0;
+}
+
+/* Run one statement with text/blob/int parameters: "t" text, "b" token blob, "i" int64. */
+static int
+index_exec(sqlite3 *db, const char *sql, const char *types, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	int i, rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_fail(db, "prepare");
+	va_start(ap, types);
+	for (i = 0; types[i] != '\0'; i++) {
+		if (types[i] == 't')
+			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
+		else if (types[i] == 'b')
+			sqlite3_bind_blob(st, i + 1, va_arg(ap, const uint8_t *), TOKEN_LEN,
+			    SQLITE_TRANSIENT);
+		else
+			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+	}
+	va_end(ap);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_fail(db, "write");
+}
+
+struct apply_ctx {
+	struct archive	*a;
+	sqlite3		*db;
+	git_repository	*repo;
+	const char	*office;
+	int		 error;
+};
+
+/* Index one record object found at records/.../TOKEN. */
+static int
+index_record(struct apply_ctx *ctx, const char *name, const git_oid *oid)
+{
+	uint8_t tok[TOKEN_LEN];
+	git_blob *b = NULL;
+	json_t *doc = NULL, *rev;
+	const char *kind;
+	int error;
+
+	if (strlen(name) != TOKEN_HEX_LEN || hex_decode(tok, TOKEN_LEN, name) < 0)
+		return 0;	/* not a record entry */
+	if (git_blob_lookup(&b, ctx->repo, oid) < 0)
+		return custody_fail(CUSTODY_EIO, "index: record %s unreadable", name);
+	error = record_open(&doc, ctx->a, name, git_blob_rawcontent(b),
+	    (size_t)git_blob_rawsize(b), NULL);
+	git_blob_free(b);
+	if (error < 0)
+		return custody_fail(error, "index: record %s: %s", name, custody_error());
+	kind = record_kind(doc);
+	rev = json_object_get(doc, "rev");
+	error = index_exec(ctx->db, "INSERT INTO records VALUES(?,?,?,?) ON CONFLICT(tok, office)"
+	    " DO UPDATE SET kind=excluded.kind, lamport=excluded.lamport", "btti", tok,
+	    ctx->office, kind, (int64_t)json_integer_value(json_object_get(rev, "lamport")));
+	if (error == 0 && strcmp(kind, "evidence") == 0)
+		error = index_exec(ctx->db, "INSERT OR REPLACE INTO evidence VALUES(?,?,?)", "bit",
+		    tok, (int64_t)json_integer_value(json_object_get(doc, "size")),
+		    json_string_value(json_object_get(doc, "media_type")) ?: "");
+	json_decref(doc);
+	return error;
+}
+
+static int
+index_diff_cb(const git_diff_delta *d, float progress, void *arg)
+{
+	struct apply_ctx *ctx = arg;
+	const char *name;
+
+	if (d->status != GIT_DELTA_ADDED && d->status != GIT_DELTA_MODIFIED)
+		return 0;
+	name = strrchr(d->new_file.path, '/');
+	name = name ? name + 1 : d->new_file.path;
+	if ((ctx->error = index_record(ctx, name, &d->new_file.id)) < 0)
+		return -1;
+	return 0;
+}
+
+/* Index what one commit of a feed changed; the caller holds a transaction. */
+static int
+index_commit_changes(struct archive *a, sqlite3 *db, const char *office, git_commit *c)
+{
+	struct apply_ctx ctx = { a, db, archive_repo(a), office, 0 };
+	git_commit *parent = NULL;
+	git_tree *old = NULL, *new = NULL;
+	git_diff *diff = NULL;
+	git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
+	char head[GIT_OID_HEXSZ + 1], hex[65];
+	uint64_t seq, lamport;
+	int error;
+
+	if ((error = feed_parse_message(git_commit_message(c), &seq, &lamport, hex)) < 0)
+		return error;
+	if (git_commit_parentcount(c) > 0 && (git_commit_parent(&parent, c, 0) < 0 ||
+	    git_commit_tree(&old, parent) < 0)) {
+		error = custody_fail(CUSTODY_EIO, "index: parent of a commit unreadable");
+		goto done;
+	}
+	if (git_commit_tree(&new, c) < 0 ||
+	    git_diff_tree_to_tree(&diff, ctx.repo, old, new, &opts) < 0) {
+		error = custody_fail(CUSTODY_EIO, "index: cannot diff a commit");
+		goto done;
+	}
+	if (git_diff_foreach(diff, index_diff_cb, NULL, NULL, NULL, &ctx) < 0) {
+		error = ctx.error < 0 ? ctx.error : CUSTODY_EIO;
+		goto done;
+	}
+	git_oid_tostr(head, sizeof head, git_commit_id(c));
+	error = index_exec(db, "INSERT OR REPLACE INTO feeds VALUES(?,?,?)", "tti", office, head,
+	    (int64_t)seq);
+done:
+	git_diff_free(diff);
+	git_tree_free(old);
+	git_tree_free(new);
+	git_commit_free(parent);
+	return error;
+}
+
+/* Index a commit just appended to a feed, in its own transaction. */
+int
+index_apply_commit(struct archive *a, const char *office_hex, const git_oid *oid)
+{
+	sqlite3 *db = archive_db(a);
+	git_repository *repo = archive_repo(a);
+	git_commit *c = NULL;
+	int error;
+
+	if (db == NULL || repo == NULL)
+		return CUSTODY_EIO;
+	if (git_commit_lookup(&c, repo, oid) < 0)
+		return custody_fail(CUSTODY_EIO, "index: commit unreadable");
+	if ((error = index_exec(db, "BEGIN IMMEDIATE", "")) < 0)
+		goto done;
+	if ((error = index_commit_changes(a, db, office_hex, c)) < 0) {
+		index_exec(db, "ROLLBACK", "");
+		goto done;
+	}
+	error = index_exec(db, "COMMIT", "");
+done:
+	git_commit_free(c);
+	return error;
+}
+
+/* The head the index has reached for a feed ("" when none). */
+static void
+index_feed_head(sqlite3 *db, const char *office, char head[GIT_OID_HEXSZ + 1])
+{
+	sqlite3_stmt *st;
+
+	head[0] = '\0';
+	if (sqlite3_prepare_v2(db, "SELECT head FROM feeds WHERE office=?", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, office, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
+		snprintf(head, GIT_OID_HEXSZ + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+}
+
+/* Bring one feed's part of the index up to its ref. */
+static int
+index_catch_up_feed(struct archive *a, sqlite3 *db, const char *office, const git_oid *tip,
+    int rebuild)
+{
+	git_repository *repo = archive_repo(a);
+	git_commit **chain = NULL, *c = NULL, *p;
+	size_t n = 0, cap = 0, i;
+	char known[GIT_OID_HEXSZ + 1], hex[GIT_OID_HEXSZ + 1];
+	int error = 0, found = 0;
+
+	index_feed_head(db, office, known);
+	git_oid_tostr(hex, sizeof hex, tip);
+	if (!rebuild && strcmp(known, hex) == 0)
+		return 0;
+	if (git_commit_lookup(&c, repo, tip) < 0)
+		return custody_fail(CUSTODY_EIO, "index: feed head %s unreadable", hex);
+	for (;;) {
+		git_oid_tostr(hex, sizeof hex, git_commit_id(c));
+		if (!rebuild && strcmp(hex, known) == 0) {
+			found = 1;
+			git_commit_free(c);
+			break;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((chain = reallocarray(chain, cap, sizeof *chain)) == NULL) {
+				git_commit_free(c);
+				return CUSTODY_ENOMEM;
+			}
+		}
+		chain[n++] = c;
+		if (git_commit_parentcount(c) == 0)
+			break;
+		if (git_commit_parent(&p, c, 0) < 0) {
+			error = custody_fail(CUSTODY_EIO, "index: feed history unreadable");
+			goto done;
+		}
+		c = p;
+	}
+	if ((error = index_exec(db, "BEGIN IMMEDIATE", "")) < 0)
+		goto done;
+	if (!found && (error = index_exec(db, "DELETE FROM records WHERE office=?", "t",
+	    office)) < 0)
+		goto rollback;
+	for (i = n; i > 0; i--)
+		if ((error = index_commit_changes(a, db, office, chain[i - 1])) < 0)
+			goto rollback;
+	error = index_exec(db, "COMMIT", "");
+	log_info("index: %zu commit%s of feed %.16s indexed", n, n == 1 ? "" : "s", office);
+	goto done;
+rollback:
+	index_exec(db, "ROLLBACK", "");
+done:
+	for (i = 0; i < n; i++)
+		git_commit_free(chain[i]);
+	free(chain);
+	return error;
+}
+
+/* Bring the index up to every feed ref (after a crash, a sync, or from nothing). */
+int
+index_catch_up(struct archive *a, int rebuild)
+{
+	git_repository *repo = archive_repo(a);
+	sqlite3 *db = archive_db(a);
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+	const char *name;
+	int error = 0;
+
+	if (repo == NULL || db == NULL)
+		return CUSTODY_EIO;
+	if (rebuild && ((error = index_exec(db, "DELETE FROM records", "")) < 0 ||
+	    (error = index_exec(db, "DELETE FROM evidence", "")) < 0 ||
+	    (error = index_exec(db, "DELETE FROM feeds", "")) < 0))
+		return error;
+	if (git_reference_iterator_glob_new(&it, repo, "refs/feeds/*") < 0)
+		return custody_fail(CUSTODY_EIO, "index: cannot list feeds");
+	while (error == 0 && git_reference_next(&ref, it) == 0) {
+		name = git_reference_name(ref) + strlen("refs/feeds/");
+		if (strlen(name) == 64 && hex_is_lower(name, 64) &&
+		    git_reference_type(ref) == GIT_REFERENCE_DIRECT)
+			error = index_catch_up_feed(a, db, name, git_reference_target(ref),
+			    rebuild);
+		git_reference_free(ref);
+	}
+	git_reference_iterator_free(it);
+	return error;
+}
+
+/* Whether evidence id is in the index. */
+int
+index_has_evidence(struct archive *a, const char *id, int *found)
+{
+	sqlite3 *db = archive_db(a);
+	sqlite3_stmt *st;
+	uint8_t tok[TOKEN_LEN];
+	int rc;
+
+	*found = 0;
+	if (db == NULL)
+		return CUSTODY_EIO;
+	archive_token(a, tok, id);
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM evidence WHERE tok=?", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return db_fail(db, "prepare");
+	sqlite3_bind_blob(st, 1, tok, TOKEN_LEN, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*found = rc == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(db, "read");
+}
+
+static uint64_t
+index_count(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	uint64_t n = 0;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* Counts for status. */
+int
+index_counts(struct archive *a, uint64_t *evidence, uint64_t *records, uint64_t *commits)
+{
+	sqlite3 *db = archive_db(a);
+
+	if (db == NULL)
+		return CUSTODY_EIO;
+	*evidence = index_count(db, "SELECT count(*) FROM evidence");
+	*records = index_count(db, "SELECT count(*) FROM records");
+	*commits = index_count(db, "SELECT coalesce(sum(seq), 0) FROM feeds");
+	return 0;
+}
+
+/* The office whose revision of record id is current (highest lamport, then office key). */
+int
+index_record_office(struct archive *a, const char *id, char office_hex[65])
+{
+	sqlite3 *db = archive_db(a);
+	sqlite3_stmt *st;
+	uint8_t tok[TOKEN_LEN];
+	int rc;
+
+	if (db == NULL)
+		return CUSTODY_EIO;
+	archive_token(a, tok, id);
+	if (sqlite3_prepare_v2(db, "SELECT office FROM records WHERE tok=? ORDER BY lamport DESC,"
+	    " office DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return db_fail(db, "prepare");
+	sqlite3_bind_blob(st, 1, tok, TOKEN_LEN, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(office_hex, 65, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? custody_fail(CUSTODY_ENOTFOUND, "no such record: %s", id) :
+	    db_fail(db, "read");
+}

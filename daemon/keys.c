@@ -1,0 +1,279 @@
+/*
+ * The office key and the archive data key.
+ *
+ * keys/office.key: "CUSTKEY1", a mode byte (0 plain, 1 sealed), then either the 64-byte
+ * Ed25519 secret key or salt[16], opslimit u64, memlimit u64, nonce[24] and the key sealed with
+ * XChaCha20-Poly1305 under an Argon2id key of the passphrase (the header is the AD).
+ * keys/data.key: "CUSTDK01" and the data key sealed (crypto_box_seal) to the office key
+ * converted to X25519. keys/office.pub: the OpenSSH public key line.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive.h"
+
+#define KEY_MAGIC "CUSTKEY1"
+#define DK_MAGIC "CUSTDK01"
+#define SALT_LEN crypto_pwhash_SALTBYTES
+#define NONCE_LEN crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define TAG_LEN crypto_aead_xchacha20poly1305_ietf_ABYTES
+#define KEY_HDR_LEN (8 + 1 + SALT_LEN + 8 + 8 + NONCE_LEN)
+#define SEALED_KEY_LEN (KEY_HDR_LEN + ED25519_SK_LEN + TAG_LEN)
+#define PLAIN_KEY_LEN (8 + 1 + ED25519_SK_LEN)
+#define DK_FILE_LEN (8 + crypto_box_SEALBYTES + DATA_KEY_LEN)
+
+/* Create a file that must not exist, mode 0600, and write it durably. */
+static int
+keys_write_file(const char *dir, const char *name, const void *p, size_t n, char **cause)
+{
+	char path[4096];
+	int fd, error;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		asprintf(cause, "cannot create %s: %s", path, strerror(errno));
+		return CUSTODY_EIO;
+	}
+	if ((error = write_all(fd, p, n)) == 0 && fsync(fd) != 0)
+		error = CUSTODY_EIO;
+	if (close(fd) != 0 && error == 0)
+		error = CUSTODY_EIO;
+	if (error < 0)
+		asprintf(cause, "cannot write %s: %s", path, strerror(errno));
+	return error;
+}
+
+static void
+put_u64(uint8_t *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint64_t
+get_u64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* Make the office key pair and the data key in dir (the archive's keys/). */
+int
+keys_create(const char *dir, const char *office, const char *passphrase,
+    uint8_t pk[static ED25519_PK_LEN], char **cause)
+{
+	uint8_t *sk, *dk, *kek, buf[SEALED_KEY_LEN], dkf[DK_FILE_LEN], xpk[32];
+	uint64_t ops = crypto_pwhash_OPSLIMIT_INTERACTIVE, mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+	char *line = NULL, *pubfile = NULL;
+	size_t n;
+	int error = CUSTODY_ENOMEM;
+
+	sk = sodium_malloc(ED25519_SK_LEN);
+	dk = sodium_malloc(DATA_KEY_LEN);
+	kek = sodium_malloc(32);
+	if (sk == NULL || dk == NULL || kek == NULL)
+		goto done;
+	crypto_sign_keypair(pk, sk);
+	randombytes_buf(dk, DATA_KEY_LEN);
+
+	memcpy(buf, KEY_MAGIC, 8);
+	if (passphrase != NULL) {
+		buf[8] = 1;
+		randombytes_buf(buf + 9, SALT_LEN);
+		put_u64(buf + 9 + SALT_LEN, ops);
+		put_u64(buf + 17 + SALT_LEN, mem);
+		randombytes_buf(buf + 25 + SALT_LEN, NONCE_LEN);
+		if (crypto_pwhash(kek, 32, passphrase, strlen(passphrase), buf + 9, ops, mem,
+		    crypto_pwhash_ALG_ARGON2ID13) != 0) {
+			asprintf(cause, "not enough memory to derive the passphrase key");
+			goto done;
+		}
+		crypto_aead_xchacha20poly1305_ietf_encrypt(buf + KEY_HDR_LEN, NULL, sk,
+		    ED25519_SK_LEN, buf, KEY_HDR_LEN, NULL, buf + 25 + SALT_LEN, kek);
+		n = SEALED_KEY_LEN;
+	} else {
+		buf[8] = 0;
+		memcpy(buf + 9, sk, ED25519_SK_LEN);
+		n = PLAIN_KEY_LEN;
+	}
+	if ((error = keys_write_file(dir, "office.key", buf, n, cause)) < 0)
+		goto done;
+
+	memcpy(dkf, DK_MAGIC, 8);
+	if (crypto_sign_ed25519_pk_to_curve25519(xpk, pk) != 0) {
+		error = CUSTODY_ECRYPTO;
+		goto done;
+	}
+	crypto_box_seal(dkf + 8, dk, DATA_KEY_LEN, xpk);
+	if ((error = keys_write_file(dir, "data.key", dkf, sizeof dkf, cause)) < 0)
+		goto done;
+
+	if ((error = sshkey_format_pub(&line, pk, office)) < 0)
+		goto done;
+	if ((pubfile = malloc(strlen(line) + 2)) == NULL) {
+		error = CUSTODY_ENOMEM;
+		goto done;
+	}
+	sprintf(pubfile, "%s\n", line);
+	error = keys_write_file(dir, "office.pub", pubfile, strlen(pubfile), cause);
+done:
+	sodium_memzero(buf, sizeof buf);
+	sodium_free(sk);
+	sodium_free(dk);
+	sodium_free(kek);
+	free(line);
+	free(pubfile);
+	return error;
+}
+
+/* Read a whole key file after checking it is private to its owner. */
+static int
+keys_read_file(const char *path, uint8_t *buf, size_t max, size_t *len, char **cause)
+{
+	struct stat st;
+	ssize_t r;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		if (errno == ELOOP)
+			asprintf(cause, "%s is a symbolic link; refusing to use it", path);
+		else
+			asprintf(cause, "cannot open %s: %s", path, strerror(errno));
+		return CUSTODY_EIO;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		asprintf(cause, "%s is not a regular file", path);
+		close(fd);
+		return CUSTODY_EINVAL;
+	}
+	if (st.st_mode & 077) {
+		asprintf(cause, "%s is readable or writable by group or others (mode %04o); "
+		    "fix with: chmod 600 %s", path, (unsigned)(st.st_mode & 07777), path);
+		close(fd);
+		return CUSTODY_EPERM;
+	}
+	r = read_full(fd, buf, max);
+	close(fd);
+	if (r < 0) {
+		asprintf(cause, "cannot read %s: %s", path, strerror(errno));
+		return CUSTODY_EIO;
+	}
+	*len = (size_t)r;
+	return 0;
+}
+
+/* Load and unseal the office key, then open the data key. */
+int
+keys_load(struct archive *a, const char *passphrase, char **cause)
+{
+	uint8_t buf[SEALED_KEY_LEN + 1], dkf[DK_FILE_LEN + 1], xpk[32], *xsk = NULL, *kek = NULL;
+	char *path;
+	size_t len;
+	int error;
+
+	path = archive_file(a, "keys/office.key");
+	error = keys_read_file(path, buf, sizeof buf, &len, cause);
+	if (error < 0)
+		goto done;
+	error = CUSTODY_EINVAL;
+	if (len < 9 || memcmp(buf, KEY_MAGIC, 8) != 0 ||
+	    (buf[8] == 0 && len != PLAIN_KEY_LEN) || (buf[8] == 1 && len != SEALED_KEY_LEN) ||
+	    buf[8] > 1) {
+		asprintf(cause, "%s is not a custody key file", path);
+		goto done;
+	}
+	if (buf[8] == 0)
+		memcpy(a->office_sk, buf + 9, ED25519_SK_LEN);
+	else {
+		uint64_t ops = get_u64(buf + 9 + SALT_LEN), mem = get_u64(buf + 17 + SALT_LEN);
+
+		if (passphrase == NULL) {
+			asprintf(cause, "the office key is sealed with a passphrase: "
+			    "give --passphrase-file FILE");
+			error = CUSTODY_EPERM;
+			goto done;
+		}
+		if (ops > 64 || mem > (1ULL << 32) || (kek = sodium_malloc(32)) == NULL) {
+			asprintf(cause, "%s has unreasonable key derivation settings", path);
+			goto done;
+		}
+		if (crypto_pwhash(kek, 32, passphrase, strlen(passphrase), buf + 9, ops,
+		    (size_t)mem, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+			asprintf(cause, "not enough memory to derive the passphrase key");
+			goto done;
+		}
+		if (crypto_aead_xchacha20poly1305_ietf_decrypt(a->office_sk, NULL, NULL,
+		    buf + KEY_HDR_LEN, ED25519_SK_LEN + TAG_LEN, buf, KEY_HDR_LEN,
+		    buf + 25 + SALT_LEN, kek) != 0) {
+			asprintf(cause, "wrong passphrase for %s", path);
+			error = CUSTODY_ECRYPTO;
+			goto done;
+		}
+	}
+	crypto_sign_ed25519_sk_to_pk(a->office_pk, a->office_sk);
+	hex_encode(a->office_hex, a->office_pk, ED25519_PK_LEN);
+
+	free(path);
+	path = archive_file(a, "keys/data.key");
+	if ((error = keys_read_file(path, dkf, sizeof dkf, &len, cause)) < 0)
+		goto done;
+	error = CUSTODY_EINVAL;
+	if (len != DK_FILE_LEN || memcmp(dkf, DK_MAGIC, 8) != 0) {
+		asprintf(cause, "%s is not a custody data key file", path);
+		goto done;
+	}
+	if ((xsk = sodium_malloc(32)) == NULL) {
+		error = CUSTODY_ENOMEM;
+		goto done;
+	}
+	crypto_sign_ed25519_sk_to_curve25519(xsk, a->office_sk);
+	crypto_scalarmult_base(xpk, xsk);
+	if (crypto_box_seal_open(a->data_key, dkf + 8, DK_FILE_LEN - 8, xpk, xsk) != 0) {
+		asprintf(cause, "%s is not sealed to this office's key", path);
+		error = CUSTODY_ECRYPTO;
+		goto done;
+	}
+	crypto_kdf_derive_from_key(a->token_key, 32, 1, "tokenkey", a->data_key);
+	error = 0;
+done:
+	sodium_memzero(buf, sizeof buf);
+	sodium_free(kek);
+	sodium_free(xsk);
+	free(path);
+	return error;
+}
+
+/* Wrap a 32-byte key under the data key (nonce || ciphertext || tag). */
+int
+keys_wrap(uint8_t *out, const uint8_t *data_key, const uint8_t key[static 32], const char *ad)
+{
+	randombytes_buf(out, NONCE_LEN);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(out + NONCE_LEN, NULL, key, 32,
+	    (const uint8_t *)ad, strlen(ad), NULL, out, data_key);
+	return 0;
+}
+
+/* Unwrap a key made by keys_wrap with the same ad. */
+int
+keys_unwrap(uint8_t key[static 32], const uint8_t *data_key, const uint8_t *in, size_t len,
+    const char *ad)
+{
+	if (len != WRAPPED_KEY_LEN)
+		return custody_fail(CUSTODY_EINVAL, "wrapped key of %zu bytes", len);
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(key, NULL, NULL, in + NONCE_LEN,
+	    32 + TAG_LEN, (const uint8_t *)ad, strlen(ad), in, data_key) != 0)
+		return custody_fail(CUSTODY_ECRYPTO, "wrapped key does not open");
+	return 0;
+}

@@ -1,0 +1,18 @@
+/* A small pool of worker threads for CPU and disk work; results come back on the loop. */
+#ifndef CUSTODY_POOL_H
+#define CUSTODY_POOL_H
+
+#include <event2/event.h>
+
+struct pool;
+typedef void (*pool_fn)(void *);
+
+struct pool *pool_new(struct event_base *, int threads);
+/* Run work(arg) on a worker, then done(arg) on the loop thread. */
+void pool_submit(struct pool *, pool_fn work, pool_fn done, void *arg);
+/* Jobs queued or running. */
+int pool_busy(const struct pool *);
+/* Finish every queued job, run their done callbacks, stop the threads. */
+void pool_free(struct pool *);
+
+#endif

@@ -1,0 +1,364 @@
+/* The event loop: the local socket, clients, dispatch by role, requests on the worker pool. */
+#include <errno.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/thread.h>
+
+#include "log.h"
+#include "server.h"
+
+#define SERVER_THREADS 3
+
+static void client_dispatch(struct peer *, Envelope *, void *);
+
+/* What each request needs, and who may make it. */
+static const struct {
+	int		 body;
+	enum role	 role;
+	int		(*work)(struct request *);
+	int		 takes_fd;
+} server_handlers[] = {
+	{ CUSTODY__ENVELOPE__BODY_STATUS_REQUEST, ROLE_VIEWER, service_status, 0 },
+	{ CUSTODY__ENVELOPE__BODY_SHOW_REQUEST, ROLE_VIEWER, service_show, 0 },
+	{ CUSTODY__ENVELOPE__BODY_LOG_REQUEST, ROLE_VIEWER, service_log, 0 },
+	{ CUSTODY__ENVELOPE__BODY_VERIFY_REQUEST, ROLE_VIEWER, service_verify, 0 },
+	{ CUSTODY__ENVELOPE__BODY_KEYS_REQUEST, ROLE_VIEWER, service_keys, 0 },
+	{ CUSTODY__ENVELOPE__BODY_GET_REQUEST, ROLE_DOCUMENTER, service_get, 1 },
+};
+
+static void
+client_ref(struct client *c)
+{
+	c->refs++;
+}
+
+/* Drop a reference; the last one frees the client (never from inside its peer's callback). */
+static void
+client_unref(struct client *c)
+{
+	if (--c->refs > 0)
+		return;
+	ingest_abort(c);
+	peer_free(c->peer);
+	free(c);
+}
+
+static void
+client_free_cb(evutil_socket_t fd, short what, void *arg)
+{
+	client_unref(arg);
+}
+
+/* Stop the loop once stopping and no work is left. */
+static void
+server_maybe_exit(struct server *s)
+{
+	if (s->stopping && pool_busy(s->pool) == 0)
+		event_base_loopbreak(s->base);
+}
+
+/* A new request for the pool. */
+struct request *
+request_new(struct client *c, Envelope *msg, int (*work)(struct request *))
+{
+	struct request *r;
+
+	if ((r = calloc(1, sizeof *r)) == NULL)
+		fatal("out of memory");
+	r->c = c;
+	r->msg = msg;
+	r->fd = -1;
+	r->work = work;
+	return r;
+}
+
+int
+server_reply(struct request *r, const Envelope *env)
+{
+	return wire_encode(&r->out, env);
+}
+
+static void
+request_work(void *arg)
+{
+	struct request *r = arg;
+
+	custody_error_clear();
+	if ((r->error = r->work(r)) < 0)
+		snprintf(r->errmsg, sizeof r->errmsg, "%s", custody_error()[0] ? custody_error() :
+		    custody_strerror(r->error));
+}
+
+static void
+request_done(void *arg)
+{
+	struct request *r = arg;
+	struct client *c = r->c;
+	struct server *s = c->s;
+	Custody__Error err;
+	Envelope env;
+
+	if (r->done != NULL)
+		r->done(r);
+	if (!c->gone) {
+		if (r->error < 0) {
+			wire_error(&env, &err, r->error, r->errmsg);
+			peer_send(c->peer, &env);
+			if (r->fatal)
+				peer_close_after_flush(c->peer);
+		} else
+			peer_send_frames(c->peer, &r->out);
+		peer_resume(c->peer);
+	}
+	if (r->fd >= 0)
+		close(r->fd);
+	wire_free(r->msg);
+	cbuf_free(&r->out);
+	free(r);
+	client_unref(c);
+	server_maybe_exit(s);
+}
+
+/* Pause the client and run the request on the pool. */
+void
+server_submit(struct request *r)
+{
+	client_ref(r->c);
+	peer_pause(r->c->peer);
+	pool_submit(r->c->s->pool, request_work, request_done, r);
+}
+
+/* A message from a client (NULL: gone). */
+static void
+client_dispatch(struct peer *p, Envelope *msg, void *arg)
+{
+	struct client *c = arg;
+	struct server *s = c->s;
+	struct request *r;
+	Custody__Welcome w = CUSTODY__WELCOME__INIT;
+	Envelope env = CUSTODY__ENVELOPE__INIT;
+	size_t i;
+
+	if (msg == NULL) {
+		if (!c->gone) {
+			c->gone = 1;
+			TAILQ_REMOVE(&s->clients, c, entry);
+			event_base_once(s->base, -1, EV_TIMEOUT, client_free_cb, c, NULL);
+		}
+		return;
+	}
+	if (msg->body_case == CUSTODY__ENVELOPE__BODY_HELLO) {
+		wire_free(msg);
+		if (c->role == ROLE_NONE) {
+			log_warn("refused uid %u: no role in custody.conf", (unsigned)c->uid);
+			peer_send_error(p, CUSTODY_EPERM, "uid %u has no role in this archive's "
+			    "custody.conf", (unsigned)c->uid);
+			return;
+		}
+		w.version = CUSTODY_PROTOCOL_VERSION;
+		w.office = s->a->conf.office;
+		w.role = (char *)role_name(c->role);
+		env.body_case = CUSTODY__ENVELOPE__BODY_WELCOME;
+		env.welcome = &w;
+		peer_send(p, &env);
+		return;
+	}
+	if (s->stopping) {
+		wire_free(msg);
+		peer_send_error(p, CUSTODY_EIO, "custodyd is shutting down");
+		return;
+	}
+	switch (msg->body_case) {
+	case CUSTODY__ENVELOPE__BODY_INGEST_BEGIN:
+	case CUSTODY__ENVELOPE__BODY_INGEST_FILE:
+	case CUSTODY__ENVELOPE__BODY_INGEST_COMMIT:
+		if (c->role < ROLE_DOCUMENTER) {
+			peer_send_error(p, CUSTODY_EPERM, "ingest needs the documenter role; "
+			    "you are %s", role_name(c->role));
+			wire_free(msg);
+			return;
+		}
+		if (msg->body_case == CUSTODY__ENVELOPE__BODY_INGEST_BEGIN)
+			ingest_begin(c, msg);
+		else if (msg->body_case == CUSTODY__ENVELOPE__BODY_INGEST_FILE)
+			ingest_file(c, msg);
+		else
+			ingest_commit(c, msg);
+		return;
+	default:
+		break;
+	}
+	for (i = 0; i < sizeof server_handlers / sizeof server_handlers[0]; i++) {
+		if ((int)msg->body_case != server_handlers[i].body)
+			continue;
+		if (c->role < server_handlers[i].role) {
+			peer_send_error(p, CUSTODY_EPERM, "%s needs the %s role; you are %s",
+			    wire_name(msg), role_name(server_handlers[i].role),
+			    role_name(c->role));
+			wire_free(msg);
+			return;
+		}
+		r = request_new(c, msg, server_handlers[i].work);
+		if (server_handlers[i].takes_fd && (r->fd = peer_take_fd(p)) < 0) {
+			peer_send_error(p, CUSTODY_EPROTO, "%s needs a descriptor",
+			    wire_name(msg));
+			wire_free(msg);
+			free(r);
+			return;
+		}
+		server_submit(r);
+		return;
+	}
+	log_debug("uid %u sent an unexpected %s", (unsigned)c->uid, wire_name(msg));
+	peer_send_error(p, CUSTODY_EPROTO, "unexpected message %s", wire_name(msg));
+	wire_free(msg);
+}
+
+static void
+server_resume_accept(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+
+	if (!s->stopping)
+		event_add(s->accept_ev, NULL);
+}
+
+/* Accept local clients and learn who they are. */
+static void
+server_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct server *s = arg;
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+	struct passwd *pw;
+	struct client *c;
+	struct timeval tv = { 1, 0 };
+	int fd;
+
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			log_warn("accept: %s; pausing for a second", strerror(errno));
+			event_del(s->accept_ev);
+			evtimer_add(s->backoff_ev, &tv);
+		}
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+		close(fd);
+		return;
+	}
+	if ((c = calloc(1, sizeof *c)) == NULL) {
+		close(fd);
+		return;
+	}
+	c->s = s;
+	c->uid = cred.uid;
+	c->refs = 1;
+	c->role = conf_role(&s->a->conf, cred.uid, geteuid());
+	pw = getpwuid(cred.uid);
+	if (pw != NULL)
+		snprintf(c->actor, sizeof c->actor, "%s@%s", pw->pw_name, s->a->conf.office);
+	else
+		snprintf(c->actor, sizeof c->actor, "uid%u@%s", (unsigned)cred.uid,
+		    s->a->conf.office);
+	if ((c->peer = peer_new(s->base, fd, client_dispatch, c)) == NULL) {
+		close(fd);
+		free(c);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&s->clients, c, entry);
+}
+
+static void
+server_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct server *s = arg;
+
+	if (s->stopping)
+		return;
+	log_info("signal %d: stopping (finishing work in progress)", (int)sig);
+	s->stopping = 1;
+	event_del(s->accept_ev);
+	server_maybe_exit(s);
+}
+
+/* Create and listen on the local socket, mode 0660. */
+static int
+server_listen(struct server *s, char **cause)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	const char *sock = s->a->conf.socket;
+
+	if (sock[0] == '/')
+		s->socket_path = strdup(sock);
+	else
+		s->socket_path = archive_file(s->a, sock);
+	if (strlen(s->socket_path) >= sizeof sun.sun_path) {
+		asprintf(cause, "socket path %s is too long", s->socket_path);
+		return CUSTODY_EINVAL;
+	}
+	strcpy(sun.sun_path, s->socket_path);
+	unlink(s->socket_path);	/* stale: we hold the archive lock */
+	if ((s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0 ||
+	    bind(s->listen_fd, (struct sockaddr *)&sun, sizeof sun) != 0 ||
+	    chmod(s->socket_path, 0660) != 0 || listen(s->listen_fd, 128) != 0) {
+		asprintf(cause, "cannot listen on %s: %s", s->socket_path, strerror(errno));
+		return CUSTODY_EIO;
+	}
+	return 0;
+}
+
+/* Serve until SIGTERM or SIGINT. */
+int
+server_run(struct archive *a, char **cause)
+{
+	struct server s = { .a = a, .listen_fd = -1 };
+	struct client *c;
+	int error;
+
+	TAILQ_INIT(&s.clients);
+	signal(SIGPIPE, SIG_IGN);
+	evthread_use_pthreads();
+	if ((s.base = event_base_new()) == NULL)
+		fatal("cannot create the event loop");
+	if ((error = server_listen(&s, cause)) < 0)
+		goto done;
+	s.pool = pool_new(s.base, SERVER_THREADS);
+	s.accept_ev = event_new(s.base, s.listen_fd, EV_READ | EV_PERSIST, server_accept, &s);
+	s.backoff_ev = evtimer_new(s.base, server_resume_accept, &s);
+	s.sigterm_ev = evsignal_new(s.base, SIGTERM, server_signal, &s);
+	s.sigint_ev = evsignal_new(s.base, SIGINT, server_signal, &s);
+	event_add(s.accept_ev, NULL);
+	event_add(s.sigterm_ev, NULL);
+	event_add(s.sigint_ev, NULL);
+	log_info("office %s (%s) serving %s", a->conf.office, a->fingerprint, s.socket_path);
+	event_base_dispatch(s.base);
+
+	pool_free(s.pool);
+	while ((c = TAILQ_FIRST(&s.clients)) != NULL) {
+		TAILQ_REMOVE(&s.clients, c, entry);
+		c->gone = 1;
+		client_unref(c);
+	}
+	event_base_loop(s.base, EVLOOP_NONBLOCK);	/* free clients that left just before */
+	event_free(s.accept_ev);
+	event_free(s.backoff_ev);
+	event_free(s.sigterm_ev);
+	event_free(s.sigint_ev);
+	unlink(s.socket_path);
+	log_info("stopped");
+done:
+	if (s.listen_fd >= 0)
+		close(s.listen_fd);
+	free(s.socket_path);
+	event_base_free(s.base);
+	return error;
+}

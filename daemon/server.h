@@ -1,0 +1,71 @@
+/* The service: the event loop, local clients, and requests run on the worker pool. */
+#ifndef CUSTODY_SERVER_H
+#define CUSTODY_SERVER_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include "archive.h"
+#include "custody/peer.h"
+#include "pool.h"
+
+struct ingest;
+
+struct server {
+	struct archive		*a;
+	struct event_base	*base;
+	struct pool		*pool;
+	int			 listen_fd;
+	char			*socket_path;
+	struct event		*accept_ev, *sigterm_ev, *sigint_ev, *backoff_ev;
+	TAILQ_HEAD(, client)	 clients;
+	int			 stopping;
+};
+
+struct client {
+	struct server		*s;
+	struct peer		*peer;
+	uid_t			 uid;
+	char			 actor[OFFICE_NAME_MAX + 80];	/* user@office */
+	enum role		 role;
+	int			 refs;
+	int			 gone;
+	struct ingest		*ingest;	/* the open ingest batch, if any */
+	TAILQ_ENTRY(client)	 entry;
+};
+
+/* A request being worked on: work() runs on a worker and fills out or fails. */
+struct request {
+	struct client	*c;
+	Envelope	*msg;
+	int		 fd;		/* a descriptor passed with the request, or -1 */
+	struct cbuf	 out;		/* encoded reply frames */
+	int		 error;
+	char		 errmsg[512];
+	int		 fatal;		/* drop the connection after the error */
+	int		 (*work)(struct request *);
+	void		 (*done)(struct request *);	/* on the loop, before the reply; may be NULL */
+};
+
+int server_run(struct archive *, char **cause);
+/* Run req->work on the pool; the reply (or error) is sent when it finishes. */
+void server_submit(struct request *);
+/* Encode a reply envelope into req->out. */
+int server_reply(struct request *, const Envelope *);
+struct request *request_new(struct client *, Envelope *, int (*)(struct request *));
+
+/* service.c: the request handlers */
+int service_status(struct request *);
+int service_show(struct request *);
+int service_log(struct request *);
+int service_verify(struct request *);
+int service_keys(struct request *);
+int service_get(struct request *);
+
+/* ingest.c */
+void ingest_begin(struct client *, Envelope *);
+void ingest_file(struct client *, Envelope *);
+void ingest_commit(struct client *, Envelope *);
+void ingest_abort(struct client *);
+
+#endif

@@ -1,0 +1,332 @@
+/* Request handlers that read the archive: status, show, log, verify, keys, get. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "server.h"
+
+#define LOG_MAX_ENTRIES 10000
+
+/* Bytes used under dir, not following links. */
+static uint64_t
+service_du(const char *dir)
+{
+	char path[4096];
+	struct dirent *de;
+	struct stat st;
+	uint64_t total = 0;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		if (lstat(path, &st) != 0)
+			continue;
+		total += (uint64_t)st.st_blocks * 512;
+		if (S_ISDIR(st.st_mode))
+			total += service_du(path);
+	}
+	closedir(d);
+	return total;
+}
+
+int
+service_status(struct request *r)
+{
+	struct archive *a = r->c->s->a;
+	Custody__StatusReply st = CUSTODY__STATUS_REPLY__INIT;
+	Envelope env = CUSTODY__ENVELOPE__INIT;
+	int error;
+
+	if ((error = index_counts(a, &st.evidence, &st.records, &st.commits)) < 0)
+		return error;
+	st.office = a->conf.office;
+	st.public_key = a->public_line;
+	st.fingerprint = a->fingerprint;
+	st.disk_bytes = service_du(a->path);
+	st.uptime_seconds = (uint64_t)(time(NULL) - a->started);
+	st.archive = a->path;
+	st.version = CUSTODY_VERSION;
+	env.body_case = CUSTODY__ENVELOPE__BODY_STATUS_REPLY;
+	env.status_reply = &st;
+	return server_reply(r, &env);
+}
+
+/* Read the current revision of a record, wherever it was last written. */
+static int
+service_record(struct archive *a, const char *id, json_t **doc)
+{
+	char office[65];
+	int error;
+
+	if ((error = archive_check_id(id)) < 0)
+		return error;
+	if ((error = index_record_office(a, id, office)) < 0) {
+		if (error != CUSTODY_ENOTFOUND)
+			return error;
+		snprintf(office, sizeof office, "%s", a->office_hex);
+	}
+	return feed_read_record(a, office, id, doc);
+}
+
+int
+service_show(struct request *r)
+{
+	Custody__ShowReply sr = CUSTODY__SHOW_REPLY__INIT;
+	Envelope env = CUSTODY__ENVELOPE__INIT;
+	json_t *doc = NULL;
+	int error;
+
+	if ((error = service_record(r->c->s->a, r->msg->show_request->id, &doc)) < 0)
+		return error;
+	json_object_del(doc, "key");	/* the wrapped file key stays inside */
+	if ((sr.json = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL)
+		error = CUSTODY_ENOMEM;
+	else {
+		env.body_case = CUSTODY__ENVELOPE__BODY_SHOW_REPLY;
+		env.show_reply = &sr;
+		error = server_reply(r, &env);
+	}
+	free(sr.json);
+	json_decref(doc);
+	return error;
+}
+
+/* The log of one feed, newest first, appended to entries. */
+static int
+service_log_feed(struct archive *a, const char *office, const char *name, size_t limit,
+    Custody__LogEntry ***entries, size_t *n)
+{
+	git_repository *repo = archive_repo(a);
+	Custody__LogEntry *e, **grown;
+	git_commit *c = NULL, *p;
+	uint8_t pk[ED25519_PK_LEN];
+	uint64_t lamport;
+	char hex[65], oid[GIT_OID_HEXSZ + 1];
+	git_oid head;
+	int error;
+
+	if ((error = feed_head(a, office, &head, &lamport, &lamport)) < 0)
+		return error == CUSTODY_ENOTFOUND ? 0 : error;
+	hex_decode(pk, sizeof pk, office);
+	if (git_commit_lookup(&c, repo, &head) < 0)
+		return custody_fail(CUSTODY_EIO, "feed %.16s: head unreadable", office);
+	while (c != NULL && *n < limit) {
+		if ((grown = reallocarray(*entries, *n + 1, sizeof **entries)) == NULL ||
+		    (e = calloc(1, sizeof *e)) == NULL) {
+			if (grown != NULL)
+				*entries = grown;
+			git_commit_free(c);
+			return CUSTODY_ENOMEM;
+		}
+		*entries = grown;
+		custody__log_entry__init(e);
+		(*entries)[(*n)++] = e;
+		feed_parse_message(git_commit_message(c), &e->seq, &lamport, hex);
+		e->time = git_commit_time(c);
+		e->office = strdup(name);
+		e->summary = strdup(git_commit_summary(c) ?: "");
+		git_oid_tostr(oid, sizeof oid, git_commit_id(c));
+		e->commit = strdup(oid);
+		error = feed_check_signature(repo, git_commit_id(c), pk);
+		e->signature = strdup(error == 0 ? "good" : error == CUSTODY_ENOTFOUND ?
+		    "missing" : "BAD");
+		p = NULL;
+		if (git_commit_parentcount(c) > 0)
+			git_commit_parent(&p, c, 0);
+		git_commit_free(c);
+		c = p;
+	}
+	git_commit_free(c);
+	return 0;
+}
+
+int
+service_log(struct request *r)
+{
+	struct archive *a = r->c->s->a;
+	Custody__LogRequest *req = r->msg->log_request;
+	Custody__LogReply lr = CUSTODY__LOG_REPLY__INIT;
+	Envelope env = CUSTODY__ENVELOPE__INIT;
+	Custody__LogEntry **entries = NULL;
+	size_t n = 0, i, limit = req->limit ? req->limit : LOG_MAX_ENTRIES;
+	int error = 0;
+
+	if (limit > LOG_MAX_ENTRIES)
+		limit = LOG_MAX_ENTRIES;
+	if (req->office[0] != '\0' && strcmp(req->office, a->conf.office) != 0 &&
+	    strncmp(a->office_hex, req->office, strlen(req->office)) != 0)
+		return custody_fail(CUSTODY_ENOTFOUND, "no office named %s", req->office);
+	error = service_log_feed(a, a->office_hex, a->conf.office, limit, &entries, &n);
+	if (error == 0) {
+		lr.n_entries = n;
+		lr.entries = entries;
+		env.body_case = CUSTODY__ENVELOPE__BODY_LOG_REPLY;
+		env.log_reply = &lr;
+		error = server_reply(r, &env);
+	}
+	for (i = 0; i < n; i++) {
+		free(entries[i]->office);
+		free(entries[i]->summary);
+		free(entries[i]->commit);
+		free(entries[i]->signature);
+		free(entries[i]);
+	}
+	free(entries);
+	return error;
+}
+
+int
+service_verify(struct request *r)
+{
+	Custody__VerifyReply vr = CUSTODY__VERIFY_REPLY__INIT;
+	Envelope env = CUSTODY__ENVELOPE__INIT;
+	struct verify_result res;
+	Custody__VerifyProblem *probs = NULL, **pp = NULL;
+	size_t i, n;
+	int error;
+
+	if ((error = verify_archive(r->c->s->a, &res)) < 0)
+		goto done;
+	n = res.nproblems < 1000 ? res.nproblems : 1000;
+	if (n > 0 && ((probs = calloc(n, sizeof *probs)) == NULL ||
+	    (pp = calloc(n, sizeof *pp)) == NULL)) {
+		error = CUSTODY_ENOMEM;
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		custody__verify_problem__init(&probs[i]);
+		probs[i].item = res.problems[i].item ?: "";
+		probs[i].problem = res.problems[i].problem ?: "";
+		pp[i] = &probs[i];
+	}
+	vr.ok = res.nproblems == 0;
+	vr.n_problems = n;
+	vr.problems = pp;
+	vr.problems_total = res.nproblems;
+	vr.commits = res.commits;
+	vr.records = res.records;
+	vr.blobs = res.blobs;
+	env.body_case = CUSTODY__ENVELOPE__BODY_VERIFY_REPLY;
+	env.verify_reply = &vr;
+	error = server_reply(r, &env);
+	if (res.nproblems > 0)
+		log_warn("verify found %zu problem%s", res.nproblems, res.nproblems == 1 ? "" :
+		    "s");
+done:
+	free(probs);
+	free(pp);
+	verify_result_free(&res);
+	return error;
+}
+
+int
+service_keys(struct request *r)
+{
+	struct archive *a = r->c->s->a;
+	Custody__KeysReply kr = CUSTODY__KEYS_REPLY__INIT;
+	Envelope env = CUSTODY__ENVELOPE__INIT;
+	char *bare = NULL;
+	int error;
+
+	if ((error = sshkey_format_pub(&bare, a->office_pk, NULL)) < 0)
+		return error;
+	if (asprintf(&kr.allowed_signers, "%s namespaces=\"git,custody-dossier\" %s\n",
+	    a->conf.office, bare) < 0) {
+		free(bare);
+		return CUSTODY_ENOMEM;
+	}
+	kr.public_key = a->public_line;
+	kr.fingerprint = a->fingerprint;
+	env.body_case = CUSTODY__ENVELOPE__BODY_KEYS_REPLY;
+	env.keys_reply = &kr;
+	error = server_reply(r, &env);
+	free(kr.allowed_signers);
+	free(bare);
+	return error;
+}
+
+/* Unwrap the file key held in an evidence record. */
+static int
+service_file_key(struct archive *a, json_t *doc, uint8_t key[static 32])
+{
+	const char *wrapped = json_string_value(json_object_get(doc, "key"));
+	const char *sha = json_string_value(json_object_get(doc, "sha256"));
+	uint8_t raw[WRAPPED_KEY_LEN + 4];
+	char ad[96];
+	size_t len;
+
+	if (wrapped == NULL || sha == NULL || sodium_base642bin(raw, sizeof raw, wrapped,
+	    strlen(wrapped), NULL, &len, NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
+		return custody_fail(CUSTODY_EINVAL, "evidence record has no usable file key");
+	snprintf(ad, sizeof ad, "custody blob key %s", sha);
+	return keys_unwrap(key, a->data_key, raw, len, ad);
+}
+
+/* Decrypt evidence into the client's descriptor; answer only when its hash is right. */
+int
+service_get(struct request *r)
+{
+	struct archive *a = r->c->s->a;
+	const char *id = r->msg->get_request->id;
+	Custody__GetReply gr = CUSTODY__GET_REPLY__INIT;
+	Envelope env = CUSTODY__ENVELOPE__INIT;
+	uint8_t key[32], sum[SHA256_LEN];
+	char hex[SHA256_HEX_LEN + 1];
+	const char *blob, *sha;
+	json_t *doc = NULL;
+	uint64_t size;
+	struct stat st;
+	int error;
+
+	if (fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return custody_fail(CUSTODY_EINVAL, "get needs a regular file to write to");
+	if ((error = service_record(a, id, &doc)) < 0)
+		return error;
+	blob = json_string_value(json_object_get(doc, "blob"));
+	sha = json_string_value(json_object_get(doc, "sha256"));
+	if (strcmp(record_kind(doc), "evidence") != 0 || blob == NULL || sha == NULL ||
+	    !hex_is_lower(blob, SHA256_HEX_LEN)) {
+		error = custody_fail(CUSTODY_EINVAL, "%s is not an evidence record", id);
+		goto done;
+	}
+	if ((error = service_file_key(a, doc, key)) < 0)
+		goto done;
+	if (ftruncate(r->fd, 0) != 0 || lseek(r->fd, 0, SEEK_SET) != 0) {
+		error = custody_fail(CUSTODY_EIO, "cannot write to the output file");
+		goto done;
+	}
+	error = blob_decrypt(a, blob, key, r->fd, sum, &size, NULL);
+	sodium_memzero(key, sizeof key);
+	if (error < 0) {
+		log_warn("get %s: %s", id, custody_error());
+		goto done;
+	}
+	hex_encode(hex, sum, SHA256_LEN);
+	if (strcmp(hex, sha) != 0) {
+		log_warn("get %s: decrypted bytes do not match the record", id);
+		error = custody_fail(CUSTODY_ECRYPTO, "evidence %s is damaged: its bytes hash to %s",
+		    id, hex);
+		goto done;
+	}
+	gr.sha256 = hex;
+	gr.size = size;
+	gr.name = (char *)(json_string_value(json_object_get(doc, "name")) ?: "");
+	env.body_case = CUSTODY__ENVELOPE__BODY_GET_REPLY;
+	env.get_reply = &gr;
+	error = server_reply(r, &env);
+done:
+	if (error < 0 && ftruncate(r->fd, 0) != 0)
+		log_warn("get %s: cannot clear the output after a failure", id);
+	json_decref(doc);
+	return error;
+}

@@ -1,0 +1,301 @@
+/*
+ * custody verify: every feed commit's signature, sequence and parent link; every git object's
+ * hash; every record's authenticity and place; every evidence blob against its record.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "archive.h"
+#include "oidset.h"
+
+#define VERIFY_MAX_LISTED 1000
+
+struct verify_ctx {
+	struct archive		*a;
+	git_repository		*repo;
+	struct verify_result	*res;
+	struct oidset		 seen;		/* trees and record objects already checked */
+	struct oidset		 blobs;		/* evidence blobs already checked */
+	int			 error;		/* allocation failure */
+};
+
+/* Note one broken thing. */
+static void
+verify_problem(struct verify_ctx *v, const char *item, const char *fmt, ...)
+{
+	struct verify_result *r = v->res;
+	struct verify_problem *p;
+	va_list ap;
+
+	r->nproblems++;
+	if (r->nproblems > VERIFY_MAX_LISTED)
+		return;
+	if ((p = reallocarray(r->problems, r->nproblems, sizeof *p)) == NULL) {
+		v->error = CUSTODY_ENOMEM;
+		r->nproblems--;
+		return;
+	}
+	r->problems = p;
+	p = &r->problems[r->nproblems - 1];
+	p->item = strdup(item);
+	va_start(ap, fmt);
+	if (vasprintf(&p->problem, fmt, ap) < 0)
+		p->problem = NULL;
+	va_end(ap);
+}
+
+/* Check an evidence record's blob: present, named by its hash, opens, plaintext matches. */
+static void
+verify_evidence(struct verify_ctx *v, json_t *doc)
+{
+	const char *blob = json_string_value(json_object_get(doc, "blob"));
+	const char *sha = json_string_value(json_object_get(doc, "sha256"));
+	const char *wrapped = json_string_value(json_object_get(doc, "key"));
+	json_int_t size = json_integer_value(json_object_get(doc, "size"));
+	uint8_t raw[WRAPPED_KEY_LEN + 4], key[32], psum[SHA256_LEN], csum[SHA256_LEN], name[32];
+	char item[128], hex[SHA256_HEX_LEN + 1], ad[96];
+	git_oid o;
+	uint64_t got;
+	size_t rawlen;
+
+	if (blob == NULL || sha == NULL || wrapped == NULL || !hex_is_lower(blob, 64) ||
+	    !hex_is_lower(sha, 64)) {
+		snprintf(item, sizeof item, "record evidence/%s", record_id(doc));
+		verify_problem(v, item, "evidence record lacks blob, sha256 or key");
+		return;
+	}
+	hex_decode(name, sizeof name, blob);
+	memcpy(o.id, name, sizeof o.id);
+	if (oidset_add(&v->blobs, &o) == 0)
+		return;
+	v->res->blobs++;
+	snprintf(item, sizeof item, "blob %s (evidence %s)", blob, sha);
+	snprintf(ad, sizeof ad, "custody blob key %s", sha);
+	if (sodium_base642bin(raw, sizeof raw, wrapped, strlen(wrapped), NULL, &rawlen, NULL,
+	    sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    keys_unwrap(key, v->a->data_key, raw, rawlen, ad) < 0) {
+		verify_problem(v, item, "the wrapped file key does not open");
+		return;
+	}
+	if (blob_decrypt(v->a, blob, key, -1, psum, &got, csum) < 0) {
+		verify_problem(v, item, "%s", custody_error());
+		goto done;
+	}
+	hex_encode(hex, csum, SHA256_LEN);
+	if (strcmp(hex, blob) != 0)
+		verify_problem(v, item, "stored bytes hash to %s, not to the blob's name", hex);
+	hex_encode(hex, psum, SHA256_LEN);
+	if (strcmp(hex, sha) != 0)
+		verify_problem(v, item, "decrypted content hashes to %s, not %s", hex, sha);
+	if ((json_int_t)got != size)
+		verify_problem(v, item, "decrypted size %" PRIu64 " differs from the record's %lld",
+		    got, (long long)size);
+done:
+	sodium_memzero(key, sizeof key);
+}
+
+/* Tree walk callback: check each record object once; skip subtrees already seen. */
+static int
+verify_tree_cb(const char *root, const git_tree_entry *e, void *arg)
+{
+	struct verify_ctx *v = arg;
+	const char *name = git_tree_entry_name(e);
+	char item[256], tok[TOKEN_HEX_LEN + 1], oidhex[GIT_OID_HEXSZ + 1];
+	git_blob *b = NULL;
+	json_t *doc = NULL;
+	int added;
+
+	if ((added = oidset_add(&v->seen, git_tree_entry_id(e))) < 0) {
+		v->error = added;
+		return -1;
+	}
+	if (!added)
+		return git_tree_entry_type(e) == GIT_OBJECT_TREE ? 1 : 0;
+	if (git_tree_entry_type(e) != GIT_OBJECT_BLOB)
+		return 0;
+	git_oid_tostr(oidhex, sizeof oidhex, git_tree_entry_id(e));
+	snprintf(item, sizeof item, "record %s%s (object %s)", root, name, oidhex);
+	if (strlen(name) != TOKEN_HEX_LEN || !hex_is_lower(name, TOKEN_HEX_LEN)) {
+		verify_problem(v, item, "unexpected file in the feed tree");
+		return 0;
+	}
+	v->res->records++;
+	if (git_blob_lookup(&b, v->repo, git_tree_entry_id(e)) < 0) {
+		verify_problem(v, item, "object missing or corrupt");
+		return 0;
+	}
+	if (record_open(&doc, v->a, name, git_blob_rawcontent(b), (size_t)git_blob_rawsize(b),
+	    NULL) < 0) {
+		verify_problem(v, item, "%s", custody_error());
+		goto done;
+	}
+	archive_token_hex(v->a, tok, record_id(doc));
+	if (strcmp(tok, name) != 0)
+		verify_problem(v, item, "holds record %s, which belongs at another path",
+		    record_id(doc));
+	else if (strcmp(record_kind(doc), "evidence") == 0)
+		verify_evidence(v, doc);
+done:
+	json_decref(doc);
+	git_blob_free(b);
+	return 0;
+}
+
+/* Check one feed from its root to its head. */
+static void
+verify_feed(struct verify_ctx *v, const char *office, const git_oid *tip)
+{
+	uint8_t pk[ED25519_PK_LEN];
+	git_commit *c = NULL, *p;
+	git_oid *chain = NULL;
+	git_tree *tree;
+	size_t n = 0, cap = 0, i;
+	uint64_t seq, lamport, last_lamport = 0;
+	char item[160], hex[GIT_OID_HEXSZ + 1], who[65];
+
+	hex_decode(pk, sizeof pk, office);
+	if (git_commit_lookup(&c, v->repo, tip) < 0) {
+		snprintf(item, sizeof item, "feed %s", office);
+		verify_problem(v, item, "head commit missing or corrupt");
+		return;
+	}
+	for (;;) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((chain = reallocarray(chain, cap, sizeof *chain)) == NULL) {
+				v->error = CUSTODY_ENOMEM;
+				git_commit_free(c);
+				return;
+			}
+		}
+		chain[n++] = *git_commit_id(c);
+		if (git_commit_parentcount(c) > 1) {
+			git_oid_tostr(hex, sizeof hex, git_commit_id(c));
+			snprintf(item, sizeof item, "commit %s", hex);
+			verify_problem(v, item, "is a merge; feeds are linear");
+		}
+		if (git_commit_parentcount(c) == 0)
+			break;
+		if (git_commit_parent(&p, c, 0) < 0) {
+			git_oid_tostr(hex, sizeof hex, git_commit_parent_id(c, 0));
+			snprintf(item, sizeof item, "commit %s (feed %.16s)", hex, office);
+			verify_problem(v, item, "parent commit missing or corrupt");
+			break;
+		}
+		git_commit_free(c);
+		c = p;
+	}
+	git_commit_free(c);
+	for (i = n; i > 0; i--) {
+		v->res->commits++;
+		git_oid_tostr(hex, sizeof hex, &chain[i - 1]);
+		snprintf(item, sizeof item, "commit %s (feed %.16s)", hex, office);
+		if (feed_check_signature(v->repo, &chain[i - 1], pk) < 0)
+			verify_problem(v, item, "signature: %s", custody_error());
+		if (git_commit_lookup(&c, v->repo, &chain[i - 1]) < 0) {
+			verify_problem(v, item, "missing or corrupt");
+			continue;
+		}
+		if (feed_parse_message(git_commit_message(c), &seq, &lamport, who) < 0)
+			verify_problem(v, item, "no custody trailers");
+		else {
+			if (seq != n - i + 1)
+				verify_problem(v, item, "sequence %" PRIu64 " where %zu was due", seq,
+				    n - i + 1);
+			if (strcmp(who, office) != 0)
+				verify_problem(v, item, "names another office than its feed");
+			if (lamport <= last_lamport)
+				verify_problem(v, item, "lamport clock does not increase");
+			last_lamport = lamport;
+		}
+		if (git_commit_tree(&tree, c) < 0)
+			verify_problem(v, item, "tree missing or corrupt");
+		else {
+			if (oidset_add(&v->seen, git_tree_id(tree)) > 0)
+				git_tree_walk(tree, GIT_TREEWALK_PRE, verify_tree_cb, v);
+			git_tree_free(tree);
+		}
+		git_commit_free(c);
+	}
+	free(chain);
+}
+
+/* Every object in the object database must hash to its name. */
+static int
+verify_object_cb(const git_oid *id, void *arg)
+{
+	struct verify_ctx *v = arg;
+	git_odb *odb;
+	git_odb_object *o = NULL;
+	git_oid check;
+	char item[64], hex[GIT_OID_HEXSZ + 1];
+
+	git_oid_tostr(hex, sizeof hex, id);
+	snprintf(item, sizeof item, "object %s", hex);
+	if (git_repository_odb(&odb, v->repo) < 0)
+		return -1;
+	if (git_odb_read(&o, odb, id) < 0)
+		verify_problem(v, item, "unreadable or corrupt: %s",
+		    git_error_last() ? git_error_last()->message : "?");
+	else {
+		git_odb_hash(&check, git_odb_object_data(o), git_odb_object_size(o),
+		    git_odb_object_type(o));
+		if (!git_oid_equal(&check, id))
+			verify_problem(v, item, "content does not match its hash");
+		git_odb_object_free(o);
+	}
+	git_odb_free(odb);
+	return 0;
+}
+
+/* Verify the whole archive. Problems go in res; the return is for failures to run at all. */
+int
+verify_archive(struct archive *a, struct verify_result *res)
+{
+	struct verify_ctx v = { .a = a, .res = res };
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+	git_odb *odb = NULL;
+	const char *name;
+
+	memset(res, 0, sizeof *res);
+	if ((v.repo = archive_repo(a)) == NULL)
+		return CUSTODY_EIO;
+	if (git_repository_odb(&odb, v.repo) < 0)
+		return custody_fail(CUSTODY_EIO, "cannot open the object database");
+	git_odb_refresh(odb);
+	git_odb_foreach(odb, verify_object_cb, &v);
+	git_odb_free(odb);
+	if (git_reference_iterator_glob_new(&it, v.repo, "refs/feeds/*") < 0)
+		return custody_fail(CUSTODY_EIO, "cannot list feeds");
+	while (git_reference_next(&ref, it) == 0) {
+		name = git_reference_name(ref) + strlen("refs/feeds/");
+		if (strlen(name) != 64 || !hex_is_lower(name, 64) ||
+		    git_reference_type(ref) != GIT_REFERENCE_DIRECT)
+			verify_problem(&v, git_reference_name(ref), "not a feed ref");
+		else
+			verify_feed(&v, name, git_reference_target(ref));
+		git_reference_free(ref);
+	}
+	git_reference_iterator_free(it);
+	oidset_free(&v.seen);
+	oidset_free(&v.blobs);
+	return v.error;
+}
+
+/* Free the problems list. */
+void
+verify_result_free(struct verify_result *r)
+{
+	size_t i, n = r->nproblems < VERIFY_MAX_LISTED ? r->nproblems : VERIFY_MAX_LISTED;
+
+	for (i = 0; i < n; i++) {
+		free(r->problems[i].item);
+		free(r->problems[i].problem);
+	}
+	free(r->problems);
+	memset(r, 0, sizeof *r);
+}

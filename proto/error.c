@@ -1,0 +1,53 @@
+/* Per-thread error messages, so a failure deep in a worker can say which item and why. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "custody/common.h"
+
+static _Thread_local char error_msg[1024];
+
+/* Record why the calling thread failed; returns code. */
+int
+custody_fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(error_msg, sizeof error_msg, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* The calling thread's last message. */
+const char *
+custody_error(void)
+{
+	return error_msg;
+}
+
+/* Forget the calling thread's last message. */
+void
+custody_error_clear(void)
+{
+	error_msg[0] = '\0';
+}
+
+/* A short name for an error code. */
+const char *
+custody_strerror(int code)
+{
+	switch (code) {
+	case 0:			return "ok";
+	case CUSTODY_ENOMEM:	return "out of memory";
+	case CUSTODY_EIO:	return "input/output error";
+	case CUSTODY_EINVAL:	return "invalid input";
+	case CUSTODY_ECRYPTO:	return "authentication failed";
+	case CUSTODY_ENOTFOUND:	return "not found";
+	case CUSTODY_EEXIST:	return "already exists";
+	case CUSTODY_EPROTO:	return "protocol error";
+	case CUSTODY_EPERM:	return "permission denied";
+	case CUSTODY_ENOSPC:	return "no space left on device";
+	case CUSTODY_ETOOBIG:	return "too large";
+	default:		return "error";
+	}
+}
