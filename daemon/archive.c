@@ -270,6 +270,8 @@ archive_open(struct archive **out, const char *path, const char *passphrase, int
 			error = CUSTODY_EEXIST;
 			goto fail;
 		}
+		if (ftruncate(a->lockfd, 0) == 0)
+			dprintf(a->lockfd, "%ld\n", (long)getpid());
 		free(file);
 	}
 	file = archive_file(a, "custody.conf");

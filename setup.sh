@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Set up custody on Debian 12 and run it: `./setup.sh demo` (an archive at the default location,
+# a daemon, a real ingest/verify/get round trip) or `./setup.sh test` (every test, also under
+# AddressSanitizer and UndefinedBehaviorSanitizer). Installs what is missing with apt-get.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES="build-essential cmake pkg-config libsodium-dev libssl-dev libgit2-dev libsqlite3-dev
+	libevent-dev libjansson-dev libprotobuf-c-dev protobuf-c-compiler libinih-dev libcsv-dev
+	libutf8proc-dev libcmocka-dev git openssh-client age sqlite3 python3 procps"
+JOBS=${JOBS:-2}
+
+deps() {
+	local missing=() p
+	for p in $PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		echo "installing: ${missing[*]}"
+		local sudo=""
+		[ "$(id -u)" -eq 0 ] || sudo=sudo
+		$sudo apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+	fi
+}
+
+# build DIR [CMAKE ARGS...]
+build() {
+	local dir=$1
+	shift
+	cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+	cmake --build "$dir" -j "$JOBS" >/dev/null
+}
+
+demo() {
+	deps
+	build build
+	local archive=${CUSTODY_ARCHIVE:-${XDG_DATA_HOME:-$HOME/.local/share}/custody}
+	local bin=$PWD/build work
+	export CUSTODY_ARCHIVE=$archive
+	if [ ! -e "$archive/custody.conf" ]; then
+		echo "== creating the archive at $archive (unattended: key without passphrase)"
+		"$bin/custodyd" init "$archive" --office demo-office --no-passphrase
+	fi
+	if ! "$bin/custody" status >/dev/null 2>&1; then
+		echo "== starting custodyd (log: $archive.log)"
+		nohup "$bin/custodyd" run "$archive" >>"$archive.log" 2>&1 &
+		for _ in $(seq 100); do
+			"$bin/custody" status >/dev/null 2>&1 && break
+			sleep 0.1
+		done
+	fi
+	work=$(mktemp -d)
+	trap 'rm -rf "$work"' EXIT
+	printf 'Testimony of witness W-17, recorded %s.\nThe shelling began at dawn.\n' \
+	    "$(date -u +%F)" >"$work/testimony-W17.txt"
+	head -c 5000000 /dev/urandom >"$work/video-clip.mp4"
+	echo "== ingest"
+	"$bin/custody" ingest --note "demo evidence" "$work/testimony-W17.txt" "$work/video-clip.mp4"
+	local id
+	id=$(sha256sum "$work/video-clip.mp4" | cut -d' ' -f1)
+	echo "== get back and compare"
+	"$bin/custody" get "$id" -o "$work/video-back.mp4"
+	cmp "$work/video-clip.mp4" "$work/video-back.mp4" && echo "byte-identical: $id"
+	echo "== show"
+	"$bin/custody" show "$id"
+	echo "== log"
+	"$bin/custody" log --limit 5
+	echo "== verify"
+	"$bin/custody" verify
+	echo "== status"
+	"$bin/custody" status
+	echo
+	echo "custodyd keeps running on $archive; stop it with: kill \$(cat $archive/custodyd.lock)"
+}
+
+run_suite() {
+	local dir=$1
+	(cd "$dir" && ctest --output-on-failure -j "$JOBS" --timeout 1200)
+}
+
+tests() {
+	deps
+	echo "== build"
+	build build
+	echo "== tests"
+	run_suite build
+	echo "== build with AddressSanitizer and UndefinedBehaviorSanitizer"
+	build build-asan -DCMAKE_BUILD_TYPE=Debug -DCUSTODY_SANITIZE=ON
+	echo "== tests under ASan+UBSan"
+	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
+	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+	    run_suite build-asan
+}
+
+case "${1:-}" in
+demo) demo ;;
+test) tests ;;
+deps) deps ;;
+*) echo "usage: $0 demo|test|deps" >&2; exit 2 ;;
+esac

@@ -1,0 +1,108 @@
+# Shared helpers for end-to-end tests: each test sources this, gets a private directory with a
+# cleanup trap, and starts real daemons on private sockets.
+#
+# Environment (set by ctest): CUSTODYD and CUSTODY (the binaries), VECTORS (tests/vectors).
+set -euo pipefail
+
+: "${CUSTODYD:?set CUSTODYD to the custodyd binary}"
+: "${CUSTODY:?set CUSTODY to the custody binary}"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/custody-e2e.XXXXXX")
+DAEMON_PIDS=()
+FAILS=0
+
+cleanup() {
+	local pid
+	for pid in "${DAEMON_PIDS[@]}"; do
+		kill -9 "$pid" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	if [ -n "${KEEP:-}" ]; then
+		echo "kept $T" >&2
+	else
+		rm -rf "$T"
+	fi
+}
+trap cleanup EXIT
+
+# fail MESSAGE: report and count a failed assertion (the test goes on, and fails at the end).
+fail() {
+	echo "FAIL: $*" >&2
+	FAILS=$((FAILS + 1))
+}
+
+# ok MESSAGE: report a passed assertion.
+ok() {
+	echo "ok: $*"
+}
+
+# check DESCRIPTION COMMAND...: the command must succeed.
+check() {
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else fail "$what"; fi
+}
+
+# refute DESCRIPTION COMMAND...: the command must fail.
+refute() {
+	local what=$1
+	shift
+	if "$@"; then fail "$what"; else ok "$what"; fi
+}
+
+# contains DESCRIPTION HAYSTACK NEEDLE
+contains() {
+	case "$2" in
+	*"$3"*) ok "$1" ;;
+	*) fail "$1: expected to find '$3' in: $2" ;;
+	esac
+}
+
+# init_archive DIR OFFICE: a new unattended archive.
+init_archive() {
+	"$CUSTODYD" init "$1" --office "$2" --no-passphrase >"$1.init" 2>&1 ||
+	    { cat "$1.init" >&2; echo "init failed" >&2; exit 1; }
+}
+
+# start_daemon DIR [ARGS...]: run custodyd on DIR in the background and wait for its socket.
+# Sets DAEMON_PID. Its log is DIR.log.
+start_daemon() {
+	local dir=$1 i
+	shift
+	rm -f "$dir/custodyd.sock"
+	"$CUSTODYD" run "$dir" "$@" >>"$dir.log" 2>&1 &
+	DAEMON_PID=$!
+	DAEMON_PIDS+=("$DAEMON_PID")
+	for i in $(seq 1 200); do
+		[ -S "$dir/custodyd.sock" ] && return 0
+		kill -0 "$DAEMON_PID" 2>/dev/null || { cat "$dir.log" >&2; echo "daemon died" >&2; exit 1; }
+		sleep 0.05
+	done
+	cat "$dir.log" >&2
+	echo "daemon did not start" >&2
+	exit 1
+}
+
+# stop_daemon PID: SIGTERM and wait; the daemon must exit 0.
+stop_daemon() {
+	local rc=0
+	kill -TERM "$1"
+	wait "$1" || rc=$?
+	return $rc
+}
+
+# cu DIR ARGS...: run the client against the archive DIR.
+cu() {
+	local dir=$1
+	shift
+	"$CUSTODY" -A "$dir" "$@"
+}
+
+# done_testing: exit non-zero when any assertion failed.
+done_testing() {
+	if [ "$FAILS" -gt 0 ]; then
+		echo "$FAILS assertion(s) failed" >&2
+		exit 1
+	fi
+	echo "all assertions passed"
+}
