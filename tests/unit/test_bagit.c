@@ -1,0 +1,794 @@
+/* BagIt: LoC conformance suite, tag-file parsers, writers, sha256sum interop, tampering. */
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "custody/bagit.h"
+
+static const char *vectors;
+
+/* True when the report has a finding whose file and text contain the given parts. */
+static int
+has_finding(const struct bagit_report *r, int warning, const char *file,
+    const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->items[i].warning == warning &&
+		    (file == NULL || strstr(r->items[i].file, file)) &&
+		    (what == NULL || strstr(r->items[i].what, what)))
+			return 1;
+	return 0;
+}
+
+/* Print a report (shown by cmocka when a test fails). */
+static void
+show(const char *dir, const struct bagit_report *r)
+{
+	struct cbuf b = { 0 };
+
+	assert_int_equal(bagit_report_format(&b, r), 0);
+	print_message("%s:\n%s", dir, b.data ? (char *)b.data : "");
+	cbuf_free(&b);
+}
+
+/* Sorted names of the bags in VECTORS/bagit/conformance-suite/sub; returns the count. */
+static size_t
+suite_list(const char *sub, char names[][256], size_t max)
+{
+	char path[1024];
+	struct dirent *de;
+	DIR *d;
+	size_t n = 0, i, j;
+	char tmp[256];
+
+	snprintf(path, sizeof path, "%s/bagit/conformance-suite/%s", vectors, sub);
+	if ((d = opendir(path)) == NULL)
+		fail_msg("no vector directory %s", path);
+	while ((de = readdir(d)) != NULL && n < max) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(names[n++], 256, "%s", de->d_name);
+	}
+	closedir(d);
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+			memcpy(tmp, names[j], 256);
+			memcpy(names[j], names[j - 1], 256);
+			memcpy(names[j - 1], tmp, 256);
+		}
+	return n;
+}
+
+/* Validate one suite bag; returns bagit_validate's code and the report. */
+static int
+suite_validate(const char *sub, const char *name, struct bagit_report **r, int flags)
+{
+	char path[1024];
+	int error;
+
+	snprintf(path, sizeof path, "%s/bagit/conformance-suite/%s/%s", vectors,
+	    sub, name);
+	error = bagit_validate(r, path, flags);
+	assert_non_null(*r);
+	return error;
+}
+
+/* Every bag in sub must validate (want 0) or fail (want EINVAL); returns the count. */
+static size_t
+suite_expect(const char *sub, int want)
+{
+	char names[32][256];
+	struct bagit_report *r;
+	size_t n, i, ok = 0;
+	int error;
+
+	n = suite_list(sub, names, 32);
+	for (i = 0; i < n; i++) {
+		error = suite_validate(sub, names[i], &r, 0);
+		if (error != want) {
+			show(names[i], r);
+			fail_msg("%s/%s: got %d, want %d", sub, names[i], error, want);
+		}
+		if (want == 0)
+			assert_int_equal(r->problems, 0);
+		else
+			assert_true(r->problems > 0);
+		bagit_report_free(r);
+		ok++;
+	}
+	print_message("  %-22s %zu/%zu %s\n", sub, ok, n, want ? "rejected" : "accepted");
+	return ok;
+}
+
+/* BagIt 1.0: every valid bag validates, every invalid one fails. */
+static void
+test_conformance_v1(void **state)
+{
+	assert_int_equal(suite_expect("v1.0/valid", 0), 1);
+	assert_int_equal(suite_expect("v1.0/invalid", CUSTODY_EINVAL), 4);
+}
+
+/* The reasons the v1.0 invalid bags fail are the right ones. */
+static void
+test_conformance_v1_reasons(void **state)
+{
+	struct bagit_report *r;
+
+	suite_validate("v1.0/invalid", "notAllManifestsListAllFiles", &r, 0);
+	assert_true(has_finding(r, 0, "data/missingFromManifest.txt", "not listed"));
+	bagit_report_free(r);
+	suite_validate("v1.0/invalid", "bagit-with-invalid-whitespace", &r, 0);
+	assert_true(has_finding(r, 0, "bagit.txt", "BagIt-Version"));
+	assert_true(has_finding(r, 0, "bagit.txt", "Tag-File-Character-Encoding"));
+	bagit_report_free(r);
+	suite_validate("v1.0/invalid", "same-filename-listed-twice-with-the-same-hash",
+	    &r, 0);
+	assert_true(has_finding(r, 0, "manifest-sha256.txt", "more than once"));
+	assert_false(has_finding(r, 0, "data/README", NULL));
+	bagit_report_free(r);
+	suite_validate("v1.0/invalid",
+	    "same-filename-listed-twice-with-different-hashes", &r, 0);
+	assert_true(has_finding(r, 0, "manifest-sha256.txt", "different checksums"));
+	assert_true(has_finding(r, 0, "data/README", "checksum mismatch") ||
+	    has_finding(r, 0, "manifest-sha256.txt", "different"));
+	bagit_report_free(r);
+	suite_validate("v1.0/valid", "basicBag", &r, 0);
+	assert_int_equal(r->major, 1);
+	assert_int_equal(r->minor, 0);
+	assert_int_equal(r->manifests, 1);
+	assert_int_equal(r->tagmanifests, 1);
+	assert_int_equal(r->payload_files, 1);
+	assert_int_equal(r->n, 0);
+	bagit_report_free(r);
+}
+
+/* Older versions: valid accepted; invalid and OS-specific out-of-scope bags refused. */
+static void
+test_conformance_legacy(void **state)
+{
+	assert_int_equal(suite_expect("v0.93/valid", 0), 2);
+	assert_int_equal(suite_expect("v0.94/valid", 0), 2);
+	assert_int_equal(suite_expect("v0.95/valid", 0), 2);
+	assert_int_equal(suite_expect("v0.96/valid", 0), 8);
+	assert_int_equal(suite_expect("v0.97/valid", 0), 12);
+	assert_int_equal(suite_expect("v0.97/invalid", CUSTODY_EINVAL), 11);
+	assert_int_equal(suite_expect("v0.97/linux-only", CUSTODY_EINVAL), 6);
+	assert_int_equal(suite_expect("v0.97/windows-only", CUSTODY_EINVAL), 6);
+}
+
+/*
+ * v0.97 warning/: tolerated quirks give a warning (and fail under BAGIT_STRICT);
+ * names that exist only under case folding or Unicode normalisation (or a
+ * listed .DS_Store absent from the suite) are missing files for us: refused.
+ */
+static void
+test_conformance_warnings(void **state)
+{
+	static const struct {
+		const char	*name;
+		int		 valid;
+		const char	*what;
+	} want[] = {
+		{ "duplicate-file-with-different-case", 0, "data/HELLO.txt is missing" },
+		{ "made-with-md5sum-tools", 1, "md5sum-style" },
+		{ "relative-path", 1, "begins with \"./\"" },
+		{ "same-filename-listed-twice-with-different-normalization", 0,
+		    "is missing" },
+		{ "same-filename-listed-twice-with-the-same-hash", 1, "more than once" },
+		{ "special-system-files", 0, "data/.DS_Store is missing" },
+	};
+	char names[32][256];
+	struct bagit_report *r;
+	size_t i, n;
+
+	n = suite_list("v0.97/warning", names, 32);
+	assert_int_equal(n, sizeof want / sizeof want[0]);
+	for (i = 0; i < n; i++) {
+		assert_string_equal(names[i], want[i].name);
+		if (want[i].valid) {
+			assert_int_equal(suite_validate("v0.97/warning", names[i],
+			    &r, 0), 0);
+			assert_true(has_finding(r, 1, NULL, want[i].what));
+			bagit_report_free(r);
+			assert_int_equal(suite_validate("v0.97/warning", names[i],
+			    &r, BAGIT_STRICT), CUSTODY_EINVAL);
+		} else {
+			assert_int_equal(suite_validate("v0.97/warning", names[i],
+			    &r, 0), CUSTODY_EINVAL);
+			if (!has_finding(r, 0, NULL, want[i].what)) {
+				show(names[i], r);
+				fail_msg("%s: no \"%s\"", names[i], want[i].what);
+			}
+		}
+		bagit_report_free(r);
+	}
+}
+
+/* Specific reasons in the v0.97 invalid bags. */
+static void
+test_conformance_legacy_reasons(void **state)
+{
+	struct bagit_report *r;
+
+	suite_validate("v0.97/invalid", "bom-in-bagit.txt", &r, 0);
+	assert_true(has_finding(r, 0, "bagit.txt", "byte order mark"));
+	bagit_report_free(r);
+	suite_validate("v0.97/invalid", "corrupt-data-file", &r, 0);
+	assert_true(has_finding(r, 0, "data/", "md5 checksum mismatch"));
+	bagit_report_free(r);
+	suite_validate("v0.97/invalid", "corrupt-tag-file", &r, 0);
+	assert_true(has_finding(r, 0, "bag-info.txt", "checksum mismatch"));
+	bagit_report_free(r);
+	suite_validate("v0.97/invalid", "extra-file-in-bag", &r, 0);
+	assert_true(has_finding(r, 0, "data/bar", "not listed"));
+	bagit_report_free(r);
+	suite_validate("v0.97/invalid", "missing-baginfo", &r, 0);
+	assert_true(has_finding(r, 0, "tagmanifest-md5.txt", "bag-info.txt is missing"));
+	bagit_report_free(r);
+	suite_validate("v0.97/invalid", "out-of-scope-file-paths-using-dot-notation",
+	    &r, 0);
+	assert_true(has_finding(r, 0, "manifest-md5.txt", "\"..\""));
+	bagit_report_free(r);
+	suite_validate("v0.97/linux-only", "out-of-scope-file-paths-using-absolute-path",
+	    &r, 0);
+	assert_true(has_finding(r, 0, "manifest-md5.txt", "absolute"));
+	bagit_report_free(r);
+	suite_validate("v0.97/valid", "UTF-16-encoded-tag-files", &r, 0);
+	assert_int_equal(r->problems, 0);
+	assert_int_equal(r->payload_files, 2);
+	bagit_report_free(r);
+}
+
+/* Parse bagit.txt bytes; returns the parser's code and the problem count. */
+static int
+decl(const char *text, struct bagit_decl *d, size_t *problems)
+{
+	struct bagit_report *r;
+	int error;
+
+	assert_int_equal(bagit_report_new(&r), 0);
+	error = bagit_parse_declaration(d, r, (const uint8_t *)text, strlen(text));
+	*problems = r->problems;
+	bagit_report_free(r);
+	return error;
+}
+
+/* bagit.txt: exact format, any line ending, BOM and whitespace refused. */
+static void
+test_declaration(void **state)
+{
+	struct bagit_decl d;
+	size_t p;
+
+	assert_int_equal(decl("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
+	    &d, &p), 0);
+	assert_int_equal(p, 0);
+	assert_int_equal(d.major, 1);
+	assert_string_equal(d.encoding, "UTF-8");
+	assert_int_equal(decl("BagIt-Version: 0.97\r\nTag-File-Character-Encoding: "
+	    "ISO-8859-1", &d, &p), 0);
+	assert_int_equal(p, 0);
+	assert_int_equal(d.minor, 97);
+	assert_string_equal(d.encoding, "ISO-8859-1");
+	assert_int_equal(decl("BagIt-Version: 1.0\rTag-File-Character-Encoding: UTF-8\r",
+	    &d, &p), 0);
+	assert_int_equal(p, 0);
+	decl("\xef\xbb\xbf" "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
+	    &d, &p);
+	assert_int_equal(p, 1);
+	decl("BagIt-Version : 1.0\nTag-File-Character-Encoding: UTF-8\n", &d, &p);
+	assert_int_equal(p, 1);
+	decl("BagIt-Version: 1.0 \nTag-File-Character-Encoding: UTF-8\n", &d, &p);
+	assert_int_equal(p, 1);
+	decl("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n\n", &d, &p);
+	assert_int_equal(p, 1);
+	decl("BagIt-Version: 1.0\n", &d, &p);
+	assert_true(p >= 1);
+	decl("BagIt-Version: 2.0\nTag-File-Character-Encoding: UTF-8\n", &d, &p);
+	assert_int_equal(p, 1);
+	assert_int_equal(decl("BagIt-Version: .97\nTag-File-Character-Encoding: UTF-8\n",
+	    &d, &p), CUSTODY_EINVAL);
+	assert_int_equal(decl("", &d, &p), CUSTODY_EINVAL);
+	decl("Tag-File-Character-Encoding: UTF-8\nBagIt-Version: 1.0\n", &d, &p);
+	assert_true(p >= 1);
+}
+
+/* Parse one manifest text; returns the manifest (caller frees) and the report. */
+static void
+manifest(struct bagit_manifest *m, struct bagit_report **r, const char *name,
+    int v1, const char *text)
+{
+	assert_int_equal(bagit_report_new(r), 0);
+	assert_int_equal(bagit_manifest_init(m, name, v1), 0);
+	assert_int_equal(bagit_manifest_parse(m, *r, (const uint8_t *)text,
+	    strlen(text)), 0);
+}
+
+#define H64 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+/* Manifest lines: separators, case, percent-decoding, path rules. */
+static void
+test_manifest_parser(void **state)
+{
+	struct bagit_manifest m;
+	struct bagit_report *r;
+
+	manifest(&m, &r, "manifest-sha256.txt", 1,
+	    H64 "  data/a b.txt\n"
+	    "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855\tdata/x%0Ay%25z%0d\r\n"
+	    H64 " data/last");
+	assert_int_equal(r->n, 0);
+	assert_int_equal(m.n, 3);
+	assert_string_equal(m.alg, "sha256");
+	assert_string_equal(m.e[0].path, "data/a b.txt");
+	assert_string_equal(m.e[1].path, "data/x\ny%z\r");
+	assert_string_equal(m.e[1].digest, H64);
+	assert_int_equal(m.e[2].line, 3);
+	bagit_manifest_free(&m);
+	bagit_report_free(r);
+
+	manifest(&m, &r, "manifest-sha256.txt", 1,
+	    H64 "  ../etc/passwd\n" H64 "  /etc/passwd\n" H64 "  data/../../x\n"
+	    H64 "  bagit.txt\n" H64 "  data//x\n" "abc  data/short\n" "data/nohash\n"
+	    H64 "  data/100%\n" H64 "  data/\xff\n" "\n");
+	assert_int_equal(m.n, 1);	/* only data/100% survives, with a finding */
+	assert_int_equal(r->problems, 10);
+	assert_true(has_finding(r, 0, NULL, "outside the payload directory"));
+	assert_true(has_finding(r, 0, NULL, "absolute"));
+	assert_true(has_finding(r, 0, NULL, "hex digits"));
+	assert_true(has_finding(r, 0, NULL, "unencoded"));
+	assert_true(has_finding(r, 0, NULL, "UTF-8"));
+	bagit_manifest_free(&m);
+	bagit_report_free(r);
+
+	/* Pre-1.0: "./", "*" and a bare % tolerated (the first two with warnings). */
+	manifest(&m, &r, "manifest-md5.txt", 0,
+	    "d41d8cd98f00b204e9800998ecf8427e ./data/a\n"
+	    "d41d8cd98f00b204e9800998ecf8427e *data/b\n"
+	    "d41d8cd98f00b204e9800998ecf8427e data/%7Ec\n");
+	assert_int_equal(r->problems, 0);
+	assert_int_equal(r->warnings, 2);
+	assert_string_equal(m.e[0].path, "data/a");
+	assert_string_equal(m.e[1].path, "data/b");
+	assert_string_equal(m.e[2].path, "data/%7Ec");
+	bagit_manifest_free(&m);
+	bagit_report_free(r);
+
+	manifest(&m, &r, "tagmanifest-sha256.txt", 1,
+	    H64 "  data/x\n" H64 "  tagmanifest-sha512.txt\n" H64 "  meta/a.txt\n");
+	assert_int_equal(m.n, 1);
+	assert_int_equal(r->problems, 2);
+	bagit_manifest_free(&m);
+	bagit_report_free(r);
+
+	assert_int_equal(bagit_manifest_init(&m, "manifest.txt", 1), CUSTODY_EINVAL);
+	assert_int_equal(bagit_manifest_init(&m, "foo-sha256.txt", 1), CUSTODY_EINVAL);
+}
+
+/* bag-info.txt: order, continuations, Payload-Oxum, 1.0 whitespace rules. */
+static void
+test_info_parser(void **state)
+{
+	const char *text = "Source-Organization: Office\r\nExternal-Description: a\n"
+	    "   b\n\tc\nPayload-Oxum: 123.4\nContact-Name: X\n";
+	struct bagit_info bi = { .v1 = 1 };
+	struct bagit_report *r;
+	uint64_t octets, files;
+	int found;
+
+	assert_int_equal(bagit_report_new(&r), 0);
+	assert_int_equal(bagit_info_parse(&bi, r, (const uint8_t *)text,
+	    strlen(text)), 0);
+	assert_int_equal(r->n, 0);
+	assert_int_equal(bi.n, 4);
+	assert_string_equal(bi.e[1].label, "External-Description");
+	assert_string_equal(bi.e[1].value, "a\nb\nc");
+	assert_int_equal(bagit_info_oxum(&bi, r, &found, &octets, &files), 0);
+	assert_true(found);
+	assert_int_equal(octets, 123);
+	assert_int_equal(files, 4);
+	bagit_info_free(&bi);
+	bagit_report_free(r);
+
+	text = "Payload-Oxum: 1.1\npayload-oxum: 1.1\nLabel : v\nNoColon\n  \nX:y\n";
+	bi.v1 = 1;
+	assert_int_equal(bagit_report_new(&r), 0);
+	assert_int_equal(bagit_info_parse(&bi, r, (const uint8_t *)text,
+	    strlen(text)), 0);
+	assert_int_equal(bagit_info_oxum(&bi, r, &found, &octets, &files), 0);
+	assert_true(has_finding(r, 0, "bag-info.txt", "repeated"));
+	assert_true(has_finding(r, 0, "bag-info.txt", "before \":\""));
+	assert_true(has_finding(r, 0, "bag-info.txt", "no \":\""));
+	assert_true(has_finding(r, 0, "bag-info.txt", "no whitespace after"));
+	bagit_info_free(&bi);
+	bagit_report_free(r);
+
+	text = "Payload-Oxum: 12x.1\n";
+	assert_int_equal(bagit_report_new(&r), 0);
+	assert_int_equal(bagit_info_parse(&bi, r, (const uint8_t *)text,
+	    strlen(text)), 0);
+	assert_int_equal(bagit_info_oxum(&bi, r, &found, &octets, &files), 0);
+	assert_false(found);
+	assert_int_equal(r->problems, 1);
+	bagit_info_free(&bi);
+	bagit_report_free(r);
+}
+
+/* fetch.txt lines. */
+static void
+test_fetch_parser(void **state)
+{
+	const char *text = "https://example.org/a%20b 12 data/a b\n"
+	    "http://x/y - data/y\nnot-a-url 1 data/z\nhttp://x/ 1x data/z\n"
+	    "http://x/ - ../z\nhttp://x/ -\n";
+	struct bagit_fetch f = { .v1 = 1 };
+	struct bagit_report *r;
+
+	assert_int_equal(bagit_report_new(&r), 0);
+	assert_int_equal(bagit_fetch_parse(&f, r, (const uint8_t *)text,
+	    strlen(text)), 0);
+	assert_int_equal(f.n, 2);
+	assert_string_equal(f.e[0].path, "data/a b");
+	assert_int_equal(f.e[0].length, 12);
+	assert_int_equal(f.e[1].length, -1);
+	assert_int_equal(r->problems, 4);
+	bagit_fetch_free(&f);
+	bagit_report_free(r);
+}
+
+struct lines_seen {
+	char		text[256];
+	size_t		len;
+	unsigned long	last;
+};
+
+static int
+lines_cb(void *arg, unsigned long lineno, const char *line, size_t len)
+{
+	struct lines_seen *s = arg;
+
+	assert_int_equal(lineno, s->last + 1);
+	s->last = lineno;
+	assert_true(s->len + len + 1 < sizeof s->text);
+	memcpy(s->text + s->len, line, len);
+	s->len += len;
+	s->text[s->len++] = '|';
+	return 0;
+}
+
+/* Line splitting gives the same lines whatever the piece sizes; long lines refused. */
+static void
+test_lines(void **state)
+{
+	const char *in = "a\r\nb\rc\n\r\nd\r\re";
+	struct bagit_lines l;
+	struct lines_seen s;
+	size_t i, step, len = strlen(in);
+	char *big;
+
+	for (step = 1; step <= len; step++) {
+		memset(&s, 0, sizeof s);
+		bagit_lines_init(&l, lines_cb, &s);
+		for (i = 0; i < len; i += step)
+			assert_int_equal(bagit_lines_feed(&l, (const uint8_t *)in + i,
+			    len - i < step ? len - i : step), 0);
+		assert_int_equal(bagit_lines_finish(&l), 0);
+		bagit_lines_free(&l);
+		s.text[s.len] = '\0';
+		assert_string_equal(s.text, "a|b|c||d||e|");
+	}
+	assert_non_null(big = malloc(BAGIT_MAX_LINE + 2));
+	memset(big, 'x', BAGIT_MAX_LINE + 1);
+	memset(&s, 0, sizeof s);
+	bagit_lines_init(&l, lines_cb, &s);
+	assert_int_equal(bagit_lines_feed(&l, (uint8_t *)big, BAGIT_MAX_LINE + 1), 0);
+	assert_int_equal(bagit_lines_finish(&l), CUSTODY_ETOOBIG);
+	assert_int_equal(s.len, 0);
+	bagit_lines_free(&l);
+	free(big);
+}
+
+/* Writers: exact bytes, encodings, refusals; the parsers read them back. */
+static void
+test_writers(void **state)
+{
+	const struct bagit_tag tags[] = {
+		{ "Source-Organization", "Documentation Office" },
+		{ "External-Description", "line one\nline two" },
+	};
+	const struct bagit_tag bad1[] = { { "Bad:Label", "x" } };
+	const struct bagit_tag bad2[] = { { " Lead", "x" } };
+	const struct bagit_tag bad3[] = { { "Payload-Oxum", "1.1" } };
+	const struct bagit_tag bad4[] = { { "L", "a\rb" } };
+	struct bagit_manifest m;
+	struct bagit_info bi = { .v1 = 1 };
+	struct bagit_report *r;
+	struct bagit_decl d;
+	struct cbuf b = { 0 };
+	uint64_t octets, files;
+	int found;
+
+	assert_int_equal(bagit_write_declaration(&b), 0);
+	assert_int_equal(b.len, 54);
+	assert_memory_equal(b.data, "BagIt-Version: 1.0\n"
+	    "Tag-File-Character-Encoding: UTF-8\n", 54);
+	assert_int_equal(bagit_report_new(&r), 0);
+	assert_int_equal(bagit_parse_declaration(&d, r, b.data, b.len), 0);
+	assert_int_equal(r->n, 0);
+	bagit_report_free(r);
+	cbuf_free(&b);
+
+	assert_int_equal(bagit_write_info(&b, tags, 2, 1234, 5), 0);
+	assert_int_equal(b.len, strlen("Source-Organization: Documentation Office\n"
+	    "External-Description: line one\n  line two\nPayload-Oxum: 1234.5\n"));
+	assert_memory_equal(b.data, "Source-Organization: Documentation Office\n"
+	    "External-Description: line one\n  line two\nPayload-Oxum: 1234.5\n", b.len);
+	assert_int_equal(bagit_report_new(&r), 0);
+	assert_int_equal(bagit_info_parse(&bi, r, b.data, b.len), 0);
+	assert_int_equal(bagit_info_oxum(&bi, r, &found, &octets, &files), 0);
+	assert_int_equal(r->n, 0);
+	assert_string_equal(bi.e[1].value, "line one\nline two");
+	assert_int_equal(octets, 1234);
+	assert_int_equal(files, 5);
+	bagit_info_free(&bi);
+	bagit_report_free(r);
+	cbuf_free(&b);
+	assert_int_equal(bagit_write_info(&b, bad1, 1, 0, 0), CUSTODY_EINVAL);
+	assert_int_equal(bagit_write_info(&b, bad2, 1, 0, 0), CUSTODY_EINVAL);
+	assert_int_equal(bagit_write_info(&b, bad3, 1, 0, 0), CUSTODY_EINVAL);
+	assert_int_equal(bagit_write_info(&b, bad4, 1, 0, 0), CUSTODY_EINVAL);
+	cbuf_free(&b);
+
+	assert_int_equal(bagit_write_manifest_line(&b, H64, "data/a\nb%c\rd e"), 0);
+	assert_memory_equal(b.data, H64 "  data/a%0Ab%25c%0Dd e\n", b.len);
+	assert_int_equal(b.len, 64 + 2 + strlen("data/a%0Ab%25c%0Dd e") + 1);
+	assert_int_equal(bagit_report_new(&r), 0);
+	assert_int_equal(bagit_manifest_init(&m, "manifest-sha256.txt", 1), 0);
+	assert_int_equal(bagit_manifest_parse(&m, r, b.data, b.len), 0);
+	assert_int_equal(r->n, 0);
+	assert_string_equal(m.e[0].path, "data/a\nb%c\rd e");
+	bagit_manifest_free(&m);
+	bagit_report_free(r);
+	cbuf_free(&b);
+	assert_int_equal(bagit_write_manifest_line(&b, H64, "data/../x"), CUSTODY_EINVAL);
+	assert_int_equal(bagit_write_manifest_line(&b, H64, "/data/x"), CUSTODY_EINVAL);
+	assert_int_equal(bagit_write_manifest_line(&b, "XYZ", "data/x"), CUSTODY_EINVAL);
+	assert_int_equal(bagit_write_manifest_line(&b, "", "data/x"), CUSTODY_EINVAL);
+	cbuf_free(&b);
+}
+
+/* ---- a bag made with the writers, checked by sha256sum and by us, then tampered ---- */
+
+static int
+run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Run a shell command formatted like printf; returns its exit status. */
+static int
+run(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+static void
+put_file(const char *dir, const char *rel, const void *p, size_t n)
+{
+	char path[1024];
+	int fd;
+
+	snprintf(path, sizeof path, "%s/%s", dir, rel);
+	assert_true((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) >= 0);
+	assert_int_equal(write_all(fd, p, n), 0);
+	assert_int_equal(close(fd), 0);
+}
+
+/* sha256 hex of dir/rel. */
+static void
+hash_file(char hex[static BAGIT_MAX_DIGEST_HEX + 1], const char *dir, const char *rel)
+{
+	char path[1024];
+	int fd;
+
+	snprintf(path, sizeof path, "%s/%s", dir, rel);
+	assert_true((fd = open(path, O_RDONLY)) >= 0);
+	assert_int_equal(bagit_digest_fd(hex, "sha256", fd), 0);
+	close(fd);
+}
+
+/* Build a bag in dir with payload files names (content: the name, or nothing for "empty"). */
+static void
+build_bag(const char *dir, const char *const *names, size_t n)
+{
+	const struct bagit_tag tags[] = {
+		{ "Source-Organization", "Test office" },
+		{ "Bagging-Date", "2024-01-01" },
+	};
+	static const char *const tagfiles[] = { "bagit.txt", "bag-info.txt",
+	    "manifest-sha256.txt" };
+	struct cbuf b = { 0 };
+	char hex[BAGIT_MAX_DIGEST_HEX + 1];
+	const char *content;
+	uint64_t octets = 0;
+	size_t i;
+
+	assert_int_equal(run("mkdir -p '%s/data/sub dir'", dir), 0);
+	for (i = 0; i < n; i++) {
+		content = strstr(names[i], "empty") ? "" : names[i];
+		put_file(dir, names[i], content, strlen(content));
+		octets += strlen(content);
+		hash_file(hex, dir, names[i]);
+		assert_int_equal(bagit_write_manifest_line(&b, hex, names[i]), 0);
+	}
+	put_file(dir, "manifest-sha256.txt", b.data, b.len);
+	cbuf_free(&b);
+	assert_int_equal(bagit_write_declaration(&b), 0);
+	put_file(dir, "bagit.txt", b.data, b.len);
+	cbuf_free(&b);
+	assert_int_equal(bagit_write_info(&b, tags, 2, octets, n), 0);
+	put_file(dir, "bag-info.txt", b.data, b.len);
+	cbuf_free(&b);
+	for (i = 0; i < 3; i++) {
+		hash_file(hex, dir, tagfiles[i]);
+		assert_int_equal(bagit_write_manifest_line(&b, hex, tagfiles[i]), 0);
+	}
+	put_file(dir, "tagmanifest-sha256.txt", b.data, b.len);
+	cbuf_free(&b);
+}
+
+/* Validate dir; returns the code, keeps the report in *r. */
+static int
+check(const char *dir, struct bagit_report **r)
+{
+	int error = bagit_validate(r, dir, BAGIT_STRICT);
+
+	assert_non_null(*r);
+	return error;
+}
+
+/* sha256sum -c accepts our manifests, we accept the bag; each tampering is reported. */
+static void
+test_interop_sha256sum_and_tamper(void **state)
+{
+	static const char *const names[] = { "data/evidence.jpg", "data/empty",
+	    "data/sub dir/statement (1).txt" };
+	struct bagit_report *r;
+	char dir[] = "/tmp/custody-bagit-XXXXXX";
+
+	assert_non_null(mkdtemp(dir));
+	build_bag(dir, names, 3);
+	if (run("command -v sha256sum >/dev/null 2>&1") != 0) {
+		print_message("sha256sum not installed: skipping the sha256sum check\n");
+	} else {
+		assert_int_equal(run("cd '%s' && sha256sum -c --strict --quiet "
+		    "manifest-sha256.txt && sha256sum -c --strict --quiet "
+		    "tagmanifest-sha256.txt", dir), 0);
+	}
+	assert_int_equal(check(dir, &r), 0);
+	assert_int_equal(r->n, 0);
+	assert_int_equal(r->payload_files, 3);
+	bagit_report_free(r);
+
+	/* One payload byte flipped. */
+	assert_int_equal(run("cd '%s' && printf X | dd of=data/evidence.jpg bs=1 seek=2 conv=notrunc "
+	    "status=none", dir), 0);
+	assert_int_equal(check(dir, &r), CUSTODY_EINVAL);
+	assert_true(has_finding(r, 0, "data/evidence.jpg", "sha256 checksum mismatch"));
+	assert_int_equal(r->problems, 1);
+	bagit_report_free(r);
+	if (run("command -v sha256sum >/dev/null 2>&1") == 0)
+		assert_int_not_equal(run("cd '%s' && sha256sum -c --quiet "
+		    "manifest-sha256.txt >/dev/null 2>&1", dir), 0);
+	assert_int_equal(run("rm -rf '%s'/*", dir), 0);
+	build_bag(dir, names, 3);
+
+	/* A payload file removed. */
+	assert_int_equal(run("rm '%s/data/sub dir/statement (1).txt'", dir), 0);
+	assert_int_equal(check(dir, &r), CUSTODY_EINVAL);
+	assert_true(has_finding(r, 0, "manifest-sha256.txt",
+	    "data/sub dir/statement (1).txt is missing"));
+	assert_true(has_finding(r, 0, "bag-info.txt", "Payload-Oxum"));
+	bagit_report_free(r);
+	build_bag(dir, names, 3);
+
+	/* A payload file added. */
+	put_file(dir, "data/smuggled", "x", 1);
+	assert_int_equal(check(dir, &r), CUSTODY_EINVAL);
+	assert_true(has_finding(r, 0, "data/smuggled", "not listed"));
+	assert_true(has_finding(r, 0, "bag-info.txt", "Payload-Oxum"));
+	bagit_report_free(r);
+	assert_int_equal(run("rm '%s/data/smuggled'", dir), 0);
+
+	/* A tag file edited. */
+	assert_int_equal(run("printf 'Contact-Name: Eve\\n' >> '%s/bag-info.txt'", dir), 0);
+	assert_int_equal(check(dir, &r), CUSTODY_EINVAL);
+	assert_true(has_finding(r, 0, "bag-info.txt", "checksum mismatch"));
+	bagit_report_free(r);
+	build_bag(dir, names, 3);
+
+	/* A symbolic link in the payload, pointing out of the bag. */
+	assert_int_equal(run("ln -s /etc/passwd '%s/data/link'", dir), 0);
+	assert_int_equal(check(dir, &r), CUSTODY_EINVAL);
+	assert_true(has_finding(r, 0, "data/link", "link"));
+	bagit_report_free(r);
+	assert_int_equal(run("rm '%s/data/link'", dir), 0);
+
+	/* fetch.txt naming a listed file that is absent: incomplete. */
+	put_file(dir, "fetch.txt", "https://example.org/e - data/evidence.jpg\n", 42);
+	assert_int_equal(run("rm '%s/data/evidence.jpg'", dir), 0);
+	assert_int_equal(check(dir, &r), CUSTODY_EINVAL);
+	assert_true(has_finding(r, 0, "manifest-sha256.txt", "incomplete"));
+	bagit_report_free(r);
+
+	/* No bagit.txt, no data/. */
+	assert_int_equal(run("rm -rf '%s'/*", dir), 0);
+	assert_int_equal(check(dir, &r), CUSTODY_EINVAL);
+	assert_true(has_finding(r, 0, "bagit.txt", "missing"));
+	assert_true(has_finding(r, 0, "data", "payload directory missing"));
+	assert_true(has_finding(r, 0, "", "no payload manifest"));
+	bagit_report_free(r);
+	assert_int_equal(run("rm -rf '%s'", dir), 0);
+	assert_int_equal(bagit_validate(&r, "/nonexistent/bag", 0), CUSTODY_ENOTFOUND);
+	assert_null(r);
+}
+
+/* File names with CR, LF and % survive percent-encoding through the validator. */
+static void
+test_odd_names(void **state)
+{
+	static const char *const names[] = { "data/100%", "data/line\nbreak",
+	    "data/cr\rname", "data/\xd9\x86\xd8\xb5.txt" };
+	struct bagit_report *r;
+	char dir[] = "/tmp/custody-bagit-XXXXXX";
+
+	assert_non_null(mkdtemp(dir));
+	build_bag(dir, names, 4);
+	assert_int_equal(check(dir, &r), 0);
+	assert_int_equal(r->n, 0);
+	assert_int_equal(r->payload_files, 4);
+	bagit_report_free(r);
+	assert_int_equal(run("rm -rf '%s'", dir), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_conformance_v1),
+		cmocka_unit_test(test_conformance_v1_reasons),
+		cmocka_unit_test(test_conformance_legacy),
+		cmocka_unit_test(test_conformance_warnings),
+		cmocka_unit_test(test_conformance_legacy_reasons),
+		cmocka_unit_test(test_declaration),
+		cmocka_unit_test(test_manifest_parser),
+		cmocka_unit_test(test_info_parser),
+		cmocka_unit_test(test_fetch_parser),
+		cmocka_unit_test(test_lines),
+		cmocka_unit_test(test_writers),
+		cmocka_unit_test(test_interop_sha256sum_and_tamper),
+		cmocka_unit_test(test_odd_names),
+	};
+
+	if ((vectors = getenv("VECTORS")) == NULL || *vectors == '\0') {
+		fprintf(stderr, "test_bagit: VECTORS is not set; run through ctest or "
+		    "set VECTORS=<source>/tests/vectors\n");
+		return 1;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
