@@ -64,6 +64,7 @@ git_repository *archive_repo(struct archive *);
 sqlite3 *archive_db(struct archive *);
 void archive_thread_done(void);
 int fsync_dir(const char *path);
+int archive_sync(struct archive *);
 int archive_sweep_tmp(struct archive *);
 
 /* conf.c */
@@ -94,6 +95,7 @@ struct blob_info {
 };
 int blob_ingest(struct archive *, struct blob_info *out, int fd);
 int blob_commit(struct archive *, const struct blob_info *);
+void blob_unplace(struct archive *, const struct blob_info *);
 void blob_discard(struct archive *, struct blob_info *);
 char *blob_path(const struct archive *, const char *name);
 int blob_decrypt(struct archive *, const char *name, const uint8_t key[static 32], int outfd,
@@ -115,6 +117,7 @@ struct feed_change {
 };
 struct feed_commit {
 	git_oid		 oid;
+	char		 parent[GIT_OID_HEXSZ + 1];	/* "" for the first commit */
 	uint64_t	 seq;
 	uint64_t	 lamport;
 };
@@ -131,7 +134,7 @@ char *feed_refname(const char *office_hex);
 /* index.c: the derived SQLite index. */
 int index_open(struct archive *, char **cause);
 int index_catch_up(struct archive *, int rebuild);
-int index_apply_commit(struct archive *, const char *office_hex, const git_oid *commit);
+int index_apply_commit(struct archive *, const struct feed_commit *, json_t **docs, size_t n);
 int index_has_evidence(struct archive *, const char *id, int *found);
 int index_counts(struct archive *, uint64_t *evidence, uint64_t *records, uint64_t *commits);
 int index_record_office(struct archive *, const char *id, char office_hex[65]);

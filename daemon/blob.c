@@ -1,6 +1,8 @@
 /*
  * The blob store: evidence encrypted with crypto_secretstream_xchacha20poly1305 under a random
- * per-file key, one immutable file each at blobs/ab/cd/NAME, NAME the SHA-256 of the file.
+ * per-file key, one immutable file each at blobs/ab/NAME, NAME the SHA-256 of the file and ab
+ * its first two hex digits (one level: a batch into a new archive would otherwise pay two
+ * mkdirs per file, and 256 directories of htree-indexed names scale to millions of blobs).
  *
  * File format: "CUSTBLB1", the 24-byte secretstream header, then chunks of BLOB_CHUNK plaintext
  * bytes (each + 17 bytes); the last chunk (possibly short or empty) is tagged FINAL.
@@ -24,13 +26,13 @@
 #define BLOB_ABYTES crypto_secretstream_xchacha20poly1305_ABYTES
 #define BLOB_READ (16 * BLOB_CHUNK)
 
-/* blobs/ab/cd/NAME */
+/* blobs/ab/NAME */
 char *
 blob_path(const struct archive *a, const char *name)
 {
 	char *p;
 
-	if (asprintf(&p, "%s/blobs/%.2s/%.2s/%s", a->path, name, name + 2, name) < 0)
+	if (asprintf(&p, "%s/blobs/%.2s/%s", a->path, name, name) < 0)
 		return NULL;
 	return p;
 }
@@ -79,7 +81,8 @@ blob_push(crypto_secretstream_xchacha20poly1305_state *st, EVP_MD_CTX *csha, str
 
 /*
  * Read fd to its end (with read(), so the sender sees progress in the shared offset), hashing
- * the plaintext and encrypting it into a new file under tmp/, fsynced. On error nothing is left.
+ * the plaintext and encrypting it into a new file under tmp/. Not yet durable: the commit
+ * syncs the file system once for the whole batch. On error nothing is left.
  */
 int
 blob_ingest(struct archive *a, struct blob_info *out, int fd)
@@ -88,14 +91,14 @@ blob_ingest(struct archive *a, struct blob_info *out, int fd)
 	uint8_t hdr[BLOB_MAGIC_LEN + BLOB_HDR_LEN], csum[SHA256_LEN], *buf = NULL;
 	EVP_MD_CTX *psha = EVP_MD_CTX_new(), *csha = EVP_MD_CTX_new();
 	struct cbuf ct = { 0 };
-	size_t have = 0, off, want;
+	size_t have = 0, off, want, bufsize = 0;
 	struct stat sb;
 	char tmpl[4096];
 	ssize_t r;
 	int tmpfd = -1, eof = 0, sniffed = 0, error = CUSTODY_ENOMEM;
 
 	memset(out, 0, sizeof *out);
-	if (psha == NULL || csha == NULL || (buf = malloc(BLOB_READ)) == NULL)
+	if (psha == NULL || csha == NULL)
 		goto done;
 	if (fstat(fd, &sb) != 0) {
 		error = custody_fail(CUSTODY_EIO, "cannot stat the file: %s", strerror(errno));
@@ -106,6 +109,11 @@ blob_ingest(struct archive *a, struct blob_info *out, int fd)
 		    "not a regular file");
 		goto done;
 	}
+	/* small files get a small buffer: one page-faulted and wiped MiB each adds up */
+	bufsize = sb.st_size < BLOB_READ - BLOB_CHUNK ? ((size_t)sb.st_size / BLOB_CHUNK + 2) *
+	    BLOB_CHUNK : BLOB_READ;
+	if ((buf = malloc(bufsize)) == NULL)
+		goto done;
 	snprintf(tmpl, sizeof tmpl, "%s/tmp/ingest-XXXXXX", a->path);
 	if ((tmpfd = mkostemp(tmpl, O_CLOEXEC)) < 0) {
 		error = io_error("creating a file in tmp/");
@@ -121,7 +129,7 @@ blob_ingest(struct archive *a, struct blob_info *out, int fd)
 		goto done;
 
 	while (!eof) {
-		want = BLOB_READ - have;
+		want = bufsize - have;
 		if ((r = read_full(fd, buf + have, want)) < 0) {
 			error = custody_fail(CUSTODY_EIO, "cannot read the file: %s",
 			    strerror(errno));
@@ -145,10 +153,6 @@ blob_ingest(struct archive *a, struct blob_info *out, int fd)
 	if ((error = blob_push(&st, csha, &ct, tmpfd, buf, have,
 	    crypto_secretstream_xchacha20poly1305_TAG_FINAL)) < 0)
 		goto done;
-	if (fsync(tmpfd) != 0) {
-		error = io_error("syncing the blob");
-		goto done;
-	}
 	EVP_DigestFinal_ex(psha, out->sha256, NULL);
 	EVP_DigestFinal_ex(csha, csum, NULL);
 	hex_encode(out->name, csum, SHA256_LEN);
@@ -160,7 +164,7 @@ done:
 		blob_discard(a, out);
 	sodium_memzero(&st, sizeof st);
 	if (buf != NULL)
-		sodium_memzero(buf, BLOB_READ);
+		sodium_memzero(buf, bufsize);
 	free(buf);
 	cbuf_free(&ct);
 	EVP_MD_CTX_free(psha);
@@ -182,46 +186,32 @@ blob_discard(struct archive *a, struct blob_info *b)
 	sodium_memzero(b->key, sizeof b->key);
 }
 
-/* mkdir that is fine when the directory exists; says whether it made it. */
-static int
-blob_mkdir(const char *p, int *made)
+/* Remove a placed blob that no commit refers to (an abandoned ingest). */
+void
+blob_unplace(struct archive *a, const struct blob_info *b)
 {
-	*made = 0;
-	if (mkdir(p, 0700) == 0) {
-		*made = 1;
-		return 0;
-	}
-	return errno == EEXIST ? 0 : io_error("creating a blob directory");
+	char *p = blob_path(a, b->name);
+
+	if (p != NULL)
+		unlink(p);
+	free(p);
 }
 
-/* Move a blob from tmp/ to its place and make the move durable. */
+/* Move a blob from tmp/ to its place; durable after the caller's archive_sync(). */
 int
 blob_commit(struct archive *a, const struct blob_info *b)
 {
-	char from[4096], d1[4096], d2[4096], *to = NULL;
-	int made1, made2, error;
+	char from[4096], d[4096], *to = NULL;
+	int error = 0;
 
 	snprintf(from, sizeof from, "%s/tmp/%s", a->path, b->tmp);
-	snprintf(d1, sizeof d1, "%s/blobs/%.2s", a->path, b->name);
-	snprintf(d2, sizeof d2, "%s/blobs/%.2s/%.2s", a->path, b->name, b->name + 2);
-	if ((error = blob_mkdir(d1, &made1)) < 0 || (error = blob_mkdir(d2, &made2)) < 0)
-		return error;
+	snprintf(d, sizeof d, "%s/blobs/%.2s", a->path, b->name);
+	if (mkdir(d, 0700) != 0 && errno != EEXIST)
+		return io_error("creating a blob directory");
 	if ((to = blob_path(a, b->name)) == NULL)
 		return CUSTODY_ENOMEM;
-	if (rename(from, to) != 0) {
+	if (rename(from, to) != 0)
 		error = io_error("storing the blob");
-		goto done;
-	}
-	if (fsync_dir(d2) < 0 || (made2 && fsync_dir(d1) < 0)) {
-		error = io_error("syncing the blob directory");
-		goto done;
-	}
-	if (made1) {
-		snprintf(d1, sizeof d1, "%s/blobs", a->path);
-		if (fsync_dir(d1) < 0)
-			error = io_error("syncing blobs/");
-	}
-done:
 	free(to);
 	return error;
 }

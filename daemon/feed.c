@@ -12,9 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <git2/sys/mempack.h>
+#include <git2/sys/odb_backend.h>
+
 #include "archive.h"
 
 #define FEED_REF_PREFIX "refs/feeds/"
+#define FEED_PACK_MIN 64	/* records in one commit from which its objects go in one pack */
 
 /* refs/feeds/HEX */
 char *
@@ -121,14 +125,80 @@ feed_check_signature(git_repository *repo, const git_oid *oid, const uint8_t pk[
 }
 
 /*
+ * A private repository handle whose new objects collect in memory, for a large commit: one
+ * pack file instead of thousands of loose objects (each a file and an inode).
+ */
+static int
+feed_open_packing(struct archive *a, git_repository **repo, git_odb_backend **mem)
+{
+	git_odb *odb = NULL;
+	char *p = archive_file(a, "git");
+	int error = 0;
+
+	*repo = NULL;
+	*mem = NULL;
+	if (git_repository_open_bare(repo, p) < 0 || git_repository_odb(&odb, *repo) < 0 ||
+	    git_mempack_new(mem) < 0 || git_odb_add_backend(odb, *mem, 1000) < 0) {
+		error = git_fail(CUSTODY_EIO, "opening the repository");
+		if (*mem != NULL && odb != NULL)
+			(*mem)->free(*mem);
+		*mem = NULL;
+		git_repository_free(*repo);
+		*repo = NULL;
+	}
+	git_odb_free(odb);
+	free(p);
+	return error;
+}
+
+/*
+ * Write a record object: straight into the memory backend when packing (the odb's write path
+ * looks for the object first, and every miss rescans objects/pack/), else as a loose object.
+ */
+static int
+feed_write_blob(git_oid *oid, git_repository *repo, git_odb_backend *mem, const struct cbuf *b)
+{
+	if (mem == NULL)
+		return git_blob_create_from_buffer(oid, repo, b->data, b->len);
+	if (git_odb_hash(oid, b->data, b->len, GIT_OBJECT_BLOB) < 0)
+		return -1;
+	return mem->write(mem, oid, b->data, b->len, GIT_OBJECT_BLOB);
+}
+
+/* Write the objects collected in memory as one pack (with its index). */
+static int
+feed_write_pack(git_repository *repo, git_odb_backend *mem)
+{
+	git_buf pack = { 0 };
+	git_odb *odb = NULL;
+	git_odb_writepack *wp = NULL;
+	git_indexer_progress stats = { 0 };
+	int error = 0;
+
+	if (git_mempack_dump(&pack, repo, mem) < 0 || git_repository_odb(&odb, repo) < 0 ||
+	    git_odb_write_pack(&wp, odb, NULL, NULL) < 0 ||
+	    wp->append(wp, pack.ptr, pack.size, &stats) < 0 || wp->commit(wp, &stats) < 0)
+		error = git_fail(CUSTODY_EIO, "writing the pack");
+	if (wp != NULL)
+		wp->free(wp);
+	git_odb_free(odb);
+	git_buf_dispose(&pack);
+	git_mempack_reset(mem);
+	return error;
+}
+
+/*
  * Append one signed commit to this office's feed holding docs (each gets its revision stamp).
- * The caller holds a->write_lock. When this returns 0 the commit and the ref are on disk.
+ * The caller holds a->write_lock, and has put every blob the records name in place: the sync
+ * before the ref moves makes them durable with the objects. When this returns 0 the commit and
+ * the ref are on disk.
  */
 int
 feed_append(struct archive *a, struct feed_commit *out, const char *summary, json_t **docs,
     size_t ndocs)
 {
-	git_repository *repo;
+	git_repository *repo, *priv = NULL;
+	git_odb_backend *mem = NULL;
 	git_tree_update *upd = NULL;
 	git_commit *parent = NULL;
 	git_tree *base = NULL, *tree = NULL;
@@ -141,14 +211,20 @@ feed_append(struct archive *a, struct feed_commit *out, const char *summary, jso
 	size_t i;
 	int error, have_head;
 
-	if ((repo = archive_repo(a)) == NULL)
-		return CUSTODY_EIO;
 	if ((refname = feed_refname(a->office_hex)) == NULL)
 		return CUSTODY_ENOMEM;
 	error = feed_head(a, a->office_hex, &head, &out->seq, &out->lamport);
+	if (ndocs >= FEED_PACK_MIN && (error == 0 || error == CUSTODY_ENOTFOUND) &&
+	    feed_open_packing(a, &priv, &mem) < 0)
+		error = CUSTODY_EIO;
+	if ((repo = priv != NULL ? priv : archive_repo(a)) == NULL)
+		error = CUSTODY_EIO;
 	if (error < 0 && error != CUSTODY_ENOTFOUND)
 		goto done;
 	have_head = error == 0;
+	out->parent[0] = '\0';
+	if (have_head)
+		git_oid_tostr(out->parent, sizeof out->parent, &head);
 	if (have_head && (git_commit_lookup(&parent, repo, &head) < 0 ||
 	    git_commit_tree(&base, parent) < 0)) {
 		error = git_fail(CUSTODY_EIO, "reading the feed head");
@@ -174,7 +250,7 @@ feed_append(struct archive *a, struct feed_commit *out, const char *summary, jso
 		obj.len = 0;
 		if ((error = record_seal(&obj, a, tok, docs[i])) < 0)
 			goto done;
-		if (git_blob_create_from_buffer(&upd[i].id, repo, obj.data, obj.len) < 0) {
+		if (feed_write_blob(&upd[i].id, repo, mem, &obj) < 0) {
 			error = git_fail(CUSTODY_EIO, "writing a record");
 			goto done;
 		}
@@ -217,6 +293,11 @@ feed_append(struct archive *a, struct feed_commit *out, const char *summary, jso
 		error = git_fail(CUSTODY_EIO, "writing the commit");
 		goto done;
 	}
+	if (mem != NULL && (error = feed_write_pack(repo, mem)) < 0)
+		goto done;
+	/* The commit point: blobs and objects durable, then the ref moves, then that is durable. */
+	if ((error = archive_sync(a)) < 0)
+		goto done;
 	if (have_head)
 		error = git_reference_create_matching(&ref, repo, refname, &out->oid, 1, &head,
 		    summary);
@@ -226,7 +307,7 @@ feed_append(struct archive *a, struct feed_commit *out, const char *summary, jso
 		error = git_fail(CUSTODY_EIO, "moving the feed ref");
 		goto done;
 	}
-	error = 0;
+	error = archive_sync(a);
 done:
 	if (upd != NULL)
 		for (i = 0; i < ndocs; i++)
@@ -242,6 +323,7 @@ done:
 	git_tree_free(tree);
 	git_tree_free(base);
 	git_commit_free(parent);
+	git_repository_free(priv);	/* frees the memory backend too */
 	return error;
 }
 

@@ -83,14 +83,31 @@ struct apply_ctx {
 	int		 error;
 };
 
+/* Put one decrypted record in the index. */
+static int
+index_put(sqlite3 *db, const uint8_t tok[static TOKEN_LEN], const char *office, json_t *doc)
+{
+	const char *kind = record_kind(doc);
+	json_t *rev = json_object_get(doc, "rev");
+	int error;
+
+	error = index_exec(db, "INSERT INTO records VALUES(?,?,?,?) ON CONFLICT(tok, office)"
+	    " DO UPDATE SET kind=excluded.kind, lamport=excluded.lamport", "btti", tok,
+	    office, kind, (int64_t)json_integer_value(json_object_get(rev, "lamport")));
+	if (error == 0 && strcmp(kind, "evidence") == 0)
+		error = index_exec(db, "INSERT OR REPLACE INTO evidence VALUES(?,?,?)", "bit",
+		    tok, (int64_t)json_integer_value(json_object_get(doc, "size")),
+		    json_string_value(json_object_get(doc, "media_type")) ?: "");
+	return error;
+}
+
 /* Index one record object found at records/.../TOKEN. */
 static int
 index_record(struct apply_ctx *ctx, const char *name, const git_oid *oid)
 {
 	uint8_t tok[TOKEN_LEN];
 	git_blob *b = NULL;
-	json_t *doc = NULL, *rev;
-	const char *kind;
+	json_t *doc = NULL;
 	int error;
 
 	if (strlen(name) != TOKEN_HEX_LEN || hex_decode(tok, TOKEN_LEN, name) < 0)
@@ -102,15 +119,7 @@ index_record(struct apply_ctx *ctx, const char *name, const git_oid *oid)
 	git_blob_free(b);
 	if (error < 0)
 		return custody_fail(error, "index: record %s: %s", name, custody_error());
-	kind = record_kind(doc);
-	rev = json_object_get(doc, "rev");
-	error = index_exec(ctx->db, "INSERT INTO records VALUES(?,?,?,?) ON CONFLICT(tok, office)"
-	    " DO UPDATE SET kind=excluded.kind, lamport=excluded.lamport", "btti", tok,
-	    ctx->office, kind, (int64_t)json_integer_value(json_object_get(rev, "lamport")));
-	if (error == 0 && strcmp(kind, "evidence") == 0)
-		error = index_exec(ctx->db, "INSERT OR REPLACE INTO evidence VALUES(?,?,?)", "bit",
-		    tok, (int64_t)json_integer_value(json_object_get(doc, "size")),
-		    json_string_value(json_object_get(doc, "media_type")) ?: "");
+	error = index_put(ctx->db, tok, ctx->office, doc);
 	json_decref(doc);
 	return error;
 }
@@ -170,31 +179,6 @@ done:
 	return error;
 }
 
-/* Index a commit just appended to a feed, in its own transaction. */
-int
-index_apply_commit(struct archive *a, const char *office_hex, const git_oid *oid)
-{
-	sqlite3 *db = archive_db(a);
-	git_repository *repo = archive_repo(a);
-	git_commit *c = NULL;
-	int error;
-
-	if (db == NULL || repo == NULL)
-		return CUSTODY_EIO;
-	if (git_commit_lookup(&c, repo, oid) < 0)
-		return custody_fail(CUSTODY_EIO, "index: commit unreadable");
-	if ((error = index_exec(db, "BEGIN IMMEDIATE", "")) < 0)
-		goto done;
-	if ((error = index_commit_changes(a, db, office_hex, c)) < 0) {
-		index_exec(db, "ROLLBACK", "");
-		goto done;
-	}
-	error = index_exec(db, "COMMIT", "");
-done:
-	git_commit_free(c);
-	return error;
-}
-
 /* The head the index has reached for a feed ("" when none). */
 static void
 index_feed_head(sqlite3 *db, const char *office, char head[GIT_OID_HEXSZ + 1])
@@ -209,6 +193,41 @@ index_feed_head(sqlite3 *db, const char *office, char head[GIT_OID_HEXSZ + 1])
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
 		snprintf(head, GIT_OID_HEXSZ + 1, "%s", (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
+}
+
+/*
+ * Index a commit this daemon just appended, from the records it wrote (no need to read them
+ * back). If the index had fallen behind, catch up from git instead.
+ */
+int
+index_apply_commit(struct archive *a, const struct feed_commit *fc, json_t **docs, size_t n)
+{
+	sqlite3 *db = archive_db(a);
+	char known[GIT_OID_HEXSZ + 1], head[GIT_OID_HEXSZ + 1];
+	uint8_t tok[TOKEN_LEN];
+	size_t i;
+	int error;
+
+	if (db == NULL)
+		return CUSTODY_EIO;
+	index_feed_head(db, a->office_hex, known);
+	if (fc->seq > 1 && strcmp(known, fc->parent) != 0)
+		return index_catch_up(a, 0);
+	if ((error = index_exec(db, "BEGIN IMMEDIATE", "")) < 0)
+		return error;
+	for (i = 0; i < n && error == 0; i++) {
+		archive_token(a, tok, record_id(docs[i]));
+		error = index_put(db, tok, a->office_hex, docs[i]);
+	}
+	git_oid_tostr(head, sizeof head, &fc->oid);
+	if (error == 0)
+		error = index_exec(db, "INSERT OR REPLACE INTO feeds VALUES(?,?,?)", "tti",
+		    a->office_hex, head, (int64_t)fc->seq);
+	if (error < 0) {
+		index_exec(db, "ROLLBACK", "");
+		return error;
+	}
+	return index_exec(db, "COMMIT", "");
 }
 
 /* Bring one feed's part of the index up to its ref. */

@@ -1,8 +1,9 @@
 /*
  * Ingest: a batch of files, each passed as a descriptor, hashed and encrypted into tmp/ on a
- * worker, then committed as one signed commit: blobs moved and fsynced, records written, the
- * feed ref moved. Only then is the batch acknowledged. A batch the client abandons, or that
- * fails, leaves nothing behind.
+ * worker (several files at once) and moved to blobs/, then committed as one signed commit:
+ * records written, the file system synced, the feed ref moved and synced. Only then is the
+ * batch acknowledged. A batch the client abandons, or that fails, leaves nothing behind (a
+ * crash may leave unreferenced blobs, which nothing reads).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,44 +16,62 @@
 #include "server.h"
 
 #define INGEST_MAX_FILES 1000000
+#define INGEST_PARALLEL 3	/* files of one batch worked on at once */
 
 struct ingest_item {
 	struct blob_info	 blob;
 	char			*name;
+	uint32_t		 index;
 	int			 duplicate;
+	int			 placed;	/* in blobs/, not yet committed */
+	int			 done;		/* worked on; reply waiting to be sent in order */
+	struct cbuf		 reply;
 };
 
 struct ingest {
 	char			*incident;
 	char			*note;
 	uint32_t		 expected;
-	struct ingest_item	*items;
-	size_t			 n;
-	int			 busy;	/* a worker holds this batch */
+	struct ingest_item	**items;	/* expected slots */
+	size_t			 n;		/* received */
+	size_t			 sent;		/* replies sent, in order */
+	int			 inflight;	/* jobs holding this batch */
+	int			 failed;
+	Envelope		*commit;	/* IngestCommit waiting for the last file */
 };
+
+static void ingest_start_commit(struct client *, Envelope *);
 
 static void
 ingest_free(struct archive *a, struct ingest *in)
 {
+	struct ingest_item *it;
 	size_t i;
 
 	if (in == NULL)
 		return;
 	for (i = 0; i < in->n; i++) {
-		blob_discard(a, &in->items[i].blob);
-		free(in->items[i].name);
+		if ((it = in->items[i]) == NULL)
+			continue;
+		if (it->placed)
+			blob_unplace(a, &it->blob);
+		blob_discard(a, &it->blob);
+		cbuf_free(&it->reply);
+		free(it->name);
+		free(it);
 	}
+	wire_free(in->commit);
 	free(in->items);
 	free(in->incident);
 	free(in->note);
 	free(in);
 }
 
-/* Drop an uncommitted batch (client gone, error, or shutdown). */
+/* Drop an uncommitted batch (client gone, error, or shutdown) once no worker holds it. */
 void
 ingest_abort(struct client *c)
 {
-	if (c->ingest != NULL && !c->ingest->busy) {
+	if (c->ingest != NULL && c->ingest->inflight == 0) {
 		ingest_free(c->s->a, c->ingest);
 		c->ingest = NULL;
 	}
@@ -105,7 +124,8 @@ ingest_begin(struct client *c, Envelope *msg)
 		peer_send_error(c->peer, CUSTODY_EINVAL, "incident: %s", custody_error());
 		goto done;
 	}
-	if ((in = calloc(1, sizeof *in)) == NULL)
+	if ((in = calloc(1, sizeof *in)) == NULL ||
+	    (in->items = calloc(b->count, sizeof *in->items)) == NULL)
 		fatal("out of memory");
 	in->expected = b->count;
 	in->incident = strdup(b->incident);
@@ -115,14 +135,15 @@ done:
 	wire_free(msg);
 }
 
+/* Hash, encrypt and place one file (on a worker). */
 static int
 ingest_file_work(struct request *r)
 {
 	struct archive *a = r->c->s->a;
-	struct ingest *in = r->c->ingest;
-	struct ingest_item *it = &in->items[in->n];
+	struct ingest_item *it = r->arg;
+	Custody__IngestFileDone d = CUSTODY__INGEST_FILE_DONE__INIT;
+	Envelope env = CUSTODY__ENVELOPE__INIT;
 	char hex[SHA256_HEX_LEN + 1];
-	size_t i;
 	int error, found;
 
 	if ((error = blob_ingest(a, &it->blob, r->fd)) < 0)
@@ -132,49 +153,70 @@ ingest_file_work(struct request *r)
 		blob_discard(a, &it->blob);
 		return error;
 	}
-	for (i = 0; i < in->n && !found; i++)
-		found = memcmp(in->items[i].blob.sha256, it->blob.sha256, SHA256_LEN) == 0;
 	if (found) {
 		it->duplicate = 1;
 		blob_discard(a, &it->blob);
+	} else {
+		/*
+		 * Into its place now, so that tmp/ never holds a whole batch (a directory of
+		 * thousands of entries slows every create in it). Nothing refers to it until the
+		 * commit; an abandoned batch removes it again.
+		 */
+		if ((error = blob_commit(a, &it->blob)) < 0) {
+			blob_discard(a, &it->blob);
+			return custody_fail(error, "%s: %s", it->name, custody_error());
+		}
+		it->blob.tmp[0] = '\0';
+		it->placed = 1;
 	}
-	in->n++;
-	{
-		Custody__IngestFileDone d = CUSTODY__INGEST_FILE_DONE__INIT;
-		Envelope env = CUSTODY__ENVELOPE__INIT;
-
-		d.index = r->msg->ingest_file->index;
-		d.sha256 = hex;
-		d.size = it->blob.size;
-		d.duplicate = it->duplicate;
-		d.media_type = it->blob.media_type;
-		env.body_case = CUSTODY__ENVELOPE__BODY_INGEST_FILE_DONE;
-		env.ingest_file_done = &d;
-		return server_reply(r, &env);
-	}
+	d.index = it->index;
+	d.sha256 = hex;
+	d.size = it->blob.size;
+	d.duplicate = it->duplicate;
+	d.media_type = it->blob.media_type;
+	env.body_case = CUSTODY__ENVELOPE__BODY_INGEST_FILE_DONE;
+	env.ingest_file_done = &d;
+	return wire_encode(&it->reply, &env);
 }
 
+/* On the loop after a file job: send finished replies in order; start a waiting commit. */
 static void
-ingest_request_done(struct request *r)
+ingest_file_done(struct request *r)
 {
 	struct client *c = r->c;
+	struct ingest *in = c->ingest;
+	struct ingest_item *it = r->arg;
 
-	if (c->ingest == NULL)
+	in->inflight--;
+	if (r->error < 0)
+		in->failed = 1;
+	if (in->failed || c->gone) {
+		if (in->inflight == 0) {
+			ingest_free(c->s->a, in);
+			c->ingest = NULL;
+		}
 		return;
-	c->ingest->busy = 0;
-	if (r->error < 0 || c->gone || r->work != ingest_file_work) {
-		/* failed, abandoned, or committed: the batch is over either way */
-		ingest_free(c->s->a, c->ingest);
-		c->ingest = NULL;
+	}
+	it->done = 1;
+	while (in->sent < in->n && in->items[in->sent]->done) {
+		peer_send_frames(c->peer, &in->items[in->sent]->reply);
+		cbuf_free(&in->items[in->sent]->reply);
+		in->sent++;
+	}
+	if (in->commit != NULL && in->inflight == 0) {
+		Envelope *msg = in->commit;
+
+		in->commit = NULL;
+		ingest_start_commit(c, msg);
 	}
 }
 
-/* IngestFile: hash and encrypt one descriptor on a worker. */
+/* IngestFile: work on one descriptor, up to INGEST_PARALLEL files at once. */
 void
 ingest_file(struct client *c, Envelope *msg)
 {
 	struct ingest *in = c->ingest;
-	struct ingest_item *grown;
+	struct ingest_item *it;
 	struct request *r;
 	const char *base;
 	int fd;
@@ -184,31 +226,34 @@ ingest_file(struct client *c, Envelope *msg)
 		wire_free(msg);
 		return;
 	}
-	if (in == NULL || in->n >= in->expected) {
+	if (in == NULL || in->n >= in->expected || in->commit != NULL) {
 		close(fd);
 		peer_send_error(c->peer, CUSTODY_EPROTO, in == NULL ? "ingest_file outside a "
 		    "batch" : "more files than the batch announced");
 		wire_free(msg);
 		return;
 	}
-	if ((grown = reallocarray(in->items, in->n + 1, sizeof *grown)) == NULL)
+	if ((it = calloc(1, sizeof *it)) == NULL)
 		fatal("out of memory");
-	in->items = grown;
-	memset(&in->items[in->n], 0, sizeof *grown);
+	it->index = (uint32_t)in->n;
 	base = strrchr(msg->ingest_file->name, '/');
 	base = base != NULL ? base + 1 : msg->ingest_file->name;
-	if ((in->items[in->n].name = ingest_clean_text(base, 1024)) == NULL)
+	if ((it->name = ingest_clean_text(base, 1024)) == NULL)
 		fatal("out of memory");
-	if (in->items[in->n].name[0] == '\0') {
-		free(in->items[in->n].name);
-		in->items[in->n].name = strdup("unnamed");
+	if (it->name[0] == '\0') {
+		free(it->name);
+		it->name = strdup("unnamed");
 	}
+	in->items[in->n++] = it;
 	r = request_new(c, msg, ingest_file_work);
 	r->fd = fd;
-	r->done = ingest_request_done;
+	r->arg = it;
+	r->done = ingest_file_done;
 	r->fatal = 1;
-	in->busy = 1;
+	in->inflight++;
 	server_submit(r);
+	if (in->inflight < INGEST_PARALLEL)
+		peer_resume(c->peer);	/* take the next file while this one is worked on */
 }
 
 /* The records of one file: its evidence record (unless a duplicate) and a custody event. */
@@ -257,7 +302,42 @@ ingest_records(struct archive *a, struct client *c, struct ingest_item *it, cons
 	return 0;
 }
 
-/* Commit the batch: blobs into place, one signed commit, the ref moved, then the index. */
+static int
+ingest_cmp_sha(const void *x, const void *y)
+{
+	const struct ingest_item *a = *(struct ingest_item *const *)x;
+	const struct ingest_item *b = *(struct ingest_item *const *)y;
+	int c = memcmp(a->blob.sha256, b->blob.sha256, SHA256_LEN);
+
+	return c != 0 ? c : (a->index > b->index) - (a->index < b->index);
+}
+
+/* Within the batch, the same bytes twice: keep the first, the later ones are duplicates. */
+static int
+ingest_dedupe(struct archive *a, struct ingest *in)
+{
+	struct ingest_item **sorted, *it;
+	size_t i;
+
+	if ((sorted = malloc(in->n * sizeof *sorted)) == NULL)
+		return CUSTODY_ENOMEM;
+	memcpy(sorted, in->items, in->n * sizeof *sorted);
+	qsort(sorted, in->n, sizeof *sorted, ingest_cmp_sha);
+	for (i = 1; i < in->n; i++) {
+		it = sorted[i];
+		if (it->duplicate || memcmp(it->blob.sha256, sorted[i - 1]->blob.sha256,
+		    SHA256_LEN) != 0)
+			continue;
+		blob_unplace(a, &it->blob);
+		blob_discard(a, &it->blob);
+		it->placed = 0;
+		it->duplicate = 1;
+	}
+	free(sorted);
+	return 0;
+}
+
+/* Commit the batch: one signed commit (the ref moved and synced), then the index. */
 static int
 ingest_commit_work(struct request *r)
 {
@@ -271,34 +351,31 @@ ingest_commit_work(struct request *r)
 	char summary[96], now[32], oid[GIT_OID_HEXSZ + 1];
 	int error = 0;
 
+	log_debug("ingest by %s: committing %zu files", r->c->actor, in->n);
+	if (in->n > 1 && (error = ingest_dedupe(a, in)) < 0)
+		return error;
 	if ((docs = calloc(2 * in->n, sizeof *docs)) == NULL)
 		return CUSTODY_ENOMEM;
 	record_now(now);
-	for (i = 0; i < in->n && error == 0; i++)
-		error = ingest_records(a, r->c, &in->items[i], now, docs, &n);
+	for (i = 0; i < in->n && error == 0; i++) {
+		error = ingest_records(a, r->c, in->items[i], now, docs, &n);
+		nfiles += !in->items[i]->duplicate;
+	}
 	if (error < 0)
 		goto done;
-
-	pthread_mutex_lock(&a->write_lock);
-	for (i = 0; i < in->n; i++) {
-		if (in->items[i].duplicate)
-			continue;
-		if ((error = blob_commit(a, &in->items[i].blob)) < 0) {
-			pthread_mutex_unlock(&a->write_lock);
-			goto done;
-		}
-		in->items[i].blob.tmp[0] = '\0';	/* moved: not ours to discard */
-		nfiles++;
-	}
 	snprintf(summary, sizeof summary, "ingest %zu file%s (%zu new)", in->n,
 	    in->n == 1 ? "" : "s", nfiles);
+	pthread_mutex_lock(&a->write_lock);
 	error = feed_append(a, &fc, summary, docs, n);
-	if (error == 0 && index_apply_commit(a, a->office_hex, &fc.oid) < 0)
+	log_debug("ingest: feed appended");
+	if (error == 0 && index_apply_commit(a, &fc, docs, n) < 0)
 		log_warn("index update failed (%s); it catches up at the next start",
 		    custody_error());
 	pthread_mutex_unlock(&a->write_lock);
 	if (error < 0)
 		goto done;
+	for (i = 0; i < in->n; i++)
+		in->items[i]->placed = 0;	/* committed: the feed refers to them now */
 	git_oid_tostr(oid, sizeof oid, &fc.oid);
 	log_info("ingest by %s: %zu file%s, commit %s (seq %llu)", r->c->actor, in->n,
 	    in->n == 1 ? "" : "s", oid, (unsigned long long)fc.seq);
@@ -314,21 +391,45 @@ done:
 	return error;
 }
 
-/* IngestCommit: commit every file received. */
-void
-ingest_commit(struct client *c, Envelope *msg)
+/* After the commit job: the batch is over, committed or not. */
+static void
+ingest_commit_done(struct request *r)
+{
+	struct client *c = r->c;
+
+	c->ingest->inflight--;
+	ingest_free(c->s->a, c->ingest);
+	c->ingest = NULL;
+}
+
+static void
+ingest_start_commit(struct client *c, Envelope *msg)
 {
 	struct request *r;
 
-	if (c->ingest == NULL || c->ingest->n != c->ingest->expected) {
-		peer_send_error(c->peer, CUSTODY_EPROTO, c->ingest == NULL ? "ingest_commit "
-		    "outside a batch" : "ingest_commit before every file was sent");
+	r = request_new(c, msg, ingest_commit_work);
+	r->done = ingest_commit_done;
+	r->fatal = 1;
+	c->ingest->inflight++;
+	server_submit(r);
+}
+
+/* IngestCommit: commit every file received, once the last one is worked on. */
+void
+ingest_commit(struct client *c, Envelope *msg)
+{
+	struct ingest *in = c->ingest;
+
+	if (in == NULL || in->n != in->expected || in->commit != NULL) {
+		peer_send_error(c->peer, CUSTODY_EPROTO, in == NULL ? "ingest_commit outside a "
+		    "batch" : "ingest_commit before every file was sent");
 		wire_free(msg);
 		return;
 	}
-	r = request_new(c, msg, ingest_commit_work);
-	r->done = ingest_request_done;
-	r->fatal = 1;
-	c->ingest->busy = 1;
-	server_submit(r);
+	if (in->inflight > 0) {
+		in->commit = msg;	/* started by the last file's completion */
+		peer_pause(c->peer);
+		return;
+	}
+	ingest_start_commit(c, msg);
 }

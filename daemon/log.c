@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "log.h"
@@ -24,7 +25,11 @@ log_vwrite(const char *level, const char *fmt, va_list ap)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (log_verbose)
+		snprintf(stamp + strlen(stamp), sizeof stamp - strlen(stamp), ".%03ld",
+		    ts.tv_nsec / 1000000);
+	strcat(stamp, "Z");
 	flockfile(stderr);
 	fprintf(stderr, "%s custodyd %s: ", stamp, level);
 	vfprintf(stderr, fmt, ap);

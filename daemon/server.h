@@ -43,6 +43,7 @@ struct request {
 	int		 error;
 	char		 errmsg[512];
 	int		 fatal;		/* drop the connection after the error */
+	void		*arg;		/* the handler's own state */
 	int		 (*work)(struct request *);
 	void		 (*done)(struct request *);	/* on the loop, before the reply; may be NULL */
 };
