@@ -134,6 +134,7 @@ char *feed_refname(const char *office_hex);
 /* index.c: the derived SQLite index. */
 int index_open(struct archive *, char **cause);
 int index_catch_up(struct archive *, int rebuild);
+int index_sweep_orphans(struct archive *);
 int index_apply_commit(struct archive *, const struct feed_commit *, json_t **docs, size_t n);
 int index_has_evidence(struct archive *, const char *id, int *found);
 int index_counts(struct archive *, uint64_t *evidence, uint64_t *records, uint64_t *commits);

@@ -18,13 +18,8 @@
 #include <openssl/evp.h>
 
 #include "archive.h"
-#include "media.h"
 
-#define BLOB_MAGIC "CUSTBLB1"
-#define BLOB_MAGIC_LEN 8
-#define BLOB_HDR_LEN crypto_secretstream_xchacha20poly1305_HEADERBYTES
-#define BLOB_ABYTES crypto_secretstream_xchacha20poly1305_ABYTES
-#define BLOB_READ (16 * BLOB_CHUNK)
+#include "blob.h"
 
 /* blobs/ab/NAME */
 char *
@@ -50,126 +45,13 @@ blob_exists(const struct archive *a, const char *name)
 	return r;
 }
 
-static int
-io_error(const char *what)
+/* Say what failed, telling a full disk apart. */
+int
+blob_io_error(const char *what)
 {
 	if (errno == ENOSPC || errno == EDQUOT)
 		return custody_fail(CUSTODY_ENOSPC, "%s: no space left on device", what);
 	return custody_fail(CUSTODY_EIO, "%s: %s", what, strerror(errno));
-}
-
-/* Encrypt and write one chunk. */
-static int
-blob_push(crypto_secretstream_xchacha20poly1305_state *st, EVP_MD_CTX *csha, struct cbuf *out,
-    int tmpfd, const uint8_t *p, size_t n, uint8_t tag)
-{
-	int error;
-
-	if ((error = cbuf_reserve(out, n + BLOB_ABYTES)) < 0)
-		return error;
-	crypto_secretstream_xchacha20poly1305_push(st, out->data + out->len, NULL, p, n, NULL, 0,
-	    tag);
-	out->len += n + BLOB_ABYTES;
-	if (out->len >= BLOB_READ || tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL) {
-		EVP_DigestUpdate(csha, out->data, out->len);
-		if (write_all(tmpfd, out->data, out->len) < 0)
-			return io_error("writing the blob");
-		out->len = 0;
-	}
-	return 0;
-}
-
-/*
- * Read fd to its end (with read(), so the sender sees progress in the shared offset), hashing
- * the plaintext and encrypting it into a new file under tmp/. Not yet durable: the commit
- * syncs the file system once for the whole batch. On error nothing is left.
- */
-int
-blob_ingest(struct archive *a, struct blob_info *out, int fd)
-{
-	crypto_secretstream_xchacha20poly1305_state st;
-	uint8_t hdr[BLOB_MAGIC_LEN + BLOB_HDR_LEN], csum[SHA256_LEN], *buf = NULL;
-	EVP_MD_CTX *psha = EVP_MD_CTX_new(), *csha = EVP_MD_CTX_new();
-	struct cbuf ct = { 0 };
-	size_t have = 0, off, want, bufsize = 0;
-	struct stat sb;
-	char tmpl[4096];
-	ssize_t r;
-	int tmpfd = -1, eof = 0, sniffed = 0, error = CUSTODY_ENOMEM;
-
-	memset(out, 0, sizeof *out);
-	if (psha == NULL || csha == NULL)
-		goto done;
-	if (fstat(fd, &sb) != 0) {
-		error = custody_fail(CUSTODY_EIO, "cannot stat the file: %s", strerror(errno));
-		goto done;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		error = custody_fail(CUSTODY_EINVAL, S_ISDIR(sb.st_mode) ? "is a directory" :
-		    "not a regular file");
-		goto done;
-	}
-	/* small files get a small buffer: one page-faulted and wiped MiB each adds up */
-	bufsize = sb.st_size < BLOB_READ - BLOB_CHUNK ? ((size_t)sb.st_size / BLOB_CHUNK + 2) *
-	    BLOB_CHUNK : BLOB_READ;
-	if ((buf = malloc(bufsize)) == NULL)
-		goto done;
-	snprintf(tmpl, sizeof tmpl, "%s/tmp/ingest-XXXXXX", a->path);
-	if ((tmpfd = mkostemp(tmpl, O_CLOEXEC)) < 0) {
-		error = io_error("creating a file in tmp/");
-		goto done;
-	}
-	snprintf(out->tmp, sizeof out->tmp, "%s", strrchr(tmpl, '/') + 1);
-	EVP_DigestInit_ex(psha, EVP_sha256(), NULL);
-	EVP_DigestInit_ex(csha, EVP_sha256(), NULL);
-	crypto_secretstream_xchacha20poly1305_keygen(out->key);
-	memcpy(hdr, BLOB_MAGIC, BLOB_MAGIC_LEN);
-	crypto_secretstream_xchacha20poly1305_init_push(&st, hdr + BLOB_MAGIC_LEN, out->key);
-	if ((error = cbuf_put(&ct, hdr, sizeof hdr)) < 0)
-		goto done;
-
-	while (!eof) {
-		want = bufsize - have;
-		if ((r = read_full(fd, buf + have, want)) < 0) {
-			error = custody_fail(CUSTODY_EIO, "cannot read the file: %s",
-			    strerror(errno));
-			goto done;
-		}
-		eof = (size_t)r < want;
-		if (!sniffed) {
-			media_sniff(out->media_type, sizeof out->media_type, buf, have + (size_t)r);
-			sniffed = 1;
-		}
-		EVP_DigestUpdate(psha, buf + have, (size_t)r);
-		out->size += (uint64_t)r;
-		have += (size_t)r;
-		for (off = 0; have - off > BLOB_CHUNK; off += BLOB_CHUNK)
-			if ((error = blob_push(&st, csha, &ct, tmpfd, buf + off, BLOB_CHUNK,
-			    crypto_secretstream_xchacha20poly1305_TAG_MESSAGE)) < 0)
-				goto done;
-		memmove(buf, buf + off, have - off);
-		have -= off;
-	}
-	if ((error = blob_push(&st, csha, &ct, tmpfd, buf, have,
-	    crypto_secretstream_xchacha20poly1305_TAG_FINAL)) < 0)
-		goto done;
-	EVP_DigestFinal_ex(psha, out->sha256, NULL);
-	EVP_DigestFinal_ex(csha, csum, NULL);
-	hex_encode(out->name, csum, SHA256_LEN);
-	error = 0;
-done:
-	if (tmpfd >= 0 && close(tmpfd) != 0 && error == 0)
-		error = io_error("closing the blob");
-	if (error < 0 && out->tmp[0] != '\0')
-		blob_discard(a, out);
-	sodium_memzero(&st, sizeof st);
-	if (buf != NULL)
-		sodium_memzero(buf, bufsize);
-	free(buf);
-	cbuf_free(&ct);
-	EVP_MD_CTX_free(psha);
-	EVP_MD_CTX_free(csha);
-	return error;
 }
 
 /* Remove an uncommitted blob from tmp/ and wipe its key. */
@@ -207,11 +89,11 @@ blob_commit(struct archive *a, const struct blob_info *b)
 	snprintf(from, sizeof from, "%s/tmp/%s", a->path, b->tmp);
 	snprintf(d, sizeof d, "%s/blobs/%.2s", a->path, b->name);
 	if (mkdir(d, 0700) != 0 && errno != EEXIST)
-		return io_error("creating a blob directory");
+		return blob_io_error("creating a blob directory");
 	if ((to = blob_path(a, b->name)) == NULL)
 		return CUSTODY_ENOMEM;
 	if (rename(from, to) != 0)
-		error = io_error("storing the blob");
+		error = blob_io_error("storing the blob");
 	free(to);
 	return error;
 }

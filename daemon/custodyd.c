@@ -187,6 +187,8 @@ cmd_run(int argc, char **argv)
 	log_set_verbose(verbose);
 	if (index_catch_up(a, 0) < 0)
 		log_warn("index catch-up failed: %s (run custodyd reindex)", custody_error());
+	else if (index_sweep_orphans(a) < 0)
+		log_warn("%s", custody_error());
 	if (server_run(a, &cause) < 0)
 		fatal("%s", cause);
 	archive_close(a);
@@ -211,6 +213,8 @@ cmd_reindex(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
+	if (sodium_init() < 0)
+		fatal("libsodium failed to initialise");
 	if (argc < 2)
 		usage();
 	if (strcmp(argv[1], "--version") == 0) {

@@ -2,15 +2,17 @@
  * The index: a SQLite file derived from the feeds, rebuilt at will. It holds keyed tokens,
  * kinds, counts and sizes; never a name, a file name, free text or an evidence hash.
  */
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "archive.h"
 #include "log.h"
 
-#define INDEX_SCHEMA_VERSION "1"
+#define INDEX_SCHEMA_VERSION "2"
 
 static const char index_schema[] =
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);"
@@ -20,12 +22,33 @@ static const char index_schema[] =
     "  kind TEXT NOT NULL, lamport INTEGER NOT NULL, PRIMARY KEY(tok, office)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS records_kind ON records(kind);"
     "CREATE TABLE IF NOT EXISTS evidence(tok BLOB PRIMARY KEY, size INTEGER NOT NULL,"
-    "  media_type TEXT NOT NULL) WITHOUT ROWID;";
+    "  media_type TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS blobs(name TEXT PRIMARY KEY) WITHOUT ROWID;";
+
+static const char index_drop[] =
+    "DROP TABLE IF EXISTS feeds; DROP TABLE IF EXISTS records; DROP TABLE IF EXISTS evidence;"
+    "DROP TABLE IF EXISTS blobs; DROP TABLE IF EXISTS meta;";
 
 static int
 db_fail(sqlite3 *db, const char *what)
 {
 	return custody_fail(CUSTODY_EIO, "index: %s: %s", what, sqlite3_errmsg(db));
+}
+
+/* Whether the index was made by another version (it is then rebuilt from the feeds). */
+static int
+index_schema_stale(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int stale = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT v FROM meta WHERE k='schema'", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return 0;	/* no meta table: a new index */
+	if (sqlite3_step(st) == SQLITE_ROW)
+		stale = strcmp((const char *)sqlite3_column_text(st, 0), INDEX_SCHEMA_VERSION) != 0;
+	sqlite3_finalize(st);
+	return stale;
 }
 
 /* Create the schema if needed. */
@@ -37,6 +60,11 @@ index_open(struct archive *a, char **cause)
 
 	if ((db = archive_db(a)) == NULL) {
 		asprintf(cause, "%s", custody_error());
+		return CUSTODY_EIO;
+	}
+	if (index_schema_stale(db) && sqlite3_exec(db, index_drop, NULL, NULL, &err) != SQLITE_OK) {
+		asprintf(cause, "cannot reset the index: %s", err ? err : "?");
+		sqlite3_free(err);
 		return CUSTODY_EIO;
 	}
 	if (sqlite3_exec(db, index_schema, NULL, NULL, &err) != SQLITE_OK ||
@@ -98,6 +126,10 @@ index_put(sqlite3 *db, const uint8_t tok[static TOKEN_LEN], const char *office, 
 		error = index_exec(db, "INSERT OR REPLACE INTO evidence VALUES(?,?,?)", "bit",
 		    tok, (int64_t)json_integer_value(json_object_get(doc, "size")),
 		    json_string_value(json_object_get(doc, "media_type")) ?: "");
+	if (error == 0 && strcmp(kind, "evidence") == 0 &&
+	    json_string_value(json_object_get(doc, "blob")) != NULL)
+		error = index_exec(db, "INSERT OR IGNORE INTO blobs VALUES(?)", "t",
+		    json_string_value(json_object_get(doc, "blob")));
 	return error;
 }
 
@@ -305,6 +337,7 @@ index_catch_up(struct archive *a, int rebuild)
 		return CUSTODY_EIO;
 	if (rebuild && ((error = index_exec(db, "DELETE FROM records", "")) < 0 ||
 	    (error = index_exec(db, "DELETE FROM evidence", "")) < 0 ||
+	    (error = index_exec(db, "DELETE FROM blobs", "")) < 0 ||
 	    (error = index_exec(db, "DELETE FROM feeds", "")) < 0))
 		return error;
 	if (git_reference_iterator_glob_new(&it, repo, "refs/feeds/*") < 0)
@@ -396,4 +429,59 @@ index_record_office(struct archive *a, const char *id, char office_hex[65])
 		return 0;
 	return rc == SQLITE_DONE ? custody_fail(CUSTODY_ENOTFOUND, "no such record: %s", id) :
 	    db_fail(db, "read");
+}
+
+/*
+ * Remove blobs no evidence record names: left by an ingest that a crash interrupted before
+ * its commit. Only at startup, before any client, and only after the index caught up with
+ * every feed, so that "not in the index" means "in no feed".
+ */
+int
+index_sweep_orphans(struct archive *a)
+{
+	sqlite3 *db = archive_db(a);
+	sqlite3_stmt *st = NULL;
+	char *top = archive_file(a, "blobs"), sub[4096], path[4400];
+	struct dirent *de, *fe;
+	DIR *d = NULL, *fd;
+	int n = 0, rc, error = 0;
+
+	if (db == NULL || sqlite3_prepare_v2(db, "SELECT 1 FROM blobs WHERE name=?", -1, &st,
+	    NULL) != SQLITE_OK || (d = opendir(top)) == NULL) {
+		error = custody_fail(CUSTODY_EIO, "cannot sweep blobs/");
+		goto done;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strlen(de->d_name) != 2 || !hex_is_lower(de->d_name, 2))
+			continue;
+		snprintf(sub, sizeof sub, "%s/%s", top, de->d_name);
+		if ((fd = opendir(sub)) == NULL)
+			continue;
+		while ((fe = readdir(fd)) != NULL) {
+			if (strlen(fe->d_name) != SHA256_HEX_LEN ||
+			    !hex_is_lower(fe->d_name, SHA256_HEX_LEN))
+				continue;
+			sqlite3_reset(st);
+			sqlite3_bind_text(st, 1, fe->d_name, -1, SQLITE_STATIC);
+			rc = sqlite3_step(st);
+			if (rc == SQLITE_DONE) {
+				snprintf(path, sizeof path, "%s/%s", sub, fe->d_name);
+				if (unlink(path) == 0)
+					n++;
+			} else if (rc != SQLITE_ROW) {
+				error = db_fail(db, "sweep");
+				break;
+			}
+		}
+		closedir(fd);
+	}
+	if (n > 0)
+		log_info("removed %d blob%s of ingests that never committed", n, n == 1 ? "" :
+		    "s");
+done:
+	if (d != NULL)
+		closedir(d);
+	sqlite3_finalize(st);
+	free(top);
+	return error;
 }

@@ -157,6 +157,11 @@ client_dispatch(struct peer *p, Envelope *msg, void *arg)
 	}
 	if (msg->body_case == CUSTODY__ENVELOPE__BODY_HELLO) {
 		wire_free(msg);
+		if (c->welcomed) {
+			peer_send_error(p, CUSTODY_EPROTO, "hello was already accepted");
+			return;
+		}
+		c->welcomed = 1;
 		if (c->role == ROLE_NONE) {
 			log_warn("refused uid %u: no role in custody.conf", (unsigned)c->uid);
 			peer_send_error(p, CUSTODY_EPERM, "uid %u has no role in this archive's "

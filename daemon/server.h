@@ -30,6 +30,7 @@ struct client {
 	enum role		 role;
 	int			 refs;
 	int			 gone;
+	int			 welcomed;
 	struct ingest		*ingest;	/* the open ingest batch, if any */
 	TAILQ_ENTRY(client)	 entry;
 };

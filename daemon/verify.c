@@ -17,7 +17,7 @@ struct verify_ctx {
 	struct archive		*a;
 	git_repository		*repo;
 	struct verify_result	*res;
-	struct oidset		 seen;		/* trees and record objects already checked */
+	struct oidset		 seen;		/* (object, path) pairs already checked */
 	struct oidset		 blobs;		/* evidence blobs already checked */
 	int			 error;		/* allocation failure */
 };
@@ -97,31 +97,71 @@ done:
 	sodium_memzero(key, sizeof key);
 }
 
-/* Tree walk callback: check each record object once; skip subtrees already seen. */
+/*
+ * Seen before at this very path? Records are bound to their place (the entry name is the
+ * token of the id inside, the directories its first digits), so the same object elsewhere must
+ * be checked again: the key is a hash of the object id and the path.
+ */
+static int
+verify_seen(struct verify_ctx *v, const git_oid *id, const char *root, const char *name)
+{
+	crypto_generichash_state h;
+	uint8_t key[GIT_OID_RAWSZ];
+	git_oid k;
+
+	crypto_generichash_init(&h, NULL, 0, sizeof key);
+	crypto_generichash_update(&h, id->id, GIT_OID_RAWSZ);
+	crypto_generichash_update(&h, (const uint8_t *)root, strlen(root) + 1);
+	crypto_generichash_update(&h, (const uint8_t *)name, strlen(name));
+	crypto_generichash_final(&h, key, sizeof key);
+	memcpy(k.id, key, sizeof key);
+	return oidset_add(&v->seen, &k);
+}
+
+/* Whether an entry may stand where it is: records/XX/YY/TOKEN with XXYY its first digits. */
+static int
+verify_place(const char *root, const char *name, int is_tree)
+{
+	size_t n = strlen(root);
+
+	if (is_tree) {
+		if (n == 0)
+			return strcmp(name, "records") == 0;
+		return (n == 8 || n == 11) && strncmp(root, "records/", 8) == 0 &&
+		    strlen(name) == 2 && hex_is_lower(name, 2);
+	}
+	return n == 14 && strlen(name) == TOKEN_HEX_LEN && hex_is_lower(name, TOKEN_HEX_LEN) &&
+	    strncmp(root + 8, name, 2) == 0 && strncmp(root + 11, name + 2, 2) == 0;
+}
+
+/* Tree walk callback: check each record object at each place once. */
 static int
 verify_tree_cb(const char *root, const git_tree_entry *e, void *arg)
 {
 	struct verify_ctx *v = arg;
 	const char *name = git_tree_entry_name(e);
+	int is_tree = git_tree_entry_type(e) == GIT_OBJECT_TREE;
 	char item[256], tok[TOKEN_HEX_LEN + 1], oidhex[GIT_OID_HEXSZ + 1];
 	git_blob *b = NULL;
 	json_t *doc = NULL;
 	int added;
 
-	if ((added = oidset_add(&v->seen, git_tree_entry_id(e))) < 0) {
+	if ((added = verify_seen(v, git_tree_entry_id(e), root, name)) < 0) {
 		v->error = added;
 		return -1;
 	}
 	if (!added)
-		return git_tree_entry_type(e) == GIT_OBJECT_TREE ? 1 : 0;
-	if (git_tree_entry_type(e) != GIT_OBJECT_BLOB)
-		return 0;
+		return is_tree ? 1 : 0;
 	git_oid_tostr(oidhex, sizeof oidhex, git_tree_entry_id(e));
-	snprintf(item, sizeof item, "record %s%s (object %s)", root, name, oidhex);
-	if (strlen(name) != TOKEN_HEX_LEN || !hex_is_lower(name, TOKEN_HEX_LEN)) {
-		verify_problem(v, item, "unexpected file in the feed tree");
-		return 0;
+	snprintf(item, sizeof item, "%s %s%s (object %s)", is_tree ? "tree" : "record", root,
+	    name, oidhex);
+	if (!verify_place(root, name, is_tree) ||
+	    (!is_tree && git_tree_entry_type(e) != GIT_OBJECT_BLOB)) {
+		verify_problem(v, item, "unexpected entry in the feed tree");
+		return is_tree ? 1 : 0;
 	}
+	if (is_tree)
+		return 0;
 	v->res->records++;
 	if (git_blob_lookup(&b, v->repo, git_tree_entry_id(e)) < 0) {
 		verify_problem(v, item, "object missing or corrupt");
@@ -214,7 +254,7 @@ verify_feed(struct verify_ctx *v, const char *office, const git_oid *tip)
 		if (git_commit_tree(&tree, c) < 0)
 			verify_problem(v, item, "tree missing or corrupt");
 		else {
-			if (oidset_add(&v->seen, git_tree_id(tree)) > 0)
+			if (verify_seen(v, git_tree_id(tree), "", "") > 0)
 				git_tree_walk(tree, GIT_TREEWALK_PRE, verify_tree_cb, v);
 			git_tree_free(tree);
 		}

@@ -1,6 +1,7 @@
 /* Per-thread error messages, so a failure deep in a worker can say which item and why. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "custody/common.h"
 
@@ -10,11 +11,14 @@ static _Thread_local char error_msg[1024];
 int
 custody_fail(int code, const char *fmt, ...)
 {
+	char msg[sizeof error_msg];
 	va_list ap;
 
+	/* format aside first: callers may pass custody_error() itself to add context */
 	va_start(ap, fmt);
-	vsnprintf(error_msg, sizeof error_msg, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	memcpy(error_msg, msg, sizeof msg);
 	return code;
 }
 

@@ -14,6 +14,7 @@
 #define PEER_MAX_QUEUED_FDS 64
 #define PEER_READ 65536
 #define PEER_HELLO_TIMEOUT 10
+#define PEER_DRAIN_TIMEOUT 2
 
 struct peer {
 	struct event_base	*base;
@@ -25,7 +26,8 @@ struct peer {
 	peer_dispatch_cb	 cb;
 	void			*arg;
 	int			 timeout;
-	unsigned		 hello : 1, paused : 1, closing : 1, dead : 1, reading : 1;
+	unsigned		 hello : 1, paused : 1, closing : 1, dead : 1, reading : 1,
+				 draining : 1;
 };
 
 static void peer_process(struct peer *);
@@ -54,6 +56,26 @@ peer_arm(struct peer *p)
 	p->reading = 1;
 }
 
+/*
+ * Everything for the peer is written: stop sending, and read (and drop) what it still sends
+ * until it closes, so that closing does not reset the connection under the reply it has yet
+ * to read.
+ */
+static void
+peer_drain(struct peer *p)
+{
+	struct timeval tv = { PEER_DRAIN_TIMEOUT, 0 };
+
+	p->draining = 1;
+	event_del(p->wev);
+	if (shutdown(p->fd, SHUT_WR) != 0) {
+		peer_lost(p);
+		return;
+	}
+	evbuffer_drain(p->in, evbuffer_get_length(p->in));
+	event_add(p->rev, &tv);
+}
+
 static void
 peer_read_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -70,6 +92,14 @@ peer_read_cb(evutil_socket_t fd, short what, void *arg)
 	ssize_t r;
 	int *fds;
 
+	if (p->draining) {
+		if ((what & EV_TIMEOUT) || recv(fd, buf, sizeof buf, MSG_DONTWAIT) <= 0)
+			peer_lost(p);
+		for (size_t i = 0; i < p->nfds; i++)
+			close(p->fds[i]);
+		p->nfds = 0;
+		return;
+	}
 	if (what & EV_TIMEOUT) {
 		peer_send_error(p, CUSTODY_EPROTO, "timed out waiting for a request");
 		return;
@@ -184,7 +214,7 @@ peer_write_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	event_del(p->wev);
 	if (p->closing)
-		peer_lost(p);
+		peer_drain(p);
 }
 
 /* A peer on a connected, non-blocking socket. */
@@ -301,11 +331,13 @@ peer_close_after_flush(struct peer *p)
 {
 	if (p->dead)
 		return;
+	if (p->closing)
+		return;
 	p->closing = 1;
 	event_del(p->rev);
 	p->reading = 0;
 	if (evbuffer_get_length(p->out) == 0)
-		peer_lost(p);
+		peer_drain(p);
 	else
 		event_add(p->wev, NULL);
 }

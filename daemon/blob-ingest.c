@@ -1,0 +1,305 @@
+/*
+ * Ingesting evidence into the blob store in one streaming pass: SHA-256 of the plaintext,
+ * secretstream encryption under a fresh key, SHA-256 of the stored bytes (the blob's name).
+ *
+ * Large files go through two threads: one reads and hashes the plaintext, the caller's thread
+ * encrypts, hashes and writes, so the two SHA-256 passes and the cipher share two cores.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "archive.h"
+#include "blob.h"
+#include "media.h"
+
+#define PIPE_BUFS 4			/* plaintext buffers in flight between the threads */
+#define PIPE_MIN (8 << 20)		/* files from this size use the reader thread */
+
+struct ingest_ctx {
+	int				 fd;		/* the evidence */
+	int				 tmpfd;		/* the blob being written */
+	crypto_secretstream_xchacha20poly1305_state st;
+	EVP_MD_CTX			*psha, *csha;
+	struct cbuf			 ct;		/* ciphertext waiting to be written */
+	uint8_t				 pending[BLOB_CHUNK];	/* the last chunk seen */
+	size_t				 pending_len;
+	int				 have_pending;
+	struct blob_info		*out;
+};
+
+/* The reader thread's side: full buffers handed over in order. */
+struct ingest_pipe {
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 cond;
+	uint8_t		*buf[PIPE_BUFS];
+	size_t		 len[PIPE_BUFS];
+	int		 head, count, eof, error, stop;
+	struct ingest_ctx *ctx;
+};
+
+/* Encrypt one chunk; write out ciphertext in large pieces. */
+static int
+ingest_push(struct ingest_ctx *x, const uint8_t *p, size_t n, uint8_t tag)
+{
+	int error;
+
+	if ((error = cbuf_reserve(&x->ct, n + BLOB_ABYTES)) < 0)
+		return error;
+	crypto_secretstream_xchacha20poly1305_push(&x->st, x->ct.data + x->ct.len, NULL, p, n,
+	    NULL, 0, tag);
+	x->ct.len += n + BLOB_ABYTES;
+	if (x->ct.len >= BLOB_READ || tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL) {
+		EVP_DigestUpdate(x->csha, x->ct.data, x->ct.len);
+		if (write_all(x->tmpfd, x->ct.data, x->ct.len) < 0)
+			return blob_io_error("writing the blob");
+		x->ct.len = 0;
+	}
+	return 0;
+}
+
+/*
+ * Encrypt plaintext that continues the stream. The last chunk seen is held back until more
+ * data (or the end) shows whether it is the final one.
+ */
+static int
+ingest_consume(struct ingest_ctx *x, const uint8_t *p, size_t n)
+{
+	size_t take;
+	int error;
+
+	while (n > 0) {
+		if (x->have_pending && (error = ingest_push(x, x->pending, x->pending_len,
+		    crypto_secretstream_xchacha20poly1305_TAG_MESSAGE)) < 0)
+			return error;
+		take = n < BLOB_CHUNK ? n : BLOB_CHUNK;
+		if (n > BLOB_CHUNK) {
+			if ((error = ingest_push(x, p, take,
+			    crypto_secretstream_xchacha20poly1305_TAG_MESSAGE)) < 0)
+				return error;
+			x->have_pending = 0;
+		} else {
+			memcpy(x->pending, p, take);
+			x->pending_len = take;
+			x->have_pending = 1;
+		}
+		p += take;
+		n -= take;
+	}
+	return 0;
+}
+
+/* The end of the evidence: the held chunk (or an empty one) is final. */
+static int
+ingest_finish(struct ingest_ctx *x)
+{
+	return ingest_push(x, x->pending, x->have_pending ? x->pending_len : 0,
+	    crypto_secretstream_xchacha20poly1305_TAG_FINAL);
+}
+
+/* Note the plaintext read: hash, count, and sniff the media type from the first bytes. */
+static void
+ingest_seen(struct ingest_ctx *x, const uint8_t *p, size_t n)
+{
+	if (x->out->size == 0 && x->out->media_type[0] == '\0')
+		media_sniff(x->out->media_type, sizeof x->out->media_type, p, n);
+	EVP_DigestUpdate(x->psha, p, n);
+	x->out->size += n;
+}
+
+/* One thread: read, hash, encrypt, write. */
+static int
+ingest_serial(struct ingest_ctx *x, size_t bufsize)
+{
+	uint8_t *buf;
+	ssize_t r;
+	int error = 0;
+
+	if ((buf = malloc(bufsize)) == NULL)
+		return CUSTODY_ENOMEM;
+	do {
+		if ((r = read_full(x->fd, buf, bufsize)) < 0) {
+			error = custody_fail(CUSTODY_EIO, "cannot read the file: %s",
+			    strerror(errno));
+			break;
+		}
+		ingest_seen(x, buf, (size_t)r);
+		error = ingest_consume(x, buf, (size_t)r);
+	} while (error == 0 && (size_t)r == bufsize);
+	if (error == 0)
+		error = ingest_finish(x);
+	sodium_memzero(buf, bufsize);
+	free(buf);
+	return error;
+}
+
+/* The reader thread: fill buffers, hash them, hand them over. */
+static void *
+ingest_reader(void *arg)
+{
+	struct ingest_pipe *p = arg;
+	ssize_t r;
+	int slot, eof = 0, error = 0;
+
+	while (!eof && !error) {
+		pthread_mutex_lock(&p->lock);
+		while (p->count == PIPE_BUFS && !p->stop)
+			pthread_cond_wait(&p->cond, &p->lock);
+		if (p->stop) {
+			pthread_mutex_unlock(&p->lock);
+			break;
+		}
+		slot = (p->head + p->count) % PIPE_BUFS;
+		pthread_mutex_unlock(&p->lock);
+
+		if ((r = read_full(p->ctx->fd, p->buf[slot], BLOB_READ)) < 0) {
+			error = custody_fail(CUSTODY_EIO, "cannot read the file: %s",
+			    strerror(errno));
+			r = 0;
+		} else
+			ingest_seen(p->ctx, p->buf[slot], (size_t)r);
+		eof = (size_t)r < BLOB_READ;
+
+		pthread_mutex_lock(&p->lock);
+		p->len[slot] = (size_t)r;
+		p->count++;
+		p->eof = eof;
+		if (error) {
+			p->error = error;
+			snprintf((char *)p->buf[slot], BLOB_READ, "%s", custody_error());
+		}
+		pthread_cond_broadcast(&p->cond);
+		pthread_mutex_unlock(&p->lock);
+	}
+	return NULL;
+}
+
+/* Two threads: this one encrypts and writes what the reader hands over. */
+static int
+ingest_pipelined(struct ingest_ctx *x)
+{
+	struct ingest_pipe p = { .ctx = x };
+	pthread_t reader;
+	int i, slot, last, error = 0;
+
+	pthread_mutex_init(&p.lock, NULL);
+	pthread_cond_init(&p.cond, NULL);
+	for (i = 0; i < PIPE_BUFS; i++)
+		if ((p.buf[i] = malloc(BLOB_READ)) == NULL)
+			error = CUSTODY_ENOMEM;
+	if (error == 0 && pthread_create(&reader, NULL, ingest_reader, &p) != 0)
+		error = custody_fail(CUSTODY_ERR, "cannot start a reader thread");
+	if (error < 0)
+		goto done;
+	for (;;) {
+		pthread_mutex_lock(&p.lock);
+		while (p.count == 0)
+			pthread_cond_wait(&p.cond, &p.lock);
+		slot = p.head;
+		last = p.count == 1 && p.eof;
+		if (p.error && last) {
+			error = custody_fail(p.error, "%s", (char *)p.buf[slot]);
+			pthread_mutex_unlock(&p.lock);
+			break;
+		}
+		pthread_mutex_unlock(&p.lock);
+
+		if ((error = ingest_consume(x, p.buf[slot], p.len[slot])) == 0 && last)
+			error = ingest_finish(x);
+
+		pthread_mutex_lock(&p.lock);
+		p.head = (p.head + 1) % PIPE_BUFS;
+		p.count--;
+		if (error < 0)
+			p.stop = 1;
+		pthread_cond_broadcast(&p.cond);
+		pthread_mutex_unlock(&p.lock);
+		if (error < 0 || last)
+			break;
+	}
+	pthread_join(reader, NULL);
+done:
+	for (i = 0; i < PIPE_BUFS; i++) {
+		if (p.buf[i] != NULL)
+			sodium_memzero(p.buf[i], BLOB_READ);
+		free(p.buf[i]);
+	}
+	pthread_mutex_destroy(&p.lock);
+	pthread_cond_destroy(&p.cond);
+	return error;
+}
+
+/*
+ * Read fd to its end (with read(), so the sender sees progress in the shared offset), hashing
+ * the plaintext and encrypting it into a new file under tmp/. Not yet durable: the commit
+ * syncs the file system once for the whole batch. On error nothing is left.
+ */
+int
+blob_ingest(struct archive *a, struct blob_info *out, int fd)
+{
+	struct ingest_ctx x = { .fd = fd, .tmpfd = -1, .out = out };
+	uint8_t hdr[BLOB_MAGIC_LEN + BLOB_HDR_LEN], csum[SHA256_LEN];
+	struct stat sb;
+	char tmpl[4096];
+	size_t bufsize;
+	int error = CUSTODY_ENOMEM;
+
+	memset(out, 0, sizeof *out);
+	x.psha = EVP_MD_CTX_new();
+	x.csha = EVP_MD_CTX_new();
+	if (x.psha == NULL || x.csha == NULL)
+		goto done;
+	if (fstat(fd, &sb) != 0) {
+		error = custody_fail(CUSTODY_EIO, "cannot stat the file: %s", strerror(errno));
+		goto done;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		error = custody_fail(CUSTODY_EINVAL, S_ISDIR(sb.st_mode) ? "is a directory" :
+		    "not a regular file");
+		goto done;
+	}
+	snprintf(tmpl, sizeof tmpl, "%s/tmp/ingest-XXXXXX", a->path);
+	if ((x.tmpfd = mkostemp(tmpl, O_CLOEXEC)) < 0) {
+		error = blob_io_error("creating a file in tmp/");
+		goto done;
+	}
+	snprintf(out->tmp, sizeof out->tmp, "%s", strrchr(tmpl, '/') + 1);
+	EVP_DigestInit_ex(x.psha, EVP_sha256(), NULL);
+	EVP_DigestInit_ex(x.csha, EVP_sha256(), NULL);
+	crypto_secretstream_xchacha20poly1305_keygen(out->key);
+	memcpy(hdr, BLOB_MAGIC, BLOB_MAGIC_LEN);
+	crypto_secretstream_xchacha20poly1305_init_push(&x.st, hdr + BLOB_MAGIC_LEN, out->key);
+	if ((error = cbuf_put(&x.ct, hdr, sizeof hdr)) < 0)
+		goto done;
+
+	if (sb.st_size >= PIPE_MIN)
+		error = ingest_pipelined(&x);
+	else {
+		/* small files get a small buffer: one page-faulted and wiped MiB each adds up */
+		bufsize = ((size_t)sb.st_size / BLOB_CHUNK + 2) * BLOB_CHUNK;
+		error = ingest_serial(&x, bufsize < BLOB_READ ? bufsize : BLOB_READ);
+	}
+	if (error < 0)
+		goto done;
+	EVP_DigestFinal_ex(x.psha, out->sha256, NULL);
+	EVP_DigestFinal_ex(x.csha, csum, NULL);
+	hex_encode(out->name, csum, SHA256_LEN);
+done:
+	if (x.tmpfd >= 0 && close(x.tmpfd) != 0 && error == 0)
+		error = blob_io_error("closing the blob");
+	if (error < 0 && out->tmp[0] != '\0')
+		blob_discard(a, out);
+	sodium_memzero(&x.st, sizeof x.st);
+	sodium_memzero(x.pending, sizeof x.pending);
+	cbuf_free(&x.ct);
+	EVP_MD_CTX_free(x.psha);
+	EVP_MD_CTX_free(x.csha);
+	return error;
+}
