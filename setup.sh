@@ -36,7 +36,7 @@ demo() {
 	deps
 	build build
 	local archive=${CUSTODY_ARCHIVE:-${XDG_DATA_HOME:-$HOME/.local/share}/custody}
-	local bin=$PWD/build work
+	local bin=$PWD/build
 	export CUSTODY_ARCHIVE=$archive
 	if [ ! -e "$archive/custody.conf" ]; then
 		echo "== creating the archive at $archive (unattended: key without passphrase)"
@@ -50,18 +50,18 @@ demo() {
 			sleep 0.1
 		done
 	fi
-	work=$(mktemp -d)
-	trap 'rm -rf "$work"' EXIT
+	WORK=$(mktemp -d)
+	trap 'rm -rf "$WORK"' EXIT
 	printf 'Testimony of witness W-17, recorded %s.\nThe shelling began at dawn.\n' \
-	    "$(date -u +%F)" >"$work/testimony-W17.txt"
-	head -c 5000000 /dev/urandom >"$work/video-clip.mp4"
+	    "$(date -u +%F)" >"$WORK/testimony-W17.txt"
+	head -c 5000000 /dev/urandom >"$WORK/video-clip.mp4"
 	echo "== ingest"
-	"$bin/custody" ingest --note "demo evidence" "$work/testimony-W17.txt" "$work/video-clip.mp4"
+	"$bin/custody" ingest --note "demo evidence" "$WORK/testimony-W17.txt" "$WORK/video-clip.mp4"
 	local id
-	id=$(sha256sum "$work/video-clip.mp4" | cut -d' ' -f1)
+	id=$(sha256sum "$WORK/video-clip.mp4" | cut -d' ' -f1)
 	echo "== get back and compare"
-	"$bin/custody" get "$id" -o "$work/video-back.mp4"
-	cmp "$work/video-clip.mp4" "$work/video-back.mp4" && echo "byte-identical: $id"
+	"$bin/custody" get "$id" -o "$WORK/video-back.mp4"
+	cmp "$WORK/video-clip.mp4" "$WORK/video-back.mp4" && echo "byte-identical: $id"
 	echo "== show"
 	"$bin/custody" show "$id"
 	echo "== log"

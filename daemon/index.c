@@ -12,7 +12,7 @@
 #include "archive.h"
 #include "log.h"
 
-#define INDEX_SCHEMA_VERSION "2"
+#define INDEX_SCHEMA_VERSION "3"
 
 static const char index_schema[] =
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);"
@@ -23,11 +23,34 @@ static const char index_schema[] =
     "CREATE INDEX IF NOT EXISTS records_kind ON records(kind);"
     "CREATE TABLE IF NOT EXISTS evidence(tok BLOB PRIMARY KEY, size INTEGER NOT NULL,"
     "  media_type TEXT NOT NULL) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS blobs(name TEXT PRIMARY KEY) WITHOUT ROWID;";
+    "CREATE TABLE IF NOT EXISTS blobs(name TEXT PRIMARY KEY) WITHOUT ROWID;"
+    /*
+     * The current revision of every victim, for queries and reports. Dates are text:
+     * documented YYYY-MM-DD; death as given (YYYY, YYYY-MM or YYYY-MM-DD, NULL unknown) and
+     * the first and last day it may be (death_from, death_to). categories: bit 0 medical,
+     * 1 civil_defense, 2 media. child and woman as the report defines them (0/1). incident,
+     * name_tok and dup_tok are keyed tokens, never names.
+     */
+    "CREATE TABLE IF NOT EXISTS victims(tok BLOB PRIMARY KEY, office TEXT NOT NULL,"
+    "  lamport INTEGER NOT NULL, documented TEXT NOT NULL, death TEXT, death_from TEXT,"
+    "  death_to TEXT, sex TEXT NOT NULL, age INTEGER, age_group TEXT NOT NULL,"
+    "  status TEXT NOT NULL, child INTEGER NOT NULL, woman INTEGER NOT NULL,"
+    "  categories INTEGER NOT NULL, governorate TEXT, party TEXT, cause TEXT,"
+    "  incident BLOB, name_tok BLOB, dup_tok BLOB) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS victims_documented ON victims(status, documented, party,"
+    "  governorate, cause, child, woman, categories, incident);"
+    "CREATE INDEX IF NOT EXISTS victims_death ON victims(status, death_from, death_to, party,"
+    "  governorate, cause, child, woman, categories, incident);"
+    "CREATE INDEX IF NOT EXISTS victims_dup ON victims(dup_tok);"
+    "CREATE INDEX IF NOT EXISTS victims_incident ON victims(incident);"
+    "CREATE TABLE IF NOT EXISTS incidents(tok BLOB PRIMARY KEY, office TEXT NOT NULL,"
+    "  lamport INTEGER NOT NULL, date TEXT, governorate TEXT, party TEXT, type TEXT)"
+    "  WITHOUT ROWID;";
 
 static const char index_drop[] =
     "DROP TABLE IF EXISTS feeds; DROP TABLE IF EXISTS records; DROP TABLE IF EXISTS evidence;"
-    "DROP TABLE IF EXISTS blobs; DROP TABLE IF EXISTS meta;";
+    "DROP TABLE IF EXISTS blobs; DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS victims;"
+    "DROP TABLE IF EXISTS incidents;";
 
 static int
 db_fail(sqlite3 *db, const char *what)
