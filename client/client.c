@@ -114,6 +114,27 @@ client_connect(const char *path)
 	return fd;
 }
 
+char *client_vocab[3];
+
+/* Keep a vocabulary list of the Welcome, comma-separated. */
+static void
+client_keep_vocab(int which, char **words, size_t n)
+{
+	size_t i, len = 1;
+
+	if (n == 0 || client_vocab[which] != NULL)
+		return;
+	for (i = 0; i < n; i++)
+		len += strlen(words[i]) + 1;
+	if ((client_vocab[which] = calloc(1, len)) == NULL)
+		client_fatal("out of memory");
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strcat(client_vocab[which], ",");
+		strcat(client_vocab[which], words[i]);
+	}
+}
+
 /* Connect and say hello. */
 void
 client_open(struct client *c, const struct cmd_ctx *ctx)
@@ -160,6 +181,9 @@ client_open(struct client *c, const struct cmd_ctx *ctx)
 		client_fatal("custodyd at %s speaks protocol %u, this custody speaks %u",
 		    c->path, w->version, CUSTODY_PROTOCOL_VERSION);
 	c->office = client_strdup(w->office ? w->office : "");
+	client_keep_vocab(0, w->party, w->n_party);
+	client_keep_vocab(1, w->governorate, w->n_governorate);
+	client_keep_vocab(2, w->cause, w->n_cause);
 	c->role = client_strdup(w->role ? w->role : "");
 	wire_free(reply);
 }

@@ -14,6 +14,13 @@
 
 struct cmd_ctx;
 
+/*
+ * Option values CLIENT_OPT_REPEAT..254 may be given several times (--unset A --unset B):
+ * cmd.c joins their arguments with ',' ("A,B"), at most CLIENT_OPT_REPEAT_MAX bytes in all.
+ */
+#define CLIENT_OPT_REPEAT 240
+#define CLIENT_OPT_REPEAT_MAX 4096
+
 /* A connection to the daemon. */
 struct client {
 	int	 fd;
@@ -23,6 +30,9 @@ struct client {
 	char	*role;
 	int	 peer_error;	/* the last failure was an Error message from the daemon */
 };
+
+/* The office's vocabularies as its daemon's Welcome gave them (comma-separated), or NULL. */
+extern char *client_vocab[3];
 
 /* Print "custody: MESSAGE" to stderr and exit 1. */
 void client_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

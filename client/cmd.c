@@ -4,7 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client.h"
 #include "cmd.h"
+
+
+/* The context of the command running (for helpers that must reach the daemon). */
+const struct cmd_ctx *cmd_current;
+
+/* The joined arguments of repeated options (CLIENT_OPT_REPEAT and above), "a,b,c". */
+static char cmd_repeat_buf[CLIENT_OPT_REPEAT_MAX];
+static size_t cmd_repeat_used;
 
 extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_ingest_entry;
@@ -14,6 +23,23 @@ extern const struct cmd_entry cmd_log_entry;
 extern const struct cmd_entry cmd_verify_entry;
 extern const struct cmd_entry cmd_keys_show_entry;
 extern const struct cmd_entry cmd_keys_allowed_signers_entry;
+extern const struct cmd_entry cmd_victim_add_entry;
+extern const struct cmd_entry cmd_victim_edit_entry;
+extern const struct cmd_entry cmd_victim_show_entry;
+extern const struct cmd_entry cmd_victim_list_entry;
+extern const struct cmd_entry cmd_incident_add_entry;
+extern const struct cmd_entry cmd_incident_edit_entry;
+extern const struct cmd_entry cmd_incident_show_entry;
+extern const struct cmd_entry cmd_incident_list_entry;
+extern const struct cmd_entry cmd_source_add_entry;
+extern const struct cmd_entry cmd_source_show_entry;
+extern const struct cmd_entry cmd_link_entry;
+extern const struct cmd_entry cmd_history_entry;
+extern const struct cmd_entry cmd_import_victims_entry;
+extern const struct cmd_entry cmd_import_incidents_entry;
+extern const struct cmd_entry cmd_duplicates_entry;
+extern const struct cmd_entry cmd_query_victims_entry;
+extern const struct cmd_entry cmd_report_entry;
 
 const struct cmd_entry *cmd_table[] = {
 	&cmd_status_entry,
@@ -24,13 +50,30 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_verify_entry,
 	&cmd_keys_show_entry,
 	&cmd_keys_allowed_signers_entry,
+	&cmd_victim_add_entry,
+	&cmd_victim_edit_entry,
+	&cmd_victim_show_entry,
+	&cmd_victim_list_entry,
+	&cmd_incident_add_entry,
+	&cmd_incident_edit_entry,
+	&cmd_incident_show_entry,
+	&cmd_incident_list_entry,
+	&cmd_source_add_entry,
+	&cmd_source_show_entry,
+	&cmd_link_entry,
+	&cmd_history_entry,
+	&cmd_import_victims_entry,
+	&cmd_import_incidents_entry,
+	&cmd_duplicates_entry,
+	&cmd_query_victims_entry,
+	&cmd_report_entry,
 	NULL
 };
 
 /* Option values every command accepts; above any character a command may use. */
 #define CMD_OPT_HELP 'h'
 #define CMD_OPT_JSON 255
-#define CMD_MAX_OPTIONS 16
+#define CMD_MAX_OPTIONS 48
 
 /* Print every command's usage line. */
 void
@@ -147,6 +190,22 @@ cmd_build_options(struct option *out, const struct cmd_entry *entry)
 	out[n] = (struct option){ 0 };
 }
 
+/* A repeatable option given again: append ",optarg" to what it holds. */
+static void
+cmd_repeat(struct cmd_args *args, int c, const struct cmd_entry *entry)
+{
+	size_t had = strlen(args->opt[c]), more = strlen(optarg);
+	char *dst = cmd_repeat_buf + cmd_repeat_used;
+
+	if (cmd_repeat_used + had + more + 2 > sizeof cmd_repeat_buf)
+		cmd_usage_error(entry, "too many repeated options");
+	memcpy(dst, args->opt[c], had);
+	dst[had] = ',';
+	memcpy(dst + had + 1, optarg, more + 1);
+	cmd_repeat_used += had + more + 2;
+	args->opt[c] = dst;
+}
+
 /* Parse the options of entry from argv (argv[0] is the command word). */
 static void
 cmd_parse(struct cmd_args *args, struct cmd_ctx *ctx, const struct cmd_entry *entry, int argc,
@@ -154,7 +213,7 @@ cmd_parse(struct cmd_args *args, struct cmd_ctx *ctx, const struct cmd_entry *en
 {
 	struct option longopts[CMD_MAX_OPTIONS];
 	char optstring[64];
-	int c;
+	int c, longindex;
 
 	cmd_build_options(longopts, entry);
 	snprintf(optstring, sizeof optstring, ":%sh", entry->optstring ? entry->optstring : "");
@@ -162,7 +221,8 @@ cmd_parse(struct cmd_args *args, struct cmd_ctx *ctx, const struct cmd_entry *en
 	args->entry = entry;
 	opterr = 0;
 	optind = 0;	/* glibc: start afresh after main's own parse */
-	while ((c = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
+	while ((longindex = -1, c = getopt_long(argc, argv, optstring, longopts,
+	    &longindex)) != -1) {
 		switch (c) {
 		case CMD_OPT_HELP:
 			cmd_help(entry);
@@ -181,9 +241,15 @@ cmd_parse(struct cmd_args *args, struct cmd_ctx *ctx, const struct cmd_entry *en
 			cmd_usage_error(entry, "unknown option %s", argv[optind - 1]);
 		default:
 			if (c > 0 && c < CMD_OPT_JSON) {
+				if (args->opt[c] != NULL && optarg != NULL && c >= CLIENT_OPT_REPEAT) {
+					cmd_repeat(args, c, entry);
+					break;
+				}
+				if (args->opt[c] != NULL && optarg != NULL && longindex >= 0)
+					cmd_usage_error(entry, "option --%s given twice",
+					    longopts[longindex].name);
 				if (args->opt[c] != NULL && optarg != NULL)
-					cmd_usage_error(entry, "option %s given twice",
-					    argv[optind - 1]);
+					cmd_usage_error(entry, "option -%c given twice", c);
 				args->opt[c] = optarg != NULL ? optarg : "";
 			}
 			break;
@@ -222,5 +288,6 @@ cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 		return 2;
 	}
 	cmd_parse(&args, ctx, entry, argc - (words - 1), argv + (words - 1));
+	cmd_current = ctx;
 	return entry->exec(ctx, &args);
 }

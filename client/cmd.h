@@ -43,6 +43,7 @@ extern const struct cmd_entry *cmd_table[];
 
 /* Run the command named at argv[0] (argv[1] too for two-word commands); returns exit status. */
 int cmd_run(struct cmd_ctx *ctx, int argc, char **argv);
+extern const struct cmd_ctx *cmd_current;
 /* Print the list of commands to f. */
 void cmd_list(FILE *f);
 /* An option's argument, or NULL when it was not given. */

@@ -250,6 +250,27 @@ archive_check_perms(const char *path, char **cause)
 	return 0;
 }
 
+/* The vocabularies: the defaults, with the lists custody.conf sets. */
+static int
+archive_vocab(struct archive *a, char **cause)
+{
+	static const char *lists[] = { "party", "governorate", "cause" };
+	int i;
+
+	if (vocab_default(&a->vocab) < 0)
+		return CUSTODY_ENOMEM;
+	for (i = 0; i < 3; i++) {
+		if (a->conf.vocab[i] == NULL)
+			continue;
+		if (vocab_set(&a->vocab, lists[i], a->conf.vocab[i]) < 0) {
+			asprintf(cause, "custody.conf: [vocabulary] %s: %s", lists[i],
+			    custody_error());
+			return CUSTODY_EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* Open an archive: conf, keys, optionally the single-daemon lock. */
 int
 archive_open(struct archive **out, const char *path, const char *passphrase, int lock,
@@ -298,6 +319,8 @@ archive_open(struct archive **out, const char *path, const char *passphrase, int
 		goto fail;
 	if ((error = keys_load(a, passphrase, cause)) < 0)
 		goto fail;
+	if ((error = archive_vocab(a, cause)) < 0)
+		goto fail;
 	if ((error = sshkey_format_pub(&a->public_line, a->office_pk, a->conf.office)) < 0 ||
 	    (error = sshkey_fingerprint(&a->fingerprint, a->office_pk)) < 0) {
 		asprintf(cause, "cannot format the office key");
@@ -319,8 +342,13 @@ archive_thread_done(void)
 {
 	if (handles.repo != NULL)
 		git_repository_free(handles.repo);
-	if (handles.db != NULL)
+	if (handles.db != NULL) {
+		sqlite3_stmt *st;
+
+		while ((st = sqlite3_next_stmt(handles.db, NULL)) != NULL)
+			sqlite3_finalize(st);
 		sqlite3_close(handles.db);
+	}
 	memset(&handles, 0, sizeof handles);
 }
 
@@ -369,7 +397,7 @@ archive_db(struct archive *a)
 			handles.db = NULL;
 		} else {
 			sqlite3_busy_timeout(handles.db, 30000);
-			sqlite3_exec(handles.db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			sqlite3_exec(handles.db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
 			    " PRAGMA foreign_keys=ON;", NULL, NULL, NULL);
 		}
 		free(p);
@@ -389,6 +417,7 @@ archive_close(struct archive *a)
 	sodium_free(a->data_key);
 	sodium_free(a->token_key);
 	conf_free(&a->conf);
+	vocab_free(&a->vocab);
 	free(a->public_line);
 	free(a->fingerprint);
 	free(a->path);

@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "custody/common.h"
+#include "custody/records.h"
 #include "custody/sshsig.h"
 
 #define DATA_KEY_LEN 32
@@ -29,6 +30,8 @@ struct conf {
 	char	*office;
 	char	*socket;		/* relative to the archive unless absolute */
 	char	*roles[ROLE_ADMIN + 1];	/* comma-separated user names or uids per role */
+	char	*vocab[3];		/* [vocabulary] party, governorate, cause (NULL: default) */
+	int	 massacre_threshold;	/* [report] massacre_threshold, default 5 */
 };
 
 /* An open archive. Secrets are sodium_malloc'd and wiped on close. */
@@ -44,6 +47,8 @@ struct archive {
 	char		*fingerprint;		/* "SHA256:..." */
 	uint8_t		*data_key;		/* DATA_KEY_LEN, sodium_malloc */
 	uint8_t		*token_key;		/* derived from the data key */
+
+	struct vocab	 vocab;			/* defaults, or as custody.conf sets them */
 
 	pthread_mutex_t	 write_lock;		/* one feed append at a time */
 	uint64_t	 serial;		/* tells per-thread handles apart */
@@ -104,6 +109,10 @@ int blob_exists(const struct archive *, const char *name);
 
 /* record.c: records are JSON, encrypted under a per-record key wrapped by the data key. */
 int record_seal(struct cbuf *out, struct archive *, const char *token_hex, json_t *doc);
+void record_content_hash(const struct archive *, const json_t *doc,
+    uint8_t out[static TOKEN_LEN]);
+void record_name_token(const struct archive *, const char *domain, const char *value,
+    uint8_t out[static TOKEN_LEN]);
 int record_open(json_t **out, struct archive *, const char *token_hex, const void *obj,
     size_t len, uint8_t *record_key);
 const char *record_kind(const json_t *doc);
@@ -128,10 +137,18 @@ int feed_head(struct archive *, const char *office_hex, git_oid *oid, uint64_t *
 int feed_parse_message(const char *msg, uint64_t *seq, uint64_t *lamport, char office_hex[65]);
 int feed_check_signature(git_repository *, const git_oid *, const uint8_t pk[static 32]);
 int feed_read_record(struct archive *, const char *office_hex, const char *id, json_t **out);
+int feed_read_token(struct archive *, const char *office_hex, const char *tok, json_t **out);
+int feed_read_at(struct archive *, git_commit *, const char *tok, json_t **out, git_oid *object);
 char *feed_record_path(const char *token_hex);
 char *feed_refname(const char *office_hex);
 
 /* index.c: the derived SQLite index. */
+int index_exec(sqlite3 *, const char *sql, const char *types, ...);
+sqlite3_stmt *index_stmt(sqlite3 *, const char *sql);
+int index_put_casualty(struct archive *, sqlite3 *, const uint8_t tok[static TOKEN_LEN],
+    const char *office, int64_t lamport, json_t *doc);
+int index_current_chash(struct archive *, const uint8_t tok[static TOKEN_LEN],
+    uint8_t chash[static TOKEN_LEN], char office_hex[65], char kind[16]);
 int index_open(struct archive *, char **cause);
 int index_catch_up(struct archive *, int rebuild);
 int index_sweep_orphans(struct archive *);

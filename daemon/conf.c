@@ -49,8 +49,21 @@ conf_handler(void *arg, const char *section, const char *name, const char *value
 			if (strcmp(name, role_names[r]) == 0)
 				return conf_set(&c->roles[r], value);
 	}
+	if (strcmp(section, "vocabulary") == 0) {
+		static const char *lists[] = { "party", "governorate", "cause" };
+
+		for (r = 0; r < 3; r++)
+			if (strcmp(name, lists[r]) == 0)
+				return conf_set(&c->vocab[r], value);
+	}
+	if (strcmp(section, "report") == 0 && strcmp(name, "massacre_threshold") == 0) {
+		c->massacre_threshold = atoi(value);
+		if (c->massacre_threshold >= 1 && c->massacre_threshold <= 100000)
+			return 1;
+		snprintf(p->bad, sizeof p->bad, "[report] massacre_threshold must be 1-100000");
+		return 0;
+	}
 	if (strcmp(section, "daemon") == 0 || strcmp(section, "sync") == 0 ||
-	    strcmp(section, "vocabulary") == 0 || strcmp(section, "report") == 0 ||
 	    strncmp(section, "peer", 4) == 0)
 		return 1;	/* read by later parts */
 	snprintf(p->bad, sizeof p->bad, "unknown setting [%s] %s", section, name);
@@ -80,6 +93,8 @@ conf_load(struct conf *c, const char *file, char **cause)
 	}
 	if (c->socket == NULL && (c->socket = strdup("custodyd.sock")) == NULL)
 		return CUSTODY_ENOMEM;
+	if (c->massacre_threshold == 0)
+		c->massacre_threshold = 5;
 	return 0;
 }
 
@@ -111,7 +126,18 @@ conf_write_default(const char *file, const char *office, const char *admin_user)
 	    "admin = %s\n"
 	    "documenter =\n"
 	    "analyst =\n"
-	    "viewer =\n", office, admin_user);
+	    "viewer =\n"
+	    "\n"
+	    "# Vocabularies (comma-separated); unset means the defaults.\n"
+	    "[vocabulary]\n"
+	    "# party = syrian_regime, russia, sdf, sna, hts, isis, coalition, other\n"
+	    "# governorate = damascus, rif_dimashq, aleppo, idlib, hama, homs, latakia, tartus,"
+	    " daraa, suwayda, quneitra, deir_ez_zor, raqqa, hasakah\n"
+	    "# cause = shooting, shelling, airstrike, explosion, landmine, torture, execution,"
+	    " siege, drowning, other, unknown\n"
+	    "\n"
+	    "[report]\n"
+	    "massacre_threshold = 5\n", office, admin_user);
 	if (fflush(f) != 0 || fsync(fd) != 0) {
 		fclose(f);
 		return CUSTODY_EIO;
@@ -129,6 +155,8 @@ conf_free(struct conf *c)
 	free(c->socket);
 	for (r = 0; r <= ROLE_ADMIN; r++)
 		free(c->roles[r]);
+	for (r = 0; r < 3; r++)
+		free(c->vocab[r]);
 	memset(c, 0, sizeof *c);
 }
 

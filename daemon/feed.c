@@ -8,6 +8,7 @@
  * (namespace "git", sha512) by the office key in its gpgsig header, as `git commit -S` writes.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,20 +152,6 @@ feed_open_packing(struct archive *a, git_repository **repo, git_odb_backend **me
 	return error;
 }
 
-/*
- * Write a record object: straight into the memory backend when packing (the odb's write path
- * looks for the object first, and every miss rescans objects/pack/), else as a loose object.
- */
-static int
-feed_write_blob(git_oid *oid, git_repository *repo, git_odb_backend *mem, const struct cbuf *b)
-{
-	if (mem == NULL)
-		return git_blob_create_from_buffer(oid, repo, b->data, b->len);
-	if (git_odb_hash(oid, b->data, b->len, GIT_OBJECT_BLOB) < 0)
-		return -1;
-	return mem->write(mem, oid, b->data, b->len, GIT_OBJECT_BLOB);
-}
-
 /* Write the objects collected in memory as one pack (with its index). */
 static int
 feed_write_pack(git_repository *repo, git_odb_backend *mem)
@@ -187,6 +174,102 @@ feed_write_pack(git_repository *repo, git_odb_backend *mem)
 	return error;
 }
 
+#define FEED_SEAL_CHUNK 4096	/* records sealed, then written, at a time */
+#define FEED_SEAL_PARALLEL 256	/* from this many records a second thread helps sealing */
+
+/* A range of records to stamp, seal and hash; objects land in objs, paths in upd. */
+struct feed_seal {
+	struct archive	*a;
+	json_t		**docs;
+	git_tree_update	*upd;
+	struct cbuf	*objs;		/* indexed from `from` */
+	uint64_t	 lamport;
+	const char	*now;
+	size_t		 from, to;	/* the chunk */
+	size_t		 lo, hi;	/* this thread's part */
+	int		 error;
+	char		 msg[256];
+};
+
+/* Stamp each record with its revision, seal it for its path, hash the object. */
+static void *
+feed_seal_range(void *arg)
+{
+	struct feed_seal *j = arg;
+	char tok[TOKEN_HEX_LEN + 1];
+	json_t *rev;
+	size_t i;
+
+	for (i = j->lo; i < j->hi && j->error == 0; i++) {
+		rev = json_pack("{s:I,s:s,s:s}", "lamport", (json_int_t)j->lamport, "office",
+		    j->a->office_hex, "time", j->now);
+		if (rev == NULL || json_object_set_new(j->docs[i], "rev", rev) < 0) {
+			j->error = CUSTODY_ENOMEM;
+			break;
+		}
+		archive_token_hex(j->a, tok, record_id(j->docs[i]));
+		if ((j->error = record_seal(&j->objs[i - j->from], j->a, tok, j->docs[i])) < 0) {
+			snprintf(j->msg, sizeof j->msg, "%s", custody_error());
+			break;
+		}
+		git_odb_hash(&j->upd[i].id, j->objs[i - j->from].data, j->objs[i - j->from].len,
+		    GIT_OBJECT_BLOB);
+		j->upd[i].action = GIT_TREE_UPDATE_UPSERT;
+		j->upd[i].filemode = GIT_FILEMODE_BLOB;
+		if ((j->upd[i].path = feed_record_path(tok)) == NULL)
+			j->error = CUSTODY_ENOMEM;
+	}
+	return NULL;
+}
+
+/* Seal a chunk of records (on two threads when it is large), then write the objects. */
+static int
+feed_seal_chunk(struct feed_seal *job, git_repository *repo, git_odb_backend *mem)
+{
+	struct feed_seal half = *job;
+	size_t n = job->to - job->from, i;
+	pthread_t t;
+	int threaded = 0, error = 0;
+
+	if ((job->objs = calloc(n, sizeof *job->objs)) == NULL)
+		return CUSTODY_ENOMEM;
+	half.objs = job->objs;
+	job->lo = job->from;
+	job->hi = job->to;
+	if (n >= FEED_SEAL_PARALLEL) {
+		job->hi = job->from + n / 2;
+		half.lo = job->hi;
+		half.hi = job->to;
+		threaded = pthread_create(&t, NULL, feed_seal_range, &half) == 0;
+		if (!threaded)
+			job->hi = job->to;
+	}
+	feed_seal_range(job);
+	if (threaded) {
+		pthread_join(t, NULL);
+		if (job->error == 0 && half.error < 0) {
+			job->error = half.error;
+			memcpy(job->msg, half.msg, sizeof job->msg);
+		}
+	}
+	if ((error = job->error) < 0)
+		custody_fail(error, "%s", job->msg[0] ? job->msg : "cannot seal a record");
+	for (i = 0; i < n && error == 0; i++) {
+		if (mem != NULL)
+			error = mem->write(mem, &job->upd[job->from + i].id, job->objs[i].data,
+			    job->objs[i].len, GIT_OBJECT_BLOB);
+		else
+			error = git_blob_create_from_buffer(&job->upd[job->from + i].id, repo,
+			    job->objs[i].data, job->objs[i].len);
+		if (error < 0)
+			error = git_fail(CUSTODY_EIO, "writing a record");
+	}
+	for (i = 0; i < n; i++)
+		free(job->objs[i].data);
+	free(job->objs);
+	return error;
+}
+
 /*
  * Append one signed commit to this office's feed holding docs (each gets its revision stamp).
  * The caller holds a->write_lock, and has put every blob the records name in place: the sync
@@ -206,8 +289,8 @@ feed_append(struct archive *a, struct feed_commit *out, const char *summary, jso
 	git_reference *ref = NULL;
 	git_oid head, tree_oid;
 	git_buf body = { 0 };
-	struct cbuf obj = { 0 }, msg = { 0 };
-	char *refname = NULL, *sig = NULL, tok[TOKEN_HEX_LEN + 1], now[32], email[64];
+	struct cbuf msg = { 0 };
+	char *refname = NULL, *sig = NULL, now[32], email[64];
 	size_t i;
 	int error, have_head;
 
@@ -238,28 +321,13 @@ feed_append(struct archive *a, struct feed_commit *out, const char *summary, jso
 		error = CUSTODY_ENOMEM;
 		goto done;
 	}
-	for (i = 0; i < ndocs; i++) {
-		json_t *rev = json_pack("{s:I,s:s,s:s}", "lamport", (json_int_t)out->lamport,
-		    "office", a->office_hex, "time", now);
+	for (i = 0; i < ndocs; i += FEED_SEAL_CHUNK) {
+		struct feed_seal job = { .a = a, .docs = docs, .upd = upd, .lamport = out->lamport,
+		    .now = now, .from = i, .to = i + FEED_SEAL_CHUNK < ndocs ? i + FEED_SEAL_CHUNK :
+		    ndocs };
 
-		if (rev == NULL || json_object_set_new(docs[i], "rev", rev) < 0) {
-			error = CUSTODY_ENOMEM;
+		if ((error = feed_seal_chunk(&job, repo, mem)) < 0)
 			goto done;
-		}
-		archive_token_hex(a, tok, record_id(docs[i]));
-		obj.len = 0;
-		if ((error = record_seal(&obj, a, tok, docs[i])) < 0)
-			goto done;
-		if (feed_write_blob(&upd[i].id, repo, mem, &obj) < 0) {
-			error = git_fail(CUSTODY_EIO, "writing a record");
-			goto done;
-		}
-		upd[i].action = GIT_TREE_UPDATE_UPSERT;
-		upd[i].filemode = GIT_FILEMODE_BLOB;
-		if ((upd[i].path = feed_record_path(tok)) == NULL) {
-			error = CUSTODY_ENOMEM;
-			goto done;
-		}
 	}
 	if (base == NULL) {
 		git_treebuilder *tb;
@@ -315,7 +383,6 @@ done:
 	free(upd);
 	free(refname);
 	free(sig);
-	cbuf_free(&obj);
 	cbuf_free(&msg);
 	git_buf_dispose(&body);
 	git_signature_free(who);
@@ -327,18 +394,53 @@ done:
 	return error;
 }
 
-/* Read and decrypt the current revision of record id in an office's feed. */
+/* Read and decrypt the record at token tok in an office's feed as of commit c. */
 int
-feed_read_record(struct archive *a, const char *office_hex, const char *id, json_t **out)
+feed_read_at(struct archive *a, git_commit *c, const char *tok, json_t **out,
+    git_oid *object)
 {
-	git_repository *repo;
-	git_commit *c = NULL;
 	git_tree *t = NULL;
 	git_tree_entry *e = NULL;
 	git_blob *b = NULL;
+	char *path;
+	int error;
+
+	*out = NULL;
+	if ((path = feed_record_path(tok)) == NULL)
+		return CUSTODY_ENOMEM;
+	if (git_commit_tree(&t, c) < 0) {
+		error = git_fail(CUSTODY_EIO, "reading the feed");
+		goto done;
+	}
+	if (git_tree_entry_bypath(&e, t, path) < 0) {
+		error = custody_fail(CUSTODY_ENOTFOUND, "no such record");
+		goto done;
+	}
+	if (object != NULL)
+		*object = *git_tree_entry_id(e);
+	if (git_blob_lookup(&b, git_commit_owner(c), git_tree_entry_id(e)) < 0) {
+		error = git_fail(CUSTODY_EIO, "reading the record object");
+		goto done;
+	}
+	error = record_open(out, a, tok, git_blob_rawcontent(b), (size_t)git_blob_rawsize(b),
+	    NULL);
+done:
+	free(path);
+	git_blob_free(b);
+	git_tree_entry_free(e);
+	git_tree_free(t);
+	return error;
+}
+
+/* Read and decrypt the current revision of the record at token tok in an office's feed. */
+int
+feed_read_token(struct archive *a, const char *office_hex, const char *tok, json_t **out)
+{
+	git_repository *repo;
+	git_commit *c = NULL;
 	git_oid head;
 	uint64_t seq, lamport;
-	char tok[TOKEN_HEX_LEN + 1], *path = NULL;
+	char want[TOKEN_HEX_LEN + 1];
 	int error;
 
 	*out = NULL;
@@ -346,34 +448,32 @@ feed_read_record(struct archive *a, const char *office_hex, const char *id, json
 		return CUSTODY_EIO;
 	if ((error = feed_head(a, office_hex, &head, &seq, &lamport)) < 0)
 		return error == CUSTODY_ENOTFOUND ? custody_fail(error, "no such record") : error;
-	archive_token_hex(a, tok, id);
-	if ((path = feed_record_path(tok)) == NULL)
-		return CUSTODY_ENOMEM;
-	if (git_commit_lookup(&c, repo, &head) < 0 || git_commit_tree(&t, c) < 0) {
-		error = git_fail(CUSTODY_EIO, "reading the feed");
-		goto done;
-	}
-	if (git_tree_entry_bypath(&e, t, path) < 0) {
-		error = custody_fail(CUSTODY_ENOTFOUND, "no such record: %s", id);
-		goto done;
-	}
-	if (git_blob_lookup(&b, repo, git_tree_entry_id(e)) < 0) {
-		error = git_fail(CUSTODY_EIO, "reading the record object");
-		goto done;
-	}
-	error = record_open(out, a, tok, git_blob_rawcontent(b), (size_t)git_blob_rawsize(b),
-	    NULL);
-	if (error == 0 && strcmp(record_id(*out), id) != 0) {
-		json_decref(*out);
-		*out = NULL;
-		error = custody_fail(CUSTODY_ECRYPTO, "record at the path of %s holds another id",
-		    id);
-	}
-done:
-	free(path);
-	git_blob_free(b);
-	git_tree_entry_free(e);
-	git_tree_free(t);
+	if (git_commit_lookup(&c, repo, &head) < 0)
+		return git_fail(CUSTODY_EIO, "reading the feed");
+	error = feed_read_at(a, c, tok, out, NULL);
 	git_commit_free(c);
+	if (error == 0) {
+		archive_token_hex(a, want, record_id(*out));
+		if (strcmp(want, tok) != 0) {
+			json_decref(*out);
+			*out = NULL;
+			error = custody_fail(CUSTODY_ECRYPTO, "the record at %s holds another id",
+			    tok);
+		}
+	}
+	return error;
+}
+
+/* Read and decrypt the current revision of record id in an office's feed. */
+int
+feed_read_record(struct archive *a, const char *office_hex, const char *id, json_t **out)
+{
+	char tok[TOKEN_HEX_LEN + 1];
+	int error;
+
+	archive_token_hex(a, tok, id);
+	error = feed_read_token(a, office_hex, tok, out);
+	if (error == CUSTODY_ENOTFOUND)
+		custody_fail(error, "no such record: %s", id);
 	return error;
 }

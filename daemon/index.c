@@ -12,14 +12,15 @@
 #include "archive.h"
 #include "log.h"
 
-#define INDEX_SCHEMA_VERSION "3"
+#define INDEX_SCHEMA_VERSION "4"
 
 static const char index_schema[] =
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS feeds(office TEXT PRIMARY KEY, head TEXT NOT NULL,"
     "  seq INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS records(tok BLOB NOT NULL, office TEXT NOT NULL,"
-    "  kind TEXT NOT NULL, lamport INTEGER NOT NULL, PRIMARY KEY(tok, office)) WITHOUT ROWID;"
+    "  kind TEXT NOT NULL, lamport INTEGER NOT NULL, chash BLOB NOT NULL,"
+    "  PRIMARY KEY(tok, office)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS records_kind ON records(kind);"
     "CREATE TABLE IF NOT EXISTS evidence(tok BLOB PRIMARY KEY, size INTEGER NOT NULL,"
     "  media_type TEXT NOT NULL) WITHOUT ROWID;"
@@ -74,6 +75,20 @@ index_schema_stale(sqlite3 *db)
 	return stale;
 }
 
+/* The connection's prepared statement for sql (looked up by text), or NULL. */
+sqlite3_stmt *
+index_stmt(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	while ((st = sqlite3_next_stmt(db, st)) != NULL)
+		if (strcmp(sqlite3_sql(st), sql) == 0 && !sqlite3_stmt_busy(st))
+			return st;
+	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+		return NULL;
+	return st;
+}
+
 /* Create the schema if needed. */
 int
 index_open(struct archive *a, char **cause)
@@ -100,29 +115,67 @@ index_open(struct archive *a, char **cause)
 	return 0;
 }
 
-/* Run one statement with text/blob/int parameters: "t" text, "b" token blob, "i" int64. */
-static int
+/*
+ * Run one statement with parameters: "t" text, "T" text or NULL, "b" token blob, "B" token blob
+ * or NULL, "i" int64, "I" pointer to int64 or NULL, "n" NULL. Statements are prepared once per connection and kept (sqlite3_prepare_v3 PERSISTENT):
+ * an import runs the same few statements hundreds of thousands of times.
+ */
+int
 index_exec(sqlite3 *db, const char *sql, const char *types, ...)
 {
 	sqlite3_stmt *st;
 	va_list ap;
+	const char *t;
 	int i, rc;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if ((st = index_stmt(db, sql)) == NULL)
 		return db_fail(db, "prepare");
 	va_start(ap, types);
 	for (i = 0; types[i] != '\0'; i++) {
-		if (types[i] == 't')
+		switch (types[i]) {
+		case 't':
 			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
-		else if (types[i] == 'b')
+			break;
+		case 'T':
+			if ((t = va_arg(ap, const char *)) != NULL)
+				sqlite3_bind_text(st, i + 1, t, -1, SQLITE_TRANSIENT);
+			else
+				sqlite3_bind_null(st, i + 1);
+			break;
+		case 'b':
 			sqlite3_bind_blob(st, i + 1, va_arg(ap, const uint8_t *), TOKEN_LEN,
 			    SQLITE_TRANSIENT);
-		else
+			break;
+		case 'B': {
+			const uint8_t *b = va_arg(ap, const uint8_t *);
+
+			if (b != NULL)
+				sqlite3_bind_blob(st, i + 1, b, TOKEN_LEN, SQLITE_TRANSIENT);
+			else
+				sqlite3_bind_null(st, i + 1);
+			break;
+		}
+		case 'n':
+			sqlite3_bind_null(st, i + 1);
+			break;
+		case 'I': {
+			const int64_t *v = va_arg(ap, const int64_t *);
+
+			if (v != NULL)
+				sqlite3_bind_int64(st, i + 1, *v);
+			else
+				sqlite3_bind_null(st, i + 1);
+			break;
+		}
+		default:
 			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+			break;
+		}
 	}
 	va_end(ap);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_fail(db, "write");
 }
 
@@ -136,15 +189,19 @@ struct apply_ctx {
 
 /* Put one decrypted record in the index. */
 static int
-index_put(sqlite3 *db, const uint8_t tok[static TOKEN_LEN], const char *office, json_t *doc)
+index_put(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_LEN], const char *office,
+    json_t *doc)
 {
 	const char *kind = record_kind(doc);
-	json_t *rev = json_object_get(doc, "rev");
+	int64_t lamport = json_integer_value(json_object_get(json_object_get(doc, "rev"),
+	    "lamport"));
+	uint8_t chash[TOKEN_LEN];
 	int error;
 
-	error = index_exec(db, "INSERT INTO records VALUES(?,?,?,?) ON CONFLICT(tok, office)"
-	    " DO UPDATE SET kind=excluded.kind, lamport=excluded.lamport", "btti", tok,
-	    office, kind, (int64_t)json_integer_value(json_object_get(rev, "lamport")));
+	record_content_hash(a, doc, chash);
+	error = index_exec(db, "INSERT INTO records VALUES(?,?,?,?,?) ON CONFLICT(tok, office)"
+	    " DO UPDATE SET kind=excluded.kind, lamport=excluded.lamport, chash=excluded.chash",
+	    "bttib", tok, office, kind, lamport, chash);
 	if (error == 0 && strcmp(kind, "evidence") == 0)
 		error = index_exec(db, "INSERT OR REPLACE INTO evidence VALUES(?,?,?)", "bit",
 		    tok, (int64_t)json_integer_value(json_object_get(doc, "size")),
@@ -153,6 +210,8 @@ index_put(sqlite3 *db, const uint8_t tok[static TOKEN_LEN], const char *office, 
 	    json_string_value(json_object_get(doc, "blob")) != NULL)
 		error = index_exec(db, "INSERT OR IGNORE INTO blobs VALUES(?)", "t",
 		    json_string_value(json_object_get(doc, "blob")));
+	if (error == 0 && (strcmp(kind, "victim") == 0 || strcmp(kind, "incident") == 0))
+		error = index_put_casualty(a, db, tok, office, lamport, doc);
 	return error;
 }
 
@@ -174,7 +233,7 @@ index_record(struct apply_ctx *ctx, const char *name, const git_oid *oid)
 	git_blob_free(b);
 	if (error < 0)
 		return custody_fail(error, "index: record %s: %s", name, custody_error());
-	error = index_put(ctx->db, tok, ctx->office, doc);
+	error = index_put(ctx->a, ctx->db, tok, ctx->office, doc);
 	json_decref(doc);
 	return error;
 }
@@ -272,7 +331,7 @@ index_apply_commit(struct archive *a, const struct feed_commit *fc, json_t **doc
 		return error;
 	for (i = 0; i < n && error == 0; i++) {
 		archive_token(a, tok, record_id(docs[i]));
-		error = index_put(db, tok, a->office_hex, docs[i]);
+		error = index_put(a, db, tok, a->office_hex, docs[i]);
 	}
 	git_oid_tostr(head, sizeof head, &fc->oid);
 	if (error == 0)
@@ -325,11 +384,16 @@ index_catch_up_feed(struct archive *a, sqlite3 *db, const char *office, const gi
 		}
 		c = p;
 	}
+	if (!found && !rebuild) {
+		/* the index followed a history that is gone: derive it all again */
+		for (i = 0; i < n; i++)
+			git_commit_free(chain[i]);
+		free(chain);
+		log_warn("index: feed %.16s moved off the indexed history; rebuilding", office);
+		return index_catch_up(a, 1);
+	}
 	if ((error = index_exec(db, "BEGIN IMMEDIATE", "")) < 0)
 		goto done;
-	if (!found && (error = index_exec(db, "DELETE FROM records WHERE office=?", "t",
-	    office)) < 0)
-		goto rollback;
 	for (i = n; i > 0; i--)
 		if ((error = index_commit_changes(a, db, office, chain[i - 1])) < 0)
 			goto rollback;
@@ -361,6 +425,8 @@ index_catch_up(struct archive *a, int rebuild)
 	if (rebuild && ((error = index_exec(db, "DELETE FROM records", "")) < 0 ||
 	    (error = index_exec(db, "DELETE FROM evidence", "")) < 0 ||
 	    (error = index_exec(db, "DELETE FROM blobs", "")) < 0 ||
+	    (error = index_exec(db, "DELETE FROM victims", "")) < 0 ||
+	    (error = index_exec(db, "DELETE FROM incidents", "")) < 0 ||
 	    (error = index_exec(db, "DELETE FROM feeds", "")) < 0))
 		return error;
 	if (git_reference_iterator_glob_new(&it, repo, "refs/feeds/*") < 0)

@@ -165,3 +165,40 @@ done:
 	sodium_memzero(key, sizeof key);
 	return error;
 }
+
+/* A keyed hash of a record's content without its revision stamp: "has it changed?" */
+void
+record_content_hash(const struct archive *a, const json_t *doc, uint8_t out[static TOKEN_LEN])
+{
+	json_t *copy = json_copy((json_t *)doc);
+	crypto_generichash_state h;
+	char *s = NULL;
+
+	if (copy != NULL) {
+		json_object_del(copy, "rev");
+		s = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	}
+	crypto_generichash_init(&h, a->token_key, 32, TOKEN_LEN);
+	crypto_generichash_update(&h, (const uint8_t *)"content\0", 8);
+	if (s != NULL)
+		crypto_generichash_update(&h, (const uint8_t *)s, strlen(s));
+	crypto_generichash_final(&h, out, TOKEN_LEN);
+	if (s != NULL) {
+		sodium_memzero(s, strlen(s));
+		free(s);
+	}
+	json_decref(copy);
+}
+
+/* A keyed token of a value in a domain ("name", "dup"): matching without the plaintext. */
+void
+record_name_token(const struct archive *a, const char *domain, const char *value,
+    uint8_t out[static TOKEN_LEN])
+{
+	crypto_generichash_state h;
+
+	crypto_generichash_init(&h, a->token_key, 32, TOKEN_LEN);
+	crypto_generichash_update(&h, (const uint8_t *)domain, strlen(domain) + 1);
+	crypto_generichash_update(&h, (const uint8_t *)value, strlen(value));
+	crypto_generichash_final(&h, out, TOKEN_LEN);
+}

@@ -24,14 +24,28 @@ static const struct {
 	int		 body;
 	enum role	 role;
 	int		(*work)(struct request *);
+	void		(*done)(struct request *);
 	int		 takes_fd;
+	int		 batch;		/* part of a record batch: errors end the connection */
 } server_handlers[] = {
-	{ CUSTODY__ENVELOPE__BODY_STATUS_REQUEST, ROLE_VIEWER, service_status, 0 },
-	{ CUSTODY__ENVELOPE__BODY_SHOW_REQUEST, ROLE_VIEWER, service_show, 0 },
-	{ CUSTODY__ENVELOPE__BODY_LOG_REQUEST, ROLE_VIEWER, service_log, 0 },
-	{ CUSTODY__ENVELOPE__BODY_VERIFY_REQUEST, ROLE_VIEWER, service_verify, 0 },
-	{ CUSTODY__ENVELOPE__BODY_KEYS_REQUEST, ROLE_VIEWER, service_keys, 0 },
-	{ CUSTODY__ENVELOPE__BODY_GET_REQUEST, ROLE_DOCUMENTER, service_get, 1 },
+	{ CUSTODY__ENVELOPE__BODY_STATUS_REQUEST, ROLE_VIEWER, service_status, NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_SHOW_REQUEST, ROLE_VIEWER, service_show, NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_LOG_REQUEST, ROLE_VIEWER, service_log, NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_VERIFY_REQUEST, ROLE_VIEWER, service_verify, NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_KEYS_REQUEST, ROLE_VIEWER, service_keys, NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_GET_REQUEST, ROLE_DOCUMENTER, service_get, NULL, 1, 0 },
+	{ CUSTODY__ENVELOPE__BODY_LIST_REQUEST, ROLE_VIEWER, records_list, NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_HISTORY_REQUEST, ROLE_VIEWER, records_history, NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_QUERY_REQUEST, ROLE_ANALYST, records_query, NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_DUPLICATES_REQUEST, ROLE_ANALYST, records_duplicates, NULL, 0,
+	    0 },
+	{ CUSTODY__ENVELOPE__BODY_REPORT_REQUEST, ROLE_ANALYST, records_report, NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_RECORD_EDIT, ROLE_DOCUMENTER, records_edit, NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_LINK_REQUEST, ROLE_DOCUMENTER, records_link, NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_RECORD_BATCH, ROLE_DOCUMENTER, records_batch, records_done, 0,
+	    1 },
+	{ CUSTODY__ENVELOPE__BODY_RECORD_COMMIT, ROLE_DOCUMENTER, records_commit, records_done,
+	    0, 1 },
 };
 
 static void
@@ -47,6 +61,7 @@ client_unref(struct client *c)
 	if (--c->refs > 0)
 		return;
 	ingest_abort(c);
+	records_abort(c);
 	peer_free(c->peer);
 	free(c);
 }
@@ -170,6 +185,12 @@ client_dispatch(struct peer *p, Envelope *msg, void *arg)
 		}
 		w.version = CUSTODY_PROTOCOL_VERSION;
 		w.office = s->a->conf.office;
+		w.party = s->a->vocab.party;
+		w.n_party = s->a->vocab.nparty;
+		w.governorate = s->a->vocab.governorate;
+		w.n_governorate = s->a->vocab.ngovernorate;
+		w.cause = s->a->vocab.cause;
+		w.n_cause = s->a->vocab.ncause;
 		w.role = (char *)role_name(c->role);
 		env.body_case = CUSTODY__ENVELOPE__BODY_WELCOME;
 		env.welcome = &w;
@@ -182,6 +203,15 @@ client_dispatch(struct peer *p, Envelope *msg, void *arg)
 		return;
 	}
 	switch (msg->body_case) {
+	case CUSTODY__ENVELOPE__BODY_RECORD_BEGIN:
+		if (c->role < ROLE_DOCUMENTER) {
+			peer_send_error(p, CUSTODY_EPERM, "adding records needs the documenter "
+			    "role; you are %s", role_name(c->role));
+			wire_free(msg);
+			return;
+		}
+		records_begin(c, msg);
+		return;
 	case CUSTODY__ENVELOPE__BODY_INGEST_BEGIN:
 	case CUSTODY__ENVELOPE__BODY_INGEST_FILE:
 	case CUSTODY__ENVELOPE__BODY_INGEST_COMMIT:
@@ -212,6 +242,11 @@ client_dispatch(struct peer *p, Envelope *msg, void *arg)
 			return;
 		}
 		r = request_new(c, msg, server_handlers[i].work);
+		r->done = server_handlers[i].done;
+		if (server_handlers[i].batch) {
+			r->fatal = 1;
+			records_hold(c);
+		}
 		if (server_handlers[i].takes_fd && (r->fd = peer_take_fd(p)) < 0) {
 			peer_send_error(p, CUSTODY_EPROTO, "%s needs a descriptor",
 			    wire_name(msg));

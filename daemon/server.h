@@ -10,6 +10,7 @@
 #include "pool.h"
 
 struct ingest;
+struct recbatch;
 
 struct server {
 	struct archive		*a;
@@ -32,6 +33,7 @@ struct client {
 	int			 gone;
 	int			 welcomed;
 	struct ingest		*ingest;	/* the open ingest batch, if any */
+	struct recbatch		*records;	/* the open record batch, if any */
 	TAILQ_ENTRY(client)	 entry;
 };
 
@@ -63,6 +65,23 @@ int service_log(struct request *);
 int service_verify(struct request *);
 int service_keys(struct request *);
 int service_get(struct request *);
+
+/* records-write.c */
+void records_begin(struct client *, Envelope *);
+int records_batch(struct request *);
+int records_commit(struct request *);
+void records_done(struct request *);
+int records_edit(struct request *);
+int records_link(struct request *);
+void records_abort(struct client *);
+void records_hold(struct client *);
+
+/* records-read.c */
+int records_list(struct request *);
+int records_history(struct request *);
+int records_query(struct request *);
+int records_duplicates(struct request *);
+int records_report(struct request *);
 
 /* ingest.c */
 void ingest_begin(struct client *, Envelope *);

@@ -29,6 +29,8 @@ int vocab_default(struct vocab *);
 /* Replace one list ("party", "governorate", "cause") from a comma-separated string. */
 int vocab_set(struct vocab *, const char *which, const char *csv);
 void vocab_free(struct vocab *);
+/* True when word (lower-case) is in the list named which of v; the defaults when v is NULL. */
+int vocab_has(const struct vocab *, const char *which, const char *word);
 
 /* A date with its precision: "2024-12-05" (day), "2024-12" (month), "2024" (year). */
 enum date_precision { DATE_DAY = 3, DATE_MONTH = 2, DATE_YEAR = 1 };
@@ -39,6 +41,8 @@ struct cdate {
 };
 /* Parse and check a real calendar date (leap years, month lengths, years 1900-2100). */
 int cdate_parse(struct cdate *, const char *);
+/* "day", "month" or "year". */
+const char *cdate_precision_name(enum date_precision);
 
 /* One problem with one field: "column: problem". */
 struct record_problem {
@@ -50,6 +54,12 @@ struct record_problems {
 	size_t			 n;
 };
 void record_problems_free(struct record_problems *);
+/*
+ * Append one problem (column NULL means ""). Bytes of column and message that are not
+ * printable UTF-8 are written as \xNN, so the problem can be printed as it is.
+ */
+int record_problems_add(struct record_problems *, const char *column, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * Build the canonical record of a kind ("victim", "incident", "source") from field values
@@ -69,14 +79,35 @@ void record_problems_free(struct record_problems *);
  * Text fields must be valid UTF-8 without control characters (newlines allowed in free text:
  * notes, description, area, title) and at most 64 KiB; ids as archive ids
  * ([A-Za-z0-9._:-], 1-128, not starting with . or -).
+ *
+ * Returns 0 (*out set, no problem added), CUSTODY_EINVAL (problems appended to probs, which
+ * the caller zero-initialises and frees; *out NULL) or CUSTODY_ENOMEM. Values are trimmed of
+ * blanks (free text excepted); a blank value is not given. Vocabulary and enumeration words
+ * are matched case-insensitively and stored lower-case; vocab NULL means the defaults. The
+ * incident date is stored with "date_precision". The result depends only on the set of
+ * (name, value) pairs: json_dumps(JSON_SORT_KEYS | JSON_COMPACT) of it is canonical.
  */
 int record_from_fields(json_t **out, struct record_problems *probs, const struct vocab *,
     const char *kind, const char *const *names, const char *const *values, size_t n);
-/* The same check of a JSON object whose members are the fields (as the socket carries them). */
+/*
+ * The same check of a JSON object whose members are the fields (as the socket carries them).
+ * The canonical form is accepted too: "kind" (must be kind), an integer age, a boolean
+ * date_of_death_estimated, an array of categories; "date_of_death_precision" and
+ * "date_precision" are ignored (derived again). A canonical record gives itself back.
+ */
 int record_from_json(json_t **out, struct record_problems *probs, const struct vocab *,
     const char *kind, const json_t *fields);
-/* The field names of a kind, NULL-terminated; CSV headers must use only these. */
+/* The field names of a kind, NULL-terminated; CSV headers must use only these. NULL for an
+ * unknown kind. */
 const char *const *record_fields(const char *kind);
+/*
+ * Check the column names of a CSV header (or any list of field names) of a kind: every
+ * unknown name ("unknown column"), repeated one ("duplicate column"), empty one (column
+ * "column N": "empty column name") and missing required field ("missing required column")
+ * becomes a problem. 0, CUSTODY_EINVAL with problems, or CUSTODY_ENOMEM.
+ */
+int record_header_check(struct record_problems *, const char *kind,
+    const char *const *names, size_t n);
 
 /*
  * A name normalised for matching: Unicode NFKC, case-folded, marks (Arabic tashkeel, Latin
@@ -92,6 +123,19 @@ char *name_normalize(const char *name);
  * data row becomes a record through record_from_fields; row_cb gets it with its line number
  * (the line the row starts on), or its problems. Embedded newlines in quoted fields count as
  * lines. Fields over 64 KiB are a problem of that row, not a failure of the parser.
+ *
+ * The callback: for a good row, record is the canonical record (borrowed: json_incref it to
+ * keep it) and probs->n is 0; for a bad row, record is NULL and probs holds its problems
+ * (column, problem: "FILE:LINE: column: problem"; column "row" when the row has the wrong
+ * number of fields). probs is never NULL. A negative return stops the import and is what
+ * feed/finish return. Header problems (unknown, duplicate or missing required column, no
+ * header at all) are given once to the callback with record NULL and line 1 (even when
+ * blank lines come first), then feed or finish returns CUSTODY_EINVAL. Malformed CSV (a quote inside an
+ * unquoted field, a quoted field not closed at the end) is not a row problem: feed or finish
+ * returns CUSTODY_EINVAL, and custody_error() says "line N: malformed CSV: ...". After an
+ * error every call returns it again. Lines end with LF, CRLF or CR. Memory stays bounded
+ * whatever the input (csv_import_memory: at most one row of fields of 64 KiB, well under
+ * 2 MB); column names over 256 bytes are a header problem.
  */
 struct csv_import;
 typedef int (*csv_row_cb)(void *arg, unsigned long line, json_t *record,
@@ -100,6 +144,8 @@ int csv_import_new(struct csv_import **, const char *kind, const struct vocab *,
     csv_row_cb, void *arg);
 int csv_import_feed(struct csv_import *, const void *buf, size_t len);
 int csv_import_finish(struct csv_import *);
+/* Bytes the import holds now (parser buffer and kept fields), for tests of the bound. */
+size_t csv_import_memory(const struct csv_import *);
 void csv_import_free(struct csv_import *);
 
 #endif

@@ -1,0 +1,453 @@
+/*
+ * custody import victims|incidents FILE.csv: check every row here first (nothing is sent if
+ * any is invalid, unless --skip-invalid), then read the file again and stream the records to
+ * the daemon in batches; the whole import becomes one signed commit.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "records-cmd.h"
+#include "records-out.h"
+
+#define IMPORT_PIECE (1u << 20)		/* bytes read and parsed at a time */
+#define IMPORT_BATCH_BYTES (2u << 20)	/* JSON per RecordBatch (frames hold 4 MiB) */
+#define IMPORT_BATCH_RECORDS 5000
+#define IMPORT_BIG (10ull * 1000 * 1000)	/* show progress above this file size */
+#define IMPORT_TICK_MS 200
+#define IMPORT_BAR 20
+
+static int cmd_import_victims_exec(const struct cmd_ctx *, const struct cmd_args *);
+static int cmd_import_incidents_exec(const struct cmd_ctx *, const struct cmd_args *);
+
+static const struct option cmd_import_options[] = {
+	{ "skip-invalid", no_argument, NULL, 's' },
+	{ "skip_invalid", no_argument, NULL, 's' },
+	{ NULL, 0, NULL, 0 }
+};
+
+const struct cmd_entry cmd_import_victims_entry = {
+	.name = "import victims",
+	.usage = "[--skip-invalid] FILE.csv",
+	.help = "Import victims from a CSV file as one commit.",
+	.options = cmd_import_options,
+	.lower = 1,
+	.upper = 1,
+	.exec = cmd_import_victims_exec,
+};
+
+const struct cmd_entry cmd_import_incidents_entry = {
+	.name = "import incidents",
+	.usage = "[--skip-invalid] FILE.csv",
+	.help = "Import incidents from a CSV file as one commit.",
+	.options = cmd_import_options,
+	.lower = 1,
+	.upper = 1,
+	.exec = cmd_import_incidents_exec,
+};
+
+/* The ids seen in one pass, with their lines: open addressing, FNV-1a. */
+struct import_ids {
+	char		**key;
+	unsigned long	 *line;
+	size_t		  n, cap;		/* cap a power of two */
+};
+
+struct import {
+	const char	*path, *kind, *plural;
+	char		*origin;		/* path in valid UTF-8 */
+	int		 fd, skip_invalid, sending;
+	int		 header_bad;		/* the header's problems were printed */
+	json_t		*problems;		/* for --json: every problem found here */
+	struct vocab	 vocab;
+	unsigned long	 valid, invalid;	/* rows of the first pass */
+	unsigned long	 sent;			/* valid rows of the second pass */
+	struct import_ids ids;
+	struct client	 c;
+	char		*json[IMPORT_BATCH_RECORDS];
+	uint32_t	 lines[IMPORT_BATCH_RECORDS];
+	size_t		 n, bytes;
+	/* progress on stderr */
+	int		 progress, drawn;
+	uint64_t	 size, read;
+	struct timespec	 last;
+};
+
+/* Erase the progress bar. */
+static void
+import_clear(struct import *im)
+{
+	if (im->drawn)
+		fputs("\r\033[K", stderr);
+	im->drawn = 0;
+}
+
+/* Redraw the progress bar, at most every tick unless force. */
+static void
+import_draw(struct import *im, const char *what, int force)
+{
+	struct timespec now;
+	char bar[IMPORT_BAR + 1], done[16], total[16];
+	int i, pct;
+
+	if (!im->progress)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!force && im->drawn && (now.tv_sec - im->last.tv_sec) * 1000 +
+	    (now.tv_nsec - im->last.tv_nsec) / 1000000 < IMPORT_TICK_MS)
+		return;
+	im->last = now;
+	pct = im->size > 0 ? (int)(im->read * 100 / im->size) : 100;
+	for (i = 0; i < IMPORT_BAR; i++)
+		bar[i] = i < pct * IMPORT_BAR / 100 ? '#' : ' ';
+	bar[IMPORT_BAR] = '\0';
+	fprintf(stderr, "\r[%s] %3d%%  %s / %s  %s\033[K", bar, pct,
+	    client_size(done, sizeof done, im->read), client_size(total, sizeof total, im->size),
+	    what);
+	im->drawn = 1;
+}
+
+/* Send the records gathered so far as one RecordBatch. */
+static void
+import_flush(struct import *im)
+{
+	Envelope env = CUSTODY__ENVELOPE__INIT;
+	Custody__RecordBatch batch = CUSTODY__RECORD_BATCH__INIT;
+	size_t i;
+
+	if (im->n == 0)
+		return;
+	batch.json = im->json;
+	batch.n_json = im->n;
+	batch.lines = im->lines;
+	batch.n_lines = im->n;
+	env.body_case = CUSTODY__ENVELOPE__BODY_RECORD_BATCH;
+	env.record_batch = &batch;
+	if (client_send(&im->c, &env, NULL, 0) < 0) {
+		import_clear(im);
+		client_fatal("%s (nothing was written)", custody_error());
+	}
+	for (i = 0; i < im->n; i++)
+		free(im->json[i]);
+	im->n = 0;
+	im->bytes = 0;
+}
+
+/* The slot of id: its own, or the empty one where it goes. */
+static size_t
+import_ids_slot(const struct import_ids *t, const char *id)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	const unsigned char *p;
+	size_t i;
+
+	for (p = (const unsigned char *)id; *p != '\0'; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	for (i = (size_t)h & (t->cap - 1); t->key[i] != NULL && strcmp(t->key[i], id) != 0;
+	    i = (i + 1) & (t->cap - 1))
+		;
+	return i;
+}
+
+/* Remember id at line; 0, or the line it was first seen on. */
+static unsigned long
+import_ids_add(struct import_ids *t, const char *id, unsigned long line)
+{
+	struct import_ids old = *t;
+	size_t i;
+
+	if (2 * (t->n + 1) > t->cap) {
+		t->cap = old.cap ? 2 * old.cap : 4096;
+		if ((t->key = calloc(t->cap, sizeof *t->key)) == NULL ||
+		    (t->line = calloc(t->cap, sizeof *t->line)) == NULL)
+			client_fatal("out of memory");
+		for (i = 0; i < old.cap; i++) {
+			if (old.key[i] == NULL)
+				continue;
+			t->key[import_ids_slot(t, old.key[i])] = old.key[i];
+			t->line[import_ids_slot(t, old.key[i])] = old.line[i];
+		}
+		free(old.key);
+		free(old.line);
+	}
+	i = import_ids_slot(t, id);
+	if (t->key[i] != NULL)
+		return t->line[i];
+	if ((t->key[i] = strdup(id)) == NULL)
+		client_fatal("out of memory");
+	t->line[i] = line;
+	t->n++;
+	return 0;
+}
+
+/* Forget every id. */
+static void
+import_ids_clear(struct import_ids *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->cap; i++)
+		free(t->key[i]);
+	free(t->key);
+	free(t->line);
+	memset(t, 0, sizeof *t);
+}
+
+/* Report one problem of the first pass: on stderr, and in the --json output. */
+static void
+import_problem(struct import *im, unsigned long line, const char *column, const char *problem)
+{
+	json_t *p;
+
+	rout_problem(im->path, line, column, problem);
+	if (im->problems == NULL)
+		return;
+	p = json_object();
+	client_json_u64(p, "line", line);
+	client_json_str(p, "column", column);
+	client_json_str(p, "problem", problem);
+	json_array_append_new(im->problems, p);
+}
+
+/* A row of either pass: count and report it (first), or batch it up (second). */
+static int
+import_row(void *arg, unsigned long line, json_t *record, const struct record_problems *probs)
+{
+	struct import *im = arg;
+	unsigned long first;
+	const char *id;
+	char *s, msg[256];
+	size_t i, len;
+	int header;
+
+	if (record == NULL || (probs != NULL && probs->n > 0)) {
+		if (im->sending)
+			return 0;	/* reported by the first pass */
+		/* the importer reports a bad header like this, before any row */
+		header = im->valid + im->invalid == 0 && line <= 1;
+		im->header_bad |= header;
+		im->invalid += !header;
+		import_clear(im);
+		for (i = 0; probs != NULL && i < probs->n; i++)
+			import_problem(im, line, probs->v[i].column ? probs->v[i].column :
+			    header ? "header" : "row", probs->v[i].problem);
+		if (probs == NULL || probs->n == 0)
+			import_problem(im, line, "row", "invalid");
+		return 0;
+	}
+	id = json_string_value(json_object_get(record, "id"));
+	if (id != NULL && *id != '\0' && (first = import_ids_add(&im->ids, id, line)) > 0) {
+		if (im->sending)
+			return 0;
+		im->invalid++;
+		import_clear(im);
+		snprintf(msg, sizeof msg, "%.160s appears more than once (first on line %lu)", id,
+		    first);
+		import_problem(im, line, "id", msg);
+		return 0;
+	}
+	if (!im->sending) {
+		im->valid++;
+		return 0;
+	}
+	if (++im->sent > im->valid)
+		return 0;	/* the file changed: caught after the pass */
+	if ((s = json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL)
+		client_fatal("out of memory");
+	len = strlen(s);
+	if (im->n > 0 && im->bytes + len > IMPORT_BATCH_BYTES)
+		import_flush(im);
+	im->json[im->n] = s;
+	im->lines[im->n++] = line > UINT32_MAX ? UINT32_MAX : (uint32_t)line;
+	im->bytes += len;
+	if (im->n == IMPORT_BATCH_RECORDS)
+		import_flush(im);
+	return 0;
+}
+
+/* Read the whole file through the CSV importer once. */
+static void
+import_pass(struct import *im, const char *what)
+{
+	struct csv_import *ci = NULL;
+	uint8_t *buf;
+	ssize_t got;
+	int error = 0;
+
+	if (lseek(im->fd, 0, SEEK_SET) < 0)
+		client_fatal("%s: %s", im->path, strerror(errno));
+	if ((buf = malloc(IMPORT_PIECE)) == NULL)
+		client_fatal("out of memory");
+	if (csv_import_new(&ci, im->kind, &im->vocab, import_row, im) < 0)
+		client_fatal("%s", custody_error());
+	im->read = 0;
+	import_ids_clear(&im->ids);	/* both passes judge duplicates alike */
+	import_draw(im, what, 1);
+	while ((got = read_full(im->fd, buf, IMPORT_PIECE)) > 0) {
+		im->read += (uint64_t)got;
+		if ((error = csv_import_feed(ci, buf, (size_t)got)) < 0)
+			break;
+		import_draw(im, what, 0);
+	}
+	if (got < 0) {
+		import_clear(im);
+		client_fatal("%s: %s (nothing was written)", im->path, strerror(errno));
+	}
+	if (got == 0)
+		error = csv_import_finish(ci);
+	if (error < 0) {
+		import_clear(im);
+		if (im->header_bad)
+			client_fatal("%s: invalid header row; nothing was written", im->path);
+		client_fatal("%s: %s (nothing was written)", im->path, custody_error());
+	}
+	csv_import_free(ci);
+	import_ids_clear(&im->ids);
+	free(buf);
+}
+
+/* Print the daemon's verdict. */
+static void
+import_report(struct import *im, const struct cmd_ctx *ctx, const Custody__RecordDone *d)
+{
+	json_t *o, *a, *p;
+	size_t i;
+	char *commit = client_safe(d->commit);
+	unsigned long total = d->problems_total > d->n_problems ? d->problems_total :
+	    d->n_problems;
+
+	if (ctx->json) {
+		o = json_object();
+		a = im->problems;
+		im->problems = NULL;
+		client_json_str(o, "file", im->origin);
+		client_json_str(o, "kind", im->kind);
+		client_json_u64(o, "written", d->written);
+		client_json_u64(o, "unchanged", d->unchanged);
+		client_json_u64(o, "invalid", im->invalid + total);
+		client_json_str(o, "commit", d->commit);
+		client_json_u64(o, "seq", d->seq);
+		for (i = 0; i < d->n_problems; i++) {
+			p = json_object();
+			client_json_u64(p, "line", d->problems[i]->line);
+			client_json_str(p, "column", d->problems[i]->column);
+			client_json_str(p, "problem", d->problems[i]->problem);
+			json_array_append_new(a, p);
+		}
+		json_object_set_new(o, "problems", a);
+		client_json_print(o);
+	}
+	for (i = 0; i < d->n_problems; i++)
+		rout_problem(im->path, d->problems[i]->line, d->problems[i]->column,
+		    d->problems[i]->problem);
+	if (total > d->n_problems)
+		client_warn("%s: and %lu more problems", im->path, total - d->n_problems);
+	if (total > 0 && !im->skip_invalid)
+		client_fatal("%s: %lu invalid row%s (custodyd's check); nothing was written",
+		    im->path, total, total == 1 ? "" : "s");
+	if (!ctx->json) {
+		printf("imported %lu %s (%lu unchanged), ", (unsigned long)(d->written +
+		    d->unchanged), im->plural, (unsigned long)d->unchanged);
+		if (*commit == '\0')
+			printf("nothing changed\n");
+		else
+			printf("commit %s\n", commit);
+		if (im->invalid + total > 0)
+			client_warn("%s: %lu invalid row%s skipped", im->path, im->invalid + total,
+			    im->invalid + total == 1 ? "" : "s");
+	}
+	free(commit);
+}
+
+/* Check, then send, then commit. */
+static int
+import_run(const struct cmd_ctx *ctx, const struct cmd_args *args, const char *kind,
+    const char *plural)
+{
+	Envelope env = CUSTODY__ENVELOPE__INIT, *reply;
+	Custody__RecordBegin begin = CUSTODY__RECORD_BEGIN__INIT;
+	Custody__RecordCommit commit = CUSTODY__RECORD_COMMIT__INIT;
+	struct import *im;
+	struct stat st;
+
+	if ((im = calloc(1, sizeof *im)) == NULL)
+		client_fatal("out of memory");
+	im->path = args->argv[0];
+	im->kind = kind;
+	im->plural = plural;
+	im->skip_invalid = cmd_get(args, 's') != NULL;
+	if ((im->fd = open(im->path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0 ||
+	    fstat(im->fd, &st) < 0)
+		client_fatal("%s: %s", im->path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		client_fatal("%s: not a regular file", im->path);
+	im->origin = client_utf8(im->path, NULL);
+	im->size = (uint64_t)st.st_size;
+	im->progress = isatty(STDERR_FILENO) && im->size > IMPORT_BIG;
+	if (ctx->json && (im->problems = json_array()) == NULL)
+		client_fatal("out of memory");
+	rc_vocab(&im->vocab);
+
+	import_pass(im, "checking");
+	import_clear(im);
+	if (im->invalid > 0 && !im->skip_invalid)
+		client_fatal("%s: %lu invalid row%s; nothing was written (fix %s, or import the "
+		    "%lu valid one%s with --skip-invalid)", im->path, im->invalid,
+		    im->invalid == 1 ? "" : "s", im->invalid == 1 ? "it" : "them", im->valid,
+		    im->valid == 1 ? "" : "s");
+	if (im->valid == 0)
+		client_fatal("%s: no %s to import; nothing was written", im->path, plural);
+	if (im->valid > UINT32_MAX)
+		client_fatal("%s: too many rows for one import", im->path);
+
+	client_open(&im->c, ctx);
+	begin.kind = (char *)kind;
+	begin.count = (uint32_t)im->valid;
+	begin.origin = im->origin;
+	begin.skip_invalid = im->skip_invalid;
+	env.body_case = CUSTODY__ENVELOPE__BODY_RECORD_BEGIN;
+	env.record_begin = &begin;
+	rc_send(&im->c, &env);
+	im->sending = 1;
+	import_pass(im, "sending");
+	if (im->sent != im->valid) {
+		import_clear(im);
+		client_fatal("%s changed while it was imported (%lu valid rows, then %lu); nothing "
+		    "was written", im->path, im->valid, im->sent);
+	}
+	import_flush(im);
+	env.body_case = CUSTODY__ENVELOPE__BODY_RECORD_COMMIT;
+	env.record_commit = &commit;
+	rc_send(&im->c, &env);
+	import_draw(im, "committing...", 1);
+	reply = rc_recv_done(&im->c, 1);
+	import_clear(im);
+	import_report(im, ctx, reply->record_done);
+
+	wire_free(reply);
+	client_close(&im->c);
+	vocab_free(&im->vocab);
+	close(im->fd);
+	free(im->origin);
+	free(im);
+	return client_finish_stdout();
+}
+
+/* Import victims. */
+static int
+cmd_import_victims_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
+{
+	return import_run(ctx, args, "victim", "victims");
+}
+
+/* Import incidents. */
+static int
+cmd_import_incidents_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
+{
+	return import_run(ctx, args, "incident", "incidents");
+}

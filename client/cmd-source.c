@@ -1,0 +1,46 @@
+/* custody source add|show: protected sources (witnesses, informants); withheld from dossiers. */
+#include "records-cmd.h"
+
+static int cmd_source_add_exec(const struct cmd_ctx *, const struct cmd_args *);
+static int cmd_source_show_exec(const struct cmd_ctx *, const struct cmd_args *);
+
+static const struct option cmd_source_add_options[] = {
+	RC_OPT("id", 0),
+	RC_OPT("name", 1),
+	RC_OPT("contact", 2),
+	RC_OPT("notes", 3),
+	{ NULL, 0, NULL, 0 }
+};
+
+const struct cmd_entry cmd_source_add_entry = {
+	.name = "source add",
+	.usage = "[--id ID] [--name NAME] [--contact TEXT] [--notes TEXT]",
+	.help = "Record a protected source (one commit); print its id.",
+	.options = cmd_source_add_options,
+	.lower = 0,
+	.upper = 0,
+	.exec = cmd_source_add_exec,
+};
+
+const struct cmd_entry cmd_source_show_entry = {
+	.name = "source show",
+	.usage = "ID",
+	.help = "Print a source's current record as JSON.",
+	.lower = 1,
+	.upper = 1,
+	.exec = cmd_source_show_exec,
+};
+
+/* Add a source. */
+static int
+cmd_source_add_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
+{
+	return rc_add(ctx, args, "source");
+}
+
+/* Show a source. */
+static int
+cmd_source_show_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
+{
+	return rc_show(ctx, args, "source");
+}

@@ -1,0 +1,54 @@
+/*
+ * What the record commands share: record fields given as options, the add / edit / show /
+ * list requests for any kind, RecordList streams and RecordDone replies.
+ */
+#ifndef CUSTODY_RECORDS_CMD_H
+#define CUSTODY_RECORDS_CMD_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "client.h"
+#include "cmd.h"
+#include "custody/records.h"
+
+/*
+ * Option values RC_FIELD + i name record fields. A field's option is its name with '-' for '_'
+ * ("--date-of-death"); the same name with '_' may be listed too, with the same value.
+ */
+#define RC_FIELD 128
+#define RC_FIELD_MAX 64
+#define RC_OPT(name, i) { name, required_argument, NULL, RC_FIELD + (i) }
+#define RC_OPT_UNSET CLIENT_OPT_REPEAT	/* --unset FIELD, repeatable */
+#define RC_OPT_LIMIT 'n'
+#define RC_OPT_FORMAT 'f'
+
+/* The record fields given on the command line, in option-table order. */
+struct rc_fields {
+	const char	*names[RC_FIELD_MAX];
+	const char	*values[RC_FIELD_MAX];
+	char		 buf[RC_FIELD_MAX][48];
+	size_t		 n;
+};
+void rc_fields_get(struct rc_fields *out, const struct cmd_args *args);
+
+/* The default vocabularies (what the daemon checks against unless its office changed them). */
+void rc_vocab(struct vocab *v);
+/* A --limit style number (0 when absent); a usage error unless it is a plain decimal. */
+uint32_t rc_number(const struct cmd_args *args, int val, const char *flag);
+
+/* Send env; on failure exit 1 saying nothing was written. */
+void rc_send(struct client *c, const Envelope *env);
+/* Receive the RecordDone that answers a commit, edit or link; exit 1 with the reason. */
+Envelope *rc_recv_done(struct client *c, int committing);
+/* Receive RecordList messages until one says more=false; every record in one array. */
+json_t *rc_recv_list(struct client *c);
+
+int rc_add(const struct cmd_ctx *ctx, const struct cmd_args *args, const char *kind);
+int rc_edit(const struct cmd_ctx *ctx, const struct cmd_args *args, const char *kind);
+int rc_show(const struct cmd_ctx *ctx, const struct cmd_args *args, const char *kind);
+int rc_list(const struct cmd_ctx *ctx, const struct cmd_args *args, const char *kind,
+    const char *const *cols);
+
+#endif

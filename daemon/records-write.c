@@ -1,0 +1,524 @@
+/*
+ * Writing casualty records: batches (an import, or one add), edits and links. Every record is
+ * validated again here against this archive's vocabularies; a batch is one commit, written
+ * only when every record is valid (or the client asked to skip the invalid ones). A record
+ * identical to its current revision is not written again, so importing a file twice changes
+ * nothing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "oidset.h"
+#include "server.h"
+
+#define RECORDS_MAX 5000000
+#define RECORDS_LIST_IDS 10000		/* RecordDone lists ids up to this many */
+#define RECORDS_LIST_PROBLEMS 1000
+
+struct recproblem {
+	uint32_t	 line;
+	char		*column;
+	char		*problem;
+};
+
+struct recbatch {
+	char			 kind[16];
+	int			 skip_invalid;
+	uint32_t		 expected;
+	json_t			**docs;		/* valid records */
+	uint32_t		*lines;
+	size_t			 n, cap;
+	size_t			 received;
+	struct recproblem	*probs;
+	size_t			 nprobs;
+	int			 busy;
+};
+
+static void
+recbatch_free(struct recbatch *b)
+{
+	size_t i;
+
+	if (b == NULL)
+		return;
+	for (i = 0; i < b->n; i++)
+		json_decref(b->docs[i]);
+	for (i = 0; i < b->nprobs; i++) {
+		free(b->probs[i].column);
+		free(b->probs[i].problem);
+	}
+	free(b->docs);
+	free(b->lines);
+	free(b->probs);
+	free(b);
+}
+
+/* Drop an open batch (client gone or shutdown) unless a worker holds it. */
+void
+records_abort(struct client *c)
+{
+	if (c->records != NULL && !c->records->busy) {
+		recbatch_free(c->records);
+		c->records = NULL;
+	}
+}
+
+/* A worker is about to use the open batch: keep it until its done callback. */
+void
+records_hold(struct client *c)
+{
+	if (c->records != NULL)
+		c->records->busy = 1;
+}
+
+static int
+recbatch_problem(struct recbatch *b, uint32_t line, const char *column, const char *problem)
+{
+	struct recproblem *p;
+
+	if ((p = reallocarray(b->probs, b->nprobs + 1, sizeof *p)) == NULL)
+		return CUSTODY_ENOMEM;
+	b->probs = p;
+	p[b->nprobs].line = line;
+	p[b->nprobs].column = strdup(column);
+	p[b->nprobs].problem = strdup(problem);
+	b->nprobs++;
+	return 0;
+}
+
+static int
+records_kind_ok(const char *kind)
+{
+	return strcmp(kind, "victim") == 0 || strcmp(kind, "incident") == 0 ||
+	    strcmp(kind, "source") == 0;
+}
+
+/* RecordBegin: open a batch. */
+void
+records_begin(struct client *c, Envelope *msg)
+{
+	Custody__RecordBegin *rb = msg->record_begin;
+	struct recbatch *b;
+
+	if (c->records != NULL)
+		peer_send_error(c->peer, CUSTODY_EPROTO, "a record batch is already open");
+	else if (!records_kind_ok(rb->kind))
+		peer_send_error(c->peer, CUSTODY_EINVAL, "unknown record kind '%.32s'", rb->kind);
+	else if (rb->count == 0 || rb->count > RECORDS_MAX)
+		peer_send_error(c->peer, CUSTODY_EINVAL, "a record batch holds 1 to %d records",
+		    RECORDS_MAX);
+	else {
+		if ((b = calloc(1, sizeof *b)) == NULL)
+			fatal("out of memory");
+		snprintf(b->kind, sizeof b->kind, "%s", rb->kind);
+		b->expected = rb->count;
+		b->skip_invalid = rb->skip_invalid;
+		c->records = b;
+	}
+	wire_free(msg);
+}
+
+/* RecordBatch (on a worker): validate each record of the message. */
+int
+records_batch(struct request *r)
+{
+	struct archive *a = r->c->s->a;
+	struct recbatch *b = r->c->records;
+	Custody__RecordBatch *m = r->msg->record_batch;
+	struct record_problems probs = { 0 };
+	json_error_t jerr;
+	json_t *fields, *doc;
+	uint32_t line;
+	size_t i, k;
+	int error = 0;
+
+	if (b == NULL)
+		return custody_fail(CUSTODY_EPROTO, "record_batch outside a batch");
+	if (m->n_lines != 0 && m->n_lines != m->n_json)
+		return custody_fail(CUSTODY_EPROTO, "record_batch: lines do not match records");
+	if (b->received + m->n_json > b->expected)
+		return custody_fail(CUSTODY_EPROTO, "more records than the batch announced");
+	if (b->n + m->n_json > b->cap) {
+		size_t cap = b->cap ? b->cap : 1024;
+
+		while (cap < b->n + m->n_json)
+			cap *= 2;
+		if ((b->docs = reallocarray(b->docs, cap, sizeof *b->docs)) == NULL ||
+		    (b->lines = reallocarray(b->lines, cap, sizeof *b->lines)) == NULL)
+			return CUSTODY_ENOMEM;
+		b->cap = cap;
+	}
+	for (i = 0; i < m->n_json && error == 0; i++) {
+		line = m->n_lines ? m->lines[i] : (uint32_t)(b->received + 1);
+		b->received++;
+		fields = json_loads(m->json[i], JSON_REJECT_DUPLICATES, &jerr);
+		if (fields == NULL || !json_is_object(fields)) {
+			json_decref(fields);
+			error = recbatch_problem(b, line, "", "not a JSON object");
+			continue;
+		}
+		doc = NULL;
+		if (record_from_json(&doc, &probs, &a->vocab, b->kind, fields) < 0 ||
+		    probs.n > 0) {
+			for (k = 0; k < probs.n && error == 0; k++)
+				error = recbatch_problem(b, line, probs.v[k].column,
+				    probs.v[k].problem);
+			if (probs.n == 0)
+				error = recbatch_problem(b, line, "", custody_error());
+			json_decref(doc);
+		} else {
+			b->docs[b->n] = doc;
+			b->lines[b->n++] = line;
+		}
+		record_problems_free(&probs);
+		json_decref(fields);
+	}
+	return error;
+}
+
+/* A stable id for a record given without one: the same row always gets the same id. */
+static void
+records_derive_id(struct archive *a, json_t *doc)
+{
+	uint8_t h[16];
+	char *s, id[37];
+
+	s = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	record_name_token(a, "record-id", s != NULL ? s : "", h);
+	free(s);
+	h[6] = (h[6] & 0x0f) | 0x80;	/* UUID version 8: derived, not random */
+	h[8] = (h[8] & 0x3f) | 0x80;
+	snprintf(id, sizeof id, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x", h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8],
+	    h[9], h[10], h[11], h[12], h[13], h[14], h[15]);
+	json_object_set_new(doc, "id", json_string(id));
+}
+
+/*
+ * Write docs (owned by the caller) as one commit, leaving out those identical to their
+ * current revision, and fill the RecordDone counts. written gets the number committed.
+ */
+static int
+records_write(struct archive *a, json_t **docs, size_t n, const char *summary,
+    Custody__RecordDone *d, char oid[GIT_OID_HEXSZ + 1])
+{
+	uint8_t tok[TOKEN_LEN], cur[TOKEN_LEN], now[TOKEN_LEN];
+	char office[65], kind[16];
+	struct feed_commit fc;
+	json_t **changed;
+	size_t i, k = 0;
+	int error = 0, r;
+
+	if ((changed = calloc(n ? n : 1, sizeof *changed)) == NULL)
+		return CUSTODY_ENOMEM;
+	pthread_mutex_lock(&a->write_lock);
+	for (i = 0; i < n; i++) {
+		archive_token(a, tok, record_id(docs[i]));
+		r = index_current_chash(a, tok, cur, office, kind);
+		if (r < 0 && r != CUSTODY_ENOTFOUND) {
+			error = r;
+			goto done;
+		}
+		if (r == 0 && strcmp(kind, record_kind(docs[i])) != 0) {
+			error = custody_fail(CUSTODY_EEXIST, "id %s is already a%s %s record",
+			    record_id(docs[i]), strchr("aeiou", kind[0]) ? "n" : "", kind);
+			goto done;
+		}
+		record_content_hash(a, docs[i], now);
+		if (r == 0 && memcmp(cur, now, TOKEN_LEN) == 0)
+			d->unchanged++;
+		else
+			changed[k++] = docs[i];
+	}
+	d->written = (uint32_t)k;
+	oid[0] = '\0';
+	if (k > 0) {
+		if ((error = feed_append(a, &fc, summary, changed, k)) < 0)
+			goto done;
+		if (index_apply_commit(a, &fc, changed, k) < 0)
+			log_warn("index update failed (%s); it catches up at the next start",
+			    custody_error());
+		git_oid_tostr(oid, GIT_OID_HEXSZ + 1, &fc.oid);
+		d->seq = fc.seq;
+	}
+done:
+	pthread_mutex_unlock(&a->write_lock);
+	free(changed);
+	return error;
+}
+
+/* Encode a RecordDone with ids and problems (both cut short when long). */
+static int
+records_reply(struct request *r, Custody__RecordDone *d, json_t **docs, size_t n,
+    struct recproblem *probs, size_t nprobs, char *oid)
+{
+	Envelope env = CUSTODY__ENVELOPE__INIT;
+	Custody__RecordProblem *pv = NULL, **pp = NULL;
+	size_t i, np = nprobs < RECORDS_LIST_PROBLEMS ? nprobs : RECORDS_LIST_PROBLEMS;
+	int error;
+
+	d->commit = oid;
+	d->problems_total = (uint32_t)nprobs;
+	if (n <= RECORDS_LIST_IDS) {
+		if ((d->ids = calloc(n ? n : 1, sizeof *d->ids)) == NULL)
+			return CUSTODY_ENOMEM;
+		for (i = 0; i < n; i++)
+			d->ids[i] = (char *)record_id(docs[i]);
+		d->n_ids = n;
+	}
+	if (np > 0 && ((pv = calloc(np, sizeof *pv)) == NULL || (pp = calloc(np,
+	    sizeof *pp)) == NULL)) {
+		error = CUSTODY_ENOMEM;
+		goto done;
+	}
+	for (i = 0; i < np; i++) {
+		custody__record_problem__init(&pv[i]);
+		pv[i].line = probs[i].line;
+		pv[i].column = probs[i].column ?: "";
+		pv[i].problem = probs[i].problem ?: "";
+		pp[i] = &pv[i];
+	}
+	d->n_problems = np;
+	d->problems = pp;
+	env.body_case = CUSTODY__ENVELOPE__BODY_RECORD_DONE;
+	env.record_done = d;
+	error = server_reply(r, &env);
+done:
+	free(d->ids);
+	free(pv);
+	free(pp);
+	return error;
+}
+
+/* RecordCommit (on a worker): the batch becomes one commit, or nothing if anything is wrong. */
+int
+records_commit(struct request *r)
+{
+	struct archive *a = r->c->s->a;
+	struct recbatch *b = r->c->records;
+	Custody__RecordDone d = CUSTODY__RECORD_DONE__INIT;
+	char oid[GIT_OID_HEXSZ + 1] = "", summary[96], msg[160];
+	uint8_t tok[TOKEN_LEN];
+	struct oidset seen = { 0 };
+	git_oid k;
+	size_t i, j;
+	int error = 0;
+
+	if (b == NULL)
+		return custody_fail(CUSTODY_EPROTO, "record_commit outside a batch");
+	if (b->received != b->expected)
+		return custody_fail(CUSTODY_EPROTO, "record_commit after %zu of %u records",
+		    b->received, b->expected);
+	for (i = 0, j = 0; i < b->n && error == 0; i++) {
+		if (record_id(b->docs[i])[0] == '\0')
+			records_derive_id(a, b->docs[i]);
+		archive_token(a, tok, record_id(b->docs[i]));
+		memset(&k, 0, sizeof k);
+		memcpy(k.id, tok, TOKEN_LEN);
+		if (oidset_add(&seen, &k) == 0) {
+			/* the first keeps the id; the repeat is a problem, and not written */
+			snprintf(msg, sizeof msg, "id %s appears more than once", record_id(
+			    b->docs[i]));
+			error = recbatch_problem(b, b->lines[i], "id", msg);
+			json_decref(b->docs[i]);
+			continue;
+		}
+		b->docs[j] = b->docs[i];
+		b->lines[j++] = b->lines[i];
+	}
+	for (; i < b->n; i++)
+		b->docs[j++] = b->docs[i];	/* keep ownership on an early stop */
+	b->n = j;
+	oidset_free(&seen);
+	if (error < 0)
+		return error;
+	if (b->nprobs == 0 || b->skip_invalid) {
+		snprintf(summary, sizeof summary, "%s %zu %s record%s", b->expected > 1 ?
+		    "import" : "add", b->n, b->kind, b->n == 1 ? "" : "s");
+		if (b->n > 0 && (error = records_write(a, b->docs, b->n, summary, &d, oid)) < 0)
+			return error;
+	}
+	return records_reply(r, &d, b->docs, b->n, b->probs, b->nprobs, oid);
+}
+
+/* After a batch's commit job: the batch is over. */
+void
+records_done(struct request *r)
+{
+	struct client *c = r->c;
+
+	if (c->records == NULL)
+		return;
+	c->records->busy = 0;
+	if (r->msg->body_case == CUSTODY__ENVELOPE__BODY_RECORD_COMMIT || r->error < 0 ||
+	    c->gone) {
+		recbatch_free(c->records);
+		c->records = NULL;
+	}
+}
+
+/* The current revision of a record, wherever it was last written. */
+static int
+records_current(struct archive *a, const char *id, const char *kind, json_t **doc)
+{
+	uint8_t tok[TOKEN_LEN], chash[TOKEN_LEN];
+	char office[65], k[16];
+	int error;
+
+	if ((error = archive_check_id(id)) < 0)
+		return error;
+	archive_token(a, tok, id);
+	if ((error = index_current_chash(a, tok, chash, office, k)) < 0)
+		return error == CUSTODY_ENOTFOUND ? custody_fail(error, "no %s %s", kind, id) :
+		    error;
+	if (strcmp(k, kind) != 0)
+		return custody_fail(CUSTODY_EINVAL, "%s is a%s %s, not a%s %s", id,
+		    strchr("aeiou", k[0]) ? "n" : "", k, strchr("aeiou", kind[0]) ? "n" : "", kind);
+	return feed_read_record(a, office, id, doc);
+}
+
+/* Remove the fields validation derives from others (the precision of each date). */
+static void
+records_drop_derived(json_t *doc)
+{
+	const char *k;
+	json_t *v;
+	void *tmp;
+	size_t n;
+
+	json_object_foreach_safe(doc, tmp, k, v) {
+		n = strlen(k);
+		if (n > 10 && strcmp(k + n - 10, "_precision") == 0)
+			json_object_del(doc, k);
+	}
+}
+
+static int
+records_unsets(const Custody__RecordEdit *m, const char *field)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_unset; i++)
+		if (strcmp(m->unset[i], field) == 0)
+			return 1;
+	return 0;
+}
+
+/* RecordEdit: set and unset fields of a record; the result is validated like a new one. */
+int
+records_edit(struct request *r)
+{
+	struct archive *a = r->c->s->a;
+	Custody__RecordEdit *m = r->msg->record_edit;
+	Custody__RecordDone d = CUSTODY__RECORD_DONE__INIT;
+	struct record_problems probs = { 0 };
+	json_t *cur = NULL, *set = NULL, *doc = NULL;
+	char oid[GIT_OID_HEXSZ + 1] = "", summary[96];
+	json_error_t jerr;
+	size_t i;
+	int error;
+
+	if (!records_kind_ok(m->kind))
+		return custody_fail(CUSTODY_EINVAL, "unknown record kind");
+	if ((error = records_current(a, m->id, m->kind, &cur)) < 0)
+		return error;
+	if ((set = json_loads(m->json[0] ? m->json : "{}", JSON_REJECT_DUPLICATES, &jerr)) ==
+	    NULL || !json_is_object(set)) {
+		error = custody_fail(CUSTODY_EINVAL, "edit: the fields are not a JSON object");
+		goto done;
+	}
+	if (json_object_get(set, "id") != NULL &&
+	    !json_equal(json_object_get(set, "id"), json_object_get(cur, "id"))) {
+		error = custody_fail(CUSTODY_EINVAL, "edit cannot change a record's id");
+		goto done;
+	}
+	json_object_del(cur, "rev");
+	json_object_del(cur, "kind");
+	records_drop_derived(cur);	/* derived again from the edited fields */
+	if (json_object_get(set, "age_group") == NULL && (json_object_get(set, "age") != NULL ||
+	    records_unsets(m, "age")))
+		json_object_del(cur, "age_group");	/* derived from the new age */
+	json_object_update(cur, set);
+	for (i = 0; i < m->n_unset; i++) {
+		if (strcmp(m->unset[i], "id") == 0) {
+			error = custody_fail(CUSTODY_EINVAL, "edit cannot remove a record's id");
+			goto done;
+		}
+		json_object_del(cur, m->unset[i]);
+	}
+	if (record_from_json(&doc, &probs, &a->vocab, m->kind, cur) < 0 || probs.n > 0) {
+		error = custody_fail(CUSTODY_EINVAL, "%s: %s", probs.n ? probs.v[0].column : "",
+		    probs.n ? probs.v[0].problem : custody_error());
+		goto done;
+	}
+	snprintf(summary, sizeof summary, "edit a %s record", m->kind);
+	if ((error = records_write(a, &doc, 1, summary, &d, oid)) == 0)
+		error = records_reply(r, &d, &doc, 1, NULL, 0, oid);
+done:
+	record_problems_free(&probs);
+	json_decref(cur);
+	json_decref(set);
+	json_decref(doc);
+	return error;
+}
+
+/* Add id to the sorted array field of doc; 0 if it was there already. */
+static int
+records_add_link(json_t *doc, const char *field, const char *id)
+{
+	json_t *arr = json_object_get(doc, field), *v;
+	size_t i;
+
+	if (arr == NULL) {
+		json_object_set_new(doc, field, json_pack("[s]", id));
+		return 1;
+	}
+	json_array_foreach(arr, i, v) {
+		if (json_string_value(v) != NULL && strcmp(json_string_value(v), id) == 0)
+			return 0;
+		if (json_string_value(v) != NULL && strcmp(json_string_value(v), id) > 0)
+			break;
+	}
+	json_array_insert_new(arr, i, json_string(id));
+	return 1;
+}
+
+/* LinkRequest: evidence to an incident, a victim or a source. */
+int
+records_link(struct request *r)
+{
+	struct archive *a = r->c->s->a;
+	Custody__LinkRequest *m = r->msg->link_request;
+	Custody__RecordDone d = CUSTODY__RECORD_DONE__INIT;
+	const char *target, *kind, *field;
+	char oid[GIT_OID_HEXSZ + 1] = "";
+	json_t *ev = NULL, *other = NULL;
+	int error;
+
+	if (m->incident[0] != '\0')
+		target = m->incident, kind = "incident", field = "incidents";
+	else if (m->victim[0] != '\0')
+		target = m->victim, kind = "victim", field = "victims";
+	else if (m->source[0] != '\0')
+		target = m->source, kind = "source", field = "sources";
+	else
+		return custody_fail(CUSTODY_EINVAL, "link to what? give an incident, a victim or "
+		    "a source");
+	if ((error = records_current(a, m->evidence, "evidence", &ev)) < 0 ||
+	    (error = records_current(a, target, kind, &other)) < 0)
+		goto done;
+	json_object_del(ev, "rev");
+	if (records_add_link(ev, field, target) == 0) {
+		d.unchanged = 1;
+		error = records_reply(r, &d, &ev, 1, NULL, 0, oid);
+		goto done;
+	}
+	if ((error = records_write(a, &ev, 1, "link evidence", &d, oid)) == 0)
+		error = records_reply(r, &d, &ev, 1, NULL, 0, oid);
+done:
+	json_decref(ev);
+	json_decref(other);
+	return error;
+}

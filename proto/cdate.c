@@ -1,0 +1,103 @@
+/* Calendar dates with a precision (day, month or year), as the casualty records carry them. */
+#include <stdio.h>
+#include <string.h>
+
+#include "custody/records.h"
+
+#define CDATE_YEAR_MIN 1900
+#define CDATE_YEAR_MAX 2100
+
+/* True for a Gregorian leap year. */
+static int
+cdate_leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* The number of days in month m (1-12) of year y. */
+static int
+cdate_mdays(int y, int m)
+{
+	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	if (m == 2 && cdate_leap(y))
+		return 29;
+	return days[m - 1];
+}
+
+/* Exactly n ASCII digits at s as a number, or -1. */
+static int
+cdate_digits(const char *s, size_t n)
+{
+	size_t i;
+	int v = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/* "YYYY-MM-DD" of a checked date into out (11 bytes). */
+static void
+cdate_format(char out[static 11], int y, int m, int d)
+{
+	snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u,
+	    (unsigned)d % 100u);
+}
+
+/*
+ * Parse "YYYY", "YYYY-MM" or "YYYY-MM-DD" exactly (no signs, spaces or short forms such as
+ * "2024-1-5": the text kept is then always the canonical one) into a checked calendar date.
+ */
+int
+cdate_parse(struct cdate *d, const char *s)
+{
+	size_t len;
+	int y, m = 0, day = 0;
+
+	memset(d, 0, sizeof *d);
+	if (s == NULL)
+		return custody_fail(CUSTODY_EINVAL, "no date");
+	len = strlen(s);
+	if (len != 4 && len != 7 && len != 10)
+		goto bad;
+	if ((y = cdate_digits(s, 4)) < 0)
+		goto bad;
+	if (len >= 7 && (s[4] != '-' || (m = cdate_digits(s + 5, 2)) < 0))
+		goto bad;
+	if (len == 10 && (s[7] != '-' || (day = cdate_digits(s + 8, 2)) < 0))
+		goto bad;
+	if (y < CDATE_YEAR_MIN || y > CDATE_YEAR_MAX)
+		return custody_fail(CUSTODY_EINVAL, "year %d outside %d-%d", y, CDATE_YEAR_MIN,
+		    CDATE_YEAR_MAX);
+	if (len >= 7 && (m < 1 || m > 12))
+		return custody_fail(CUSTODY_EINVAL, "no month %02d", m);
+	if (len == 10 && (day < 1 || day > cdate_mdays(y, m)))
+		return custody_fail(CUSTODY_EINVAL, "no day %02d in %04d-%02d", day, y, m);
+
+	d->year = y;
+	d->month = m;
+	d->day = day;
+	d->precision = len == 10 ? DATE_DAY : len == 7 ? DATE_MONTH : DATE_YEAR;
+	cdate_format(d->first, y, m ? m : 1, day ? day : 1);
+	cdate_format(d->last, y, m ? m : 12, day ? day : cdate_mdays(y, m ? m : 12));
+	return 0;
+
+bad:
+	return custody_fail(CUSTODY_EINVAL, "not a date (YYYY-MM-DD, YYYY-MM or YYYY)");
+}
+
+/* The name of a precision: "day", "month" or "year". */
+const char *
+cdate_precision_name(enum date_precision p)
+{
+	switch (p) {
+	case DATE_DAY:		return "day";
+	case DATE_MONTH:	return "month";
+	case DATE_YEAR:		return "year";
+	}
+	return "unknown";
+}

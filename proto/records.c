@@ -1,0 +1,621 @@
+/* Casualty records: the fields of each kind, their checks, and the canonical JSON they become. */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "custody/records.h"
+
+#define RECORD_TEXT_MAX		65536	/* bytes of one field */
+#define RECORD_ID_MAX		128
+#define RECORD_WORD_MAX		64	/* longest vocabulary or enumeration word */
+#define RECORD_FIELDS_MAX	32
+#define RECORD_COLUMN_MAX	128	/* bytes of a column name quoted in a problem */
+#define RECORD_MESSAGE_MAX	512
+
+enum record_type {
+	RT_ID,		/* an archive id */
+	RT_TEXT,	/* one line of text */
+	RT_FREE,	/* free text: line breaks and tabs allowed */
+	RT_ENUM,	/* one of words */
+	RT_BOOL,	/* true or false */
+	RT_AGE,		/* 0-130 */
+	RT_CATEGORIES,	/* ";"-separated categories */
+	RT_DATE,	/* a cdate of any precision, stored with NAME_precision */
+	RT_DAY,		/* a cdate of day precision */
+	RT_VOCAB,	/* a word of the vocabulary named like the field */
+};
+
+struct record_field {
+	const char		*name;
+	enum record_type	 type;
+	const char *const	*words;		/* RT_ENUM */
+	int			 required;
+};
+
+struct record_kind {
+	const char			*name;
+	const struct record_field	*fields;
+	const char *const		*names;
+	size_t				 n;
+};
+
+static const char *const record_sexes[] = { "male", "female", "unknown", NULL };
+static const char *const record_age_groups[] = { "child", "adult", "unknown", NULL };
+static const char *const record_statuses[] = { "civilian", "combatant", "unknown", NULL };
+/* In sorted order: the canonical array follows it. */
+static const char *const record_categories[] = { "civil_defense", "media", "medical", NULL };
+
+static const struct record_field record_victim[] = {
+	{ "id", RT_ID, NULL, 0 },
+	{ "name", RT_TEXT, NULL, 0 },
+	{ "sex", RT_ENUM, record_sexes, 0 },
+	{ "age", RT_AGE, NULL, 0 },
+	{ "age_group", RT_ENUM, record_age_groups, 0 },
+	{ "status", RT_ENUM, record_statuses, 0 },
+	{ "categories", RT_CATEGORIES, NULL, 0 },
+	{ "date_of_death", RT_DATE, NULL, 0 },
+	{ "date_of_death_estimated", RT_BOOL, NULL, 0 },
+	{ "date_documented", RT_DAY, NULL, 1 },
+	{ "governorate", RT_VOCAB, NULL, 0 },
+	{ "area", RT_FREE, NULL, 0 },
+	{ "cause", RT_VOCAB, NULL, 0 },
+	{ "party", RT_VOCAB, NULL, 0 },
+	{ "incident_id", RT_ID, NULL, 0 },
+	{ "source_id", RT_ID, NULL, 0 },
+	{ "notes", RT_FREE, NULL, 0 },
+};
+static const char *const record_victim_names[] = {
+	"id", "name", "sex", "age", "age_group", "status", "categories", "date_of_death",
+	"date_of_death_estimated", "date_documented", "governorate", "area", "cause", "party",
+	"incident_id", "source_id", "notes", NULL
+};
+static const struct record_field record_incident[] = {
+	{ "id", RT_ID, NULL, 1 },
+	{ "date", RT_DATE, NULL, 0 },
+	{ "governorate", RT_VOCAB, NULL, 0 },
+	{ "area", RT_FREE, NULL, 0 },
+	{ "party", RT_VOCAB, NULL, 0 },
+	{ "type", RT_TEXT, NULL, 0 },
+	{ "title", RT_FREE, NULL, 0 },
+	{ "description", RT_FREE, NULL, 0 },
+};
+static const char *const record_incident_names[] = {
+	"id", "date", "governorate", "area", "party", "type", "title", "description", NULL
+};
+static const struct record_field record_source[] = {
+	{ "id", RT_ID, NULL, 0 },
+	{ "name", RT_TEXT, NULL, 0 },
+	{ "contact", RT_TEXT, NULL, 0 },
+	{ "notes", RT_FREE, NULL, 0 },
+};
+static const char *const record_source_names[] = { "id", "name", "contact", "notes", NULL };
+
+#define KIND(n, f, names) { n, f, names, sizeof f / sizeof f[0] }
+static const struct record_kind record_kinds[] = {
+	KIND("victim", record_victim, record_victim_names),
+	KIND("incident", record_incident, record_incident_names),
+	KIND("source", record_source, record_source_names),
+};
+
+/* What the checks of one record share. */
+struct record_ctx {
+	json_t			*obj;
+	struct record_problems	*probs;
+	const struct vocab	*vocab;
+	long			 age;		/* -1 when not given */
+	const char		*age_group;	/* as given, NULL when not given */
+	struct cdate		 death, documented;
+	int			 have_death, have_documented;
+};
+
+/* The kind named name, or NULL. */
+static const struct record_kind *
+record_kind_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < sizeof record_kinds / sizeof record_kinds[0]; i++)
+		if (strcmp(record_kinds[i].name, name) == 0)
+			return &record_kinds[i];
+	return NULL;
+}
+
+/* The index of field name in k, or -1. */
+static int
+record_field_find(const struct record_kind *k, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < k->n; i++)
+		if (strcmp(k->fields[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* The length of the well-formed UTF-8 sequence at s (code point in *cp), or 0. */
+static size_t
+record_utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	uint32_t c;
+	size_t len, i;
+
+	if (n == 0)
+		return 0;
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		c = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		c = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		c = s[0] & 0x07;
+	} else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/* True for a control character (C0, DEL, C1). */
+static int
+record_is_control(uint32_t c)
+{
+	return c < 0x20 || (c >= 0x7f && c <= 0x9f);
+}
+
+/* A printable copy of at most max bytes of s: bad bytes and controls as \xNN. */
+static char *
+record_printable(const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	struct cbuf b = { 0 };
+	size_t n = strlen(s), k;
+	uint32_t c;
+
+	if (cbuf_reserve(&b, 1) < 0)
+		return NULL;
+	while (n > 0 && b.len < max) {
+		k = record_utf8_next(p, n, &c);
+		if (k == 0 || record_is_control(c)) {
+			if (cbuf_printf(&b, "\\x%02x", *p) < 0)
+				goto fail;
+			k = 1;
+		} else if (cbuf_put(&b, p, k) < 0)
+			goto fail;
+		p += k;
+		n -= k;
+	}
+	if (n > 0 && cbuf_puts(&b, "...") < 0)
+		goto fail;
+	return cbuf_detach(&b);
+fail:
+	cbuf_free(&b);
+	return NULL;
+}
+
+/* Append one problem; column and message made printable. */
+int
+record_problems_add(struct record_problems *probs, const char *column, const char *fmt, ...)
+{
+	struct record_problem *v;
+	char msg[RECORD_MESSAGE_MAX], *col, *text;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	col = record_printable(column ? column : "", RECORD_COLUMN_MAX);
+	text = record_printable(msg, sizeof msg);
+	if (col == NULL || text == NULL ||
+	    (v = reallocarray(probs->v, probs->n + 1, sizeof *v)) == NULL) {
+		free(col);
+		free(text);
+		return CUSTODY_ENOMEM;
+	}
+	probs->v = v;
+	v[probs->n].column = col;
+	v[probs->n].problem = text;
+	probs->n++;
+	return 0;
+}
+
+/* Free every problem; probs is left empty. NULL is fine. */
+void
+record_problems_free(struct record_problems *probs)
+{
+	size_t i;
+
+	if (probs == NULL)
+		return;
+	for (i = 0; i < probs->n; i++) {
+		free(probs->v[i].column);
+		free(probs->v[i].problem);
+	}
+	free(probs->v);
+	probs->v = NULL;
+	probs->n = 0;
+}
+
+/* The field names of a kind. */
+const char *const *
+record_fields(const char *kind)
+{
+	const struct record_kind *k = record_kind_find(kind);
+
+	return k ? k->names : NULL;
+}
+
+/* Check a list of column names against a kind. */
+int
+record_header_check(struct record_problems *probs, const char *kind,
+    const char *const *names, size_t n)
+{
+	const struct record_kind *k = record_kind_find(kind);
+	unsigned char seen[RECORD_FIELDS_MAX] = { 0 };
+	size_t start = probs->n, i;
+	char col[32];
+	int j, error = 0;
+
+	if (k == NULL)
+		return custody_fail(CUSTODY_EINVAL, "no record kind \"%s\"", kind ? kind : "");
+	for (i = 0; i < n && error == 0; i++) {
+		if (names[i] == NULL || names[i][0] == '\0') {
+			snprintf(col, sizeof col, "column %zu", i + 1);
+			error = record_problems_add(probs, col, "empty column name");
+		}
+		else if ((j = record_field_find(k, names[i])) < 0)
+			error = record_problems_add(probs, names[i], "unknown column");
+		else if (seen[j])
+			error = record_problems_add(probs, names[i], "duplicate column");
+		else
+			seen[j] = 1;
+	}
+	for (i = 0; i < k->n && error == 0; i++)
+		if (k->fields[i].required && !seen[i])
+			error = record_problems_add(probs, k->fields[i].name,
+			    "missing required column");
+	if (error < 0)
+		return error;
+	return probs->n > start ? CUSTODY_EINVAL : 0;
+}
+
+/* Set obj[key] to v (taking it); CUSTODY_ENOMEM when v is NULL or it fails. */
+static int
+record_set(json_t *obj, const char *key, json_t *v)
+{
+	if (v == NULL || json_object_set_new(obj, key, v) < 0)
+		return CUSTODY_ENOMEM;
+	return 0;
+}
+
+/* Check the bytes of a text value: UTF-8, no controls (but tab and line breaks in free text). */
+static int
+record_text_check(struct record_ctx *x, const struct record_field *f, const char *v)
+{
+	const unsigned char *p = (const unsigned char *)v;
+	size_t n = strlen(v), off = 0, k;
+	uint32_t c;
+
+	if (n > RECORD_TEXT_MAX)
+		return record_problems_add(x->probs, f->name, "longer than %d bytes",
+		    RECORD_TEXT_MAX) < 0 ? CUSTODY_ENOMEM : 1;
+	while (off < n) {
+		if ((k = record_utf8_next(p + off, n - off, &c)) == 0)
+			return record_problems_add(x->probs, f->name, "invalid UTF-8 at byte %zu",
+			    off + 1) < 0 ? CUSTODY_ENOMEM : 1;
+		if (record_is_control(c) && !(f->type == RT_FREE &&
+		    (c == '\n' || c == '\r' || c == '\t')))
+			return record_problems_add(x->probs, f->name, "%s at byte %zu",
+			    c == '\n' || c == '\r' ? "line break not allowed" :
+			    "control character", off + 1) < 0 ? CUSTODY_ENOMEM : 1;
+		off += k;
+	}
+	return 0;
+}
+
+/* True when s is an archive id: [A-Za-z0-9._:-], 1-128 bytes, not starting with . or -. */
+static int
+record_id_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > RECORD_ID_MAX || s[0] == '.' || s[0] == '-')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '_' &&
+		    s[i] != ':' && s[i] != '-')
+			return 0;
+	return 1;
+}
+
+/* A lower-cased NUL-terminated copy of n bytes into buf (RECORD_WORD_MAX + 1); 0 if too long. */
+static int
+record_word(char *buf, const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > RECORD_WORD_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		buf[i] = (char)tolower((unsigned char)s[i]);
+	buf[n] = '\0';
+	return 1;
+}
+
+/* The word in the NULL-terminated list equal to w, or NULL. */
+static const char *
+record_enum_find(const char *const *list, const char *w)
+{
+	for (; *list != NULL; list++)
+		if (strcmp(*list, w) == 0)
+			return *list;
+	return NULL;
+}
+
+/* Check "a;b;c" categories and store them as a sorted, deduplicated array. */
+static int
+record_categories_set(struct record_ctx *x, const struct record_field *f, const char *s,
+    size_t n)
+{
+	char w[RECORD_WORD_MAX + 1];
+	const char *tok = s, *end = s + n, *sep;
+	unsigned seen = 0, bad = 0;
+	size_t len, i;
+	json_t *a;
+
+	while (tok <= end) {
+		if ((sep = memchr(tok, ';', (size_t)(end - tok))) == NULL)
+			sep = end;
+		while (tok < sep && (*tok == ' ' || *tok == '\t'))
+			tok++;
+		len = (size_t)(sep - tok);
+		while (len > 0 && (tok[len - 1] == ' ' || tok[len - 1] == '\t'))
+			len--;
+		if (len > 0) {
+			for (i = 0; record_categories[i] != NULL; i++)
+				if (record_word(w, tok, len) &&
+				    strcmp(w, record_categories[i]) == 0)
+					break;
+			if (record_categories[i] != NULL)
+				seen |= 1u << i;
+			else if (record_problems_add(x->probs, f->name, "unknown category "
+			    "\"%.*s%s\" (civil_defense, media, medical)",
+			    (int)(len <= RECORD_WORD_MAX ? len : RECORD_WORD_MAX), tok,
+			    len <= RECORD_WORD_MAX ? "" : "...") < 0)
+				return CUSTODY_ENOMEM;
+			else
+				bad = 1;
+		}
+		tok = sep + 1;
+	}
+	if (bad || seen == 0)
+		return 0;
+	if ((a = json_array()) == NULL)
+		return CUSTODY_ENOMEM;
+	for (i = 0; record_categories[i] != NULL; i++)
+		if ((seen & (1u << i)) &&
+		    json_array_append_new(a, json_string(record_categories[i])) < 0) {
+			json_decref(a);
+			return CUSTODY_ENOMEM;
+		}
+	return record_set(x->obj, f->name, a);
+}
+
+/* Check and store a date (with NAME_precision unless day precision is required). */
+static int
+record_date_set(struct record_ctx *x, const struct record_field *f, const char *s, size_t n)
+{
+	char buf[16], key[64];
+	struct cdate d;
+	int error;
+
+	if (n >= sizeof buf)
+		return record_problems_add(x->probs, f->name,
+		    "not a date (YYYY-MM-DD, YYYY-MM or YYYY)");
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (cdate_parse(&d, buf) < 0)
+		return record_problems_add(x->probs, f->name, "%s", custody_error());
+	if (f->type == RT_DAY && d.precision != DATE_DAY)
+		return record_problems_add(x->probs, f->name, "must be a full date (YYYY-MM-DD)");
+	if ((error = record_set(x->obj, f->name, json_string(buf))) < 0)
+		return error;
+	if (strcmp(f->name, "date_of_death") == 0) {
+		x->death = d;
+		x->have_death = 1;
+	} else if (strcmp(f->name, "date_documented") == 0) {
+		x->documented = d;
+		x->have_documented = 1;
+	}
+	if (f->type == RT_DAY)
+		return 0;
+	snprintf(key, sizeof key, "%s_precision", f->name);
+	return record_set(x->obj, key, json_string(cdate_precision_name(d.precision)));
+}
+
+/* Check one given value of field f and store it. */
+static int
+record_field_set(struct record_ctx *x, const struct record_field *f, const char *v)
+{
+	char w[RECORD_WORD_MAX + 1];
+	const char *s = v, *word;
+	size_t n, i;
+	long age;
+	int error;
+
+	if ((error = record_text_check(x, f, v)) != 0)
+		return error < 0 ? error : 0;
+	n = strlen(s);
+	if (f->type != RT_FREE) {
+		while (n > 0 && (*s == ' ' || *s == '\t')) {
+			s++;
+			n--;
+		}
+		while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+			n--;
+	} else if (strspn(s, " \t\r\n") == n)
+		n = 0;
+	if (n == 0)
+		return 1;		/* blank: not given */
+
+	switch (f->type) {
+	case RT_ID:
+		if (!record_id_ok(s, n))
+			return record_problems_add(x->probs, f->name, "not an id ([A-Za-z0-9._:-],"
+			    " 1-%d characters, not starting with . or -)", RECORD_ID_MAX);
+		return record_set(x->obj, f->name, json_stringn(s, n));
+	case RT_TEXT:
+	case RT_FREE:
+		return record_set(x->obj, f->name, json_stringn(s, n));
+	case RT_ENUM:
+		if (!record_word(w, s, n) || (word = record_enum_find(f->words, w)) == NULL)
+			return record_problems_add(x->probs, f->name, "not one of %s, %s, %s",
+			    f->words[0], f->words[1], f->words[2]);
+		if (f->words == record_age_groups) {
+			x->age_group = word;
+			return 0;
+		}
+		return record_set(x->obj, f->name, json_string(word));
+	case RT_BOOL:
+		if (!record_word(w, s, n) || (strcmp(w, "true") != 0 && strcmp(w, "false") != 0))
+			return record_problems_add(x->probs, f->name, "not true or false");
+		return record_set(x->obj, f->name, json_boolean(w[0] == 't'));
+	case RT_AGE:
+		for (i = 0, age = 0; i < n; i++) {
+			if (s[i] < '0' || s[i] > '9')
+				break;
+			if (age <= 1000)
+				age = age * 10 + (s[i] - '0');
+		}
+		if (i < n || age > 130)
+			return record_problems_add(x->probs, f->name,
+			    "not an age (a whole number of years, 0-130)");
+		x->age = age;
+		return record_set(x->obj, f->name, json_integer(age));
+	case RT_CATEGORIES:
+		return record_categories_set(x, f, s, n);
+	case RT_DATE:
+	case RT_DAY:
+		return record_date_set(x, f, s, n);
+	case RT_VOCAB:
+		if (!record_word(w, s, n) || !vocab_has(x->vocab, f->name, w))
+			return record_problems_add(x->probs, f->name, "unknown %s \"%.*s%s\"",
+			    f->name, (int)(n <= RECORD_WORD_MAX ? n : RECORD_WORD_MAX), s,
+			    n <= RECORD_WORD_MAX ? "" : "...");
+		return record_set(x->obj, f->name, json_string(w));
+	}
+	return 0;
+}
+
+/* The victim's derived fields: defaults, age group from age, dates in order. */
+static int
+record_victim_derive(struct record_ctx *x)
+{
+	const char *group = x->age_group ? x->age_group : "unknown";
+	int error;
+
+	if (json_object_get(x->obj, "sex") == NULL &&
+	    (error = record_set(x->obj, "sex", json_string("unknown"))) < 0)
+		return error;
+	if (json_object_get(x->obj, "status") == NULL &&
+	    (error = record_set(x->obj, "status", json_string("civilian"))) < 0)
+		return error;
+	if (x->age >= 0) {
+		group = x->age < 18 ? "child" : "adult";
+		if (x->age_group != NULL && strcmp(x->age_group, "unknown") != 0 &&
+		    strcmp(x->age_group, group) != 0 &&
+		    (error = record_problems_add(x->probs, "age_group", "%s contradicts age %ld",
+		    x->age_group, x->age)) < 0)
+			return error;
+	}
+	if (x->have_death && x->have_documented &&
+	    strcmp(x->death.first, x->documented.first) > 0 &&
+	    (error = record_problems_add(x->probs, "date_of_death", "after date_documented "
+	    "(%s)", x->documented.first)) < 0)
+		return error;
+	return record_set(x->obj, "age_group", json_string(group));
+}
+
+/* Build the canonical record of a kind from names and values; problems are appended. */
+int
+record_from_fields(json_t **out, struct record_problems *probs, const struct vocab *vocab,
+    const char *kind, const char *const *names, const char *const *values, size_t n)
+{
+	const struct record_kind *k;
+	const char *val[RECORD_FIELDS_MAX] = { 0 };
+	unsigned char seen[RECORD_FIELDS_MAX] = { 0 }, given[RECORD_FIELDS_MAX] = { 0 };
+	struct record_ctx x = { 0 };
+	size_t start = probs->n, i;
+	int j, error = 0;
+
+	*out = NULL;
+	if ((k = record_kind_find(kind)) == NULL) {
+		if ((error = record_problems_add(probs, "kind", "no record kind \"%s\"",
+		    kind ? kind : "")) < 0)
+			return error;
+		return custody_fail(CUSTODY_EINVAL, "no record kind \"%s\"", kind ? kind : "");
+	}
+	x.probs = probs;
+	x.vocab = vocab;
+	x.age = -1;
+	if ((x.obj = json_object()) == NULL ||
+	    (error = record_set(x.obj, "kind", json_string(k->name))) < 0 ||
+	    (error = record_set(x.obj, "id", json_string(""))) < 0)
+		goto fail;
+
+	for (i = 0; i < n; i++) {
+		if ((j = record_field_find(k, names[i])) < 0)
+			error = record_problems_add(probs, names[i] ? names[i] : "",
+			    "unknown field");
+		else if (seen[j])
+			error = record_problems_add(probs, names[i], "given twice");
+		else {
+			seen[j] = 1;
+			val[j] = values ? values[i] : NULL;
+		}
+		if (error < 0)
+			goto fail;
+	}
+	for (i = 0; i < k->n; i++) {
+		if (val[i] == NULL || val[i][0] == '\0')
+			continue;
+		if ((error = record_field_set(&x, &k->fields[i], val[i])) < 0)
+			goto fail;
+		given[i] = error == 0;
+		error = 0;
+	}
+	for (i = 0; i < k->n; i++)
+		if (k->fields[i].required && !given[i] &&
+		    (error = record_problems_add(probs, k->fields[i].name, "required")) < 0)
+			goto fail;
+	if (k->fields == record_victim && (error = record_victim_derive(&x)) < 0)
+		goto fail;
+
+	if (probs->n > start) {
+		error = custody_fail(CUSTODY_EINVAL, "%s: %s", probs->v[start].column,
+		    probs->v[start].problem);
+		goto fail;
+	}
+	*out = x.obj;
+	return 0;
+fail:
+	json_decref(x.obj);
+	return error < 0 ? error : CUSTODY_EINVAL;
+}
+

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Import speed: N victims (default 250,000) from one CSV file with `custody import victims`
+# against `sqlite3 DB ".import --csv FILE victims"` of the same file, in the same run. Then the
+# report: `custody report --year` and `--month`, wall time from the client (targets 250 ms and
+# 50 ms over 1,000,000 victims: set N=1000000 for that).
+# Usage: tests/bench/import.sh [BUILD_DIR]
+set -euo pipefail
+BUILD=${1:-build}
+CUSTODYD=$(realpath "$BUILD/custodyd")
+CUSTODY=$(realpath "$BUILD/custody")
+N=${N:-250000}
+W=$(mktemp -d "${BENCH_DIR:-/var/tmp}/custody-bench.XXXXXX")
+PID=
+cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }
+trap cleanup EXIT
+secs() {
+	local s e
+	s=$(date +%s.%N)
+	"$@" >/dev/null 2>&1
+	e=$(date +%s.%N)
+	awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f", e - s }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+python3 - "$W/victims.csv" "$N" <<'PY'
+import csv, random, sys
+path, n = sys.argv[1], int(sys.argv[2])
+r = random.Random(11)
+parties = ["syrian_regime", "russia", "sdf", "sna", "hts", "isis", "coalition", "other"]
+govs = ["damascus", "rif_dimashq", "aleppo", "idlib", "hama", "homs", "latakia", "tartus",
+        "daraa", "suwayda", "quneitra", "deir_ez_zor", "raqqa", "hasakah"]
+causes = ["shooting", "shelling", "airstrike", "explosion", "landmine", "torture", "execution",
+          "siege", "drowning", "other", "unknown"]
+first = ["Ahmad", "Mohammad", "Fatima", "Aisha", "Omar", "Layla", "Khaled", "Hana", "Yusuf", "Mona"]
+last = ["Haddad", "Nasser", "Qassem", "Sabbagh", "Darwish", "Khatib", "Hamdan", "Saleh"]
+with open(path, "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["id", "name", "sex", "age", "status", "categories", "date_of_death",
+                "date_documented", "governorate", "area", "cause", "party", "notes"])
+    for i in range(n):
+        y, m, d = r.choice([2022, 2023, 2024]), r.randint(1, 12), r.randint(1, 28)
+        w.writerow(["V%07d" % i, "%s %s %s" % (r.choice(first), r.choice(first), r.choice(last)),
+                    r.choice(["male", "female"]), r.randint(0, 90),
+                    "civilian" if r.random() < 0.9 else "combatant",
+                    r.choice(["", "", "", "", "medical", "media", "civil_defense"]),
+                    "%d-%02d-%02d" % (y, m, d), "%d-%02d-%02d" % (y, m, min(28, d + 1)),
+                    r.choice(govs), "district %d" % r.randint(1, 40), r.choice(causes),
+                    r.choice(parties), "" if r.random() < 0.8 else "witness statement on file"])
+PY
+echo "== import $N victims from CSV ($(du -h "$W/victims.csv" | cut -f1))"
+t_sqlite=$(secs sqlite3 "$W/plain.db" ".import --csv $W/victims.csv victims")
+"$CUSTODYD" init "$W/arch" --office bench --no-passphrase >/dev/null
+"$CUSTODYD" run "$W/arch" >"$W/arch.log" 2>&1 &
+PID=$!
+while [ ! -S "$W/arch/custodyd.sock" ]; do sleep 0.05; done
+t_custody=$(secs "$CUSTODY" -A "$W/arch" import victims "$W/victims.csv")
+rss=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)
+printf '%-40s %8.2f s\n' "custody import victims" "$t_custody" "sqlite3 .import --csv" "$t_sqlite"
+echo "ratio custody/sqlite3:     $(ratio "$t_custody" "$t_sqlite")   (target <= 4)"
+echo "custodyd peak RSS:         $((rss / 1024)) MiB"
+t_again=$(secs "$CUSTODY" -A "$W/arch" import victims "$W/victims.csv")
+printf '%-40s %8.2f s\n' "the same import again (no change)" "$t_again"
+
+echo "== report over $N victims (best of 5, wall time from the client)"
+best() {
+	local b=999 t i
+	for i in 1 2 3 4 5; do
+		t=$(secs "$@")
+		b=$(awk -v a="$t" -v b="$b" 'BEGIN { print (a < b) ? a : b }')
+	done
+	echo "$b"
+}
+t_year=$(best "$CUSTODY" -A "$W/arch" report --year 2023 --format json)
+t_month=$(best "$CUSTODY" -A "$W/arch" report --month 2023-06 --format json)
+printf '%-40s %8.0f ms   (target 250 ms at 1,000,000)\n' "custody report --year" "$(awk -v t="$t_year" 'BEGIN{print t*1000}')"
+printf '%-40s %8.0f ms   (target 50 ms at 1,000,000)\n' "custody report --month" "$(awk -v t="$t_month" 'BEGIN{print t*1000}')"
