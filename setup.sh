@@ -66,6 +66,21 @@ demo() {
 	"$bin/custody" show "$id"
 	echo "== log"
 	"$bin/custody" log --limit 5
+	echo "== records: import victims, then the month's report"
+	cat >"$WORK/victims.csv" <<-'CSV'
+	id,name,sex,age,status,date_of_death,date_documented,governorate,cause,party,incident_id
+	demo-v1,Ahmad Haddad,male,34,civilian,2024-12-01,2024-12-02,idlib,shelling,syrian_regime,demo-inc-1
+	demo-v2,Layla Haddad,female,9,civilian,2024-12-01,2024-12-02,idlib,shelling,syrian_regime,demo-inc-1
+	demo-v3,Hana Nasser,female,41,civilian,2024-12-09,2024-12-10,aleppo,airstrike,russia,
+	CSV
+	cat >"$WORK/incidents.csv" <<-'CSV'
+	id,date,governorate,party,type,title
+	demo-inc-1,2024-12-01,idlib,syrian_regime,shelling,Shelling of the market
+	CSV
+	"$bin/custody" import incidents "$WORK/incidents.csv"
+	"$bin/custody" import victims "$WORK/victims.csv"
+	"$bin/custody" link "$id" --incident demo-inc-1
+	"$bin/custody" report --month 2024-12
 	echo "== verify"
 	"$bin/custody" verify
 	echo "== status"

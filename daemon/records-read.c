@@ -384,7 +384,8 @@ records_history(struct request *r)
 	for (i = 0; i < n; i++) {
 		custody__revision__init(&rv[i]);
 		json_object_del(revs[i].doc, "key");
-		rv[i].office = revs[i].office;
+		rv[i].office = strcmp(revs[i].office, a->office_hex) == 0 ? a->conf.office :
+		    revs[i].office;
 		rv[i].seq = revs[i].seq;
 		rv[i].lamport = revs[i].lamport;
 		rv[i].time = revs[i].time;

@@ -196,7 +196,7 @@ int
 age_identity_file_load(struct age_identity **out, size_t *n, const char *path)
 {
 	char *text = NULL, why[256];
-	size_t len;
+	size_t len = 0;
 	int fd, error;
 
 	*out = NULL;

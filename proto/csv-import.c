@@ -175,7 +175,7 @@ static void
 csv_import_record(struct csv_import *imp)
 {
 	struct record_problems probs = { 0 };
-	const char *values[CSV_IMPORT_COLUMNS_MAX];
+	const char *values[CSV_IMPORT_COLUMNS_MAX] = { 0 };
 	json_t *rec = NULL;
 	size_t i, mark;
 	int error = 0;

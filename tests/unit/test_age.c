@@ -639,7 +639,7 @@ static void
 test_testkit(void **state)
 {
 	struct tk_counts c = { 0 };
-	struct zlib_api z;
+	struct zlib_api z = { 0 };
 	struct tk_vector v;
 	struct cbuf file = { 0 };
 	struct dirent *de;
