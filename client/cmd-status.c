@@ -73,6 +73,7 @@ cmd_status_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 		client_json_u64(o, "uptime_seconds", st->uptime_seconds);
 		client_json_str(o, "archive", st->archive);
 		client_json_str(o, "version", st->version);
+		client_json_str(o, "archive_id", st->archive_id);
 		client_json_print(o);
 	} else {
 		cmd_status_line("office", st->office);

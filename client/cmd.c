@@ -23,6 +23,11 @@ extern const struct cmd_entry cmd_log_entry;
 extern const struct cmd_entry cmd_verify_entry;
 extern const struct cmd_entry cmd_keys_show_entry;
 extern const struct cmd_entry cmd_keys_allowed_signers_entry;
+extern const struct cmd_entry cmd_peer_add_entry;
+extern const struct cmd_entry cmd_peer_remove_entry;
+extern const struct cmd_entry cmd_peers_entry;
+extern const struct cmd_entry cmd_sync_entry;
+extern const struct cmd_entry cmd_invite_entry;
 extern const struct cmd_entry cmd_victim_add_entry;
 extern const struct cmd_entry cmd_victim_edit_entry;
 extern const struct cmd_entry cmd_victim_show_entry;
@@ -50,6 +55,11 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_verify_entry,
 	&cmd_keys_show_entry,
 	&cmd_keys_allowed_signers_entry,
+	&cmd_peer_add_entry,
+	&cmd_peer_remove_entry,
+	&cmd_peers_entry,
+	&cmd_sync_entry,
+	&cmd_invite_entry,
 	&cmd_victim_add_entry,
 	&cmd_victim_edit_entry,
 	&cmd_victim_show_entry,

@@ -152,6 +152,14 @@ archive_sync(struct archive *a)
 int
 archive_create(const char *path, const char *office, const char *passphrase, char **cause)
 {
+	return archive_create_ext(path, office, passphrase, 0, cause);
+}
+
+/* archive_create; a joining archive gets no data key until custodyd join. */
+int
+archive_create_ext(const char *path, const char *office, const char *passphrase, int joining,
+    char **cause)
+{
 	static const char *dirs[] = { "keys", "blobs", "tmp" };
 	uint8_t pk[ED25519_PK_LEN];
 	git_repository *repo = NULL;
@@ -209,7 +217,7 @@ archive_create(const char *path, const char *office, const char *passphrase, cha
 		return CUSTODY_EIO;
 	}
 	snprintf(sub, sizeof sub, "%s/keys", path);
-	if ((error = keys_create(sub, office, passphrase, pk, cause)) < 0)
+	if ((error = keys_create(sub, office, passphrase, joining, pk, cause)) < 0)
 		return error;
 	if (fsync_dir(sub) < 0 || fsync_dir(path) < 0) {
 		asprintf(cause, "cannot sync %s: %s", path, strerror(errno));
@@ -276,6 +284,14 @@ int
 archive_open(struct archive **out, const char *path, const char *passphrase, int lock,
     char **cause)
 {
+	return archive_open_ext(out, path, passphrase, lock, 0, cause);
+}
+
+/* archive_open; with office_only, only the office key is loaded (data_key stays zero). */
+int
+archive_open_ext(struct archive **out, const char *path, const char *passphrase, int lock,
+    int office_only, char **cause)
+{
 	struct archive *a;
 	char *file = NULL;
 	int error = CUSTODY_ENOMEM;
@@ -317,7 +333,9 @@ archive_open(struct archive **out, const char *path, const char *passphrase, int
 	file = archive_file(a, "custody.conf");
 	if ((error = conf_load(&a->conf, file, cause)) < 0)
 		goto fail;
-	if ((error = keys_load(a, passphrase, cause)) < 0)
+	error = office_only ? keys_load_office(a, passphrase, cause) :
+	    keys_load(a, passphrase, cause);
+	if (error < 0)
 		goto fail;
 	if ((error = archive_vocab(a, cause)) < 0)
 		goto fail;

@@ -32,6 +32,14 @@ struct conf {
 	char	*roles[ROLE_ADMIN + 1];	/* comma-separated user names or uids per role */
 	char	*vocab[3];		/* [vocabulary] party, governorate, cause (NULL: default) */
 	int	 massacre_threshold;	/* [report] massacre_threshold, default 5 */
+	char	*listen;		/* [daemon] listen = HOST:PORT for peers, or NULL */
+	struct conf_peer {		/* [peer NAME] sections: offices we sync with */
+		char	*name;
+		char	*address;	/* HOST:PORT, or NULL */
+		uint8_t	 pk[32];	/* the office's Ed25519 key */
+		int	 has_key;
+	}	*peers;
+	size_t	 npeers;
 };
 
 /* An open archive. Secrets are sodium_malloc'd and wiped on close. */
@@ -59,6 +67,10 @@ struct archive {
 int archive_create(const char *path, const char *office, const char *passphrase, char **cause);
 int archive_open(struct archive **out, const char *path, const char *passphrase, int lock,
     char **cause);
+int archive_create_ext(const char *path, const char *office, const char *passphrase, int joining,
+    char **cause);
+int archive_open_ext(struct archive **out, const char *path, const char *passphrase, int lock,
+    int office_only, char **cause);
 void archive_close(struct archive *);
 char *archive_file(const struct archive *, const char *rel);
 int archive_check_name(const char *office);
@@ -80,9 +92,13 @@ enum role conf_role(const struct conf *, uid_t uid, uid_t daemon_uid);
 const char *role_name(enum role);
 
 /* keys.c */
-int keys_create(const char *dir, const char *office, const char *passphrase,
+int keys_create(const char *dir, const char *office, const char *passphrase, int joining,
     uint8_t pk[static ED25519_PK_LEN], char **cause);
+int keys_write_data(const char *dir, const uint8_t pk[static ED25519_PK_LEN], const uint8_t *dk,
+    char **cause);
+int keys_load_office(struct archive *, const char *passphrase, char **cause);
 int keys_load(struct archive *, const char *passphrase, char **cause);
+void keys_set_data(struct archive *, const uint8_t *dk);
 int keys_wrap(uint8_t *out, const uint8_t *data_key, const uint8_t key[static 32],
     const char *ad);
 int keys_unwrap(uint8_t key[static 32], const uint8_t *data_key, const uint8_t *in, size_t len,

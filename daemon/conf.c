@@ -33,6 +33,44 @@ conf_set(char **field, const char *value)
 	return (*field = strdup(value)) != NULL;
 }
 
+/* A setting of a [peer NAME] section; settings this version does not know are left alone. */
+static int
+conf_peer(struct conf_parse *p, const char *pname, const char *name, const char *value)
+{
+	struct conf *c = p->conf;
+	struct conf_peer *cp = NULL, *grown;
+	size_t i;
+
+	for (i = 0; i < c->npeers; i++)
+		if (strcmp(c->peers[i].name, pname) == 0)
+			cp = &c->peers[i];
+	if (cp == NULL) {
+		if (archive_check_name(pname) < 0) {
+			snprintf(p->bad, sizeof p->bad, "[peer %.64s]: not a valid office name", pname);
+			return 0;
+		}
+		if ((grown = realloc(c->peers, (c->npeers + 1) * sizeof *grown)) == NULL)
+			return 0;
+		c->peers = grown;
+		cp = &c->peers[c->npeers];
+		memset(cp, 0, sizeof *cp);
+		if ((cp->name = strdup(pname)) == NULL)
+			return 0;
+		c->npeers++;
+	}
+	if (strcmp(name, "address") == 0)
+		return conf_set(&cp->address, value);
+	if (strcmp(name, "key") == 0) {
+		if (sshkey_parse_pub(cp->pk, NULL, value) < 0) {
+			snprintf(p->bad, sizeof p->bad, "[peer %.64s] key: not an ssh-ed25519 key",
+			    pname);
+			return 0;
+		}
+		cp->has_key = 1;
+	}
+	return 1;
+}
+
 static int
 conf_handler(void *arg, const char *section, const char *name, const char *value)
 {
@@ -63,6 +101,10 @@ conf_handler(void *arg, const char *section, const char *name, const char *value
 		snprintf(p->bad, sizeof p->bad, "[report] massacre_threshold must be 1-100000");
 		return 0;
 	}
+	if (strcmp(section, "daemon") == 0 && strcmp(name, "listen") == 0)
+		return conf_set(&c->listen, value);
+	if (strncmp(section, "peer ", 5) == 0)
+		return conf_peer(p, section + 5, name, value);
 	if (strcmp(section, "daemon") == 0 || strcmp(section, "sync") == 0 ||
 	    strncmp(section, "peer", 4) == 0)
 		return 1;	/* read by later parts */
@@ -157,6 +199,12 @@ conf_free(struct conf *c)
 		free(c->roles[r]);
 	for (r = 0; r < 3; r++)
 		free(c->vocab[r]);
+	free(c->listen);
+	for (size_t i = 0; i < c->npeers; i++) {
+		free(c->peers[i].name);
+		free(c->peers[i].address);
+	}
+	free(c->peers);
 	memset(c, 0, sizeof *c);
 }
 

@@ -12,14 +12,17 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "offices.h"
 #include "server.h"
 
 static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: custodyd init ARCHIVE --office NAME [--passphrase-file FILE | --no-passphrase]\n"
-	    "       custodyd run ARCHIVE [--passphrase-file FILE] [-v]\n"
+	    "usage: custodyd init ARCHIVE --office NAME [--joining]\n"
+	    "                [--passphrase-file FILE | --no-passphrase]\n"
+	    "       custodyd join ARCHIVE INVITATION [--passphrase-file FILE]\n"
+	    "       custodyd run ARCHIVE [--passphrase-file FILE] [--listen HOST:PORT] [-v]\n"
 	    "       custodyd reindex ARCHIVE [--passphrase-file FILE]\n"
 	    "       custodyd --version\n");
 	exit(2);
@@ -96,18 +99,20 @@ cmd_init(int argc, char **argv)
 		{ "office", required_argument, NULL, 'o' },
 		{ "passphrase-file", required_argument, NULL, 'p' },
 		{ "no-passphrase", no_argument, NULL, 'n' },
+		{ "joining", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *office = NULL, *pfile = NULL;
 	char *pass = NULL, *again, *cause = NULL;
 	struct archive *a;
-	int ch, nopass = 0;
+	int ch, nopass = 0, joining = 0;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'o': office = optarg; break;
 		case 'p': pfile = optarg; break;
 		case 'n': nopass = 1; break;
+		case 'j': joining = 1; break;
 		default: usage();
 		}
 	}
@@ -125,11 +130,16 @@ cmd_init(int argc, char **argv)
 		free_passphrase(again);
 	}
 	umask(077);
-	if (archive_create(argv[optind], office, pass, &cause) < 0)
+	if (archive_create_ext(argv[optind], office, pass, joining, &cause) < 0)
 		fatal("%s", cause);
-	if (archive_open(&a, argv[optind], pass, 0, &cause) < 0 || index_open(a, &cause) < 0)
+	if (archive_open_ext(&a, argv[optind], pass, 0, joining, &cause) < 0 ||
+	    (!joining && index_open(a, &cause) < 0))
 		fatal("%s", cause);
 	printf("%s\n256 %s %s (ED25519)\n", a->public_line, a->fingerprint, office);
+	if (joining)
+		log_info("this office holds no archive data key yet: an existing office runs "
+		    "custody invite %s \"KEY LINE\" -o FILE, then run custodyd join %s FILE",
+		    office, argv[optind]);
 	archive_close(a);
 	free_passphrase(pass);
 	return 0;
@@ -142,8 +152,10 @@ open_locked(int argc, char **argv, int *verbose)
 	static const struct option opts[] = {
 		{ "passphrase-file", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "listen", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 }
 	};
+	const char *listen_addr = NULL;
 	struct archive *a;
 	char *pass = NULL, *cause = NULL;
 	int ch;
@@ -152,6 +164,7 @@ open_locked(int argc, char **argv, int *verbose)
 		switch (ch) {
 		case 'p': pass = read_passphrase_file(optarg); break;
 		case 'v': *verbose = 1; break;
+		case 'l': listen_addr = optarg; break;
 		default: usage();
 		}
 	}
@@ -167,6 +180,11 @@ open_locked(int argc, char **argv, int *verbose)
 	} else if (cause != NULL)
 		fatal("%s", cause);
 	free_passphrase(pass);
+	if (listen_addr != NULL) {	/* --listen overrides [daemon] listen */
+		free(a->conf.listen);
+		if ((a->conf.listen = strdup(listen_addr)) == NULL)
+			fatal("out of memory");
+	}
 	if (archive_sweep_tmp(a) < 0)
 		fatal("cannot sweep %s/tmp", a->path);
 	if (index_open(a, &cause) < 0)
@@ -192,6 +210,41 @@ cmd_run(int argc, char **argv)
 	if (server_run(a, &cause) < 0)
 		fatal("%s", cause);
 	archive_close(a);
+	return 0;
+}
+
+/* Join with an invitation: take the data key, record the inviter as the first peer. */
+static int
+cmd_join(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "passphrase-file", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char *pass = NULL, *cause = NULL;
+	int ch, error;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p': pass = read_passphrase_file(optarg); break;
+		default: usage();
+		}
+	}
+	if (optind != argc - 2)
+		usage();
+	no_core_dumps();
+	umask(077);
+	error = join_archive(argv[optind], argv[optind + 1], pass, &cause);
+	if (error < 0 && cause != NULL && pass == NULL &&
+	    strstr(cause, "give --passphrase-file") != NULL &&
+	    (pass = read_passphrase_tty("passphrase for the office key: ")) != NULL) {
+		free(cause);
+		cause = NULL;
+		error = join_archive(argv[optind], argv[optind + 1], pass, &cause);
+	}
+	free_passphrase(pass);
+	if (error < 0)
+		fatal("%s", cause != NULL ? cause : custody_error());
 	return 0;
 }
 
@@ -225,6 +278,8 @@ main(int argc, char **argv)
 		return cmd_init(argc - 1, argv + 1);
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(argv[1], "join") == 0)
+		return cmd_join(argc - 1, argv + 1);
 	if (strcmp(argv[1], "reindex") == 0)
 		return cmd_reindex(argc - 1, argv + 1);
 	usage();

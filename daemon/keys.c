@@ -5,7 +5,8 @@
  * Ed25519 secret key or salt[16], opslimit u64, memlimit u64, nonce[24] and the key sealed with
  * XChaCha20-Poly1305 under an Argon2id key of the passphrase (the header is the AD).
  * keys/data.key: "CUSTDK01" and the data key sealed (crypto_box_seal) to the office key
- * converted to X25519. keys/office.pub: the OpenSSH public key line.
+ * converted to X25519; absent until a joining office has joined (daemon/join.c).
+ * keys/office.pub: the OpenSSH public key line.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -69,12 +70,28 @@ get_u64(const uint8_t *p)
 	return v;
 }
 
-/* Make the office key pair and the data key in dir (the archive's keys/). */
+/* Write keys/data.key: the data key sealed to the office key pk (the file must not exist). */
 int
-keys_create(const char *dir, const char *office, const char *passphrase,
+keys_write_data(const char *dir, const uint8_t pk[static ED25519_PK_LEN], const uint8_t *dk,
+    char **cause)
+{
+	uint8_t dkf[DK_FILE_LEN], xpk[32];
+
+	memcpy(dkf, DK_MAGIC, 8);
+	if (crypto_sign_ed25519_pk_to_curve25519(xpk, pk) != 0) {
+		asprintf(cause, "the office key cannot be converted to X25519");
+		return CUSTODY_ECRYPTO;
+	}
+	crypto_box_seal(dkf + 8, dk, DATA_KEY_LEN, xpk);
+	return keys_write_file(dir, "data.key", dkf, sizeof dkf, cause);
+}
+
+/* Make the office key pair and (unless joining) the data key in dir (the archive's keys/). */
+int
+keys_create(const char *dir, const char *office, const char *passphrase, int joining,
     uint8_t pk[static ED25519_PK_LEN], char **cause)
 {
-	uint8_t *sk, *dk, *kek, buf[SEALED_KEY_LEN], dkf[DK_FILE_LEN], xpk[32];
+	uint8_t *sk, *dk, *kek, buf[SEALED_KEY_LEN];
 	uint64_t ops = crypto_pwhash_OPSLIMIT_INTERACTIVE, mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
 	char *line = NULL, *pubfile = NULL;
 	size_t n;
@@ -111,13 +128,7 @@ keys_create(const char *dir, const char *office, const char *passphrase,
 	if ((error = keys_write_file(dir, "office.key", buf, n, cause)) < 0)
 		goto done;
 
-	memcpy(dkf, DK_MAGIC, 8);
-	if (crypto_sign_ed25519_pk_to_curve25519(xpk, pk) != 0) {
-		error = CUSTODY_ECRYPTO;
-		goto done;
-	}
-	crypto_box_seal(dkf + 8, dk, DATA_KEY_LEN, xpk);
-	if ((error = keys_write_file(dir, "data.key", dkf, sizeof dkf, cause)) < 0)
+	if (!joining && (error = keys_write_data(dir, pk, dk, cause)) < 0)
 		goto done;
 
 	if ((error = sshkey_format_pub(&line, pk, office)) < 0)
@@ -174,11 +185,11 @@ keys_read_file(const char *path, uint8_t *buf, size_t max, size_t *len, char **c
 	return 0;
 }
 
-/* Load and unseal the office key, then open the data key. */
+/* Load and unseal the office key (an archive that has not joined yet has only this). */
 int
-keys_load(struct archive *a, const char *passphrase, char **cause)
+keys_load_office(struct archive *a, const char *passphrase, char **cause)
 {
-	uint8_t buf[SEALED_KEY_LEN + 1], dkf[DK_FILE_LEN + 1], xpk[32], *xsk = NULL, *kek = NULL;
+	uint8_t buf[SEALED_KEY_LEN + 1], *kek = NULL;
 	char *path;
 	size_t len;
 	int error;
@@ -224,9 +235,41 @@ keys_load(struct archive *a, const char *passphrase, char **cause)
 	}
 	crypto_sign_ed25519_sk_to_pk(a->office_pk, a->office_sk);
 	hex_encode(a->office_hex, a->office_pk, ED25519_PK_LEN);
-
+	error = 0;
+done:
+	sodium_memzero(buf, sizeof buf);
+	sodium_free(kek);
 	free(path);
+	return error;
+}
+
+/* Set the data key, and the keys derived from it. */
+void
+keys_set_data(struct archive *a, const uint8_t *dk)
+{
+	memcpy(a->data_key, dk, DATA_KEY_LEN);
+	crypto_kdf_derive_from_key(a->token_key, 32, 1, "tokenkey", a->data_key);
+}
+
+/* Load and unseal the office key, then open the data key. */
+int
+keys_load(struct archive *a, const char *passphrase, char **cause)
+{
+	uint8_t dkf[DK_FILE_LEN + 1], xpk[32], *xsk = NULL;
+	struct stat st;
+	char *path;
+	size_t len;
+	int error;
+
+	if ((error = keys_load_office(a, passphrase, cause)) < 0)
+		return error;
 	path = archive_file(a, "keys/data.key");
+	if (lstat(path, &st) != 0 && errno == ENOENT) {
+		asprintf(cause, "this office has not joined yet: run custodyd join %s INVITATION",
+		    a->path);
+		error = CUSTODY_ENOTFOUND;
+		goto done;
+	}
 	if ((error = keys_read_file(path, dkf, sizeof dkf, &len, cause)) < 0)
 		goto done;
 	error = CUSTODY_EINVAL;
@@ -248,8 +291,6 @@ keys_load(struct archive *a, const char *passphrase, char **cause)
 	crypto_kdf_derive_from_key(a->token_key, 32, 1, "tokenkey", a->data_key);
 	error = 0;
 done:
-	sodium_memzero(buf, sizeof buf);
-	sodium_free(kek);
 	sodium_free(xsk);
 	free(path);
 	return error;

@@ -13,6 +13,7 @@
 #include <event2/thread.h>
 
 #include "log.h"
+#include "peers.h"
 #include "server.h"
 
 #define SERVER_THREADS 3
@@ -33,6 +34,7 @@ static const struct {
 	{ CUSTODY__ENVELOPE__BODY_LOG_REQUEST, ROLE_VIEWER, service_log, NULL, 0, 0 },
 	{ CUSTODY__ENVELOPE__BODY_VERIFY_REQUEST, ROLE_VIEWER, service_verify, NULL, 0, 0 },
 	{ CUSTODY__ENVELOPE__BODY_KEYS_REQUEST, ROLE_VIEWER, service_keys, NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_INVITE_REQUEST, ROLE_ADMIN, service_invite, NULL, 0, 0 },
 	{ CUSTODY__ENVELOPE__BODY_GET_REQUEST, ROLE_DOCUMENTER, service_get, NULL, 1, 0 },
 	{ CUSTODY__ENVELOPE__BODY_LIST_REQUEST, ROLE_VIEWER, records_list, NULL, 0, 0 },
 	{ CUSTODY__ENVELOPE__BODY_HISTORY_REQUEST, ROLE_VIEWER, records_history, NULL, 0, 0 },
@@ -46,6 +48,11 @@ static const struct {
 	    1 },
 	{ CUSTODY__ENVELOPE__BODY_RECORD_COMMIT, ROLE_DOCUMENTER, records_commit, records_done,
 	    0, 1 },
+	{ CUSTODY__ENVELOPE__BODY_PEER_ADD_REQUEST, ROLE_ADMIN, service_peer_add, NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_PEER_REMOVE_REQUEST, ROLE_ADMIN, service_peer_remove, NULL, 0,
+	    0 },
+	{ CUSTODY__ENVELOPE__BODY_PEERS_REQUEST, ROLE_ADMIN, service_peers, NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_SYNC_REQUEST, ROLE_ADMIN, service_sync, NULL, 0, 0 },
 };
 
 static void
@@ -361,6 +368,7 @@ int
 server_run(struct archive *a, char **cause)
 {
 	struct server s = { .a = a, .listen_fd = -1 };
+	struct listen *peers_listen = NULL;
 	struct client *c;
 	int error;
 
@@ -370,6 +378,9 @@ server_run(struct archive *a, char **cause)
 	if ((s.base = event_base_new()) == NULL)
 		fatal("cannot create the event loop");
 	if ((error = server_listen(&s, cause)) < 0)
+		goto done;
+	if ((error = peers_init(a)) < 0 || (a->conf.listen != NULL &&
+	    (error = listen_start(&peers_listen, &s, a->conf.listen, cause)) < 0))
 		goto done;
 	s.pool = pool_new(s.base, SERVER_THREADS);
 	s.accept_ev = event_new(s.base, s.listen_fd, EV_READ | EV_PERSIST, server_accept, &s);
@@ -388,6 +399,7 @@ server_run(struct archive *a, char **cause)
 		c->gone = 1;
 		client_unref(c);
 	}
+	listen_stop(peers_listen);
 	event_base_loop(s.base, EVLOOP_NONBLOCK);	/* free clients that left just before */
 	event_free(s.accept_ev);
 	event_free(s.backoff_ev);
@@ -396,6 +408,7 @@ server_run(struct archive *a, char **cause)
 	unlink(s.socket_path);
 	log_info("stopped");
 done:
+	peers_shutdown();
 	if (s.listen_fd >= 0)
 		close(s.listen_fd);
 	free(s.socket_path);

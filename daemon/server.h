@@ -66,6 +66,9 @@ int service_verify(struct request *);
 int service_keys(struct request *);
 int service_get(struct request *);
 
+/* service-invite.c */
+int service_invite(struct request *);
+
 /* records-write.c */
 void records_begin(struct client *, Envelope *);
 int records_batch(struct request *);

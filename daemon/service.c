@@ -8,7 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "custody/invite.h"
 #include "log.h"
+#include "offices.h"
 #include "server.h"
 
 #define LOG_MAX_ENTRIES 10000
@@ -45,6 +47,8 @@ service_status(struct request *r)
 	struct archive *a = r->c->s->a;
 	Custody__StatusReply st = CUSTODY__STATUS_REPLY__INIT;
 	Envelope env = CUSTODY__ENVELOPE__INIT;
+	uint8_t id[INVITE_ARCHIVE_ID_LEN];
+	char idhex[2 * INVITE_ARCHIVE_ID_LEN + 1];
 	int error;
 
 	if ((error = index_counts(a, &st.evidence, &st.records, &st.commits)) < 0)
@@ -56,6 +60,9 @@ service_status(struct request *r)
 	st.uptime_seconds = (uint64_t)(time(NULL) - a->started);
 	st.archive = a->path;
 	st.version = CUSTODY_VERSION;
+	invite_archive_id(id, a->data_key);
+	hex_encode(idhex, id, sizeof id);
+	st.archive_id = idhex;
 	env.body_case = CUSTODY__ENVELOPE__BODY_STATUS_REPLY;
 	env.status_reply = &st;
 	return server_reply(r, &env);
@@ -235,15 +242,30 @@ service_keys(struct request *r)
 	struct archive *a = r->c->s->a;
 	Custody__KeysReply kr = CUSTODY__KEYS_REPLY__INIT;
 	Envelope env = CUSTODY__ENVELOPE__INIT;
+	struct office *offices = NULL;
+	struct cbuf b = { 0 };
 	char *bare = NULL;
+	size_t n = 0, i;
 	int error;
 
-	if ((error = sshkey_format_pub(&bare, a->office_pk, NULL)) < 0)
+	/* this office, then every office known through office records */
+	if ((error = offices_list(a, &offices, &n)) < 0)
 		return error;
-	if (asprintf(&kr.allowed_signers, "%s namespaces=\"git,custody-dossier\" %s\n",
-	    a->conf.office, bare) < 0) {
+	for (i = 0; i <= n && error == 0; i++) {
+		if (i > 0 && memcmp(offices[i - 1].pk, a->office_pk, ED25519_PK_LEN) == 0)
+			continue;
 		free(bare);
-		return CUSTODY_ENOMEM;
+		bare = NULL;
+		if ((error = sshkey_format_pub(&bare, i == 0 ? a->office_pk : offices[i - 1].pk,
+		    NULL)) == 0)
+			error = cbuf_printf(&b, "%s namespaces=\"git,custody-dossier\" %s\n",
+			    i == 0 ? a->conf.office : offices[i - 1].name, bare);
+	}
+	free(offices);
+	if (error < 0 || (kr.allowed_signers = cbuf_detach(&b)) == NULL) {
+		cbuf_free(&b);
+		free(bare);
+		return error < 0 ? error : CUSTODY_ENOMEM;
 	}
 	kr.public_key = a->public_line;
 	kr.fingerprint = a->fingerprint;

@@ -11,12 +11,12 @@ frame_parse(struct frame *f, size_t *used, const uint8_t *buf, size_t len, size_
 	if (len < FRAME_HEADER_LEN)
 		return 0;
 	body = (uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 | (uint32_t)buf[2] << 8 | buf[3];
-	if (buf[4] != FRAME_MSG && buf[4] != FRAME_DATA && buf[4] != FRAME_DATA_END)
+	if (buf[4] < FRAME_MSG || buf[4] > FRAME_NOISE)
 		return custody_fail(CUSTODY_EPROTO, "unknown frame type %u", buf[4]);
 	if (body > max)
 		return custody_fail(CUSTODY_ETOOBIG, "frame of %u bytes over the limit of %zu",
 		    body, max);
-	if (buf[4] == FRAME_MSG && body == 0)
+	if (body == 0 && buf[4] != FRAME_DATA && buf[4] != FRAME_DATA_END)
 		return custody_fail(CUSTODY_EPROTO, "empty message frame");
 	if (len - FRAME_HEADER_LEN < body)
 		return 0;

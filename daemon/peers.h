@@ -1,0 +1,56 @@
+/*
+ * Offices we sync with: the pinned peers of custody.conf ([peer NAME] address and key), what
+ * happened when we last talked to each, the TCP listener, and the admin requests about them.
+ */
+#ifndef CUSTODY_PEERS_H
+#define CUSTODY_PEERS_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "archive.h"
+
+struct server;
+struct request;
+
+/* One peer as the registry knows it (a copy: the registry may change meanwhile). */
+struct peers_entry {
+	char	 name[OFFICE_NAME_MAX + 1];
+	char	 address[256];		/* "" when none */
+	uint8_t	 pk[ED25519_PK_LEN];
+	time_t	 last_success, last_attempt;
+	char	 last_error[256];
+};
+
+/* peers.c: the registry (thread-safe), loaded from the archive's custody.conf. */
+int peers_init(struct archive *);
+void peers_shutdown(void);
+/* Pin a new peer and rewrite custody.conf; CUSTODY_EEXIST when the name is taken. */
+int peers_add(struct archive *, const char *name, const char *address,
+    const uint8_t pk[static ED25519_PK_LEN]);
+/* Unpin a peer and rewrite custody.conf; CUSTODY_ENOTFOUND when there is none. */
+int peers_remove(struct archive *, const char *name);
+/* The peer pinned under the Ed25519 key pk; CUSTODY_ENOTFOUND when none. */
+int peers_find_key(struct peers_entry *out, const uint8_t pk[static ED25519_PK_LEN]);
+/* The peer called name; CUSTODY_ENOTFOUND when none. */
+int peers_find_name(struct peers_entry *out, const char *name);
+/* A copy of every peer, in custody.conf order; *out belongs to the caller (free it). */
+int peers_list(struct peers_entry **out, size_t *n);
+/* Record the outcome of an attempt to talk to a peer (error NULL: success). */
+void peers_record(const char *name, const char *error);
+/* Check a HOST:PORT address and split it; 0 or CUSTODY_EINVAL (with custody_error). */
+int peers_split_address(char *host, size_t hostlen, char *port, size_t portlen,
+    const char *address);
+
+/* listen.c: the TCP listener for peers, on the server's loop. */
+struct listen;
+int listen_start(struct listen **out, struct server *, const char *address, char **cause);
+void listen_stop(struct listen *);
+
+/* service-peer.c: admin requests (peer add/remove, peers, sync). */
+int service_peer_add(struct request *);
+int service_peer_remove(struct request *);
+int service_peers(struct request *);
+int service_sync(struct request *);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * A channel between offices: Noise_XX_25519_ChaChaPoly_BLAKE2b over a TCP socket, on the event
+ * loop (see proto/PROTOCOL.md, "Channels between offices").
+ *
+ * The three handshake messages travel in FRAME_HANDSHAKE frames of at most CHANNEL_MAX_HS_FRAME
+ * bytes; the prologue "custody/1" binds the protocol version. Once the peer has proven its static
+ * key, the authorize callback decides whether it may talk to us; only then is anything
+ * dispatched. After that, the ordinary frames (5-byte header and body) form a byte stream that
+ * is cut into Noise transport messages, each sent as one FRAME_NOISE frame. Decoded Envelopes go
+ * to the dispatch callback; NULL means the channel is gone (channel_error says why), and the
+ * owner then frees it from the loop later, never inside the callback.
+ */
+#ifndef CUSTODY_CHANNEL_H
+#define CUSTODY_CHANNEL_H
+
+#include <stdbool.h>
+
+#include <event2/event.h>
+
+#include "custody/noise.h"
+#include "custody/wire.h"
+
+#define CHANNEL_PROLOGUE "custody/1"
+#define CHANNEL_MAX_HS_FRAME 1024	/* any frame before the handshake is done */
+#define CHANNEL_HS_TIMEOUT 10		/* seconds for the whole handshake */
+
+struct channel;
+
+/* A message, or NULL when the channel is gone. */
+typedef void (*channel_dispatch_cb)(struct channel *, Envelope *, void *);
+/*
+ * The peer proved it holds the static key of the Ed25519 identity remote_ed (the X25519 key
+ * derived from it). Return the name of the office it belongs to (copied by the channel), or NULL
+ * to refuse: the connection is dropped before any message is dispatched or sent.
+ */
+typedef const char *(*channel_authorize_cb)(struct channel *, const uint8_t remote_ed[static 32],
+    void *);
+
+/*
+ * A channel on a connected (or connecting) non-blocking socket; it owns fd. initiator: we send
+ * the first handshake message. s_priv is our static X25519 private key (copied), derived from our
+ * Ed25519 identity ed_pub (noise_static_from_ed25519), which messages 2 and 3 carry encrypted so
+ * that the peer learns which office key it is talking to. NULL when out of memory or the key is
+ * unusable (fd is then closed).
+ */
+struct channel *channel_new(struct event_base *, int fd, bool initiator,
+    const uint8_t s_priv[static NOISE_KEY_LEN], const uint8_t ed_pub[static 32],
+    channel_authorize_cb, channel_dispatch_cb, void *arg);
+/* Queue a message; sent once the handshake is done. 0 or an error. */
+int channel_send(struct channel *, const Envelope *);
+/* Send an Error and close once it is written. */
+void channel_send_error(struct channel *, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Drop the connection once queued output is written. */
+void channel_close_after_flush(struct channel *);
+/* Idle timeout once established, in seconds (0: none; default 3600). */
+void channel_set_timeout(struct channel *, int seconds);
+/* True once the handshake is done and the peer authorized. */
+bool channel_established(const struct channel *);
+/* The office the authorize callback named, or NULL. */
+const char *channel_office(const struct channel *);
+/* The peer's Ed25519 identity once it proved its key; CUSTODY_ENOTFOUND before. */
+int channel_remote_key(const struct channel *, uint8_t out[static 32]);
+/* Why the channel was lost ("" while it is not). */
+const char *channel_error(const struct channel *);
+/* Close the socket and wipe the keys; NULL is fine. */
+void channel_free(struct channel *);
+
+#endif
