@@ -1,4 +1,4 @@
-/* custody sync [NAME]: have the daemon talk to one peer, or all (for now: handshake, hello). */
+/* custody sync [NAME]: pull from one peer, or all, what they hold that we lack. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,11 +40,43 @@ cmd_sync_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 	for (i = 0; i < sr->n_peers; i++) {
 		if (*sr->peers[i]->last_error != '\0') {
 			failed = 1;
-			client_warn("sync with %s failed: %s", sr->peers[i]->name,
-			    sr->peers[i]->last_error);
+			if (!ctx->json) {
+				char *why = client_safe(sr->peers[i]->last_error);
+
+				client_warn("sync with %s: %s", sr->peers[i]->name, why);
+				free(why);
+			}
 		}
 	}
-	cmd_peer_print(ctx, sr->peers, sr->n_peers);
+	if (sr->n_forks > 0)
+		failed = 1;
+	if (ctx->json) {
+		json_t *o = json_object(), *moved = json_array(), *forks = json_array(),
+		    *peers = json_array();
+
+		for (i = 0; i < sr->n_moved; i++)
+			json_array_append_new(moved, json_string(sr->moved[i]));
+		for (i = 0; i < sr->n_forks; i++)
+			json_array_append_new(forks, json_string(sr->forks[i]));
+		for (i = 0; i < sr->n_peers; i++)
+			json_array_append_new(peers, json_pack("{s:s,s:s,s:b}", "name",
+			    sr->peers[i]->name, "last_error", sr->peers[i]->last_error, "ok",
+			    *sr->peers[i]->last_error == '\0'));
+		json_object_set_new(o, "peers", peers);
+		json_object_set_new(o, "moved", moved);
+		json_object_set_new(o, "forks", forks);
+		client_json_print(o);
+	} else {
+		for (i = 0; i < sr->n_moved + sr->n_forks; i++) {
+			char *line = client_safe(i < sr->n_moved ? sr->moved[i] :
+			    sr->forks[i - sr->n_moved]);
+
+			printf("%s%s\n", i < sr->n_moved ? "" : "FORK refused: ", line);
+			free(line);
+		}
+		if (sr->n_moved == 0 && sr->n_forks == 0 && !failed)
+			printf("nothing new\n");
+	}
 	wire_free(reply);
 	client_close(&c);
 	if (client_finish_stdout() != 0)

@@ -459,8 +459,8 @@ archive_sweep_tmp(struct archive *a)
 		return CUSTODY_EIO;
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
+		if (de->d_name[0] == '.' || strncmp(de->d_name, "sync-", 5) == 0)
+			continue;	/* a blob a peer was sending: resumed by the next sync */
 		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
 		if (unlink(path) == 0)
 			n++;

@@ -111,7 +111,7 @@ struct blob_info {
 	char		name[SHA256_HEX_LEN + 1];	/* SHA-256 of the stored bytes */
 	uint64_t	size;
 	uint8_t		key[32];		/* the per-file key (wipe after use) */
-	char		tmp[64];		/* file under ARCHIVE/tmp until committed */
+	char		tmp[96];		/* file under ARCHIVE/tmp until committed */
 	char		media_type[64];
 };
 int blob_ingest(struct archive *, struct blob_info *out, int fd);
@@ -163,6 +163,7 @@ int index_exec(sqlite3 *, const char *sql, const char *types, ...);
 sqlite3_stmt *index_stmt(sqlite3 *, const char *sql);
 int index_put_casualty(struct archive *, sqlite3 *, const uint8_t tok[static TOKEN_LEN],
     const char *office, int64_t lamport, json_t *doc);
+int index_witnesses(struct archive *, const char *id, json_t **out);
 int index_current_chash(struct archive *, const uint8_t tok[static TOKEN_LEN],
     uint8_t chash[static TOKEN_LEN], char office_hex[65], char kind[16]);
 int index_open(struct archive *, char **cause);

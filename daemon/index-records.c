@@ -153,3 +153,46 @@ index_current_chash(struct archive *a, const uint8_t tok[static TOKEN_LEN],
 	return rc == SQLITE_DONE ? CUSTODY_ENOTFOUND : custody_fail(CUSTODY_EIO, "index: %s",
 	    sqlite3_errmsg(db));
 }
+
+/*
+ * The offices that witnessed a record: those whose witness records cover the commit that first
+ * wrote it in its office's feed. A JSON array of {"office": key hex, "time", "seq"}.
+ */
+int
+index_witnesses(struct archive *a, const char *id, json_t **out)
+{
+	sqlite3 *db = archive_db(a);
+	sqlite3_stmt *st = NULL, *w = NULL;
+	uint8_t tok[TOKEN_LEN];
+	char office[65];
+	int64_t first;
+	int rc, error = 0;
+
+	*out = json_array();
+	if (db == NULL || *out == NULL)
+		return CUSTODY_EIO;
+	archive_token(a, tok, id);
+	if ((st = index_stmt(db, "SELECT office, first_seq FROM records WHERE tok=?"
+	    " ORDER BY first_seq, office LIMIT 1")) == NULL ||
+	    (w = index_stmt(db, "SELECT witness, min(time), min(seq) FROM witnesses"
+	    " WHERE feed=? AND seq>=? GROUP BY witness ORDER BY 2")) == NULL)
+		return custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
+	sqlite3_bind_blob(st, 1, tok, TOKEN_LEN, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(office, sizeof office, "%s", (const char *)sqlite3_column_text(st, 0));
+		first = sqlite3_column_int64(st, 1);
+		sqlite3_bind_text(w, 1, office, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(w, 2, first);
+		while ((rc = sqlite3_step(w)) == SQLITE_ROW)
+			json_array_append_new(*out, json_pack("{s:s,s:s,s:I}", "office",
+			    (const char *)sqlite3_column_text(w, 0), "time",
+			    (const char *)sqlite3_column_text(w, 1), "seq",
+			    (json_int_t)sqlite3_column_int64(w, 2)));
+		if (rc != SQLITE_DONE)
+			error = custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
+		sqlite3_reset(w);
+	}
+	sqlite3_reset(st);
+	return error;
+}

@@ -12,7 +12,7 @@
 #include "archive.h"
 #include "log.h"
 
-#define INDEX_SCHEMA_VERSION "4"
+#define INDEX_SCHEMA_VERSION "5"
 
 static const char index_schema[] =
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);"
@@ -20,7 +20,12 @@ static const char index_schema[] =
     "  seq INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS records(tok BLOB NOT NULL, office TEXT NOT NULL,"
     "  kind TEXT NOT NULL, lamport INTEGER NOT NULL, chash BLOB NOT NULL,"
+    "  seq INTEGER NOT NULL, first_seq INTEGER NOT NULL,"
     "  PRIMARY KEY(tok, office)) WITHOUT ROWID;"
+    /* feed (office key hex) witnessed up to seq by office witness at time (ISO 8601) */
+    "CREATE TABLE IF NOT EXISTS witnesses(feed TEXT NOT NULL, seq INTEGER NOT NULL,"
+    "  witness TEXT NOT NULL, time TEXT NOT NULL, PRIMARY KEY(feed, witness, seq))"
+    "  WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS records_kind ON records(kind);"
     "CREATE TABLE IF NOT EXISTS evidence(tok BLOB PRIMARY KEY, size INTEGER NOT NULL,"
     "  media_type TEXT NOT NULL) WITHOUT ROWID;"
@@ -51,7 +56,7 @@ static const char index_schema[] =
 static const char index_drop[] =
     "DROP TABLE IF EXISTS feeds; DROP TABLE IF EXISTS records; DROP TABLE IF EXISTS evidence;"
     "DROP TABLE IF EXISTS blobs; DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS victims;"
-    "DROP TABLE IF EXISTS incidents;";
+    "DROP TABLE IF EXISTS incidents; DROP TABLE IF EXISTS witnesses;";
 
 static int
 db_fail(sqlite3 *db, const char *what)
@@ -184,13 +189,14 @@ struct apply_ctx {
 	sqlite3		*db;
 	git_repository	*repo;
 	const char	*office;
+	uint64_t	 seq;		/* of the commit being indexed */
 	int		 error;
 };
 
 /* Put one decrypted record in the index. */
 static int
 index_put(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_LEN], const char *office,
-    json_t *doc)
+    uint64_t seq, json_t *doc)
 {
 	const char *kind = record_kind(doc);
 	int64_t lamport = json_integer_value(json_object_get(json_object_get(doc, "rev"),
@@ -199,9 +205,16 @@ index_put(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_LEN], c
 	int error;
 
 	record_content_hash(a, doc, chash);
-	error = index_exec(db, "INSERT INTO records VALUES(?,?,?,?,?) ON CONFLICT(tok, office)"
-	    " DO UPDATE SET kind=excluded.kind, lamport=excluded.lamport, chash=excluded.chash",
-	    "bttib", tok, office, kind, lamport, chash);
+	error = index_exec(db, "INSERT INTO records VALUES(?,?,?,?,?,?,?) ON CONFLICT(tok, office)"
+	    " DO UPDATE SET kind=excluded.kind, lamport=excluded.lamport, chash=excluded.chash,"
+	    " seq=excluded.seq, first_seq=min(records.first_seq, excluded.first_seq)",
+	    "bttibii", tok, office, kind, lamport, chash, (int64_t)seq, (int64_t)seq);
+	if (error == 0 && strcmp(kind, "witness") == 0 &&
+	    json_string_value(json_object_get(doc, "feed")) != NULL)
+		error = index_exec(db, "INSERT OR IGNORE INTO witnesses VALUES(?,?,?,?)", "titt",
+		    json_string_value(json_object_get(doc, "feed")),
+		    (int64_t)json_integer_value(json_object_get(doc, "seq")), office,
+		    json_string_value(json_object_get(doc, "time")) ?: "");
 	if (error == 0 && strcmp(kind, "evidence") == 0)
 		error = index_exec(db, "INSERT OR REPLACE INTO evidence VALUES(?,?,?)", "bit",
 		    tok, (int64_t)json_integer_value(json_object_get(doc, "size")),
@@ -233,7 +246,7 @@ index_record(struct apply_ctx *ctx, const char *name, const git_oid *oid)
 	git_blob_free(b);
 	if (error < 0)
 		return custody_fail(error, "index: record %s: %s", name, custody_error());
-	error = index_put(ctx->a, ctx->db, tok, ctx->office, doc);
+	error = index_put(ctx->a, ctx->db, tok, ctx->office, ctx->seq, doc);
 	json_decref(doc);
 	return error;
 }
@@ -268,6 +281,7 @@ index_commit_changes(struct archive *a, sqlite3 *db, const char *office, git_com
 
 	if ((error = feed_parse_message(git_commit_message(c), &seq, &lamport, hex)) < 0)
 		return error;
+	ctx.seq = seq;
 	if (git_commit_parentcount(c) > 0 && (git_commit_parent(&parent, c, 0) < 0 ||
 	    git_commit_tree(&old, parent) < 0)) {
 		error = custody_fail(CUSTODY_EIO, "index: parent of a commit unreadable");
@@ -331,7 +345,7 @@ index_apply_commit(struct archive *a, const struct feed_commit *fc, json_t **doc
 		return error;
 	for (i = 0; i < n && error == 0; i++) {
 		archive_token(a, tok, record_id(docs[i]));
-		error = index_put(a, db, tok, a->office_hex, docs[i]);
+		error = index_put(a, db, tok, a->office_hex, fc->seq, docs[i]);
 	}
 	git_oid_tostr(head, sizeof head, &fc->oid);
 	if (error == 0)

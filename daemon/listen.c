@@ -12,6 +12,7 @@
 #include "log.h"
 #include "peers.h"
 #include "server.h"
+#include "sync.h"
 
 #define LISTEN_MAX_CONNS 64		/* peers connected (or handshaking) at once */
 #define LISTEN_IDLE 300			/* seconds an authenticated peer may stay silent */
@@ -21,6 +22,8 @@ struct rconn {
 	struct channel		*ch;
 	char			 addr[NI_MAXHOST + NI_MAXSERV + 4];
 	int			 gone;
+	int			 refs;		/* the loop's, and a replication job's */
+	int			 busy;		/* a request is being answered */
 	TAILQ_ENTRY(rconn)	 entry;
 };
 
@@ -34,13 +37,20 @@ struct listen {
 	size_t			 nconns;
 };
 
+/* Drop a reference; the last frees the connection (never from inside its own callback). */
+static void
+listen_rconn_unref(struct rconn *rc)
+{
+	if (--rc->refs > 0)
+		return;
+	channel_free(rc->ch);
+	free(rc);
+}
+
 static void
 listen_rconn_free_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct rconn *rc = arg;
-
-	channel_free(rc->ch);
-	free(rc);
+	listen_rconn_unref(arg);
 }
 
 /* A peer proved its key: is it pinned? */
@@ -57,6 +67,48 @@ listen_authorize(struct channel *ch, const uint8_t remote_ed[static 32], void *a
 	log_warn("refused peer %s: key %s is not pinned", rc->addr, fp != NULL ? fp : "?");
 	free(fp);
 	return NULL;
+}
+
+/* A replication request answered on a worker. */
+struct serve_job {
+	struct rconn	*rc;
+	struct archive	*a;
+	Envelope	*msg;
+	struct cbuf	 out;
+	int		 error;
+	char		 why[300];
+};
+
+static void
+listen_serve_work(void *arg)
+{
+	struct serve_job *j = arg;
+
+	custody_error_clear();
+	if ((j->error = sync_serve(j->a, j->msg, &j->out)) < 0)
+		snprintf(j->why, sizeof j->why, "%s", custody_error());
+	archive_thread_done();
+}
+
+static void
+listen_serve_done(void *arg)
+{
+	struct serve_job *j = arg;
+	struct rconn *rc = j->rc;
+
+	rc->busy = 0;
+	if (!rc->gone) {
+		if (j->error < 0) {
+			log_warn("peer %s: %s: %s", channel_office(rc->ch), wire_name(j->msg),
+			    j->why);
+			channel_send_error(rc->ch, j->error, "%s", j->why);
+		} else if (channel_send_frames(rc->ch, &j->out) < 0)
+			channel_close_after_flush(rc->ch);
+	}
+	wire_free(j->msg);
+	cbuf_free(&j->out);
+	free(j);
+	listen_rconn_unref(rc);
 }
 
 /* A message from a peer (NULL: gone). */
@@ -81,8 +133,29 @@ listen_dispatch(struct channel *ch, Envelope *msg, void *arg)
 		}
 		return;
 	}
+	if (sync_is_request(msg)) {
+		struct serve_job *j;
+
+		if (rc->busy) {
+			channel_send_error(ch, CUSTODY_EPROTO, "one request at a time");
+			wire_free(msg);
+			return;
+		}
+		if ((j = calloc(1, sizeof *j)) == NULL) {
+			channel_send_error(ch, CUSTODY_ENOMEM, "out of memory");
+			wire_free(msg);
+			return;
+		}
+		j->rc = rc;
+		j->a = l->s->a;
+		j->msg = msg;
+		rc->refs++;
+		rc->busy = 1;
+		pool_submit(l->s->pool, listen_serve_work, listen_serve_done, j);
+		return;
+	}
 	if (msg->body_case != CUSTODY__ENVELOPE__BODY_PEER_HELLO) {
-		channel_send_error(ch, CUSTODY_EPROTO, "%s: not supported yet", wire_name(msg));
+		channel_send_error(ch, CUSTODY_EPROTO, "%s: not supported", wire_name(msg));
 		wire_free(msg);
 		return;
 	}
@@ -127,6 +200,7 @@ listen_accept(evutil_socket_t lfd, short what, void *arg)
 	else
 		snprintf(rc->addr, sizeof rc->addr, "?");
 	rc->l = l;
+	rc->refs = 1;
 	rc->ch = channel_new(l->s->base, fd, false, l->x_priv, l->s->a->office_pk,
 	    listen_authorize, listen_dispatch, rc);
 	if (rc->ch == NULL) {
@@ -203,8 +277,8 @@ listen_stop(struct listen *l)
 		return;
 	while ((rc = TAILQ_FIRST(&l->conns)) != NULL) {
 		TAILQ_REMOVE(&l->conns, rc, entry);
-		channel_free(rc->ch);
-		free(rc);
+		rc->gone = 1;
+		listen_rconn_unref(rc);
 	}
 	if (l->ev != NULL)
 		event_free(l->ev);

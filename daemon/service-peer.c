@@ -13,17 +13,8 @@
 #include "log.h"
 #include "peers.h"
 #include "server.h"
+#include "sync.h"
 
-#define SYNC_TIMEOUT 20		/* seconds for one peer: connect, handshake, hello */
-
-/* One outgoing session, run on a worker thread with its own event loop. */
-struct sync_try {
-	struct event_base		*base;
-	const struct peers_entry	*peer;
-	const char			*office;	/* ours */
-	char				 why[300];	/* "" while all is well */
-	int				 ok, done;
-};
 
 /* Fill info from a registry entry (fingerprint allocated: free it). */
 static void
@@ -42,7 +33,8 @@ service_peer_info(Custody__PeerInfo *info, const struct peers_entry *e)
 
 /* Reply with the peers in v (as PeersReply, or SyncReply when sync). */
 static int
-service_peer_reply(struct request *r, const struct peers_entry *v, size_t n, int sync)
+service_peer_reply(struct request *r, const struct peers_entry *v, size_t n, int sync,
+    const struct sync_result *res)
 {
 	Custody__PeersReply pr = CUSTODY__PEERS_REPLY__INIT;
 	Custody__SyncReply sr = CUSTODY__SYNC_REPLY__INIT;
@@ -65,6 +57,12 @@ service_peer_reply(struct request *r, const struct peers_entry *v, size_t n, int
 	if (sync) {
 		sr.n_peers = n;
 		sr.peers = ptrs;
+		if (res != NULL) {
+			sr.moved = res->moved;
+			sr.n_moved = res->nmoved;
+			sr.forks = res->forks;
+			sr.n_forks = res->nforks;
+		}
 		env.body_case = CUSTODY__ENVELOPE__BODY_SYNC_REPLY;
 		env.sync_reply = &sr;
 	} else {
@@ -91,7 +89,7 @@ service_peer_list_reply(struct request *r)
 
 	if ((error = peers_list(&v, &n)) < 0)
 		return error;
-	error = service_peer_reply(r, v, n, 0);
+	error = service_peer_reply(r, v, n, 0, NULL);
 	free(v);
 	return error;
 }
@@ -129,144 +127,13 @@ service_peers(struct request *r)
 	return service_peer_list_reply(r);
 }
 
-/* Is the responder the office we dialled? */
-static const char *
-service_sync_authorize(struct channel *ch, const uint8_t remote_ed[static 32], void *arg)
-{
-	struct sync_try *t = arg;
-	char *got = NULL, *want = NULL;
-
-	if (sodium_memcmp(remote_ed, t->peer->pk, ED25519_PK_LEN) == 0)
-		return t->peer->name;
-	sshkey_fingerprint(&got, remote_ed);
-	sshkey_fingerprint(&want, t->peer->pk);
-	snprintf(t->why, sizeof t->why, "refused: %s presented key %s, not the pinned %s",
-	    t->peer->address, got ? got : "?", want ? want : "?");
-	free(got);
-	free(want);
-	return NULL;
-}
-
-/* The peer's answer to our PeerHello (NULL: the channel is gone). */
-static void
-service_sync_dispatch(struct channel *ch, Envelope *msg, void *arg)
-{
-	struct sync_try *t = arg;
-
-	if (msg == NULL) {
-		if (!t->done && t->why[0] == '\0')
-			snprintf(t->why, sizeof t->why, "%s", channel_error(ch));
-	} else if (msg->body_case == CUSTODY__ENVELOPE__BODY_PEER_WELCOME)
-		t->ok = 1;
-	else if (msg->body_case == CUSTODY__ENVELOPE__BODY_ERROR)
-		snprintf(t->why, sizeof t->why, "%s refused: %s", t->peer->name,
-		    msg->error->message);
-	else
-		snprintf(t->why, sizeof t->why, "%s sent an unexpected %s", t->peer->name,
-		    wire_name(msg));
-	wire_free(msg);
-	t->done = 1;
-	event_base_loopbreak(t->base);
-}
-
-static void
-service_sync_timeout(evutil_socket_t fd, short what, void *arg)
-{
-	struct sync_try *t = arg;
-
-	snprintf(t->why, sizeof t->why, "timed out after %d seconds", SYNC_TIMEOUT);
-	t->done = 1;
-	event_base_loopbreak(t->base);
-}
-
-/* A connected (or connecting) socket to the peer's address; -1 with t->why set. */
-static int
-service_sync_connect(struct sync_try *t)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
-	char host[256], port[8];
-	int fd = -1, error;
-
-	if (peers_split_address(host, sizeof host, port, sizeof port, t->peer->address) < 0) {
-		snprintf(t->why, sizeof t->why, "%s", custody_error());
-		return -1;
-	}
-	if ((error = getaddrinfo(host, port, &hints, &ai)) != 0) {
-		snprintf(t->why, sizeof t->why, "%s: %s", t->peer->address, gai_strerror(error));
-		return -1;
-	}
-	if ((fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0 ||
-	    (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS)) {
-		snprintf(t->why, sizeof t->why, "connect %s: %s", t->peer->address,
-		    strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(ai);
-	return fd;
-}
-
-/* Dial one peer, shake hands, say hello; NULL on success or why not (in t->why). */
-static const char *
-service_sync_one(struct archive *a, const struct peers_entry *peer)
-{
-	static __thread struct sync_try t;
-	Custody__PeerHello h = CUSTODY__PEER_HELLO__INIT;
-	Envelope env = CUSTODY__ENVELOPE__INIT;
-	struct timeval tv = { SYNC_TIMEOUT, 0 };
-	struct channel *ch = NULL;
-	struct event *timer = NULL;
-	uint8_t *x_priv, x_pub[NOISE_KEY_LEN];
-	int fd;
-
-	memset(&t, 0, sizeof t);
-	t.peer = peer;
-	t.office = a->conf.office;
-	if (peer->address[0] == '\0')
-		return "no address";
-	if ((x_priv = sodium_malloc(NOISE_KEY_LEN)) == NULL ||
-	    noise_static_from_ed25519(x_priv, x_pub, a->office_sk) < 0 ||
-	    (t.base = event_base_new()) == NULL) {
-		snprintf(t.why, sizeof t.why, "cannot set up the channel");
-		goto done;
-	}
-	if ((fd = service_sync_connect(&t)) < 0)
-		goto done;
-	if ((ch = channel_new(t.base, fd, true, x_priv, a->office_pk, service_sync_authorize,
-	    service_sync_dispatch, &t)) == NULL) {
-		snprintf(t.why, sizeof t.why, "cannot set up the channel");
-		goto done;
-	}
-	h.office = a->conf.office;
-	h.version = CUSTODY_PROTOCOL_VERSION;
-	env.body_case = CUSTODY__ENVELOPE__BODY_PEER_HELLO;
-	env.peer_hello = &h;
-	channel_send(ch, &env);
-	timer = evtimer_new(t.base, service_sync_timeout, &t);
-	evtimer_add(timer, &tv);
-	while (!t.done && event_base_dispatch(t.base) == 0)
-		;
-done:
-	channel_free(ch);
-	if (timer != NULL)
-		event_free(timer);
-	if (t.base != NULL)
-		event_base_free(t.base);
-	sodium_free(x_priv);
-	if (t.ok)
-		return NULL;
-	if (t.why[0] == '\0')
-		snprintf(t.why, sizeof t.why, "failed");
-	return t.why;
-}
-
 /* sync [NAME]: talk to one peer or all with an address; reply with the outcomes. */
 int
 service_sync(struct request *r)
 {
 	const char *name = r->msg->sync_request->name, *why;
 	struct peers_entry *v = NULL, one;
+	struct sync_result res = { 0 };
 	size_t n, i, k = 0;
 	int error;
 
@@ -280,18 +147,23 @@ service_sync(struct request *r)
 	} else if ((error = peers_list(&v, &n)) < 0)
 		return error;
 	for (i = 0; i < n; i++) {
+		size_t forks = res.nforks;
+
 		if (v[i].address[0] == '\0' && (name == NULL || name[0] == '\0'))
 			continue;
-		why = service_sync_one(r->c->s->a, &v[i]);
+		why = sync_with_peer(r->c->s->a, &v[i], &res);
+		if (why == NULL && res.nforks > forks)
+			why = res.forks[res.nforks - 1];	/* a fork is news for the operator */
 		peers_record(v[i].name, why);
 		if (why != NULL)
-			log_warn("sync with %s failed: %s", v[i].name, why);
+			log_warn("sync with %s: %s", v[i].name, why);
 		else
-			log_info("sync with %s: hello exchanged", v[i].name);
+			log_info("sync with %s done", v[i].name);
 		if (peers_find_name(&v[k], v[i].name) == 0)
 			k++;
 	}
-	error = service_peer_reply(r, v, k, 1);
+	error = service_peer_reply(r, v, k, 1, &res);
+	sync_result_free(&res);
 	free(v);
 	return error;
 }

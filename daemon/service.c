@@ -12,6 +12,7 @@
 #include "log.h"
 #include "offices.h"
 #include "server.h"
+#include "sync.h"
 
 #define LOG_MAX_ENTRIES 10000
 
@@ -85,6 +86,32 @@ service_record(struct archive *a, const char *id, json_t **doc)
 	return feed_read_record(a, office, id, doc);
 }
 
+/* "witnessed_by": the offices whose signed witness records cover this item, and when. */
+static void
+service_add_witnesses(struct archive *a, json_t *doc, const char *id)
+{
+	json_t *w = NULL, *v;
+	uint8_t pk[ED25519_PK_LEN];
+	size_t i;
+	char *name;
+
+	if (index_witnesses(a, id, &w) < 0) {
+		json_decref(w);
+		return;
+	}
+	json_array_foreach(w, i, v) {
+		const char *hex = json_string_value(json_object_get(v, "office"));
+
+		if (hex != NULL && hex_decode(pk, sizeof pk, hex) == 0 &&
+		    (name = sync_office_name(a, pk)) != NULL) {
+			json_object_set_new(v, "office", json_string(name));
+			json_object_set_new(v, "key", json_string(hex));
+			free(name);
+		}
+	}
+	json_object_set_new(doc, "witnessed_by", w);
+}
+
 int
 service_show(struct request *r)
 {
@@ -96,6 +123,8 @@ service_show(struct request *r)
 	if ((error = service_record(r->c->s->a, r->msg->show_request->id, &doc)) < 0)
 		return error;
 	json_object_del(doc, "key");	/* the wrapped file key stays inside */
+	if (strcmp(record_kind(doc), "evidence") == 0)
+		service_add_witnesses(r->c->s->a, doc, r->msg->show_request->id);
 	if ((sr.json = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL)
 		error = CUSTODY_ENOMEM;
 	else {

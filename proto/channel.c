@@ -452,6 +452,23 @@ channel_send(struct channel *ch, const Envelope *env)
 	return channel_seal_pending(ch);
 }
 
+/* Queue message frames encoded elsewhere (by wire_encode, perhaps on another thread). */
+int
+channel_send_frames(struct channel *ch, const struct cbuf *frames)
+{
+	int error;
+
+	if (ch->dead || ch->closing)
+		return CUSTODY_EIO;
+	if (frames->len == 0)
+		return 0;
+	if ((error = cbuf_put(&ch->pending, frames->data, frames->len)) < 0)
+		return error;
+	if (!ch->established)
+		return 0;
+	return channel_seal_pending(ch);
+}
+
 /* Send an Error and close after it is written. */
 void
 channel_send_error(struct channel *ch, int code, const char *fmt, ...)

@@ -48,6 +48,8 @@ struct channel *channel_new(struct event_base *, int fd, bool initiator,
     channel_authorize_cb, channel_dispatch_cb, void *arg);
 /* Queue a message; sent once the handshake is done. 0 or an error. */
 int channel_send(struct channel *, const Envelope *);
+/* Queue whole message frames already encoded (wire_encode), possibly on another thread. */
+int channel_send_frames(struct channel *, const struct cbuf *);
 /* Send an Error and close once it is written. */
 void channel_send_error(struct channel *, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

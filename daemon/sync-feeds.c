@@ -1,0 +1,210 @@
+/* Feeds as replication sees them: their heads, a commit at a sequence, forks kept as evidence. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "offices.h"
+#include "sync.h"
+
+/* Every feed ref with its sequence and head. */
+int
+sync_list_feeds(struct archive *a, struct sync_feed **out, size_t *n)
+{
+	git_repository *repo = archive_repo(a);
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+	struct sync_feed *v = NULL, *f;
+	const char *name;
+	uint64_t lamport;
+	git_oid head;
+	int error = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (repo == NULL)
+		return CUSTODY_EIO;
+	if (git_reference_iterator_glob_new(&it, repo, "refs/feeds/*") < 0)
+		return custody_fail(CUSTODY_EIO, "cannot list feeds");
+	while (error == 0 && git_reference_next(&ref, it) == 0) {
+		name = git_reference_name(ref) + strlen("refs/feeds/");
+		if (strlen(name) == 64 && hex_is_lower(name, 64)) {
+			if ((f = reallocarray(v, *n + 1, sizeof *v)) == NULL) {
+				error = CUSTODY_ENOMEM;
+			} else {
+				v = f;
+				f = &v[*n];
+				memset(f, 0, sizeof *f);
+				snprintf(f->hex, sizeof f->hex, "%s", name);
+				hex_decode(f->pk, ED25519_PK_LEN, name);
+				if (feed_head(a, name, &head, &f->seq, &lamport) == 0) {
+					git_oid_tostr(f->head, sizeof f->head, &head);
+					(*n)++;
+				}
+			}
+		}
+		git_reference_free(ref);
+	}
+	git_reference_iterator_free(it);
+	if (error < 0) {
+		free(v);
+		*n = 0;
+		return error;
+	}
+	*out = v;
+	return 0;
+}
+
+/* The commit at sequence seq of the chain whose head (at head_seq) is head. */
+int
+sync_commit_at(struct archive *a, const git_oid *head, uint64_t head_seq, uint64_t seq,
+    git_oid *out)
+{
+	git_repository *repo = archive_repo(a);
+	git_commit *c = NULL, *p;
+	uint64_t at = head_seq;
+
+	if (seq == 0 || seq > head_seq)
+		return custody_fail(CUSTODY_EINVAL, "no commit %llu in a feed of %llu",
+		    (unsigned long long)seq, (unsigned long long)head_seq);
+	if (git_commit_lookup(&c, repo, head) < 0)
+		return custody_fail(CUSTODY_EIO, "feed head unreadable");
+	while (at > seq) {
+		if (git_commit_parentcount(c) == 0 || git_commit_parent(&p, c, 0) < 0) {
+			git_commit_free(c);
+			return custody_fail(CUSTODY_EIO, "feed history unreadable");
+		}
+		git_commit_free(c);
+		c = p;
+		at--;
+	}
+	*out = *git_commit_id(c);
+	git_commit_free(c);
+	return 0;
+}
+
+/* The name an office is known by (office records), else its key's first hex digits. */
+char *
+sync_office_name(struct archive *a, const uint8_t pk[static ED25519_PK_LEN])
+{
+	struct office *v = NULL;
+	size_t n = 0, i;
+	char hex[65], *name = NULL;
+
+	if (sodium_memcmp(pk, a->office_pk, ED25519_PK_LEN) == 0)
+		return strdup(a->conf.office);
+	if (offices_list(a, &v, &n) == 0)
+		for (i = 0; i < n && name == NULL; i++)
+			if (sodium_memcmp(v[i].pk, pk, ED25519_PK_LEN) == 0)
+				name = strdup(v[i].name);
+	free(v);
+	if (name == NULL) {
+		hex_encode(hex, pk, ED25519_PK_LEN);
+		hex[16] = '\0';
+		name = strdup(hex);
+	}
+	return name;
+}
+
+/*
+ * Keep the evidence of a fork: the other commit, signed by the feed's owner, that conflicts
+ * with ours at seq. forks/OFFICEHEX-SEQ-THEIRS.commit, and a line saying so in forks/log.
+ */
+int
+sync_record_fork(struct archive *a, const char *office_hex, uint64_t seq, const char *ours,
+    const void *theirs, size_t len, char **line)
+{
+	char *dir = archive_file(a, "forks"), path[4200], id[GIT_OID_HEXSZ + 1];
+	git_oid oid;
+	int fd;
+
+	git_odb_hash(&oid, theirs, len, GIT_OBJECT_COMMIT);
+	git_oid_tostr(id, sizeof id, &oid);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		free(dir);
+		return custody_fail(CUSTODY_EIO, "cannot create forks/: %s", strerror(errno));
+	}
+	snprintf(path, sizeof path, "%s/%s-%llu-%s.commit", dir, office_hex,
+	    (unsigned long long)seq, id);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0) {
+		write_all(fd, theirs, len);
+		fsync(fd);
+		close(fd);
+		snprintf(path, sizeof path, "%s/log", dir);
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) >= 0) {
+			dprintf(fd, "%s %llu ours %s theirs %s\n", office_hex,
+			    (unsigned long long)seq, ours, id);
+			fsync(fd);
+			close(fd);
+		}
+	}
+	free(dir);
+	if (asprintf(line, "fork in feed %.16s at seq %llu: we hold %.12s, the peer %.12s",
+	    office_hex, (unsigned long long)seq, ours, id) < 0)
+		*line = NULL;
+	return 0;
+}
+
+/* Every fork recorded, one line each (forks/log). */
+int
+sync_list_forks(struct archive *a, char ***lines, size_t *n)
+{
+	char *path = archive_file(a, "forks/log"), buf[512], **v;
+	FILE *f;
+
+	*lines = NULL;
+	*n = 0;
+	if ((f = fopen(path, "r")) == NULL) {
+		free(path);
+		return 0;
+	}
+	while (fgets(buf, sizeof buf, f) != NULL) {
+		buf[strcspn(buf, "\n")] = '\0';
+		if ((v = reallocarray(*lines, *n + 1, sizeof *v)) == NULL)
+			break;
+		*lines = v;
+		v[(*n)++] = strdup(buf);
+	}
+	fclose(f);
+	free(path);
+	return 0;
+}
+
+void
+sync_result_add(struct sync_result *r, int fork, const char *fmt, ...)
+{
+	char ***v = fork ? &r->forks : &r->moved, **g, *s;
+	size_t *n = fork ? &r->nforks : &r->nmoved;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (s == NULL || (g = reallocarray(*v, *n + 1, sizeof *g)) == NULL) {
+		free(s);
+		return;
+	}
+	*v = g;
+	g[(*n)++] = s;
+}
+
+void
+sync_result_free(struct sync_result *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nmoved; i++)
+		free(r->moved[i]);
+	for (i = 0; i < r->nforks; i++)
+		free(r->forks[i]);
+	free(r->moved);
+	free(r->forks);
+	memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,506 @@
+/*
+ * Pulling from a peer: dial it over the Noise channel, learn its feeds, and for every feed of a
+ * known office that it holds further than we do, fetch the commits (a git pack) and the blobs
+ * they name, verify all of it, and only then move our ref (fast-forward only). A feed whose
+ * history does not extend ours is a fork: refused, its evidence kept. Blobs arrive into
+ * tmp/sync-NAME.part, so a session that breaks off resumes where it stopped.
+ *
+ * The session runs on a worker thread with its own event loop, as a sequence of requests and
+ * answers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/evp.h>
+
+#include "custody/channel.h"
+#include "log.h"
+#include "offices.h"
+#include "peers.h"
+#include "sync.h"
+#include "sync-verify.h"
+
+#define SYNC_TIMEOUT 60		/* seconds without an answer before we give up */
+#define SYNC_ROUNDS 3		/* feeds of offices learnt during the session get pulled too */
+
+struct msgq {
+	Envelope	*msg;
+	struct msgq	*next;
+};
+
+/* One outgoing session. */
+struct session {
+	struct archive			*a;
+	const struct peers_entry	*peer;
+	struct event_base		*base;
+	struct channel			*ch;
+	struct event			*timer;
+	struct msgq			*head, **tail;
+	int				 gone, timed_out;
+	char				 why[400];
+};
+
+/* Is the responder the office we dialled? */
+static const char *
+session_authorize(struct channel *ch, const uint8_t remote_ed[static 32], void *arg)
+{
+	struct session *s = arg;
+	char *got = NULL, *want = NULL;
+
+	if (sodium_memcmp(remote_ed, s->peer->pk, ED25519_PK_LEN) == 0)
+		return s->peer->name;
+	sshkey_fingerprint(&got, remote_ed);
+	sshkey_fingerprint(&want, s->peer->pk);
+	snprintf(s->why, sizeof s->why, "refused: %s presented key %s, not the pinned %s",
+	    s->peer->address, got ? got : "?", want ? want : "?");
+	free(got);
+	free(want);
+	return NULL;
+}
+
+static void
+session_dispatch(struct channel *ch, Envelope *msg, void *arg)
+{
+	struct session *s = arg;
+	struct msgq *q;
+
+	if (msg == NULL) {
+		s->gone = 1;
+		if (s->why[0] == '\0')
+			snprintf(s->why, sizeof s->why, "%s", channel_error(ch)[0] ?
+			    channel_error(ch) : "the peer closed the connection");
+		event_base_loopbreak(s->base);
+		return;
+	}
+	if ((q = calloc(1, sizeof *q)) == NULL) {
+		wire_free(msg);
+		return;
+	}
+	q->msg = msg;
+	*s->tail = q;
+	s->tail = &q->next;
+	event_base_loopbreak(s->base);
+}
+
+static void
+session_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	s->timed_out = 1;
+	snprintf(s->why, sizeof s->why, "no answer for %d seconds", SYNC_TIMEOUT);
+	event_base_loopbreak(s->base);
+}
+
+/* The next message from the peer, or NULL (s->why says why). */
+static Envelope *
+session_recv(struct session *s)
+{
+	struct timeval tv = { SYNC_TIMEOUT, 0 };
+	struct msgq *q;
+	Envelope *msg;
+
+	evtimer_add(s->timer, &tv);
+	while (s->head == NULL && !s->gone && !s->timed_out)
+		event_base_loop(s->base, EVLOOP_ONCE);
+	evtimer_del(s->timer);
+	if ((q = s->head) == NULL)
+		return NULL;
+	if ((s->head = q->next) == NULL)
+		s->tail = &s->head;
+	msg = q->msg;
+	free(q);
+	if (msg->body_case == CUSTODY__ENVELOPE__BODY_ERROR) {
+		snprintf(s->why, sizeof s->why, "%s: %s", s->peer->name, msg->error->message);
+		wire_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+/* Send a request and wait for its answer of the expected kind (or ForkReply when allowed). */
+static Envelope *
+session_call(struct session *s, const Envelope *req, int want, int or_fork)
+{
+	Envelope *msg;
+
+	if (channel_send(s->ch, req) < 0) {
+		snprintf(s->why, sizeof s->why, "cannot send to %s", s->peer->name);
+		return NULL;
+	}
+	if ((msg = session_recv(s)) == NULL)
+		return NULL;
+	if ((int)msg->body_case != want && !(or_fork &&
+	    msg->body_case == CUSTODY__ENVELOPE__BODY_FORK_REPLY)) {
+		snprintf(s->why, sizeof s->why, "%s sent an unexpected %s", s->peer->name,
+		    wire_name(msg));
+		wire_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+/* A connected (or connecting) socket to the peer's address; -1 with s->why set. */
+static int
+session_connect(struct session *s)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+	char host[256], port[8];
+	int fd = -1, error;
+
+	if (peers_split_address(host, sizeof host, port, sizeof port, s->peer->address) < 0) {
+		snprintf(s->why, sizeof s->why, "%s", custody_error());
+		return -1;
+	}
+	if ((error = getaddrinfo(host, port, &hints, &ai)) != 0) {
+		snprintf(s->why, sizeof s->why, "%s: %s", s->peer->address, gai_strerror(error));
+		return -1;
+	}
+	if ((fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0 ||
+	    (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS)) {
+		snprintf(s->why, sizeof s->why, "connect %s: %s", s->peer->address,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	return fd;
+}
+
+/* Is pk an office we accept feeds of: ourselves, a pinned peer, or named by an office record? */
+static int
+session_known(struct archive *a, const uint8_t *pk)
+{
+	struct peers_entry e;
+	struct office *v = NULL;
+	size_t n = 0, i;
+	int known = 0;
+
+	if (sodium_memcmp(pk, a->office_pk, ED25519_PK_LEN) == 0 || peers_find_key(&e, pk) == 0)
+		return 1;
+	if (offices_list(a, &v, &n) == 0)
+		for (i = 0; i < n && !known; i++)
+			known = sodium_memcmp(v[i].pk, pk, ED25519_PK_LEN) == 0;
+	free(v);
+	return known;
+}
+
+/*
+ * The peer holds no more of a feed than we do: its head must be our commit at its sequence.
+ * If not, fetch its commit as evidence of a fork.
+ */
+static int
+session_check_behind(struct session *s, const char *hex, const git_oid *head, uint64_t seq,
+    const Custody__FeedHead *f, char **line)
+{
+	Custody__CommitRequest cr = CUSTODY__COMMIT_REQUEST__INIT;
+	Envelope env = CUSTODY__ENVELOPE__INIT, *msg;
+	char ours[GIT_OID_HEXSZ + 1];
+	git_oid at;
+	int error;
+
+	*line = NULL;
+	if ((error = sync_commit_at(s->a, head, seq, f->seq, &at)) < 0)
+		return error;
+	git_oid_tostr(ours, sizeof ours, &at);
+	if (strcmp(ours, f->head) == 0)
+		return 0;
+	cr.office = f->office;
+	cr.oid = f->head;
+	env.body_case = CUSTODY__ENVELOPE__BODY_COMMIT_REQUEST;
+	env.commit_request = &cr;
+	if ((msg = session_call(s, &env, CUSTODY__ENVELOPE__BODY_COMMIT_REPLY, 0)) == NULL)
+		return custody_fail(CUSTODY_EIO, "%s", s->why);
+	error = sync_fork_evidence(s->a, hex, f->office.data, f->seq, ours,
+	    msg->commit_reply->commit.data, msg->commit_reply->commit.len, line);
+	wire_free(msg);
+	return error;
+}
+
+/* Fetch one blob into tmp/sync-NAME.part, from where an earlier session left it. */
+static int
+session_fetch_blob(struct session *s, const struct sync_need *nd)
+{
+	Custody__BlobRequest br = CUSTODY__BLOB_REQUEST__INIT;
+	Envelope env = CUSTODY__ENVELOPE__INIT, *msg;
+	char path[4200];
+	struct stat st;
+	uint64_t off, size = UINT64_MAX;
+	int fd, error = 0;
+
+	snprintf(path, sizeof path, "%s/tmp/sync-%s.part", s->a->path, nd->name);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0 ||
+	    fstat(fd, &st) != 0) {
+		error = custody_fail(CUSTODY_EIO, "%s: %s", path, strerror(errno));
+		goto done;
+	}
+	off = (uint64_t)st.st_size;
+	if (off > 0)
+		log_info("resuming blob %s at byte %llu", nd->name, (unsigned long long)off);
+	if (lseek(fd, (off_t)off, SEEK_SET) < 0) {
+		error = custody_fail(CUSTODY_EIO, "%s: %s", path, strerror(errno));
+		goto done;
+	}
+	while (off < size) {
+		br.name = (char *)nd->name;
+		br.offset = off;
+		env.body_case = CUSTODY__ENVELOPE__BODY_BLOB_REQUEST;
+		env.blob_request = &br;
+		if ((msg = session_call(s, &env, CUSTODY__ENVELOPE__BODY_BLOB_DATA, 0)) == NULL) {
+			error = custody_fail(CUSTODY_EIO, "%s", s->why);
+			goto done;
+		}
+		size = msg->blob_data->size;
+		if (msg->blob_data->data.len == 0 && off < size) {
+			wire_free(msg);
+			error = custody_fail(CUSTODY_EPROTO, "blob %s: the peer sent nothing",
+			    nd->name);
+			goto done;
+		}
+		if (off + msg->blob_data->data.len > size ||
+		    (error = write_all(fd, msg->blob_data->data.data,
+		    msg->blob_data->data.len)) < 0) {
+			wire_free(msg);
+			if (error == 0)
+				error = custody_fail(CUSTODY_EPROTO, "blob %s: too many bytes",
+				    nd->name);
+			goto done;
+		}
+		off += msg->blob_data->data.len;
+		wire_free(msg);
+	}
+	close(fd);
+	fd = -1;
+	if ((error = sync_place_blob(s->a, nd, path)) < 0)
+		unlink(path);	/* bad bytes: start over next time */
+done:
+	if (fd >= 0)
+		close(fd);
+	return error;
+}
+
+/* Fetch every blob the incoming records name that we do not hold. */
+int
+sync_fetch_blobs(struct session *s, struct sync_incoming *in)
+{
+	size_t i;
+	int error;
+
+	for (i = 0; i < in->nneed; i++) {
+		if (blob_exists(s->a, in->need[i].name))
+			continue;
+		if ((error = session_fetch_blob(s, &in->need[i])) < 0)
+			return error;
+		in->nblobs++;
+	}
+	return 0;
+}
+
+/* Pull one feed further: pack, verification, blobs, then the ref. 1 if it moved. */
+static int
+session_pull_feed(struct session *s, const Custody__FeedHead *f, struct sync_result *res,
+    struct sync_witness **wit, size_t *nwit)
+{
+	struct archive *a = s->a;
+	Custody__PackRequest pr = CUSTODY__PACK_REQUEST__INIT;
+	Envelope env = CUSTODY__ENVELOPE__INIT, *msg;
+	struct sync_incoming in;
+	char hex[65], ours[GIT_OID_HEXSZ + 1] = "", *name, *line = NULL;
+	uint64_t seq = 0, lamport;
+	git_oid head;
+	int error, moved = 0;
+
+	hex_encode(hex, f->office.data, ED25519_PK_LEN);
+	error = feed_head(a, hex, &head, &seq, &lamport);
+	if (error < 0 && error != CUSTODY_ENOTFOUND)
+		return error;
+	if (error == 0)
+		git_oid_tostr(ours, sizeof ours, &head);
+	name = sync_office_name(a, f->office.data);
+	if (f->seq <= seq) {
+		error = f->seq > 0 ? session_check_behind(s, hex, &head, seq, f, &line) : 0;
+		if (line != NULL) {
+			sync_result_add(res, 1, "feed %s: %s", name, line);
+			log_warn("sync with %s: feed %s: %s", s->peer->name, name, line);
+			free(line);
+		}
+		free(name);
+		return error;
+	}
+	pr.office = f->office;
+	pr.have_seq = seq;
+	pr.have_head = ours;
+	env.body_case = CUSTODY__ENVELOPE__BODY_PACK_REQUEST;
+	env.pack_request = &pr;
+	if ((msg = session_call(s, &env, CUSTODY__ENVELOPE__BODY_PACK_DATA, 1)) == NULL) {
+		free(name);
+		return custody_fail(CUSTODY_EIO, "%s", s->why);
+	}
+	if (msg->body_case == CUSTODY__ENVELOPE__BODY_FORK_REPLY) {
+		error = sync_fork_evidence(a, hex, f->office.data, msg->fork_reply->seq, ours,
+		    msg->fork_reply->commit.data, msg->fork_reply->commit.len, &line);
+		if (line != NULL)
+			sync_result_add(res, 1, "feed %s: %s", name, line);
+		log_warn("sync with %s: feed %s: %s", s->peer->name, name, line ? line :
+		    custody_error());
+		free(line);
+		wire_free(msg);
+		free(name);
+		return error;
+	}
+	memset(&in, 0, sizeof in);
+	if ((error = sync_incoming_begin(&in, a, hex, f->office.data, seq, seq ? &head : NULL)) <
+	    0)
+		goto done;
+	for (;;) {
+		if ((error = sync_incoming_pack(&in, msg->pack_data->data.data,
+		    msg->pack_data->data.len)) < 0)
+			goto done;
+		if (msg->pack_data->last)
+			break;
+		wire_free(msg);
+		if ((msg = session_recv(s)) == NULL ||
+		    msg->body_case != CUSTODY__ENVELOPE__BODY_PACK_DATA) {
+			error = custody_fail(CUSTODY_EPROTO, "%s", s->why[0] ? s->why :
+			    "the pack broke off");
+			goto done;
+		}
+	}
+	if ((error = sync_incoming_verify(&in, msg->pack_data->head, msg->pack_data->seq)) < 0)
+		goto done;
+	if ((error = sync_fetch_blobs(s, &in)) < 0)
+		goto done;
+	if ((error = sync_incoming_finish(&in)) < 0)
+		goto done;
+	moved = 1;
+	sync_result_add(res, 0, "feed %s: %llu commit%s, %zu blob%s", name,
+	    (unsigned long long)(in.new_seq - seq), in.new_seq - seq == 1 ? "" : "s", in.nblobs,
+	    in.nblobs == 1 ? "" : "s");
+	if (sodium_memcmp(f->office.data, a->office_pk, ED25519_PK_LEN) != 0 &&
+	    (*wit = reallocarray(*wit, *nwit + 1, sizeof **wit)) != NULL) {
+		snprintf((*wit)[*nwit].hex, sizeof (*wit)[*nwit].hex, "%s", hex);
+		(*wit)[*nwit].seq = in.new_seq;
+		snprintf((*wit)[*nwit].head, sizeof (*wit)[*nwit].head, "%s", in.new_head);
+		(*nwit)++;
+	}
+done:
+	sync_incoming_free(&in);
+	wire_free(msg);
+	free(name);
+	return error < 0 ? error : moved;
+}
+
+/* The whole pull: feeds, then each feed we can take further, in rounds. */
+static int
+session_pull(struct session *s, struct sync_result *res)
+{
+	Envelope env = CUSTODY__ENVELOPE__INIT, *msg;
+	Custody__FeedsRequest fr = CUSTODY__FEEDS_REQUEST__INIT;
+	struct sync_witness *wit = NULL;
+	uint8_t *done = NULL;
+	size_t nwit = 0, i;
+	int round, progress = 1, error = 0, r;
+
+	env.body_case = CUSTODY__ENVELOPE__BODY_FEEDS_REQUEST;
+	env.feeds_request = &fr;
+	if ((msg = session_call(s, &env, CUSTODY__ENVELOPE__BODY_FEEDS_REPLY, 0)) == NULL)
+		return custody_fail(CUSTODY_EIO, "%s", s->why);
+	if ((done = calloc(msg->feeds_reply->n_feeds + 1, 1)) == NULL) {
+		wire_free(msg);
+		return CUSTODY_ENOMEM;
+	}
+	for (round = 0; round < SYNC_ROUNDS && progress && error == 0; round++) {
+		progress = 0;
+		for (i = 0; i < msg->feeds_reply->n_feeds && error == 0; i++) {
+			Custody__FeedHead *f = msg->feeds_reply->feeds[i];
+
+			if (done[i] || f->office.len != ED25519_PK_LEN ||
+			    !session_known(s->a, f->office.data))
+				continue;
+			done[i] = 1;
+			if (sodium_memcmp(f->office.data, s->a->office_pk, ED25519_PK_LEN) == 0)
+				continue;	/* our own feed is ours to write, never to take */
+			if ((r = session_pull_feed(s, f, res, &wit, &nwit)) < 0)
+				error = r;
+			progress = 1;	/* office records may name offices we did not know */
+		}
+	}
+	if (nwit > 0 && sync_witness(s->a, wit, nwit) < 0)
+		log_warn("cannot write witness records: %s", custody_error());
+	free(wit);
+	free(done);
+	wire_free(msg);
+	return error;
+}
+
+/* Dial one peer, shake hands, pull; NULL on success or why not. */
+const char *
+sync_with_peer(struct archive *a, const struct peers_entry *peer, struct sync_result *res)
+{
+	static __thread struct session s;
+	Custody__PeerHello h = CUSTODY__PEER_HELLO__INIT;
+	Envelope env = CUSTODY__ENVELOPE__INIT, *msg;
+	uint8_t *x_priv = NULL, x_pub[NOISE_KEY_LEN];
+	struct msgq *q;
+	int fd, ok = 0;
+
+	memset(&s, 0, sizeof s);
+	s.a = a;
+	s.peer = peer;
+	s.tail = &s.head;
+	if (peer->address[0] == '\0')
+		return "no address";
+	if ((x_priv = sodium_malloc(NOISE_KEY_LEN)) == NULL ||
+	    noise_static_from_ed25519(x_priv, x_pub, a->office_sk) < 0 ||
+	    (s.base = event_base_new()) == NULL ||
+	    (s.timer = evtimer_new(s.base, session_timeout, &s)) == NULL) {
+		snprintf(s.why, sizeof s.why, "cannot set up the channel");
+		goto done;
+	}
+	if ((fd = session_connect(&s)) < 0)
+		goto done;
+	if ((s.ch = channel_new(s.base, fd, true, x_priv, a->office_pk, session_authorize,
+	    session_dispatch, &s)) == NULL) {
+		snprintf(s.why, sizeof s.why, "cannot set up the channel");
+		goto done;
+	}
+	h.office = a->conf.office;
+	h.version = CUSTODY_PROTOCOL_VERSION;
+	env.body_case = CUSTODY__ENVELOPE__BODY_PEER_HELLO;
+	env.peer_hello = &h;
+	if ((msg = session_call(&s, &env, CUSTODY__ENVELOPE__BODY_PEER_WELCOME, 0)) == NULL)
+		goto done;
+	wire_free(msg);
+	if (session_pull(&s, res) < 0) {
+		if (s.why[0] == '\0')
+			snprintf(s.why, sizeof s.why, "%s", custody_error());
+		goto done;
+	}
+	ok = 1;
+done:
+	channel_free(s.ch);
+	while ((q = s.head) != NULL) {
+		s.head = q->next;
+		wire_free(q->msg);
+		free(q);
+	}
+	if (s.timer != NULL)
+		event_free(s.timer);
+	if (s.base != NULL)
+		event_base_free(s.base);
+	sodium_free(x_priv);
+	if (ok)
+		return NULL;
+	if (s.why[0] == '\0')
+		snprintf(s.why, sizeof s.why, "failed");
+	return s.why;
+}

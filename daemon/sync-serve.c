@@ -1,0 +1,243 @@
+/*
+ * Serving replication to a pinned peer: the heads of every feed we hold, a git pack of the
+ * commits a feed has after the peer's head (or our commit at its sequence when its head is not
+ * in our chain: a fork), a raw commit, and blob bytes from an offset. Runs on a worker; the
+ * replies are encoded frames the loop seals into the channel.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sync.h"
+
+#define SYNC_CHUNK (1 << 20)	/* bytes of pack or blob per message */
+
+/* FeedsReply: the head of every feed. */
+static int
+serve_feeds(struct archive *a, struct cbuf *out)
+{
+	Custody__FeedsReply fr = CUSTODY__FEEDS_REPLY__INIT;
+	Envelope env = CUSTODY__ENVELOPE__INIT;
+	struct sync_feed *feeds = NULL;
+	Custody__FeedHead *h = NULL, **hp = NULL;
+	size_t n = 0, i;
+	int error;
+
+	if ((error = sync_list_feeds(a, &feeds, &n)) < 0)
+		return error;
+	if (n > 0 && ((h = calloc(n, sizeof *h)) == NULL || (hp = calloc(n, sizeof *hp)) == NULL)) {
+		error = CUSTODY_ENOMEM;
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		custody__feed_head__init(&h[i]);
+		h[i].office.data = feeds[i].pk;
+		h[i].office.len = ED25519_PK_LEN;
+		h[i].seq = feeds[i].seq;
+		h[i].head = feeds[i].head;
+		hp[i] = &h[i];
+	}
+	fr.feeds = hp;
+	fr.n_feeds = n;
+	env.body_case = CUSTODY__ENVELOPE__BODY_FEEDS_REPLY;
+	env.feeds_reply = &fr;
+	error = wire_encode(out, &env);
+done:
+	free(h);
+	free(hp);
+	free(feeds);
+	return error;
+}
+
+/* The raw bytes of a commit object. */
+static int
+serve_commit_bytes(git_repository *repo, const git_oid *oid, git_odb_object **obj)
+{
+	git_odb *odb = NULL;
+	int error = 0;
+
+	if (git_repository_odb(&odb, repo) < 0 || git_odb_read(obj, odb, oid) < 0 ||
+	    git_odb_object_type(*obj) != GIT_OBJECT_COMMIT)
+		error = custody_fail(CUSTODY_ENOTFOUND, "no such commit");
+	git_odb_free(odb);
+	return error;
+}
+
+/* PackRequest: a pack of what the peer lacks, or our commit at its sequence. */
+static int
+serve_pack(struct archive *a, const Custody__PackRequest *m, struct cbuf *out)
+{
+	git_repository *repo = archive_repo(a);
+	Envelope env = CUSTODY__ENVELOPE__INIT;
+	Custody__PackData pd = CUSTODY__PACK_DATA__INIT;
+	git_packbuilder *pb = NULL;
+	git_revwalk *walk = NULL;
+	git_odb_object *obj = NULL;
+	git_buf pack = { 0 };
+	git_oid head, at, have;
+	uint64_t seq, lamport;
+	char hex[65], headhex[GIT_OID_HEXSZ + 1];
+	size_t off;
+	int error;
+
+	if (repo == NULL)
+		return CUSTODY_EIO;
+	if (m->office.len != ED25519_PK_LEN)
+		return custody_fail(CUSTODY_EINVAL, "pack_request: bad office key");
+	hex_encode(hex, m->office.data, ED25519_PK_LEN);
+	if ((error = feed_head(a, hex, &head, &seq, &lamport)) < 0)
+		return error;
+	if (m->have_seq > seq)
+		return custody_fail(CUSTODY_EINVAL, "you hold more of that feed than we do");
+	if (m->have_seq > 0) {
+		if (git_oid_fromstr(&have, m->have_head) < 0)
+			return custody_fail(CUSTODY_EINVAL, "pack_request: bad head");
+		if ((error = sync_commit_at(a, &head, seq, m->have_seq, &at)) < 0)
+			return error;
+		if (!git_oid_equal(&at, &have)) {
+			Custody__ForkReply fr = CUSTODY__FORK_REPLY__INIT;
+
+			if ((error = serve_commit_bytes(repo, &at, &obj)) < 0)
+				return error;
+			fr.seq = m->have_seq;
+			fr.commit.data = (uint8_t *)git_odb_object_data(obj);
+			fr.commit.len = git_odb_object_size(obj);
+			env.body_case = CUSTODY__ENVELOPE__BODY_FORK_REPLY;
+			env.fork_reply = &fr;
+			error = wire_encode(out, &env);
+			git_odb_object_free(obj);
+			return error;
+		}
+	}
+	if (git_packbuilder_new(&pb, repo) < 0 || git_revwalk_new(&walk, repo) < 0 ||
+	    git_revwalk_push(walk, &head) < 0 ||
+	    (m->have_seq > 0 && git_revwalk_hide(walk, &have) < 0) ||
+	    git_packbuilder_insert_walk(pb, walk) < 0 || git_packbuilder_write_buf(&pack, pb) < 0) {
+		error = custody_fail(CUSTODY_EIO, "cannot build the pack: %s",
+		    git_error_last() ? git_error_last()->message : "?");
+		goto done;
+	}
+	git_oid_tostr(headhex, sizeof headhex, &head);
+	for (off = 0; error == 0 && (off < pack.size || off == 0); ) {
+		size_t n = pack.size - off < SYNC_CHUNK ? pack.size - off : SYNC_CHUNK;
+
+		pd.data.data = (uint8_t *)pack.ptr + off;
+		pd.data.len = n;
+		off += n;
+		pd.last = off >= pack.size;
+		pd.head = pd.last ? headhex : (char *)"";
+		pd.seq = pd.last ? seq : 0;
+		env.body_case = CUSTODY__ENVELOPE__BODY_PACK_DATA;
+		env.pack_data = &pd;
+		error = wire_encode(out, &env);
+		if (pd.last)
+			break;
+	}
+done:
+	git_buf_dispose(&pack);
+	git_revwalk_free(walk);
+	git_packbuilder_free(pb);
+	return error;
+}
+
+/* CommitRequest: one raw commit (fork evidence). */
+static int
+serve_commit(struct archive *a, const Custody__CommitRequest *m, struct cbuf *out)
+{
+	Custody__CommitReply cr = CUSTODY__COMMIT_REPLY__INIT;
+	Envelope env = CUSTODY__ENVELOPE__INIT;
+	git_odb_object *obj = NULL;
+	git_oid oid;
+	int error;
+
+	if (git_oid_fromstr(&oid, m->oid) < 0)
+		return custody_fail(CUSTODY_EINVAL, "commit_request: bad id");
+	if (archive_repo(a) == NULL)
+		return CUSTODY_EIO;
+	if ((error = serve_commit_bytes(archive_repo(a), &oid, &obj)) < 0)
+		return error;
+	cr.commit.data = (uint8_t *)git_odb_object_data(obj);
+	cr.commit.len = git_odb_object_size(obj);
+	env.body_case = CUSTODY__ENVELOPE__BODY_COMMIT_REPLY;
+	env.commit_reply = &cr;
+	error = wire_encode(out, &env);
+	git_odb_object_free(obj);
+	return error;
+}
+
+/* BlobRequest: up to SYNC_CHUNK bytes of a blob from an offset. */
+static int
+serve_blob(struct archive *a, const Custody__BlobRequest *m, struct cbuf *out)
+{
+	Custody__BlobData bd = CUSTODY__BLOB_DATA__INIT;
+	Envelope env = CUSTODY__ENVELOPE__INIT;
+	struct stat st;
+	uint8_t *buf = NULL;
+	char *path;
+	ssize_t r;
+	int fd, error = 0;
+
+	if (!hex_is_lower(m->name, SHA256_HEX_LEN))
+		return custody_fail(CUSTODY_EINVAL, "blob_request: bad name");
+	if ((path = blob_path(a, m->name)) == NULL)
+		return CUSTODY_ENOMEM;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	free(path);
+	if (fd < 0)
+		return custody_fail(CUSTODY_ENOTFOUND, "no blob %s", m->name);
+	if (fstat(fd, &st) != 0 || m->offset > (uint64_t)st.st_size) {
+		error = custody_fail(CUSTODY_EINVAL, "blob_request: offset past the end");
+		goto done;
+	}
+	if ((buf = malloc(SYNC_CHUNK)) == NULL) {
+		error = CUSTODY_ENOMEM;
+		goto done;
+	}
+	if ((r = pread(fd, buf, SYNC_CHUNK, (off_t)m->offset)) < 0) {
+		error = custody_fail(CUSTODY_EIO, "reading blob %s: %s", m->name, strerror(errno));
+		goto done;
+	}
+	bd.data.data = buf;
+	bd.data.len = (size_t)r;
+	bd.size = (uint64_t)st.st_size;
+	env.body_case = CUSTODY__ENVELOPE__BODY_BLOB_DATA;
+	env.blob_data = &bd;
+	error = wire_encode(out, &env);
+done:
+	free(buf);
+	close(fd);
+	return error;
+}
+
+/* Answer one replication request into out (encoded frames). */
+int
+sync_serve(struct archive *a, const Envelope *msg, struct cbuf *out)
+{
+	switch (msg->body_case) {
+	case CUSTODY__ENVELOPE__BODY_FEEDS_REQUEST:
+		return serve_feeds(a, out);
+	case CUSTODY__ENVELOPE__BODY_PACK_REQUEST:
+		return serve_pack(a, msg->pack_request, out);
+	case CUSTODY__ENVELOPE__BODY_COMMIT_REQUEST:
+		return serve_commit(a, msg->commit_request, out);
+	case CUSTODY__ENVELOPE__BODY_BLOB_REQUEST:
+		return serve_blob(a, msg->blob_request, out);
+	default:
+		return custody_fail(CUSTODY_EPROTO, "%s: not a replication request",
+		    wire_name(msg));
+	}
+}
+
+/* Whether a message is a replication request sync_serve answers. */
+int
+sync_is_request(const Envelope *msg)
+{
+	return msg->body_case == CUSTODY__ENVELOPE__BODY_FEEDS_REQUEST ||
+	    msg->body_case == CUSTODY__ENVELOPE__BODY_PACK_REQUEST ||
+	    msg->body_case == CUSTODY__ENVELOPE__BODY_COMMIT_REQUEST ||
+	    msg->body_case == CUSTODY__ENVELOPE__BODY_BLOB_REQUEST;
+}

@@ -1,0 +1,377 @@
+/*
+ * What a peer sends is checked before any of it counts: the pack's objects hash to their names
+ * (the indexer), every new commit extends the one before it (parent, sequence, lamport clock,
+ * the feed owner's trailer) and carries the feed owner's signature, every record opens at its
+ * place, every blob hashes to its name and decrypts to the plaintext its record names. Only then
+ * does the ref move, fast-forward only.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "custody/gitobj.h"
+#include "log.h"
+#include "sync-verify.h"
+
+/* Start receiving a feed we hold up to (seq, head) (head NULL: nothing yet). */
+int
+sync_incoming_begin(struct sync_incoming *in, struct archive *a, const char *hex,
+    const uint8_t pk[static ED25519_PK_LEN], uint64_t seq, const git_oid *head)
+{
+	git_repository *repo = archive_repo(a);
+
+	memset(in, 0, sizeof *in);
+	in->a = a;
+	snprintf(in->hex, sizeof in->hex, "%s", hex);
+	memcpy(in->pk, pk, ED25519_PK_LEN);
+	in->old_seq = seq;
+	if (head != NULL) {
+		in->old_head = *head;
+		in->have_old = 1;
+	}
+	if (repo == NULL || git_repository_odb(&in->odb, repo) < 0 ||
+	    git_odb_write_pack(&in->wp, in->odb, NULL, NULL) < 0)
+		return custody_fail(CUSTODY_EIO, "cannot receive a pack");
+	return 0;
+}
+
+/* Feed pack bytes to the indexer (it checks every object's hash). */
+int
+sync_incoming_pack(struct sync_incoming *in, const void *data, size_t len)
+{
+	if (in->wp->append(in->wp, data, len, &in->stats) < 0)
+		return custody_fail(CUSTODY_EPROTO, "the peer's pack is broken: %s",
+		    git_error_last() ? git_error_last()->message : "?");
+	return 0;
+}
+
+/* Check one incoming record entry; note the blob an evidence record needs. */
+static int
+verify_record(struct sync_incoming *in, git_repository *repo, const char *path,
+    const git_oid *oid)
+{
+	const char *name = strrchr(path, '/');
+	char tok[TOKEN_HEX_LEN + 1], ad[96];
+	uint8_t raw[WRAPPED_KEY_LEN + 4];
+	struct sync_need *nd;
+	const char *blob, *sha, *wrapped;
+	git_blob *b = NULL;
+	json_t *doc = NULL;
+	size_t rawlen;
+	int error;
+
+	name = name ? name + 1 : path;
+	if (strlen(path) != 8 + 6 + TOKEN_HEX_LEN || strncmp(path, "records/", 8) != 0 ||
+	    !hex_is_lower(name, TOKEN_HEX_LEN) || strncmp(path + 8, name, 2) != 0 ||
+	    strncmp(path + 11, name + 2, 2) != 0)
+		return custody_fail(CUSTODY_EPROTO, "unexpected entry %s in the feed tree", path);
+	if (git_blob_lookup(&b, repo, oid) < 0)
+		return custody_fail(CUSTODY_EPROTO, "record %s missing from the pack", name);
+	error = record_open(&doc, in->a, name, git_blob_rawcontent(b),
+	    (size_t)git_blob_rawsize(b), NULL);
+	git_blob_free(b);
+	if (error < 0)
+		return custody_fail(CUSTODY_EPROTO, "record %s: %s", name, custody_error());
+	archive_token_hex(in->a, tok, record_id(doc));
+	if (strcmp(tok, name) != 0) {
+		error = custody_fail(CUSTODY_EPROTO, "record %s holds another id", name);
+		goto done;
+	}
+	if (strcmp(record_kind(doc), "evidence") != 0)
+		goto done;
+	blob = json_string_value(json_object_get(doc, "blob"));
+	sha = json_string_value(json_object_get(doc, "sha256"));
+	wrapped = json_string_value(json_object_get(doc, "key"));
+	if (blob == NULL || sha == NULL || wrapped == NULL || !hex_is_lower(blob, 64) ||
+	    !hex_is_lower(sha, 64)) {
+		error = custody_fail(CUSTODY_EPROTO, "evidence record %s is incomplete", name);
+		goto done;
+	}
+	if (blob_exists(in->a, blob))
+		goto done;
+	if ((nd = reallocarray(in->need, in->nneed + 1, sizeof *nd)) == NULL) {
+		error = CUSTODY_ENOMEM;
+		goto done;
+	}
+	in->need = nd;
+	nd = &in->need[in->nneed];
+	snprintf(nd->name, sizeof nd->name, "%s", blob);
+	snprintf(nd->sha256, sizeof nd->sha256, "%s", sha);
+	snprintf(ad, sizeof ad, "custody blob key %s", sha);
+	if (sodium_base642bin(raw, sizeof raw, wrapped, strlen(wrapped), NULL, &rawlen, NULL,
+	    sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    keys_unwrap(nd->key, in->a->data_key, raw, rawlen, ad) < 0) {
+		error = custody_fail(CUSTODY_EPROTO, "evidence %s: its file key does not open", sha);
+		goto done;
+	}
+	in->nneed++;
+done:
+	json_decref(doc);
+	return error;
+}
+
+struct diff_ctx {
+	struct sync_incoming	*in;
+	git_repository		*repo;
+	int			 error;
+};
+
+static int
+verify_diff_cb(const git_diff_delta *d, float progress, void *arg)
+{
+	struct diff_ctx *x = arg;
+
+	if (d->status == GIT_DELTA_DELETED) {
+		x->error = custody_fail(CUSTODY_EPROTO, "a commit deletes %s: feeds never delete",
+		    d->old_file.path);
+		return -1;
+	}
+	if (d->status != GIT_DELTA_ADDED && d->status != GIT_DELTA_MODIFIED)
+		return 0;
+	if ((x->error = verify_record(x->in, x->repo, d->new_file.path, &d->new_file.id)) < 0)
+		return -1;
+	return 0;
+}
+
+/* Index the pack, then check every new commit from ours to the head the peer named. */
+int
+sync_incoming_verify(struct sync_incoming *in, const char *head, uint64_t seq)
+{
+	git_repository *repo = archive_repo(in->a);
+	git_commit **chain = NULL, *c = NULL, *p;
+	git_tree *old = NULL, *new = NULL;
+	git_diff *diff = NULL;
+	git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
+	struct diff_ctx x = { in, repo, 0 };
+	uint64_t n = seq - in->old_seq, i, cseq, clam, last_lamport = 0, plam;
+	char who[65], oid[GIT_OID_HEXSZ + 1];
+	int error = 0;
+
+	if (in->wp->commit(in->wp, &in->stats) < 0)
+		return custody_fail(CUSTODY_EPROTO, "the peer's pack is broken: %s",
+		    git_error_last() ? git_error_last()->message : "?");
+	git_odb_refresh(in->odb);
+	if (seq <= in->old_seq || n > 10000000 || git_oid_fromstr(&in->new_oid, head) < 0)
+		return custody_fail(CUSTODY_EPROTO, "the peer named a bad head");
+	if ((chain = calloc(n, sizeof *chain)) == NULL)
+		return CUSTODY_ENOMEM;
+	if (git_commit_lookup(&c, repo, &in->new_oid) < 0) {
+		error = custody_fail(CUSTODY_EPROTO, "the head commit is not in the pack");
+		goto done;
+	}
+	for (i = n; i > 0; i--) {
+		chain[i - 1] = c;
+		if (git_commit_parentcount(c) > 1) {
+			error = custody_fail(CUSTODY_EPROTO, "a merge commit in a feed");
+			goto done;
+		}
+		if (i == 1)
+			break;
+		if (git_commit_parentcount(c) != 1 || git_commit_parent(&p, c, 0) < 0) {
+			error = custody_fail(CUSTODY_EPROTO, "the chain breaks before our head");
+			goto done;
+		}
+		c = p;
+	}
+	/* the oldest new commit must sit on our head (or be the first) */
+	if (in->have_old ? git_commit_parentcount(chain[0]) != 1 ||
+	    !git_oid_equal(git_commit_parent_id(chain[0], 0), &in->old_head) :
+	    git_commit_parentcount(chain[0]) != 0) {
+		error = custody_fail(CUSTODY_EPROTO, "the new commits do not extend ours");
+		goto done;
+	}
+	if (in->have_old) {
+		git_commit *oc = NULL;
+
+		if (git_commit_lookup(&oc, repo, &in->old_head) == 0) {
+			feed_parse_message(git_commit_message(oc), &cseq, &last_lamport, who);
+			git_commit_free(oc);
+		}
+	}
+	for (i = 0; i < n && error == 0; i++) {
+		git_oid_tostr(oid, sizeof oid, git_commit_id(chain[i]));
+		if (feed_parse_message(git_commit_message(chain[i]), &cseq, &clam, who) < 0 ||
+		    cseq != in->old_seq + i + 1 || strcmp(who, in->hex) != 0 ||
+		    clam <= last_lamport) {
+			error = custody_fail(CUSTODY_EPROTO, "commit %s: wrong sequence, clock or "
+			    "office", oid);
+			break;
+		}
+		last_lamport = clam;
+		if (feed_check_signature(repo, git_commit_id(chain[i]), in->pk) < 0) {
+			error = custody_fail(CUSTODY_EPROTO, "commit %s: forged signature (%s)", oid,
+			    custody_error());
+			break;
+		}
+		old = NULL;
+		if (git_commit_parentcount(chain[i]) == 1) {
+			git_commit *pc = NULL;
+
+			if (git_commit_parent(&pc, chain[i], 0) < 0 || git_commit_tree(&old, pc) < 0)
+				error = custody_fail(CUSTODY_EPROTO, "commit %s: parent tree missing",
+				    oid);
+			git_commit_free(pc);
+		}
+		if (error == 0 && (git_commit_tree(&new, chain[i]) < 0 ||
+		    git_diff_tree_to_tree(&diff, repo, old, new, &opts) < 0))
+			error = custody_fail(CUSTODY_EPROTO, "commit %s: tree missing", oid);
+		if (error == 0 && git_diff_foreach(diff, verify_diff_cb, NULL, NULL, NULL, &x) < 0)
+			error = x.error < 0 ? x.error : CUSTODY_EPROTO;
+		git_diff_free(diff);
+		git_tree_free(old);
+		git_tree_free(new);
+		diff = NULL;
+		old = new = NULL;
+		(void)plam;
+	}
+	in->new_seq = seq;
+	snprintf(in->new_head, sizeof in->new_head, "%s", head);
+done:
+	for (i = 0; i < n; i++)
+		git_commit_free(chain[i]);
+	free(chain);
+	return error;
+}
+
+/* Check a received blob file and move it into the blob store. */
+int
+sync_place_blob(struct archive *a, const struct sync_need *nd, const char *partial)
+{
+	struct blob_info b = { 0 };
+	uint8_t sum[SHA256_LEN], csum[SHA256_LEN];
+	char hex[SHA256_HEX_LEN + 1], *dst;
+	uint64_t size;
+	int error;
+
+	/* blob_decrypt reads from the store: check the file in place under its own name */
+	snprintf(b.name, sizeof b.name, "%s", nd->name);
+	snprintf(b.tmp, sizeof b.tmp, "%s", strrchr(partial, '/') + 1);
+	if ((error = blob_commit(a, &b)) < 0)
+		return error;
+	error = blob_decrypt(a, nd->name, nd->key, -1, sum, &size, csum);
+	hex_encode(hex, csum, SHA256_LEN);
+	if (error == 0 && strcmp(hex, nd->name) != 0)
+		error = custody_fail(CUSTODY_EPROTO, "blob %s: its bytes hash to %s", nd->name,
+		    hex);
+	hex_encode(hex, sum, SHA256_LEN);
+	if (error == 0 && strcmp(hex, nd->sha256) != 0)
+		error = custody_fail(CUSTODY_EPROTO, "blob %s: decrypts to %s, not %s", nd->name,
+		    hex, nd->sha256);
+	if (error < 0 && (dst = blob_path(a, nd->name)) != NULL) {
+		unlink(dst);	/* a bad blob never stays */
+		free(dst);
+	}
+	return error;
+}
+
+/* Everything checked: make it durable, move the ref if it still is where we left it. */
+int
+sync_incoming_finish(struct sync_incoming *in)
+{
+	struct archive *a = in->a;
+	git_reference *ref = NULL;
+	char *name;
+	int error;
+
+	if ((name = feed_refname(in->hex)) == NULL)
+		return CUSTODY_ENOMEM;
+	pthread_mutex_lock(&a->write_lock);
+	if ((error = archive_sync(a)) < 0)
+		goto done;
+	if (in->have_old)
+		error = git_reference_create_matching(&ref, archive_repo(a), name, &in->new_oid, 1,
+		    &in->old_head, "sync");
+	else
+		error = git_reference_create(&ref, archive_repo(a), name, &in->new_oid, 0, "sync");
+	if (error < 0) {
+		error = custody_fail(CUSTODY_EIO, "cannot move the feed ref (moved meanwhile?): %s",
+		    git_error_last() ? git_error_last()->message : "?");
+		goto done;
+	}
+	if ((error = archive_sync(a)) < 0)
+		goto done;
+	if (index_catch_up(a, 0) < 0)
+		log_warn("index catch-up after sync: %s", custody_error());
+done:
+	pthread_mutex_unlock(&a->write_lock);
+	git_reference_free(ref);
+	free(name);
+	return error;
+}
+
+void
+sync_incoming_free(struct sync_incoming *in)
+{
+	if (in->wp != NULL)
+		in->wp->free(in->wp);
+	git_odb_free(in->odb);
+	if (in->need != NULL)
+		sodium_memzero(in->need, in->nneed * sizeof *in->need);
+	free(in->need);
+	memset(in, 0, sizeof *in);
+}
+
+/*
+ * The peer holds another commit at seq of a feed: if the feed's owner signed it, the owner
+ * signed two histories. Keep it as evidence and report the fork; never take it.
+ */
+int
+sync_fork_evidence(struct archive *a, const char *hex, const uint8_t pk[static 32], uint64_t seq,
+    const char *ours, const void *commit, size_t len, char **line)
+{
+	struct cbuf data = { 0 }, sig = { 0 };
+	uint8_t signer[ED25519_PK_LEN];
+	int error;
+
+	*line = NULL;
+	if ((error = gitobj_commit_signature(&data, &sig, commit, len)) < 0 ||
+	    (error = sshsig_verify(signer, (const char *)sig.data, sig.len, "git", data.data,
+	    data.len)) < 0 || sodium_memcmp(signer, pk, ED25519_PK_LEN) != 0) {
+		error = custody_fail(CUSTODY_EPROTO, "the peer claims a fork with a commit the "
+		    "feed's owner did not sign");
+		goto done;
+	}
+	error = sync_record_fork(a, hex, seq, ours, commit, len, line);
+done:
+	cbuf_free(&data);
+	cbuf_free(&sig);
+	return error;
+}
+
+/* One commit of witness records: which feeds we received, how far, and when. */
+int
+sync_witness(struct archive *a, const struct sync_witness *w, size_t n)
+{
+	struct feed_commit fc;
+	json_t **docs;
+	char id[160], now[32];
+	size_t i;
+	int error = 0;
+
+	if ((docs = calloc(n, sizeof *docs)) == NULL)
+		return CUSTODY_ENOMEM;
+	record_now(now);
+	for (i = 0; i < n && error == 0; i++) {
+		snprintf(id, sizeof id, "witness:%.16s:%s:%llu", a->office_hex, w[i].hex,
+		    (unsigned long long)w[i].seq);
+		if ((docs[i] = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s}", "kind", "witness", "id", id,
+		    "feed", w[i].hex, "seq", (json_int_t)w[i].seq, "head", w[i].head, "time",
+		    now)) == NULL)
+			error = CUSTODY_ENOMEM;
+	}
+	if (error == 0) {
+		pthread_mutex_lock(&a->write_lock);
+		error = feed_append(a, &fc, "witness", docs, n);
+		if (error == 0 && index_apply_commit(a, &fc, docs, n) < 0)
+			log_warn("index update failed: %s", custody_error());
+		pthread_mutex_unlock(&a->write_lock);
+	}
+	for (i = 0; i < n; i++)
+		json_decref(docs[i]);
+	free(docs);
+	return error;
+}
