@@ -74,6 +74,13 @@ cmd_status_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 		client_json_str(o, "archive", st->archive);
 		client_json_str(o, "version", st->version);
 		client_json_str(o, "archive_id", st->archive_id);
+		{
+			json_t *forks = json_array();
+
+			for (size_t i = 0; i < st->n_forks; i++)
+				json_array_append_new(forks, json_string(st->forks[i]));
+			json_object_set_new(o, "forks", forks);
+		}
 		client_json_print(o);
 	} else {
 		cmd_status_line("office", st->office);
@@ -90,6 +97,8 @@ cmd_status_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 			cmd_status_line("version", st->version);
 		if (*c.role != '\0')
 			cmd_status_line("your role", c.role);
+		for (size_t i = 0; i < st->n_forks; i++)
+			cmd_status_line(i == 0 ? "FORKS" : "", st->forks[i]);
 	}
 	wire_free(reply);
 	client_close(&c);

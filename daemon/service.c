@@ -64,9 +64,14 @@ service_status(struct request *r)
 	invite_archive_id(id, a->data_key);
 	hex_encode(idhex, id, sizeof id);
 	st.archive_id = idhex;
+	sync_list_forks(a, &st.forks, &st.n_forks);
 	env.body_case = CUSTODY__ENVELOPE__BODY_STATUS_REPLY;
 	env.status_reply = &st;
-	return server_reply(r, &env);
+	error = server_reply(r, &env);
+	for (size_t i = 0; i < st.n_forks; i++)
+		free(st.forks[i]);
+	free(st.forks);
+	return error;
 }
 
 /* Read the current revision of a record, wherever it was last written. */
