@@ -32,6 +32,7 @@ struct conf {
 	char	*roles[ROLE_ADMIN + 1];	/* comma-separated user names or uids per role */
 	char	*vocab[3];		/* [vocabulary] party, governorate, cause (NULL: default) */
 	int	 massacre_threshold;	/* [report] massacre_threshold, default 5 */
+	int	 sync_interval;		/* [sync] interval, seconds between syncs; 0 never */
 	char	*listen;		/* [daemon] listen = HOST:PORT for peers, or NULL */
 	struct conf_peer {		/* [peer NAME] sections: offices we sync with */
 		char	*name;
@@ -163,6 +164,7 @@ int index_exec(sqlite3 *, const char *sql, const char *types, ...);
 sqlite3_stmt *index_stmt(sqlite3 *, const char *sql);
 int index_put_casualty(struct archive *, sqlite3 *, const uint8_t tok[static TOKEN_LEN],
     const char *office, int64_t lamport, json_t *doc);
+uint64_t index_max_lamport(struct archive *);
 int index_witnesses(struct archive *, const char *id, json_t **out);
 int index_current_chash(struct archive *, const uint8_t tok[static TOKEN_LEN],
     uint8_t chash[static TOKEN_LEN], char office_hex[65], char kind[16]);

@@ -105,6 +105,13 @@ conf_handler(void *arg, const char *section, const char *name, const char *value
 		return conf_set(&c->listen, value);
 	if (strncmp(section, "peer ", 5) == 0)
 		return conf_peer(p, section + 5, name, value);
+	if (strcmp(section, "sync") == 0 && strcmp(name, "interval") == 0) {
+		c->sync_interval = atoi(value);
+		if (c->sync_interval >= 0 && c->sync_interval <= 86400)
+			return 1;
+		snprintf(p->bad, sizeof p->bad, "[sync] interval must be 0-86400 seconds");
+		return 0;
+	}
 	if (strcmp(section, "daemon") == 0 || strcmp(section, "sync") == 0 ||
 	    strncmp(section, "peer", 4) == 0)
 		return 1;	/* read by later parts */
@@ -120,6 +127,7 @@ conf_load(struct conf *c, const char *file, char **cause)
 	int line;
 
 	memset(c, 0, sizeof *c);
+	c->sync_interval = -1;
 	line = ini_parse(file, conf_handler, &p);
 	if (line < 0) {
 		asprintf(cause, "cannot read %s: %s", file, strerror(errno));
@@ -137,6 +145,8 @@ conf_load(struct conf *c, const char *file, char **cause)
 		return CUSTODY_ENOMEM;
 	if (c->massacre_threshold == 0)
 		c->massacre_threshold = 5;
+	if (c->sync_interval < 0)
+		c->sync_interval = 300;
 	return 0;
 }
 
@@ -179,7 +189,11 @@ conf_write_default(const char *file, const char *office, const char *admin_user)
 	    " siege, drowning, other, unknown\n"
 	    "\n"
 	    "[report]\n"
-	    "massacre_threshold = 5\n", office, admin_user);
+	    "massacre_threshold = 5\n"
+	    "\n"
+	    "# Pull from every peer this often (seconds; 0: only on custody sync).\n"
+	    "[sync]\n"
+	    "interval = 300\n", office, admin_user);
 	if (fflush(f) != 0 || fsync(fd) != 0) {
 		fclose(f);
 		return CUSTODY_EIO;

@@ -314,7 +314,9 @@ feed_append(struct archive *a, struct feed_commit *out, const char *summary, jso
 		goto done;
 	}
 	out->seq++;
-	out->lamport++;
+	/* a Lamport clock: past everything this office has seen, its own feed and others' */
+	out->lamport = (out->lamport > index_max_lamport(a) ? out->lamport :
+	    index_max_lamport(a)) + 1;
 	record_now(now);
 
 	if ((upd = calloc(ndocs ? ndocs : 1, sizeof *upd)) == NULL) {

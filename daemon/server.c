@@ -15,6 +15,7 @@
 #include "log.h"
 #include "peers.h"
 #include "server.h"
+#include "sync.h"
 
 #define SERVER_THREADS 3
 
@@ -369,6 +370,7 @@ server_run(struct archive *a, char **cause)
 {
 	struct server s = { .a = a, .listen_fd = -1 };
 	struct listen *peers_listen = NULL;
+	struct sync_timer *timer = NULL;
 	struct client *c;
 	int error;
 
@@ -391,8 +393,10 @@ server_run(struct archive *a, char **cause)
 	event_add(s.sigterm_ev, NULL);
 	event_add(s.sigint_ev, NULL);
 	log_info("office %s (%s) serving %s", a->conf.office, a->fingerprint, s.socket_path);
+	timer = sync_timer_start(&s);
 	event_base_dispatch(s.base);
 
+	sync_timer_stop(timer);
 	pool_free(s.pool);
 	while ((c = TAILQ_FIRST(&s.clients)) != NULL) {
 		TAILQ_REMOVE(&s.clients, c, entry);

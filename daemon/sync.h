@@ -39,6 +39,12 @@ char *sync_office_name(struct archive *, const uint8_t pk[static ED25519_PK_LEN]
 int sync_is_request(const Envelope *);
 int sync_serve(struct archive *, const Envelope *, struct cbuf *out);
 
+/* sync-timer.c: pull from every peer every [sync] interval seconds, backing off failures. */
+struct server;
+struct sync_timer;
+struct sync_timer *sync_timer_start(struct server *);
+void sync_timer_stop(struct sync_timer *);
+
 /* sync-pull.c: dial a peer and pull what it has that we lack; NULL or why it failed. */
 const char *sync_with_peer(struct archive *, const struct peers_entry *, struct sync_result *);
 
