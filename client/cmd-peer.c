@@ -74,9 +74,10 @@ cmd_peer_print(const struct cmd_ctx *ctx, Custody__PeerInfo **peers, size_t n)
 		fputs("  last error:   ", stdout);
 		client_print_padded(stdout, *peers[i]->last_error ? peers[i]->last_error : "-", 0);
 		if (peers[i]->behind < 0)
-			printf("\n  behind:       unknown (feeds are not replicated yet)\n");
+			printf("\n  behind:       unknown (not synced yet)\n");
 		else
-			printf("\n  behind:       %lld commits\n", (long long)peers[i]->behind);
+			printf("\n  behind:       %lld commit%s of our feeds\n",
+			    (long long)peers[i]->behind, peers[i]->behind == 1 ? "" : "s");
 	}
 }
 

@@ -309,3 +309,16 @@ peers_record(const char *name, const char *error)
 	}
 	pthread_mutex_unlock(&peers_lock);
 }
+
+/* Note how far behind a peer's feeds were. */
+void
+peers_record_behind(const uint8_t pk[static ED25519_PK_LEN], int64_t behind)
+{
+	size_t i;
+
+	pthread_mutex_lock(&peers_lock);
+	for (i = 0; i < peers_n; i++)
+		if (sodium_memcmp(peers_v[i].pk, pk, ED25519_PK_LEN) == 0)
+			peers_v[i].behind = behind;
+	pthread_mutex_unlock(&peers_lock);
+}

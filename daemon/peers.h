@@ -19,6 +19,7 @@ struct peers_entry {
 	char	 address[256];		/* "" when none */
 	uint8_t	 pk[ED25519_PK_LEN];
 	time_t	 last_success, last_attempt;
+	int64_t	 behind;		/* commits the peer lacks of our feeds at the last sync; -1 */
 	char	 last_error[256];
 };
 
@@ -38,6 +39,8 @@ int peers_find_name(struct peers_entry *out, const char *name);
 int peers_list(struct peers_entry **out, size_t *n);
 /* Record the outcome of an attempt to talk to a peer (error NULL: success). */
 void peers_record(const char *name, const char *error);
+/* Record how many commits of our feeds the peer lacked when we last saw its heads. */
+void peers_record_behind(const uint8_t pk[static ED25519_PK_LEN], int64_t behind);
 /* Check a HOST:PORT address and split it; 0 or CUSTODY_EINVAL (with custody_error). */
 int peers_split_address(char *host, size_t hostlen, char *port, size_t portlen,
     const char *address);

@@ -28,7 +28,7 @@ service_peer_info(Custody__PeerInfo *info, const struct peers_entry *e)
 	info->last_success = e->last_success;
 	info->last_attempt = e->last_attempt;
 	info->last_error = (char *)e->last_error;
-	info->behind = -1;	/* feeds are not replicated yet */
+	info->behind = e->last_success ? e->behind : -1;
 }
 
 /* Reply with the peers in v (as PeersReply, or SyncReply when sync). */

@@ -399,6 +399,30 @@ done:
 	return error < 0 ? error : moved;
 }
 
+/* How many commits of the feeds we hold the peer lacks (it pulls them when it syncs). */
+static void
+session_note_behind(struct session *s, const Custody__FeedsReply *fr)
+{
+	struct sync_feed *ours = NULL;
+	size_t n = 0, i, j;
+	int64_t behind = 0;
+	uint64_t theirs;
+
+	if (sync_list_feeds(s->a, &ours, &n) < 0)
+		return;
+	for (i = 0; i < n; i++) {
+		theirs = 0;
+		for (j = 0; j < fr->n_feeds; j++)
+			if (fr->feeds[j]->office.len == ED25519_PK_LEN &&
+			    memcmp(fr->feeds[j]->office.data, ours[i].pk, ED25519_PK_LEN) == 0)
+				theirs = fr->feeds[j]->seq;
+		if (ours[i].seq > theirs)
+			behind += (int64_t)(ours[i].seq - theirs);
+	}
+	free(ours);
+	peers_record_behind(s->peer->pk, behind);
+}
+
 /* The whole pull: feeds, then each feed we can take further, in rounds. */
 static int
 session_pull(struct session *s, struct sync_result *res)
@@ -414,6 +438,7 @@ session_pull(struct session *s, struct sync_result *res)
 	env.feeds_request = &fr;
 	if ((msg = session_call(s, &env, CUSTODY__ENVELOPE__BODY_FEEDS_REPLY, 0)) == NULL)
 		return custody_fail(CUSTODY_EIO, "%s", s->why);
+	session_note_behind(s, msg->feeds_reply);
 	if ((done = calloc(msg->feeds_reply->n_feeds + 1, 1)) == NULL) {
 		wire_free(msg);
 		return CUSTODY_ENOMEM;

@@ -1,19 +1,18 @@
 #!/usr/bin/env bash
 # Resuming a sync that broke off in the middle of a large blob.
 #
-# A ingests a large random file (BIG_MIB, 300 MiB unless set). Three offices pull it from A, and
-# each transfer is broken while the receiver's tmp/sync-*.part is a few MiB and still growing:
-# 1. B's daemon is killed (-9). After B restarts, and before it syncs again, nothing is half
-#    visible: `custody verify` is clean at B, B's ref for A's feed is absent or one of A's commits,
-#    and if B shows the big file's evidence record it can also get it byte-identical. The next
-#    sync exits 0, B's log says "resuming blob ... at byte N" with 0 < N <= the part's size when
-#    killed, and B's get is byte-identical.
-# 2. A's daemon is killed (-9) while C (a new office that just joined by A's invitation) pulls: the
-#    sync fails, C is not half-visible either; A restarts, C's next sync resumes (N > 0) and gets
-#    the file byte-identical.
-# 3. The link drops: D reaches A through a TCP relay that cuts its first connection after 16 MiB;
-#    the sync fails, the next one resumes (N > 0) and D's get is byte-identical.
-# `custody verify` is clean at every office at the end.
+# A ingests a large random file (BIG_MIB, 300 MiB unless set). Each transfer below is broken
+# while the receiver's tmp/sync-*.part is a few MiB and still growing; after each break, nothing
+# is half visible at the receiver: `custody verify` is clean, its ref for A's feed is absent or one
+# of A's commits, and if it shows the big file's evidence record it can also get it
+# byte-identical. The next sync exits 0, the receiver's log says "resuming blob ... at byte N"
+# with 0 < N <= the part's size at the break, no part is left, and the get is byte-identical.
+# 1. B (which already holds A's earlier commits) has its daemon killed (-9) mid-transfer.
+# 2. A's daemon is killed (-9) while C, a new office that just joined by A's invitation, pulls
+#    through a TCP relay: the sync fails (exit 1), C stays up; A restarts clean.
+# 3. C's resumed sync loses its link (the relay cuts it after 16 MiB more): it fails (exit 1),
+#    having resumed where A died; the next sync resumes further on, where the link dropped.
+# `custody verify` is clean at A after each break and at every office at the end.
 . "$(dirname "$0")/lib.sh"
 
 BIG_MIB=${BIG_MIB:-300}
@@ -127,8 +126,8 @@ resumed() {
 	check "$what: custody verify is clean at A" quiet cu "$A" verify
 }
 
-A=$T/a B=$T/b C=$T/c D=$T/d
-PA=$(free_port) PB=$(free_port) PC=$(free_port) PD=$(free_port) PX=$(free_port)
+A=$T/a B=$T/b C=$T/c
+PA=$(free_port) PB=$(free_port) PC=$(free_port) PX=$(free_port)
 init_archive "$A" A
 start_daemon "$A" --listen "127.0.0.1:$PA"
 DA=$DAEMON_PID
@@ -140,6 +139,8 @@ HA=$(key_hex "$A")
 
 head -c $((BIG_MIB << 20)) /dev/urandom >"$T/big"
 SBIG=$(sha256sum <"$T/big" | cut -d' ' -f1)
+check "B first pulls A's office records" quiet cu "$B" sync A
+check "so B has a ref for A's feed" [ -n "$(feed_ref "$B" "$HA")" ]
 check "A ingests a $BIG_MIB MiB file" quiet cu "$A" ingest "$T/big"
 
 # --- 1. the receiver is killed ----------------------------------------------------------------
@@ -159,8 +160,57 @@ DB=$DAEMON_PID
 not_half_visible "kill B" "$B"
 resumed "kill B" "$B"
 
-# --- 2. the sender is killed; the receiver is a new office ----------------------------------
-join_office "$C" C "$A" "127.0.0.1:$PA"
+# --- 2. the sender is killed; the receiver is a new office, reaching A through a relay --------
+# The relay on PX forwards to A's port; once armed (the file relay.arm exists) it cuts the
+# connection after 16 MiB more from A, and disarms.
+python3 - "$PX" "$PA" $((16 << 20)) "$T/relay.arm" "$T/relay.ready" <<'EOF' >"$T/relay.log" 2>&1 &
+import os, socket, sys, threading
+listen, target, limit, arm, ready = (int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]),
+    sys.argv[4], sys.argv[5])
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", listen))
+srv.listen(8)
+open(ready, "w").close()
+lock = threading.Lock()
+sent = 0
+def pump(src, dst, down):
+    global sent
+    try:
+        while True:
+            d = src.recv(65536)
+            if not d:
+                break
+            if down and os.path.exists(arm):
+                with lock:
+                    sent += len(d)
+                    cut = sent >= limit
+                if cut:
+                    os.unlink(arm)
+                    sent = 0
+                    print("cut", flush=True)
+                    break
+            dst.sendall(d)
+    except OSError:
+        pass
+    for x in (src, dst):
+        try:
+            x.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+while True:
+    c, _ = srv.accept()
+    try:
+        u = socket.create_connection(("127.0.0.1", target))
+    except OSError:
+        c.close()
+        continue
+    threading.Thread(target=pump, args=(c, u, False), daemon=True).start()
+    threading.Thread(target=pump, args=(u, c, True), daemon=True).start()
+EOF
+DAEMON_PIDS+=("$!")
+for i in $(seq 1 100); do [ -e "$T/relay.ready" ] && break; sleep 0.05; done
+join_office "$C" C "$A" "127.0.0.1:$PX"
 start_daemon "$C" --listen "127.0.0.1:$PC"
 DC=$DAEMON_PID
 cu "$A" peer add C "127.0.0.1:$PC" "$(head -n1 "$C.init")" >/dev/null
@@ -178,60 +228,25 @@ not_half_visible "kill A" "$C"
 start_daemon "$A" --listen "127.0.0.1:$PA"
 DA=$DAEMON_PID
 check "kill A: custody verify is clean at A after its restart" quiet cu "$A" verify
-resumed "kill A" "$C"
 
-# --- 3. the link drops ----------------------------------------------------------------------
-# A relay on PX to A's port that cuts its first connection after 16 MiB from A.
-python3 - "$PX" "$PA" $((16 << 20)) "$T/relay.ready" <<'EOF' >"$T/relay.log" 2>&1 &
-import socket, sys, threading
-listen, target, limit, ready = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-srv = socket.socket()
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", listen))
-srv.listen(8)
-open(ready, "w").close()
-first = True
-def pump(src, dst, cap, pair):
-    n = 0
-    try:
-        while True:
-            d = src.recv(65536)
-            if not d:
-                break
-            if cap is not None and n + len(d) > cap:
-                dst.sendall(d[:cap - n])
-                print("cut after", cap, "bytes", flush=True)
-                break
-            dst.sendall(d)
-            n += len(d)
-    except OSError:
-        pass
-    for s in pair:
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-while True:
-    c, _ = srv.accept()
-    u = socket.create_connection(("127.0.0.1", target))
-    cap = limit if first else None
-    first = False
-    threading.Thread(target=pump, args=(c, u, None, (c, u)), daemon=True).start()
-    threading.Thread(target=pump, args=(u, c, cap, (c, u)), daemon=True).start()
-EOF
-DAEMON_PIDS+=("$!")
-for i in $(seq 1 100); do [ -e "$T/relay.ready" ] && break; sleep 0.05; done
-join_office "$D" D "$A" "127.0.0.1:$PX"
-start_daemon "$D" --listen "127.0.0.1:$PD"
-cu "$A" peer add D "127.0.0.1:$PD" "$(head -n1 "$D.init")" >/dev/null
+# --- 3. the link drops in the middle of C's resumed transfer ---------------------------------
+: >"$T/relay.arm"
 rc=0
-out=$(timeout 300 "$CUSTODY" -A "$D" sync A 2>&1) || rc=$?
-check "link drop: the relay cut the link" grep -q "cut after" "$T/relay.log"
-check "link drop: D's sync fails (exit 1)" [ "$rc" -eq 1 ]
-PART_AT_KILL=$(part_size "$D")
-echo "  the link dropped with $PART_AT_KILL bytes of the blob in D/tmp"
-not_half_visible "link drop" "$D"
-resumed "link drop" "$D"
+out=$(timeout 300 "$CUSTODY" -A "$C" sync A 2>&1) || rc=$?
+check "link drop: the relay cut the link" grep -q "^cut" "$T/relay.log"
+check "link drop: C's sync fails (exit 1)" [ "$rc" -eq 1 ]
+N1=$(resumed_at "$C.log")
+check "link drop: that sync had resumed where A died (${N1:-<none>} > 0)" [ "${N1:-0}" -gt 0 ]
+check "link drop: and not past it (${N1:-<none>} <= $PART_AT_KILL)" \
+    [ -n "$N1" -a "${N1:-0}" -le "$PART_AT_KILL" ]
+PART_AT_KILL=$(part_size "$C")
+echo "  the link dropped with $PART_AT_KILL bytes of the blob in C/tmp"
+check "link drop: C's part grew past where it resumed" [ "$PART_AT_KILL" -gt "${N1:-0}" ]
+not_half_visible "link drop" "$C"
+resumed "link drop" "$C"
+N2=$(resumed_at "$C.log")
+check "link drop: C resumed where the link dropped, not where A died (${N2:-<none>} > ${N1:-0})" \
+    [ "${N2:-0}" -gt "${N1:-0}" ]
 
 check "custody verify is clean at B at the end" quiet cu "$B" verify
 check "A stops cleanly" stop_daemon "$DA"

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Sync speed between two offices on loopback, same machine, same run:
+#  1. SIZE_MB (default 1024) of new evidence from A to B: `custody sync` against
+#     `rsync -a A/blobs/ EMPTY/` (target <= 1.5x);
+#  2. one new record into archives that already share N records (default 100,000): wall time of
+#     `custody sync` (target <= 100 ms), next to the same with archives of 10 records, to show
+#     that the cost follows what changed, not the size of the archive.
+# Usage: tests/bench/sync.sh [BUILD_DIR]   (needs rsync, python3)
+set -euo pipefail
+BUILD=$(realpath "${1:-build}")
+CUSTODYD=$BUILD/custodyd
+CUSTODY=$BUILD/custody
+SIZE_MB=${SIZE_MB:-1024}
+N=${N:-100000}
+W=$(mktemp -d "${BENCH_DIR:-/var/tmp}/custody-bench.XXXXXX")
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$W"; }
+trap cleanup EXIT
+ms() { echo $(( $(date +%s%N) / 1000000 )); }
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+run() {
+	"$CUSTODYD" run "$1" --listen "127.0.0.1:$2" >>"$1.log" 2>&1 &
+	PIDS+=($!)
+	while [ ! -S "$1/custodyd.sock" ]; do sleep 0.05; done
+}
+# pair NAME: offices $W/NAME-a and $W/NAME-b, B joined by A's invitation, pinned both ways.
+pair() {
+	local a=$W/$1-a b=$W/$1-b pa pb
+	pa=$(port) pb=$(port)
+	"$CUSTODYD" init "$a" --office A --no-passphrase >/dev/null
+	run "$a" "$pa"
+	"$CUSTODYD" init "$b" --office B --no-passphrase --joining >"$b.init" 2>/dev/null
+	"$CUSTODY" -A "$a" invite B "$(head -n1 "$b.init")" -o "$b.inv" --address "127.0.0.1:$pa" >/dev/null
+	"$CUSTODYD" join "$b" "$b.inv" >/dev/null 2>&1
+	run "$b" "$pb"
+	"$CUSTODY" -A "$a" peer add B "127.0.0.1:$pb" "$(head -n1 "$b.init")" >/dev/null
+}
+victims() {
+	python3 - "$1" "$2" "$3" <<'PY'
+import csv, sys
+path, n, start = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+with open(path, "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["id", "name", "sex", "age", "date_of_death", "date_documented", "governorate", "cause", "party"])
+    for i in range(start, start + n):
+        w.writerow(["B%07d" % i, "Person %d" % i, "male", 30, "2024-01-%02d" % (1 + i % 28), "2024-02-01", "aleppo", "shelling", "russia"])
+PY
+}
+
+echo "== $SIZE_MB MiB of new evidence, A to B"
+pair big
+head -c $((SIZE_MB << 20)) /dev/urandom >"$W/big.bin"
+"$CUSTODY" -A "$W/big-a" ingest "$W/big.bin" >/dev/null
+s=$(ms); "$CUSTODY" -A "$W/big-b" sync A >/dev/null; t_sync=$(( $(ms) - s ))
+mkdir "$W/empty"
+s=$(ms); rsync -a "$W/big-a/blobs/" "$W/empty/"; t_rsync=$(( $(ms) - s ))
+cmp <("$CUSTODY" -A "$W/big-b" get "$(sha256sum "$W/big.bin" | cut -c1-64)" -o - ) "$W/big.bin" && echo "B's copy is byte-identical"
+printf '%-32s %8d ms\n' "custody sync" "$t_sync" "rsync -a blobs/" "$t_rsync"
+echo "ratio custody/rsync: $(awk -v a="$t_sync" -v b="$t_rsync" 'BEGIN { printf "%.2f", a / b }')   (target <= 1.5)"
+rm -rf "$W/big.bin" "$W/empty"
+
+one_record() {
+	local name=$1 shared=$2 best=999999 i s t
+	pair "$name"
+	victims "$W/$name.csv" "$shared" 0
+	"$CUSTODY" -A "$W/$name-a" import victims "$W/$name.csv" >/dev/null
+	"$CUSTODY" -A "$W/$name-b" sync A >/dev/null
+	for i in 1 2 3; do
+		"$CUSTODY" -A "$W/$name-a" victim add --id "NEW-$i" --name "New $i" --date-documented 2024-03-01 >/dev/null
+		s=$(ms); "$CUSTODY" -A "$W/$name-b" sync A >/dev/null; t=$(( $(ms) - s ))
+		[ "$t" -lt "$best" ] && best=$t
+	done
+	echo "$best"
+}
+echo "== one new record, best of 3"
+t_small=$(one_record small 10)
+t_large=$(one_record large "$N")
+printf '%-44s %6d ms\n' "custody sync, archives sharing 10 records" "$t_small"
+printf '%-44s %6d ms   (target <= 100)\n' "custody sync, archives sharing $N records" "$t_large"
