@@ -398,7 +398,7 @@ index_catch_up_feed(struct archive *a, sqlite3 *db, const char *office, const gi
 		}
 		c = p;
 	}
-	if (!found && !rebuild) {
+	if (!found && !rebuild && known[0] != '\0') {
 		/* the index followed a history that is gone: derive it all again */
 		for (i = 0; i < n; i++)
 			git_commit_free(chain[i]);

@@ -109,8 +109,8 @@ service_add_witnesses(struct archive *a, json_t *doc, const char *id)
 
 		if (hex != NULL && hex_decode(pk, sizeof pk, hex) == 0 &&
 		    (name = sync_office_name(a, pk)) != NULL) {
+			json_object_set_new(v, "key", json_string(hex));	/* before hex is freed */
 			json_object_set_new(v, "office", json_string(name));
-			json_object_set_new(v, "key", json_string(hex));
 			free(name);
 		}
 	}

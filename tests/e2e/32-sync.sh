@@ -2,17 +2,17 @@
 # Feed replication: three offices in a line, A - B - C, C never talking to A.
 #
 # A is a normal archive; B joins by A's invitation, C by B's (so C never pins A). A ingests files
-# and imports incidents and victims. `custody -A B sync A` pulls A's feed: it prints a
-# `feed A: ...` line, exits 0, B's ref for A's feed equals A's own, B's `get` of A's files is
-# byte-identical, and B appends one witness commit to its own feed; `show SHA --json` at B lists B
-# in "witnessed_by" with a time. Syncing again at once moves nothing and writes no commit.
-# `custody -A C sync B --json` gives {"peers","moved","forks"} and carries A's feed (relayed) and
-# B's to C: C's refs for them equal their owners', C's get of A's files is byte-identical, C shows
-# A's victims, C witnesses (one commit) and C's show lists B and C as witnesses. Stock
-# `git verify-commit` at C accepts every commit of every feed with C's allowed-signers file, and
-# refuses A's commits when A's line is taken out of it. A new commit at A reaches C through B;
-# B pulls C's feed and A pulls B's (with C's relayed): A's show then lists B and C as witnesses.
-# A's log never saw C. `custody verify` is clean at A, B and C throughout.
+# and imports incidents and victims. `custody -A B sync A` pulls A's feed: it prints a line
+# `feed A: N commits, 4 blobs`, exits 0, B's ref for A's feed equals A's own, B's `get` of A's
+# files is byte-identical, and B appends one witness commit to its own feed; `show SHA --json` at
+# B lists B in "witnessed_by" with a time. Syncing again at once moves nothing and writes no
+# commit. `custody -A C sync B --json` gives {"peers","moved","forks"} and carries A's whole feed
+# (relayed) and B's to C: C's refs for them equal their owners', C's get of A's files is
+# byte-identical, C shows A's victims, C witnesses (one commit) and C's show lists B and C as
+# witnesses. Stock `git verify-commit` at C accepts every commit of every feed with C's
+# allowed-signers file, and refuses A's commits when A's line is taken out of it. A new commit at
+# A reaches C through B; B pulls C's feed and A pulls B's (with C's relayed): A's show then lists
+# B and C as witnesses. A's log never saw C. `custody verify` is clean at A, B and C.
 . "$(dirname "$0")/lib.sh"
 
 DATA=$(cd "$(dirname "$0")" && pwd)/data
@@ -129,7 +129,8 @@ out=$(cu "$B" sync A 2>&1) || rc=$?
 check "B sync A exits 0" [ "$rc" -eq 0 ]
 [ "$rc" -eq 0 ] || echo "$out" >&2
 contains "B sync A prints a line for A's feed" "$out" "feed A:"
-contains "and counts commits" "$out" "commits"
+contains "with A's $(feed_len "$A" "$HA") commits and 4 blobs" "$out" \
+    "feed A: $(feed_len "$A" "$HA") commits, 4 blobs"
 case "$out" in *fork*) fail "B sync A reports a fork: $out" ;; *) ok "no fork reported" ;; esac
 check "B's ref for A's feed equals A's own" [ "$(feed_ref "$B" "$HA")" = "$REFA" ]
 for s in "$SV:video.bin" "$SN:notes.txt" "$SE:empty" "$SP:photo ü.png"; do
@@ -162,18 +163,20 @@ check "and leaves B's ref for A alone" [ "$(feed_ref "$B" "$HA")" = "$REFA" ]
 
 # --- C pulls B (and A's feed, relayed) ----------------------------------------------------------
 REFB=$(feed_ref "$B" "$HB")
+LA=$(feed_len "$A" "$HA") LB=$(feed_len "$B" "$HB")
 nc0=$(feed_len "$C" "$HC")
 rc=0
 cu "$C" --json sync B >"$T/c-sync.json" 2>"$T/c-sync.err" || rc=$?
 check "C sync B exits 0" [ "$rc" -eq 0 ]
 [ "$rc" -eq 0 ] || cat "$T/c-sync.json" "$T/c-sync.err" >&2
-check "C sync B --json has peers, moved (naming feeds A and B) and no forks" py '
+check "C sync B --json has peers, moved (A's and B's whole feeds) and no forks" py '
 import json, sys
 j = json.load(open(sys.argv[1]))
 assert isinstance(j["peers"], list) and j["peers"][0]["name"] == "B", j["peers"]
-m = " | ".join(j["moved"])
-assert "feed A:" in m and "feed B:" in m, m
-assert j["forks"] == [], j["forks"]' "$T/c-sync.json"
+m = j["moved"]
+assert "feed A: %s commits, 4 blobs" % sys.argv[2] in m, m
+assert "feed B: %s commits, 0 blobs" % sys.argv[3] in m, m
+assert j["forks"] == [], j["forks"]' "$T/c-sync.json" "$LA" "$LB"
 check "C's ref for A's feed equals A's own (relayed by B)" [ "$(feed_ref "$C" "$HA")" = "$REFA" ]
 check "C's ref for B's feed equals B's own" [ "$(feed_ref "$C" "$HB")" = "$REFB" ]
 nrefs=$(git --git-dir="$C/git" for-each-ref refs/feeds/ | wc -l)
