@@ -12,7 +12,7 @@
 #include "archive.h"
 #include "log.h"
 
-#define INDEX_SCHEMA_VERSION "5"
+#define INDEX_SCHEMA_VERSION "6"
 
 static const char index_schema[] =
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);"
@@ -27,6 +27,7 @@ static const char index_schema[] =
     "  witness TEXT NOT NULL, time TEXT NOT NULL, PRIMARY KEY(feed, witness, seq))"
     "  WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS records_kind ON records(kind);"
+    "CREATE INDEX IF NOT EXISTS records_lamport ON records(lamport);"
     "CREATE TABLE IF NOT EXISTS evidence(tok BLOB PRIMARY KEY, size INTEGER NOT NULL,"
     "  media_type TEXT NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS blobs(name TEXT PRIMARY KEY) WITHOUT ROWID;"

@@ -16,6 +16,7 @@
 
 #define LISTEN_MAX_CONNS 64		/* peers connected (or handshaking) at once */
 #define LISTEN_IDLE 300			/* seconds an authenticated peer may stay silent */
+#define LISTEN_QUEUE 16			/* requests a peer may send ahead of the answers */
 
 struct rconn {
 	struct listen		*l;
@@ -24,6 +25,8 @@ struct rconn {
 	int			 gone;
 	int			 refs;		/* the loop's, and a replication job's */
 	int			 busy;		/* a request is being answered */
+	Envelope		*queue[LISTEN_QUEUE];	/* requests waiting, in order */
+	int			 nqueue;
 	TAILQ_ENTRY(rconn)	 entry;
 };
 
@@ -43,6 +46,8 @@ listen_rconn_unref(struct rconn *rc)
 {
 	if (--rc->refs > 0)
 		return;
+	while (rc->nqueue > 0)
+		wire_free(rc->queue[--rc->nqueue]);
 	channel_free(rc->ch);
 	free(rc);
 }
@@ -79,6 +84,28 @@ struct serve_job {
 	char		 why[300];
 };
 
+static void listen_serve_work(void *);
+static void listen_serve_done(void *);
+
+/* Answer a request on a worker (the answers go out in the order the requests came). */
+static void
+listen_serve_start(struct rconn *rc, Envelope *msg)
+{
+	struct serve_job *j;
+
+	if ((j = calloc(1, sizeof *j)) == NULL) {
+		channel_send_error(rc->ch, CUSTODY_ENOMEM, "out of memory");
+		wire_free(msg);
+		return;
+	}
+	j->rc = rc;
+	j->a = rc->l->s->a;
+	j->msg = msg;
+	rc->refs++;
+	rc->busy = 1;
+	pool_submit(rc->l->s->pool, listen_serve_work, listen_serve_done, j);
+}
+
 static void
 listen_serve_work(void *arg)
 {
@@ -97,6 +124,12 @@ listen_serve_done(void *arg)
 	struct rconn *rc = j->rc;
 
 	rc->busy = 0;
+	if (!rc->gone && rc->nqueue > 0) {
+		Envelope *next = rc->queue[0];
+
+		memmove(rc->queue, rc->queue + 1, --rc->nqueue * sizeof *rc->queue);
+		listen_serve_start(rc, next);
+	}
 	if (!rc->gone) {
 		if (j->error < 0) {
 			log_warn("peer %s: %s: %s", channel_office(rc->ch), wire_name(j->msg),
@@ -134,24 +167,15 @@ listen_dispatch(struct channel *ch, Envelope *msg, void *arg)
 		return;
 	}
 	if (sync_is_request(msg)) {
-		struct serve_job *j;
-
-		if (rc->busy) {
-			channel_send_error(ch, CUSTODY_EPROTO, "one request at a time");
+		if (!rc->busy)
+			listen_serve_start(rc, msg);
+		else if (rc->nqueue < LISTEN_QUEUE)
+			rc->queue[rc->nqueue++] = msg;
+		else {
+			channel_send_error(ch, CUSTODY_EPROTO, "too many requests ahead of the "
+			    "answers");
 			wire_free(msg);
-			return;
 		}
-		if ((j = calloc(1, sizeof *j)) == NULL) {
-			channel_send_error(ch, CUSTODY_ENOMEM, "out of memory");
-			wire_free(msg);
-			return;
-		}
-		j->rc = rc;
-		j->a = l->s->a;
-		j->msg = msg;
-		rc->refs++;
-		rc->busy = 1;
-		pool_submit(l->s->pool, listen_serve_work, listen_serve_done, j);
 		return;
 	}
 	if (msg->body_case != CUSTODY__ENVELOPE__BODY_PEER_HELLO) {

@@ -30,6 +30,8 @@
 
 #define SYNC_TIMEOUT 60		/* seconds without an answer before we give up */
 #define SYNC_ROUNDS 3		/* feeds of offices learnt during the session get pulled too */
+#define SYNC_WINDOW 8		/* blob requests in flight */
+#define SYNC_BLOB_CHUNK (1 << 20)	/* what the peer answers per request (sync-serve.c) */
 
 struct msgq {
 	Envelope	*msg;
@@ -226,16 +228,34 @@ session_check_behind(struct session *s, const char *hex, const git_oid *head, ui
 	return error;
 }
 
-/* Fetch one blob into tmp/sync-NAME.part, from where an earlier session left it. */
+/* Ask for the bytes of a blob from offset on. */
+static int
+session_ask_blob(struct session *s, const char *name, uint64_t offset)
+{
+	Custody__BlobRequest br = CUSTODY__BLOB_REQUEST__INIT;
+	Envelope env = CUSTODY__ENVELOPE__INIT;
+
+	br.name = (char *)name;
+	br.offset = offset;
+	env.body_case = CUSTODY__ENVELOPE__BODY_BLOB_REQUEST;
+	env.blob_request = &br;
+	if (channel_send(s->ch, &env) < 0)
+		return custody_fail(CUSTODY_EIO, "cannot send to %s", s->peer->name);
+	return 0;
+}
+
+/*
+ * Fetch one blob into tmp/sync-NAME.part, from where an earlier session left it. Up to
+ * SYNC_WINDOW requests are in flight, so the link stays busy; answers come in order.
+ */
 static int
 session_fetch_blob(struct session *s, const struct sync_need *nd)
 {
-	Custody__BlobRequest br = CUSTODY__BLOB_REQUEST__INIT;
-	Envelope env = CUSTODY__ENVELOPE__INIT, *msg;
+	Envelope *msg;
 	char path[4200];
 	struct stat st;
-	uint64_t off, size = UINT64_MAX;
-	int fd, error = 0;
+	uint64_t off, asked, size = UINT64_MAX;
+	int fd, inflight = 0, error = 0;
 
 	snprintf(path, sizeof path, "%s/tmp/sync-%s.part", s->a->path, nd->name);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0 ||
@@ -243,46 +263,55 @@ session_fetch_blob(struct session *s, const struct sync_need *nd)
 		error = custody_fail(CUSTODY_EIO, "%s: %s", path, strerror(errno));
 		goto done;
 	}
-	off = (uint64_t)st.st_size;
+	off = asked = (uint64_t)st.st_size;
 	if (off > 0)
 		log_info("resuming blob %s at byte %llu", nd->name, (unsigned long long)off);
 	if (lseek(fd, (off_t)off, SEEK_SET) < 0) {
 		error = custody_fail(CUSTODY_EIO, "%s: %s", path, strerror(errno));
 		goto done;
 	}
+	if ((error = session_ask_blob(s, nd->name, asked)) < 0)
+		goto done;
+	inflight = 1;
+	asked += SYNC_BLOB_CHUNK;
 	while (off < size) {
-		br.name = (char *)nd->name;
-		br.offset = off;
-		env.body_case = CUSTODY__ENVELOPE__BODY_BLOB_REQUEST;
-		env.blob_request = &br;
-		if ((msg = session_call(s, &env, CUSTODY__ENVELOPE__BODY_BLOB_DATA, 0)) == NULL) {
-			error = custody_fail(CUSTODY_EIO, "%s", s->why);
-			goto done;
-		}
-		size = msg->blob_data->size;
-		if (msg->blob_data->data.len == 0 && off < size) {
+		if ((msg = session_recv(s)) == NULL ||
+		    msg->body_case != CUSTODY__ENVELOPE__BODY_BLOB_DATA) {
 			wire_free(msg);
-			error = custody_fail(CUSTODY_EPROTO, "blob %s: the peer sent nothing",
-			    nd->name);
+			error = custody_fail(CUSTODY_EIO, "%s", s->why[0] ? s->why :
+			    "unexpected answer to a blob request");
 			goto done;
 		}
-		if (off + msg->blob_data->data.len > size ||
-		    (error = write_all(fd, msg->blob_data->data.data,
+		inflight--;
+		size = msg->blob_data->size;
+		if ((msg->blob_data->data.len == 0 && off < size) ||
+		    off + msg->blob_data->data.len > size) {
+			wire_free(msg);
+			error = custody_fail(CUSTODY_EPROTO, "blob %s: the peer sent %s", nd->name,
+			    off < size ? "too many bytes" : "nothing");
+			goto done;
+		}
+		if ((error = write_all(fd, msg->blob_data->data.data,
 		    msg->blob_data->data.len)) < 0) {
 			wire_free(msg);
-			if (error == 0)
-				error = custody_fail(CUSTODY_EPROTO, "blob %s: too many bytes",
-				    nd->name);
+			custody_fail(error, "writing %s: %s", path, strerror(errno));
 			goto done;
 		}
 		off += msg->blob_data->data.len;
 		wire_free(msg);
+		while (inflight < SYNC_WINDOW && asked < size) {
+			if ((error = session_ask_blob(s, nd->name, asked)) < 0)
+				goto done;
+			inflight++;
+			asked += SYNC_BLOB_CHUNK;
+		}
 	}
 	close(fd);
 	fd = -1;
 	if ((error = sync_place_blob(s->a, nd, path)) < 0)
 		unlink(path);	/* bad bytes: start over next time */
 done:
+	/* on an error the session ends, and unread answers go with it */
 	if (fd >= 0)
 		close(fd);
 	return error;

@@ -67,6 +67,98 @@ serve_commit_bytes(git_repository *repo, const git_oid *oid, git_odb_object **ob
 	return error;
 }
 
+/* Add to the pack the trees on the path to one changed record (root, records, ab, ab/cd). */
+static int
+serve_pack_path(git_packbuilder *pb, git_tree *root, const char *path)
+{
+	git_tree_entry *e;
+	char dir[64];
+	size_t n;
+	const char *slash;
+	int error = 0;
+
+	for (slash = strchr(path, '/'); slash != NULL && error == 0;
+	    slash = strchr(slash + 1, '/')) {
+		n = (size_t)(slash - path);
+		if (n >= sizeof dir)
+			break;
+		memcpy(dir, path, n);
+		dir[n] = '\0';
+		if (git_tree_entry_bypath(&e, root, dir) < 0)
+			return -1;
+		error = git_packbuilder_insert(pb, git_tree_entry_id(e), NULL);
+		git_tree_entry_free(e);
+	}
+	return error;
+}
+
+struct pack_diff {
+	git_packbuilder	*pb;
+	git_tree	*root;
+	int		 error;
+};
+
+static int
+serve_pack_delta(const git_diff_delta *d, float progress, void *arg)
+{
+	struct pack_diff *x = arg;
+
+	if (d->status != GIT_DELTA_ADDED && d->status != GIT_DELTA_MODIFIED)
+		return 0;
+	if (git_packbuilder_insert(x->pb, &d->new_file.id, NULL) < 0 ||
+	    serve_pack_path(x->pb, x->root, d->new_file.path) < 0) {
+		x->error = -1;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The objects of the commits after have_seq: each commit, its root tree, and only the trees
+ * and records it changed (a diff against its parent skips unchanged subtrees), so the work
+ * follows what changed, not the size of the feed.
+ */
+static int
+serve_pack_commits(git_repository *repo, git_packbuilder *pb, const git_oid *head,
+    uint64_t seq, uint64_t have_seq)
+{
+	git_commit *c = NULL, *p = NULL;
+	git_tree *t = NULL, *pt = NULL;
+	git_diff *diff = NULL;
+	git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
+	struct pack_diff x;
+	int error = 0;
+
+	if (git_commit_lookup(&c, repo, head) < 0)
+		return custody_fail(CUSTODY_EIO, "feed head unreadable");
+	for (; seq > have_seq && error == 0; seq--) {
+		p = NULL;
+		pt = NULL;
+		if (git_commit_tree(&t, c) < 0 || git_packbuilder_insert(pb, git_commit_id(c),
+		    NULL) < 0 || git_packbuilder_insert(pb, git_tree_id(t), NULL) < 0 ||
+		    (git_commit_parentcount(c) > 0 && (git_commit_parent(&p, c, 0) < 0 ||
+		    git_commit_tree(&pt, p) < 0)) ||
+		    git_diff_tree_to_tree(&diff, repo, pt, t, &opts) < 0) {
+			error = custody_fail(CUSTODY_EIO, "cannot read the feed");
+		} else {
+			x.pb = pb;
+			x.root = t;
+			x.error = 0;
+			if (git_diff_foreach(diff, serve_pack_delta, NULL, NULL, NULL, &x) < 0)
+				error = custody_fail(CUSTODY_EIO, "cannot pack the feed");
+		}
+		git_diff_free(diff);
+		diff = NULL;
+		git_tree_free(t);
+		git_tree_free(pt);
+		t = NULL;
+		git_commit_free(c);
+		c = p;
+	}
+	git_commit_free(c);
+	return error;
+}
+
 /* PackRequest: a pack of what the peer lacks, or our commit at its sequence. */
 static int
 serve_pack(struct archive *a, const Custody__PackRequest *m, struct cbuf *out)
@@ -75,7 +167,6 @@ serve_pack(struct archive *a, const Custody__PackRequest *m, struct cbuf *out)
 	Envelope env = CUSTODY__ENVELOPE__INIT;
 	Custody__PackData pd = CUSTODY__PACK_DATA__INIT;
 	git_packbuilder *pb = NULL;
-	git_revwalk *walk = NULL;
 	git_odb_object *obj = NULL;
 	git_buf pack = { 0 };
 	git_oid head, at, have;
@@ -113,12 +204,12 @@ serve_pack(struct archive *a, const Custody__PackRequest *m, struct cbuf *out)
 			return error;
 		}
 	}
-	if (git_packbuilder_new(&pb, repo) < 0 || git_revwalk_new(&walk, repo) < 0 ||
-	    git_revwalk_push(walk, &head) < 0 ||
-	    (m->have_seq > 0 && git_revwalk_hide(walk, &have) < 0) ||
-	    git_packbuilder_insert_walk(pb, walk) < 0 || git_packbuilder_write_buf(&pack, pb) < 0) {
-		error = custody_fail(CUSTODY_EIO, "cannot build the pack: %s",
-		    git_error_last() ? git_error_last()->message : "?");
+	if (git_packbuilder_new(&pb, repo) < 0 ||
+	    (error = serve_pack_commits(repo, pb, &head, seq, m->have_seq)) < 0 ||
+	    git_packbuilder_write_buf(&pack, pb) < 0) {
+		if (error == 0)
+			error = custody_fail(CUSTODY_EIO, "cannot build the pack: %s",
+			    git_error_last() ? git_error_last()->message : "?");
 		goto done;
 	}
 	git_oid_tostr(headhex, sizeof headhex, &head);
@@ -139,7 +230,6 @@ serve_pack(struct archive *a, const Custody__PackRequest *m, struct cbuf *out)
 	}
 done:
 	git_buf_dispose(&pack);
-	git_revwalk_free(walk);
 	git_packbuilder_free(pb);
 	return error;
 }
