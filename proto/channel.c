@@ -257,7 +257,11 @@ channel_dispatch_plain(struct channel *ch)
 		data = evbuffer_pullup(ch->plain, FRAME_HEADER_LEN);
 		if ((error = frame_parse(&f, &used, data, FRAME_HEADER_LEN, FRAME_MAX)) < 0)
 			return error;
-		data = evbuffer_pullup(ch->plain, -1);
+		/* pull up this frame only: the whole buffer each time would be quadratic */
+		if (avail < frame_total(data))
+			return 0;
+		avail = frame_total(data);
+		data = evbuffer_pullup(ch->plain, (ev_ssize_t)avail);
 		if ((error = frame_parse(&f, &used, data, avail, FRAME_MAX)) < 0)
 			return error;
 		if (used == 0)
@@ -296,7 +300,10 @@ channel_process(struct channel *ch)
 			    "handshake", data[4], ch->established ? "after" : "during");
 			goto bad;
 		}
-		data = evbuffer_pullup(ch->in, -1);
+		if (avail < frame_total(data))
+			return;
+		avail = frame_total(data);
+		data = evbuffer_pullup(ch->in, (ev_ssize_t)avail);
 		if ((error = frame_parse(&f, &used, data, avail, max)) < 0)
 			goto bad;
 		if (used == 0)

@@ -39,3 +39,11 @@ frame_put_header(struct cbuf *out, uint8_t type, size_t len)
 		return error;
 	return cbuf_put_u8(out, type);
 }
+
+/* The whole size of the frame whose header is hdr (header included). */
+size_t
+frame_total(const uint8_t hdr[static FRAME_HEADER_LEN])
+{
+	return FRAME_HEADER_LEN + ((size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 |
+	    (size_t)hdr[2] << 8 | hdr[3]);
+}

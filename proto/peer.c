@@ -162,7 +162,10 @@ peer_process(struct peer *p)
 			peer_send_error(p, error, "%s", custody_error());
 			return;
 		}
-		data = evbuffer_pullup(p->in, -1);
+		if (avail < frame_total(data))
+			break;
+		avail = frame_total(data);
+		data = evbuffer_pullup(p->in, (ev_ssize_t)avail);
 		if ((error = frame_parse(&f, &used, data, avail, max)) < 0) {
 			peer_send_error(p, error, "%s", custody_error());
 			return;

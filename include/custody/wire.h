@@ -41,6 +41,8 @@ struct frame {
  * 0 with *used = header + body when f is filled, or CUSTODY_EPROTO / CUSTODY_ETOOBIG.
  */
 int frame_parse(struct frame *f, size_t *used, const uint8_t *buf, size_t len, size_t max);
+/* The whole size of the frame whose header is hdr (check it with frame_parse first). */
+size_t frame_total(const uint8_t hdr[static FRAME_HEADER_LEN]);
 /* Append a frame header for a body of len bytes. */
 int frame_put_header(struct cbuf *out, uint8_t type, size_t len);
 
