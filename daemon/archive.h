@@ -158,6 +158,9 @@ int feed_read_token(struct archive *, const char *office_hex, const char *tok, j
 int feed_read_at(struct archive *, git_commit *, const char *tok, json_t **out, git_oid *object);
 char *feed_record_path(const char *token_hex);
 char *feed_refname(const char *office_hex);
+typedef int (*feed_change_cb)(const char *path, const git_oid *id, int is_tree, void *arg);
+int feed_tree_changes(git_repository *, git_tree *old, git_tree *new, const char *prefix,
+    feed_change_cb, void *arg);
 
 /* index.c: the derived SQLite index. */
 int index_exec(sqlite3 *, const char *sql, const char *types, ...);

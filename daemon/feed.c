@@ -479,3 +479,58 @@ feed_read_record(struct archive *a, const char *office_hex, const char *id, json
 		custody_fail(error, "no such record: %s", id);
 	return error;
 }
+
+/*
+ * Walk what changed between two trees of a feed (old NULL: everything is new): cb gets the
+ * path and id of every added or modified blob, and of every tree on the way (is_tree), so that
+ * a packer can take them too. Subtrees whose ids are equal are skipped without being read:
+ * the cost follows what changed, not the size of the feed (git's generic diff reads them all).
+ * A blob present in old and absent in new is reported with a NULL id.
+ */
+int
+feed_tree_changes(git_repository *repo, git_tree *old, git_tree *new, const char *prefix,
+    feed_change_cb cb, void *arg)
+{
+	size_t i = 0, j = 0, no = old ? git_tree_entrycount(old) : 0, nn = git_tree_entrycount(new);
+	const git_tree_entry *o, *n;
+	git_tree *os = NULL, *ns = NULL;
+	char path[512];
+	int c, error = 0;
+
+	while (error == 0 && (i < no || j < nn)) {
+		o = i < no ? git_tree_entry_byindex(old, i) : NULL;
+		n = j < nn ? git_tree_entry_byindex(new, j) : NULL;
+		c = o == NULL ? 1 : n == NULL ? -1 : strcmp(git_tree_entry_name(o),
+		    git_tree_entry_name(n));
+		if (c < 0) {	/* gone from the new tree */
+			snprintf(path, sizeof path, "%s%s", prefix, git_tree_entry_name(o));
+			error = cb(path, NULL, git_tree_entry_type(o) == GIT_OBJECT_TREE, arg);
+			i++;
+			continue;
+		}
+		if (c == 0)
+			i++;
+		j++;
+		if (c == 0 && git_oid_equal(git_tree_entry_id(o), git_tree_entry_id(n)))
+			continue;
+		snprintf(path, sizeof path, "%s%s", prefix, git_tree_entry_name(n));
+		if (git_tree_entry_type(n) != GIT_OBJECT_TREE) {
+			error = cb(path, git_tree_entry_id(n), 0, arg);
+			continue;
+		}
+		if ((error = cb(path, git_tree_entry_id(n), 1, arg)) != 0)
+			break;
+		os = ns = NULL;
+		if (git_tree_lookup(&ns, repo, git_tree_entry_id(n)) < 0 || (c == 0 &&
+		    git_tree_entry_type(o) == GIT_OBJECT_TREE &&
+		    git_tree_lookup(&os, repo, git_tree_entry_id(o)) < 0)) {
+			error = custody_fail(CUSTODY_EIO, "tree %s missing or corrupt", path);
+		} else {
+			strncat(path, "/", sizeof path - strlen(path) - 1);
+			error = feed_tree_changes(repo, os, ns, path, cb, arg);
+		}
+		git_tree_free(os);
+		git_tree_free(ns);
+	}
+	return error;
+}

@@ -253,16 +253,16 @@ index_record(struct apply_ctx *ctx, const char *name, const git_oid *oid)
 }
 
 static int
-index_diff_cb(const git_diff_delta *d, float progress, void *arg)
+index_change_cb(const char *path, const git_oid *id, int is_tree, void *arg)
 {
 	struct apply_ctx *ctx = arg;
 	const char *name;
 
-	if (d->status != GIT_DELTA_ADDED && d->status != GIT_DELTA_MODIFIED)
+	if (is_tree || id == NULL)
 		return 0;
-	name = strrchr(d->new_file.path, '/');
-	name = name ? name + 1 : d->new_file.path;
-	if ((ctx->error = index_record(ctx, name, &d->new_file.id)) < 0)
+	name = strrchr(path, '/');
+	name = name ? name + 1 : path;
+	if ((ctx->error = index_record(ctx, name, id)) < 0)
 		return -1;
 	return 0;
 }
@@ -274,8 +274,6 @@ index_commit_changes(struct archive *a, sqlite3 *db, const char *office, git_com
 	struct apply_ctx ctx = { a, db, archive_repo(a), office, 0 };
 	git_commit *parent = NULL;
 	git_tree *old = NULL, *new = NULL;
-	git_diff *diff = NULL;
-	git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
 	char head[GIT_OID_HEXSZ + 1], hex[65];
 	uint64_t seq, lamport;
 	int error;
@@ -288,12 +286,11 @@ index_commit_changes(struct archive *a, sqlite3 *db, const char *office, git_com
 		error = custody_fail(CUSTODY_EIO, "index: parent of a commit unreadable");
 		goto done;
 	}
-	if (git_commit_tree(&new, c) < 0 ||
-	    git_diff_tree_to_tree(&diff, ctx.repo, old, new, &opts) < 0) {
-		error = custody_fail(CUSTODY_EIO, "index: cannot diff a commit");
+	if (git_commit_tree(&new, c) < 0) {
+		error = custody_fail(CUSTODY_EIO, "index: a commit's tree is unreadable");
 		goto done;
 	}
-	if (git_diff_foreach(diff, index_diff_cb, NULL, NULL, NULL, &ctx) < 0) {
+	if (feed_tree_changes(ctx.repo, old, new, "", index_change_cb, &ctx) != 0) {
 		error = ctx.error < 0 ? ctx.error : CUSTODY_EIO;
 		goto done;
 	}
@@ -301,7 +298,6 @@ index_commit_changes(struct archive *a, sqlite3 *db, const char *office, git_com
 	error = index_exec(db, "INSERT OR REPLACE INTO feeds VALUES(?,?,?)", "tti", office, head,
 	    (int64_t)seq);
 done:
-	git_diff_free(diff);
 	git_tree_free(old);
 	git_tree_free(new);
 	git_commit_free(parent);

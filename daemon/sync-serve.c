@@ -67,50 +67,15 @@ serve_commit_bytes(git_repository *repo, const git_oid *oid, git_odb_object **ob
 	return error;
 }
 
-/* Add to the pack the trees on the path to one changed record (root, records, ab, ab/cd). */
+/* Take each new tree and record a commit changed into the pack. */
 static int
-serve_pack_path(git_packbuilder *pb, git_tree *root, const char *path)
+serve_pack_change(const char *path, const git_oid *id, int is_tree, void *arg)
 {
-	git_tree_entry *e;
-	char dir[64];
-	size_t n;
-	const char *slash;
-	int error = 0;
+	git_packbuilder *pb = arg;
 
-	for (slash = strchr(path, '/'); slash != NULL && error == 0;
-	    slash = strchr(slash + 1, '/')) {
-		n = (size_t)(slash - path);
-		if (n >= sizeof dir)
-			break;
-		memcpy(dir, path, n);
-		dir[n] = '\0';
-		if (git_tree_entry_bypath(&e, root, dir) < 0)
-			return -1;
-		error = git_packbuilder_insert(pb, git_tree_entry_id(e), NULL);
-		git_tree_entry_free(e);
-	}
-	return error;
-}
-
-struct pack_diff {
-	git_packbuilder	*pb;
-	git_tree	*root;
-	int		 error;
-};
-
-static int
-serve_pack_delta(const git_diff_delta *d, float progress, void *arg)
-{
-	struct pack_diff *x = arg;
-
-	if (d->status != GIT_DELTA_ADDED && d->status != GIT_DELTA_MODIFIED)
+	if (id == NULL)
 		return 0;
-	if (git_packbuilder_insert(x->pb, &d->new_file.id, NULL) < 0 ||
-	    serve_pack_path(x->pb, x->root, d->new_file.path) < 0) {
-		x->error = -1;
-		return -1;
-	}
-	return 0;
+	return git_packbuilder_insert(pb, id, NULL) < 0 ? -1 : 0;
 }
 
 /*
@@ -124,9 +89,6 @@ serve_pack_commits(git_repository *repo, git_packbuilder *pb, const git_oid *hea
 {
 	git_commit *c = NULL, *p = NULL;
 	git_tree *t = NULL, *pt = NULL;
-	git_diff *diff = NULL;
-	git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
-	struct pack_diff x;
 	int error = 0;
 
 	if (git_commit_lookup(&c, repo, head) < 0)
@@ -138,17 +100,8 @@ serve_pack_commits(git_repository *repo, git_packbuilder *pb, const git_oid *hea
 		    NULL) < 0 || git_packbuilder_insert(pb, git_tree_id(t), NULL) < 0 ||
 		    (git_commit_parentcount(c) > 0 && (git_commit_parent(&p, c, 0) < 0 ||
 		    git_commit_tree(&pt, p) < 0)) ||
-		    git_diff_tree_to_tree(&diff, repo, pt, t, &opts) < 0) {
-			error = custody_fail(CUSTODY_EIO, "cannot read the feed");
-		} else {
-			x.pb = pb;
-			x.root = t;
-			x.error = 0;
-			if (git_diff_foreach(diff, serve_pack_delta, NULL, NULL, NULL, &x) < 0)
-				error = custody_fail(CUSTODY_EIO, "cannot pack the feed");
-		}
-		git_diff_free(diff);
-		diff = NULL;
+		    feed_tree_changes(repo, pt, t, "", serve_pack_change, pb) != 0)
+			error = custody_fail(CUSTODY_EIO, "cannot pack the feed");
 		git_tree_free(t);
 		git_tree_free(pt);
 		t = NULL;

@@ -121,18 +121,18 @@ struct diff_ctx {
 };
 
 static int
-verify_diff_cb(const git_diff_delta *d, float progress, void *arg)
+verify_change_cb(const char *path, const git_oid *id, int is_tree, void *arg)
 {
 	struct diff_ctx *x = arg;
 
-	if (d->status == GIT_DELTA_DELETED) {
+	if (id == NULL) {
 		x->error = custody_fail(CUSTODY_EPROTO, "a commit deletes %s: feeds never delete",
-		    d->old_file.path);
+		    path);
 		return -1;
 	}
-	if (d->status != GIT_DELTA_ADDED && d->status != GIT_DELTA_MODIFIED)
+	if (is_tree)
 		return 0;
-	if ((x->error = verify_record(x->in, x->repo, d->new_file.path, &d->new_file.id)) < 0)
+	if ((x->error = verify_record(x->in, x->repo, path, id)) < 0)
 		return -1;
 	return 0;
 }
@@ -144,10 +144,8 @@ sync_incoming_verify(struct sync_incoming *in, const char *head, uint64_t seq)
 	git_repository *repo = archive_repo(in->a);
 	git_commit **chain = NULL, *c = NULL, *p;
 	git_tree *old = NULL, *new = NULL;
-	git_diff *diff = NULL;
-	git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
 	struct diff_ctx x = { in, repo, 0 };
-	uint64_t n = seq - in->old_seq, i, cseq, clam, last_lamport = 0, plam;
+	uint64_t n = seq - in->old_seq, i, cseq, clam, last_lamport = 0;
 	char who[65], oid[GIT_OID_HEXSZ + 1];
 	int error = 0;
 
@@ -216,17 +214,14 @@ sync_incoming_verify(struct sync_incoming *in, const char *head, uint64_t seq)
 				    oid);
 			git_commit_free(pc);
 		}
-		if (error == 0 && (git_commit_tree(&new, chain[i]) < 0 ||
-		    git_diff_tree_to_tree(&diff, repo, old, new, &opts) < 0))
+		if (error == 0 && git_commit_tree(&new, chain[i]) < 0)
 			error = custody_fail(CUSTODY_EPROTO, "commit %s: tree missing", oid);
-		if (error == 0 && git_diff_foreach(diff, verify_diff_cb, NULL, NULL, NULL, &x) < 0)
-			error = x.error < 0 ? x.error : CUSTODY_EPROTO;
-		git_diff_free(diff);
+		if (error == 0 && feed_tree_changes(repo, old, new, "", verify_change_cb, &x) != 0)
+			error = x.error < 0 ? x.error : custody_fail(CUSTODY_EPROTO, "commit %s: %s",
+			    oid, custody_error());
 		git_tree_free(old);
 		git_tree_free(new);
-		diff = NULL;
 		old = new = NULL;
-		(void)plam;
 	}
 	in->new_seq = seq;
 	snprintf(in->new_head, sizeof in->new_head, "%s", head);
