@@ -244,6 +244,33 @@ session_ask_blob(struct session *s, const char *name, uint64_t offset)
 	return 0;
 }
 
+/* Hash the first len bytes of a partial blob (what an earlier session received). */
+static int
+session_hash_part(int fd, EVP_MD_CTX *sha, uint64_t len)
+{
+	uint8_t *buf;
+	ssize_t r;
+	int error = 0;
+
+	if (len == 0)
+		return lseek(fd, 0, SEEK_SET) == 0 ? 0 : CUSTODY_EIO;
+	if ((buf = malloc(SYNC_BLOB_CHUNK)) == NULL)
+		return CUSTODY_ENOMEM;
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		error = CUSTODY_EIO;
+	while (error == 0 && len > 0) {
+		r = read_full(fd, buf, len < SYNC_BLOB_CHUNK ? len : SYNC_BLOB_CHUNK);
+		if (r <= 0)
+			error = custody_fail(CUSTODY_EIO, "cannot read a partial blob");
+		else {
+			EVP_DigestUpdate(sha, buf, (size_t)r);
+			len -= (uint64_t)r;
+		}
+	}
+	free(buf);
+	return error;
+}
+
 /*
  * Fetch one blob into tmp/sync-NAME.part, from where an earlier session left it. Up to
  * SYNC_WINDOW requests are in flight, so the link stays busy; answers come in order.
@@ -252,10 +279,13 @@ static int
 session_fetch_blob(struct session *s, const struct sync_need *nd)
 {
 	Envelope *msg;
+	EVP_MD_CTX *sha = NULL;
+	uint8_t sum[SHA256_LEN];
 	char path[4200];
 	struct stat st;
 	uint64_t off, asked, size = UINT64_MAX;
 	int fd, inflight = 0, error = 0;
+
 
 	snprintf(path, sizeof path, "%s/tmp/sync-%s.part", s->a->path, nd->name);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0 ||
@@ -266,8 +296,10 @@ session_fetch_blob(struct session *s, const struct sync_need *nd)
 	off = asked = (uint64_t)st.st_size;
 	if (off > 0)
 		log_info("resuming blob %s at byte %llu", nd->name, (unsigned long long)off);
-	if (lseek(fd, (off_t)off, SEEK_SET) < 0) {
-		error = custody_fail(CUSTODY_EIO, "%s: %s", path, strerror(errno));
+	if ((sha = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(sha, EVP_sha256(), NULL) != 1 ||
+	    (error = session_hash_part(fd, sha, off)) < 0) {
+		if (error == 0)
+			error = CUSTODY_ENOMEM;
 		goto done;
 	}
 	if ((error = session_ask_blob(s, nd->name, asked)) < 0)
@@ -291,6 +323,7 @@ session_fetch_blob(struct session *s, const struct sync_need *nd)
 			    off < size ? "too many bytes" : "nothing");
 			goto done;
 		}
+		EVP_DigestUpdate(sha, msg->blob_data->data.data, msg->blob_data->data.len);
 		if ((error = write_all(fd, msg->blob_data->data.data,
 		    msg->blob_data->data.len)) < 0) {
 			wire_free(msg);
@@ -308,12 +341,14 @@ session_fetch_blob(struct session *s, const struct sync_need *nd)
 	}
 	close(fd);
 	fd = -1;
-	if ((error = sync_place_blob(s->a, nd, path)) < 0)
+	EVP_DigestFinal_ex(sha, sum, NULL);
+	if ((error = sync_place_blob(s->a, nd, path, sum)) < 0)
 		unlink(path);	/* bad bytes: start over next time */
 done:
 	/* on an error the session ends, and unread answers go with it */
 	if (fd >= 0)
 		close(fd);
+	EVP_MD_CTX_free(sha);
 	return error;
 }
 

@@ -45,7 +45,8 @@ int sync_incoming_pack(struct sync_incoming *, const void *data, size_t len);
 int sync_incoming_verify(struct sync_incoming *, const char *head, uint64_t seq);
 int sync_incoming_finish(struct sync_incoming *);
 void sync_incoming_free(struct sync_incoming *);
-int sync_place_blob(struct archive *, const struct sync_need *, const char *partial);
+int sync_place_blob(struct archive *, const struct sync_need *, const char *partial,
+    const uint8_t sum[static SHA256_LEN]);
 int sync_fork_evidence(struct archive *, const char *hex, const uint8_t pk[static 32],
     uint64_t seq, const char *ours, const void *commit, size_t len, char **line);
 int sync_witness(struct archive *, const struct sync_witness *, size_t);
