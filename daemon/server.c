@@ -129,6 +129,8 @@ request_done(void *arg)
 	Custody__Error err;
 	Envelope env;
 
+	if (r->progress_ev != NULL)
+		event_free(r->progress_ev);
 	if (r->done != NULL)
 		r->done(r);
 	if (!c->gone) {
@@ -148,6 +150,36 @@ request_done(void *arg)
 	free(r);
 	client_unref(c);
 	server_maybe_exit(s);
+}
+
+/* Every tick while a request runs: tell the client how far it got, if that changed. */
+static void
+request_progress_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct request *r = arg;
+	Custody__Progress pg = CUSTODY__PROGRESS__INIT;
+	Envelope env = CUSTODY__ENVELOPE__INIT;
+	uint64_t done = __atomic_load_n(&r->progress_done, __ATOMIC_RELAXED);
+
+	if (r->c->gone || done == r->progress_sent)
+		return;
+	r->progress_sent = done;
+	pg.what = (char *)"bytes";
+	pg.done = done;
+	pg.total = __atomic_load_n(&r->progress_total, __ATOMIC_RELAXED);
+	env.body_case = CUSTODY__ENVELOPE__BODY_PROGRESS;
+	env.progress = &pg;
+	peer_send(r->c->peer, &env);
+}
+
+void
+server_want_progress(struct request *r)
+{
+	struct timeval tv = { 0, 200000 };
+
+	r->progress_ev = event_new(r->c->s->base, -1, EV_PERSIST, request_progress_cb, r);
+	if (r->progress_ev != NULL)
+		event_add(r->progress_ev, &tv);
 }
 
 /* Pause the client and run the request on the pool. */
@@ -251,6 +283,9 @@ client_dispatch(struct peer *p, Envelope *msg, void *arg)
 		}
 		r = request_new(c, msg, server_handlers[i].work);
 		r->done = server_handlers[i].done;
+		if (msg->body_case == CUSTODY__ENVELOPE__BODY_SYNC_REQUEST &&
+		    msg->sync_request->progress)
+			server_want_progress(r);
 		if (server_handlers[i].batch) {
 			r->fatal = 1;
 			records_hold(c);

@@ -47,6 +47,10 @@ struct request {
 	char		 errmsg[512];
 	int		 fatal;		/* drop the connection after the error */
 	void		*arg;		/* the handler's own state */
+	/* progress a worker reports (atomics); sent as Progress every tick when wanted */
+	uint64_t	 progress_done, progress_total;
+	struct event	*progress_ev;
+	uint64_t	 progress_sent;
 	int		 (*work)(struct request *);
 	void		 (*done)(struct request *);	/* on the loop, before the reply; may be NULL */
 };
@@ -54,6 +58,8 @@ struct request {
 int server_run(struct archive *, char **cause);
 /* Run req->work on the pool; the reply (or error) is sent when it finishes. */
 void server_submit(struct request *);
+/* Send Progress messages while r runs (call before server_submit). */
+void server_want_progress(struct request *);
 /* Encode a reply envelope into req->out. */
 int server_reply(struct request *, const Envelope *);
 struct request *request_new(struct client *, Envelope *, int (*)(struct request *));

@@ -133,7 +133,7 @@ service_sync(struct request *r)
 {
 	const char *name = r->msg->sync_request->name, *why;
 	struct peers_entry *v = NULL, one;
-	struct sync_result res = { 0 };
+	struct sync_result res = { .done = &r->progress_done, .total = &r->progress_total };
 	size_t n, i, k = 0;
 	int error;
 

@@ -48,6 +48,7 @@ struct session {
 	struct msgq			*head, **tail;
 	int				 gone, timed_out;
 	char				 why[400];
+	struct sync_result		*res;
 };
 
 /* Is the responder the office we dialled? */
@@ -315,7 +316,13 @@ session_fetch_blob(struct session *s, const struct sync_need *nd)
 			goto done;
 		}
 		inflight--;
+		if (size == UINT64_MAX && s->res->total != NULL) {
+			__atomic_add_fetch(s->res->total, msg->blob_data->size, __ATOMIC_RELAXED);
+			__atomic_add_fetch(s->res->done, off, __ATOMIC_RELAXED);
+		}
 		size = msg->blob_data->size;
+		if (s->res->done != NULL)
+			__atomic_add_fetch(s->res->done, msg->blob_data->data.len, __ATOMIC_RELAXED);
 		if ((msg->blob_data->data.len == 0 && off < size) ||
 		    off + msg->blob_data->data.len > size) {
 			wire_free(msg);
@@ -545,6 +552,7 @@ sync_with_peer(struct archive *a, const struct peers_entry *peer, struct sync_re
 	memset(&s, 0, sizeof s);
 	s.a = a;
 	s.peer = peer;
+	s.res = res;
 	s.tail = &s.head;
 	if (peer->address[0] == '\0')
 		return "no address";

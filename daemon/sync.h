@@ -21,6 +21,7 @@ struct sync_result {
 	size_t		  nmoved;
 	char		**forks;	/* lines naming each fork found */
 	size_t		  nforks;
+	uint64_t	 *done, *total;	/* bytes of blobs received / to receive (may be NULL) */
 };
 void sync_result_add(struct sync_result *, int fork, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
