@@ -50,18 +50,25 @@ git init -q "$W/git" && cp "$W/big.bin" "$W/git/big.bin"
 mkdir "$W/one" && ln "$W/big.bin" "$W/one/big.bin"
 
 start
+sync
 t_custody=$(secs "$CUSTODY" -A "$W/arch" ingest "$W/big.bin")
 rss=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)
 stop
 t_age=$(secs age -e -r "$AGEKEY" -o "$W/big.age" "$W/big.bin")
+rm -f "$W/big.age"
+sync
+# custody acknowledges only once its bytes are on disk; age never syncs: time that too
+t_agesync=$(secs sh -c "age -e -r '$AGEKEY' -o '$W/big.age' '$W/big.bin' && sync")
 t_sha=$(secs sha256sum "$W/big.bin")
 t_borg=$(secs borg create --compression none "$W/borg::one" "$W/one")
 t_restic=$(secs restic -r "$W/restic" backup "$W/one")
 t_git=$(secs sh -c "cd '$W/git' && git add big.bin && git commit -qm one")
 rm -f "$W/big.age"
-printf '%-34s %8.2f s\n' "custody ingest" "$t_custody" "age -e" "$t_age" "sha256sum" "$t_sha" \
+printf '%-34s %8.2f s\n' "custody ingest" "$t_custody" "age -e" "$t_age" \
+    "age -e && sync" "$t_agesync" "sha256sum" "$t_sha" \
     "borg create --compression none" "$t_borg" "restic backup" "$t_restic" "git add && git commit" "$t_git"
 echo "ratio custody/age-e:      $(ratio "$t_custody" "$t_age")   (target <= 1.0)"
+echo "ratio custody/age-e+sync: $(ratio "$t_custody" "$t_agesync")   (the same durability)"
 echo "ratio custody/sha256sum:  $(ratio "$t_custody" "$t_sha")"
 echo "ratio custody/borg:       $(ratio "$t_custody" "$t_borg")"
 echo "ratio custody/restic:     $(ratio "$t_custody" "$t_restic")"
