@@ -9,8 +9,6 @@
 
 static int cmd_sync_exec(const struct cmd_ctx *, const struct cmd_args *);
 
-/* In cmd-peer.c: print peers as `custody peers` does. */
-void cmd_peer_print(const struct cmd_ctx *, Custody__PeerInfo **, size_t);
 
 const struct cmd_entry cmd_sync_entry = {
 	.name = "sync",

@@ -138,9 +138,6 @@ void record_now(char buf[static 32]);
 char *record_random_id(void);
 
 /* feed.c: one signed linear chain of commits per office. */
-struct feed_change {
-	json_t		*doc;		/* the record; kind and id inside */
-};
 struct feed_commit {
 	git_oid		 oid;
 	char		 parent[GIT_OID_HEXSZ + 1];	/* "" for the first commit */
@@ -161,6 +158,15 @@ char *feed_refname(const char *office_hex);
 typedef int (*feed_change_cb)(const char *path, const git_oid *id, int is_tree, void *arg);
 int feed_tree_changes(git_repository *, git_tree *old, git_tree *new, const char *prefix,
     feed_change_cb, void *arg);
+
+/* records-write.c: commit records that changed (the caller keeps docs). */
+struct records_written {
+	size_t			written, unchanged;
+	int			committed;
+	struct feed_commit	commit;
+};
+int records_write_changed(struct archive *, json_t **docs, size_t n, const char *summary,
+    int own, struct records_written *);
 
 /* index.c: the derived SQLite index. */
 int index_exec(sqlite3 *, const char *sql, const char *types, ...);

@@ -291,6 +291,7 @@ feed_append(struct archive *a, struct feed_commit *out, const char *summary, jso
 	git_buf body = { 0 };
 	struct cbuf msg = { 0 };
 	char *refname = NULL, *sig = NULL, now[32], email[64];
+	uint64_t seen;
 	size_t i;
 	int error, have_head;
 
@@ -315,8 +316,8 @@ feed_append(struct archive *a, struct feed_commit *out, const char *summary, jso
 	}
 	out->seq++;
 	/* a Lamport clock: past everything this office has seen, its own feed and others' */
-	out->lamport = (out->lamport > index_max_lamport(a) ? out->lamport :
-	    index_max_lamport(a)) + 1;
+	seen = index_max_lamport(a);
+	out->lamport = (out->lamport > seen ? out->lamport : seen) + 1;
 	record_now(now);
 
 	if ((upd = calloc(ndocs ? ndocs : 1, sizeof *upd)) == NULL) {

@@ -29,39 +29,9 @@ offices_record(json_t **out, const char *name, const uint8_t pk[static ED25519_P
 int
 offices_write(struct archive *a, json_t **docs, size_t n, const char *summary)
 {
-	uint8_t tok[TOKEN_LEN], cur[TOKEN_LEN], now[TOKEN_LEN];
-	char office[65], kind[16];
-	struct feed_commit fc;
-	json_t **changed;
-	size_t i, k = 0;
-	int error = 0, r;
+	struct records_written w;
 
-	if ((changed = calloc(n ? n : 1, sizeof *changed)) == NULL)
-		return CUSTODY_ENOMEM;
-	pthread_mutex_lock(&a->write_lock);
-	for (i = 0; i < n; i++) {
-		archive_token(a, tok, record_id(docs[i]));
-		r = index_current_chash(a, tok, cur, office, kind);
-		if (r < 0 && r != CUSTODY_ENOTFOUND) {
-			error = r;
-			goto done;
-		}
-		record_content_hash(a, docs[i], now);
-		if (r != 0 || strcmp(office, a->office_hex) != 0 ||
-		    memcmp(cur, now, TOKEN_LEN) != 0)
-			changed[k++] = docs[i];
-	}
-	if (k > 0) {
-		if ((error = feed_append(a, &fc, summary, changed, k)) < 0)
-			goto done;
-		if (index_apply_commit(a, &fc, changed, k) < 0)
-			log_warn("index update failed (%s); it catches up at the next start",
-			    custody_error());
-	}
-done:
-	pthread_mutex_unlock(&a->write_lock);
-	free(changed);
-	return error;
+	return records_write_changed(a, docs, n, summary, 1, &w);
 }
 
 /* Fill o from an office record; EINVAL when it is not one. */

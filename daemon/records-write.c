@@ -198,19 +198,20 @@ records_derive_id(struct archive *a, json_t *doc)
 
 /*
  * Write docs (owned by the caller) as one commit, leaving out those identical to their
- * current revision, and fill the RecordDone counts. written gets the number committed.
+ * current revision; with own, also rewrite those whose current revision another office wrote
+ * (an office states its own view of them). An id already used by another kind is refused.
  */
-static int
-records_write(struct archive *a, json_t **docs, size_t n, const char *summary,
-    Custody__RecordDone *d, char oid[GIT_OID_HEXSZ + 1])
+int
+records_write_changed(struct archive *a, json_t **docs, size_t n, const char *summary, int own,
+    struct records_written *out)
 {
 	uint8_t tok[TOKEN_LEN], cur[TOKEN_LEN], now[TOKEN_LEN];
 	char office[65], kind[16];
-	struct feed_commit fc;
 	json_t **changed;
-	size_t i, k = 0;
+	size_t i;
 	int error = 0, r;
 
+	memset(out, 0, sizeof *out);
 	if ((changed = calloc(n ? n : 1, sizeof *changed)) == NULL)
 		return CUSTODY_ENOMEM;
 	pthread_mutex_lock(&a->write_lock);
@@ -227,26 +228,44 @@ records_write(struct archive *a, json_t **docs, size_t n, const char *summary,
 			goto done;
 		}
 		record_content_hash(a, docs[i], now);
-		if (r == 0 && memcmp(cur, now, TOKEN_LEN) == 0)
-			d->unchanged++;
+		if (r == 0 && memcmp(cur, now, TOKEN_LEN) == 0 &&
+		    (!own || strcmp(office, a->office_hex) == 0))
+			out->unchanged++;
 		else
-			changed[k++] = docs[i];
+			changed[out->written++] = docs[i];
 	}
-	d->written = (uint32_t)k;
-	oid[0] = '\0';
-	if (k > 0) {
-		if ((error = feed_append(a, &fc, summary, changed, k)) < 0)
+	if (out->written > 0) {
+		if ((error = feed_append(a, &out->commit, summary, changed, out->written)) < 0)
 			goto done;
-		if (index_apply_commit(a, &fc, changed, k) < 0)
+		out->committed = 1;
+		if (index_apply_commit(a, &out->commit, changed, out->written) < 0)
 			log_warn("index update failed (%s); it catches up at the next start",
 			    custody_error());
-		git_oid_tostr(oid, GIT_OID_HEXSZ + 1, &fc.oid);
-		d->seq = fc.seq;
 	}
 done:
 	pthread_mutex_unlock(&a->write_lock);
 	free(changed);
 	return error;
+}
+
+/* records_write_changed for a RecordDone: counts, seq and the commit id ("" when none). */
+static int
+records_write(struct archive *a, json_t **docs, size_t n, const char *summary,
+    Custody__RecordDone *d, char oid[GIT_OID_HEXSZ + 1])
+{
+	struct records_written w;
+	int error;
+
+	oid[0] = '\0';
+	if ((error = records_write_changed(a, docs, n, summary, 0, &w)) < 0)
+		return error;
+	d->written = (uint32_t)w.written;
+	d->unchanged += (uint32_t)w.unchanged;
+	if (w.committed) {
+		git_oid_tostr(oid, GIT_OID_HEXSZ + 1, &w.commit.oid);
+		d->seq = w.commit.seq;
+	}
+	return 0;
 }
 
 /* Encode a RecordDone with ids and problems (both cut short when long). */

@@ -329,9 +329,9 @@ done:
 
 /* One commit of witness records: which feeds we received, how far, and when. */
 int
-sync_witness(struct archive *a, const struct sync_witness *w, size_t n)
+sync_witness(struct archive *a, const struct sync_witness *wit, size_t n)
 {
-	struct feed_commit fc;
+	struct records_written w;
 	json_t **docs;
 	char id[160], now[32];
 	size_t i;
@@ -341,20 +341,15 @@ sync_witness(struct archive *a, const struct sync_witness *w, size_t n)
 		return CUSTODY_ENOMEM;
 	record_now(now);
 	for (i = 0; i < n && error == 0; i++) {
-		snprintf(id, sizeof id, "witness:%.16s:%s:%llu", a->office_hex, w[i].hex,
-		    (unsigned long long)w[i].seq);
+		snprintf(id, sizeof id, "witness:%.16s:%s:%llu", a->office_hex, wit[i].hex,
+		    (unsigned long long)wit[i].seq);
 		if ((docs[i] = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s}", "kind", "witness", "id", id,
-		    "feed", w[i].hex, "seq", (json_int_t)w[i].seq, "head", w[i].head, "time",
+		    "feed", wit[i].hex, "seq", (json_int_t)wit[i].seq, "head", wit[i].head, "time",
 		    now)) == NULL)
 			error = CUSTODY_ENOMEM;
 	}
-	if (error == 0) {
-		pthread_mutex_lock(&a->write_lock);
-		error = feed_append(a, &fc, "witness", docs, n);
-		if (error == 0 && index_apply_commit(a, &fc, docs, n) < 0)
-			log_warn("index update failed: %s", custody_error());
-		pthread_mutex_unlock(&a->write_lock);
-	}
+	if (error == 0)
+		error = records_write_changed(a, docs, n, "witness", 0, &w);
 	for (i = 0; i < n; i++)
 		json_decref(docs[i]);
 	free(docs);
