@@ -132,6 +132,8 @@ void record_name_token(const struct archive *, const char *domain, const char *v
     uint8_t out[static TOKEN_LEN]);
 int record_open(json_t **out, struct archive *, const char *token_hex, const void *obj,
     size_t len, uint8_t *record_key);
+void record_field_key(const struct archive *, const char *token_hex, const char *field,
+    uint8_t key[static 32]);
 const char *record_kind(const json_t *doc);
 const char *record_id(const json_t *doc);
 void record_now(char buf[static 32]);

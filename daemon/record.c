@@ -5,9 +5,9 @@
  * Per-record keys live on the stack and are wiped after use: sodium_malloc costs an mmap and a
  * TLB shootdown per call, which a batch of thousands of records cannot pay.
  *
- * Object format (one git blob): "CUSTREC1", the wrapped key (WRAPPED_KEY_LEN), a 24-byte
- * nonce, the ciphertext and tag. The AD binds the object to its tree entry: "CUSTREC1" and the
- * entry name (the record's token), so an object moved to another path does not open.
+ * The object format and the sealing of protected fields are in custody/recobj.h (shared with
+ * the offline dossier verifier). Field keys derive from the data key, the record's token and
+ * the field name, so a dossier can disclose a record without its protected fields.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,13 +15,8 @@
 #include <time.h>
 
 #include "archive.h"
+#include "custody/recobj.h"
 
-#define REC_MAGIC "CUSTREC1"
-#define REC_MAGIC_LEN 8
-#define REC_NONCE_LEN crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
-#define REC_TAG_LEN crypto_aead_xchacha20poly1305_ietf_ABYTES
-#define REC_HDR_LEN (REC_MAGIC_LEN + WRAPPED_KEY_LEN + REC_NONCE_LEN)
-#define REC_MAX (16u << 20)
 
 /* The kind field of a record, or "". */
 const char *
@@ -72,96 +67,104 @@ record_key_ad(char *ad, size_t len, const char *token_hex)
 	snprintf(ad, len, "custody record key %s", token_hex);
 }
 
-/* Encrypt doc (canonical JSON) for the tree entry token_hex. */
+/* The key of one protected field of the record at token_hex, derived from the data key. */
+void
+record_field_key(const struct archive *a, const char *token_hex, const char *field,
+    uint8_t key[static 32])
+{
+	crypto_generichash_state h;
+
+	crypto_generichash_init(&h, a->data_key, DATA_KEY_LEN, 32);
+	crypto_generichash_update(&h, (const uint8_t *)"custody field key\0", 18);
+	crypto_generichash_update(&h, (const uint8_t *)token_hex, strlen(token_hex) + 1);
+	crypto_generichash_update(&h, (const uint8_t *)field, strlen(field));
+	crypto_generichash_final(&h, key, 32);
+}
+
+/* Seal (or, open != 0, unseal) the protected fields of doc in place. */
+static int
+record_fields_crypt(struct archive *a, const char *token_hex, json_t *doc, int open)
+{
+	const char *const *f;
+	uint8_t fk[32];
+	json_t *v, *nv;
+	int error = 0;
+
+	for (f = recobj_sealed_fields(record_kind(doc)); *f != NULL && error == 0; f++) {
+		if ((v = json_object_get(doc, *f)) == NULL || recobj_is_sealed(v) == !open)
+			continue;
+		record_field_key(a, token_hex, *f, fk);
+		error = open ? recobj_field_open(&nv, fk, token_hex, *f, v) :
+		    recobj_field_seal(&nv, fk, token_hex, *f, v);
+		sodium_memzero(fk, sizeof fk);
+		if (error == 0)
+			error = json_object_set_new(doc, *f, nv) == 0 ? 0 : CUSTODY_ENOMEM;
+	}
+	return error;
+}
+
+/* Encrypt doc (canonical JSON, protected fields sealed) for the tree entry token_hex. */
 int
 record_seal(struct cbuf *out, struct archive *a, const char *token_hex, json_t *doc)
 {
-	uint8_t ad[REC_MAGIC_LEN + TOKEN_HEX_LEN], key[32];
+	uint8_t wrapped[WRAPPED_KEY_LEN], key[32];
+	const char *const *f = recobj_sealed_fields(record_kind(doc));
 	char kad[64], *json = NULL;
-	size_t n;
-	int error = CUSTODY_ENOMEM;
+	json_t *copy = NULL;
+	int error;
 
-	if ((json = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII)) == NULL)
-		return custody_fail(CUSTODY_EINVAL, "record cannot be encoded as JSON");
-	n = strlen(json);
-	if (n > REC_MAX) {
-		error = custody_fail(CUSTODY_ETOOBIG, "record of %zu bytes is too large", n);
+	if (*f != NULL) {
+		if ((copy = json_copy(doc)) == NULL)
+			return CUSTODY_ENOMEM;
+		if ((error = record_fields_crypt(a, token_hex, copy, 0)) < 0)
+			goto done;
+	}
+	if ((json = json_dumps(copy != NULL ? copy : doc, JSON_COMPACT | JSON_SORT_KEYS |
+	    JSON_ENSURE_ASCII)) == NULL) {
+		error = custody_fail(CUSTODY_EINVAL, "record cannot be encoded as JSON");
 		goto done;
 	}
 	crypto_aead_xchacha20poly1305_ietf_keygen(key);
-	if ((error = cbuf_reserve(out, REC_HDR_LEN + n + REC_TAG_LEN)) < 0)
-		goto done;
-	memcpy(out->data, REC_MAGIC, REC_MAGIC_LEN);
 	record_key_ad(kad, sizeof kad, token_hex);
-	keys_wrap(out->data + REC_MAGIC_LEN, a->data_key, key, kad);
-	randombytes_buf(out->data + REC_MAGIC_LEN + WRAPPED_KEY_LEN, REC_NONCE_LEN);
-	memcpy(ad, REC_MAGIC, REC_MAGIC_LEN);
-	memcpy(ad + REC_MAGIC_LEN, token_hex, TOKEN_HEX_LEN);
-	crypto_aead_xchacha20poly1305_ietf_encrypt(out->data + REC_HDR_LEN, NULL,
-	    (const uint8_t *)json, n, ad, sizeof ad, NULL,
-	    out->data + REC_MAGIC_LEN + WRAPPED_KEY_LEN, key);
-	out->len = REC_HDR_LEN + n + REC_TAG_LEN;
-	error = 0;
+	keys_wrap(wrapped, a->data_key, key, kad);
+	error = recobj_seal(out, wrapped, key, token_hex, json, strlen(json));
+	sodium_memzero(key, sizeof key);
 done:
 	if (json != NULL) {
 		sodium_memzero(json, strlen(json));
 		free(json);
 	}
-	sodium_memzero(key, sizeof key);
+	json_decref(copy);
 	return error;
 }
 
 /*
- * Decrypt a record object found at tree entry token_hex. record_key (32 bytes, may be NULL)
- * receives the record's own key, for disclosure in a dossier.
+ * Decrypt a record object found at tree entry token_hex, protected fields opened. record_key
+ * (32 bytes, may be NULL) receives the record's own key, for disclosure in a dossier.
  */
 int
 record_open(json_t **out, struct archive *a, const char *token_hex, const void *obj,
     size_t len, uint8_t *record_key)
 {
-	uint8_t ad[REC_MAGIC_LEN + TOKEN_HEX_LEN], key[32];
-	const uint8_t *p = obj;
-	char kad[64], *pt = NULL;
-	size_t n;
-	json_error_t jerr;
-	int error = CUSTODY_ENOMEM;
+	const uint8_t *wrapped = recobj_wrapped(obj, len);
+	uint8_t key[32];
+	char kad[64];
+	int error;
 
 	*out = NULL;
-	if (len < REC_HDR_LEN + REC_TAG_LEN || memcmp(p, REC_MAGIC, REC_MAGIC_LEN) != 0)
+	if (wrapped == NULL)
 		return custody_fail(CUSTODY_EINVAL, "not a custody record object");
-	n = len - REC_HDR_LEN - REC_TAG_LEN;
-	if ((pt = malloc(n + 1)) == NULL)
-		goto done;
 	record_key_ad(kad, sizeof kad, token_hex);
-	if ((error = keys_unwrap(key, a->data_key, p + REC_MAGIC_LEN, WRAPPED_KEY_LEN, kad)) < 0) {
-		custody_fail(error, "record key does not open (altered, or moved from another "
-		    "path)");
-		goto done;
-	}
-	memcpy(ad, REC_MAGIC, REC_MAGIC_LEN);
-	memcpy(ad + REC_MAGIC_LEN, token_hex, TOKEN_HEX_LEN);
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt((uint8_t *)pt, NULL, NULL,
-	    p + REC_HDR_LEN, n + REC_TAG_LEN, ad, sizeof ad,
-	    p + REC_MAGIC_LEN + WRAPPED_KEY_LEN, key) != 0) {
-		error = custody_fail(CUSTODY_ECRYPTO, "record does not authenticate");
-		goto done;
-	}
-	pt[n] = '\0';
-	if ((*out = json_loadb(pt, n, JSON_REJECT_DUPLICATES, &jerr)) == NULL ||
-	    !json_is_object(*out)) {
+	if ((error = keys_unwrap(key, a->data_key, wrapped, WRAPPED_KEY_LEN, kad)) < 0)
+		return custody_fail(error, "record key does not open (altered, or moved from "
+		    "another path)");
+	if ((error = recobj_open(out, key, token_hex, obj, len)) == 0 &&
+	    (error = record_fields_crypt(a, token_hex, *out, 1)) < 0) {
 		json_decref(*out);
 		*out = NULL;
-		error = custody_fail(CUSTODY_EINVAL, "record is not a JSON object");
-		goto done;
 	}
-	if (record_key != NULL)
+	if (error == 0 && record_key != NULL)
 		memcpy(record_key, key, 32);
-	error = 0;
-done:
-	if (pt != NULL) {
-		sodium_memzero(pt, n + 1);
-		free(pt);
-	}
 	sodium_memzero(key, sizeof key);
 	return error;
 }
