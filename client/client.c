@@ -467,3 +467,44 @@ client_finish_stdout(void)
 	}
 	return 0;
 }
+
+/* Draw the bar: bytes done of those known to be coming. */
+static void
+client_progress_draw(const Custody__Progress *p, const char *what)
+{
+	char bar[21], done[16], total[16];
+	int i, pct = p->total ? (int)(p->done * 100 / p->total) : 0;
+
+	if (pct > 100)
+		pct = 100;
+	for (i = 0; i < 20; i++)
+		bar[i] = i < pct / 5 ? '#' : ' ';
+	bar[20] = '\0';
+	fprintf(stderr, "\r[%s] %3d%%  %s / %s %s\033[K", bar, pct,
+	    client_size(done, sizeof done, p->done), client_size(total, sizeof total, p->total),
+	    what);
+}
+
+Envelope *
+client_wait(struct client *c, int expect, const char *what)
+{
+	Envelope *msg = NULL;
+	int drawn = 0;
+
+	for (;;) {
+		if (wire_recv(c->fd, &msg) < 0)
+			client_fatal("%s", custody_error());
+		if (msg->body_case != CUSTODY__ENVELOPE__BODY_PROGRESS)
+			break;
+		client_progress_draw(msg->progress, what);
+		drawn = 1;
+		wire_free(msg);
+	}
+	if (drawn)
+		fputs("\r\033[K", stderr);
+	if (msg->body_case == CUSTODY__ENVELOPE__BODY_ERROR)
+		client_fatal("%s", msg->error->message);
+	if ((int)msg->body_case != expect)
+		client_fatal("unexpected %s from the daemon", wire_name(msg));
+	return msg;
+}

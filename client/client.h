@@ -58,6 +58,12 @@ int client_recv(struct client *c, int expect, Envelope **out);
 Envelope *client_call(struct client *c, const Envelope *req, const int *fds, size_t nfds,
     int expect);
 
+/*
+ * Receive the reply of case expect, drawing a progress bar on stderr from the Progress
+ * messages that come first ("DONE / TOTAL what"); exits 1 on an Error or anything else.
+ */
+Envelope *client_wait(struct client *c, int expect, const char *what);
+
 /* Human units: "512 B", "4.5 MiB", "320 MiB". buf holds at least 16 bytes. */
 const char *client_size(char *buf, size_t len, uint64_t bytes);
 /* An ISO 8601 UTC time: "2024-05-01T12:00:00Z". buf holds at least 32 bytes. */

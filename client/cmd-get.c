@@ -14,6 +14,7 @@
 
 #include "client.h"
 #include "cmd.h"
+#include "outfile.h"
 
 #define GET_CHUNK (1u << 20)
 
@@ -35,59 +36,6 @@ const struct cmd_entry cmd_get_entry = {
 	.upper = 1,
 	.exec = cmd_get_exec,
 };
-
-/* The named temporary file, removed by the signal handler or on failure. */
-static char get_tmp[PATH_MAX];
-static volatile sig_atomic_t get_tmp_set;
-
-/* Remove the temporary file and die of the same signal. */
-static void
-get_on_signal(int sig)
-{
-	if (get_tmp_set)
-		unlink(get_tmp);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/* Remove the temporary file (if any) and exit 1 with the reason. */
-static void __attribute__((noreturn, format(printf, 1, 2)))
-get_fail(const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	if (get_tmp_set) {
-		unlink(get_tmp);
-		get_tmp_set = 0;
-	}
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	client_fatal("%s", msg);
-}
-
-/* A named temporary beside path, mode 0600. */
-static int
-get_tmp_beside(const char *path)
-{
-	struct sigaction sa;
-	int fd;
-
-	if ((size_t)snprintf(get_tmp, sizeof get_tmp, "%s.partial-XXXXXX", path) >= sizeof get_tmp)
-		client_fatal("%s: name too long", path);
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = get_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	if ((fd = mkostemp(get_tmp, O_CLOEXEC)) < 0)
-		client_fatal("%s: cannot create a temporary file beside it: %s", path,
-		    strerror(errno));
-	get_tmp_set = 1;
-	return fd;
-}
 
 /* An unlinked temporary in $TMPDIR or /tmp, mode 0600. */
 static int
@@ -121,23 +69,23 @@ get_hash(char hex[static SHA256_HEX_LEN + 1], uint64_t *size, int fd)
 	off_t off = 0;
 
 	if ((buf = malloc(GET_CHUNK)) == NULL || (ctx = EVP_MD_CTX_new()) == NULL)
-		get_fail("out of memory");
+		outfile_fail("out of memory");
 	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
-		get_fail("SHA-256 unavailable");
+		outfile_fail("SHA-256 unavailable");
 	for (;;) {
 		if ((r = pread(fd, buf, GET_CHUNK, off)) < 0) {
 			if (errno == EINTR)
 				continue;
-			get_fail("cannot read back the decrypted file: %s", strerror(errno));
+			outfile_fail("cannot read back the decrypted file: %s", strerror(errno));
 		}
 		if (r == 0)
 			break;
 		if (EVP_DigestUpdate(ctx, buf, (size_t)r) != 1)
-			get_fail("SHA-256 failed");
+			outfile_fail("SHA-256 failed");
 		off += r;
 	}
 	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != SHA256_LEN)
-		get_fail("SHA-256 failed");
+		outfile_fail("SHA-256 failed");
 	hex_encode(hex, md, SHA256_LEN);
 	*size = (uint64_t)off;
 	EVP_MD_CTX_free(ctx);
@@ -153,49 +101,18 @@ get_copy_stdout(int fd)
 	off_t off = 0;
 
 	if ((buf = malloc(GET_CHUNK)) == NULL)
-		get_fail("out of memory");
+		outfile_fail("out of memory");
 	fflush(stdout);
 	while ((r = pread(fd, buf, GET_CHUNK, off)) != 0) {
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
-			get_fail("cannot read back the decrypted file: %s", strerror(errno));
+			outfile_fail("cannot read back the decrypted file: %s", strerror(errno));
 		if (write_all(STDOUT_FILENO, buf, (size_t)r) < 0)
-			get_fail("cannot write to stdout: %s", strerror(errno));
+			outfile_fail("cannot write to stdout: %s", strerror(errno));
 		off += r;
 	}
 	free(buf);
-}
-
-/* Make the temporary file durable and give it its final name. */
-static void
-get_commit(int fd, const char *path, int force)
-{
-	char *dir, *slash;
-	int dfd;
-
-	if (fsync(fd) < 0)
-		get_fail("%s: fsync: %s", path, strerror(errno));
-	if (renameat2(AT_FDCWD, get_tmp, AT_FDCWD, path, force ? 0 : RENAME_NOREPLACE) < 0) {
-		if (force || (errno != EINVAL && errno != ENOSYS))
-			get_fail("%s: %s", path, errno == EEXIST ?
-			    "already exists (use --force to replace it)" : strerror(errno));
-		/* No RENAME_NOREPLACE here: link refuses an existing name too. */
-		if (link(get_tmp, path) < 0)
-			get_fail("%s: %s", path, errno == EEXIST ?
-			    "already exists (use --force to replace it)" : strerror(errno));
-		unlink(get_tmp);
-	}
-	get_tmp_set = 0;
-	if ((dir = strdup(path)) == NULL)
-		client_fatal("out of memory");
-	if ((slash = strrchr(dir, '/')) != NULL)
-		slash[slash == dir] = '\0';
-	if ((dfd = open(slash != NULL ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	free(dir);
 }
 
 /* Lower-case copy of id when it is 64 hex digits (a SHA-256); else NULL. */
@@ -246,32 +163,32 @@ cmd_get_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 	want = get_id_sha256(id);
 
 	client_open(&c, ctx);
-	fd = to_stdout ? get_tmp_anon() : get_tmp_beside(out);
+	fd = to_stdout ? get_tmp_anon() : outfile_tmp_beside(out);
 	gr.id = want != NULL ? want : (char *)id;
 	req.body_case = CUSTODY__ENVELOPE__BODY_GET_REQUEST;
 	req.get_request = &gr;
 	if (client_send(&c, &req, &fd, 1) < 0 ||
 	    client_recv(&c, CUSTODY__ENVELOPE__BODY_GET_REPLY, &reply) < 0)
-		get_fail("%s", custody_error());
+		outfile_fail("%s", custody_error());
 	r = reply->get_reply;
 	if (r->sha256 == NULL || !hex_is_lower(r->sha256, SHA256_HEX_LEN))
-		get_fail("%s: custodyd sent a malformed SHA-256", id);
+		outfile_fail("%s: custodyd sent a malformed SHA-256", id);
 
 	/* Trust no one: hash what actually landed in the file. */
 	get_hash(hex, &size, fd);
 	if (strcmp(hex, r->sha256) != 0)
-		get_fail("%s: the decrypted bytes hash to %s, not %s as custodyd says; "
+		outfile_fail("%s: the decrypted bytes hash to %s, not %s as custodyd says; "
 		    "nothing written", id, hex, r->sha256);
 	if (size != r->size)
-		get_fail("%s: got %llu bytes, custodyd says %llu; nothing written", id,
+		outfile_fail("%s: got %llu bytes, custodyd says %llu; nothing written", id,
 		    (unsigned long long)size, (unsigned long long)r->size);
 	if (want != NULL && strcmp(hex, want) != 0)
-		get_fail("%s: custodyd sent a file whose SHA-256 is %s; nothing written", id, hex);
+		outfile_fail("%s: custodyd sent a file whose SHA-256 is %s; nothing written", id, hex);
 
 	if (to_stdout)
 		get_copy_stdout(fd);
 	else
-		get_commit(fd, out, force);
+		outfile_commit(fd, out, force);
 	close(fd);
 
 	if (ctx->json) {

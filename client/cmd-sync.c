@@ -19,47 +19,6 @@ const struct cmd_entry cmd_sync_entry = {
 	.exec = cmd_sync_exec,
 };
 
-/* Draw the bar: bytes of evidence received of those known to be coming. */
-static void
-cmd_sync_draw(const Custody__Progress *p)
-{
-	char bar[21], done[16], total[16];
-	int i, pct = p->total ? (int)(p->done * 100 / p->total) : 0;
-
-	for (i = 0; i < 20; i++)
-		bar[i] = i < pct / 5 ? '#' : ' ';
-	bar[20] = '\0';
-	fprintf(stderr, "\r[%s] %3d%%  %s / %s of evidence\033[K", bar, pct,
-	    client_size(done, sizeof done, p->done), client_size(total, sizeof total, p->total));
-}
-
-/* Send the request, then draw Progress messages until the SyncReply comes. */
-static Envelope *
-cmd_sync_wait(struct client *c, const Envelope *req)
-{
-	Envelope *msg = NULL;
-	int drawn = 0;
-
-	if (client_send(c, req, NULL, 0) < 0)
-		client_fatal("%s", custody_error());
-	for (;;) {
-		if (wire_recv(c->fd, &msg) < 0)
-			client_fatal("%s", custody_error());
-		if (msg->body_case != CUSTODY__ENVELOPE__BODY_PROGRESS)
-			break;
-		cmd_sync_draw(msg->progress);
-		drawn = 1;
-		wire_free(msg);
-	}
-	if (drawn)
-		fputs("\r\033[K", stderr);
-	if (msg->body_case == CUSTODY__ENVELOPE__BODY_ERROR)
-		client_fatal("%s", msg->error->message);
-	if (msg->body_case != CUSTODY__ENVELOPE__BODY_SYNC_REPLY)
-		client_fatal("unexpected %s from the daemon", wire_name(msg));
-	return msg;
-}
-
 /* Ask the daemon to sync; exit 1 when any peer failed. */
 static int
 cmd_sync_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
@@ -76,9 +35,11 @@ cmd_sync_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 	req.body_case = CUSTODY__ENVELOPE__BODY_SYNC_REQUEST;
 	req.sync_request = &q;
 	client_open(&c, ctx);
-	if (q.progress)
-		reply = cmd_sync_wait(&c, &req);
-	else
+	if (q.progress) {
+		if (client_send(&c, &req, NULL, 0) < 0)
+			client_fatal("%s", custody_error());
+		reply = client_wait(&c, CUSTODY__ENVELOPE__BODY_SYNC_REPLY, "of evidence");
+	} else
 		reply = client_call(&c, &req, NULL, 0, CUSTODY__ENVELOPE__BODY_SYNC_REPLY);
 	sr = reply->sync_reply;
 	for (i = 0; i < sr->n_peers; i++) {

@@ -456,3 +456,74 @@ rc_list(const struct cmd_ctx *ctx, const struct cmd_args *args, const char *kind
 	client_close(&c);
 	return client_finish_stdout();
 }
+
+/* A filter's value, or "" when absent; a given but empty value is a usage error. */
+char *
+rc_opt(const struct cmd_args *args, int val, const char *flag)
+{
+	const char *v = cmd_get(args, val);
+
+	if (v != NULL && *v == '\0')
+		cmd_usage_error(args->entry, "%s needs a value", flag);
+	return (char *)(v != NULL ? v : "");
+}
+
+/* A --from/--to day. */
+static char *
+rc_query_day(const struct cmd_args *args, int val, const char *flag)
+{
+	char *v = rc_opt(args, val, flag);
+	struct cdate d;
+
+	if (*v != '\0' && (cdate_parse(&d, v) < 0 || d.precision != DATE_DAY))
+		cmd_usage_error(args->entry, "%s needs a real day YYYY-MM-DD, not '%s'", flag, v);
+	return v;
+}
+
+/* A vocabulary filter; a word the defaults lack is sent anyway (the office may add words). */
+static char *
+rc_query_word(const struct cmd_args *args, int val, const char *which)
+{
+	char flag[32], *v;
+
+	snprintf(flag, sizeof flag, "--%s", which);
+	v = rc_opt(args, val, flag);
+	if (*v != '\0' && strcmp(v, "unknown") != 0 && !vocab_has(NULL, which, v))
+		client_warn("warning: '%s' is not a %s of the default vocabulary", v, which);
+	return v;
+}
+
+/*
+ * The filters of `query victims` but --incident (options F T b p g c k C W and RC_OPT_LIMIT):
+ * checked, into q; returns whether any was given.
+ */
+int
+rc_query_filters(Custody__QueryRequest *q, const struct cmd_args *args)
+{
+	static const int vals[] = { 'F', 'T', 'b', 'p', 'g', 'c', 'k', 'C', 'W', RC_OPT_LIMIT };
+	size_t i;
+	int any = 0;
+
+	q->from = rc_query_day(args, 'F', "--from");
+	q->to = rc_query_day(args, 'T', "--to");
+	if (*q->from != '\0' && *q->to != '\0' && strcmp(q->from, q->to) > 0)
+		cmd_usage_error(args->entry, "--to %s is before --from %s", q->to, q->from);
+	q->basis = rc_opt(args, 'b', "--basis");
+	if (*q->basis != '\0' && strcmp(q->basis, "documented") != 0 &&
+	    strcmp(q->basis, "death") != 0)
+		cmd_usage_error(args->entry, "--basis is documented or death, not '%s'", q->basis);
+	q->party = rc_query_word(args, 'p', "party");
+	q->governorate = rc_query_word(args, 'g', "governorate");
+	q->cause = rc_query_word(args, 'c', "cause");
+	q->category = rc_opt(args, 'k', "--category");
+	if (*q->category != '\0' && strcmp(q->category, "medical") != 0 &&
+	    strcmp(q->category, "civil_defense") != 0 && strcmp(q->category, "media") != 0)
+		cmd_usage_error(args->entry, "--category is medical, civil_defense or media");
+	q->child = cmd_get(args, 'C') != NULL;
+	q->woman = cmd_get(args, 'W') != NULL;
+	q->limit = rc_number(args, RC_OPT_LIMIT, "--limit");
+	for (i = 0; i < sizeof vals / sizeof vals[0]; i++)
+		if (cmd_get(args, vals[i]) != NULL)
+			any = 1;
+	return any;
+}

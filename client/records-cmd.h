@@ -36,6 +36,10 @@ void rc_fields_get(struct rc_fields *out, const struct cmd_args *args);
 /* The default vocabularies (what the daemon checks against unless its office changed them). */
 void rc_vocab(struct vocab *v);
 /* A --limit style number (0 when absent); a usage error unless it is a plain decimal. */
+/* An option's value, or "" when absent; a given but empty value is a usage error. */
+char *rc_opt(const struct cmd_args *args, int val, const char *flag);
+/* The filters of `query victims` but --incident, checked, into q; 1 when any was given. */
+int rc_query_filters(Custody__QueryRequest *q, const struct cmd_args *args);
 uint32_t rc_number(const struct cmd_args *args, int val, const char *flag);
 
 /* Send env; on failure exit 1 saying nothing was written. */
