@@ -11,11 +11,6 @@
 # accepts B's feed commits with A's file (and not with the file A exported before inviting B).
 . "$(dirname "$0")/lib.sh"
 
-# quiet COMMAND...: run it without output.
-quiet() {
-	"$@" >/dev/null 2>&1
-}
-
 A=$T/a
 B=$T/b
 C=$T/c

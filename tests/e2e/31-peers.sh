@@ -10,15 +10,6 @@
 # `peer remove` unpins, keeping the rest of custody.conf.
 . "$(dirname "$0")/lib.sh"
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# quiet COMMAND...: run it with its output thrown away.
-quiet() {
-	"$@" >/dev/null 2>&1
-}
-
 # refs DIR: every ref of the archive's git repository with its target.
 refs() {
 	git --git-dir="$1/git" for-each-ref --format='%(refname) %(objectname)' 2>&1

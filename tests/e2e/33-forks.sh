@@ -16,15 +16,6 @@
 #    the sync is refused as a fork the same way, and B still has every file A had sent it.
 . "$(dirname "$0")/lib.sh"
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# quiet COMMAND...: run it with its output thrown away.
-quiet() {
-	"$@" >/dev/null 2>&1
-}
-
 # py CODE ARGS...: run Python CODE; on failure print only its last line (the assertion's message).
 py() {
 	local code=$1
@@ -35,17 +26,6 @@ py() {
 # icontains DESCRIPTION HAYSTACK NEEDLE: like contains, ignoring case.
 icontains() {
 	if printf '%s' "$2" | grep -qiF -- "$3"; then ok "$1"; else fail "$1: expected '$3' in: $2"; fi
-}
-
-# key_hex DIR: the office's Ed25519 public key in hex (the name of its feed ref).
-key_hex() {
-	python3 -c 'import base64,sys; b=base64.b64decode(open(sys.argv[1]).read().split()[1]); print(b[-32:].hex())' \
-	    "$1/keys/office.pub"
-}
-
-# feed_ref DIR HEX: the commit DIR holds for the feed HEX, or "" when it holds none.
-feed_ref() {
-	git --git-dir="$1/git" rev-parse -q --verify "refs/feeds/$2^{commit}" 2>/dev/null || true
 }
 
 # feed_len DIR HEX: number of commits in the feed HEX as DIR holds it.

@@ -17,26 +17,6 @@
 
 BIG_MIB=${BIG_MIB:-300}
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# quiet COMMAND...: run it with its output thrown away.
-quiet() {
-	"$@" >/dev/null 2>&1
-}
-
-# key_hex DIR: the office's Ed25519 public key in hex (the name of its feed ref).
-key_hex() {
-	python3 -c 'import base64,sys; b=base64.b64decode(open(sys.argv[1]).read().split()[1]); print(b[-32:].hex())' \
-	    "$1/keys/office.pub"
-}
-
-# feed_ref DIR HEX: the commit DIR holds for the feed HEX, or "" when it holds none.
-feed_ref() {
-	git --git-dir="$1/git" rev-parse -q --verify "refs/feeds/$2^{commit}" 2>/dev/null || true
-}
-
 # join_office DIR NAME INVITER ADDRESS: a --joining archive invited by INVITER (to sync with it
 # at ADDRESS) and joined; the joiner pins its inviter (custodyd join does it).
 join_office() {

@@ -5,14 +5,8 @@
 # pulls on its own every [sync] interval seconds.
 . "$(dirname "$0")/lib.sh"
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 key_hex() {
 	python3 -c 'import base64,sys; b=base64.b64decode(open(sys.argv[1]).read().split()[1]); print(b[-32:].hex())' "$1/keys/office.pub"
-}
-feed_ref() {
-	git --git-dir="$1/git" rev-parse -q --verify "refs/feeds/$2^{commit}" 2>/dev/null || true
 }
 join_office() {
 	local dir=$1 name=$2 inviter=$3 iport=$4
