@@ -21,6 +21,9 @@ extern const struct cmd_entry cmd_get_entry;
 extern const struct cmd_entry cmd_show_entry;
 extern const struct cmd_entry cmd_log_entry;
 extern const struct cmd_entry cmd_verify_entry;
+extern const struct cmd_entry cmd_recipient_add_entry;
+extern const struct cmd_entry cmd_recipient_list_entry;
+extern const struct cmd_entry cmd_extract_entry;
 extern const struct cmd_entry cmd_keys_show_entry;
 extern const struct cmd_entry cmd_keys_allowed_signers_entry;
 extern const struct cmd_entry cmd_peer_add_entry;
@@ -77,6 +80,9 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_duplicates_entry,
 	&cmd_query_victims_entry,
 	&cmd_report_entry,
+	&cmd_recipient_add_entry,
+	&cmd_recipient_list_entry,
+	&cmd_extract_entry,
 	NULL
 };
 

@@ -98,6 +98,16 @@ blob_commit(struct archive *a, const struct blob_info *b)
 	return error;
 }
 
+static int
+blob_write_fd(void *arg, const void *p, size_t n)
+{
+	int fd = *(int *)arg, error;
+
+	if (fd >= 0 && (error = write_all(fd, p, n)) < 0)
+		return custody_fail(error, "writing the output: %s", strerror(errno));
+	return 0;
+}
+
 /*
  * Decrypt blob NAME into outfd (-1 to only check it), giving the plaintext SHA-256 and size,
  * and the SHA-256 of the stored bytes. Bytes reach outfd before the whole blob is checked: the
@@ -106,6 +116,16 @@ blob_commit(struct archive *a, const struct blob_info *b)
 int
 blob_decrypt(struct archive *a, const char *name, const uint8_t key[static 32], int outfd,
     uint8_t sha256[static SHA256_LEN], uint64_t *size, uint8_t cipher_sha256[SHA256_LEN])
+{
+	return blob_decrypt_cb(a, name, key, blob_write_fd, &outfd, sha256, size,
+	    cipher_sha256);
+}
+
+/* blob_decrypt, the plaintext going to out(arg, bytes, len) one chunk at a time. */
+int
+blob_decrypt_cb(struct archive *a, const char *name, const uint8_t key[static 32],
+    int (*out)(void *, const void *, size_t), void *arg, uint8_t sha256[static SHA256_LEN],
+    uint64_t *size, uint8_t cipher_sha256[SHA256_LEN])
 {
 	crypto_secretstream_xchacha20poly1305_state st;
 	uint8_t hdr[BLOB_MAGIC_LEN + BLOB_HDR_LEN], *in = NULL, *pt = NULL, tag = 0;
@@ -149,7 +169,8 @@ blob_decrypt(struct archive *a, const char *name, const uint8_t key[static 32], 
 			    name, (unsigned long long)*size);
 			goto done;
 		}
-		EVP_DigestUpdate(csha, in, (size_t)r);
+		if (cipher_sha256 != NULL)
+			EVP_DigestUpdate(csha, in, (size_t)r);
 		if (crypto_secretstream_xchacha20poly1305_pull(&st, pt, &plen, &tag, in, (size_t)r,
 		    NULL, 0) != 0) {
 			error = custody_fail(CUSTODY_ECRYPTO, "blob %s: chunk %llu does not "
@@ -162,10 +183,8 @@ blob_decrypt(struct archive *a, const char *name, const uint8_t key[static 32], 
 			goto done;
 		}
 		EVP_DigestUpdate(psha, pt, plen);
-		if (outfd >= 0 && (error = write_all(outfd, pt, plen)) < 0) {
-			custody_fail(error, "writing the output: %s", strerror(errno));
+		if ((error = out(arg, pt, plen)) < 0)
 			goto done;
-		}
 		*size += plen;
 		chunk++;
 	}

@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "peers.h"
+#include "dossier.h"
 #include "server.h"
 #include "sync.h"
 
@@ -54,6 +55,11 @@ static const struct {
 	    0 },
 	{ CUSTODY__ENVELOPE__BODY_PEERS_REQUEST, ROLE_ADMIN, service_peers, NULL, 0, 0 },
 	{ CUSTODY__ENVELOPE__BODY_SYNC_REQUEST, ROLE_ADMIN, service_sync, NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_RECIPIENT_ADD_REQUEST, ROLE_ADMIN, service_recipient_add, NULL,
+	    0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_RECIPIENT_LIST_REQUEST, ROLE_ADMIN, service_recipient_list,
+	    NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_EXTRACT_REQUEST, ROLE_ADMIN, service_extract, NULL, 1, 0 },
 };
 
 static void
@@ -283,8 +289,10 @@ client_dispatch(struct peer *p, Envelope *msg, void *arg)
 		}
 		r = request_new(c, msg, server_handlers[i].work);
 		r->done = server_handlers[i].done;
-		if (msg->body_case == CUSTODY__ENVELOPE__BODY_SYNC_REQUEST &&
-		    msg->sync_request->progress)
+		if ((msg->body_case == CUSTODY__ENVELOPE__BODY_SYNC_REQUEST &&
+		    msg->sync_request->progress) ||
+		    (msg->body_case == CUSTODY__ENVELOPE__BODY_EXTRACT_REQUEST &&
+		    msg->extract_request->progress))
 			server_want_progress(r);
 		if (server_handlers[i].batch) {
 			r->fatal = 1;

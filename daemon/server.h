@@ -71,6 +71,7 @@ int service_log(struct request *);
 int service_verify(struct request *);
 int service_keys(struct request *);
 int service_get(struct request *);
+int service_file_key(struct archive *, json_t *doc, uint8_t key[static 32]);
 
 /* service-invite.c */
 int service_invite(struct request *);

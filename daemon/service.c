@@ -312,7 +312,7 @@ service_keys(struct request *r)
 }
 
 /* Unwrap the file key held in an evidence record. */
-static int
+int
 service_file_key(struct archive *a, json_t *doc, uint8_t key[static 32])
 {
 	const char *wrapped = json_string_value(json_object_get(doc, "key"));

@@ -1,0 +1,182 @@
+/*
+ * custody extract: a dossier for a registered recipient (proto/DOSSIER.md), written by the
+ * daemon into a temporary file beside -o FILE and renamed once its hash checks out.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "client.h"
+#include "cmd.h"
+#include "outfile.h"
+#include "records-cmd.h"
+
+#define OPT_INCIDENT (CLIENT_OPT_REPEAT + 1)
+#define OPT_EVIDENCE (CLIENT_OPT_REPEAT + 2)
+#define OPT_VICTIM (CLIENT_OPT_REPEAT + 3)
+
+static int cmd_extract_exec(const struct cmd_ctx *, const struct cmd_args *);
+
+static const struct option cmd_extract_options[] = {
+	{ "recipient", required_argument, NULL, 'r' },
+	{ "incident", required_argument, NULL, OPT_INCIDENT },
+	{ "evidence", required_argument, NULL, OPT_EVIDENCE },
+	{ "victim", required_argument, NULL, OPT_VICTIM },
+	{ "output", required_argument, NULL, 'o' },
+	{ "force", no_argument, NULL, 'f' },
+	{ "from", required_argument, NULL, 'F' },
+	{ "to", required_argument, NULL, 'T' },
+	{ "basis", required_argument, NULL, 'b' },
+	{ "party", required_argument, NULL, 'p' },
+	{ "governorate", required_argument, NULL, 'g' },
+	{ "cause", required_argument, NULL, 'c' },
+	{ "category", required_argument, NULL, 'k' },
+	{ "child", no_argument, NULL, 'C' },
+	{ "woman", no_argument, NULL, 'W' },
+	{ "limit", required_argument, NULL, RC_OPT_LIMIT },
+	{ NULL, 0, NULL, 0 }
+};
+
+const struct cmd_entry cmd_extract_entry = {
+	.name = "extract",
+	.usage = "--recipient NAME (--incident ID... | --evidence ID... | --victim ID... | "
+	    "[--from D] [--to D] [--basis B] [--party P] [--governorate G] [--cause C] "
+	    "[--category K] [--child] [--woman] [--limit N]) -o FILE [-f]",
+	.help = "Write a signed, age-encrypted BagIt dossier of records and evidence.",
+	.optstring = "r:o:f",
+	.options = cmd_extract_options,
+	.lower = 0,
+	.upper = 0,
+	.exec = cmd_extract_exec,
+};
+
+/* The ids of a repeatable option (comma-joined by cmd.c), in an array owned by *buf. */
+static char **
+cmd_extract_ids(const struct cmd_args *args, int val, char **buf, size_t *n)
+{
+	char **v = NULL, *tok, *save = NULL;
+
+	*n = 0;
+	*buf = NULL;
+	if (cmd_get(args, val) == NULL)
+		return NULL;
+	if ((*buf = strdup(cmd_get(args, val))) == NULL)
+		client_fatal("out of memory");
+	for (tok = strtok_r(*buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		if ((v = reallocarray(v, *n + 1, sizeof *v)) == NULL)
+			client_fatal("out of memory");
+		v[(*n)++] = tok;
+	}
+	if (*n == 0)
+		cmd_usage_error(args->entry, "an empty id");
+	return v;
+}
+
+/* SHA-256 of what landed in the file. */
+static void
+cmd_extract_hash(char hex[static SHA256_HEX_LEN + 1], int fd)
+{
+	uint8_t buf[1 << 16], md[SHA256_LEN];
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	off_t off = 0;
+	ssize_t r;
+
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+		outfile_fail("SHA-256 unavailable");
+	while ((r = pread(fd, buf, sizeof buf, off)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			outfile_fail("cannot read back the dossier: %s", strerror(errno));
+		EVP_DigestUpdate(ctx, buf, (size_t)r);
+		off += r;
+	}
+	EVP_DigestFinal_ex(ctx, md, NULL);
+	EVP_MD_CTX_free(ctx);
+	hex_encode(hex, md, SHA256_LEN);
+}
+
+static int
+cmd_extract_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
+{
+	Envelope req = CUSTODY__ENVELOPE__INIT, *reply;
+	Custody__ExtractRequest q = CUSTODY__EXTRACT_REQUEST__INIT;
+	Custody__QueryRequest qr = CUSTODY__QUERY_REQUEST__INIT;
+	const Custody__ExtractReply *er;
+	const char *out = cmd_get(args, 'o'), *rcpt = cmd_get(args, 'r');
+	char *bufs[3], hex[SHA256_HEX_LEN + 1], size[16], evsize[16];
+	int force = cmd_get(args, 'f') != NULL, fd;
+	struct client c;
+	struct stat st;
+	json_t *o;
+
+	if (rcpt == NULL || *rcpt == '\0')
+		cmd_usage_error(args->entry, "--recipient NAME is required (custody recipient "
+		    "list)");
+	if (out == NULL || *out == '\0' || strcmp(out, "-") == 0)
+		cmd_usage_error(args->entry, "-o FILE is required (a file, not stdout)");
+	q.recipient = (char *)rcpt;
+	q.incidents = cmd_extract_ids(args, OPT_INCIDENT, &bufs[0], &q.n_incidents);
+	q.evidence = cmd_extract_ids(args, OPT_EVIDENCE, &bufs[1], &q.n_evidence);
+	q.victims = cmd_extract_ids(args, OPT_VICTIM, &bufs[2], &q.n_victims);
+	q.query_set = rc_query_filters(&qr, args);
+	q.query = &qr;
+	if (!q.query_set && q.n_incidents + q.n_evidence + q.n_victims == 0)
+		cmd_usage_error(args->entry, "say what goes in: --incident, --evidence, --victim "
+		    "or query flags");
+	if (!force && lstat(out, &st) == 0)
+		client_fatal("%s: already exists (use --force to replace it)", out);
+	q.progress = !ctx->json && isatty(STDERR_FILENO);
+
+	client_open(&c, ctx);
+	fd = outfile_tmp_beside(out);
+	req.body_case = CUSTODY__ENVELOPE__BODY_EXTRACT_REQUEST;
+	req.extract_request = &q;
+	if (client_send(&c, &req, &fd, 1) < 0)
+		outfile_fail("%s", custody_error());
+	reply = client_wait(&c, CUSTODY__ENVELOPE__BODY_EXTRACT_REPLY, "");
+	er = reply->extract_reply;
+	cmd_extract_hash(hex, fd);
+	if (er->sha256 == NULL || strcmp(hex, er->sha256) != 0)
+		outfile_fail("%s: the file written does not hash to what custodyd reported", out);
+	outfile_commit(fd, out, force);
+	close(fd);
+	if (ctx->json) {
+		o = json_object();
+		client_json_str(o, "file", out);
+		client_json_str(o, "dossier", er->dossier);
+		client_json_str(o, "sha256", er->sha256);
+		client_json_u64(o, "size", er->size);
+		client_json_str(o, "tagmanifest_sha256", er->tagmanifest_sha256);
+		client_json_u64(o, "incidents", er->incidents);
+		client_json_u64(o, "victims", er->victims);
+		client_json_u64(o, "evidence", er->evidence);
+		client_json_u64(o, "sources", er->sources);
+		client_json_u64(o, "evidence_bytes", er->evidence_bytes);
+		client_json_str(o, "commit", er->commit);
+		client_json_u64(o, "seq", er->seq);
+		client_json_print(o);
+	} else {
+		printf("%s: %s for %s, %s\n", out, er->dossier, rcpt,
+		    client_size(size, sizeof size, er->size));
+		printf("  %u incidents, %u victims, %u evidence files (%s), %u sources\n",
+		    er->incidents, er->victims, er->evidence,
+		    client_size(evsize, sizeof evsize, er->evidence_bytes), er->sources);
+		printf("  sha256 %s\n  recorded as a custody event: seq %llu (commit %.12s)\n",
+		    er->sha256, (unsigned long long)er->seq, er->commit);
+	}
+	wire_free(reply);
+	client_close(&c);
+	free(q.incidents);
+	free(q.evidence);
+	free(q.victims);
+	free(bufs[0]);
+	free(bufs[1]);
+	free(bufs[2]);
+	return client_finish_stdout();
+}

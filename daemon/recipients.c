@@ -1,0 +1,224 @@
+/*
+ * Recipients of dossiers: an age key and the fields it must not see. Each is a record
+ * (kind "recipient", id "recipient:NAME") in the office's feed, signed like everything else.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "custody/age.h"
+#include "dossier.h"
+#include "log.h"
+#include "server.h"
+
+/* What every dossier withholds unless a recipient's policy discloses it. */
+static const char *const recipient_default[] = {
+	"source.contact", "source.name", "source.notes", "victim.notes", NULL
+};
+
+static const char *const recipient_kinds[] = { "incident", "victim", "source", "evidence", NULL };
+
+/* Evidence fields a policy may name (id, kind, rev, sha256 and size are what proofs need). */
+static const char *const evidence_fields[] = {
+	"name", "note", "acquired_at", "acquired_by", "media_type", "incidents", "victims",
+	"sources", "office", "blob", NULL
+};
+
+static const char *const *
+recipient_fields(const char *kind)
+{
+	return strcmp(kind, "evidence") == 0 ? evidence_fields : record_fields(kind);
+}
+
+static int
+recipient_has_field(const char *kind, const char *field, size_t len)
+{
+	const char *const *f = recipient_fields(kind);
+
+	if (strncmp(field, "id", len) == 0 && len == 2)
+		return 0;
+	for (; f != NULL && *f != NULL; f++)
+		if (strlen(*f) == len && strncmp(*f, field, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* Add "KIND.FIELD" (or FIELD for every kind that has it) to set, or take it out (del). */
+static int
+recipient_policy_apply(json_t *set, const char *spec, int del)
+{
+	const char *dot = strchr(spec, '.'), *field = dot != NULL ? dot + 1 : spec;
+	char name[160];
+	size_t i, found = 0;
+
+	for (i = 0; recipient_kinds[i] != NULL; i++) {
+		const char *k = recipient_kinds[i];
+
+		if (dot != NULL && (strlen(k) != (size_t)(dot - spec) ||
+		    strncmp(k, spec, dot - spec) != 0))
+			continue;
+		if (!recipient_has_field(k, field, strlen(field)))
+			continue;
+		snprintf(name, sizeof name, "%s.%s", k, field);
+		if (del)
+			json_object_del(set, name);
+		else
+			json_object_set_new(set, name, json_true());
+		found++;
+	}
+	if (found == 0)
+		return custody_fail(CUSTODY_EINVAL, "%s is not a field a dossier can withhold "
+		    "(KIND.FIELD or FIELD; kinds: incident, victim, source, evidence; id, kind, "
+		    "sha256 and size are always kept)", spec);
+	return 0;
+}
+
+/* The policy: the defaults, minus disclose, plus withhold; a sorted array. */
+static int
+recipient_policy(json_t **out, char **withhold, size_t nw, char **disclose, size_t nd)
+{
+	json_t *set = json_object(), *v;
+	const char *k;
+	size_t i;
+	int error = 0;
+
+	*out = json_array();
+	if (set == NULL || *out == NULL) {
+		error = CUSTODY_ENOMEM;
+		goto done;
+	}
+	for (i = 0; recipient_default[i] != NULL; i++)
+		json_object_set_new(set, recipient_default[i], json_true());
+	for (i = 0; i < nd && error == 0; i++)
+		error = recipient_policy_apply(set, disclose[i], 1);
+	for (i = 0; i < nw && error == 0; i++)
+		error = recipient_policy_apply(set, withhold[i], 0);
+	json_object_foreach(set, k, v)
+		json_array_append_new(*out, json_string(k));
+done:
+	json_decref(set);
+	if (error < 0) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return error;
+}
+
+/* The recipient record of NAME. */
+int
+recipient_load(struct archive *a, const char *name, json_t **doc)
+{
+	char id[OFFICE_NAME_MAX + 16], office[65];
+	int error;
+
+	*doc = NULL;
+	if (archive_check_name(name) < 0)
+		return custody_fail(CUSTODY_EINVAL, "'%s' is not a recipient name", name);
+	snprintf(id, sizeof id, "recipient:%s", name);
+	if ((error = index_record_office(a, id, office)) < 0 ||
+	    (error = feed_read_record(a, office, id, doc)) < 0) {
+		if (error == CUSTODY_ENOTFOUND)
+			custody_fail(error, "no recipient called %s (custody recipient add)", name);
+		return error;
+	}
+	if (strcmp(record_kind(*doc), "recipient") != 0) {
+		json_decref(*doc);
+		*doc = NULL;
+		return custody_fail(CUSTODY_EINVAL, "%s is not a recipient record", id);
+	}
+	return 0;
+}
+
+int
+service_recipient_add(struct request *r)
+{
+	struct archive *a = r->c->s->a;
+	Custody__RecipientAddRequest *m = r->msg->recipient_add_request;
+	Custody__RecipientReply rr = CUSTODY__RECIPIENT_REPLY__INIT;
+	Envelope env = CUSTODY__ENVELOPE__INIT;
+	struct age_recipient rcpt;
+	struct records_written w;
+	char id[OFFICE_NAME_MAX + 16], oid[GIT_OID_HEXSZ + 1] = "", *json = NULL;
+	json_t *doc = NULL, *policy = NULL;
+	int error;
+
+	if (archive_check_name(m->name) < 0)
+		return custody_fail(CUSTODY_EINVAL, "'%s' is not a recipient name (letters, digits,"
+		    " '.', '_', '-'; at most %d)", m->name, OFFICE_NAME_MAX);
+	if (age_recipient_parse(&rcpt, m->key, strlen(m->key)) < 0)
+		return custody_fail(CUSTODY_EINVAL, "'%s' is not an age X25519 recipient "
+		    "(age1..., as age-keygen -y prints)", m->key);
+	if ((error = recipient_policy(&policy, m->withhold, m->n_withhold, m->disclose,
+	    m->n_disclose)) < 0)
+		return error;
+	snprintf(id, sizeof id, "recipient:%s", m->name);
+	if ((doc = json_pack("{s:s,s:s,s:s,s:s,s:O}", "kind", "recipient", "id", id, "name",
+	    m->name, "key", m->key, "withhold", policy)) == NULL) {
+		error = CUSTODY_ENOMEM;
+		goto done;
+	}
+	if ((error = records_write_changed(a, &doc, 1, "add recipient", 1, &w)) < 0)
+		goto done;
+	if (w.committed) {
+		git_oid_tostr(oid, sizeof oid, &w.commit.oid);
+		rr.seq = w.commit.seq;
+		log_info("recipient %s added by %s", m->name, r->c->actor);
+	}
+	if ((json = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL) {
+		error = CUSTODY_ENOMEM;
+		goto done;
+	}
+	rr.json = json;
+	rr.commit = oid;
+	env.body_case = CUSTODY__ENVELOPE__BODY_RECIPIENT_REPLY;
+	env.recipient_reply = &rr;
+	error = server_reply(r, &env);
+done:
+	free(json);
+	json_decref(doc);
+	json_decref(policy);
+	return error;
+}
+
+int
+service_recipient_list(struct request *r)
+{
+	struct archive *a = r->c->s->a;
+	Custody__RecipientReply rr = CUSTODY__RECIPIENT_REPLY__INIT;
+	Envelope env = CUSTODY__ENVELOPE__INIT;
+	sqlite3 *db = archive_db(a);
+	sqlite3_stmt *st;
+	char tok[TOKEN_HEX_LEN + 1], *json = NULL;
+	json_t *list = json_array(), *doc;
+	int error = 0, rc;
+
+	if (db == NULL || list == NULL) {
+		json_decref(list);
+		return CUSTODY_EIO;
+	}
+	if ((st = index_stmt(db, "SELECT tok, office FROM records WHERE kind='recipient'")) ==
+	    NULL) {
+		json_decref(list);
+		return custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
+	}
+	while (error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(st, 0) != TOKEN_LEN)
+			continue;
+		hex_encode(tok, sqlite3_column_blob(st, 0), TOKEN_LEN);
+		if ((error = feed_read_token(a, (const char *)sqlite3_column_text(st, 1), tok,
+		    &doc)) == 0)
+			json_array_append_new(list, doc);
+	}
+	sqlite3_reset(st);
+	if (error == 0 && (json = json_dumps(list, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL)
+		error = CUSTODY_ENOMEM;
+	json_decref(list);
+	if (error < 0)
+		return error;
+	rr.json = json;
+	rr.commit = (char *)"";
+	env.body_case = CUSTODY__ENVELOPE__BODY_RECIPIENT_REPLY;
+	env.recipient_reply = &rr;
+	error = server_reply(r, &env);
+	free(json);
+	return error;
+}
