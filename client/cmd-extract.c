@@ -9,8 +9,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "client.h"
 #include "cmd.h"
 #include "outfile.h"
@@ -77,30 +75,6 @@ cmd_extract_ids(const struct cmd_args *args, int val, char **buf, size_t *n)
 	return v;
 }
 
-/* SHA-256 of what landed in the file. */
-static void
-cmd_extract_hash(char hex[static SHA256_HEX_LEN + 1], int fd)
-{
-	uint8_t buf[1 << 16], md[SHA256_LEN];
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	off_t off = 0;
-	ssize_t r;
-
-	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
-		outfile_fail("SHA-256 unavailable");
-	while ((r = pread(fd, buf, sizeof buf, off)) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			outfile_fail("cannot read back the dossier: %s", strerror(errno));
-		EVP_DigestUpdate(ctx, buf, (size_t)r);
-		off += r;
-	}
-	EVP_DigestFinal_ex(ctx, md, NULL);
-	EVP_MD_CTX_free(ctx);
-	hex_encode(hex, md, SHA256_LEN);
-}
-
 static int
 cmd_extract_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 {
@@ -109,7 +83,7 @@ cmd_extract_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 	Custody__QueryRequest qr = CUSTODY__QUERY_REQUEST__INIT;
 	const Custody__ExtractReply *er;
 	const char *out = cmd_get(args, 'o'), *rcpt = cmd_get(args, 'r');
-	char *bufs[3], hex[SHA256_HEX_LEN + 1], size[16], evsize[16];
+	char *bufs[3], size[16], evsize[16];
 	int force = cmd_get(args, 'f') != NULL, fd;
 	struct client c;
 	struct stat st;
@@ -141,16 +115,19 @@ cmd_extract_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 		outfile_fail("%s", custody_error());
 	reply = client_wait(&c, CUSTODY__ENVELOPE__BODY_EXTRACT_REPLY, "");
 	er = reply->extract_reply;
-	cmd_extract_hash(hex, fd);
-	if (er->sha256 == NULL || strcmp(hex, er->sha256) != 0)
-		outfile_fail("%s: the file written does not hash to what custodyd reported", out);
+	/*
+	 * Unlike get, no second reading of the file to hash it: a dossier proves itself to its
+	 * recipient (verify-dossier), and its tag manifest's hash is in the custody event.
+	 */
+	if (fstat(fd, &st) != 0 || (uint64_t)st.st_size != er->size ||
+	    !hex_is_lower(er->tagmanifest_sha256, SHA256_HEX_LEN))
+		outfile_fail("%s: the file written is not what custodyd reported", out);
 	outfile_commit(fd, out, force);
 	close(fd);
 	if (ctx->json) {
 		o = json_object();
 		client_json_str(o, "file", out);
 		client_json_str(o, "dossier", er->dossier);
-		client_json_str(o, "sha256", er->sha256);
 		client_json_u64(o, "size", er->size);
 		client_json_str(o, "tagmanifest_sha256", er->tagmanifest_sha256);
 		client_json_u64(o, "incidents", er->incidents);
@@ -167,8 +144,9 @@ cmd_extract_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 		printf("  %u incidents, %u victims, %u evidence files (%s), %u sources\n",
 		    er->incidents, er->victims, er->evidence,
 		    client_size(evsize, sizeof evsize, er->evidence_bytes), er->sources);
-		printf("  sha256 %s\n  recorded as a custody event: seq %llu (commit %.12s)\n",
-		    er->sha256, (unsigned long long)er->seq, er->commit);
+		printf("  dossier hash %s (SHA-256 of tagmanifest-sha256.txt)\n"
+		    "  recorded as a custody event: seq %llu (commit %.12s)\n",
+		    er->tagmanifest_sha256, (unsigned long long)er->seq, er->commit);
 	}
 	wire_free(reply);
 	client_close(&c);

@@ -19,7 +19,7 @@ struct xfeed;
 struct proof_ctx {
 	struct archive	*a;
 	git_repository	*repo;
-	struct xfeed	*feeds;
+	struct xfeed	**feeds;
 	size_t		 nfeeds;
 	json_t		*objects;	/* "OID.TYPE" already written */
 	/* called for each git object a proof needs that is not written yet */

@@ -32,32 +32,35 @@ proof_git_fail(const char *what)
 static struct xfeed *
 proof_feed(struct proof_ctx *p, const char *hex)
 {
-	struct xfeed *f, *nf;
+	struct xfeed *f, **nf;
 	git_oid head;
 	uint64_t seq, lamport;
 	size_t i;
 
 	for (i = 0; i < p->nfeeds; i++)
-		if (strcmp(p->feeds[i].hex, hex) == 0)
-			return &p->feeds[i];
+		if (strcmp(p->feeds[i]->hex, hex) == 0)
+			return p->feeds[i];
 	if (feed_head(p->a, hex, &head, &seq, &lamport) < 0)
 		return NULL;
 	if ((nf = reallocarray(p->feeds, p->nfeeds + 1, sizeof *nf)) == NULL)
 		return NULL;
 	p->feeds = nf;
-	f = &nf[p->nfeeds];
-	memset(f, 0, sizeof *f);
-	snprintf(f->hex, sizeof f->hex, "%s", hex);
-	if ((f->oids = calloc(seq + 1, sizeof *f->oids)) == NULL)
+	if ((f = calloc(1, sizeof *f)) == NULL)
 		return NULL;
+	snprintf(f->hex, sizeof f->hex, "%s", hex);
+	if ((f->oids = calloc(seq + 1, sizeof *f->oids)) == NULL) {
+		free(f);
+		return NULL;
+	}
 	if (git_commit_lookup(&f->cursor, p->repo, &head) < 0) {
 		free(f->oids);
+		free(f);
 		proof_git_fail("reading a feed head");
 		return NULL;
 	}
 	f->head_seq = f->low = seq;
 	f->oids[seq] = head;
-	p->nfeeds++;
+	p->feeds[p->nfeeds++] = f;
 	return f;
 }
 
@@ -370,8 +373,9 @@ proof_free(struct proof_ctx *p)
 	size_t i;
 
 	for (i = 0; i < p->nfeeds; i++) {
-		git_commit_free(p->feeds[i].cursor);
-		free(p->feeds[i].oids);
+		git_commit_free(p->feeds[i]->cursor);
+		free(p->feeds[i]->oids);
+		free(p->feeds[i]);
 	}
 	free(p->feeds);
 	p->feeds = NULL;

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -54,7 +56,6 @@ struct extract {
 	char			 now[32];
 	struct tar_writer	 tw;
 	struct age_writer	*aw;
-	EVP_MD_CTX		*filesha;	/* of the age file */
 	uint64_t		 written;
 	json_t			*dirs;		/* tar directories written */
 	json_t			*offices;	/* feed hex -> true */
@@ -329,6 +330,8 @@ xsel_cmp(const void *p, const void *q)
 
 /* ---- output: tar entries into age into the descriptor ------------------------------------ */
 
+#define X_FLUSH (8u << 20)
+
 static int
 x_file_out(void *arg, const void *p, size_t n)
 {
@@ -337,7 +340,10 @@ x_file_out(void *arg, const void *p, size_t n)
 
 	if ((error = write_all(x->r->fd, p, n)) < 0)
 		return custody_fail(error, "writing the dossier: %s", strerror(errno));
-	EVP_DigestUpdate(x->filesha, p, n);
+	/* start writeback as we go, so that the fsync at the end has little left to wait for */
+	if ((x->written + n) / X_FLUSH != x->written / X_FLUSH)
+		sync_file_range(x->r->fd, (off_t)(x->written / X_FLUSH * X_FLUSH), X_FLUSH,
+		    SYNC_FILE_RANGE_WRITE);
 	x->written += n;
 	__atomic_store_n(&x->r->progress_done, x->written, __ATOMIC_RELAXED);
 	return 0;
@@ -462,20 +468,122 @@ x_safe_name(const char *name)
 
 /* ---- items --------------------------------------------------------------------------------- */
 
-struct xblob {
-	struct extract	*x;
-	uint64_t	 left;
+/*
+ * Evidence is decrypted on a thread of its own, handing 1 MiB pieces to the request's thread,
+ * which tars and age-encrypts them: the two halves of the work run on two cores.
+ */
+#define XQ_SLOTS 4
+#define XQ_BUF (1u << 20)
+
+struct xqueue {
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	uint8_t		*buf[XQ_SLOTS];
+	size_t		 len[XQ_SLOTS];
+	unsigned	 tail, count;	/* filled slots: tail .. tail + count - 1 */
+	int		 done, stop;
+	/* the decryption, on the producer thread */
+	struct archive	*a;
+	const char	*blob;
+	uint8_t		 key[32];
+	uint8_t		 sum[SHA256_LEN];
+	uint64_t	 got, left;
+	int		 error;
+	char		 errmsg[512];
 };
 
+/* Producer: append plaintext to the slot being filled, publishing it when full. */
 static int
-x_blob_out(void *arg, const void *p, size_t n)
+xq_put(void *arg, const void *p, size_t n)
 {
-	struct xblob *b = arg;
+	struct xqueue *q = arg;
+	const uint8_t *b = p;
+	unsigned slot;
+	size_t take;
 
-	if (n > b->left)
+	if (n > q->left)
 		return custody_fail(CUSTODY_ECRYPTO, "evidence is longer than its record says");
-	b->left -= n;
-	return tar_write_data(&b->x->tw, p, n);
+	q->left -= n;
+	while (n > 0) {
+		pthread_mutex_lock(&q->mu);
+		while (q->count == XQ_SLOTS && !q->stop)
+			pthread_cond_wait(&q->cv, &q->mu);
+		if (q->stop) {
+			pthread_mutex_unlock(&q->mu);
+			return custody_fail(CUSTODY_EIO, "extract stopped");
+		}
+		slot = (q->tail + q->count) % XQ_SLOTS;
+		pthread_mutex_unlock(&q->mu);
+		take = XQ_BUF - q->len[slot] < n ? XQ_BUF - q->len[slot] : n;
+		memcpy(q->buf[slot] + q->len[slot], b, take);
+		q->len[slot] += take;
+		b += take;
+		n -= take;
+		if (q->len[slot] == XQ_BUF) {
+			pthread_mutex_lock(&q->mu);
+			q->count++;
+			pthread_cond_broadcast(&q->cv);
+			pthread_mutex_unlock(&q->mu);
+		}
+	}
+	return 0;
+}
+
+static void *
+xq_producer(void *arg)
+{
+	struct xqueue *q = arg;
+	unsigned slot;
+	int error;
+
+	error = blob_decrypt_cb(q->a, q->blob, q->key, xq_put, q, q->sum, &q->got, NULL);
+	sodium_memzero(q->key, sizeof q->key);
+	pthread_mutex_lock(&q->mu);
+	if (error < 0) {
+		q->error = error;
+		snprintf(q->errmsg, sizeof q->errmsg, "%s", custody_error());
+	} else {
+		slot = (q->tail + q->count) % XQ_SLOTS;
+		if (q->count < XQ_SLOTS && q->len[slot] > 0)
+			q->count++;	/* the last, partial piece */
+	}
+	q->done = 1;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	archive_thread_done();
+	return NULL;
+}
+
+/* Consumer: tar what the producer decrypted until it is done. */
+static int
+xq_drain(struct extract *x, struct xqueue *q)
+{
+	unsigned slot;
+	int error = 0;
+
+	for (;;) {
+		pthread_mutex_lock(&q->mu);
+		while (q->count == 0 && !q->done)
+			pthread_cond_wait(&q->cv, &q->mu);
+		if (q->count == 0) {
+			pthread_mutex_unlock(&q->mu);
+			return 0;
+		}
+		slot = q->tail;
+		pthread_mutex_unlock(&q->mu);
+		error = tar_write_data(&x->tw, q->buf[slot], q->len[slot]);
+		pthread_mutex_lock(&q->mu);
+		sodium_memzero(q->buf[slot], q->len[slot]);
+		q->len[slot] = 0;
+		q->tail = (q->tail + 1) % XQ_SLOTS;
+		q->count--;
+		if (error < 0)
+			q->stop = 1;
+		pthread_cond_broadcast(&q->cv);
+		pthread_mutex_unlock(&q->mu);
+		if (error < 0)
+			return error;
+	}
 }
 
 /* Stream one evidence file into the bag, checking it against its record. */
@@ -484,23 +592,45 @@ x_evidence(struct extract *x, json_t *doc, const char *rel)
 {
 	const char *sha = json_string_value(json_object_get(doc, "sha256"));
 	const char *blob = json_string_value(json_object_get(doc, "blob"));
-	uint64_t size = (uint64_t)json_integer_value(json_object_get(doc, "size")), got;
-	struct xblob b = { x, size };
-	uint8_t key[32], sum[SHA256_LEN];
+	uint64_t size = (uint64_t)json_integer_value(json_object_get(doc, "size"));
+	struct xqueue q = { .a = x->a, .blob = blob, .left = size };
 	char hex[SHA256_HEX_LEN + 1];
-	int error;
+	pthread_t th;
+	int error, i;
 
 	if (sha == NULL || blob == NULL || !hex_is_lower(blob, SHA256_HEX_LEN))
 		return custody_fail(CUSTODY_EINVAL, "evidence %s has no blob", record_id(doc));
-	if ((error = service_file_key(x->a, doc, key)) < 0)
+	if ((error = service_file_key(x->a, doc, q.key)) < 0)
 		return error;
-	if ((error = x_entry(x, rel, size)) == 0)
-		error = blob_decrypt_cb(x->a, blob, key, x_blob_out, &b, sum, &got, NULL);
-	sodium_memzero(key, sizeof key);
+	if ((error = x_entry(x, rel, size)) < 0)
+		goto wipe;
+	for (i = 0; i < XQ_SLOTS; i++)
+		if ((q.buf[i] = malloc(XQ_BUF)) == NULL) {
+			error = CUSTODY_ENOMEM;
+			goto done;
+		}
+	pthread_mutex_init(&q.mu, NULL);
+	pthread_cond_init(&q.cv, NULL);
+	if (pthread_create(&th, NULL, xq_producer, &q) != 0) {
+		error = custody_fail(CUSTODY_EIO, "cannot start a thread");
+		goto destroy;
+	}
+	error = xq_drain(x, &q);
+	pthread_join(th, NULL);
+	if (error == 0 && q.error < 0)
+		error = custody_fail(q.error, "%s", q.errmsg);
+destroy:
+	pthread_cond_destroy(&q.cv);
+	pthread_mutex_destroy(&q.mu);
+done:
+	for (i = 0; i < XQ_SLOTS; i++)
+		free(q.buf[i]);
+wipe:
+	sodium_memzero(q.key, sizeof q.key);
 	if (error < 0)
 		return error;
-	hex_encode(hex, sum, SHA256_LEN);
-	if (got != size || strcmp(hex, sha) != 0)
+	hex_encode(hex, q.sum, SHA256_LEN);
+	if (q.got != size || strcmp(hex, sha) != 0)
 		return custody_fail(CUSTODY_ECRYPTO, "evidence %s is damaged: its bytes hash to %s",
 		    sha, hex);
 	x->octets += size;
@@ -788,9 +918,12 @@ done:
 
 /* ---- the request ------------------------------------------------------------------------- */
 
-/* The custody event of this extract, in the office's own feed. */
+/*
+ * The custody event of this extract, in the office's own feed. The dossier's hash is its tag
+ * manifest's: that covers every file of the bag, and the recipient can compute it.
+ */
 static int
-x_event(struct extract *x, const char *sha, const char *tmhex, struct records_written *w)
+x_event(struct extract *x, const char *tmhex, struct records_written *w)
 {
 	json_t *items = json_array(), *ev;
 	char *eid = record_random_id();
@@ -805,11 +938,10 @@ x_event(struct extract *x, const char *sha, const char *tmhex, struct records_wr
 	for (i = 0; i < x->nsel; i++)
 		json_array_append_new(items, json_pack("s++", xkinds[x->sel[i].kind], ":",
 		    x->sel[i].id));
-	ev = json_pack("{s:s,s:s,s:s,s:s,s:O,s:O,s:o,s:s,s:s,s:I,s:s,s:s}", "kind", "event", "id",
+	ev = json_pack("{s:s,s:s,s:s,s:s,s:O,s:O,s:o,s:s,s:I,s:s,s:s}", "kind", "event", "id",
 	    eid, "action", "extract", "dossier", x->root, "recipient",
 	    json_object_get(x->recipient, "name"), "recipient_key",
-	    json_object_get(x->recipient, "key"), "items", items, "sha256", sha,
-	    "tagmanifest_sha256", tmhex, "size", (json_int_t)x->written, "actor", x->r->c->actor,
+	    json_object_get(x->recipient, "key"), "items", items, "tagmanifest_sha256", tmhex, "size", (json_int_t)x->written, "actor", x->r->c->actor,
 	    "time", x->now);
 	free(eid);
 	if (ev == NULL)
@@ -837,7 +969,6 @@ x_free(struct extract *x)
 	json_decref(x->proof.objects);
 	proof_free(&x->proof);
 	age_writer_free(x->aw);
-	EVP_MD_CTX_free(x->filesha);
 	cbuf_free(&x->manifest);
 	cbuf_free(&x->tagmanifest);
 }
@@ -851,8 +982,8 @@ service_extract(struct request *r)
 	Envelope env = CUSTODY__ENVELOPE__INIT;
 	struct extract x = { .a = a, .r = r };
 	struct records_written w;
-	uint8_t rid[16], md[SHA256_LEN];
-	char sha[SHA256_HEX_LEN + 1], tmhex[SHA256_HEX_LEN + 1], oid[GIT_OID_HEXSZ + 1] = "";
+	uint8_t rid[16];
+	char tmhex[SHA256_HEX_LEN + 1], oid[GIT_OID_HEXSZ + 1] = "";
 	const char *key;
 	json_t *v;
 	struct stat st;
@@ -866,9 +997,8 @@ service_extract(struct request *r)
 	x.offices = json_object();
 	x.policy = json_object();
 	x.proof.objects = json_object();
-	x.filesha = EVP_MD_CTX_new();
 	if (x.seen == NULL || x.dirs == NULL || x.offices == NULL || x.policy == NULL ||
-	    x.proof.objects == NULL || x.filesha == NULL) {
+	    x.proof.objects == NULL) {
 		error = CUSTODY_ENOMEM;
 		goto done;
 	}
@@ -903,7 +1033,6 @@ service_extract(struct request *r)
 		error = custody_fail(CUSTODY_EIO, "cannot write to the output file");
 		goto done;
 	}
-	EVP_DigestInit_ex(x.filesha, EVP_sha256(), NULL);
 	if ((error = age_writer_new(&x.aw, &x.rcpt, 1, x_file_out, &x)) < 0)
 		goto done;
 	tar_writer_init(&x.tw, x_tar_out, &x);
@@ -916,18 +1045,16 @@ service_extract(struct request *r)
 		error = custody_fail(CUSTODY_EIO, "writing the dossier: %s", strerror(errno));
 		goto done;
 	}
-	EVP_DigestFinal_ex(x.filesha, md, NULL);
-	hex_encode(sha, md, SHA256_LEN);
-	if ((error = x_event(&x, sha, tmhex, &w)) < 0)
+	if ((error = x_event(&x, tmhex, &w)) < 0)
 		goto done;
 	if (w.committed) {
 		git_oid_tostr(oid, sizeof oid, &w.commit.oid);
 		er.seq = w.commit.seq;
 	}
-	log_info("%s extracted %s for %s: %zu records, %llu evidence bytes, sha256 %s",
-	    r->c->actor, x.root, m->recipient, x.nsel, (unsigned long long)x.evidence_bytes, sha);
+	log_info("%s extracted %s for %s: %zu records, %llu evidence bytes, tag manifest %s",
+	    r->c->actor, x.root, m->recipient, x.nsel, (unsigned long long)x.evidence_bytes,
+	    tmhex);
 	er.dossier = x.root;
-	er.sha256 = sha;
 	er.size = x.written;
 	er.tagmanifest_sha256 = tmhex;
 	er.incidents = x.count[K_INCIDENT];

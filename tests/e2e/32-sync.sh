@@ -43,13 +43,6 @@ for e in w:
 print(" ".join(sorted(names)))' "$out" 2>/dev/null || echo "<error>"
 }
 
-# py CODE ARGS...: run Python CODE; on failure print only its last line (the assertion's message).
-py() {
-	local code=$1
-	shift
-	python3 -c "$code" "$@" 2>"$T/py.err" || { echo "  $(tail -n1 "$T/py.err")" >&2; return 1; }
-}
-
 # has_word LIST WORD: LIST (space-separated) holds WORD.
 has_word() {
 	case " $1 " in *" $2 "*) return 0 ;; *) return 1 ;; esac

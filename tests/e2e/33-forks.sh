@@ -16,13 +16,6 @@
 #    the sync is refused as a fork the same way, and B still has every file A had sent it.
 . "$(dirname "$0")/lib.sh"
 
-# py CODE ARGS...: run Python CODE; on failure print only its last line (the assertion's message).
-py() {
-	local code=$1
-	shift
-	python3 -c "$code" "$@" 2>"$T/py.err" || { echo "  $(tail -n1 "$T/py.err")" >&2; return 1; }
-}
-
 # icontains DESCRIPTION HAYSTACK NEEDLE: like contains, ignoring case.
 icontains() {
 	if printf '%s' "$2" | grep -qiF -- "$3"; then ok "$1"; else fail "$1: expected '$3' in: $2"; fi

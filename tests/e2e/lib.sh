@@ -127,3 +127,10 @@ key_hex() {
 feed_ref() {
 	git --git-dir="$1/git" rev-parse -q --verify "refs/feeds/$2^{commit}" 2>/dev/null || true
 }
+
+# py CODE ARGS...: run Python CODE; on failure print only its last line (the assertion's message).
+py() {
+	local code=$1
+	shift
+	python3 -c "$code" "$@" 2>"$T/py.err" || { echo "  $(tail -n1 "$T/py.err")" >&2; return 1; }
+}
