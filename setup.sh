@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up custody on Debian 12 and run it: `./setup.sh demo` (an archive at the default location,
-# a daemon, a real ingest/verify/get round trip) or `./setup.sh test` (every test, also under
+# a daemon, a real ingest/get/report/extract round trip) or `./setup.sh test` (every test, also under
 # AddressSanitizer and UndefinedBehaviorSanitizer). Installs what is missing with apt-get.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -81,6 +81,12 @@ demo() {
 	"$bin/custody" import victims "$WORK/victims.csv"
 	"$bin/custody" link "$id" --incident demo-inc-1
 	"$bin/custody" report --month 2024-12
+	echo "== extract a dossier for an investigator, and verify it as they would (offline)"
+	age-keygen -o "$WORK/investigator.key" 2>/dev/null
+	"$bin/custody" recipient add demo-investigator "$(age-keygen -y "$WORK/investigator.key")"
+	"$bin/custody" extract --recipient demo-investigator --incident demo-inc-1 \
+	    -o "$WORK/dossier.age"
+	"$bin/custody" verify-dossier "$WORK/dossier.age" -i "$WORK/investigator.key"
 	echo "== verify"
 	"$bin/custody" verify
 	echo "== status"
