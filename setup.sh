@@ -7,7 +7,8 @@ cd "$(dirname "$0")"
 
 PACKAGES="build-essential cmake pkg-config libsodium-dev libssl-dev libgit2-dev libsqlite3-dev
 	libevent-dev libjansson-dev libprotobuf-c-dev protobuf-c-compiler libinih-dev libcsv-dev
-	libutf8proc-dev libcmocka-dev git openssh-client age sqlite3 python3 procps"
+	libutf8proc-dev libcmocka-dev git openssh-client age sqlite3 python3 procps clang
+	libclang-rt-14-dev"
 JOBS=${JOBS:-2}
 
 deps() {
@@ -112,11 +113,33 @@ tests() {
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 	    run_suite build-asan
+	fuzz
+}
+
+# Every libFuzzer harness (clang): its corpus replayed, then FUZZ_SECONDS (default 15) of new
+# inputs each, in a scratch corpus. Any crash, leak or sanitizer report fails.
+fuzz() {
+	local h name work
+	echo "== fuzz harnesses: corpora replayed, then ${FUZZ_SECONDS:-15} s each"
+	CC=clang build build-fuzz -DCUSTODY_FUZZ=ON
+	work=$(mktemp -d)
+	for h in build-fuzz/fuzz_*; do
+		name=${h#build-fuzz/fuzz_}
+		mkdir -p "$work/$name"
+		"$h" -runs=0 "tests/fuzz/corpus/$name" >"$work/$name.replay" 2>&1 ||
+		    { cat "$work/$name.replay"; echo "fuzz_$name: the corpus fails"; exit 1; }
+		"$h" -max_total_time="${FUZZ_SECONDS:-15}" -print_final_stats=1 "$work/$name" \
+		    "tests/fuzz/corpus/$name" >"$work/$name.log" 2>&1 ||
+		    { tail -40 "$work/$name.log"; echo "fuzz_$name: failed"; exit 1; }
+		echo "fuzz_$name: $(awk '/number_of_executed_units/ {print $2}' "$work/$name.log") runs"
+	done
+	rm -rf "$work"
 }
 
 case "${1:-}" in
 demo) demo ;;
 test) tests ;;
 deps) deps ;;
-*) echo "usage: $0 demo|test|deps" >&2; exit 2 ;;
+fuzz) deps; fuzz ;;
+*) echo "usage: $0 demo|test|fuzz|deps" >&2; exit 2 ;;
 esac
