@@ -46,6 +46,14 @@ outfile_fail(const char *fmt, ...)
 	client_fatal("%s", msg);
 }
 
+/* At exit (client_fatal included): a temporary not renamed into place goes. */
+static void
+outfile_at_exit(void)
+{
+	if (outfile_tmp_set)
+		unlink(outfile_tmp);
+}
+
 /* A named temporary beside path, mode 0600. */
 int
 outfile_tmp_beside(const char *path)
@@ -62,6 +70,7 @@ outfile_tmp_beside(const char *path)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	atexit(outfile_at_exit);
 	if ((fd = mkostemp(outfile_tmp, O_CLOEXEC)) < 0)
 		client_fatal("%s: cannot create a temporary file beside it: %s", path,
 		    strerror(errno));

@@ -71,7 +71,7 @@ check "its message says so" sh -c "git --git-dir='$A/git' log -1 --format=%s 're
 mkdir "$T/x"
 check "age -d | tar x opens it" sh -c "age -d -i '$T/inv.key' '$T/d.age' | tar x -C '$T/x'"
 BAG=$(ls -d "$T"/x/dossier-*)
-check "one bag dossier-ID" [ -d "$BAG" ] && [ "$(ls "$T/x" | wc -l)" -eq 1 ]
+check "one bag dossier-ID" [ -d "$BAG" -a "$(ls "$T/x" | wc -l)" -eq 1 ]
 contains "extract printed the tag manifest's SHA-256 as the dossier hash" "$out" \
     "$(sha256sum <"$BAG/tagmanifest-sha256.txt" | cut -d' ' -f1)"
 check "sha256sum -c manifest-sha256.txt" quiet sh -c "cd '$BAG' && sha256sum -c manifest-sha256.txt"
@@ -232,7 +232,7 @@ rc=0
 cu "$A" extract --recipient un-iim -o "$T/n.age" >/dev/null 2>&1 || rc=$?
 check "nothing selected is a usage error" [ "$rc" -eq 2 ]
 refute "an existing file is not replaced" quiet cu "$A" extract --recipient un-iim --incident inc-1 -o "$T/d.age"
-check "no file is left after failures" [ ! -e "$T/n.age" ] && [ -z "$(ls "$T" | grep partial || true)" ]
+check "no file is left after failures" [ ! -e "$T/n.age" -a -z "$(ls "$T" | grep partial || true)" ]
 check "A's archive still verifies" quiet cu "$A" verify
 
 done_testing
