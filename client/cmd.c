@@ -21,6 +21,7 @@ extern const struct cmd_entry cmd_get_entry;
 extern const struct cmd_entry cmd_show_entry;
 extern const struct cmd_entry cmd_log_entry;
 extern const struct cmd_entry cmd_verify_entry;
+extern const struct cmd_entry cmd_verify_dossier_entry;
 extern const struct cmd_entry cmd_recipient_add_entry;
 extern const struct cmd_entry cmd_recipient_list_entry;
 extern const struct cmd_entry cmd_extract_entry;
@@ -56,6 +57,7 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_show_entry,
 	&cmd_log_entry,
 	&cmd_verify_entry,
+	&cmd_verify_dossier_entry,
 	&cmd_keys_show_entry,
 	&cmd_keys_allowed_signers_entry,
 	&cmd_peer_add_entry,
