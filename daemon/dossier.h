@@ -1,6 +1,6 @@
 /* Dossiers (proto/DOSSIER.md): recipients, and extracts written as age(tar(BagIt)). */
-#ifndef CUSTODY_DOSSIER_H
-#define CUSTODY_DOSSIER_H
+#ifndef CUSTODY_DAEMON_DOSSIER_H
+#define CUSTODY_DAEMON_DOSSIER_H
 
 #include "archive.h"
 

@@ -153,6 +153,8 @@ age_identity_file_parse(struct age_identity **out, size_t *n, const char *text, 
 		count += !age_line_ignored(line, ln);
 	if (count == 0)
 		return custody_fail(CUSTODY_EINVAL, "age: no identity in identity file");
+	if (sodium_init() < 0)
+		return custody_fail(CUSTODY_EIO, "libsodium failed to initialise");
 	if ((ids = sodium_allocarray(count, sizeof *ids)) == NULL)
 		return custody_fail(CUSTODY_ENOMEM, "age: out of memory");
 	for (pos = 0, count = 0; age_next_line(&line, &ln, text, len, &pos);) {
@@ -176,6 +178,9 @@ age_read_small(char **out, size_t *len, int fd)
 	char *buf;
 	ssize_t r;
 
+	/* sodium_malloc needs the library set up; a caller that only parses keys may not have */
+	if (sodium_init() < 0)
+		return custody_fail(CUSTODY_EIO, "libsodium failed to initialise");
 	if ((buf = sodium_malloc(AGE_IDENTITY_FILE_MAX + 1)) == NULL)
 		return custody_fail(CUSTODY_ENOMEM, "age: out of memory");
 	if ((r = read_full(fd, buf, AGE_IDENTITY_FILE_MAX + 1)) < 0) {
