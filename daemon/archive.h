@@ -123,7 +123,7 @@ char *blob_path(const struct archive *, const char *name);
 int blob_decrypt(struct archive *, const char *name, const uint8_t key[static 32], int outfd,
     uint8_t sha256[static SHA256_LEN], uint64_t *size, uint8_t cipher_sha256[SHA256_LEN]);
 int blob_decrypt_cb(struct archive *, const char *name, const uint8_t key[static 32],
-    int (*out)(void *, const void *, size_t), void *arg, uint8_t sha256[static SHA256_LEN],
+    int (*out)(void *, const void *, size_t), void *arg, uint8_t sha256[SHA256_LEN],
     uint64_t *size, uint8_t cipher_sha256[SHA256_LEN]);
 int blob_exists(const struct archive *, const char *name);
 

@@ -121,10 +121,13 @@ blob_decrypt(struct archive *a, const char *name, const uint8_t key[static 32], 
 	    cipher_sha256);
 }
 
-/* blob_decrypt, the plaintext going to out(arg, bytes, len) one chunk at a time. */
+/*
+ * blob_decrypt, the plaintext going to out(arg, bytes, len) one chunk at a time; sha256 may be
+ * NULL when the caller hashes what it receives itself.
+ */
 int
 blob_decrypt_cb(struct archive *a, const char *name, const uint8_t key[static 32],
-    int (*out)(void *, const void *, size_t), void *arg, uint8_t sha256[static SHA256_LEN],
+    int (*out)(void *, const void *, size_t), void *arg, uint8_t sha256[SHA256_LEN],
     uint64_t *size, uint8_t cipher_sha256[SHA256_LEN])
 {
 	crypto_secretstream_xchacha20poly1305_state st;
@@ -182,7 +185,8 @@ blob_decrypt_cb(struct archive *a, const char *name, const uint8_t key[static 32
 			    (unsigned long long)chunk);
 			goto done;
 		}
-		EVP_DigestUpdate(psha, pt, plen);
+		if (sha256 != NULL)
+			EVP_DigestUpdate(psha, pt, plen);
 		if ((error = out(arg, pt, plen)) < 0)
 			goto done;
 		*size += plen;
@@ -192,7 +196,8 @@ blob_decrypt_cb(struct archive *a, const char *name, const uint8_t key[static 32
 		error = custody_fail(CUSTODY_EINVAL, "blob %s: data after the final chunk", name);
 		goto done;
 	}
-	EVP_DigestFinal_ex(psha, sha256, NULL);
+	if (sha256 != NULL)
+		EVP_DigestFinal_ex(psha, sha256, NULL);
 	if (cipher_sha256 != NULL)
 		EVP_DigestFinal_ex(csha, cipher_sha256, NULL);
 	error = 0;

@@ -469,10 +469,12 @@ x_safe_name(const char *name)
 /* ---- items --------------------------------------------------------------------------------- */
 
 /*
- * Evidence is decrypted on a thread of its own, handing 1 MiB pieces to the request's thread,
- * which tars and age-encrypts them: the two halves of the work run on two cores.
+ * Evidence is decrypted on a thread of its own and hashed on another, in 1 MiB pieces that the
+ * request's thread tars and age-encrypts: the work spreads over the cores. Pieces are numbered
+ * in order; piece n lives in slot n % XQ_SLOTS, which is filled again only once both the hasher
+ * and the request's thread are past it.
  */
-#define XQ_SLOTS 4
+#define XQ_SLOTS 6
 #define XQ_BUF (1u << 20)
 
 struct xqueue {
@@ -480,19 +482,28 @@ struct xqueue {
 	pthread_cond_t	 cv;
 	uint8_t		*buf[XQ_SLOTS];
 	size_t		 len[XQ_SLOTS];
-	unsigned	 tail, count;	/* filled slots: tail .. tail + count - 1 */
+	uint64_t	 published, consumed, hashed;	/* pieces, counted from 0 */
+	size_t		 fill;		/* bytes in the piece being filled (producer's) */
 	int		 done, stop;
 	/* the decryption, on the producer thread */
 	struct archive	*a;
 	const char	*blob;
 	uint8_t		 key[32];
-	uint8_t		 sum[SHA256_LEN];
 	uint64_t	 got, left;
 	int		 error;
 	char		 errmsg[512];
+	/* the plaintext's SHA-256, on the hasher thread */
+	EVP_MD_CTX	*sha;
+	uint8_t		 sum[SHA256_LEN];
 };
 
-/* Producer: append plaintext to the slot being filled, publishing it when full. */
+static uint64_t
+xq_released(const struct xqueue *q)
+{
+	return q->consumed < q->hashed ? q->consumed : q->hashed;
+}
+
+/* Producer: append plaintext to the piece being filled, publishing it when full. */
 static int
 xq_put(void *arg, const void *p, size_t n)
 {
@@ -506,22 +517,24 @@ xq_put(void *arg, const void *p, size_t n)
 	q->left -= n;
 	while (n > 0) {
 		pthread_mutex_lock(&q->mu);
-		while (q->count == XQ_SLOTS && !q->stop)
+		while (q->published - xq_released(q) == XQ_SLOTS && !q->stop)
 			pthread_cond_wait(&q->cv, &q->mu);
 		if (q->stop) {
 			pthread_mutex_unlock(&q->mu);
 			return custody_fail(CUSTODY_EIO, "extract stopped");
 		}
-		slot = (q->tail + q->count) % XQ_SLOTS;
+		slot = q->published % XQ_SLOTS;
 		pthread_mutex_unlock(&q->mu);
-		take = XQ_BUF - q->len[slot] < n ? XQ_BUF - q->len[slot] : n;
-		memcpy(q->buf[slot] + q->len[slot], b, take);
-		q->len[slot] += take;
+		take = XQ_BUF - q->fill < n ? XQ_BUF - q->fill : n;
+		memcpy(q->buf[slot] + q->fill, b, take);
+		q->fill += take;
 		b += take;
 		n -= take;
-		if (q->len[slot] == XQ_BUF) {
+		if (q->fill == XQ_BUF) {
 			pthread_mutex_lock(&q->mu);
-			q->count++;
+			q->len[slot] = q->fill;
+			q->fill = 0;
+			q->published++;
 			pthread_cond_broadcast(&q->cv);
 			pthread_mutex_unlock(&q->mu);
 		}
@@ -533,19 +546,17 @@ static void *
 xq_producer(void *arg)
 {
 	struct xqueue *q = arg;
-	unsigned slot;
 	int error;
 
-	error = blob_decrypt_cb(q->a, q->blob, q->key, xq_put, q, q->sum, &q->got, NULL);
+	error = blob_decrypt_cb(q->a, q->blob, q->key, xq_put, q, NULL, &q->got, NULL);
 	sodium_memzero(q->key, sizeof q->key);
 	pthread_mutex_lock(&q->mu);
 	if (error < 0) {
 		q->error = error;
 		snprintf(q->errmsg, sizeof q->errmsg, "%s", custody_error());
-	} else {
-		slot = (q->tail + q->count) % XQ_SLOTS;
-		if (q->count < XQ_SLOTS && q->len[slot] > 0)
-			q->count++;	/* the last, partial piece */
+	} else if (q->fill > 0) {
+		q->len[q->published % XQ_SLOTS] = q->fill;	/* the last, partial piece */
+		q->published++;
 	}
 	q->done = 1;
 	pthread_cond_broadcast(&q->cv);
@@ -554,36 +565,60 @@ xq_producer(void *arg)
 	return NULL;
 }
 
+/* Take the next piece for *counter (the hasher's or the consumer's): its slot, or -1 at the end. */
+static int
+xq_next(struct xqueue *q, uint64_t *counter)
+{
+	int slot;
+
+	pthread_mutex_lock(&q->mu);
+	while (*counter == q->published && !q->done && !q->stop)
+		pthread_cond_wait(&q->cv, &q->mu);
+	slot = *counter < q->published && !q->stop ? (int)(*counter % XQ_SLOTS) : -1;
+	pthread_mutex_unlock(&q->mu);
+	return slot;
+}
+
+/* Past a piece: the producer may fill its slot once the other party is past it too. */
+static void
+xq_past(struct xqueue *q, uint64_t *counter)
+{
+	pthread_mutex_lock(&q->mu);
+	(*counter)++;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+static void *
+xq_hasher(void *arg)
+{
+	struct xqueue *q = arg;
+	int slot;
+
+	while ((slot = xq_next(q, &q->hashed)) >= 0) {
+		EVP_DigestUpdate(q->sha, q->buf[slot], q->len[slot]);
+		xq_past(q, &q->hashed);
+	}
+	return NULL;
+}
+
 /* Consumer: tar what the producer decrypted until it is done. */
 static int
 xq_drain(struct extract *x, struct xqueue *q)
 {
-	unsigned slot;
-	int error = 0;
+	int slot, error;
 
-	for (;;) {
-		pthread_mutex_lock(&q->mu);
-		while (q->count == 0 && !q->done)
-			pthread_cond_wait(&q->cv, &q->mu);
-		if (q->count == 0) {
-			pthread_mutex_unlock(&q->mu);
-			return 0;
-		}
-		slot = q->tail;
-		pthread_mutex_unlock(&q->mu);
-		error = tar_write_data(&x->tw, q->buf[slot], q->len[slot]);
-		pthread_mutex_lock(&q->mu);
-		sodium_memzero(q->buf[slot], q->len[slot]);
-		q->len[slot] = 0;
-		q->tail = (q->tail + 1) % XQ_SLOTS;
-		q->count--;
-		if (error < 0)
+	while ((slot = xq_next(q, &q->consumed)) >= 0) {
+		if ((error = tar_write_data(&x->tw, q->buf[slot], q->len[slot])) < 0) {
+			pthread_mutex_lock(&q->mu);
 			q->stop = 1;
-		pthread_cond_broadcast(&q->cv);
-		pthread_mutex_unlock(&q->mu);
-		if (error < 0)
+			pthread_cond_broadcast(&q->cv);
+			pthread_mutex_unlock(&q->mu);
 			return error;
+		}
+		xq_past(q, &q->consumed);
 	}
+	return 0;
 }
 
 /* Stream one evidence file into the bag, checking it against its record. */
@@ -595,7 +630,7 @@ x_evidence(struct extract *x, json_t *doc, const char *rel)
 	uint64_t size = (uint64_t)json_integer_value(json_object_get(doc, "size"));
 	struct xqueue q = { .a = x->a, .blob = blob, .left = size };
 	char hex[SHA256_HEX_LEN + 1];
-	pthread_t th;
+	pthread_t th, hth;
 	int error, i;
 
 	if (sha == NULL || blob == NULL || !hex_is_lower(blob, SHA256_HEX_LEN))
@@ -604,6 +639,11 @@ x_evidence(struct extract *x, json_t *doc, const char *rel)
 		return error;
 	if ((error = x_entry(x, rel, size)) < 0)
 		goto wipe;
+	if ((q.sha = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(q.sha, EVP_sha256(), NULL) != 1) {
+		error = CUSTODY_ENOMEM;
+		goto done;
+	}
 	for (i = 0; i < XQ_SLOTS; i++)
 		if ((q.buf[i] = malloc(XQ_BUF)) == NULL) {
 			error = CUSTODY_ENOMEM;
@@ -615,16 +655,32 @@ x_evidence(struct extract *x, json_t *doc, const char *rel)
 		error = custody_fail(CUSTODY_EIO, "cannot start a thread");
 		goto destroy;
 	}
+	if (pthread_create(&hth, NULL, xq_hasher, &q) != 0) {
+		pthread_mutex_lock(&q.mu);
+		q.stop = 1;
+		pthread_cond_broadcast(&q.cv);
+		pthread_mutex_unlock(&q.mu);
+		pthread_join(th, NULL);
+		error = custody_fail(CUSTODY_EIO, "cannot start a thread");
+		goto destroy;
+	}
 	error = xq_drain(x, &q);
 	pthread_join(th, NULL);
+	pthread_join(hth, NULL);
 	if (error == 0 && q.error < 0)
 		error = custody_fail(q.error, "%s", q.errmsg);
+	if (error == 0)
+		EVP_DigestFinal_ex(q.sha, q.sum, NULL);
 destroy:
 	pthread_cond_destroy(&q.cv);
 	pthread_mutex_destroy(&q.mu);
 done:
-	for (i = 0; i < XQ_SLOTS; i++)
+	for (i = 0; i < XQ_SLOTS; i++) {
+		if (q.buf[i] != NULL)
+			sodium_memzero(q.buf[i], XQ_BUF);
 		free(q.buf[i]);
+	}
+	EVP_MD_CTX_free(q.sha);
 wipe:
 	sodium_memzero(q.key, sizeof q.key);
 	if (error < 0)
