@@ -25,6 +25,7 @@ extern const struct cmd_entry cmd_verify_dossier_entry;
 extern const struct cmd_entry cmd_recipient_add_entry;
 extern const struct cmd_entry cmd_recipient_list_entry;
 extern const struct cmd_entry cmd_extract_entry;
+extern const struct cmd_entry cmd_audit_entry;
 extern const struct cmd_entry cmd_keys_show_entry;
 extern const struct cmd_entry cmd_keys_allowed_signers_entry;
 extern const struct cmd_entry cmd_peer_add_entry;
@@ -85,6 +86,7 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_recipient_add_entry,
 	&cmd_recipient_list_entry,
 	&cmd_extract_entry,
+	&cmd_audit_entry,
 	NULL
 };
 

@@ -60,6 +60,7 @@ static const struct {
 	{ CUSTODY__ENVELOPE__BODY_RECIPIENT_LIST_REQUEST, ROLE_ADMIN, service_recipient_list,
 	    NULL, 0, 0 },
 	{ CUSTODY__ENVELOPE__BODY_EXTRACT_REQUEST, ROLE_ADMIN, service_extract, NULL, 1, 0 },
+	{ CUSTODY__ENVELOPE__BODY_AUDIT_REQUEST, ROLE_ADMIN, service_audit, NULL, 0, 0 },
 };
 
 static void

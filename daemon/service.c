@@ -311,6 +311,129 @@ service_keys(struct request *r)
 	return error;
 }
 
+/* A custody event: someone had the plaintext of evidence sha (action "get"). */
+int
+service_access_event(struct archive *a, const char *action, const char *sha,
+    const char *actor)
+{
+	struct records_written w;
+	char now[32], *eid = record_random_id();
+	json_t *ev;
+	int error;
+
+	if (eid == NULL)
+		return CUSTODY_ENOMEM;
+	record_now(now);
+	ev = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "kind", "event", "id", eid, "action", action,
+	    "evidence", sha, "actor", actor, "time", now);
+	free(eid);
+	if (ev == NULL)
+		return CUSTODY_ENOMEM;
+	error = records_write_changed(a, &ev, 1, "get evidence", 0, &w);
+	json_decref(ev);
+	return error;
+}
+
+/* Does a custody event concern id (evidence, a record of an extract, an ingest's incident)? */
+static int
+service_event_about(json_t *ev, const char *id)
+{
+	const char *s;
+	json_t *v;
+	size_t i;
+
+	if ((s = json_string_value(json_object_get(ev, "evidence"))) != NULL && strcmp(s, id) == 0)
+		return 1;
+	if ((s = json_string_value(json_object_get(ev, "incident"))) != NULL && strcmp(s, id) == 0)
+		return 1;
+	json_array_foreach(json_object_get(ev, "items"), i, v)
+		if ((s = json_string_value(v)) != NULL && (s = strchr(s, ':')) != NULL &&
+		    strcmp(s + 1, id) == 0)
+			return 1;
+	return 0;
+}
+
+/* Events in causal order: their Lamport clocks, then their times. */
+static int
+service_event_cmp(const void *x, const void *y)
+{
+	json_t *ex = *(json_t *const *)x, *ey = *(json_t *const *)y;
+	json_int_t lx = json_integer_value(json_object_get(json_object_get(ex, "rev"),
+	    "lamport"));
+	json_int_t ly = json_integer_value(json_object_get(json_object_get(ey, "rev"),
+	    "lamport"));
+	const char *a = json_string_value(json_object_get(ex, "time"));
+	const char *b = json_string_value(json_object_get(ey, "time"));
+
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
+	return strcmp(a ?: "", b ?: "");
+}
+
+/* AuditRequest: the custody events (ingest, get, extract) of every feed, or of one item. */
+int
+service_audit(struct request *r)
+{
+	struct archive *a = r->c->s->a;
+	const char *id = r->msg->audit_request->id;
+	Custody__AuditReply ar = CUSTODY__AUDIT_REPLY__INIT;
+	Envelope env = CUSTODY__ENVELOPE__INIT;
+	sqlite3 *db = archive_db(a);
+	sqlite3_stmt *st;
+	char tok[TOKEN_HEX_LEN + 1];
+	json_t **evs = NULL, **nevs, *doc, *list = NULL;
+	size_t n = 0, i;
+	int error = 0, rc;
+
+	if (*id != '\0' && (error = archive_check_id(id)) < 0)
+		return custody_fail(error, "'%s' is not a record id", id);
+	if (db == NULL || (st = index_stmt(db, "SELECT tok, office FROM records WHERE "
+	    "kind='event'")) == NULL)
+		return custody_fail(CUSTODY_EIO, "index: cannot list custody events");
+	while (error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(st, 0) != TOKEN_LEN)
+			continue;
+		hex_encode(tok, sqlite3_column_blob(st, 0), TOKEN_LEN);
+		if ((error = feed_read_token(a, (const char *)sqlite3_column_text(st, 1), tok,
+		    &doc)) < 0)
+			break;
+		if (*id != '\0' && !service_event_about(doc, id)) {
+			json_decref(doc);
+			continue;
+		}
+		if ((nevs = reallocarray(evs, n + 1, sizeof *evs)) == NULL) {
+			json_decref(doc);
+			error = CUSTODY_ENOMEM;
+			break;
+		}
+		evs = nevs;
+		evs[n++] = doc;
+	}
+	sqlite3_reset(st);
+	if (error == 0) {
+		qsort(evs, n, sizeof *evs, service_event_cmp);
+		if ((list = json_array()) == NULL)
+			error = CUSTODY_ENOMEM;
+		for (i = 0; i < n && error == 0; i++) {
+			json_object_del(evs[i], "rev");
+			json_array_append(list, evs[i]);
+		}
+	}
+	if (error == 0 && (ar.json = json_dumps(list, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL)
+		error = CUSTODY_ENOMEM;
+	if (error == 0) {
+		env.body_case = CUSTODY__ENVELOPE__BODY_AUDIT_REPLY;
+		env.audit_reply = &ar;
+		error = server_reply(r, &env);
+	}
+	free(ar.json);
+	for (i = 0; i < n; i++)
+		json_decref(evs[i]);
+	free(evs);
+	json_decref(list);
+	return error;
+}
+
 /* Unwrap the file key held in an evidence record. */
 int
 service_file_key(struct archive *a, json_t *doc, uint8_t key[static 32])
@@ -372,6 +495,11 @@ service_get(struct request *r)
 		log_warn("get %s: decrypted bytes do not match the record", id);
 		error = custody_fail(CUSTODY_ECRYPTO, "evidence %s is damaged: its bytes hash to %s",
 		    id, hex);
+		goto done;
+	}
+	/* who saw the plaintext goes in the signed feed before the plaintext goes out */
+	if ((error = service_access_event(a, "get", sha, r->c->actor)) < 0) {
+		log_warn("get %s: the custody event cannot be written: %s", id, custody_error());
 		goto done;
 	}
 	gr.sha256 = hex;

@@ -5,7 +5,8 @@
 # `ssh-keygen -l` of keys/office.pub, and refuses a non-empty directory. Files (random binary,
 # text, PNG, empty, a name with spaces and UTF-8) are ingested: the printed `SHA256  NAME` lines
 # equal sha256sum's; `custody get ID -o FILE` and `-o -` give the same bytes back; get refuses to
-# overwrite a file; show prints the evidence record; status counts evidence, records and commits;
+# overwrite a file; every get that gives plaintext is a custody event (`custody audit` lists it);
+# show prints the evidence record; status counts evidence, records and commits;
 # ingesting the same bytes again adds a custody event and a commit but no blob and no evidence;
 # log lists every commit with a good signature; every --json output parses and holds the right
 # values; the key files are 0600 and the socket 0660.
@@ -149,12 +150,21 @@ jload "$T/show-rnd.json" 'j["media_type"]' 'j["size"]'
 check "show: random bytes are application/octet-stream" [ "${J[0]}" = application/octet-stream ]
 check "show: size of the random file" [ "${J[1]}" = 300001 ]
 
+# --- custody events of the gets ---------------------------------------------------------------
+# gets: the feed's commits summarised "get evidence" (each one custody event, signed)
+gets() {
+	git --git-dir="$A/git" log --format=%s --all | grep -c '^get evidence' || true
+}
+G=$(gets)
+check "each of the 11 gets that gave plaintext is a custody event ($G)" [ "$G" -eq 11 ]
+contains "audit lists them, with who" "$(cu "$A" audit "$SHA_RANDOM" 2>&1)" "get      $(id -un)@"
+
 # --- status ------------------------------------------------------------------------------
 cu "$A" status >"$T/status.txt" 2>&1 || true
 st=$(cat "$T/status.txt")
 contains "status: evidence 5" "$st" "evidence     5"
-contains "status: records 10 (evidence + custody events)" "$st" "records      10"
-contains "status: commits 1" "$st" "commits      1"
+contains "status: records $((10 + G)) (evidence + custody events)" "$st" "records      $((10 + G))"
+contains "status: commits $((1 + G))" "$st" "commits      $((1 + G))"
 contains "status: the office" "$st" "Roundtrip-Office"
 contains "status: the fingerprint" "$st" "$(echo "$fp" | cut -d' ' -f2)"
 
@@ -168,7 +178,7 @@ jload "$T/ingest2.json" 'j["files"][0]["sha256"]' 'j["files"][0]["duplicate"]' '
 check "ingest --json is valid JSON" [ "$JOK" = 1 ]
 check "ingest --json: the same sha256" [ "${J[0]}" = "$SHA_RANDOM" ]
 check "ingest --json: marked duplicate" [ "${J[1]}" = True ]
-check "ingest --json: seq 2" [ "${J[2]}" = 2 ]
+check "ingest --json: seq $((2 + G))" [ "${J[2]}" = $((2 + G)) ]
 check "ingest --json: size" [ "${J[3]}" = 300001 ]
 check "ingest --json: name" [ "${J[4]}" = random-copy.bin ]
 check "ingest --json: one file" [ "${J[5]}" = 1 ]
@@ -177,8 +187,8 @@ cu "$A" --json status >"$T/status.json" 2>&1 || true
 jload "$T/status.json" 'j["evidence"]' 'j["records"]' 'j["commits"]' 'j["office"]' 'j["public_key"]'
 check "status --json is valid JSON" [ "$JOK" = 1 ]
 check "status --json: evidence still 5" [ "${J[0]}" = 5 ]
-check "status --json: one more record (the custody event)" [ "${J[1]}" = 11 ]
-check "status --json: commits 2" [ "${J[2]}" = 2 ]
+check "status --json: one more record (the custody event)" [ "${J[1]}" = $((11 + G)) ]
+check "status --json: commits $((2 + G))" [ "${J[2]}" = $((2 + G)) ]
 check "status --json: office" [ "${J[3]}" = Roundtrip-Office ]
 check "status --json: public key" [ "${J[4]}" = "$(cat "$A/keys/office.pub")" ]
 cu "$A" show "$SHA_RANDOM" >"$T/show-rnd2.json" 2>&1 || true
@@ -187,8 +197,8 @@ check "the evidence keeps its first name" [ "${J[0]}" = random.bin ]
 
 # --- log ---------------------------------------------------------------------------------
 cu "$A" log >"$T/log.txt" 2>&1 || true
-check "log: a header and 2 commits" [ "$(wc -l <"$T/log.txt")" -eq 3 ]
-check "log: both commits have a good signature" [ "$(grep -c ' good ' "$T/log.txt")" -eq 2 ]
+check "log: a header and $((2 + G)) commits" [ "$(wc -l <"$T/log.txt")" -eq $((3 + G)) ]
+check "log: every commit has a good signature" [ "$(grep -c ' good ' "$T/log.txt")" -eq $((2 + G)) ]
 contains "log: the first commit's summary" "$(cat "$T/log.txt")" "ingest 5 files (5 new)"
 contains "log: the second commit's summary" "$(cat "$T/log.txt")" "ingest 1 file (0 new)"
 HEX=$(git --git-dir="$A/git" for-each-ref --format='%(refname:lstrip=2)' refs/feeds | head -1)
@@ -197,8 +207,9 @@ cu "$A" --json log >"$T/log.json" 2>&1 || true
 jload "$T/log.json" 'len(j["entries"])' '[e["seq"] for e in j["entries"]]' \
     'all(e["signature"] == "good" for e in j["entries"])' 'j["entries"][0]["commit"]'
 check "log --json is valid JSON" [ "$JOK" = 1 ]
-check "log --json: 2 entries" [ "${J[0]}" = 2 ]
-check "log --json: newest first, seqs 2 then 1" [ "${J[1]}" = "[2, 1]" ]
+check "log --json: $((2 + G)) entries" [ "${J[0]}" = $((2 + G)) ]
+check "log --json: newest first, seqs $((2 + G)) down to 1" \
+    [ "${J[1]}" = "$(python3 -c "print(list(range($((2 + G)), 0, -1)))")" ]
 check "log --json: every signature good" [ "${J[2]}" = True ]
 check "log --json: the newest entry is the feed head" [ "${J[3]}" = "$head_commit" ]
 
@@ -216,7 +227,9 @@ check "keys show --json: the public key of keys/office.pub" [ "${J[1]}" = "$(cat
 cu "$A" --json verify >"$T/verify.json" 2>&1 || true
 jload "$T/verify.json" '(j["ok"], j["commits"], j["records"], j["blobs"], j["problems"])'
 check "verify --json is valid JSON" [ "$JOK" = 1 ]
-check "verify --json: ok, 2 commits, 11 records, 5 blobs" [ "${J[0]}" = "(True, 2, 11, 5, [])" ]
+G=$(gets)
+check "verify --json: ok, $((2 + G)) commits, $((11 + G)) records, 5 blobs" \
+    [ "${J[0]}" = "(True, $((2 + G)), $((11 + G)), 5, [])" ]
 
 stop_daemon "$DAEMON_PID" && rc=0 || rc=$?
 check "the daemon stops with exit 0" [ "$rc" -eq 0 ]

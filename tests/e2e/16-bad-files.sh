@@ -152,7 +152,7 @@ else
 	check "full disk: the small file comes back byte-identical" cmp -s "$IN/small.bin" "$T/small.back"
 	st=$(cu "$F" status 2>&1) || true
 	contains "full disk: status still counts 1 evidence" "$st" "evidence     1"
-	contains "full disk: status still counts 1 commit" "$st" "commits      1"
+	contains "full disk: status counts that commit and the get's custody event" "$st" "commits      2"
 	rc=0
 	stop_daemon "$DAEMON_PID" || rc=$?
 	check "full disk: the daemon stops with exit 0" [ "$rc" -eq 0 ]

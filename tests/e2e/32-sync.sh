@@ -115,7 +115,9 @@ for s in "$SV:video.bin" "$SN:notes.txt" "$SE:empty" "$SP:photo ü.png"; do
 	fi
 done
 nb1=$(feed_len "$B" "$HB")
-check "B witnessed: its own feed has one more commit ($nb0 -> $nb1)" [ "$nb1" -eq $((nb0 + 1)) ]
+# the four gets are custody events of B's: one commit each
+check "B witnessed: its own feed has one more commit, and four get events ($nb0 -> $nb1)" \
+    [ "$nb1" -eq $((nb0 + 5)) ]
 nlog=$(cu "$B" log 2>/dev/null | awk 'NR > 1 && $3 == "B"' | wc -l)
 check "B's custody log shows B's $nb1 commits ($nlog)" [ "$nlog" -eq "$nb1" ]
 w=$(witnesses "$B" "$SV")
@@ -174,7 +176,8 @@ a, c = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 assert a["name"] == c["name"] == "Fatima Zahra Qassem", (a.get("name"), c.get("name"))' "$va" "$vc"
 check "C shows A's incident INC-1" quiet cu "$C" show INC-1
 nc1=$(feed_len "$C" "$HC")
-check "C witnessed: its own feed has one more commit ($nc0 -> $nc1)" [ "$nc1" -eq $((nc0 + 1)) ]
+check "C witnessed: its own feed has one more commit, and four get events ($nc0 -> $nc1)" \
+    [ "$nc1" -eq $((nc0 + 5)) ]
 w=$(witnesses "$C" "$SV")
 check "C's show of A's video lists B as a witness ($w)" has_word "$w" B
 check "and C ($w)" has_word "$w" C

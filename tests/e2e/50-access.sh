@@ -116,6 +116,9 @@ may "$ADMIN" "admin: recipient add" recipient add r1 "$KEY"
 may "$ADMIN" "admin: extract" extract --recipient r1 --incident inc-a -o d.age
 check "the admin's dossier is there" [ -s "$PUB/d.age" ]
 may "$ADMIN" "admin: peers" peers
+may_not "$DOC" admin "documenter: audit" audit
+may "$ADMIN" "admin: audit" audit "$SHA"
+contains "the audit shows the documenter's ingest and get" "$OUT" "get      $DOC@access"
 check "the extract's custody event names the admin" sh -c "git --git-dir='$A/git' log --all -1 --format=%s | grep -q 'extract a dossier'"
 
 done_testing

@@ -1,0 +1,78 @@
+/* custody audit: who did what with evidence (ingest, get, extract), from the signed feeds. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "cmd.h"
+
+static int cmd_audit_exec(const struct cmd_ctx *, const struct cmd_args *);
+
+const struct cmd_entry cmd_audit_entry = {
+	.name = "audit",
+	.usage = "[ID]",
+	.help = "List the custody events (ingest, get, extract): all, or those about one item.",
+	.lower = 0,
+	.upper = 1,
+	.exec = cmd_audit_exec,
+};
+
+/* What an event was about, in a few words. */
+static void
+cmd_audit_what(char *buf, size_t len, json_t *ev)
+{
+	const char *action = json_string_value(json_object_get(ev, "action")) ?: "?";
+	const char *s;
+
+	if (strcmp(action, "extract") == 0)
+		snprintf(buf, len, "%s for %s (%zu items)",
+		    json_string_value(json_object_get(ev, "dossier")) ?: "?",
+		    json_string_value(json_object_get(ev, "recipient")) ?: "?",
+		    json_array_size(json_object_get(ev, "items")));
+	else if ((s = json_string_value(json_object_get(ev, "evidence"))) != NULL)
+		snprintf(buf, len, "%s %s%s", s,
+		    json_string_value(json_object_get(ev, "name")) ?: "",
+		    json_is_true(json_object_get(ev, "duplicate")) ? " (again)" : "");
+	else
+		snprintf(buf, len, "-");
+}
+
+static int
+cmd_audit_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
+{
+	Envelope req = CUSTODY__ENVELOPE__INIT, *reply;
+	Custody__AuditRequest q = CUSTODY__AUDIT_REQUEST__INIT;
+	json_error_t jerr;
+	json_t *list, *ev;
+	struct client c;
+	char what[256], *safe;
+	size_t i;
+
+	q.id = args->argc > 0 ? args->argv[0] : (char *)"";
+	client_open(&c, ctx);
+	req.body_case = CUSTODY__ENVELOPE__BODY_AUDIT_REQUEST;
+	req.audit_request = &q;
+	reply = client_call(&c, &req, NULL, 0, CUSTODY__ENVELOPE__BODY_AUDIT_REPLY);
+	if ((list = json_loads(reply->audit_reply->json, 0, &jerr)) == NULL ||
+	    !json_is_array(list))
+		client_fatal("custodyd sent malformed JSON");
+	if (ctx->json)
+		client_json_print(list);
+	else {
+		if (json_array_size(list) == 0)
+			fprintf(stderr, "no custody events%s%s\n", *q.id ? " about " : "", q.id);
+		json_array_foreach(list, i, ev) {
+			cmd_audit_what(what, sizeof what, ev);
+			safe = client_safe(what);
+			printf("%-20s  %-7s  %-24s  %s\n",
+			    json_string_value(json_object_get(ev, "time")) ?: "?",
+			    json_string_value(json_object_get(ev, "action")) ?: "?",
+			    json_string_value(json_object_get(ev, "actor")) ?: "?", safe);
+			free(safe);
+		}
+		json_decref(list);
+	}
+	wire_free(reply);
+	client_close(&c);
+	return client_finish_stdout();
+}
