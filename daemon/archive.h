@@ -34,6 +34,7 @@ struct conf {
 	int	 massacre_threshold;	/* [report] massacre_threshold, default 5 */
 	int	 sync_interval;		/* [sync] interval, seconds between syncs; 0 never */
 	char	*listen;		/* [daemon] listen = HOST:PORT for peers, or NULL */
+	int	 idle_timeout;		/* [daemon] idle_timeout, seconds; default 600 */
 	struct conf_peer {		/* [peer NAME] sections: offices we sync with */
 		char	*name;
 		char	*address;	/* HOST:PORT, or NULL */

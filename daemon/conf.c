@@ -103,6 +103,13 @@ conf_handler(void *arg, const char *section, const char *name, const char *value
 	}
 	if (strcmp(section, "daemon") == 0 && strcmp(name, "listen") == 0)
 		return conf_set(&c->listen, value);
+	if (strcmp(section, "daemon") == 0 && strcmp(name, "idle_timeout") == 0) {
+		c->idle_timeout = atoi(value);
+		if (c->idle_timeout >= 1 && c->idle_timeout <= 86400)
+			return 1;
+		snprintf(p->bad, sizeof p->bad, "[daemon] idle_timeout must be 1-86400 seconds");
+		return 0;
+	}
 	if (strncmp(section, "peer ", 5) == 0)
 		return conf_peer(p, section + 5, name, value);
 	if (strcmp(section, "sync") == 0 && strcmp(name, "interval") == 0) {
@@ -147,6 +154,8 @@ conf_load(struct conf *c, const char *file, char **cause)
 		c->massacre_threshold = 5;
 	if (c->sync_interval < 0)
 		c->sync_interval = 300;
+	if (c->idle_timeout == 0)
+		c->idle_timeout = 600;
 	return 0;
 }
 
@@ -171,6 +180,8 @@ conf_write_default(const char *file, const char *office, const char *admin_user)
 	    "[daemon]\n"
 	    "# the local socket, relative to the archive directory\n"
 	    "socket = custodyd.sock\n"
+	    "# seconds a client may stay connected without a request\n"
+	    "idle_timeout = 600\n"
 	    "\n"
 	    "# Local users and their roles: comma-separated user names or uids.\n"
 	    "# The user running custodyd, and root, are always admin.\n"

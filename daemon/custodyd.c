@@ -92,6 +92,18 @@ no_core_dumps(void)
 	prctl(PR_SET_DUMPABLE, 0);
 }
 
+/* As many descriptors as we may have: every client and peer connection holds one. */
+static void
+more_descriptors(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 static int
 cmd_init(int argc, char **argv)
 {
@@ -200,6 +212,7 @@ cmd_run(int argc, char **argv)
 	int verbose = 0;
 
 	no_core_dumps();
+	more_descriptors();
 	umask(007);
 	a = open_locked(argc, argv, &verbose);
 	log_set_verbose(verbose);

@@ -209,6 +209,7 @@ client_dispatch(struct peer *p, Envelope *msg, void *arg)
 	Envelope env = CUSTODY__ENVELOPE__INIT;
 	size_t i;
 
+	c->last = time(NULL);
 	if (msg == NULL) {
 		if (!c->gone) {
 			c->gone = 1;
@@ -323,6 +324,41 @@ server_resume_accept(evutil_socket_t fd, short what, void *arg)
 		event_add(s->accept_ev, NULL);
 }
 
+/*
+ * Out of descriptors: drop the connections idle the longest (no request running, no batch
+ * open), an eighth of them and at least 16, so that a crowd of idle connections cannot lock
+ * everyone else out. Returns how many went.
+ */
+static int
+server_shed(struct server *s)
+{
+	struct client *c, *idlest;
+	int n = 0, want = 16, count = 0;
+	time_t now = time(NULL);
+
+	TAILQ_FOREACH(c, &s->clients, entry)
+		count++;
+	if (count / 8 > want)
+		want = count / 8;
+	while (n < want) {
+		idlest = NULL;
+		TAILQ_FOREACH(c, &s->clients, entry) {
+			if (c->gone || c->refs > 1 || c->ingest != NULL || c->records != NULL)
+				continue;
+			if (idlest == NULL || c->last < idlest->last)
+				idlest = c;
+		}
+		if (idlest == NULL)
+			break;
+		peer_abort(idlest->peer);	/* takes it off the list */
+		n++;
+	}
+	if (n > 0)
+		log_warn("out of descriptors: dropped the %d connections idle the longest "
+		    "(up to %lld s)", n, (long long)(now - (idlest != NULL ? idlest->last : now)));
+	return n;
+}
+
 /* Accept local clients and learn who they are. */
 static void
 server_accept(evutil_socket_t lfd, short what, void *arg)
@@ -337,7 +373,11 @@ server_accept(evutil_socket_t lfd, short what, void *arg)
 
 	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0) {
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-			log_warn("accept: %s; pausing for a second", strerror(errno));
+			/* shed idle connections and come back soon, or wait a second */
+			if (server_shed(s) > 0)
+				tv.tv_sec = 0, tv.tv_usec = 50000;
+			else
+				log_warn("accept: %s; pausing for a second", strerror(errno));
 			event_del(s->accept_ev);
 			evtimer_add(s->backoff_ev, &tv);
 		}
@@ -366,6 +406,8 @@ server_accept(evutil_socket_t lfd, short what, void *arg)
 		free(c);
 		return;
 	}
+	c->last = time(NULL);
+	peer_set_timeout(c->peer, s->a->conf.idle_timeout);
 	TAILQ_INSERT_TAIL(&s->clients, c, entry);
 }
 

@@ -32,6 +32,7 @@ struct client {
 	int			 refs;
 	int			 gone;
 	int			 welcomed;
+	time_t			 last;		/* its last message, for shedding the idlest */
 	struct ingest		*ingest;	/* the open ingest batch, if any */
 	struct recbatch		*records;	/* the open record batch, if any */
 	TAILQ_ENTRY(client)	 entry;

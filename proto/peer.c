@@ -1,4 +1,6 @@
 /* Connections on the event loop: frames in, messages to the dispatch callback, frames out. */
+#include <sys/time.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,6 +28,7 @@ struct peer {
 	peer_dispatch_cb	 cb;
 	void			*arg;
 	int			 timeout;
+	struct timeval		 deadline;	/* for the hello, however slowly it trickles in */
 	unsigned		 hello : 1, paused : 1, closing : 1, dead : 1, reading : 1,
 				 draining : 1;
 };
@@ -44,14 +47,26 @@ peer_lost(struct peer *p)
 	p->cb(p, NULL, p->arg);
 }
 
-/* (Re)arm the read event, with the timeout that applies now. */
+/*
+ * (Re)arm the read event, with the timeout that applies now: after the hello, the idle timeout;
+ * before it, what is left of PEER_HELLO_TIMEOUT from the connection, so that a client sending
+ * a byte at a time is dropped all the same.
+ */
 static void
 peer_arm(struct peer *p)
 {
-	struct timeval tv = { .tv_sec = p->hello ? p->timeout : PEER_HELLO_TIMEOUT };
+	struct timeval tv = { .tv_sec = p->timeout }, now;
 
 	if (p->dead || p->paused || p->closing)
 		return;
+	if (!p->hello) {
+		gettimeofday(&now, NULL);
+		timersub(&p->deadline, &now, &tv);
+		if (tv.tv_sec < 0 || (tv.tv_sec == 0 && tv.tv_usec <= 0)) {
+			peer_lost(p);
+			return;
+		}
+	}
 	event_add(p->rev, tv.tv_sec > 0 ? &tv : NULL);
 	p->reading = 1;
 }
@@ -140,6 +155,9 @@ peer_read_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	evbuffer_add(p->in, buf, (size_t)r);
 	peer_process(p);
+	/* before the hello the deadline does not move with each byte: re-arm with what is left */
+	if (!p->hello)
+		peer_arm(p);
 }
 
 /* Dispatch every whole frame in the input buffer while not paused. */
@@ -233,6 +251,8 @@ peer_new(struct event_base *base, int fd, peer_dispatch_cb cb, void *arg)
 	p->cb = cb;
 	p->arg = arg;
 	p->timeout = 3600;
+	gettimeofday(&p->deadline, NULL);
+	p->deadline.tv_sec += PEER_HELLO_TIMEOUT;
 	evutil_make_socket_nonblocking(fd);
 	p->rev = event_new(base, fd, EV_READ | EV_PERSIST, peer_read_cb, p);
 	p->wev = event_new(base, fd, EV_WRITE | EV_PERSIST, peer_write_cb, p);
@@ -343,6 +363,13 @@ peer_close_after_flush(struct peer *p)
 		peer_drain(p);
 	else
 		event_add(p->wev, NULL);
+}
+
+/* Drop the connection now, without a word (the owner's callback learns it is gone). */
+void
+peer_abort(struct peer *p)
+{
+	peer_lost(p);
 }
 
 void

@@ -32,6 +32,8 @@ void peer_resume(struct peer *);
 void peer_close_after_flush(struct peer *);
 /* Time out a peer silent for so long (0 for none). */
 void peer_set_timeout(struct peer *, int seconds);
+/* Drop the connection at once; the dispatch callback gets NULL. */
+void peer_abort(struct peer *);
 void peer_free(struct peer *);
 
 #endif
