@@ -114,6 +114,26 @@ pool_submit(struct pool *p, pool_fn work, pool_fn done, void *arg)
 	pthread_mutex_unlock(&p->lock);
 }
 
+/* pool_submit, ahead of everything queued: for quick requests that must not wait their turn. */
+void
+pool_submit_first(struct pool *p, pool_fn work, pool_fn done, void *arg)
+{
+	struct job *j;
+
+	if ((j = calloc(1, sizeof *j)) == NULL)
+		fatal("out of memory");
+	j->work = work;
+	j->done = done;
+	j->arg = arg;
+	p->busy++;
+	pthread_mutex_lock(&p->lock);
+	if ((j->next = p->todo) == NULL)
+		p->todo_tail = &j->next;
+	p->todo = j;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
 int
 pool_busy(const struct pool *p)
 {

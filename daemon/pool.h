@@ -10,6 +10,8 @@ typedef void (*pool_fn)(void *);
 struct pool *pool_new(struct event_base *, int threads);
 /* Run work(arg) on a worker, then done(arg) on the loop thread. */
 void pool_submit(struct pool *, pool_fn work, pool_fn done, void *arg);
+/* The same, ahead of every job queued. */
+void pool_submit_first(struct pool *, pool_fn work, pool_fn done, void *arg);
 /* Jobs queued or running. */
 int pool_busy(const struct pool *);
 /* Finish every queued job, run their done callbacks, stop the threads. */

@@ -195,7 +195,11 @@ server_submit(struct request *r)
 {
 	client_ref(r->c);
 	peer_pause(r->c->peer);
-	pool_submit(r->c->s->pool, request_work, request_done, r);
+	/* a status answers from cached figures: it goes ahead of reports and queries */
+	if (r->msg->body_case == CUSTODY__ENVELOPE__BODY_STATUS_REQUEST)
+		pool_submit_first(r->c->s->pool, request_work, request_done, r);
+	else
+		pool_submit(r->c->s->pool, request_work, request_done, r);
 }
 
 /* A message from a client (NULL: gone). */

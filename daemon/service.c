@@ -1,5 +1,6 @@
 /* Request handlers that read the archive: status, show, log, verify, keys, get. */
 #include <dirent.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,33 @@ service_du(const char *dir)
 	return total;
 }
 
+/*
+ * The disk use status shows, at most STATUS_DU_AGE seconds old: walking a large archive on
+ * every status would make the cheapest request one of the dearest.
+ */
+#define STATUS_DU_AGE 30
+
+static uint64_t
+service_status_du(struct archive *a)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static const struct archive *cached;
+	static time_t walked;
+	static uint64_t du;
+	time_t now = time(NULL);
+	uint64_t v;
+
+	pthread_mutex_lock(&lock);
+	if (cached != a || now - walked >= STATUS_DU_AGE) {
+		du = service_du(a->path);
+		walked = now;
+		cached = a;
+	}
+	v = du;
+	pthread_mutex_unlock(&lock);
+	return v;
+}
+
 int
 service_status(struct request *r)
 {
@@ -54,10 +82,10 @@ service_status(struct request *r)
 
 	if ((error = index_counts(a, &st.evidence, &st.records, &st.commits)) < 0)
 		return error;
+	st.disk_bytes = service_status_du(a);
 	st.office = a->conf.office;
 	st.public_key = a->public_line;
 	st.fingerprint = a->fingerprint;
-	st.disk_bytes = service_du(a->path);
 	st.uptime_seconds = (uint64_t)(time(NULL) - a->started);
 	st.archive = a->path;
 	st.version = CUSTODY_VERSION;
