@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Set up custody on Debian 12 and run it: `./setup.sh demo` (an archive at the default location,
 # a daemon, a real ingest/get/report/extract round trip) or `./setup.sh test` (every test, also under
-# AddressSanitizer and UndefinedBehaviorSanitizer). Installs what is missing with apt-get.
+# AddressSanitizer and UndefinedBehaviorSanitizer, a subset under valgrind, the fuzz harnesses). Installs what is missing with apt-get.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES="build-essential cmake pkg-config libsodium-dev libssl-dev libgit2-dev libsqlite3-dev
 	libevent-dev libjansson-dev libprotobuf-c-dev protobuf-c-compiler libinih-dev libcsv-dev
 	libutf8proc-dev libcmocka-dev git openssh-client age sqlite3 python3 procps clang
-	libclang-rt-14-dev"
+	libclang-rt-14-dev valgrind"
 JOBS=${JOBS:-2}
 
 deps() {
@@ -113,14 +113,16 @@ tests() {
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 	    run_suite build-asan
+	echo "== under valgrind memcheck: a subset of the end-to-end tests"
+	tests/valgrind/run.sh build 10-roundtrip 20-records 40-dossier
 	fuzz
 }
 
-# Every libFuzzer harness (clang): its corpus replayed, then FUZZ_SECONDS (default 15) of new
+# Every libFuzzer harness (clang): its corpus replayed, then FUZZ_SECONDS (default 10) of new
 # inputs each, in a scratch corpus. Any crash, leak or sanitizer report fails.
 fuzz() {
 	local h name work
-	echo "== fuzz harnesses: corpora replayed, then ${FUZZ_SECONDS:-15} s each"
+	echo "== fuzz harnesses: corpora replayed, then ${FUZZ_SECONDS:-10} s each"
 	CC=clang build build-fuzz -DCUSTODY_FUZZ=ON
 	work=$(mktemp -d)
 	for h in build-fuzz/fuzz_*; do
@@ -128,7 +130,7 @@ fuzz() {
 		mkdir -p "$work/$name"
 		"$h" -runs=0 "tests/fuzz/corpus/$name" >"$work/$name.replay" 2>&1 ||
 		    { cat "$work/$name.replay"; echo "fuzz_$name: the corpus fails"; exit 1; }
-		"$h" -max_total_time="${FUZZ_SECONDS:-15}" -print_final_stats=1 "$work/$name" \
+		"$h" -max_total_time="${FUZZ_SECONDS:-10}" -print_final_stats=1 "$work/$name" \
 		    "tests/fuzz/corpus/$name" >"$work/$name.log" 2>&1 ||
 		    { tail -40 "$work/$name.log"; echo "fuzz_$name: failed"; exit 1; }
 		echo "fuzz_$name: $(awk '/number_of_executed_units/ {print $2}' "$work/$name.log") runs"
