@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up custody on Debian 12 and run it: `./setup.sh demo` (an archive at the default location,
-# a daemon, a real ingest/get/report/extract round trip) or `./setup.sh test` (every test, also under
-# AddressSanitizer and UndefinedBehaviorSanitizer, a subset under valgrind, the fuzz harnesses). Installs what is missing with apt-get.
+# a daemon, a real ingest/get/report/extract round trip) or `./setup.sh test` (every test, also
+# under AddressSanitizer and UndefinedBehaviorSanitizer, a subset under valgrind, then the fuzz
+# harnesses). Installs what is missing with apt-get.
 set -euo pipefail
 cd "$(dirname "$0")"
 
