@@ -2,7 +2,10 @@
  * The index: a SQLite file derived from the feeds, rebuilt at will. It holds keyed tokens,
  * kinds, counts and sizes; never a name, a file name, free text or an evidence hash.
  */
+#include <sys/stat.h>
+
 #include <dirent.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,6 +197,20 @@ struct apply_ctx {
 	int		 error;
 };
 
+/*
+ * The highest commit ever indexed of a feed, in meta as "maxseq:OFFICE". It never goes down,
+ * not even when the index is rebuilt, so that a feed cut back is still noticed (verify).
+ */
+static int
+index_note_seq(sqlite3 *db, const char *office, uint64_t seq)
+{
+	char k[80];
+
+	snprintf(k, sizeof k, "maxseq:%s", office);
+	return index_exec(db, "INSERT INTO meta VALUES(?, ?) ON CONFLICT(k) DO UPDATE SET "
+	    "v = max(CAST(v AS INTEGER), CAST(excluded.v AS INTEGER))", "ti", k, (int64_t)seq);
+}
+
 /* Put one decrypted record in the index. */
 static int
 index_put(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_LEN], const char *office,
@@ -297,6 +314,8 @@ index_commit_changes(struct archive *a, sqlite3 *db, const char *office, git_com
 	git_oid_tostr(head, sizeof head, git_commit_id(c));
 	error = index_exec(db, "INSERT OR REPLACE INTO feeds VALUES(?,?,?)", "tti", office, head,
 	    (int64_t)seq);
+	if (error == 0)
+		error = index_note_seq(db, office, seq);
 done:
 	git_tree_free(old);
 	git_tree_free(new);
@@ -348,6 +367,8 @@ index_apply_commit(struct archive *a, const struct feed_commit *fc, json_t **doc
 	if (error == 0)
 		error = index_exec(db, "INSERT OR REPLACE INTO feeds VALUES(?,?,?)", "tti",
 		    a->office_hex, head, (int64_t)fc->seq);
+	if (error == 0)
+		error = index_note_seq(db, a->office_hex, fc->seq);
 	if (error < 0) {
 		index_exec(db, "ROLLBACK", "");
 		return error;
@@ -532,16 +553,20 @@ index_record_office(struct archive *a, const char *id, char office_hex[65])
 }
 
 /*
- * Remove blobs no evidence record names: left by an ingest that a crash interrupted before
- * its commit. Only at startup, before any client, and only after the index caught up with
- * every feed, so that "not in the index" means "in no feed".
+ * Move blobs no evidence record names to ARCHIVE/orphans/: left by an ingest that a crash
+ * interrupted before its commit, or named by commits that are no longer there (a feed cut back
+ * by an old backup). Never deleted: evidence is not ours to destroy on a guess; an admin may
+ * remove orphans/ once `custody verify` is clean. Only at startup, before any client, and
+ * only after the index caught up with every feed, so that "not in the index" means "in no
+ * feed".
  */
 int
 index_sweep_orphans(struct archive *a)
 {
 	sqlite3 *db = archive_db(a);
 	sqlite3_stmt *st = NULL;
-	char *top = archive_file(a, "blobs"), sub[4096], path[4400];
+	char *top = archive_file(a, "blobs"), *orphans = archive_file(a, "orphans");
+	char sub[4096], path[4400], to[4400];
 	struct dirent *de, *fe;
 	DIR *d = NULL, *fd;
 	int n = 0, rc, error = 0;
@@ -566,7 +591,9 @@ index_sweep_orphans(struct archive *a)
 			rc = sqlite3_step(st);
 			if (rc == SQLITE_DONE) {
 				snprintf(path, sizeof path, "%s/%s", sub, fe->d_name);
-				if (unlink(path) == 0)
+				snprintf(to, sizeof to, "%s/%s", orphans, fe->d_name);
+				if ((mkdir(orphans, 0700) == 0 || errno == EEXIST) &&
+				    rename(path, to) == 0)
 					n++;
 			} else if (rc != SQLITE_ROW) {
 				error = db_fail(db, "sweep");
@@ -576,12 +603,13 @@ index_sweep_orphans(struct archive *a)
 		closedir(fd);
 	}
 	if (n > 0)
-		log_info("removed %d blob%s of ingests that never committed", n, n == 1 ? "" :
-		    "s");
+		log_warn("moved %d blob%s that no commit names to orphans/ (an ingest a crash "
+		    "cut short, or a feed cut back)", n, n == 1 ? "" : "s");
 done:
 	if (d != NULL)
 		closedir(d);
 	sqlite3_finalize(st);
 	free(top);
+	free(orphans);
 	return error;
 }

@@ -292,6 +292,53 @@ verify_object_cb(const git_oid *id, void *arg)
 }
 
 /* Verify the whole archive. Problems go in res; the return is for failures to run at all. */
+/*
+ * A feed cut back: its head is behind what this archive's index recorded for it, or behind what
+ * another office's signed witness record says it received (an old backup restored over the
+ * archive, or a ref moved by hand). The later commits and what they named are missing.
+ */
+static void
+verify_rollback(struct verify_ctx *v, const char *office, const git_oid *tip)
+{
+	sqlite3 *db = archive_db(v->a);
+	sqlite3_stmt *st;
+	git_commit *c = NULL;
+	uint64_t seq, lamport, known = 0, witnessed = 0;
+	char who[65], item[160];
+
+	if (db == NULL || git_commit_lookup(&c, v->repo, tip) < 0)
+		return;
+	if (feed_parse_message(git_commit_message(c), &seq, &lamport, who) < 0) {
+		git_commit_free(c);
+		return;	/* verify_feed reports it */
+	}
+	git_commit_free(c);
+	snprintf(item, sizeof item, "maxseq:%s", office);
+	if ((st = index_stmt(db, "SELECT max(coalesce((SELECT seq FROM feeds WHERE office=?), 0),"
+	    " coalesce((SELECT CAST(v AS INTEGER) FROM meta WHERE k=?), 0))")) != NULL) {
+		sqlite3_bind_text(st, 1, office, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, item, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			known = (uint64_t)sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
+	if ((st = index_stmt(db, "SELECT max(seq) FROM witnesses WHERE feed=?")) != NULL) {
+		sqlite3_bind_text(st, 1, office, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			witnessed = (uint64_t)sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
+	snprintf(item, sizeof item, "feed %.16s", office);
+	if (known > seq)
+		verify_problem(v, item, "its head is commit %llu, but this archive had commit %llu: "
+		    "the history was cut back (an old backup restored, or the ref moved)",
+		    (unsigned long long)seq, (unsigned long long)known);
+	else if (witnessed > seq)
+		verify_problem(v, item, "its head is commit %llu, but another office witnessed "
+		    "commit %llu: the history was cut back", (unsigned long long)seq,
+		    (unsigned long long)witnessed);
+}
+
 int
 verify_archive(struct archive *a, struct verify_result *res)
 {
@@ -316,8 +363,10 @@ verify_archive(struct archive *a, struct verify_result *res)
 		if (strlen(name) != 64 || !hex_is_lower(name, 64) ||
 		    git_reference_type(ref) != GIT_REFERENCE_DIRECT)
 			verify_problem(&v, git_reference_name(ref), "not a feed ref");
-		else
+		else {
 			verify_feed(&v, name, git_reference_target(ref));
+			verify_rollback(&v, name, git_reference_target(ref));
+		}
 		git_reference_free(ref);
 	}
 	git_reference_iterator_free(it);
