@@ -1,4 +1,7 @@
 /* custody: the client of custodyd. Global options, then one command from the table. */
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,8 +41,12 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cmd_ctx ctx = { 0 };
+	struct rlimit nocore = { 0, 0 };
 	int c, status;
 
+	/* get and verify-dossier hold plaintext and identity keys: never in a core dump */
+	setrlimit(RLIMIT_CORE, &nocore);
+	prctl(PR_SET_DUMPABLE, 0);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:A:h", longopts, NULL)) != -1) {
 		switch (c) {
