@@ -39,11 +39,41 @@ sync_incoming_begin(struct sync_incoming *in, struct archive *a, const char *hex
 	return 0;
 }
 
-/* Feed pack bytes to the indexer (it checks every object's hash). */
+/*
+ * Feed pack bytes to the indexer (it checks every object's hash). The header is checked first:
+ * the indexer sizes its tables from the object count a peer claims, so a count no feed could
+ * need is refused before it costs any memory.
+ */
 int
 sync_incoming_pack(struct sync_incoming *in, const void *data, size_t len)
 {
-	if (in->wp->append(in->wp, data, len, &in->stats) < 0)
+	const uint8_t *p = data;
+	uint32_t version, count;
+	size_t take;
+
+	if (in->packhdr_len < sizeof in->packhdr) {
+		take = sizeof in->packhdr - in->packhdr_len < len ?
+		    sizeof in->packhdr - in->packhdr_len : len;
+		memcpy(in->packhdr + in->packhdr_len, p, take);
+		in->packhdr_len += take;
+		p += take;
+		len -= take;
+		if (in->packhdr_len < sizeof in->packhdr)
+			return 0;
+		version = (uint32_t)in->packhdr[4] << 24 | (uint32_t)in->packhdr[5] << 16 |
+		    (uint32_t)in->packhdr[6] << 8 | in->packhdr[7];
+		count = (uint32_t)in->packhdr[8] << 24 | (uint32_t)in->packhdr[9] << 16 |
+		    (uint32_t)in->packhdr[10] << 8 | in->packhdr[11];
+		if (memcmp(in->packhdr, "PACK", 4) != 0 || (version != 2 && version != 3))
+			return custody_fail(CUSTODY_EPROTO, "the peer's pack has no pack header");
+		if (count > SYNC_PACK_MAX_OBJECTS)
+			return custody_fail(CUSTODY_EPROTO, "the peer's pack claims %u objects (at "
+			    "most %u)", count, SYNC_PACK_MAX_OBJECTS);
+		if (in->wp->append(in->wp, in->packhdr, sizeof in->packhdr, &in->stats) < 0)
+			return custody_fail(CUSTODY_EPROTO, "the peer's pack is broken: %s",
+			    git_error_last() ? git_error_last()->message : "?");
+	}
+	if (len > 0 && in->wp->append(in->wp, p, len, &in->stats) < 0)
 		return custody_fail(CUSTODY_EPROTO, "the peer's pack is broken: %s",
 		    git_error_last() ? git_error_last()->message : "?");
 	return 0;

@@ -8,6 +8,10 @@
 
 struct session;
 
+/* The most objects one pack from a peer may hold (a first sync of a feed of a million records
+ * is about 1.1 million). */
+#define SYNC_PACK_MAX_OBJECTS (4u << 20)
+
 /* A feed we received and must witness. */
 struct sync_witness {
 	char		hex[65];
@@ -32,6 +36,8 @@ struct sync_incoming {
 	git_odb			*odb;
 	git_odb_writepack	*wp;
 	git_indexer_progress	 stats;
+	uint8_t			 packhdr[12];	/* checked before the indexer sees it */
+	size_t			 packhdr_len;
 	uint64_t		 new_seq;
 	char			 new_head[GIT_OID_HEXSZ + 1];
 	git_oid			 new_oid;
