@@ -59,7 +59,7 @@ quiet cu "$A" incident add --id crash-inc --date 2024-12-01
 # --- a batch ingest ---------------------------------------------------------------------------
 for run in $(seq 1 "$RUNS"); do
 	mkdir -p "$IN/i$run"
-	for k in $(seq 1 12); do head -c $((RANDOM * 16 + k)) /dev/urandom >"$IN/i$run/f$k"; done
+	for k in $(seq 1 12); do head -c $((RANDOM * 2 + k)) /dev/urandom >"$IN/i$run/f$k"; done
 	cu "$A" ingest --incident crash-inc "$IN/i$run"/* >"$T/ack" 2>/dev/null &
 	cl=$!
 	rnd 400
@@ -110,7 +110,7 @@ done
 for side in receiver sender; do
 	for run in $(seq 1 "$RUNS"); do
 		mkdir -p "$IN/s$side$run"
-		for k in 1 2 3; do head -c $((2 << 20)) /dev/urandom >"$IN/s$side$run/f$k"; done
+		for k in 1 2 3; do head -c $((256 << 10)) /dev/urandom >"$IN/s$side$run/f$k"; done
 		quiet cu "$A" ingest "$IN/s$side$run"/*
 		cu "$B" sync crash-a >/dev/null 2>&1 &
 		cl=$!
