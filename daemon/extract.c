@@ -470,7 +470,8 @@ x_safe_name(const char *name)
 
 /*
  * Evidence is decrypted on a thread of its own and hashed on another, in 1 MiB pieces that the
- * request's thread tars and age-encrypts: the work spreads over the cores. Pieces are numbered
+ * request's thread tars and age-encrypts: the work spreads over the cores. The pieces are
+ * plaintext: sodium_malloc'd (locked in memory, wiped when freed). Pieces are numbered
  * in order; piece n lives in slot n % XQ_SLOTS, which is filled again only once both the hasher
  * and the request's thread are past it.
  */
@@ -645,7 +646,7 @@ x_evidence(struct extract *x, json_t *doc, const char *rel)
 		goto done;
 	}
 	for (i = 0; i < XQ_SLOTS; i++)
-		if ((q.buf[i] = malloc(XQ_BUF)) == NULL) {
+		if ((q.buf[i] = sodium_malloc(XQ_BUF)) == NULL) {
 			error = CUSTODY_ENOMEM;
 			goto done;
 		}
@@ -675,11 +676,9 @@ destroy:
 	pthread_cond_destroy(&q.cv);
 	pthread_mutex_destroy(&q.mu);
 done:
-	for (i = 0; i < XQ_SLOTS; i++) {
+	for (i = 0; i < XQ_SLOTS; i++)
 		if (q.buf[i] != NULL)
-			sodium_memzero(q.buf[i], XQ_BUF);
-		free(q.buf[i]);
-	}
+			sodium_free(q.buf[i]);	/* wipes, unlocks */
 	EVP_MD_CTX_free(q.sha);
 wipe:
 	sodium_memzero(q.key, sizeof q.key);
