@@ -11,7 +11,7 @@
 # proves every item (with B as witness) from the age file and from the directory, with no
 # archive and no daemon. Then each tamper makes it fail and name what failed; a recipient that
 # withholds a field the record does not seal gets "attested" items; bad requests fail clearly
-# and leave no file behind.
+# and leave no file behind; nothing protected reaches a daemon's log.
 . "$(dirname "$0")/lib.sh"
 
 A=$T/a B=$T/b IN=$T/in
@@ -256,5 +256,8 @@ check "nothing selected is a usage error" [ "$rc" -eq 2 ]
 refute "an existing file is not replaced" quiet cu "$A" extract --recipient un-iim --incident inc-1 -o "$T/d.age"
 check "no file is left after failures" [ ! -e "$T/n.age" -a -z "$(ls "$T" | grep partial || true)" ]
 check "A's archive still verifies" quiet cu "$A" verify
+refute "no protected field, name or evidence text reached either daemon's log" \
+    grep -qaF -e "shrapnel" -e "Samira" -e "+963 555" -e "Omar Khalil" -e "checkpoint closed" \
+    "$A.log" "$B.log"
 
 done_testing
