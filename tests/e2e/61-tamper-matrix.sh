@@ -96,8 +96,9 @@ refute "blob: B holds no wrong bytes of it" quiet cu "$B" get "$SHA_A" -o "$OUT/
 
 # --- a record object ---------------------------------------------------------------------------
 fresh record
-obj=$("${G[@]}" ls-tree -r "refs/feeds/$HEX" | awk '{print $3}' | head -1)
-other=$("${G[@]}" ls-tree -r "refs/feeds/$HEX" | awk '{print $3}' | sed -n 2p)
+# (no `| head` under pipefail: a writer cut short by SIGPIPE would fail the script)
+obj=$("${G[@]}" ls-tree -r "refs/feeds/$HEX" | awk 'NR == 1 {print $3}')
+other=$("${G[@]}" ls-tree -r "refs/feeds/$HEX" | awk 'NR == 2 {print $3}')
 "${G[@]}" cat-file blob "$other" >"$T/other.obj"
 rewrite "$obj" "$T/other.obj"
 reported record
@@ -129,7 +130,7 @@ peer_refuses commit
 fresh ref
 quiet cu "$B" sync office-a
 good=$(feed_ref "$B" "$HEX")
-first=$("${G[@]}" rev-list --reverse "refs/feeds/$HEX" | head -1)
+first=$("${G[@]}" rev-list --max-parents=0 "refs/feeds/$HEX")
 "${G[@]}" update-ref "refs/feeds/$HEX" "$first"
 reported ref
 check "ref: B keeps the feed it had, not A's rolled-back one" [ "$(feed_ref "$B" "$HEX")" = "$good" ]
