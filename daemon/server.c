@@ -415,16 +415,35 @@ server_accept(evutil_socket_t lfd, short what, void *arg)
 	TAILQ_INSERT_TAIL(&s->clients, c, entry);
 }
 
+/*
+ * Work still running SERVER_STOP_GRACE seconds after a stop signal (a sync waiting on a peer
+ * that will not answer) does not hold the daemon: every write is crash-consistent (the ref
+ * moves last), so leaving now is as safe as a power cut, and far safer than never stopping.
+ */
+#define SERVER_STOP_GRACE 30
+
+static void
+server_stop_grace(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+
+	log_warn("work still running %d s after the stop signal (%d jobs): stopping anyway; "
+	    "the archive is consistent as after a crash", SERVER_STOP_GRACE, pool_busy(s->pool));
+	_exit(0);
+}
+
 static void
 server_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct server *s = arg;
+	struct timeval tv = { SERVER_STOP_GRACE, 0 };
 
 	if (s->stopping)
 		return;
 	log_info("signal %d: stopping (finishing work in progress)", (int)sig);
 	s->stopping = 1;
 	event_del(s->accept_ev);
+	event_base_once(s->base, -1, EV_TIMEOUT, server_stop_grace, s, &tv);
 	server_maybe_exit(s);
 }
 
