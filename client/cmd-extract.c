@@ -27,16 +27,7 @@ static const struct option cmd_extract_options[] = {
 	{ "victim", required_argument, NULL, OPT_VICTIM },
 	{ "output", required_argument, NULL, 'o' },
 	{ "force", no_argument, NULL, 'f' },
-	{ "from", required_argument, NULL, 'F' },
-	{ "to", required_argument, NULL, 'T' },
-	{ "basis", required_argument, NULL, 'b' },
-	{ "party", required_argument, NULL, 'p' },
-	{ "governorate", required_argument, NULL, 'g' },
-	{ "cause", required_argument, NULL, 'c' },
-	{ "category", required_argument, NULL, 'k' },
-	{ "child", no_argument, NULL, 'C' },
-	{ "woman", no_argument, NULL, 'W' },
-	{ "limit", required_argument, NULL, RC_OPT_LIMIT },
+	RC_QUERY_OPTIONS,
 	{ NULL, 0, NULL, 0 }
 };
 

@@ -7,17 +7,8 @@
 static int cmd_query_victims_exec(const struct cmd_ctx *, const struct cmd_args *);
 
 static const struct option cmd_query_victims_options[] = {
-	{ "from", required_argument, NULL, 'F' },
-	{ "to", required_argument, NULL, 'T' },
-	{ "basis", required_argument, NULL, 'b' },
-	{ "party", required_argument, NULL, 'p' },
-	{ "governorate", required_argument, NULL, 'g' },
-	{ "cause", required_argument, NULL, 'c' },
-	{ "category", required_argument, NULL, 'k' },
-	{ "child", no_argument, NULL, 'C' },
-	{ "woman", no_argument, NULL, 'W' },
+	RC_QUERY_OPTIONS,
 	{ "incident", required_argument, NULL, 'i' },
-	{ "limit", required_argument, NULL, RC_OPT_LIMIT },
 	{ "format", required_argument, NULL, RC_OPT_FORMAT },
 	{ NULL, 0, NULL, 0 }
 };

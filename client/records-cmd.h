@@ -36,6 +36,19 @@ void rc_fields_get(struct rc_fields *out, const struct cmd_args *args);
 /* The default vocabularies (what the daemon checks against unless its office changed them). */
 void rc_vocab(struct vocab *v);
 /* A --limit style number (0 when absent); a usage error unless it is a plain decimal. */
+/* The filter options of `query victims` but --incident, read by rc_query_filters. */
+#define RC_QUERY_OPTIONS \
+	{ "from", required_argument, NULL, 'F' }, \
+	{ "to", required_argument, NULL, 'T' }, \
+	{ "basis", required_argument, NULL, 'b' }, \
+	{ "party", required_argument, NULL, 'p' }, \
+	{ "governorate", required_argument, NULL, 'g' }, \
+	{ "cause", required_argument, NULL, 'c' }, \
+	{ "category", required_argument, NULL, 'k' }, \
+	{ "child", no_argument, NULL, 'C' }, \
+	{ "woman", no_argument, NULL, 'W' }, \
+	{ "limit", required_argument, NULL, RC_OPT_LIMIT }
+
 /* An option's value, or "" when absent; a given but empty value is a usage error. */
 char *rc_opt(const struct cmd_args *args, int val, const char *flag);
 /* The filters of `query victims` but --incident, checked, into q; 1 when any was given. */

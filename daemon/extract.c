@@ -249,20 +249,7 @@ xsel_build(struct extract *x, const Custody__ExtractRequest *m)
 	if (error == 0 && m->query_set && q != NULL) {
 		if (db == NULL)
 			return CUSTODY_EIO;
-		f.from = q->from[0] ? q->from : NULL;
-		f.to = q->to[0] ? q->to : NULL;
-		f.basis = q->basis[0] ? q->basis : "documented";
-		f.party = q->party[0] ? q->party : NULL;
-		f.governorate = q->governorate[0] ? q->governorate : NULL;
-		f.cause = q->cause[0] ? q->cause : NULL;
-		f.category = q->category[0] ? q->category : NULL;
-		f.child = q->child;
-		f.woman = q->woman;
-		f.limit = q->limit;
-		if (q->incident[0] != '\0') {
-			archive_token(x->a, itok, q->incident);
-			f.incident = itok;
-		}
+		records_query_filter(&f, itok, x->a, q);
 		error = query_victims(db, &f, xsel_query_cb, x);
 	}
 	if (error < 0)

@@ -125,6 +125,28 @@ records_list(struct request *r)
 	    m->limit ? (int64_t)m->limit : -1));
 }
 
+/* The filter a QueryRequest asks for (itok holds the incident's token, when one is given). */
+void
+records_query_filter(struct query_filter *f, uint8_t itok[static TOKEN_LEN],
+    const struct archive *a, const Custody__QueryRequest *m)
+{
+	memset(f, 0, sizeof *f);
+	f->from = m->from[0] ? m->from : NULL;
+	f->to = m->to[0] ? m->to : NULL;
+	f->basis = m->basis[0] ? m->basis : "documented";
+	f->party = m->party[0] ? m->party : NULL;
+	f->governorate = m->governorate[0] ? m->governorate : NULL;
+	f->cause = m->cause[0] ? m->cause : NULL;
+	f->category = m->category[0] ? m->category : NULL;
+	f->child = m->child;
+	f->woman = m->woman;
+	f->limit = m->limit;
+	if (m->incident[0] != '\0') {
+		archive_token(a, itok, m->incident);
+		f->incident = itok;
+	}
+}
+
 /* QueryRequest: victims matching the filters. */
 int
 records_query(struct request *r)
@@ -132,26 +154,13 @@ records_query(struct request *r)
 	struct archive *a = r->c->s->a;
 	Custody__QueryRequest *m = r->msg->query_request;
 	struct listing l = { .a = a, .r = r };
-	struct query_filter f = { 0 };
+	struct query_filter f;
 	uint8_t itok[TOKEN_LEN];
 	sqlite3 *db;
 
 	if ((db = archive_db(a)) == NULL)
 		return CUSTODY_EIO;
-	f.from = m->from[0] ? m->from : NULL;
-	f.to = m->to[0] ? m->to : NULL;
-	f.basis = m->basis[0] ? m->basis : "documented";
-	f.party = m->party[0] ? m->party : NULL;
-	f.governorate = m->governorate[0] ? m->governorate : NULL;
-	f.cause = m->cause[0] ? m->cause : NULL;
-	f.category = m->category[0] ? m->category : NULL;
-	f.child = m->child;
-	f.woman = m->woman;
-	f.limit = m->limit;
-	if (m->incident[0] != '\0') {
-		archive_token(a, itok, m->incident);
-		f.incident = itok;
-	}
+	records_query_filter(&f, itok, a, m);
 	return listing_finish(&l, query_victims(db, &f, listing_add, &l));
 }
 

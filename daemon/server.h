@@ -94,6 +94,9 @@ void records_hold(struct client *);
 int records_list(struct request *);
 int records_history(struct request *);
 int records_query(struct request *);
+struct query_filter;
+void records_query_filter(struct query_filter *, uint8_t itok[static TOKEN_LEN],
+    const struct archive *, const Custody__QueryRequest *);
 int records_duplicates(struct request *);
 int records_report(struct request *);
 
