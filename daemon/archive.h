@@ -126,6 +126,14 @@ int blob_decrypt(struct archive *, const char *name, const uint8_t key[static 32
 int blob_decrypt_cb(struct archive *, const char *name, const uint8_t key[static 32],
     int (*out)(void *, const void *, size_t), void *arg, uint8_t sha256[SHA256_LEN],
     uint64_t *size, uint8_t cipher_sha256[SHA256_LEN]);
+/*
+ * blob_decrypt_cb with decryption and hashing on two threads of their own: out gets the
+ * plaintext in 1 MiB pieces on the caller's thread. size is what the record says; a longer
+ * blob fails. sha256 and *got are set on success: compare them with the record.
+ */
+int blob_stream(struct archive *, const char *name, const uint8_t key[static 32], uint64_t size,
+    int (*out)(void *, const void *, size_t), void *arg, uint8_t sha256[static SHA256_LEN],
+    uint64_t *got);
 int blob_exists(const struct archive *, const char *name);
 
 /* record.c: records are JSON, encrypted under a per-record key wrapped by the data key. */

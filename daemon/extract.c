@@ -3,16 +3,12 @@
  * descriptor as age(tar(BagIt)). Nothing is staged on disk and memory does not grow with the
  * evidence: files are decrypted chunk by chunk into the tar, the tar into age. What grows with
  * the item count is the selection and the manifests.
- *
- * Selection: the records asked for, then one step out: an incident brings its victims and
- * the evidence linked to it; a victim its incident and its evidence; evidence the incidents
- * and victims it is linked to; and every victim and evidence item its sources.
+ * What goes in is chosen by extract-select.c.
  */
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,32 +22,20 @@
 #include "custody/recobj.h"
 #include "custody/tar.h"
 #include "dossier.h"
+#include "extract.h"
 #include "log.h"
 #include "report.h"
 #include "server.h"
 #include "sync.h"
 
-enum { K_INCIDENT, K_VICTIM, K_EVIDENCE, K_SOURCE, K_COUNT };
-static const char *const xkinds[K_COUNT] = { "incident", "victim", "evidence", "source" };
-
-struct xsel {
-	int		 kind;
-	int		 primary;	/* asked for, not brought in by a link */
-	char		*id;
-	char		 office[65];
-	uint8_t		 tok[TOKEN_LEN];
-	json_t		*doc;		/* during selection only */
-};
-
+/* The tar, the age writer, the manifests and the proofs of one extract. */
 struct extract {
 	struct archive		*a;
 	struct request		*r;
 	json_t			*recipient;
 	json_t			*policy;	/* "kind.field" -> true */
 	struct age_recipient	 rcpt;
-	struct xsel		*sel;
-	size_t			 nsel, capsel;
-	json_t			*seen;		/* id -> true */
+	struct selection	 sel;
 	char			 root[48];	/* dossier-ID */
 	char			 now[32];
 	struct tar_writer	 tw;
@@ -60,260 +44,10 @@ struct extract {
 	json_t			*dirs;		/* tar directories written */
 	json_t			*offices;	/* feed hex -> true */
 	struct cbuf		 manifest, tagmanifest;
-	uint64_t		 octets, files, evidence_bytes;
+	uint64_t		 octets, files;
 	unsigned		 count[K_COUNT];
 	struct proof_ctx	 proof;
 };
-
-static int
-xkind(const char *kind)
-{
-	int k;
-
-	for (k = 0; k < K_COUNT; k++)
-		if (strcmp(kind, xkinds[k]) == 0)
-			return k;
-	return -1;
-}
-
-/* ---- selection ---------------------------------------------------------------------------- */
-
-/* Add the record at (tok, office); *added tells whether it was new. kind < 0: any. */
-static int
-xsel_add_tok(struct extract *x, const uint8_t tok[static TOKEN_LEN], const char *office,
-    int kind, int primary, const char *asked)
-{
-	char tokhex[TOKEN_HEX_LEN + 1];
-	struct xsel *s;
-	json_t *doc = NULL;
-	int k, error;
-
-	hex_encode(tokhex, tok, TOKEN_LEN);
-	if ((error = feed_read_token(x->a, office, tokhex, &doc)) < 0)
-		return error;
-	k = xkind(record_kind(doc));
-	if (k < 0 || (kind >= 0 && k != kind)) {
-		error = custody_fail(CUSTODY_EINVAL, "%s is a%s %s record, not %s %s", asked,
-		    strchr("aeiou", record_kind(doc)[0]) ? "n" : "", record_kind(doc),
-		    kind == K_INCIDENT || kind == K_EVIDENCE ? "an" : "a",
-		    kind >= 0 ? xkinds[kind] : "one a dossier holds");
-		json_decref(doc);
-		return error;
-	}
-	if (json_object_get(x->seen, record_id(doc)) != NULL) {
-		json_decref(doc);
-		return 0;
-	}
-	if (x->nsel == x->capsel) {
-		size_t cap = x->capsel ? 2 * x->capsel : 64;
-
-		if ((s = reallocarray(x->sel, cap, sizeof *s)) == NULL) {
-			json_decref(doc);
-			return CUSTODY_ENOMEM;
-		}
-		x->sel = s;
-		x->capsel = cap;
-	}
-	s = &x->sel[x->nsel];
-	memset(s, 0, sizeof *s);
-	s->kind = k;
-	s->primary = primary;
-	s->doc = doc;
-	snprintf(s->office, sizeof s->office, "%s", office);
-	memcpy(s->tok, tok, TOKEN_LEN);
-	if ((s->id = strdup(record_id(doc))) == NULL) {
-		json_decref(doc);
-		return CUSTODY_ENOMEM;
-	}
-	x->nsel++;
-	return json_object_set_new(x->seen, s->id, json_true()) == 0 ? 0 : CUSTODY_ENOMEM;
-}
-
-/* Add the record id (of kind, or any when kind < 0). quiet: a missing link is no error. */
-static int
-xsel_add(struct extract *x, const char *id, int kind, int primary, int quiet)
-{
-	uint8_t tok[TOKEN_LEN];
-	char office[65];
-	int error;
-
-	if (archive_check_id(id) < 0) {
-		if (quiet)
-			return 0;
-		return custody_fail(CUSTODY_EINVAL, "'%s' is not a record id", id);
-	}
-	if (json_object_get(x->seen, id) != NULL)
-		return 0;
-	if ((error = index_record_office(x->a, id, office)) < 0) {
-		if (error == CUSTODY_ENOTFOUND) {
-			if (quiet) {
-				log_warn("extract: %s is linked but not here; left out", id);
-				return 0;
-			}
-			return custody_fail(error, "no such record: %s", id);
-		}
-		return error;
-	}
-	archive_token(x->a, tok, id);
-	return xsel_add_tok(x, tok, office, kind, primary, id);
-}
-
-static int
-xsel_query_cb(void *arg, const uint8_t tok[16], const char *office)
-{
-	struct extract *x = arg;
-
-	return xsel_add_tok(x, tok, office, K_VICTIM, 1, "a queried victim");
-}
-
-static int
-xsel_incident_cb(void *arg, const uint8_t tok[16], const char *office)
-{
-	return xsel_add_tok(arg, tok, office, K_VICTIM, 0, "a victim of the incident");
-}
-
-/* True when any member of the array doc[field] is a selected id of one of the kinds. */
-static int
-xsel_links_to(struct extract *x, json_t *doc, const char *field)
-{
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(json_object_get(doc, field), i, v)
-		if (json_is_string(v) && json_object_get(x->seen, json_string_value(v)) != NULL)
-			return 1;
-	return 0;
-}
-
-/* Evidence linked to a selected incident or victim: one pass over every evidence record. */
-static int
-xsel_scan_evidence(struct extract *x)
-{
-	sqlite3 *db = archive_db(x->a);
-	sqlite3_stmt *st;
-	char tokhex[TOKEN_HEX_LEN + 1], office[65];
-	uint8_t tok[TOKEN_LEN];
-	json_t *doc;
-	int error = 0, rc;
-
-	if (db == NULL || (st = index_stmt(db, "SELECT tok, office FROM records WHERE "
-	    "kind='evidence'")) == NULL)
-		return custody_fail(CUSTODY_EIO, "index: cannot list evidence");
-	while (error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (sqlite3_column_bytes(st, 0) != TOKEN_LEN)
-			continue;
-		memcpy(tok, sqlite3_column_blob(st, 0), TOKEN_LEN);
-		snprintf(office, sizeof office, "%s", (const char *)sqlite3_column_text(st, 1));
-		hex_encode(tokhex, tok, TOKEN_LEN);
-		if ((error = feed_read_token(x->a, office, tokhex, &doc)) < 0)
-			break;
-		if (json_object_get(x->seen, record_id(doc)) == NULL &&
-		    (xsel_links_to(x, doc, "incidents") || xsel_links_to(x, doc, "victims")))
-			error = xsel_add_tok(x, tok, office, K_EVIDENCE, 0, record_id(doc));
-		json_decref(doc);
-	}
-	sqlite3_reset(st);
-	return error;
-}
-
-static int
-xsel_links(struct extract *x, json_t *doc, const char *field, int kind)
-{
-	json_t *v;
-	size_t i;
-	int error = 0;
-
-	json_array_foreach(json_object_get(doc, field), i, v)
-		if (error == 0 && json_is_string(v))
-			error = xsel_add(x, json_string_value(v), kind, 0, 1);
-	return error;
-}
-
-static int
-xsel_build(struct extract *x, const Custody__ExtractRequest *m)
-{
-	struct query_filter f = { 0 };
-	const Custody__QueryRequest *q = m->query;
-	uint8_t itok[TOKEN_LEN];
-	sqlite3 *db = archive_db(x->a);
-	size_t i, n;
-	const char *s;
-	int error = 0;
-
-	for (i = 0; i < m->n_incidents && error == 0; i++)
-		error = xsel_add(x, m->incidents[i], K_INCIDENT, 1, 0);
-	for (i = 0; i < m->n_victims && error == 0; i++)
-		error = xsel_add(x, m->victims[i], K_VICTIM, 1, 0);
-	for (i = 0; i < m->n_evidence && error == 0; i++)
-		error = xsel_add(x, m->evidence[i], K_EVIDENCE, 1, 0);
-	if (error == 0 && m->query_set && q != NULL) {
-		if (db == NULL)
-			return CUSTODY_EIO;
-		records_query_filter(&f, itok, x->a, q);
-		error = query_victims(db, &f, xsel_query_cb, x);
-	}
-	if (error < 0)
-		return error;
-	if (x->nsel == 0)
-		return custody_fail(CUSTODY_EINVAL, "nothing selected: give --incident, --victim, "
-		    "--evidence or query flags that match");
-	/* an incident asked for brings its victims */
-	n = x->nsel;
-	for (i = 0; i < n && error == 0; i++)
-		if (x->sel[i].kind == K_INCIDENT && x->sel[i].primary) {
-			memset(&f, 0, sizeof f);
-			f.basis = "documented";
-			f.incident = x->sel[i].tok;
-			error = query_victims(db, &f, xsel_incident_cb, x);
-		}
-	/* evidence linked to the incidents and victims */
-	for (i = 0; i < x->nsel && error == 0; i++)
-		if (x->sel[i].kind == K_INCIDENT || x->sel[i].kind == K_VICTIM) {
-			error = xsel_scan_evidence(x);
-			break;
-		}
-	/* a victim's incident; the records evidence asked for is linked to */
-	n = x->nsel;
-	for (i = 0; i < n && error == 0; i++) {
-		json_t *doc = x->sel[i].doc;
-
-		if (x->sel[i].kind == K_VICTIM &&
-		    (s = json_string_value(json_object_get(doc, "incident_id"))) != NULL)
-			error = xsel_add(x, s, K_INCIDENT, 0, 1);
-		else if (x->sel[i].kind == K_EVIDENCE && x->sel[i].primary &&
-		    (error = xsel_links(x, doc, "incidents", K_INCIDENT)) == 0)
-			error = xsel_links(x, doc, "victims", K_VICTIM);
-	}
-	/* and the sources of every victim and evidence item */
-	n = x->nsel;
-	for (i = 0; i < n && error == 0; i++) {
-		json_t *doc = x->sel[i].doc;
-
-		if (x->sel[i].kind == K_VICTIM &&
-		    (s = json_string_value(json_object_get(doc, "source_id"))) != NULL)
-			error = xsel_add(x, s, K_SOURCE, 0, 1);
-		else if (x->sel[i].kind == K_EVIDENCE)
-			error = xsel_links(x, doc, "sources", K_SOURCE);
-	}
-	for (i = 0; i < x->nsel; i++) {
-		if (x->sel[i].kind == K_EVIDENCE)
-			x->evidence_bytes += (uint64_t)json_integer_value(json_object_get(
-			    x->sel[i].doc, "size"));
-		json_decref(x->sel[i].doc);
-		x->sel[i].doc = NULL;
-	}
-	return error;
-}
-
-static int
-xsel_cmp(const void *p, const void *q)
-{
-	const struct xsel *a = p, *b = q;
-
-	if (a->kind != b->kind)
-		return a->kind - b->kind;
-	return strcmp(a->id, b->id);
-}
 
 /* ---- output: tar entries into age into the descriptor ------------------------------------ */
 
@@ -455,158 +189,13 @@ x_safe_name(const char *name)
 
 /* ---- items --------------------------------------------------------------------------------- */
 
-/*
- * Evidence is decrypted on a thread of its own and hashed on another, in 1 MiB pieces that the
- * request's thread tars and age-encrypts: the work spreads over the cores. The pieces are
- * plaintext: sodium_malloc'd (locked in memory, wiped when freed). Pieces are numbered
- * in order; piece n lives in slot n % XQ_SLOTS, which is filled again only once both the hasher
- * and the request's thread are past it.
- */
-#define XQ_SLOTS 6
-#define XQ_BUF (1u << 20)
-
-struct xqueue {
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
-	uint8_t		*buf[XQ_SLOTS];
-	size_t		 len[XQ_SLOTS];
-	uint64_t	 published, consumed, hashed;	/* pieces, counted from 0 */
-	size_t		 fill;		/* bytes in the piece being filled (producer's) */
-	int		 done, stop;
-	/* the decryption, on the producer thread */
-	struct archive	*a;
-	const char	*blob;
-	uint8_t		 key[32];
-	uint64_t	 got, left;
-	int		 error;
-	char		 errmsg[512];
-	/* the plaintext's SHA-256, on the hasher thread */
-	EVP_MD_CTX	*sha;
-	uint8_t		 sum[SHA256_LEN];
-};
-
-static uint64_t
-xq_released(const struct xqueue *q)
-{
-	return q->consumed < q->hashed ? q->consumed : q->hashed;
-}
-
-/* Producer: append plaintext to the piece being filled, publishing it when full. */
+/* The current tar entry's data (blob_stream's output). */
 static int
-xq_put(void *arg, const void *p, size_t n)
+x_tar_data(void *arg, const void *p, size_t n)
 {
-	struct xqueue *q = arg;
-	const uint8_t *b = p;
-	unsigned slot;
-	size_t take;
+	struct extract *x = arg;
 
-	if (n > q->left)
-		return custody_fail(CUSTODY_ECRYPTO, "evidence is longer than its record says");
-	q->left -= n;
-	while (n > 0) {
-		pthread_mutex_lock(&q->mu);
-		while (q->published - xq_released(q) == XQ_SLOTS && !q->stop)
-			pthread_cond_wait(&q->cv, &q->mu);
-		if (q->stop) {
-			pthread_mutex_unlock(&q->mu);
-			return custody_fail(CUSTODY_EIO, "extract stopped");
-		}
-		slot = q->published % XQ_SLOTS;
-		pthread_mutex_unlock(&q->mu);
-		take = XQ_BUF - q->fill < n ? XQ_BUF - q->fill : n;
-		memcpy(q->buf[slot] + q->fill, b, take);
-		q->fill += take;
-		b += take;
-		n -= take;
-		if (q->fill == XQ_BUF) {
-			pthread_mutex_lock(&q->mu);
-			q->len[slot] = q->fill;
-			q->fill = 0;
-			q->published++;
-			pthread_cond_broadcast(&q->cv);
-			pthread_mutex_unlock(&q->mu);
-		}
-	}
-	return 0;
-}
-
-static void *
-xq_producer(void *arg)
-{
-	struct xqueue *q = arg;
-	int error;
-
-	error = blob_decrypt_cb(q->a, q->blob, q->key, xq_put, q, NULL, &q->got, NULL);
-	sodium_memzero(q->key, sizeof q->key);
-	pthread_mutex_lock(&q->mu);
-	if (error < 0) {
-		q->error = error;
-		snprintf(q->errmsg, sizeof q->errmsg, "%s", custody_error());
-	} else if (q->fill > 0) {
-		q->len[q->published % XQ_SLOTS] = q->fill;	/* the last, partial piece */
-		q->published++;
-	}
-	q->done = 1;
-	pthread_cond_broadcast(&q->cv);
-	pthread_mutex_unlock(&q->mu);
-	archive_thread_done();
-	return NULL;
-}
-
-/* Take the next piece for *counter (the hasher's or the consumer's): its slot, or -1 at the end. */
-static int
-xq_next(struct xqueue *q, uint64_t *counter)
-{
-	int slot;
-
-	pthread_mutex_lock(&q->mu);
-	while (*counter == q->published && !q->done && !q->stop)
-		pthread_cond_wait(&q->cv, &q->mu);
-	slot = *counter < q->published && !q->stop ? (int)(*counter % XQ_SLOTS) : -1;
-	pthread_mutex_unlock(&q->mu);
-	return slot;
-}
-
-/* Past a piece: the producer may fill its slot once the other party is past it too. */
-static void
-xq_past(struct xqueue *q, uint64_t *counter)
-{
-	pthread_mutex_lock(&q->mu);
-	(*counter)++;
-	pthread_cond_broadcast(&q->cv);
-	pthread_mutex_unlock(&q->mu);
-}
-
-static void *
-xq_hasher(void *arg)
-{
-	struct xqueue *q = arg;
-	int slot;
-
-	while ((slot = xq_next(q, &q->hashed)) >= 0) {
-		EVP_DigestUpdate(q->sha, q->buf[slot], q->len[slot]);
-		xq_past(q, &q->hashed);
-	}
-	return NULL;
-}
-
-/* Consumer: tar what the producer decrypted until it is done. */
-static int
-xq_drain(struct extract *x, struct xqueue *q)
-{
-	int slot, error;
-
-	while ((slot = xq_next(q, &q->consumed)) >= 0) {
-		if ((error = tar_write_data(&x->tw, q->buf[slot], q->len[slot])) < 0) {
-			pthread_mutex_lock(&q->mu);
-			q->stop = 1;
-			pthread_cond_broadcast(&q->cv);
-			pthread_mutex_unlock(&q->mu);
-			return error;
-		}
-		xq_past(q, &q->consumed);
-	}
-	return 0;
+	return tar_write_data(&x->tw, p, n);
 }
 
 /* Stream one evidence file into the bag, checking it against its record. */
@@ -615,64 +204,22 @@ x_evidence(struct extract *x, json_t *doc, const char *rel)
 {
 	const char *sha = json_string_value(json_object_get(doc, "sha256"));
 	const char *blob = json_string_value(json_object_get(doc, "blob"));
-	uint64_t size = (uint64_t)json_integer_value(json_object_get(doc, "size"));
-	struct xqueue q = { .a = x->a, .blob = blob, .left = size };
+	uint64_t size = (uint64_t)json_integer_value(json_object_get(doc, "size")), got = 0;
+	uint8_t key[32], sum[SHA256_LEN];
 	char hex[SHA256_HEX_LEN + 1];
-	pthread_t th, hth;
-	int error, i;
+	int error;
 
 	if (sha == NULL || blob == NULL || !hex_is_lower(blob, SHA256_HEX_LEN))
 		return custody_fail(CUSTODY_EINVAL, "evidence %s has no blob", record_id(doc));
-	if ((error = service_file_key(x->a, doc, q.key)) < 0)
+	if ((error = service_file_key(x->a, doc, key)) < 0)
 		return error;
-	if ((error = x_entry(x, rel, size)) < 0)
-		goto wipe;
-	if ((q.sha = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(q.sha, EVP_sha256(), NULL) != 1) {
-		error = CUSTODY_ENOMEM;
-		goto done;
-	}
-	for (i = 0; i < XQ_SLOTS; i++)
-		if ((q.buf[i] = sodium_malloc(XQ_BUF)) == NULL) {
-			error = CUSTODY_ENOMEM;
-			goto done;
-		}
-	pthread_mutex_init(&q.mu, NULL);
-	pthread_cond_init(&q.cv, NULL);
-	if (pthread_create(&th, NULL, xq_producer, &q) != 0) {
-		error = custody_fail(CUSTODY_EIO, "cannot start a thread");
-		goto destroy;
-	}
-	if (pthread_create(&hth, NULL, xq_hasher, &q) != 0) {
-		pthread_mutex_lock(&q.mu);
-		q.stop = 1;
-		pthread_cond_broadcast(&q.cv);
-		pthread_mutex_unlock(&q.mu);
-		pthread_join(th, NULL);
-		error = custody_fail(CUSTODY_EIO, "cannot start a thread");
-		goto destroy;
-	}
-	error = xq_drain(x, &q);
-	pthread_join(th, NULL);
-	pthread_join(hth, NULL);
-	if (error == 0 && q.error < 0)
-		error = custody_fail(q.error, "%s", q.errmsg);
-	if (error == 0)
-		EVP_DigestFinal_ex(q.sha, q.sum, NULL);
-destroy:
-	pthread_cond_destroy(&q.cv);
-	pthread_mutex_destroy(&q.mu);
-done:
-	for (i = 0; i < XQ_SLOTS; i++)
-		if (q.buf[i] != NULL)
-			sodium_free(q.buf[i]);	/* wipes, unlocks */
-	EVP_MD_CTX_free(q.sha);
-wipe:
-	sodium_memzero(q.key, sizeof q.key);
+	if ((error = x_entry(x, rel, size)) == 0)
+		error = blob_stream(x->a, blob, key, size, x_tar_data, x, sum, &got);
+	sodium_memzero(key, sizeof key);
 	if (error < 0)
 		return error;
-	hex_encode(hex, q.sum, SHA256_LEN);
-	if (q.got != size || strcmp(hex, sha) != 0)
+	hex_encode(hex, sum, SHA256_LEN);
+	if (got != size || strcmp(hex, sha) != 0)
 		return custody_fail(CUSTODY_ECRYPTO, "evidence %s is damaged: its bytes hash to %s",
 		    sha, hex);
 	x->octets += size;
@@ -888,9 +435,9 @@ x_export(struct extract *x)
 
 	if (items == NULL || withhold == NULL)
 		goto done;
-	for (i = 0; i < x->nsel; i++)
+	for (i = 0; i < x->sel.n; i++)
 		json_array_append_new(items, json_pack("{s:s,s:s}", "kind",
-		    xkinds[x->sel[i].kind], "id", x->sel[i].id));
+		    xkinds[x->sel.v[i].kind], "id", x->sel.v[i].id));
 	json_object_foreach(x->policy, k, v)
 		json_array_append_new(withhold, json_string(k));
 	json_array_append_new(withhold, json_string("evidence.key"));
@@ -977,9 +524,9 @@ x_event(struct extract *x, const char *tmhex, struct records_written *w)
 		free(eid);
 		return CUSTODY_ENOMEM;
 	}
-	for (i = 0; i < x->nsel; i++)
-		json_array_append_new(items, json_pack("s++", xkinds[x->sel[i].kind], ":",
-		    x->sel[i].id));
+	for (i = 0; i < x->sel.n; i++)
+		json_array_append_new(items, json_pack("s++", xkinds[x->sel.v[i].kind], ":",
+		    x->sel.v[i].id));
 	ev = json_pack("{s:s,s:s,s:s,s:s,s:O,s:O,s:o,s:s,s:I,s:s,s:s}", "kind", "event", "id",
 	    eid, "action", "extract", "dossier", x->root, "recipient",
 	    json_object_get(x->recipient, "name"), "recipient_key",
@@ -996,14 +543,7 @@ x_event(struct extract *x, const char *tmhex, struct records_written *w)
 static void
 x_free(struct extract *x)
 {
-	size_t i;
-
-	for (i = 0; i < x->nsel; i++) {
-		free(x->sel[i].id);
-		json_decref(x->sel[i].doc);
-	}
-	free(x->sel);
-	json_decref(x->seen);
+	selection_free(&x->sel);
 	json_decref(x->recipient);
 	json_decref(x->policy);
 	json_decref(x->dirs);
@@ -1034,12 +574,13 @@ service_extract(struct request *r)
 
 	if (fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode))
 		return custody_fail(CUSTODY_EINVAL, "extract needs a regular file to write to");
-	x.seen = json_object();
+	x.sel.a = a;
+	x.sel.seen = json_object();
 	x.dirs = json_object();
 	x.offices = json_object();
 	x.policy = json_object();
 	x.proof.objects = json_object();
-	if (x.seen == NULL || x.dirs == NULL || x.offices == NULL || x.policy == NULL ||
+	if (x.sel.seen == NULL || x.dirs == NULL || x.offices == NULL || x.policy == NULL ||
 	    x.proof.objects == NULL) {
 		error = CUSTODY_ENOMEM;
 		goto done;
@@ -1055,10 +596,10 @@ service_extract(struct request *r)
 	json_array_foreach(json_object_get(x.recipient, "withhold"), i, v)
 		if (json_is_string(v))
 			json_object_set_new(x.policy, json_string_value(v), json_true());
-	if ((error = xsel_build(&x, m)) < 0)
+	if ((error = selection_build(&x.sel, m)) < 0)
 		goto done;
-	qsort(x.sel, x.nsel, sizeof *x.sel, xsel_cmp);
-	__atomic_store_n(&r->progress_total, x.evidence_bytes + 65536 * (uint64_t)x.nsel,
+	qsort(x.sel.v, x.sel.n, sizeof *x.sel.v, selection_cmp);
+	__atomic_store_n(&r->progress_total, x.sel.evidence_bytes + 65536 * (uint64_t)x.sel.n,
 	    __ATOMIC_RELAXED);
 	randombytes_buf(rid, sizeof rid);
 	memcpy(x.root, "dossier-", 8);
@@ -1078,8 +619,8 @@ service_extract(struct request *r)
 	if ((error = age_writer_new(&x.aw, &x.rcpt, 1, x_file_out, &x)) < 0)
 		goto done;
 	tar_writer_init(&x.tw, x_tar_out, &x);
-	for (i = 0; i < x.nsel && error == 0; i++)
-		error = x_item(&x, &x.sel[i]);
+	for (i = 0; i < x.sel.n && error == 0; i++)
+		error = x_item(&x, &x.sel.v[i]);
 	if (error < 0 || (error = x_finish_bag(&x, tmhex)) < 0 ||
 	    (error = age_writer_finish(x.aw)) < 0)
 		goto done;
@@ -1094,7 +635,7 @@ service_extract(struct request *r)
 		er.seq = w.commit.seq;
 	}
 	log_info("%s extracted %s for %s: %zu records, %llu evidence bytes, tag manifest %s",
-	    r->c->actor, x.root, m->recipient, x.nsel, (unsigned long long)x.evidence_bytes,
+	    r->c->actor, x.root, m->recipient, x.sel.n, (unsigned long long)x.sel.evidence_bytes,
 	    tmhex);
 	er.dossier = x.root;
 	er.size = x.written;
@@ -1103,7 +644,7 @@ service_extract(struct request *r)
 	er.victims = x.count[K_VICTIM];
 	er.evidence = x.count[K_EVIDENCE];
 	er.sources = x.count[K_SOURCE];
-	er.evidence_bytes = x.evidence_bytes;
+	er.evidence_bytes = x.sel.evidence_bytes;
 	er.commit = oid;
 	env.body_case = CUSTODY__ENVELOPE__BODY_EXTRACT_REPLY;
 	env.extract_reply = &er;

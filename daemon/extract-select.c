@@ -1,0 +1,276 @@
+/*
+ * What a dossier holds: the records an extract asks for, then one step out (extract.h). Each
+ * record is read once to follow its links; extract.c reads it again at the commit that wrote
+ * it, for its proof.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "extract.h"
+#include "log.h"
+#include "report.h"
+#include "server.h"
+
+const char *const xkinds[K_COUNT] = { "incident", "victim", "evidence", "source" };
+
+static int
+xkind(const char *kind)
+{
+	int k;
+
+	for (k = 0; k < K_COUNT; k++)
+		if (strcmp(kind, xkinds[k]) == 0)
+			return k;
+	return -1;
+}
+
+/* Add the record at (tok, office); *added tells whether it was new. kind < 0: any. */
+static int
+xsel_add_tok(struct selection *x, const uint8_t tok[static TOKEN_LEN], const char *office,
+    int kind, int primary, const char *asked)
+{
+	char tokhex[TOKEN_HEX_LEN + 1];
+	struct xsel *s;
+	json_t *doc = NULL;
+	int k, error;
+
+	hex_encode(tokhex, tok, TOKEN_LEN);
+	if ((error = feed_read_token(x->a, office, tokhex, &doc)) < 0)
+		return error;
+	k = xkind(record_kind(doc));
+	if (k < 0 || (kind >= 0 && k != kind)) {
+		error = custody_fail(CUSTODY_EINVAL, "%s is a%s %s record, not %s %s", asked,
+		    strchr("aeiou", record_kind(doc)[0]) ? "n" : "", record_kind(doc),
+		    kind == K_INCIDENT || kind == K_EVIDENCE ? "an" : "a",
+		    kind >= 0 ? xkinds[kind] : "one a dossier holds");
+		json_decref(doc);
+		return error;
+	}
+	if (json_object_get(x->seen, record_id(doc)) != NULL) {
+		json_decref(doc);
+		return 0;
+	}
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? 2 * x->cap : 64;
+
+		if ((s = reallocarray(x->v, cap, sizeof *s)) == NULL) {
+			json_decref(doc);
+			return CUSTODY_ENOMEM;
+		}
+		x->v = s;
+		x->cap = cap;
+	}
+	s = &x->v[x->n];
+	memset(s, 0, sizeof *s);
+	s->kind = k;
+	s->primary = primary;
+	s->doc = doc;
+	snprintf(s->office, sizeof s->office, "%s", office);
+	memcpy(s->tok, tok, TOKEN_LEN);
+	if ((s->id = strdup(record_id(doc))) == NULL) {
+		json_decref(doc);
+		return CUSTODY_ENOMEM;
+	}
+	x->n++;
+	return json_object_set_new(x->seen, s->id, json_true()) == 0 ? 0 : CUSTODY_ENOMEM;
+}
+
+/* Add the record id (of kind, or any when kind < 0). quiet: a missing link is no error. */
+static int
+xsel_add(struct selection *x, const char *id, int kind, int primary, int quiet)
+{
+	uint8_t tok[TOKEN_LEN];
+	char office[65];
+	int error;
+
+	if (archive_check_id(id) < 0) {
+		if (quiet)
+			return 0;
+		return custody_fail(CUSTODY_EINVAL, "'%s' is not a record id", id);
+	}
+	if (json_object_get(x->seen, id) != NULL)
+		return 0;
+	if ((error = index_record_office(x->a, id, office)) < 0) {
+		if (error == CUSTODY_ENOTFOUND) {
+			if (quiet) {
+				log_warn("extract: %s is linked but not here; left out", id);
+				return 0;
+			}
+			return custody_fail(error, "no such record: %s", id);
+		}
+		return error;
+	}
+	archive_token(x->a, tok, id);
+	return xsel_add_tok(x, tok, office, kind, primary, id);
+}
+
+static int
+xsel_query_cb(void *arg, const uint8_t tok[16], const char *office)
+{
+	struct selection *x = arg;
+
+	return xsel_add_tok(x, tok, office, K_VICTIM, 1, "a queried victim");
+}
+
+static int
+xsel_incident_cb(void *arg, const uint8_t tok[16], const char *office)
+{
+	return xsel_add_tok(arg, tok, office, K_VICTIM, 0, "a victim of the incident");
+}
+
+/* True when any member of the array doc[field] is a selected id of one of the kinds. */
+static int
+xsel_links_to(struct selection *x, json_t *doc, const char *field)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(doc, field), i, v)
+		if (json_is_string(v) && json_object_get(x->seen, json_string_value(v)) != NULL)
+			return 1;
+	return 0;
+}
+
+/* Evidence linked to a selected incident or victim: one pass over every evidence record. */
+static int
+xsel_scan_evidence(struct selection *x)
+{
+	sqlite3 *db = archive_db(x->a);
+	sqlite3_stmt *st;
+	char tokhex[TOKEN_HEX_LEN + 1], office[65];
+	uint8_t tok[TOKEN_LEN];
+	json_t *doc;
+	int error = 0, rc;
+
+	if (db == NULL || (st = index_stmt(db, "SELECT tok, office FROM records WHERE "
+	    "kind='evidence'")) == NULL)
+		return custody_fail(CUSTODY_EIO, "index: cannot list evidence");
+	while (error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(st, 0) != TOKEN_LEN)
+			continue;
+		memcpy(tok, sqlite3_column_blob(st, 0), TOKEN_LEN);
+		snprintf(office, sizeof office, "%s", (const char *)sqlite3_column_text(st, 1));
+		hex_encode(tokhex, tok, TOKEN_LEN);
+		if ((error = feed_read_token(x->a, office, tokhex, &doc)) < 0)
+			break;
+		if (json_object_get(x->seen, record_id(doc)) == NULL &&
+		    (xsel_links_to(x, doc, "incidents") || xsel_links_to(x, doc, "victims")))
+			error = xsel_add_tok(x, tok, office, K_EVIDENCE, 0, record_id(doc));
+		json_decref(doc);
+	}
+	sqlite3_reset(st);
+	return error;
+}
+
+static int
+xsel_links(struct selection *x, json_t *doc, const char *field, int kind)
+{
+	json_t *v;
+	size_t i;
+	int error = 0;
+
+	json_array_foreach(json_object_get(doc, field), i, v)
+		if (error == 0 && json_is_string(v))
+			error = xsel_add(x, json_string_value(v), kind, 0, 1);
+	return error;
+}
+
+int
+selection_build(struct selection *x, const Custody__ExtractRequest *m)
+{
+	struct query_filter f = { 0 };
+	const Custody__QueryRequest *q = m->query;
+	uint8_t itok[TOKEN_LEN];
+	sqlite3 *db = archive_db(x->a);
+	size_t i, n;
+	const char *s;
+	int error = 0;
+
+	for (i = 0; i < m->n_incidents && error == 0; i++)
+		error = xsel_add(x, m->incidents[i], K_INCIDENT, 1, 0);
+	for (i = 0; i < m->n_victims && error == 0; i++)
+		error = xsel_add(x, m->victims[i], K_VICTIM, 1, 0);
+	for (i = 0; i < m->n_evidence && error == 0; i++)
+		error = xsel_add(x, m->evidence[i], K_EVIDENCE, 1, 0);
+	if (error == 0 && m->query_set && q != NULL) {
+		if (db == NULL)
+			return CUSTODY_EIO;
+		records_query_filter(&f, itok, x->a, q);
+		error = query_victims(db, &f, xsel_query_cb, x);
+	}
+	if (error < 0)
+		return error;
+	if (x->n == 0)
+		return custody_fail(CUSTODY_EINVAL, "nothing selected: give --incident, --victim, "
+		    "--evidence or query flags that match");
+	/* an incident asked for brings its victims */
+	n = x->n;
+	for (i = 0; i < n && error == 0; i++)
+		if (x->v[i].kind == K_INCIDENT && x->v[i].primary) {
+			memset(&f, 0, sizeof f);
+			f.basis = "documented";
+			f.incident = x->v[i].tok;
+			error = query_victims(db, &f, xsel_incident_cb, x);
+		}
+	/* evidence linked to the incidents and victims */
+	for (i = 0; i < x->n && error == 0; i++)
+		if (x->v[i].kind == K_INCIDENT || x->v[i].kind == K_VICTIM) {
+			error = xsel_scan_evidence(x);
+			break;
+		}
+	/* a victim's incident; the records evidence asked for is linked to */
+	n = x->n;
+	for (i = 0; i < n && error == 0; i++) {
+		json_t *doc = x->v[i].doc;
+
+		if (x->v[i].kind == K_VICTIM &&
+		    (s = json_string_value(json_object_get(doc, "incident_id"))) != NULL)
+			error = xsel_add(x, s, K_INCIDENT, 0, 1);
+		else if (x->v[i].kind == K_EVIDENCE && x->v[i].primary &&
+		    (error = xsel_links(x, doc, "incidents", K_INCIDENT)) == 0)
+			error = xsel_links(x, doc, "victims", K_VICTIM);
+	}
+	/* and the sources of every victim and evidence item */
+	n = x->n;
+	for (i = 0; i < n && error == 0; i++) {
+		json_t *doc = x->v[i].doc;
+
+		if (x->v[i].kind == K_VICTIM &&
+		    (s = json_string_value(json_object_get(doc, "source_id"))) != NULL)
+			error = xsel_add(x, s, K_SOURCE, 0, 1);
+		else if (x->v[i].kind == K_EVIDENCE)
+			error = xsel_links(x, doc, "sources", K_SOURCE);
+	}
+	for (i = 0; i < x->n; i++) {
+		if (x->v[i].kind == K_EVIDENCE)
+			x->evidence_bytes += (uint64_t)json_integer_value(json_object_get(
+			    x->v[i].doc, "size"));
+		json_decref(x->v[i].doc);
+		x->v[i].doc = NULL;
+	}
+	return error;
+}
+
+int
+selection_cmp(const void *p, const void *q)
+{
+	const struct xsel *a = p, *b = q;
+
+	if (a->kind != b->kind)
+		return a->kind - b->kind;
+	return strcmp(a->id, b->id);
+}
+
+void
+selection_free(struct selection *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		free(s->v[i].id);
+		json_decref(s->v[i].doc);
+	}
+	free(s->v);
+	json_decref(s->seen);
+	memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,42 @@
+/* One extract's parts (extract.c, extract-select.c). */
+#ifndef CUSTODY_EXTRACT_H
+#define CUSTODY_EXTRACT_H
+
+#include "archive.h"
+#include "custody.pb-c.h"
+
+/* The kinds of record a dossier holds, in the order it holds them; xkinds names them. */
+enum { K_INCIDENT, K_VICTIM, K_EVIDENCE, K_SOURCE, K_COUNT };
+extern const char *const xkinds[K_COUNT];
+
+/* One selected record. */
+struct xsel {
+	int		 kind;
+	int		 primary;	/* asked for, not brought in by a link */
+	char		*id;
+	char		 office[65];
+	uint8_t		 tok[TOKEN_LEN];
+	json_t		*doc;		/* during selection only */
+};
+
+/* The records a dossier holds. */
+struct selection {
+	struct archive		*a;
+	struct xsel		*v;
+	size_t			 n, cap;
+	json_t			*seen;		/* id -> true */
+	uint64_t		 evidence_bytes;
+};
+
+/*
+ * The records of an ExtractRequest, then one step out: an incident brings its victims and the
+ * evidence linked to it; a victim its incident and its evidence; evidence the incidents and
+ * victims it is linked to; and every victim and evidence item its sources. s->a and s->seen
+ * are set by the caller.
+ */
+int selection_build(struct selection *s, const Custody__ExtractRequest *m);
+/* qsort order: by kind, then id. */
+int selection_cmp(const void *, const void *);
+void selection_free(struct selection *);
+
+#endif
