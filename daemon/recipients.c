@@ -29,15 +29,16 @@ recipient_fields(const char *kind)
 	return strcmp(kind, "evidence") == 0 ? evidence_fields : record_fields(kind);
 }
 
+/* A field a policy may name: one of the kind's, but never its id. */
 static int
-recipient_has_field(const char *kind, const char *field, size_t len)
+recipient_has_field(const char *kind, const char *field)
 {
 	const char *const *f = recipient_fields(kind);
 
-	if (strncmp(field, "id", len) == 0 && len == 2)
+	if (strcmp(field, "id") == 0)
 		return 0;
 	for (; f != NULL && *f != NULL; f++)
-		if (strlen(*f) == len && strncmp(*f, field, len) == 0)
+		if (strcmp(*f, field) == 0)
 			return 1;
 	return 0;
 }
@@ -56,7 +57,7 @@ recipient_policy_apply(json_t *set, const char *spec, int del)
 		if (dot != NULL && (strlen(k) != (size_t)(dot - spec) ||
 		    strncmp(k, spec, dot - spec) != 0))
 			continue;
-		if (!recipient_has_field(k, field, strlen(field)))
+		if (!recipient_has_field(k, field))
 			continue;
 		snprintf(name, sizeof name, "%s.%s", k, field);
 		if (del)
