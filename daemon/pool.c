@@ -20,6 +20,8 @@ struct pool {
 	struct event	*wake;
 	pthread_t	*threads;
 	int		 nthreads, stopping, busy;
+	pool_fn		 idle;		/* run on the loop when the last job is done */
+	void		*idle_arg;
 };
 
 static void *
@@ -53,11 +55,10 @@ pool_thread(void *arg)
 	return NULL;
 }
 
-/* Run the done callbacks of finished jobs, on the loop thread. */
+/* Run the done callbacks of finished jobs; then the idle callback if none is left. */
 static void
-pool_wake_cb(evutil_socket_t fd, short what, void *arg)
+pool_finish(struct pool *p, int idle)
 {
-	struct pool *p = arg;
 	struct job *j, *next;
 
 	pthread_mutex_lock(&p->lock);
@@ -72,10 +73,18 @@ pool_wake_cb(evutil_socket_t fd, short what, void *arg)
 			j->done(j->arg);
 		free(j);
 	}
+	if (idle && p->busy == 0 && p->idle != NULL)
+		p->idle(p->idle_arg);
+}
+
+static void
+pool_wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	pool_finish(arg, 1);
 }
 
 struct pool *
-pool_new(struct event_base *base, int threads)
+pool_new(struct event_base *base, int threads, pool_fn idle, void *idle_arg)
 {
 	struct pool *p;
 	int i;
@@ -87,6 +96,8 @@ pool_new(struct event_base *base, int threads)
 	pthread_cond_init(&p->cond, NULL);
 	p->todo_tail = &p->todo;
 	p->finished_tail = &p->finished;
+	p->idle = idle;
+	p->idle_arg = idle_arg;
 	if ((p->wake = event_new(base, -1, 0, pool_wake_cb, p)) == NULL)
 		fatal("cannot create the pool event");
 	for (i = 0; i < threads; i++)
@@ -153,7 +164,7 @@ pool_free(struct pool *p)
 	pthread_mutex_unlock(&p->lock);
 	for (i = 0; i < p->nthreads; i++)
 		pthread_join(p->threads[i], NULL);
-	pool_wake_cb(-1, 0, p);
+	pool_finish(p, 0);
 	event_free(p->wake);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->cond);

@@ -7,7 +7,8 @@
 struct pool;
 typedef void (*pool_fn)(void *);
 
-struct pool *pool_new(struct event_base *, int threads);
+/* idle(idle_arg) runs on the loop thread whenever the last job's done callback has run. */
+struct pool *pool_new(struct event_base *, int threads, pool_fn idle, void *idle_arg);
 /* Run work(arg) on a worker, then done(arg) on the loop thread. */
 void pool_submit(struct pool *, pool_fn work, pool_fn done, void *arg);
 /* The same, ahead of every job queued. */

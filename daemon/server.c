@@ -87,10 +87,15 @@ client_free_cb(evutil_socket_t fd, short what, void *arg)
 	client_unref(arg);
 }
 
-/* Stop the loop once stopping and no work is left. */
+/*
+ * Stop the loop once stopping and no work is left: the pool calls this when its last job is
+ * done, whoever submitted it (a client's request, a peer's, the sync timer).
+ */
 static void
-server_maybe_exit(struct server *s)
+server_maybe_exit(void *arg)
 {
+	struct server *s = arg;
+
 	if (s->stopping && pool_busy(s->pool) == 0)
 		event_base_loopbreak(s->base);
 }
@@ -132,7 +137,6 @@ request_done(void *arg)
 {
 	struct request *r = arg;
 	struct client *c = r->c;
-	struct server *s = c->s;
 	Custody__Error err;
 	Envelope env;
 
@@ -156,7 +160,6 @@ request_done(void *arg)
 	cbuf_free(&r->out);
 	free(r);
 	client_unref(c);
-	server_maybe_exit(s);
 }
 
 /* Every tick while a request runs: tell the client how far it got, if that changed. */
@@ -442,6 +445,7 @@ server_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	log_info("signal %d: stopping (finishing work in progress)", (int)sig);
 	s->stopping = 1;
+	sync_stop();
 	event_del(s->accept_ev);
 	event_base_once(s->base, -1, EV_TIMEOUT, server_stop_grace, s, &tv);
 	server_maybe_exit(s);
@@ -493,7 +497,7 @@ server_run(struct archive *a, char **cause)
 	if ((error = peers_init(a)) < 0 || (a->conf.listen != NULL &&
 	    (error = listen_start(&peers_listen, &s, a->conf.listen, cause)) < 0))
 		goto done;
-	s.pool = pool_new(s.base, SERVER_THREADS);
+	s.pool = pool_new(s.base, SERVER_THREADS, server_maybe_exit, &s);
 	s.accept_ev = event_new(s.base, s.listen_fd, EV_READ | EV_PERSIST, server_accept, &s);
 	s.backoff_ev = evtimer_new(s.base, server_resume_accept, &s);
 	s.sigterm_ev = evsignal_new(s.base, SIGTERM, server_signal, &s);

@@ -29,6 +29,7 @@
 #include "sync-verify.h"
 
 #define SYNC_TIMEOUT 60		/* seconds without an answer before we give up */
+#define SYNC_TICK 1		/* seconds between looks at whether the daemon is stopping */
 #define SYNC_ROUNDS 3		/* feeds of offices learnt during the session get pulled too */
 #define SYNC_WINDOW 8		/* blob requests in flight */
 #define SYNC_BLOB_CHUNK (1 << 20)	/* what the peer answers per request (sync-serve.c) */
@@ -46,7 +47,7 @@ struct session {
 	struct channel			*ch;
 	struct event			*timer;
 	struct msgq			*head, **tail;
-	int				 gone, timed_out;
+	int				 gone, timed_out, waited;
 	char				 why[400];
 	struct sync_result		*res;
 };
@@ -93,13 +94,34 @@ session_dispatch(struct channel *ch, Envelope *msg, void *arg)
 	event_base_loopbreak(s->base);
 }
 
+static int sync_stopping;
+
+/* The daemon is stopping: sessions in progress end at their next tick, none starts. */
+void
+sync_stop(void)
+{
+	__atomic_store_n(&sync_stopping, 1, __ATOMIC_RELAXED);
+}
+
+int
+sync_stopped(void)
+{
+	return __atomic_load_n(&sync_stopping, __ATOMIC_RELAXED);
+}
+
+/* Every SYNC_TICK while waiting for the peer: give up when it is silent or we are stopping. */
 static void
-session_timeout(evutil_socket_t fd, short what, void *arg)
+session_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct session *s = arg;
 
+	if (sync_stopped())
+		snprintf(s->why, sizeof s->why, "custodyd is stopping");
+	else if ((s->waited += SYNC_TICK) >= SYNC_TIMEOUT)
+		snprintf(s->why, sizeof s->why, "no answer for %d seconds", SYNC_TIMEOUT);
+	else
+		return;
 	s->timed_out = 1;
-	snprintf(s->why, sizeof s->why, "no answer for %d seconds", SYNC_TIMEOUT);
 	event_base_loopbreak(s->base);
 }
 
@@ -107,10 +129,15 @@ session_timeout(evutil_socket_t fd, short what, void *arg)
 static Envelope *
 session_recv(struct session *s)
 {
-	struct timeval tv = { SYNC_TIMEOUT, 0 };
+	struct timeval tv = { SYNC_TICK, 0 };
 	struct msgq *q;
 	Envelope *msg;
 
+	s->waited = 0;
+	if (sync_stopped() && !s->timed_out) {
+		s->timed_out = 1;
+		snprintf(s->why, sizeof s->why, "custodyd is stopping");
+	}
 	evtimer_add(s->timer, &tv);
 	while (s->head == NULL && !s->gone && !s->timed_out)
 		event_base_loop(s->base, EVLOOP_ONCE);
@@ -559,7 +586,7 @@ sync_with_peer(struct archive *a, const struct peers_entry *peer, struct sync_re
 	if ((x_priv = sodium_malloc(NOISE_KEY_LEN)) == NULL ||
 	    noise_static_from_ed25519(x_priv, x_pub, a->office_sk) < 0 ||
 	    (s.base = event_base_new()) == NULL ||
-	    (s.timer = evtimer_new(s.base, session_timeout, &s)) == NULL) {
+	    (s.timer = event_new(s.base, -1, EV_PERSIST, session_tick, &s)) == NULL) {
 		snprintf(s.why, sizeof s.why, "cannot set up the channel");
 		goto done;
 	}

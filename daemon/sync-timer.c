@@ -47,7 +47,7 @@ sync_timer_work(void *arg)
 
 	if (peers_list(&v, &n) < 0)
 		return;
-	for (i = 0; i < n && !t->s->stopping; i++) {
+	for (i = 0; i < n && !sync_stopped(); i++) {
 		if (v[i].address[0] == '\0')
 			continue;
 		f = sync_failures(v[i].name);
@@ -58,6 +58,12 @@ sync_timer_work(void *arg)
 			continue;
 		memset(&res, 0, sizeof res);
 		why = sync_with_peer(a, &v[i], &res);
+		if (why != NULL && sync_stopped()) {
+			/* not the peer's failure: no backoff, and what it sent is kept */
+			log_info("sync with %s: interrupted, custodyd is stopping", v[i].name);
+			sync_result_free(&res);
+			break;
+		}
 		if (why == NULL && res.nforks > 0)
 			why = res.forks[res.nforks - 1];
 		peers_record(v[i].name, why);

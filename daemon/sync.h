@@ -48,5 +48,8 @@ void sync_timer_stop(struct sync_timer *);
 
 /* sync-pull.c: dial a peer and pull what it has that we lack; NULL or why it failed. */
 const char *sync_with_peer(struct archive *, const struct peers_entry *, struct sync_result *);
+/* Stop every session in progress at its next tick (within a second), and refuse new ones. */
+void sync_stop(void);
+int sync_stopped(void);
 
 #endif

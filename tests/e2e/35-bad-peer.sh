@@ -2,12 +2,10 @@
 # A peer that sends what its feed's owner never signed, or a blob whose bytes are not the ones
 # its record names, is refused: the sync fails and says why, and nothing of it stays in the feed
 # (the ref does not move, the bad blob is not in the store, verify stays clean). Also: the daemon
-# pulls on its own every [sync] interval seconds.
+# pulls on its own every [sync] interval seconds, and a sync waiting on a silent peer does not
+# hold it when it is told to stop.
 . "$(dirname "$0")/lib.sh"
 
-key_hex() {
-	python3 -c 'import base64,sys; b=base64.b64decode(open(sys.argv[1]).read().split()[1]); print(b[-32:].hex())' "$1/keys/office.pub"
-}
 join_office() {
 	local dir=$1 name=$2 inviter=$3 iport=$4
 	"$CUSTODYD" init "$dir" --office "$name" --joining --no-passphrase >"$dir.init" 2>/dev/null
@@ -94,4 +92,42 @@ check "and holds A's file" cu "$B" get "$sha" -o "$T/t1.back"
 check "byte-identical" cmp -s "$T/t1" "$T/t1.back"
 stop_daemon "$DB"
 stop_daemon "$DA"
+
+# --- stopping while the timer's sync waits on a peer that never answers ------------------------
+# A's address now leads to a listener that accepts and stays silent: B's handshake would wait
+# for its 10 s timeout; a stop must end it at once, and the daemon must then leave by itself.
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8)
+held = []
+while True:
+	held.append(s.accept()[0]); open(sys.argv[2], "a").close()' "$PA" "$T/silent.accepted" &
+SILENT=$!
+for _ in $(seq 40); do
+	python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1]))).close()' "$PA" 2>/dev/null && break
+	sleep 0.1
+done
+rm -f "$T/silent.accepted"
+: >"$B.log"
+start_daemon "$B" --listen "127.0.0.1:$PB"
+DB=$DAEMON_PID
+for _ in $(seq 100); do
+	[ -e "$T/silent.accepted" ] && break
+	sleep 0.1
+done
+check "B's timer sync reached the silent peer" [ -e "$T/silent.accepted" ]
+sleep 0.5
+t0=$(date +%s%N)
+rc=0
+stop_daemon "$DB" || rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+kill "$SILENT" 2>/dev/null || true
+wait "$SILENT" 2>/dev/null || true
+check "B stops in under 5 s while its sync waits (took ${ms} ms)" [ "$ms" -lt 5000 ]
+check "and exits 0" [ "$rc" -eq 0 ]
+check "its log says the sync was interrupted" grep -q "interrupted, custodyd is stopping" "$B.log"
+check "and that it stopped" grep -q "info: stopped" "$B.log"
+refute "without the forced exit after the grace period" grep -q "stopping anyway" "$B.log"
+refute "and no backoff is recorded against A" grep -q "sync with A:.*next try" "$B.log"
 done_testing
