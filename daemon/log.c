@@ -7,13 +7,20 @@
 
 #include "log.h"
 
-static int log_verbose;
+static int log_verbose, log_quiet;
 
 /* Show debug messages too. */
 void
 log_set_verbose(int v)
 {
 	log_verbose = v;
+}
+
+/* Show warnings only (the fuzzing harnesses, whose daemon would log every request). */
+void
+log_set_quiet(int q)
+{
+	log_quiet = q;
 }
 
 static void
@@ -42,6 +49,8 @@ log_info(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (log_quiet)
+		return;
 	va_start(ap, fmt);
 	log_vwrite("info", fmt, ap);
 	va_end(ap);
@@ -62,7 +71,7 @@ log_debug(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!log_verbose)
+	if (!log_verbose || log_quiet)
 		return;
 	va_start(ap, fmt);
 	log_vwrite("debug", fmt, ap);

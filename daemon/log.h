@@ -3,6 +3,7 @@
 #define CUSTODY_LOG_H
 
 void log_set_verbose(int);
+void log_set_quiet(int);
 void log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -439,7 +439,8 @@ service_audit(struct request *r)
 	}
 	sqlite3_reset(st);
 	if (error == 0) {
-		qsort(evs, n, sizeof *evs, service_event_cmp);
+		if (n > 0)
+			qsort(evs, n, sizeof *evs, service_event_cmp);
 		if ((list = json_array()) == NULL)
 			error = CUSTODY_ENOMEM;
 		for (i = 0; i < n && error == 0; i++) {
