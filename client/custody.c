@@ -9,6 +9,7 @@
 
 #include "client.h"
 #include "cmd.h"
+#include "custody/lockmem.h"
 
 enum {
 	OPT_SOCKET = 256,
@@ -47,6 +48,7 @@ main(int argc, char **argv)
 	/* get and verify-dossier hold plaintext and identity keys: never in a core dump */
 	setrlimit(RLIMIT_CORE, &nocore);
 	prctl(PR_SET_DUMPABLE, 0);
+	lockmem_main_stack();	/* identity keys and libsodium's temporaries on this stack */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:A:h", longopts, NULL)) != -1) {
 		switch (c) {

@@ -18,6 +18,7 @@
 
 #include "archive.h"
 #include "blob.h"
+#include "custody/lockmem.h"
 #include "media.h"
 
 #define PIPE_BUFS 4			/* plaintext buffers in flight between the threads */
@@ -122,7 +123,7 @@ ingest_serial(struct ingest_ctx *x, size_t bufsize)
 	ssize_t r;
 	int error = 0;
 
-	if ((buf = malloc(bufsize)) == NULL)
+	if ((buf = lockmem_thread_buffer(LOCKMEM_SLOT_INGEST, bufsize)) == NULL)
 		return CUSTODY_ENOMEM;
 	do {
 		if ((r = read_full(x->fd, buf, bufsize)) < 0) {
@@ -136,7 +137,6 @@ ingest_serial(struct ingest_ctx *x, size_t bufsize)
 	if (error == 0)
 		error = ingest_finish(x);
 	sodium_memzero(buf, bufsize);
-	free(buf);
 	return error;
 }
 
@@ -192,9 +192,9 @@ ingest_pipelined(struct ingest_ctx *x)
 	pthread_mutex_init(&p.lock, NULL);
 	pthread_cond_init(&p.cond, NULL);
 	for (i = 0; i < PIPE_BUFS; i++)
-		if ((p.buf[i] = malloc(BLOB_READ)) == NULL)
+		if ((p.buf[i] = sodium_malloc(BLOB_READ)) == NULL)
 			error = CUSTODY_ENOMEM;
-	if (error == 0 && pthread_create(&reader, NULL, ingest_reader, &p) != 0)
+	if (error == 0 && lockmem_thread_create(&reader, ingest_reader, &p) < 0)
 		error = custody_fail(CUSTODY_ERR, "cannot start a reader thread");
 	if (error < 0)
 		goto done;
@@ -226,11 +226,8 @@ ingest_pipelined(struct ingest_ctx *x)
 	}
 	pthread_join(reader, NULL);
 done:
-	for (i = 0; i < PIPE_BUFS; i++) {
-		if (p.buf[i] != NULL)
-			sodium_memzero(p.buf[i], BLOB_READ);
-		free(p.buf[i]);
-	}
+	for (i = 0; i < PIPE_BUFS; i++)
+		sodium_free(p.buf[i]);	/* wipes */
 	pthread_mutex_destroy(&p.lock);
 	pthread_cond_destroy(&p.cond);
 	return error;

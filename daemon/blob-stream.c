@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "archive.h"
+#include "custody/lockmem.h"
 
 #define XQ_SLOTS 6
 #define XQ_BUF (1u << 20)
@@ -183,11 +184,11 @@ blob_stream(struct archive *a, const char *name, const uint8_t key[static 32], u
 		}
 	pthread_mutex_init(&q.mu, NULL);
 	pthread_cond_init(&q.cv, NULL);
-	if (pthread_create(&th, NULL, xq_producer, &q) != 0) {
+	if (lockmem_thread_create(&th, xq_producer, &q) < 0) {
 		error = custody_fail(CUSTODY_EIO, "cannot start a thread");
 		goto destroy;
 	}
-	if (pthread_create(&hth, NULL, xq_hasher, &q) != 0) {
+	if (lockmem_thread_create(&hth, xq_hasher, &q) < 0) {
 		pthread_mutex_lock(&q.mu);
 		q.stop = 1;
 		pthread_cond_broadcast(&q.cv);

@@ -20,6 +20,7 @@
 #include "archive.h"
 
 #include "blob.h"
+#include "custody/lockmem.h"
 
 /* blobs/ab/NAME */
 char *
@@ -123,7 +124,8 @@ blob_decrypt(struct archive *a, const char *name, const uint8_t key[static 32], 
 
 /*
  * blob_decrypt, the plaintext going to out(arg, bytes, len) one chunk at a time; sha256 may be
- * NULL when the caller hashes what it receives itself.
+ * NULL when the caller hashes what it receives itself. out must not decrypt a blob on the same
+ * thread: the chunk buffer is the thread's.
  */
 int
 blob_decrypt_cb(struct archive *a, const char *name, const uint8_t key[static 32],
@@ -142,7 +144,7 @@ blob_decrypt_cb(struct archive *a, const char *name, const uint8_t key[static 32
 
 	*size = 0;
 	if (psha == NULL || csha == NULL || path == NULL || (in = malloc(clen)) == NULL ||
-	    (pt = malloc(BLOB_CHUNK)) == NULL)
+	    (pt = lockmem_thread_buffer(LOCKMEM_SLOT_DECRYPT, BLOB_CHUNK)) == NULL)
 		goto done;
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		error = custody_fail(errno == ENOENT ? CUSTODY_ENOTFOUND : CUSTODY_EIO,
@@ -207,7 +209,6 @@ done:
 	sodium_memzero(&st, sizeof st);
 	if (pt != NULL)
 		sodium_memzero(pt, BLOB_CHUNK);
-	free(pt);
 	free(in);
 	free(path);
 	EVP_MD_CTX_free(psha);

@@ -11,6 +11,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "custody/lockmem.h"
 #include "log.h"
 #include "offices.h"
 #include "server.h"
@@ -208,6 +209,7 @@ static int
 cmd_run(int argc, char **argv)
 {
 	struct archive *a;
+	const char *warning;
 	char *cause = NULL;
 	int verbose = 0;
 
@@ -216,6 +218,8 @@ cmd_run(int argc, char **argv)
 	umask(007);
 	a = open_locked(argc, argv, &verbose);
 	log_set_verbose(verbose);
+	if ((warning = lockmem_warning()) != NULL)	/* the worker threads check again */
+		log_warn("%s", warning);
 	if (index_catch_up(a, 0) < 0)
 		log_warn("index catch-up failed: %s (run custodyd reindex)", custody_error());
 	else if (index_sweep_orphans(a) < 0)
@@ -281,6 +285,7 @@ main(int argc, char **argv)
 {
 	if (sodium_init() < 0)
 		fatal("libsodium failed to initialise");
+	lockmem_main_stack();	/* before any key reaches the stack */
 	if (argc < 2)
 		usage();
 	if (strcmp(argv[1], "--version") == 0) {

@@ -17,6 +17,7 @@
 #include <git2/sys/odb_backend.h>
 
 #include "archive.h"
+#include "custody/lockmem.h"
 
 #define FEED_REF_PREFIX "refs/feeds/"
 #define FEED_PACK_MIN 64	/* records in one commit from which its objects go in one pack */
@@ -240,7 +241,7 @@ feed_seal_chunk(struct feed_seal *job, git_repository *repo, git_odb_backend *me
 		job->hi = job->from + n / 2;
 		half.lo = job->hi;
 		half.hi = job->to;
-		threaded = pthread_create(&t, NULL, feed_seal_range, &half) == 0;
+		threaded = lockmem_thread_create(&t, feed_seal_range, &half) == 0;
 		if (!threaded)
 			job->hi = job->to;
 	}

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "archive.h"
+#include "custody/lockmem.h"
 #include "log.h"
 #include "pool.h"
 
@@ -24,12 +25,23 @@ struct pool {
 	void		*idle_arg;
 };
 
+/* Log once that a stack could not be locked: this thread's, or one a job started. */
+static void
+pool_lockmem_check(void)
+{
+	const char *warning;
+
+	if ((warning = lockmem_warning()) != NULL)
+		log_warn("%s", warning);
+}
+
 static void *
 pool_thread(void *arg)
 {
 	struct pool *p = arg;
 	struct job *j;
 
+	pool_lockmem_check();
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
 		while (p->todo == NULL && !p->stopping)
@@ -43,6 +55,7 @@ pool_thread(void *arg)
 		pthread_mutex_unlock(&p->lock);
 
 		j->work(j->arg);
+		pool_lockmem_check();
 
 		pthread_mutex_lock(&p->lock);
 		j->next = NULL;
@@ -101,8 +114,8 @@ pool_new(struct event_base *base, int threads, pool_fn idle, void *idle_arg)
 	if ((p->wake = event_new(base, -1, 0, pool_wake_cb, p)) == NULL)
 		fatal("cannot create the pool event");
 	for (i = 0; i < threads; i++)
-		if (pthread_create(&p->threads[i], NULL, pool_thread, p) != 0)
-			fatal("cannot start a worker thread");
+		if (lockmem_thread_create(&p->threads[i], pool_thread, p) < 0)
+			fatal("cannot start a worker thread: %s", custody_error());
 	p->nthreads = threads;
 	return p;
 }

@@ -12,7 +12,7 @@ struct age_writer {
 	age_write_fn	 cb;
 	void		*arg;
 	uint8_t		*key;		/* payload key, sodium_malloc'd */
-	uint8_t		*plain;		/* pending plaintext, AGE_CHUNK_LEN */
+	uint8_t		*plain;		/* pending plaintext, AGE_CHUNK_LEN, sodium_malloc'd */
 	size_t		 plen;
 	uint8_t		*sealed;	/* AGE_SEALED_LEN */
 	uint64_t	 counter;	/* next chunk number */
@@ -28,7 +28,7 @@ struct age_reader {
 	uint8_t			*key;	/* payload key, sodium_malloc'd */
 	uint8_t			*sealed;	/* the chunk being collected */
 	size_t			 slen;
-	uint8_t			*plain;
+	uint8_t			*plain;		/* AGE_CHUNK_LEN, sodium_malloc'd */
 	uint64_t		 counter;	/* number of the chunk being collected */
 	enum age_stage		 stage;
 	int			 error;		/* sticky */
@@ -78,7 +78,7 @@ age_writer_new(struct age_writer **out, const struct age_recipient *rcpts, size_
 	*out = NULL;
 	if ((w = calloc(1, sizeof *w)) == NULL ||
 	    (w->key = sodium_malloc(AGE_KEY_LEN)) == NULL ||
-	    (w->plain = malloc(AGE_CHUNK_LEN)) == NULL ||
+	    (w->plain = sodium_malloc(AGE_CHUNK_LEN)) == NULL ||
 	    (w->sealed = malloc(AGE_SEALED_LEN)) == NULL) {
 		error = custody_fail(CUSTODY_ENOMEM, "age: out of memory");
 		goto fail;
@@ -162,10 +162,8 @@ age_writer_free(struct age_writer *w)
 		return;
 	if (w->key != NULL)
 		sodium_free(w->key);
-	if (w->plain != NULL) {
-		sodium_memzero(w->plain, AGE_CHUNK_LEN);
-		free(w->plain);
-	}
+	if (w->plain != NULL)
+		sodium_free(w->plain);
 	free(w->sealed);
 	free(w);
 }
@@ -183,7 +181,7 @@ age_reader_new(struct age_reader **out, const struct age_identity *ids, size_t n
 	    (n > 0 && (r->ids = sodium_allocarray(n, sizeof *ids)) == NULL) ||
 	    (r->key = sodium_malloc(AGE_KEY_LEN)) == NULL ||
 	    (r->sealed = malloc(AGE_SEALED_LEN)) == NULL ||
-	    (r->plain = malloc(AGE_CHUNK_LEN)) == NULL) {
+	    (r->plain = sodium_malloc(AGE_CHUNK_LEN)) == NULL) {
 		error = custody_fail(CUSTODY_ENOMEM, "age: out of memory");
 		goto fail;
 	}
@@ -374,10 +372,8 @@ age_reader_free(struct age_reader *r)
 		sodium_free(r->ids);
 	if (r->key != NULL)
 		sodium_free(r->key);
-	if (r->plain != NULL) {
-		sodium_memzero(r->plain, AGE_CHUNK_LEN);
-		free(r->plain);
-	}
+	if (r->plain != NULL)
+		sodium_free(r->plain);
 	free(r->sealed);
 	free(r);
 }

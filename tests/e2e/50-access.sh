@@ -121,4 +121,31 @@ may "$ADMIN" "admin: audit" audit "$SHA"
 contains "the audit shows the documenter's ingest and get" "$OUT" "get      $DOC@access"
 check "the extract's custody event names the admin" sh -c "git --git-dir='$A/git' log --all -1 --format=%s | grep -q 'extract a dossier'"
 
+# --- a daemon run by an ordinary user whose memlock limit is 0 ---------------------------------
+# Keys stay on stacks mlock'd where the limit allows (root is not limited): here it cannot, and
+# it must say so once, then serve. (AddressSanitizer makes mlock a no-op: nothing to see there.)
+refute "root's daemon locked its stacks without a word" grep -q "cannot lock" "$A.log"
+if ldd "$CUSTODYD" | grep -q libasan; then
+	echo "skipped under AddressSanitizer: the memlock case"
+else
+	M=$T/m
+	mkdir -p "$M"
+	chown "$ADMIN:$GRP" "$M"
+	runuser -u "$ADMIN" -- "$CUSTODYD" init "$M/a" --office m --no-passphrase >/dev/null 2>&1
+	# setpriv and prlimit exec: the signal reaches custodyd itself
+	setpriv --reuid="$ADMIN" --regid="$GRP" --clear-groups prlimit --memlock=0:0 \
+	    "$CUSTODYD" run "$M/a" >"$M/log" 2>&1 &
+	MPID=$!
+	DAEMON_PIDS+=("$MPID")
+	for _ in $(seq 1 200); do
+		[ -S "$M/a/custodyd.sock" ] && break
+		sleep 0.05
+	done
+	check "its daemon serves its own user" runuser -u "$ADMIN" -- "$CUSTODY" -A "$M/a" status
+	check "it says once that it cannot lock memory" \
+	    [ "$(grep -c "cannot lock thread stacks in memory" "$M/log")" -eq 1 ]
+	contains "and what to do" "$(cat "$M/log")" "raise the memlock limit"
+	check "it stops cleanly" stop_daemon "$MPID"
+fi
+
 done_testing
