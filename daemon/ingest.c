@@ -38,6 +38,7 @@ struct ingest {
 	int			 inflight;	/* jobs holding this batch */
 	int			 failed;
 	Envelope		*commit;	/* IngestCommit waiting for the last file */
+	int			 committing;	/* its job runs */
 };
 
 static void ingest_start_commit(struct client *, Envelope *);
@@ -411,7 +412,19 @@ ingest_start_commit(struct client *c, Envelope *msg)
 	r->done = ingest_commit_done;
 	r->fatal = 1;
 	c->ingest->inflight++;
+	c->ingest->committing = 1;
 	server_submit(r);
+}
+
+/*
+ * Whether the client's next message must wait: its IngestCommit waits for the last file or
+ * runs. Answers go out in the order of the requests, so nothing after a commit is read before
+ * the commit is answered, even while the batch's last files finish.
+ */
+int
+ingest_holds(const struct client *c)
+{
+	return c->ingest != NULL && (c->ingest->commit != NULL || c->ingest->committing);
 }
 
 /* IngestCommit: commit every file received, once the last one is worked on. */

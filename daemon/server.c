@@ -152,7 +152,8 @@ request_done(void *arg)
 				peer_close_after_flush(c->peer);
 		} else
 			peer_send_frames(c->peer, &r->out);
-		peer_resume(c->peer);
+		if (!ingest_holds(c))
+			peer_resume(c->peer);
 	}
 	if (r->fd >= 0)
 		close(r->fd);

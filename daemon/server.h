@@ -105,5 +105,6 @@ void ingest_begin(struct client *, Envelope *);
 void ingest_file(struct client *, Envelope *);
 void ingest_commit(struct client *, Envelope *);
 void ingest_abort(struct client *);
+int ingest_holds(const struct client *);
 
 #endif

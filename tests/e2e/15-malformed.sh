@@ -115,6 +115,12 @@ printf 'evidence after the attack\n' >"$T/after.txt"
 out=$(python3 "$RAW" "$SOCK" ingest-ok "$T/after.txt" 2>&1) || true
 contains "a well-formed rawclient ingest gets IngestFileDone" "$out" "reply 104"
 contains "a well-formed rawclient ingest gets IngestDone" "$out" "reply 106"
+# Answers come in the order of the requests: a status sent right behind an IngestCommit (the
+# file still being worked on) is not answered before the commit is.
+head -c 30000000 /dev/urandom >"$T/big.bin"
+out=$(python3 "$RAW" "$SOCK" ingest-then-status "$T/big.bin" 2>&1) || true
+contains "a pipelined ingest is committed" "$out" "reply 106"
+refute "and the status behind it is not answered first" grep -q "reply 101" <<<"$out"
 rc=0
 cu "$A" get "$(sha256sum "$T/after.txt" | cut -c1-64)" -o "$T/after.back" >/dev/null 2>&1 || rc=$?
 check "the rawclient-ingested file comes back byte-identical" cmp -s "$T/after.txt" "$T/after.back"

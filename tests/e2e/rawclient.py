@@ -320,6 +320,16 @@ def sc_ingest_ok(s, arg):
     os.close(fd)
 
 
+def sc_ingest_then_status(s, arg):
+    # An ingest whose commit is followed at once by a status request, all sent before any
+    # answer: the answers must come in the order of the requests (IngestDone first, which ends
+    # the conversation here), though the status would be quicker.
+    fd = os.open(arg, os.O_RDONLY)
+    _ingest_fd(s, fd, os.path.basename(arg))
+    os.close(fd)
+    s.sendall(frame(envelope(F_STATUS_REQUEST)))
+
+
 def recv_frame(s, buf):
     """Read one whole frame: returns (type, body, rest) or (None, None, buf) at EOF."""
     while True:
