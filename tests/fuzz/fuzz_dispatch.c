@@ -7,9 +7,9 @@
  *
  * Input: chunks of [flags u8][length u16 big-endian][that many bytes of Envelope]. Each chunk
  * is one message frame. Flags: bit 0, a descriptor goes with it (a memfd holding a few bytes:
- * ingest reads one, extract writes one); bit 1, it is a peer's request for sync_serve instead;
- * bit 7 of the first chunk, no hello first. A status request ends the session: the daemon must
- * answer it (or close) within FUZZ_DEADLINE seconds, and stay up.
+ * ingest reads one, get and extract write one); bit 1, it is a peer's request for sync_serve
+ * instead; bit 7 of the first chunk, no hello first. A status request ends the session: the
+ * daemon must answer it (or close) within FUZZ_DEADLINE seconds, and stay up.
  *
  * The archive keeps what earlier inputs stored (records, evidence, recipients), as a daemon
  * does, so a crash may need the inputs that ran before it. A SyncRequest is left out: it dials
@@ -497,7 +497,7 @@ fuzz_write_seeds(const char *dir)
 	crypto_hash_sha256(sum, (const uint8_t *)text, (size_t)n);
 	hex_encode(sha, sum, sizeof sum);
 	get.id = sha;
-	SEED1(dir, "get", 0, CUSTODY__ENVELOPE__BODY_GET_REQUEST, get_request, &get);
+	SEED1(dir, "get", 1, CUSTODY__ENVELOPE__BODY_GET_REQUEST, get_request, &get);
 	show.id = (char *)"v1";
 	SEED1(dir, "show", 0, CUSTODY__ENVELOPE__BODY_SHOW_REQUEST, show_request, &show);
 	log.limit = 5;
@@ -528,7 +528,8 @@ fuzz_write_seeds(const char *dir)
 	rep.basis = (char *)"death";
 	SEED1(dir, "report", 0, CUSTODY__ENVELOPE__BODY_REPORT_REQUEST, report_request, &rep);
 	inv.name = (char *)"B";
-	inv.key = (char *)"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBcz/3GEFs1PpaYiElEznWlKtCuQm+NgYQeMwSGUvX2e";
+	inv.key = (char *)"ssh-ed25519 "
+	    "AAAAC3NzaC1lZDI1NTE5AAAAIBcz/3GEFs1PpaYiElEznWlKtCuQm+NgYQeMwSGUvX2e";
 	inv.address = (char *)"127.0.0.1:7000";
 	SEED1(dir, "invite", 0, CUSTODY__ENVELOPE__BODY_INVITE_REQUEST, invite_request, &inv);
 	pa.name = (char *)"B";
