@@ -6,6 +6,8 @@
 #ifndef CUSTODY_DOSSIER_FIXTURE_H
 #define CUSTODY_DOSSIER_FIXTURE_H
 
+#include "run.h"
+
 #define MAX_FILES	256
 #define COMMIT_TIME	"1795867200 +0000"	/* 2026-11-28T12:00:00Z */
 #define WITNESS_TIME	"2026-11-28T21:00:00Z"
@@ -55,22 +57,6 @@ struct tfiles {
 	struct tfile	 v[MAX_FILES];
 	size_t		 n;
 };
-
-static int
-run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Run a shell command formatted like printf; returns its exit status. */
-static int
-run(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
 
 /* Write bag/rel (parents made). */
 static void

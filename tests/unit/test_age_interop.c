@@ -22,6 +22,7 @@
 
 #include "custody/age.h"
 #include "custody/common.h"
+#include "run.h"
 
 /* Collects released plaintext: its SHA-256, and optionally the bytes. */
 struct sink {
@@ -97,21 +98,6 @@ static ssize_t
 fd_read(void *arg, void *buf, size_t n)
 {
 	return read_full(*(int *)arg, buf, n);
-}
-
-/* Run a shell command built from fmt; returns its exit status. */
-static int
-run(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 /* Our writer to rcpts into path. */

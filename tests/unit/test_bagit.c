@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "custody/bagit.h"
+#include "run.h"
 
 static const char *vectors;
 
@@ -570,22 +571,6 @@ test_writers(void **state)
 }
 
 /* ---- a bag made with the writers, checked by sha256sum and by us, then tampered ---- */
-
-static int
-run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Run a shell command formatted like printf; returns its exit status. */
-static int
-run(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
 
 static void
 put_file(const char *dir, const char *rel, const void *p, size_t n)

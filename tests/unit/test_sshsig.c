@@ -15,6 +15,7 @@
 
 #include "custody/common.h"
 #include "custody/sshsig.h"
+#include "run.h"
 
 static const char *vectors;
 
@@ -653,21 +654,6 @@ file_write(const char *dir, const char *name, const void *p, size_t len)
 	assert_non_null(f = fopen(path, "wb"));
 	assert_int_equal(fwrite(p, 1, len, f), len);
 	assert_int_equal(fclose(f), 0);
-}
-
-/* Run a shell command formatted like printf; returns its exit status. */
-static int
-run(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return st == -1 ? -1 : WEXITSTATUS(st);
 }
 
 /* Stock ssh-keygen -Y verify accepts our signatures (as git stores them) and rejects tampering. */

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "custody/tar.h"
+#include "run.h"
 
 #define MAX_ENTRIES 16
 
@@ -218,21 +219,6 @@ test_huge_size_pax(void **state)
 	assert_int_equal(s.size[0], huge);
 	seen_free(&s);
 	cbuf_free(&b);
-}
-
-/* Run a shell command formatted like printf; returns its exit status. */
-static int
-run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int
-run(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	return system(cmd);
 }
 
 /* A private directory; skips the test when GNU tar is absent. */
