@@ -31,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "archive.h"
+#include "fuzz-archive.h"
 #include "log.h"
 #include "server.h"
 #include "sync.h"
@@ -54,23 +54,14 @@ fuzz_server(void *arg)
 static void
 fuzz_setup(void)
 {
-	static char dir[] = "/tmp/custody-fuzz-dispatch.XXXXXX";
-	char path[96], *cause = NULL;
 	struct stat st;
 	pthread_t t;
 	int i;
 
-	if (sodium_init() < 0 || mkdtemp(dir) == NULL)
-		abort();
-	snprintf(path, sizeof path, "%s/a", dir);
-	if (archive_create(path, "fuzz-office", NULL, &cause) < 0 ||
-	    archive_open(&fuzz_archive, path, NULL, 1, &cause) < 0 ||
-	    index_open(fuzz_archive, &cause) < 0) {
-		fprintf(stderr, "fuzz_dispatch: %s\n", cause ? cause : "cannot make an archive");
-		abort();
-	}
+	fuzz_archive = fuzz_archive_make("dispatch");
 	fuzz_archive->conf.sync_interval = 0;	/* peers added by inputs are never dialled */
-	snprintf(fuzz_socket, sizeof fuzz_socket, "%s/custodyd.sock", path);
+	snprintf(fuzz_socket, sizeof fuzz_socket, "%s/custodyd.sock",
+	    fuzz_archive->path);
 	log_set_quiet(1);
 	if (pthread_create(&t, NULL, fuzz_server, NULL) != 0)
 		abort();

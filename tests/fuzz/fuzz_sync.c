@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "archive.h"
+#include "fuzz-archive.h"
 #include "sync-verify.h"
 
 static struct archive *fuzz_archive;
@@ -21,18 +21,9 @@ static char fuzz_hex[2 * ED25519_PK_LEN + 1];
 static void
 fuzz_setup(void)
 {
-	char dir[] = "/tmp/custody-fuzz-sync.XXXXXX", path[64], *cause = NULL;
 	uint8_t sk[ED25519_SK_LEN], seed[32] = { 9 };
 
-	if (sodium_init() < 0 || mkdtemp(dir) == NULL)
-		abort();
-	snprintf(path, sizeof path, "%s/a", dir);
-	if (archive_create(path, "fuzz-office", NULL, &cause) < 0 ||
-	    archive_open(&fuzz_archive, path, NULL, 1, &cause) < 0 ||
-	    index_open(fuzz_archive, &cause) < 0) {
-		fprintf(stderr, "fuzz_sync: %s\n", cause ? cause : "cannot make an archive");
-		abort();
-	}
+	fuzz_archive = fuzz_archive_make("sync");
 	crypto_sign_seed_keypair(fuzz_pk, sk, seed);
 	hex_encode(fuzz_hex, fuzz_pk, sizeof fuzz_pk);
 }
