@@ -1,7 +1,7 @@
 /*
- * A small but real dossier for tests/unit/test_dossier.c: two offices' signed feeds of raw git
- * objects, sealed record objects, the bag and the exporter's signature, built in a temporary
- * directory by fx_setup; helpers to read, change and re-sign its files.
+ * A small but real dossier for test_dossier.c and test_dossier_tamper.c: two offices' signed
+ * feeds of raw git objects, sealed record objects, the bag and the exporter's signature, built
+ * in a temporary directory by fx_setup; helpers to read, change and re-sign its files.
  */
 #ifndef CUSTODY_DOSSIER_FIXTURE_H
 #define CUSTODY_DOSSIER_FIXTURE_H
