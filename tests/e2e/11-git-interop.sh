@@ -9,8 +9,8 @@
 # text or the plaintext SHA-256 of the evidence.
 . "$(dirname "$0")/lib.sh"
 
-command -v git >/dev/null || { echo "SKIP: git is not installed"; exit 0; }
-command -v ssh-keygen >/dev/null || { echo "SKIP: ssh-keygen is not installed"; exit 0; }
+command -v git >/dev/null || { echo "SKIP: git is not installed"; exit 77; }
+command -v ssh-keygen >/dev/null || { echo "SKIP: ssh-keygen is not installed"; exit 77; }
 
 # quiet COMMAND...: run it without output.
 quiet() {

@@ -15,7 +15,7 @@
 # nothing on stdout with -o -), while undamaged evidence still comes back byte-identical.
 . "$(dirname "$0")/lib.sh"
 
-command -v git >/dev/null || { echo "SKIP: git is not installed"; exit 0; }
+command -v git >/dev/null || { echo "SKIP: git is not installed"; exit 77; }
 
 IN=$T/in
 OUT=$T/out
