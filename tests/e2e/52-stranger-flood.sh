@@ -124,8 +124,12 @@ done
 check "A holds no more sockets than before the flood ($socks_after, was $socks_before)" \
     [ "$socks_after" -le "$socks_before" ]
 rss_after=$(awk '/^VmRSS/ {print $2}' "/proc/$DA/status")
-check "A's memory did not grow by more than 32 MiB (${rss_before} kB, now ${rss_after} kB)" \
-    [ "$rss_after" -le $((rss_before + 32768)) ]
+if grep -qa __asan_init "$CUSTODYD"; then
+	echo "(AddressSanitizer keeps freed memory in quarantine: its leak check stands in for the RSS check)"
+else
+	check "A's memory did not grow by more than 32 MiB (${rss_before} kB, now ${rss_after} kB)" \
+	    [ "$rss_after" -le $((rss_before + 32768)) ]
+fi
 check "A's archive verifies" quiet cu "$A" verify
 check "B's archive verifies" quiet cu "$B" verify
 check "A stops cleanly" stop_daemon "$DA"
