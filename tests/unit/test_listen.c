@@ -4,7 +4,8 @@
  * address, the oldest from that address closed when a fifth comes, and to 32 in all, the oldest
  * of the busiest address closed to make room; the listener never stops accepting. A pinned
  * office gets in while 64 strangers knock (it counts in the peers' budget, which strangers never
- * touch), and holds at most 4 connections: its fifth closes its oldest idle one.
+ * touch), and holds at most 4 connections: its fifth closes its oldest idle one. Out of
+ * descriptors, the listener closes the oldest stranger and accepts the newcomer.
  */
 #include <sys/types.h>
 #include <arpa/inet.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -295,6 +297,35 @@ test_per_office(void **state)
 	listen_stop(l);
 }
 
+/* Out of descriptors: the oldest stranger makes room for the newcomer. */
+static void
+test_out_of_descriptors(void **state)
+{
+	struct listen *l;
+	struct rlimit old, rl;
+	int port, fd[2], late, f;
+
+	l = listener(&port);
+	fd[0] = stranger(port, 60);
+	fd[1] = stranger(port, 61);
+	/* only the lowest free descriptor may be opened: the newcomer's end takes it */
+	assert_true((f = dup(0)) >= 0);
+	close(f);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	rl = old;
+	rl.rlim_cur = (rlim_t)f + 1;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	late = stranger(port, 62);
+	assert_true(closed(fd[0]));
+	assert_false(closed(fd[1]));
+	assert_false(closed(late));
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	close(fd[0]);
+	close(fd[1]);
+	close(late);
+	listen_stop(l);
+}
+
 int
 main(void)
 {
@@ -303,6 +334,7 @@ main(void)
 		cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_office_among_strangers),
 		cmocka_unit_test(test_per_office),
+		cmocka_unit_test(test_out_of_descriptors),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
