@@ -1,6 +1,19 @@
-/* The TCP listener for peers: Noise channels, pinned keys only, PeerHello for now. */
+/*
+ * The TCP listener for peers: Noise channels, pinned keys only.
+ *
+ * Connections are counted in two budgets that never compete. Strangers (still in the
+ * handshake, not yet proven to be a pinned office) get LISTEN_MAX_STRANGERS slots, at most
+ * LISTEN_MAX_PER_ADDR from one address (an IPv6 /64 counts as one address); a new stranger
+ * that finds either full evicts the oldest stranger of the address holding the most, so the
+ * listener never stops accepting and a crowd from a few addresses only ever pushes itself out.
+ * Authenticated peers get LISTEN_MAX_PEERS slots, at most LISTEN_MAX_PER_OFFICE per office.
+ * What strangers cause is logged a few lines at a time (LISTEN_LOG_BURST lines, then a summary
+ * every LISTEN_LOG_EVERY seconds), never one line per connection.
+ */
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,14 +27,21 @@
 #include "server.h"
 #include "sync.h"
 
-#define LISTEN_MAX_CONNS 64		/* peers connected (or handshaking) at once */
+#define LISTEN_MAX_PEERS 64		/* authenticated peers connected at once */
+#define LISTEN_MAX_PER_OFFICE 4		/* of them, from one office */
+#define LISTEN_MAX_STRANGERS 32		/* connections still in the handshake */
+#define LISTEN_MAX_PER_ADDR 4		/* of them, from one address */
 #define LISTEN_IDLE 300			/* seconds an authenticated peer may stay silent */
 #define LISTEN_QUEUE 16			/* requests a peer may send ahead of the answers */
+#define LISTEN_LOG_EVERY 10		/* seconds between two summaries about strangers */
+#define LISTEN_LOG_BURST 10		/* lines about single strangers per summary period */
 
 struct rconn {
 	struct listen		*l;
 	struct channel		*ch;
 	char			 addr[NI_MAXHOST + NI_MAXSERV + 4];
+	uint8_t			 akey[16];	/* the address, as counted (listen_addr_key) */
+	int			 authed;	/* on l->peers (else on l->strangers) */
 	int			 gone;
 	int			 refs;		/* the loop's, and a replication job's */
 	int			 busy;		/* a request is being answered */
@@ -30,15 +50,94 @@ struct rconn {
 	TAILQ_ENTRY(rconn)	 entry;
 };
 
+TAILQ_HEAD(rconns, rconn);
+
 struct listen {
 	struct server		*s;
 	int			 fd;
-	struct event		*ev;
+	struct event		*ev, *backoff_ev, *log_ev;
 	uint8_t			*x_priv;	/* NOISE_KEY_LEN, sodium_malloc */
 	uint8_t			 x_pub[NOISE_KEY_LEN];
-	TAILQ_HEAD(, rconn)	 conns;
-	size_t			 nconns;
+	struct rconns		 strangers;	/* oldest first */
+	size_t			 nstrangers;
+	struct rconns		 peers;		/* authenticated, oldest first */
+	size_t			 npeers;
+	/* since the last summary: strangers evicted (the latest from where), lines not logged */
+	unsigned long long	 evicted, suppressed;
+	char			 evicted_from[NI_MAXHOST + NI_MAXSERV + 4];
+	int			 lines;		/* lines about single strangers this period */
+	int			 log_armed;	/* a summary is due when log_ev fires */
+	int			 evicting;	/* evictions went on in the last period */
 };
+
+/* Take rc off whichever list holds it. */
+static void
+listen_unlink(struct listen *l, struct rconn *rc)
+{
+	if (rc->authed) {
+		TAILQ_REMOVE(&l->peers, rc, entry);
+		l->npeers--;
+	} else {
+		TAILQ_REMOVE(&l->strangers, rc, entry);
+		l->nstrangers--;
+	}
+}
+
+/* Start a summary period: the next summary is due in LISTEN_LOG_EVERY seconds. */
+static void
+listen_log_arm(struct listen *l)
+{
+	struct timeval tv = { LISTEN_LOG_EVERY, 0 };
+
+	if (l->log_armed)
+		return;
+	l->log_armed = 1;
+	evtimer_add(l->log_ev, &tv);
+}
+
+/* The period is over: sum up what was not logged line by line, and start a new one if any. */
+static void
+listen_log_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct listen *l = arg;
+
+	l->log_armed = 0;
+	l->lines = 0;
+	l->evicting = l->evicted > 0;
+	if (l->evicted == 0 && l->suppressed == 0)
+		return;
+	if (l->evicted > 0)
+		log_warn("evicted %llu unauthenticated peer connections in %d s (%d at most, %d "
+		    "per address), the latest from %s", l->evicted, LISTEN_LOG_EVERY,
+		    LISTEN_MAX_STRANGERS, LISTEN_MAX_PER_ADDR, l->evicted_from);
+	if (l->suppressed > 0)
+		log_info("%llu more lines about unauthenticated peer connections not logged",
+		    l->suppressed);
+	l->evicted = l->suppressed = 0;
+	listen_log_arm(l);
+}
+
+/* A line about one stranger: logged while the period's burst lasts, then only counted. */
+static void __attribute__((format(printf, 3, 4)))
+listen_note(struct listen *l, int warn, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	listen_log_arm(l);
+	if (l->lines >= LISTEN_LOG_BURST) {
+		l->suppressed++;
+		return;
+	}
+	l->lines++;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (warn)
+		log_warn("%s", line);
+	else
+		log_info("%s", line);
+}
 
 /* Drop a reference; the last frees the connection (never from inside its own callback). */
 static void
@@ -58,20 +157,61 @@ listen_rconn_free_cb(evutil_socket_t fd, short what, void *arg)
 	listen_rconn_unref(arg);
 }
 
-/* A peer proved its key: is it pinned? */
+/* Close a connection of ours at once (never its own channel's callback: from another's). */
+static void
+listen_drop(struct listen *l, struct rconn *rc)
+{
+	listen_unlink(l, rc);
+	rc->gone = 1;
+	listen_rconn_unref(rc);
+}
+
+/*
+ * A peer proved its key: is it pinned, and is there room for it among the authenticated? It
+ * then leaves the strangers' budget for the peers'. An office already holding
+ * LISTEN_MAX_PER_OFFICE connections loses its oldest idle one (it is reconnecting).
+ */
 static const char *
 listen_authorize(struct channel *ch, const uint8_t remote_ed[static 32], void *arg)
 {
-	struct rconn *rc = arg;
+	struct rconn *rc = arg, *o, *idle = NULL;
+	struct listen *l = rc->l;
 	static __thread struct peers_entry e;	/* the loop thread only */
+	uint8_t k[32];
+	size_t same = 0;
 	char *fp = NULL;
 
-	if (peers_find_key(&e, remote_ed) == 0)
-		return e.name;
-	sshkey_fingerprint(&fp, remote_ed);
-	log_warn("refused peer %s: key %s is not pinned", rc->addr, fp != NULL ? fp : "?");
-	free(fp);
-	return NULL;
+	if (peers_find_key(&e, remote_ed) < 0) {
+		sshkey_fingerprint(&fp, remote_ed);
+		listen_note(l, 1, "refused peer %s: key %s is not pinned", rc->addr,
+		    fp != NULL ? fp : "?");
+		free(fp);
+		return NULL;
+	}
+	TAILQ_FOREACH(o, &l->peers, entry) {
+		if (channel_remote_key(o->ch, k) < 0 || sodium_memcmp(k, remote_ed, 32) != 0)
+			continue;
+		same++;
+		if (idle == NULL && o->refs == 1 && !o->busy)
+			idle = o;
+	}
+	if (same >= LISTEN_MAX_PER_OFFICE && idle != NULL) {
+		log_info("peer %s (%s) holds %zu connections: closing its oldest idle one (%s)",
+		    e.name, rc->addr, same, idle->addr);
+		listen_drop(l, idle);
+		same--;
+	}
+	if (same >= LISTEN_MAX_PER_OFFICE || l->npeers >= LISTEN_MAX_PEERS) {
+		log_warn("refused peer %s (%s): %s", e.name, rc->addr,
+		    same >= LISTEN_MAX_PER_OFFICE ? "too many connections from this office, all "
+		    "busy" : "too many peers connected");
+		return NULL;
+	}
+	listen_unlink(l, rc);
+	rc->authed = 1;
+	TAILQ_INSERT_TAIL(&l->peers, rc, entry);
+	l->npeers++;
+	return e.name;
 }
 
 /* A replication request answered on a worker. */
@@ -155,12 +295,11 @@ listen_dispatch(struct channel *ch, Envelope *msg, void *arg)
 
 	if (msg == NULL) {
 		if (!channel_established(ch))
-			log_info("peer connection from %s dropped: %s", rc->addr,
+			listen_note(l, 0, "peer connection from %s dropped: %s", rc->addr,
 			    channel_error(ch));
 		if (!rc->gone) {
 			rc->gone = 1;
-			TAILQ_REMOVE(&l->conns, rc, entry);
-			l->nconns--;
+			listen_unlink(l, rc);
 			event_base_once(l->s->base, -1, EV_TIMEOUT, listen_rconn_free_cb, rc,
 			    NULL);
 		}
@@ -199,7 +338,70 @@ listen_dispatch(struct channel *ch, Envelope *msg, void *arg)
 		channel_close_after_flush(ch);
 }
 
-/* Accept a peer and start the handshake. */
+/* The address a connection counts against: IPv4 (as ::ffff:a.b.c.d), or an IPv6 /64. */
+static void
+listen_addr_key(uint8_t key[static 16], const struct sockaddr_storage *ss)
+{
+	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+	const uint8_t *a6;
+
+	memset(key, 0, 16);
+	if (ss->ss_family == AF_INET) {
+		memcpy(key, v4mapped, sizeof v4mapped);
+		memcpy(key + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	} else if (ss->ss_family == AF_INET6) {
+		a6 = ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr;
+		memcpy(key, a6, memcmp(a6, v4mapped, sizeof v4mapped) == 0 ? 16 : 8);
+	}
+}
+
+/*
+ * Evict one stranger: the oldest from akey, or (akey NULL) the oldest from the address that
+ * holds the most. The first eviction of a period is logged at once, the rest in its summary.
+ */
+static void
+listen_evict(struct listen *l, const uint8_t *akey)
+{
+	struct rconn *rc, *o, *victim = NULL;
+	size_t n, most = 0;
+
+	TAILQ_FOREACH(rc, &l->strangers, entry) {
+		if (akey != NULL) {
+			if (memcmp(rc->akey, akey, sizeof rc->akey) == 0) {
+				victim = rc;
+				break;
+			}
+			continue;
+		}
+		n = 0;
+		TAILQ_FOREACH(o, &l->strangers, entry)
+			n += memcmp(o->akey, rc->akey, sizeof rc->akey) == 0;
+		if (n > most) {
+			most = n;
+			victim = rc;
+		}
+	}
+	if (victim == NULL)
+		return;
+	if (l->evicted++ == 0 && !l->evicting)
+		log_warn("unauthenticated peer connections are over their budget (%d at most, %d "
+		    "per address): evicting the oldest, first from %s", LISTEN_MAX_STRANGERS,
+		    LISTEN_MAX_PER_ADDR, victim->addr);
+	snprintf(l->evicted_from, sizeof l->evicted_from, "%s", victim->addr);
+	listen_log_arm(l);
+	listen_drop(l, victim);
+}
+
+static void
+listen_resume_accept(evutil_socket_t fd, short what, void *arg)
+{
+	struct listen *l = arg;
+
+	if (!l->s->stopping)
+		event_add(l->ev, NULL);
+}
+
+/* Accept a peer, make room for it among the strangers, and start the handshake. */
 static void
 listen_accept(evutil_socket_t lfd, short what, void *arg)
 {
@@ -207,17 +409,42 @@ listen_accept(evutil_socket_t lfd, short what, void *arg)
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof ss;
 	char host[NI_MAXHOST], serv[NI_MAXSERV];
+	uint8_t akey[16];
+	struct timeval tv = { 1, 0 };
 	struct rconn *rc;
+	size_t same = 0;
 	int fd;
 
 	if ((fd = accept4(lfd, (struct sockaddr *)&ss, &sslen, SOCK_NONBLOCK |
-	    SOCK_CLOEXEC)) < 0)
+	    SOCK_CLOEXEC)) < 0) {
+		if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM)
+			return;
+		/* out of descriptors: a stranger's makes room for the next try */
+		if (l->nstrangers > 0) {
+			listen_evict(l, NULL);
+			return;
+		}
+		log_warn("accept on the peer port: %s; pausing for a second", strerror(errno));
+		event_del(l->ev);
+		evtimer_add(l->backoff_ev, &tv);
 		return;
-	if (l->nconns >= LISTEN_MAX_CONNS || l->s->stopping ||
-	    (rc = calloc(1, sizeof *rc)) == NULL) {
+	}
+	if (l->s->stopping) {
 		close(fd);
 		return;
 	}
+	listen_addr_key(akey, &ss);
+	TAILQ_FOREACH(rc, &l->strangers, entry)
+		same += memcmp(rc->akey, akey, sizeof akey) == 0;
+	if (same >= LISTEN_MAX_PER_ADDR)
+		listen_evict(l, akey);
+	if (l->nstrangers >= LISTEN_MAX_STRANGERS)
+		listen_evict(l, NULL);
+	if ((rc = calloc(1, sizeof *rc)) == NULL) {
+		close(fd);
+		return;
+	}
+	memcpy(rc->akey, akey, sizeof rc->akey);
 	if (getnameinfo((struct sockaddr *)&ss, sslen, host, sizeof host, serv, sizeof serv,
 	    NI_NUMERICHOST | NI_NUMERICSERV) == 0)
 		snprintf(rc->addr, sizeof rc->addr, "%s:%s", host, serv);
@@ -232,8 +459,8 @@ listen_accept(evutil_socket_t lfd, short what, void *arg)
 		return;
 	}
 	channel_set_timeout(rc->ch, LISTEN_IDLE);
-	TAILQ_INSERT_TAIL(&l->conns, rc, entry);
-	l->nconns++;
+	TAILQ_INSERT_TAIL(&l->strangers, rc, entry);
+	l->nstrangers++;
 }
 
 /* Listen on address (HOST:PORT) for peers, on the server's loop. */
@@ -257,7 +484,8 @@ listen_start(struct listen **out, struct server *s, const char *address, char **
 	}
 	l->s = s;
 	l->fd = -1;
-	TAILQ_INIT(&l->conns);
+	TAILQ_INIT(&l->strangers);
+	TAILQ_INIT(&l->peers);
 	if ((error = noise_static_from_ed25519(l->x_priv, l->x_pub, s->a->office_sk)) < 0) {
 		asprintf(cause, "the office key cannot make a channel key");
 		goto fail;
@@ -276,6 +504,11 @@ listen_start(struct listen **out, struct server *s, const char *address, char **
 	}
 	if ((l->ev = event_new(s->base, l->fd, EV_READ | EV_PERSIST, listen_accept, l)) ==
 	    NULL) {
+		error = CUSTODY_ENOMEM;
+		goto fail;
+	}
+	if ((l->backoff_ev = evtimer_new(s->base, listen_resume_accept, l)) == NULL ||
+	    (l->log_ev = evtimer_new(s->base, listen_log_cb, l)) == NULL) {
 		error = CUSTODY_ENOMEM;
 		goto fail;
 	}
@@ -299,13 +532,16 @@ listen_stop(struct listen *l)
 
 	if (l == NULL)
 		return;
-	while ((rc = TAILQ_FIRST(&l->conns)) != NULL) {
-		TAILQ_REMOVE(&l->conns, rc, entry);
-		rc->gone = 1;
-		listen_rconn_unref(rc);
-	}
+	while ((rc = TAILQ_FIRST(&l->strangers)) != NULL)
+		listen_drop(l, rc);
+	while ((rc = TAILQ_FIRST(&l->peers)) != NULL)
+		listen_drop(l, rc);
 	if (l->ev != NULL)
 		event_free(l->ev);
+	if (l->backoff_ev != NULL)
+		event_free(l->backoff_ev);
+	if (l->log_ev != NULL)
+		event_free(l->log_ev);
 	if (l->fd >= 0)
 		close(l->fd);
 	sodium_free(l->x_priv);

@@ -452,12 +452,19 @@ server_signal(evutil_socket_t sig, short what, void *arg)
 	server_maybe_exit(s);
 }
 
-/* Create and listen on the local socket, mode 0660. */
+/*
+ * Create and listen on the local socket, mode 0660. The socket is born with that mode (Linux
+ * applies the umask to a socket's mode at bind, default ACL or not), so it is never there with
+ * a wider one waiting for a chmod; the chmod then only restores group bits an ACL took away.
+ * No other thread runs yet to see the umask change.
+ */
 static int
 server_listen(struct server *s, char **cause)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	const char *sock = s->a->conf.socket;
+	mode_t mask;
+	int bound;
 
 	if (sock[0] == '/')
 		s->socket_path = strdup(sock);
@@ -469,9 +476,14 @@ server_listen(struct server *s, char **cause)
 	}
 	strcpy(sun.sun_path, s->socket_path);
 	unlink(s->socket_path);	/* stale: we hold the archive lock */
-	if ((s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0 ||
-	    bind(s->listen_fd, (struct sockaddr *)&sun, sizeof sun) != 0 ||
-	    chmod(s->socket_path, 0660) != 0 || listen(s->listen_fd, 128) != 0) {
+	if ((s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
+		asprintf(cause, "cannot listen on %s: %s", s->socket_path, strerror(errno));
+		return CUSTODY_EIO;
+	}
+	mask = umask(0117);
+	bound = bind(s->listen_fd, (struct sockaddr *)&sun, sizeof sun);
+	umask(mask);
+	if (bound != 0 || chmod(s->socket_path, 0660) != 0 || listen(s->listen_fd, 128) != 0) {
 		asprintf(cause, "cannot listen on %s: %s", s->socket_path, strerror(errno));
 		return CUSTODY_EIO;
 	}
