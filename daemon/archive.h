@@ -42,6 +42,7 @@ struct conf {
 		int	 has_key;
 	}	*peers;
 	size_t	 npeers;
+	unsigned protected_roles;	/* [roles] protected: bit 1 << role per role shown them */
 };
 
 /* An open archive. Secrets are sodium_malloc'd and wiped on close. */
@@ -92,6 +93,7 @@ int conf_write_default(const char *file, const char *office, const char *admin_u
 void conf_free(struct conf *);
 enum role conf_role(const struct conf *, uid_t uid, uid_t daemon_uid);
 const char *role_name(enum role);
+int conf_reads_protected(const struct conf *, enum role);
 
 /* keys.c */
 int keys_create(const char *dir, const char *office, const char *passphrase, int joining,
