@@ -1,14 +1,21 @@
-/* custody source add|show: protected sources (witnesses, informants); withheld from dossiers. */
+/* custody source add|show|list: protected sources (witnesses, informants); withheld from dossiers. */
 #include "records-cmd.h"
 
 static int cmd_source_add_exec(const struct cmd_ctx *, const struct cmd_args *);
 static int cmd_source_show_exec(const struct cmd_ctx *, const struct cmd_args *);
+static int cmd_source_list_exec(const struct cmd_ctx *, const struct cmd_args *);
 
 static const struct option cmd_source_add_options[] = {
 	RC_OPT("id", 0),
 	RC_OPT("name", 1),
 	RC_OPT("contact", 2),
 	RC_OPT("notes", 3),
+	{ NULL, 0, NULL, 0 }
+};
+
+static const struct option cmd_source_list_options[] = {
+	{ "limit", required_argument, NULL, RC_OPT_LIMIT },
+	{ "format", required_argument, NULL, RC_OPT_FORMAT },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -31,6 +38,17 @@ const struct cmd_entry cmd_source_show_entry = {
 	.exec = cmd_source_show_exec,
 };
 
+const struct cmd_entry cmd_source_list_entry = {
+	.name = "source list",
+	.usage = "[--limit N] [--format table|json|csv]",
+	.help = "List sources as a table, JSON or CSV (protected fields as your role may see them).",
+	.optstring = "n:",
+	.options = cmd_source_list_options,
+	.lower = 0,
+	.upper = 0,
+	.exec = cmd_source_list_exec,
+};
+
 /* Add a source. */
 static int
 cmd_source_add_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
@@ -43,4 +61,13 @@ static int
 cmd_source_show_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 {
 	return rc_show(ctx, args, "source");
+}
+
+/* List sources with the table's columns. */
+static int
+cmd_source_list_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
+{
+	static const char *const cols[] = { "id", "name", "contact", NULL };
+
+	return rc_list(ctx, args, "source", cols);
 }

@@ -43,6 +43,7 @@ extern const struct cmd_entry cmd_incident_show_entry;
 extern const struct cmd_entry cmd_incident_list_entry;
 extern const struct cmd_entry cmd_source_add_entry;
 extern const struct cmd_entry cmd_source_show_entry;
+extern const struct cmd_entry cmd_source_list_entry;
 extern const struct cmd_entry cmd_link_entry;
 extern const struct cmd_entry cmd_history_entry;
 extern const struct cmd_entry cmd_import_victims_entry;
@@ -76,6 +77,7 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_incident_list_entry,
 	&cmd_source_add_entry,
 	&cmd_source_show_entry,
+	&cmd_source_list_entry,
 	&cmd_link_entry,
 	&cmd_history_entry,
 	&cmd_import_victims_entry,

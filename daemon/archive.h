@@ -42,6 +42,7 @@ struct conf {
 		int	 has_key;
 	}	*peers;
 	size_t	 npeers;
+	unsigned protected_roles;	/* [roles] protected: bit 1 << role per role shown them */
 };
 
 /* An open archive. Secrets are sodium_malloc'd and wiped on close. */
@@ -92,6 +93,7 @@ int conf_write_default(const char *file, const char *office, const char *admin_u
 void conf_free(struct conf *);
 enum role conf_role(const struct conf *, uid_t uid, uid_t daemon_uid);
 const char *role_name(enum role);
+int conf_reads_protected(const struct conf *, enum role);
 
 /* keys.c */
 int keys_create(const char *dir, const char *office, const char *passphrase, int joining,
@@ -146,6 +148,11 @@ int record_open(json_t **out, struct archive *, const char *token_hex, const voi
     size_t len, uint8_t *record_key);
 void record_field_key(const struct archive *, const char *token_hex, const char *field,
     uint8_t key[static 32]);
+#define RECORD_SEALED 0x1		/* record_open_flags: leave protected fields sealed */
+#define RECORD_WITHHELD "withheld"	/* what a reader not granted a protected field sees */
+int record_open_flags(json_t **out, struct archive *, const char *token_hex, const void *obj,
+    size_t len, uint8_t *record_key, unsigned flags);
+int record_withhold(json_t *doc);
 const char *record_kind(const json_t *doc);
 const char *record_id(const json_t *doc);
 void record_now(char buf[static 32]);
@@ -167,6 +174,10 @@ int feed_check_signature(git_repository *, const git_oid *, const uint8_t pk[sta
 int feed_read_record(struct archive *, const char *office_hex, const char *id, json_t **out);
 int feed_read_token(struct archive *, const char *office_hex, const char *tok, json_t **out);
 int feed_read_at(struct archive *, git_commit *, const char *tok, json_t **out, git_oid *object);
+int feed_read_at_flags(struct archive *, git_commit *, const char *tok, json_t **out,
+    git_oid *object, unsigned flags);
+int feed_read_token_flags(struct archive *, const char *office_hex, const char *tok,
+    json_t **out, unsigned flags);
 char *feed_record_path(const char *token_hex);
 char *feed_refname(const char *office_hex);
 typedef int (*feed_change_cb)(const char *path, const git_oid *id, int is_tree, void *arg);

@@ -71,6 +71,34 @@ conf_peer(struct conf_parse *p, const char *pname, const char *name, const char 
 	return 1;
 }
 
+/* [roles] protected: the roles (comma-separated names; empty for none) shown protected fields. */
+static int
+conf_protected(struct conf_parse *p, const char *value)
+{
+	char *copy, *tok, *save;
+	unsigned roles = 0;
+	int r, ok = 1;
+
+	if ((copy = strdup(value)) == NULL)
+		return 0;
+	for (tok = strtok_r(copy, ", \t", &save); tok != NULL && ok;
+	    tok = strtok_r(NULL, ", \t", &save)) {
+		for (r = ROLE_VIEWER; r <= ROLE_ADMIN; r++)
+			if (strcmp(tok, role_names[r]) == 0)
+				break;
+		if (r > ROLE_ADMIN) {
+			snprintf(p->bad, sizeof p->bad, "[roles] protected: '%.64s' is not a role "
+			    "(viewer, analyst, documenter or admin)", tok);
+			ok = 0;
+		} else
+			roles |= 1u << r;
+	}
+	free(copy);
+	if (ok)
+		p->conf->protected_roles = roles;
+	return ok;
+}
+
 static int
 conf_handler(void *arg, const char *section, const char *name, const char *value)
 {
@@ -82,6 +110,8 @@ conf_handler(void *arg, const char *section, const char *name, const char *value
 		return conf_set(&c->office, value);
 	if (strcmp(section, "daemon") == 0 && strcmp(name, "socket") == 0)
 		return conf_set(&c->socket, value);
+	if (strcmp(section, "roles") == 0 && strcmp(name, "protected") == 0)
+		return conf_protected(p, value);
 	if (strcmp(section, "roles") == 0) {
 		for (r = ROLE_VIEWER; r <= ROLE_ADMIN; r++)
 			if (strcmp(name, role_names[r]) == 0)
@@ -135,6 +165,7 @@ conf_load(struct conf *c, const char *file, char **cause)
 
 	memset(c, 0, sizeof *c);
 	c->sync_interval = -1;
+	c->protected_roles = 1u << ROLE_DOCUMENTER | 1u << ROLE_ADMIN;
 	line = ini_parse(file, conf_handler, &p);
 	if (line < 0) {
 		asprintf(cause, "cannot read %s: %s", file, strerror(errno));
@@ -190,6 +221,9 @@ conf_write_default(const char *file, const char *office, const char *admin_user)
 	    "documenter =\n"
 	    "analyst =\n"
 	    "viewer =\n"
+	    "# The roles shown protected fields (a source's name, contact and notes, a\n"
+	    "# victim's notes); every other role sees \"withheld\" in their place.\n"
+	    "protected = documenter, admin\n"
 	    "\n"
 	    "# Vocabularies (comma-separated); unset means the defaults.\n"
 	    "[vocabulary]\n"
@@ -269,4 +303,11 @@ conf_role(const struct conf *c, uid_t uid, uid_t daemon_uid)
 		if (conf_list_has(c->roles[r], uid))
 			return (enum role)r;
 	return ROLE_NONE;
+}
+
+/* Whether custody.conf shows protected fields to a role ([roles] protected). */
+int
+conf_reads_protected(const struct conf *c, enum role role)
+{
+	return role > ROLE_NONE && role <= ROLE_ADMIN && (c->protected_roles & 1u << role) != 0;
 }

@@ -403,6 +403,14 @@ int
 feed_read_at(struct archive *a, git_commit *c, const char *tok, json_t **out,
     git_oid *object)
 {
+	return feed_read_at_flags(a, c, tok, out, object, 0);
+}
+
+/* feed_read_at, flags as record_open_flags takes them (RECORD_SEALED). */
+int
+feed_read_at_flags(struct archive *a, git_commit *c, const char *tok, json_t **out,
+    git_oid *object, unsigned flags)
+{
 	git_tree *t = NULL;
 	git_tree_entry *e = NULL;
 	git_blob *b = NULL;
@@ -426,8 +434,8 @@ feed_read_at(struct archive *a, git_commit *c, const char *tok, json_t **out,
 		error = git_fail(CUSTODY_EIO, "reading the record object");
 		goto done;
 	}
-	error = record_open(out, a, tok, git_blob_rawcontent(b), (size_t)git_blob_rawsize(b),
-	    NULL);
+	error = record_open_flags(out, a, tok, git_blob_rawcontent(b),
+	    (size_t)git_blob_rawsize(b), NULL, flags);
 done:
 	free(path);
 	git_blob_free(b);
@@ -439,6 +447,14 @@ done:
 /* Read and decrypt the current revision of the record at token tok in an office's feed. */
 int
 feed_read_token(struct archive *a, const char *office_hex, const char *tok, json_t **out)
+{
+	return feed_read_token_flags(a, office_hex, tok, out, 0);
+}
+
+/* feed_read_token, flags as record_open_flags takes them (RECORD_SEALED). */
+int
+feed_read_token_flags(struct archive *a, const char *office_hex, const char *tok,
+    json_t **out, unsigned flags)
 {
 	git_repository *repo;
 	git_commit *c = NULL;
@@ -454,7 +470,7 @@ feed_read_token(struct archive *a, const char *office_hex, const char *tok, json
 		return error == CUSTODY_ENOTFOUND ? custody_fail(error, "no such record") : error;
 	if (git_commit_lookup(&c, repo, &head) < 0)
 		return git_fail(CUSTODY_EIO, "reading the feed");
-	error = feed_read_at(a, c, tok, out, NULL);
+	error = feed_read_at_flags(a, c, tok, out, NULL, flags);
 	git_commit_free(c);
 	if (error == 0) {
 		archive_token_hex(a, want, record_id(*out));

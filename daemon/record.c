@@ -146,6 +146,14 @@ int
 record_open(json_t **out, struct archive *a, const char *token_hex, const void *obj,
     size_t len, uint8_t *record_key)
 {
+	return record_open_flags(out, a, token_hex, obj, len, record_key, 0);
+}
+
+/* record_open; with RECORD_SEALED the protected fields stay sealed ({"sealed": ...}). */
+int
+record_open_flags(json_t **out, struct archive *a, const char *token_hex, const void *obj,
+    size_t len, uint8_t *record_key, unsigned flags)
+{
 	const uint8_t *wrapped = recobj_wrapped(obj, len);
 	uint8_t key[32];
 	char kad[64];
@@ -159,7 +167,7 @@ record_open(json_t **out, struct archive *a, const char *token_hex, const void *
 		return custody_fail(error, "record key does not open (altered, or moved from "
 		    "another path)");
 	if ((error = recobj_open(out, key, token_hex, obj, len)) == 0 &&
-	    (error = record_fields_crypt(a, token_hex, *out, 1)) < 0) {
+	    !(flags & RECORD_SEALED) && (error = record_fields_crypt(a, token_hex, *out, 1)) < 0) {
 		json_decref(*out);
 		*out = NULL;
 	}
@@ -167,6 +175,19 @@ record_open(json_t **out, struct archive *a, const char *token_hex, const void *
 		memcpy(record_key, key, 32);
 	sodium_memzero(key, sizeof key);
 	return error;
+}
+
+/* Put "withheld" in place of each protected field of doc, sealed or open. */
+int
+record_withhold(json_t *doc)
+{
+	const char *const *f;
+
+	for (f = recobj_sealed_fields(record_kind(doc)); *f != NULL; f++)
+		if (json_object_get(doc, *f) != NULL &&
+		    json_object_set_new(doc, *f, json_string(RECORD_WITHHELD)) != 0)
+			return CUSTODY_ENOMEM;
+	return 0;
 }
 
 /* A keyed hash of a record's content without its revision stamp: "has it changed?" */

@@ -52,11 +52,10 @@ listing_add(void *arg, const uint8_t tok[16], const char *office)
 	int error;
 
 	hex_encode(hex, tok, TOKEN_LEN);
-	if ((error = feed_read_token(l->a, office, hex, &doc)) < 0) {
+	if ((error = records_view(l->r->c, office, hex, &doc)) < 0) {
 		log_warn("index names record %s in feed %.16s: %s", hex, office, custody_error());
 		return 0;	/* the index is behind; skip rather than fail the whole list */
 	}
-	json_object_del(doc, "key");
 	if (l->json == NULL && (l->json = calloc(LIST_CHUNK, sizeof *l->json)) == NULL)
 		error = CUSTODY_ENOMEM;
 	else if ((l->json[l->n] = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
@@ -275,11 +274,12 @@ revision_cmp(const void *x, const void *y)
 	return c != 0 ? c : (a->seq > b->seq) - (a->seq < b->seq);
 }
 
-/* Every commit of an office's feed that changed the record at tok. */
+/* Every commit of an office's feed that changed the record at tok, as client cl may see it. */
 static int
-history_feed(struct archive *a, const char *office, const char *tok, struct revision **revs,
-    size_t *n)
+history_feed(const struct client *cl, const char *office, const char *tok,
+    struct revision **revs, size_t *n)
 {
+	struct archive *a = cl->s->a;
 	git_repository *repo = archive_repo(a);
 	git_commit *c = NULL, *p = NULL;
 	git_oid head, obj, pobj;
@@ -294,11 +294,13 @@ history_feed(struct archive *a, const char *office, const char *tok, struct revi
 		return custody_fail(CUSTODY_EIO, "feed %.16s unreadable", office);
 	while (c != NULL && error == 0) {
 		doc = pdoc = NULL;
-		have = feed_read_at(a, c, tok, &doc, &obj) == 0;
+		have = records_view_at(cl, c, tok, &doc, &obj) == 0;
 		p = NULL;
 		if (git_commit_parentcount(c) > 0)
 			git_commit_parent(&p, c, 0);
-		phave = p != NULL && feed_read_at(a, p, tok, &pdoc, &pobj) == 0;
+		/* only its object is wanted: nothing protected is opened */
+		phave = p != NULL && feed_read_at_flags(a, p, tok, &pdoc, &pobj, RECORD_SEALED) ==
+		    0;
 		json_decref(pdoc);
 		if (have && (!phave || !git_oid_equal(&obj, &pobj))) {
 			struct revision *rv;
@@ -379,7 +381,8 @@ records_history(struct request *r)
 		return custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
 	sqlite3_bind_blob(st, 1, tok, TOKEN_LEN, SQLITE_STATIC);
 	while (error == 0 && sqlite3_step(st) == SQLITE_ROW)
-		error = history_feed(a, (const char *)sqlite3_column_text(st, 0), hex, &revs, &n);
+		error = history_feed(r->c, (const char *)sqlite3_column_text(st, 0), hex, &revs,
+		    &n);
 	sqlite3_finalize(st);
 	if (error == 0 && n == 0)
 		error = custody_fail(CUSTODY_ENOTFOUND, "no such record: %s", id);
@@ -392,7 +395,6 @@ records_history(struct request *r)
 	}
 	for (i = 0; i < n; i++) {
 		custody__revision__init(&rv[i]);
-		json_object_del(revs[i].doc, "key");
 		rv[i].office = strcmp(revs[i].office, a->office_hex) == 0 ? a->conf.office :
 		    revs[i].office;
 		rv[i].seq = revs[i].seq;

@@ -100,6 +100,12 @@ void records_query_filter(struct query_filter *, uint8_t itok[static TOKEN_LEN],
 int records_duplicates(struct request *);
 int records_report(struct request *);
 
+/* records-view.c: records as a client may see them (protected fields per custody.conf) */
+int records_view(const struct client *, const char *office_hex, const char *tok,
+    json_t **out);
+int records_view_at(const struct client *, git_commit *, const char *tok, json_t **out,
+    git_oid *object);
+
 /* ingest.c */
 void ingest_begin(struct client *, Envelope *);
 void ingest_file(struct client *, Envelope *);

@@ -102,11 +102,10 @@ service_status(struct request *r)
 	return error;
 }
 
-/* Read the current revision of a record, wherever it was last written. */
+/* The office whose feed holds the current revision of record id. */
 static int
-service_record(struct archive *a, const char *id, json_t **doc)
+service_record_office(struct archive *a, const char *id, char office[static 65])
 {
-	char office[65];
 	int error;
 
 	if ((error = archive_check_id(id)) < 0)
@@ -114,8 +113,20 @@ service_record(struct archive *a, const char *id, json_t **doc)
 	if ((error = index_record_office(a, id, office)) < 0) {
 		if (error != CUSTODY_ENOTFOUND)
 			return error;
-		snprintf(office, sizeof office, "%s", a->office_hex);
+		snprintf(office, 65, "%s", a->office_hex);
 	}
+	return 0;
+}
+
+/* Read the current revision of a record, wherever it was last written. */
+static int
+service_record(struct archive *a, const char *id, json_t **doc)
+{
+	char office[65];
+	int error;
+
+	if ((error = service_record_office(a, id, office)) < 0)
+		return error;
 	return feed_read_record(a, office, id, doc);
 }
 
@@ -148,16 +159,22 @@ service_add_witnesses(struct archive *a, json_t *doc, const char *id)
 int
 service_show(struct request *r)
 {
+	struct archive *a = r->c->s->a;
+	const char *id = r->msg->show_request->id;
 	Custody__ShowReply sr = CUSTODY__SHOW_REPLY__INIT;
 	Envelope env = CUSTODY__ENVELOPE__INIT;
+	char office[65], tok[TOKEN_HEX_LEN + 1];
 	json_t *doc = NULL;
 	int error;
 
-	if ((error = service_record(r->c->s->a, r->msg->show_request->id, &doc)) < 0)
+	if ((error = service_record_office(a, id, office)) < 0)
 		return error;
-	json_object_del(doc, "key");	/* the wrapped file key stays inside */
+	archive_token_hex(a, tok, id);
+	if ((error = records_view(r->c, office, tok, &doc)) < 0)
+		return error == CUSTODY_ENOTFOUND ? custody_fail(error, "no such record: %s", id) :
+		    error;
 	if (strcmp(record_kind(doc), "evidence") == 0)
-		service_add_witnesses(r->c->s->a, doc, r->msg->show_request->id);
+		service_add_witnesses(a, doc, id);
 	if ((sr.json = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL)
 		error = CUSTODY_ENOMEM;
 	else {
@@ -422,7 +439,7 @@ service_audit(struct request *r)
 		if (sqlite3_column_bytes(st, 0) != TOKEN_LEN)
 			continue;
 		hex_encode(tok, sqlite3_column_blob(st, 0), TOKEN_LEN);
-		if ((error = feed_read_token(a, (const char *)sqlite3_column_text(st, 1), tok,
+		if ((error = records_view(r->c, (const char *)sqlite3_column_text(st, 1), tok,
 		    &doc)) < 0)
 			break;
 		if (*id != '\0' && !service_event_about(doc, id)) {
