@@ -11,8 +11,8 @@
 . "$(dirname "$0")/lib.sh"
 
 if [ "$(id -u)" -ne 0 ] || ! command -v useradd >/dev/null || ! command -v runuser >/dev/null; then
-	echo "skipped: needs root, useradd and runuser"
-	exit 0
+	echo "SKIP: needs root, useradd and runuser"
+	exit 77
 fi
 
 SUF=$$
