@@ -288,7 +288,6 @@ feed_append(struct archive *a, struct feed_commit *out, const char *summary, jso
 	struct cbuf msg = { 0 };
 	struct trailers trl;
 	char *refname = NULL, *sig = NULL, now[32], email[64];
-	uint64_t seen;
 	size_t i;
 	int error, have_head;
 
@@ -312,9 +311,9 @@ feed_append(struct archive *a, struct feed_commit *out, const char *summary, jso
 		goto done;
 	}
 	out->seq++;
-	/* a Lamport clock: past everything this office has seen, its own feed and others' */
-	seen = index_max_lamport(a);
-	out->lamport = (out->lamport > seen ? out->lamport : seen) + 1;
+	/* a Lamport clock: past everything this office holds, its own feed and others' */
+	if ((error = feed_clock_next(a, &out->lamport)) < 0)
+		goto done;
 	record_now(now);
 
 	if ((upd = calloc(ndocs ? ndocs : 1, sizeof *upd)) == NULL) {
