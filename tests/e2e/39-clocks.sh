@@ -4,13 +4,15 @@
 # Offices A and B (joined by A's invitation). A records victim v1 (party russia); B pulls it.
 # B is seized: with its real key, custody-forge (tests/e2e/forge.c, linking the project's own
 # library) signs a commit in B's feed that edits A's victim (party sdf) with Custody-Lamport
-# 9223372036854775807. A syncs from B: the commit is refused like a fork (sync exits 1 and says
-# why, A's copy of B's feed does not move, the commit is kept under A/forks/ and listed by
-# status). A then edits v1 (party hts): that is the current value in show, query and report, and
-# history agrees (A's edit last, nothing of B's). Before clocks were bounded, A's edit got a clock
-# past INT64_MAX, turned negative, and lost to the forged one forever.
+# 9223372036854775807; B's own daemon then refuses to write a clock past it. A syncs from B: the
+# commit is refused like a fork (sync exits 1 and says why, A's copy of B's feed does not move,
+# the commit is kept under A/forks/ and listed by status). A then edits v1 (party hts): that is
+# the current value in show, query and report, and history agrees (A's edit last, nothing of
+# B's). Before clocks were bounded, A's edit got a clock past INT64_MAX, turned negative, and
+# lost to the forged one forever.
 # Then B, its feed reset, signs commits whose record stamps disagree with the commit (rev.lamport
-# huge under a sane trailer; rev.office A's key): each is refused the same way, and A stays clean.
+# huge under a sane trailer; rev.office A's key): each is refused the same way, A stays clean,
+# and custody verify at B itself reports the stamp.
 . "$(dirname "$0")/lib.sh"
 
 FORGE=${BUILD:+$BUILD/custody-forge}
@@ -111,6 +113,12 @@ check "B's feed moved to the forged commit" [ "$(feed_ref "$B" "$HB")" != "$BGOO
 start_daemon "$B" --listen "127.0.0.1:$PB"
 DB=$DAEMON_PID
 check "B itself now shows the forged party" [ "$(field "$B" v1 party)" = sdf ]
+FORGED=$(feed_ref "$B" "$HB")
+rc=0
+out=$(cu "$B" victim edit v1 --party isis 2>&1) || rc=$?
+check "B, holding clock 2^63-1, refuses to write a clock past it" [ "$rc" -ne 0 ]
+contains "and says the clock is exhausted" "$out" "Lamport clock is exhausted"
+check "B's feed did not move" [ "$(feed_ref "$B" "$HB")" = "$FORGED" ]
 refused_by_a "clock 2^63-1" "clock"
 check "A still shows v1 with party russia" [ "$(field "$A" v1 party)" = russia ]
 
@@ -156,6 +164,10 @@ reforge coalition next = "$HA"
 refused_by_a "rev.office A's key in B's feed" "revision"
 check "show still gives A's edit" [ "$(field "$A" v1 party)" = hts ]
 check "query: v1 still hts's" [ "$(query_ids "$A" hts)" = v1 ]
+rc=0
+out=$(cu "$B" verify 2>&1) || rc=$?
+check "custody verify at B reports the record stamped with A's key in B's feed" [ "$rc" -ne 0 ]
+contains "and says its revision stamp is not its commit's" "$out" "revision stamp"
 
 stop_daemon "$DB" || fail "B stops cleanly"
 stop_daemon "$DA" || fail "A stops cleanly"
