@@ -16,7 +16,7 @@
 #include "custody/trailers.h"
 #include "log.h"
 
-#define INDEX_SCHEMA_VERSION "6"
+#define INDEX_SCHEMA_VERSION "7"
 
 static const char index_schema[] =
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);"
