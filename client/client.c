@@ -1,4 +1,5 @@
 /* Finding and talking to custodyd, and output helpers shared by the commands. */
+#include <inttypes.h>
 #include <errno.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -423,12 +424,21 @@ client_json_str(json_t *obj, const char *key, const char *value)
 	free(v);
 }
 
-/* Set an unsigned member (JSON integers are signed 64-bit: larger values are clamped). */
+/*
+ * Set an unsigned member. jansson's integers are signed 64-bit: a larger value (no valid clock,
+ * size or count is one) is written as its exact decimal string rather than clamped or wrapped.
+ */
 void
 client_json_u64(json_t *obj, const char *key, uint64_t value)
 {
-	json_object_set_new(obj, key, json_integer(value > INT64_MAX ? INT64_MAX :
-	    (json_int_t)value));
+	char s[24];
+
+	if (value <= INT64_MAX) {
+		json_object_set_new(obj, key, json_integer((json_int_t)value));
+		return;
+	}
+	snprintf(s, sizeof s, "%" PRIu64, value);
+	json_object_set_new(obj, key, json_string(s));
 }
 
 /* Set a signed member. */

@@ -33,8 +33,9 @@ cmd_history_text(const Custody__HistoryReply *h)
 		if (i > 0)
 			putchar('\n');
 		/* an office's key (64 hex digits) is told apart by its first 16 */
-		printf("revision %zu  seq %llu  %s  office %.*s  commit %.12s\n", i + 1,
-		    (unsigned long long)r->seq, client_time(when, sizeof when, r->time),
+		printf("revision %zu  seq %llu  lamport %llu  %s  office %.*s  commit %.12s\n",
+		    i + 1, (unsigned long long)r->seq, (unsigned long long)r->lamport,
+		    client_time(when, sizeof when, r->time),
 		    hex_is_lower(office, 64) ? 16 : (int)strlen(office), office, commit);
 		created = 0;
 		for (j = 0; j < r->n_changed; j++)

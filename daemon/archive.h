@@ -183,6 +183,9 @@ char *feed_refname(const char *office_hex);
 typedef int (*feed_change_cb)(const char *path, const git_oid *id, int is_tree, void *arg);
 int feed_tree_changes(git_repository *, git_tree *old, git_tree *new, const char *prefix,
     feed_change_cb, void *arg);
+/* feed-clock.c: the highest Lamport clock held, and the next one this office may use. */
+int feed_clock_seen(struct archive *, uint64_t *out);
+int feed_clock_next(struct archive *, uint64_t *out);
 
 /* records-write.c: commit records that changed (the caller keeps docs). */
 struct records_written {
@@ -198,7 +201,6 @@ int index_exec(sqlite3 *, const char *sql, const char *types, ...);
 sqlite3_stmt *index_stmt(sqlite3 *, const char *sql);
 int index_put_casualty(struct archive *, sqlite3 *, const uint8_t tok[static TOKEN_LEN],
     const char *office, int64_t lamport, json_t *doc);
-uint64_t index_max_lamport(struct archive *);
 int index_witnesses(struct archive *, const char *id, json_t **out);
 int index_current_chash(struct archive *, const uint8_t tok[static TOKEN_LEN],
     uint8_t chash[static TOKEN_LEN], char office_hex[65], char kind[16]);

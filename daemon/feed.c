@@ -18,6 +18,7 @@
 
 #include "archive.h"
 #include "custody/lockmem.h"
+#include "custody/trailers.h"
 
 #define FEED_REF_PREFIX "refs/feeds/"
 #define FEED_PACK_MIN 64	/* records in one commit from which its objects go in one pack */
@@ -52,27 +53,21 @@ git_fail(int code, const char *what)
 	return custody_fail(code, "%s: %s", what, e != NULL ? e->message : "git error");
 }
 
-/* Read the trailers of a feed commit message. */
+/* Read the trailers of a feed commit message (proto/trailers.c; strict). */
 int
 feed_parse_message(const char *msg, uint64_t *seq, uint64_t *lamport, char office_hex[65])
 {
-	const char *p;
-	int have = 0;
+	struct trailers t;
+	int error;
 
-	for (p = msg; p != NULL && *p != '\0'; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-		if (sscanf(p, "Custody-Seq: %" SCNu64, seq) == 1)
-			have |= 1;
-		else if (sscanf(p, "Custody-Lamport: %" SCNu64, lamport) == 1)
-			have |= 2;
-		else if (strncmp(p, "Custody-Office: ", 16) == 0 &&
-		    strspn(p + 16, "0123456789abcdef") == 64) {
-			memcpy(office_hex, p + 16, 64);
-			office_hex[64] = '\0';
-			have |= 4;
-		}
-	}
-	return have == 7 ? 0 : custody_fail(CUSTODY_EINVAL, "commit message lacks custody "
-	    "trailers");
+	*seq = *lamport = 0;
+	office_hex[0] = '\0';
+	if ((error = trailers_parse(&t, msg, strlen(msg))) < 0)
+		return custody_fail(error, "commit message: %s", custody_error());
+	*seq = t.seq;
+	*lamport = t.lamport;
+	memcpy(office_hex, t.office, sizeof t.office);
+	return 0;
 }
 
 /* The head of an office's feed; ENOTFOUND when it has no commit yet. */
@@ -291,8 +286,8 @@ feed_append(struct archive *a, struct feed_commit *out, const char *summary, jso
 	git_oid head, tree_oid;
 	git_buf body = { 0 };
 	struct cbuf msg = { 0 };
+	struct trailers trl;
 	char *refname = NULL, *sig = NULL, now[32], email[64];
-	uint64_t seen;
 	size_t i;
 	int error, have_head;
 
@@ -316,9 +311,9 @@ feed_append(struct archive *a, struct feed_commit *out, const char *summary, jso
 		goto done;
 	}
 	out->seq++;
-	/* a Lamport clock: past everything this office has seen, its own feed and others' */
-	seen = index_max_lamport(a);
-	out->lamport = (out->lamport > seen ? out->lamport : seen) + 1;
+	/* a Lamport clock: past everything this office holds, its own feed and others' */
+	if ((error = feed_clock_next(a, &out->lamport)) < 0)
+		goto done;
 	record_now(now);
 
 	if ((upd = calloc(ndocs ? ndocs : 1, sizeof *upd)) == NULL) {
@@ -349,8 +344,10 @@ feed_append(struct archive *a, struct feed_commit *out, const char *summary, jso
 		goto done;
 	}
 
-	if ((error = cbuf_printf(&msg, "%s\n\nCustody-Seq: %" PRIu64 "\nCustody-Lamport: %"
-	    PRIu64 "\nCustody-Office: %s\n", summary, out->seq, out->lamport, a->office_hex)) < 0)
+	trl.seq = out->seq;
+	trl.lamport = out->lamport;
+	memcpy(trl.office, a->office_hex, sizeof trl.office);
+	if ((error = trailers_format(&msg, summary, &trl)) < 0)
 		goto done;
 	snprintf(email, sizeof email, "%.16s@custody", a->office_hex);
 	if (git_signature_now(&who, a->conf.office, email) < 0 ||

@@ -196,19 +196,3 @@ index_witnesses(struct archive *a, const char *id, json_t **out)
 	sqlite3_reset(st);
 	return error;
 }
-
-/* The highest lamport clock of any record revision indexed (0 when none). */
-uint64_t
-index_max_lamport(struct archive *a)
-{
-	sqlite3 *db = archive_db(a);
-	sqlite3_stmt *st;
-	uint64_t v = 0;
-
-	if (db == NULL || (st = index_stmt(db, "SELECT max(lamport) FROM records")) == NULL)
-		return 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return v;
-}

@@ -13,9 +13,10 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "custody/trailers.h"
 #include "log.h"
 
-#define INDEX_SCHEMA_VERSION "6"
+#define INDEX_SCHEMA_VERSION "7"
 
 static const char index_schema[] =
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);"
@@ -194,6 +195,7 @@ struct apply_ctx {
 	git_repository	*repo;
 	const char	*office;
 	uint64_t	 seq;		/* of the commit being indexed */
+	uint64_t	 lamport;	/* its clock: every record it writes carries it (sync-verify.c) */
 	int		 error;
 };
 
@@ -211,14 +213,19 @@ index_note_seq(sqlite3 *db, const char *office, uint64_t seq)
 	    "v = max(CAST(v AS INTEGER), CAST(excluded.v AS INTEGER))", "ti", k, (int64_t)seq);
 }
 
-/* Put one decrypted record in the index. */
+/*
+ * Put one decrypted record in the index, at the clock of the signed commit that wrote it (the
+ * Custody-Lamport trailer, which its rev.lamport must equal). Clocks are unsigned but never past
+ * CUSTODY_LAMPORT_MAX (INT64_MAX), so they keep their order as SQLite's signed integers; a
+ * larger one (a commit taken before clocks were bounded; custody verify reports it) is held at
+ * that maximum rather than turning negative.
+ */
 static int
 index_put(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_LEN], const char *office,
-    uint64_t seq, json_t *doc)
+    uint64_t seq, uint64_t clock, json_t *doc)
 {
 	const char *kind = record_kind(doc);
-	int64_t lamport = json_integer_value(json_object_get(json_object_get(doc, "rev"),
-	    "lamport"));
+	int64_t lamport = (int64_t)(clock < CUSTODY_LAMPORT_MAX ? clock : CUSTODY_LAMPORT_MAX);
 	uint8_t chash[TOKEN_LEN];
 	int error;
 
@@ -264,7 +271,7 @@ index_record(struct apply_ctx *ctx, const char *name, const git_oid *oid)
 	git_blob_free(b);
 	if (error < 0)
 		return custody_fail(error, "index: record %s: %s", name, custody_error());
-	error = index_put(ctx->a, ctx->db, tok, ctx->office, ctx->seq, doc);
+	error = index_put(ctx->a, ctx->db, tok, ctx->office, ctx->seq, ctx->lamport, doc);
 	json_decref(doc);
 	return error;
 }
@@ -298,6 +305,7 @@ index_commit_changes(struct archive *a, sqlite3 *db, const char *office, git_com
 	if ((error = feed_parse_message(git_commit_message(c), &seq, &lamport, hex)) < 0)
 		return error;
 	ctx.seq = seq;
+	ctx.lamport = lamport;
 	if (git_commit_parentcount(c) > 0 && (git_commit_parent(&parent, c, 0) < 0 ||
 	    git_commit_tree(&old, parent) < 0)) {
 		error = custody_fail(CUSTODY_EIO, "index: parent of a commit unreadable");
@@ -361,7 +369,7 @@ index_apply_commit(struct archive *a, const struct feed_commit *fc, json_t **doc
 		return error;
 	for (i = 0; i < n && error == 0; i++) {
 		archive_token(a, tok, record_id(docs[i]));
-		error = index_put(a, db, tok, a->office_hex, fc->seq, docs[i]);
+		error = index_put(a, db, tok, a->office_hex, fc->seq, fc->lamport, docs[i]);
 	}
 	git_oid_tostr(head, sizeof head, &fc->oid);
 	if (error == 0)

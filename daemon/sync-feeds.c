@@ -113,19 +113,16 @@ sync_office_name(struct archive *a, const uint8_t pk[static ED25519_PK_LEN])
 }
 
 /*
- * Keep the evidence of a fork: the other commit, signed by the feed's owner, that conflicts
- * with ours at seq. forks/OFFICEHEX-SEQ-THEIRS.commit, and a line saying so in forks/log.
+ * Keep a commit (id its id) as evidence: forks/OFFICEHEX-SEQ-ID.commit holds its raw bytes,
+ * and, the first time, logline (one line, "\n" added) goes in forks/log.
  */
-int
-sync_record_fork(struct archive *a, const char *office_hex, uint64_t seq, const char *ours,
-    const void *theirs, size_t len, char **line)
+static int
+sync_keep_commit(struct archive *a, const char *office_hex, uint64_t seq, const void *commit,
+    size_t len, const char *id, const char *logline)
 {
-	char *dir = archive_file(a, "forks"), path[4200], id[GIT_OID_HEXSZ + 1];
-	git_oid oid;
+	char *dir = archive_file(a, "forks"), path[4200];
 	int fd;
 
-	git_odb_hash(&oid, theirs, len, GIT_OBJECT_COMMIT);
-	git_oid_tostr(id, sizeof id, &oid);
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		free(dir);
 		return custody_fail(CUSTODY_EIO, "cannot create forks/: %s", strerror(errno));
@@ -133,20 +130,67 @@ sync_record_fork(struct archive *a, const char *office_hex, uint64_t seq, const 
 	snprintf(path, sizeof path, "%s/%s-%llu-%s.commit", dir, office_hex,
 	    (unsigned long long)seq, id);
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0) {
-		write_all(fd, theirs, len);
+		write_all(fd, commit, len);
 		fsync(fd);
 		close(fd);
 		snprintf(path, sizeof path, "%s/log", dir);
 		if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) >= 0) {
-			dprintf(fd, "%s %llu ours %s theirs %s\n", office_hex,
-			    (unsigned long long)seq, ours, id);
+			dprintf(fd, "%s\n", logline);
 			fsync(fd);
 			close(fd);
 		}
 	}
 	free(dir);
+	return 0;
+}
+
+/*
+ * Keep the evidence of a fork: the other commit, signed by the feed's owner, that conflicts
+ * with ours at seq. forks/OFFICEHEX-SEQ-THEIRS.commit, and a line saying so in forks/log.
+ */
+int
+sync_record_fork(struct archive *a, const char *office_hex, uint64_t seq, const char *ours,
+    const void *theirs, size_t len, char **line)
+{
+	char id[GIT_OID_HEXSZ + 1], log[300];
+	git_oid oid;
+	int error;
+
+	*line = NULL;
+	git_odb_hash(&oid, theirs, len, GIT_OBJECT_COMMIT);
+	git_oid_tostr(id, sizeof id, &oid);
+	snprintf(log, sizeof log, "%s %llu ours %s theirs %s", office_hex,
+	    (unsigned long long)seq, ours, id);
+	if ((error = sync_keep_commit(a, office_hex, seq, theirs, len, id, log)) < 0)
+		return error;
 	if (asprintf(line, "fork in feed %.16s at seq %llu: we hold %.12s, the peer %.12s",
 	    office_hex, (unsigned long long)seq, ours, id) < 0)
+		*line = NULL;
+	return 0;
+}
+
+/*
+ * Keep the evidence of a commit its feed's owner signed that breaks a rule no fork-free history
+ * can (a clock out of bounds, a record that disagrees with its commit): refused like a fork,
+ * kept the same way, why in the log line.
+ */
+int
+sync_record_refused(struct archive *a, const char *office_hex, uint64_t seq, const char *why,
+    const void *commit, size_t len, char **line)
+{
+	char id[GIT_OID_HEXSZ + 1], log[700];
+	git_oid oid;
+	int error;
+
+	*line = NULL;
+	git_odb_hash(&oid, commit, len, GIT_OBJECT_COMMIT);
+	git_oid_tostr(id, sizeof id, &oid);
+	snprintf(log, sizeof log, "%s %llu refused %s: %s", office_hex, (unsigned long long)seq,
+	    id, why);
+	if ((error = sync_keep_commit(a, office_hex, seq, commit, len, id, log)) < 0)
+		return error;
+	if (asprintf(line, "refused commit %.12s of feed %.16s at seq %llu, kept as evidence: %s",
+	    id, office_hex, (unsigned long long)seq, why) < 0)
 		*line = NULL;
 	return 0;
 }

@@ -473,8 +473,14 @@ session_pull_feed(struct session *s, const Custody__FeedHead *f, struct sync_res
 			goto done;
 		}
 	}
-	if ((error = sync_incoming_verify(&in, msg->pack_data->head, msg->pack_data->seq)) < 0)
+	if ((error = sync_incoming_verify(&in, msg->pack_data->head, msg->pack_data->seq)) < 0) {
+		if (in.refused != NULL) {	/* like a fork: reported, and the session goes on */
+			sync_result_add(res, 1, "feed %s: %s", name, in.refused);
+			log_warn("sync with %s: feed %s: %s", s->peer->name, name, in.refused);
+			error = 0;
+		}
 		goto done;
+	}
 	if ((error = sync_fetch_blobs(s, &in)) < 0)
 		goto done;
 	if ((error = sync_incoming_finish(&in)) < 0)

@@ -3,7 +3,9 @@
  * (the indexer), every new commit extends the one before it (parent, sequence, lamport clock,
  * the feed owner's trailer) and carries the feed owner's signature, every record opens at its
  * place, every blob hashes to its name and decrypts to the plaintext its record names. Only then
- * does the ref move, fast-forward only.
+ * does the ref move, fast-forward only. A commit its owner signed that runs its clock too far
+ * ahead (include/custody/trailers.h), or holds a record whose revision is not the commit's own
+ * (rev.lamport its clock, rev.office its feed), is refused like a fork: kept as evidence, told.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #include "custody/gitobj.h"
+#include "custody/trailers.h"
 #include "log.h"
 #include "sync-verify.h"
 
@@ -79,10 +82,33 @@ sync_incoming_pack(struct sync_incoming *in, const void *data, size_t len)
 	return 0;
 }
 
-/* Check one incoming record entry; note the blob an evidence record needs. */
+/*
+ * A record's revision stamp must be its commit's: rev.lamport the Custody-Lamport trailer (the
+ * clock every office orders revisions by), rev.office the feed's owner. *disagree is set when
+ * it is not.
+ */
+static int
+verify_rev(struct sync_incoming *in, const char *name, json_t *doc, uint64_t lamport,
+    int *disagree)
+{
+	json_t *rev = json_object_get(doc, "rev"), *l = json_object_get(rev, "lamport");
+	const char *office = json_string_value(json_object_get(rev, "office"));
+
+	if (json_is_integer(l) && json_integer_value(l) >= 0 &&
+	    (uint64_t)json_integer_value(l) == lamport && office != NULL &&
+	    strcmp(office, in->hex) == 0)
+		return 0;
+	*disagree = 1;
+	return custody_fail(CUSTODY_EPROTO, "record %.16s: its revision (clock %lld, office %.16s) "
+	    "is not its commit's (clock %llu, office %.16s)", name, json_is_integer(l) ?
+	    (long long)json_integer_value(l) : -1LL, office ? office : "none",
+	    (unsigned long long)lamport, in->hex);
+}
+
+/* Check one incoming record entry of a commit at clock lamport; note the blob it needs. */
 static int
 verify_record(struct sync_incoming *in, git_repository *repo, const char *path,
-    const git_oid *oid)
+    const git_oid *oid, uint64_t lamport, int *disagree)
 {
 	const char *name = strrchr(path, '/');
 	char tok[TOKEN_HEX_LEN + 1], ad[96];
@@ -111,6 +137,8 @@ verify_record(struct sync_incoming *in, git_repository *repo, const char *path,
 		error = custody_fail(CUSTODY_EPROTO, "record %s holds another id", name);
 		goto done;
 	}
+	if ((error = verify_rev(in, name, doc, lamport, disagree)) < 0)
+		goto done;
 	if (strcmp(record_kind(doc), "evidence") != 0)
 		goto done;
 	blob = json_string_value(json_object_get(doc, "blob"));
@@ -148,6 +176,8 @@ struct diff_ctx {
 	struct sync_incoming	*in;
 	git_repository		*repo;
 	int			 error;
+	uint64_t		 lamport;	/* of the commit whose changes these are */
+	int			 disagree;	/* a record's revision is not its commit's */
 };
 
 static int
@@ -162,9 +192,31 @@ verify_change_cb(const char *path, const git_oid *id, int is_tree, void *arg)
 	}
 	if (is_tree)
 		return 0;
-	if ((x->error = verify_record(x->in, x->repo, path, id)) < 0)
+	if ((x->error = verify_record(x->in, x->repo, path, id, x->lamport, &x->disagree)) < 0)
 		return -1;
 	return 0;
+}
+
+/*
+ * Refuse a commit its owner signed, keeping it as evidence (sync-feeds.c) and the line for the
+ * operator in in->refused. Returns CUSTODY_EPROTO.
+ */
+static int
+sync_incoming_refuse(struct sync_incoming *in, git_commit *c, uint64_t seq, const char *reason)
+{
+	git_odb_object *o = NULL;
+	char why[400];
+
+	snprintf(why, sizeof why, "%s", reason);
+	if (git_odb_read(&o, in->odb, git_commit_id(c)) < 0)
+		return custody_fail(CUSTODY_EPROTO, "%s", why);
+	free(in->refused);
+	in->refused = NULL;
+	if (sync_record_refused(in->a, in->hex, seq, why, git_odb_object_data(o),
+	    git_odb_object_size(o), &in->refused) < 0)
+		log_warn("cannot keep a refused commit as evidence: %s", custody_error());
+	git_odb_object_free(o);
+	return custody_fail(CUSTODY_EPROTO, "%s", in->refused ? in->refused : why);
 }
 
 /* Index the pack, then check every new commit from ours to the head the peer named. */
@@ -175,7 +227,7 @@ sync_incoming_verify(struct sync_incoming *in, const char *head, uint64_t seq)
 	git_commit **chain = NULL, *c = NULL, *p;
 	git_tree *old = NULL, *new = NULL;
 	struct diff_ctx x = { in, repo, 0 };
-	uint64_t n = seq - in->old_seq, i, cseq, clam, last_lamport = 0;
+	uint64_t n = seq - in->old_seq, i, cseq, clam, last_lamport = 0, seen;
 	char who[65], oid[GIT_OID_HEXSZ + 1];
 	int error = 0;
 
@@ -185,6 +237,8 @@ sync_incoming_verify(struct sync_incoming *in, const char *head, uint64_t seq)
 	git_odb_refresh(in->odb);
 	if (seq <= in->old_seq || n > 10000000 || git_oid_fromstr(&in->new_oid, head) < 0)
 		return custody_fail(CUSTODY_EPROTO, "the peer named a bad head");
+	if ((error = feed_clock_seen(in->a, &seen)) < 0)
+		return error;
 	if ((chain = calloc(n, sizeof *chain)) == NULL)
 		return CUSTODY_ENOMEM;
 	if (git_commit_lookup(&c, repo, &in->new_oid) < 0) {
@@ -235,6 +289,10 @@ sync_incoming_verify(struct sync_incoming *in, const char *head, uint64_t seq)
 			    custody_error());
 			break;
 		}
+		if (trailers_clock_check(clam, seen) < 0) {
+			error = sync_incoming_refuse(in, chain[i], cseq, custody_error());
+			break;
+		}
 		old = NULL;
 		if (git_commit_parentcount(chain[i]) == 1) {
 			git_commit *pc = NULL;
@@ -246,9 +304,11 @@ sync_incoming_verify(struct sync_incoming *in, const char *head, uint64_t seq)
 		}
 		if (error == 0 && git_commit_tree(&new, chain[i]) < 0)
 			error = custody_fail(CUSTODY_EPROTO, "commit %s: tree missing", oid);
+		x.lamport = clam;
 		if (error == 0 && feed_tree_changes(repo, old, new, "", verify_change_cb, &x) != 0)
-			error = x.error < 0 ? x.error : custody_fail(CUSTODY_EPROTO, "commit %s: %s",
-			    oid, custody_error());
+			error = x.disagree ? sync_incoming_refuse(in, chain[i], cseq,
+			    custody_error()) : x.error < 0 ? x.error : custody_fail(CUSTODY_EPROTO,
+			    "commit %s: %s", oid, custody_error());
 		git_tree_free(old);
 		git_tree_free(new);
 		old = new = NULL;
@@ -327,6 +387,7 @@ sync_incoming_free(struct sync_incoming *in)
 	if (in->need != NULL)
 		sodium_memzero(in->need, in->nneed * sizeof *in->need);
 	free(in->need);
+	free(in->refused);
 	memset(in, 0, sizeof *in);
 }
 

@@ -43,6 +43,8 @@ struct sync_incoming {
 	git_oid			 new_oid;
 	struct sync_need	*need;
 	size_t			 nneed, nblobs;
+	char			*refused;	/* set when a commit the owner signed was refused
+						   and kept as evidence: the line to report */
 };
 
 int sync_incoming_begin(struct sync_incoming *, struct archive *, const char *hex,

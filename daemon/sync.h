@@ -33,6 +33,8 @@ int sync_commit_at(struct archive *, const git_oid *head, uint64_t head_seq, uin
     git_oid *out);
 int sync_record_fork(struct archive *, const char *office_hex, uint64_t seq,
     const char *ours, const void *theirs, size_t len, char **line);
+int sync_record_refused(struct archive *, const char *office_hex, uint64_t seq,
+    const char *why, const void *commit, size_t len, char **line);
 int sync_list_forks(struct archive *, char ***lines, size_t *n);
 char *sync_office_name(struct archive *, const uint8_t pk[static ED25519_PK_LEN]);
 

@@ -1,6 +1,7 @@
 /*
- * custody verify: every feed commit's signature, sequence and parent link; every git object's
- * hash; every record's authenticity and place; every evidence blob against its record.
+ * custody verify: every feed commit's signature, sequence, clock and parent link; every git
+ * object's hash; every record's authenticity, place and revision stamp (its commit's clock and
+ * office); every evidence blob against its record.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "archive.h"
+#include "custody/trailers.h"
 #include "oidset.h"
 
 #define VERIFY_MAX_LISTED 1000
@@ -19,6 +21,9 @@ struct verify_ctx {
 	struct verify_result	*res;
 	struct oidset		 seen;		/* (object, path) pairs already checked */
 	struct oidset		 blobs;		/* evidence blobs already checked */
+	const char		*office;	/* the feed being walked */
+	uint64_t		 lamport;	/* the clock of the commit being walked, */
+	int			 have_lamport;	/* when its trailers parse */
 	int			 error;		/* allocation failure */
 };
 
@@ -98,9 +103,10 @@ done:
 }
 
 /*
- * Seen before at this very path? Records are bound to their place (the entry name is the
- * token of the id inside, the directories its first digits), so the same object elsewhere must
- * be checked again: the key is a hash of the object id and the path.
+ * Seen before at this very path of this feed? Records are bound to their place (the entry name
+ * is the token of the id inside, the directories its first digits) and to their feed (their
+ * revision stamp), so the same object elsewhere must be checked again: the key is a hash of the
+ * object id, the feed and the path.
  */
 static int
 verify_seen(struct verify_ctx *v, const git_oid *id, const char *root, const char *name)
@@ -111,6 +117,8 @@ verify_seen(struct verify_ctx *v, const git_oid *id, const char *root, const cha
 
 	crypto_generichash_init(&h, NULL, 0, sizeof key);
 	crypto_generichash_update(&h, id->id, GIT_OID_RAWSZ);
+	crypto_generichash_update(&h, (const uint8_t *)(v->office ? v->office : ""),
+	    v->office ? strlen(v->office) + 1 : 1);
 	crypto_generichash_update(&h, (const uint8_t *)root, strlen(root) + 1);
 	crypto_generichash_update(&h, (const uint8_t *)name, strlen(name));
 	crypto_generichash_final(&h, key, sizeof key);
@@ -132,6 +140,24 @@ verify_place(const char *root, const char *name, int is_tree)
 	}
 	return n == 14 && strlen(name) == TOKEN_HEX_LEN && hex_is_lower(name, TOKEN_HEX_LEN) &&
 	    strncmp(root + 8, name, 2) == 0 && strncmp(root + 11, name + 2, 2) == 0;
+}
+
+/*
+ * Whether a record's revision stamp is the commit's that first holds it (trees are walked from
+ * the root commit on, each object at each place once): rev.lamport its clock, rev.office its
+ * feed. Every office orders revisions by that stamp.
+ */
+static int
+verify_rev(struct verify_ctx *v, json_t *doc)
+{
+	json_t *rev = json_object_get(doc, "rev"), *l = json_object_get(rev, "lamport");
+	const char *office = json_string_value(json_object_get(rev, "office"));
+
+	if (!v->have_lamport)
+		return 1;	/* the commit is reported already */
+	return json_is_integer(l) && json_integer_value(l) >= 0 &&
+	    (uint64_t)json_integer_value(l) == v->lamport && office != NULL &&
+	    strcmp(office, v->office) == 0;
 }
 
 /* Tree walk callback: check each record object at each place once. */
@@ -176,6 +202,9 @@ verify_tree_cb(const char *root, const git_tree_entry *e, void *arg)
 	if (strcmp(tok, name) != 0)
 		verify_problem(v, item, "holds record %s, which belongs at another path",
 		    record_id(doc));
+	else if (!verify_rev(v, doc))
+		verify_problem(v, item, "its revision stamp (rev.lamport, rev.office) is not its "
+		    "commit's (clock %" PRIu64 ", feed %.16s)", v->lamport, v->office);
 	else if (strcmp(record_kind(doc), "evidence") == 0)
 		verify_evidence(v, doc);
 done:
@@ -239,9 +268,16 @@ verify_feed(struct verify_ctx *v, const char *office, const git_oid *tip)
 			verify_problem(v, item, "missing or corrupt");
 			continue;
 		}
+		v->office = office;
+		v->have_lamport = 0;
 		if (feed_parse_message(git_commit_message(c), &seq, &lamport, who) < 0)
-			verify_problem(v, item, "no custody trailers");
+			verify_problem(v, item, "%s", custody_error());
 		else {
+			v->lamport = lamport;
+			v->have_lamport = 1;
+			if (lamport > CUSTODY_LAMPORT_MAX)
+				verify_problem(v, item, "lamport clock %" PRIu64 " is past the largest "
+				    "allowed", lamport);
 			if (seq != n - i + 1)
 				verify_problem(v, item, "sequence %" PRIu64 " where %zu was due", seq,
 				    n - i + 1);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "custody/gitobj.h"
+#include "custody/trailers.h"
 #include "dossier-int.h"
 
 #define GIT_MODE_TREE	0040000
@@ -248,44 +249,19 @@ commit_time(struct dcommit *cm, const char *line, size_t len)
 	return 0;
 }
 
-/* The Custody-Seq and Custody-Office trailers of the message's last paragraph. */
+/* The Custody-Seq and Custody-Office trailers of the message (proto/trailers.c). */
 static int
 commit_trailers(struct dcommit *cm, const char *msg, size_t len, char *why, size_t whylen)
 {
-	const char *p, *end, *nl, *last = msg;
-	int seq = 0, office = 0;
+	struct trailers t;
+	int error;
 
-	while (len > 0 && msg[len - 1] == '\n')
-		len--;
-	for (p = msg; p + 1 < msg + len; p++)
-		if (p[0] == '\n' && p[1] == '\n')
-			last = p + 2;
-	for (p = last, end = msg + len; p < end; p = nl + 1) {
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			nl = end;
-		if ((size_t)(nl - p) > 13 && memcmp(p, "Custody-Seq: ", 13) == 0) {
-			if (seq++ || git_decimal(p + 13, (size_t)(nl - p - 13), &cm->seq) < 0) {
-				snprintf(why, whylen, "%s", seq > 1 ? "two Custody-Seq trailers" :
-				    "Custody-Seq is not a number");
-				return CUSTODY_EINVAL;
-			}
-		} else if ((size_t)(nl - p) > 16 && memcmp(p, "Custody-Office: ", 16) == 0) {
-			if (office++ || nl - p - 16 != DOSSIER_OFFICE_HEX ||
-			    strspn(p + 16, "0123456789abcdef") < DOSSIER_OFFICE_HEX) {
-				snprintf(why, whylen, "%s", office > 1 ?
-				    "two Custody-Office trailers" :
-				    "Custody-Office is not 64 hex digits");
-				return CUSTODY_EINVAL;
-			}
-			memcpy(cm->office, p + 16, DOSSIER_OFFICE_HEX);
-			cm->office[DOSSIER_OFFICE_HEX] = '\0';
-		}
+	if ((error = trailers_parse(&t, msg, len)) < 0) {
+		snprintf(why, whylen, "%s", custody_error());
+		return error;
 	}
-	if (!seq || !office) {
-		snprintf(why, whylen, "no %s trailer at the end of the message", !seq ?
-		    "Custody-Seq" : "Custody-Office");
-		return CUSTODY_EINVAL;
-	}
+	cm->seq = t.seq;
+	memcpy(cm->office, t.office, sizeof cm->office);
 	return 0;
 }
 
