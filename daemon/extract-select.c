@@ -24,6 +24,16 @@ xkind(const char *kind)
 	return -1;
 }
 
+/* Whether the link field of kind may be followed: the policy does not withhold it. */
+static int
+xsel_follows(const struct selection *x, const char *kind, const char *field)
+{
+	char name[64];
+
+	snprintf(name, sizeof name, "%s.%s", kind, field);
+	return x->policy == NULL || json_object_get(x->policy, name) == NULL;
+}
+
 /* Add the record at (tok, office); *added tells whether it was new. kind < 0: any. */
 static int
 xsel_add_tok(struct selection *x, const uint8_t tok[static TOKEN_LEN], const char *office,
@@ -154,7 +164,9 @@ xsel_scan_evidence(struct selection *x)
 		if ((error = feed_read_token(x->a, office, tokhex, &doc)) < 0)
 			break;
 		if (json_object_get(x->seen, record_id(doc)) == NULL &&
-		    (xsel_links_to(x, doc, "incidents") || xsel_links_to(x, doc, "victims")))
+		    ((xsel_follows(x, "evidence", "incidents") &&
+		    xsel_links_to(x, doc, "incidents")) ||
+		    (xsel_follows(x, "evidence", "victims") && xsel_links_to(x, doc, "victims"))))
 			error = xsel_add_tok(x, tok, office, K_EVIDENCE, 0, record_id(doc));
 		json_decref(doc);
 	}
@@ -205,7 +217,7 @@ selection_build(struct selection *x, const Custody__ExtractRequest *m)
 		    "--evidence or query flags that match");
 	/* an incident asked for brings its victims */
 	n = x->n;
-	for (i = 0; i < n && error == 0; i++)
+	for (i = 0; i < n && error == 0 && xsel_follows(x, "victim", "incident_id"); i++)
 		if (x->v[i].kind == K_INCIDENT && x->v[i].primary) {
 			memset(&f, 0, sizeof f);
 			f.basis = "documented";
@@ -223,22 +235,25 @@ selection_build(struct selection *x, const Custody__ExtractRequest *m)
 	for (i = 0; i < n && error == 0; i++) {
 		json_t *doc = x->v[i].doc;
 
-		if (x->v[i].kind == K_VICTIM &&
+		if (x->v[i].kind == K_VICTIM && xsel_follows(x, "victim", "incident_id") &&
 		    (s = json_string_value(json_object_get(doc, "incident_id"))) != NULL)
 			error = xsel_add(x, s, K_INCIDENT, 0, 1);
-		else if (x->v[i].kind == K_EVIDENCE && x->v[i].primary &&
-		    (error = xsel_links(x, doc, "incidents", K_INCIDENT)) == 0)
-			error = xsel_links(x, doc, "victims", K_VICTIM);
+		else if (x->v[i].kind == K_EVIDENCE && x->v[i].primary) {
+			if (xsel_follows(x, "evidence", "incidents"))
+				error = xsel_links(x, doc, "incidents", K_INCIDENT);
+			if (error == 0 && xsel_follows(x, "evidence", "victims"))
+				error = xsel_links(x, doc, "victims", K_VICTIM);
+		}
 	}
 	/* and the sources of every victim and evidence item */
 	n = x->n;
 	for (i = 0; i < n && error == 0; i++) {
 		json_t *doc = x->v[i].doc;
 
-		if (x->v[i].kind == K_VICTIM &&
+		if (x->v[i].kind == K_VICTIM && xsel_follows(x, "victim", "source_id") &&
 		    (s = json_string_value(json_object_get(doc, "source_id"))) != NULL)
 			error = xsel_add(x, s, K_SOURCE, 0, 1);
-		else if (x->v[i].kind == K_EVIDENCE)
+		else if (x->v[i].kind == K_EVIDENCE && xsel_follows(x, "evidence", "sources"))
 			error = xsel_links(x, doc, "sources", K_SOURCE);
 	}
 	for (i = 0; i < x->n; i++) {
