@@ -269,6 +269,7 @@ x_withhold(struct extract *x, struct xsel *s, json_t *doc, json_t *proof,
 	const char *field;
 	uint8_t fk[32];
 	void *tmp;
+	size_t n;
 
 	*withheld = json_array();
 	if (fkeys == NULL || *withheld == NULL)
@@ -276,7 +277,11 @@ x_withhold(struct extract *x, struct xsel *s, json_t *doc, json_t *proof,
 	hex_encode(tokhex, s->tok, TOKEN_LEN);
 	/* records open with their keys in sorted order, so withheld comes out sorted */
 	json_object_foreach_safe(doc, tmp, field, v) {
-		snprintf(name, sizeof name, "%s.%s", kind, field);
+		/* a date's precision (DATE_precision) goes with the date */
+		n = strlen(field);
+		if (n > 10 && strcmp(field + n - 10, "_precision") == 0)
+			n -= 10;
+		snprintf(name, sizeof name, "%s.%.*s", kind, (int)n, field);
 		if (json_object_get(x->policy, name) == NULL &&
 		    !(s->kind == K_EVIDENCE && strcmp(field, "key") == 0))
 			continue;

@@ -4,7 +4,8 @@
 # A documenter with a distinctive uid ingests a photo with a distinctive file name and note,
 # linked to an incident, a victim and a source; every record carries distinctive values. A
 # recipient withholds the evidence's name, acquirer, note and blob, the victim's name and area,
-# the incident's title, area, type and description, and (by default) the source's identity and
+# the incident's title, area, type, description and date, the victim's date of death (and
+# the precision of each date), and (by default) the source's identity and
 # the victim's notes. Its dossier, decrypted with stock age and untarred, holds none of these
 # values in any file (binary ones included) nor in any tar member name; the photo is bagged as
 # data/evidence/SHA256/file.jpg; the dossier still verifies (verify-dossier, sha256sum -c,
@@ -36,13 +37,13 @@ FILE="Mariam-Qasim-rooftop-Douma.jpg"
 { printf '\xff\xd8\xff\xe0'; head -c 200000 /dev/urandom; } >"$IN/$FILE"
 chmod 0644 "$IN/$FILE"
 SHA=$(sha256sum <"$IN/$FILE" | cut -d' ' -f1)
-quiet cu "$A" incident add --id inc-w1 --date 2024-03-02 --governorate damascus \
+quiet cu "$A" incident add --id inc-w1 --date 1991-07 --governorate damascus \
     --title "Bakery queue shelling" --area "Zamalka east quarter" --type "Vulcanshell" \
     --description "Three rounds hit the queue at dawn"
 S=$(cu "$A" source add --name "Khaled Nourredine" --contact "+963 944 777 123" \
     --notes "meets only at the old mill" 2>/dev/null)
 V=$(cu "$A" victim add --name "Yasmin Darwishova" --date-documented 2024-03-03 --age 29 \
-    --incident-id inc-w1 --source-id "$S" --area "Quwatli street corner" \
+    --incident-id inc-w1 --source-id "$S" --area "Quwatli street corner" --date-of-death 1987-11 \
     --notes "shrapnel in the left lung" 2>/dev/null)
 check "the documenter (uid $DOCUID) ingests the photo" quiet setpriv --reuid=$DOCUID --regid=0 \
     --clear-groups "$CUSTODY" -A "$A" ingest --incident inc-w1 --note "Taken from the minaret" \
@@ -59,7 +60,8 @@ age-keygen -o "$T/inv.key" 2>/dev/null
 KEY=$(age-keygen -y "$T/inv.key")
 check "recipient add with a long withhold list" quiet cu "$A" recipient add coi "$KEY" \
     --withhold evidence.name,evidence.acquired_by,evidence.note,evidence.blob,victim.name \
-    --withhold victim.area,incident.title,incident.area,incident.type,incident.description
+    --withhold victim.area,victim.date_of_death,incident.title,incident.area,incident.type \
+    --withhold incident.description,incident.date
 for f in evidence.acquired_at evidence.office; do
 	out=$(cu "$A" recipient add bad "$KEY" --withhold "$f" 2>&1) && fail "$f accepted"
 	contains "withholding $f is refused: the proofs show it" "$out" "proofs show"
@@ -80,11 +82,13 @@ WITHHELD=(
 	"$BLOB"					# evidence.blob
 	"Yasmin Darwishova" "Darwishova"	# victim.name
 	"Quwatli street"			# victim.area
+	"1987-11"				# victim.date_of_death
 	"shrapnel in the left lung"		# victim.notes (default)
 	"Bakery queue shelling"			# incident.title
 	"Zamalka east quarter"			# incident.area
 	"Vulcanshell"				# incident.type
 	"Three rounds hit the queue"		# incident.description
+	"1991-07"				# incident.date
 	"Khaled Nourredine" "Nourredine"	# source.name (default)
 	"+963 944 777" "944 777 123"		# source.contact (default)
 	"the old mill"				# source.notes (default)
@@ -105,6 +109,13 @@ for f in ("name", "acquired_by", "note", "blob", "key"):
     assert f not in r and f in r["withheld"], (f, r)
 assert r["media_type"] == "image/jpeg" and r["sha256"] == sys.argv[2], r' \
     "$BAG/data/records/evidence/$SHA.json" "$SHA"
+check "a withheld date takes its precision along" py '
+import json, sys
+v, i = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert not [k for k in v if k.startswith("date_of_death")], v
+assert not [k for k in i if k.startswith("date")], i
+assert "date_of_death_precision" in v["withheld"] and "date_precision" in i["withheld"], (v, i)' \
+    "$BAG/data/records/victim/$V.json" "$BAG/data/records/incident/inc-w1.json"
 check "its acquired event keeps time and office, not who" py '
 import json, sys
 i = json.load(open(sys.argv[1]))
