@@ -187,6 +187,43 @@ xsel_links(struct selection *x, json_t *doc, const char *field, int kind)
 	return error;
 }
 
+/*
+ * A query that filters on a field the policy withholds would tell the field's value by who is
+ * in the dossier: refused, naming the field.
+ */
+static int
+xsel_query_check(const struct selection *x, const Custody__QueryRequest *q)
+{
+	const char *f = NULL;
+
+	if ((q->from[0] != '\0' || q->to[0] != '\0') && strcmp(q->basis, "death") == 0 &&
+	    !xsel_follows(x, "victim", "date_of_death"))
+		f = "date_of_death";
+	else if ((q->from[0] != '\0' || q->to[0] != '\0') && strcmp(q->basis, "death") != 0 &&
+	    !xsel_follows(x, "victim", "date_documented"))
+		f = "date_documented";
+	else if (q->party[0] != '\0' && !xsel_follows(x, "victim", "party"))
+		f = "party";
+	else if (q->governorate[0] != '\0' && !xsel_follows(x, "victim", "governorate"))
+		f = "governorate";
+	else if (q->cause[0] != '\0' && !xsel_follows(x, "victim", "cause"))
+		f = "cause";
+	else if (q->category[0] != '\0' && !xsel_follows(x, "victim", "categories"))
+		f = "categories";
+	else if (q->child && !xsel_follows(x, "victim", "age"))
+		f = "age";
+	else if (q->child && !xsel_follows(x, "victim", "age_group"))
+		f = "age_group";
+	else if (q->woman && !xsel_follows(x, "victim", "sex"))
+		f = "sex";
+	else if (q->incident[0] != '\0' && !xsel_follows(x, "victim", "incident_id"))
+		f = "incident_id";
+	if (f == NULL)
+		return 0;
+	return custody_fail(CUSTODY_EINVAL, "the query selects by victim.%s, which the recipient "
+	    "withholds: who is in the dossier would tell it", f);
+}
+
 int
 selection_build(struct selection *x, const Custody__ExtractRequest *m)
 {
@@ -207,6 +244,8 @@ selection_build(struct selection *x, const Custody__ExtractRequest *m)
 	if (error == 0 && m->query_set && q != NULL) {
 		if (db == NULL)
 			return CUSTODY_EIO;
+		if ((error = xsel_query_check(x, q)) < 0)
+			return error;
 		records_query_filter(&f, itok, x->a, q);
 		error = query_victims(db, &f, xsel_query_cb, x);
 	}

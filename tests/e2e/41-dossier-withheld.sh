@@ -12,7 +12,8 @@
 # ssh-keygen -Y verify). A second recipient withholds the links (victim.source_id,
 # evidence.incidents, evidence.victims, evidence.sources): extracting the victim brings neither
 # its source nor the evidence linked to it. A policy no dossier can keep (evidence.acquired_at,
-# evidence.office: the proofs show them) is refused when a recipient is added.
+# evidence.office: the proofs show them) is refused when a recipient is added, and so is an
+# extract that selects victims by a query on a field the recipient withholds.
 # Needs root (a second uid through setpriv); skipped otherwise.
 . "$(dirname "$0")/lib.sh"
 
@@ -144,6 +145,18 @@ age -d -i "$T/inv.key" "$T/l.age" | tar x -C "$T/l"
 refute "the source's id is nowhere in that bag" grep -r -q -a -F -e "$S" "$T/l"
 refute "nor the photo's hash" grep -r -q -a -F -e "$SHA" "$T/l"
 check "verify-dossier accepts that one too" quiet "$CUSTODY" verify-dossier "$T/l.age" -i "$T/inv.key"
+
+# --- a query on a withheld field would tell it ----------------------------------------------------------
+quiet cu "$A" recipient add nogov "$KEY" --withhold victim.governorate,victim.sex
+out=$(cu "$A" extract --recipient nogov --governorate damascus -o "$T/g.age" 2>&1) &&
+    fail "a query on a withheld field accepted"
+contains "a query on a withheld field is refused, naming it" "$out" "victim.governorate"
+out=$(cu "$A" extract --recipient nogov --woman -o "$T/g.age" 2>&1) &&
+    fail "a query on a withheld sex accepted"
+contains "so is --woman when sex is withheld" "$out" "victim.sex"
+refute "and no file is left behind" [ -e "$T/g.age" ]
+check "a query on a disclosed field still works" quiet cu "$A" extract --recipient nogov \
+    --from 2024-01-01 -o "$T/g.age"
 
 refute "no withheld value reached the daemon's log" grep -qaF -e "Darwishova" \
     -e "Nourredine" "$A.log"
