@@ -146,6 +146,16 @@ refute "the source's id is nowhere in that bag" grep -r -q -a -F -e "$S" "$T/l"
 refute "nor the photo's hash" grep -r -q -a -F -e "$SHA" "$T/l"
 check "verify-dossier accepts that one too" quiet "$CUSTODY" verify-dossier "$T/l.age" -i "$T/inv.key"
 
+# --- a withheld media type leaves the extension out too ---------------------------------------------------
+quiet cu "$A" recipient add notype "$KEY" --withhold evidence.name,evidence.media_type
+out=$(cu "$A" extract --recipient notype --evidence "$SHA" -o "$T/m.age" 2>&1) || fail "extract: $out"
+mkdir "$T/m"
+age -d -i "$T/inv.key" "$T/m.age" | tar x -C "$T/m"
+check "the photo is bagged as data/evidence/SHA256/file" cmp -s "$IN/$FILE" \
+    "$(ls -d "$T"/m/dossier-*)/data/evidence/$SHA/file"
+refute "its media type is nowhere in that bag" grep -r -q -a -F -e "image/jpeg" "$T/m"
+check "verify-dossier accepts it" quiet "$CUSTODY" verify-dossier "$T/m.age" -i "$T/inv.key"
+
 # --- a query on a withheld field would tell it ----------------------------------------------------------
 quiet cu "$A" recipient add nogov "$KEY" --withhold victim.governorate,victim.sex
 out=$(cu "$A" extract --recipient nogov --governorate damascus -o "$T/g.age" 2>&1) &&
