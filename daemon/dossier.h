@@ -8,6 +8,8 @@ struct request;
 
 /* recipients.c */
 int recipient_load(struct archive *, const char *name, json_t **doc);
+/* Whether "KIND.FIELD" is a field a dossier can withhold. */
+int recipient_withholdable(const char *name);
 int service_recipient_add(struct request *);
 int service_recipient_list(struct request *);
 

@@ -24,6 +24,16 @@ xkind(const char *kind)
 	return -1;
 }
 
+/* Whether the link field of kind may be followed: the policy does not withhold it. */
+static int
+xsel_follows(const struct selection *x, const char *kind, const char *field)
+{
+	char name[64];
+
+	snprintf(name, sizeof name, "%s.%s", kind, field);
+	return x->policy == NULL || json_object_get(x->policy, name) == NULL;
+}
+
 /* Add the record at (tok, office); *added tells whether it was new. kind < 0: any. */
 static int
 xsel_add_tok(struct selection *x, const uint8_t tok[static TOKEN_LEN], const char *office,
@@ -154,7 +164,9 @@ xsel_scan_evidence(struct selection *x)
 		if ((error = feed_read_token(x->a, office, tokhex, &doc)) < 0)
 			break;
 		if (json_object_get(x->seen, record_id(doc)) == NULL &&
-		    (xsel_links_to(x, doc, "incidents") || xsel_links_to(x, doc, "victims")))
+		    ((xsel_follows(x, "evidence", "incidents") &&
+		    xsel_links_to(x, doc, "incidents")) ||
+		    (xsel_follows(x, "evidence", "victims") && xsel_links_to(x, doc, "victims"))))
 			error = xsel_add_tok(x, tok, office, K_EVIDENCE, 0, record_id(doc));
 		json_decref(doc);
 	}
@@ -173,6 +185,43 @@ xsel_links(struct selection *x, json_t *doc, const char *field, int kind)
 		if (error == 0 && json_is_string(v))
 			error = xsel_add(x, json_string_value(v), kind, 0, 1);
 	return error;
+}
+
+/*
+ * A query that filters on a field the policy withholds would tell the field's value by who is
+ * in the dossier: refused, naming the field.
+ */
+static int
+xsel_query_check(const struct selection *x, const Custody__QueryRequest *q)
+{
+	const char *f = NULL;
+
+	if ((q->from[0] != '\0' || q->to[0] != '\0') && strcmp(q->basis, "death") == 0 &&
+	    !xsel_follows(x, "victim", "date_of_death"))
+		f = "date_of_death";
+	else if ((q->from[0] != '\0' || q->to[0] != '\0') && strcmp(q->basis, "death") != 0 &&
+	    !xsel_follows(x, "victim", "date_documented"))
+		f = "date_documented";
+	else if (q->party[0] != '\0' && !xsel_follows(x, "victim", "party"))
+		f = "party";
+	else if (q->governorate[0] != '\0' && !xsel_follows(x, "victim", "governorate"))
+		f = "governorate";
+	else if (q->cause[0] != '\0' && !xsel_follows(x, "victim", "cause"))
+		f = "cause";
+	else if (q->category[0] != '\0' && !xsel_follows(x, "victim", "categories"))
+		f = "categories";
+	else if (q->child && !xsel_follows(x, "victim", "age"))
+		f = "age";
+	else if (q->child && !xsel_follows(x, "victim", "age_group"))
+		f = "age_group";
+	else if (q->woman && !xsel_follows(x, "victim", "sex"))
+		f = "sex";
+	else if (q->incident[0] != '\0' && !xsel_follows(x, "victim", "incident_id"))
+		f = "incident_id";
+	if (f == NULL)
+		return 0;
+	return custody_fail(CUSTODY_EINVAL, "the query selects by victim.%s, which the recipient "
+	    "withholds: who is in the dossier would tell it", f);
 }
 
 int
@@ -195,6 +244,8 @@ selection_build(struct selection *x, const Custody__ExtractRequest *m)
 	if (error == 0 && m->query_set && q != NULL) {
 		if (db == NULL)
 			return CUSTODY_EIO;
+		if ((error = xsel_query_check(x, q)) < 0)
+			return error;
 		records_query_filter(&f, itok, x->a, q);
 		error = query_victims(db, &f, xsel_query_cb, x);
 	}
@@ -205,7 +256,7 @@ selection_build(struct selection *x, const Custody__ExtractRequest *m)
 		    "--evidence or query flags that match");
 	/* an incident asked for brings its victims */
 	n = x->n;
-	for (i = 0; i < n && error == 0; i++)
+	for (i = 0; i < n && error == 0 && xsel_follows(x, "victim", "incident_id"); i++)
 		if (x->v[i].kind == K_INCIDENT && x->v[i].primary) {
 			memset(&f, 0, sizeof f);
 			f.basis = "documented";
@@ -223,22 +274,25 @@ selection_build(struct selection *x, const Custody__ExtractRequest *m)
 	for (i = 0; i < n && error == 0; i++) {
 		json_t *doc = x->v[i].doc;
 
-		if (x->v[i].kind == K_VICTIM &&
+		if (x->v[i].kind == K_VICTIM && xsel_follows(x, "victim", "incident_id") &&
 		    (s = json_string_value(json_object_get(doc, "incident_id"))) != NULL)
 			error = xsel_add(x, s, K_INCIDENT, 0, 1);
-		else if (x->v[i].kind == K_EVIDENCE && x->v[i].primary &&
-		    (error = xsel_links(x, doc, "incidents", K_INCIDENT)) == 0)
-			error = xsel_links(x, doc, "victims", K_VICTIM);
+		else if (x->v[i].kind == K_EVIDENCE && x->v[i].primary) {
+			if (xsel_follows(x, "evidence", "incidents"))
+				error = xsel_links(x, doc, "incidents", K_INCIDENT);
+			if (error == 0 && xsel_follows(x, "evidence", "victims"))
+				error = xsel_links(x, doc, "victims", K_VICTIM);
+		}
 	}
 	/* and the sources of every victim and evidence item */
 	n = x->n;
 	for (i = 0; i < n && error == 0; i++) {
 		json_t *doc = x->v[i].doc;
 
-		if (x->v[i].kind == K_VICTIM &&
+		if (x->v[i].kind == K_VICTIM && xsel_follows(x, "victim", "source_id") &&
 		    (s = json_string_value(json_object_get(doc, "source_id"))) != NULL)
 			error = xsel_add(x, s, K_SOURCE, 0, 1);
-		else if (x->v[i].kind == K_EVIDENCE)
+		else if (x->v[i].kind == K_EVIDENCE && xsel_follows(x, "evidence", "sources"))
 			error = xsel_links(x, doc, "sources", K_SOURCE);
 	}
 	for (i = 0; i < x->n; i++) {

@@ -24,6 +24,7 @@
 #include "dossier.h"
 #include "extract.h"
 #include "log.h"
+#include "media.h"
 #include "report.h"
 #include "server.h"
 #include "sync.h"
@@ -187,6 +188,35 @@ x_safe_name(const char *name)
 	return s;
 }
 
+/* Whether the recipient's policy withholds field of kind. */
+static int
+x_withheld(const struct extract *x, const char *kind, const char *field)
+{
+	char name[160];
+
+	snprintf(name, sizeof name, "%s.%s", kind, field);
+	return json_object_get(x->policy, name) != NULL;
+}
+
+/*
+ * The name of an evidence file in the bag: its original name made safe, or, when the policy
+ * withholds the name, "file" with the extension of its media type (none when that is
+ * withheld too).
+ */
+static char *
+x_evidence_name(const struct extract *x, json_t *doc)
+{
+	const char *ext;
+	char buf[16];
+
+	if (!x_withheld(x, "evidence", "name"))
+		return x_safe_name(json_string_value(json_object_get(doc, "name")));
+	ext = x_withheld(x, "evidence", "media_type") ? NULL :
+	    media_extension(json_string_value(json_object_get(doc, "media_type")));
+	snprintf(buf, sizeof buf, "file%s%s", ext != NULL ? "." : "", ext != NULL ? ext : "");
+	return strdup(buf);
+}
+
 /* ---- items --------------------------------------------------------------------------------- */
 
 /* The current tar entry's data (blob_stream's output). */
@@ -239,6 +269,7 @@ x_withhold(struct extract *x, struct xsel *s, json_t *doc, json_t *proof,
 	const char *field;
 	uint8_t fk[32];
 	void *tmp;
+	size_t n;
 
 	*withheld = json_array();
 	if (fkeys == NULL || *withheld == NULL)
@@ -246,7 +277,11 @@ x_withhold(struct extract *x, struct xsel *s, json_t *doc, json_t *proof,
 	hex_encode(tokhex, s->tok, TOKEN_LEN);
 	/* records open with their keys in sorted order, so withheld comes out sorted */
 	json_object_foreach_safe(doc, tmp, field, v) {
-		snprintf(name, sizeof name, "%s.%s", kind, field);
+		/* a date's precision (DATE_precision) goes with the date */
+		n = strlen(field);
+		if (n > 10 && strcmp(field + n - 10, "_precision") == 0)
+			n -= 10;
+		snprintf(name, sizeof name, "%s.%.*s", kind, (int)n, field);
 		if (json_object_get(x->policy, name) == NULL &&
 		    !(s->kind == K_EVIDENCE && strcmp(field, "key") == 0))
 			continue;
@@ -313,11 +348,15 @@ x_item(struct extract *x, struct xsel *s)
 		error = CUSTODY_ENOMEM;
 		goto done;
 	}
-	if (s->kind == K_EVIDENCE)
-		json_array_append_new(chain, json_pack("{s:s,s:s,s:s,s:s}", "event", "acquired",
-		    "time", json_string_value(json_object_get(doc, "acquired_at")) ?: "", "by",
-		    json_string_value(json_object_get(doc, "acquired_by")) ?: "", "office",
-		    json_string_value(json_object_get(doc, "office")) ?: ""));
+	if (s->kind == K_EVIDENCE) {
+		/* who acquired it is the record's acquired_by: absent when that is withheld */
+		json_array_append_new(chain, json_pack("{s:s,s:s,s:s}", "event", "acquired",
+		    "time", json_string_value(json_object_get(doc, "acquired_at")) ?: "",
+		    "office", json_string_value(json_object_get(doc, "office")) ?: ""));
+		if (!x_withheld(x, "evidence", "acquired_by"))
+			json_object_set_new(json_array_get(chain, 0), "by", json_string(
+			    json_string_value(json_object_get(doc, "acquired_by")) ?: ""));
+	}
 	json_array_append_new(chain, json_pack("{s:s,s:s,s:O,s:O,s:s}", "event", "recorded",
 	    "office", s->office, "seq", json_object_get(proof, "seq"), "commit",
 	    json_object_get(proof, "commit"), "time", when));
@@ -332,8 +371,7 @@ x_item(struct extract *x, struct xsel *s)
 		const char *sha = json_string_value(json_object_get(doc, "sha256"));
 
 		if (sha == NULL || !hex_is_lower(sha, SHA256_HEX_LEN) ||
-		    (name = x_safe_name(json_string_value(json_object_get(doc, "name")))) ==
-		    NULL) {
+		    (name = x_evidence_name(x, doc)) == NULL) {
 			error = custody_fail(CUSTODY_EINVAL, "evidence %s: bad record", s->id);
 			goto done;
 		}
@@ -593,9 +631,19 @@ service_extract(struct request *r)
 		    m->recipient);
 		goto done;
 	}
-	json_array_foreach(json_object_get(x.recipient, "withhold"), i, v)
-		if (json_is_string(v))
-			json_object_set_new(x.policy, json_string_value(v), json_true());
+	json_array_foreach(json_object_get(x.recipient, "withhold"), i, v) {
+		if (!json_is_string(v))
+			continue;
+		/* a policy a dossier cannot keep (written before the proofs were checked for it) */
+		if (!recipient_withholdable(json_string_value(v))) {
+			error = custody_fail(CUSTODY_EINVAL, "recipient %s withholds %s, which no "
+			    "dossier can hide (its proofs show it): add the recipient again "
+			    "without it", m->recipient, json_string_value(v));
+			goto done;
+		}
+		json_object_set_new(x.policy, json_string_value(v), json_true());
+	}
+	x.sel.policy = x.policy;
 	if ((error = selection_build(&x.sel, m)) < 0)
 		goto done;
 	qsort(x.sel.v, x.sel.n, sizeof *x.sel.v, selection_cmp);

@@ -25,14 +25,16 @@ struct selection {
 	struct xsel		*v;
 	size_t			 n, cap;
 	json_t			*seen;		/* id -> true */
+	json_t			*policy;	/* "kind.field" withheld -> true */
 	uint64_t		 evidence_bytes;
 };
 
 /*
  * The records of an ExtractRequest, then one step out: an incident brings its victims and the
  * evidence linked to it; a victim its incident and its evidence; evidence the incidents and
- * victims it is linked to; and every victim and evidence item its sources. s->a and s->seen
- * are set by the caller.
+ * victims it is linked to; and every victim and evidence item its sources. A link the
+ * policy withholds is followed neither way: the records it names come in only if asked for,
+ * or through another link. s->a, s->seen and s->policy are set by the caller.
  */
 int selection_build(struct selection *s, const Custody__ExtractRequest *m);
 /* qsort order: by kind, then id. */

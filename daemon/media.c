@@ -31,6 +31,30 @@ static const struct {
 	{ 0, "\x1f\x8b", 2, "application/gzip" },
 };
 
+/* The usual file name extension of each media type media_sniff gives. */
+static const struct {
+	const char	*type;
+	const char	*ext;
+} media_ext[] = {
+	{ "image/jpeg", "jpg" }, { "image/png", "png" }, { "image/gif", "gif" },
+	{ "image/tiff", "tif" }, { "image/webp", "webp" }, { "image/heic", "heic" },
+	{ "video/quicktime", "mov" }, { "video/mp4", "mp4" }, { "video/webm", "webm" },
+	{ "video/x-msvideo", "avi" }, { "audio/wav", "wav" }, { "audio/ogg", "ogg" },
+	{ "audio/mpeg", "mp3" }, { "audio/flac", "flac" }, { "application/pdf", "pdf" },
+	{ "application/zip", "zip" }, { "application/gzip", "gz" }, { "text/plain", "txt" },
+};
+
+const char *
+media_extension(const char *type)
+{
+	size_t i;
+
+	for (i = 0; type != NULL && i < sizeof media_ext / sizeof media_ext[0]; i++)
+		if (strcmp(type, media_ext[i].type) == 0)
+			return media_ext[i].ext;
+	return NULL;
+}
+
 /* Whether p[0..n) is valid UTF-8 text without NUL or most control bytes. */
 static int
 media_is_text(const uint8_t *p, size_t n)

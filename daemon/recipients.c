@@ -17,10 +17,14 @@ static const char *const recipient_default[] = {
 
 static const char *const recipient_kinds[] = { "incident", "victim", "source", "evidence", NULL };
 
-/* Evidence fields a policy may name (id, kind, rev, sha256 and size are what proofs need). */
+/*
+ * Evidence fields a policy may name. Never id, kind, rev, sha256 and size: the proofs need
+ * them. Never acquired_at and office either: a dossier's proofs show them anyway, as the time
+ * of the commit that recorded the file and the office whose feed holds it.
+ */
 static const char *const evidence_fields[] = {
-	"name", "note", "acquired_at", "acquired_by", "media_type", "incidents", "victims",
-	"sources", "office", "blob", NULL
+	"name", "note", "acquired_by", "media_type", "incidents", "victims", "sources", "blob",
+	NULL
 };
 
 static const char *const *
@@ -40,6 +44,21 @@ recipient_has_field(const char *kind, const char *field)
 	for (; f != NULL && *f != NULL; f++)
 		if (strcmp(*f, field) == 0)
 			return 1;
+	return 0;
+}
+
+int
+recipient_withholdable(const char *name)
+{
+	const char *dot = strchr(name, '.');
+	size_t i;
+
+	if (dot == NULL)
+		return 0;
+	for (i = 0; recipient_kinds[i] != NULL; i++)
+		if (strlen(recipient_kinds[i]) == (size_t)(dot - name) &&
+		    strncmp(recipient_kinds[i], name, dot - name) == 0)
+			return recipient_has_field(recipient_kinds[i], dot + 1);
 	return 0;
 }
 
@@ -69,7 +88,8 @@ recipient_policy_apply(json_t *set, const char *spec, int del)
 	if (found == 0)
 		return custody_fail(CUSTODY_EINVAL, "%s is not a field a dossier can withhold "
 		    "(KIND.FIELD or FIELD; kinds: incident, victim, source, evidence; id, kind, "
-		    "sha256 and size are always kept)", spec);
+		    "sha256 and size are always kept, and so are evidence.acquired_at and "
+		    "evidence.office, which a dossier's proofs show)", spec);
 	return 0;
 }
 

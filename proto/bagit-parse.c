@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "custody/bagit.h"
 #include "bagit-int.h"
@@ -357,7 +358,21 @@ bagit_parse_declaration(struct bagit_decl *out, struct bagit_report *r,
 			return error;
 		return 0;
 	}
-	strcpy(out->encoding, v);
+	/*
+	 * Tag files are read as UTF-8 and nothing else: a declared encoding is never handed
+	 * to a converter (iconv would load whatever charset module the bag names).
+	 */
+	if (strcasecmp(v, "UTF-8") != 0) {
+		for (vlen = 0; v[vlen] > 0x20 && v[vlen] < 0x7f; vlen++)
+			;
+		if ((error = bagit_report_add(r, 0, BAGIT_FILE_DECL, 2,
+		    "Tag-File-Character-Encoding is %s: only UTF-8 is accepted",
+		    v[vlen] == '\0' ? v : "not a plain name")) < 0)
+			return error;
+		strcpy(out->encoding, v);
+		return 0;
+	}
+	strcpy(out->encoding, "UTF-8");
 	return 0;
 }
 

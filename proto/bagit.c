@@ -2,10 +2,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <iconv.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,7 +12,6 @@
 
 #define BAGIT_CHUNK		(64 * 1024)
 #define BAGIT_MAX_DECL		4096		/* bagit.txt */
-#define BAGIT_MAX_RECODE	(16u << 20)	/* a non-UTF-8 tag file, read whole */
 
 /* A regular file found in the bag, and what the manifests expect of it. */
 struct bag_file {
@@ -29,7 +26,6 @@ struct bag_file {
 struct bag {
 	int			 rootfd;
 	int			 v1;
-	char			 encoding[64];
 	struct bagit_report	*r;
 	struct bag_file		*files;
 	size_t			 nfiles;
@@ -207,16 +203,15 @@ bag_find(struct bag *b, const char *path)
 	return bsearch(&key, b->files, b->nfiles, sizeof key, file_cmp);
 }
 
-/* Stream a tag file through a line parser, recoding it to UTF-8 if declared so. */
+/*
+ * Stream a tag file through a line parser. Tag files are UTF-8: bagit.txt declaring anything
+ * else is a problem already (bagit_parse_declaration), and nothing is ever recoded.
+ */
 static int
 bag_parse_tagfile(struct bag *b, const char *name, bagit_line_fn fn, void *arg)
 {
 	struct bagit_lines l;
-	struct cbuf raw = { 0 }, utf8 = { 0 };
 	uint8_t *buf = NULL;
-	iconv_t cd = (iconv_t)-1;
-	char *in, *outp;
-	size_t inleft, outleft;
 	ssize_t got;
 	size_t skip = 0;
 	int fd, error, first = 1;
@@ -224,32 +219,6 @@ bag_parse_tagfile(struct bag *b, const char *name, bagit_line_fn fn, void *arg)
 	if ((error = bag_open(&fd, b->rootfd, name)) < 0)
 		return error;
 	bagit_lines_init(&l, fn, arg);
-	if (strcasecmp(b->encoding, "UTF-8") != 0) {
-		if ((error = read_small(&raw, fd, BAGIT_MAX_RECODE)) < 0) {
-			error = bagit_report_add(b->r, 0, name, 0,
-			    "cannot read (too large to recode?)");
-			goto done;
-		}
-		if ((cd = iconv_open("UTF-8", b->encoding)) == (iconv_t)-1) {
-			error = bagit_report_add(b->r, 0, name, 0,
-			    "unsupported encoding %s", b->encoding);
-			goto done;
-		}
-		if ((error = cbuf_reserve(&utf8, raw.len * 4 + 16)) < 0)
-			goto done;
-		in = (char *)raw.data;
-		inleft = raw.len;
-		outp = (char *)utf8.data;
-		outleft = utf8.cap - 1;
-		if (iconv(cd, &in, &inleft, &outp, &outleft) == (size_t)-1) {
-			error = bagit_report_add(b->r, 0, name, 0,
-			    "not valid %s", b->encoding);
-			goto done;
-		}
-		utf8.len = (size_t)(outp - (char *)utf8.data);
-		error = bagit_lines_feed(&l, utf8.data, utf8.len);
-		goto finish;
-	}
 	if ((buf = malloc(BAGIT_CHUNK)) == NULL) {
 		error = CUSTODY_ENOMEM;
 		goto done;
@@ -272,17 +241,11 @@ bag_parse_tagfile(struct bag *b, const char *name, bagit_line_fn fn, void *arg)
 		error = custody_fail(CUSTODY_EIO, "read %s", name);
 		goto done;
 	}
-finish:
-	if (error == 0)
-		error = bagit_lines_finish(&l);
+	error = bagit_lines_finish(&l);
 	if (error == CUSTODY_ETOOBIG)
 		error = bagit_report_add(b->r, 0, name, 0, "a line is too long");
 done:
-	if (cd != (iconv_t)-1)
-		iconv_close(cd);
 	bagit_lines_free(&l);
-	cbuf_free(&raw);
-	cbuf_free(&utf8);
 	free(buf);
 	close(fd);
 	return error;
@@ -321,7 +284,6 @@ bag_declaration(struct bag *b)
 	int fd, error;
 
 	b->v1 = 1;
-	strcpy(b->encoding, "UTF-8");
 	if (bag_open(&fd, b->rootfd, "bagit.txt") < 0)
 		return bagit_report_add(b->r, 0, "bagit.txt", 0,
 		    "missing: not a bag");
@@ -334,10 +296,6 @@ bag_declaration(struct bag *b)
 		b->r->major = decl.major;
 		b->r->minor = decl.minor;
 		b->v1 = decl.major >= 1;
-		strcpy(b->encoding, decl.encoding);
-		if (b->v1 && strcasecmp(decl.encoding, "UTF-8") != 0)
-			error = bagit_report_add(b->r, 1, "bagit.txt", 2,
-			    "tag files are not in UTF-8");
 	}
 	cbuf_free(&raw);
 	return error;

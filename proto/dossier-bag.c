@@ -194,9 +194,7 @@ bag_declaration(struct dcheck *c)
 	    "bagit.txt", 1, "BagIt-Version is %d.%d: a dossier is a BagIt 1.0 bag", decl.major,
 	    decl.minor)) < 0)
 		return error;
-	if (strcmp(decl.encoding, "UTF-8") != 0 && (error = bagit_report_add(bag, 0,
-	    "bagit.txt", 2, "tag files are not in UTF-8")) < 0)
-		return error;
+	/* a declared encoding other than UTF-8 is a problem the parser reported */
 	return 0;
 }
 

@@ -96,7 +96,9 @@ struct bagit_decl {
 	char	encoding[64];
 };
 /* Parse bagit.txt's bytes; 0 when version and encoding could be read (even if
- * problems were found), CUSTODY_EINVAL when not. */
+ * problems were found), CUSTODY_EINVAL when not. Tag files must be UTF-8: any other
+ * declared encoding is a problem (encoding then holds what was declared; "UTF-8" for any
+ * case of it). */
 int bagit_parse_declaration(struct bagit_decl *out, struct bagit_report *r,
     const uint8_t *p, size_t n);
 

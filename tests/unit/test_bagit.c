@@ -86,7 +86,21 @@ suite_validate(const char *sub, const char *name, struct bagit_report **r, int f
 	return error;
 }
 
-/* Every bag in sub must validate (want 0) or fail (want EINVAL); returns the count. */
+/*
+ * The v0.97 suite's bags whose tag files declare ISO-8859-1 or UTF-16: we read tag files as
+ * UTF-8 only, so these valid-by-the-suite bags are refused (test_conformance_encodings).
+ */
+static int
+suite_other_encoding(const char *name)
+{
+	return strcmp(name, "ISO-8859-1-encoded-tag-files") == 0 ||
+	    strcmp(name, "UTF-16-encoded-tag-files") == 0;
+}
+
+/*
+ * Every bag in sub must validate (want 0) or fail (want EINVAL), but those of
+ * suite_other_encoding; returns the count.
+ */
 static size_t
 suite_expect(const char *sub, int want)
 {
@@ -97,6 +111,8 @@ suite_expect(const char *sub, int want)
 
 	n = suite_list(sub, names, 32);
 	for (i = 0; i < n; i++) {
+		if (suite_other_encoding(names[i]))
+			continue;	/* test_conformance_encodings */
 		error = suite_validate(sub, names[i], &r, 0);
 		if (error != want) {
 			show(names[i], r);
@@ -163,7 +179,7 @@ test_conformance_legacy(void **state)
 	assert_int_equal(suite_expect("v0.94/valid", 0), 2);
 	assert_int_equal(suite_expect("v0.95/valid", 0), 2);
 	assert_int_equal(suite_expect("v0.96/valid", 0), 8);
-	assert_int_equal(suite_expect("v0.97/valid", 0), 12);
+	assert_int_equal(suite_expect("v0.97/valid", 0), 10);
 	assert_int_equal(suite_expect("v0.97/invalid", CUSTODY_EINVAL), 11);
 	assert_int_equal(suite_expect("v0.97/linux-only", CUSTODY_EINVAL), 6);
 	assert_int_equal(suite_expect("v0.97/windows-only", CUSTODY_EINVAL), 6);
@@ -246,9 +262,24 @@ test_conformance_legacy_reasons(void **state)
 	    &r, 0);
 	assert_true(has_finding(r, 0, "manifest-md5.txt", "absolute"));
 	bagit_report_free(r);
-	suite_validate("v0.97/valid", "UTF-16-encoded-tag-files", &r, 0);
-	assert_int_equal(r->problems, 0);
-	assert_int_equal(r->payload_files, 2);
+}
+
+/*
+ * Tag files are UTF-8: the suite's two bags that declare ISO-8859-1 and UTF-16 are refused,
+ * naming the declared encoding; nothing is recoded.
+ */
+static void
+test_conformance_encodings(void **state)
+{
+	struct bagit_report *r;
+
+	assert_int_equal(suite_validate("v0.97/valid", "UTF-16-encoded-tag-files", &r, 0),
+	    CUSTODY_EINVAL);
+	assert_true(has_finding(r, 0, "bagit.txt", "UTF-16: only UTF-8 is accepted"));
+	bagit_report_free(r);
+	assert_int_equal(suite_validate("v0.97/valid", "ISO-8859-1-encoded-tag-files", &r, 0),
+	    CUSTODY_EINVAL);
+	assert_true(has_finding(r, 0, "bagit.txt", "ISO-8859-1: only UTF-8 is accepted"));
 	bagit_report_free(r);
 }
 
@@ -280,9 +311,19 @@ test_declaration(void **state)
 	assert_string_equal(d.encoding, "UTF-8");
 	assert_int_equal(decl("BagIt-Version: 0.97\r\nTag-File-Character-Encoding: "
 	    "ISO-8859-1", &d, &p), 0);
-	assert_int_equal(p, 0);
+	assert_int_equal(p, 1);		/* only UTF-8 */
 	assert_int_equal(d.minor, 97);
 	assert_string_equal(d.encoding, "ISO-8859-1");
+	assert_int_equal(decl("BagIt-Version: 1.0\nTag-File-Character-Encoding: utf-8\n",
+	    &d, &p), 0);
+	assert_int_equal(p, 0);
+	assert_string_equal(d.encoding, "UTF-8");
+	decl("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-16\n", &d, &p);
+	assert_int_equal(p, 1);
+	decl("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\x01\n", &d, &p);
+	assert_int_equal(p, 1);
+	decl("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF8\n", &d, &p);
+	assert_int_equal(p, 1);
 	assert_int_equal(decl("BagIt-Version: 1.0\rTag-File-Character-Encoding: UTF-8\r",
 	    &d, &p), 0);
 	assert_int_equal(p, 0);
@@ -733,6 +774,63 @@ test_interop_sha256sum_and_tamper(void **state)
 	assert_null(r);
 }
 
+/* Rewrite dir's bagit.txt to declare encoding, and its tag manifest to match. */
+static void
+declare_encoding(const char *dir, const char *encoding)
+{
+	static const char *const tagfiles[] = { "bagit.txt", "bag-info.txt",
+	    "manifest-sha256.txt" };
+	char hex[BAGIT_MAX_DIGEST_HEX + 1];
+	struct cbuf b = { 0 };
+	size_t i;
+
+	assert_int_equal(cbuf_printf(&b, "BagIt-Version: 1.0\n"
+	    "Tag-File-Character-Encoding: %s\n", encoding), 0);
+	put_file(dir, "bagit.txt", b.data, b.len);
+	cbuf_free(&b);
+	for (i = 0; i < 3; i++) {
+		hash_file(hex, dir, tagfiles[i]);
+		assert_int_equal(bagit_write_manifest_line(&b, hex, tagfiles[i]), 0);
+	}
+	put_file(dir, "tagmanifest-sha256.txt", b.data, b.len);
+	cbuf_free(&b);
+}
+
+/*
+ * A bag that declares another encoding for its tag files (here plain ASCII, so that any
+ * converter would read them) is refused, naming what it declared: the name never reaches a
+ * converter. "utf-8" in lower case is UTF-8.
+ */
+static void
+test_other_encoding_refused(void **state)
+{
+	static const char *const names[] = { "data/a.txt" };
+	static const char *const other[] = { "ISO-8859-1", "UTF-16", "IBM037",
+	    "../../../tmp/gconv-module" };
+	struct bagit_report *r;
+	char dir[] = "/tmp/custody-bagit-XXXXXX", want[128];
+	size_t i;
+
+	assert_non_null(mkdtemp(dir));
+	build_bag(dir, names, 1);
+	for (i = 0; i < sizeof other / sizeof other[0]; i++) {
+		declare_encoding(dir, other[i]);
+		assert_int_equal(bagit_validate(&r, dir, 0), CUSTODY_EINVAL);
+		snprintf(want, sizeof want, "Tag-File-Character-Encoding is %s: only UTF-8 "
+		    "is accepted", other[i]);
+		if (!has_finding(r, 0, "bagit.txt", want)) {
+			show(other[i], r);
+			fail_msg("%s: no \"%s\"", other[i], want);
+		}
+		bagit_report_free(r);
+	}
+	declare_encoding(dir, "utf-8");
+	assert_int_equal(bagit_validate(&r, dir, 0), 0);
+	assert_int_equal(r->problems, 0);
+	bagit_report_free(r);
+	assert_int_equal(run("rm -rf '%s'", dir), 0);
+}
+
 /* File names with CR, LF and % survive percent-encoding through the validator. */
 static void
 test_odd_names(void **state)
@@ -760,6 +858,8 @@ main(void)
 		cmocka_unit_test(test_conformance_legacy),
 		cmocka_unit_test(test_conformance_warnings),
 		cmocka_unit_test(test_conformance_legacy_reasons),
+		cmocka_unit_test(test_conformance_encodings),
+		cmocka_unit_test(test_other_encoding_refused),
 		cmocka_unit_test(test_declaration),
 		cmocka_unit_test(test_manifest_parser),
 		cmocka_unit_test(test_info_parser),
