@@ -10,7 +10,8 @@
 # "beta" and no ghost; stock `ssh-keygen -Y verify -I alpha` with that file refuses a signature
 # made by bravo's key (one of bravo's commits), `-I bravo` accepts it, and `git verify-commit`
 # names bravo as its signer; `show` of alpha's evidence lists no witness by the ghost's key; the
-# daemon log and `custody verify` report the refused records with bravo's key fingerprint.
+# daemon log, `custody verify` and `custody status` report the refused records with bravo's key
+# fingerprint.
 . "$(dirname "$0")/lib.sh"
 
 command -v git >/dev/null || { echo "SKIP: git is not installed"; exit 77; }
@@ -142,6 +143,14 @@ assert sys.argv[2] not in names and "ghost" not in names, w' \
 	out=$(cu "$X" verify 2>&1) || rc=$?
 	contains "$n: custody verify reports the refused records" "$out" "refused"
 	contains "$n: naming bravo's key" "$out" "$FPB"
+	out=$(cu "$X" status 2>&1) || true
+	contains "$n: custody status lists the refused records" "$out" "REFUSED"
+	check "$n: status --json: refused_offices names bravo's key and the renames" py '
+import json, sys
+r = json.loads(sys.argv[1])["refused_offices"]
+s = "\n".join(r)
+assert sys.argv[2] in s and "to \x27alpha\x27" in s and "\x27beta\x27" in s \
+    and "\x27ghost\x27" in s, r' "$(cu "$X" --json status 2>&1)" "$FPB"
 done
 
 # charlie still syncs with alpha, and alpha still knows charlie by its name
