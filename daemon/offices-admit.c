@@ -11,6 +11,7 @@
 
 #define OFFICES_RECS_MAX 4096		/* office and invite records read; more are refused */
 #define OFFICES_DEPTH 64		/* invitations followed up to the founder */
+#define OFFICES_WALK 100000		/* commits walked back to an invitation's first revision */
 #define OFFICES_LOGGED_MAX 1024		/* refusals remembered as logged */
 
 enum { REC_OFFICE, REC_INVITE, REC_COPY };
@@ -159,6 +160,44 @@ offices_classify(struct offices_view *v, const uint8_t feed[static ED25519_PK_LE
 	v->recs[v->nrecs++] = r;
 }
 
+/*
+ * The revision of an invitation its feed first wrote, at first_seq: an invitation, once
+ * written, never changes (a seized office that rewrites its own copy must not re-route the
+ * way up to the founder). At most OFFICES_WALK commits back from the head.
+ */
+static int
+offices_first(struct offices_view *v, const char *feed, const char *tok, uint64_t first_seq,
+    json_t **out, uint64_t *lamport)
+{
+	git_repository *repo = archive_repo(v->a);
+	git_commit *c = NULL, *parent;
+	git_oid head;
+	uint64_t seq, at;
+	int error;
+
+	*out = NULL;
+	if ((error = feed_head(v->a, feed, &head, &seq, &at)) < 0)
+		return error;
+	if (repo == NULL || first_seq > seq || seq - first_seq > OFFICES_WALK)
+		return custody_fail(CUSTODY_EINVAL, "its first revision is out of reach");
+	if (git_commit_lookup(&c, repo, &head) < 0)
+		return custody_fail(CUSTODY_EIO, "reading the feed head");
+	for (; seq > first_seq; seq--) {
+		if (git_commit_parent(&parent, c, 0) < 0) {
+			git_commit_free(c);
+			return custody_fail(CUSTODY_EIO, "reading the feed");
+		}
+		git_commit_free(c);
+		c = parent;
+	}
+	error = feed_read_at(v->a, c, tok, out, NULL);
+	git_commit_free(c);
+	if (error == 0)
+		*lamport = (uint64_t)json_integer_value(json_object_get(json_object_get(*out,
+		    "rev"), "lamport"));
+	return error;
+}
+
 /* Read every office and invite record of every feed. */
 static int
 offices_read(struct offices_view *v)
@@ -166,15 +205,17 @@ offices_read(struct offices_view *v)
 	sqlite3 *db = archive_db(v->a);
 	sqlite3_stmt *st;
 	uint8_t feed[ED25519_PK_LEN];
-	char hex[TOKEN_HEX_LEN + 1];
+	char hex[TOKEN_HEX_LEN + 1], fp[64];
 	const char *office;
+	uint64_t lamport, first;
 	json_t *doc;
-	int rc = SQLITE_DONE, error = 0;
+	int rc = SQLITE_DONE, error = 0, invite;
 
 	if (db == NULL)
 		return CUSTODY_EIO;
-	if (sqlite3_prepare_v2(db, "SELECT tok, office, lamport FROM records WHERE kind IN "
-	    "('office', 'invite') ORDER BY lamport, office", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT tok, office, lamport, kind, seq, first_seq FROM "
+	    "records WHERE kind IN ('office', 'invite') ORDER BY lamport, office", -1, &st,
+	    NULL) != SQLITE_OK)
 		return custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
 	while (v->error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		office = (const char *)sqlite3_column_text(st, 1);
@@ -189,10 +230,26 @@ offices_read(struct offices_view *v)
 		}
 		hex_encode(hex, sqlite3_column_blob(st, 0), TOKEN_LEN);
 		doc = NULL;
-		if (feed_read_token(v->a, office, hex, &doc) < 0)
+		lamport = (uint64_t)sqlite3_column_int64(st, 2);
+		first = (uint64_t)sqlite3_column_int64(st, 5);
+		invite = strcmp((const char *)sqlite3_column_text(st, 3), "invite") == 0;
+		if (invite && sqlite3_column_int64(st, 4) != sqlite3_column_int64(st, 5)) {
+			if (offices_first(v, office, hex, first, &doc, &lamport) < 0)
+				offices_refuse(v, "invite record in feed %s rewritten after "
+				    "commit %llu, and its first revision cannot be read (%s): not "
+				    "counted", offices_fp(fp, feed), (unsigned long long)first,
+				    custody_error());
+			else {
+				offices_refuse(v, "invite record in feed %s rewritten after "
+				    "commit %llu: an invitation never changes, its first "
+				    "revision counts", offices_fp(fp, feed),
+				    (unsigned long long)first);
+				offices_classify(v, feed, lamport, doc);
+			}
+		} else if (feed_read_token(v->a, office, hex, &doc) < 0)
 			log_warn("office record %s unreadable: %s", hex, custody_error());
 		else
-			offices_classify(v, feed, (uint64_t)sqlite3_column_int64(st, 2), doc);
+			offices_classify(v, feed, lamport, doc);
 		json_decref(doc);
 	}
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)

@@ -255,8 +255,8 @@ test_name_taken(void **state)
 
 /*
  * An office's copy of its signed invitation admits it, and leads up to the founder: seen from
- * charlie (invited by bravo, invited by hq), hq is the founder. A copy whose invitation is not
- * signed by the inviter it names admits nothing.
+ * charlie (invited by bravo, invited by hq), hq is the founder, even after bravo rewrites its
+ * copy. A copy whose invitation is not signed by the inviter it names admits nothing.
  */
 static void
 test_invitation_copies(void **state)
@@ -291,6 +291,13 @@ test_invitation_copies(void **state)
 	free(v);
 	assert_int_equal(refused_with(f->a, "without a signed invitation"), 1);	/* yankee */
 	assert_int_equal(refused_with(f->a, "the inviter was never admitted"), 1);	/* xray */
+
+	/* a seized bravo rewrites its copy: an "invitation" from the ghost, to re-route the way up */
+	assert_int_equal(invite_write(&text, "bravo", f->bravo.pk, "ghost", f->ghost.sk, "",
+	    f->a->data_key, NULL), 0);
+	write_as(f, &f->bravo, invite_doc("bravo", &f->bravo, text));
+	free(text);
+	assert_int_equal(refused_with(f->a, "rewritten after commit"), 1);
 
 	/* from charlie's seat: up through bravo to hq, which is the founder */
 	memcpy(real_pk, f->a->office_pk, ED25519_PK_LEN);
