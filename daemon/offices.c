@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
 #include "offices.h"
 
 /* Build an office record. */
