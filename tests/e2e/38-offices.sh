@@ -11,7 +11,10 @@
 # made by bravo's key (one of bravo's commits), `-I bravo` accepts it, and `git verify-commit`
 # names bravo as its signer; `show` of alpha's evidence lists no witness by the ghost's key; the
 # daemon log, `custody verify` and `custody status` report the refused records with bravo's key
-# fingerprint.
+# fingerprint. Last, a feed of a key no invitation admitted that is already in alpha's repository
+# (forged there the same way, "phantom", witnessing alpha's feed) counts for nothing: alpha's
+# `show` lists bravo's witness and not the phantom's, and a dossier of alpha's file holds bravo's
+# witness and not a byte of the phantom's key; `verify-dossier` accepts it.
 . "$(dirname "$0")/lib.sh"
 
 command -v git >/dev/null || { echo "SKIP: git is not installed"; exit 77; }
@@ -156,6 +159,36 @@ done
 # charlie still syncs with alpha, and alpha still knows charlie by its name
 check "charlie still pulls alpha" quiet cu "$C" sync alpha
 check "alpha's allowed-signers names charlie" grep -q "^charlie .*$(key_line "$C" | cut -d" " -f2)" "$A.signers"
+# --- a feed of a key no invitation admitted, already in alpha's repository ----------------------
+stop_daemon "$DA" || fail "alpha stops cleanly"
+PHANTOM=$("$FORGE" "$A" ghost phantom "$HA" 2>"$T/forge.err") || { cat "$T/forge.err" >&2; PHANTOM=; }
+check "forge: a phantom office's feed witnessing alpha's feed is in alpha's repository" \
+    [ -n "$PHANTOM" ]
+KP=$(echo "$PHANTOM" | cut -d' ' -f2)
+HP=$(python3 -c 'import base64,sys; print(base64.b64decode(sys.argv[1])[-32:].hex())' "$KP")
+start_daemon "$A" --listen "127.0.0.1:$PA"
+DA=$DAEMON_PID
+check "alpha: show lists bravo's witness, not the phantom's" py '
+import json, sys
+w = json.loads(sys.argv[1]).get("witnessed_by") or []
+keys = [e.get("key") for e in w]
+assert sys.argv[3] in keys and sys.argv[2] not in keys, w' \
+    "$(cu "$A" show "$SHA" --json 2>&1)" "$HP" "$HB"
+if command -v age >/dev/null && command -v age-keygen >/dev/null; then
+	age-keygen -o "$T/r.key" 2>/dev/null
+	check "alpha: recipient add" quiet cu "$A" recipient add court "$(age-keygen -y "$T/r.key")"
+	out=$(cu "$A" extract --recipient court --evidence "$SHA" -o "$T/d.age" 2>&1) ||
+	    fail "alpha: extract: $out"
+	mkdir "$T/x"
+	check "age -d | tar x opens the dossier" \
+	    sh -c "age -d -i '$T/r.key' '$T/d.age' | tar x -C '$T/x'"
+	check "the dossier holds bravo's witness" grep -rqa "$HB" "$T/x"
+	refute "the phantom's key appears nowhere in the dossier" grep -rqa -e "$HP" -e "$KP" "$T/x"
+	check "verify-dossier accepts it" quiet "$CUSTODY" verify-dossier "$T/d.age" -i "$T/r.key"
+else
+	echo "age is not installed: the dossier part is left out"
+fi
+
 check "alpha stops cleanly" stop_daemon "$DA"
 check "bravo stops cleanly" stop_daemon "$DB"
 check "charlie stops cleanly" stop_daemon "$DC"
