@@ -13,6 +13,7 @@
 #define OFFICES_DEPTH 64		/* invitations followed up to the founder */
 #define OFFICES_WALK 100000		/* commits walked back to an invitation's first revision */
 #define OFFICES_LOGGED_MAX 1024		/* refusals remembered as logged */
+#define OFFICES_KEY_LEN 32
 
 enum { REC_OFFICE, REC_INVITE, REC_COPY };
 
@@ -39,6 +40,14 @@ struct offices_view {
 	size_t			 nlines;
 	int			 error;		/* ENOMEM only: refusals never fail */
 };
+
+/* The last view computed, for as long as the records it was made of stay the same. */
+static pthread_mutex_t offices_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	int			valid;
+	uint8_t			key[OFFICES_KEY_LEN];
+	struct offices_view	view;		/* list and lines only */
+} offices_cache;
 
 static pthread_mutex_t offices_logged_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t offices_logged[OFFICES_LOGGED_MAX][16];
@@ -421,20 +430,98 @@ offices_view_free(struct offices_view *v)
 	memset(v, 0, sizeof *v);
 }
 
-/* Read every record and work out who is admitted and what is refused. */
+/*
+ * What the view depends on: this archive and office, and which revision of each office and
+ * invite record is current. Reading those rows is cheap; opening the records is not.
+ */
+static int
+offices_key(struct archive *a, uint8_t key[static OFFICES_KEY_LEN])
+{
+	crypto_generichash_state h;
+	sqlite3 *db = archive_db(a);
+	sqlite3_stmt *st;
+	int64_t seqs[2];
+	int rc;
+
+	if (db == NULL)
+		return CUSTODY_EIO;
+	if (sqlite3_prepare_v2(db, "SELECT tok, office, seq, first_seq FROM records WHERE kind IN "
+	    "('office', 'invite') ORDER BY tok, office", -1, &st, NULL) != SQLITE_OK)
+		return custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
+	crypto_generichash_init(&h, NULL, 0, OFFICES_KEY_LEN);
+	crypto_generichash_update(&h, (const uint8_t *)a->path, strlen(a->path) + 1);
+	crypto_generichash_update(&h, a->office_pk, ED25519_PK_LEN);
+	crypto_generichash_update(&h, (const uint8_t *)a->conf.office,
+	    strlen(a->conf.office) + 1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		crypto_generichash_update(&h, sqlite3_column_blob(st, 0),
+		    (size_t)sqlite3_column_bytes(st, 0));
+		crypto_generichash_update(&h, sqlite3_column_text(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1) + 1);
+		seqs[0] = sqlite3_column_int64(st, 2);
+		seqs[1] = sqlite3_column_int64(st, 3);
+		crypto_generichash_update(&h, (const uint8_t *)seqs, sizeof seqs);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
+	crypto_generichash_final(&h, key, OFFICES_KEY_LEN);
+	return 0;
+}
+
+/* Copy the list and the refusals of from into to (which holds neither). */
+static int
+offices_copy(struct offices_view *to, const struct offices_view *from)
+{
+	size_t i;
+
+	if (from->n > 0 && (to->list = calloc(from->n, sizeof *to->list)) == NULL)
+		return CUSTODY_ENOMEM;
+	if (from->n > 0)
+		memcpy(to->list, from->list, from->n * sizeof *to->list);
+	to->n = from->n;
+	if (from->nlines > 0 && (to->lines = calloc(from->nlines, sizeof *to->lines)) == NULL)
+		return CUSTODY_ENOMEM;
+	for (i = 0; i < from->nlines; i++, to->nlines++)
+		if ((to->lines[i] = strdup(from->lines[i])) == NULL)
+			return CUSTODY_ENOMEM;
+	return 0;
+}
+
+/* Read every record and work out who is admitted and what is refused (or take it cached). */
 static int
 offices_view(struct offices_view *v, struct archive *a)
 {
-	int error;
+	uint8_t key[OFFICES_KEY_LEN];
+	int error, hit = 0;
 
 	memset(v, 0, sizeof *v);
 	v->a = a;
+	if ((error = offices_key(a, key)) < 0)
+		return error;
+	pthread_mutex_lock(&offices_cache_lock);
+	if (offices_cache.valid && sodium_memcmp(offices_cache.key, key, sizeof key) == 0) {
+		hit = 1;
+		error = offices_copy(v, &offices_cache.view);
+	}
+	pthread_mutex_unlock(&offices_cache_lock);
+	if (hit)
+		goto done;
 	if ((error = offices_read(v)) < 0 || (error = offices_founder(v)) < 0)
 		goto done;
 	offices_close(v);
 	offices_own(v);
-	error = v->error;
+	if ((error = v->error) < 0)
+		goto done;
+	pthread_mutex_lock(&offices_cache_lock);
+	offices_view_free(&offices_cache.view);
+	offices_cache.valid = offices_copy(&offices_cache.view, v) == 0;
+	memcpy(offices_cache.key, key, sizeof key);
+	pthread_mutex_unlock(&offices_cache_lock);
 done:
+	free(v->recs);
+	v->recs = NULL;
+	v->nrecs = 0;
 	if (error < 0)
 		offices_view_free(v);
 	return error;

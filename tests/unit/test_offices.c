@@ -159,6 +159,13 @@ test_founder_and_invited(void **state)
 	assert_int_equal(offices_admitted(f->a, f->bravo.pk), 1);
 	assert_int_equal(offices_admitted(f->a, f->ghost.pk), 0);
 	assert_int_equal(refused_with(f->a, ""), 0);
+	/* its own display details may change (and what was worked out before is not kept) */
+	write_as(f, &f->bravo, office_doc("bravo", &f->bravo, "b2.example:7400"));
+	assert_int_equal(offices_list(f->a, &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[1].address, "b2.example:7400");
+	free(v);
+	assert_int_equal(refused_with(f->a, ""), 0);
 }
 
 /* A seized bravo renames itself and hq: both refused, names unchanged, bravo's key named. */
