@@ -1,6 +1,7 @@
 /* Who is an office: admission by invitation only, one name per key (see offices.h). */
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,8 @@
 #include "log.h"
 #include "offices.h"
 
-#define OFFICES_RECS_MAX 4096		/* office and invite records read; more are refused */
+#define OFFICES_RECS_MAX 16384		/* office and invite records read; more are refused */
+#define OFFICES_PER_FEED 256		/* the same from one feed: one office cannot crowd out */
 #define OFFICES_DEPTH 64		/* invitations followed up to the founder */
 #define OFFICES_WALK 100000		/* commits walked back to an invitation's first revision */
 #define OFFICES_LOGGED_MAX 1024		/* refusals remembered as logged */
@@ -29,11 +31,19 @@ struct offices_rec {
 	int		 done;				/* an invitation taken */
 };
 
+/* How many records a feed holds. */
+struct offices_feed {
+	uint8_t	 pk[ED25519_PK_LEN];
+	size_t	 n;
+};
+
 /* What one computation found. */
 struct offices_view {
 	struct archive		*a;
 	struct offices_rec	*recs;
 	size_t			 nrecs;
+	struct offices_feed	*feeds;
+	size_t			 nfeeds;
 	struct office		*list;		/* admitted, founder first */
 	size_t			 n;
 	char			**lines;	/* refusals */
@@ -207,6 +217,26 @@ offices_first(struct offices_view *v, const char *feed, const char *tok, uint64_
 	return error;
 }
 
+/* Count one more record read from feed; how many so far (ENOMEM counts as too many). */
+static size_t
+offices_count(struct offices_view *v, const uint8_t feed[static ED25519_PK_LEN])
+{
+	struct offices_feed *grown;
+	size_t i;
+
+	for (i = 0; i < v->nfeeds; i++)
+		if (memcmp(v->feeds[i].pk, feed, ED25519_PK_LEN) == 0)
+			return ++v->feeds[i].n;
+	if ((grown = reallocarray(v->feeds, v->nfeeds + 1, sizeof *grown)) == NULL) {
+		v->error = CUSTODY_ENOMEM;
+		return SIZE_MAX;
+	}
+	v->feeds = grown;
+	memcpy(v->feeds[v->nfeeds].pk, feed, ED25519_PK_LEN);
+	v->feeds[v->nfeeds].n = 1;
+	return v->feeds[v->nfeeds++].n;
+}
+
 /* Read every office and invite record of every feed. */
 static int
 offices_read(struct offices_view *v)
@@ -217,6 +247,7 @@ offices_read(struct offices_view *v)
 	char hex[TOKEN_HEX_LEN + 1], fp[64];
 	const char *office;
 	uint64_t lamport, first;
+	size_t count;
 	json_t *doc;
 	int rc = SQLITE_DONE, error = 0, invite;
 
@@ -236,6 +267,13 @@ offices_read(struct offices_view *v)
 			offices_refuse(v, "more than %d office and invite records: the rest are "
 			    "not read", OFFICES_RECS_MAX);
 			break;
+		}
+		if ((count = offices_count(v, feed)) > OFFICES_PER_FEED) {
+			if (count == OFFICES_PER_FEED + 1)
+				offices_refuse(v, "feed %s holds more than %d office and invite "
+				    "records: the rest are not read", offices_fp(fp, feed),
+				    OFFICES_PER_FEED);
+			continue;
 		}
 		hex_encode(hex, sqlite3_column_blob(st, 0), TOKEN_LEN);
 		doc = NULL;
@@ -425,6 +463,7 @@ static void
 offices_view_free(struct offices_view *v)
 {
 	free(v->recs);
+	free(v->feeds);
 	free(v->list);
 	offices_refused_free(v->lines, v->nlines);
 	memset(v, 0, sizeof *v);
@@ -520,8 +559,10 @@ offices_view(struct offices_view *v, struct archive *a)
 	pthread_mutex_unlock(&offices_cache_lock);
 done:
 	free(v->recs);
+	free(v->feeds);
 	v->recs = NULL;
-	v->nrecs = 0;
+	v->feeds = NULL;
+	v->nrecs = v->nfeeds = 0;
 	if (error < 0)
 		offices_view_free(v);
 	return error;

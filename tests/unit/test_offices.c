@@ -318,6 +318,33 @@ test_invitation_copies(void **state)
 	free(v);
 }
 
+/* A seized bravo writes 300 invitations at once: the flood is cut at 256, hq still admits. */
+static void
+test_flood(void **state)
+{
+	struct fixture *f = *state;
+	struct records_written rw;
+	json_t *docs[300];
+	struct who w;
+	char name[32];
+	size_t i;
+
+	admit_bravo(f);
+	for (i = 0; i < 300; i++) {
+		crypto_sign_keypair(w.pk, w.sk);
+		snprintf(name, sizeof name, "flood-%zu", i);
+		docs[i] = invite_doc(name, &w, NULL);
+	}
+	become(f->a, &f->bravo);
+	assert_int_equal(records_write_changed(f->a, docs, 300, "forged", 1, &rw), 0);
+	become(f->a, &f->hq);
+	for (i = 0; i < 300; i++)
+		json_decref(docs[i]);
+	write_as(f, &f->hq, invite_doc("charlie", &f->charlie, NULL));
+	assert_int_equal(offices_admitted(f->a, f->charlie.pk), 1);
+	assert_int_equal(refused_with(f->a, "holds more than 256"), 1);
+}
+
 int
 main(void)
 {
@@ -327,6 +354,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_invented_office, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_name_taken, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invitation_copies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flood, setup, teardown),
 	};
 
 	if (sodium_init() < 0 || git_libgit2_init() < 0)
