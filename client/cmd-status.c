@@ -81,6 +81,14 @@ cmd_status_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 				json_array_append_new(forks, json_string(st->forks[i]));
 			json_object_set_new(o, "forks", forks);
 		}
+		{
+			json_t *refused = json_array();
+
+			for (size_t i = 0; i < st->n_refused_offices; i++)
+				json_array_append_new(refused,
+				    json_string(st->refused_offices[i]));
+			json_object_set_new(o, "refused_offices", refused);
+		}
 		client_json_print(o);
 	} else {
 		cmd_status_line("office", st->office);
@@ -99,6 +107,8 @@ cmd_status_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 			cmd_status_line("your role", c.role);
 		for (size_t i = 0; i < st->n_forks; i++)
 			cmd_status_line(i == 0 ? "FORKS" : "", st->forks[i]);
+		for (size_t i = 0; i < st->n_refused_offices; i++)
+			cmd_status_line(i == 0 ? "REFUSED" : "", st->refused_offices[i]);
 	}
 	wire_free(reply);
 	client_close(&c);

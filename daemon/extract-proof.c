@@ -11,6 +11,7 @@
 #include "custody/recobj.h"
 #include "dossier.h"
 #include "log.h"
+#include "offices.h"
 
 /* One feed's commit ids by seq, filled from the head down as far as proofs need. */
 struct xfeed {
@@ -294,6 +295,21 @@ done:
 	return error;
 }
 
+/* Is the office whose key is hex one of the n admitted offices in v? */
+static int
+proof_admitted(const struct office *v, size_t n, const char *hex)
+{
+	uint8_t pk[ED25519_PK_LEN];
+	size_t i;
+
+	if (strlen(hex) != 2 * ED25519_PK_LEN || hex_decode(pk, sizeof pk, hex) < 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (memcmp(v[i].pk, pk, ED25519_PK_LEN) == 0)
+			return 1;
+	return 0;
+}
+
 int
 proof_build(struct proof_ctx *p, const char *office_hex, const uint8_t tok[static TOKEN_LEN],
     json_t **proof, json_t **doc, uint8_t record_key[static 32], json_t **commits,
@@ -303,6 +319,8 @@ proof_build(struct proof_ctx *p, const char *office_hex, const uint8_t tok[stati
 	sqlite3 *db = archive_db(p->a);
 	sqlite3_stmt *st = NULL;
 	struct xfeed *f;
+	struct office *admitted = NULL;
+	size_t nadmitted = 0;
 	uint64_t seq, top, s;
 	json_t *w;
 	git_oid id;
@@ -322,7 +340,9 @@ proof_build(struct proof_ctx *p, const char *office_hex, const uint8_t tok[stati
 		error = CUSTODY_ENOMEM;
 		goto done;
 	}
-	/* the earliest witness of each other office covering this revision */
+	/* the earliest witness of each other admitted office covering this revision */
+	if ((error = offices_list(p->a, &admitted, &nadmitted)) < 0)
+		goto done;
 	if ((st = index_stmt(db, "SELECT witness, min(seq) FROM witnesses WHERE feed=? AND "
 	    "seq>=? AND witness<>? GROUP BY witness ORDER BY 2, 1")) == NULL) {
 		error = custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
@@ -337,6 +357,8 @@ proof_build(struct proof_ctx *p, const char *office_hex, const uint8_t tok[stati
 		char wit[65];
 
 		snprintf(wit, sizeof wit, "%s", (const char *)sqlite3_column_text(st, 0));
+		if (!proof_admitted(admitted, nadmitted, wit))
+			continue;
 		if ((error = proof_witness(p, f, wit, wseq, &w)) < 0)
 			goto done;
 		if (error > 0)
@@ -356,6 +378,7 @@ proof_build(struct proof_ctx *p, const char *office_hex, const uint8_t tok[stati
 done:
 	if (st != NULL)
 		sqlite3_reset(st);
+	free(admitted);
 	if (error < 0) {
 		json_decref(*proof);
 		json_decref(*doc);

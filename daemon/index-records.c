@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "archive.h"
+#include "offices.h"
 
 #define CAT_MEDICAL 1
 #define CAT_CIVIL_DEFENSE 2
@@ -154,9 +155,24 @@ index_current_chash(struct archive *a, const uint8_t tok[static TOKEN_LEN],
 	    sqlite3_errmsg(db));
 }
 
+/* Is hex (a feed key) one of the n admitted offices in v? */
+static int
+index_witness_admitted(const struct office *v, size_t n, const char *hex)
+{
+	uint8_t pk[ED25519_PK_LEN];
+	size_t i;
+
+	if (hex == NULL || strlen(hex) != 2 * ED25519_PK_LEN || hex_decode(pk, sizeof pk, hex) < 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (memcmp(v[i].pk, pk, ED25519_PK_LEN) == 0)
+			return 1;
+	return 0;
+}
+
 /*
- * The offices that witnessed a record: those whose witness records cover the commit that first
- * wrote it in its office's feed. A JSON array of {"office": key hex, "time", "seq"}.
+ * The offices that witnessed a record: the admitted offices whose witness records cover the
+ * commit that first wrote it in its office's feed. A JSON array of {"office": key hex, "time", "seq"}.
  */
 int
 index_witnesses(struct archive *a, const char *id, json_t **out)
@@ -164,6 +180,8 @@ index_witnesses(struct archive *a, const char *id, json_t **out)
 	sqlite3 *db = archive_db(a);
 	sqlite3_stmt *st = NULL, *w = NULL;
 	uint8_t tok[TOKEN_LEN];
+	struct office *admitted = NULL;
+	size_t nadmitted = 0;
 	char office[65];
 	int64_t first;
 	int rc, error = 0;
@@ -177,6 +195,8 @@ index_witnesses(struct archive *a, const char *id, json_t **out)
 	    (w = index_stmt(db, "SELECT witness, min(time), min(seq) FROM witnesses"
 	    " WHERE feed=? AND seq>=? GROUP BY witness ORDER BY 2")) == NULL)
 		return custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
+	if ((error = offices_list(a, &admitted, &nadmitted)) < 0)
+		return error;
 	sqlite3_bind_blob(st, 1, tok, TOKEN_LEN, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -185,14 +205,17 @@ index_witnesses(struct archive *a, const char *id, json_t **out)
 		sqlite3_bind_text(w, 1, office, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(w, 2, first);
 		while ((rc = sqlite3_step(w)) == SQLITE_ROW)
-			json_array_append_new(*out, json_pack("{s:s,s:s,s:I}", "office",
-			    (const char *)sqlite3_column_text(w, 0), "time",
-			    (const char *)sqlite3_column_text(w, 1), "seq",
-			    (json_int_t)sqlite3_column_int64(w, 2)));
+			if (index_witness_admitted(admitted, nadmitted,
+			    (const char *)sqlite3_column_text(w, 0)))
+				json_array_append_new(*out, json_pack("{s:s,s:s,s:I}", "office",
+				    (const char *)sqlite3_column_text(w, 0), "time",
+				    (const char *)sqlite3_column_text(w, 1), "seq",
+				    (json_int_t)sqlite3_column_int64(w, 2)));
 		if (rc != SQLITE_DONE)
 			error = custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
-		sqlite3_reset(w);
 	}
+	sqlite3_reset(w);
 	sqlite3_reset(st);
+	free(admitted);
 	return error;
 }

@@ -1,7 +1,7 @@
 /*
  * custodyd join ARCHIVE INVITATION: a joining office opens the invitation an existing office
  * made for its key, takes the archive data key from it, records the inviter as its first peer
- * and writes office records for both. keys/data.key is written last: it is the commit point,
+ * and writes its office record and its copy of the invitation. keys/data.key is written last: it is the commit point,
  * and its presence is what "joined" means.
  */
 #include <errno.h>
@@ -102,16 +102,25 @@ done:
 	return error;
 }
 
-/* Write office records for this office and the inviter in our own feed (one commit). */
+/*
+ * Write this office's record and its copy of the signed invitation that admitted it in our own
+ * feed (one commit): what binds our name to our key, and leads every office to the founder.
+ */
 static int
-join_records(struct archive *a, const struct invite *inv, char **cause)
+join_records(struct archive *a, const struct invite *inv, const char *text, size_t len,
+    char **cause)
 {
 	json_t *docs[2] = { NULL, NULL };
-	char summary[200];
+	char summary[200], *copy = NULL;
 	int error;
 
+	if ((copy = strndup(text, len)) == NULL || strlen(copy) != len) {
+		asprintf(cause, "the invitation holds a NUL byte");
+		error = copy == NULL ? CUSTODY_ENOMEM : CUSTODY_EINVAL;
+		goto done;
+	}
 	if ((error = offices_record(&docs[0], a->conf.office, a->office_pk, "")) < 0 ||
-	    (error = offices_record(&docs[1], inv->inviter, inv->inviter_pk, inv->address)) < 0)
+	    (error = offices_invite_record(&docs[1], a->conf.office, a->office_pk, copy)) < 0)
 		goto done;
 	snprintf(summary, sizeof summary, "join: office %s, invited by %s", a->conf.office,
 	    inv->inviter);
@@ -120,6 +129,7 @@ join_records(struct archive *a, const struct invite *inv, char **cause)
 done:
 	json_decref(docs[0]);
 	json_decref(docs[1]);
+	free(copy);
 	return error;
 }
 
@@ -165,7 +175,7 @@ join_archive(const char *path, const char *invitation, const char *passphrase, c
 		goto done;
 	}
 	keys_set_data(a, dk);
-	if ((error = index_open(a, cause)) < 0 || (error = join_records(a, &inv, cause)) < 0 ||
+	if ((error = index_open(a, cause)) < 0 || (error = join_records(a, &inv, text, len, cause)) < 0 ||
 	    (error = join_conf_peer(a, &inv, cause)) < 0)
 		goto done;
 	free(file);

@@ -1,4 +1,4 @@
-/* InviteRequest: sign an invitation for a new office and record that office in our feed. */
+/* InviteRequest: sign an invitation for a new office and record the invitation in our feed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +34,7 @@ service_invite_check(struct archive *a, const char *name, const uint8_t pk[stati
 	return error;
 }
 
-/* Sign an invitation for a new office and record both offices; one commit. */
+/* Sign an invitation for a new office; our office record and the invite record, one commit. */
 int
 service_invite(struct request *r)
 {
@@ -62,7 +62,7 @@ service_invite(struct request *r)
 	    a->data_key, NULL)) < 0 || (error = sshkey_fingerprint(&fp, pk)) < 0)
 		goto done;
 	if ((error = offices_record(&docs[0], a->conf.office, a->office_pk, m->address)) < 0 ||
-	    (error = offices_record(&docs[1], m->name, pk, "")) < 0)
+	    (error = offices_invite_record(&docs[1], m->name, pk, NULL)) < 0)
 		goto done;
 	snprintf(summary, sizeof summary, "invite: office %s", m->name);
 	if ((error = offices_write(a, docs, 2, summary)) < 0)

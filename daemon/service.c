@@ -48,6 +48,7 @@ service_du(const char *dir)
  * every status would make the cheapest request one of the dearest.
  */
 #define STATUS_DU_AGE 30
+#define STATUS_REFUSED_MAX 32	/* refused office records listed by status */
 
 static uint64_t
 service_status_du(struct archive *a)
@@ -93,12 +94,23 @@ service_status(struct request *r)
 	hex_encode(idhex, id, sizeof id);
 	st.archive_id = idhex;
 	sync_list_forks(a, &st.forks, &st.n_forks);
+	if ((error = offices_refused(a, &st.refused_offices, &st.n_refused_offices)) < 0)
+		goto done;
+	if (st.n_refused_offices > STATUS_REFUSED_MAX) {	/* `verify` lists them all */
+		while (st.n_refused_offices > STATUS_REFUSED_MAX - 1)
+			free(st.refused_offices[--st.n_refused_offices]);
+		if (asprintf(&st.refused_offices[st.n_refused_offices], "and more: custody "
+		    "verify lists them all") >= 0)
+			st.n_refused_offices++;
+	}
 	env.body_case = CUSTODY__ENVELOPE__BODY_STATUS_REPLY;
 	env.status_reply = &st;
 	error = server_reply(r, &env);
+done:
 	for (size_t i = 0; i < st.n_forks; i++)
 		free(st.forks[i]);
 	free(st.forks);
+	offices_refused_free(st.refused_offices, st.n_refused_offices);
 	return error;
 }
 

@@ -11,6 +11,7 @@
 
 #include "archive.h"
 #include "custody/trailers.h"
+#include "offices.h"
 #include "oidset.h"
 
 #define VERIFY_MAX_LISTED 1000
@@ -375,6 +376,22 @@ verify_rollback(struct verify_ctx *v, const char *office, const git_oid *tip)
 		    (unsigned long long)witnessed);
 }
 
+/* Office and invite records refused: renames, offices never invited, a name taken twice. */
+static void
+verify_offices(struct verify_ctx *v)
+{
+	char **lines = NULL;
+	size_t n = 0, i;
+
+	if (offices_refused(v->a, &lines, &n) < 0) {
+		verify_problem(v, "offices", "%s", custody_error());
+		return;
+	}
+	for (i = 0; i < n; i++)
+		verify_problem(v, "offices", "refused %s", lines[i]);
+	offices_refused_free(lines, n);
+}
+
 int
 verify_archive(struct archive *a, struct verify_result *res)
 {
@@ -406,6 +423,7 @@ verify_archive(struct archive *a, struct verify_result *res)
 		git_reference_free(ref);
 	}
 	git_reference_iterator_free(it);
+	verify_offices(&v);
 	oidset_free(&v.seen);
 	oidset_free(&v.blobs);
 	return v.error;

@@ -261,13 +261,32 @@ done:
 	return error;
 }
 
+/* Parse, then check the signature is the inviter's. */
+int
+invite_verify(struct invite *out, const char *text, size_t len)
+{
+	uint8_t signer[ED25519_PK_LEN];
+	int error;
+
+	if ((error = invite_parse(out, text, len)) < 0)
+		return error;
+	if (sshsig_verify(signer, text + out->signed_len, len - out->signed_len,
+	    INVITE_NAMESPACE, text, out->signed_len) < 0)
+		return custody_fail(CUSTODY_ECRYPTO, "the invitation's signature does not verify: "
+		    "it was changed or forged");
+	if (sodium_memcmp(signer, out->inviter_pk, ED25519_PK_LEN) != 0)
+		return custody_fail(CUSTODY_ECRYPTO, "the invitation is not signed by the key of "
+		    "the inviter it names");
+	return 0;
+}
+
 /* Check recipient, signature and signer, then unseal the data key. */
 int
 invite_open(uint8_t data_key[static INVITE_KEY_LEN], struct invite *out, const char *text,
     size_t len, const uint8_t sk[static ED25519_SK_LEN])
 {
 	struct invite inv;
-	uint8_t pk[ED25519_PK_LEN], signer[ED25519_PK_LEN], xpk[32], id[INVITE_ARCHIVE_ID_LEN];
+	uint8_t pk[ED25519_PK_LEN], xpk[32], id[INVITE_ARCHIVE_ID_LEN];
 	uint8_t *xsk = NULL, *dk = NULL;
 	int error;
 
@@ -277,13 +296,8 @@ invite_open(uint8_t data_key[static INVITE_KEY_LEN], struct invite *out, const c
 	if (sodium_memcmp(pk, inv.office_pk, ED25519_PK_LEN) != 0)
 		return custody_fail(CUSTODY_EPERM, "this invitation is for another office's key "
 		    "(it names office %s)", inv.office);
-	if (sshsig_verify(signer, text + inv.signed_len, len - inv.signed_len, INVITE_NAMESPACE,
-	    text, inv.signed_len) < 0)
-		return custody_fail(CUSTODY_ECRYPTO, "the invitation's signature does not verify: "
-		    "it was changed or forged");
-	if (sodium_memcmp(signer, inv.inviter_pk, ED25519_PK_LEN) != 0)
-		return custody_fail(CUSTODY_ECRYPTO, "the invitation is not signed by the key of "
-		    "the inviter it names");
+	if ((error = invite_verify(&inv, text, len)) < 0)
+		return error;
 	xsk = sodium_malloc(32);
 	dk = sodium_malloc(INVITE_KEY_LEN);
 	if (xsk == NULL || dk == NULL) {

@@ -67,6 +67,11 @@ int invite_write(char **out, const char *office, const uint8_t office_pk[static 
 /* Parse an invitation strictly; checks no signature. 0, EINVAL or ETOOBIG. Fuzzed. */
 int invite_parse(struct invite *out, const char *text, size_t len);
 /*
+ * Parse and check the signature is by the inviter-key it names (ECRYPTO otherwise); opens
+ * nothing. What a copy of an invitation kept in a feed proves: who admitted which key and name.
+ */
+int invite_verify(struct invite *out, const char *text, size_t len);
+/*
  * Parse, check it is addressed to the office whose secret key is sk (EPERM otherwise), verify
  * the inviter's signature over it (ECRYPTO), open the data key and check the archive id
  * (ECRYPTO). Only then is data_key written; out may be NULL.

@@ -1,0 +1,117 @@
+/*
+ * forge-office: what a seized office's own tooling writes, signed with that office's real key,
+ * for the end-to-end tests that play it. It links the engine and opens the archive directly
+ * (the office's daemon must be stopped).
+ *
+ *	forge-office ARCHIVE office NAME KEYLINE
+ *		an office record binding NAME to the key "ssh-ed25519 AAAA..." in ARCHIVE's feed
+ *	forge-office ARCHIVE ghost NAME FEEDHEX
+ *		invent an office: a fresh key, an office record for it (NAME) in ARCHIVE's feed, and
+ *		the invented office's own feed (signed by its key) holding its office record and a
+ *		witness record of the feed FEEDHEX at the head ARCHIVE holds; prints its key line
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "offices.h"
+
+/* Commit docs in a's own feed, as its key signs them. */
+static int
+forge_write(struct archive *a, json_t **docs, size_t n, const char *summary)
+{
+	struct records_written w;
+	int error;
+
+	if ((error = records_write_changed(a, docs, n, summary, 1, &w)) < 0)
+		fprintf(stderr, "forge-office: %s\n", custody_error());
+	return error;
+}
+
+/* The invented office: its record in a's feed, then its own feed witnessing feedhex. */
+static int
+forge_ghost(struct archive *a, const char *name, const char *feedhex)
+{
+	uint8_t pk[ED25519_PK_LEN], sk[ED25519_SK_LEN], real_pk[ED25519_PK_LEN];
+	uint8_t real_sk[ED25519_SK_LEN];
+	char real_hex[2 * ED25519_PK_LEN + 1], id[200], now[32], head[GIT_OID_HEXSZ + 1];
+	char *line = NULL;
+	json_t *docs[2] = { NULL, NULL };
+	git_oid oid;
+	uint64_t seq, lamport;
+	int error;
+
+	crypto_sign_ed25519_keypair(pk, sk);
+	if ((error = feed_head(a, feedhex, &oid, &seq, &lamport)) < 0) {
+		fprintf(stderr, "forge-office: no feed %s here\n", feedhex);
+		return error;
+	}
+	git_oid_tostr(head, sizeof head, &oid);
+	if ((error = offices_record(&docs[0], name, pk, "")) < 0 ||
+	    (error = forge_write(a, docs, 1, "office record")) < 0)
+		goto done;
+	json_decref(docs[0]);
+	docs[0] = NULL;
+
+	/* Become the invented office: its key signs its own feed. */
+	memcpy(real_pk, a->office_pk, sizeof real_pk);
+	memcpy(real_sk, a->office_sk, sizeof real_sk);
+	memcpy(real_hex, a->office_hex, sizeof real_hex);
+	memcpy(a->office_pk, pk, sizeof pk);
+	memcpy(a->office_sk, sk, sizeof sk);
+	hex_encode(a->office_hex, pk, ED25519_PK_LEN);
+	record_now(now);
+	snprintf(id, sizeof id, "witness:%.16s:%s:%llu", a->office_hex, feedhex,
+	    (unsigned long long)seq);
+	if ((error = offices_record(&docs[0], name, pk, "")) == 0 &&
+	    (docs[1] = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s}", "kind", "witness", "id", id, "feed",
+	    feedhex, "seq", (json_int_t)seq, "head", head, "time", now)) == NULL)
+		error = CUSTODY_ENOMEM;
+	if (error == 0)
+		error = forge_write(a, docs, 2, "witness");
+	memcpy(a->office_pk, real_pk, sizeof real_pk);
+	memcpy(a->office_sk, real_sk, sizeof real_sk);
+	memcpy(a->office_hex, real_hex, sizeof real_hex);
+	if (error == 0 && (error = sshkey_format_pub(&line, pk, NULL)) == 0)
+		printf("%s\n", line);
+done:
+	json_decref(docs[0]);
+	json_decref(docs[1]);
+	free(line);
+	return error;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct archive *a = NULL;
+	uint8_t pk[ED25519_PK_LEN];
+	json_t *doc = NULL;
+	char *cause = NULL;
+	int error;
+
+	if (argc != 5 || (strcmp(argv[2], "office") != 0 && strcmp(argv[2], "ghost") != 0)) {
+		fprintf(stderr, "usage: forge-office ARCHIVE office NAME KEYLINE\n"
+		    "       forge-office ARCHIVE ghost NAME FEEDHEX\n");
+		return 2;
+	}
+	if (sodium_init() < 0 || git_libgit2_init() < 0)
+		return 1;
+	if (archive_open(&a, argv[1], NULL, 1, &cause) < 0 || index_open(a, &cause) < 0) {
+		fprintf(stderr, "forge-office: %s: %s\n", argv[1], cause ? cause : custody_error());
+		free(cause);
+		archive_close(a);
+		return 1;
+	}
+	if (strcmp(argv[2], "office") == 0) {
+		if (sshkey_parse_pub(pk, NULL, argv[4]) < 0) {
+			fprintf(stderr, "forge-office: not an ssh-ed25519 key: %s\n", argv[4]);
+			error = CUSTODY_EINVAL;
+		} else if ((error = offices_record(&doc, argv[3], pk, "")) == 0)
+			error = forge_write(a, &doc, 1, "office record");
+		json_decref(doc);
+	} else
+		error = forge_ghost(a, argv[3], argv[4]);
+	archive_close(a);
+	return error < 0 ? 1 : 0;
+}
