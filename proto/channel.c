@@ -376,7 +376,8 @@ channel_read_cb(evutil_socket_t fd, short what, void *arg)
 			    "it pin this office's key?");
 		else if (ch->initiator)
 			channel_lost(ch, "connection closed by the peer during the handshake: it "
-			    "does not hold the key we dialled, or speaks another protocol version");
+			    "may not hold the key we dialled, or may speak another protocol "
+			    "version");
 		else
 			channel_lost(ch, "connection closed by the peer during the handshake");
 		return;
