@@ -452,7 +452,7 @@ listen_accept(evutil_socket_t lfd, short what, void *arg)
 		snprintf(rc->addr, sizeof rc->addr, "?");
 	rc->l = l;
 	rc->refs = 1;
-	rc->ch = channel_new(l->s->base, fd, false, l->x_priv, l->s->a->office_pk,
+	rc->ch = channel_new(l->s->base, fd, NULL, l->x_priv, l->s->a->office_pk,
 	    listen_authorize, listen_dispatch, rc);
 	if (rc->ch == NULL) {
 		free(rc);

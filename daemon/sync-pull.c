@@ -52,7 +52,7 @@ struct session {
 	struct sync_result		*res;
 };
 
-/* Is the responder the office we dialled? */
+/* Is the responder the office we dialled? (XK: it proved it holds the key we dialled.) */
 static const char *
 session_authorize(struct channel *ch, const uint8_t remote_ed[static 32], void *arg)
 {
@@ -598,7 +598,7 @@ sync_with_peer(struct archive *a, const struct peers_entry *peer, struct sync_re
 	}
 	if ((fd = session_connect(&s)) < 0)
 		goto done;
-	if ((s.ch = channel_new(s.base, fd, true, x_priv, a->office_pk, session_authorize,
+	if ((s.ch = channel_new(s.base, fd, peer->pk, x_priv, a->office_pk, session_authorize,
 	    session_dispatch, &s)) == NULL) {
 		snprintf(s.why, sizeof s.why, "cannot set up the channel");
 		goto done;

@@ -25,8 +25,8 @@ struct channel {
 	struct noise_hs		*hs;
 	struct noise_cipher	*tx, *rx;
 	uint8_t			 remote[NOISE_KEY_LEN];
-	uint8_t			 ed_pub[32];	/* ours, sent in messages 2 and 3 */
-	uint8_t			 remote_ed[32];	/* theirs, checked against remote */
+	uint8_t			 ed_pub[32];	/* ours, sent in message 3 by an initiator */
+	uint8_t			 remote_ed[32];	/* theirs: dialled, or checked against remote */
 	char			*office;
 	char			 why[256];
 	channel_authorize_cb	 authorize;
@@ -35,7 +35,7 @@ struct channel {
 	int			 timeout;
 	int			 nhs;		/* handshake messages so far */
 	unsigned		 established : 1, closing : 1, dead : 1, draining : 1,
-				 has_remote : 1, received : 1;
+				 has_remote : 1, received : 1, initiator : 1;
 };
 
 static void channel_process(struct channel *);
@@ -127,8 +127,8 @@ channel_hs_write(struct channel *ch)
 	struct cbuf msg = { 0 };
 	int error;
 
-	/* message 1 goes in the clear: no payload; 2 and 3 carry our Ed25519 identity */
-	if ((error = noise_hs_write(ch->hs, &msg, ch->ed_pub, ch->nhs == 0 ? 0 : 32)) == 0)
+	/* messages 1 and 2 carry no payload; 3 (the initiator's) carries our Ed25519 identity */
+	if ((error = noise_hs_write(ch->hs, &msg, ch->ed_pub, ch->nhs == 2 ? 32 : 0)) == 0)
 		error = channel_queue_frame(ch, FRAME_HANDSHAKE, msg.data, msg.len);
 	ch->nhs++;
 	cbuf_free(&msg);
@@ -172,18 +172,19 @@ channel_establish(struct channel *ch)
 }
 
 /*
- * The payload of a handshake message: none in message 1; in messages 2 and 3, the sender's
- * Ed25519 key, which must be the one its proven static X25519 key derives from.
+ * The payload of handshake message idx (0, 1 or 2): none in messages 1 and 2; in message 3, the
+ * initiator's Ed25519 key, which must be the one its proven static X25519 key derives from.
  */
 static int
-channel_identity(struct channel *ch, const struct cbuf *payload)
+channel_identity(struct channel *ch, const struct cbuf *payload, int idx)
 {
 	uint8_t x[NOISE_KEY_LEN];
 
-	if (noise_hs_remote_static(ch->hs, ch->remote) < 0)
+	if (idx < 2)
 		return payload->len == 0 ? 0 : custody_fail(CUSTODY_EPROTO, "handshake "
-		    "message 1 must have no payload");
-	if (payload->len != 32 || noise_pub_from_ed25519(x, payload->data) < 0 ||
+		    "message %d must have no payload", idx + 1);
+	if (noise_hs_remote_static(ch->hs, ch->remote) < 0 || payload->len != 32 ||
+	    noise_pub_from_ed25519(x, payload->data) < 0 ||
 	    sodium_memcmp(x, ch->remote, NOISE_KEY_LEN) != 0)
 		return custody_fail(CUSTODY_EPROTO, "the peer's identity key does not match "
 		    "its handshake key");
@@ -196,14 +197,18 @@ static int
 channel_hs_frame(struct channel *ch, const uint8_t *body, size_t len)
 {
 	struct cbuf payload = { 0 };
-	int error;
+	int error, idx;
 
 	if (noise_hs_want_write(ch->hs))
 		return custody_fail(CUSTODY_EPROTO, "handshake message out of turn");
+	/*
+	 * A responder that cannot read message 1 (made for another key, or not Noise at all)
+	 * drops the connection having sent nothing: a prober learns nothing about this office.
+	 */
 	error = noise_hs_read(ch->hs, &payload, body, len);
-	ch->nhs++;
+	idx = ch->nhs++;
 	if (error == 0)
-		error = channel_identity(ch, &payload);
+		error = channel_identity(ch, &payload, idx);
 	cbuf_free(&payload);
 	if (error < 0)
 		return error;
@@ -212,9 +217,8 @@ channel_hs_frame(struct channel *ch, const uint8_t *body, size_t len)
 			return error;
 		return channel_establish(ch);
 	}
-	/* initiator after message 2: the responder proved its key; check it before message 3 */
-	if (noise_hs_remote_static(ch->hs, ch->remote) == 0 &&
-	    (error = channel_authorize(ch)) < 0)
+	/* initiator after message 2: the responder proved it holds the key we dialled */
+	if (ch->initiator && (error = channel_authorize(ch)) < 0)
 		return error;
 	if ((error = channel_hs_write(ch)) < 0)
 		return error;
@@ -370,6 +374,10 @@ channel_read_cb(evutil_socket_t fd, short what, void *arg)
 		else if (ch->has_remote)
 			channel_lost(ch, "connection closed by the peer after the handshake: does "
 			    "it pin this office's key?");
+		else if (ch->initiator)
+			channel_lost(ch, "connection closed by the peer during the handshake: it "
+			    "may not hold the key we dialled, or may speak another protocol "
+			    "version");
 		else
 			channel_lost(ch, "connection closed by the peer during the handshake");
 		return;
@@ -403,15 +411,17 @@ channel_hs_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	channel_lost(arg, "handshake timed out");
 }
 
-/* A channel on fd; the initiator queues the first handshake message at once. */
+/* A channel on fd; the initiator (dial != NULL) queues the first handshake message at once. */
 struct channel *
-channel_new(struct event_base *base, int fd, bool initiator,
+channel_new(struct event_base *base, int fd, const uint8_t *dial,
     const uint8_t s_priv[static NOISE_KEY_LEN], const uint8_t ed_pub[static 32],
     channel_authorize_cb authorize,
     channel_dispatch_cb cb, void *arg)
 {
 	struct channel *ch;
 	struct timeval tv = { CHANNEL_HS_TIMEOUT, 0 };
+	uint8_t rs[NOISE_KEY_LEN];
+	bool initiator = dial != NULL;
 
 	if ((ch = calloc(1, sizeof *ch)) == NULL) {
 		close(fd);
@@ -423,7 +433,10 @@ channel_new(struct event_base *base, int fd, bool initiator,
 	ch->cb = cb;
 	ch->arg = arg;
 	ch->timeout = 3600;
+	ch->initiator = initiator;
 	memcpy(ch->ed_pub, ed_pub, 32);
+	if (initiator)
+		memcpy(ch->remote_ed, dial, 32);
 	evutil_make_socket_nonblocking(fd);
 	ch->rev = event_new(base, fd, EV_READ | EV_PERSIST, channel_read_cb, ch);
 	ch->wev = event_new(base, fd, EV_WRITE | EV_PERSIST, channel_write_cb, ch);
@@ -433,8 +446,9 @@ channel_new(struct event_base *base, int fd, bool initiator,
 	ch->plain = evbuffer_new();
 	if (ch->rev == NULL || ch->wev == NULL || ch->hs_timer == NULL || ch->in == NULL ||
 	    ch->out == NULL || ch->plain == NULL ||
-	    noise_hs_new(&ch->hs, "XX", initiator, s_priv, NULL, CHANNEL_PROLOGUE,
-	    strlen(CHANNEL_PROLOGUE)) < 0 ||
+	    (initiator && noise_pub_from_ed25519(rs, dial) < 0) ||
+	    noise_hs_new(&ch->hs, "XK", initiator, s_priv, initiator ? rs : NULL,
+	    CHANNEL_PROLOGUE, strlen(CHANNEL_PROLOGUE)) < 0 ||
 	    (initiator && channel_hs_write(ch) < 0)) {
 		channel_free(ch);
 		return NULL;

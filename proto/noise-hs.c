@@ -1,6 +1,6 @@
 /*
- * The Noise HandshakeState (revision 34, section 5.3) for the NK, KK, IK and XX patterns with
- * 25519, ChaChaPoly and BLAKE2b. No PSK, no fallback.
+ * The Noise HandshakeState (revision 34, section 5.3) for the NK, KK, IK, XX and XK patterns
+ * with 25519, ChaChaPoly and BLAKE2b. No PSK, no fallback. Offices talk XK (proto/channel.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -43,6 +43,10 @@ static const struct noise_pattern noise_patterns[] = {
 	{ "XX", 'X', 'X', 3, {
 		{ NOISE_T_E },
 		{ NOISE_T_E, NOISE_T_EE, NOISE_T_S, NOISE_T_ES },
+		{ NOISE_T_S, NOISE_T_SE } } },
+	{ "XK", 'X', 'K', 3, {
+		{ NOISE_T_E, NOISE_T_ES },
+		{ NOISE_T_E, NOISE_T_EE },
 		{ NOISE_T_S, NOISE_T_SE } } },
 };
 

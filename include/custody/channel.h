@@ -1,11 +1,14 @@
 /*
- * A channel between offices: Noise_XX_25519_ChaChaPoly_BLAKE2b over a TCP socket, on the event
+ * A channel between offices: Noise_XK_25519_ChaChaPoly_BLAKE2b over a TCP socket, on the event
  * loop (see proto/PROTOCOL.md, "Channels between offices").
  *
- * The three handshake messages travel in FRAME_HANDSHAKE frames of at most CHANNEL_MAX_HS_FRAME
- * bytes; the prologue "custody/1" binds the protocol version. Once the peer has proven its static
- * key, the authorize callback decides whether it may talk to us; only then is anything
- * dispatched. After that, the ordinary frames (5-byte header and body) form a byte stream that
+ * The office that dials always knows the key of the office it dials (pinned, or from the
+ * invitation), so the responder's static key is an XK pre-message: a responder drops a message 1
+ * that was not made for its key having sent nothing at all, and a stranger learns nothing about
+ * who answers. The three handshake messages travel in FRAME_HANDSHAKE frames of at most
+ * CHANNEL_MAX_HS_FRAME bytes; the prologue "custody/VERSION" binds the protocol version. Once the
+ * peer has proven its static key, the authorize callback decides whether it may talk to us; only
+ * then is anything dispatched. After that, the ordinary frames (5-byte header and body) form a byte stream that
  * is cut into Noise transport messages, each sent as one FRAME_NOISE frame. Decoded Envelopes go
  * to the dispatch callback; NULL means the channel is gone (channel_error says why), and the
  * owner then frees it from the loop later, never inside the callback.
@@ -20,7 +23,9 @@
 #include "custody/noise.h"
 #include "custody/wire.h"
 
-#define CHANNEL_PROLOGUE "custody/1"
+#define CHANNEL_STR_(x) #x
+#define CHANNEL_STR(x) CHANNEL_STR_(x)
+#define CHANNEL_PROLOGUE "custody/" CHANNEL_STR(CUSTODY_PROTOCOL_VERSION)
 #define CHANNEL_MAX_HS_FRAME 1024	/* any frame before the handshake is done */
 #define CHANNEL_HS_TIMEOUT 10		/* seconds for the whole handshake */
 
@@ -37,13 +42,15 @@ typedef const char *(*channel_authorize_cb)(struct channel *, const uint8_t remo
     void *);
 
 /*
- * A channel on a connected (or connecting) non-blocking socket; it owns fd. initiator: we send
- * the first handshake message. s_priv is our static X25519 private key (copied), derived from our
- * Ed25519 identity ed_pub (noise_static_from_ed25519), which messages 2 and 3 carry encrypted so
- * that the peer learns which office key it is talking to. NULL when out of memory or the key is
- * unusable (fd is then closed).
+ * A channel on a connected (or connecting) non-blocking socket; it owns fd. dial: the Ed25519
+ * key of the office we dial (we are the initiator and send the first handshake message; the
+ * authorize callback is asked about that key once the responder proved it holds it), or NULL
+ * when we answer. s_priv is our static X25519 private key (copied), derived from our Ed25519
+ * identity ed_pub (noise_static_from_ed25519); an initiator's message 3 carries ed_pub encrypted
+ * so that the responder learns which office key it is talking to. NULL when out of memory or a
+ * key is unusable (fd is then closed).
  */
-struct channel *channel_new(struct event_base *, int fd, bool initiator,
+struct channel *channel_new(struct event_base *, int fd, const uint8_t *dial,
     const uint8_t s_priv[static NOISE_KEY_LEN], const uint8_t ed_pub[static 32],
     channel_authorize_cb, channel_dispatch_cb, void *arg);
 /* Queue a message; sent once the handshake is done. 0 or an error. */

@@ -1,6 +1,7 @@
 /*
  * The Noise Protocol Framework (revision 34) for office-to-office channels:
- * Noise_XX_25519_ChaChaPoly_BLAKE2b, plus the NK, KK and IK patterns of the same suite (no PSK).
+ * Noise_XK_25519_ChaChaPoly_BLAKE2b, plus the NK, KK, IK and XX patterns of the same suite (no
+ * PSK).
  *
  * A handshake alternates noise_hs_write and noise_hs_read (noise_hs_want_write says whose turn it
  * is) until noise_hs_done; noise_hs_split then yields the two transport ciphers. A read that
@@ -12,7 +13,10 @@
  * Payload confidentiality follows the pattern (spec section 7.7): the payload of XX message 1 is
  * sent in the clear and is authenticated only by the later messages, so keep it empty; nothing
  * from the peer is authenticated as coming from its static key before it has proven it (XX: the
- * initiator after message 2, the responder after message 3).
+ * initiator after message 2, the responder after message 3; XK: the same). In XK the initiator
+ * knows the responder's static key in advance: message 1 already depends on it (es), so a
+ * responder that does not hold that key fails to read message 1, and a responder never reveals
+ * anything to an initiator that does not know its key.
  */
 #ifndef CUSTODY_NOISE_H
 #define CUSTODY_NOISE_H
@@ -33,10 +37,10 @@ struct noise_hs;
 struct noise_cipher;
 
 /*
- * Start a handshake. pattern is "XX", "NK", "KK" or "IK". s_priv is this side's static X25519
- * private key: required when the pattern gives this side a static key, NULL otherwise. rs is the
- * peer's static public key: required when the pattern has it as a pre-message (NK/KK/IK
- * initiator, KK responder); where the peer transmits it (XX both sides, IK responder) rs may be
+ * Start a handshake. pattern is "XK", "XX", "NK", "KK" or "IK". s_priv is this side's static
+ * X25519 private key: required when the pattern gives this side a static key, NULL otherwise. rs
+ * is the peer's static public key: required when the pattern has it as a pre-message (NK/KK/IK/XK
+ * initiator, KK responder); where the peer transmits it (XX both sides, IK/XK responder) rs may be
  * given as a pin, and noise_hs_read then fails with CUSTODY_EPERM, before releasing any payload,
  * when the peer presents another key; NULL means "learn it" (check noise_hs_remote_static before
  * trusting the peer). prologue may be NULL when prologue_len is 0. *out belongs to the caller.

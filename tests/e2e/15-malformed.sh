@@ -79,7 +79,7 @@ expect_error garbage "unknown frame type"
 expect_error oversize-header "2147483647 bytes over the limit of 4096"
 expect_error oversize-after-hello "2147483647 bytes over the limit of 4194304"
 expect_error big-before-hello "over the limit of 4096"
-expect_error bad-version "protocol version 2 is not supported"
+expect_error bad-version "protocol version 1 is not supported"
 expect_error version-zero "protocol version 0 is not supported"
 expect_dropped truncated
 expect_dropped truncated-after-hello

@@ -29,6 +29,8 @@ TIMEOUT = float(os.environ.get("RAWCLIENT_TIMEOUT", "8"))
 
 FRAME_MSG, FRAME_DATA, FRAME_DATA_END = 1, 2, 3
 
+PROTOCOL_VERSION = 2    # CUSTODY_PROTOCOL_VERSION in include/custody/wire.h
+
 # Envelope field numbers (proto/custody.proto).
 F_HELLO, F_WELCOME, F_ERROR = 1, 2, 3
 F_STATUS_REQUEST, F_STATUS_REPLY = 100, 101
@@ -76,7 +78,7 @@ def frame(body, ftype=FRAME_MSG, length=None):
     return struct.pack(">IB", length, ftype) + body
 
 
-def hello(version=1):
+def hello(version=PROTOCOL_VERSION):
     return frame(envelope(F_HELLO, f_varint(1, version) + f_bytes(2, "rawclient")))
 
 
@@ -169,7 +171,7 @@ def sc_big_before_hello(s, arg):
 
 
 def sc_bad_version(s, arg):
-    s.sendall(hello(version=2))
+    s.sendall(hello(version=1))    # the version before office channels used Noise XK
 
 
 def sc_version_zero(s, arg):

@@ -4,14 +4,15 @@
  * transport messages. Keys and payloads are those of the cacophony vectors, so the seeds in
  * tests/fuzz/corpus/noise (vector messages) drive complete handshakes.
  *
- * Input: byte 0 = mode (bits 0-1) and pattern (bits 2-3: NK, KK, IK, XX); bytes 1-2 = length of
- * part 1 (big-endian, clipped); then part 1; the rest is part 2.
+ * Input: byte 0 = mode (bits 0-1) and pattern (bits 2-4, modulo 5: NK, KK, IK, XX, XK; XK is
+ * what offices speak); bytes 1-2 = length of part 1 (big-endian, clipped); then part 1; the rest
+ * is part 2.
  *   mode 0: responder reads part 1 as message 1, writes message 2, reads part 2 as message 3
- *           (XX) or as its first transport message;
- *   mode 1: initiator writes message 1, reads part 1 as message 2, (XX: writes message 3),
+ *           (XX, XK) or as its first transport message;
+ *   mode 1: initiator writes message 1, reads part 1 as message 2, (XX, XK: writes message 3),
  *           reads part 2 as transport;
- *   mode 2: genuine messages 1 and 2, then the responder reads part 1 as message 3 (XX) or as
- *           transport, and part 2 as transport;
+ *   mode 2: genuine messages 1 and 2, then the responder reads part 1 as message 3 (XX, XK) or
+ *           as transport, and part 2 as transport;
  *   mode 3: a genuine handshake, then the initiator reads parts 1 and 2 as transport.
  */
 #include <stdbool.h>
@@ -23,7 +24,7 @@
 #include "custody/common.h"
 #include "custody/noise.h"
 
-static const char *const fz_patterns[] = { "NK", "KK", "IK", "XX" };
+static const char *const fz_patterns[] = { "NK", "KK", "IK", "XX", "XK" };
 static const char *const fz_payloads[] = { "Ludwig von Mises", "Murray Rothbard",
 	"F. A. Hayek" };
 static uint8_t fz_is[32], fz_rs[32], fz_ie[32], fz_re[32], fz_is_pub[32], fz_rs_pub[32];
@@ -139,14 +140,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *p1, *p2;
 	size_t n1, n2;
 	unsigned mode, p;
-	bool xx;
+	bool three;		/* a three-message pattern: XX or XK */
 
 	fz_init();
 	if (size < 3)
 		return 0;
 	mode = data[0] & 3;
-	p = (data[0] >> 2) & 3;
-	xx = p == 3;
+	p = ((data[0] >> 2) & 7) % 5;
+	three = p >= 3;
 	n1 = (size_t)data[1] << 8 | data[2];
 	data += 3;
 	size -= 3;
@@ -161,7 +162,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rsp = fz_side(p, false);
 		if (fz_read(rsp, p1, n1) < 0 || fz_write(rsp, &m, 1) < 0)
 			break;
-		if (xx)
+		if (three)
 			(void)fz_read(rsp, p2, n2);
 		else
 			fz_split_read(rsp, p2, n2);
@@ -171,7 +172,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz_check(fz_write(ini, &m, 0) == 0);
 		if (fz_read(ini, p1, n1) < 0)
 			break;
-		if (xx)
+		if (three)
 			fz_check(fz_write(ini, &m, 2) == 0);
 		fz_split_read(ini, p2, n2);
 		break;
@@ -183,12 +184,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz_check(fz_read(rsp, m.data, m.len) == 0);
 		fz_check(fz_write(rsp, &m, 1) == 0);
 		fz_check(fz_read(ini, m.data, m.len) == 0);
-		if (mode == 2 && xx) {
+		if (mode == 2 && three) {
 			if (fz_read(rsp, p1, n1) == 0)
 				fz_split_read(rsp, p2, n2);
 			break;
 		}
-		if (xx) {
+		if (three) {
 			fz_check(fz_write(ini, &m, 2) == 0);
 			fz_check(fz_read(rsp, m.data, m.len) == 0);
 		}

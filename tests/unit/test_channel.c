@@ -3,7 +3,8 @@
  * encrypted messages both ways (one over 64 KiB); pinned keys refused before anything is
  * dispatched; a relay in the middle that flips a byte of each handshake message, truncates one,
  * injects garbage or replays a transport frame; oversized and malformed frames before the
- * handshake. Every refusal: the channel is lost, nothing dispatched.
+ * handshake; a stranger who does not know the responder's key gets no byte back. Every refusal:
+ * the channel is lost, nothing dispatched.
  */
 #include <sys/types.h>
 #include <setjmp.h>
@@ -124,7 +125,7 @@ teardown(void **state)
 	return 0;
 }
 
-/* a (initiator) on fa and b (responder) on fb, pinning each other's key unless told. */
+/* a (initiator, dialling apin) on fa and b (responder, accepting bpin) on fb. */
 static void
 ends_new(struct end *a, struct end *b, int fa, int fb, const uint8_t *apin, const uint8_t *bpin)
 {
@@ -132,8 +133,8 @@ ends_new(struct end *a, struct end *b, int fa, int fb, const uint8_t *apin, cons
 	memset(b, 0, sizeof *b);
 	a->pin = apin;
 	b->pin = bpin;
-	a->ch = channel_new(base, fa, true, a_s, a_ed + 32, end_authorize, end_dispatch, a);
-	b->ch = channel_new(base, fb, false, b_s, b_ed + 32, end_authorize, end_dispatch, b);
+	a->ch = channel_new(base, fa, apin, a_s, a_ed + 32, end_authorize, end_dispatch, a);
+	b->ch = channel_new(base, fb, NULL, b_s, b_ed + 32, end_authorize, end_dispatch, b);
 	assert_non_null(a->ch);
 	assert_non_null(b->ch);
 }
@@ -220,13 +221,14 @@ test_wrong_pin(void **state)
 	end_clear(&a);
 	end_clear(&b);
 
-	/* the initiator pins another key: it stops before message 3 */
+	/* the initiator dials another key: b cannot read message 1 and hangs up in silence */
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	ends_new(&a, &b, sv[0], sv[1], m_ed + 32, a_ed + 32);
 	send_hello(a.ch, 1);
 	RUN_UNTIL(a.lost && b.lost);
 	assert_true(a.lost);
-	assert_non_null(strstr(a.why, "not authorized"));
+	assert_non_null(strstr(a.why, "not hold the key we dialled"));
+	assert_int_equal(a.authorized, 0);
 	assert_true(b.lost);
 	assert_int_equal(b.authorized, 0);
 	assert_int_equal(b.nmsgs, 0);
@@ -239,8 +241,9 @@ test_wrong_pin(void **state)
 	memset(&b, 0, sizeof b);
 	a.pin = b_ed + 32;
 	b.pin = a_ed + 32;
-	a.ch = channel_new(base, sv[0], true, m_s, a_ed + 32, end_authorize, end_dispatch, &a);
-	b.ch = channel_new(base, sv[1], false, b_s, b_ed + 32, end_authorize, end_dispatch, &b);
+	a.ch = channel_new(base, sv[0], b_ed + 32, m_s, a_ed + 32, end_authorize, end_dispatch,
+	    &a);
+	b.ch = channel_new(base, sv[1], NULL, b_s, b_ed + 32, end_authorize, end_dispatch, &b);
 	send_hello(a.ch, 1);
 	RUN_UNTIL(a.lost && b.lost);
 	assert_true(a.lost && b.lost);
@@ -271,11 +274,11 @@ relay_cb(evutil_socket_t fd, short what, void *arg)
 	keep = (size_t)n;
 	if (d == r->dir && r->cut > 0 && r->seen[d] + keep > r->cut)
 		keep = r->cut > r->seen[d] ? r->cut - r->seen[d] : 0;
-	/* a's first transport frame starts after messages 1 and 3 (37 + 101 bytes) */
-	if (d == 0 && r->first_noise_len == 0 && r->seen[0] + (size_t)n > 138 &&
-	    r->seen[0] <= 138 && (size_t)n - (138 - r->seen[0]) <= sizeof r->first_noise) {
-		r->first_noise_len = (size_t)n - (138 - r->seen[0]);
-		memcpy(r->first_noise, buf + (138 - r->seen[0]), r->first_noise_len);
+	/* a's first transport frame starts after messages 1 and 3 (53 + 101 bytes) */
+	if (d == 0 && r->first_noise_len == 0 && r->seen[0] + (size_t)n > 154 &&
+	    r->seen[0] <= 154 && (size_t)n - (154 - r->seen[0]) <= sizeof r->first_noise) {
+		r->first_noise_len = (size_t)n - (154 - r->seen[0]);
+		memcpy(r->first_noise, buf + (154 - r->seen[0]), r->first_noise_len);
 	}
 	assert_int_equal(write(r->fd[1 - d], buf, keep), (ssize_t)keep);
 	r->seen[d] += (size_t)n;
@@ -324,11 +327,11 @@ relay_free(struct relay *r)
 static void
 test_flipped_handshake(void **state)
 {
-	/* message 1: a to b, bytes 0-36; message 2: b to a, 0-132; message 3: a to b, 37-137 */
+	/* message 1: a to b, bytes 0-52; message 2: b to a, 0-52; message 3: a to b, 53-153 */
 	static const struct { int dir; size_t pos; } cases[] = {
-		{ 0, 0 }, { 0, 4 }, { 0, 5 }, { 0, 36 }, { 1, 0 }, { 1, 4 }, { 1, 5 }, { 1, 40 },
-		{ 1, 90 }, { 1, 100 }, { 1, 132 }, { 0, 37 }, { 0, 41 }, { 0, 42 }, { 0, 80 },
-		{ 0, 110 }, { 0, 137 },
+		{ 0, 0 }, { 0, 4 }, { 0, 5 }, { 0, 36 }, { 0, 40 }, { 0, 52 }, { 1, 0 }, { 1, 4 },
+		{ 1, 5 }, { 1, 20 }, { 1, 40 }, { 1, 52 }, { 0, 53 }, { 0, 57 }, { 0, 58 },
+		{ 0, 80 }, { 0, 110 }, { 0, 137 }, { 0, 153 },
 	};
 	struct relay r;
 	struct end a, b;
@@ -354,7 +357,7 @@ static void
 test_truncated_handshake(void **state)
 {
 	static const struct { int dir; size_t cut; } cases[] = {
-		{ 0, 3 }, { 0, 20 }, { 1, 50 }, { 1, 132 }, { 0, 60 }, { 0, 137 },
+		{ 0, 3 }, { 0, 20 }, { 0, 52 }, { 1, 30 }, { 1, 52 }, { 0, 70 }, { 0, 153 },
 	};
 	struct relay r;
 	struct end a, b;
@@ -429,7 +432,7 @@ raw_refused(const uint8_t *bytes, size_t len, int close_after, const char *why)
 	int sv[2];
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	b.ch = channel_new(base, sv[1], false, b_s, b_ed + 32, end_authorize, end_dispatch, &b);
+	b.ch = channel_new(base, sv[1], NULL, b_s, b_ed + 32, end_authorize, end_dispatch, &b);
 	assert_non_null(b.ch);
 	assert_int_equal(write(sv[0], bytes, len), (ssize_t)len);
 	if (close_after)
@@ -475,9 +478,9 @@ test_preauth(void **state)
 	buf[0] = 0;
 	raw_refused(buf, sizeof buf, 0, NULL);
 	/* a real message 1 replayed, then message 3 forged: refused before authorize */
-	assert_int_equal(noise_hs_new(&hs, "XX", true, m_s, NULL, CHANNEL_PROLOGUE,
+	assert_int_equal(noise_hs_new(&hs, "XK", true, m_s, b_pub, CHANNEL_PROLOGUE,
 	    strlen(CHANNEL_PROLOGUE)), 0);
-	assert_int_equal(frame_put_header(&m1, FRAME_HANDSHAKE, 32), 0);
+	assert_int_equal(frame_put_header(&m1, FRAME_HANDSHAKE, 48), 0);
 	assert_int_equal(noise_hs_write(hs, &m1, NULL, 0), 0);
 	memcpy(buf, m1.data, m1.len);
 	memcpy(buf + m1.len, "\0\0\0\x60\x04", 5);
@@ -490,36 +493,116 @@ test_preauth(void **state)
 	cbuf_free(&m1);
 }
 
-/* An initiator with another prologue (protocol version) cannot read message 2. */
-static void
-test_wrong_prologue(void **state)
+/*
+ * A stranger's bytes at a responder: what b sent back (into got, at most cap bytes; -1 when the
+ * connection is still open after b dropped it, which never happens) once b hung up.
+ */
+static ssize_t
+stranger_probe(const uint8_t *bytes, size_t len, uint8_t *got, size_t cap, int *lost)
 {
-	uint8_t buf[256];
-	struct noise_hs *hs;
-	struct cbuf m = { 0 }, pay = { 0 };
-	int sv[2];
 	struct end b = { .pin = a_ed + 32 };
+	size_t have = 0;
 	ssize_t n;
+	int sv[2];
 
-	/* an initiator speaking another protocol version fails at message 2 (and b never
-	   authorizes) */
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	b.ch = channel_new(base, sv[1], false, b_s, b_ed + 32, end_authorize, end_dispatch, &b);
-	assert_int_equal(noise_hs_new(&hs, "XX", true, a_s, NULL, "custody/2", 9), 0);
-	assert_int_equal(frame_put_header(&m, FRAME_HANDSHAKE, 32), 0);
-	assert_int_equal(noise_hs_write(hs, &m, NULL, 0), 0);
-	assert_int_equal(write(sv[0], m.data, m.len), (ssize_t)m.len);
-	RUN_UNTIL(0);
-	n = read(sv[0], buf, sizeof buf);
-	assert_int_equal(n, 5 + 128);
-	assert_int_equal(buf[4], FRAME_HANDSHAKE);
-	assert_int_equal(noise_hs_read(hs, &pay, buf + 5, 128), CUSTODY_ECRYPTO);
+	b.ch = channel_new(base, sv[1], NULL, b_s, b_ed + 32, end_authorize, end_dispatch, &b);
+	assert_non_null(b.ch);
+	assert_int_equal(write(sv[0], bytes, len), (ssize_t)len);
+	RUN_UNTIL(b.lost);
+	*lost = b.lost;
 	assert_int_equal(b.authorized, 0);
-	noise_hs_free(hs);
-	cbuf_free(&m);
-	cbuf_free(&pay);
+	assert_int_equal(b.nmsgs, 0);
+	/* whatever b wrote is in the socket buffer by now; then EOF if b hung up */
+	while (have < cap && (n = recv(sv[0], got + have, cap - have, MSG_DONTWAIT)) > 0)
+		have += (size_t)n;
+	if (have > 0)
+		print_error("the responder answered a stranger's %zu bytes with %zu bytes\n", len,
+		    have);
+	n = recv(sv[0], got + have, cap - have, MSG_DONTWAIT);
 	close(sv[0]);
 	end_clear(&b);
+	return n == 0 ? (ssize_t)have : -1;
+}
+
+/* A message 1 (framed) from a fresh XK initiator that believes the responder's key is rs. */
+static void
+stranger_m1(struct cbuf *out, const uint8_t rs[static 32], const char *prologue, size_t plen)
+{
+	struct noise_hs *hs;
+	uint8_t s[32], pub[32];
+
+	assert_int_equal(noise_keypair(pub, s), 0);
+	assert_int_equal(noise_hs_new(&hs, "XK", true, s, rs, prologue, strlen(prologue)), 0);
+	out->len = 0;
+	assert_int_equal(frame_put_header(out, FRAME_HANDSHAKE, 48 + plen), 0);
+	assert_int_equal(noise_hs_write(hs, out, "probe payload of some bytes", plen), 0);
+	noise_hs_free(hs);
+}
+
+/*
+ * A stranger who does not know b's key, probing b's port: a well-formed message 1 made for
+ * another office's key (with and without a payload), one for b's key but another protocol
+ * version, random bytes shaped like an XK message 1, and an XX message 1 (an ephemeral key
+ * alone, which an XX responder answers with its static key). Each time b sends not one byte
+ * and hangs up. The control: a message 1 made for b's key gets message 2.
+ */
+static void
+test_stranger(void **state)
+{
+	uint8_t got[512], rnd[5 + 100];
+	struct cbuf m1 = { 0 };
+	ssize_t n;
+	int lost;
+
+	stranger_m1(&m1, m_pub, CHANNEL_PROLOGUE, 0);
+	assert_int_equal(m1.len, 5 + 48);
+	n = stranger_probe(m1.data, m1.len, got, sizeof got, &lost);
+	assert_int_equal(n, 0);
+	assert_true(lost);
+
+	stranger_m1(&m1, m_pub, CHANNEL_PROLOGUE, 20);
+	assert_int_equal(stranger_probe(m1.data, m1.len, got, sizeof got, &lost), 0);
+	assert_true(lost);
+
+	stranger_m1(&m1, b_pub, "custody/1", 0);
+	assert_int_equal(stranger_probe(m1.data, m1.len, got, sizeof got, &lost), 0);
+	assert_true(lost);
+
+	memcpy(rnd, "\0\0\0\x30\x04", 5);
+	randombytes_buf(rnd + 5, 48);
+	assert_int_equal(stranger_probe(rnd, 5 + 48, got, sizeof got, &lost), 0);
+	assert_true(lost);
+
+	memcpy(rnd, "\0\0\0\x20\x04", 5);
+	assert_int_equal(noise_keypair(rnd + 5, got), 0);
+	assert_int_equal(stranger_probe(rnd, 5 + 32, got, sizeof got, &lost), 0);
+	assert_true(lost);
+
+	memcpy(rnd, "\0\0\0\x64\x04", 5);
+	randombytes_buf(rnd + 5, 100);
+	assert_int_equal(stranger_probe(rnd, sizeof rnd, got, sizeof got, &lost), 0);
+	assert_true(lost);
+
+	/* the control: the same probe made for b's own key is answered with message 2 */
+	stranger_m1(&m1, b_pub, CHANNEL_PROLOGUE, 0);
+	{
+		struct end b = { .pin = a_ed + 32 };
+		int sv[2];
+
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+		b.ch = channel_new(base, sv[1], NULL, b_s, b_ed + 32, end_authorize,
+		    end_dispatch, &b);
+		assert_int_equal(write(sv[0], m1.data, m1.len), (ssize_t)m1.len);
+		RUN_UNTIL(0);
+		assert_false(b.lost);
+		n = recv(sv[0], got, sizeof got, MSG_DONTWAIT);
+		assert_int_equal(n, 5 + 48);
+		assert_int_equal(got[4], FRAME_HANDSHAKE);
+		close(sv[0]);
+		end_clear(&b);
+	}
+	cbuf_free(&m1);
 }
 
 int
@@ -532,7 +615,7 @@ main(void)
 		cmocka_unit_test(test_truncated_handshake),
 		cmocka_unit_test(test_garbage_and_replay),
 		cmocka_unit_test(test_preauth),
-		cmocka_unit_test(test_wrong_prologue),
+		cmocka_unit_test(test_stranger),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

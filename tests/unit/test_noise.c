@@ -1,6 +1,6 @@
 /*
- * Noise: the cacophony, snow and noise-c vectors for NK, KK, IK and XX byte for byte, fresh XX
- * handshakes, transport messages (forged, reordered, replayed, nonce exhaustion), API misuse
+ * Noise: the cacophony, snow and noise-c vectors for NK, KK, IK, XX and XK byte for byte, fresh
+ * XX and XK handshakes, transport messages (forged, reordered, replayed, nonce exhaustion), API misuse
  * and Ed25519 key conversion. Damaged handshakes are in test_noise_attack.c.
  */
 #include <sys/types.h>
@@ -129,7 +129,7 @@ vector_run(json_t *v, unsigned *nmsgs)
 		(*nmsgs)++;
 	}
 	n = i;
-	assert_int_equal(n, strcmp(pattern, "XX") == 0 ? 3 : 2);
+	assert_int_equal(n, pattern[0] == 'X' ? 3 : 2);
 	assert_true(noise_hs_done(ini));
 	assert_true(noise_hs_done(rsp));
 	assert_int_equal(noise_hs_hash(ini, h1), 0);
@@ -182,11 +182,10 @@ vector_run(json_t *v, unsigned *nmsgs)
 	free(ipro); free(rpro); free(hash);
 }
 
-/* Every entry of one vector file: exactly NK, KK, IK, XX, in that order. */
+/* Every entry of one vector file: exactly the patterns of order (n of them), in that order. */
 static void
-vector_file(const char *file, unsigned want_msgs)
+vector_file(const char *file, const char *const *order, size_t n, unsigned want_msgs)
 {
-	static const char *const order[] = { "NK", "KK", "IK", "XX" };
 	char path[4096];
 	json_error_t jerr;
 	json_t *root, *list, *v;
@@ -198,7 +197,7 @@ vector_file(const char *file, unsigned want_msgs)
 	if ((root = json_load_file(path, 0, &jerr)) == NULL)
 		fail_msg("cannot load %s: %s", path, jerr.text);
 	list = json_object_get(root, "vectors");
-	assert_int_equal(json_array_size(list), 4);
+	assert_int_equal(json_array_size(list), n);
 	json_array_foreach(list, i, v) {
 		name = json_string_value(json_object_get(v, "protocol_name"));
 		if (name == NULL)
@@ -211,22 +210,34 @@ vector_file(const char *file, unsigned want_msgs)
 	json_decref(root);
 }
 
+static const char *const four[] = { "NK", "KK", "IK", "XX" };
+static const char *const xk[] = { "XK" };
+
 static void
 test_vectors_cacophony(void **state)
 {
-	vector_file("noise-25519-chachapoly-blake2b.json", 24);
+	vector_file("noise-25519-chachapoly-blake2b.json", four, 4, 24);
 }
 
 static void
 test_vectors_snow(void **state)
 {
-	vector_file("noise-25519-chachapoly-blake2b.snow.json", 17);
+	vector_file("noise-25519-chachapoly-blake2b.snow.json", four, 4, 17);
 }
 
 static void
 test_vectors_noise_c(void **state)
 {
-	vector_file("noise-25519-chachapoly-blake2b.noise-c.json", 24);
+	vector_file("noise-25519-chachapoly-blake2b.noise-c.json", four, 4, 24);
+}
+
+/* XK, the pattern of the channels between offices: 6, 5 and 6 messages. */
+static void
+test_vectors_xk(void **state)
+{
+	vector_file("noise-xk-25519-chachapoly-blake2b.json", xk, 1, 6);
+	vector_file("noise-xk-25519-chachapoly-blake2b.snow.json", xk, 1, 5);
+	vector_file("noise-xk-25519-chachapoly-blake2b.noise-c.json", xk, 1, 6);
 }
 
 /* Two fresh offices run XX, agree on h and keys, and talk both ways. */
@@ -303,6 +314,91 @@ test_xx_fresh(void **state)
 	assert_int_equal(noise_decrypt(br, &p, c.data, c.len), 0);
 
 	free(big);
+	noise_cipher_free(as);
+	noise_cipher_free(ar);
+	noise_cipher_free(bs);
+	noise_cipher_free(br);
+	cbuf_free(&m1);
+	cbuf_free(&m2);
+	cbuf_free(&m3);
+	cbuf_free(&p);
+	cbuf_free(&c);
+}
+
+/*
+ * Two fresh offices run XK: the initiator knows the responder's key from the start, the
+ * responder learns the initiator's from message 3; one responder key the initiator did not
+ * expect fails message 1 with nothing released.
+ */
+static void
+test_xk_fresh(void **state)
+{
+	uint8_t a_pub[32], a[32], b_pub[32], b[32], m_pub[32], m[32], k[32], h1[64], h2[64];
+	struct noise_hs *ini, *rsp;
+	struct noise_cipher *as, *ar, *bs, *br;
+	struct cbuf m1 = { 0 }, m2 = { 0 }, m3 = { 0 }, p = { 0 }, c = { 0 };
+
+	assert_int_equal(noise_keypair(a_pub, a), 0);
+	assert_int_equal(noise_keypair(b_pub, b), 0);
+	assert_int_equal(noise_keypair(m_pub, m), 0);
+	assert_int_equal(noise_hs_new(&ini, "XK", true, a, NULL, NULL, 0), CUSTODY_EINVAL);
+	assert_int_equal(noise_hs_new(&rsp, "XK", false, NULL, NULL, NULL, 0), CUSTODY_EINVAL);
+	assert_int_equal(noise_hs_new(&ini, "XK", true, a, b_pub, NULL, 0), 0);
+	assert_int_equal(noise_hs_new(&rsp, "XK", false, b, NULL, NULL, 0), 0);
+	assert_int_equal(noise_hs_remote_static(ini, k), 0);
+	assert_memory_equal(k, b_pub, 32);
+	assert_int_equal(noise_hs_remote_static(rsp, k), CUSTODY_ENOTFOUND);
+
+	assert_int_equal(noise_hs_write(ini, &m1, "one", 3), 0);
+	assert_int_equal(m1.len, 32 + 3 + 16);
+	assert_int_equal(noise_hs_read(rsp, &p, m1.data, m1.len), 0);
+	assert_int_equal(p.len, 3);
+	assert_memory_equal(p.data, "one", 3);
+	assert_int_equal(noise_hs_write(rsp, &m2, "two", 3), 0);
+	assert_int_equal(m2.len, 32 + 3 + 16);
+	p.len = 0;
+	assert_int_equal(noise_hs_read(ini, &p, m2.data, m2.len), 0);
+	assert_memory_equal(p.data, "two", 3);
+	assert_false(noise_hs_done(ini));
+	assert_int_equal(noise_hs_write(ini, &m3, "three", 5), 0);
+	assert_int_equal(m3.len, 48 + 5 + 16);
+	p.len = 0;
+	assert_int_equal(noise_hs_read(rsp, &p, m3.data, m3.len), 0);
+	assert_memory_equal(p.data, "three", 5);
+	assert_int_equal(noise_hs_remote_static(rsp, k), 0);
+	assert_memory_equal(k, a_pub, 32);
+	assert_true(noise_hs_done(ini) && noise_hs_done(rsp));
+	assert_int_equal(noise_hs_hash(ini, h1), 0);
+	assert_int_equal(noise_hs_hash(rsp, h2), 0);
+	assert_memory_equal(h1, h2, 64);
+	assert_int_equal(noise_hs_split(ini, &as, &ar), 0);
+	assert_int_equal(noise_hs_split(rsp, &bs, &br), 0);
+	assert_int_equal(noise_encrypt(as, &c, "to b", 4), 0);
+	p.len = 0;
+	assert_int_equal(noise_decrypt(br, &p, c.data, c.len), 0);
+	assert_memory_equal(p.data, "to b", 4);
+	c.len = p.len = 0;
+	assert_int_equal(noise_encrypt(bs, &c, "to a", 4), 0);
+	assert_int_equal(noise_decrypt(ar, &p, c.data, c.len), 0);
+	assert_memory_equal(p.data, "to a", 4);
+	noise_hs_free(ini);
+	noise_hs_free(rsp);
+
+	/* message 1 made for another responder key: m cannot read it, learns nothing */
+	assert_int_equal(noise_hs_new(&ini, "XK", true, a, b_pub, NULL, 0), 0);
+	assert_int_equal(noise_hs_new(&rsp, "XK", false, m, NULL, NULL, 0), 0);
+	m1.len = p.len = 0;
+	assert_int_equal(noise_hs_write(ini, &m1, "one", 3), 0);
+	assert_int_equal(noise_hs_read(rsp, &p, m1.data, m1.len), CUSTODY_ECRYPTO);
+	assert_int_equal(p.len, 0);
+	assert_false(noise_hs_want_write(rsp));
+	m2.len = 0;
+	assert_int_equal(noise_hs_write(rsp, &m2, NULL, 0), CUSTODY_EPROTO);
+	assert_int_equal(m2.len, 0);
+	assert_int_equal(noise_hs_remote_static(rsp, k), CUSTODY_ENOTFOUND);
+	noise_hs_free(ini);
+	noise_hs_free(rsp);
+
 	noise_cipher_free(as);
 	noise_cipher_free(ar);
 	noise_cipher_free(bs);
@@ -529,7 +625,9 @@ main(void)
 		cmocka_unit_test(test_vectors_cacophony),
 		cmocka_unit_test(test_vectors_snow),
 		cmocka_unit_test(test_vectors_noise_c),
+		cmocka_unit_test(test_vectors_xk),
 		cmocka_unit_test(test_xx_fresh),
+		cmocka_unit_test(test_xk_fresh),
 		cmocka_unit_test(test_transport_negative),
 		cmocka_unit_test(test_nonce_exhaustion),
 		cmocka_unit_test(test_misuse),
