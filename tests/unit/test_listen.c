@@ -191,7 +191,7 @@ office_connect(struct office_conn *c, int port)
 	int fd = stranger(port, 1);
 
 	memset(c, 0, sizeof *c);
-	c->ch = channel_new(srv.base, fd, true, b_x, b_pk, office_authorize, office_dispatch, c);
+	c->ch = channel_new(srv.base, fd, a->office_pk, b_x, b_pk, office_authorize, office_dispatch, c);
 	assert_non_null(c->ch);
 	h.office = (char *)"branch";
 	h.version = CUSTODY_PROTOCOL_VERSION;
