@@ -172,6 +172,10 @@ char *feed_refname(const char *office_hex);
 typedef int (*feed_change_cb)(const char *path, const git_oid *id, int is_tree, void *arg);
 int feed_tree_changes(git_repository *, git_tree *old, git_tree *new, const char *prefix,
     feed_change_cb, void *arg);
+/* feed-summary.c: the opaque subject and author of every feed commit, and its real summary. */
+#define FEED_SUBJECT	"custody"
+#define FEED_EMAIL	"custody"	/* the author's name is the key fingerprint */
+int feed_summary(struct archive *, git_commit *, char **out);
 
 /* records-write.c: commit records that changed (the caller keeps docs). */
 struct records_written {

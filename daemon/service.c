@@ -203,7 +203,8 @@ service_log_feed(struct archive *a, const char *office, const char *name, size_t
 		feed_parse_message(git_commit_message(c), &e->seq, &lamport, hex);
 		e->time = git_commit_time(c);
 		e->office = strdup(name);
-		e->summary = strdup(git_commit_summary(c) ?: "");
+		if (feed_summary(a, c, &e->summary) < 0)
+			e->summary = strdup("(summary unreadable)");
 		git_oid_tostr(oid, sizeof oid, git_commit_id(c));
 		e->commit = strdup(oid);
 		error = feed_check_signature(repo, git_commit_id(c), pk);
