@@ -4,8 +4,10 @@
  * its first two hex digits (one level: a batch into a new archive would otherwise pay two
  * mkdirs per file, and 256 directories of htree-indexed names scale to millions of blobs).
  *
- * File format: "CUSTBLB1", the 24-byte secretstream header, then chunks of BLOB_CHUNK plaintext
- * bytes (each + 17 bytes); the last chunk (possibly short or empty) is tagged FINAL.
+ * File format (custody/blobfmt.h): "CUSTBLB2", the 24-byte secretstream header, then chunks of
+ * BLOB_CHUNK plaintext bytes (each + 17 bytes); the last chunk (possibly short) is tagged FINAL.
+ * The plaintext is the evidence, a 0x80 mark and the zeros that pad the file to a Padmé length.
+ * "CUSTBLB1" blobs, written before padding, hold the evidence alone and are still read.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -122,6 +124,79 @@ blob_decrypt(struct archive *a, const char *name, const uint8_t key[static 32], 
 	    cipher_sha256);
 }
 
+/* Where decrypted evidence goes: hashed, counted, handed to out. */
+struct blob_out {
+	int		(*out)(void *, const void *, size_t);
+	void		*arg;
+	EVP_MD_CTX	*sha;		/* NULL: not hashed */
+	uint64_t	*size;
+	int		 mark;		/* a 0x80 byte held back: the padding's mark, or evidence */
+	uint64_t	 zeros;		/* zero bytes held back after it */
+};
+
+/* Release n bytes of evidence. */
+static int
+blob_emit(struct blob_out *o, const uint8_t *p, size_t n)
+{
+	int error;
+
+	if (n == 0)
+		return 0;
+	if (o->sha != NULL)
+		EVP_DigestUpdate(o->sha, p, n);
+	if ((error = o->out(o->arg, p, n)) < 0)
+		return error;
+	*o->size += n;
+	return 0;
+}
+
+/* Release what was held back: the mark and the zeros after it were evidence after all. */
+static int
+blob_emit_held(struct blob_out *o)
+{
+	static const uint8_t zeros[BLOB_CHUNK];
+	const uint8_t mark = BLOBFMT_MARK;
+	size_t take;
+	int error;
+
+	if ((error = blob_emit(o, &mark, 1)) < 0)
+		return error;
+	for (; o->zeros > 0; o->zeros -= take) {
+		take = o->zeros < BLOB_CHUNK ? (size_t)o->zeros : BLOB_CHUNK;
+		if ((error = blob_emit(o, zeros, take)) < 0)
+			return error;
+	}
+	o->mark = 0;
+	return 0;
+}
+
+/*
+ * A chunk of a padded blob: the last 0x80 followed only by zeros may be the padding's mark, so
+ * it and the zeros after it are held back (as a count) until a non-zero byte shows they were
+ * evidence, or the final chunk shows they were the padding.
+ */
+static int
+blob_unpad(struct blob_out *o, const uint8_t *p, size_t n)
+{
+	size_t j = n;
+	int error;
+
+	while (j > 0 && p[j - 1] == 0)
+		j--;
+	if (j == 0) {
+		if (o->mark)
+			o->zeros += n;
+		return o->mark ? 0 : blob_emit(o, p, n);
+	}
+	if (o->mark && (error = blob_emit_held(o)) < 0)
+		return error;
+	if (p[j - 1] != BLOBFMT_MARK)
+		return blob_emit(o, p, n);
+	o->mark = 1;
+	o->zeros = n - j;
+	return blob_emit(o, p, j - 1);
+}
+
 /*
  * blob_decrypt, the plaintext going to out(arg, bytes, len) one chunk at a time; sha256 may be
  * NULL when the caller hashes what it receives itself. out must not decrypt a blob on the same
@@ -137,10 +212,11 @@ blob_decrypt_cb(struct archive *a, const char *name, const uint8_t key[static 32
 	EVP_MD_CTX *psha = EVP_MD_CTX_new(), *csha = EVP_MD_CTX_new();
 	const size_t clen = BLOB_CHUNK + BLOB_ABYTES;
 	unsigned long long plen;
+	struct blob_out o = { out, arg, sha256 != NULL ? psha : NULL, size, 0, 0 };
 	uint64_t chunk = 0;
 	char *path = blob_path(a, name);
 	ssize_t r;
-	int fd = -1, error = CUSTODY_ENOMEM;
+	int fd = -1, padded, error = CUSTODY_ENOMEM;
 
 	*size = 0;
 	if (psha == NULL || csha == NULL || path == NULL || (in = malloc(clen)) == NULL ||
@@ -154,11 +230,13 @@ blob_decrypt_cb(struct archive *a, const char *name, const uint8_t key[static 32
 	EVP_DigestInit_ex(psha, EVP_sha256(), NULL);
 	EVP_DigestInit_ex(csha, EVP_sha256(), NULL);
 	if (read_full(fd, hdr, sizeof hdr) != (ssize_t)sizeof hdr ||
-	    memcmp(hdr, BLOB_MAGIC, BLOB_MAGIC_LEN) != 0) {
+	    (memcmp(hdr, BLOB_MAGIC, BLOB_MAGIC_LEN) != 0 &&
+	    memcmp(hdr, BLOBFMT_MAGIC_V1, BLOB_MAGIC_LEN) != 0)) {
 		error = custody_fail(CUSTODY_EINVAL, "blob %s: not a custody blob (bad header)",
 		    name);
 		goto done;
 	}
+	padded = memcmp(hdr, BLOB_MAGIC, BLOB_MAGIC_LEN) == 0;
 	EVP_DigestUpdate(csha, hdr, sizeof hdr);
 	if (crypto_secretstream_xchacha20poly1305_init_pull(&st, hdr + BLOB_MAGIC_LEN, key) != 0) {
 		error = custody_fail(CUSTODY_ECRYPTO, "blob %s: bad stream header", name);
@@ -187,12 +265,14 @@ blob_decrypt_cb(struct archive *a, const char *name, const uint8_t key[static 32
 			    (unsigned long long)chunk);
 			goto done;
 		}
-		if (sha256 != NULL)
-			EVP_DigestUpdate(psha, pt, plen);
-		if ((error = out(arg, pt, plen)) < 0)
+		if ((error = padded ? blob_unpad(&o, pt, (size_t)plen) : blob_emit(&o, pt,
+		    (size_t)plen)) < 0)
 			goto done;
-		*size += plen;
 		chunk++;
+	}
+	if (padded && !o.mark) {
+		error = custody_fail(CUSTODY_EINVAL, "blob %s: its padding has no mark", name);
+		goto done;
 	}
 	if ((r = read(fd, in, 1)) != 0) {
 		error = custody_fail(CUSTODY_EINVAL, "blob %s: data after the final chunk", name);
