@@ -634,9 +634,8 @@ service_extract(struct request *r)
 		git_oid_tostr(oid, sizeof oid, &w.commit.oid);
 		er.seq = w.commit.seq;
 	}
-	log_info("%s extracted %s for %s: %zu records, %llu evidence bytes, tag manifest %s",
-	    r->c->actor, x.root, m->recipient, x.sel.n, (unsigned long long)x.sel.evidence_bytes,
-	    tmhex);
+	log_info("uid %u extracted %s: %zu records, %llu evidence bytes, tag manifest %s",
+	    (unsigned)r->c->uid, x.root, x.sel.n, (unsigned long long)x.sel.evidence_bytes, tmhex);
 	er.dossier = x.root;
 	er.size = x.written;
 	er.tagmanifest_sha256 = tmhex;
