@@ -35,6 +35,7 @@ struct conf {
 	int	 sync_interval;		/* [sync] interval, seconds between syncs; 0 never */
 	char	*listen;		/* [daemon] listen = HOST:PORT for peers, or NULL */
 	int	 idle_timeout;		/* [daemon] idle_timeout, seconds; default 600 */
+	int	 index_memory;		/* [index] store = memory: no index file on disk */
 	struct conf_peer {		/* [peer NAME] sections: offices we sync with */
 		char	*name;
 		char	*address;	/* HOST:PORT, or NULL */
@@ -63,6 +64,7 @@ struct archive {
 	pthread_mutex_t	 write_lock;		/* one feed append at a time */
 	uint64_t	 serial;		/* tells per-thread handles apart */
 	time_t		 started;
+	sqlite3		*index_keep;		/* holds an in-memory index alive, or NULL */
 };
 
 /* archive.c */
@@ -73,6 +75,7 @@ int archive_create_ext(const char *path, const char *office, const char *passphr
     char **cause);
 int archive_open_ext(struct archive **out, const char *path, const char *passphrase, int lock,
     int office_only, char **cause);
+int archive_index_memory(struct archive *, char **cause);
 void archive_close(struct archive *);
 char *archive_file(const struct archive *, const char *rel);
 int archive_check_name(const char *office);
