@@ -176,6 +176,8 @@ archive_create_ext(const char *path, const char *office, const char *passphrase,
 		asprintf(cause, "invalid office name '%s' (use 1-64 letters, digits, . _ -)", office);
 		return CUSTODY_EINVAL;
 	}
+	if (passphrase != NULL && (error = keys_check_passphrase(passphrase, cause)) < 0)
+		return error;	/* before anything is created */
 	if ((d = opendir(path)) != NULL) {
 		while ((de = readdir(d)) != NULL)
 			if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {

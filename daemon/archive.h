@@ -102,6 +102,8 @@ int keys_create(const char *dir, const char *office, const char *passphrase, int
 int keys_write_data(const char *dir, const uint8_t pk[static ED25519_PK_LEN], const uint8_t *dk,
     char **cause);
 int keys_load_office(struct archive *, const char *passphrase, char **cause);
+#define KEYS_PASSPHRASE_MIN 12	/* characters */
+int keys_check_passphrase(const char *passphrase, char **cause);
 int keys_load(struct archive *, const char *passphrase, char **cause);
 void keys_set_data(struct archive *, const uint8_t *dk);
 int keys_wrap(uint8_t *out, const uint8_t *data_key, const uint8_t key[static 32],
