@@ -149,9 +149,11 @@ x_json_file(struct extract *x, const char *rel, json_t *doc)
 	if (s == NULL)
 		return CUSTODY_ENOMEM;
 	n = strlen(s);
-	s[n] = '\0';
-	if ((s = realloc(s, n + 2)) == NULL)
+	if (bytes_grow((void **)&s, n + 1, n + 2) < 0) {
+		sodium_memzero(s, n);
+		free(s);
 		return CUSTODY_ENOMEM;
+	}
 	s[n] = '\n';
 	error = x_file(x, rel, s, n + 1);
 	sodium_memzero(s, n + 1);
