@@ -130,14 +130,13 @@ struct blob_out {
 	void		*arg;
 	EVP_MD_CTX	*sha;		/* NULL: not hashed */
 	uint64_t	*size;
-	int		 mark;		/* a 0x80 byte held back: the padding's mark, or evidence */
-	uint64_t	 zeros;		/* zero bytes held back after it */
 };
 
 /* Release n bytes of evidence. */
 static int
-blob_emit(struct blob_out *o, const uint8_t *p, size_t n)
+blob_emit(void *arg, const void *p, size_t n)
 {
+	struct blob_out *o = arg;
 	int error;
 
 	if (n == 0)
@@ -148,53 +147,6 @@ blob_emit(struct blob_out *o, const uint8_t *p, size_t n)
 		return error;
 	*o->size += n;
 	return 0;
-}
-
-/* Release what was held back: the mark and the zeros after it were evidence after all. */
-static int
-blob_emit_held(struct blob_out *o)
-{
-	static const uint8_t zeros[BLOB_CHUNK];
-	const uint8_t mark = BLOBFMT_MARK;
-	size_t take;
-	int error;
-
-	if ((error = blob_emit(o, &mark, 1)) < 0)
-		return error;
-	for (; o->zeros > 0; o->zeros -= take) {
-		take = o->zeros < BLOB_CHUNK ? (size_t)o->zeros : BLOB_CHUNK;
-		if ((error = blob_emit(o, zeros, take)) < 0)
-			return error;
-	}
-	o->mark = 0;
-	return 0;
-}
-
-/*
- * A chunk of a padded blob: the last 0x80 followed only by zeros may be the padding's mark, so
- * it and the zeros after it are held back (as a count) until a non-zero byte shows they were
- * evidence, or the final chunk shows they were the padding.
- */
-static int
-blob_unpad(struct blob_out *o, const uint8_t *p, size_t n)
-{
-	size_t j = n;
-	int error;
-
-	while (j > 0 && p[j - 1] == 0)
-		j--;
-	if (j == 0) {
-		if (o->mark)
-			o->zeros += n;
-		return o->mark ? 0 : blob_emit(o, p, n);
-	}
-	if (o->mark && (error = blob_emit_held(o)) < 0)
-		return error;
-	if (p[j - 1] != BLOBFMT_MARK)
-		return blob_emit(o, p, n);
-	o->mark = 1;
-	o->zeros = n - j;
-	return blob_emit(o, p, j - 1);
 }
 
 /*
@@ -212,7 +164,8 @@ blob_decrypt_cb(struct archive *a, const char *name, const uint8_t key[static 32
 	EVP_MD_CTX *psha = EVP_MD_CTX_new(), *csha = EVP_MD_CTX_new();
 	const size_t clen = BLOB_CHUNK + BLOB_ABYTES;
 	unsigned long long plen;
-	struct blob_out o = { out, arg, sha256 != NULL ? psha : NULL, size, 0, 0 };
+	struct blob_out o = { out, arg, sha256 != NULL ? psha : NULL, size };
+	struct blobfmt_unpad u;
 	uint64_t chunk = 0;
 	char *path = blob_path(a, name);
 	ssize_t r;
@@ -237,6 +190,7 @@ blob_decrypt_cb(struct archive *a, const char *name, const uint8_t key[static 32
 		goto done;
 	}
 	padded = memcmp(hdr, BLOB_MAGIC, BLOB_MAGIC_LEN) == 0;
+	blobfmt_unpad_init(&u, blob_emit, &o);
 	EVP_DigestUpdate(csha, hdr, sizeof hdr);
 	if (crypto_secretstream_xchacha20poly1305_init_pull(&st, hdr + BLOB_MAGIC_LEN, key) != 0) {
 		error = custody_fail(CUSTODY_ECRYPTO, "blob %s: bad stream header", name);
@@ -265,12 +219,12 @@ blob_decrypt_cb(struct archive *a, const char *name, const uint8_t key[static 32
 			    (unsigned long long)chunk);
 			goto done;
 		}
-		if ((error = padded ? blob_unpad(&o, pt, (size_t)plen) : blob_emit(&o, pt,
+		if ((error = padded ? blobfmt_unpad_feed(&u, pt, (size_t)plen) : blob_emit(&o, pt,
 		    (size_t)plen)) < 0)
 			goto done;
 		chunk++;
 	}
-	if (padded && !o.mark) {
+	if (padded && blobfmt_unpad_finish(&u) < 0) {
 		error = custody_fail(CUSTODY_EINVAL, "blob %s: its padding has no mark", name);
 		goto done;
 	}

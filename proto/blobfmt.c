@@ -1,5 +1,9 @@
-/* Sizes of the blob file format (custody/blobfmt.h): Padmé and the padding it asks for. */
+/*
+ * The blob file format's padding (custody/blobfmt.h): Padmé, the padding it asks for, and
+ * taking it off again.
+ */
 #include "custody/blobfmt.h"
+#include "custody/common.h"
 
 #define BLOBFMT_SIZE_MAX ((uint64_t)1 << 62)
 
@@ -74,4 +78,64 @@ blobfmt_max_stored(uint64_t size)
 	uint64_t p = blobfmt_payload(size);
 
 	return p == 0 ? 0 : blobfmt_stored(p);
+}
+
+void
+blobfmt_unpad_init(struct blobfmt_unpad *u, int (*out)(void *, const void *, size_t),
+    void *arg)
+{
+	u->out = out;
+	u->arg = arg;
+	u->mark = 0;
+	u->zeros = 0;
+}
+
+/* Release what was held back: the mark and the zeros after it were evidence after all. */
+static int
+blobfmt_unpad_release(struct blobfmt_unpad *u)
+{
+	static const uint8_t zeros[4096];
+	const uint8_t mark = BLOBFMT_MARK;
+	size_t take;
+	int error;
+
+	if ((error = u->out(u->arg, &mark, 1)) < 0)
+		return error;
+	for (; u->zeros > 0; u->zeros -= take) {
+		take = u->zeros < sizeof zeros ? (size_t)u->zeros : sizeof zeros;
+		if ((error = u->out(u->arg, zeros, take)) < 0)
+			return error;
+	}
+	u->mark = 0;
+	return 0;
+}
+
+int
+blobfmt_unpad_feed(struct blobfmt_unpad *u, const uint8_t *p, size_t n)
+{
+	size_t j = n;
+	int error;
+
+	while (j > 0 && p[j - 1] == 0)
+		j--;
+	if (j == 0) {
+		if (u->mark) {
+			u->zeros += n;
+			return 0;
+		}
+		return n > 0 ? u->out(u->arg, p, n) : 0;
+	}
+	if (u->mark && (error = blobfmt_unpad_release(u)) < 0)
+		return error;
+	if (p[j - 1] != BLOBFMT_MARK)
+		return u->out(u->arg, p, n);
+	u->mark = 1;
+	u->zeros = n - j;
+	return j > 1 ? u->out(u->arg, p, j - 1) : 0;
+}
+
+int
+blobfmt_unpad_finish(struct blobfmt_unpad *u)
+{
+	return u->mark ? 0 : CUSTODY_EINVAL;
 }

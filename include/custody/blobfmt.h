@@ -10,6 +10,7 @@
 #ifndef CUSTODY_BLOBFMT_H
 #define CUSTODY_BLOBFMT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define BLOBFMT_MAGIC		"CUSTBLB2"	/* padded */
@@ -38,5 +39,24 @@ uint64_t blobfmt_payload(uint64_t size);
  * the bound on a blob a peer sends for an evidence record of that size. 0 beyond 2^62.
  */
 uint64_t blobfmt_max_stored(uint64_t size);
+
+/*
+ * Taking the padding off a padded blob's plaintext, fed in pieces as the chunks decrypt: out
+ * gets the evidence, in order. The last 0x80 followed only by zeros may be the mark, so it and
+ * the zeros after it are held back (as a count, in no memory) until a non-zero byte shows they
+ * were evidence, or the end shows they were the padding.
+ */
+struct blobfmt_unpad {
+	int		(*out)(void *arg, const void *p, size_t n);
+	void		*arg;
+	int		 mark;		/* a 0x80 byte held back */
+	uint64_t	 zeros;		/* zero bytes held back after it */
+};
+void blobfmt_unpad_init(struct blobfmt_unpad *, int (*out)(void *, const void *, size_t),
+    void *arg);
+/* 0, or what out returned (negative). */
+int blobfmt_unpad_feed(struct blobfmt_unpad *, const uint8_t *p, size_t n);
+/* At the end of the plaintext: 0, or CUSTODY_EINVAL when there was no mark. */
+int blobfmt_unpad_finish(struct blobfmt_unpad *);
 
 #endif

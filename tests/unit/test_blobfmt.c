@@ -5,8 +5,10 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "custody/blobfmt.h"
+#include "custody/common.h"
 
 /* Known values, from the definition: E = floor(log2 L), S = floor(log2 E) + 1, the low E - S
  * bits rounded up. */
@@ -94,6 +96,64 @@ test_blob_sizes(void **state)
 	assert_int_equal(blobfmt_max_stored((uint64_t)1 << 63), 0);
 }
 
+static int
+collect(void *arg, const void *p, size_t n)
+{
+	return cbuf_put(arg, p, n);
+}
+
+/*
+ * What the evidence of a padded plaintext is, by the definition: everything before its last
+ * 0x80 byte that only zeros follow; -1 when there is none.
+ */
+static long
+unpad_by_hand(const uint8_t *p, size_t n)
+{
+	size_t i = n;
+
+	while (i > 0 && p[i - 1] == 0)
+		i--;
+	return i > 0 && p[i - 1] == BLOBFMT_MARK ? (long)i - 1 : -1;
+}
+
+/* Plaintexts made of 0x80, zeros and other bytes, fed in pieces of every size: the evidence
+ * comes out as the definition says, or the end says there is no mark. */
+static void
+test_unpad(void **state)
+{
+	static const uint8_t alphabet[] = { 0, 0, 0, BLOBFMT_MARK, BLOBFMT_MARK, 1, 0x7f };
+	uint8_t p[300];
+	struct blobfmt_unpad u;
+	struct cbuf got = { 0 };
+	size_t n, off, step, i;
+	long want;
+	int round, error;
+
+	(void)state;
+	for (round = 0; round < 20000; round++) {
+		n = randombytes_uniform(sizeof p + 1);
+		for (i = 0; i < n; i++)
+			p[i] = alphabet[randombytes_uniform(sizeof alphabet)];
+		step = 1 + randombytes_uniform(40);
+		got.len = 0;
+		blobfmt_unpad_init(&u, collect, &got);
+		for (off = 0; off < n; off += step)
+			assert_int_equal(blobfmt_unpad_feed(&u, p + off, n - off < step ? n - off :
+			    step), 0);
+		error = blobfmt_unpad_finish(&u);
+		want = unpad_by_hand(p, n);
+		if (want < 0) {
+			assert_int_equal(error, CUSTODY_EINVAL);
+			continue;
+		}
+		assert_int_equal(error, 0);
+		assert_int_equal(got.len, (size_t)want);
+		if (want > 0)
+			assert_memory_equal(got.data, p, (size_t)want);
+	}
+	cbuf_free(&got);
+}
+
 int
 main(void)
 {
@@ -101,6 +161,7 @@ main(void)
 		cmocka_unit_test(test_padme_known),
 		cmocka_unit_test(test_padme_bounds),
 		cmocka_unit_test(test_blob_sizes),
+		cmocka_unit_test(test_unpad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
