@@ -176,6 +176,8 @@ archive_create_ext(const char *path, const char *office, const char *passphrase,
 		asprintf(cause, "invalid office name '%s' (use 1-64 letters, digits, . _ -)", office);
 		return CUSTODY_EINVAL;
 	}
+	if (passphrase != NULL && (error = keys_check_passphrase(passphrase, cause)) < 0)
+		return error;	/* before anything is created */
 	if ((d = opendir(path)) != NULL) {
 		while ((de = readdir(d)) != NULL)
 			if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
@@ -398,28 +400,84 @@ archive_repo(struct archive *a)
 	return handles.repo;
 }
 
+/*
+ * A connection to the index: ARCHIVE/index.sqlite, or with [index] store = memory a database in
+ * this process's memory that every connection of the archive shares (SQLite's memdb, named by
+ * the archive's serial). NULL with the reason.
+ */
+static sqlite3 *
+archive_db_open(struct archive *a)
+{
+	sqlite3 *db = NULL;
+	char *p;
+
+	if (a->conf.index_memory) {
+		if (asprintf(&p, "file:/custody-index-%llu?vfs=memdb",
+		    (unsigned long long)a->serial) < 0)
+			p = NULL;
+	} else
+		p = archive_file(a, "index.sqlite");
+	if (p == NULL) {
+		custody_fail(CUSTODY_ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (sqlite3_open_v2(p, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
+		custody_fail(CUSTODY_EIO, "cannot open the index %s: %s", a->conf.index_memory ?
+		    "in memory" : p, db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		db = NULL;
+	} else {
+		sqlite3_busy_timeout(db, 30000);
+		sqlite3_exec(db, a->conf.index_memory ? "PRAGMA cache_size=-65536;" :
+		    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;",
+		    NULL, NULL, NULL);
+		sqlite3_exec(db, "PRAGMA foreign_keys=ON;", NULL, NULL, NULL);
+	}
+	free(p);
+	return db;
+}
+
+/*
+ * With [index] store = memory: open the connection that keeps the in-memory index alive while
+ * the archive is open, and remove an index file an earlier setting left on disk.
+ */
+int
+archive_index_memory(struct archive *a, char **cause)
+{
+	static const char *const files[] = { "index.sqlite", "index.sqlite-wal",
+	    "index.sqlite-shm", "index.sqlite-journal" };
+	char *p;
+	size_t i;
+
+	if (!a->conf.index_memory || a->index_keep != NULL)
+		return 0;
+	for (i = 0; i < sizeof files / sizeof files[0]; i++) {
+		if ((p = archive_file(a, files[i])) == NULL)
+			return CUSTODY_ENOMEM;
+		if (unlink(p) == 0)
+			log_info("[index] store = memory: removed %s", files[i]);
+		else if (errno != ENOENT) {
+			asprintf(cause, "cannot remove %s: %s", p, strerror(errno));
+			free(p);
+			return CUSTODY_EIO;
+		}
+		free(p);
+	}
+	if ((a->index_keep = archive_db_open(a)) == NULL) {
+		asprintf(cause, "%s", custody_error());
+		return CUSTODY_EIO;
+	}
+	return 0;
+}
+
 /* The calling thread's SQLite connection to the index (NULL with the reason). */
 sqlite3 *
 archive_db(struct archive *a)
 {
-	char *p;
-
 	archive_thread_use(a);
-	if (handles.db == NULL) {
-		p = archive_file(a, "index.sqlite");
-		if (sqlite3_open_v2(p, &handles.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-		    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-			custody_fail(CUSTODY_EIO, "cannot open %s: %s", p,
-			    handles.db ? sqlite3_errmsg(handles.db) : "out of memory");
-			sqlite3_close(handles.db);
-			handles.db = NULL;
-		} else {
-			sqlite3_busy_timeout(handles.db, 30000);
-			sqlite3_exec(handles.db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
-			    " PRAGMA foreign_keys=ON;", NULL, NULL, NULL);
-		}
-		free(p);
-	}
+	if (handles.db == NULL)
+		handles.db = archive_db_open(a);
 	return handles.db;
 }
 
@@ -431,6 +489,7 @@ archive_close(struct archive *a)
 		return;
 	if (handles.serial == a->serial)
 		archive_thread_done();
+	sqlite3_close(a->index_keep);
 	sodium_free(a->office_sk);
 	sodium_free(a->data_key);
 	sodium_free(a->token_key);

@@ -35,6 +35,7 @@ struct conf {
 	int	 sync_interval;		/* [sync] interval, seconds between syncs; 0 never */
 	char	*listen;		/* [daemon] listen = HOST:PORT for peers, or NULL */
 	int	 idle_timeout;		/* [daemon] idle_timeout, seconds; default 600 */
+	int	 index_memory;		/* [index] store = memory: no index file on disk */
 	struct conf_peer {		/* [peer NAME] sections: offices we sync with */
 		char	*name;
 		char	*address;	/* HOST:PORT, or NULL */
@@ -64,6 +65,7 @@ struct archive {
 	pthread_mutex_t	 write_lock;		/* one feed append at a time */
 	uint64_t	 serial;		/* tells per-thread handles apart */
 	time_t		 started;
+	sqlite3		*index_keep;		/* holds an in-memory index alive, or NULL */
 };
 
 /* archive.c */
@@ -74,6 +76,7 @@ int archive_create_ext(const char *path, const char *office, const char *passphr
     char **cause);
 int archive_open_ext(struct archive **out, const char *path, const char *passphrase, int lock,
     int office_only, char **cause);
+int archive_index_memory(struct archive *, char **cause);
 void archive_close(struct archive *);
 char *archive_file(const struct archive *, const char *rel);
 int archive_check_name(const char *office);
@@ -101,6 +104,8 @@ int keys_create(const char *dir, const char *office, const char *passphrase, int
 int keys_write_data(const char *dir, const uint8_t pk[static ED25519_PK_LEN], const uint8_t *dk,
     char **cause);
 int keys_load_office(struct archive *, const char *passphrase, char **cause);
+#define KEYS_PASSPHRASE_MIN 12	/* characters */
+int keys_check_passphrase(const char *passphrase, char **cause);
 int keys_load(struct archive *, const char *passphrase, char **cause);
 void keys_set_data(struct archive *, const uint8_t *dk);
 int keys_wrap(uint8_t *out, const uint8_t *data_key, const uint8_t key[static 32],
@@ -186,6 +191,10 @@ int feed_tree_changes(git_repository *, git_tree *old, git_tree *new, const char
 /* feed-clock.c: the highest Lamport clock held, and the next one this office may use. */
 int feed_clock_seen(struct archive *, uint64_t *out);
 int feed_clock_next(struct archive *, uint64_t *out);
+/* feed-summary.c: the opaque subject and author of every feed commit, and its real summary. */
+#define FEED_SUBJECT	"custody"
+#define FEED_EMAIL	"custody"	/* the author's name is the key fingerprint */
+int feed_summary(struct archive *, git_commit *, char **out);
 
 /* records-write.c: commit records that changed (the caller keeps docs). */
 struct records_written {

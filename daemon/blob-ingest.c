@@ -32,7 +32,6 @@ struct ingest_ctx {
 	struct cbuf			 ct;		/* ciphertext waiting to be written */
 	uint8_t				 pending[BLOB_CHUNK];	/* the last chunk seen */
 	size_t				 pending_len;
-	int				 have_pending;
 	struct blob_info		*out;
 };
 
@@ -67,8 +66,8 @@ ingest_push(struct ingest_ctx *x, const uint8_t *p, size_t n, uint8_t tag)
 }
 
 /*
- * Encrypt plaintext that continues the stream. The last chunk seen is held back until more
- * data (or the end) shows whether it is the final one.
+ * Encrypt plaintext that continues the stream, in pieces of any length. Chunks are full but
+ * for the last, which is held back until more data (or the end) shows whether it is final.
  */
 static int
 ingest_consume(struct ingest_ctx *x, const uint8_t *p, size_t n)
@@ -77,19 +76,21 @@ ingest_consume(struct ingest_ctx *x, const uint8_t *p, size_t n)
 	int error;
 
 	while (n > 0) {
-		if (x->have_pending && (error = ingest_push(x, x->pending, x->pending_len,
-		    crypto_secretstream_xchacha20poly1305_TAG_MESSAGE)) < 0)
-			return error;
-		take = n < BLOB_CHUNK ? n : BLOB_CHUNK;
-		if (n > BLOB_CHUNK) {
-			if ((error = ingest_push(x, p, take,
+		if (x->pending_len == BLOB_CHUNK) {
+			if ((error = ingest_push(x, x->pending, x->pending_len,
 			    crypto_secretstream_xchacha20poly1305_TAG_MESSAGE)) < 0)
 				return error;
-			x->have_pending = 0;
+			x->pending_len = 0;
+		}
+		if (x->pending_len == 0 && n > BLOB_CHUNK) {
+			if ((error = ingest_push(x, p, BLOB_CHUNK,
+			    crypto_secretstream_xchacha20poly1305_TAG_MESSAGE)) < 0)
+				return error;
+			take = BLOB_CHUNK;
 		} else {
-			memcpy(x->pending, p, take);
-			x->pending_len = take;
-			x->have_pending = 1;
+			take = BLOB_CHUNK - x->pending_len < n ? BLOB_CHUNK - x->pending_len : n;
+			memcpy(x->pending + x->pending_len, p, take);
+			x->pending_len += take;
 		}
 		p += take;
 		n -= take;
@@ -97,11 +98,29 @@ ingest_consume(struct ingest_ctx *x, const uint8_t *p, size_t n)
 	return 0;
 }
 
-/* The end of the evidence: the held chunk (or an empty one) is final. */
+/*
+ * The end of the evidence: the mark and the zeros that pad the blob to a Padmé length, then
+ * the held chunk is final.
+ */
 static int
 ingest_finish(struct ingest_ctx *x)
 {
-	return ingest_push(x, x->pending, x->have_pending ? x->pending_len : 0,
+	static const uint8_t zeros[BLOB_CHUNK];
+	const uint8_t mark = BLOBFMT_MARK;
+	uint64_t payload = blobfmt_payload(x->out->size), left;
+	size_t take;
+	int error;
+
+	if (payload == 0)
+		return custody_fail(CUSTODY_EINVAL, "the file is too large");
+	if ((error = ingest_consume(x, &mark, 1)) < 0)
+		return error;
+	for (left = payload - x->out->size - 1; left > 0; left -= take) {
+		take = left < BLOB_CHUNK ? (size_t)left : BLOB_CHUNK;
+		if ((error = ingest_consume(x, zeros, take)) < 0)
+			return error;
+	}
+	return ingest_push(x, x->pending, x->pending_len,
 	    crypto_secretstream_xchacha20poly1305_TAG_FINAL);
 }
 

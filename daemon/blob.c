@@ -4,8 +4,10 @@
  * its first two hex digits (one level: a batch into a new archive would otherwise pay two
  * mkdirs per file, and 256 directories of htree-indexed names scale to millions of blobs).
  *
- * File format: "CUSTBLB1", the 24-byte secretstream header, then chunks of BLOB_CHUNK plaintext
- * bytes (each + 17 bytes); the last chunk (possibly short or empty) is tagged FINAL.
+ * File format (custody/blobfmt.h): "CUSTBLB2", the 24-byte secretstream header, then chunks of
+ * BLOB_CHUNK plaintext bytes (each + 17 bytes); the last chunk (possibly short) is tagged FINAL.
+ * The plaintext is the evidence, a 0x80 mark and the zeros that pad the file to a Padmé length.
+ * "CUSTBLB1" blobs, written before padding, hold the evidence alone and are still read.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -122,6 +124,31 @@ blob_decrypt(struct archive *a, const char *name, const uint8_t key[static 32], 
 	    cipher_sha256);
 }
 
+/* Where decrypted evidence goes: hashed, counted, handed to out. */
+struct blob_out {
+	int		(*out)(void *, const void *, size_t);
+	void		*arg;
+	EVP_MD_CTX	*sha;		/* NULL: not hashed */
+	uint64_t	*size;
+};
+
+/* Release n bytes of evidence. */
+static int
+blob_emit(void *arg, const void *p, size_t n)
+{
+	struct blob_out *o = arg;
+	int error;
+
+	if (n == 0)
+		return 0;
+	if (o->sha != NULL)
+		EVP_DigestUpdate(o->sha, p, n);
+	if ((error = o->out(o->arg, p, n)) < 0)
+		return error;
+	*o->size += n;
+	return 0;
+}
+
 /*
  * blob_decrypt, the plaintext going to out(arg, bytes, len) one chunk at a time; sha256 may be
  * NULL when the caller hashes what it receives itself. out must not decrypt a blob on the same
@@ -137,10 +164,12 @@ blob_decrypt_cb(struct archive *a, const char *name, const uint8_t key[static 32
 	EVP_MD_CTX *psha = EVP_MD_CTX_new(), *csha = EVP_MD_CTX_new();
 	const size_t clen = BLOB_CHUNK + BLOB_ABYTES;
 	unsigned long long plen;
+	struct blob_out o = { out, arg, sha256 != NULL ? psha : NULL, size };
+	struct blobfmt_unpad u;
 	uint64_t chunk = 0;
 	char *path = blob_path(a, name);
 	ssize_t r;
-	int fd = -1, error = CUSTODY_ENOMEM;
+	int fd = -1, padded, error = CUSTODY_ENOMEM;
 
 	*size = 0;
 	if (psha == NULL || csha == NULL || path == NULL || (in = malloc(clen)) == NULL ||
@@ -154,11 +183,14 @@ blob_decrypt_cb(struct archive *a, const char *name, const uint8_t key[static 32
 	EVP_DigestInit_ex(psha, EVP_sha256(), NULL);
 	EVP_DigestInit_ex(csha, EVP_sha256(), NULL);
 	if (read_full(fd, hdr, sizeof hdr) != (ssize_t)sizeof hdr ||
-	    memcmp(hdr, BLOB_MAGIC, BLOB_MAGIC_LEN) != 0) {
+	    (memcmp(hdr, BLOB_MAGIC, BLOB_MAGIC_LEN) != 0 &&
+	    memcmp(hdr, BLOBFMT_MAGIC_V1, BLOB_MAGIC_LEN) != 0)) {
 		error = custody_fail(CUSTODY_EINVAL, "blob %s: not a custody blob (bad header)",
 		    name);
 		goto done;
 	}
+	padded = memcmp(hdr, BLOB_MAGIC, BLOB_MAGIC_LEN) == 0;
+	blobfmt_unpad_init(&u, blob_emit, &o);
 	EVP_DigestUpdate(csha, hdr, sizeof hdr);
 	if (crypto_secretstream_xchacha20poly1305_init_pull(&st, hdr + BLOB_MAGIC_LEN, key) != 0) {
 		error = custody_fail(CUSTODY_ECRYPTO, "blob %s: bad stream header", name);
@@ -187,12 +219,14 @@ blob_decrypt_cb(struct archive *a, const char *name, const uint8_t key[static 32
 			    (unsigned long long)chunk);
 			goto done;
 		}
-		if (sha256 != NULL)
-			EVP_DigestUpdate(psha, pt, plen);
-		if ((error = out(arg, pt, plen)) < 0)
+		if ((error = padded ? blobfmt_unpad_feed(&u, pt, (size_t)plen) : blob_emit(&o, pt,
+		    (size_t)plen)) < 0)
 			goto done;
-		*size += plen;
 		chunk++;
+	}
+	if (padded && blobfmt_unpad_finish(&u) < 0) {
+		error = custody_fail(CUSTODY_EINVAL, "blob %s: its padding has no mark", name);
+		goto done;
 	}
 	if ((r = read(fd, in, 1)) != 0) {
 		error = custody_fail(CUSTODY_EINVAL, "blob %s: data after the final chunk", name);

@@ -142,6 +142,14 @@ conf_handler(void *arg, const char *section, const char *name, const char *value
 	}
 	if (strncmp(section, "peer ", 5) == 0)
 		return conf_peer(p, section + 5, name, value);
+	if (strcmp(section, "index") == 0 && strcmp(name, "store") == 0) {
+		if (strcmp(value, "file") == 0 || strcmp(value, "memory") == 0) {
+			c->index_memory = strcmp(value, "memory") == 0;
+			return 1;
+		}
+		snprintf(p->bad, sizeof p->bad, "[index] store must be file or memory");
+		return 0;
+	}
 	if (strcmp(section, "sync") == 0 && strcmp(name, "interval") == 0) {
 		c->sync_interval = atoi(value);
 		if (c->sync_interval >= 0 && c->sync_interval <= 86400)

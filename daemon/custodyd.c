@@ -137,6 +137,8 @@ cmd_init(int argc, char **argv)
 		if ((pass = read_passphrase_tty("passphrase for the office key: ")) == NULL)
 			fatal("give --passphrase-file FILE, or --no-passphrase for an unattended "
 			    "archive");
+		if (keys_check_passphrase(pass, &cause) < 0)
+			fatal("%s", cause);
 		again = read_passphrase_tty("again: ");
 		if (again == NULL || strcmp(pass, again) != 0 || pass[0] == '\0')
 			fatal("the passphrases are empty or differ");

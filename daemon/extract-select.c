@@ -103,7 +103,9 @@ xsel_add(struct selection *x, const char *id, int kind, int primary, int quiet)
 	if ((error = index_record_office(x->a, id, office)) < 0) {
 		if (error == CUSTODY_ENOTFOUND) {
 			if (quiet) {
-				log_warn("extract: %s is linked but not here; left out", id);
+				hex_encode(office, tok, TOKEN_LEN);
+				log_warn("extract: record %s is linked but not here; left out",
+				    office);
 				return 0;
 			}
 			return custody_fail(error, "no such record: %s", id);

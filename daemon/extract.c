@@ -150,9 +150,11 @@ x_json_file(struct extract *x, const char *rel, json_t *doc)
 	if (s == NULL)
 		return CUSTODY_ENOMEM;
 	n = strlen(s);
-	s[n] = '\0';
-	if ((s = realloc(s, n + 2)) == NULL)
+	if (bytes_grow((void **)&s, n + 1, n + 2) < 0) {
+		sodium_memzero(s, n);
+		free(s);
 		return CUSTODY_ENOMEM;
+	}
 	s[n] = '\n';
 	error = x_file(x, rel, s, n + 1);
 	sodium_memzero(s, n + 1);
@@ -682,9 +684,8 @@ service_extract(struct request *r)
 		git_oid_tostr(oid, sizeof oid, &w.commit.oid);
 		er.seq = w.commit.seq;
 	}
-	log_info("%s extracted %s for %s: %zu records, %llu evidence bytes, tag manifest %s",
-	    r->c->actor, x.root, m->recipient, x.sel.n, (unsigned long long)x.sel.evidence_bytes,
-	    tmhex);
+	log_info("uid %u extracted %s: %zu records, %llu evidence bytes, tag manifest %s",
+	    (unsigned)r->c->uid, x.root, x.sel.n, (unsigned long long)x.sel.evidence_bytes, tmhex);
 	er.dossier = x.root;
 	er.size = x.written;
 	er.tagmanifest_sha256 = tmhex;

@@ -6,6 +6,10 @@
  * fan-out trees per record. The message ends in trailers: Custody-Seq (1 for the first commit,
  * then parent + 1), Custody-Lamport and Custody-Office. Every commit carries an SSHSIG
  * (namespace "git", sha512) by the office key in its gpgsig header, as `git commit -S` writes.
+ *
+ * A commit says nothing a seized disk could use: its subject is FEED_SUBJECT, its author the
+ * key fingerprint. The human summary travels encrypted, in the rev stamp of every record the
+ * commit writes (feed-summary.c reads it back).
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -181,6 +185,7 @@ struct feed_seal {
 	struct cbuf	*objs;		/* indexed from `from` */
 	uint64_t	 lamport;
 	const char	*now;
+	const char	*summary;
 	size_t		 from, to;	/* the chunk */
 	size_t		 lo, hi;	/* this thread's part */
 	int		 error;
@@ -197,8 +202,8 @@ feed_seal_range(void *arg)
 	size_t i;
 
 	for (i = j->lo; i < j->hi && j->error == 0; i++) {
-		rev = json_pack("{s:I,s:s,s:s}", "lamport", (json_int_t)j->lamport, "office",
-		    j->a->office_hex, "time", j->now);
+		rev = json_pack("{s:I,s:s,s:s,s:s}", "lamport", (json_int_t)j->lamport, "office",
+		    j->a->office_hex, "time", j->now, "summary", j->summary);
 		if (rev == NULL || json_object_set_new(j->docs[i], "rev", rev) < 0) {
 			j->error = CUSTODY_ENOMEM;
 			break;
@@ -287,7 +292,7 @@ feed_append(struct archive *a, struct feed_commit *out, const char *summary, jso
 	git_buf body = { 0 };
 	struct cbuf msg = { 0 };
 	struct trailers trl;
-	char *refname = NULL, *sig = NULL, now[32], email[64];
+	char *refname = NULL, *sig = NULL, now[32];
 	size_t i;
 	int error, have_head;
 
@@ -322,7 +327,7 @@ feed_append(struct archive *a, struct feed_commit *out, const char *summary, jso
 	}
 	for (i = 0; i < ndocs; i += FEED_SEAL_CHUNK) {
 		struct feed_seal job = { .a = a, .docs = docs, .upd = upd, .lamport = out->lamport,
-		    .now = now, .from = i, .to = i + FEED_SEAL_CHUNK < ndocs ? i + FEED_SEAL_CHUNK :
+		    .now = now, .summary = summary, .from = i, .to = i + FEED_SEAL_CHUNK < ndocs ? i + FEED_SEAL_CHUNK :
 		    ndocs };
 
 		if ((error = feed_seal_chunk(&job, repo, mem)) < 0)
@@ -347,10 +352,9 @@ feed_append(struct archive *a, struct feed_commit *out, const char *summary, jso
 	trl.seq = out->seq;
 	trl.lamport = out->lamport;
 	memcpy(trl.office, a->office_hex, sizeof trl.office);
-	if ((error = trailers_format(&msg, summary, &trl)) < 0)
+	if ((error = trailers_format(&msg, FEED_SUBJECT, &trl)) < 0)
 		goto done;
-	snprintf(email, sizeof email, "%.16s@custody", a->office_hex);
-	if (git_signature_now(&who, a->conf.office, email) < 0 ||
+	if (git_signature_now(&who, a->fingerprint, FEED_EMAIL) < 0 ||
 	    git_commit_create_buffer(&body, repo, who, who, NULL, (const char *)msg.data, tree,
 	    have_head ? 1 : 0, (const git_commit **)&parent) < 0) {
 		error = git_fail(CUSTODY_EIO, "building the commit");
@@ -369,9 +373,9 @@ feed_append(struct archive *a, struct feed_commit *out, const char *summary, jso
 		goto done;
 	if (have_head)
 		error = git_reference_create_matching(&ref, repo, refname, &out->oid, 1, &head,
-		    summary);
+		    FEED_SUBJECT);
 	else
-		error = git_reference_create(&ref, repo, refname, &out->oid, 0, summary);
+		error = git_reference_create(&ref, repo, refname, &out->oid, 0, FEED_SUBJECT);
 	if (error < 0) {
 		error = git_fail(CUSTODY_EIO, "moving the feed ref");
 		goto done;

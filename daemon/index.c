@@ -105,7 +105,10 @@ index_open(struct archive *a, char **cause)
 {
 	sqlite3 *db;
 	char *err = NULL;
+	int error;
 
+	if ((error = archive_index_memory(a, cause)) < 0)
+		return error;
 	if ((db = archive_db(a)) == NULL) {
 		asprintf(cause, "%s", custody_error());
 		return CUSTODY_EIO;

@@ -352,7 +352,7 @@ ingest_commit_work(struct request *r)
 	char summary[96], now[32], oid[GIT_OID_HEXSZ + 1];
 	int error = 0;
 
-	log_debug("ingest by %s: committing %zu files", r->c->actor, in->n);
+	log_debug("ingest by uid %u: committing %zu files", (unsigned)r->c->uid, in->n);
 	if (in->n > 1 && (error = ingest_dedupe(a, in)) < 0)
 		return error;
 	if ((docs = calloc(2 * in->n, sizeof *docs)) == NULL)
@@ -378,7 +378,7 @@ ingest_commit_work(struct request *r)
 	for (i = 0; i < in->n; i++)
 		in->items[i]->placed = 0;	/* committed: the feed refers to them now */
 	git_oid_tostr(oid, sizeof oid, &fc.oid);
-	log_info("ingest by %s: %zu file%s, commit %s (seq %llu)", r->c->actor, in->n,
+	log_info("ingest by uid %u: %zu file%s, commit %s (seq %llu)", (unsigned)r->c->uid, in->n,
 	    in->n == 1 ? "" : "s", oid, (unsigned long long)fc.seq);
 	d.commit = oid;
 	d.seq = fc.seq;

@@ -141,7 +141,7 @@ join_archive(const char *path, const char *invitation, const char *passphrase, c
 	struct invite inv;
 	struct stat st;
 	uint8_t *dk = NULL;
-	char *text = NULL, *file = NULL;
+	char *text = NULL, *file = NULL, lk[LOG_KEY_LEN];
 	size_t len;
 	int error;
 
@@ -187,7 +187,7 @@ join_archive(const char *path, const char *invitation, const char *passphrase, c
 		error = CUSTODY_EIO;
 		goto done;
 	}
-	log_info("joined: office %s, invited by %s%s%s", a->conf.office, inv.inviter,
+	log_info("joined: invited by %s%s%s", log_key(lk, inv.inviter_pk),
 	    inv.address[0] ? " at " : "", inv.address);
 	error = 0;
 done:

@@ -3,7 +3,9 @@
  *
  * keys/office.key: "CUSTKEY1", a mode byte (0 plain, 1 sealed), then either the 64-byte
  * Ed25519 secret key or salt[16], opslimit u64, memlimit u64, nonce[24] and the key sealed with
- * XChaCha20-Poly1305 under an Argon2id key of the passphrase (the header is the AD).
+ * XChaCha20-Poly1305 under an Argon2id key of the passphrase (the header is the AD). New keys
+ * use libsodium's MODERATE limits (the key is unsealed once per start); a key is opened with
+ * the limits stored in it, so keys sealed with the earlier INTERACTIVE limits still open.
  * keys/data.key: "CUSTDK01" and the data key sealed (crypto_box_seal) to the office key
  * converted to X25519; absent until a joining office has joined (daemon/join.c).
  * keys/office.pub: the OpenSSH public key line.
@@ -27,6 +29,8 @@
 #define SEALED_KEY_LEN (KEY_HDR_LEN + ED25519_SK_LEN + TAG_LEN)
 #define PLAIN_KEY_LEN (8 + 1 + ED25519_SK_LEN)
 #define DK_FILE_LEN (8 + crypto_box_SEALBYTES + DATA_KEY_LEN)
+#define KEY_OPSLIMIT crypto_pwhash_OPSLIMIT_MODERATE
+#define KEY_MEMLIMIT crypto_pwhash_MEMLIMIT_MODERATE
 
 /* Create a file that must not exist, mode 0600, and write it durably. */
 static int
@@ -86,16 +90,37 @@ keys_write_data(const char *dir, const uint8_t pk[static ED25519_PK_LEN], const 
 	return keys_write_file(dir, "data.key", dkf, sizeof dkf, cause);
 }
 
+/* Refuse a passphrase of fewer than KEYS_PASSPHRASE_MIN characters (UTF-8 code points). */
+int
+keys_check_passphrase(const char *passphrase, char **cause)
+{
+	size_t n = 0;
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)passphrase; *p != '\0'; p++)
+		n += (*p & 0xc0) != 0x80;
+	if (n >= KEYS_PASSPHRASE_MIN)
+		return 0;
+	asprintf(cause, "the passphrase has %zu character%s: it needs at least %d, as it alone "
+	    "protects the office key on a seized disk", n, n == 1 ? "" : "s",
+	    KEYS_PASSPHRASE_MIN);
+	return CUSTODY_EINVAL;
+}
+
 /* Make the office key pair and (unless joining) the data key in dir (the archive's keys/). */
 int
 keys_create(const char *dir, const char *office, const char *passphrase, int joining,
     uint8_t pk[static ED25519_PK_LEN], char **cause)
 {
 	uint8_t *sk, *dk, *kek, buf[SEALED_KEY_LEN];
-	uint64_t ops = crypto_pwhash_OPSLIMIT_INTERACTIVE, mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+	uint64_t ops = KEY_OPSLIMIT, mem = KEY_MEMLIMIT;
 	char *line = NULL, *pubfile = NULL;
 	size_t n;
 	int error = CUSTODY_ENOMEM;
+
+	if (passphrase != NULL && (error = keys_check_passphrase(passphrase, cause)) < 0)
+		return error;
+	error = CUSTODY_ENOMEM;
 
 	sk = sodium_malloc(ED25519_SK_LEN);
 	dk = sodium_malloc(DATA_KEY_LEN);

@@ -257,11 +257,23 @@ listen_serve_work(void *arg)
 	archive_thread_done();
 }
 
+/* How the log names the office at the other end of ch: by its key. */
+static const char *
+listen_key(const struct channel *ch, char buf[static LOG_KEY_LEN])
+{
+	uint8_t pk[32];
+
+	if (channel_remote_key(ch, pk) < 0)
+		return "an unknown office";
+	return log_key(buf, pk);
+}
+
 static void
 listen_serve_done(void *arg)
 {
 	struct serve_job *j = arg;
 	struct rconn *rc = j->rc;
+	char lk[LOG_KEY_LEN];
 
 	rc->busy = 0;
 	if (!rc->gone && rc->nqueue > 0) {
@@ -272,7 +284,7 @@ listen_serve_done(void *arg)
 	}
 	if (!rc->gone) {
 		if (j->error < 0) {
-			log_warn("peer %s: %s: %s", channel_office(rc->ch), wire_name(j->msg),
+			log_warn("peer %s: %s: %s", listen_key(rc->ch, lk), wire_name(j->msg),
 			    j->why);
 			channel_send_error(rc->ch, j->error, "%s", j->why);
 		} else if (channel_send_frames(rc->ch, &j->out) < 0)
@@ -292,6 +304,7 @@ listen_dispatch(struct channel *ch, Envelope *msg, void *arg)
 	struct listen *l = rc->l;
 	Custody__PeerWelcome w = CUSTODY__PEER_WELCOME__INIT;
 	Envelope env = CUSTODY__ENVELOPE__INIT;
+	char lk[LOG_KEY_LEN];
 
 	if (msg == NULL) {
 		if (!channel_established(ch))
@@ -329,7 +342,7 @@ listen_dispatch(struct channel *ch, Envelope *msg, void *arg)
 		wire_free(msg);
 		return;
 	}
-	log_info("peer %s (%s) says hello", channel_office(ch), rc->addr);
+	log_info("peer %s (%s) says hello", listen_key(ch, lk), rc->addr);
 	wire_free(msg);
 	w.office = l->s->a->conf.office;
 	env.body_case = CUSTODY__ENVELOPE__BODY_PEER_WELCOME;

@@ -9,6 +9,21 @@
 
 static int log_verbose, log_quiet;
 
+const char *
+log_key(char buf[static LOG_KEY_LEN], const unsigned char pk[static 32])
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	memcpy(buf, "office ", 7);
+	for (i = 0; i < 8; i++) {
+		buf[7 + 2 * i] = digits[pk[i] >> 4];
+		buf[7 + 2 * i + 1] = digits[pk[i] & 0xf];
+	}
+	buf[23] = '\0';
+	return buf;
+}
+
 /* Show debug messages too. */
 void
 log_set_verbose(int v)

@@ -29,7 +29,7 @@ peers_init(struct archive *a)
 	peers_n = 0;
 	for (i = 0; peers_v != NULL && i < c->npeers; i++) {
 		if (!c->peers[i].has_key) {
-			log_warn("[peer %s] has no key: ignored", c->peers[i].name);
+			log_warn("peer %zu of custody.conf has no key: ignored", i + 1);
 			continue;
 		}
 		e = &peers_v[peers_n++];
@@ -166,7 +166,7 @@ peers_add(struct archive *a, const char *name, const char *address,
 {
 	struct peers_entry *grown;
 	struct cbuf text = { 0 };
-	char host[256], port[8], *line = NULL;
+	char host[256], port[8], *line = NULL, lk[LOG_KEY_LEN];
 	size_t i;
 	int error;
 
@@ -208,7 +208,7 @@ peers_add(struct archive *a, const char *name, const char *address,
 	snprintf(peers_v[peers_n].address, sizeof peers_v->address, "%s", address);
 	memcpy(peers_v[peers_n].pk, pk, ED25519_PK_LEN);
 	peers_n++;
-	log_info("peer %s pinned at %s", name, address);
+	log_info("peer %s pinned at %s", log_key(lk, pk), address);
 done:
 	pthread_mutex_unlock(&peers_lock);
 	cbuf_free(&text);
@@ -221,6 +221,7 @@ int
 peers_remove(struct archive *a, const char *name)
 {
 	struct cbuf text = { 0 };
+	char lk[LOG_KEY_LEN];
 	size_t i;
 	int error;
 
@@ -234,9 +235,10 @@ peers_remove(struct archive *a, const char *name)
 	if ((error = peers_conf_without(a, &text, name)) < 0 ||
 	    (error = peers_write_conf(a, (char *)text.data, text.len)) < 0)
 		goto done;
+	log_key(lk, peers_v[i].pk);
 	memmove(&peers_v[i], &peers_v[i + 1], (peers_n - i - 1) * sizeof *peers_v);
 	peers_n--;
-	log_info("peer %s removed", name);
+	log_info("peer %s removed", lk);
 done:
 	pthread_mutex_unlock(&peers_lock);
 	cbuf_free(&text);

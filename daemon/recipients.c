@@ -159,6 +159,7 @@ service_recipient_add(struct request *r)
 	struct age_recipient rcpt;
 	struct records_written w;
 	char id[OFFICE_NAME_MAX + 16], oid[GIT_OID_HEXSZ + 1] = "", *json = NULL;
+	char tok[TOKEN_HEX_LEN + 1];
 	json_t *doc = NULL, *policy = NULL;
 	int error;
 
@@ -182,7 +183,8 @@ service_recipient_add(struct request *r)
 	if (w.committed) {
 		git_oid_tostr(oid, sizeof oid, &w.commit.oid);
 		rr.seq = w.commit.seq;
-		log_info("recipient %s added by %s", m->name, r->c->actor);
+		archive_token_hex(a, tok, id);
+		log_info("recipient record %s written by uid %u", tok, (unsigned)r->c->uid);
 	}
 	if ((json = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL) {
 		error = CUSTODY_ENOMEM;

@@ -518,7 +518,7 @@ server_run(struct archive *a, char **cause)
 	event_add(s.accept_ev, NULL);
 	event_add(s.sigterm_ev, NULL);
 	event_add(s.sigint_ev, NULL);
-	log_info("office %s (%s) serving %s", a->conf.office, a->fingerprint, s.socket_path);
+	log_info("office %s serving %s", a->fingerprint, s.socket_path);
 	timer = sync_timer_start(&s);
 	event_base_dispatch(s.base);
 

@@ -67,7 +67,7 @@ service_invite(struct request *r)
 	snprintf(summary, sizeof summary, "invite: office %s", m->name);
 	if ((error = offices_write(a, docs, 2, summary)) < 0)
 		goto done;
-	log_info("%s invited office %s (%s)", r->c->actor, m->name, fp);
+	log_info("uid %u invited office %s", (unsigned)r->c->uid, fp);
 	ir.invitation = text;
 	ir.fingerprint = fp;
 	env.body_case = CUSTODY__ENVELOPE__BODY_INVITE_REPLY;

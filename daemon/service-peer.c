@@ -132,6 +132,7 @@ int
 service_sync(struct request *r)
 {
 	const char *name = r->msg->sync_request->name, *why;
+	char lk[LOG_KEY_LEN];
 	struct peers_entry *v = NULL, one;
 	struct sync_result res = { .done = &r->progress_done, .total = &r->progress_total };
 	size_t n, i, k = 0;
@@ -156,9 +157,10 @@ service_sync(struct request *r)
 			why = res.forks[res.nforks - 1];	/* a fork is news for the operator */
 		peers_record(v[i].name, why);
 		if (why != NULL)
-			log_warn("sync with %s: %s", v[i].name, why);
+			log_warn("sync with %s: %s", log_key(lk, v[i].pk), res.nforks > forks ?
+			    "a feed forked" : why);
 		else
-			log_info("sync with %s done", v[i].name);
+			log_info("sync with %s done", log_key(lk, v[i].pk));
 		if (peers_find_name(&v[k], v[i].name) == 0)
 			k++;
 	}

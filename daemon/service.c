@@ -232,7 +232,8 @@ service_log_feed(struct archive *a, const char *office, const char *name, size_t
 		feed_parse_message(git_commit_message(c), &e->seq, &lamport, hex);
 		e->time = git_commit_time(c);
 		e->office = strdup(name);
-		e->summary = strdup(git_commit_summary(c) ?: "");
+		if (feed_summary(a, c, &e->summary) < 0)
+			e->summary = strdup("(summary unreadable)");
 		git_oid_tostr(oid, sizeof oid, git_commit_id(c));
 		e->commit = strdup(oid);
 		error = feed_check_signature(repo, git_commit_id(c), pk);
@@ -518,13 +519,14 @@ service_get(struct request *r)
 	Custody__GetReply gr = CUSTODY__GET_REPLY__INIT;
 	Envelope env = CUSTODY__ENVELOPE__INIT;
 	uint8_t key[32], sum[SHA256_LEN];
-	char hex[SHA256_HEX_LEN + 1];
+	char hex[SHA256_HEX_LEN + 1], tok[TOKEN_HEX_LEN + 1];	/* the log names the token */
 	const char *blob, *sha;
 	json_t *doc = NULL;
 	uint64_t size;
 	struct stat st;
 	int error;
 
+	archive_token_hex(a, tok, id);
 	if (fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode))
 		return custody_fail(CUSTODY_EINVAL, "get needs a regular file to write to");
 	if ((error = service_record(a, id, &doc)) < 0)
@@ -545,19 +547,20 @@ service_get(struct request *r)
 	error = blob_decrypt(a, blob, key, r->fd, sum, &size, NULL);
 	sodium_memzero(key, sizeof key);
 	if (error < 0) {
-		log_warn("get %s: %s", id, custody_error());
+		log_warn("get record %s: %s", tok, custody_error());
 		goto done;
 	}
 	hex_encode(hex, sum, SHA256_LEN);
 	if (strcmp(hex, sha) != 0) {
-		log_warn("get %s: decrypted bytes do not match the record", id);
+		log_warn("get record %s: decrypted bytes do not match the record", tok);
 		error = custody_fail(CUSTODY_ECRYPTO, "evidence %s is damaged: its bytes hash to %s",
 		    id, hex);
 		goto done;
 	}
 	/* who saw the plaintext goes in the signed feed before the plaintext goes out */
 	if ((error = service_access_event(a, "get", sha, r->c->actor)) < 0) {
-		log_warn("get %s: the custody event cannot be written: %s", id, custody_error());
+		log_warn("get record %s: the custody event cannot be written: %s", tok,
+		    custody_error());
 		goto done;
 	}
 	gr.sha256 = hex;
@@ -568,7 +571,7 @@ service_get(struct request *r)
 	error = server_reply(r, &env);
 done:
 	if (error < 0 && ftruncate(r->fd, 0) != 0)
-		log_warn("get %s: cannot clear the output after a failure", id);
+		log_warn("get record %s: cannot clear the output after a failure", tok);
 	json_decref(doc);
 	return error;
 }

@@ -149,7 +149,7 @@ session_recv(struct session *s)
 	msg = q->msg;
 	free(q);
 	if (msg->body_case == CUSTODY__ENVELOPE__BODY_ERROR) {
-		snprintf(s->why, sizeof s->why, "%s: %s", s->peer->name, msg->error->message);
+		snprintf(s->why, sizeof s->why, "the peer says: %s", msg->error->message);
 		wire_free(msg);
 		return NULL;
 	}
@@ -163,14 +163,14 @@ session_call(struct session *s, const Envelope *req, int want, int or_fork)
 	Envelope *msg;
 
 	if (channel_send(s->ch, req) < 0) {
-		snprintf(s->why, sizeof s->why, "cannot send to %s", s->peer->name);
+		snprintf(s->why, sizeof s->why, "cannot send to the peer");
 		return NULL;
 	}
 	if ((msg = session_recv(s)) == NULL)
 		return NULL;
 	if ((int)msg->body_case != want && !(or_fork &&
 	    msg->body_case == CUSTODY__ENVELOPE__BODY_FORK_REPLY)) {
-		snprintf(s->why, sizeof s->why, "%s sent an unexpected %s", s->peer->name,
+		snprintf(s->why, sizeof s->why, "the peer sent an unexpected %s",
 		    wire_name(msg));
 		wire_free(msg);
 		return NULL;
@@ -412,7 +412,7 @@ session_pull_feed(struct session *s, const Custody__FeedHead *f, struct sync_res
 	Custody__PackRequest pr = CUSTODY__PACK_REQUEST__INIT;
 	Envelope env = CUSTODY__ENVELOPE__INIT, *msg;
 	struct sync_incoming in;
-	char hex[65], ours[GIT_OID_HEXSZ + 1] = "", *name, *line = NULL;
+	char hex[65], ours[GIT_OID_HEXSZ + 1] = "", *name, *line = NULL, lk[LOG_KEY_LEN];
 	uint64_t seq = 0, lamport;
 	git_oid head;
 	int error, moved = 0;
@@ -428,7 +428,8 @@ session_pull_feed(struct session *s, const Custody__FeedHead *f, struct sync_res
 		error = f->seq > 0 ? session_check_behind(s, hex, &head, seq, f, &line) : 0;
 		if (line != NULL) {
 			sync_result_add(res, 1, "feed %s: %s", name, line);
-			log_warn("sync with %s: feed %s: %s", s->peer->name, name, line);
+			log_warn("sync with %s: feed %.16s: %s", log_key(lk, s->peer->pk), hex,
+			    line);
 			free(line);
 		}
 		free(name);
@@ -448,8 +449,8 @@ session_pull_feed(struct session *s, const Custody__FeedHead *f, struct sync_res
 		    msg->fork_reply->commit.data, msg->fork_reply->commit.len, &line);
 		if (line != NULL)
 			sync_result_add(res, 1, "feed %s: %s", name, line);
-		log_warn("sync with %s: feed %s: %s", s->peer->name, name, line ? line :
-		    custody_error());
+		log_warn("sync with %s: feed %.16s: %s", log_key(lk, s->peer->pk), hex,
+		    line ? line : custody_error());
 		free(line);
 		wire_free(msg);
 		free(name);

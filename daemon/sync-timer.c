@@ -41,9 +41,10 @@ sync_timer_work(void *arg)
 	struct peers_entry *v = NULL;
 	struct sync_result res;
 	const char *why;
+	char lk[LOG_KEY_LEN];
 	unsigned *f;
 	time_t now = time(NULL), wait;
-	size_t n = 0, i, j;
+	size_t n = 0, i;
 
 	if (peers_list(&v, &n) < 0)
 		return;
@@ -60,7 +61,8 @@ sync_timer_work(void *arg)
 		why = sync_with_peer(a, &v[i], &res);
 		if (why != NULL && sync_stopped()) {
 			/* not the peer's failure: no backoff, and what it sent is kept */
-			log_info("sync with %s: interrupted, custodyd is stopping", v[i].name);
+			log_info("sync with %s: interrupted, custodyd is stopping",
+			    log_key(lk, v[i].pk));
 			sync_result_free(&res);
 			break;
 		}
@@ -69,10 +71,12 @@ sync_timer_work(void *arg)
 		peers_record(v[i].name, why);
 		*f = why != NULL ? *f + 1 : 0;
 		if (why != NULL)
-			log_warn("sync with %s: %s (next try in %lds)", v[i].name, why,
+			log_warn("sync with %s: %s (next try in %lds)", log_key(lk, v[i].pk),
+			    res.nforks > 0 ? "a feed forked" : why,
 			    (long)(a->conf.sync_interval << (*f < 4 ? *f : 4)));
-		for (j = 0; j < res.nmoved; j++)
-			log_info("sync with %s: %s", v[i].name, res.moved[j]);
+		if (res.nmoved > 0)
+			log_info("sync with %s: %zu feed%s moved", log_key(lk, v[i].pk),
+			    res.nmoved, res.nmoved == 1 ? "" : "s");
 		sync_result_free(&res);
 	}
 	free(v);

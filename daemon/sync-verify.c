@@ -151,7 +151,11 @@ verify_record(struct sync_incoming *in, git_repository *repo, const char *path,
 	}
 	if (blob_exists(in->a, blob))
 		goto done;
-	if ((nd = reallocarray(in->need, in->nneed + 1, sizeof *nd)) == NULL) {
+	/* it holds file keys: grown (to 4, 8, 16...) with no copy left in freed memory */
+	nd = in->need;
+	if ((in->nneed == 0 || (in->nneed >= 4 && (in->nneed & (in->nneed - 1)) == 0)) &&
+	    bytes_grow((void **)&nd, in->nneed * sizeof *nd, (in->nneed ? 2 * in->nneed : 4) *
+	    sizeof *nd) < 0) {
 		error = CUSTODY_ENOMEM;
 		goto done;
 	}

@@ -64,12 +64,28 @@ hex_is_lower(const char *s, size_t n)
 	return s[n] == '\0';
 }
 
-/* Make room for extra more bytes (and a NUL). */
+int
+bytes_grow(void **p, size_t oldsize, size_t newsize)
+{
+	void *n;
+
+	if ((n = malloc(newsize ? newsize : 1)) == NULL)
+		return CUSTODY_ENOMEM;
+	if (*p != NULL) {
+		memcpy(n, *p, oldsize < newsize ? oldsize : newsize);
+		sodium_memzero(*p, oldsize);
+		free(*p);
+	}
+	*p = n;
+	return 0;
+}
+
+/* Make room for extra more bytes (and a NUL); growing wipes the old block (bytes_grow). */
 int
 cbuf_reserve(struct cbuf *b, size_t extra)
 {
 	size_t need, cap;
-	uint8_t *p;
+	void *p = b->data;
 
 	if (extra > SIZE_MAX / 2 - b->len)
 		return CUSTODY_ENOMEM;
@@ -79,7 +95,7 @@ cbuf_reserve(struct cbuf *b, size_t extra)
 	cap = b->cap ? b->cap : 64;
 	while (cap < need)
 		cap *= 2;
-	if ((p = realloc(b->data, cap)) == NULL)
+	if (bytes_grow(&p, b->cap, cap) < 0)
 		return CUSTODY_ENOMEM;
 	b->data = p;
 	b->cap = cap;

@@ -50,6 +50,12 @@ struct cbuf {
 	size_t	 cap;
 };
 int cbuf_reserve(struct cbuf *b, size_t extra);
+/*
+ * realloc for memory that may hold secrets or plaintext: a new block of newsize bytes takes
+ * the first min(oldsize, newsize) bytes of *p, the old block (oldsize bytes) is wiped, then
+ * freed, so no copy is left in freed memory. *p may be NULL; on failure it is left as it was.
+ */
+int bytes_grow(void **p, size_t oldsize, size_t newsize);
 int cbuf_put(struct cbuf *b, const void *p, size_t n);
 int cbuf_puts(struct cbuf *b, const char *s);
 int cbuf_printf(struct cbuf *b, const char *fmt, ...)

@@ -151,9 +151,9 @@ check "show: random bytes are application/octet-stream" [ "${J[0]}" = applicatio
 check "show: size of the random file" [ "${J[1]}" = 300001 ]
 
 # --- custody events of the gets ---------------------------------------------------------------
-# gets: the feed's commits summarised "get evidence" (each one custody event, signed)
+# gets: the feed's commits summarised "get evidence" in custody log (each one custody event, signed)
 gets() {
-	git --git-dir="$A/git" log --format=%s --all | grep -c '^get evidence' || true
+	cu "$A" log | grep -c ' get evidence$' || true
 }
 G=$(gets)
 check "each of the 11 gets that gave plaintext is a custody event ($G)" [ "$G" -eq 11 ]

@@ -95,7 +95,7 @@ contains "control: the note is recorded (show decrypts it)" "$(cat "$T/show.json
 cu "$A" get "$SHA" -o "$T/back" >/dev/null 2>&1 || true
 check "control: the content comes back" cmp -s "$IN/$NAME" "$T/back"
 "${G[@]}" cat-file --batch-all-objects --batch >"$T/objects.txt"
-check "control: the inflated objects hold the commit summaries" grep -aqF "ingest 1 file" "$T/objects.txt"
+check "control: the inflated objects hold the commits' trailers" grep -aqF "Custody-Seq: 4" "$T/objects.txt"
 
 # no_plaintext LABEL: none of the markers is in the archive directory or in any git object.
 no_plaintext() {

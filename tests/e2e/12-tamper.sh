@@ -126,7 +126,7 @@ recommit() {
 # --- 1. a modified commit ----------------------------------------------------------------
 fresh modified-commit
 "${G[@]}" cat-file commit "$HEAD" >"$T/c1.txt"
-sed 's/^ingest 2 files (2 new)$/ingest 2 files (0 new)/' "$T/c1.txt" >"$T/c1-new.txt"
+sed 's/^custody$/custody (0 new)/' "$T/c1.txt" >"$T/c1-new.txt"
 refute "modified-commit: the message really changed" cmp -s "$T/c1.txt" "$T/c1-new.txt"
 check "modified-commit: the gpgsig is kept" grep -q "BEGIN SSH SIGNATURE" "$T/c1-new.txt"
 NEW=$("${G[@]}" hash-object -t commit -w "$T/c1-new.txt")

@@ -109,6 +109,12 @@ check "with the modes fixed, the daemon runs and serves" [ "$rc" -eq 0 ]
 stop_daemon "$DAEMON_PID" || fail "the daemon did not stop with exit 0"
 
 # --- a passphrase-sealed archive ---------------------------------------------------------
+printf 'elevenchars\n' >"$T/short"
+rc=0
+out=$("$CUSTODYD" init "$T/short-arch" --office Short-Office --passphrase-file "$T/short" 2>&1) || rc=$?
+check "init refuses an 11-character passphrase" [ "$rc" -ne 0 ]
+contains "and says it needs at least 12 characters" "$out" "at least 12"
+check "and creates nothing" [ ! -e "$T/short-arch" ]
 P=$T/sealed
 printf 'correct horse battery staple\n' >"$T/pass"
 printf 'wrong horse\n' >"$T/wrong"

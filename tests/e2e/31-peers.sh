@@ -46,7 +46,7 @@ OUT=$(cu "$A" sync beta 2>&1) && ok "sync A -> B succeeds" || fail "sync A -> B:
 OUT=$(cu "$A" peers 2>&1)
 contains "peers shows B's address" "$OUT" "127.0.0.1:$PB"
 case "$OUT" in *"last success: never"*) fail "peers: no last success: $OUT" ;; *) ok "peers shows a last success" ;; esac
-check "B logged the hello" grep -q "peer alpha .* says hello" "$B.log"
+check "B logged the hello, naming A by its key" grep -q "peer office $(key_hex "$A" | cut -c1-16) .* says hello" "$B.log"
 OUT=$(cu "$A" --json peers)
 check "peers --json has last_success" python3 -c '
 import json, sys; p = json.loads(sys.argv[1]); assert p[0]["name"] == "beta" and p[0]["last_success"] > 0 and p[0]["last_error"] == ""' "$OUT"

@@ -36,7 +36,7 @@ echo second >"$T/f2"
 cu "$A" ingest "$T/f2" >/dev/null
 # A's head rewritten by hand: its message changed, its old signature kept (as in 12-tamper)
 head=$(feed_ref "$A" "$HA")
-git --git-dir="$A/git" cat-file commit "$head" | sed 's/^ingest 1 file (1 new)$/ingest 1 file (1 new) forged/' >"$T/forged"
+git --git-dir="$A/git" cat-file commit "$head" | sed 's/^custody$/custody forged/' >"$T/forged"
 forged=$(git --git-dir="$A/git" hash-object -t commit -w "$T/forged")
 git --git-dir="$A/git" update-ref "refs/feeds/$HA" "$forged" "$head"
 check "the forged commit differs from the signed one" [ "$forged" != "$head" ]

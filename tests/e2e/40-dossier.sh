@@ -65,7 +65,7 @@ check "the dossier file is there" [ -s "$T/d.age" ]
 check "and nothing partial is left" [ -z "$(ls "$T" | grep partial || true)" ]
 seq1=$(git --git-dir="$A/git" rev-list --count "refs/feeds/$(key_hex "$A")")
 check "the extract is one commit in A's feed" [ "$seq1" -eq $((seq0 + 1)) ]
-check "its message says so" sh -c "git --git-dir='$A/git' log -1 --format=%s 'refs/feeds/$(key_hex "$A")' | grep -q 'extract a dossier'"
+contains "its summary says so" "$(cu "$A" log --limit 1 2>&1)" "extract a dossier"
 aud=$(cu "$A" audit "$V" 2>&1)
 contains "custody audit of the victim shows the extract" "$aud" "extract  root@alpha"
 contains "naming the recipient" "$aud" "for un-iim"

@@ -119,7 +119,8 @@ may "$ADMIN" "admin: peers" peers
 may_not "$DOC" admin "documenter: audit" audit
 may "$ADMIN" "admin: audit" audit "$SHA"
 contains "the audit shows the documenter's ingest and get" "$OUT" "get      $DOC@access"
-check "the extract's custody event names the admin" sh -c "git --git-dir='$A/git' log --all -1 --format=%s | grep -q 'extract a dossier'"
+contains "the extract is the newest custody event" \
+    "$("$CUSTODY" --socket "$SOCKDIR/custodyd.sock" log --limit 1 2>&1)" "extract a dossier"
 
 # --- a daemon run by an ordinary user whose memlock limit is 0 ---------------------------------
 # Keys stay on stacks mlock'd where the limit allows (root is not limited): here it cannot, and

@@ -121,7 +121,7 @@ peer_refuses tree
 # --- a commit ----------------------------------------------------------------------------------
 fresh commit
 head=$("${G[@]}" rev-parse "refs/feeds/$HEX")
-"${G[@]}" cat-file commit "$head" | sed 's/^add 1 victim record$/add 2 victim records/' >"$T/commit.body"
+"${G[@]}" cat-file commit "$head" | sed 's/^custody$/custody: add 2 victim records/' >"$T/commit.body"
 rewrite "$head" "$T/commit.body"
 reported commit
 peer_refuses commit

@@ -34,8 +34,8 @@ setup(void **state)
 	assert_int_equal(archive_create(f->a_path, "hq", NULL, &cause), 0);
 	assert_int_equal(archive_open(&f->a, f->a_path, NULL, 0, &cause), 0);
 	assert_int_equal(index_open(f->a, &cause), 0);
-	assert_int_equal(archive_create_ext(f->b_path, "branch", "sesame", 1, &cause), 0);
-	assert_int_equal(archive_open_ext(&f->b, f->b_path, "sesame", 0, 1, &cause), 0);
+	assert_int_equal(archive_create_ext(f->b_path, "branch", "open sesame, please", 1, &cause), 0);
+	assert_int_equal(archive_open_ext(&f->b, f->b_path, "open sesame, please", 0, 1, &cause), 0);
 	*state = f;
 	return 0;
 }
@@ -93,7 +93,7 @@ test_joining_archive_has_no_data_key(void **state)
 	assert_true(asprintf(&p, "%s/keys/data.key", f->b_path) > 0);
 	assert_int_equal(stat(p, &st), -1);
 	free(p);
-	assert_int_equal(archive_open(&x, f->b_path, "sesame", 0, &cause), CUSTODY_ENOTFOUND);
+	assert_int_equal(archive_open(&x, f->b_path, "open sesame, please", 0, &cause), CUSTODY_ENOTFOUND);
 	assert_non_null(strstr(cause, "has not joined yet"));
 	assert_null(x);
 	free(cause);
@@ -128,10 +128,10 @@ test_join(void **state)
 
 	assert_true(asprintf(&p, "%s/custody.conf", f->b_path) > 0);
 	conf_before = slurp(p);
-	assert_int_equal(join_archive(f->b_path, bad, "sesame", &cause), CUSTODY_ECRYPTO);
+	assert_int_equal(join_archive(f->b_path, bad, "open sesame, please", &cause), CUSTODY_ECRYPTO);
 	free(cause);
 	cause = NULL;
-	assert_int_equal(join_archive(f->b_path, other, "sesame", &cause), CUSTODY_EPERM);
+	assert_int_equal(join_archive(f->b_path, other, "open sesame, please", &cause), CUSTODY_EPERM);
 	free(cause);
 	cause = NULL;
 	assert_int_equal(join_archive(f->b_path, good, NULL, &cause), CUSTODY_EPERM);
@@ -145,13 +145,13 @@ test_join(void **state)
 	assert_string_equal(conf_before, conf_after);
 	free(conf_after);
 
-	assert_int_equal(join_archive(f->b_path, good, "sesame", &cause), 0);
+	assert_int_equal(join_archive(f->b_path, good, "open sesame, please", &cause), 0);
 	conf_after = slurp(p);
 	assert_non_null(strstr(conf_after, "\n[peer hq]\naddress = hq.example:7400\nkey = "
 	    "ssh-ed25519 "));
 	free(conf_after);
 	free(p);
-	assert_int_equal(join_archive(f->b_path, good, "sesame", &cause), CUSTODY_EEXIST);
+	assert_int_equal(join_archive(f->b_path, good, "open sesame, please", &cause), CUSTODY_EEXIST);
 	free(cause);
 	cause = NULL;
 
@@ -159,7 +159,7 @@ test_join(void **state)
 	assert_int_equal(stat(p, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	free(p);
-	assert_int_equal(archive_open(&x, f->b_path, "sesame", 0, &cause), 0);
+	assert_int_equal(archive_open(&x, f->b_path, "open sesame, please", 0, &cause), 0);
 	assert_memory_equal(x->data_key, f->a->data_key, DATA_KEY_LEN);
 	assert_memory_equal(x->token_key, f->a->token_key, 32);
 	assert_int_equal(index_open(x, &cause), 0);
