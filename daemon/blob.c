@@ -46,6 +46,22 @@ blob_exists(const struct archive *a, const char *name)
 	return r;
 }
 
+/*
+ * The most bytes the stored file of a blob of size plaintext bytes may have: magic, stream
+ * header, every chunk with its tag (the last one, perhaps empty, tagged FINAL), and the room
+ * padding may add. A peer may never send more than this for a blob its record sizes so.
+ */
+uint64_t
+blob_stored_max(uint64_t size)
+{
+	uint64_t exact;
+
+	if (size > (UINT64_MAX >> 2))
+		return UINT64_MAX >> 1;
+	exact = BLOB_MAGIC_LEN + BLOB_HDR_LEN + size + BLOB_ABYTES * (size / BLOB_CHUNK + 1);
+	return exact + exact / 100 * BLOB_PAD_PERCENT + BLOB_PAD_SLACK;
+}
+
 /* Say what failed, telling a full disk apart. */
 int
 blob_io_error(const char *what)

@@ -10,4 +10,13 @@
 
 int blob_io_error(const char *what);
 
+/*
+ * Room left for padding blob files to hide their exact size (Padmé adds at most 12%), on top
+ * of the format's own overhead: blob_stored_max allows BLOB_PAD_PERCENT percent more, plus
+ * BLOB_PAD_SLACK bytes.
+ */
+#define BLOB_PAD_PERCENT 12
+#define BLOB_PAD_SLACK 4096
+uint64_t blob_stored_max(uint64_t size);
+
 #endif

@@ -27,6 +27,9 @@ void sync_result_add(struct sync_result *, int fork, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void sync_result_free(struct sync_result *);
 
+#define SYNC_FORK_MAX_BYTES (64u << 10)	/* a commit kept as evidence of a fork */
+#define SYNC_FORKS_PER_FEED 16		/* fork commits kept per feed; later ones are reported */
+
 /* sync-feeds.c */
 int sync_list_feeds(struct archive *, struct sync_feed **out, size_t *n);
 int sync_commit_at(struct archive *, const git_oid *head, uint64_t head_seq, uint64_t seq,
