@@ -45,6 +45,7 @@ struct rconn {
 	int			 gone;
 	int			 refs;		/* the loop's, and a replication job's */
 	int			 busy;		/* a request is being answered */
+	int			 hello;		/* its PeerHello was accepted */
 	Envelope		*queue[LISTEN_QUEUE];	/* requests waiting, in order */
 	int			 nqueue;
 	TAILQ_ENTRY(rconn)	 entry;
@@ -305,6 +306,14 @@ listen_dispatch(struct channel *ch, Envelope *msg, void *arg)
 		}
 		return;
 	}
+	if (sync_is_request(msg) && !rc->hello) {
+		log_warn("peer %s (%s): %s before PeerHello: refused", channel_office(ch),
+		    rc->addr, wire_name(msg));
+		channel_send_error(ch, CUSTODY_EPROTO, "%s before PeerHello: refused",
+		    wire_name(msg));
+		wire_free(msg);
+		return;
+	}
 	if (sync_is_request(msg)) {
 		if (!rc->busy)
 			listen_serve_start(rc, msg);
@@ -330,6 +339,7 @@ listen_dispatch(struct channel *ch, Envelope *msg, void *arg)
 		return;
 	}
 	log_info("peer %s (%s) says hello", channel_office(ch), rc->addr);
+	rc->hello = 1;
 	wire_free(msg);
 	w.office = l->s->a->conf.office;
 	env.body_case = CUSTODY__ENVELOPE__BODY_PEER_WELCOME;
