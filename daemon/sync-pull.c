@@ -356,10 +356,10 @@ session_fetch_blob(struct session *s, const struct sync_need *nd)
 			__atomic_add_fetch(s->res->done, off, __ATOMIC_RELAXED);
 		}
 		if (size != UINT64_MAX && msg->blob_data->size != size) {
-			wire_free(msg);
 			error = custody_fail(CUSTODY_EPROTO, "blob %s: the peer changed its size "
 			    "from %llu to %llu bytes", nd->name, (unsigned long long)size,
 			    (unsigned long long)msg->blob_data->size);
+			wire_free(msg);
 			goto done;
 		}
 		if (msg->blob_data->size > nd->max || off > msg->blob_data->size) {
