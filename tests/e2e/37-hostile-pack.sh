@@ -6,7 +6,9 @@
 # blob whose size grows between messages. Each is refused with a clear error, the victim's
 # daemon stays under 128 MiB of memory (VmHWM of the real process), nothing is left on its disk
 # (no new object in git/objects, no quarantine or .part file in tmp/, no blob), and its other
-# feeds still sync afterwards. Also: a sync request sent before PeerHello is refused.
+# feeds still sync afterwards. Also: a sync request sent before PeerHello is refused, and when
+# A is honest again its feed, a pack of several MiB that A's daemon sends one 1 MiB piece at a
+# time as the last is written, arrives whole.
 . "$(dirname "$0")/lib.sh"
 
 EVIL=${BUILD:-}/evil-peer
@@ -50,6 +52,16 @@ HA=$(key_hex "$A") HC=$(key_hex "$C")
 check "B first takes A's feed" quiet cu "$B" sync A
 head -c 3000000 /dev/urandom >"$T/big"
 cu "$A" ingest "$T/big" >/dev/null
+# 80 victims with 50 KB of notes each: about 4 MB of encrypted records in one pack
+python3 - "$T/victims.csv" <<'PY'
+import base64, os, sys
+with open(sys.argv[1], "w") as f:
+    f.write("id,name,sex,age,status,date_of_death,date_documented,governorate,notes\n")
+    for i in range(80):
+        notes = base64.b64encode(os.urandom(37500)).decode()
+        f.write("big%d,Person %d,male,30,civilian,2024-12-01,2024-12-02,idlib,%s\n" % (i, i, notes))
+PY
+check "A imports 80 large victim records" quiet cu "$A" import victims "$T/victims.csv"
 echo "from C" >"$T/c1"
 cu "$C" ingest "$T/c1" >/dev/null
 HEADA=$(feed_ref "$A" "$HA")
@@ -153,6 +165,11 @@ start_daemon "$A" --listen "127.0.0.1:$PA"
 DA=$DAEMON_PID
 check "the honest A, back, syncs to B" quiet cu "$B" sync A
 check "B's ref for A's feed equals A's" [ "$(feed_ref "$B" "$HA")" = "$HEADA" ]
+pack=$(git --git-dir="$A/git" rev-list --objects "$REFKEEP..$HEADA" | cut -d' ' -f1 |
+    git --git-dir="$A/git" pack-objects --stdout | wc -c)
+check "which took more than one PackData message ($pack bytes)" [ "$pack" -gt $((2 * 1048576)) ]
+check "B shows one of A's large records" quiet cu "$B" show big42
+check "nothing left in A's tmp/" [ -z "$(ls -A "$A/tmp")" ]
 sha=$(sha256sum <"$T/big" | cut -c1-64)
 check "B's get of A's file is byte-identical" quiet cu "$B" get "$sha" -o "$T/big.back"
 check "byte-identical" cmp -s "$T/big" "$T/big.back"
