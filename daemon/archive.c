@@ -504,6 +504,26 @@ archive_close(struct archive *a)
 	free(a);
 }
 
+/* Remove a directory of files left in tmp/ (a peer's pack in quarantine). */
+static int
+archive_sweep_dir(const char *dir)
+{
+	char path[4400];
+	struct dirent *de;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	return rmdir(dir);
+}
+
 /* Remove partial writes left in tmp/ by an interrupted daemon. */
 int
 archive_sweep_tmp(struct archive *a)
@@ -521,7 +541,7 @@ archive_sweep_tmp(struct archive *a)
 		if (de->d_name[0] == '.' || strncmp(de->d_name, "sync-", 5) == 0)
 			continue;	/* a blob a peer was sending: resumed by the next sync */
 		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-		if (unlink(path) == 0)
+		if (unlink(path) == 0 || (errno == EISDIR && archive_sweep_dir(path) == 0))
 			n++;
 	}
 	closedir(d);

@@ -45,6 +45,8 @@ struct rconn {
 	int			 gone;
 	int			 refs;		/* the loop's, and a replication job's */
 	int			 busy;		/* a request is being answered */
+	int			 hello;		/* its PeerHello was accepted */
+	struct sync_stream	*stream;	/* a pack going out, waiting for the output to drain */
 	Envelope		*queue[LISTEN_QUEUE];	/* requests waiting, in order */
 	int			 nqueue;
 	TAILQ_ENTRY(rconn)	 entry;
@@ -147,6 +149,7 @@ listen_rconn_unref(struct rconn *rc)
 		return;
 	while (rc->nqueue > 0)
 		wire_free(rc->queue[--rc->nqueue]);
+	sync_stream_free(rc->stream);
 	channel_free(rc->ch);
 	free(rc);
 }
@@ -218,7 +221,8 @@ listen_authorize(struct channel *ch, const uint8_t remote_ed[static 32], void *a
 struct serve_job {
 	struct rconn	*rc;
 	struct archive	*a;
-	Envelope	*msg;
+	Envelope	*msg;		/* NULL: the next piece of st */
+	struct sync_stream *st;		/* what remains of a pack */
 	struct cbuf	 out;
 	int		 error;
 	char		 why[300];
@@ -226,8 +230,23 @@ struct serve_job {
 
 static void listen_serve_work(void *);
 static void listen_serve_done(void *);
+static void listen_serve_start(struct rconn *, Envelope *);
 
-/* Answer a request on a worker (the answers go out in the order the requests came). */
+/* The piece of a pack sent last is written: read the next. */
+static void
+listen_stream_drained(void *arg)
+{
+	struct rconn *rc = arg;
+
+	channel_on_drained(rc->ch, NULL, NULL);
+	if (!rc->gone && rc->stream != NULL)
+		listen_serve_start(rc, NULL);
+}
+
+/*
+ * Answer a request on a worker (the answers go out in the order the requests came); msg NULL:
+ * the next piece of the pack going out.
+ */
 static void
 listen_serve_start(struct rconn *rc, Envelope *msg)
 {
@@ -241,6 +260,10 @@ listen_serve_start(struct rconn *rc, Envelope *msg)
 	j->rc = rc;
 	j->a = rc->l->s->a;
 	j->msg = msg;
+	if (msg == NULL) {
+		j->st = rc->stream;
+		rc->stream = NULL;
+	}
 	rc->refs++;
 	rc->busy = 1;
 	pool_submit(rc->l->s->pool, listen_serve_work, listen_serve_done, j);
@@ -252,7 +275,16 @@ listen_serve_work(void *arg)
 	struct serve_job *j = arg;
 
 	custody_error_clear();
-	if ((j->error = sync_serve(j->a, j->msg, &j->out)) < 0)
+	if (j->msg != NULL)
+		j->error = sync_serve_stream(j->a, j->msg, &j->out, &j->st);
+	else if ((j->error = sync_stream_next(j->st, &j->out)) >= 0) {
+		if (j->error == 0) {
+			sync_stream_free(j->st);
+			j->st = NULL;
+		}
+		j->error = 0;
+	}
+	if (j->error < 0)
 		snprintf(j->why, sizeof j->why, "%s", custody_error());
 	archive_thread_done();
 }
@@ -276,20 +308,27 @@ listen_serve_done(void *arg)
 	char lk[LOG_KEY_LEN];
 
 	rc->busy = 0;
-	if (!rc->gone && rc->nqueue > 0) {
+	if (!rc->gone) {
+		if (j->error < 0) {
+			log_warn("peer %s: %s: %s", listen_key(rc->ch, lk), j->msg != NULL ?
+			    wire_name(j->msg) : "pack_data", j->why);
+			channel_send_error(rc->ch, j->error, "%s", j->why);
+		} else if (channel_send_frames(rc->ch, &j->out) < 0)
+			channel_close_after_flush(rc->ch);
+		else if (j->st != NULL) {	/* the next piece once this one is written */
+			rc->stream = j->st;
+			j->st = NULL;
+			rc->busy = 1;
+			channel_on_drained(rc->ch, listen_stream_drained, rc);
+		}
+	}
+	if (!rc->gone && !rc->busy && rc->nqueue > 0) {
 		Envelope *next = rc->queue[0];
 
 		memmove(rc->queue, rc->queue + 1, --rc->nqueue * sizeof *rc->queue);
 		listen_serve_start(rc, next);
 	}
-	if (!rc->gone) {
-		if (j->error < 0) {
-			log_warn("peer %s: %s: %s", listen_key(rc->ch, lk), wire_name(j->msg),
-			    j->why);
-			channel_send_error(rc->ch, j->error, "%s", j->why);
-		} else if (channel_send_frames(rc->ch, &j->out) < 0)
-			channel_close_after_flush(rc->ch);
-	}
+	sync_stream_free(j->st);
 	wire_free(j->msg);
 	cbuf_free(&j->out);
 	free(j);
@@ -318,6 +357,14 @@ listen_dispatch(struct channel *ch, Envelope *msg, void *arg)
 		}
 		return;
 	}
+	if (sync_is_request(msg) && !rc->hello) {
+		log_warn("peer %s (%s): %s before PeerHello: refused", listen_key(ch, lk),
+		    rc->addr, wire_name(msg));
+		channel_send_error(ch, CUSTODY_EPROTO, "%s before PeerHello: refused",
+		    wire_name(msg));
+		wire_free(msg);
+		return;
+	}
 	if (sync_is_request(msg)) {
 		if (!rc->busy)
 			listen_serve_start(rc, msg);
@@ -343,6 +390,7 @@ listen_dispatch(struct channel *ch, Envelope *msg, void *arg)
 		return;
 	}
 	log_info("peer %s (%s) says hello", listen_key(ch, lk), rc->addr);
+	rc->hello = 1;
 	wire_free(msg);
 	w.office = l->s->a->conf.office;
 	env.body_case = CUSTODY__ENVELOPE__BODY_PEER_WELCOME;

@@ -112,6 +112,23 @@ sync_office_name(struct archive *a, const uint8_t pk[static ED25519_PK_LEN])
 	return name;
 }
 
+/* How many fork commits of a feed forks/ holds. */
+static int
+sync_count_forks(const char *dir, const char *office_hex)
+{
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, office_hex, 64) == 0 && de->d_name[64] == '-')
+			n++;
+	closedir(d);
+	return n;
+}
+
 /*
  * Keep a commit (id its id) as evidence: forks/OFFICEHEX-SEQ-ID.commit holds its raw bytes,
  * and, the first time, logline (one line, "\n" added) goes in forks/log.
@@ -127,6 +144,8 @@ sync_keep_commit(struct archive *a, const char *office_hex, uint64_t seq, const 
 		free(dir);
 		return custody_fail(CUSTODY_EIO, "cannot create forks/: %s", strerror(errno));
 	}
+	if (len > SYNC_FORK_MAX_BYTES || sync_count_forks(dir, office_hex) >= SYNC_FORKS_PER_FEED)
+		goto report;	/* the evidence kept is bounded: report, keep no more */
 	snprintf(path, sizeof path, "%s/%s-%llu-%s.commit", dir, office_hex,
 	    (unsigned long long)seq, id);
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0) {
@@ -140,6 +159,7 @@ sync_keep_commit(struct archive *a, const char *office_hex, uint64_t seq, const 
 			close(fd);
 		}
 	}
+report:
 	free(dir);
 	return 0;
 }

@@ -48,6 +48,7 @@ struct session {
 	struct event			*timer;
 	struct msgq			*head, **tail;
 	int				 gone, timed_out, waited;
+	uint64_t			 pack_bytes;	/* of every pack this session */
 	char				 why[400];
 	struct sync_result		*res;
 };
@@ -322,6 +323,13 @@ session_fetch_blob(struct session *s, const struct sync_need *nd)
 		goto done;
 	}
 	off = asked = (uint64_t)st.st_size;
+	if (off > nd->max) {	/* never ours to keep: start over */
+		if (ftruncate(fd, 0) != 0) {
+			error = custody_fail(CUSTODY_EIO, "%s: %s", path, strerror(errno));
+			goto done;
+		}
+		off = asked = 0;
+	}
 	if (off > 0)
 		log_info("resuming blob %s at byte %llu", nd->name, (unsigned long long)off);
 	if ((sha = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(sha, EVP_sha256(), NULL) != 1 ||
@@ -346,6 +354,20 @@ session_fetch_blob(struct session *s, const struct sync_need *nd)
 		if (size == UINT64_MAX && s->res->total != NULL) {
 			__atomic_add_fetch(s->res->total, msg->blob_data->size, __ATOMIC_RELAXED);
 			__atomic_add_fetch(s->res->done, off, __ATOMIC_RELAXED);
+		}
+		if (size != UINT64_MAX && msg->blob_data->size != size) {
+			error = custody_fail(CUSTODY_EPROTO, "blob %s: the peer changed its size "
+			    "from %llu to %llu bytes", nd->name, (unsigned long long)size,
+			    (unsigned long long)msg->blob_data->size);
+			wire_free(msg);
+			goto done;
+		}
+		if (msg->blob_data->size > nd->max || off > msg->blob_data->size) {
+			error = custody_fail(CUSTODY_EPROTO, "blob %s: the peer sends %llu bytes, "
+			    "more than its record allows (%llu)", nd->name,
+			    (unsigned long long)msg->blob_data->size, (unsigned long long)nd->max);
+			wire_free(msg);
+			goto done;
 		}
 		size = msg->blob_data->size;
 		if (s->res->done != NULL)
@@ -382,6 +404,8 @@ done:
 	/* on an error the session ends, and unread answers go with it */
 	if (fd >= 0)
 		close(fd);
+	if (error == CUSTODY_EPROTO)
+		unlink(path);	/* what the peer sent breaks the rules: nothing of it is kept */
 	EVP_MD_CTX_free(sha);
 	return error;
 }
@@ -461,6 +485,11 @@ session_pull_feed(struct session *s, const Custody__FeedHead *f, struct sync_res
 	    0)
 		goto done;
 	for (;;) {
+		if ((s->pack_bytes += msg->pack_data->data.len) > SYNC_SESSION_MAX_BYTES) {
+			error = custody_fail(CUSTODY_ETOOBIG, "the peer's packs pass %llu bytes in "
+			    "one session", (unsigned long long)SYNC_SESSION_MAX_BYTES);
+			goto done;
+		}
 		if ((error = sync_incoming_pack(&in, msg->pack_data->data.data,
 		    msg->pack_data->data.len)) < 0)
 			goto done;

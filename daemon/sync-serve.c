@@ -2,7 +2,9 @@
  * Serving replication to a pinned peer: the heads of every feed we hold, a git pack of the
  * commits a feed has after the peer's head (or our commit at its sequence when its head is not
  * in our chain: a fork), a raw commit, and blob bytes from an offset. Runs on a worker; the
- * replies are encoded frames the loop seals into the channel.
+ * replies are encoded frames the loop seals into the channel. A pack is written by libgit2
+ * object by object into an unnamed file under tmp/ and goes out one SYNC_CHUNK piece at a time
+ * (sync_stream_next), so memory does not grow with the size of the pack.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +17,14 @@
 #include "sync.h"
 
 #define SYNC_CHUNK (1 << 20)	/* bytes of pack or blob per message */
+
+/* A pack on its way out. */
+struct sync_stream {
+	int		fd;		/* the whole pack, in an unnamed file */
+	uint64_t	size, off;	/* bytes in it, bytes sent */
+	uint64_t	seq;		/* and the head it leads to */
+	char		head[GIT_OID_HEXSZ + 1];
+};
 
 /* FeedsReply: the head of every feed. */
 static int
@@ -112,20 +122,91 @@ serve_pack_commits(git_repository *repo, git_packbuilder *pb, const git_oid *hea
 	return error;
 }
 
-/* PackRequest: a pack of what the peer lacks, or our commit at its sequence. */
+/* Write what libgit2 packs into the stream's file. */
 static int
-serve_pack(struct archive *a, const Custody__PackRequest *m, struct cbuf *out)
+serve_pack_write(void *buf, size_t len, void *arg)
+{
+	struct sync_stream *st = arg;
+
+	if (write_all(st->fd, buf, len) < 0)
+		return -1;
+	st->size += len;
+	return 0;
+}
+
+/* An unnamed file under tmp/ (nothing of it stays on disk, whatever happens). */
+static int
+serve_pack_file(struct archive *a)
+{
+	char *dir = archive_file(a, "tmp"), path[4200];
+	int fd;
+
+	if (dir == NULL)
+		return -1;
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0) {
+		snprintf(path, sizeof path, "%s/serve-XXXXXX", dir);
+		if ((fd = mkostemp(path, O_CLOEXEC)) >= 0)
+			unlink(path);
+	}
+	free(dir);
+	return fd;
+}
+
+/* The next piece of a pack, as a PackData frame into out: 1 while more remain, 0 at the end. */
+int
+sync_stream_next(struct sync_stream *st, struct cbuf *out)
+{
+	Envelope env = CUSTODY__ENVELOPE__INIT;
+	Custody__PackData pd = CUSTODY__PACK_DATA__INIT;
+	uint8_t *buf;
+	size_t n = st->size - st->off < SYNC_CHUNK ? st->size - st->off : SYNC_CHUNK;
+	int error;
+
+	if ((buf = malloc(n > 0 ? n : 1)) == NULL)
+		return CUSTODY_ENOMEM;
+	if (n > 0 && pread(st->fd, buf, n, (off_t)st->off) != (ssize_t)n) {
+		free(buf);
+		return custody_fail(CUSTODY_EIO, "cannot read the pack back: %s", strerror(errno));
+	}
+	st->off += n;
+	pd.data.data = buf;
+	pd.data.len = n;
+	pd.last = st->off >= st->size;
+	pd.head = pd.last ? st->head : (char *)"";
+	pd.seq = pd.last ? st->seq : 0;
+	env.body_case = CUSTODY__ENVELOPE__BODY_PACK_DATA;
+	env.pack_data = &pd;
+	error = wire_encode(out, &env);
+	free(buf);
+	if (error < 0)
+		return error;
+	return pd.last ? 0 : 1;
+}
+
+/* NULL is fine. */
+void
+sync_stream_free(struct sync_stream *st)
+{
+	if (st == NULL)
+		return;
+	if (st->fd >= 0)
+		close(st->fd);
+	free(st);
+}
+
+/* PackRequest: our commit at its sequence (a fork), or a pack of what the peer lacks. */
+static int
+serve_pack(struct archive *a, const Custody__PackRequest *m, struct cbuf *out,
+    struct sync_stream **more)
 {
 	git_repository *repo = archive_repo(a);
 	Envelope env = CUSTODY__ENVELOPE__INIT;
-	Custody__PackData pd = CUSTODY__PACK_DATA__INIT;
 	git_packbuilder *pb = NULL;
 	git_odb_object *obj = NULL;
-	git_buf pack = { 0 };
+	struct sync_stream *st = NULL;
 	git_oid head, at, have;
 	uint64_t seq, lamport;
-	char hex[65], headhex[GIT_OID_HEXSZ + 1];
-	size_t off;
+	char hex[65];
 	int error;
 
 	if (repo == NULL)
@@ -157,32 +238,35 @@ serve_pack(struct archive *a, const Custody__PackRequest *m, struct cbuf *out)
 			return error;
 		}
 	}
+	if ((st = calloc(1, sizeof *st)) == NULL)
+		return CUSTODY_ENOMEM;
+	st->seq = seq;
+	git_oid_tostr(st->head, sizeof st->head, &head);
+	if ((st->fd = serve_pack_file(a)) < 0) {
+		error = custody_fail(CUSTODY_EIO, "cannot make a file for the pack: %s",
+		    strerror(errno));
+		goto done;
+	}
 	if (git_packbuilder_new(&pb, repo) < 0 ||
 	    (error = serve_pack_commits(repo, pb, &head, seq, m->have_seq)) < 0 ||
-	    git_packbuilder_write_buf(&pack, pb) < 0) {
+	    git_packbuilder_foreach(pb, serve_pack_write, st) < 0) {
 		if (error == 0)
 			error = custody_fail(CUSTODY_EIO, "cannot build the pack: %s",
 			    git_error_last() ? git_error_last()->message : "?");
 		goto done;
 	}
-	git_oid_tostr(headhex, sizeof headhex, &head);
-	for (off = 0; error == 0 && (off < pack.size || off == 0); ) {
-		size_t n = pack.size - off < SYNC_CHUNK ? pack.size - off : SYNC_CHUNK;
-
-		pd.data.data = (uint8_t *)pack.ptr + off;
-		pd.data.len = n;
-		off += n;
-		pd.last = off >= pack.size;
-		pd.head = pd.last ? headhex : (char *)"";
-		pd.seq = pd.last ? seq : 0;
-		env.body_case = CUSTODY__ENVELOPE__BODY_PACK_DATA;
-		env.pack_data = &pd;
-		error = wire_encode(out, &env);
-		if (pd.last)
-			break;
+	git_packbuilder_free(pb);
+	pb = NULL;
+	do
+		error = sync_stream_next(st, out);
+	while (error == 1 && more == NULL);
+	if (error == 1) {
+		*more = st;
+		st = NULL;
+		error = 0;
 	}
 done:
-	git_buf_dispose(&pack);
+	sync_stream_free(st);
 	git_packbuilder_free(pb);
 	return error;
 }
@@ -256,15 +340,28 @@ done:
 	return error;
 }
 
-/* Answer one replication request into out (encoded frames). */
+/* Answer one replication request into out (encoded frames), a pack whole. */
 int
 sync_serve(struct archive *a, const Envelope *msg, struct cbuf *out)
 {
+	return sync_serve_stream(a, msg, out, NULL);
+}
+
+/*
+ * Answer one replication request into out; when more is not NULL, a pack's first piece only,
+ * with *more set to what remains (sync_stream_next, sync_stream_free), or NULL when it is all.
+ */
+int
+sync_serve_stream(struct archive *a, const Envelope *msg, struct cbuf *out,
+    struct sync_stream **more)
+{
+	if (more != NULL)
+		*more = NULL;
 	switch (msg->body_case) {
 	case CUSTODY__ENVELOPE__BODY_FEEDS_REQUEST:
 		return serve_feeds(a, out);
 	case CUSTODY__ENVELOPE__BODY_PACK_REQUEST:
-		return serve_pack(a, msg->pack_request, out);
+		return serve_pack(a, msg->pack_request, out, more);
 	case CUSTODY__ENVELOPE__BODY_COMMIT_REQUEST:
 		return serve_commit(a, msg->commit_request, out);
 	case CUSTODY__ENVELOPE__BODY_BLOB_REQUEST:

@@ -17,6 +17,7 @@
 
 #include "custody/gitobj.h"
 #include "custody/trailers.h"
+#include "custody/blobfmt.h"
 #include "log.h"
 #include "sync-verify.h"
 
@@ -25,8 +26,6 @@ int
 sync_incoming_begin(struct sync_incoming *in, struct archive *a, const char *hex,
     const uint8_t pk[static ED25519_PK_LEN], uint64_t seq, const git_oid *head)
 {
-	git_repository *repo = archive_repo(a);
-
 	memset(in, 0, sizeof *in);
 	in->a = a;
 	snprintf(in->hex, sizeof in->hex, "%s", hex);
@@ -36,50 +35,14 @@ sync_incoming_begin(struct sync_incoming *in, struct archive *a, const char *hex
 		in->old_head = *head;
 		in->have_old = 1;
 	}
-	if (repo == NULL || git_repository_odb(&in->odb, repo) < 0 ||
-	    git_odb_write_pack(&in->wp, in->odb, NULL, NULL) < 0)
-		return custody_fail(CUSTODY_EIO, "cannot receive a pack");
-	return 0;
+	return sync_quarantine_begin(&in->q, a);
 }
 
-/*
- * Feed pack bytes to the indexer (it checks every object's hash). The header is checked first:
- * the indexer sizes its tables from the object count a peer claims, so a count no feed could
- * need is refused before it costs any memory.
- */
+/* Feed pack bytes to the quarantine (checked as they come, then indexed apart). */
 int
 sync_incoming_pack(struct sync_incoming *in, const void *data, size_t len)
 {
-	const uint8_t *p = data;
-	uint32_t version, count;
-	size_t take;
-
-	if (in->packhdr_len < sizeof in->packhdr) {
-		take = sizeof in->packhdr - in->packhdr_len < len ?
-		    sizeof in->packhdr - in->packhdr_len : len;
-		memcpy(in->packhdr + in->packhdr_len, p, take);
-		in->packhdr_len += take;
-		p += take;
-		len -= take;
-		if (in->packhdr_len < sizeof in->packhdr)
-			return 0;
-		version = (uint32_t)in->packhdr[4] << 24 | (uint32_t)in->packhdr[5] << 16 |
-		    (uint32_t)in->packhdr[6] << 8 | in->packhdr[7];
-		count = (uint32_t)in->packhdr[8] << 24 | (uint32_t)in->packhdr[9] << 16 |
-		    (uint32_t)in->packhdr[10] << 8 | in->packhdr[11];
-		if (memcmp(in->packhdr, "PACK", 4) != 0 || (version != 2 && version != 3))
-			return custody_fail(CUSTODY_EPROTO, "the peer's pack has no pack header");
-		if (count > SYNC_PACK_MAX_OBJECTS)
-			return custody_fail(CUSTODY_EPROTO, "the peer's pack claims %u objects (at "
-			    "most %u)", count, SYNC_PACK_MAX_OBJECTS);
-		if (in->wp->append(in->wp, in->packhdr, sizeof in->packhdr, &in->stats) < 0)
-			return custody_fail(CUSTODY_EPROTO, "the peer's pack is broken: %s",
-			    git_error_last() ? git_error_last()->message : "?");
-	}
-	if (len > 0 && in->wp->append(in->wp, p, len, &in->stats) < 0)
-		return custody_fail(CUSTODY_EPROTO, "the peer's pack is broken: %s",
-		    git_error_last() ? git_error_last()->message : "?");
-	return 0;
+	return sync_quarantine_pack(in->q, data, len);
 }
 
 /*
@@ -115,6 +78,7 @@ verify_record(struct sync_incoming *in, git_repository *repo, const char *path,
 	uint8_t raw[WRAPPED_KEY_LEN + 4];
 	struct sync_need *nd;
 	const char *blob, *sha, *wrapped;
+	json_t *size;
 	git_blob *b = NULL;
 	json_t *doc = NULL;
 	size_t rawlen;
@@ -144,8 +108,9 @@ verify_record(struct sync_incoming *in, git_repository *repo, const char *path,
 	blob = json_string_value(json_object_get(doc, "blob"));
 	sha = json_string_value(json_object_get(doc, "sha256"));
 	wrapped = json_string_value(json_object_get(doc, "key"));
+	size = json_object_get(doc, "size");
 	if (blob == NULL || sha == NULL || wrapped == NULL || !hex_is_lower(blob, 64) ||
-	    !hex_is_lower(sha, 64)) {
+	    !hex_is_lower(sha, 64) || !json_is_integer(size) || json_integer_value(size) < 0) {
 		error = custody_fail(CUSTODY_EPROTO, "evidence record %s is incomplete", name);
 		goto done;
 	}
@@ -163,6 +128,7 @@ verify_record(struct sync_incoming *in, git_repository *repo, const char *path,
 	nd = &in->need[in->nneed];
 	snprintf(nd->name, sizeof nd->name, "%s", blob);
 	snprintf(nd->sha256, sizeof nd->sha256, "%s", sha);
+	nd->max = blobfmt_max_stored((uint64_t)json_integer_value(size));	/* 0: none fits */
 	snprintf(ad, sizeof ad, "custody blob key %s", sha);
 	if (sodium_base642bin(raw, sizeof raw, wrapped, strlen(wrapped), NULL, &rawlen, NULL,
 	    sodium_base64_VARIANT_ORIGINAL) != 0 ||
@@ -194,6 +160,10 @@ verify_change_cb(const char *path, const git_oid *id, int is_tree, void *arg)
 		    path);
 		return -1;
 	}
+	if (oidset_add(&x->in->used, id) < 0) {
+		x->error = CUSTODY_ENOMEM;
+		return -1;
+	}
 	if (is_tree)
 		return 0;
 	if ((x->error = verify_record(x->in, x->repo, path, id, x->lamport, &x->disagree)) < 0)
@@ -209,10 +179,14 @@ static int
 sync_incoming_refuse(struct sync_incoming *in, git_commit *c, uint64_t seq, const char *reason)
 {
 	git_odb_object *o = NULL;
+	git_odb *odb = NULL;
 	char why[400];
+	int r;
 
 	snprintf(why, sizeof why, "%s", reason);
-	if (git_odb_read(&o, in->odb, git_commit_id(c)) < 0)
+	r = git_repository_odb(&odb, in->repo) < 0 ? -1 : git_odb_read(&o, odb, git_commit_id(c));
+	git_odb_free(odb);
+	if (r < 0)
 		return custody_fail(CUSTODY_EPROTO, "%s", why);
 	free(in->refused);
 	in->refused = NULL;
@@ -227,18 +201,17 @@ sync_incoming_refuse(struct sync_incoming *in, git_commit *c, uint64_t seq, cons
 int
 sync_incoming_verify(struct sync_incoming *in, const char *head, uint64_t seq)
 {
-	git_repository *repo = archive_repo(in->a);
+	git_repository *repo = NULL;
 	git_commit **chain = NULL, *c = NULL, *p;
 	git_tree *old = NULL, *new = NULL;
-	struct diff_ctx x = { in, repo, 0 };
+	struct diff_ctx x = { in, NULL, 0 };
 	uint64_t n = seq - in->old_seq, i, cseq, clam, last_lamport = 0, seen;
 	char who[65], oid[GIT_OID_HEXSZ + 1];
 	int error = 0;
 
-	if (in->wp->commit(in->wp, &in->stats) < 0)
-		return custody_fail(CUSTODY_EPROTO, "the peer's pack is broken: %s",
-		    git_error_last() ? git_error_last()->message : "?");
-	git_odb_refresh(in->odb);
+	if ((error = sync_quarantine_close(in->q, &repo)) < 0)
+		return error;
+	in->repo = x.repo = repo;
 	if (seq <= in->old_seq || n > 10000000 || git_oid_fromstr(&in->new_oid, head) < 0)
 		return custody_fail(CUSTODY_EPROTO, "the peer named a bad head");
 	if ((error = feed_clock_seen(in->a, &seen)) < 0)
@@ -309,6 +282,9 @@ sync_incoming_verify(struct sync_incoming *in, const char *head, uint64_t seq)
 		if (error == 0 && git_commit_tree(&new, chain[i]) < 0)
 			error = custody_fail(CUSTODY_EPROTO, "commit %s: tree missing", oid);
 		x.lamport = clam;
+		if (error == 0 && (oidset_add(&in->used, git_commit_id(chain[i])) < 0 ||
+		    oidset_add(&in->used, git_tree_id(new)) < 0))
+			error = CUSTODY_ENOMEM;
 		if (error == 0 && feed_tree_changes(repo, old, new, "", verify_change_cb, &x) != 0)
 			error = x.disagree ? sync_incoming_refuse(in, chain[i], cseq,
 			    custody_error()) : x.error < 0 ? x.error : custody_fail(CUSTODY_EPROTO,
@@ -317,6 +293,8 @@ sync_incoming_verify(struct sync_incoming *in, const char *head, uint64_t seq)
 		git_tree_free(new);
 		old = new = NULL;
 	}
+	if (error == 0)
+		error = sync_quarantine_only(in->q, &in->used);
 	in->new_seq = seq;
 	snprintf(in->new_head, sizeof in->new_head, "%s", head);
 done:
@@ -359,7 +337,7 @@ sync_incoming_finish(struct sync_incoming *in)
 	if ((name = feed_refname(in->hex)) == NULL)
 		return CUSTODY_ENOMEM;
 	pthread_mutex_lock(&a->write_lock);
-	if ((error = archive_sync(a)) < 0)
+	if ((error = sync_quarantine_admit(in->q)) < 0 || (error = archive_sync(a)) < 0)
 		goto done;
 	if (in->have_old)
 		error = git_reference_create_matching(&ref, archive_repo(a), name, &in->new_oid, 1,
@@ -385,9 +363,8 @@ done:
 void
 sync_incoming_free(struct sync_incoming *in)
 {
-	if (in->wp != NULL)
-		in->wp->free(in->wp);
-	git_odb_free(in->odb);
+	sync_quarantine_free(in->q);
+	oidset_free(&in->used);
 	if (in->need != NULL)
 		sodium_memzero(in->need, in->nneed * sizeof *in->need);
 	free(in->need);

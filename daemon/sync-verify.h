@@ -4,6 +4,7 @@
 
 #include <git2/sys/odb_backend.h>
 
+#include "oidset.h"
 #include "sync.h"
 
 struct session;
@@ -11,6 +12,16 @@ struct session;
 /* The most objects one pack from a peer may hold (a first sync of a feed of a million records
  * is about 1.1 million). */
 #define SYNC_PACK_MAX_OBJECTS (4u << 20)
+/*
+ * Bounds on what a peer sends (proto/PROTOCOL.md, "Bounds"). A feed's objects are small: an
+ * encrypted record, a tree of a fan-out directory, a commit; the largest is far below
+ * SYNC_OBJECT_MAX. A pack is refused as soon as it passes one of these, before libgit2 inflates
+ * or allocates anything for it.
+ */
+#define SYNC_PACK_MAX_BYTES (1ull << 30)	/* bytes of one pack */
+#define SYNC_OBJECT_MAX (16ull << 20)		/* inflated bytes of an object or delta result */
+#define SYNC_PACK_MAX_EXPANDED (4ull << 30)	/* inflated bytes of a whole pack */
+#define SYNC_SESSION_MAX_BYTES (4ull << 30)	/* bytes of packs in one session */
 
 /* A feed we received and must witness. */
 struct sync_witness {
@@ -24,7 +35,18 @@ struct sync_need {
 	char		name[SHA256_HEX_LEN + 1];
 	char		sha256[SHA256_HEX_LEN + 1];	/* of the plaintext */
 	uint8_t		key[32];
+	uint64_t	max;	/* the most bytes its stored file may have (its record's size) */
 };
+
+/* sync-quarantine.c: a peer's pack, kept apart until its commits are verified. */
+struct sync_quarantine;
+int sync_quarantine_begin(struct sync_quarantine **, struct archive *);
+int sync_quarantine_pack(struct sync_quarantine *, const void *data, size_t len);
+int sync_quarantine_close(struct sync_quarantine *, git_repository **repo);
+int sync_quarantine_only(struct sync_quarantine *, struct oidset *used);
+int sync_quarantine_admit(struct sync_quarantine *);
+void sync_quarantine_free(struct sync_quarantine *);
+void sync_quarantine_remove_dir(const char *dir);
 
 struct sync_incoming {
 	struct archive		*a;
@@ -33,11 +55,9 @@ struct sync_incoming {
 	uint64_t		 old_seq;
 	git_oid			 old_head;
 	int			 have_old;
-	git_odb			*odb;
-	git_odb_writepack	*wp;
-	git_indexer_progress	 stats;
-	uint8_t			 packhdr[12];	/* checked before the indexer sees it */
-	size_t			 packhdr_len;
+	struct sync_quarantine	*q;
+	git_repository		*repo;	/* the quarantine's view, once the pack is complete */
+	struct oidset		 used;	/* objects the verified commits use */
 	uint64_t		 new_seq;
 	char			 new_head[GIT_OID_HEXSZ + 1];
 	git_oid			 new_oid;

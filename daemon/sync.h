@@ -27,6 +27,9 @@ void sync_result_add(struct sync_result *, int fork, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void sync_result_free(struct sync_result *);
 
+#define SYNC_FORK_MAX_BYTES (64u << 10)	/* a commit kept as evidence of a fork */
+#define SYNC_FORKS_PER_FEED 16		/* fork commits kept per feed; later ones are reported */
+
 /* sync-feeds.c */
 int sync_list_feeds(struct archive *, struct sync_feed **out, size_t *n);
 int sync_commit_at(struct archive *, const git_oid *head, uint64_t head_seq, uint64_t seq,
@@ -41,6 +44,12 @@ char *sync_office_name(struct archive *, const uint8_t pk[static ED25519_PK_LEN]
 /* sync-serve.c: answer a peer's replication request (on a worker) into encoded frames. */
 int sync_is_request(const Envelope *);
 int sync_serve(struct archive *, const Envelope *, struct cbuf *out);
+/* The same, a pack in pieces: the first into out, the rest from *more, one at a time. */
+struct sync_stream;
+int sync_serve_stream(struct archive *, const Envelope *, struct cbuf *out,
+    struct sync_stream **more);
+int sync_stream_next(struct sync_stream *, struct cbuf *out);
+void sync_stream_free(struct sync_stream *);
 
 /* sync-timer.c: pull from every peer every [sync] interval seconds, backing off failures. */
 struct server;

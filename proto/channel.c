@@ -32,6 +32,8 @@ struct channel {
 	channel_authorize_cb	 authorize;
 	channel_dispatch_cb	 cb;
 	void			*arg;
+	void			(*drained)(void *);	/* the output has all been written */
+	void			*drained_arg;
 	int			 timeout;
 	int			 nhs;		/* handshake messages so far */
 	unsigned		 established : 1, closing : 1, dead : 1, draining : 1,
@@ -403,6 +405,16 @@ channel_write_cb(evutil_socket_t fd, short what, void *arg)
 	event_del(ch->wev);
 	if (ch->closing)
 		channel_drain(ch);
+	else if (ch->drained != NULL)
+		ch->drained(ch->drained_arg);
+}
+
+/* Call cb(arg) each time the queued output has all been written (NULL: stop). */
+void
+channel_on_drained(struct channel *ch, void (*cb)(void *), void *arg)
+{
+	ch->drained = cb;
+	ch->drained_arg = arg;
 }
 
 static void

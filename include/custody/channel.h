@@ -60,6 +60,11 @@ int channel_send_frames(struct channel *, const struct cbuf *);
 /* Send an Error and close once it is written. */
 void channel_send_error(struct channel *, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/*
+ * Call cb(arg) on the loop each time the queued output has all been written to the socket (NULL:
+ * no more), so that a sender of many pieces can hold only one at a time.
+ */
+void channel_on_drained(struct channel *, void (*cb)(void *), void *arg);
 /* Drop the connection once queued output is written. */
 void channel_close_after_flush(struct channel *);
 /* Idle timeout once established, in seconds (0: none; default 3600). */
