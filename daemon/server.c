@@ -505,6 +505,19 @@ server_run(struct archive *a, char **cause)
 	evthread_use_pthreads();
 	if ((s.base = event_base_new()) == NULL)
 		fatal("cannot create the event loop");
+	/*
+	 * Catch SIGTERM and SIGINT before the socket appears: whoever starts custodyd takes the
+	 * socket as the sign that it runs, and may stop it at once. Caught only after the
+	 * socket, a signal sent in between was lost: SIGTERM killed the daemon without its
+	 * cleanup, and SIGINT, which a shell starts its background jobs with ignored, vanished,
+	 * leaving the daemon serving and whoever sent it waiting forever. Caught now, it waits
+	 * for the loop.
+	 */
+	s.sigterm_ev = evsignal_new(s.base, SIGTERM, server_signal, &s);
+	s.sigint_ev = evsignal_new(s.base, SIGINT, server_signal, &s);
+	if (s.sigterm_ev == NULL || s.sigint_ev == NULL || event_add(s.sigterm_ev, NULL) != 0 ||
+	    event_add(s.sigint_ev, NULL) != 0)
+		fatal("cannot catch SIGTERM and SIGINT");
 	if ((error = server_listen(&s, cause)) < 0)
 		goto done;
 	if ((error = peers_init(a)) < 0 || (a->conf.listen != NULL &&
@@ -513,11 +526,7 @@ server_run(struct archive *a, char **cause)
 	s.pool = pool_new(s.base, SERVER_THREADS, server_maybe_exit, &s);
 	s.accept_ev = event_new(s.base, s.listen_fd, EV_READ | EV_PERSIST, server_accept, &s);
 	s.backoff_ev = evtimer_new(s.base, server_resume_accept, &s);
-	s.sigterm_ev = evsignal_new(s.base, SIGTERM, server_signal, &s);
-	s.sigint_ev = evsignal_new(s.base, SIGINT, server_signal, &s);
 	event_add(s.accept_ev, NULL);
-	event_add(s.sigterm_ev, NULL);
-	event_add(s.sigint_ev, NULL);
 	log_info("office %s serving %s", a->fingerprint, s.socket_path);
 	timer = sync_timer_start(&s);
 	event_base_dispatch(s.base);
@@ -533,11 +542,13 @@ server_run(struct archive *a, char **cause)
 	event_base_loop(s.base, EVLOOP_NONBLOCK);	/* free clients that left just before */
 	event_free(s.accept_ev);
 	event_free(s.backoff_ev);
-	event_free(s.sigterm_ev);
-	event_free(s.sigint_ev);
 	unlink(s.socket_path);
 	log_info("stopped");
 done:
+	if (s.sigterm_ev != NULL)
+		event_free(s.sigterm_ev);
+	if (s.sigint_ev != NULL)
+		event_free(s.sigint_ev);
 	peers_shutdown();
 	if (s.listen_fd >= 0)
 		close(s.listen_fd);

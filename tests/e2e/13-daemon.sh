@@ -60,9 +60,8 @@ check "SIGTERM: the socket is removed" [ ! -e "$A/custodyd.sock" ]
 contains "SIGTERM: the log says it stopped" "$(cat "$A.log")" "stopped"
 
 start_daemon "$A"
-kill -INT "$DAEMON_PID"
 rc=0
-wait "$DAEMON_PID" || rc=$?
+stop_daemon "$DAEMON_PID" INT || rc=$?
 check "SIGINT: the daemon exits 0" [ "$rc" -eq 0 ]
 check "SIGINT: the socket is removed" [ ! -e "$A/custodyd.sock" ]
 

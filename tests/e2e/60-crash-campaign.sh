@@ -18,13 +18,19 @@ CHECKED=0 RUNS_DONE=0
 rnd() {
 	sleep "$(python3 -c "import random; print(random.randint(0, $1) / 1000)")"
 }
+# lock_free DIR: wait (up to 60 s) until no process holds DIR's custodyd.lock. A daemon killed
+# is not gone at once: on a loaded machine it may still hold the lock a fixed pause later, and
+# the daemon started then refused to run ("another custodyd is already running").
+lock_free() {
+	flock -w 60 "$1/custodyd.lock" true || fail "$1: custodyd.lock still held 60 s after a kill"
+}
 # restart DIR [ARGS]: kill -9 what runs on DIR (if anything), start it again.
 restart() {
 	local dir=$1 pid
 	shift
 	pid=$(cat "$dir/custodyd.lock" 2>/dev/null || true)
 	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
-	sleep 0.1
+	lock_free "$dir"
 	start_daemon "$dir" "$@"
 }
 # commits_agree DIR: the index's commit count is the sum of git's feed lengths.
@@ -160,7 +166,7 @@ done
 # --- an offline reindex ----------------------------------------------------------------------------
 want=$(cu "$A" status --json | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["evidence"], j["records"], j["commits"])')
 kill "$(cat "$A/custodyd.lock")"
-sleep 0.5
+lock_free "$A"
 for run in $(seq 1 "$RUNS"); do
 	"$CUSTODYD" reindex "$A" >/dev/null 2>&1 &
 	rp=$!
@@ -172,7 +178,7 @@ for run in $(seq 1 "$RUNS"); do
 	[ "$got" = "$want" ] || fail "reindex run $run: counts $got, not $want"
 	consistent "$A" "reindex run $run"
 	kill "$(cat "$A/custodyd.lock")"
-	sleep 0.5
+	lock_free "$A"
 	RUNS_DONE=$((RUNS_DONE + 1))
 done
 

@@ -83,11 +83,29 @@ start_daemon() {
 	exit 1
 }
 
-# stop_daemon PID: SIGTERM and wait; the daemon must exit 0.
+# stop_daemon PID [SIGNAL]: SIGTERM (or SIGNAL) and wait; the daemon must exit 0. A daemon
+# still running 120 s later (its own grace for work in progress is 30 s) is reported, killed
+# and returns 124, rather than holding the test until ctest's timeout with nothing said.
 stop_daemon() {
-	local rc=0
-	kill -TERM "$1"
-	wait "$1" || rc=$?
+	kill -"${2:-TERM}" "$1"
+	wait_exit "$1" 120
+}
+
+# wait_exit PID SECONDS: wait for the background job PID and return its exit status; a job
+# still running after SECONDS is reported, killed and returns 124.
+wait_exit() {
+	local pid=$1 i rc=0
+	for ((i = 0; i < $2 * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "still running $2 s later, killed: $(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")" >&2
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		return 124
+	fi
+	wait "$pid" || rc=$?
 	return $rc
 }
 
