@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "revocations.h"
+#include "sync.h"
 
 size_t
 revocations_quorum(size_t others, int conf)
@@ -359,5 +360,92 @@ revocations_commit_time(struct archive *a, const uint8_t pk[static ED25519_PK_LE
 	}
 	*out = (int64_t)git_commit_time(c);
 	git_commit_free(c);
+	return 0;
+}
+
+int
+revocations_lines(struct archive *a, char ***lines, size_t *n)
+{
+	struct revocation *v = NULL;
+	struct cbuf b = { 0 };
+	size_t nv = 0, i, j, counted;
+	char **grown, *name, *fp, *s;
+	int error;
+
+	*lines = NULL;
+	*n = 0;
+	if ((error = revocations_list(a, &v, &nv)) < 0)
+		return error;
+	for (i = 0; i < nv && error == 0; i++) {
+		name = sync_office_name(a, v[i].target);
+		fp = NULL;
+		sshkey_fingerprint(&fp, v[i].target);
+		for (j = counted = 0; j < v[i].nsigners; j++)
+			counted += v[i].signers[j].counted;
+		cbuf_free(&b);
+		if (v[i].effective)
+			error = cbuf_printf(&b, "office %s (%s) REVOKED after its commit %llu, "
+			    "signed by", name ? name : "?", fp ? fp : "?",
+			    (unsigned long long)v[i].from_seq);
+		else
+			error = cbuf_printf(&b, "office %s (%s): revocation after its commit %llu "
+			    "pending, %zu of %zu signers:", name ? name : "?", fp ? fp : "?",
+			    (unsigned long long)v[i].from_seq, counted, v[i].quorum);
+		free(name);
+		free(fp);
+		for (j = 0; j < v[i].nsigners && error == 0; j++) {
+			name = sync_office_name(a, v[i].signers[j].pk);
+			error = cbuf_printf(&b, " %s%s", name ? name : "?",
+			    v[i].signers[j].counted ? "" : " (not counted)");
+			free(name);
+		}
+		if (error < 0 || (s = cbuf_detach(&b)) == NULL) {
+			error = error < 0 ? error : CUSTODY_ENOMEM;
+			break;
+		}
+		if ((grown = reallocarray(*lines, *n + 1, sizeof *grown)) == NULL) {
+			free(s);
+			error = CUSTODY_ENOMEM;
+			break;
+		}
+		*lines = grown;
+		grown[(*n)++] = s;
+	}
+	cbuf_free(&b);
+	free(v);
+	if (error < 0) {
+		offices_refused_free(*lines, *n);
+		*lines = NULL;
+		*n = 0;
+	}
+	return error;
+}
+
+int
+revocations_mark(struct archive *a, const char *office_hex, const char *tok_hex, json_t *doc)
+{
+	uint8_t pk[ED25519_PK_LEN], tok[TOKEN_LEN];
+	sqlite3 *db = archive_db(a);
+	sqlite3_stmt *st;
+	uint64_t cut, seq = 0;
+	int rc;
+
+	if (hex_decode(pk, sizeof pk, office_hex) < 0 || hex_decode(tok, sizeof tok, tok_hex) < 0)
+		return CUSTODY_EINVAL;
+	if (!revocations_cut(a, pk, &cut))
+		return 0;
+	if (db == NULL || (st = index_stmt(db, "SELECT seq FROM records WHERE tok = ? AND "
+	    "office = ?")) == NULL)
+		return CUSTODY_EIO;
+	sqlite3_bind_blob(st, 1, tok, sizeof tok, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, office_hex, -1, SQLITE_TRANSIENT);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		seq = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return 0;
+	json_object_set_new(doc, "revocation", json_pack("{s:s,s:I,s:I}", "signed", seq <= cut ?
+	    "before its office was revoked" : "after its office was revoked: does not count",
+	    "office_revoked_after", (json_int_t)cut, "seq", (json_int_t)seq));
 	return 0;
 }

@@ -64,4 +64,13 @@ int revocations_default_seq(struct archive *, const uint8_t pk[static ED25519_PK
 int revocations_commit_time(struct archive *, const uint8_t pk[static ED25519_PK_LEN],
     uint64_t seq, int64_t *out);
 
+/* One line per revocation ("office c (SHA256:...) revoked after its commit 4, by a, b");
+ * caller frees with offices_refused_free. */
+int revocations_lines(struct archive *, char ***lines, size_t *n);
+/*
+ * When the office (key hex) whose feed holds the current revision of record tok is revoked,
+ * say in doc whether that revision was signed before its revocation ("revocation": {...}).
+ */
+int revocations_mark(struct archive *, const char *office_hex, const char *tok_hex, json_t *doc);
+
 #endif

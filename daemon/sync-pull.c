@@ -25,6 +25,7 @@
 #include "log.h"
 #include "offices.h"
 #include "peers.h"
+#include "revocations.h"
 #include "sync.h"
 #include "sync-verify.h"
 
@@ -482,6 +483,10 @@ session_pull_feed(struct session *s, const Custody__FeedHead *f, struct sync_res
 		}
 		goto done;
 	}
+	if (in.refused != NULL) {	/* a revoked office's commits past its cut */
+		sync_result_add(res, 1, "feed %s: %s", name, in.refused);
+		log_warn("sync with %s: feed %s: %s", s->peer->name, name, in.refused);
+	}
 	if ((error = sync_fetch_blobs(s, &in)) < 0)
 		goto done;
 	if ((error = sync_incoming_finish(&in)) < 0)
@@ -581,6 +586,7 @@ sync_with_peer(struct archive *a, const struct peers_entry *peer, struct sync_re
 	Envelope env = CUSTODY__ENVELOPE__INIT, *msg;
 	uint8_t *x_priv = NULL, x_pub[NOISE_KEY_LEN];
 	struct msgq *q;
+	uint64_t cut;
 	int fd, ok = 0;
 
 	memset(&s, 0, sizeof s);
@@ -590,6 +596,11 @@ sync_with_peer(struct archive *a, const struct peers_entry *peer, struct sync_re
 	s.tail = &s.head;
 	if (peer->address[0] == '\0')
 		return "no address";
+	if (revocations_cut(a, peer->pk, &cut)) {
+		snprintf(s.why, sizeof s.why, "revoked (after its commit %llu): not dialled",
+		    (unsigned long long)cut);
+		return s.why;
+	}
 	if ((x_priv = sodium_malloc(NOISE_KEY_LEN)) == NULL ||
 	    noise_static_from_ed25519(x_priv, x_pub, a->office_sk) < 0 ||
 	    (s.base = event_base_new()) == NULL ||
