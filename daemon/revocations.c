@@ -83,7 +83,6 @@ revocations_count(struct revocation *r, const struct revocation *v, size_t nv,
 {
 	uint64_t clocks[REVOCATIONS_SIGNERS_MAX];
 	size_t i, j, k, nrevoked = 0, others, counted = 0;
-	ssize_t cut;
 
 	for (i = 0; i < nv; i++)
 		if (v[i].effective && memcmp(v[i].target, r->target, ED25519_PK_LEN) != 0)
@@ -95,14 +94,14 @@ revocations_count(struct revocation *r, const struct revocation *v, size_t nv,
 		if (revocations_admitted(admitted, nadmitted, r->signers[j].pk) < 0 ||
 		    memcmp(r->signers[j].pk, r->target, ED25519_PK_LEN) == 0)
 			continue;
-		cut = revocations_effective(v, nv, r->signers[j].pk);
-		/* its earliest signature on this revocation that still counts */
+		/* a revoked office revokes no one, whenever it signed */
+		if (revocations_effective(v, nv, r->signers[j].pk) >= 0)
+			continue;
+		/* its earliest signature on this revocation */
 		for (k = 0; k < nsigs; k++) {
 			if (memcmp(sigs[k].signer, r->signers[j].pk, ED25519_PK_LEN) != 0 ||
 			    memcmp(sigs[k].target, r->target, ED25519_PK_LEN) != 0 ||
 			    sigs[k].from_seq != r->from_seq)
-				continue;
-			if (cut >= 0 && sigs[k].seq > v[cut].from_seq)
 				continue;
 			if (!r->signers[j].counted || sigs[k].lamport < clocks[counted - 1]) {
 				if (!r->signers[j].counted)

@@ -31,8 +31,8 @@ struct revocation {
 	size_t		nsigners;
 	struct {
 		uint8_t	pk[ED25519_PK_LEN];
-		int	counted;	/* 0: a revoked office's signature made after its cut,
-					   or not an admitted office, or the target itself */
+		int	counted;	/* 0: signed by a revoked office (which revokes no
+					   one), not an admitted office, or the target */
 	}		signers[REVOCATIONS_SIGNERS_MAX];
 };
 
@@ -42,8 +42,8 @@ size_t revocations_quorum(size_t others, int conf);
 /*
  * Count sigs (the same signer twice counts once) against the admitted offices, until no
  * pending revocation reaches its quorum: the one whose quorum completed at the lowest clock
- * (then by key) takes effect first, and a revoked office's signatures after its cut stop
- * counting. Signatures about offices not admitted are dropped. *out, sorted by target key and
+ * (then by key) takes effect first; from then on the revoked office's signatures count for
+ * nothing, and it is not one of the others the quorum is taken from. Signatures about offices not admitted are dropped. *out, sorted by target key and
  * from_seq, is the caller's to free.
  */
 int revocations_compute(const struct revocation_sig *sigs, size_t nsigs,
