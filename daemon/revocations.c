@@ -82,13 +82,14 @@ revocations_count(struct revocation *r, const struct revocation *v, size_t nv,
     size_t nadmitted, int quorum_conf, uint64_t *at)
 {
 	uint64_t clocks[REVOCATIONS_SIGNERS_MAX];
-	size_t i, j, k, nrevoked = 0, others, counted = 0;
+	size_t j, k, counted = 0;
 
-	for (i = 0; i < nv; i++)
-		if (v[i].effective && memcmp(v[i].target, r->target, ED25519_PK_LEN) != 0)
-			nrevoked++;
-	others = nadmitted - 1 - (nrevoked < nadmitted - 1 ? nrevoked : nadmitted - 1);
-	r->quorum = revocations_quorum(others, quorum_conf);
+	/*
+	 * The others are every admitted office but the target, revoked ones included: revoking
+	 * one office does not lower the bar for revoking the next (with three offices, the two
+	 * left cannot cut each other off alone).
+	 */
+	r->quorum = revocations_quorum(nadmitted > 0 ? nadmitted - 1 : 0, quorum_conf);
 	for (j = 0; j < r->nsigners; j++) {
 		r->signers[j].counted = 0;
 		if (revocations_admitted(admitted, nadmitted, r->signers[j].pk) < 0 ||

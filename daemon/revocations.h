@@ -37,13 +37,16 @@ struct revocation {
 };
 
 /* revocations.c */
-/* The signers needed: conf when set (> 0), else more than half of the others. */
+/*
+ * The signers needed: conf when set (> 0), else more than half of the others (the admitted
+ * offices but the target, revoked ones included, whose signatures never count).
+ */
 size_t revocations_quorum(size_t others, int conf);
 /*
  * Count sigs (the same signer twice counts once) against the admitted offices, until no
  * pending revocation reaches its quorum: the one whose quorum completed at the lowest clock
  * (then by key) takes effect first; from then on the revoked office's signatures count for
- * nothing, and it is not one of the others the quorum is taken from. Signatures about offices not admitted are dropped. *out, sorted by target key and
+ * nothing. Signatures about offices not admitted are dropped. *out, sorted by target key and
  * from_seq, is the caller's to free.
  */
 int revocations_compute(const struct revocation_sig *sigs, size_t nsigs,

@@ -155,7 +155,8 @@ test_target_and_stranger(void **state)
 
 /*
  * c, revoked by a and b, revokes a with d's help (four offices, quorum 2 of the 3 others):
- * a revoked office revokes no one, so a stays.
+ * a revoked office revokes no one, so a stays. Then b and d alone (three offices, c revoked)
+ * revoke each other: still 2 of 3 needed (c's revocation does not lower the bar).
  */
 static void
 test_revoked_cannot_revoke(void **state)
@@ -174,7 +175,28 @@ test_revoked_cannot_revoke(void **state)
 	assert_int_equal(r->quorum, 2);		/* more than half of a, b, d */
 	assert_non_null(r = find(v, n, A, 3));
 	assert_false(r->effective);
+	assert_int_equal(r->quorum, 2);
 	assert_int_equal(counted(r), 1);	/* d's; c's does not count */
+	free(v);
+}
+
+/* Three offices, c revoked: b alone cannot revoke a (2 of the 2 others needed still). */
+static void
+test_revoked_does_not_lower_bar(void **state)
+{
+	struct revocation_sig s[3] = { sig(A, C, 4, 10), sig(B, C, 4, 11), sig(B, A, 1, 12) };
+	struct revocation *v = NULL;
+	const struct revocation *r;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(revocations_compute(s, 3, offices, 3, 0, &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_non_null(r = find(v, n, C, 4));
+	assert_true(r->effective);
+	assert_non_null(r = find(v, n, A, 1));
+	assert_false(r->effective);
+	assert_int_equal(r->quorum, 2);
 	free(v);
 }
 
@@ -233,6 +255,7 @@ main(void)
 		cmocka_unit_test(test_twice_from_one_office),
 		cmocka_unit_test(test_target_and_stranger),
 		cmocka_unit_test(test_revoked_cannot_revoke),
+		cmocka_unit_test(test_revoked_does_not_lower_bar),
 		cmocka_unit_test(test_first_quorum_wins),
 		cmocka_unit_test(test_different_cuts),
 	};
