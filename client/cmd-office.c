@@ -1,4 +1,10 @@
-/* custody office revoke / office revocations: cut a seized office off, by a quorum. */
+/*
+ * custody office revoke / office revocations: cut a seized office off, by a quorum. The
+ * office's commits after N (default: the cut of a pending revocation of it, else its last
+ * commit another office witnessed) are refused once [trust] revoke_quorum offices that are not
+ * revoked signed the same revocation (default: more than half of the others); other offices'
+ * admins co-sign by running the same command.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,10 +25,7 @@ static const struct option cmd_office_revoke_options[] = {
 const struct cmd_entry cmd_office_revoke_entry = {
 	.name = "office revoke",
 	.usage = "NAME --reason TEXT [--from-seq N]",
-	.help = "Sign the revocation of a seized office: its commits after N (default: after "
-	    "the last one another office witnessed) are refused once [trust] revoke_quorum "
-	    "offices that are not revoked signed it (default: more than half of the others). "
-	    "Other offices' admins co-sign with the same command.",
+	.help = "Sign the revocation of a seized office (a quorum of offices co-signs).",
 	.optstring = "r:s:",
 	.options = cmd_office_revoke_options,
 	.lower = 1,

@@ -188,4 +188,12 @@ cu "$C" sync bravo >"$T/c.sync2" 2>&1 || true
 contains "bravo does not serve charlie" "$(cat "$T/c.sync2")" "revoked"
 check "charlie's later commits are not taken again (nothing to report)" quiet cu "$A" sync bravo
 
+# charlie's daemon, once it holds the revocation (the feeds carried by hand), revokes no one
+stop_daemon "$DC" || fail "charlie stops cleanly"
+git --git-dir="$C/git" fetch -q "$B/git" "+refs/feeds/$HA:refs/feeds/$HA" \
+    "+refs/feeds/$HB:refs/feeds/$HB" || fail "carrying alpha's and bravo's feeds to charlie"
+start_daemon "$C" --listen "127.0.0.1:$PC"
+out=$(cu "$C" office revoke bravo --reason x 2>&1) && fail "a revoked office signs a revocation: $out"
+contains "charlie's daemon refuses: it is revoked" "$out" "this office is revoked"
+
 done_testing
