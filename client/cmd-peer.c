@@ -56,6 +56,10 @@ cmd_peer_print(const struct cmd_ctx *ctx, Custody__PeerInfo **peers, size_t n)
 			client_json_i64(o, "last_attempt", peers[i]->last_attempt);
 			client_json_str(o, "last_error", peers[i]->last_error);
 			client_json_i64(o, "behind", peers[i]->behind);
+			json_object_set_new(o, "revoked", json_boolean(peers[i]->revoked));
+			if (peers[i]->revoked)
+				client_json_i64(o, "revoked_after",
+				    (int64_t)peers[i]->revoked_after);
 			json_array_append_new(arr, o);
 		}
 		client_json_print(arr);
@@ -78,6 +82,9 @@ cmd_peer_print(const struct cmd_ctx *ctx, Custody__PeerInfo **peers, size_t n)
 		else
 			printf("\n  behind:       %lld commit%s of our feeds\n",
 			    (long long)peers[i]->behind, peers[i]->behind == 1 ? "" : "s");
+		if (peers[i]->revoked)
+			printf("  REVOKED:      after its commit %llu; no sync with it\n",
+			    (unsigned long long)peers[i]->revoked_after);
 	}
 }
 

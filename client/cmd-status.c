@@ -89,6 +89,13 @@ cmd_status_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 				    json_string(st->refused_offices[i]));
 			json_object_set_new(o, "refused_offices", refused);
 		}
+		{
+			json_t *rv = json_array();
+
+			for (size_t i = 0; i < st->n_revocations; i++)
+				json_array_append_new(rv, json_string(st->revocations[i]));
+			json_object_set_new(o, "revocations", rv);
+		}
 		client_json_print(o);
 	} else {
 		cmd_status_line("office", st->office);
@@ -109,6 +116,8 @@ cmd_status_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 			cmd_status_line(i == 0 ? "FORKS" : "", st->forks[i]);
 		for (size_t i = 0; i < st->n_refused_offices; i++)
 			cmd_status_line(i == 0 ? "REFUSED" : "", st->refused_offices[i]);
+		for (size_t i = 0; i < st->n_revocations; i++)
+			cmd_status_line(i == 0 ? "REVOCATIONS" : "", st->revocations[i]);
 	}
 	wire_free(reply);
 	client_close(&c);

@@ -51,6 +51,8 @@ extern const struct cmd_entry cmd_import_incidents_entry;
 extern const struct cmd_entry cmd_duplicates_entry;
 extern const struct cmd_entry cmd_query_victims_entry;
 extern const struct cmd_entry cmd_report_entry;
+extern const struct cmd_entry cmd_office_revoke_entry;
+extern const struct cmd_entry cmd_office_revocations_entry;
 
 const struct cmd_entry *cmd_table[] = {
 	&cmd_status_entry,
@@ -89,6 +91,8 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_recipient_list_entry,
 	&cmd_extract_entry,
 	&cmd_audit_entry,
+	&cmd_office_revoke_entry,
+	&cmd_office_revocations_entry,
 	NULL
 };
 

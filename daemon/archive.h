@@ -44,6 +44,7 @@ struct conf {
 	}	*peers;
 	size_t	 npeers;
 	unsigned protected_roles;	/* [roles] protected: bit 1 << role per role shown them */
+	int	 revoke_quorum;		/* [trust] revoke_quorum; 0: more than half the others */
 };
 
 /* An open archive. Secrets are sodium_malloc'd and wiped on close. */

@@ -157,6 +157,13 @@ conf_handler(void *arg, const char *section, const char *name, const char *value
 		snprintf(p->bad, sizeof p->bad, "[sync] interval must be 0-86400 seconds");
 		return 0;
 	}
+	if (strcmp(section, "trust") == 0 && strcmp(name, "revoke_quorum") == 0) {
+		c->revoke_quorum = atoi(value);
+		if (c->revoke_quorum >= 1 && c->revoke_quorum <= 1000)
+			return 1;
+		snprintf(p->bad, sizeof p->bad, "[trust] revoke_quorum must be 1-1000 offices");
+		return 0;
+	}
 	if (strcmp(section, "daemon") == 0 || strcmp(section, "sync") == 0 ||
 	    strncmp(section, "peer", 4) == 0)
 		return 1;	/* read by later parts */

@@ -24,6 +24,7 @@
 #include "custody/channel.h"
 #include "log.h"
 #include "peers.h"
+#include "revocations.h"
 #include "server.h"
 #include "sync.h"
 
@@ -226,6 +227,8 @@ struct serve_job {
 	struct cbuf	 out;
 	int		 error;
 	char		 why[300];
+	uint8_t		 pk[ED25519_PK_LEN];	/* the office asking */
+	int		 has_pk;
 };
 
 static void listen_serve_work(void *);
@@ -264,6 +267,7 @@ listen_serve_start(struct rconn *rc, Envelope *msg)
 		j->st = rc->stream;
 		rc->stream = NULL;
 	}
+	j->has_pk = channel_remote_key(rc->ch, j->pk) == 0;
 	rc->refs++;
 	rc->busy = 1;
 	pool_submit(rc->l->s->pool, listen_serve_work, listen_serve_done, j);
@@ -273,9 +277,15 @@ static void
 listen_serve_work(void *arg)
 {
 	struct serve_job *j = arg;
+	uint64_t cut;
 
 	custody_error_clear();
-	if (j->msg != NULL)
+	/* a request (not the next piece of a pack already being sent) from a revoked office */
+	if (j->msg != NULL && (!j->has_pk || revocations_cut(j->a, j->pk, &cut)))
+		j->error = custody_fail(CUSTODY_EPERM, "this office is revoked (after its "
+		    "commit %llu): no more sync with it", j->has_pk ? (unsigned long long)cut :
+		    0ULL);
+	else if (j->msg != NULL)
 		j->error = sync_serve_stream(j->a, j->msg, &j->out, &j->st);
 	else if ((j->error = sync_stream_next(j->st, &j->out)) >= 0) {
 		if (j->error == 0) {

@@ -61,6 +61,9 @@ static const struct {
 	    NULL, 0, 0 },
 	{ CUSTODY__ENVELOPE__BODY_EXTRACT_REQUEST, ROLE_ADMIN, service_extract, NULL, 1, 0 },
 	{ CUSTODY__ENVELOPE__BODY_AUDIT_REQUEST, ROLE_ADMIN, service_audit, NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_REVOKE_REQUEST, ROLE_ADMIN, service_revoke, NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_REVOCATIONS_REQUEST, ROLE_VIEWER, service_revocations, NULL, 0,
+	    0 },
 };
 
 static void

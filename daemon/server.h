@@ -79,6 +79,9 @@ int service_file_key(struct archive *, json_t *doc, uint8_t key[static 32]);
 
 /* service-invite.c */
 int service_invite(struct request *);
+/* service-revoke.c */
+int service_revoke(struct request *);
+int service_revocations(struct request *);
 
 /* records-write.c */
 void records_begin(struct client *, Envelope *);

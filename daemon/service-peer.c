@@ -12,14 +12,17 @@
 #include "custody/channel.h"
 #include "log.h"
 #include "peers.h"
+#include "revocations.h"
 #include "server.h"
 #include "sync.h"
 
 
 /* Fill info from a registry entry (fingerprint allocated: free it). */
 static void
-service_peer_info(Custody__PeerInfo *info, const struct peers_entry *e)
+service_peer_info(Custody__PeerInfo *info, struct archive *a, const struct peers_entry *e)
 {
+	uint64_t cut = 0;
+
 	custody__peer_info__init(info);
 	info->name = (char *)e->name;
 	info->address = (char *)e->address;
@@ -29,6 +32,8 @@ service_peer_info(Custody__PeerInfo *info, const struct peers_entry *e)
 	info->last_attempt = e->last_attempt;
 	info->last_error = (char *)e->last_error;
 	info->behind = e->last_success ? e->behind : -1;
+	if ((info->revoked = revocations_cut(a, e->pk, &cut)))
+		info->revoked_after = cut;
 }
 
 /* Reply with the peers in v (as PeersReply, or SyncReply when sync). */
@@ -51,7 +56,7 @@ service_peer_reply(struct request *r, const struct peers_entry *v, size_t n, int
 		return CUSTODY_ENOMEM;
 	}
 	for (i = 0; i < n; i++) {
-		service_peer_info(&infos[i], &v[i]);
+		service_peer_info(&infos[i], r->c->s->a, &v[i]);
 		ptrs[i] = &infos[i];
 	}
 	if (sync) {

@@ -12,6 +12,7 @@
 #include "custody/invite.h"
 #include "log.h"
 #include "offices.h"
+#include "revocations.h"
 #include "server.h"
 #include "sync.h"
 
@@ -96,6 +97,8 @@ service_status(struct request *r)
 	sync_list_forks(a, &st.forks, &st.n_forks);
 	if ((error = offices_refused(a, &st.refused_offices, &st.n_refused_offices)) < 0)
 		goto done;
+	if ((error = revocations_lines(a, &st.revocations, &st.n_revocations)) < 0)
+		goto done;
 	if (st.n_refused_offices > STATUS_REFUSED_MAX) {	/* `verify` lists them all */
 		while (st.n_refused_offices > STATUS_REFUSED_MAX - 1)
 			free(st.refused_offices[--st.n_refused_offices]);
@@ -111,6 +114,7 @@ done:
 		free(st.forks[i]);
 	free(st.forks);
 	offices_refused_free(st.refused_offices, st.n_refused_offices);
+	offices_refused_free(st.revocations, st.n_revocations);
 	return error;
 }
 
@@ -187,6 +191,8 @@ service_show(struct request *r)
 		    error;
 	if (strcmp(record_kind(doc), "evidence") == 0)
 		service_add_witnesses(a, doc, id);
+	if (revocations_mark(a, office, tok, doc) < 0)
+		log_warn("show: revocation state unreadable: %s", custody_error());
 	if ((sr.json = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL)
 		error = CUSTODY_ENOMEM;
 	else {
@@ -328,6 +334,35 @@ done:
 	return error;
 }
 
+/*
+ * One allowed-signers line: a revoked office's key is valid only before the time of its last
+ * commit that counts (valid-before, so that stock git verify-commit still accepts its older
+ * commits); when that commit is not held here, the key is left out, with a comment saying why.
+ */
+static int
+service_keys_line(struct archive *a, struct cbuf *b, const char *name,
+    const uint8_t pk[static ED25519_PK_LEN], const char *bare)
+{
+	struct tm tm;
+	char when[32];
+	uint64_t cut;
+	int64_t t;
+	time_t tt;
+
+	if (!revocations_cut(a, pk, &cut))
+		return cbuf_printf(b, "%s namespaces=\"git,custody-dossier\" %s\n", name, bare);
+	if (cut == 0)
+		t = 1;	/* no commit counts (0 would mean no limit) */
+	else if (revocations_commit_time(a, pk, cut, &t) < 0)
+		return cbuf_printf(b, "# %s revoked after its commit %llu, which is not held "
+		    "here: left out\n", name, (unsigned long long)cut);
+	tt = (time_t)t;
+	if (gmtime_r(&tt, &tm) == NULL || strftime(when, sizeof when, "%Y%m%d%H%M%SZ", &tm) == 0)
+		return custody_fail(CUSTODY_EINVAL, "a commit time out of range");
+	return cbuf_printf(b, "%s namespaces=\"git,custody-dossier\",valid-before=\"%s\" %s\n",
+	    name, when, bare);
+}
+
 int
 service_keys(struct request *r)
 {
@@ -350,8 +385,8 @@ service_keys(struct request *r)
 		bare = NULL;
 		if ((error = sshkey_format_pub(&bare, i == 0 ? a->office_pk : offices[i - 1].pk,
 		    NULL)) == 0)
-			error = cbuf_printf(&b, "%s namespaces=\"git,custody-dossier\" %s\n",
-			    i == 0 ? a->conf.office : offices[i - 1].name, bare);
+			error = service_keys_line(a, &b, i == 0 ? a->conf.office :
+			    offices[i - 1].name, i == 0 ? a->office_pk : offices[i - 1].pk, bare);
 	}
 	free(offices);
 	if (error < 0 || (kr.allowed_signers = cbuf_detach(&b)) == NULL) {

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "offices.h"
 #include "peers.h"
+#include "revocations.h"
 #include "sync.h"
 #include "sync-verify.h"
 
@@ -223,6 +224,45 @@ session_known(struct archive *a, const uint8_t *pk)
 			known = sodium_memcmp(v[i].pk, pk, ED25519_PK_LEN) == 0;
 	free(v);
 	return known;
+}
+
+/* Does forks/ hold the commit the peer names as f's head (refused and kept before)? */
+static int
+session_kept(struct archive *a, const char *hex, const Custody__FeedHead *f)
+{
+	char rel[200], *path;
+	struct stat st;
+	int kept;
+
+	if (f->head == NULL || strlen(f->head) != GIT_OID_HEXSZ ||
+	    !hex_is_lower(f->head, GIT_OID_HEXSZ))
+		return 0;
+	snprintf(rel, sizeof rel, "forks/%s-%llu-%s.commit", hex, (unsigned long long)f->seq,
+	    f->head);
+	if ((path = archive_file(a, rel)) == NULL)
+		return 0;
+	kept = stat(path, &st) == 0;
+	free(path);
+	return kept;
+}
+
+/*
+ * Is pk the office of a revocation, pending or effective? Its feed is pulled after the others,
+ * so that the records that make its revocation effective arrive before its commits past the cut.
+ */
+static int
+session_targeted(struct archive *a, const uint8_t *pk)
+{
+	struct revocation *v = NULL;
+	size_t n = 0, i;
+	int found = 0;
+
+	if (revocations_list(a, &v, &n) < 0)
+		return 0;
+	for (i = 0; i < n && !found; i++)
+		found = sodium_memcmp(v[i].target, pk, ED25519_PK_LEN) == 0;
+	free(v);
+	return found;
 }
 
 /*
@@ -437,7 +477,7 @@ session_pull_feed(struct session *s, const Custody__FeedHead *f, struct sync_res
 	Envelope env = CUSTODY__ENVELOPE__INIT, *msg;
 	struct sync_incoming in;
 	char hex[65], ours[GIT_OID_HEXSZ + 1] = "", *name, *line = NULL, lk[LOG_KEY_LEN];
-	uint64_t seq = 0, lamport;
+	uint64_t seq = 0, lamport, cut;
 	git_oid head;
 	int error, moved = 0;
 
@@ -448,6 +488,11 @@ session_pull_feed(struct session *s, const Custody__FeedHead *f, struct sync_res
 	if (error == 0)
 		git_oid_tostr(ours, sizeof ours, &head);
 	name = sync_office_name(a, f->office.data);
+	if (f->seq > seq && revocations_cut(a, f->office.data, &cut) && seq >= cut &&
+	    session_kept(a, hex, f)) {
+		free(name);	/* refused and kept before: nothing new to say */
+		return 0;
+	}
 	if (f->seq <= seq) {
 		error = f->seq > 0 ? session_check_behind(s, hex, &head, seq, f, &line) : 0;
 		if (line != NULL) {
@@ -510,6 +555,10 @@ session_pull_feed(struct session *s, const Custody__FeedHead *f, struct sync_res
 			error = 0;
 		}
 		goto done;
+	}
+	if (in.refused != NULL) {	/* a revoked office's commits past its cut */
+		sync_result_add(res, 1, "feed %s: %s", name, in.refused);
+		log_warn("sync with %s: feed %s: %s", s->peer->name, name, in.refused);
 	}
 	if ((error = sync_fetch_blobs(s, &in)) < 0)
 		goto done;
@@ -585,6 +634,10 @@ session_pull(struct session *s, struct sync_result *res)
 			if (done[i] || f->office.len != ED25519_PK_LEN ||
 			    !session_known(s->a, f->office.data))
 				continue;
+			if (round == 0 && session_targeted(s->a, f->office.data)) {
+				progress = 1;	/* after the others' revocation records */
+				continue;
+			}
 			done[i] = 1;
 			if (sodium_memcmp(f->office.data, s->a->office_pk, ED25519_PK_LEN) == 0)
 				continue;	/* our own feed is ours to write, never to take */
@@ -610,6 +663,7 @@ sync_with_peer(struct archive *a, const struct peers_entry *peer, struct sync_re
 	Envelope env = CUSTODY__ENVELOPE__INIT, *msg;
 	uint8_t *x_priv = NULL, x_pub[NOISE_KEY_LEN];
 	struct msgq *q;
+	uint64_t cut;
 	int fd, ok = 0;
 
 	memset(&s, 0, sizeof s);
@@ -619,6 +673,11 @@ sync_with_peer(struct archive *a, const struct peers_entry *peer, struct sync_re
 	s.tail = &s.head;
 	if (peer->address[0] == '\0')
 		return "no address";
+	if (revocations_cut(a, peer->pk, &cut)) {
+		snprintf(s.why, sizeof s.why, "revoked (after its commit %llu): not dialled",
+		    (unsigned long long)cut);
+		return s.why;
+	}
 	if ((x_priv = sodium_malloc(NOISE_KEY_LEN)) == NULL ||
 	    noise_static_from_ed25519(x_priv, x_pub, a->office_sk) < 0 ||
 	    (s.base = event_base_new()) == NULL ||

@@ -190,6 +190,45 @@ sync_quarantine_admit(struct sync_quarantine *q)
 	return 0;
 }
 
+/*
+ * Copy only the objects the verified commits use into the archive's object store, one by one
+ * (a pack cut short by a revocation also holds objects of the commits refused after the cut,
+ * which never enter). Durable after archive_sync.
+ */
+int
+sync_quarantine_admit_used(struct sync_quarantine *q, const struct oidset *used)
+{
+	static const git_oid zero;
+	git_odb *from = NULL, *to = NULL;
+	git_odb_object *o = NULL;
+	git_oid id;
+	size_t i;
+	int error = 0;
+
+	if (git_repository_odb(&from, q->repo) < 0 ||
+	    git_repository_odb(&to, archive_repo(q->a)) < 0) {
+		error = custody_fail(CUSTODY_EIO, "cannot open the object stores");
+		goto done;
+	}
+	for (i = 0; i < used->cap && error == 0; i++) {
+		if (git_oid_equal(&used->slots[i], &zero))
+			continue;
+		if (git_odb_exists(to, &used->slots[i]))
+			continue;
+		if (git_odb_read(&o, from, &used->slots[i]) < 0 ||
+		    git_odb_write(&id, to, git_odb_object_data(o), git_odb_object_size(o),
+		    git_odb_object_type(o)) < 0)
+			error = custody_fail(CUSTODY_EIO, "cannot store an object: %s",
+			    git_error_last() ? git_error_last()->message : "?");
+		git_odb_object_free(o);
+		o = NULL;
+	}
+done:
+	git_odb_free(from);
+	git_odb_free(to);
+	return error;
+}
+
 /* Close the quarantine and remove what it still holds; NULL is fine. */
 void
 sync_quarantine_free(struct sync_quarantine *q)

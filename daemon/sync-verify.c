@@ -19,6 +19,7 @@
 #include "custody/trailers.h"
 #include "custody/blobfmt.h"
 #include "log.h"
+#include "revocations.h"
 #include "sync-verify.h"
 
 /* Start receiving a feed we hold up to (seq, head) (head NULL: nothing yet). */
@@ -197,6 +198,49 @@ sync_incoming_refuse(struct sync_incoming *in, git_commit *c, uint64_t seq, cons
 	return custody_fail(CUSTODY_EPROTO, "%s", in->refused ? in->refused : why);
 }
 
+/*
+ * The commits chain[from..n) of an office revoked after its commit cut: each its owner signed
+ * is refused and kept as evidence, the line for the operator in in->refused. 0 when commits
+ * before them are left to take, else CUSTODY_EPROTO.
+ */
+static int
+sync_incoming_revoked(struct sync_incoming *in, git_commit **chain, uint64_t from, uint64_t n,
+    uint64_t cut)
+{
+	git_repository *repo = in->repo;
+	git_odb *odb = NULL;
+	git_odb_object *o = NULL;
+	char why[200], who[65], *line = NULL, *first = NULL;
+	uint64_t i, cseq, clam;
+
+	snprintf(why, sizeof why, "its office is revoked after its commit %llu",
+	    (unsigned long long)cut);
+	for (i = from; i < n; i++) {
+		if (feed_parse_message(git_commit_message(chain[i]), &cseq, &clam, who) < 0 ||
+		    feed_check_signature(repo, git_commit_id(chain[i]), in->pk) < 0 ||
+		    (odb == NULL && git_repository_odb(&odb, repo) < 0) ||
+		    git_odb_read(&o, odb, git_commit_id(chain[i])) < 0)
+			break;
+		if (sync_record_refused(in->a, in->hex, cseq, why, git_odb_object_data(o),
+		    git_odb_object_size(o), &line) < 0)
+			log_warn("cannot keep a refused commit as evidence: %s", custody_error());
+		git_odb_object_free(o);
+		o = NULL;
+		if (first == NULL)
+			first = line;
+		else
+			free(line);
+		line = NULL;
+	}
+	git_odb_free(odb);
+	free(in->refused);
+	if ((in->refused = first) == NULL)
+		in->refused = strdup(why);
+	if (from > 0)
+		return 0;
+	return custody_fail(CUSTODY_EPROTO, "%s", in->refused ? in->refused : why);
+}
+
 /* Index the pack, then check every new commit from ours to the head the peer named. */
 int
 sync_incoming_verify(struct sync_incoming *in, const char *head, uint64_t seq)
@@ -205,9 +249,9 @@ sync_incoming_verify(struct sync_incoming *in, const char *head, uint64_t seq)
 	git_commit **chain = NULL, *c = NULL, *p;
 	git_tree *old = NULL, *new = NULL;
 	struct diff_ctx x = { in, NULL, 0 };
-	uint64_t n = seq - in->old_seq, i, cseq, clam, last_lamport = 0, seen;
+	uint64_t n = seq - in->old_seq, i, cseq, clam, last_lamport = 0, seen, cut = 0, taken;
 	char who[65], oid[GIT_OID_HEXSZ + 1];
-	int error = 0;
+	int error = 0, revoked;
 
 	if ((error = sync_quarantine_close(in->q, &repo)) < 0)
 		return error;
@@ -216,6 +260,8 @@ sync_incoming_verify(struct sync_incoming *in, const char *head, uint64_t seq)
 		return custody_fail(CUSTODY_EPROTO, "the peer named a bad head");
 	if ((error = feed_clock_seen(in->a, &seen)) < 0)
 		return error;
+	revoked = revocations_cut(in->a, in->pk, &cut);
+	taken = n;
 	if ((chain = calloc(n, sizeof *chain)) == NULL)
 		return CUSTODY_ENOMEM;
 	if (git_commit_lookup(&c, repo, &in->new_oid) < 0) {
@@ -266,6 +312,11 @@ sync_incoming_verify(struct sync_incoming *in, const char *head, uint64_t seq)
 			    custody_error());
 			break;
 		}
+		if (revoked && cseq > cut) {
+			error = sync_incoming_revoked(in, chain, i, n, cut);
+			taken = i;
+			break;
+		}
 		if (trailers_clock_check(clam, seen) < 0) {
 			error = sync_incoming_refuse(in, chain[i], cseq, custody_error());
 			break;
@@ -293,10 +344,17 @@ sync_incoming_verify(struct sync_incoming *in, const char *head, uint64_t seq)
 		git_tree_free(new);
 		old = new = NULL;
 	}
-	if (error == 0)
+	/* a pack cut short by a revocation holds objects of refused commits: only used ones enter */
+	if (error == 0 && taken == n)
 		error = sync_quarantine_only(in->q, &in->used);
+	in->partial = taken < n;
 	in->new_seq = seq;
 	snprintf(in->new_head, sizeof in->new_head, "%s", head);
+	if (error == 0 && taken < n) {	/* up to a revoked office's cut, and no further */
+		in->new_seq = in->old_seq + taken;
+		in->new_oid = *git_commit_id(chain[taken - 1]);
+		git_oid_tostr(in->new_head, sizeof in->new_head, &in->new_oid);
+	}
 done:
 	for (i = 0; i < n; i++)
 		git_commit_free(chain[i]);
@@ -337,7 +395,8 @@ sync_incoming_finish(struct sync_incoming *in)
 	if ((name = feed_refname(in->hex)) == NULL)
 		return CUSTODY_ENOMEM;
 	pthread_mutex_lock(&a->write_lock);
-	if ((error = sync_quarantine_admit(in->q)) < 0 || (error = archive_sync(a)) < 0)
+	if ((error = in->partial ? sync_quarantine_admit_used(in->q, &in->used) :
+	    sync_quarantine_admit(in->q)) < 0 || (error = archive_sync(a)) < 0)
 		goto done;
 	if (in->have_old)
 		error = git_reference_create_matching(&ref, archive_repo(a), name, &in->new_oid, 1,

@@ -45,6 +45,7 @@ int sync_quarantine_pack(struct sync_quarantine *, const void *data, size_t len)
 int sync_quarantine_close(struct sync_quarantine *, git_repository **repo);
 int sync_quarantine_only(struct sync_quarantine *, struct oidset *used);
 int sync_quarantine_admit(struct sync_quarantine *);
+int sync_quarantine_admit_used(struct sync_quarantine *, const struct oidset *used);
 void sync_quarantine_free(struct sync_quarantine *);
 void sync_quarantine_remove_dir(const char *dir);
 
@@ -58,6 +59,8 @@ struct sync_incoming {
 	struct sync_quarantine	*q;
 	git_repository		*repo;	/* the quarantine's view, once the pack is complete */
 	struct oidset		 used;	/* objects the verified commits use */
+	int			 partial;	/* taken up to a revoked office's cut: admit
+						   only the used objects, not the pack */
 	uint64_t		 new_seq;
 	char			 new_head[GIT_OID_HEXSZ + 1];
 	git_oid			 new_oid;

@@ -9,12 +9,16 @@
  *		invent an office: a fresh key, an office record for it (NAME) in ARCHIVE's feed, and
  *		the invented office's own feed (signed by its key) holding its office record and a
  *		witness record of the feed FEEDHEX at the head ARCHIVE holds; prints its key line
+ *	forge-office ARCHIVE revoke KEYHEX FROM_SEQ [ID]
+ *		a revocation record of the office KEYHEX after its commit FROM_SEQ in ARCHIVE's feed,
+ *		with the id given (default: the one the daemon derives), bypassing every check
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "offices.h"
+#include "revocations.h"
 
 /* Commit docs in a's own feed, as its key signs them. */
 static int
@@ -25,6 +29,31 @@ forge_write(struct archive *a, json_t **docs, size_t n, const char *summary)
 
 	if ((error = records_write_changed(a, docs, n, summary, 1, &w)) < 0)
 		fprintf(stderr, "forge-office: %s\n", custody_error());
+	return error;
+}
+
+/* A revocation record in a's feed, as the daemon writes it but unchecked. */
+static int
+forge_revoke(struct archive *a, const char *hex, const char *seq, const char *idarg)
+{
+	uint8_t pk[ED25519_PK_LEN];
+	char id[ID_MAX + 1], now[32];
+	uint64_t from = strtoull(seq, NULL, 10);
+	json_t *doc;
+	int error;
+
+	if (strlen(hex) != 64 || hex_decode(pk, sizeof pk, hex) < 0) {
+		fprintf(stderr, "forge-office: not a key in hex: %s\n", hex);
+		return CUSTODY_EINVAL;
+	}
+	revocations_id(id, pk, from);
+	record_now(now);
+	if ((doc = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:s}", "kind", "revocation", "id",
+	    idarg ? idarg : id, "office", hex, "name", "?", "from_seq", (json_int_t)from,
+	    "reason", "forged", "time", now)) == NULL)
+		return CUSTODY_ENOMEM;
+	error = forge_write(a, &doc, 1, "revocation");
+	json_decref(doc);
 	return error;
 }
 
@@ -90,9 +119,12 @@ main(int argc, char **argv)
 	char *cause = NULL;
 	int error;
 
-	if (argc != 5 || (strcmp(argv[2], "office") != 0 && strcmp(argv[2], "ghost") != 0)) {
+	if (argc < 5 || (argc != 5 && !(argc == 6 && strcmp(argv[2], "revoke") == 0)) ||
+	    (strcmp(argv[2], "office") != 0 && strcmp(argv[2], "ghost") != 0 &&
+	    strcmp(argv[2], "revoke") != 0)) {
 		fprintf(stderr, "usage: forge-office ARCHIVE office NAME KEYLINE\n"
-		    "       forge-office ARCHIVE ghost NAME FEEDHEX\n");
+		    "       forge-office ARCHIVE ghost NAME FEEDHEX\n"
+		    "       forge-office ARCHIVE revoke KEYHEX FROM_SEQ [ID]\n");
 		return 2;
 	}
 	if (sodium_init() < 0 || git_libgit2_init() < 0)
@@ -110,7 +142,9 @@ main(int argc, char **argv)
 		} else if ((error = offices_record(&doc, argv[3], pk, "")) == 0)
 			error = forge_write(a, &doc, 1, "office record");
 		json_decref(doc);
-	} else
+	} else if (strcmp(argv[2], "revoke") == 0)
+		error = forge_revoke(a, argv[3], argv[4], argc == 6 ? argv[5] : NULL);
+	else
 		error = forge_ghost(a, argv[3], argv[4]);
 	archive_close(a);
 	return error < 0 ? 1 : 0;
