@@ -9,6 +9,8 @@
  *		invent an office: a fresh key, an office record for it (NAME) in ARCHIVE's feed, and
  *		the invented office's own feed (signed by its key) holding its office record and a
  *		witness record of the feed FEEDHEX at the head ARCHIVE holds; prints its key line
+ *	forge-office ARCHIVE withdraw NAME KEYLINE
+ *		a withdrawal of ARCHIVE's invitation of (NAME, key), whatever has happened since
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,9 +92,11 @@ main(int argc, char **argv)
 	char *cause = NULL;
 	int error;
 
-	if (argc != 5 || (strcmp(argv[2], "office") != 0 && strcmp(argv[2], "ghost") != 0)) {
+	if (argc != 5 || (strcmp(argv[2], "office") != 0 && strcmp(argv[2], "ghost") != 0 &&
+	    strcmp(argv[2], "withdraw") != 0)) {
 		fprintf(stderr, "usage: forge-office ARCHIVE office NAME KEYLINE\n"
-		    "       forge-office ARCHIVE ghost NAME FEEDHEX\n");
+		    "       forge-office ARCHIVE ghost NAME FEEDHEX\n"
+		    "       forge-office ARCHIVE withdraw NAME KEYLINE\n");
 		return 2;
 	}
 	if (sodium_init() < 0 || git_libgit2_init() < 0)
@@ -103,10 +107,13 @@ main(int argc, char **argv)
 		archive_close(a);
 		return 1;
 	}
-	if (strcmp(argv[2], "office") == 0) {
+	if (strcmp(argv[2], "ghost") != 0) {
 		if (sshkey_parse_pub(pk, NULL, argv[4]) < 0) {
 			fprintf(stderr, "forge-office: not an ssh-ed25519 key: %s\n", argv[4]);
 			error = CUSTODY_EINVAL;
+		} else if (strcmp(argv[2], "withdraw") == 0) {
+			if ((error = offices_withdrawal_record(&doc, argv[3], pk)) == 0)
+				error = forge_write(a, &doc, 1, "invite: withdrawn");
 		} else if ((error = offices_record(&doc, argv[3], pk, "")) == 0)
 			error = forge_write(a, &doc, 1, "office record");
 		json_decref(doc);
