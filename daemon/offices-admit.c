@@ -125,7 +125,9 @@ offices_refuse(struct offices_view *v, const char *fmt, ...)
  * records: the expiry is the one the signed invitation states (the invited office's copy) or
  * the one the inviter's invite record states; it is compared with the time in the invited
  * office's copy of its invitation (the "rev" time of the commit it wrote when it joined), which
- * every office reads alike. An invitation its inviter withdrew admits nobody.
+ * every office reads alike. Invitations made before they stated an expiry are not judged
+ * here (offices admitted with them stay so); custodyd join refuses them 7 days on. An
+ * invitation its inviter withdrew admits nobody.
  */
 
 static ssize_t offices_find(const struct offices_view *, const uint8_t[static ED25519_PK_LEN]);
@@ -138,8 +140,8 @@ offices_expiry(struct offices_rec *r, json_t *doc, const struct invite *inv)
 	const char *s;
 	int64_t t;
 
-	if (inv != NULL)
-		r->expires = inv->expires_at;
+	if (inv != NULL && inv->has_expires)
+		r->expires = inv->expires_at;	/* older ones expire only at join */
 	else if ((s = json_string_value(json_object_get(doc, "expires"))) != NULL &&
 	    invite_time(&t, s) == 0)
 		r->expires = t;

@@ -100,6 +100,22 @@ service_invite_check(struct archive *a, const char *name, const uint8_t pk[stati
 	return error;
 }
 
+/* Refuse a key whose invitation we withdrew: the withdrawal stands for that key for good. */
+static int
+service_invite_withdrawn(struct archive *a, const char *name, const uint8_t pk[static 32])
+{
+	char hex[2 * ED25519_PK_LEN + 1], id[16 + 2 * ED25519_PK_LEN];
+	json_t *doc = NULL;
+
+	hex_encode(hex, pk, ED25519_PK_LEN);
+	snprintf(id, sizeof id, "withdrawal-%s", hex);
+	if (feed_read_record(a, a->office_hex, id, &doc) < 0 || doc == NULL)
+		return 0;
+	json_decref(doc);
+	return custody_fail(CUSTODY_EEXIST, "this office withdrew its invitation of that key "
+	    "(as %s): invite a new key for office %s", name, name);
+}
+
 /* Sign an invitation for a new office; our office record and the invite record, one commit. */
 int
 service_invite(struct request *r)
@@ -132,7 +148,8 @@ service_invite(struct request *r)
 	if (invite_check_address(m->address) < 0)
 		return custody_fail(CUSTODY_EINVAL, "invalid address '%.64s' (use HOST:PORT)",
 		    m->address);
-	if ((error = service_invite_check(a, m->name, pk)) < 0)
+	if ((error = service_invite_check(a, m->name, pk)) < 0 ||
+	    (error = service_invite_withdrawn(a, m->name, pk)) < 0)
 		return error;
 	if ((error = invite_write_expires(&text, m->name, pk, a->conf.office, a->office_sk,
 	    m->address, a->data_key, created, expires)) < 0 ||

@@ -104,6 +104,10 @@ contains "alpha's feed records the withdrawal" "$(cu "$A" log)" "invite: withdra
 refute "the withdrawal unpinned echo at alpha" grep -q "\[peer echo\]" "$A/custody.conf"
 refute "withdrawing it again is refused" quiet cu "$A" invite withdraw echo
 refute "withdrawing an office alpha never invited is refused" quiet cu "$A" invite withdraw nobody
+rc=0
+out=$(cu "$A" invite echo "$(head -n1 "$E.init")" -o "$T/echo-again.inv" 2>&1) || rc=$?
+check "inviting the withdrawn key again is refused" [ "$rc" -ne 0 ]
+contains "and says so" "$out" "withdrew its invitation of that key"
 check "echo joins (offline, it cannot know)" quiet "$CUSTODYD" join "$E" "$E.inv"
 start_daemon "$E" --listen "127.0.0.1:$PE"
 refute "alpha cannot sync with echo" quiet cu "$A" sync echo
