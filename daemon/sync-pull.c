@@ -213,7 +213,7 @@ session_connect(struct session *s)
  * feed relayed by another office is judged by its copy's time (offices-admit.c).
  */
 static int
-sync_invite_expired(struct archive *a, const uint8_t *pk)
+session_expired(struct archive *a, const uint8_t *pk)
 {
 	struct office *v = NULL;
 	size_t n = 0, i;
@@ -587,7 +587,7 @@ session_pull(struct session *s, struct sync_result *res)
 			    !session_known(s->a, f->office.data))
 				continue;
 			if (sodium_memcmp(f->office.data, s->peer->pk, ED25519_PK_LEN) == 0 &&
-			    sync_invite_expired(s->a, f->office.data)) {
+			    session_expired(s->a, f->office.data)) {
 				done[i] = 1;
 				continue;
 			}

@@ -3,7 +3,7 @@
 #
 # alpha founds the archive; charlie joins and syncs. bravo's invitation (--expires 1s) is
 # refused by custodyd join once expired, with a message saying so. delta joins in time with an
-# invitation of a few seconds, but alpha first syncs with it after the expiry: alpha does not
+# invitation of 15 seconds, but alpha first syncs with it after the expiry: alpha does not
 # take delta's feed. echo's invitation is withdrawn (custody invite withdraw, which also unpins
 # it) before echo joins: alpha cannot sync with echo, and charlie, whose admin pins echo and
 # pulls its feed, still does not admit it (no allowed-signers line, a refusal naming the
@@ -80,12 +80,13 @@ check "bravo holds no data key" [ ! -e "$B/keys/data.key" ]
 
 # --- joined in time, first synced too late: the inviter does not take its feed ----------------
 HD=$(key_hex "$D")
-check "alpha invites delta for six seconds" quiet cu "$A" invite delta "$(head -n1 "$D.init")" \
-    -o "$D.inv" --expires 6s
+check "alpha invites delta for 15 seconds" quiet cu "$A" invite delta "$(head -n1 "$D.init")" \
+    -o "$D.inv" --expires 15s
 check "delta joins at once" quiet "$CUSTODYD" join "$D" "$D.inv"
 start_daemon "$D" --listen "127.0.0.1:$PD"
 check "alpha pins delta" quiet cu "$A" peer add delta "127.0.0.1:$PD" "$(key_line "$D")"
-sleep 7
+until=$(date -u -d "$(sed -n 's/^expires: //p' "$D.inv")" +%s)
+while [ "$(date -u +%s)" -le "$until" ]; do sleep 1; done
 cu "$A" sync delta >/dev/null 2>&1 || true
 check "alpha did not take delta's feed: its first sync came after the expiry" \
     [ -z "$(feed_ref "$A" "$HD")" ]
