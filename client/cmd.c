@@ -33,6 +33,7 @@ extern const struct cmd_entry cmd_peer_remove_entry;
 extern const struct cmd_entry cmd_peers_entry;
 extern const struct cmd_entry cmd_sync_entry;
 extern const struct cmd_entry cmd_invite_entry;
+extern const struct cmd_entry cmd_invite_withdraw_entry;
 extern const struct cmd_entry cmd_victim_add_entry;
 extern const struct cmd_entry cmd_victim_edit_entry;
 extern const struct cmd_entry cmd_victim_show_entry;
@@ -68,6 +69,7 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_peer_remove_entry,
 	&cmd_peers_entry,
 	&cmd_sync_entry,
+	&cmd_invite_withdraw_entry,
 	&cmd_invite_entry,
 	&cmd_victim_add_entry,
 	&cmd_victim_edit_entry,

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "custody/invite.h"
@@ -164,6 +165,11 @@ join_archive(const char *path, const char *invitation, const char *passphrase, c
 		goto done;
 	}
 	error = CUSTODY_EINVAL;
+	if ((int64_t)time(NULL) > inv.expires_at) {
+		asprintf(cause, "%s expired at %s (made %s): ask office %s for a new invitation",
+		    invitation, inv.expires, inv.created, inv.inviter);
+		goto done;
+	}
 	if (strcmp(inv.office, a->conf.office) != 0) {
 		asprintf(cause, "%s invites office %s, but this office is %s", invitation,
 		    inv.office, a->conf.office);

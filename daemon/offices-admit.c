@@ -17,7 +17,7 @@
 #define OFFICES_LOGGED_MAX 1024		/* refusals remembered as logged */
 #define OFFICES_KEY_LEN 32
 
-enum { REC_OFFICE, REC_INVITE, REC_COPY };
+enum { REC_OFFICE, REC_INVITE, REC_COPY, REC_WITHDRAWAL };
 
 /* One office or invite record as read from a feed. */
 struct offices_rec {
@@ -29,6 +29,8 @@ struct offices_rec {
 	char		 inviter_address[INVITE_ADDRESS_MAX + 1];	/* REC_COPY */
 	uint64_t	 lamport;
 	int		 done;				/* an invitation taken */
+	int64_t		 expires;	/* REC_INVITE, REC_COPY: the invitation's expiry, or 0 */
+	int64_t		 at;		/* REC_COPY: when the office wrote it (rev time), or 0 */
 };
 
 /* How many records a feed holds. */
@@ -118,6 +120,145 @@ offices_refuse(struct offices_view *v, const char *fmt, ...)
 	offices_log_once(line);
 }
 
+/*
+ * Invitations expire and can be withdrawn. Every office decides the same from the same signed
+ * records: the expiry is the one the signed invitation states (the invited office's copy) or
+ * the one the inviter's invite record states; it is compared with the time in the invited
+ * office's copy of its invitation (the "rev" time of the commit it wrote when it joined), which
+ * every office reads alike. Invitations made before they stated an expiry are not judged
+ * here (offices admitted with them stay so); custodyd join refuses them 7 days on. An
+ * invitation its inviter withdrew admits nobody.
+ */
+
+static ssize_t offices_find(const struct offices_view *, const uint8_t[static ED25519_PK_LEN]);
+static void offices_key_witnesses(sqlite3 *, crypto_generichash_state *);
+
+/* Take the expiry of an invitation and, for a copy, when it was written. */
+static void
+offices_expiry(struct offices_rec *r, json_t *doc, const struct invite *inv)
+{
+	const char *s;
+	int64_t t;
+
+	if (inv != NULL && inv->has_expires)
+		r->expires = inv->expires_at;	/* older ones expire only at join */
+	else if ((s = json_string_value(json_object_get(doc, "expires"))) != NULL &&
+	    invite_time(&t, s) == 0)
+		r->expires = t;
+	s = json_string_value(json_object_get(json_object_get(doc, "rev"), "time"));
+	if (r->kind == REC_COPY && s != NULL && invite_time(&t, s) == 0)
+		r->at = t;
+}
+
+/*
+ * Did an office admitted so far, other than pk itself, witness pk's feed before time t? Then
+ * pk had joined before a withdrawal written at t, which cannot take it back (that is
+ * revocation). Witness times are signed by the witnessing offices: every office reads them alike.
+ */
+static int
+offices_witnessed(struct offices_view *v, const uint8_t pk[static ED25519_PK_LEN], int64_t t)
+{
+	sqlite3 *db = archive_db(v->a);
+	sqlite3_stmt *st;
+	uint8_t w[ED25519_PK_LEN];
+	char hex[2 * ED25519_PK_LEN + 1];
+	const char *wh, *time;
+	int64_t at;
+	int found = 0;
+
+	if (db == NULL || sqlite3_prepare_v2(db, "SELECT witness, time FROM witnesses WHERE "
+	    "feed = ?", -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	hex_encode(hex, pk, ED25519_PK_LEN);
+	sqlite3_bind_text(st, 1, hex, -1, SQLITE_TRANSIENT);
+	while (!found && sqlite3_step(st) == SQLITE_ROW) {
+		wh = (const char *)sqlite3_column_text(st, 0);
+		time = (const char *)sqlite3_column_text(st, 1);
+		if (wh == NULL || time == NULL || strlen(wh) != 2 * ED25519_PK_LEN ||
+		    hex_decode(w, sizeof w, wh) < 0 || memcmp(w, pk, ED25519_PK_LEN) == 0 ||
+		    invite_time(&at, time) < 0)
+			continue;
+		found = at < t && offices_find(v, w) >= 0;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+/* A withdrawal record, in the feed of the inviter that withdraws its invitation. */
+static void
+offices_withdrawal(struct offices_view *v, struct offices_rec *r, json_t *doc)
+{
+	struct offices_rec *grown;
+	char hex[2 * ED25519_PK_LEN + 1], want[16 + 2 * ED25519_PK_LEN], f1[64];
+	const char *id = record_id(doc), *s;
+
+	if (offices_parse(&r->o, doc) < 0) {
+		offices_refuse(v, "malformed withdrawal record in feed %s",
+		    offices_fp(f1, r->feed));
+		return;
+	}
+	hex_encode(hex, r->o.pk, ED25519_PK_LEN);
+	snprintf(want, sizeof want, "withdrawal-%s", hex);
+	if (id == NULL || strcmp(id, want) != 0) {
+		offices_refuse(v, "withdrawal record in feed %s: its id does not name its key",
+		    offices_fp(f1, r->feed));
+		return;
+	}
+	r->kind = REC_WITHDRAWAL;
+	memcpy(r->inviter, r->feed, ED25519_PK_LEN);
+	if ((s = json_string_value(json_object_get(json_object_get(doc, "rev"), "time"))) ==
+	    NULL || invite_time(&r->at, s) < 0) {
+		offices_refuse(v, "withdrawal record in feed %s without a time",
+		    offices_fp(f1, r->feed));
+		return;
+	}
+	if ((grown = reallocarray(v->recs, v->nrecs + 1, sizeof *grown)) == NULL) {
+		v->error = CUSTODY_ENOMEM;
+		return;
+	}
+	v->recs = grown;
+	v->recs[v->nrecs++] = *r;
+}
+
+/*
+ * Does invitation r admit nobody: withdrawn by its inviter, or the invited office's copy of
+ * an invitation (this one or another for its key) written after that invitation expired?
+ */
+static int
+offices_void(struct offices_view *v, const struct offices_rec *r)
+{
+	const struct offices_rec *w;
+	char f1[64], f2[64], at[INVITE_TIME_LEN + 1], until[INVITE_TIME_LEN + 1];
+	size_t i;
+
+	for (i = 0; i < v->nrecs; i++) {
+		w = &v->recs[i];
+		if (w->kind == REC_WITHDRAWAL && memcmp(w->feed, r->inviter, ED25519_PK_LEN) == 0 &&
+		    memcmp(w->o.pk, r->o.pk, ED25519_PK_LEN) == 0) {
+			if (offices_witnessed(v, r->o.pk, w->at)) {
+				offices_refuse(v, "withdrawal by %s of its invitation for %s: "
+				    "written after that office joined, it changes nothing",
+				    offices_fp(f1, r->inviter), offices_fp(f2, r->o.pk));
+				continue;
+			}
+			offices_refuse(v, "invitation by %s for %s as '%s' was withdrawn by its "
+			    "inviter: it admits nobody", offices_fp(f1, r->inviter),
+			    offices_fp(f2, r->o.pk), r->o.name);
+			return 1;
+		}
+		if (w->kind == REC_COPY && memcmp(w->o.pk, r->o.pk, ED25519_PK_LEN) == 0 &&
+		    w->expires != 0 && (w->at == 0 || w->at > w->expires)) {
+			invite_format_time(at, w->at);
+			invite_format_time(until, w->expires);
+			offices_refuse(v, "office %s (as '%s') joined at %s with an invitation "
+			    "that expired at %s: it admits nobody", offices_fp(f1, r->o.pk),
+			    r->o.name, w->at != 0 ? at : "an unknown time", until);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* Sort a record read from feed into the view, or refuse it. */
 static void
 offices_classify(struct offices_view *v, const uint8_t feed[static ED25519_PK_LEN],
@@ -132,6 +273,10 @@ offices_classify(struct offices_view *v, const uint8_t feed[static ED25519_PK_LE
 	memset(&r, 0, sizeof r);
 	memcpy(r.feed, feed, ED25519_PK_LEN);
 	r.lamport = lamport;
+	if (strcmp(kind, "withdrawal") == 0) {
+		offices_withdrawal(v, &r, doc);
+		return;
+	}
 	if (offices_parse(&r.o, doc) < 0) {
 		offices_refuse(v, "malformed %s record in feed %s", kind, offices_fp(f1, feed));
 		return;
@@ -155,6 +300,7 @@ offices_classify(struct offices_view *v, const uint8_t feed[static ED25519_PK_LE
 		r.kind = REC_INVITE;
 		memcpy(r.inviter, feed, ED25519_PK_LEN);
 		r.o.address[0] = '\0';
+		offices_expiry(&r, doc, NULL);
 	} else {
 		text = json_string_value(json_object_get(doc, "invitation"));
 		if (text == NULL || invite_verify(&inv, text, strlen(text)) < 0 ||
@@ -170,6 +316,7 @@ offices_classify(struct offices_view *v, const uint8_t feed[static ED25519_PK_LE
 		snprintf(r.inviter_name, sizeof r.inviter_name, "%s", inv.inviter);
 		snprintf(r.inviter_address, sizeof r.inviter_address, "%s", inv.address);
 		r.o.address[0] = '\0';
+		offices_expiry(&r, doc, &inv);
 	}
 	if ((grown = reallocarray(v->recs, v->nrecs + 1, sizeof *grown)) == NULL) {
 		v->error = CUSTODY_ENOMEM;
@@ -254,7 +401,8 @@ offices_read(struct offices_view *v)
 	if (db == NULL)
 		return CUSTODY_EIO;
 	if (sqlite3_prepare_v2(db, "SELECT tok, office, lamport, kind, seq, first_seq FROM "
-	    "records WHERE kind IN ('office', 'invite') ORDER BY lamport, office", -1, &st,
+	    "records WHERE kind IN ('office', 'invite', 'withdrawal') ORDER BY lamport, office",
+	    -1, &st,
 	    NULL) != SQLITE_OK)
 		return custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
 	while (v->error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -396,13 +544,16 @@ offices_close(struct offices_view *v)
 	for (;;) {
 		for (i = 0, best = NULL; i < v->nrecs; i++) {
 			r = &v->recs[i];
-			if (r->kind != REC_OFFICE && !r->done && offices_find(v, r->inviter) >= 0 &&
+			if (r->kind != REC_OFFICE && r->kind != REC_WITHDRAWAL && !r->done &&
+			    offices_find(v, r->inviter) >= 0 &&
 			    (best == NULL || offices_before(r, best)))
 				best = r;
 		}
 		if (best == NULL || v->error < 0)
 			break;
 		best->done = 1;
+		if (offices_void(v, best))
+			continue;
 		if ((k = offices_find(v, best->o.pk)) >= 0) {
 			if (strcmp(v->list[k].name, best->o.name) != 0)
 				offices_refuse(v, "invitation by %s (in feed %s) renames %s from "
@@ -414,12 +565,12 @@ offices_close(struct offices_view *v)
 			    "to a second key, %s", offices_fp(f1, best->inviter),
 			    offices_fp(f2, best->feed), best->o.name, offices_fp(f3, v->list[k].pk),
 			    offices_fp(f4, best->o.pk));
-		else
-			offices_admit(v, best->o.pk, best->o.name, "");
+		else if (offices_admit(v, best->o.pk, best->o.name, "") == 0)
+			v->list[v->n - 1].invite_expires = best->expires;
 	}
 	for (i = 0; i < v->nrecs; i++) {
 		r = &v->recs[i];
-		if (r->kind != REC_OFFICE && !r->done)
+		if (r->kind != REC_OFFICE && r->kind != REC_WITHDRAWAL && !r->done)
 			offices_refuse(v, "invitation by %s (in feed %s) for %s as '%s': the "
 			    "inviter was never admitted", offices_fp(f1, r->inviter),
 			    offices_fp(f2, r->feed), offices_fp(f3, r->o.pk), r->o.name);
@@ -485,7 +636,7 @@ offices_key(struct archive *a, uint8_t key[static OFFICES_KEY_LEN])
 	if (db == NULL)
 		return CUSTODY_EIO;
 	if (sqlite3_prepare_v2(db, "SELECT tok, office, seq, first_seq FROM records WHERE kind IN "
-	    "('office', 'invite') ORDER BY tok, office", -1, &st, NULL) != SQLITE_OK)
+	    "('office', 'invite', 'withdrawal') ORDER BY tok, office", -1, &st, NULL) != SQLITE_OK)
 		return custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
 	crypto_generichash_init(&h, NULL, 0, OFFICES_KEY_LEN);
 	crypto_generichash_update(&h, (const uint8_t *)a->path, strlen(a->path) + 1);
@@ -504,8 +655,24 @@ offices_key(struct archive *a, uint8_t key[static OFFICES_KEY_LEN])
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
+	offices_key_witnesses(db, &h);
 	crypto_generichash_final(&h, key, OFFICES_KEY_LEN);
 	return 0;
+}
+
+/* Withdrawals depend on witnesses (offices_witnessed): then the view does too. */
+static void
+offices_key_witnesses(sqlite3 *db, crypto_generichash_state *h)
+{
+	sqlite3_stmt *st;
+	int64_t n = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM witnesses WHERE EXISTS (SELECT 1 FROM "
+	    "records WHERE kind = 'withdrawal')", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	crypto_generichash_update(h, (const uint8_t *)&n, sizeof n);
 }
 
 /* Copy the list and the refusals of from into to (which holds neither). */

@@ -72,3 +72,22 @@ offices_parse(struct office *o, json_t *doc)
 	snprintf(o->address, sizeof o->address, "%s", addr != NULL ? addr : "");
 	return 0;
 }
+
+/* Build a withdrawal record: the inviter takes back its invitation of (name, pk). */
+int
+offices_withdrawal_record(json_t **out, const char *name,
+    const uint8_t pk[static ED25519_PK_LEN])
+{
+	char hex[2 * ED25519_PK_LEN + 1], id[16 + 2 * ED25519_PK_LEN], *line = NULL;
+	int error;
+
+	*out = NULL;
+	if ((error = sshkey_format_pub(&line, pk, NULL)) < 0)
+		return error;
+	hex_encode(hex, pk, ED25519_PK_LEN);
+	snprintf(id, sizeof id, "withdrawal-%s", hex);
+	*out = json_pack("{s:s,s:s,s:s,s:s}", "kind", "withdrawal", "id", id, "name", name,
+	    "key", line);
+	free(line);
+	return *out != NULL ? 0 : CUSTODY_ENOMEM;
+}

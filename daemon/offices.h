@@ -9,6 +9,7 @@ struct office {
 	char	 name[OFFICE_NAME_MAX + 1];
 	uint8_t	 pk[ED25519_PK_LEN];
 	char	 address[256];		/* "" when unknown */
+	int64_t	 invite_expires;	/* when the invitation that admitted it expires; 0: never */
 };
 
 /* offices.c */
@@ -22,6 +23,12 @@ int offices_record(json_t **out, const char *name, const uint8_t pk[static ED255
  */
 int offices_invite_record(json_t **out, const char *name,
     const uint8_t pk[static ED25519_PK_LEN], const char *invitation);
+/*
+ * The withdrawal record of the invitation of office (name, pk): kind "withdrawal", id
+ * "withdrawal-<key hex>", written by the inviter in its own feed; see offices-admit.c.
+ */
+int offices_withdrawal_record(json_t **out, const char *name,
+    const uint8_t pk[static ED25519_PK_LEN]);
 /* Write office records as one commit, leaving out unchanged ones; docs stay the caller's. */
 int offices_write(struct archive *, json_t **docs, size_t n, const char *summary);
 /* Fill o from an office record's fields; EINVAL when it is not one. */

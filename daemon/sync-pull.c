@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -206,6 +207,35 @@ session_connect(struct session *s)
 	}
 	freeaddrinfo(ai);
 	return fd;
+}
+
+/*
+ * Is pk an office whose feed we never held and whose invitation expired: then its first
+ * session comes too late and its own feed is not taken from it (though it is pinned). Its
+ * feed relayed by another office is judged by its copy's time (offices-admit.c).
+ */
+static int
+session_expired(struct archive *a, const uint8_t *pk)
+{
+	struct office *v = NULL;
+	size_t n = 0, i;
+	char hex[2 * ED25519_PK_LEN + 1], lk[LOG_KEY_LEN];
+	uint64_t seq = 0, lamport;
+	int64_t until = 0;
+	git_oid head;
+
+	if (offices_list(a, &v, &n) == 0)
+		for (i = 0; i < n; i++)
+			if (sodium_memcmp(v[i].pk, pk, ED25519_PK_LEN) == 0)
+				until = v[i].invite_expires;
+	free(v);
+	hex_encode(hex, pk, ED25519_PK_LEN);
+	if (until == 0 || (int64_t)time(NULL) <= until ||
+	    (feed_head(a, hex, &head, &seq, &lamport) == 0 && seq > 0))
+		return 0;
+	log_warn("not taking the feed of %s: its invitation expired before it first synced",
+	    log_key(lk, pk));
+	return 1;
 }
 
 /* Is pk an office we accept feeds of: ourselves, a pinned peer, or named by an office record? */
@@ -634,6 +664,11 @@ session_pull(struct session *s, struct sync_result *res)
 			if (done[i] || f->office.len != ED25519_PK_LEN ||
 			    !session_known(s->a, f->office.data))
 				continue;
+			if (sodium_memcmp(f->office.data, s->peer->pk, ED25519_PK_LEN) == 0 &&
+			    session_expired(s->a, f->office.data)) {
+				done[i] = 1;
+				continue;
+			}
 			if (round == 0 && session_targeted(s->a, f->office.data)) {
 				progress = 1;	/* after the others' revocation records */
 				continue;

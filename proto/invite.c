@@ -85,6 +85,63 @@ invite_check_time(const char *s)
 	return 0;
 }
 
+/* Exactly n digits at s as a number, or -1. */
+static int
+invite_digits(const char *s, size_t n)
+{
+	size_t i;
+	int v = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+int
+invite_time(int64_t *out, const char *s)
+{
+	static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y, mo, d, h, mi, sec, leap, dim;
+	int64_t yy, era, yoe, doy, doe, days;
+
+	if (invite_check_time(s) < 0)
+		return CUSTODY_EINVAL;
+	y = invite_digits(s, 4);
+	mo = invite_digits(s + 5, 2);
+	d = invite_digits(s + 8, 2);
+	h = invite_digits(s + 11, 2);
+	mi = invite_digits(s + 14, 2);
+	sec = invite_digits(s + 17, 2);
+	if (y < 1970 || mo < 1 || mo > 12 || h > 23 || mi > 59 || sec > 59)
+		return CUSTODY_EINVAL;
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	dim = mo == 2 && leap ? 29 : mdays[mo - 1];
+	if (d < 1 || d > dim)
+		return CUSTODY_EINVAL;
+	/* Days since 1970-01-01 in the proleptic Gregorian calendar (years from March). */
+	yy = mo <= 2 ? y - 1 : y;
+	era = yy / 400;
+	yoe = yy - era * 400;
+	doy = (153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	days = era * 146097 + doe - 719468;
+	*out = days * 86400 + h * 3600 + mi * 60 + sec;
+	return 0;
+}
+
+void
+invite_format_time(char out[static INVITE_TIME_LEN + 1], int64_t t)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, INVITE_TIME_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 /* Take the next line "name:" or "name: VALUE" into value (NUL-terminated, at most max-1). */
 static int
 invite_field(struct invite_reader *r, const char *name, char *value, size_t max)
@@ -136,6 +193,7 @@ invite_parse(struct invite *out, const char *text, size_t len)
 	struct sshsig sig;
 	size_t blen;
 	const char *end;
+	int64_t created;
 	int error;
 
 	memset(out, 0, sizeof *out);
@@ -181,8 +239,22 @@ invite_parse(struct invite *out, const char *text, size_t len)
 		return custody_fail(CUSTODY_EINVAL, "invitation: bad data-key");
 	if ((error = invite_field(&r, "created", out->created, sizeof out->created)) < 0)
 		return error;
-	if (invite_check_time(out->created) < 0)
+	if (invite_time(&created, out->created) < 0)
 		return custody_fail(CUSTODY_EINVAL, "invitation: bad created time");
+	/* expires: optional (older invitations lack it: they expire INVITE_EXPIRES_DEFAULT on). */
+	if (r.left >= 8 && memcmp(r.p, "expires:", 8) == 0) {
+		if ((error = invite_field(&r, "expires", out->expires, sizeof out->expires)) < 0)
+			return error;
+		if (invite_time(&out->expires_at, out->expires) < 0)
+			return custody_fail(CUSTODY_EINVAL, "invitation: bad expires time");
+		if (out->expires_at <= created || out->expires_at - created > INVITE_EXPIRES_MAX)
+			return custody_fail(CUSTODY_EINVAL, "invitation: expires is not within "
+			    "%d days after created", INVITE_EXPIRES_MAX / 86400);
+		out->has_expires = 1;
+	} else {
+		out->expires_at = created + INVITE_EXPIRES_DEFAULT;
+		invite_format_time(out->expires, out->expires_at);
+	}
 	out->signed_len = len - r.left;
 
 	/* The rest is exactly one armored signature (trailing whitespace allowed). */
@@ -200,12 +272,24 @@ invite_parse(struct invite *out, const char *text, size_t len)
 	return 0;
 }
 
-/* Seal the data key to the new office, write the fields, sign them. */
 int
 invite_write(char **out, const char *office, const uint8_t office_pk[static ED25519_PK_LEN],
     const char *inviter, const uint8_t inviter_sk[static ED25519_SK_LEN], const char *address,
     const uint8_t data_key[static INVITE_KEY_LEN], const char *created)
 {
+	return invite_write_expires(out, office, office_pk, inviter, inviter_sk, address, data_key,
+	    created, NULL);
+}
+
+/* Seal the data key to the new office, write the fields, sign them. */
+int
+invite_write_expires(char **out, const char *office,
+    const uint8_t office_pk[static ED25519_PK_LEN], const char *inviter,
+    const uint8_t inviter_sk[static ED25519_SK_LEN], const char *address,
+    const uint8_t data_key[static INVITE_KEY_LEN], const char *created, const char *expires)
+{
+	char until[INVITE_TIME_LEN + 1];
+	int64_t tc, te;
 	uint8_t sealed[INVITE_SEALED_LEN], xpk[32], id[INVITE_ARCHIVE_ID_LEN], ipk[32];
 	char b64[INVITE_B64_LEN], idhex[2 * INVITE_ARCHIVE_ID_LEN + 1], now[32];
 	char *okey = NULL, *ikey = NULL, *sig = NULL;
@@ -228,8 +312,16 @@ invite_write(char **out, const char *office, const uint8_t office_pk[static ED25
 		strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
 		created = now;
 	}
-	if (invite_check_time(created) < 0)
+	if (invite_time(&tc, created) < 0)
 		return custody_fail(CUSTODY_EINVAL, "invalid creation time");
+	if (expires == NULL) {
+		invite_format_time(until, tc + INVITE_EXPIRES_DEFAULT);
+		expires = until;
+	}
+	if (*expires != '\0' && (invite_time(&te, expires) < 0 || te <= tc ||
+	    te - tc > INVITE_EXPIRES_MAX))
+		return custody_fail(CUSTODY_EINVAL, "invalid expiry time (at most %d days after "
+		    "the creation time)", INVITE_EXPIRES_MAX / 86400);
 	if (crypto_sign_ed25519_pk_to_curve25519(xpk, office_pk) != 0)
 		return custody_fail(CUSTODY_EINVAL, "the new office's key is not a usable key");
 	crypto_box_seal(sealed, data_key, INVITE_KEY_LEN, xpk);
@@ -242,9 +334,9 @@ invite_write(char **out, const char *office, const uint8_t office_pk[static ED25
 	    (error = sshkey_format_pub(&ikey, ipk, NULL)) < 0)
 		goto done;
 	if ((error = cbuf_printf(&b, "%s\noffice: %s\noffice-key: %s\ninviter: %s\n"
-	    "inviter-key: %s\ninviter-address:%s%s\narchive: %s\ndata-key: %s\ncreated: %s\n",
-	    INVITE_MAGIC, office, okey, inviter, ikey, *address ? " " : "", address, idhex, b64,
-	    created)) < 0)
+	    "inviter-key: %s\ninviter-address:%s%s\narchive: %s\ndata-key: %s\ncreated: %s\n"
+	    "%s%s%s", INVITE_MAGIC, office, okey, inviter, ikey, *address ? " " : "", address,
+	    idhex, b64, created, *expires ? "expires: " : "", expires, *expires ? "\n" : "")) < 0)
 		goto done;
 	if ((error = sshsig_sign(&sig, inviter_sk, INVITE_NAMESPACE, "sha512", b.data,
 	    b.len)) < 0)

@@ -13,6 +13,8 @@
  *	archive: HEX			invite_archive_id() of the data key, or empty
  *	data-key: BASE64		the data key crypto_box_seal'd to the new office (X25519)
  *	created: YYYY-MM-DDTHH:MM:SSZ
+ *	expires: YYYY-MM-DDTHH:MM:SSZ	after created, at most INVITE_EXPIRES_MAX later; older
+ *					invitations lack the line and expire 7 days after created
  *	-----BEGIN SSH SIGNATURE-----
  *	...
  *	-----END SSH SIGNATURE-----
@@ -33,6 +35,9 @@
 #define INVITE_KEY_LEN 32		/* the archive data key */
 #define INVITE_ARCHIVE_ID_LEN 32
 #define INVITE_SEALED_LEN (48 + INVITE_KEY_LEN)	/* crypto_box_SEALBYTES + key */
+#define INVITE_TIME_LEN 20		/* "YYYY-MM-DDTHH:MM:SSZ" */
+#define INVITE_EXPIRES_DEFAULT (7 * 86400)	/* seconds from created */
+#define INVITE_EXPIRES_MAX (366 * 86400)
 
 /* A parsed invitation; no pointers, nothing to free. */
 struct invite {
@@ -44,7 +49,10 @@ struct invite {
 	int	 has_archive_id;
 	uint8_t	 archive_id[INVITE_ARCHIVE_ID_LEN];
 	uint8_t	 sealed[INVITE_SEALED_LEN];
-	char	 created[21];
+	char	 created[INVITE_TIME_LEN + 1];
+	char	 expires[INVITE_TIME_LEN + 1];	/* as written, or created + 7 days when absent */
+	int	 has_expires;			/* the expires line is there */
+	int64_t	 expires_at;			/* expires in seconds since 1970 (UTC) */
 	size_t	 signed_len;	/* bytes of the text the signature covers */
 };
 
@@ -56,6 +64,11 @@ int invite_check_name(const char *name);
 /* An address: "" or HOST:PORT (letters, digits, . - _ : [ ], port 1-65535). 0 or EINVAL. */
 int invite_check_address(const char *address);
 
+/* "YYYY-MM-DDTHH:MM:SSZ", a real UTC calendar time from 1970 on, to seconds. 0 or EINVAL. */
+int invite_time(int64_t *out, const char *s);
+/* Seconds since 1970 as "YYYY-MM-DDTHH:MM:SSZ". */
+void invite_format_time(char out[static INVITE_TIME_LEN + 1], int64_t t);
+
 /*
  * Write an invitation for office (name, pk) from inviter (name, its secret key), sealing
  * data_key to the office's key; created is "YYYY-MM-DDTHH:MM:SSZ" (NULL: now). The archive id
@@ -64,6 +77,15 @@ int invite_check_address(const char *address);
 int invite_write(char **out, const char *office, const uint8_t office_pk[static ED25519_PK_LEN],
     const char *inviter, const uint8_t inviter_sk[static ED25519_SK_LEN], const char *address,
     const uint8_t data_key[static INVITE_KEY_LEN], const char *created);
+/*
+ * The same with an expiry: expires is "YYYY-MM-DDTHH:MM:SSZ" after created and at most
+ * INVITE_EXPIRES_MAX later; NULL: created + INVITE_EXPIRES_DEFAULT; "" writes no expires line
+ * (the older format, for tests).
+ */
+int invite_write_expires(char **out, const char *office,
+    const uint8_t office_pk[static ED25519_PK_LEN], const char *inviter,
+    const uint8_t inviter_sk[static ED25519_SK_LEN], const char *address,
+    const uint8_t data_key[static INVITE_KEY_LEN], const char *created, const char *expires);
 /* Parse an invitation strictly; checks no signature. 0, EINVAL or ETOOBIG. Fuzzed. */
 int invite_parse(struct invite *out, const char *text, size_t len);
 /*

@@ -12,6 +12,8 @@
  *	forge-office ARCHIVE revoke KEYHEX FROM_SEQ [ID]
  *		a revocation record of the office KEYHEX after its commit FROM_SEQ in ARCHIVE's feed,
  *		with the id given (default: the one the daemon derives), bypassing every check
+ *	forge-office ARCHIVE withdraw NAME KEYLINE
+ *		a withdrawal of ARCHIVE's invitation of (NAME, key), whatever has happened since
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,10 +123,11 @@ main(int argc, char **argv)
 
 	if (argc < 5 || (argc != 5 && !(argc == 6 && strcmp(argv[2], "revoke") == 0)) ||
 	    (strcmp(argv[2], "office") != 0 && strcmp(argv[2], "ghost") != 0 &&
-	    strcmp(argv[2], "revoke") != 0)) {
+	    strcmp(argv[2], "revoke") != 0 && strcmp(argv[2], "withdraw") != 0)) {
 		fprintf(stderr, "usage: forge-office ARCHIVE office NAME KEYLINE\n"
 		    "       forge-office ARCHIVE ghost NAME FEEDHEX\n"
-		    "       forge-office ARCHIVE revoke KEYHEX FROM_SEQ [ID]\n");
+		    "       forge-office ARCHIVE revoke KEYHEX FROM_SEQ [ID]\n"
+		    "       forge-office ARCHIVE withdraw NAME KEYLINE\n");
 		return 2;
 	}
 	if (sodium_init() < 0 || git_libgit2_init() < 0)
@@ -135,10 +138,13 @@ main(int argc, char **argv)
 		archive_close(a);
 		return 1;
 	}
-	if (strcmp(argv[2], "office") == 0) {
+	if (strcmp(argv[2], "office") == 0 || strcmp(argv[2], "withdraw") == 0) {
 		if (sshkey_parse_pub(pk, NULL, argv[4]) < 0) {
 			fprintf(stderr, "forge-office: not an ssh-ed25519 key: %s\n", argv[4]);
 			error = CUSTODY_EINVAL;
+		} else if (strcmp(argv[2], "withdraw") == 0) {
+			if ((error = offices_withdrawal_record(&doc, argv[3], pk)) == 0)
+				error = forge_write(a, &doc, 1, "invite: withdrawn");
 		} else if ((error = offices_record(&doc, argv[3], pk, "")) == 0)
 			error = forge_write(a, &doc, 1, "office record");
 		json_decref(doc);

@@ -523,6 +523,14 @@ fuzz_write_seeds(const char *dir)
 	    "AAAAC3NzaC1lZDI1NTE5AAAAIBcz/3GEFs1PpaYiElEznWlKtCuQm+NgYQeMwSGUvX2e";
 	inv.address = (char *)"127.0.0.1:7000";
 	SEED1(dir, "invite", 0, CUSTODY__ENVELOPE__BODY_INVITE_REQUEST, invite_request, &inv);
+	inv.expires_seconds = 3600;
+	SEED1(dir, "invite-expires", 0, CUSTODY__ENVELOPE__BODY_INVITE_REQUEST, invite_request,
+	    &inv);
+	inv.expires_seconds = 0;
+	inv.withdraw = 1;
+	SEED1(dir, "invite-withdraw", 0, CUSTODY__ENVELOPE__BODY_INVITE_REQUEST, invite_request,
+	    &inv);
+	inv.withdraw = 0;
 	pa.name = (char *)"B";
 	pa.address = (char *)"127.0.0.1:7001";
 	pa.key = inv.key;

@@ -245,7 +245,7 @@ test_field_tampers(void **state)
 	t = replace(k->text, "hq.example.org:7400", "evil.example.org:7400");
 	assert_int_equal(invite_open(dk, NULL, t, strlen(t), k->b_sk), CUSTODY_ECRYPTO);
 	free(t);
-	t = replace(k->text, "2026-11-28", "2027-11-28");
+	t = replace(k->text, "created: 2026-11-28", "created: 2026-11-29");
 	assert_int_equal(invite_open(dk, NULL, t, strlen(t), k->b_sk), CUSTODY_ECRYPTO);
 	free(t);
 
@@ -402,6 +402,107 @@ test_garbage(void **state)
 	}
 }
 
+/* The expiry line: written by default, parsed strictly, older invitations without it. */
+static void
+test_expires(void **state)
+{
+	struct keys *k = *state;
+	struct invite inv;
+	uint8_t dk[INVITE_KEY_LEN];
+	char *t, *t2;
+	int64_t at;
+	size_t i;
+	static const char *bad[] = {
+		"expires: 2026-13-01T00:00:00Z\n",	/* no such month */
+		"expires: 2026-11-31T00:00:00Z\n",	/* no such day */
+		"expires: 2026-12-01T24:00:00Z\n",
+		"expires: 2026-12-01T00:00:60Z\n",
+		"expires: 2026-11-28T12:00:00Z\n",	/* not after created */
+		"expires: 2026-11-28T11:59:59Z\n",	/* before created */
+		"expires: 2027-11-30T12:00:00Z\n",	/* over 366 days */
+		"expires: 2026-12-05T12:00:00Z \n",	/* trailing space */
+		"expires: 2026-12-05 12:00:00Z\n",
+		"expires: 2026-12-05T12:00:00+00:00\n",
+		"expires:\n",
+		"expires:  2026-12-05T12:00:00Z\n",
+		"expires: 2026-12-05T12:00:00Z\nexpires: 2026-12-05T12:00:00Z\n",	/* twice */
+		"expiry: 2026-12-05T12:00:00Z\n",	/* not a field */
+	};
+
+	/* Written by default: 7 days after created, and signed. */
+	assert_int_equal(invite_parse(&inv, k->text, strlen(k->text)), 0);
+	assert_true(inv.has_expires);
+	assert_string_equal(inv.expires, "2026-12-05T12:00:00Z");
+	assert_int_equal(invite_time(&at, "2026-12-05T12:00:00Z"), 0);
+	assert_true(inv.expires_at == at);
+	assert_non_null(strstr(k->text, "\ncreated: 2026-11-28T12:00:00Z\nexpires: "
+	    "2026-12-05T12:00:00Z\n-----BEGIN SSH SIGNATURE-----"));
+	t = replace(k->text, "expires: 2026-12-05", "expires: 2026-12-25");
+	assert_int_equal(invite_parse(&inv, t, strlen(t)), 0);
+	assert_int_equal(invite_open(dk, NULL, t, strlen(t), k->b_sk), CUSTODY_ECRYPTO);
+	free(t);
+
+	/* Given: any time after created, up to 366 days. */
+	assert_int_equal(invite_write_expires(&t, "b", k->b_pk, "a", k->a_sk, "", k->dk,
+	    "2026-11-28T12:00:00Z", "2026-11-28T12:00:01Z"), 0);
+	assert_int_equal(invite_open(dk, &inv, t, strlen(t), k->b_sk), 0);
+	assert_string_equal(inv.expires, "2026-11-28T12:00:01Z");
+	free(t);
+	assert_int_equal(invite_write_expires(&t, "b", k->b_pk, "a", k->a_sk, "", k->dk,
+	    "2026-11-28T12:00:00Z", "2026-11-28T12:00:00Z"), CUSTODY_EINVAL);
+	assert_null(t);
+	assert_int_equal(invite_write_expires(&t, "b", k->b_pk, "a", k->a_sk, "", k->dk,
+	    "2026-11-28T12:00:00Z", "2027-11-30T12:00:00Z"), CUSTODY_EINVAL);
+	assert_int_equal(invite_write_expires(&t, "b", k->b_pk, "a", k->a_sk, "", k->dk,
+	    "2026-11-28T12:00:00Z", "soon"), CUSTODY_EINVAL);
+
+	/* An older invitation has no expires line: it opens, and expires 7 days on. */
+	assert_int_equal(invite_write_expires(&t, "b", k->b_pk, "a", k->a_sk, "", k->dk,
+	    "2028-02-25T08:30:00Z", ""), 0);
+	assert_null(strstr(t, "expires"));
+	assert_int_equal(invite_open(dk, &inv, t, strlen(t), k->b_sk), 0);
+	assert_false(inv.has_expires);
+	assert_string_equal(inv.expires, "2028-03-03T08:30:00Z");	/* over a leap day */
+
+	/* Every malformed expires line, put where it goes, is refused by the parser. */
+	for (i = 0; i < sizeof bad / sizeof *bad; i++) {
+		assert_non_null(strstr(t, "-----BEGIN"));
+		assert_true(asprintf(&t2, "%.*s%s%s", (int)(strstr(t, "-----BEGIN") - t), t,
+		    bad[i], strstr(t, "-----BEGIN")) > 0);
+		assert_int_equal(invite_parse(&inv, t2, strlen(t2)), CUSTODY_EINVAL);
+		free(t2);
+	}
+	/* ... and so is one before the created line. */
+	t2 = replace(t, "created: ", "expires: 2028-03-01T08:30:00Z\ncreated: ");
+	assert_int_equal(invite_parse(&inv, t2, strlen(t2)), CUSTODY_EINVAL);
+	free(t2);
+	free(t);
+}
+
+/* Calendar times: real dates only, from 1970, to the second. */
+static void
+test_times(void **state)
+{
+	char out[INVITE_TIME_LEN + 1];
+	int64_t t;
+
+	(void)state;
+	assert_int_equal(invite_time(&t, "1970-01-01T00:00:00Z"), 0);
+	assert_true(t == 0);
+	assert_int_equal(invite_time(&t, "2000-03-01T00:00:00Z"), 0);
+	assert_true(t == 951868800);
+	assert_int_equal(invite_time(&t, "2028-02-29T23:59:59Z"), 0);
+	invite_format_time(out, t);
+	assert_string_equal(out, "2028-02-29T23:59:59Z");
+	assert_int_equal(invite_time(&t, "2027-02-29T00:00:00Z"), CUSTODY_EINVAL);
+	assert_int_equal(invite_time(&t, "2100-02-29T00:00:00Z"), CUSTODY_EINVAL);
+	assert_int_equal(invite_time(&t, "2000-02-29T00:00:00Z"), 0);
+	assert_int_equal(invite_time(&t, "1969-12-31T23:59:59Z"), CUSTODY_EINVAL);
+	assert_int_equal(invite_time(&t, "2026-00-10T00:00:00Z"), CUSTODY_EINVAL);
+	assert_int_equal(invite_time(&t, "2026-01-00T00:00:00Z"), CUSTODY_EINVAL);
+	assert_int_equal(invite_time(&t, "2026-01-01T00:00:00"), CUSTODY_EINVAL);
+}
+
 int
 main(void)
 {
@@ -415,6 +516,8 @@ main(void)
 		cmocka_unit_test(test_strict),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_expires),
+		cmocka_unit_test(test_times),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
