@@ -36,10 +36,13 @@ mkdir -p "$IN" "$OUT"
 PA=$(free_port) PB=$(free_port) PC=$(free_port)
 init_archive "$A" alpha
 start_daemon "$A" --listen "127.0.0.1:$PA"
+DA=$DAEMON_PID
 join_office "$B" bravo "$A" "$PA"
 join_office "$C" charlie "$A" "$PA"
 start_daemon "$B" --listen "127.0.0.1:$PB"
+DB=$DAEMON_PID
 start_daemon "$C" --listen "127.0.0.1:$PC"
+DC=$DAEMON_PID
 for p in "$A bravo $PB $B" "$A charlie $PC $C" "$B charlie $PC $C" "$C bravo $PB $B"; do	# joining pinned alpha
 	set -- $p
 	check "$(basename "$1") pins $2" quiet cu "$1" peer add "$2" "127.0.0.1:$3" "$(key_line "$4")"
@@ -169,5 +172,11 @@ check "alpha: tmp/ holds no quarantine${left:+: $left}" [ -z "$left" ]
 
 check "alpha: a second sync takes nothing more (nothing to report)" quiet cu "$A" sync bravo
 check "alpha: charlie's feed stays at K+1" [ "$(feed_ref "$A" "$HC")" = "$C1" ]
+
+# the daemons exit cleanly (under the sanitizers: nothing leaked on the partial path)
+for d in "alpha $DA" "bravo $DB" "charlie $DC"; do
+	set -- $d
+	check "$1 stops cleanly" stop_daemon "$2"
+done
 
 done_testing
