@@ -13,6 +13,7 @@
 #include "custody/trailers.h"
 #include "offices.h"
 #include "oidset.h"
+#include "revocations.h"
 
 #define VERIFY_MAX_LISTED 1000
 
@@ -345,7 +346,8 @@ verify_rollback(struct verify_ctx *v, const char *office)
 	sqlite3 *db = archive_db(v->a);
 	sqlite3_stmt *st;
 	git_oid tip;
-	uint64_t seq, lamport, known = 0, witnessed = 0;
+	uint64_t seq, lamport, known = 0, witnessed = 0, cut;
+	uint8_t pk[ED25519_PK_LEN];
 	char item[160];
 
 	if (db == NULL)
@@ -371,6 +373,15 @@ verify_rollback(struct verify_ctx *v, const char *office)
 		sqlite3_reset(st);
 	}
 	pthread_mutex_unlock(&v->a->write_lock);
+	/*
+	 * An office that took a revoked office's commits before the revocation counted there
+	 * witnessed commits past the cut, which this archive refuses by design (kept in forks/):
+	 * a head at the cut is not a history cut back.
+	 */
+	if (witnessed > seq && strlen(office) == 2 * ED25519_PK_LEN &&
+	    hex_decode(pk, sizeof pk, office) == 0 && revocations_cut(v->a, pk, &cut) &&
+	    seq >= cut)
+		witnessed = seq;
 	snprintf(item, sizeof item, "feed %.16s", office);
 	if (known > seq)
 		verify_problem(v, item, "its head is commit %llu, but this archive had commit %llu: "
