@@ -135,6 +135,7 @@ keys_share_join(const struct share *s, const char *const *names, size_t n, const
 		    s[0].secret_len);
 		return CUSTODY_EINVAL;
 	}
+	gfshare_fill_rand = keys_share_random;	/* gfshare_ctx_free scrambles with it */
 	if ((payload = sodium_malloc(SHARE_PAYLOAD_V1_LEN)) == NULL ||
 	    (ctx = gfshare_ctx_init_dec(nrs, (unsigned)n, SHARE_PAYLOAD_V1_LEN)) == NULL) {
 		error = CUSTODY_ENOMEM;
