@@ -261,6 +261,13 @@ share_parse(struct share *s, const void *data, size_t len)
 	}
 	if (len > SHARE_TEXT_MAX)
 		return custody_fail(CUSTODY_EINVAL, "not a custody recovery share (too long)");
+	for (n = 0; n < len; n++) {
+		uint8_t c = ((const uint8_t *)data)[n];
+
+		if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t') || c >= 0x7f)
+			return custody_fail(CUSTODY_EINVAL, "not a custody recovery share (neither "
+			    "the binary nor the text form)");
+	}
 	if ((error = share_from_text(bin, &n, data, len)) < 0)
 		return error;
 	error = share_parse_bin(s, bin, n);
