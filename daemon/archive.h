@@ -129,8 +129,8 @@ int recover_archive(const char *path, const char *office, const char *const *sha
     const char *peer_key, char **cause);
 int recover_pending(const struct archive *);
 int recover_done(struct archive *);
-int passwd_archive(const char *path, const char *old, const char *new_passphrase, int replace,
-    char **cause);
+int passwd_open(struct archive **, const char *path, const char *old, char **cause);
+int passwd_reseal(struct archive *, const char *new_passphrase, char **cause);
 
 /* blob.c: encrypted evidence files, named by the SHA-256 of their bytes. */
 struct blob_info {

@@ -334,6 +334,7 @@ cmd_passwd(int argc, char **argv)
 	};
 	const char *newfile = NULL;
 	char *old = NULL, *pass, *cause = NULL;
+	struct archive *a;
 	int ch, nopass = 0, error;
 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -349,19 +350,20 @@ cmd_passwd(int argc, char **argv)
 	no_core_dumps();
 	umask(077);
 	/* the old passphrase first: a wrong one stops us before a new one is asked */
-	error = passwd_archive(argv[optind], old, NULL, 0, &cause);
+	error = passwd_open(&a, argv[optind], old, &cause);
 	if (error < 0 && old == NULL && cause != NULL &&
 	    strstr(cause, "give --passphrase-file") != NULL &&
 	    (old = read_passphrase_tty("current passphrase for the office key: ")) != NULL) {
 		free(cause);
 		cause = NULL;
-		error = passwd_archive(argv[optind], old, NULL, 0, &cause);
+		error = passwd_open(&a, argv[optind], old, &cause);
 	}
 	if (error < 0)
 		fatal("%s", cause);
 	pass = new_passphrase(newfile, nopass, "--new-passphrase-file");
-	if (passwd_archive(argv[optind], old, pass, 1, &cause) < 0)
+	if (passwd_reseal(a, pass, &cause) < 0)
 		fatal("%s", cause);
+	archive_close(a);
 	free_passphrase(old);
 	free_passphrase(pass);
 	return 0;

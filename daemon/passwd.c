@@ -9,25 +9,26 @@
 #include "archive.h"
 #include "log.h"
 
-/* Open the office key with old; when replace, seal it again under new_passphrase. */
+/* Open the office key of the archive at path with the current passphrase old (or none). */
 int
-passwd_archive(const char *path, const char *old, const char *new_passphrase, int replace,
-    char **cause)
+passwd_open(struct archive **a, const char *path, const char *old, char **cause)
 {
-	struct archive *a = NULL;
-	char *dir = NULL;
-	int error = 0;
+	return archive_open_ext(a, path, old, 0, 1, cause);
+}
 
-	if (replace && new_passphrase != NULL &&
-	    (error = keys_check_passphrase(new_passphrase, cause)) < 0)
-		return error;
-	if ((error = archive_open_ext(&a, path, old, 0, 1, cause)) < 0)
+/* Seal the open office key under new_passphrase (NULL: none) in place of the old file. */
+int
+passwd_reseal(struct archive *a, const char *new_passphrase, char **cause)
+{
+	char *dir;
+	int error;
+
+	if (new_passphrase != NULL && (error = keys_check_passphrase(new_passphrase, cause)) < 0)
 		return error;
 	dir = archive_file(a, "keys");
-	if (replace && (error = keys_replace_office(dir, a->office_sk, new_passphrase, cause)) == 0)
+	if ((error = keys_replace_office(dir, a->office_sk, new_passphrase, cause)) == 0)
 		log_info("the office key is now %s", new_passphrase != NULL ?
 		    "sealed with the new passphrase" : "stored without a passphrase (unattended)");
 	free(dir);
-	archive_close(a);
 	return error;
 }
