@@ -82,6 +82,29 @@ recover_keys(const char *path, const char *office, const uint8_t *sk, const uint
 	return error;
 }
 
+/* The --peer words, checked before anything is written. */
+static int
+recover_check_peer(const char *name, const char *address, const char *key, char **cause)
+{
+	uint8_t pk[ED25519_PK_LEN];
+	char host[256], port[8], *comment = NULL;
+
+	if (archive_check_name(name) < 0) {
+		asprintf(cause, "--peer: '%s' is not a valid office name", name);
+		return CUSTODY_EINVAL;
+	}
+	if (peers_split_address(host, sizeof host, port, sizeof port, address) < 0) {
+		asprintf(cause, "--peer %s: %s", name, custody_error());
+		return CUSTODY_EINVAL;
+	}
+	if (sshkey_parse_pub(pk, &comment, key) < 0) {
+		asprintf(cause, "--peer %s: '%s' is not an ssh-ed25519 public key", name, key);
+		return CUSTODY_EINVAL;
+	}
+	free(comment);
+	return 0;
+}
+
 /* Pin the peer to take the feeds from. */
 static int
 recover_peer(struct archive *a, const char *name, const char *address, const char *key,
@@ -120,6 +143,9 @@ recover_archive(const char *path, const char *office, const char *const *files,
 	}
 	if (passphrase != NULL && (error = keys_check_passphrase(passphrase, cause)) < 0)
 		return error;
+	if (peer_name != NULL && (error = recover_check_peer(peer_name, peer_address, peer_key,
+	    cause)) < 0)
+		return error;	/* before anything is created */
 	if ((s = sodium_allocarray(nfiles, sizeof *s)) == NULL ||
 	    (sk = sodium_malloc(ED25519_SK_LEN)) == NULL ||
 	    (dk = sodium_malloc(DATA_KEY_LEN)) == NULL)

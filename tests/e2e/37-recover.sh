@@ -105,6 +105,12 @@ out=$("$CUSTODYD" recover "$B" --office B --share "$SH/share-1-of-5.bin" \
     --share "$T/flipped.bin" --share "$SH/share-2-of-5.bin" --no-passphrase 2>&1) || rc=$?
 check "a share with a flipped byte is refused" [ "$rc" -ne 0 ]
 contains "naming it as damaged" "$out" "share $T/flipped.bin is refused: damaged share"
+rc=0
+out=$("$CUSTODYD" recover "$B" --office B --share "$SH/share-1-of-5.bin" \
+    --share "$SH/share-3-of-5.txt" --share "$SH/share-5-of-5.bin" --no-passphrase \
+    --peer A "127.0.0.1:$PA" "ssh-ed25519 garbage" 2>&1) || rc=$?
+check "a bad peer key is refused" [ "$rc" -ne 0 ]
+contains "naming it" "$out" "--peer A: 'ssh-ed25519 garbage' is not an ssh-ed25519 public key"
 check "nothing created by refused recoveries" [ ! -e "$B" ]
 
 # --- B comes back -----------------------------------------------------------------------------
