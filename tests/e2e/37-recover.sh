@@ -113,6 +113,15 @@ check "a bad peer key is refused" [ "$rc" -ne 0 ]
 contains "naming it" "$out" "--peer A: 'ssh-ed25519 garbage' is not an ssh-ed25519 public key"
 check "nothing created by refused recoveries" [ ! -e "$B" ]
 
+# A recovered key may be sealed with a passphrase (here in another directory, no peer).
+printf 'correct horse battery\n' >"$T/pass"
+check "recover with a passphrase" quiet "$CUSTODYD" recover "$T/b3" --office B \
+    --share "$SH/share-2-of-5.txt" --share "$SH/share-4-of-5.bin" --share "$SH/share-5-of-5.txt" \
+    --passphrase-file "$T/pass"
+check "its key is B's" [ "$(key_hex "$T/b3")" = "$HB" ]
+refute "it does not open without the passphrase" quiet "$CUSTODYD" reindex "$T/b3"
+check "it opens with it" quiet "$CUSTODYD" reindex "$T/b3" --passphrase-file "$T/pass"
+
 # --- B comes back -----------------------------------------------------------------------------
 t0=$(date +%s.%N)
 rc=0
