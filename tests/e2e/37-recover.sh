@@ -105,6 +105,19 @@ out=$("$CUSTODYD" recover "$B" --office B --share "$SH/share-1-of-5.bin" \
     --share "$T/flipped.bin" --share "$SH/share-2-of-5.bin" --no-passphrase 2>&1) || rc=$?
 check "a share with a flipped byte is refused" [ "$rc" -ne 0 ]
 contains "naming it as damaged" "$out" "share $T/flipped.bin is refused: damaged share"
+head -c -1 "$SH/share-4-of-5.bin" >"$T/short.bin"
+rc=0
+out=$("$CUSTODYD" recover "$B" --office B --share "$SH/share-1-of-5.bin" \
+    --share "$SH/share-2-of-5.bin" --share "$T/short.bin" --no-passphrase 2>&1) || rc=$?
+check "a share one byte short is refused" [ "$rc" -ne 0 ]
+contains "naming it as damaged" "$out" "share $T/short.bin is refused: damaged share"
+sed '3s/^01 \(.\)/01 \1\1/' "$SH/share-4-of-5.txt" >"$T/typo.txt"
+rc=0
+out=$("$CUSTODYD" recover "$B" --office B --share "$SH/share-1-of-5.bin" \
+    --share "$SH/share-2-of-5.bin" --share "$T/typo.txt" --no-passphrase 2>&1) || rc=$?
+check "a text share with a typing mistake is refused" [ "$rc" -ne 0 ]
+contains "naming the file and the line" "$out" "share $T/typo.txt is refused: line 1"
+
 rc=0
 out=$("$CUSTODYD" recover "$B" --office B --share "$SH/share-1-of-5.bin" \
     --share "$SH/share-3-of-5.txt" --share "$SH/share-5-of-5.bin" --no-passphrase \
