@@ -310,16 +310,16 @@ new_passphrase(const char *pfile, int nopass, const char *what)
 }
 
 static void
-usage_passwd(void)
+usage_passwd(int status)
 {
-	fprintf(stderr,
+	fprintf(status == 0 ? stdout : stderr,
 	    "usage: custodyd passwd ARCHIVE [--passphrase-file OLD]\n"
 	    "                [--new-passphrase-file NEW | --no-passphrase]\n"
 	    "Seal the office key under a new passphrase (Argon2id, its limits stored with the\n"
 	    "key), or store it without one (--no-passphrase, unattended). The current passphrase\n"
 	    "must open the key first; keys/office.key is replaced atomically. Without files both\n"
 	    "passphrases are asked on the terminal. The daemon may keep running.\n");
-	exit(2);
+	exit(status);
 }
 
 static int
@@ -342,11 +342,12 @@ cmd_passwd(int argc, char **argv)
 		case 'p': old = read_passphrase_file(optarg); break;
 		case 'P': newfile = optarg; break;
 		case 'n': nopass = 1; break;
-		default: usage_passwd();
+		case 'h': usage_passwd(0); break;
+		default: usage_passwd(2);
 		}
 	}
 	if (optind != argc - 1 || (newfile != NULL && nopass))
-		usage_passwd();
+		usage_passwd(2);
 	no_core_dumps();
 	umask(077);
 	/* the old passphrase first: a wrong one stops us before a new one is asked */
@@ -370,9 +371,9 @@ cmd_passwd(int argc, char **argv)
 }
 
 static void
-usage_recover(void)
+usage_recover(int status)
 {
-	fprintf(stderr,
+	fprintf(status == 0 ? stdout : stderr,
 	    "usage: custodyd recover ARCHIVE --office NAME --share FILE [--share FILE...]\n"
 	    "                [--peer NAME HOST:PORT KEY] [--passphrase-file FILE | --no-passphrase]\n"
 	    "Rebuild a lost office in a new ARCHIVE from enough of its recovery shares (made by\n"
@@ -381,7 +382,7 @@ usage_recover(void)
 	    "key the shares carry. The peer (an office holding copies of our feeds) is pinned;\n"
 	    "then start custodyd run and custody sync: the office takes back its own feed and\n"
 	    "evidence, and writes nothing of its own until that first sync.\n");
-	exit(2);
+	exit(status);
 }
 
 static int
@@ -411,18 +412,19 @@ cmd_recover(int argc, char **argv)
 		case 'r':
 			/* --peer NAME HOST:PORT KEY: the two words after NAME */
 			if (optind + 1 >= argc)
-				usage_recover();
+				usage_recover(2);
 			peer[0] = optarg;
 			peer[1] = argv[optind++];
 			peer[2] = argv[optind++];
 			break;
 		case 'p': pfile = optarg; break;
 		case 'n': nopass = 1; break;
-		default: usage_recover();
+		case 'h': usage_recover(0); break;
+		default: usage_recover(2);
 		}
 	}
 	if (optind != argc - 1 || office == NULL || nshares == 0 || (pfile != NULL && nopass))
-		usage_recover();
+		usage_recover(2);
 	no_core_dumps();
 	umask(077);
 	pass = new_passphrase(pfile, nopass, "--passphrase-file");

@@ -25,6 +25,11 @@ seq_of() {
 	{ git --git-dir="$1/git" cat-file commit "$2" 2>/dev/null || true; } | sed -n 's/^Custody-Seq: //p'
 }
 
+contains "custodyd recover --help explains it" "$("$CUSTODYD" recover --help 2>&1)" \
+    "--share FILE"
+contains "custody keys split --help explains it" "$(cu "$T/none" keys split --help 2>&1)" \
+    "--shares N --threshold K -o DIR"
+
 A=$T/a B=$T/b C=$T/c B2=$T/b2 IN=$T/in OUT=$T/out SH=$T/shares
 mkdir -p "$IN" "$OUT"
 PA=$(free_port) PB=$(free_port)

@@ -13,6 +13,9 @@ printf 'new staple passphrase\n' >"$T/p2"
 printf 'third of the phrases\n' >"$T/p3"
 printf 'too short\n' >"$T/short"
 
+contains "custodyd passwd --help explains it" "$("$CUSTODYD" passwd --help 2>&1)" \
+    "--new-passphrase-file NEW"
+
 # opens DIR [--passphrase-file F]: the key opens (reindex loads it)
 opens() {
 	local dir=$1
