@@ -226,6 +226,9 @@ cmd_run(int argc, char **argv)
 	log_set_verbose(verbose);
 	if ((warning = lockmem_warning()) != NULL)	/* the worker threads check again */
 		log_warn("%s", warning);
+	if (recover_pending(a))
+		log_info("this office is being recovered: it writes nothing until a sync with a "
+		    "peer brings back its own feed (custody sync PEER)");
 	if (index_catch_up(a, 0) < 0)
 		log_warn("index catch-up failed: %s (run custodyd reindex)", custody_error());
 	else if (index_sweep_orphans(a) < 0)
