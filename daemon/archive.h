@@ -14,6 +14,7 @@
 
 #include "custody/common.h"
 #include "custody/records.h"
+#include "custody/share.h"
 #include "custody/sshsig.h"
 
 #define DATA_KEY_LEN 32
@@ -114,6 +115,23 @@ int keys_wrap(uint8_t *out, const uint8_t *data_key, const uint8_t key[static 32
 int keys_unwrap(uint8_t key[static 32], const uint8_t *data_key, const uint8_t *in, size_t len,
     const char *ad);
 #define WRAPPED_KEY_LEN (24 + 32 + 16)
+int keys_replace_file(const char *dir, const char *name, const void *p, size_t n, char **cause);
+int keys_replace_office(const char *dir, const uint8_t *sk, const char *passphrase,
+    char **cause);
+/* keys-share.c: recovery shares of the office key and data key (libgfshare). */
+
+int keys_share_split(struct archive *, unsigned count, unsigned threshold,
+    uint8_t (*out)[SHARE_MAX], size_t *lens);
+int keys_share_join(const struct share *, const char *const *names, size_t n,
+    const char *office, uint8_t sk[static 64], uint8_t dk[static DATA_KEY_LEN], char **cause);
+/* recover.c: custodyd recover; passwd.c: custodyd passwd. */
+int recover_archive(const char *path, const char *office, const char *const *shares,
+    size_t nshares, const char *passphrase, const char *peer_name, const char *peer_address,
+    const char *peer_key, char **cause);
+int recover_pending(const struct archive *);
+int recover_done(struct archive *);
+int passwd_open(struct archive **, const char *path, const char *old, char **cause);
+int passwd_reseal(struct archive *, const char *new_passphrase, char **cause);
 
 /* blob.c: encrypted evidence files, named by the SHA-256 of their bytes. */
 struct blob_info {

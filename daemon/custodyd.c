@@ -25,6 +25,10 @@ usage(void)
 	    "       custodyd join ARCHIVE INVITATION [--passphrase-file FILE]\n"
 	    "       custodyd run ARCHIVE [--passphrase-file FILE] [--listen HOST:PORT] [-v]\n"
 	    "       custodyd reindex ARCHIVE [--passphrase-file FILE]\n"
+	    "       custodyd passwd ARCHIVE [--passphrase-file OLD]\n"
+	    "                [--new-passphrase-file NEW | --no-passphrase]\n"
+	    "       custodyd recover ARCHIVE --office NAME --share FILE... \n"
+	    "                [--peer NAME HOST:PORT KEY] [--passphrase-file FILE | --no-passphrase]\n"
 	    "       custodyd --version\n");
 	exit(2);
 }
@@ -222,6 +226,9 @@ cmd_run(int argc, char **argv)
 	log_set_verbose(verbose);
 	if ((warning = lockmem_warning()) != NULL)	/* the worker threads check again */
 		log_warn("%s", warning);
+	if (recover_pending(a))
+		log_info("this office is being recovered: it writes nothing until a sync with a "
+		    "peer brings back its own feed (custody sync PEER)");
 	if (index_catch_up(a, 0) < 0)
 		log_warn("index catch-up failed: %s (run custodyd reindex)", custody_error());
 	else if (index_sweep_orphans(a) < 0)
@@ -282,6 +289,156 @@ cmd_reindex(int argc, char **argv)
 	return 0;
 }
 
+/* A new passphrase: from a file, or asked twice on the terminal; NULL with --no-passphrase. */
+static char *
+new_passphrase(const char *pfile, int nopass, const char *what)
+{
+	char *pass, *again, *cause = NULL;
+
+	if (nopass)
+		return NULL;
+	if (pfile != NULL)
+		pass = read_passphrase_file(pfile);
+	else if ((pass = read_passphrase_tty("new passphrase for the office key: ")) == NULL)
+		fatal("give %s FILE, or --no-passphrase for an unattended archive", what);
+	if (keys_check_passphrase(pass, &cause) < 0)
+		fatal("%s", cause);
+	if (pfile == NULL) {
+		again = read_passphrase_tty("again: ");
+		if (again == NULL || strcmp(pass, again) != 0)
+			fatal("the passphrases differ");
+		free_passphrase(again);
+	}
+	return pass;
+}
+
+static void
+usage_passwd(int status)
+{
+	fprintf(status == 0 ? stdout : stderr,
+	    "usage: custodyd passwd ARCHIVE [--passphrase-file OLD]\n"
+	    "                [--new-passphrase-file NEW | --no-passphrase]\n"
+	    "Seal the office key under a new passphrase (Argon2id, its limits stored with the\n"
+	    "key), or store it without one (--no-passphrase, unattended). The current passphrase\n"
+	    "must open the key first; keys/office.key is replaced atomically. Without files both\n"
+	    "passphrases are asked on the terminal. The daemon may keep running.\n");
+	exit(status);
+}
+
+static int
+cmd_passwd(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "passphrase-file", required_argument, NULL, 'p' },
+		{ "new-passphrase-file", required_argument, NULL, 'P' },
+		{ "no-passphrase", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *newfile = NULL;
+	char *old = NULL, *pass, *cause = NULL;
+	struct archive *a;
+	int ch, nopass = 0, error;
+
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p': old = read_passphrase_file(optarg); break;
+		case 'P': newfile = optarg; break;
+		case 'n': nopass = 1; break;
+		case 'h': usage_passwd(0); break;
+		default: usage_passwd(2);
+		}
+	}
+	if (optind != argc - 1 || (newfile != NULL && nopass))
+		usage_passwd(2);
+	no_core_dumps();
+	umask(077);
+	/* the old passphrase first: a wrong one stops us before a new one is asked */
+	error = passwd_open(&a, argv[optind], old, &cause);
+	if (error < 0 && old == NULL && cause != NULL &&
+	    strstr(cause, "give --passphrase-file") != NULL &&
+	    (old = read_passphrase_tty("current passphrase for the office key: ")) != NULL) {
+		free(cause);
+		cause = NULL;
+		error = passwd_open(&a, argv[optind], old, &cause);
+	}
+	if (error < 0)
+		fatal("%s", cause);
+	pass = new_passphrase(newfile, nopass, "--new-passphrase-file");
+	if (passwd_reseal(a, pass, &cause) < 0)
+		fatal("%s", cause);
+	archive_close(a);
+	free_passphrase(old);
+	free_passphrase(pass);
+	return 0;
+}
+
+static void
+usage_recover(int status)
+{
+	fprintf(status == 0 ? stdout : stderr,
+	    "usage: custodyd recover ARCHIVE --office NAME --share FILE [--share FILE...]\n"
+	    "                [--peer NAME HOST:PORT KEY] [--passphrase-file FILE | --no-passphrase]\n"
+	    "Rebuild a lost office in a new ARCHIVE from enough of its recovery shares (made by\n"
+	    "custody keys split; binary or typed-back text). Every share is checked: a damaged\n"
+	    "share or one of another office is refused by name. The restored key must match the\n"
+	    "key the shares carry. The peer (an office holding copies of our feeds) is pinned;\n"
+	    "then start custodyd run and custody sync: the office takes back its own feed and\n"
+	    "evidence, and writes nothing of its own until that first sync.\n");
+	exit(status);
+}
+
+static int
+cmd_recover(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "office", required_argument, NULL, 'o' },
+		{ "share", required_argument, NULL, 's' },
+		{ "peer", required_argument, NULL, 'r' },
+		{ "passphrase-file", required_argument, NULL, 'p' },
+		{ "no-passphrase", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *office = NULL, *pfile = NULL, *peer[3] = { NULL, NULL, NULL };
+	const char **shares;
+	char *pass, *cause = NULL;
+	size_t nshares = 0;
+	int ch, nopass = 0;
+
+	if ((shares = calloc((size_t)argc, sizeof *shares)) == NULL)
+		fatal("out of memory");
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'o': office = optarg; break;
+		case 's': shares[nshares++] = optarg; break;
+		case 'r':
+			/* --peer NAME HOST:PORT KEY: the two words after NAME */
+			if (optind + 1 >= argc)
+				usage_recover(2);
+			peer[0] = optarg;
+			peer[1] = argv[optind++];
+			peer[2] = argv[optind++];
+			break;
+		case 'p': pfile = optarg; break;
+		case 'n': nopass = 1; break;
+		case 'h': usage_recover(0); break;
+		default: usage_recover(2);
+		}
+	}
+	if (optind != argc - 1 || office == NULL || nshares == 0 || (pfile != NULL && nopass))
+		usage_recover(2);
+	no_core_dumps();
+	umask(077);
+	pass = new_passphrase(pfile, nopass, "--passphrase-file");
+	if (recover_archive(argv[optind], office, shares, nshares, pass, peer[0], peer[1],
+	    peer[2], &cause) < 0)
+		fatal("%s", cause != NULL ? cause : custody_error());
+	free_passphrase(pass);
+	free(shares);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -302,5 +459,9 @@ main(int argc, char **argv)
 		return cmd_join(argc - 1, argv + 1);
 	if (strcmp(argv[1], "reindex") == 0)
 		return cmd_reindex(argc - 1, argv + 1);
+	if (strcmp(argv[1], "passwd") == 0)
+		return cmd_passwd(argc - 1, argv + 1);
+	if (strcmp(argv[1], "recover") == 0)
+		return cmd_recover(argc - 1, argv + 1);
 	usage();
 }

@@ -296,6 +296,9 @@ feed_append(struct archive *a, struct feed_commit *out, const char *summary, jso
 	size_t i;
 	int error, have_head;
 
+	if (recover_pending(a))	/* recover.c: the feed goes on from where the peers hold it */
+		return custody_fail(CUSTODY_EPERM, "this office is being recovered: sync with a "
+		    "peer first (custody sync), to take back its own feed");
 	if ((refname = feed_refname(a->office_hex)) == NULL)
 		return CUSTODY_ENOMEM;
 	error = feed_head(a, a->office_hex, &head, &out->seq, &out->lamport);

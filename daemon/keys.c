@@ -107,13 +107,99 @@ keys_check_passphrase(const char *passphrase, char **cause)
 	return CUSTODY_EINVAL;
 }
 
+/*
+ * The contents of keys/office.key for sk: sealed under passphrase with Argon2id MODERATE
+ * (the limits stored in the header), or plain when passphrase is NULL.
+ */
+static int
+keys_seal_office(uint8_t buf[static SEALED_KEY_LEN], size_t *n, const uint8_t *sk,
+    const char *passphrase, char **cause)
+{
+	uint64_t ops = KEY_OPSLIMIT, mem = KEY_MEMLIMIT;
+	uint8_t *kek;
+
+	memcpy(buf, KEY_MAGIC, 8);
+	if (passphrase == NULL) {
+		buf[8] = 0;
+		memcpy(buf + 9, sk, ED25519_SK_LEN);
+		*n = PLAIN_KEY_LEN;
+		return 0;
+	}
+	if ((kek = sodium_malloc(32)) == NULL)
+		return CUSTODY_ENOMEM;
+	buf[8] = 1;
+	randombytes_buf(buf + 9, SALT_LEN);
+	put_u64(buf + 9 + SALT_LEN, ops);
+	put_u64(buf + 17 + SALT_LEN, mem);
+	randombytes_buf(buf + 25 + SALT_LEN, NONCE_LEN);
+	if (crypto_pwhash(kek, 32, passphrase, strlen(passphrase), buf + 9, ops, mem,
+	    crypto_pwhash_ALG_ARGON2ID13) != 0) {
+		asprintf(cause, "not enough memory to derive the passphrase key");
+		sodium_free(kek);
+		return CUSTODY_ENOMEM;
+	}
+	crypto_aead_xchacha20poly1305_ietf_encrypt(buf + KEY_HDR_LEN, NULL, sk, ED25519_SK_LEN,
+	    buf, KEY_HDR_LEN, NULL, buf + 25 + SALT_LEN, kek);
+	sodium_free(kek);
+	*n = SEALED_KEY_LEN;
+	return 0;
+}
+
+/*
+ * Replace dir/name with p[0..n) atomically: a new file beside it, fsynced, renamed over the
+ * old one, the directory fsynced. There is never a moment without one whole file.
+ */
+int
+keys_replace_file(const char *dir, const char *name, const void *p, size_t n, char **cause)
+{
+	char tmp[256], path[4096];
+	int error;
+
+	snprintf(tmp, sizeof tmp, "%s.new", name);
+	snprintf(path, sizeof path, "%s/%s", dir, tmp);
+	if (unlink(path) != 0 && errno != ENOENT) {	/* left by an interrupted change */
+		asprintf(cause, "cannot remove %s: %s", path, strerror(errno));
+		return CUSTODY_EIO;
+	}
+	if ((error = keys_write_file(dir, tmp, p, n, cause)) < 0) {
+		unlink(path);
+		return error;
+	}
+	snprintf(tmp, sizeof tmp, "%s/%s", dir, name);
+	if (rename(path, tmp) != 0) {
+		asprintf(cause, "cannot replace %s: %s", tmp, strerror(errno));
+		unlink(path);
+		return CUSTODY_EIO;
+	}
+	if (fsync_dir(dir) < 0) {
+		asprintf(cause, "cannot sync %s: %s", dir, strerror(errno));
+		return CUSTODY_EIO;
+	}
+	return 0;
+}
+
+/* Seal sk under passphrase (NULL: none) and put it in place of dir/office.key. */
+int
+keys_replace_office(const char *dir, const uint8_t *sk, const char *passphrase, char **cause)
+{
+	uint8_t buf[SEALED_KEY_LEN];
+	size_t n;
+	int error;
+
+	if (passphrase != NULL && (error = keys_check_passphrase(passphrase, cause)) < 0)
+		return error;
+	if ((error = keys_seal_office(buf, &n, sk, passphrase, cause)) == 0)
+		error = keys_replace_file(dir, "office.key", buf, n, cause);
+	sodium_memzero(buf, sizeof buf);
+	return error;
+}
+
 /* Make the office key pair and (unless joining) the data key in dir (the archive's keys/). */
 int
 keys_create(const char *dir, const char *office, const char *passphrase, int joining,
     uint8_t pk[static ED25519_PK_LEN], char **cause)
 {
-	uint8_t *sk, *dk, *kek, buf[SEALED_KEY_LEN];
-	uint64_t ops = KEY_OPSLIMIT, mem = KEY_MEMLIMIT;
+	uint8_t *sk, *dk, buf[SEALED_KEY_LEN];
 	char *line = NULL, *pubfile = NULL;
 	size_t n;
 	int error = CUSTODY_ENOMEM;
@@ -124,32 +210,13 @@ keys_create(const char *dir, const char *office, const char *passphrase, int joi
 
 	sk = sodium_malloc(ED25519_SK_LEN);
 	dk = sodium_malloc(DATA_KEY_LEN);
-	kek = sodium_malloc(32);
-	if (sk == NULL || dk == NULL || kek == NULL)
+	if (sk == NULL || dk == NULL)
 		goto done;
 	crypto_sign_keypair(pk, sk);
 	randombytes_buf(dk, DATA_KEY_LEN);
 
-	memcpy(buf, KEY_MAGIC, 8);
-	if (passphrase != NULL) {
-		buf[8] = 1;
-		randombytes_buf(buf + 9, SALT_LEN);
-		put_u64(buf + 9 + SALT_LEN, ops);
-		put_u64(buf + 17 + SALT_LEN, mem);
-		randombytes_buf(buf + 25 + SALT_LEN, NONCE_LEN);
-		if (crypto_pwhash(kek, 32, passphrase, strlen(passphrase), buf + 9, ops, mem,
-		    crypto_pwhash_ALG_ARGON2ID13) != 0) {
-			asprintf(cause, "not enough memory to derive the passphrase key");
-			goto done;
-		}
-		crypto_aead_xchacha20poly1305_ietf_encrypt(buf + KEY_HDR_LEN, NULL, sk,
-		    ED25519_SK_LEN, buf, KEY_HDR_LEN, NULL, buf + 25 + SALT_LEN, kek);
-		n = SEALED_KEY_LEN;
-	} else {
-		buf[8] = 0;
-		memcpy(buf + 9, sk, ED25519_SK_LEN);
-		n = PLAIN_KEY_LEN;
-	}
+	if ((error = keys_seal_office(buf, &n, sk, passphrase, cause)) < 0)
+		goto done;
 	if ((error = keys_write_file(dir, "office.key", buf, n, cause)) < 0)
 		goto done;
 
@@ -168,7 +235,6 @@ done:
 	sodium_memzero(buf, sizeof buf);
 	sodium_free(sk);
 	sodium_free(dk);
-	sodium_free(kek);
 	free(line);
 	free(pubfile);
 	return error;

@@ -77,6 +77,9 @@ int service_access_event(struct archive *, const char *action, const char *sha,
 int service_audit(struct request *);
 int service_file_key(struct archive *, json_t *doc, uint8_t key[static 32]);
 
+/* service-keys.c */
+int service_keys_split(struct request *);
+
 /* service-invite.c */
 int service_invite(struct request *);
 /* service-revoke.c */

@@ -674,13 +674,16 @@ session_pull(struct session *s, struct sync_result *res)
 				continue;
 			}
 			done[i] = 1;
-			if (sodium_memcmp(f->office.data, s->a->office_pk, ED25519_PK_LEN) == 0)
+			if (sodium_memcmp(f->office.data, s->a->office_pk, ED25519_PK_LEN) == 0 &&
+			    !recover_pending(s->a))
 				continue;	/* our own feed is ours to write, never to take */
 			if ((r = session_pull_feed(s, f, res, &wit, &nwit)) < 0)
 				error = r;
 			progress = 1;	/* office records may name offices we did not know */
 		}
 	}
+	if (error == 0 && recover_pending(s->a) && recover_done(s->a) < 0)	/* recover.c */
+		error = CUSTODY_EIO;
 	if (nwit > 0 && sync_witness(s->a, wit, nwit) < 0)
 		log_warn("cannot write witness records: %s", custody_error());
 	free(wit);

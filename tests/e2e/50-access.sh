@@ -116,6 +116,10 @@ may "$ADMIN" "admin: recipient add" recipient add r1 "$KEY"
 may "$ADMIN" "admin: extract" extract --recipient r1 --incident inc-a -o d.age
 check "the admin's dossier is there" [ -s "$PUB/d.age" ]
 may "$ADMIN" "admin: peers" peers
+may_not "$DOC" admin "documenter: keys split" keys split --shares 3 --threshold 2 -o doc-shares
+check "the documenter got no share" [ -z "$(ls "$PUB/doc-shares" 2>/dev/null)" ]
+may "$ADMIN" "admin: keys split" keys split --shares 3 --threshold 2 -o shares
+check "the admin's shares are there" [ -s "$PUB/shares/share-3-of-3.txt" ]
 may_not "$DOC" admin "documenter: audit" audit
 may "$ADMIN" "admin: audit" audit "$SHA"
 contains "the audit shows the documenter's ingest and get" "$OUT" "get      $DOC@access"
