@@ -125,9 +125,24 @@ done_testing() {
 	echo "all assertions passed"
 }
 
-# free_port: a TCP port on 127.0.0.1 nobody listens on now.
+# free_port: a TCP port on 127.0.0.1 nobody uses now, drawn below the kernel's ephemeral range
+# (where the kernel would hand the same port to some test's outgoing connection meanwhile).
 free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	python3 -c '
+import random, socket
+lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+for _ in range(1000):
+    p = random.randrange(10000, max(lo, 10001))
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(p)
+    break
+'
 }
 
 # quiet COMMAND...: run it without output.
