@@ -1,0 +1,47 @@
+/*
+ * Signing-key handovers: an office moving its feed to a new Ed25519 key. A handover record
+ * (kind "handover", id "handover-<new key hex>") in a commit signed by the feed's current key
+ * names the next key; every later commit of that feed must be signed by the next key. The feed
+ * keeps its ref name (the owner's original key) and the office keeps its name.
+ */
+#ifndef CUSTODY_HANDOVER_H
+#define CUSTODY_HANDOVER_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "custody/sshsig.h"
+#include "archive.h"
+
+#define HANDOVER_MAX 64		/* handovers one feed may make */
+
+/* The key a feed's commits are signed by, as its commits are read in order. */
+struct handover_chain {
+	uint8_t		original[ED25519_PK_LEN];	/* the owner's key: the feed's ref name */
+	uint8_t		current[ED25519_PK_LEN];	/* the key the next commit must carry */
+	uint64_t	seq;		/* the commit of the last handover (0: none) */
+	unsigned	n;		/* handovers made */
+};
+
+/* A chain at the start of original's feed. */
+void handover_chain_init(struct handover_chain *, const uint8_t original[static ED25519_PK_LEN]);
+/*
+ * The commit seq, whose signature verified under the chain's current key, holds a handover
+ * naming next (NULL: none): from the next commit on the chain expects next. Refused
+ * (CUSTODY_EPROTO, with the reason) when next is a key the feed already used or the feed made
+ * HANDOVER_MAX handovers.
+ */
+int handover_chain_step(struct handover_chain *, uint64_t seq, const uint8_t *next);
+
+/* The record id of a handover to next. */
+void handover_id(char id[static ID_MAX + 1], const uint8_t next[static ED25519_PK_LEN]);
+/*
+ * A handover record's keys, checked: kind "handover", "from" and "to" 64 lower-case hex keys
+ * that differ, and the id handover_id gives for "to". Returns 0 with from/to set, or
+ * CUSTODY_EPROTO naming what is wrong.
+ */
+int handover_parse(const json_t *doc, uint8_t from[static ED25519_PK_LEN],
+    uint8_t to[static ED25519_PK_LEN]);
+
+#endif
