@@ -139,8 +139,12 @@ epochs_load(struct archive *a, char **cause)
 		return CUSTODY_ENOMEM;
 	if ((path = archive_file(a, "keys/epochs.key")) == NULL)
 		return CUSTODY_ENOMEM;
-	if (lstat(path, &st) != 0 && errno == ENOENT) {
+	if (lstat(path, &st) != 0) {
 		error = 0;
+		if (errno != ENOENT) {
+			asprintf(cause, "cannot read %s: %s", path, strerror(errno));
+			error = CUSTODY_EIO;
+		}
 		goto done;
 	}
 	error = CUSTODY_EINVAL;
