@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "epochs.h"
 #include "log.h"
 
 static pthread_once_t archive_once = PTHREAD_ONCE_INIT;
@@ -337,6 +338,8 @@ archive_open_ext(struct archive **out, const char *path, const char *passphrase,
 		goto fail;
 	error = office_only ? keys_load_office(a, passphrase, cause) :
 	    keys_load(a, passphrase, cause);
+	if (error == 0 && !office_only)
+		error = epochs_load(a, cause);
 	if (error < 0)
 		goto fail;
 	if ((error = archive_vocab(a, cause)) < 0)
@@ -493,6 +496,7 @@ archive_close(struct archive *a)
 	sodium_free(a->office_sk);
 	sodium_free(a->data_key);
 	sodium_free(a->token_key);
+	epochs_free(a->epochs);
 	conf_free(&a->conf);
 	vocab_free(&a->vocab);
 	free(a->public_line);

@@ -68,6 +68,7 @@ struct archive {
 	uint64_t	 serial;		/* tells per-thread handles apart */
 	time_t		 started;
 	sqlite3		*index_keep;		/* holds an in-memory index alive, or NULL */
+	struct epochs	*epochs;		/* later data-key epochs (epochs.h) */
 };
 
 /* archive.c */

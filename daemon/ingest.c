@@ -12,6 +12,7 @@
 
 #include <utf8proc.h>
 
+#include "epochs.h"
 #include "log.h"
 #include "server.h"
 
@@ -271,7 +272,7 @@ ingest_records(struct archive *a, struct client *c, struct ingest_item *it, cons
 	hex_encode(sha, it->blob.sha256, SHA256_LEN);
 	if (!it->duplicate) {
 		snprintf(ad, sizeof ad, "custody blob key %s", sha);
-		keys_wrap(wrapped, a->data_key, it->blob.key, ad);
+		epochs_wrap(a, wrapped, it->blob.key, ad);
 		sodium_bin2base64(b64, sizeof b64, wrapped, sizeof wrapped,
 		    sodium_base64_VARIANT_ORIGINAL);
 		ev = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "archive.h"
+#include "epochs.h"
 #include "custody/recobj.h"
 
 
@@ -126,7 +127,7 @@ record_seal(struct cbuf *out, struct archive *a, const char *token_hex, json_t *
 	}
 	crypto_aead_xchacha20poly1305_ietf_keygen(key);
 	record_key_ad(kad, sizeof kad, token_hex);
-	keys_wrap(wrapped, a->data_key, key, kad);
+	epochs_wrap(a, wrapped, key, kad);
 	error = recobj_seal(out, wrapped, key, token_hex, json, strlen(json));
 	sodium_memzero(key, sizeof key);
 done:
@@ -163,9 +164,10 @@ record_open_flags(json_t **out, struct archive *a, const char *token_hex, const 
 	if (wrapped == NULL)
 		return custody_fail(CUSTODY_EINVAL, "not a custody record object");
 	record_key_ad(kad, sizeof kad, token_hex);
-	if ((error = keys_unwrap(key, a->data_key, wrapped, WRAPPED_KEY_LEN, kad)) < 0)
-		return custody_fail(error, "record key does not open (altered, or moved from "
-		    "another path)");
+	if ((error = epochs_unwrap(a, key, wrapped, WRAPPED_KEY_LEN, kad)) < 0)
+		return custody_fail(error, "record key does not open (%s)",
+		    strstr(custody_error(), "epoch") != NULL ? custody_error() :
+		    "altered, or moved from another path");
 	if ((error = recobj_open(out, key, token_hex, obj, len)) == 0 &&
 	    !(flags & RECORD_SEALED) && (error = record_fields_crypt(a, token_hex, *out, 1)) < 0) {
 		json_decref(*out);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "custody/invite.h"
+#include "epochs.h"
 #include "log.h"
 #include "offices.h"
 #include "revocations.h"
@@ -542,7 +543,7 @@ service_file_key(struct archive *a, json_t *doc, uint8_t key[static 32])
 	    strlen(wrapped), NULL, &len, NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
 		return custody_fail(CUSTODY_EINVAL, "evidence record has no usable file key");
 	snprintf(ad, sizeof ad, "custody blob key %s", sha);
-	return keys_unwrap(key, a->data_key, raw, len, ad);
+	return epochs_unwrap(a, key, raw, len, ad);
 }
 
 /* Decrypt evidence into the client's descriptor; answer only when its hash is right. */

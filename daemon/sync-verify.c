@@ -18,6 +18,7 @@
 #include "custody/gitobj.h"
 #include "custody/trailers.h"
 #include "custody/blobfmt.h"
+#include "epochs.h"
 #include "log.h"
 #include "revocations.h"
 #include "sync-verify.h"
@@ -133,7 +134,7 @@ verify_record(struct sync_incoming *in, git_repository *repo, const char *path,
 	snprintf(ad, sizeof ad, "custody blob key %s", sha);
 	if (sodium_base642bin(raw, sizeof raw, wrapped, strlen(wrapped), NULL, &rawlen, NULL,
 	    sodium_base64_VARIANT_ORIGINAL) != 0 ||
-	    keys_unwrap(nd->key, in->a->data_key, raw, rawlen, ad) < 0) {
+	    epochs_unwrap(in->a, nd->key, raw, rawlen, ad) < 0) {
 		error = custody_fail(CUSTODY_EPROTO, "evidence %s: its file key does not open", sha);
 		goto done;
 	}

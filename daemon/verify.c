@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "archive.h"
+#include "epochs.h"
 #include "custody/trailers.h"
 #include "offices.h"
 #include "oidset.h"
@@ -83,7 +84,7 @@ verify_evidence(struct verify_ctx *v, json_t *doc)
 	snprintf(ad, sizeof ad, "custody blob key %s", sha);
 	if (sodium_base642bin(raw, sizeof raw, wrapped, strlen(wrapped), NULL, &rawlen, NULL,
 	    sodium_base64_VARIANT_ORIGINAL) != 0 ||
-	    keys_unwrap(key, v->a->data_key, raw, rawlen, ad) < 0) {
+	    epochs_unwrap(v->a, key, raw, rawlen, ad) < 0) {
 		verify_problem(v, item, "the wrapped file key does not open");
 		return;
 	}

@@ -1,0 +1,222 @@
+/*
+ * Data-key epochs: after a rotation that leaves an office out, its keys (the office key and the
+ * epoch 0 data key) open every record and file key written before and nothing written after;
+ * the offices included open both, also after a restart. Two offices rotating at once agree on
+ * the newest epoch. Epoch records with no copy for us, a forged copy, or a creator other than
+ * the signer are refused.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "archive.h"
+#include "epochs.h"
+
+enum { ALPHA, BRAVO, CHARLIE, NOFF };
+static const char *const names[NOFF] = { "alpha", "bravo", "charlie" };
+
+struct fixture {
+	char		 dir[64];
+	char		 path[NOFF][128];
+	struct archive	*a[NOFF];
+};
+
+/* Three offices sharing alpha's data key (epoch 0), as after joining. */
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	uint8_t dk[DATA_KEY_LEN];
+	char *cause = NULL, keys[160];
+	int i;
+
+	snprintf(f->dir, sizeof f->dir, "/tmp/custody-epochs.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	for (i = 0; i < NOFF; i++) {
+		snprintf(f->path[i], sizeof f->path[i], "%s/%s", f->dir, names[i]);
+		assert_int_equal(archive_create(f->path[i], names[i], NULL, &cause), 0);
+		assert_int_equal(archive_open(&f->a[i], f->path[i], NULL, 0, &cause), 0);
+	}
+	memcpy(dk, f->a[ALPHA]->data_key, DATA_KEY_LEN);
+	for (i = BRAVO; i < NOFF; i++) {
+		snprintf(keys, sizeof keys, "%s/keys", f->path[i]);
+		assert_int_equal(chdir(keys), 0);
+		assert_int_equal(unlink("data.key"), 0);
+		assert_int_equal(keys_write_data(keys, f->a[i]->office_pk, dk, &cause), 0);
+		archive_close(f->a[i]);
+		assert_int_equal(archive_open(&f->a[i], f->path[i], NULL, 0, &cause), 0);
+		assert_memory_equal(f->a[i]->data_key, dk, DATA_KEY_LEN);
+	}
+	assert_int_equal(chdir("/"), 0);
+	sodium_memzero(dk, sizeof dk);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+	int i;
+
+	for (i = 0; i < NOFF; i++)
+		archive_close(f->a[i]);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+/* Seal a victim record with id at its token; tok receives the token. */
+static void
+seal(struct archive *a, struct cbuf *obj, char tok[static TOKEN_HEX_LEN + 1], const char *id)
+{
+	json_t *doc = json_pack("{s:s,s:s,s:s,s:s}", "kind", "victim", "id", id, "name", id,
+	    "notes", "protected");
+
+	archive_token_hex(a, tok, id);
+	assert_int_equal(record_seal(obj, a, tok, doc), 0);
+	json_decref(doc);
+}
+
+/* Assert a opens obj at tok and finds the record id. */
+static void
+opens(struct archive *a, const struct cbuf *obj, const char *tok, const char *id)
+{
+	json_t *back = NULL;
+
+	assert_int_equal(record_open(&back, a, tok, obj->data, obj->len, NULL), 0);
+	assert_string_equal(json_string_value(json_object_get(back, "id")), id);
+	assert_string_equal(json_string_value(json_object_get(back, "notes")), "protected");
+	json_decref(back);
+}
+
+/* A rotation to alpha and bravo cuts charlie off from what is written after it, only that. */
+static void
+test_rotation_cuts_off(void **state)
+{
+	struct fixture *f = *state;
+	struct cbuf before = { 0 }, after = { 0 };
+	char tb[TOKEN_HEX_LEN + 1], ta[TOKEN_HEX_LEN + 1], tc[TOKEN_HEX_LEN + 1];
+	uint8_t to[2][32], fk[32], wrapped[WRAPPED_KEY_LEN], back[32];
+	const char *ad = "custody blob key 00";
+	json_t *rec = NULL, *r2 = NULL;
+
+	seal(f->a[ALPHA], &before, tb, "before");
+	memcpy(to[0], f->a[ALPHA]->office_pk, 32);
+	memcpy(to[1], f->a[BRAVO]->office_pk, 32);
+	assert_int_equal(epochs_rotate(f->a[ALPHA], (const uint8_t (*)[32])to, 2, &rec), 0);
+	assert_int_equal(json_integer_value(json_object_get(rec, "epoch")), 1);
+	assert_int_equal(json_array_size(json_object_get(rec, "copies")), 2);
+	assert_int_equal(epochs_accept(f->a[BRAVO], rec, f->a[ALPHA]->office_pk), 0);
+	/* no copy addressed to charlie: refused, and charlie still writes under epoch 0 */
+	assert_int_equal(epochs_accept(f->a[CHARLIE], rec, f->a[ALPHA]->office_pk),
+	    CUSTODY_ENOTFOUND);
+	assert_null(epochs_newest(f->a[CHARLIE]));
+	/* the record says alpha made it: signed by anyone else it is refused */
+	assert_int_equal(epochs_accept(f->a[CHARLIE], rec, f->a[CHARLIE]->office_pk),
+	    CUSTODY_EPERM);
+
+	seal(f->a[ALPHA], &after, ta, "after");
+	crypto_aead_xchacha20poly1305_ietf_keygen(fk);
+	epochs_wrap(f->a[ALPHA], wrapped, fk, ad);
+
+	/* charlie, holding only epoch 0: the old record yes, the new record and file key no */
+	opens(f->a[CHARLIE], &before, tb, "before");
+	json_t *out = NULL;
+	assert_int_equal(record_open(&out, f->a[CHARLIE], ta, after.data, after.len, NULL),
+	    CUSTODY_ECRYPTO);
+	assert_null(out);
+	assert_non_null(strstr(custody_error(), "epoch 1"));
+	assert_int_equal(epochs_unwrap(f->a[CHARLIE], back, wrapped, sizeof wrapped, ad),
+	    CUSTODY_ECRYPTO);
+	/* epoch 0 tokens: charlie's token of an id is still alpha's */
+	archive_token_hex(f->a[CHARLIE], tc, "after");
+	assert_string_equal(tc, ta);
+
+	/* bravo opens both, also after a restart (its keyring is on disk) */
+	opens(f->a[BRAVO], &before, tb, "before");
+	opens(f->a[BRAVO], &after, ta, "after");
+	archive_close(f->a[BRAVO]);
+	char *cause = NULL;
+	assert_int_equal(archive_open(&f->a[BRAVO], f->path[BRAVO], NULL, 0, &cause), 0);
+	opens(f->a[BRAVO], &after, ta, "after");
+	assert_int_equal(epochs_unwrap(f->a[BRAVO], back, wrapped, sizeof wrapped, ad), 0);
+	assert_memory_equal(back, fk, 32);
+
+	/* a forged copy for bravo (another key sealed in its place) does not open */
+	r2 = json_deep_copy(rec);
+	json_t *c0 = json_array_get(json_object_get(r2, "copies"), 1);
+	json_object_set(c0, "sealed", json_object_get(json_array_get(json_object_get(r2,
+	    "copies"), 0), "sealed"));
+	json_object_set_new(r2, "epoch", json_integer(2));
+	assert_int_equal(epochs_accept(f->a[BRAVO], r2, f->a[ALPHA]->office_pk),
+	    CUSTODY_ECRYPTO);
+	json_object_set_new(r2, "epoch", json_string("2"));
+	assert_int_equal(epochs_accept(f->a[BRAVO], r2, f->a[ALPHA]->office_pk),
+	    CUSTODY_EINVAL);
+	assert_int_equal(epochs_newest(f->a[BRAVO])->num, 1);
+
+	json_decref(r2);
+	json_decref(rec);
+	cbuf_free(&before);
+	cbuf_free(&after);
+}
+
+/* Alpha and bravo rotate at once: both epochs 1 coexist and both pick the same newest. */
+static void
+test_concurrent_rotation(void **state)
+{
+	struct fixture *f = *state;
+	struct cbuf oa = { 0 }, ob = { 0 };
+	char ta[TOKEN_HEX_LEN + 1], tb[TOKEN_HEX_LEN + 1];
+	uint8_t to[2][32];
+	json_t *ra = NULL, *rb = NULL;
+	const struct epoch *na, *nb;
+
+	memcpy(to[0], f->a[ALPHA]->office_pk, 32);
+	memcpy(to[1], f->a[BRAVO]->office_pk, 32);
+	assert_int_equal(epochs_rotate(f->a[ALPHA], (const uint8_t (*)[32])to, 2, &ra), 0);
+	assert_int_equal(epochs_rotate(f->a[BRAVO], (const uint8_t (*)[32])to, 2, &rb), 0);
+	seal(f->a[ALPHA], &oa, ta, "by-alpha");		/* before it has bravo's epoch */
+	assert_int_equal(epochs_accept(f->a[ALPHA], rb, f->a[BRAVO]->office_pk), 0);
+	assert_int_equal(epochs_accept(f->a[BRAVO], ra, f->a[ALPHA]->office_pk), 0);
+	assert_int_equal(epochs_accept(f->a[BRAVO], ra, f->a[ALPHA]->office_pk), 0); /* again */
+	na = epochs_newest(f->a[ALPHA]);
+	nb = epochs_newest(f->a[BRAVO]);
+	assert_int_equal(na->num, 1);
+	assert_int_equal(nb->num, 1);
+	assert_memory_equal(na->creator, nb->creator, 32);
+	assert_int_equal(f->a[BRAVO]->epochs->n, 2);
+	seal(f->a[BRAVO], &ob, tb, "by-bravo");
+	opens(f->a[BRAVO], &oa, ta, "by-alpha");
+	opens(f->a[ALPHA], &ob, tb, "by-bravo");
+	json_t *out = NULL;
+	assert_int_equal(record_open(&out, f->a[CHARLIE], ta, oa.data, oa.len, NULL),
+	    CUSTODY_ECRYPTO);
+	assert_int_equal(record_open(&out, f->a[CHARLIE], tb, ob.data, ob.len, NULL),
+	    CUSTODY_ECRYPTO);
+	json_decref(ra);
+	json_decref(rb);
+	cbuf_free(&oa);
+	cbuf_free(&ob);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_rotation_cuts_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_rotation, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
