@@ -201,6 +201,7 @@ int feed_read_token(struct archive *, const char *office_hex, const char *tok, j
 int feed_read_at(struct archive *, git_commit *, const char *tok, json_t **out, git_oid *object);
 int feed_read_at_flags(struct archive *, git_commit *, const char *tok, json_t **out,
     git_oid *object, unsigned flags);
+int feed_cut_back(struct archive *, const char *office_hex, git_commit **c, uint64_t seq);
 int feed_read_token_flags(struct archive *, const char *office_hex, const char *tok,
     json_t **out, unsigned flags);
 char *feed_record_path(const char *token_hex);
@@ -240,6 +241,9 @@ int index_apply_commit(struct archive *, const struct feed_commit *, json_t **do
 int index_has_evidence(struct archive *, const char *id, int *found);
 int index_counts(struct archive *, uint64_t *evidence, uint64_t *records, uint64_t *commits);
 int index_record_office(struct archive *, const char *id, char office_hex[65]);
+/* index-cuts.c: revoked offices' commits past their cut, left out of the index. */
+int index_cuts_of(sqlite3 *, const char *office, uint64_t *seq);
+int index_cuts_settle(struct archive *);
 
 /* verify.c */
 struct verify_problem {

@@ -35,7 +35,7 @@ proof_feed(struct proof_ctx *p, const char *hex)
 {
 	struct xfeed *f, **nf;
 	git_oid head;
-	uint64_t seq, lamport;
+	uint64_t seq, lamport, cut;
 	size_t i;
 
 	for (i = 0; i < p->nfeeds; i++)
@@ -58,6 +58,16 @@ proof_feed(struct proof_ctx *p, const char *hex)
 		free(f);
 		proof_git_fail("reading a feed head");
 		return NULL;
+	}
+	/* a revoked office's feed ends, for dossiers, at its cut */
+	if (feed_cut_back(p->a, hex, &f->cursor, seq) < 0) {
+		free(f->oids);
+		free(f);
+		return NULL;
+	}
+	if (archive_db(p->a) != NULL && index_cuts_of(archive_db(p->a), hex, &cut) && cut < seq) {
+		seq = cut;
+		head = *git_commit_id(f->cursor);
 	}
 	f->head_seq = f->low = seq;
 	f->oids[seq] = head;

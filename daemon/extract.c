@@ -26,6 +26,7 @@
 #include "log.h"
 #include "media.h"
 #include "report.h"
+#include "revocations.h"
 #include "server.h"
 #include "sync.h"
 
@@ -418,9 +419,9 @@ x_offices(struct extract *x, struct cbuf *signers)
 {
 	json_t *list = json_array(), *doc = NULL, *v;
 	uint8_t pk[ED25519_PK_LEN];
-	char *line = NULL, *fp = NULL, *name;
+	char *line = NULL, *fp = NULL, *name, before[32];
 	const char *hex;
-	int error = 0, pass;
+	int error = 0, pass, revoked;
 
 	if (list == NULL)
 		return CUSTODY_ENOMEM;
@@ -438,10 +439,13 @@ x_offices(struct extract *x, struct cbuf *signers)
 				error = CUSTODY_ENOMEM;
 				break;
 			}
-			if ((error = sshkey_format_pub(&line, pk, NULL)) < 0 ||
+			/* a revoked office's key, only for its commits before the cut */
+			if ((error = revoked = revocations_valid_before(x->a, pk, before)) < 0 ||
+			    (error = sshkey_format_pub(&line, pk, NULL)) < 0 ||
 			    (error = sshkey_fingerprint(&fp, pk)) < 0 ||
-			    (error = cbuf_printf(signers, "%s namespaces=\"custody-dossier,git\" "
-			    "%s\n", name, line)) < 0) {
+			    (error = cbuf_printf(signers, "%s namespaces=\"custody-dossier,git\"%s%s%s "
+			    "%s\n", name, revoked ? ",valid-before=\"" : "", revoked ? before : "",
+			    revoked ? "\"" : "", line)) < 0) {
 				free(name);
 				break;
 			}

@@ -455,6 +455,36 @@ feed_read_token(struct archive *a, const char *office_hex, const char *tok, json
 	return feed_read_token_flags(a, office_hex, tok, out, 0);
 }
 
+/*
+ * When office_hex's revocation is effective in the index and *c (its commit seq) is past the
+ * cut, step *c back to the commit at the cut: its records are the last that count
+ * (index-cuts.c). *c is replaced, or freed (NULL) on error.
+ */
+int
+feed_cut_back(struct archive *a, const char *office_hex, git_commit **c, uint64_t seq)
+{
+	git_commit *p;
+	uint64_t cut;
+
+	if (archive_db(a) == NULL || !index_cuts_of(archive_db(a), office_hex, &cut))
+		return 0;
+	for (; seq > cut; seq--) {
+		if (git_commit_parentcount(*c) == 0) {
+			git_commit_free(*c);
+			*c = NULL;
+			return custody_fail(CUSTODY_ENOTFOUND, "no such record");
+		}
+		if (git_commit_parent(&p, *c, 0) < 0) {
+			git_commit_free(*c);
+			*c = NULL;
+			return git_fail(CUSTODY_EIO, "reading the feed");
+		}
+		git_commit_free(*c);
+		*c = p;
+	}
+	return 0;
+}
+
 /* feed_read_token, flags as record_open_flags takes them (RECORD_SEALED). */
 int
 feed_read_token_flags(struct archive *a, const char *office_hex, const char *tok,
@@ -474,6 +504,8 @@ feed_read_token_flags(struct archive *a, const char *office_hex, const char *tok
 		return error == CUSTODY_ENOTFOUND ? custody_fail(error, "no such record") : error;
 	if (git_commit_lookup(&c, repo, &head) < 0)
 		return git_fail(CUSTODY_EIO, "reading the feed");
+	if ((error = feed_cut_back(a, office_hex, &c, seq)) < 0)
+		return error;
 	error = feed_read_at_flags(a, c, tok, out, NULL, flags);
 	git_commit_free(c);
 	if (error == 0) {

@@ -294,9 +294,13 @@ index_change_cb(const char *path, const git_oid *id, int is_tree, void *arg)
 	return 0;
 }
 
-/* Index what one commit of a feed changed; the caller holds a transaction. */
+/*
+ * Index what one commit of a feed changed; the caller holds a transaction. A commit past the
+ * feed's cut (its office revoked after commit cut) moves the feed's head but adds no record.
+ */
 static int
-index_commit_changes(struct archive *a, sqlite3 *db, const char *office, git_commit *c)
+index_commit_changes(struct archive *a, sqlite3 *db, const char *office, git_commit *c,
+    uint64_t cut)
 {
 	struct apply_ctx ctx = { a, db, archive_repo(a), office, 0 };
 	git_commit *parent = NULL;
@@ -318,7 +322,7 @@ index_commit_changes(struct archive *a, sqlite3 *db, const char *office, git_com
 		error = custody_fail(CUSTODY_EIO, "index: a commit's tree is unreadable");
 		goto done;
 	}
-	if (feed_tree_changes(ctx.repo, old, new, "", index_change_cb, &ctx) != 0) {
+	if (seq <= cut && feed_tree_changes(ctx.repo, old, new, "", index_change_cb, &ctx) != 0) {
 		error = ctx.error < 0 ? ctx.error : CUSTODY_EIO;
 		goto done;
 	}
@@ -360,19 +364,25 @@ index_apply_commit(struct archive *a, const struct feed_commit *fc, json_t **doc
 	sqlite3 *db = archive_db(a);
 	char known[GIT_OID_HEXSZ + 1], head[GIT_OID_HEXSZ + 1];
 	uint8_t tok[TOKEN_LEN];
+	uint64_t cut = UINT64_MAX;
 	size_t i;
-	int error;
+	int error, settle = 0;
 
 	if (db == NULL)
 		return CUSTODY_EIO;
 	index_feed_head(db, a->office_hex, known);
 	if (fc->seq > 1 && strcmp(known, fc->parent) != 0)
 		return index_catch_up(a, 0);
+	index_cuts_of(db, a->office_hex, &cut);
 	if ((error = index_exec(db, "BEGIN IMMEDIATE", "")) < 0)
 		return error;
-	for (i = 0; i < n && error == 0; i++) {
+	for (i = 0; i < n && error == 0 && fc->seq <= cut; i++) {
 		archive_token(a, tok, record_id(docs[i]));
 		error = index_put(a, db, tok, a->office_hex, fc->seq, fc->lamport, docs[i]);
+		/* what may change which revocations are effective */
+		settle |= strcmp(record_kind(docs[i]), "revocation") == 0 ||
+		    strcmp(record_kind(docs[i]), "office") == 0 ||
+		    strcmp(record_kind(docs[i]), "withdrawal") == 0;
 	}
 	git_oid_tostr(head, sizeof head, &fc->oid);
 	if (error == 0)
@@ -384,7 +394,11 @@ index_apply_commit(struct archive *a, const struct feed_commit *fc, json_t **doc
 		index_exec(db, "ROLLBACK", "");
 		return error;
 	}
-	return index_exec(db, "COMMIT", "");
+	if ((error = index_exec(db, "COMMIT", "")) < 0 || !settle)
+		return error;
+	if ((error = index_cuts_settle(a)) <= 0)
+		return error;
+	return index_catch_up(a, 1);
 }
 
 /* Bring one feed's part of the index up to its ref. */
@@ -396,9 +410,11 @@ index_catch_up_feed(struct archive *a, sqlite3 *db, const char *office, const gi
 	git_commit **chain = NULL, *c = NULL, *p;
 	size_t n = 0, cap = 0, i;
 	char known[GIT_OID_HEXSZ + 1], hex[GIT_OID_HEXSZ + 1];
+	uint64_t cut = UINT64_MAX;
 	int error = 0, found = 0;
 
 	index_feed_head(db, office, known);
+	index_cuts_of(db, office, &cut);
 	git_oid_tostr(hex, sizeof hex, tip);
 	if (!rebuild && strcmp(known, hex) == 0)
 		return 0;
@@ -438,7 +454,7 @@ index_catch_up_feed(struct archive *a, sqlite3 *db, const char *office, const gi
 	if ((error = index_exec(db, "BEGIN IMMEDIATE", "")) < 0)
 		goto done;
 	for (i = n; i > 0; i--)
-		if ((error = index_commit_changes(a, db, office, chain[i - 1])) < 0)
+		if ((error = index_commit_changes(a, db, office, chain[i - 1], cut)) < 0)
 			goto rollback;
 	error = index_exec(db, "COMMIT", "");
 	log_info("index: %zu commit%s of feed %.16s indexed", n, n == 1 ? "" : "s", office);
@@ -452,9 +468,9 @@ done:
 	return error;
 }
 
-/* Bring the index up to every feed ref (after a crash, a sync, or from nothing). */
-int
-index_catch_up(struct archive *a, int rebuild)
+/* Bring the index up to every feed ref, with the cuts it holds. */
+static int
+index_catch_up_pass(struct archive *a, int rebuild)
 {
 	git_repository *repo = archive_repo(a);
 	sqlite3 *db = archive_db(a);
@@ -623,4 +639,31 @@ done:
 	free(top);
 	free(orphans);
 	return error;
+}
+
+/*
+ * Bring the index up to every feed ref (after a crash, a sync, or from nothing). When that
+ * makes a revocation effective (or no longer so), derive it all again with the new cuts, so
+ * that a revoked office's records past its cut count for nothing: the revision before them,
+ * if any, is current again. A few rounds at most (a cut can drop a revocation record).
+ */
+int
+index_catch_up(struct archive *a, int rebuild)
+{
+	int error, round;
+
+	for (round = 0; ; round++) {
+		if ((error = index_catch_up_pass(a, rebuild)) < 0)
+			return error;
+		if (round == 4)
+			return 0;
+		if ((error = index_cuts_settle(a)) < 0) {
+			log_warn("index: revocations unreadable: %s", custody_error());
+			return 0;
+		}
+		if (error == 0)
+			return 0;
+		log_info("index: the effective revocations changed; deriving the index again");
+		rebuild = 1;
+	}
 }

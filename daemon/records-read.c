@@ -292,6 +292,9 @@ history_feed(const struct client *cl, const char *office, const char *tok,
 		return error == CUSTODY_ENOTFOUND ? 0 : error;
 	if (git_commit_lookup(&c, repo, &head) < 0)
 		return custody_fail(CUSTODY_EIO, "feed %.16s unreadable", office);
+	/* a revoked office's revisions past its cut count for nothing */
+	if ((error = feed_cut_back(a, office, &c, seq)) < 0)
+		return error;
 	while (c != NULL && error == 0) {
 		doc = pdoc = NULL;
 		have = records_view_at(cl, c, tok, &doc, &obj) == 0;

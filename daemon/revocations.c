@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "revocations.h"
@@ -448,4 +449,28 @@ revocations_mark(struct archive *a, const char *office_hex, const char *tok_hex,
 	    "before its office was revoked" : "after its office was revoked: does not count",
 	    "office_revoked_after", (json_int_t)cut, "seq", (json_int_t)seq));
 	return 0;
+}
+
+int
+revocations_valid_before(struct archive *a, const uint8_t pk[static ED25519_PK_LEN],
+    char when[static 32])
+{
+	char hex[2 * ED25519_PK_LEN + 1];
+	uint64_t cut, at, lamport;
+	git_oid head;
+	struct tm tm;
+	int64_t t = 1;	/* no commit counts (0 would mean no limit) */
+	time_t tt;
+	int error;
+
+	if (!revocations_cut(a, pk, &cut))
+		return 0;
+	hex_encode(hex, pk, ED25519_PK_LEN);
+	if (cut > 0 && feed_head(a, hex, &head, &at, &lamport) == 0 && at > 0 &&
+	    (error = revocations_commit_time(a, pk, cut < at ? cut : at, &t)) < 0)
+		return error;
+	tt = (time_t)t;
+	if (gmtime_r(&tt, &tm) == NULL || strftime(when, 32, "%Y%m%d%H%M%SZ", &tm) == 0)
+		return custody_fail(CUSTODY_EINVAL, "a commit time out of range");
+	return 1;
 }

@@ -67,6 +67,13 @@ int revocations_default_seq(struct archive *, const uint8_t pk[static ED25519_PK
 int revocations_commit_time(struct archive *, const uint8_t pk[static ED25519_PK_LEN],
     uint64_t seq, int64_t *out);
 
+/*
+ * 1 and when (an allowed-signers valid-before, YYYYMMDDHHMMSSZ) when pk is revoked: the time
+ * of its commit at the cut, or of the newest held when the cut is past it; 0 when not revoked.
+ */
+int revocations_valid_before(struct archive *, const uint8_t pk[static ED25519_PK_LEN],
+    char when[static 32]);
+
 /* One line per revocation ("office c (SHA256:...) revoked after its commit 4, by a, b");
  * caller frees with offices_refused_free. */
 int revocations_lines(struct archive *, char ***lines, size_t *n);
