@@ -17,13 +17,6 @@
 
 DATA=$(cd "$(dirname "$0")" && pwd)/data
 
-# own_commits DIR HEX: number of commits in the feed HEX as DIR holds it.
-feed_len() {
-	local r
-	r=$(feed_ref "$1" "$2")
-	if [ -z "$r" ]; then echo 0; else git --git-dir="$1/git" rev-list --count "$r"; fi
-}
-
 # witnesses DIR SHA: the offices in "witnessed_by" of `show SHA --json` at DIR, sorted, one line;
 # "<none>" when the key is absent, "<error>" when show fails or an entry has no time.
 witnesses() {
@@ -46,18 +39,6 @@ print(" ".join(sorted(names)))' "$out" 2>/dev/null || echo "<error>"
 # has_word LIST WORD: LIST (space-separated) holds WORD.
 has_word() {
 	case " $1 " in *" $2 "*) return 0 ;; *) return 1 ;; esac
-}
-
-# join_office DIR NAME INVITER INVITER_PORT: a --joining archive invited by INVITER and joined;
-# the joiner pins its inviter (custodyd join does it).
-join_office() {
-	local dir=$1 name=$2 inviter=$3 iport=$4
-	"$CUSTODYD" init "$dir" --office "$name" --joining --no-passphrase >"$dir.init" 2>"$dir.init.err" ||
-	    { cat "$dir.init.err" >&2; exit 1; }
-	cu "$inviter" invite "$name" "$(head -n1 "$dir.init")" -o "$dir.inv" \
-	    --address "127.0.0.1:$iport" >/dev/null || { echo "invite $name failed" >&2; exit 1; }
-	"$CUSTODYD" join "$dir" "$dir.inv" >"$dir.join" 2>&1 ||
-	    { cat "$dir.join" >&2; echo "join $name failed" >&2; exit 1; }
 }
 
 A=$T/a B=$T/b C=$T/c IN=$T/in OUT=$T/out

@@ -21,25 +21,6 @@ icontains() {
 	if printf '%s' "$2" | grep -qiF -- "$3"; then ok "$1"; else fail "$1: expected '$3' in: $2"; fi
 }
 
-# feed_len DIR HEX: number of commits in the feed HEX as DIR holds it.
-feed_len() {
-	local r
-	r=$(feed_ref "$1" "$2")
-	if [ -z "$r" ]; then echo 0; else git --git-dir="$1/git" rev-list --count "$r"; fi
-}
-
-# join_office DIR NAME INVITER INVITER_PORT: a --joining archive invited by INVITER and joined;
-# the joiner pins its inviter (custodyd join does it).
-join_office() {
-	local dir=$1 name=$2 inviter=$3 iport=$4
-	"$CUSTODYD" init "$dir" --office "$name" --joining --no-passphrase >"$dir.init" \
-	    2>"$dir.init.err" || { cat "$dir.init.err" >&2; exit 1; }
-	cu "$inviter" invite "$name" "$(head -n1 "$dir.init")" -o "$dir.inv" \
-	    --address "127.0.0.1:$iport" >/dev/null || { echo "invite $name failed" >&2; exit 1; }
-	"$CUSTODYD" join "$dir" "$dir.inv" >"$dir.join" 2>&1 ||
-	    { cat "$dir.join" >&2; echo "join $name failed" >&2; exit 1; }
-}
-
 # ingest DIR NAME: write a small random file NAME under $S/in, ingest it at DIR, print its SHA-256.
 ingest() {
 	{ echo "$2"; head -c 20000 /dev/urandom; } >"$S/in/$2"
@@ -183,13 +164,7 @@ check "amend: custody verify is clean at A" quiet cu "$A" verify
 S=$T/s2
 mkdir -p "$S/in"
 A=$S/a B=$S/b
-PA=$(free_port) PB=$(free_port)
-init_archive "$A" A
-start_daemon "$A" --listen "127.0.0.1:$PA"
-DA=$DAEMON_PID
-join_office "$B" B "$A" "$PA"
-start_daemon "$B" --listen "127.0.0.1:$PB"
-cu "$A" peer add B "127.0.0.1:$PB" "$(head -n1 "$B.init")" >/dev/null
+two_offices
 HA=$(key_hex "$A")
 ingest "$A" f1.txt >/dev/null
 stop_daemon "$DA" || fail "A stops cleanly"

@@ -6,23 +6,10 @@
 # hold it when it is told to stop.
 . "$(dirname "$0")/lib.sh"
 
-join_office() {
-	local dir=$1 name=$2 inviter=$3 iport=$4
-	"$CUSTODYD" init "$dir" --office "$name" --joining --no-passphrase >"$dir.init" 2>/dev/null
-	cu "$inviter" invite "$name" "$(head -n1 "$dir.init")" -o "$dir.inv" --address "127.0.0.1:$iport" >/dev/null
-	"$CUSTODYD" join "$dir" "$dir.inv" >"$dir.join" 2>&1
-}
 # pair: fresh A and B, B joined by A's invitation, each pinning the other.
 pair() {
 	A=$T/$1-a B=$T/$1-b
-	PA=$(free_port) PB=$(free_port)
-	init_archive "$A" A
-	start_daemon "$A" --listen "127.0.0.1:$PA"
-	DA=$DAEMON_PID
-	join_office "$B" B "$A" "$PA"
-	start_daemon "$B" --listen "127.0.0.1:$PB"
-	DB=$DAEMON_PID
-	cu "$A" peer add B "127.0.0.1:$PB" "$(head -n1 "$B.init")" >/dev/null
+	two_offices
 	HA=$(key_hex "$A")
 }
 

@@ -17,13 +17,6 @@ MEM_LIMIT_KB=$((128 * 1024))
 SANITIZED=0
 grep -qa __asan_init "$CUSTODYD" && SANITIZED=1
 
-join_office() {
-	local dir=$1 name=$2 inviter=$3 iport=$4
-	"$CUSTODYD" init "$dir" --office "$name" --joining --no-passphrase >"$dir.init" 2>/dev/null
-	cu "$inviter" invite "$name" "$(head -n1 "$dir.init")" -o "$dir.inv" --address "127.0.0.1:$iport" >/dev/null
-	"$CUSTODYD" join "$dir" "$dir.inv" >"$dir.join" 2>&1
-}
-
 # objects DIR: every file under DIR/git/objects, sorted.
 objects() {
 	(cd "$1/git/objects" && find . -type f | sort)

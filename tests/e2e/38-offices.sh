@@ -22,22 +22,6 @@ command -v ssh-keygen >/dev/null || { echo "SKIP: ssh-keygen is not installed"; 
 FORGE=${BUILD:-}/forge-office
 [ -x "$FORGE" ] || { echo "SKIP: forge-office is not built (set BUILD)"; exit 77; }
 
-# join_office DIR NAME INVITER INVITER_PORT: a --joining archive invited by INVITER and joined.
-join_office() {
-	local dir=$1 name=$2 inviter=$3 iport=$4
-	"$CUSTODYD" init "$dir" --office "$name" --joining --no-passphrase >"$dir.init" \
-	    2>"$dir.init.err" || { cat "$dir.init.err" >&2; exit 1; }
-	cu "$inviter" invite "$name" "$(head -n1 "$dir.init")" -o "$dir.inv" \
-	    --address "127.0.0.1:$iport" >/dev/null || { echo "invite $name failed" >&2; exit 1; }
-	"$CUSTODYD" join "$dir" "$dir.inv" >"$dir.join" 2>&1 ||
-	    { cat "$dir.join" >&2; echo "join $name failed" >&2; exit 1; }
-}
-
-# key_line DIR: "ssh-ed25519 AAAA..." of the office (no comment).
-key_line() {
-	cut -d' ' -f1,2 "$1/keys/office.pub"
-}
-
 # signers_of FILE PRINCIPAL: the key blobs FILE binds to PRINCIPAL, one a line.
 signers_of() {
 	awk -v p="$2" '$1 == p { print $NF }' "$1"
@@ -45,16 +29,7 @@ signers_of() {
 
 A=$T/alpha B=$T/bravo C=$T/charlie IN=$T/in
 mkdir -p "$IN"
-PA=$(free_port) PB=$(free_port) PC=$(free_port)
-init_archive "$A" alpha
-start_daemon "$A" --listen "127.0.0.1:$PA"
-DA=$DAEMON_PID
-join_office "$B" bravo "$A" "$PA"
-join_office "$C" charlie "$A" "$PA"
-start_daemon "$B" --listen "127.0.0.1:$PB"
-DB=$DAEMON_PID
-start_daemon "$C" --listen "127.0.0.1:$PC"
-DC=$DAEMON_PID
+three_offices
 check "alpha pins bravo" quiet cu "$A" peer add bravo "127.0.0.1:$PB" "$(key_line "$B")"
 check "alpha pins charlie" quiet cu "$A" peer add charlie "127.0.0.1:$PC" "$(key_line "$C")"
 check "charlie pins bravo" quiet cu "$C" peer add bravo "127.0.0.1:$PB" "$(key_line "$B")"

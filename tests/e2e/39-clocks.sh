@@ -21,14 +21,6 @@ if [ -z "$FORGE" ] || [ ! -x "$FORGE" ]; then
 	exit 77
 fi
 
-join_office() {
-	local dir=$1 name=$2 inviter=$3 iport=$4
-	"$CUSTODYD" init "$dir" --office "$name" --joining --no-passphrase >"$dir.init" 2>/dev/null
-	cu "$inviter" invite "$name" "$(head -n1 "$dir.init")" -o "$dir.inv" \
-	    --address "127.0.0.1:$iport" >/dev/null
-	"$CUSTODYD" join "$dir" "$dir.inv" >"$dir.join" 2>&1
-}
-
 # field DIR ID NAME: the field NAME of record ID as DIR's show gives it.
 field() {
 	cu "$1" victim show "$2" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$3"
@@ -84,14 +76,7 @@ sys.exit(0 if any(sys.argv[1] in l for l in f) else 1)' "$1"
 }
 
 A=$T/a B=$T/b
-PA=$(free_port) PB=$(free_port)
-init_archive "$A" A
-start_daemon "$A" --listen "127.0.0.1:$PA"
-DA=$DAEMON_PID
-join_office "$B" B "$A" "$PA"
-start_daemon "$B" --listen "127.0.0.1:$PB"
-DB=$DAEMON_PID
-cu "$A" peer add B "127.0.0.1:$PB" "$(head -n1 "$B.init")" >/dev/null
+two_offices
 HA=$(key_hex "$A") HB=$(key_hex "$B")
 
 check "A records v1" quiet cu "$A" victim add --id v1 --name "Victim One" \

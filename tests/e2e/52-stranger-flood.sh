@@ -14,22 +14,8 @@ if ! python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.5", 0))' 2>/
 	exit 77
 fi
 
-join_office() {
-	local dir=$1 name=$2 inviter=$3 iport=$4
-	"$CUSTODYD" init "$dir" --office "$name" --joining --no-passphrase >"$dir.init" 2>/dev/null
-	cu "$inviter" invite "$name" "$(head -n1 "$dir.init")" -o "$dir.inv" --address "127.0.0.1:$iport" >/dev/null
-	"$CUSTODYD" join "$dir" "$dir.inv" >"$dir.join" 2>&1
-}
-
 A=$T/a B=$T/b
-PA=$(free_port) PB=$(free_port)
-init_archive "$A" A
-start_daemon "$A" --listen "127.0.0.1:$PA"
-DA=$DAEMON_PID
-join_office "$B" B "$A" "$PA"
-start_daemon "$B" --listen "127.0.0.1:$PB"
-DB=$DAEMON_PID
-cu "$A" peer add B "127.0.0.1:$PB" "$(head -n1 "$B.init")" >/dev/null
+two_offices
 HA=$(key_hex "$A")
 echo first >"$T/f0"
 cu "$A" ingest "$T/f0" >/dev/null

@@ -23,34 +23,10 @@ command -v ssh-keygen >/dev/null || { echo "SKIP: ssh-keygen is not installed"; 
 FORGE=${BUILD:-}/forge-office
 [ -x "$FORGE" ] || { echo "SKIP: forge-office is not built (set BUILD)"; exit 77; }
 
-join_office() {
-	local dir=$1 name=$2 inviter=$3 iport=$4
-	"$CUSTODYD" init "$dir" --office "$name" --joining --no-passphrase >"$dir.init" \
-	    2>"$dir.init.err" || { cat "$dir.init.err" >&2; exit 1; }
-	cu "$inviter" invite "$name" "$(head -n1 "$dir.init")" -o "$dir.inv" \
-	    --address "127.0.0.1:$iport" >/dev/null || { echo "invite $name failed" >&2; exit 1; }
-	"$CUSTODYD" join "$dir" "$dir.inv" >"$dir.join" 2>&1 ||
-	    { cat "$dir.join" >&2; echo "join $name failed" >&2; exit 1; }
-}
-key_line() { cut -d' ' -f1,2 "$1/keys/office.pub"; }
-# seq_of DIR HEX: how many commits of feed HEX DIR holds
-seq_of() { git --git-dir="$1/git" rev-list --count "refs/feeds/$2" 2>/dev/null || echo 0; }
-
 A=$T/alpha B=$T/bravo C=$T/charlie IN=$T/in
 mkdir -p "$IN"
-PA=$(free_port) PB=$(free_port) PC=$(free_port)
-init_archive "$A" alpha
-start_daemon "$A" --listen "127.0.0.1:$PA"
-join_office "$B" bravo "$A" "$PA"
-join_office "$C" charlie "$A" "$PA"
-start_daemon "$B" --listen "127.0.0.1:$PB"
-DB=$DAEMON_PID
-start_daemon "$C" --listen "127.0.0.1:$PC"
-DC=$DAEMON_PID
-for p in "$A bravo $PB $B" "$A charlie $PC $C" "$B charlie $PC $C" "$C bravo $PB $B"; do	# joining pinned alpha
-	set -- $p
-	check "$(basename "$1") pins $2" quiet cu "$1" peer add "$2" "127.0.0.1:$3" "$(key_line "$4")"
-done
+three_offices
+pin_three
 HA=$(key_hex "$A") HB=$(key_hex "$B") HC=$(key_hex "$C")
 
 head -c 20000 /dev/urandom >"$IN/a.bin"

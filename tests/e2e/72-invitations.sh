@@ -23,11 +23,6 @@ joining() {
 	    2>"$1.init.err" || { cat "$1.init.err" >&2; exit 1; }
 }
 
-# key_line DIR: "ssh-ed25519 AAAA..." of the office (no comment).
-key_line() {
-	cut -d' ' -f1,2 "$1/keys/office.pub"
-}
-
 # signer NAME FILE: true when allowed-signers FILE has a line for NAME.
 signer() {
 	grep -q "^$1 " "$2"

@@ -14,12 +14,6 @@
 
 DATA=$(cd "$(dirname "$0")" && pwd)/data
 
-feed_len() {
-	local r
-	r=$(feed_ref "$1" "$2")
-	if [ -z "$r" ]; then echo 0; else git --git-dir="$1/git" rev-list --count "$r"; fi
-}
-
 # seq_of DIR COMMIT: the Custody-Seq trailer of a commit.
 seq_of() {
 	{ git --git-dir="$1/git" cat-file commit "$2" 2>/dev/null || true; } | sed -n 's/^Custody-Seq: //p'

@@ -167,3 +167,70 @@ py() {
 	shift
 	python3 -c "$code" "$@" 2>"$T/py.err" || { echo "  $(tail -n1 "$T/py.err")" >&2; return 1; }
 }
+
+# join_office DIR NAME INVITER INVITER_PORT: a --joining archive invited by INVITER and joined;
+# the joiner pins its inviter (custodyd join does it).
+join_office() {
+	local dir=$1 name=$2 inviter=$3 iport=$4
+	"$CUSTODYD" init "$dir" --office "$name" --joining --no-passphrase >"$dir.init" \
+	    2>"$dir.init.err" || { cat "$dir.init.err" >&2; exit 1; }
+	cu "$inviter" invite "$name" "$(head -n1 "$dir.init")" -o "$dir.inv" \
+	    --address "127.0.0.1:$iport" >/dev/null || { echo "invite $name failed" >&2; exit 1; }
+	"$CUSTODYD" join "$dir" "$dir.inv" >"$dir.join" 2>&1 ||
+	    { cat "$dir.join" >&2; echo "join $name failed" >&2; exit 1; }
+}
+
+# key_line DIR: "ssh-ed25519 AAAA..." of the office (no comment).
+key_line() {
+	cut -d' ' -f1,2 "$1/keys/office.pub"
+}
+
+# seq_of DIR HEX: how many commits of feed HEX DIR holds.
+seq_of() {
+	git --git-dir="$1/git" rev-list --count "refs/feeds/$2" 2>/dev/null || echo 0
+}
+
+# three_offices: alpha (archive $A) founds and listens, invites bravo ($B) and charlie ($C), which
+# join and listen; sets PA PB PC (their ports) and DA DB DC (their daemons).
+three_offices() {
+	PA=$(free_port) PB=$(free_port) PC=$(free_port)
+	init_archive "$A" alpha
+	start_daemon "$A" --listen "127.0.0.1:$PA"
+	DA=$DAEMON_PID
+	join_office "$B" bravo "$A" "$PA"
+	join_office "$C" charlie "$A" "$PA"
+	start_daemon "$B" --listen "127.0.0.1:$PB"
+	DB=$DAEMON_PID
+	start_daemon "$C" --listen "127.0.0.1:$PC"
+	DC=$DAEMON_PID
+}
+
+# pin_three: after three_offices, alpha pins bravo and charlie, bravo and charlie pin each other
+# (joining pinned alpha).
+pin_three() {
+	local p
+	for p in "$A bravo $PB $B" "$A charlie $PC $C" "$B charlie $PC $C" "$C bravo $PB $B"; do
+		set -- $p
+		check "$(basename "$1") pins $2" quiet cu "$1" peer add "$2" "127.0.0.1:$3" "$(key_line "$4")"
+	done
+}
+
+# two_offices: A (archive $A) founds and listens, invites B ($B), which joins, listens and is
+# pinned by A; sets PA PB (their ports) and DA DB (their daemons).
+two_offices() {
+	PA=$(free_port) PB=$(free_port)
+	init_archive "$A" A
+	start_daemon "$A" --listen "127.0.0.1:$PA"
+	DA=$DAEMON_PID
+	join_office "$B" B "$A" "$PA"
+	start_daemon "$B" --listen "127.0.0.1:$PB"
+	DB=$DAEMON_PID
+	cu "$A" peer add B "127.0.0.1:$PB" "$(head -n1 "$B.init")" >/dev/null
+}
+
+# feed_len DIR HEX: number of commits in the feed HEX as DIR holds it.
+feed_len() {
+	local r
+	r=$(feed_ref "$1" "$2")
+	if [ -z "$r" ]; then echo 0; else git --git-dir="$1/git" rev-list --count "$r"; fi
+}
