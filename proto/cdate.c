@@ -15,7 +15,7 @@ cdate_leap(int y)
 }
 
 /* The number of days in month m (1-12) of year y. */
-static int
+int
 cdate_mdays(int y, int m)
 {
 	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
@@ -26,7 +26,7 @@ cdate_mdays(int y, int m)
 }
 
 /* Exactly n ASCII digits at s as a number, or -1. */
-static int
+int
 cdate_digits(const char *s, size_t n)
 {
 	size_t i;

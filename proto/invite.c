@@ -8,6 +8,7 @@
 
 #include "custody/common.h"
 #include "custody/invite.h"
+#include "custody/records.h"
 
 #define INVITE_B64_LEN sodium_base64_ENCODED_LEN(INVITE_SEALED_LEN, \
     sodium_base64_VARIANT_ORIGINAL)
@@ -85,41 +86,23 @@ invite_check_time(const char *s)
 	return 0;
 }
 
-/* Exactly n digits at s as a number, or -1. */
-static int
-invite_digits(const char *s, size_t n)
-{
-	size_t i;
-	int v = 0;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v;
-}
-
 int
 invite_time(int64_t *out, const char *s)
 {
-	static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int y, mo, d, h, mi, sec, leap, dim;
+	int y, mo, d, h, mi, sec;
 	int64_t yy, era, yoe, doy, doe, days;
 
 	if (invite_check_time(s) < 0)
 		return CUSTODY_EINVAL;
-	y = invite_digits(s, 4);
-	mo = invite_digits(s + 5, 2);
-	d = invite_digits(s + 8, 2);
-	h = invite_digits(s + 11, 2);
-	mi = invite_digits(s + 14, 2);
-	sec = invite_digits(s + 17, 2);
+	y = cdate_digits(s, 4);
+	mo = cdate_digits(s + 5, 2);
+	d = cdate_digits(s + 8, 2);
+	h = cdate_digits(s + 11, 2);
+	mi = cdate_digits(s + 14, 2);
+	sec = cdate_digits(s + 17, 2);
 	if (y < 1970 || mo < 1 || mo > 12 || h > 23 || mi > 59 || sec > 59)
 		return CUSTODY_EINVAL;
-	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	dim = mo == 2 && leap ? 29 : mdays[mo - 1];
-	if (d < 1 || d > dim)
+	if (d < 1 || d > cdate_mdays(y, mo))
 		return CUSTODY_EINVAL;
 	/* Days since 1970-01-01 in the proleptic Gregorian calendar (years from March). */
 	yy = mo <= 2 ? y - 1 : y;

@@ -43,6 +43,10 @@ struct cdate {
 int cdate_parse(struct cdate *, const char *);
 /* "day", "month" or "year". */
 const char *cdate_precision_name(enum date_precision);
+/* The number of days in month m (1-12) of Gregorian year y. */
+int cdate_mdays(int y, int m);
+/* Exactly n ASCII digits at s as a number, or -1. */
+int cdate_digits(const char *s, size_t n);
 
 /* One problem with one field: "column: problem". */
 struct record_problem {

@@ -5,6 +5,8 @@
 #ifndef CUSTODY_INDEX_FIXTURE_H
 #define CUSTODY_INDEX_FIXTURE_H
 
+#include "archive-fixture.h"
+
 struct fixture {
 	char		 dir[256];
 	char		 path[300];
@@ -121,11 +123,8 @@ setup(void **state)
 	struct fixture *f = calloc(1, sizeof *f);
 	char *cause = NULL;
 
-	snprintf(f->dir, sizeof f->dir, "/tmp/custody-index.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof f->path, "%s/arch", f->dir);
-	assert_int_equal(archive_create(f->path, "test", NULL, &cause), 0);
-	assert_int_equal(archive_open(&f->a, f->path, NULL, 0, &cause), 0);
+	archive_fixture_dir(f->dir, sizeof f->dir, "/tmp/custody-index.XXXXXX");
+	archive_fixture_open(&f->a, f->path, sizeof f->path, f->dir, "arch", "test", 0);
 	assert_int_equal(index_open(f->a, &cause), 0);
 	assert_non_null(f->db = archive_db(f->a));
 	*state = f;
@@ -150,13 +149,8 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[400];
 
-	archive_close(f->a);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
+	return archive_fixture_close(f, f->a, f->dir);
 }
 
 #endif

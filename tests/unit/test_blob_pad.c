@@ -17,6 +17,7 @@
 
 #include "archive.h"
 #include "custody/blobfmt.h"
+#include "archive-fixture.h"
 
 struct fixture {
 	char		 dir[256];
@@ -28,13 +29,9 @@ static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
-	char *cause = NULL;
 
-	snprintf(f->dir, sizeof f->dir, "/tmp/custody-unit.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof f->path, "%s/arch", f->dir);
-	assert_int_equal(archive_create(f->path, "unit-office", NULL, &cause), 0);
-	assert_int_equal(archive_open(&f->a, f->path, NULL, 1, &cause), 0);
+	archive_fixture_dir(f->dir, sizeof f->dir, "/tmp/custody-unit.XXXXXX");
+	archive_fixture_open(&f->a, f->path, sizeof f->path, f->dir, "arch", "unit-office", 1);
 	*state = f;
 	return 0;
 }
@@ -43,13 +40,8 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[400];
 
-	archive_close(f->a);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
+	return archive_fixture_close(f, f->a, f->dir);
 }
 
 /* A file holding buf; an open descriptor at offset 0. */

@@ -18,6 +18,7 @@
 
 #include "archive.h"
 #include "epochs.h"
+#include "archive-fixture.h"
 
 enum { ALPHA, BRAVO, CHARLIE, NOFF };
 static const char *const names[NOFF] = { "alpha", "bravo", "charlie" };
@@ -37,13 +38,10 @@ setup(void **state)
 	char *cause = NULL, keys[160];
 	int i;
 
-	snprintf(f->dir, sizeof f->dir, "/tmp/custody-epochs.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	for (i = 0; i < NOFF; i++) {
-		snprintf(f->path[i], sizeof f->path[i], "%s/%s", f->dir, names[i]);
-		assert_int_equal(archive_create(f->path[i], names[i], NULL, &cause), 0);
-		assert_int_equal(archive_open(&f->a[i], f->path[i], NULL, 0, &cause), 0);
-	}
+	archive_fixture_dir(f->dir, sizeof f->dir, "/tmp/custody-epochs.XXXXXX");
+	for (i = 0; i < NOFF; i++)
+		archive_fixture_open(&f->a[i], f->path[i], sizeof f->path[i], f->dir, names[i],
+		    names[i], 0);
 	memcpy(dk, f->a[ALPHA]->data_key, DATA_KEY_LEN);
 	for (i = BRAVO; i < NOFF; i++) {
 		snprintf(keys, sizeof keys, "%s/keys", f->path[i]);
@@ -64,13 +62,11 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
 	int i;
 
 	for (i = 0; i < NOFF; i++)
 		archive_close(f->a[i]);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	archive_fixture_remove(f->dir);
 	free(f);
 	return 0;
 }

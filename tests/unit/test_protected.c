@@ -17,6 +17,7 @@
 
 #include "custody/recobj.h"
 #include "server.h"
+#include "archive-fixture.h"
 
 /* Load text as custody.conf; the return of conf_load, its cause in *cause (or NULL). */
 static int
@@ -95,13 +96,10 @@ static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
-	char path[300], *cause = NULL;
+	char path[300];
 
-	snprintf(f->dir, sizeof f->dir, "/tmp/custody-unit.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(path, sizeof path, "%s/arch", f->dir);
-	assert_int_equal(archive_create(path, "unit-office", NULL, &cause), 0);
-	assert_int_equal(archive_open(&f->a, path, NULL, 1, &cause), 0);
+	archive_fixture_dir(f->dir, sizeof f->dir, "/tmp/custody-unit.XXXXXX");
+	archive_fixture_open(&f->a, path, sizeof path, f->dir, "arch", "unit-office", 1);
 	f->s.a = f->a;
 	f->c.s = &f->s;
 	*state = f;
@@ -112,13 +110,8 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[300];
 
-	archive_close(f->a);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
+	return archive_fixture_close(f, f->a, f->dir);
 }
 
 /* Read record id as a client of role would receive it. */
