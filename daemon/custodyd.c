@@ -97,6 +97,29 @@ no_core_dumps(void)
 	prctl(PR_SET_DUMPABLE, 0);
 }
 
+/* A new passphrase: from a file, or asked twice on the terminal; NULL with --no-passphrase. */
+static char *
+new_passphrase(const char *pfile, int nopass, const char *what, const char *prompt)
+{
+	char *pass, *again, *cause = NULL;
+
+	if (nopass)
+		return NULL;
+	if (pfile != NULL)
+		pass = read_passphrase_file(pfile);
+	else if ((pass = read_passphrase_tty(prompt)) == NULL)
+		fatal("give %s FILE, or --no-passphrase for an unattended archive", what);
+	if (keys_check_passphrase(pass, &cause) < 0)
+		fatal("%s", cause);
+	if (pfile == NULL) {
+		again = read_passphrase_tty("again: ");
+		if (again == NULL || strcmp(pass, again) != 0)
+			fatal("the passphrases differ");
+		free_passphrase(again);
+	}
+	return pass;
+}
+
 /* As many descriptors as we may have: every client and peer connection holds one. */
 static void
 more_descriptors(void)
@@ -120,7 +143,7 @@ cmd_init(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *office = NULL, *pfile = NULL;
-	char *pass = NULL, *again, *cause = NULL;
+	char *pass = NULL, *cause = NULL;
 	struct archive *a;
 	int ch, nopass = 0, joining = 0;
 
@@ -135,19 +158,7 @@ cmd_init(int argc, char **argv)
 	}
 	if (optind != argc - 1 || office == NULL || (pfile != NULL && nopass))
 		usage();
-	if (pfile != NULL)
-		pass = read_passphrase_file(pfile);
-	else if (!nopass) {
-		if ((pass = read_passphrase_tty("passphrase for the office key: ")) == NULL)
-			fatal("give --passphrase-file FILE, or --no-passphrase for an unattended "
-			    "archive");
-		if (keys_check_passphrase(pass, &cause) < 0)
-			fatal("%s", cause);
-		again = read_passphrase_tty("again: ");
-		if (again == NULL || strcmp(pass, again) != 0 || pass[0] == '\0')
-			fatal("the passphrases are empty or differ");
-		free_passphrase(again);
-	}
+	pass = new_passphrase(pfile, nopass, "--passphrase-file", "passphrase for the office key: ");
 	umask(077);
 	if (archive_create_ext(argv[optind], office, pass, joining, &cause) < 0)
 		fatal("%s", cause);
@@ -289,29 +300,6 @@ cmd_reindex(int argc, char **argv)
 	return 0;
 }
 
-/* A new passphrase: from a file, or asked twice on the terminal; NULL with --no-passphrase. */
-static char *
-new_passphrase(const char *pfile, int nopass, const char *what)
-{
-	char *pass, *again, *cause = NULL;
-
-	if (nopass)
-		return NULL;
-	if (pfile != NULL)
-		pass = read_passphrase_file(pfile);
-	else if ((pass = read_passphrase_tty("new passphrase for the office key: ")) == NULL)
-		fatal("give %s FILE, or --no-passphrase for an unattended archive", what);
-	if (keys_check_passphrase(pass, &cause) < 0)
-		fatal("%s", cause);
-	if (pfile == NULL) {
-		again = read_passphrase_tty("again: ");
-		if (again == NULL || strcmp(pass, again) != 0)
-			fatal("the passphrases differ");
-		free_passphrase(again);
-	}
-	return pass;
-}
-
 static void
 usage_passwd(int status)
 {
@@ -364,7 +352,8 @@ cmd_passwd(int argc, char **argv)
 	}
 	if (error < 0)
 		fatal("%s", cause);
-	pass = new_passphrase(newfile, nopass, "--new-passphrase-file");
+	pass = new_passphrase(newfile, nopass, "--new-passphrase-file",
+	    "new passphrase for the office key: ");
 	if (passwd_reseal(a, pass, &cause) < 0)
 		fatal("%s", cause);
 	archive_close(a);
@@ -430,7 +419,8 @@ cmd_recover(int argc, char **argv)
 		usage_recover(2);
 	no_core_dumps();
 	umask(077);
-	pass = new_passphrase(pfile, nopass, "--passphrase-file");
+	pass = new_passphrase(pfile, nopass, "--passphrase-file",
+	    "passphrase for the office key: ");
 	if (recover_archive(argv[optind], office, shares, nshares, pass, peer[0], peer[1],
 	    peer[2], &cause) < 0)
 		fatal("%s", cause != NULL ? cause : custody_error());
