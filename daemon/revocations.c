@@ -445,9 +445,10 @@ revocations_mark(struct archive *a, const char *office_hex, const char *tok_hex,
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW)
 		return 0;
-	json_object_set_new(doc, "revocation", json_pack("{s:s,s:I,s:I}", "signed", seq <= cut ?
-	    "before its office was revoked" : "after its office was revoked: does not count",
-	    "office_revoked_after", (json_int_t)cut, "seq", (json_int_t)seq));
+	/* the index holds no revision past the cut (index-cuts.c): this one was signed before */
+	json_object_set_new(doc, "revocation", json_pack("{s:s,s:I,s:I}", "signed",
+	    "before its office was revoked", "office_revoked_after", (json_int_t)cut, "seq",
+	    (json_int_t)seq));
 	return 0;
 }
 
