@@ -1,13 +1,18 @@
 /* Revocations: which seized offices are cut off, and from where (see revocations.h). */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "log.h"
 #include "revocations.h"
 #include "sync.h"
+
+#define REVOCATIONS_KEY_LEN 32
 
 size_t
 revocations_quorum(size_t others, int conf)
@@ -270,21 +275,106 @@ revocations_read(struct archive *a, struct revocation_sig **out, size_t *n)
 	return 0;
 }
 
+/* The last revocations computed, for as long as what they were made of stays the same. */
+static pthread_mutex_t revocations_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	int			 valid;
+	uint8_t			 key[REVOCATIONS_KEY_LEN];
+	struct revocation	*v;
+	size_t			 n;
+} revocations_cache;
+
+/*
+ * What the revocations depend on: this archive, the quorum, the admitted offices and which
+ * revision of each revocation record is current (as offices_key does for the offices).
+ */
+static int
+revocations_key(struct archive *a, const struct office *admitted, size_t nadmitted,
+    uint8_t key[static REVOCATIONS_KEY_LEN])
+{
+	crypto_generichash_state h;
+	sqlite3 *db = archive_db(a);
+	sqlite3_stmt *st;
+	int64_t nums[4];
+	size_t i;
+	int rc;
+
+	if (db == NULL)
+		return CUSTODY_EIO;
+	if (sqlite3_prepare_v2(db, "SELECT tok, office, seq, first_seq, lamport FROM records "
+	    "WHERE kind = 'revocation' ORDER BY office, first_seq, tok", -1, &st, NULL) != SQLITE_OK)
+		return custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
+	crypto_generichash_init(&h, NULL, 0, REVOCATIONS_KEY_LEN);
+	crypto_generichash_update(&h, (const uint8_t *)a->path, strlen(a->path) + 1);
+	nums[0] = a->conf.revoke_quorum;
+	nums[1] = (int64_t)nadmitted;
+	crypto_generichash_update(&h, (const uint8_t *)nums, 2 * sizeof *nums);
+	for (i = 0; i < nadmitted; i++)
+		crypto_generichash_update(&h, admitted[i].pk, ED25519_PK_LEN);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		crypto_generichash_update(&h, sqlite3_column_blob(st, 0),
+		    (size_t)sqlite3_column_bytes(st, 0));
+		crypto_generichash_update(&h, sqlite3_column_text(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1) + 1);
+		nums[0] = sqlite3_column_bytes(st, 0);
+		nums[1] = sqlite3_column_int64(st, 2);
+		nums[2] = sqlite3_column_int64(st, 3);
+		nums[3] = sqlite3_column_int64(st, 4);
+		crypto_generichash_update(&h, (const uint8_t *)nums, sizeof nums);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
+	crypto_generichash_final(&h, key, REVOCATIONS_KEY_LEN);
+	return 0;
+}
+
+/* A copy of the n revocations in v into *out (none when n is 0). */
+static int
+revocations_copy(struct revocation **out, const struct revocation *v, size_t n)
+{
+	*out = NULL;
+	if (n == 0)
+		return 0;
+	if ((*out = calloc(n, sizeof **out)) == NULL)
+		return CUSTODY_ENOMEM;
+	memcpy(*out, v, n * sizeof **out);
+	return 0;
+}
+
 int
 revocations_list(struct archive *a, struct revocation **out, size_t *n)
 {
 	struct revocation_sig *sigs = NULL;
 	struct office *admitted = NULL;
+	uint8_t key[REVOCATIONS_KEY_LEN];
 	size_t nsigs = 0, nadmitted = 0;
-	int error;
+	int error, hit = 0;
 
 	*out = NULL;
 	*n = 0;
-	if ((error = revocations_read(a, &sigs, &nsigs)) < 0 ||
-	    (error = offices_list(a, &admitted, &nadmitted)) < 0)
+	if ((error = offices_list(a, &admitted, &nadmitted)) < 0 ||
+	    (error = revocations_key(a, admitted, nadmitted, key)) < 0)
 		goto done;
-	error = revocations_compute(sigs, nsigs, admitted, nadmitted, a->conf.revoke_quorum,
-	    out, n);
+	pthread_mutex_lock(&revocations_cache_lock);
+	if (revocations_cache.valid && sodium_memcmp(revocations_cache.key, key, sizeof key) == 0) {
+		hit = 1;
+		if ((error = revocations_copy(out, revocations_cache.v, revocations_cache.n)) == 0)
+			*n = revocations_cache.n;
+	}
+	pthread_mutex_unlock(&revocations_cache_lock);
+	if (hit)
+		goto done;
+	if ((error = revocations_read(a, &sigs, &nsigs)) < 0 ||
+	    (error = revocations_compute(sigs, nsigs, admitted, nadmitted,
+	    a->conf.revoke_quorum, out, n)) < 0)
+		goto done;
+	pthread_mutex_lock(&revocations_cache_lock);
+	free(revocations_cache.v);
+	revocations_cache.valid = revocations_copy(&revocations_cache.v, *out, *n) == 0;
+	revocations_cache.n = revocations_cache.valid ? *n : 0;
+	memcpy(revocations_cache.key, key, sizeof key);
+	pthread_mutex_unlock(&revocations_cache_lock);
 done:
 	free(sigs);
 	free(admitted);

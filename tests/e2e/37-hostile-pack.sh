@@ -28,18 +28,12 @@ vmhwm() {
 }
 
 A=$T/a B=$T/b C=$T/c
-PA=$(free_port) PB=$(free_port) PC=$(free_port)
-init_archive "$A" A
-start_daemon "$A" --listen "127.0.0.1:$PA"
-DA=$DAEMON_PID
-join_office "$B" B "$A" "$PA"
+two_offices
+PC=$(free_port)
 join_office "$C" C "$A" "$PA"
-start_daemon "$B" --listen "127.0.0.1:$PB"
-DB=$DAEMON_PID
 start_daemon "$C" --listen "127.0.0.1:$PC"
 DC=$DAEMON_PID
 cu "$B" peer add C "127.0.0.1:$PC" "$(head -n1 "$C.init")" >/dev/null
-cu "$A" peer add B "127.0.0.1:$PB" "$(head -n1 "$B.init")" >/dev/null
 cu "$C" peer add B "127.0.0.1:$PB" "$(head -n1 "$B.init")" >/dev/null
 HA=$(key_hex "$A") HC=$(key_hex "$C")
 check "B first takes A's feed" quiet cu "$B" sync A
