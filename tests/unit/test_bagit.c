@@ -371,6 +371,24 @@ hash_file(char hex[static BAGIT_MAX_DIGEST_HEX + 1], const char *dir, const char
 	close(fd);
 }
 
+/* Write dir's tagmanifest-sha256.txt over its bagit.txt, bag-info.txt and manifest-sha256.txt. */
+static void
+put_tagmanifest(const char *dir)
+{
+	static const char *const tagfiles[] = { "bagit.txt", "bag-info.txt",
+	    "manifest-sha256.txt" };
+	char hex[BAGIT_MAX_DIGEST_HEX + 1];
+	struct cbuf b = { 0 };
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		hash_file(hex, dir, tagfiles[i]);
+		assert_int_equal(bagit_write_manifest_line(&b, hex, tagfiles[i]), 0);
+	}
+	put_file(dir, "tagmanifest-sha256.txt", b.data, b.len);
+	cbuf_free(&b);
+}
+
 /* Build a bag in dir with payload files names (content: the name, or nothing for "empty"). */
 static void
 build_bag(const char *dir, const char *const *names, size_t n)
@@ -379,8 +397,6 @@ build_bag(const char *dir, const char *const *names, size_t n)
 		{ "Source-Organization", "Test office" },
 		{ "Bagging-Date", "2024-01-01" },
 	};
-	static const char *const tagfiles[] = { "bagit.txt", "bag-info.txt",
-	    "manifest-sha256.txt" };
 	struct cbuf b = { 0 };
 	char hex[BAGIT_MAX_DIGEST_HEX + 1];
 	const char *content;
@@ -403,12 +419,7 @@ build_bag(const char *dir, const char *const *names, size_t n)
 	assert_int_equal(bagit_write_info(&b, tags, 2, octets, n), 0);
 	put_file(dir, "bag-info.txt", b.data, b.len);
 	cbuf_free(&b);
-	for (i = 0; i < 3; i++) {
-		hash_file(hex, dir, tagfiles[i]);
-		assert_int_equal(bagit_write_manifest_line(&b, hex, tagfiles[i]), 0);
-	}
-	put_file(dir, "tagmanifest-sha256.txt", b.data, b.len);
-	cbuf_free(&b);
+	put_tagmanifest(dir);
 }
 
 /* Validate dir; returns the code, keeps the report in *r. */
@@ -511,22 +522,13 @@ test_interop_sha256sum_and_tamper(void **state)
 static void
 declare_encoding(const char *dir, const char *encoding)
 {
-	static const char *const tagfiles[] = { "bagit.txt", "bag-info.txt",
-	    "manifest-sha256.txt" };
-	char hex[BAGIT_MAX_DIGEST_HEX + 1];
 	struct cbuf b = { 0 };
-	size_t i;
 
 	assert_int_equal(cbuf_printf(&b, "BagIt-Version: 1.0\n"
 	    "Tag-File-Character-Encoding: %s\n", encoding), 0);
 	put_file(dir, "bagit.txt", b.data, b.len);
 	cbuf_free(&b);
-	for (i = 0; i < 3; i++) {
-		hash_file(hex, dir, tagfiles[i]);
-		assert_int_equal(bagit_write_manifest_line(&b, hex, tagfiles[i]), 0);
-	}
-	put_file(dir, "tagmanifest-sha256.txt", b.data, b.len);
-	cbuf_free(&b);
+	put_tagmanifest(dir);
 }
 
 /*
