@@ -66,6 +66,40 @@ vec_key(json_t *v, const char *key)
 	return k;
 }
 
+/* Both sides of a finished handshake have the same hash, which goes to h. */
+static void
+handshake_same_hash(struct noise_hs *ini, struct noise_hs *rsp, uint8_t h[64])
+{
+	uint8_t h2[64];
+
+	assert_int_equal(noise_hs_hash(ini, h), 0);
+	assert_int_equal(noise_hs_hash(rsp, h2), 0);
+	assert_memory_equal(h, h2, 64);
+}
+
+/*
+ * The initiator's third message of XX or XK (its static key and pl, n bytes): the responder
+ * reads pl and the initiator's key ini_pub, and both sides are done.
+ */
+static void
+handshake_message3(struct noise_hs *ini, struct noise_hs *rsp, const char *pl, size_t n,
+    const uint8_t ini_pub[32])
+{
+	struct cbuf m3 = { 0 }, p = { 0 };
+	uint8_t k[32];
+
+	assert_false(noise_hs_done(ini));
+	assert_int_equal(noise_hs_write(ini, &m3, pl, n), 0);
+	assert_int_equal(m3.len, 48 + n + 16);
+	assert_int_equal(noise_hs_read(rsp, &p, m3.data, m3.len), 0);
+	assert_memory_equal(p.data, pl, n);
+	assert_int_equal(noise_hs_remote_static(rsp, k), 0);
+	assert_memory_equal(k, ini_pub, 32);
+	assert_true(noise_hs_done(ini) && noise_hs_done(rsp));
+	cbuf_free(&m3);
+	cbuf_free(&p);
+}
+
 /* Check one vector entry: every message, the handshake hash, the peers' static keys. */
 static void
 vector_run(json_t *v, unsigned *nmsgs)
@@ -73,7 +107,7 @@ vector_run(json_t *v, unsigned *nmsgs)
 	const char *name;
 	char pattern[3];
 	uint8_t *ist, *irs, *rst, *rrs, *ie, *re, *ipro, *rpro, *hash, *pl, *ct;
-	uint8_t h1[64], h2[64], k[32], pub[32];
+	uint8_t h1[64], k[32], pub[32];
 	size_t ipro_len = 0, rpro_len = 0, hash_len = 0, pl_len, ct_len, i, n;
 	struct noise_hs *ini, *rsp, *tx_hs, *rx_hs;
 	struct noise_cipher *isend, *irecv, *rsend, *rrecv;
@@ -132,9 +166,7 @@ vector_run(json_t *v, unsigned *nmsgs)
 	assert_int_equal(n, pattern[0] == 'X' ? 3 : 2);
 	assert_true(noise_hs_done(ini));
 	assert_true(noise_hs_done(rsp));
-	assert_int_equal(noise_hs_hash(ini, h1), 0);
-	assert_int_equal(noise_hs_hash(rsp, h2), 0);
-	assert_memory_equal(h1, h2, 64);
+	handshake_same_hash(ini, rsp, h1);
 	if (hash != NULL) {
 		assert_int_equal(hash_len, 64);
 		assert_memory_equal(h1, hash, 64);
@@ -244,10 +276,10 @@ test_vectors_xk(void **state)
 static void
 test_xx_fresh(void **state)
 {
-	uint8_t a_pub[32], a[32], b_pub[32], b[32], k[32], h1[64], h2[64];
+	uint8_t a_pub[32], a[32], b_pub[32], b[32], k[32], h1[64];
 	struct noise_hs *ini, *rsp;
 	struct noise_cipher *as, *ar, *bs, *br;
-	struct cbuf m1 = { 0 }, m2 = { 0 }, m3 = { 0 }, p = { 0 }, c = { 0 };
+	struct cbuf m1 = { 0 }, m2 = { 0 }, p = { 0 }, c = { 0 };
 	uint8_t *big;
 	int i;
 
@@ -268,19 +300,9 @@ test_xx_fresh(void **state)
 	assert_memory_equal(p.data, "hello A", 7);
 	assert_int_equal(noise_hs_remote_static(ini, k), 0);
 	assert_memory_equal(k, b_pub, 32);
-	assert_false(noise_hs_done(ini));
-	assert_int_equal(noise_hs_write(ini, &m3, "hello B", 7), 0);
-	assert_int_equal(m3.len, 48 + 7 + 16);
-	p.len = 0;
-	assert_int_equal(noise_hs_read(rsp, &p, m3.data, m3.len), 0);
-	assert_memory_equal(p.data, "hello B", 7);
-	assert_int_equal(noise_hs_remote_static(rsp, k), 0);
-	assert_memory_equal(k, a_pub, 32);
-	assert_true(noise_hs_done(ini) && noise_hs_done(rsp));
+	handshake_message3(ini, rsp, "hello B", 7, a_pub);
 	assert_false(noise_hs_want_write(ini) || noise_hs_want_write(rsp));
-	assert_int_equal(noise_hs_hash(ini, h1), 0);
-	assert_int_equal(noise_hs_hash(rsp, h2), 0);
-	assert_memory_equal(h1, h2, 64);
+	handshake_same_hash(ini, rsp, h1);
 
 	assert_int_equal(noise_hs_split(ini, &as, &ar), 0);
 	assert_int_equal(noise_hs_split(rsp, &bs, &br), 0);
@@ -320,7 +342,6 @@ test_xx_fresh(void **state)
 	noise_cipher_free(br);
 	cbuf_free(&m1);
 	cbuf_free(&m2);
-	cbuf_free(&m3);
 	cbuf_free(&p);
 	cbuf_free(&c);
 }
@@ -333,10 +354,10 @@ test_xx_fresh(void **state)
 static void
 test_xk_fresh(void **state)
 {
-	uint8_t a_pub[32], a[32], b_pub[32], b[32], m_pub[32], m[32], k[32], h1[64], h2[64];
+	uint8_t a_pub[32], a[32], b_pub[32], b[32], m_pub[32], m[32], k[32], h1[64];
 	struct noise_hs *ini, *rsp;
 	struct noise_cipher *as, *ar, *bs, *br;
-	struct cbuf m1 = { 0 }, m2 = { 0 }, m3 = { 0 }, p = { 0 }, c = { 0 };
+	struct cbuf m1 = { 0 }, m2 = { 0 }, p = { 0 }, c = { 0 };
 
 	assert_int_equal(noise_keypair(a_pub, a), 0);
 	assert_int_equal(noise_keypair(b_pub, b), 0);
@@ -359,18 +380,8 @@ test_xk_fresh(void **state)
 	p.len = 0;
 	assert_int_equal(noise_hs_read(ini, &p, m2.data, m2.len), 0);
 	assert_memory_equal(p.data, "two", 3);
-	assert_false(noise_hs_done(ini));
-	assert_int_equal(noise_hs_write(ini, &m3, "three", 5), 0);
-	assert_int_equal(m3.len, 48 + 5 + 16);
-	p.len = 0;
-	assert_int_equal(noise_hs_read(rsp, &p, m3.data, m3.len), 0);
-	assert_memory_equal(p.data, "three", 5);
-	assert_int_equal(noise_hs_remote_static(rsp, k), 0);
-	assert_memory_equal(k, a_pub, 32);
-	assert_true(noise_hs_done(ini) && noise_hs_done(rsp));
-	assert_int_equal(noise_hs_hash(ini, h1), 0);
-	assert_int_equal(noise_hs_hash(rsp, h2), 0);
-	assert_memory_equal(h1, h2, 64);
+	handshake_message3(ini, rsp, "three", 5, a_pub);
+	handshake_same_hash(ini, rsp, h1);
 	assert_int_equal(noise_hs_split(ini, &as, &ar), 0);
 	assert_int_equal(noise_hs_split(rsp, &bs, &br), 0);
 	assert_int_equal(noise_encrypt(as, &c, "to b", 4), 0);
@@ -405,7 +416,6 @@ test_xk_fresh(void **state)
 	noise_cipher_free(br);
 	cbuf_free(&m1);
 	cbuf_free(&m2);
-	cbuf_free(&m3);
 	cbuf_free(&p);
 	cbuf_free(&c);
 }
