@@ -45,4 +45,33 @@ archive_fixture_close(void *f, struct archive *a, const char *dir)
 	return 0;
 }
 
+/* The plain fixture: one archive of unit-office, locked, in its own directory. */
+struct archive_fixture {
+	char		 dir[256];
+	char		 path[300];
+	struct archive	*a;
+};
+
+/* A cmocka setup making a struct archive_fixture into *state. */
+static inline int
+archive_fixture_setup(void **state)
+{
+	struct archive_fixture *f = calloc(1, sizeof *f);
+
+	assert_non_null(f);
+	archive_fixture_dir(f->dir, sizeof f->dir, "/tmp/custody-unit.XXXXXX");
+	archive_fixture_open(&f->a, f->path, sizeof f->path, f->dir, "arch", "unit-office", 1);
+	*state = f;
+	return 0;
+}
+
+/* The cmocka teardown of archive_fixture_setup. */
+static inline int
+archive_fixture_teardown(void **state)
+{
+	struct archive_fixture *f = *state;
+
+	return archive_fixture_close(f, f->a, f->dir);
+}
+
 #endif

@@ -15,36 +15,22 @@
 #include "archive.h"
 #include "archive-fixture.h"
 
-struct fixture {
-	char		 dir[256];
-	char		 path[300];
-	struct archive	*a;
-};
-
+/* The plain archive fixture, with its index open. */
 static int
 setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof *f);
+	struct archive_fixture *f;
 	char *cause = NULL;
 
-	archive_fixture_dir(f->dir, sizeof f->dir, "/tmp/custody-unit.XXXXXX");
-	archive_fixture_open(&f->a, f->path, sizeof f->path, f->dir, "arch", "unit-office", 1);
+	archive_fixture_setup(state);
+	f = *state;
 	assert_int_equal(index_open(f->a, &cause), 0);
-	*state = f;
 	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	return archive_fixture_close(f, f->a, f->dir);
 }
 
 /* A file of n pseudo-random bytes; returns an open descriptor at offset 0. */
 static int
-make_file(struct fixture *f, const char *name, size_t n)
+make_file(struct archive_fixture *f, const char *name, size_t n)
 {
 	char p[400];
 	uint8_t *buf = malloc(n ? n : 1);
@@ -64,7 +50,7 @@ make_file(struct fixture *f, const char *name, size_t n)
 static void
 test_blob_roundtrip(void **state)
 {
-	struct fixture *f = *state;
+	struct archive_fixture *f = *state;
 	static const size_t sizes[] = { 0, 1, BLOB_CHUNK - 1, BLOB_CHUNK, BLOB_CHUNK + 1,
 	    16 * BLOB_CHUNK, 16 * BLOB_CHUNK + 7, 3 << 20 };
 	uint8_t sum[SHA256_LEN], csum[SHA256_LEN];
@@ -99,7 +85,7 @@ test_blob_roundtrip(void **state)
 static void
 test_blob_tamper(void **state)
 {
-	struct fixture *f = *state;
+	struct archive_fixture *f = *state;
 	uint8_t sum[SHA256_LEN], wrong[32];
 	struct blob_info b;
 	struct stat st;
@@ -144,7 +130,7 @@ test_blob_tamper(void **state)
 static void
 test_record_seal(void **state)
 {
-	struct fixture *f = *state;
+	struct archive_fixture *f = *state;
 	struct cbuf obj = { 0 };
 	char tok[TOKEN_HEX_LEN + 1], other[TOKEN_HEX_LEN + 1];
 	uint8_t key[32];
@@ -173,7 +159,7 @@ test_record_seal(void **state)
 static void
 test_feed_and_index(void **state)
 {
-	struct fixture *f = *state;
+	struct archive_fixture *f = *state;
 	struct feed_commit c1, c2;
 	struct verify_result vr;
 	json_t *docs[2], *back = NULL;
@@ -281,10 +267,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_blob_roundtrip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_blob_tamper, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_record_seal, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_feed_and_index, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blob_roundtrip, setup, archive_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_blob_tamper, setup, archive_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_record_seal, setup, archive_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_feed_and_index, setup, archive_fixture_teardown),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_keys_passphrase),
 	};

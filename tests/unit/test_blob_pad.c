@@ -19,34 +19,10 @@
 #include "custody/blobfmt.h"
 #include "archive-fixture.h"
 
-struct fixture {
-	char		 dir[256];
-	char		 path[300];
-	struct archive	*a;
-};
-
-static int
-setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof *f);
-
-	archive_fixture_dir(f->dir, sizeof f->dir, "/tmp/custody-unit.XXXXXX");
-	archive_fixture_open(&f->a, f->path, sizeof f->path, f->dir, "arch", "unit-office", 1);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	return archive_fixture_close(f, f->a, f->dir);
-}
 
 /* A file holding buf; an open descriptor at offset 0. */
 static int
-file_of(struct fixture *f, const uint8_t *buf, size_t n)
+file_of(struct archive_fixture *f, const uint8_t *buf, size_t n)
 {
 	char p[400];
 	int fd;
@@ -68,7 +44,7 @@ collect(void *arg, const void *p, size_t n)
 
 /* Decrypt blob name with key: it must give back exactly want. */
 static void
-decrypts_to(struct fixture *f, const char *name, const uint8_t key[32], const uint8_t *want,
+decrypts_to(struct archive_fixture *f, const char *name, const uint8_t key[32], const uint8_t *want,
     size_t n)
 {
 	struct cbuf got = { 0 };
@@ -122,7 +98,7 @@ fill(uint8_t *buf, size_t n, int k)
 static void
 test_padded_sizes(void **state)
 {
-	struct fixture *f = *state;
+	struct archive_fixture *f = *state;
 	static const size_t sizes[] = { 0, 1, 2, 15, 16, 17, 100, 1000, BLOB_CHUNK - 2,
 	    BLOB_CHUNK - 1, BLOB_CHUNK, BLOB_CHUNK + 1, 5 * BLOB_CHUNK + 3, (3 << 20) + 11 };
 	uint8_t *buf = malloc((3 << 20) + 11);
@@ -158,7 +134,7 @@ test_padded_sizes(void **state)
  * the last one FINAL. Its name (the SHA-256 of its bytes) goes to name.
  */
 static void
-write_blob(struct fixture *f, const char *magic, const uint8_t *pt, size_t n,
+write_blob(struct archive_fixture *f, const char *magic, const uint8_t *pt, size_t n,
     const uint8_t key[32], char name[SHA256_HEX_LEN + 1])
 {
 	crypto_secretstream_xchacha20poly1305_state st;
@@ -197,7 +173,7 @@ write_blob(struct fixture *f, const char *magic, const uint8_t *pt, size_t n,
 static void
 test_unpadded_still_read(void **state)
 {
-	struct fixture *f = *state;
+	struct archive_fixture *f = *state;
 	static const size_t sizes[] = { 0, 1, 100, BLOB_CHUNK, BLOB_CHUNK + 1, 3 * BLOB_CHUNK };
 	uint8_t key[32], *buf = malloc(3 * BLOB_CHUNK);
 	char name[SHA256_HEX_LEN + 1];
@@ -218,7 +194,7 @@ test_unpadded_still_read(void **state)
 static void
 test_padding_without_mark(void **state)
 {
-	struct fixture *f = *state;
+	struct archive_fixture *f = *state;
 	uint8_t key[32], sum[SHA256_LEN], buf[300];
 	char name[SHA256_HEX_LEN + 1];
 	uint64_t size;
@@ -243,9 +219,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_padded_sizes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unpadded_still_read, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_padding_without_mark, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_padded_sizes, archive_fixture_setup,
+		    archive_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_unpadded_still_read, archive_fixture_setup,
+		    archive_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_padding_without_mark, archive_fixture_setup,
+		    archive_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -37,6 +37,19 @@ at(char out[static INVITE_TIME_LEN + 1], int64_t from_now)
 	invite_format_time(out, (int64_t)time(NULL) + from_now);
 }
 
+/* The times of an invitation in force: created a minute ago, expiring in an hour. */
+struct window {
+	char	now[INVITE_TIME_LEN + 1];
+	char	later[INVITE_TIME_LEN + 1];
+};
+
+static void
+window_open(struct window *w)
+{
+	at(w->now, -60);
+	at(w->later, 3600);
+}
+
 /*
  * Expiry, judged by the time the invited office wrote its copy (its commit's rev time, signed):
  * charlie's copy is in time; bravo's copy of an invitation that expired before it was written
@@ -48,13 +61,12 @@ test_expired_copies(void **state)
 {
 	struct fixture *f = *state;
 	struct office *v = NULL;
-	char now[INVITE_TIME_LEN + 1], later[INVITE_TIME_LEN + 1];
+	struct window w;
 	json_t *doc;
 	size_t n;
 
-	at(now, -60);
-	at(later, 3600);
-	copy_as(f, "charlie", &f->charlie, now, later);
+	window_open(&w);
+	copy_as(f, "charlie", &f->charlie, w.now, w.later);
 	assert_non_null(doc = invite_doc("bravo", &f->bravo, NULL));
 	assert_int_equal(json_object_set_new(doc, "expires", json_string("2020-01-08T00:00:00Z")),
 	    0);
@@ -99,12 +111,11 @@ test_withdrawn(void **state)
 {
 	struct fixture *f = *state;
 	struct office *v = NULL;
-	char now[INVITE_TIME_LEN + 1], later[INVITE_TIME_LEN + 1];
+	struct window w;
 	json_t *doc;
 	size_t n;
 
-	at(now, -60);
-	at(later, 3600);
+	window_open(&w);
 	write_as(f, &f->hq, invite_doc("bravo", &f->bravo, NULL));
 	write_as(f, &f->hq, invite_doc("charlie", &f->charlie, NULL));
 	write_as(f, &f->hq, invite_doc("yankee", &f->y, NULL));
@@ -114,8 +125,8 @@ test_withdrawn(void **state)
 
 	assert_int_equal(offices_withdrawal_record(&doc, "bravo", f->bravo.pk), 0);
 	write_as(f, &f->hq, doc);
-	copy_as(f, "bravo", &f->bravo, now, later);
-	copy_as(f, "charlie", &f->charlie, now, later);
+	copy_as(f, "bravo", &f->bravo, w.now, w.later);
+	copy_as(f, "charlie", &f->charlie, w.now, w.later);
 	witness_as(f, &f->hq, &f->charlie, "2020-01-01T00:00:00Z");
 	assert_int_equal(offices_withdrawal_record(&doc, "charlie", f->charlie.pk), 0);
 	write_as(f, &f->hq, doc);

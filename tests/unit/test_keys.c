@@ -22,6 +22,11 @@
 #define SALT 16
 #define HDR (8 + 1 + SALT + 8 + 8 + 24)	/* magic, mode, salt, ops, mem, nonce */
 
+/*
+ * The key file's big-endian header fields, read and written here on purpose rather than with
+ * keys.c's own helpers: these tests check the bytes on disk and forge a key file the earlier
+ * way, so a change to the daemon's encoding must fail them, not follow along.
+ */
 static uint64_t
 get64(const uint8_t *p)
 {

@@ -66,6 +66,21 @@ counted(const struct revocation *r)
 	return k;
 }
 
+/*
+ * The revocations computed from the ns records s among the first nadmitted offices, with
+ * [trust] revoke_quorum quorum: there must be want of them. Caller frees.
+ */
+static struct revocation *
+computed(const struct revocation_sig *s, size_t ns, size_t nadmitted, int quorum, size_t want)
+{
+	struct revocation *v = NULL;
+	size_t n;
+
+	assert_int_equal(revocations_compute(s, ns, offices, nadmitted, quorum, &v, &n), 0);
+	assert_int_equal(n, want);
+	return v;
+}
+
 static void
 test_quorum_default(void **state)
 {
@@ -83,14 +98,11 @@ static void
 test_two_of_three(void **state)
 {
 	struct revocation_sig s[2] = { sig(A, C, 4, 10), sig(B, C, 4, 11) };
-	struct revocation *v = NULL;
+	struct revocation *v = computed(s, 2, 3, 0, 1);
 	const struct revocation *r;
-	size_t n;
 
 	(void)state;
-	assert_int_equal(revocations_compute(s, 2, offices, 3, 0, &v, &n), 0);
-	assert_int_equal(n, 1);
-	assert_non_null(r = find(v, n, C, 4));
+	assert_non_null(r = find(v, 1, C, 4));
 	assert_true(r->effective);
 	assert_int_equal(r->quorum, 2);
 	assert_int_equal(counted(r), 2);
@@ -102,12 +114,10 @@ static void
 test_one_signer_pending(void **state)
 {
 	struct revocation_sig s[1] = { sig(A, C, 4, 10) };
-	struct revocation *v = NULL;
+	struct revocation *v = computed(s, 1, 3, 0, 1);
 	size_t n;
 
 	(void)state;
-	assert_int_equal(revocations_compute(s, 1, offices, 3, 0, &v, &n), 0);
-	assert_int_equal(n, 1);
 	assert_false(v[0].effective);
 	assert_int_equal(v[0].quorum, 2);
 	assert_int_equal(counted(&v[0]), 1);
@@ -123,12 +133,9 @@ static void
 test_twice_from_one_office(void **state)
 {
 	struct revocation_sig s[3] = { sig(B, C, 4, 10), sig(B, C, 4, 12), sig(B, C, 4, 15) };
-	struct revocation *v = NULL;
-	size_t n;
+	struct revocation *v = computed(s, 3, 3, 0, 1);
 
 	(void)state;
-	assert_int_equal(revocations_compute(s, 3, offices, 3, 0, &v, &n), 0);
-	assert_int_equal(n, 1);
 	assert_false(v[0].effective);
 	assert_int_equal(v[0].nsigners, 1);
 	assert_int_equal(counted(&v[0]), 1);
@@ -140,13 +147,9 @@ static void
 test_target_and_stranger(void **state)
 {
 	struct revocation_sig s[3] = { sig(A, C, 4, 10), sig(C, C, 4, 11), sig(D, C, 4, 12) };
-	struct revocation *v = NULL;
-	size_t n;
+	struct revocation *v = computed(s, 3, 3, 0, 1);	/* d is not among the 3 admitted */
 
 	(void)state;
-	/* d is not among the 3 admitted */
-	assert_int_equal(revocations_compute(s, 3, offices, 3, 0, &v, &n), 0);
-	assert_int_equal(n, 1);
 	assert_false(v[0].effective);
 	assert_int_equal(v[0].nsigners, 3);
 	assert_int_equal(counted(&v[0]), 1);
@@ -163,17 +166,14 @@ test_revoked_cannot_revoke(void **state)
 {
 	struct revocation_sig s[4] = { sig(A, C, 4, 10), sig(B, C, 4, 11), sig(C, A, 3, 12),
 	    sig(D, A, 3, 13) };
-	struct revocation *v = NULL;
+	struct revocation *v = computed(s, 4, 4, 0, 2);
 	const struct revocation *r;
-	size_t n;
 
 	(void)state;
-	assert_int_equal(revocations_compute(s, 4, offices, 4, 0, &v, &n), 0);
-	assert_int_equal(n, 2);
-	assert_non_null(r = find(v, n, C, 4));
+	assert_non_null(r = find(v, 2, C, 4));
 	assert_true(r->effective);
 	assert_int_equal(r->quorum, 2);		/* more than half of a, b, d */
-	assert_non_null(r = find(v, n, A, 3));
+	assert_non_null(r = find(v, 2, A, 3));
 	assert_false(r->effective);
 	assert_int_equal(r->quorum, 2);
 	assert_int_equal(counted(r), 1);	/* d's; c's does not count */
@@ -185,16 +185,13 @@ static void
 test_revoked_does_not_lower_bar(void **state)
 {
 	struct revocation_sig s[3] = { sig(A, C, 4, 10), sig(B, C, 4, 11), sig(B, A, 1, 12) };
-	struct revocation *v = NULL;
+	struct revocation *v = computed(s, 3, 3, 0, 2);
 	const struct revocation *r;
-	size_t n;
 
 	(void)state;
-	assert_int_equal(revocations_compute(s, 3, offices, 3, 0, &v, &n), 0);
-	assert_int_equal(n, 2);
-	assert_non_null(r = find(v, n, C, 4));
+	assert_non_null(r = find(v, 2, C, 4));
 	assert_true(r->effective);
-	assert_non_null(r = find(v, n, A, 1));
+	assert_non_null(r = find(v, 2, A, 1));
 	assert_false(r->effective);
 	assert_int_equal(r->quorum, 2);
 	free(v);
@@ -210,19 +207,17 @@ test_first_quorum_wins(void **state)
 {
 	struct revocation_sig s1[2] = { sig(A, B, 2, 5), sig(B, A, 7, 9) };
 	struct revocation_sig s2[2] = { sig(B, A, 7, 9), sig(A, B, 2, 5) };
-	struct revocation *v = NULL;
+	struct revocation *v;
 	const struct revocation *r;
-	size_t n;
 	int k;
 
 	(void)state;
 	for (k = 0; k < 2; k++) {
-		assert_int_equal(revocations_compute(k ? s2 : s1, 2, offices, 2, 0, &v, &n), 0);
-		assert_int_equal(n, 2);
-		assert_non_null(r = find(v, n, B, 2));
+		v = computed(k ? s2 : s1, 2, 2, 0, 2);
+		assert_non_null(r = find(v, 2, B, 2));
 		assert_true(r->effective);
 		assert_int_equal(r->quorum, 1);
-		assert_non_null(r = find(v, n, A, 7));
+		assert_non_null(r = find(v, 2, A, 7));
 		assert_false(r->effective);
 		assert_int_equal(counted(r), 0);
 		free(v);
@@ -234,13 +229,11 @@ static void
 test_different_cuts(void **state)
 {
 	struct revocation_sig s[2] = { sig(A, C, 4, 10), sig(B, C, 5, 11) };
-	struct revocation *v = NULL;
-	size_t n, i;
+	struct revocation *v = computed(s, 2, 3, 0, 2);
+	size_t i;
 
 	(void)state;
-	assert_int_equal(revocations_compute(s, 2, offices, 3, 0, &v, &n), 0);
-	assert_int_equal(n, 2);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < 2; i++)
 		assert_false(v[i].effective);
 	free(v);
 }
