@@ -468,7 +468,10 @@ done:
 	return error;
 }
 
-/* Bring the index up to every feed ref, with the cuts it holds. */
+/*
+ * Bring the index up to every feed ref, with the cuts it holds. A rebuild derives every table
+ * again, witnesses too: a witness record past its office's cut counts for nothing.
+ */
 static int
 index_catch_up_pass(struct archive *a, int rebuild)
 {
@@ -486,6 +489,7 @@ index_catch_up_pass(struct archive *a, int rebuild)
 	    (error = index_exec(db, "DELETE FROM blobs", "")) < 0 ||
 	    (error = index_exec(db, "DELETE FROM victims", "")) < 0 ||
 	    (error = index_exec(db, "DELETE FROM incidents", "")) < 0 ||
+	    (error = index_exec(db, "DELETE FROM witnesses", "")) < 0 ||
 	    (error = index_exec(db, "DELETE FROM feeds", "")) < 0))
 		return error;
 	if (git_reference_iterator_glob_new(&it, repo, "refs/feeds/*") < 0)
