@@ -11,7 +11,8 @@ static int cmd_audit_exec(const struct cmd_ctx *, const struct cmd_args *);
 const struct cmd_entry cmd_audit_entry = {
 	.name = "audit",
 	.usage = "[ID]",
-	.help = "List the custody events (ingest, get, extract): all, or those about one item.",
+	.help = "List the custody events (ingest, get, extract, keys split): all, or those "
+	    "about one item.",
 	.lower = 0,
 	.upper = 1,
 	.exec = cmd_audit_exec,
@@ -29,6 +30,12 @@ cmd_audit_what(char *buf, size_t len, json_t *ev)
 		    json_string_value(json_object_get(ev, "dossier")) ?: "?",
 		    json_string_value(json_object_get(ev, "recipient")) ?: "?",
 		    json_array_size(json_object_get(ev, "items")));
+	else if (strcmp(action, "keys-split") == 0)
+		snprintf(buf, len, "%" JSON_INTEGER_FORMAT " recovery shares, any %"
+		    JSON_INTEGER_FORMAT " restore key %s",
+		    json_integer_value(json_object_get(ev, "shares")),
+		    json_integer_value(json_object_get(ev, "threshold")),
+		    json_string_value(json_object_get(ev, "fingerprint")) ?: "?");
 	else if ((s = json_string_value(json_object_get(ev, "evidence"))) != NULL)
 		snprintf(buf, len, "%s %s%s", s,
 		    json_string_value(json_object_get(ev, "name")) ?: "",

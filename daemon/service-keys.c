@@ -5,6 +5,33 @@
 #include "log.h"
 #include "server.h"
 
+/*
+ * A custody event: actor made n recovery shares, any k of which restore this office's keys.
+ * It names the key they restore by its fingerprint, and nothing secret.
+ */
+static int
+service_keys_split_event(struct archive *a, unsigned n, unsigned k, const char *actor)
+{
+	struct records_written w;
+	char now[32], *eid = record_random_id();
+	json_t *ev;
+	int error;
+
+	if (eid == NULL)
+		return CUSTODY_ENOMEM;
+	record_now(now);
+	ev = json_pack("{s:s,s:s,s:s,s:I,s:I,s:s,s:s,s:s}", "kind", "event", "id", eid,
+	    "action", "keys-split", "shares", (json_int_t)n, "threshold", (json_int_t)k,
+	    "fingerprint", a->fingerprint, "actor", actor, "time", now);
+	free(eid);
+	if (ev == NULL)
+		return CUSTODY_ENOMEM;
+	error = records_write_changed(a, &ev, 1, "keys split", 0, &w);
+	json_decref(ev);
+	return error;
+}
+
+/* KeysSplitRequest: recorded as a custody event before the shares leave the daemon. */
 int
 service_keys_split(struct request *r)
 {
@@ -25,6 +52,8 @@ service_keys_split(struct request *r)
 	    (bins = calloc(q->shares, sizeof *bins)) == NULL)
 		goto done;
 	if ((error = keys_share_split(a, q->shares, q->threshold, shares, lens)) < 0)
+		goto done;
+	if ((error = service_keys_split_event(a, q->shares, q->threshold, r->c->actor)) < 0)
 		goto done;
 	for (i = 0; i < q->shares; i++) {
 		bins[i].data = shares[i];

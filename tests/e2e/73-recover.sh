@@ -59,6 +59,24 @@ refute "threshold above shares is refused" quiet cu "$B" keys split --shares 2 -
 check "B splits its keys into 5 shares, any 3" quiet cu "$B" keys split --shares 5 --threshold 3 -o "$SH"
 check "five binary and five text shares" [ "$(ls "$SH" | wc -l)" -eq 10 ]
 check "shares are private files" [ "$(stat -c %a "$SH/share-1-of-5.bin")" = 600 ]
+# Making shares is a custody event in B's signed feed: who, when, N and K, nothing secret.
+check "A syncs B (B's keys-split event)" quiet cu "$A" sync B
+for d in "$B" "$A"; do
+	check "$(basename "$d")'s audit holds B's one keys-split event" py '
+import json, sys
+evs = [e for e in json.loads(sys.argv[1]) if e.get("action") == "keys-split"]
+assert len(evs) == 1, evs
+e = evs[0]
+assert e["shares"] == 5 and e["threshold"] == 3, e
+assert e["fingerprint"] == sys.argv[2], (e, sys.argv[2])
+assert e["actor"].endswith("@B") and len(e["time"]) >= 20, e
+assert set(e) == {"kind", "id", "action", "shares", "threshold", "fingerprint", "actor", "time"}, e
+' "$(cu "$d" audit --json)" "$(cu "$B" keys show --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["fingerprint"])')"
+done
+contains "custody audit says it in words" "$(cu "$B" audit)" "5 recovery shares, any 3 restore key SHA256:"
+OLD=$(feed_ref "$B" "$HB")
+OLDSEQ=$(seq_of "$B" "$OLD")
+check "A holds B's feed with the event as B does" [ "$(feed_ref "$A" "$HB")" = "$OLD" ]
 
 # Two other offices' shares: C, and a stranger that also calls itself B.
 init_archive "$C" C
