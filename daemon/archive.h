@@ -130,7 +130,7 @@ int recover_archive(const char *path, const char *office, const char *const *sha
     size_t nshares, const char *passphrase, const char *peer_name, const char *peer_address,
     const char *peer_key, char **cause);
 int recover_pending(const struct archive *);
-int recover_done(struct archive *);
+int recover_settle(struct archive *, const char *peer, char **why);
 int passwd_open(struct archive **, const char *path, const char *old, char **cause);
 int passwd_reseal(struct archive *, const char *new_passphrase, char **cause);
 

@@ -682,9 +682,18 @@ session_pull(struct session *s, struct sync_result *res)
 			progress = 1;	/* office records may name offices we did not know */
 		}
 	}
-	if (error == 0 && recover_pending(s->a) && recover_done(s->a) < 0)	/* recover.c */
-		error = CUSTODY_EIO;
-	if (nwit > 0 && sync_witness(s->a, wit, nwit) < 0)
+	if (error == 0 && recover_pending(s->a)) {	/* recover.c */
+		char *why = NULL;
+
+		if ((r = recover_settle(s->a, s->peer->name, &why)) < 0)
+			error = r;
+		else if (why != NULL) {
+			log_warn("%s", why);
+			sync_result_add(res, 0, "%s", why);
+			free(why);
+		}
+	}
+	if (nwit > 0 && !recover_pending(s->a) && sync_witness(s->a, wit, nwit) < 0)
 		log_warn("cannot write witness records: %s", custody_error());
 	free(wit);
 	free(done);
