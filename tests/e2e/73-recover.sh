@@ -128,6 +128,18 @@ out=$("$CUSTODYD" recover "$B" --office B --share "$SH/share-1-of-5.bin" \
     --share "$SH/share-2-of-5.bin" --share "$T/short.bin" --no-passphrase 2>&1) || rc=$?
 check "a share one byte short is refused" [ "$rc" -ne 0 ]
 contains "naming it as damaged" "$out" "share $T/short.bin is refused: damaged share"
+cat "$SH/share-4-of-5.bin" <(printf '\0') >"$T/long.bin"
+rc=0
+out=$("$CUSTODYD" recover "$B" --office B --share "$SH/share-1-of-5.bin" \
+    --share "$SH/share-2-of-5.bin" --share "$T/long.bin" --no-passphrase 2>&1) || rc=$?
+check "a share one byte long is refused" [ "$rc" -ne 0 ]
+contains "naming it as damaged" "$out" "share $T/long.bin is refused: damaged share"
+{ cat "$SH/share-4-of-5.bin"; head -c 100000 /dev/zero; } >"$T/huge.bin"
+rc=0
+out=$("$CUSTODYD" recover "$B" --office B --share "$SH/share-1-of-5.bin" \
+    --share "$SH/share-2-of-5.bin" --share "$T/huge.bin" --no-passphrase 2>&1) || rc=$?
+check "a share far too long is refused" [ "$rc" -ne 0 ]
+contains "naming it as damaged, too long" "$out" "share $T/huge.bin is refused: damaged share (too long)"
 sed '3s/^01 \(.\)/01 \1\1/' "$SH/share-4-of-5.txt" >"$T/typo.txt"
 rc=0
 out=$("$CUSTODYD" recover "$B" --office B --share "$SH/share-1-of-5.bin" \
