@@ -230,14 +230,17 @@ recover_settle(struct archive *a, const char *peer, char **why)
 	if ((error = revocations_default_seq(a, a->office_pk, &seen)) < 0)
 		return error;
 	if (!have) {
-		asprintf(why, "still recovering: %s holds none of this office's own feed; sync with "
-		    "a peer that does, before this office writes anything", peer);
+		if (asprintf(why, "still recovering: %s holds none of this office's own feed; sync "
+		    "with a peer that does, before this office writes anything", peer) < 0)
+			*why = NULL;
 		return 0;
 	}
 	if (seq < seen) {
-		asprintf(why, "still recovering: this office's own feed is back up to its commit "
-		    "%" PRIu64 ", but other offices witnessed it up to %" PRIu64 "; sync with a "
-		    "peer that holds the rest, before this office writes anything", seq, seen);
+		if (asprintf(why, "still recovering: this office's own feed is back up to its "
+		    "commit %" PRIu64 ", but other offices witnessed it up to %" PRIu64 "; sync "
+		    "with a peer that holds the rest, before this office writes anything", seq,
+		    seen) < 0)
+			*why = NULL;
 		return 0;
 	}
 	if ((error = recover_done(a)) < 0)
