@@ -78,7 +78,7 @@ check "the socket is a socket of mode 0660" \
 { printf '\0'; head -c 300000 /dev/urandom; } >"$IN/random.bin"	# several 64 KiB chunks
 printf 'Witness account, page 1.\nThe checkpoint was closed at 06:00.\n' >"$IN/notes.txt"
 : >"$IN/empty"
-{ printf '\x89PNG\r\n\x1a\n'; head -c 1000 /dev/urandom; } >"$IN/photo.png"
+{ printf '\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR'; head -c 1000 /dev/urandom; } >"$IN/photo.png"	# a PNG begins with its IHDR chunk
 UNAME="witness statement – Ωmega ü 1.txt"
 printf 'statement in a file with spaces and UTF-8 in its name\n' >"$IN/$UNAME"
 files=("$IN/random.bin" "$IN/notes.txt" "$IN/empty" "$IN/photo.png" "$IN/$UNAME")
