@@ -1,7 +1,7 @@
 /*
  * Ingest: a batch of files, each passed as a descriptor, hashed and encrypted into tmp/ on a
  * worker (several files at once) and moved to blobs/, then committed as one signed commit:
- * records written, the file system synced, the feed ref moved and synced. Only then is the
+ * records written (an evidence record per new file, one custody event naming every file), the file system synced, the feed ref moved and synced. Only then is the
  * batch acknowledged. A batch the client abandons, or that fails, leaves nothing behind (a
  * crash may leave unreferenced blobs, which nothing reads).
  */
@@ -18,6 +18,7 @@
 
 #define INGEST_MAX_FILES 1000000
 #define INGEST_PARALLEL 3	/* files of one batch worked on at once */
+#define INGEST_EVENT_BYTES (4u << 20)	/* names in one custody event, well under RECOBJ_MAX */
 
 struct ingest_item {
 	struct blob_info	 blob;
@@ -258,49 +259,114 @@ ingest_file(struct client *c, Envelope *msg)
 		peer_resume(c->peer);	/* take the next file while this one is worked on */
 }
 
-/* The records of one file: its evidence record (unless a duplicate) and a custody event. */
+/* The evidence record of one file, unless it is a duplicate. */
 static int
-ingest_records(struct archive *a, struct client *c, struct ingest_item *it, const char *now,
+ingest_evidence(struct archive *a, struct client *c, struct ingest_item *it, const char *now,
     json_t **docs, size_t *n)
 {
 	struct ingest *in = c->ingest;
 	uint8_t wrapped[WRAPPED_KEY_LEN];
 	char sha[SHA256_HEX_LEN + 1], b64[sodium_base64_ENCODED_LEN(WRAPPED_KEY_LEN,
-	    sodium_base64_VARIANT_ORIGINAL)], ad[96], *eid;
-	json_t *ev, *e;
+	    sodium_base64_VARIANT_ORIGINAL)], ad[96];
+	json_t *ev;
 
+	if (it->duplicate)
+		return 0;
 	hex_encode(sha, it->blob.sha256, SHA256_LEN);
-	if (!it->duplicate) {
-		snprintf(ad, sizeof ad, "custody blob key %s", sha);
-		epochs_wrap(a, wrapped, it->blob.key, ad);
-		sodium_bin2base64(b64, sizeof b64, wrapped, sizeof wrapped,
-		    sodium_base64_VARIANT_ORIGINAL);
-		ev = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
-		    "kind", "evidence", "id", sha, "sha256", sha, "size", (json_int_t)it->blob.size,
-		    "media_type", it->blob.media_type, "name", it->name, "acquired_at", now,
-		    "acquired_by", c->actor, "office", a->conf.office, "blob", it->blob.name,
-		    "key", b64);
-		if (ev == NULL)
-			return CUSTODY_ENOMEM;
-		if (in->incident[0] != '\0')
-			json_object_set_new(ev, "incidents", json_pack("[s]", in->incident));
-		if (in->note != NULL && in->note[0] != '\0')
-			json_object_set_new(ev, "note", json_string(in->note));
-		docs[(*n)++] = ev;
-	}
-	if ((eid = record_random_id()) == NULL)
+	snprintf(ad, sizeof ad, "custody blob key %s", sha);
+	epochs_wrap(a, wrapped, it->blob.key, ad);
+	sodium_bin2base64(b64, sizeof b64, wrapped, sizeof wrapped, sodium_base64_VARIANT_ORIGINAL);
+	ev = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
+	    "kind", "evidence", "id", sha, "sha256", sha, "size", (json_int_t)it->blob.size,
+	    "media_type", it->blob.media_type, "name", it->name, "acquired_at", now,
+	    "acquired_by", c->actor, "office", a->conf.office, "blob", it->blob.name, "key", b64);
+	if (ev == NULL)
 		return CUSTODY_ENOMEM;
-	e = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "kind", "event", "id", eid,
-	    "action", "ingest", "evidence", sha, "name", it->name, "actor", c->actor,
-	    "time", now, "duplicate", it->duplicate);
+	if (in->incident[0] != '\0')
+		json_object_set_new(ev, "incidents", json_pack("[s]", in->incident));
+	if (in->note != NULL && in->note[0] != '\0')
+		json_object_set_new(ev, "note", json_string(in->note));
+	docs[(*n)++] = ev;
+	return 0;
+}
+
+/* Bytes one file adds to its batch's custody event, roughly. */
+static size_t
+ingest_event_cost(const struct ingest_item *it)
+{
+	return 96 + strlen(it->name);
+}
+
+/* An empty ingest custody event; part and parts are set only when the batch has several. */
+static json_t *
+ingest_event_new(struct client *c, const char *now, size_t part, size_t parts)
+{
+	struct ingest *in = c->ingest;
+	char *eid;
+	json_t *e;
+
+	if ((eid = record_random_id()) == NULL)
+		return NULL;
+	e = json_pack("{s:s,s:s,s:s,s:s,s:s,s:[]}", "kind", "event", "id", eid,
+	    "action", "ingest", "actor", c->actor, "time", now, "files");
 	free(eid);
 	if (e == NULL)
-		return CUSTODY_ENOMEM;
+		return NULL;
 	if (in->incident[0] != '\0')
 		json_object_set_new(e, "incident", json_string(in->incident));
 	if (in->note != NULL && in->note[0] != '\0')
 		json_object_set_new(e, "note", json_string(in->note));
-	docs[(*n)++] = e;
+	if (parts > 1) {
+		json_object_set_new(e, "part", json_integer((json_int_t)part));
+		json_object_set_new(e, "parts", json_integer((json_int_t)parts));
+	}
+	return e;
+}
+
+/*
+ * The batch's custody event, naming its files in order ({evidence, name, duplicate when it
+ * is one}). A batch too large for one record (RECOBJ_MAX) gets one event per
+ * INGEST_EVENT_BYTES of names, numbered part 1..parts.
+ */
+static int
+ingest_events(struct client *c, const char *now, json_t **docs, size_t *n)
+{
+	struct ingest *in = c->ingest;
+	struct ingest_item *it;
+	char sha[SHA256_HEX_LEN + 1];
+	size_t i, bytes = 0, part = 1, parts = 1;
+	json_t *e = NULL, *f;
+
+	for (i = 0; i < in->n; i++) {
+		if (bytes > 0 && bytes + ingest_event_cost(in->items[i]) > INGEST_EVENT_BYTES) {
+			parts++;
+			bytes = 0;
+		}
+		bytes += ingest_event_cost(in->items[i]);
+	}
+	bytes = 0;
+	for (i = 0; i < in->n; i++) {
+		it = in->items[i];
+		if (e != NULL && bytes + ingest_event_cost(it) > INGEST_EVENT_BYTES) {
+			docs[(*n)++] = e;
+			e = NULL;
+			part++;
+			bytes = 0;
+		}
+		if (e == NULL && (e = ingest_event_new(c, now, part, parts)) == NULL)
+			return CUSTODY_ENOMEM;
+		hex_encode(sha, it->blob.sha256, SHA256_LEN);
+		if ((f = json_pack("{s:s,s:s}", "evidence", sha, "name", it->name)) == NULL) {
+			json_decref(e);
+			return CUSTODY_ENOMEM;
+		}
+		if (it->duplicate)
+			json_object_set_new(f, "duplicate", json_true());
+		json_array_append_new(json_object_get(e, "files"), f);
+		bytes += ingest_event_cost(it);
+	}
+	if (e != NULL)
+		docs[(*n)++] = e;
 	return 0;
 }
 
@@ -356,13 +422,16 @@ ingest_commit_work(struct request *r)
 	log_debug("ingest by uid %u: committing %zu files", (unsigned)r->c->uid, in->n);
 	if (in->n > 1 && (error = ingest_dedupe(a, in)) < 0)
 		return error;
+	/* every file's evidence record, and at worst one event per file */
 	if ((docs = calloc(2 * in->n, sizeof *docs)) == NULL)
 		return CUSTODY_ENOMEM;
 	record_now(now);
 	for (i = 0; i < in->n && error == 0; i++) {
-		error = ingest_records(a, r->c, in->items[i], now, docs, &n);
+		error = ingest_evidence(a, r->c, in->items[i], now, docs, &n);
 		nfiles += !in->items[i]->duplicate;
 	}
+	if (error == 0)
+		error = ingest_events(r->c, now, docs, &n);
 	if (error < 0)
 		goto done;
 	snprintf(summary, sizeof summary, "ingest %zu file%s (%zu new)", in->n,
