@@ -1,9 +1,10 @@
 /*
  * Ingest: a batch of files, each passed as a descriptor, hashed and encrypted into tmp/ on a
  * worker (several files at once) and moved to blobs/, then committed as one signed commit:
- * records written (an evidence record per new file, one custody event naming every file), the file system synced, the feed ref moved and synced. Only then is the
- * batch acknowledged. A batch the client abandons, or that fails, leaves nothing behind (a
- * crash may leave unreferenced blobs, which nothing reads).
+ * records written (an evidence record per new file, one custody event naming every file),
+ * the file system synced, the feed ref moved and synced. Only then is the batch acknowledged.
+ * A batch the client abandons, or that fails, leaves nothing behind (a crash may leave
+ * unreferenced blobs, which nothing reads).
  */
 #include <stdio.h>
 #include <stdlib.h>
