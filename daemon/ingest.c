@@ -19,6 +19,7 @@
 
 #define INGEST_MAX_FILES 1000000
 #define INGEST_PARALLEL 3	/* files of one batch worked on at once */
+#define INGEST_NAME_MAX 4096	/* bytes of a recorded name (a relative path) */
 #define INGEST_EVENT_BYTES (4u << 20)	/* names in one custody event, well under RECOBJ_MAX */
 
 struct ingest_item {
@@ -26,6 +27,7 @@ struct ingest_item {
 	char			*name;
 	uint32_t		 index;
 	int			 duplicate;
+	int			 duplicate_known;	/* as its IngestFileDone said */
 	int			 placed;	/* in blobs/, not yet committed */
 	int			 done;		/* worked on; reply waiting to be sent in order */
 	struct cbuf		 reply;
@@ -108,6 +110,38 @@ ingest_clean_text(const char *s, size_t max)
 	return cbuf_detach(&b);
 }
 
+/*
+ * The name a file is recorded under: the client's name made a clean relative path (invalid
+ * UTF-8 replaced, control characters dropped, empty, "." and ".." components and leading
+ * slashes removed), "unnamed" when nothing is left. NULL when out of memory.
+ */
+static char *
+ingest_clean_name(const char *name)
+{
+	char *s, *out, *comp, *save = NULL;
+	size_t len = 0, n;
+
+	if ((s = ingest_clean_text(name, INGEST_NAME_MAX)) == NULL ||
+	    (out = malloc(strlen(s) + sizeof "unnamed")) == NULL) {
+		free(s);
+		return NULL;
+	}
+	for (comp = strtok_r(s, "/", &save); comp != NULL; comp = strtok_r(NULL, "/", &save)) {
+		if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0)
+			continue;
+		if (len > 0)
+			out[len++] = '/';
+		n = strlen(comp);
+		memcpy(out + len, comp, n);
+		len += n;
+	}
+	if (len == 0)
+		len = (size_t)sprintf(out, "unnamed");
+	out[len] = '\0';
+	free(s);
+	return out;
+}
+
 /* IngestBegin: open a batch. */
 void
 ingest_begin(struct client *c, Envelope *msg)
@@ -158,7 +192,7 @@ ingest_file_work(struct request *r)
 		return error;
 	}
 	if (found) {
-		it->duplicate = 1;
+		it->duplicate = it->duplicate_known = 1;
 		blob_discard(a, &it->blob);
 	} else {
 		/*
@@ -222,7 +256,6 @@ ingest_file(struct client *c, Envelope *msg)
 	struct ingest *in = c->ingest;
 	struct ingest_item *it;
 	struct request *r;
-	const char *base;
 	int fd;
 
 	if ((fd = peer_take_fd(c->peer)) < 0) {
@@ -240,14 +273,8 @@ ingest_file(struct client *c, Envelope *msg)
 	if ((it = calloc(1, sizeof *it)) == NULL)
 		fatal("out of memory");
 	it->index = (uint32_t)in->n;
-	base = strrchr(msg->ingest_file->name, '/');
-	base = base != NULL ? base + 1 : msg->ingest_file->name;
-	if ((it->name = ingest_clean_text(base, 1024)) == NULL)
+	if ((it->name = ingest_clean_name(msg->ingest_file->name)) == NULL)
 		fatal("out of memory");
-	if (it->name[0] == '\0') {
-		free(it->name);
-		it->name = strdup("unnamed");
-	}
 	in->items[in->n++] = it;
 	r = request_new(c, msg, ingest_file_work);
 	r->fd = fd;
@@ -406,6 +433,19 @@ ingest_dedupe(struct archive *a, struct ingest *in)
 	return 0;
 }
 
+/* Append index i to the array *v of *n. */
+static int
+ingest_push_index(uint32_t **v, size_t *n, size_t i)
+{
+	uint32_t *nv;
+
+	if ((nv = reallocarray(*v, *n + 1, sizeof *nv)) == NULL)
+		return CUSTODY_ENOMEM;
+	nv[(*n)++] = (uint32_t)i;
+	*v = nv;
+	return 0;
+}
+
 /* Commit the batch: one signed commit (the ref moved and synced), then the index. */
 static int
 ingest_commit_work(struct request *r)
@@ -416,7 +456,8 @@ ingest_commit_work(struct request *r)
 	Envelope env = CUSTODY__ENVELOPE__INIT;
 	struct feed_commit fc;
 	json_t **docs;
-	size_t i, n = 0, nfiles = 0;
+	uint32_t *dups = NULL;
+	size_t i, n = 0, nfiles = 0, ndups = 0;
 	char summary[96], now[32], oid[GIT_OID_HEXSZ + 1];
 	int error = 0;
 
@@ -453,6 +494,12 @@ ingest_commit_work(struct request *r)
 	    in->n == 1 ? "" : "s", oid, (unsigned long long)fc.seq);
 	d.commit = oid;
 	d.seq = fc.seq;
+	for (i = 0; i < in->n; i++)	/* the duplicates the file replies could not know */
+		if (in->items[i]->duplicate && !in->items[i]->duplicate_known &&
+		    (error = ingest_push_index(&dups, &ndups, i)) < 0)
+			goto done;
+	d.n_batch_duplicates = ndups;
+	d.batch_duplicates = dups;
 	env.body_case = CUSTODY__ENVELOPE__BODY_INGEST_DONE;
 	env.ingest_done = &d;
 	error = server_reply(r, &env);
@@ -460,6 +507,7 @@ done:
 	for (i = 0; i < n; i++)
 		json_decref(docs[i]);
 	free(docs);
+	free(dups);
 	return error;
 }
 
