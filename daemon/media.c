@@ -1,10 +1,13 @@
 /*
  * Media type of evidence from its content, never from the client's file name: libmagic's
- * database, loaded once per process and shared by the worker threads under a lock (a magic_t
- * is not safe to use from two threads at once). When the database cannot be loaded, a short
- * table of signatures stands in, so that an ingest never fails for want of a media type.
+ * database, loaded at start into a small pool of handles that the worker threads share, each
+ * under its own lock (a magic_t is not safe to use from two threads at once). One look costs
+ * a millisecond or so of CPU, so two handles let two files be looked at at once; each holds
+ * about 6 MiB of the database. When the database cannot be loaded, a short table of
+ * signatures stands in, so that an ingest never fails for want of a media type.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,10 +17,15 @@
 
 #define MEDIA_SNIFF_MAX (64u << 10)	/* bytes libmagic looks at: enough for every signature
 					   of the evidence formats, bounded for speed */
+#define MEDIA_POOL 2			/* libmagic handles */
 
 static pthread_once_t media_once = PTHREAD_ONCE_INIT;
-static pthread_mutex_t media_lock = PTHREAD_MUTEX_INITIALIZER;
-static magic_t media_cookie;
+static struct {
+	pthread_mutex_t	 lock;
+	magic_t		 cookie;
+} media_pool[MEDIA_POOL];
+static int media_loaded;
+static atomic_uint media_next;
 static char media_cause[256];
 
 static const struct {
@@ -78,24 +86,37 @@ media_extension(const char *type)
 	return NULL;
 }
 
-/* Load libmagic's default database (once per process). */
+/* Load libmagic's default database into every handle of the pool (once per process). */
 static void
 media_load(void)
 {
 	magic_t m;
+	int i;
 
-	/* no looking inside compressed data, no following of anything: only these bytes */
-	if ((m = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_ERROR)) == NULL) {
-		snprintf(media_cause, sizeof media_cause, "libmagic: cannot start");
+	for (i = 0; i < MEDIA_POOL; i++) {
+		/* no looking inside compressed data: only these bytes */
+		if ((m = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_ERROR)) ==
+		    NULL) {
+			snprintf(media_cause, sizeof media_cause, "libmagic: cannot start");
+			break;
+		}
+		if (magic_load(m, NULL) != 0) {
+			snprintf(media_cause, sizeof media_cause, "libmagic: cannot load its "
+			    "database: %s", magic_error(m) != NULL ? magic_error(m) : "unknown error");
+			magic_close(m);
+			break;
+		}
+		pthread_mutex_init(&media_pool[i].lock, NULL);
+		media_pool[i].cookie = m;
+	}
+	if (i == MEDIA_POOL) {
+		media_loaded = 1;
 		return;
 	}
-	if (magic_load(m, NULL) != 0) {
-		snprintf(media_cause, sizeof media_cause, "libmagic: cannot load its database: %s",
-		    magic_error(m) != NULL ? magic_error(m) : "unknown error");
-		magic_close(m);
-		return;
+	while (i-- > 0) {
+		magic_close(media_pool[i].cookie);
+		media_pool[i].cookie = NULL;
 	}
-	media_cookie = m;
 }
 
 /* Load the media type database now; returns 0, or -1 with a reason in *cause (static). */
@@ -103,7 +124,7 @@ int
 media_open(const char **cause)
 {
 	pthread_once(&media_once, media_load);
-	if (media_cookie == NULL) {
+	if (!media_loaded) {
 		*cause = media_cause;
 		return -1;
 	}
@@ -174,6 +195,7 @@ void
 media_sniff(char *out, size_t outlen, const uint8_t *p, size_t n)
 {
 	const char *t, *cause;
+	unsigned first, i, k;
 	int ok = 0;
 
 	if (n == 0) {
@@ -184,11 +206,20 @@ media_sniff(char *out, size_t outlen, const uint8_t *p, size_t n)
 		media_table(out, outlen, p, n);
 		return;
 	}
-	pthread_mutex_lock(&media_lock);
-	t = magic_buffer(media_cookie, p, n < MEDIA_SNIFF_MAX ? n : MEDIA_SNIFF_MAX);
+	/* a free handle if there is one, else wait for the one whose turn it is */
+	first = atomic_fetch_add(&media_next, 1) % MEDIA_POOL;
+	for (k = 0; k < MEDIA_POOL; k++)
+		if (pthread_mutex_trylock(&media_pool[(first + k) % MEDIA_POOL].lock) == 0)
+			break;
+	if (k == MEDIA_POOL) {
+		k = 0;
+		pthread_mutex_lock(&media_pool[first].lock);
+	}
+	i = (first + k) % MEDIA_POOL;
+	t = magic_buffer(media_pool[i].cookie, p, n < MEDIA_SNIFF_MAX ? n : MEDIA_SNIFF_MAX);
 	if ((ok = media_valid(t, outlen)))
 		snprintf(out, outlen, "%s", t);
-	pthread_mutex_unlock(&media_lock);
+	pthread_mutex_unlock(&media_pool[i].lock);
 	if (!ok)
 		media_table(out, outlen, p, n);
 }
