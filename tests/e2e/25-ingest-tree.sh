@@ -11,7 +11,8 @@
 # file twice in the tree is one piece of evidence and one duplicate. --files-from takes a
 # newline-separated list and, with -0, a NUL-separated one from standard input (a name with a
 # newline in it). A path that does not exist, or a FIFO named as a path, refuses the whole
-# batch before anything is sent: no commit, no evidence.
+# batch before anything is sent: no commit, no evidence. A name a hostile client sends with
+# '..', '.', empty components and a terminal escape is recorded as a plain relative path.
 . "$(dirname "$0")/lib.sh"
 
 A=$T/archive
@@ -210,5 +211,14 @@ break.txt" | cut -c1-64)" | python3 -c 'import json, sys; print(json.load(sys.st
 check "a newline in a name is not recorded ($name)" [ "$name" = "list2/linebreak.txt" ]
 check "one more commit" [ "$(commits)" = $((C1 + 2)) ]
 check "three ingest events in all, one per batch" [ "$(ingest_events | wc -l)" -eq 3 ]
+
+# --- a name from a hostile client ----------------------------------------------------------
+printf 'climbing\n' >"$T/climb.txt"
+out=$(python3 "$(dirname "$0")/rawclient.py" "$A/custodyd.sock" ingest-climbing-name \
+    "$T/climb.txt" 2>&1) || true
+contains "a client's name with '..', '.', '//' and an escape is committed" "$out" "reply 106"
+name=$(cu "$A" show "$(sha256sum <"$T/climb.txt" | cut -c1-64)" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["name"])')
+check "it is recorded as a plain relative path ($name)" [ "$name" = "etc/cron.d/job[31m" ]
 
 done_testing

@@ -322,6 +322,14 @@ def sc_ingest_ok(s, arg):
     os.close(fd)
 
 
+def sc_ingest_climbing_name(s, arg):
+    # A name that climbs out of any directory it would be written under, with a terminal
+    # escape: the daemon records it as a plain relative path.
+    fd = os.open(arg, os.O_RDONLY)
+    _ingest_fd(s, fd, "/../../etc/./cron.d//job\x1b[31m/..".encode())
+    os.close(fd)
+
+
 def sc_ingest_then_status(s, arg):
     # An ingest whose commit is followed at once by a status request, all sent before any
     # answer: the answers must come in the order of the requests (IngestDone first, which ends
