@@ -20,7 +20,7 @@
 #define INGEST_MAX_FILES 1000000
 #define INGEST_PARALLEL 3	/* files of one batch worked on at once */
 #define INGEST_NAME_MAX 4096	/* bytes of a recorded name (a relative path) */
-#define INGEST_EVENT_BYTES (4u << 20)	/* names in one custody event, well under RECOBJ_MAX */
+#define INGEST_EVENT_BYTES (1u << 20)	/* names in one custody event: it fits in one frame */
 
 struct ingest_item {
 	struct blob_info	 blob;
@@ -353,7 +353,7 @@ ingest_event_new(struct client *c, const char *now, size_t part, size_t parts)
 
 /*
  * The batch's custody event, naming its files in order ({evidence, name, duplicate when it
- * is one}). A batch too large for one record (RECOBJ_MAX) gets one event per
+ * is one}). A batch too large for one record (and one frame, FRAME_MAX) gets one event per
  * INGEST_EVENT_BYTES of names, numbered part 1..parts.
  */
 static int

@@ -12,7 +12,8 @@
 # newline-separated list and, with -0, a NUL-separated one from standard input (a name with a
 # newline in it). A path that does not exist, or a FIFO named as a path, refuses the whole
 # batch before anything is sent: no commit, no evidence. A name a hostile client sends with
-# '..', '.', empty components and a terminal escape is recorded as a plain relative path.
+# '..', '.', empty components and a terminal escape is recorded as a plain relative path. A
+# batch whose names pass 1 MiB gets its custody event in numbered parts, naming every file.
 . "$(dirname "$0")/lib.sh"
 
 A=$T/archive
@@ -220,5 +221,19 @@ contains "a client's name with '..', '.', '//' and an escape is committed" "$out
 name=$(cu "$A" show "$(sha256sum <"$T/climb.txt" | cut -c1-64)" |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["name"])')
 check "it is recorded as a plain relative path ($name)" [ "$name" = "etc/cron.d/job[31m" ]
+
+# --- a batch whose names pass what one event holds -----------------------------------------
+out=$(RAWCLIENT_TIMEOUT=120 python3 "$(dirname "$0")/rawclient.py" "$A/custodyd.sock" \
+    ingest-long-names "$T/climb.txt" 2>&1) || true
+contains "300 files with names of 4000 bytes are committed" "$out" "reply 106"
+check "their custody event comes in 2 parts (1 of 2, 2 of 2) naming all 300 files in order" \
+    python3 -c '
+import json, sys
+evs = [e for e in json.load(sys.stdin) if any(f["name"].startswith("long/") for f in e.get("files", []))]
+evs.sort(key=lambda e: e.get("part", 0))
+names = [f["name"] for e in evs for f in e["files"]]
+sys.exit(not ([(e.get("part"), e.get("parts")) for e in evs] == [(1, 2), (2, 2)]
+              and names == ["long/%04d-" % i + "n" * 3990 for i in range(300)]))
+' < <(cu "$A" --json audit)
 
 done_testing
