@@ -298,23 +298,25 @@ ingest_evidence(struct archive *a, struct client *c, struct ingest_item *it, con
 	    sodium_base64_VARIANT_ORIGINAL)], ad[96];
 	json_t *ev;
 
-	if (it->duplicate)
-		return 0;
 	hex_encode(sha, it->blob.sha256, SHA256_LEN);
-	snprintf(ad, sizeof ad, "custody blob key %s", sha);
-	epochs_wrap(a, wrapped, it->blob.key, ad);
-	sodium_bin2base64(b64, sizeof b64, wrapped, sizeof wrapped, sodium_base64_VARIANT_ORIGINAL);
-	ev = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
-	    "kind", "evidence", "id", sha, "sha256", sha, "size", (json_int_t)it->blob.size,
-	    "media_type", it->blob.media_type, "name", it->name, "acquired_at", now,
-	    "acquired_by", c->actor, "office", a->conf.office, "blob", it->blob.name, "key", b64);
-	if (ev == NULL)
-		return CUSTODY_ENOMEM;
-	if (in->incident[0] != '\0')
-		json_object_set_new(ev, "incidents", json_pack("[s]", in->incident));
-	if (in->note != NULL && in->note[0] != '\0')
-		json_object_set_new(ev, "note", json_string(in->note));
-	docs[(*n)++] = ev;
+	if (!it->duplicate) {
+		snprintf(ad, sizeof ad, "custody blob key %s", sha);
+		epochs_wrap(a, wrapped, it->blob.key, ad);
+		sodium_bin2base64(b64, sizeof b64, wrapped, sizeof wrapped,
+		    sodium_base64_VARIANT_ORIGINAL);
+		ev = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
+		    "kind", "evidence", "id", sha, "sha256", sha, "size", (json_int_t)it->blob.size,
+		    "media_type", it->blob.media_type, "name", it->name, "acquired_at", now,
+		    "acquired_by", c->actor, "office", a->conf.office, "blob", it->blob.name,
+		    "key", b64);
+		if (ev == NULL)
+			return CUSTODY_ENOMEM;
+		if (in->incident[0] != '\0')
+			json_object_set_new(ev, "incidents", json_pack("[s]", in->incident));
+		if (in->note != NULL && in->note[0] != '\0')
+			json_object_set_new(ev, "note", json_string(in->note));
+		docs[(*n)++] = ev;
+	}
 	return 0;
 }
 
