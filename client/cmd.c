@@ -113,7 +113,8 @@ cmd_list(FILE *f)
 
 	fprintf(f, "commands:\n");
 	for (e = cmd_table; *e != NULL; e++)
-		fprintf(f, "  %-22s %s\n", (*e)->name, (*e)->help);
+		fprintf(f, "  %-22s %.*s\n", (*e)->name, (int)strcspn((*e)->help, "\n"),
+		    (*e)->help);	/* the first line: the rest is for COMMAND --help */
 	fprintf(f, "\nRun 'custody COMMAND --help' for a command's arguments.\n");
 }
 

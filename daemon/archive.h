@@ -141,7 +141,7 @@ struct blob_info {
 	uint64_t	size;
 	uint8_t		key[32];		/* the per-file key (wipe after use) */
 	char		tmp[96];		/* file under ARCHIVE/tmp until committed */
-	char		media_type[64];
+	char		media_type[128];
 };
 int blob_ingest(struct archive *, struct blob_info *out, int fd);
 int blob_commit(struct archive *, const struct blob_info *);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "custody/lockmem.h"
+#include "media.h"
 #include "log.h"
 #include "offices.h"
 #include "server.h"
@@ -237,6 +238,8 @@ cmd_run(int argc, char **argv)
 	log_set_verbose(verbose);
 	if ((warning = lockmem_warning()) != NULL)	/* the worker threads check again */
 		log_warn("%s", warning);
+	if (media_open(&warning) < 0)
+		log_warn("%s; media types come from a short table of signatures", warning);
 	if (recover_pending(a))
 		log_info("this office is being recovered: it writes nothing until a sync with a "
 		    "peer brings back its own feed (custody sync PEER)");
