@@ -14,6 +14,7 @@
 
 #include "archive.h"
 #include "custody/trailers.h"
+#include "epochs.h"
 #include "log.h"
 
 #define INDEX_SCHEMA_VERSION "7"
@@ -253,6 +254,8 @@ index_put(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_LEN], c
 		    json_string_value(json_object_get(doc, "blob")));
 	if (error == 0 && (strcmp(kind, "victim") == 0 || strcmp(kind, "incident") == 0))
 		error = index_put_casualty(a, db, tok, office, lamport, doc);
+	if (error == 0 && strcmp(kind, "epoch") == 0)
+		epochs_indexed(a, office, seq, doc);	/* the data key it announces */
 	return error;
 }
 

@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 
 #include "custody/channel.h"
+#include "epochs.h"
 #include "log.h"
 #include "offices.h"
 #include "peers.h"
@@ -695,6 +696,9 @@ session_pull(struct session *s, struct sync_result *res)
 	}
 	if (nwit > 0 && !recover_pending(s->a) && sync_witness(s->a, wit, nwit) < 0)
 		log_warn("cannot write witness records: %s", custody_error());
+	/* a revocation that took effect with what came in: rotate the data key once */
+	if (!recover_pending(s->a) && epochs_after_revocations(s->a) < 0)
+		log_warn("data-key rotation after a revocation failed: %s", custody_error());
 	free(wit);
 	free(done);
 	wire_free(msg);

@@ -70,6 +70,28 @@ verify_rev(struct sync_incoming *in, const char *name, json_t *doc, uint64_t lam
 	    (unsigned long long)lamport, in->hex);
 }
 
+/*
+ * A data-key epoch record the feed's owner signed (not past its cut: those commits are refused
+ * before their records are read): take the epoch in now, so that the records after it in this
+ * pack open. One that names another creator, or is not well made, is refused like a fork; one
+ * with no copy for this office leaves it out, which is no fault.
+ */
+static int
+verify_epoch(struct sync_incoming *in, const char *name, json_t *doc, int *disagree)
+{
+	int error = epochs_accept(in->a, doc, in->pk);
+
+	if (error == CUSTODY_EPERM || error == CUSTODY_EINVAL) {
+		*disagree = 1;
+		return custody_fail(CUSTODY_EPROTO, "record %.16s: data-key epoch refused: %s", name,
+		    custody_error());
+	}
+	if (error < 0)
+		log_warn("feed %.16s: data-key epoch %s not taken: %s", in->hex, record_id(doc),
+		    custody_error());
+	return 0;
+}
+
 /* Check one incoming record entry of a commit at clock lamport; note the blob it needs. */
 static int
 verify_record(struct sync_incoming *in, git_repository *repo, const char *path,
@@ -105,6 +127,10 @@ verify_record(struct sync_incoming *in, git_repository *repo, const char *path,
 	}
 	if ((error = verify_rev(in, name, doc, lamport, disagree)) < 0)
 		goto done;
+	if (strcmp(record_kind(doc), "epoch") == 0) {
+		error = verify_epoch(in, name, doc, disagree);
+		goto done;
+	}
 	if (strcmp(record_kind(doc), "evidence") != 0)
 		goto done;
 	blob = json_string_value(json_object_get(doc, "blob"));
