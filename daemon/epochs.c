@@ -287,6 +287,25 @@ epochs_wrap(struct archive *a, uint8_t *out, const uint8_t key[static 32], const
 	pthread_mutex_unlock(&e->lock);
 }
 
+int
+epochs_held(struct archive *a, const uint8_t *in)
+{
+	struct epochs *e = a->epochs;
+	uint32_t num = epochs_get_u32(in + 4);
+	size_t i;
+	int found = 0;
+
+	if (memcmp(in, EP_NONCE, 4) != 0)
+		return 1;
+	if (e == NULL)
+		return 0;
+	pthread_mutex_lock(&e->lock);
+	for (i = 0; !found && i < e->n; i++)
+		found = e->v[i].num == num && memcmp(e->v[i].creator, in + 8, 4) == 0;
+	pthread_mutex_unlock(&e->lock);
+	return found;
+}
+
 /* Unwrap a key made by epochs_wrap (or keys_wrap, epoch 0) with the same ad. */
 int
 epochs_unwrap(struct archive *a, uint8_t key[static 32], const uint8_t *in, size_t len,

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "custody/gitobj.h"
+#include "custody/recobj.h"
 #include "custody/trailers.h"
 #include "custody/blobfmt.h"
 #include "epochs.h"
@@ -102,6 +103,7 @@ verify_record(struct sync_incoming *in, git_repository *repo, const char *path,
 	uint8_t raw[WRAPPED_KEY_LEN + 4];
 	struct sync_need *nd;
 	const char *blob, *sha, *wrapped;
+	const uint8_t *w;
 	json_t *size;
 	git_blob *b = NULL;
 	json_t *doc = NULL;
@@ -117,6 +119,9 @@ verify_record(struct sync_incoming *in, git_repository *repo, const char *path,
 		return custody_fail(CUSTODY_EPROTO, "record %s missing from the pack", name);
 	error = record_open(&doc, in->a, name, git_blob_rawcontent(b),
 	    (size_t)git_blob_rawsize(b), NULL);
+	if (error < 0 && (w = recobj_wrapped(git_blob_rawcontent(b),
+	    (size_t)git_blob_rawsize(b))) != NULL && !epochs_held(in->a, w))
+		in->epoch_missing = 1;
 	git_blob_free(b);
 	if (error < 0)
 		return custody_fail(CUSTODY_EPROTO, "record %s: %s", name, custody_error());
