@@ -260,6 +260,47 @@ test_retired_creator(void **state)
 	json_decref(r2);
 }
 
+/*
+ * After the office key is replaced (keys rotate), epochs_reseal seals the keyring to the new
+ * key: the archive opens with it and still reads what was written under the epoch. Without
+ * the reseal the keyring does not open with the new key.
+ */
+static void
+test_reseal(void **state)
+{
+	struct fixture *f = *state;
+	struct cbuf obj = { 0 };
+	char tok[TOKEN_HEX_LEN + 1], keys[200], *cause = NULL;
+	uint8_t to[1][32], pk[32], *sk = sodium_malloc(ED25519_SK_LEN);
+	json_t *rec = NULL;
+	struct archive *b = NULL;
+
+	memcpy(to[0], f->a[ALPHA]->office_pk, 32);
+	assert_int_equal(epochs_rotate(f->a[ALPHA], (const uint8_t (*)[32])to, 1, &rec), 0);
+	assert_int_equal(epochs_accept(f->a[ALPHA], rec, f->a[ALPHA]->office_pk), 0);
+	seal(f->a[ALPHA], &obj, tok, "sealed-under-1");
+	crypto_sign_keypair(pk, sk);
+	snprintf(keys, sizeof keys, "%s/keys", f->path[ALPHA]);
+	assert_int_equal(keys_replace_office(keys, sk, NULL, &cause), 0);
+	assert_int_equal(chdir(keys), 0);
+	assert_int_equal(unlink("data.key"), 0);
+	assert_int_equal(chdir("/"), 0);
+	assert_int_equal(keys_write_data(keys, pk, f->a[ALPHA]->data_key, &cause), 0);
+	/* the keyring is still sealed to the old key: the archive does not open */
+	assert_int_not_equal(archive_open(&b, f->path[ALPHA], NULL, 0, &cause), 0);
+	assert_non_null(strstr(cause, "not sealed to this office's key"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(epochs_reseal(f->a[ALPHA], sk, &cause), 0);
+	archive_close(f->a[ALPHA]);
+	assert_int_equal(archive_open(&f->a[ALPHA], f->path[ALPHA], NULL, 0, &cause), 0);
+	assert_memory_equal(f->a[ALPHA]->office_pk, pk, 32);
+	opens(f->a[ALPHA], &obj, tok, "sealed-under-1");
+	sodium_free(sk);
+	json_decref(rec);
+	cbuf_free(&obj);
+}
+
 int
 main(void)
 {
@@ -267,6 +308,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rotation_cuts_off, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_rotation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retired_creator, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reseal, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
