@@ -287,6 +287,19 @@ epochs_wrap(struct archive *a, uint8_t *out, const uint8_t key[static 32], const
 	pthread_mutex_unlock(&e->lock);
 }
 
+size_t
+epochs_count(struct archive *a)
+{
+	size_t n;
+
+	if (a->epochs == NULL)
+		return 0;
+	pthread_mutex_lock(&a->epochs->lock);
+	n = a->epochs->n;
+	pthread_mutex_unlock(&a->epochs->lock);
+	return n;
+}
+
 int
 epochs_held(struct archive *a, const uint8_t *in)
 {

@@ -35,6 +35,8 @@ int epochs_unwrap(struct archive *, uint8_t key[static 32], const uint8_t *in, s
     const char *ad);
 int epochs_rotate(struct archive *, const uint8_t (*to)[32], size_t nto, json_t **record);
 int epochs_accept(struct archive *, const json_t *record, const uint8_t signer[static 32]);
+/* How many epochs are held (besides epoch 0). */
+size_t epochs_count(struct archive *);
 /* 0 when the wrapped key (WRAPPED_KEY_LEN bytes) names an epoch not held, else 1. */
 int epochs_held(struct archive *, const uint8_t *wrapped);
 /*

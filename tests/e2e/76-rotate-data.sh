@@ -13,7 +13,8 @@
 # (retired) but refuses its commit past the cut. alpha then adds victim V2 and ingests F2; bravo reads both, under
 # bravo's epoch. With charlie's keys, kept and current, on copies of bravo's git/ and blobs/:
 # V1 and F1 open (the control), V2 and F2 do not. An epoch record whose creator is not its
-# signer is refused by bravo like a fork and left out by its own office's index.
+# signer is refused by bravo like a fork and left out by its own office's index. bravo, its
+# keyring lost, takes every epoch in again from the feeds in a reindex.
 . "$(dirname "$0")/lib.sh"
 
 PROBE=${BUILD:-}/custody-keyprobe
@@ -168,6 +169,22 @@ for keys in "$T/charlie-keys" "$C/keys"; do
 	    fail "$what open F2: $out"
 	contains "$what do not open F2's file key" "$out" "does not hold"
 done
+
+# --- the keyring comes back from the feeds -------------------------------------------------------
+# bravo loses keys/epochs.key (as a recovered office has none): a rebuild of the index takes
+# every epoch sealed to it in again, whatever order the feeds come in (alpha's records need
+# bravo's epoch, bravo's need alpha's)
+EP_B=$(epochs "$B")
+stop_daemon "$DB" || fail "bravo stops"
+rm "$B/keys/epochs.key"
+out=$("$CUSTODYD" reindex "$B" 2>&1) && ok "bravo: reindex without its keyring" ||
+    fail "bravo: reindex without its keyring: $out"
+check "bravo holds the same epochs again" [ "$(epochs "$B")" = "$EP_B" ]
+start_daemon "$B" --listen "127.0.0.1:$PB"
+DB=$DAEMON_PID
+check "bravo reads V2 again" quiet cu "$B" victim show "$V2"
+rm -f "$OUT/f2"
+check "bravo gets F2 again" quiet cu "$B" get "$SHA_F2" -o "$OUT/f2"
 
 # --- an epoch record whose creator is not its signer --------------------------------------------
 SEQ_A=$(seq_of "$B" "$HA")
