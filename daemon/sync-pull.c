@@ -621,7 +621,7 @@ done:
 	sync_incoming_free(&in);
 	wire_free(msg);
 	free(name);
-	return error < 0 ? error : moved;
+	return error < 0 || error == SYNC_DEFERRED ? error : moved;
 }
 
 /* How many commits of the feeds we hold the peer lacks (it pulls them when it syncs). */

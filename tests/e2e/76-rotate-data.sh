@@ -122,6 +122,9 @@ rc=0
 cu "$B" sync alpha >"$T/b.sync" 2>&1 || rc=$?
 check "bravo pulls alpha: charlie's commit past the cut is refused (exit 1, got $rc)" [ "$rc" -eq 1 ]
 check "bravo holds charlie's feed to the cut (got $(seq_of "$B" "$HC"))" [ "$(seq_of "$B" "$HC")" -eq "$CUT" ]
+# alpha's records written meanwhile use charlie's epoch 2^32-1, which only charlie's feed brings:
+# bravo takes alpha's feed after charlie's, in the same session
+check "bravo holds alpha's feed in that same sync" [ "$(feed_ref "$B" "$HA")" = "$(feed_ref "$A" "$HA")" ]
 contains "bravo took charlie's epoch $MAX, signed before its cut" "$(epochs "$B")" "$MAX $HC"
 check "bravo did not take charlie's epoch 5, past its cut" eval '! "$PROBE" "$B" epochs | grep -qx "5 $HC"'
 check "alpha pulls bravo again" quiet cu "$A" sync bravo
