@@ -248,6 +248,8 @@ cmd_run(int argc, char **argv)
 	/* retire revoked offices' epochs; rotate if a revocation took effect while stopped */
 	if (!recover_pending(a) && epochs_after_revocations(a) < 0)
 		log_warn("data-key rotation after a revocation failed: %s", custody_error());
+	if (!recover_pending(a) && epochs_after_admissions(a) < 0)
+		log_warn("data-key epochs for offices admitted since: %s", custody_error());
 	if (server_run(a, &cause) < 0)
 		fatal("%s", cause);
 	archive_close(a);

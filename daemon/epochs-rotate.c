@@ -219,3 +219,69 @@ epochs_indexed(struct archive *a, const char *office, uint64_t seq, const json_t
 		log_warn("data-key epoch record %s of feed %.16s not taken: %s", record_id(doc),
 		    office, custody_error());
 }
+
+int
+epochs_after_admissions(struct archive *a)
+{
+	struct records_written w;
+	uint8_t (*to)[32] = NULL;
+	uint32_t *nums = NULL;
+	json_t **docs = NULL;
+	char id[96];
+	uint64_t cut;
+	size_t nto = 0, n = 0, ndocs = 0, i;
+	int error = 0, r;
+
+	if (a->epochs == NULL || revocations_cut(a, a->office_pk, &cut))
+		return 0;
+	pthread_mutex_lock(&epochs_rotate_lock);
+	/* the epochs this office made, by number */
+	pthread_mutex_lock(&a->epochs->lock);
+	if (a->epochs->n > 0 && (nums = calloc(a->epochs->n, sizeof *nums)) == NULL)
+		error = CUSTODY_ENOMEM;
+	for (i = 0; error == 0 && i < a->epochs->n; i++)
+		if (memcmp(a->epochs->v[i].creator, a->office_pk, 32) == 0)
+			nums[n++] = a->epochs->v[i].num;
+	pthread_mutex_unlock(&a->epochs->lock);
+	if (error < 0 || n == 0 || (error = epochs_recipients(a, &to, &nto)) < 0)
+		goto done;
+	if ((docs = calloc(n, sizeof *docs)) == NULL) {
+		error = CUSTODY_ENOMEM;
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(id, sizeof id, "epoch-%" PRIu32 "-%s", nums[i], a->office_hex);
+		if (feed_read_record(a, a->office_hex, id, &docs[ndocs]) < 0) {
+			log_warn("data-key epoch %" PRIu32 " of this office: %s", nums[i],
+			    custody_error());
+			continue;
+		}
+		json_object_del(docs[ndocs], "rev");
+		if ((r = epochs_extend(a, docs[ndocs], (const uint8_t (*)[32])to, nto)) < 0) {
+			error = r;
+			goto done;
+		}
+		if (r == 1)
+			ndocs++;
+		else {
+			json_decref(docs[ndocs]);
+			docs[ndocs] = NULL;
+		}
+	}
+	if (ndocs == 0)
+		goto done;
+	if ((error = records_write_changed(a, docs, ndocs, "data-key epochs for offices admitted "
+	    "since", 1, &w)) == 0) {
+		log_info("%zu data-key epoch%s sealed to offices admitted since", ndocs,
+		    ndocs == 1 ? "" : "s");
+		error = 1;
+	}
+done:
+	pthread_mutex_unlock(&epochs_rotate_lock);
+	for (i = 0; docs != NULL && i < n; i++)
+		json_decref(docs[i]);
+	free(docs);
+	free(nums);
+	free(to);
+	return error;
+}

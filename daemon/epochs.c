@@ -287,6 +287,12 @@ epochs_wrap(struct archive *a, uint8_t *out, const uint8_t key[static 32], const
 	pthread_mutex_unlock(&e->lock);
 }
 
+int
+epochs_named(const uint8_t *in)
+{
+	return memcmp(in, EP_NONCE, 4) == 0;
+}
+
 size_t
 epochs_count(struct archive *a)
 {
@@ -352,6 +358,64 @@ epochs_unwrap(struct archive *a, uint8_t key[static 32], const uint8_t *in, size
 	return custody_fail(CUSTODY_ECRYPTO, "wrapped key does not open");
 }
 
+/* Append to copies the epoch key sealed to office key to. */
+static int
+epochs_seal_copy(json_t *copies, const uint8_t key[static 32], const uint8_t to[static 32])
+{
+	uint8_t xpk[32], sealed[EP_SEALED];
+	char hex[65], b64[sodium_base64_ENCODED_LEN(EP_SEALED, sodium_base64_VARIANT_ORIGINAL)];
+
+	if (crypto_sign_ed25519_pk_to_curve25519(xpk, to) != 0)
+		return custody_fail(CUSTODY_EINVAL, "an office key cannot be converted to X25519");
+	crypto_box_seal(sealed, key, 32, xpk);
+	hex_encode(hex, to, 32);
+	sodium_bin2base64(b64, sizeof b64, sealed, sizeof sealed, sodium_base64_VARIANT_ORIGINAL);
+	if (json_array_append_new(copies, json_pack("{s:s,s:s}", "to", hex, "sealed", b64)) != 0)
+		return CUSTODY_ENOMEM;
+	return 0;
+}
+
+/*
+ * Add to record (an epoch this office made and holds) a copy for each office of to that it
+ * has none for: an office admitted after the rotation. 1 when it added one, 0 when none.
+ */
+int
+epochs_extend(struct archive *a, json_t *record, const uint8_t (*to)[32], size_t nto)
+{
+	json_t *copies = json_object_get(record, "copies"), *num = json_object_get(record, "epoch");
+	uint8_t *key, pk[32];
+	const char *hex;
+	size_t i, j;
+	int error = 0, added = 0, found;
+
+	if (!json_is_array(copies) || !json_is_integer(num) || a->epochs == NULL)
+		return custody_fail(CUSTODY_EINVAL, "not a data-key epoch record");
+	if ((key = sodium_malloc(32)) == NULL)
+		return CUSTODY_ENOMEM;
+	pthread_mutex_lock(&a->epochs->lock);
+	for (i = 0, found = 0; !found && i < a->epochs->n; i++)
+		if ((found = a->epochs->v[i].num == (uint32_t)json_integer_value(num) &&
+		    memcmp(a->epochs->v[i].creator, a->office_pk, 32) == 0))
+			memcpy(key, a->epochs->keys + i * 32, 32);
+	pthread_mutex_unlock(&a->epochs->lock);
+	if (!found) {
+		sodium_free(key);
+		return custody_fail(CUSTODY_ENOTFOUND, "data-key epoch %lld of this office is not "
+		    "held", (long long)json_integer_value(num));
+	}
+	for (i = 0; i < nto && error == 0; i++) {
+		for (j = 0, found = 0; !found && j < json_array_size(copies); j++) {
+			hex = json_string_value(json_object_get(json_array_get(copies, j), "to"));
+			found = hex != NULL && hex_decode(pk, 32, hex) == 0 &&
+			    memcmp(pk, to[i], 32) == 0;
+		}
+		if (!found && (error = epochs_seal_copy(copies, key, to[i])) == 0)
+			added = 1;
+	}
+	sodium_free(key);
+	return error < 0 ? error : added;
+}
+
 /*
  * Make the next epoch key (number: the highest held not retired, plus one), sealed to each
  * office key in to (this office's own included by the caller), and return the feed record
@@ -363,9 +427,8 @@ int
 epochs_rotate(struct archive *a, const uint8_t (*to)[32], size_t nto, json_t **record)
 {
 	struct epoch newest, *ep = epochs_newest(a, &newest) ? &newest : NULL;
-	uint8_t *key, xpk[32], sealed[EP_SEALED];
-	char hex[65], id[96], b64[sodium_base64_ENCODED_LEN(EP_SEALED,
-	    sodium_base64_VARIANT_ORIGINAL)];
+	uint8_t *key;
+	char id[96];
 	uint32_t num = ep != NULL ? ep->num + 1 : 1;
 	json_t *copies = NULL, *doc = NULL;
 	size_t i;
@@ -379,20 +442,10 @@ epochs_rotate(struct archive *a, const uint8_t (*to)[32], size_t nto, json_t **r
 	crypto_aead_xchacha20poly1305_ietf_keygen(key);
 	if ((copies = json_array()) == NULL)
 		goto done;
-	for (i = 0; i < nto; i++) {
-		if (crypto_sign_ed25519_pk_to_curve25519(xpk, to[i]) != 0) {
-			error = custody_fail(CUSTODY_EINVAL, "office key %zu cannot be converted "
-			    "to X25519", i);
+	for (i = 0; i < nto; i++)
+		if ((error = epochs_seal_copy(copies, key, to[i])) < 0)
 			goto done;
-		}
-		crypto_box_seal(sealed, key, 32, xpk);
-		hex_encode(hex, to[i], 32);
-		sodium_bin2base64(b64, sizeof b64, sealed, sizeof sealed,
-		    sodium_base64_VARIANT_ORIGINAL);
-		if (json_array_append_new(copies, json_pack("{s:s,s:s}", "to", hex,
-		    "sealed", b64)) != 0)
-			goto done;
-	}
+	error = CUSTODY_ENOMEM;
 	snprintf(id, sizeof id, "epoch-%u-%s", num, a->office_hex);
 	if ((doc = json_pack("{s:s,s:s,s:I,s:s,s:O}", "kind", "epoch", "id", id, "epoch",
 	    (json_int_t)num, "creator", a->office_hex, "copies", copies)) == NULL)

@@ -34,7 +34,14 @@ void epochs_wrap(struct archive *, uint8_t *out, const uint8_t key[static 32], c
 int epochs_unwrap(struct archive *, uint8_t key[static 32], const uint8_t *in, size_t len,
     const char *ad);
 int epochs_rotate(struct archive *, const uint8_t (*to)[32], size_t nto, json_t **record);
+/*
+ * Add to record, an epoch this office made and holds, a copy for each office of to it has
+ * none for (admitted after the rotation): 1 when it added one, 0 when none was missing.
+ */
+int epochs_extend(struct archive *, json_t *record, const uint8_t (*to)[32], size_t nto);
 int epochs_accept(struct archive *, const json_t *record, const uint8_t signer[static 32]);
+/* Whether a wrapped key names an epoch (else it is wrapped under epoch 0). */
+int epochs_named(const uint8_t *wrapped);
 /* How many epochs are held (besides epoch 0). */
 size_t epochs_count(struct archive *);
 /* 0 when the wrapped key (WRAPPED_KEY_LEN bytes) names an epoch not held, else 1. */
@@ -61,6 +68,11 @@ int epochs_rotate_write(struct archive *, const char *trigger, json_t **record, 
  * some revoked office (or is epoch 0, which every office holds). 1 when it rotated.
  */
 int epochs_after_revocations(struct archive *);
+/*
+ * Seal each epoch this office made to the admitted offices, not revoked, that its record has
+ * no copy for (admitted after the rotation), in one commit of new revisions. 1 when written.
+ */
+int epochs_after_admissions(struct archive *);
 /*
  * A record of kind epoch that enters the index from the feed of office (key hex) at seq:
  * accepted when office made it and is not revoked before seq; else logged and left out.

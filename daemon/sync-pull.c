@@ -35,6 +35,7 @@
 #define SYNC_TICK 1		/* seconds between looks at whether the daemon is stopping */
 #define SYNC_ROUNDS 3		/* feeds of offices learnt during the session get pulled too */
 #define SYNC_DEFERRED 2		/* session_pull_feed: not yet (its records need an epoch) */
+#define SYNC_PARTIAL 3		/* session_pull_feed: moved, the rest needs an epoch */
 #define SYNC_WINDOW 8		/* blob requests in flight */
 #define SYNC_BLOB_CHUNK (1 << 20)	/* what the peer answers per request (sync-serve.c) */
 
@@ -501,7 +502,8 @@ sync_fetch_blobs(struct session *s, struct sync_incoming *in)
 
 /*
  * Pull one feed further: pack, verification, blobs, then the ref. 1 if it moved, SYNC_DEFERRED
- * when its records are wrapped under a data-key epoch that a feed later in the session brings.
+ * when its records are wrapped under a data-key epoch that a feed later in the session brings,
+ * SYNC_PARTIAL when it moved up to the first commit that needs such an epoch.
  */
 static int
 session_pull_feed(struct session *s, const Custody__FeedHead *f, struct sync_result *res,
@@ -606,7 +608,7 @@ session_pull_feed(struct session *s, const Custody__FeedHead *f, struct sync_res
 		goto done;
 	if ((error = sync_incoming_finish(&in)) < 0)
 		goto done;
-	moved = 1;
+	moved = in.epoch_missing ? SYNC_PARTIAL : 1;
 	sync_result_add(res, 0, "feed %s: %llu commit%s, %zu blob%s", name,
 	    (unsigned long long)(in.new_seq - seq), in.new_seq - seq == 1 ? "" : "s", in.nblobs,
 	    in.nblobs == 1 ? "" : "s");
@@ -691,10 +693,11 @@ session_pull(struct session *s, struct sync_result *res)
 				continue;	/* our own feed is ours to write, never to take */
 			if ((r = session_pull_feed(s, f, res, &wit, &nwit)) < 0)
 				error = r;
-			else if (r == SYNC_DEFERRED) {
+			else if (r == SYNC_DEFERRED || r == SYNC_PARTIAL) {
 				done[i] = 2;
 				rounds = SYNC_ROUNDS + 2;
-				continue;
+				if (r == SYNC_DEFERRED)
+					continue;
 			}
 			progress = 1;	/* office records may name offices we did not know */
 		}
@@ -703,8 +706,8 @@ session_pull(struct session *s, struct sync_result *res)
 		if (done[i] == 2) {
 			char *name = sync_office_name(s->a, msg->feeds_reply->feeds[i]->office.data);
 
-			sync_result_add(res, 1, "feed %s: its records use a data-key epoch no feed "
-			    "of this session brought: not taken", name ? name : "?");
+			sync_result_add(res, 1, "feed %s: commits whose records use a data-key epoch "
+			    "no feed of this session brought are not taken yet", name ? name : "?");
 			free(name);
 		}
 	if (error == 0 && recover_pending(s->a)) {	/* recover.c */
@@ -723,6 +726,9 @@ session_pull(struct session *s, struct sync_result *res)
 	/* a revocation that took effect with what came in: rotate the data key once */
 	if (!recover_pending(s->a) && epochs_after_revocations(s->a) < 0)
 		log_warn("data-key rotation after a revocation failed: %s", custody_error());
+	/* offices admitted since this office's rotations get their copies */
+	if (!recover_pending(s->a) && epochs_after_admissions(s->a) < 0)
+		log_warn("data-key epochs for offices admitted since: %s", custody_error());
 	free(wit);
 	free(done);
 	wire_free(msg);
