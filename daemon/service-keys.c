@@ -1,9 +1,11 @@
-/* custody keys split: recovery shares of this office's key and data key (keys-share.c). */
+/* custody keys split (recovery shares, keys-share.c) and keys rotate-data (epochs-rotate.c). */
 #include <stdlib.h>
 #include <string.h>
 
+#include "epochs.h"
 #include "log.h"
 #include "server.h"
+#include "sync.h"
 
 /*
  * A custody event: actor made n recovery shares, any k of which restore this office's keys.
@@ -71,5 +73,50 @@ done:
 	sodium_free(shares);	/* wiped */
 	free(lens);
 	free(bins);
+	return error;
+}
+
+/* custody keys rotate-data: the next data-key epoch, in this office's feed (epochs-rotate.c). */
+int
+service_keys_rotate_data(struct request *r)
+{
+	struct archive *a = r->c->s->a;
+	Custody__KeysRotateDataReply kr = CUSTODY__KEYS_ROTATE_DATA_REPLY__INIT;
+	Envelope env = CUSTODY__ENVELOPE__INIT;
+	json_t *doc = NULL, *copies;
+	uint8_t pk[ED25519_PK_LEN];
+	char **names = NULL;
+	const char *to;
+	uint64_t seq = 0;
+	size_t i, n = 0;
+	int error;
+
+	if ((error = epochs_rotate_write(a, NULL, &doc, &seq)) < 0)
+		return error;
+	copies = json_object_get(doc, "copies");
+	if ((names = calloc(json_array_size(copies) + 1, sizeof *names)) == NULL) {
+		error = CUSTODY_ENOMEM;
+		goto done;
+	}
+	for (i = 0; i < json_array_size(copies); i++) {
+		to = json_string_value(json_object_get(json_array_get(copies, i), "to"));
+		if (to != NULL && hex_decode(pk, sizeof pk, to) == 0 &&
+		    (names[n] = sync_office_name(a, pk)) != NULL)
+			n++;
+	}
+	kr.epoch = (uint32_t)json_integer_value(json_object_get(doc, "epoch"));
+	kr.n_offices = n;
+	kr.offices = names;
+	kr.seq = seq;
+	env.body_case = CUSTODY__ENVELOPE__BODY_KEYS_ROTATE_DATA_REPLY;
+	env.keys_rotate_data_reply = &kr;
+	error = server_reply(r, &env);
+	log_info("uid %u made data-key epoch %u, sealed to %zu offices", (unsigned)r->c->uid,
+	    kr.epoch, n);
+done:
+	for (i = 0; names != NULL && i < n; i++)
+		free(names[i]);
+	free(names);
+	json_decref(doc);
 	return error;
 }

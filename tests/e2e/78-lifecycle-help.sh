@@ -30,6 +30,7 @@ helps "custody invite withdraw" "custody invite withdraw NAME" cu "$T/none" invi
 helps "custody keys split" "custody keys split --shares N --threshold K -o DIR" \
     cu "$T/none" keys split
 helps "custody audit" "custody audit [ID]" cu "$T/none" audit
+helps "custody keys rotate-data" "custody keys rotate-data" cu "$T/none" keys rotate-data
 helps "custodyd recover" "custodyd recover ARCHIVE --office NAME --share FILE" \
     "$CUSTODYD" recover
 helps "custodyd passwd" "custodyd passwd ARCHIVE [--passphrase-file OLD]" "$CUSTODYD" passwd
@@ -39,6 +40,7 @@ documented "custody office revocations"
 documented "--expires"
 documented "custody invite withdraw NAME"
 documented "custody keys split --shares"
+documented "custody keys rotate-data"
 documented "custodyd recover ARCHIVE --office NAME --share"
 documented "custodyd passwd ARCHIVE"
 documented "still recovering"
