@@ -106,11 +106,11 @@ run_suite() {
 tests() {
 	deps
 	echo "== build"
-	build build
+	build build -DCUSTODY_WERROR=ON
 	echo "== tests"
 	run_suite build
 	echo "== build with AddressSanitizer and UndefinedBehaviorSanitizer"
-	build build-asan -DCMAKE_BUILD_TYPE=Debug -DCUSTODY_SANITIZE=ON
+	build build-asan -DCMAKE_BUILD_TYPE=Debug -DCUSTODY_SANITIZE=ON -DCUSTODY_WERROR=ON
 	echo "== tests under ASan+UBSan"
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
@@ -136,7 +136,8 @@ staged() {
 			[ -e "$f" ] && [ "${f##*/}" != cmocka.pc ] && ln -sf "$f" "$pcdir/"
 		done
 	done
-	PKG_CONFIG_LIBDIR=$pcdir build build-staged -DBUILD_TESTING=OFF -DCMAKE_INSTALL_PREFIX=/usr
+	PKG_CONFIG_LIBDIR=$pcdir build build-staged -DBUILD_TESTING=OFF -DCMAKE_INSTALL_PREFIX=/usr \
+	    -DCUSTODY_WERROR=ON
 	DESTDIR=$stage/root cmake --install build-staged >/dev/null
 	local bin=$stage/root/usr/bin/custody sbin=$stage/root/usr/sbin/custodyd
 	"$bin" --version
@@ -169,7 +170,7 @@ staged() {
 fuzz() {
 	local h name work
 	echo "== fuzz harnesses: corpora replayed, then ${FUZZ_SECONDS:-10} s each"
-	CC=clang build build-fuzz -DCUSTODY_FUZZ=ON
+	CC=clang build build-fuzz -DCUSTODY_FUZZ=ON -DCUSTODY_WERROR=ON
 	work=$(mktemp -d)
 	for h in build-fuzz/fuzz_*; do
 		name=${h#build-fuzz/fuzz_}

@@ -35,6 +35,9 @@ const char *custody_error(void);
 void custody_error_clear(void);
 /* A short name for an error code. */
 const char *custody_strerror(int code);
+/* Set *cause to a new message (the caller frees it); NULL when out of memory. */
+void custody_cause(char **cause, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Lower-case hex of len bytes into out (2*len+1 bytes, NUL-terminated). */
 void hex_encode(char *out, const uint8_t *in, size_t len);
