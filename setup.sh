@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up custody on Debian 12 and run it: `./setup.sh demo` (an archive at the default location,
 # a daemon, a real ingest/get/report/extract round trip) or `./setup.sh test` (every test, also
-# under AddressSanitizer and UndefinedBehaviorSanitizer, a subset under valgrind, then the fuzz
+# under AddressSanitizer and UndefinedBehaviorSanitizer, a subset under valgrind, a build without
+# the test dependencies installed into a staging directory and run from there, then the fuzz
 # harnesses). Installs what is missing with apt-get.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -9,7 +10,7 @@ cd "$(dirname "$0")"
 PACKAGES="build-essential cmake pkg-config libsodium-dev libssl-dev libgit2-dev libsqlite3-dev
 	libevent-dev libjansson-dev libprotobuf-c-dev protobuf-c-compiler libinih-dev libcsv-dev
 	libutf8proc-dev libcmocka-dev git openssh-client age sqlite3 python3 procps clang
-	libclang-rt-14-dev valgrind strace python3-cryptography libgfshare-dev rsync libmagic-dev"
+	libclang-rt-14-dev valgrind strace python3-cryptography libgfshare-dev rsync libmagic-dev scdoc"
 JOBS=${JOBS:-2}
 
 deps() {
@@ -105,18 +106,63 @@ run_suite() {
 tests() {
 	deps
 	echo "== build"
-	build build
+	build build -DCUSTODY_WERROR=ON
 	echo "== tests"
 	run_suite build
 	echo "== build with AddressSanitizer and UndefinedBehaviorSanitizer"
-	build build-asan -DCMAKE_BUILD_TYPE=Debug -DCUSTODY_SANITIZE=ON
+	build build-asan -DCMAKE_BUILD_TYPE=Debug -DCUSTODY_SANITIZE=ON -DCUSTODY_WERROR=ON
 	echo "== tests under ASan+UBSan"
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 	    run_suite build-asan
 	echo "== under valgrind memcheck: a subset of the end-to-end tests"
 	tests/valgrind/run.sh build 10-roundtrip 20-records 40-dossier
+	staged
 	fuzz
+}
+
+# The programs as a package builds them: without the test dependencies (cmocka hidden from
+# pkg-config, BUILD_TESTING off), installed with DESTDIR into a staging directory, then run from
+# there: both report their version, the installed custodyd makes an archive and serves the
+# installed custody, and the man pages are where man looks for them.
+staged() {
+	local stage pcdir d f pid out
+	echo "== build without tests, install into a staging directory, run the installed programs"
+	stage=$(mktemp -d)
+	pcdir=$stage/pkgconfig
+	mkdir -p "$pcdir"
+	for d in $(pkg-config --variable pc_path pkg-config | tr : ' '); do
+		for f in "$d"/*.pc; do
+			[ -e "$f" ] && [ "${f##*/}" != cmocka.pc ] && ln -sf "$f" "$pcdir/"
+		done
+	done
+	PKG_CONFIG_LIBDIR=$pcdir build build-staged -DBUILD_TESTING=OFF -DCMAKE_INSTALL_PREFIX=/usr \
+	    -DCUSTODY_WERROR=ON
+	DESTDIR=$stage/root cmake --install build-staged >/dev/null
+	local bin=$stage/root/usr/bin/custody sbin=$stage/root/usr/sbin/custodyd
+	"$bin" --version
+	"$sbin" --version
+	for f in man1/custody.1 man8/custodyd.8 man5/custody.conf.5; do
+		[ -s "$stage/root/usr/share/man/$f" ] || { echo "$f is not installed"; exit 1; }
+	done
+	[ -s "$stage/root/usr/lib/systemd/system/custodyd@.service" ] ||
+	    { echo "custodyd@.service is not installed"; exit 1; }
+	"$sbin" init "$stage/archive" --office staged-office --no-passphrase >/dev/null
+	"$sbin" run "$stage/archive" 2>"$stage/log" &
+	pid=$!
+	for _ in $(seq 100); do
+		"$bin" -A "$stage/archive" status >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	out=$("$bin" -A "$stage/archive" status 2>&1) || true
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	case $out in
+	*staged-office*) ;;
+	*) cat "$stage/log"; echo "$out"; echo "the installed programs do not work"; exit 1 ;;
+	esac
+	echo "installed into $stage/root/usr and ran from there"
+	rm -rf "$stage"
 }
 
 # Every libFuzzer harness (clang): its corpus replayed, then FUZZ_SECONDS (default 10) of new
@@ -124,7 +170,7 @@ tests() {
 fuzz() {
 	local h name work
 	echo "== fuzz harnesses: corpora replayed, then ${FUZZ_SECONDS:-10} s each"
-	CC=clang build build-fuzz -DCUSTODY_FUZZ=ON
+	CC=clang build build-fuzz -DCUSTODY_FUZZ=ON -DCUSTODY_WERROR=ON
 	work=$(mktemp -d)
 	for h in build-fuzz/fuzz_*; do
 		name=${h#build-fuzz/fuzz_}
@@ -141,8 +187,9 @@ fuzz() {
 
 case "${1:-}" in
 demo) demo ;;
+staged) deps; staged ;;
 test) tests ;;
 deps) deps ;;
 fuzz) deps; fuzz ;;
-*) echo "usage: $0 demo|test|fuzz|deps" >&2; exit 2 ;;
+*) echo "usage: $0 demo|test|fuzz|staged|deps" >&2; exit 2 ;;
 esac

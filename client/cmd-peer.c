@@ -38,7 +38,7 @@ const struct cmd_entry cmd_peers_entry = {
 };
 
 /* Print peers (as `custody peers` and `custody sync` show them). */
-void
+static void
 cmd_peer_print(const struct cmd_ctx *ctx, Custody__PeerInfo **peers, size_t n)
 {
 	json_t *arr, *o;

@@ -174,7 +174,7 @@ archive_create_ext(const char *path, const char *office, const char *passphrase,
 
 	pthread_once(&archive_once, archive_global_init);
 	if (archive_check_name(office) < 0) {
-		asprintf(cause, "invalid office name '%s' (use 1-64 letters, digits, . _ -)", office);
+		custody_cause(cause, "invalid office name '%s' (use 1-64 letters, digits, . _ -)", office);
 		return CUSTODY_EINVAL;
 	}
 	if (passphrase != NULL && (error = keys_check_passphrase(passphrase, cause)) < 0)
@@ -183,23 +183,23 @@ archive_create_ext(const char *path, const char *office, const char *passphrase,
 		while ((de = readdir(d)) != NULL)
 			if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
 				closedir(d);
-				asprintf(cause, "%s exists and is not empty; refusing to touch it",
+				custody_cause(cause, "%s exists and is not empty; refusing to touch it",
 				    path);
 				return CUSTODY_EEXIST;
 			}
 		closedir(d);
 		if (chmod(path, 0700) != 0) {
-			asprintf(cause, "cannot chmod %s: %s", path, strerror(errno));
+			custody_cause(cause, "cannot chmod %s: %s", path, strerror(errno));
 			return CUSTODY_EIO;
 		}
 	} else if (errno != ENOENT || archive_mkdirs(path) != 0) {
-		asprintf(cause, "cannot create %s: %s", path, strerror(errno));
+		custody_cause(cause, "cannot create %s: %s", path, strerror(errno));
 		return CUSTODY_EIO;
 	}
 	for (i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
 		snprintf(sub, sizeof sub, "%s/%s", path, dirs[i]);
 		if (mkdir(sub, 0700) != 0) {
-			asprintf(cause, "cannot create %s: %s", sub, strerror(errno));
+			custody_cause(cause, "cannot create %s: %s", sub, strerror(errno));
 			return CUSTODY_EIO;
 		}
 	}
@@ -208,7 +208,7 @@ archive_create_ext(const char *path, const char *office, const char *passphrase,
 	    GIT_REPOSITORY_INIT_NO_REINIT;
 	opts.mode = GIT_REPOSITORY_INIT_SHARED_UMASK;
 	if (git_repository_init_ext(&repo, sub, &opts) < 0) {
-		asprintf(cause, "cannot create the git repository: %s", git_error_last()->message);
+		custody_cause(cause, "cannot create the git repository: %s", git_error_last()->message);
 		return CUSTODY_EIO;
 	}
 	git_repository_free(repo);
@@ -216,14 +216,14 @@ archive_create_ext(const char *path, const char *office, const char *passphrase,
 	pw = getpwuid(getuid());
 	snprintf(sub, sizeof sub, "%s/custody.conf", path);
 	if (conf_write_default(sub, office, pw != NULL ? pw->pw_name : "root") < 0) {
-		asprintf(cause, "cannot write %s: %s", sub, strerror(errno));
+		custody_cause(cause, "cannot write %s: %s", sub, strerror(errno));
 		return CUSTODY_EIO;
 	}
 	snprintf(sub, sizeof sub, "%s/keys", path);
 	if ((error = keys_create(sub, office, passphrase, joining, pk, cause)) < 0)
 		return error;
 	if (fsync_dir(sub) < 0 || fsync_dir(path) < 0) {
-		asprintf(cause, "cannot sync %s: %s", path, strerror(errno));
+		custody_cause(cause, "cannot sync %s: %s", path, strerror(errno));
 		return CUSTODY_EIO;
 	}
 	return 0;
@@ -241,19 +241,19 @@ archive_check_perms(const char *path, char **cause)
 	for (i = 0; i < sizeof subs / sizeof subs[0]; i++) {
 		snprintf(p, sizeof p, "%s%s", path, subs[i]);
 		if (lstat(p, &st) != 0) {
-			asprintf(cause, "%s: %s (is this a custody archive?)", p, strerror(errno));
+			custody_cause(cause, "%s: %s (is this a custody archive?)", p, strerror(errno));
 			return CUSTODY_EIO;
 		}
 		if (S_ISLNK(st.st_mode) && i > 0) {
-			asprintf(cause, "%s is a symbolic link; refusing to use it", p);
+			custody_cause(cause, "%s is a symbolic link; refusing to use it", p);
 			return CUSTODY_EPERM;
 		}
 		if (!S_ISLNK(st.st_mode) && !S_ISDIR(st.st_mode)) {
-			asprintf(cause, "%s is not a directory", p);
+			custody_cause(cause, "%s is not a directory", p);
 			return CUSTODY_EINVAL;
 		}
 		if (!S_ISLNK(st.st_mode) && (st.st_mode & 022)) {
-			asprintf(cause, "%s is writable by group or others (mode %04o); "
+			custody_cause(cause, "%s is writable by group or others (mode %04o); "
 			    "fix with: chmod go-w %s", p, (unsigned)(st.st_mode & 07777), p);
 			return CUSTODY_EPERM;
 		}
@@ -274,7 +274,7 @@ archive_vocab(struct archive *a, char **cause)
 		if (a->conf.vocab[i] == NULL)
 			continue;
 		if (vocab_set(&a->vocab, lists[i], a->conf.vocab[i]) < 0) {
-			asprintf(cause, "custody.conf: [vocabulary] %s: %s", lists[i],
+			custody_cause(cause, "custody.conf: [vocabulary] %s: %s", lists[i],
 			    custody_error());
 			return CUSTODY_EINVAL;
 		}
@@ -309,7 +309,7 @@ archive_open_ext(struct archive **out, const char *path, const char *passphrase,
 	a->started = time(NULL);
 	pthread_mutex_init(&a->write_lock, NULL);
 	if ((a->path = realpath(path, NULL)) == NULL) {
-		asprintf(cause, "%s: %s", path, strerror(errno));
+		custody_cause(cause, "%s: %s", path, strerror(errno));
 		error = CUSTODY_EIO;
 		goto fail;
 	}
@@ -323,9 +323,9 @@ archive_open_ext(struct archive **out, const char *path, const char *passphrase,
 		a->lockfd = open(file, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (a->lockfd < 0 || flock(a->lockfd, LOCK_EX | LOCK_NB) != 0) {
 			if (errno == EWOULDBLOCK)
-				asprintf(cause, "another custodyd is already running on %s", a->path);
+				custody_cause(cause, "another custodyd is already running on %s", a->path);
 			else
-				asprintf(cause, "cannot lock %s: %s", file, strerror(errno));
+				custody_cause(cause, "cannot lock %s: %s", file, strerror(errno));
 			error = CUSTODY_EEXIST;
 			goto fail;
 		}
@@ -346,7 +346,7 @@ archive_open_ext(struct archive **out, const char *path, const char *passphrase,
 		goto fail;
 	if ((error = sshkey_format_pub(&a->public_line, a->office_pk, a->conf.office)) < 0 ||
 	    (error = sshkey_fingerprint(&a->fingerprint, a->office_pk)) < 0) {
-		asprintf(cause, "cannot format the office key");
+		custody_cause(cause, "cannot format the office key");
 		goto fail;
 	}
 	a->serial = __atomic_add_fetch(&archive_serial, 1, __ATOMIC_SEQ_CST);
@@ -461,14 +461,14 @@ archive_index_memory(struct archive *a, char **cause)
 		if (unlink(p) == 0)
 			log_info("[index] store = memory: removed %s", files[i]);
 		else if (errno != ENOENT) {
-			asprintf(cause, "cannot remove %s: %s", p, strerror(errno));
+			custody_cause(cause, "cannot remove %s: %s", p, strerror(errno));
 			free(p);
 			return CUSTODY_EIO;
 		}
 		free(p);
 	}
 	if ((a->index_keep = archive_db_open(a)) == NULL) {
-		asprintf(cause, "%s", custody_error());
+		custody_cause(cause, "%s", custody_error());
 		return CUSTODY_EIO;
 	}
 	return 0;

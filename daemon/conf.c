@@ -183,15 +183,15 @@ conf_load(struct conf *c, const char *file, char **cause)
 	c->protected_roles = 1u << ROLE_DOCUMENTER | 1u << ROLE_ADMIN;
 	line = ini_parse(file, conf_handler, &p);
 	if (line < 0) {
-		asprintf(cause, "cannot read %s: %s", file, strerror(errno));
+		custody_cause(cause, "cannot read %s: %s", file, strerror(errno));
 		return CUSTODY_EIO;
 	}
 	if (line > 0) {
-		asprintf(cause, "%s:%d: %s", file, line, p.bad[0] ? p.bad : "syntax error");
+		custody_cause(cause, "%s:%d: %s", file, line, p.bad[0] ? p.bad : "syntax error");
 		return CUSTODY_EINVAL;
 	}
 	if (c->office == NULL || archive_check_name(c->office) < 0) {
-		asprintf(cause, "%s: [office] name is missing or not a valid office name", file);
+		custody_cause(cause, "%s: [office] name is missing or not a valid office name", file);
 		return CUSTODY_EINVAL;
 	}
 	if (c->socket == NULL && (c->socket = strdup("custodyd.sock")) == NULL)

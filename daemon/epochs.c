@@ -200,7 +200,7 @@ epochs_load(struct archive *a, char **cause)
 	if (lstat(path, &st) != 0) {
 		error = 0;
 		if (errno != ENOENT) {
-			asprintf(cause, "cannot read %s: %s", path, strerror(errno));
+			custody_cause(cause, "cannot read %s: %s", path, strerror(errno));
 			error = CUSTODY_EIO;
 		}
 		goto done;
@@ -208,7 +208,7 @@ epochs_load(struct archive *a, char **cause)
 	error = CUSTODY_EINVAL;
 	if (!S_ISREG(st.st_mode) || (st.st_mode & 077) || st.st_size < 8 ||
 	    (st.st_size - 8) % EP_ENTRY != 0 || (st.st_size - 8) / EP_ENTRY > EP_MAX) {
-		asprintf(cause, "%s is not a private custody epoch key file (mode 0600, "
+		custody_cause(cause, "%s is not a private custody epoch key file (mode 0600, "
 		    "whole entries)", path);
 		goto done;
 	}
@@ -219,13 +219,13 @@ epochs_load(struct archive *a, char **cause)
 	}
 	if ((f = fopen(path, "rbe")) == NULL || fread(buf, 1, n, f) != n ||
 	    memcmp(buf, EP_MAGIC, 8) != 0) {
-		asprintf(cause, "cannot read %s as a custody epoch key file", path);
+		custody_cause(cause, "cannot read %s as a custody epoch key file", path);
 		goto done;
 	}
 	epochs_xkeys(a, xpk, xsk);
 	for (i = 0, p = buf + 8; i < (n - 8) / EP_ENTRY; i++, p += EP_ENTRY) {
 		if (crypto_box_seal_open(key, p + 36, EP_SEALED, xpk, xsk) != 0) {
-			asprintf(cause, "%s: epoch %u is not sealed to this office's key", path,
+			custody_cause(cause, "%s: epoch %u is not sealed to this office's key", path,
 			    epochs_get_u32(p));
 			error = CUSTODY_ECRYPTO;
 			goto done;

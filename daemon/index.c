@@ -111,18 +111,18 @@ index_open(struct archive *a, char **cause)
 	if ((error = archive_index_memory(a, cause)) < 0)
 		return error;
 	if ((db = archive_db(a)) == NULL) {
-		asprintf(cause, "%s", custody_error());
+		custody_cause(cause, "%s", custody_error());
 		return CUSTODY_EIO;
 	}
 	if (index_schema_stale(db) && sqlite3_exec(db, index_drop, NULL, NULL, &err) != SQLITE_OK) {
-		asprintf(cause, "cannot reset the index: %s", err ? err : "?");
+		custody_cause(cause, "cannot reset the index: %s", err ? err : "?");
 		sqlite3_free(err);
 		return CUSTODY_EIO;
 	}
 	if (sqlite3_exec(db, index_schema, NULL, NULL, &err) != SQLITE_OK ||
 	    sqlite3_exec(db, "INSERT OR IGNORE INTO meta VALUES('schema', '"
 	    INDEX_SCHEMA_VERSION "')", NULL, NULL, &err) != SQLITE_OK) {
-		asprintf(cause, "cannot set up the index: %s", err ? err : "?");
+		custody_cause(cause, "cannot set up the index: %s", err ? err : "?");
 		sqlite3_free(err);
 		return CUSTODY_EIO;
 	}

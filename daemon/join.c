@@ -27,11 +27,11 @@ join_read(char **text, size_t *len, const char *file, char **cause)
 
 	*text = NULL;
 	if ((fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		asprintf(cause, "cannot open %s: %s", file, strerror(errno));
+		custody_cause(cause, "cannot open %s: %s", file, strerror(errno));
 		return CUSTODY_EIO;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > INVITE_MAX) {
-		asprintf(cause, "%s is not an invitation (not a regular file of at most %d bytes)",
+		custody_cause(cause, "%s is not an invitation (not a regular file of at most %d bytes)",
 		    file, INVITE_MAX);
 		close(fd);
 		return CUSTODY_EINVAL;
@@ -43,7 +43,7 @@ join_read(char **text, size_t *len, const char *file, char **cause)
 	r = read_full(fd, *text, INVITE_MAX + 1);
 	close(fd);
 	if (r < 0 || r > INVITE_MAX) {
-		asprintf(cause, "cannot read %s", file);
+		custody_cause(cause, "cannot read %s", file);
 		free(*text);
 		*text = NULL;
 		return CUSTODY_EIO;
@@ -63,13 +63,13 @@ join_conf_peer(struct archive *a, const struct invite *inv, char **cause)
 	int fd = -1, error;
 
 	if ((f = fopen(path, "re")) == NULL) {
-		asprintf(cause, "cannot read %s: %s", path, strerror(errno));
+		custody_cause(cause, "cannot read %s: %s", path, strerror(errno));
 		error = CUSTODY_EIO;
 		goto done;
 	}
 	if (getdelim(&conf, &len, '\0', f) < 0 && !feof(f)) {
 		fclose(f);
-		asprintf(cause, "cannot read %s", path);
+		custody_cause(cause, "cannot read %s", path);
 		error = CUSTODY_EIO;
 		goto done;
 	}
@@ -90,7 +90,7 @@ join_conf_peer(struct archive *a, const struct invite *inv, char **cause)
 		goto done;
 	if ((fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
 	    write_all(fd, b.data, b.len) < 0 || fsync(fd) != 0) {
-		asprintf(cause, "cannot write %s: %s", path, strerror(errno));
+		custody_cause(cause, "cannot write %s: %s", path, strerror(errno));
 		error = CUSTODY_EIO;
 	}
 done:
@@ -116,7 +116,7 @@ join_records(struct archive *a, const struct invite *inv, const char *text, size
 	int error;
 
 	if ((copy = strndup(text, len)) == NULL || strlen(copy) != len) {
-		asprintf(cause, "the invitation holds a NUL byte");
+		custody_cause(cause, "the invitation holds a NUL byte");
 		error = copy == NULL ? CUSTODY_ENOMEM : CUSTODY_EINVAL;
 		goto done;
 	}
@@ -126,7 +126,7 @@ join_records(struct archive *a, const struct invite *inv, const char *text, size
 	snprintf(summary, sizeof summary, "join: office %s, invited by %s", a->conf.office,
 	    inv->inviter);
 	if ((error = offices_write(a, docs, 2, summary)) < 0)
-		asprintf(cause, "cannot write the office records: %s", custody_error());
+		custody_cause(cause, "cannot write the office records: %s", custody_error());
 done:
 	json_decref(docs[0]);
 	json_decref(docs[1]);
@@ -150,7 +150,7 @@ join_archive(const char *path, const char *invitation, const char *passphrase, c
 		return error;
 	file = archive_file(a, "keys/data.key");
 	if (lstat(file, &st) == 0 || errno != ENOENT) {
-		asprintf(cause, "this office has already joined (%s exists)", file);
+		custody_cause(cause, "this office has already joined (%s exists)", file);
 		error = CUSTODY_EEXIST;
 		goto done;
 	}
@@ -161,23 +161,23 @@ join_archive(const char *path, const char *invitation, const char *passphrase, c
 		goto done;
 	}
 	if ((error = invite_open(dk, &inv, text, len, a->office_sk)) < 0) {
-		asprintf(cause, "%s: %s", invitation, custody_error());
+		custody_cause(cause, "%s: %s", invitation, custody_error());
 		goto done;
 	}
 	error = CUSTODY_EINVAL;
 	if ((int64_t)time(NULL) > inv.expires_at) {
-		asprintf(cause, "%s expired at %s (made %s): ask office %s for a new invitation",
+		custody_cause(cause, "%s expired at %s (made %s): ask office %s for a new invitation",
 		    invitation, inv.expires, inv.created, inv.inviter);
 		goto done;
 	}
 	if (strcmp(inv.office, a->conf.office) != 0) {
-		asprintf(cause, "%s invites office %s, but this office is %s", invitation,
+		custody_cause(cause, "%s invites office %s, but this office is %s", invitation,
 		    inv.office, a->conf.office);
 		goto done;
 	}
 	if (strcmp(inv.inviter, a->conf.office) == 0 ||
 	    memcmp(inv.inviter_pk, a->office_pk, ED25519_PK_LEN) == 0) {
-		asprintf(cause, "%s: an office cannot invite itself", invitation);
+		custody_cause(cause, "%s: an office cannot invite itself", invitation);
 		goto done;
 	}
 	keys_set_data(a, dk);
@@ -189,7 +189,7 @@ join_archive(const char *path, const char *invitation, const char *passphrase, c
 	if ((error = keys_write_data(file, a->office_pk, dk, cause)) < 0)
 		goto done;
 	if (fsync_dir(file) < 0) {
-		asprintf(cause, "cannot sync %s", file);
+		custody_cause(cause, "cannot sync %s", file);
 		error = CUSTODY_EIO;
 		goto done;
 	}

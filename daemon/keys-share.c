@@ -88,7 +88,7 @@ keys_share_join(const struct share *s, const char *const *names, size_t n, const
 	int error = CUSTODY_EINVAL;
 
 	if (n == 0 || n > 255) {
-		asprintf(cause, "give between 1 and 255 shares");
+		custody_cause(cause, "give between 1 and 255 shares");
 		return CUSTODY_EINVAL;
 	}
 	/* the office's key is the one most shares of that name carry */
@@ -106,32 +106,32 @@ keys_share_join(const struct share *s, const char *const *names, size_t n, const
 			char hex[17];
 
 			hex_encode(hex, s[i].pk, 8);
-			asprintf(cause, "%s is a share of office %s (key %s...), not of %s%s",
+			custody_cause(cause, "%s is a share of office %s (key %s...), not of %s%s",
 			    names[i], s[i].office, hex, office,
 			    strcmp(s[i].office, office) == 0 ? " as the other shares know it" : "");
 			return CUSTODY_EINVAL;
 		}
 		if (s[i].threshold != s[ref].threshold || s[i].count != s[ref].count ||
 		    s[i].secret_len != s[ref].secret_len) {
-			asprintf(cause, "%s is from another split of office %s than %s", names[i],
+			custody_cause(cause, "%s is from another split of office %s than %s", names[i],
 			    office, names[ref]);
 			return CUSTODY_EINVAL;
 		}
 		for (j = 0; j < i; j++)
 			if (s[j].x == s[i].x) {
-				asprintf(cause, "%s and %s are the same share (number %u)", names[j],
+				custody_cause(cause, "%s and %s are the same share (number %u)", names[j],
 				    names[i], s[i].x);
 				return CUSTODY_EINVAL;
 			}
 		nrs[i] = s[i].x;
 	}
 	if (n < s[0].threshold) {
-		asprintf(cause, "%zu share%s given, but office %s needs %u of its %u shares",
+		custody_cause(cause, "%zu share%s given, but office %s needs %u of its %u shares",
 		    n, n == 1 ? "" : "s", office, s[0].threshold, s[0].count);
 		return CUSTODY_EINVAL;
 	}
 	if (s[0].secret_len != SHARE_PAYLOAD_V1_LEN) {
-		asprintf(cause, "the shares hold %u bytes: not a payload this custody reads",
+		custody_cause(cause, "the shares hold %u bytes: not a payload this custody reads",
 		    s[0].secret_len);
 		return CUSTODY_EINVAL;
 	}
@@ -145,13 +145,13 @@ keys_share_join(const struct share *s, const char *const *names, size_t n, const
 		gfshare_ctx_dec_giveshare(ctx, (uint8_t)i, (uint8_t *)s[i].secret);
 	gfshare_ctx_dec_extract(ctx, payload);
 	if (payload[0] != SHARE_PAYLOAD_V1) {
-		asprintf(cause, "the shares do not restore office %s's keys (payload version %u)",
+		custody_cause(cause, "the shares do not restore office %s's keys (payload version %u)",
 		    office, payload[0]);
 		goto done;
 	}
 	crypto_sign_ed25519_seed_keypair(pk, sk, payload + 1);
 	if (sodium_memcmp(pk, s[0].pk, 32) != 0) {
-		asprintf(cause, "the shares do not restore office %s's key: they are signed by it, "
+		custody_cause(cause, "the shares do not restore office %s's key: they are signed by it, "
 		    "but do not belong to one split", office);
 		sodium_memzero(sk, 64);
 		goto done;

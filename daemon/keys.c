@@ -42,7 +42,7 @@ keys_write_file(const char *dir, const char *name, const void *p, size_t n, char
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		asprintf(cause, "cannot create %s: %s", path, strerror(errno));
+		custody_cause(cause, "cannot create %s: %s", path, strerror(errno));
 		return CUSTODY_EIO;
 	}
 	if ((error = write_all(fd, p, n)) == 0 && fsync(fd) != 0)
@@ -50,7 +50,7 @@ keys_write_file(const char *dir, const char *name, const void *p, size_t n, char
 	if (close(fd) != 0 && error == 0)
 		error = CUSTODY_EIO;
 	if (error < 0)
-		asprintf(cause, "cannot write %s: %s", path, strerror(errno));
+		custody_cause(cause, "cannot write %s: %s", path, strerror(errno));
 	return error;
 }
 
@@ -83,7 +83,7 @@ keys_write_data(const char *dir, const uint8_t pk[static ED25519_PK_LEN], const 
 
 	memcpy(dkf, DK_MAGIC, 8);
 	if (crypto_sign_ed25519_pk_to_curve25519(xpk, pk) != 0) {
-		asprintf(cause, "the office key cannot be converted to X25519");
+		custody_cause(cause, "the office key cannot be converted to X25519");
 		return CUSTODY_ECRYPTO;
 	}
 	crypto_box_seal(dkf + 8, dk, DATA_KEY_LEN, xpk);
@@ -101,7 +101,7 @@ keys_check_passphrase(const char *passphrase, char **cause)
 		n += (*p & 0xc0) != 0x80;
 	if (n >= KEYS_PASSPHRASE_MIN)
 		return 0;
-	asprintf(cause, "the passphrase has %zu character%s: it needs at least %d, as it alone "
+	custody_cause(cause, "the passphrase has %zu character%s: it needs at least %d, as it alone "
 	    "protects the office key on a seized disk", n, n == 1 ? "" : "s",
 	    KEYS_PASSPHRASE_MIN);
 	return CUSTODY_EINVAL;
@@ -134,7 +134,7 @@ keys_seal_office(uint8_t buf[static SEALED_KEY_LEN], size_t *n, const uint8_t *s
 	randombytes_buf(buf + 25 + SALT_LEN, NONCE_LEN);
 	if (crypto_pwhash(kek, 32, passphrase, strlen(passphrase), buf + 9, ops, mem,
 	    crypto_pwhash_ALG_ARGON2ID13) != 0) {
-		asprintf(cause, "not enough memory to derive the passphrase key");
+		custody_cause(cause, "not enough memory to derive the passphrase key");
 		sodium_free(kek);
 		return CUSTODY_ENOMEM;
 	}
@@ -158,7 +158,7 @@ keys_replace_file(const char *dir, const char *name, const void *p, size_t n, ch
 	snprintf(tmp, sizeof tmp, "%s.new", name);
 	snprintf(path, sizeof path, "%s/%s", dir, tmp);
 	if (unlink(path) != 0 && errno != ENOENT) {	/* left by an interrupted change */
-		asprintf(cause, "cannot remove %s: %s", path, strerror(errno));
+		custody_cause(cause, "cannot remove %s: %s", path, strerror(errno));
 		return CUSTODY_EIO;
 	}
 	if ((error = keys_write_file(dir, tmp, p, n, cause)) < 0) {
@@ -167,12 +167,12 @@ keys_replace_file(const char *dir, const char *name, const void *p, size_t n, ch
 	}
 	snprintf(tmp, sizeof tmp, "%s/%s", dir, name);
 	if (rename(path, tmp) != 0) {
-		asprintf(cause, "cannot replace %s: %s", tmp, strerror(errno));
+		custody_cause(cause, "cannot replace %s: %s", tmp, strerror(errno));
 		unlink(path);
 		return CUSTODY_EIO;
 	}
 	if (fsync_dir(dir) < 0) {
-		asprintf(cause, "cannot sync %s: %s", dir, strerror(errno));
+		custody_cause(cause, "cannot sync %s: %s", dir, strerror(errno));
 		return CUSTODY_EIO;
 	}
 	return 0;
@@ -250,18 +250,18 @@ keys_read_file(const char *path, uint8_t *buf, size_t max, size_t *len, char **c
 
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		if (errno == ELOOP)
-			asprintf(cause, "%s is a symbolic link; refusing to use it", path);
+			custody_cause(cause, "%s is a symbolic link; refusing to use it", path);
 		else
-			asprintf(cause, "cannot open %s: %s", path, strerror(errno));
+			custody_cause(cause, "cannot open %s: %s", path, strerror(errno));
 		return CUSTODY_EIO;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		asprintf(cause, "%s is not a regular file", path);
+		custody_cause(cause, "%s is not a regular file", path);
 		close(fd);
 		return CUSTODY_EINVAL;
 	}
 	if (st.st_mode & 077) {
-		asprintf(cause, "%s is readable or writable by group or others (mode %04o); "
+		custody_cause(cause, "%s is readable or writable by group or others (mode %04o); "
 		    "fix with: chmod 600 %s", path, (unsigned)(st.st_mode & 07777), path);
 		close(fd);
 		return CUSTODY_EPERM;
@@ -269,7 +269,7 @@ keys_read_file(const char *path, uint8_t *buf, size_t max, size_t *len, char **c
 	r = read_full(fd, buf, max);
 	close(fd);
 	if (r < 0) {
-		asprintf(cause, "cannot read %s: %s", path, strerror(errno));
+		custody_cause(cause, "cannot read %s: %s", path, strerror(errno));
 		return CUSTODY_EIO;
 	}
 	*len = (size_t)r;
@@ -293,7 +293,7 @@ keys_load_office(struct archive *a, const char *passphrase, char **cause)
 	if (len < 9 || memcmp(buf, KEY_MAGIC, 8) != 0 ||
 	    (buf[8] == 0 && len != PLAIN_KEY_LEN) || (buf[8] == 1 && len != SEALED_KEY_LEN) ||
 	    buf[8] > 1) {
-		asprintf(cause, "%s is not a custody key file", path);
+		custody_cause(cause, "%s is not a custody key file", path);
 		goto done;
 	}
 	if (buf[8] == 0)
@@ -302,24 +302,24 @@ keys_load_office(struct archive *a, const char *passphrase, char **cause)
 		uint64_t ops = get_u64(buf + 9 + SALT_LEN), mem = get_u64(buf + 17 + SALT_LEN);
 
 		if (passphrase == NULL) {
-			asprintf(cause, "the office key is sealed with a passphrase: "
+			custody_cause(cause, "the office key is sealed with a passphrase: "
 			    "give --passphrase-file FILE");
 			error = CUSTODY_EPERM;
 			goto done;
 		}
 		if (ops > 64 || mem > (1ULL << 32) || (kek = sodium_malloc(32)) == NULL) {
-			asprintf(cause, "%s has unreasonable key derivation settings", path);
+			custody_cause(cause, "%s has unreasonable key derivation settings", path);
 			goto done;
 		}
 		if (crypto_pwhash(kek, 32, passphrase, strlen(passphrase), buf + 9, ops,
 		    (size_t)mem, crypto_pwhash_ALG_ARGON2ID13) != 0) {
-			asprintf(cause, "not enough memory to derive the passphrase key");
+			custody_cause(cause, "not enough memory to derive the passphrase key");
 			goto done;
 		}
 		if (crypto_aead_xchacha20poly1305_ietf_decrypt(a->office_sk, NULL, NULL,
 		    buf + KEY_HDR_LEN, ED25519_SK_LEN + TAG_LEN, buf, KEY_HDR_LEN,
 		    buf + 25 + SALT_LEN, kek) != 0) {
-			asprintf(cause, "wrong passphrase for %s", path);
+			custody_cause(cause, "wrong passphrase for %s", path);
 			error = CUSTODY_ECRYPTO;
 			goto done;
 		}
@@ -356,7 +356,7 @@ keys_load(struct archive *a, const char *passphrase, char **cause)
 		return error;
 	path = archive_file(a, "keys/data.key");
 	if (lstat(path, &st) != 0 && errno == ENOENT) {
-		asprintf(cause, "this office has not joined yet: run custodyd join %s INVITATION",
+		custody_cause(cause, "this office has not joined yet: run custodyd join %s INVITATION",
 		    a->path);
 		error = CUSTODY_ENOTFOUND;
 		goto done;
@@ -365,7 +365,7 @@ keys_load(struct archive *a, const char *passphrase, char **cause)
 		goto done;
 	error = CUSTODY_EINVAL;
 	if (len != DK_FILE_LEN || memcmp(dkf, DK_MAGIC, 8) != 0) {
-		asprintf(cause, "%s is not a custody data key file", path);
+		custody_cause(cause, "%s is not a custody data key file", path);
 		goto done;
 	}
 	if ((xsk = sodium_malloc(32)) == NULL) {
@@ -375,7 +375,7 @@ keys_load(struct archive *a, const char *passphrase, char **cause)
 	crypto_sign_ed25519_sk_to_curve25519(xsk, a->office_sk);
 	crypto_scalarmult_base(xpk, xsk);
 	if (crypto_box_seal_open(a->data_key, dkf + 8, DK_FILE_LEN - 8, xpk, xsk) != 0) {
-		asprintf(cause, "%s is not sealed to this office's key", path);
+		custody_cause(cause, "%s is not sealed to this office's key", path);
 		error = CUSTODY_ECRYPTO;
 		goto done;
 	}

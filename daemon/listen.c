@@ -545,7 +545,7 @@ listen_start(struct listen **out, struct server *s, const char *address, char **
 
 	*out = NULL;
 	if (peers_split_address(host, sizeof host, port, sizeof port, address) < 0) {
-		asprintf(cause, "listen: %s", custody_error());
+		custody_cause(cause, "listen: %s", custody_error());
 		return CUSTODY_EINVAL;
 	}
 	if ((l = calloc(1, sizeof *l)) == NULL || (l->x_priv = sodium_malloc(NOISE_KEY_LEN)) ==
@@ -558,11 +558,11 @@ listen_start(struct listen **out, struct server *s, const char *address, char **
 	TAILQ_INIT(&l->strangers);
 	TAILQ_INIT(&l->peers);
 	if ((error = noise_static_from_ed25519(l->x_priv, l->x_pub, s->a->office_sk)) < 0) {
-		asprintf(cause, "the office key cannot make a channel key");
+		custody_cause(cause, "the office key cannot make a channel key");
 		goto fail;
 	}
 	if ((error = getaddrinfo(host, port, &hints, &ai)) != 0) {
-		asprintf(cause, "listen %s: %s", address, gai_strerror(error));
+		custody_cause(cause, "listen %s: %s", address, gai_strerror(error));
 		error = CUSTODY_EINVAL;
 		goto fail;
 	}
@@ -570,7 +570,7 @@ listen_start(struct listen **out, struct server *s, const char *address, char **
 	if ((l->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0 ||
 	    setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
 	    bind(l->fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(l->fd, 64) != 0) {
-		asprintf(cause, "cannot listen on %s: %s", address, strerror(errno));
+		custody_cause(cause, "cannot listen on %s: %s", address, strerror(errno));
 		goto fail;
 	}
 	if ((l->ev = event_new(s->base, l->fd, EV_READ | EV_PERSIST, listen_accept, l)) ==

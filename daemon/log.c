@@ -38,7 +38,7 @@ log_set_quiet(int q)
 	log_quiet = q;
 }
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 log_vwrite(const char *level, const char *fmt, va_list ap)
 {
 	char stamp[32];

@@ -33,22 +33,22 @@ recover_read_share(struct share *s, const char *file, char **cause)
 	int fd;
 
 	if ((fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		asprintf(cause, "cannot open share %s: %s", file, strerror(errno));
+		custody_cause(cause, "cannot open share %s: %s", file, strerror(errno));
 		return CUSTODY_EIO;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		asprintf(cause, "share %s is not a regular file", file);
+		custody_cause(cause, "share %s is not a regular file", file);
 		return CUSTODY_EINVAL;
 	}
 	r = read_full(fd, buf, sizeof buf);
 	close(fd);
 	if (r < 0) {
-		asprintf(cause, "cannot read share %s: %s", file, strerror(errno));
+		custody_cause(cause, "cannot read share %s: %s", file, strerror(errno));
 		return CUSTODY_EIO;
 	}
 	if ((size_t)r > SHARE_TEXT_MAX || share_parse(s, buf, (size_t)r) < 0) {
-		asprintf(cause, "share %s is refused: %s", file, (size_t)r > SHARE_TEXT_MAX ?
+		custody_cause(cause, "share %s is refused: %s", file, (size_t)r > SHARE_TEXT_MAX ?
 		    "damaged share (too long)" : custody_error());
 		sodium_memzero(buf, sizeof buf);
 		return CUSTODY_EINVAL;
@@ -77,7 +77,7 @@ recover_keys(const char *path, const char *office, const uint8_t *sk, const uint
 	}
 	if ((error = keys_replace_file(dir, "office.pub", pub, strlen(pub), cause)) == 0 &&
 	    (error = keys_write_data(dir, pk, dk, cause)) == 0 && fsync_dir(dir) < 0) {
-		asprintf(cause, "cannot sync %s", dir);
+		custody_cause(cause, "cannot sync %s", dir);
 		error = CUSTODY_EIO;
 	}
 	free(line);
@@ -93,15 +93,15 @@ recover_check_peer(const char *name, const char *address, const char *key, char 
 	char host[256], port[8], *comment = NULL;
 
 	if (archive_check_name(name) < 0) {
-		asprintf(cause, "--peer: '%s' is not a valid office name", name);
+		custody_cause(cause, "--peer: '%s' is not a valid office name", name);
 		return CUSTODY_EINVAL;
 	}
 	if (peers_split_address(host, sizeof host, port, sizeof port, address) < 0) {
-		asprintf(cause, "--peer %s: %s", name, custody_error());
+		custody_cause(cause, "--peer %s: %s", name, custody_error());
 		return CUSTODY_EINVAL;
 	}
 	if (sshkey_parse_pub(pk, &comment, key) < 0) {
-		asprintf(cause, "--peer %s: '%s' is not an ssh-ed25519 public key", name, key);
+		custody_cause(cause, "--peer %s: '%s' is not an ssh-ed25519 public key", name, key);
 		return CUSTODY_EINVAL;
 	}
 	free(comment);
@@ -118,12 +118,12 @@ recover_peer(struct archive *a, const char *name, const char *address, const cha
 	int error;
 
 	if ((error = sshkey_parse_pub(pk, &comment, key)) < 0) {
-		asprintf(cause, "--peer %s: '%s' is not an ssh-ed25519 public key", name, key);
+		custody_cause(cause, "--peer %s: '%s' is not an ssh-ed25519 public key", name, key);
 		return error;
 	}
 	free(comment);
 	if ((error = peers_init(a)) < 0 || (error = peers_add(a, name, address, pk)) < 0)
-		asprintf(cause, "--peer %s: %s", name, custody_error());
+		custody_cause(cause, "--peer %s: %s", name, custody_error());
 	peers_shutdown();
 	return error;
 }
@@ -141,7 +141,7 @@ recover_archive(const char *path, const char *office, const char *const *files,
 	int error = CUSTODY_ENOMEM;
 
 	if (nfiles == 0 || nfiles > 255) {
-		asprintf(cause, "give the shares with --share FILE (up to 255)");
+		custody_cause(cause, "give the shares with --share FILE (up to 255)");
 		return CUSTODY_EINVAL;
 	}
 	if (passphrase != NULL && (error = keys_check_passphrase(passphrase, cause)) < 0)

@@ -477,20 +477,20 @@ server_listen(struct server *s, char **cause)
 	else
 		s->socket_path = archive_file(s->a, sock);
 	if (strlen(s->socket_path) >= sizeof sun.sun_path) {
-		asprintf(cause, "socket path %s is too long", s->socket_path);
+		custody_cause(cause, "socket path %s is too long", s->socket_path);
 		return CUSTODY_EINVAL;
 	}
 	strcpy(sun.sun_path, s->socket_path);
 	unlink(s->socket_path);	/* stale: we hold the archive lock */
 	if ((s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
-		asprintf(cause, "cannot listen on %s: %s", s->socket_path, strerror(errno));
+		custody_cause(cause, "cannot listen on %s: %s", s->socket_path, strerror(errno));
 		return CUSTODY_EIO;
 	}
 	mask = umask(0117);
 	bound = bind(s->listen_fd, (struct sockaddr *)&sun, sizeof sun);
 	umask(mask);
 	if (bound != 0 || chmod(s->socket_path, 0660) != 0 || listen(s->listen_fd, 128) != 0) {
-		asprintf(cause, "cannot listen on %s: %s", s->socket_path, strerror(errno));
+		custody_cause(cause, "cannot listen on %s: %s", s->socket_path, strerror(errno));
 		return CUSTODY_EIO;
 	}
 	return 0;

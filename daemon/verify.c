@@ -31,7 +31,7 @@ struct verify_ctx {
 };
 
 /* Note one broken thing. */
-static void
+static void __attribute__((format(printf, 3, 4)))
 verify_problem(struct verify_ctx *v, const char *item, const char *fmt, ...)
 {
 	struct verify_result *r = v->res;

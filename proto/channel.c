@@ -43,7 +43,7 @@ struct channel {
 static void channel_process(struct channel *);
 
 /* The channel is gone or broken: stop everything and tell the owner once. */
-static void
+static void __attribute__((format(printf, 2, 3)))
 channel_lost(struct channel *ch, const char *fmt, ...)
 {
 	va_list ap;

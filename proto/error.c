@@ -36,6 +36,18 @@ custody_error_clear(void)
 	error_msg[0] = '\0';
 }
 
+/* Set *cause to a new message (the caller frees it); NULL when out of memory. */
+void
+custody_cause(char **cause, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(cause, fmt, ap) < 0)
+		*cause = NULL;
+	va_end(ap);
+}
+
 /* A short name for an error code. */
 const char *
 custody_strerror(int code)

@@ -110,7 +110,7 @@ peer_read_cb(evutil_socket_t fd, short what, void *arg)
 	if (p->draining) {
 		if ((what & EV_TIMEOUT) || recv(fd, buf, sizeof buf, MSG_DONTWAIT) <= 0)
 			peer_lost(p);
-		for (size_t i = 0; i < p->nfds; i++)
+		for (i = 0; i < p->nfds; i++)
 			close(p->fds[i]);
 		p->nfds = 0;
 		return;

@@ -279,7 +279,7 @@ LIBS=$(pkg-config --libs libsodium libcrypto libgit2 sqlite3 libevent_core libev
 	jansson libprotobuf-c inih libutf8proc)
 SAN=
 grep -q 'CUSTODY_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null && SAN=-fsanitize=address,undefined
-cc -O2 $SAN -D_GNU_SOURCE -I"$SRC/daemon" -I"$SRC/include" -I"$BUILD/proto-gen" "$W/driver.c" \
+cc -O2 $SAN -D_GNU_SOURCE -I"$SRC/daemon" -I"$SRC/include" -I"$BUILD/gen" -I"$BUILD/proto-gen" "$W/driver.c" \
 	"$BUILD/libcustody_core.a" "$BUILD/libcustody_proto.a" $LIBS -lcsv -lpthread -lm \
 	-o "$W/driver"
 echo "== $NVICTIMS victims, $RUNS runs each, warm cache ($(nproc) CPUs)"

@@ -12,6 +12,7 @@
 
 #include "custody/age.h"
 #include "custody/common.h"
+#include "fuzz.h"
 
 #define FUZZ_IDENTITY \
 	"AGE-SECRET-KEY-1EGTZVFFV20835NWYV6270LXYVK2VKNX2MMDKWYKLMGR48UAWX40Q2P2LM0"

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "custody/bagit.h"
+#include "fuzz.h"
 
 /* Parse data[1..] as bagit.txt, bag-info.txt, a manifest or fetch.txt. */
 int

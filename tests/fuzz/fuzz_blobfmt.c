@@ -9,6 +9,7 @@
 
 #include "custody/blobfmt.h"
 #include "custody/common.h"
+#include "fuzz.h"
 
 struct got {
 	const uint8_t	*want;

@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include "custody/channel.h"
+#include "fuzz.h"
 
 #define FZ_CHUNK 4000
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "custody/records.h"
+#include "fuzz.h"
 
 struct fuzz_run {
 	const char	*kind;

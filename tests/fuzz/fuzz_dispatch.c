@@ -35,6 +35,7 @@
 #include "log.h"
 #include "server.h"
 #include "sync.h"
+#include "fuzz.h"
 
 #define FUZZ_DEADLINE 60	/* seconds for the daemon to finish a session */
 

@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "custody/dossier.h"
+#include "fuzz.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -7,6 +7,7 @@
 
 #include "custody/common.h"
 #include "custody/invite.h"
+#include "fuzz.h"
 
 /* Parse the input, then try to open it with a fixed office key. */
 int

@@ -23,6 +23,7 @@
 
 #include "custody/common.h"
 #include "custody/noise.h"
+#include "fuzz.h"
 
 static const char *const fz_patterns[] = { "NK", "KK", "IK", "XX", "XK" };
 static const char *const fz_payloads[] = { "Ludwig von Mises", "Murray Rothbard",

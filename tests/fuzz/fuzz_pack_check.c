@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "custody/pack-check.h"
+#include "fuzz.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -12,6 +12,7 @@
 
 #include "custody/recobj.h"
 #include "custody/records.h"
+#include "fuzz.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

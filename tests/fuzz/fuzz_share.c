@@ -7,6 +7,7 @@
 
 #include "custody/common.h"
 #include "custody/share.h"
+#include "fuzz.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -6,6 +6,7 @@
 
 #include "custody/common.h"
 #include "custody/sshsig.h"
+#include "fuzz.h"
 
 /* Feed the input as armor, as a binary blob, and as a public key line. */
 int

@@ -17,6 +17,7 @@
 
 #include "fuzz-archive.h"
 #include "sync-verify.h"
+#include "fuzz.h"
 
 static struct archive *fuzz_archive;
 static uint8_t fuzz_pk[ED25519_PK_LEN];

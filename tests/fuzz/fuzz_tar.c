@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "custody/tar.h"
+#include "fuzz.h"
 
 static int
 entry_cb(void *arg, const struct tar_entry *e)

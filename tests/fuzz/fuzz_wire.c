@@ -9,6 +9,7 @@
 
 #include "custody/common.h"
 #include "custody/wire.h"
+#include "fuzz.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -76,7 +76,9 @@ slurp(const char *path)
 	char *s = calloc(1, 65536);
 
 	if (fp != NULL) {
-		fread(s, 1, 65535, fp);
+		size_t n = fread(s, 1, 65535, fp);
+
+		s[n] = '\0';
 		fclose(fp);
 	}
 	return s;
