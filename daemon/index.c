@@ -224,15 +224,14 @@ index_note_seq(sqlite3 *db, const char *office, uint64_t seq)
  * that maximum rather than turning negative.
  */
 static int
-index_put(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_LEN], const char *office,
-    uint64_t seq, uint64_t clock, json_t *doc)
+index_put_hashed(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_LEN],
+    const char *office, uint64_t seq, uint64_t clock, json_t *doc,
+    const uint8_t chash[static TOKEN_LEN])
 {
 	const char *kind = record_kind(doc);
 	int64_t lamport = (int64_t)(clock < CUSTODY_LAMPORT_MAX ? clock : CUSTODY_LAMPORT_MAX);
-	uint8_t chash[TOKEN_LEN];
 	int error;
 
-	record_content_hash(a, doc, chash);
 	error = index_exec(db, "INSERT INTO records VALUES(?,?,?,?,?,?,?) ON CONFLICT(tok, office)"
 	    " DO UPDATE SET kind=excluded.kind, lamport=excluded.lamport, chash=excluded.chash,"
 	    " seq=excluded.seq, first_seq=min(records.first_seq, excluded.first_seq)",
@@ -254,6 +253,17 @@ index_put(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_LEN], c
 	if (error == 0 && (strcmp(kind, "victim") == 0 || strcmp(kind, "incident") == 0))
 		error = index_put_casualty(a, db, tok, office, lamport, doc);
 	return error;
+}
+
+/* index_put_hashed, the content hash computed here. */
+static int
+index_put(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_LEN], const char *office,
+    uint64_t seq, uint64_t clock, json_t *doc)
+{
+	uint8_t chash[TOKEN_LEN];
+
+	record_content_hash(a, doc, chash);
+	return index_put_hashed(a, db, tok, office, seq, clock, doc, chash);
 }
 
 /* Index one record object found at records/.../TOKEN. */
@@ -399,6 +409,72 @@ index_apply_commit(struct archive *a, const struct feed_commit *fc, json_t **doc
 	if ((error = index_cuts_settle(a)) <= 0)
 		return error;
 	return index_catch_up(a, 1);
+}
+
+/*
+ * Index a commit of this office while it is written (an import, feed-import.c): 1 when the
+ * index follows the feed, and the rows of index_import_put then go in one transaction that
+ * index_import_end commits once the commit is on disk; 0 when the index catches up from git
+ * after the commit instead (it had fallen behind, or the office is cut off).
+ */
+int
+index_import_begin(struct archive *a, const struct feed_commit *fc)
+{
+	sqlite3 *db = archive_db(a);
+	char known[GIT_OID_HEXSZ + 1];
+	uint64_t cut = UINT64_MAX;
+
+	if (db == NULL)
+		return 0;
+	index_feed_head(db, a->office_hex, known);
+	index_cuts_of(db, a->office_hex, &cut);
+	if ((fc->seq > 1 && strcmp(known, fc->parent) != 0) || fc->seq > cut)
+		return 0;
+	return index_exec(db, "BEGIN IMMEDIATE", "") == 0;
+}
+
+/* One record of the commit being written, its content hash known (casualty records only). */
+int
+index_import_put(struct archive *a, const struct feed_commit *fc, json_t *doc,
+    const uint8_t chash[static TOKEN_LEN])
+{
+	uint8_t tok[TOKEN_LEN];
+
+	archive_token(a, tok, record_id(doc));
+	return index_put_hashed(a, archive_db(a), tok, a->office_hex, fc->seq, fc->lamport, doc,
+	    chash);
+}
+
+/*
+ * The end of index_import_begin's transaction (open: it returned 1): committed with the feed's
+ * new head when the commit is on disk, else rolled back. Without it, catch up from git.
+ */
+int
+index_import_end(struct archive *a, const struct feed_commit *fc, int open, int committed)
+{
+	sqlite3 *db = archive_db(a);
+	char head[GIT_OID_HEXSZ + 1];
+	int error = 0;
+
+	if (db == NULL)
+		return CUSTODY_EIO;
+	if (!open)
+		return committed ? index_catch_up(a, 0) : 0;
+	git_oid_tostr(head, sizeof head, &fc->oid);
+	if (committed)
+		error = index_exec(db, "INSERT OR REPLACE INTO feeds VALUES(?,?,?)", "tti",
+		    a->office_hex, head, (int64_t)fc->seq);
+	if (committed && error == 0)
+		error = index_note_seq(db, a->office_hex, fc->seq);
+	if (!committed || error < 0) {
+		index_exec(db, "ROLLBACK", "");
+		return committed ? index_catch_up(a, 0) : 0;
+	}
+	if ((error = index_exec(db, "COMMIT", "")) < 0) {
+		index_exec(db, "ROLLBACK", "");
+		return index_catch_up(a, 0);
+	}
+	return 0;
 }
 
 /* Bring one feed's part of the index up to its ref. */

@@ -1,21 +1,25 @@
 /*
  * Writing casualty records: batches (an import, or one add), edits and links. Every record is
- * validated again here against this archive's vocabularies; a batch is one commit, written
- * only when every record is valid (or the client asked to skip the invalid ones). A record
- * identical to its current revision is not written again, so importing a file twice changes
- * nothing.
+ * validated again here against this archive's vocabularies as its message arrives, and kept
+ * sealed in a file under tmp/ (records-spill.h), so an import of any size holds a bounded
+ * part of itself in memory. A batch is one commit, written only when every record is valid (or
+ * the client asked to skip the invalid ones): from RECORDS_STREAM_MIN records as a stream in
+ * token order into one new pack (feed-import.c), the index rows in one transaction with it. A
+ * record identical to its current revision is not written again, so importing a file twice
+ * changes nothing.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
-#include "oidset.h"
+#include "records-spill.h"
 #include "server.h"
 
 #define RECORDS_MAX 5000000
 #define RECORDS_LIST_IDS 10000		/* RecordDone lists ids up to this many */
 #define RECORDS_LIST_PROBLEMS 1000
+#define RECORDS_STREAM_MIN 64		/* from this many records an import is a stream (a pack) */
 
 struct recproblem {
 	uint32_t	 line;
@@ -23,16 +27,22 @@ struct recproblem {
 	char		*problem;
 };
 
+/*
+ * An open batch. Each record is validated as its message arrives and kept, sealed, in a file
+ * under tmp/ (records-spill.h): memory holds 32 bytes a record, the ids of a small batch (for
+ * the reply) and the first problems, whatever the size of the import.
+ */
 struct recbatch {
 	char			 kind[16];
 	int			 skip_invalid;
 	uint32_t		 expected;
-	json_t			**docs;		/* valid records */
-	uint32_t		*lines;
-	size_t			 n, cap;
 	size_t			 received;
-	struct recproblem	*probs;
-	size_t			 nprobs;
+	struct records_spill	*spill;		/* valid records */
+	char			**ids;		/* while expected <= RECORDS_LIST_IDS */
+	uint32_t		*idlines;
+	size_t			 nids;
+	struct recproblem	*probs;		/* the first RECORDS_LIST_PROBLEMS */
+	size_t			 nprobs, probs_total;
 	int			 busy;
 };
 
@@ -43,14 +53,15 @@ recbatch_free(struct recbatch *b)
 
 	if (b == NULL)
 		return;
-	for (i = 0; i < b->n; i++)
-		json_decref(b->docs[i]);
+	records_spill_free(b->spill);
+	for (i = 0; i < b->nids; i++)
+		free(b->ids[i]);
 	for (i = 0; i < b->nprobs; i++) {
 		free(b->probs[i].column);
 		free(b->probs[i].problem);
 	}
-	free(b->docs);
-	free(b->lines);
+	free(b->ids);
+	free(b->idlines);
 	free(b->probs);
 	free(b);
 }
@@ -78,6 +89,8 @@ recbatch_problem(struct recbatch *b, uint32_t line, const char *column, const ch
 {
 	struct recproblem *p;
 
+	if (b->probs_total++ >= RECORDS_LIST_PROBLEMS)
+		return 0;	/* counted, not kept */
 	if ((p = reallocarray(b->probs, b->nprobs + 1, sizeof *p)) == NULL)
 		return CUSTODY_ENOMEM;
 	b->probs = p;
@@ -120,7 +133,39 @@ records_begin(struct client *c, Envelope *msg)
 	wire_free(msg);
 }
 
-/* RecordBatch (on a worker): validate each record of the message. */
+static void records_derive_id(struct archive *, json_t *);
+
+/* Keep a valid record: its id for the reply of a small batch, the record in the spill. */
+static int
+recbatch_keep(struct archive *a, struct recbatch *b, uint32_t line, json_t *doc)
+{
+	uint8_t tok[TOKEN_LEN], chash[TOKEN_LEN];
+	char *s;
+	int error;
+
+	if (record_id(doc)[0] == '\0')
+		records_derive_id(a, doc);
+	if (b->spill == NULL && (error = records_spill_open(&b->spill, a)) < 0)
+		return error;
+	if (b->expected <= RECORDS_LIST_IDS) {
+		if (b->ids == NULL && ((b->ids = calloc(b->expected, sizeof *b->ids)) == NULL ||
+		    (b->idlines = calloc(b->expected, sizeof *b->idlines)) == NULL))
+			return CUSTODY_ENOMEM;
+		if ((b->ids[b->nids] = strdup(record_id(doc))) == NULL)
+			return CUSTODY_ENOMEM;
+		b->idlines[b->nids++] = line;
+	}
+	archive_token(a, tok, record_id(doc));
+	record_content_hash(a, doc, chash);
+	if ((s = json_dumps(doc, JSON_COMPACT)) == NULL)
+		return custody_fail(CUSTODY_EINVAL, "record cannot be encoded as JSON");
+	error = records_spill_add(b->spill, tok, line, chash, s);
+	sodium_memzero(s, strlen(s));
+	free(s);
+	return error;
+}
+
+/* RecordBatch (on a worker): validate each record of the message, keep the valid ones. */
 int
 records_batch(struct request *r)
 {
@@ -140,16 +185,6 @@ records_batch(struct request *r)
 		return custody_fail(CUSTODY_EPROTO, "record_batch: lines do not match records");
 	if (b->received + m->n_json > b->expected)
 		return custody_fail(CUSTODY_EPROTO, "more records than the batch announced");
-	if (b->n + m->n_json > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-
-		while (cap < b->n + m->n_json)
-			cap *= 2;
-		if ((b->docs = reallocarray(b->docs, cap, sizeof *b->docs)) == NULL ||
-		    (b->lines = reallocarray(b->lines, cap, sizeof *b->lines)) == NULL)
-			return CUSTODY_ENOMEM;
-		b->cap = cap;
-	}
 	for (i = 0; i < m->n_json && error == 0; i++) {
 		line = m->n_lines ? m->lines[i] : (uint32_t)(b->received + 1);
 		b->received++;
@@ -167,11 +202,9 @@ records_batch(struct request *r)
 				    probs.v[k].problem);
 			if (probs.n == 0)
 				error = recbatch_problem(b, line, "", custody_error());
-			json_decref(doc);
-		} else {
-			b->docs[b->n] = doc;
-			b->lines[b->n++] = line;
-		}
+		} else
+			error = recbatch_keep(a, b, line, doc);
+		json_decref(doc);
 		record_problems_free(&probs);
 		json_decref(fields);
 	}
@@ -268,10 +301,10 @@ records_write(struct archive *a, json_t **docs, size_t n, const char *summary,
 	return 0;
 }
 
-/* Encode a RecordDone with ids and problems (both cut short when long). */
+/* Encode a RecordDone with ids and problems (both cut short when long; total problems). */
 static int
-records_reply(struct request *r, Custody__RecordDone *d, json_t **docs, size_t n,
-    struct recproblem *probs, size_t nprobs, char *oid)
+records_reply(struct request *r, Custody__RecordDone *d, char **ids, size_t n,
+    struct recproblem *probs, size_t nprobs, size_t total, char *oid)
 {
 	Envelope env = CUSTODY__ENVELOPE__INIT;
 	Custody__RecordProblem *pv = NULL, **pp = NULL;
@@ -279,12 +312,9 @@ records_reply(struct request *r, Custody__RecordDone *d, json_t **docs, size_t n
 	int error;
 
 	d->commit = oid;
-	d->problems_total = (uint32_t)nprobs;
+	d->problems_total = (uint32_t)(total > UINT32_MAX ? UINT32_MAX : total);
 	if (n <= RECORDS_LIST_IDS) {
-		if ((d->ids = calloc(n ? n : 1, sizeof *d->ids)) == NULL)
-			return CUSTODY_ENOMEM;
-		for (i = 0; i < n; i++)
-			d->ids[i] = (char *)record_id(docs[i]);
+		d->ids = ids;
 		d->n_ids = n;
 	}
 	if (np > 0 && ((pv = calloc(np, sizeof *pv)) == NULL || (pp = calloc(np,
@@ -305,9 +335,192 @@ records_reply(struct request *r, Custody__RecordDone *d, json_t **docs, size_t n
 	env.record_done = d;
 	error = server_reply(r, &env);
 done:
-	free(d->ids);
 	free(pv);
 	free(pp);
+	return error;
+}
+
+/* One import being written: the spill read in token order (records-spill.h). */
+struct records_import {
+	struct archive		*a;
+	struct recbatch		*b;
+	size_t			 i;
+	size_t			 unchanged;
+	uint8_t			 chash[TOKEN_LEN];	/* of the record last given */
+	int			 indexing, index_open;
+};
+
+/* feed_stream next: the next record that differs from its current revision. */
+static int
+records_import_next(void *arg, json_t **doc, char tok_hex[static TOKEN_HEX_LEN + 1])
+{
+	struct records_import *im = arg;
+	struct records_spill *sp = im->b->spill;
+	const struct records_spill_row *row;
+	uint8_t cur[TOKEN_LEN];
+	char office[65], kind[16], *json;
+	json_error_t jerr;
+	int r, error;
+
+	*doc = NULL;
+	while (im->i < sp->n) {
+		row = &sp->row[im->i++];
+		if (im->i > 1 && memcmp(row->tok, sp->row[im->i - 2].tok, TOKEN_LEN) == 0)
+			continue;	/* a repeated id: its first line is written */
+		r = index_current_chash(im->a, row->tok, cur, office, kind);
+		if (r < 0 && r != CUSTODY_ENOTFOUND)
+			return r;
+		if ((error = records_spill_read(sp, im->i - 1, im->chash, &json)) < 0)
+			return error;
+		if (r == 0 && strcmp(kind, im->b->kind) != 0) {
+			*doc = json_loads(json, 0, &jerr);
+			error = custody_fail(CUSTODY_EEXIST, "id %s is already a%s %s record",
+			    record_id(*doc), strchr("aeiou", kind[0]) ? "n" : "", kind);
+			json_decref(*doc);
+			*doc = NULL;
+		} else if (r == 0 && memcmp(cur, im->chash, TOKEN_LEN) == 0) {
+			im->unchanged++;
+			error = 1;
+		} else if ((*doc = json_loads(json, 0, &jerr)) == NULL)
+			error = custody_fail(CUSTODY_EIO, "import: a kept record does not parse");
+		sodium_memzero(json, strlen(json));
+		free(json);
+		if (error < 0)
+			return error;
+		if (error == 0) {
+			hex_encode(tok_hex, row->tok, TOKEN_LEN);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* feed_stream written: index the record in the transaction of the commit. */
+static int
+records_import_written(void *arg, const struct feed_commit *fc, const char *tok_hex,
+    json_t *doc)
+{
+	struct records_import *im = arg;
+
+	(void)tok_hex;
+	if (!im->indexing) {
+		im->indexing = 1;
+		im->index_open = index_import_begin(im->a, fc);
+	}
+	if (im->index_open && index_import_put(im->a, fc, doc, im->chash) < 0) {
+		log_warn("index update failed (%s); it catches up after the commit",
+		    custody_error());
+		index_import_end(im->a, fc, 1, 0);
+		im->index_open = 0;
+	}
+	return 0;
+}
+
+/* A small batch (an add): its records read back, written as any commit (loose objects). */
+static int
+records_write_few(struct archive *a, struct recbatch *b, size_t n, const char *summary,
+    Custody__RecordDone *d, char oid[GIT_OID_HEXSZ + 1])
+{
+	struct records_spill *sp = b->spill;
+	uint8_t chash[TOKEN_LEN];
+	json_error_t jerr;
+	json_t **docs;
+	char *json;
+	size_t i, k = 0;
+	int error = 0;
+
+	if ((docs = calloc(n, sizeof *docs)) == NULL)
+		return CUSTODY_ENOMEM;
+	for (i = 0; i < sp->n && k < n && error == 0; i++) {
+		if (i > 0 && memcmp(sp->row[i].tok, sp->row[i - 1].tok, TOKEN_LEN) == 0)
+			continue;	/* a repeated id: its first line is written */
+		if ((error = records_spill_read(sp, i, chash, &json)) < 0)
+			break;
+		if ((docs[k++] = json_loads(json, 0, &jerr)) == NULL)
+			error = custody_fail(CUSTODY_EIO, "import: a kept record does not parse");
+		sodium_memzero(json, strlen(json));
+		free(json);
+	}
+	if (error == 0)
+		error = records_write(a, docs, k, summary, d, oid);
+	for (i = 0; i < k; i++)
+		json_decref(docs[i]);
+	free(docs);
+	return error;
+}
+
+/*
+ * Write the kept records of b as one commit, leaving out those identical to their current
+ * revision (importing a file twice writes nothing). An id already used by another kind is
+ * refused, and nothing is written.
+ */
+static int
+records_import_write(struct archive *a, struct recbatch *b, size_t n, const char *summary,
+    Custody__RecordDone *d, char oid[GIT_OID_HEXSZ + 1])
+{
+	struct records_import im = { .a = a, .b = b };
+	struct feed_stream st = { records_import_next, records_import_written, &im };
+	struct feed_commit fc = { 0 };
+	size_t written = 0;
+	int error;
+
+	if (n < RECORDS_STREAM_MIN)
+		return records_write_few(a, b, n, summary, d, oid);
+	pthread_mutex_lock(&a->write_lock);
+	error = feed_append_sorted(a, &fc, summary, &st, &written);
+	if (im.indexing && index_import_end(a, &fc, im.index_open, error == 0 &&
+	    written > 0) < 0)
+		log_warn("index update failed (%s); it catches up at the next start",
+		    custody_error());
+	pthread_mutex_unlock(&a->write_lock);
+	if (error < 0)
+		return error;
+	d->written = (uint32_t)written;
+	d->unchanged += (uint32_t)im.unchanged;
+	if (written > 0) {
+		git_oid_tostr(oid, GIT_OID_HEXSZ + 1, &fc.oid);
+		d->seq = fc.seq;
+	}
+	return 0;
+}
+
+/* Report every repeated id of the sorted spill; the count of records left to write. */
+static int
+records_repeats(struct recbatch *b, size_t *n)
+{
+	struct records_spill *sp = b->spill;
+	uint8_t chash[TOKEN_LEN];
+	json_error_t jerr;
+	json_t *doc;
+	char *json, msg[160];
+	size_t i, k;
+	int error = 0;
+
+	*n = sp->n;
+	for (i = 1; i < sp->n && error == 0; i++) {
+		if (memcmp(sp->row[i].tok, sp->row[i - 1].tok, TOKEN_LEN) != 0)
+			continue;
+		(*n)--;
+		if ((error = records_spill_read(sp, i, chash, &json)) < 0)
+			break;
+		doc = json_loads(json, 0, &jerr);
+		sodium_memzero(json, strlen(json));
+		free(json);
+		/* the first keeps the id; the repeat is a problem, and not written */
+		snprintf(msg, sizeof msg, "id %s appears more than once", record_id(doc));
+		json_decref(doc);
+		error = recbatch_problem(b, sp->row[i].line, "id", msg);
+		for (k = 0; k < b->nids; k++)
+			if (b->idlines[k] == sp->row[i].line) {
+				free(b->ids[k]);
+				memmove(&b->ids[k], &b->ids[k + 1], (b->nids - k - 1) *
+				    sizeof *b->ids);
+				memmove(&b->idlines[k], &b->idlines[k + 1], (b->nids - k - 1) *
+				    sizeof *b->idlines);
+				b->nids--;
+				break;
+			}
+	}
 	return error;
 }
 
@@ -318,48 +531,25 @@ records_commit(struct request *r)
 	struct archive *a = r->c->s->a;
 	struct recbatch *b = r->c->records;
 	Custody__RecordDone d = CUSTODY__RECORD_DONE__INIT;
-	char oid[GIT_OID_HEXSZ + 1] = "", summary[96], msg[160];
-	uint8_t tok[TOKEN_LEN];
-	struct oidset seen = { 0 };
-	git_oid k;
-	size_t i, j;
-	int error = 0;
+	char oid[GIT_OID_HEXSZ + 1] = "", summary[96];
+	size_t n = 0;
+	int error;
 
 	if (b == NULL)
 		return custody_fail(CUSTODY_EPROTO, "record_commit outside a batch");
 	if (b->received != b->expected)
 		return custody_fail(CUSTODY_EPROTO, "record_commit after %zu of %u records",
 		    b->received, b->expected);
-	for (i = 0, j = 0; i < b->n && error == 0; i++) {
-		if (record_id(b->docs[i])[0] == '\0')
-			records_derive_id(a, b->docs[i]);
-		archive_token(a, tok, record_id(b->docs[i]));
-		memset(&k, 0, sizeof k);
-		memcpy(k.id, tok, TOKEN_LEN);
-		if (oidset_add(&seen, &k) == 0) {
-			/* the first keeps the id; the repeat is a problem, and not written */
-			snprintf(msg, sizeof msg, "id %s appears more than once", record_id(
-			    b->docs[i]));
-			error = recbatch_problem(b, b->lines[i], "id", msg);
-			json_decref(b->docs[i]);
-			continue;
-		}
-		b->docs[j] = b->docs[i];
-		b->lines[j++] = b->lines[i];
-	}
-	for (; i < b->n; i++)
-		b->docs[j++] = b->docs[i];	/* keep ownership on an early stop */
-	b->n = j;
-	oidset_free(&seen);
-	if (error < 0)
+	if (b->spill != NULL && ((error = records_spill_sort(b->spill)) < 0 ||
+	    (error = records_repeats(b, &n)) < 0))
 		return error;
-	if (b->nprobs == 0 || b->skip_invalid) {
+	if (b->probs_total == 0 || b->skip_invalid) {
 		snprintf(summary, sizeof summary, "%s %zu %s record%s", b->expected > 1 ?
-		    "import" : "add", b->n, b->kind, b->n == 1 ? "" : "s");
-		if (b->n > 0 && (error = records_write(a, b->docs, b->n, summary, &d, oid)) < 0)
+		    "import" : "add", n, b->kind, n == 1 ? "" : "s");
+		if (n > 0 && (error = records_import_write(a, b, n, summary, &d, oid)) < 0)
 			return error;
 	}
-	return records_reply(r, &d, b->docs, b->n, b->probs, b->nprobs, oid);
+	return records_reply(r, &d, b->ids, b->nids, b->probs, b->nprobs, b->probs_total, oid);
 }
 
 /* After a batch's commit job: the batch is over. */
@@ -434,7 +624,7 @@ records_edit(struct request *r)
 	Custody__RecordDone d = CUSTODY__RECORD_DONE__INIT;
 	struct record_problems probs = { 0 };
 	json_t *cur = NULL, *set = NULL, *doc = NULL;
-	char oid[GIT_OID_HEXSZ + 1] = "", summary[96];
+	char oid[GIT_OID_HEXSZ + 1] = "", summary[96], *id;
 	json_error_t jerr;
 	size_t i;
 	int error;
@@ -472,9 +662,10 @@ records_edit(struct request *r)
 		    probs.n ? probs.v[0].problem : custody_error());
 		goto done;
 	}
+	id = (char *)record_id(doc);
 	snprintf(summary, sizeof summary, "edit a %s record", m->kind);
 	if ((error = records_write(a, &doc, 1, summary, &d, oid)) == 0)
-		error = records_reply(r, &d, &doc, 1, NULL, 0, oid);
+		error = records_reply(r, &d, &id, 1, NULL, 0, 0, oid);
 done:
 	record_problems_free(&probs);
 	json_decref(cur);
@@ -512,7 +703,7 @@ records_link(struct request *r)
 	Custody__LinkRequest *m = r->msg->link_request;
 	Custody__RecordDone d = CUSTODY__RECORD_DONE__INIT;
 	const char *target, *kind, *field;
-	char oid[GIT_OID_HEXSZ + 1] = "";
+	char oid[GIT_OID_HEXSZ + 1] = "", *id;
 	json_t *ev = NULL, *other = NULL;
 	int error;
 
@@ -529,13 +720,14 @@ records_link(struct request *r)
 	    (error = records_current(a, target, kind, &other)) < 0)
 		goto done;
 	json_object_del(ev, "rev");
+	id = (char *)record_id(ev);
 	if (records_add_link(ev, field, target) == 0) {
 		d.unchanged = 1;
-		error = records_reply(r, &d, &ev, 1, NULL, 0, oid);
+		error = records_reply(r, &d, &id, 1, NULL, 0, 0, oid);
 		goto done;
 	}
 	if ((error = records_write(a, &ev, 1, "link evidence", &d, oid)) == 0)
-		error = records_reply(r, &d, &ev, 1, NULL, 0, oid);
+		error = records_reply(r, &d, &id, 1, NULL, 0, 0, oid);
 done:
 	json_decref(ev);
 	json_decref(other);
