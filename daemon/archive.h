@@ -164,8 +164,12 @@ int blob_stream(struct archive *, const char *name, const uint8_t key[static 32]
 int blob_exists(const struct archive *, const char *name);
 
 /* record.c: records are JSON, encrypted under a per-record key wrapped by the data key. */
+int record_seal_fields(struct archive *, const char *token_hex, json_t *doc);
 int record_seal(struct cbuf *out, struct archive *, const char *token_hex, json_t *doc);
 void record_content_hash(const struct archive *, const json_t *doc,
+    uint8_t out[static TOKEN_LEN]);
+#define RECORD_CONTENT_JSON (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII)
+void record_content_hash_json(const struct archive *, const char *json,
     uint8_t out[static TOKEN_LEN]);
 void record_name_token(const struct archive *, const char *domain, const char *value,
     uint8_t out[static TOKEN_LEN]);
@@ -252,7 +256,7 @@ int index_open(struct archive *, char **cause);
 int index_catch_up(struct archive *, int rebuild);
 int index_sweep_orphans(struct archive *);
 int index_apply_commit(struct archive *, const struct feed_commit *, json_t **docs, size_t n);
-int index_import_begin(struct archive *, const struct feed_commit *);
+int index_import_begin(struct archive *, const struct feed_commit *, size_t n);
 int index_import_put(struct archive *, const struct feed_commit *, json_t *doc,
     const uint8_t chash[static TOKEN_LEN]);
 int index_import_end(struct archive *, const struct feed_commit *, int open, int committed);

@@ -58,6 +58,12 @@ static const char index_schema[] =
     "  lamport INTEGER NOT NULL, date TEXT, governorate TEXT, party TEXT, type TEXT)"
     "  WITHOUT ROWID;";
 
+/* The secondary indexes of records and victims (index_schema creates them). */
+static const char index_secondary_drop[] =
+    "DROP INDEX IF EXISTS records_kind; DROP INDEX IF EXISTS records_lamport;"
+    "DROP INDEX IF EXISTS victims_documented; DROP INDEX IF EXISTS victims_death;"
+    "DROP INDEX IF EXISTS victims_dup; DROP INDEX IF EXISTS victims_incident;";
+
 static const char index_drop[] =
     "DROP TABLE IF EXISTS feeds; DROP TABLE IF EXISTS records; DROP TABLE IF EXISTS evidence;"
     "DROP TABLE IF EXISTS blobs; DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS victims;"
@@ -418,11 +424,13 @@ index_apply_commit(struct archive *a, const struct feed_commit *fc, json_t **doc
  * after the commit instead (it had fallen behind, or the office is cut off).
  */
 int
-index_import_begin(struct archive *a, const struct feed_commit *fc)
+index_import_begin(struct archive *a, const struct feed_commit *fc, size_t n)
 {
 	sqlite3 *db = archive_db(a);
+	sqlite3_stmt *st;
 	char known[GIT_OID_HEXSZ + 1];
 	uint64_t cut = UINT64_MAX;
+	int64_t rows = INT64_MAX;
 
 	if (db == NULL)
 		return 0;
@@ -430,7 +438,24 @@ index_import_begin(struct archive *a, const struct feed_commit *fc)
 	index_cuts_of(db, a->office_hex, &cut);
 	if ((fc->seq > 1 && strcmp(known, fc->parent) != 0) || fc->seq > cut)
 		return 0;
-	return index_exec(db, "BEGIN IMMEDIATE", "") == 0;
+	if (index_exec(db, "BEGIN IMMEDIATE", "") < 0)
+		return 0;
+	/*
+	 * A load at least as large as what the index holds: the secondary indexes are dropped
+	 * and built again at the end, in the same transaction (a sort instead of a random
+	 * insert per row in each; about twice as fast).
+	 */
+	if ((st = index_stmt(db, "SELECT count(*) FROM records")) != NULL &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		rows = sqlite3_column_int64(st, 0);
+	if (st != NULL)
+		sqlite3_reset(st);
+	if (rows <= (int64_t)n && sqlite3_exec(db, index_secondary_drop, NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		index_exec(db, "ROLLBACK", "");
+		return 0;
+	}
+	return 1;
 }
 
 /* One record of the commit being written, its content hash known (casualty records only). */
@@ -466,6 +491,9 @@ index_import_end(struct archive *a, const struct feed_commit *fc, int open, int 
 		    a->office_hex, head, (int64_t)fc->seq);
 	if (committed && error == 0)
 		error = index_note_seq(db, a->office_hex, fc->seq);
+	if (committed && error == 0 && sqlite3_exec(db, index_schema, NULL, NULL, NULL) !=
+	    SQLITE_OK)	/* the secondary indexes, if index_import_begin dropped them */
+		error = db_fail(db, "building the indexes");
 	if (!committed || error < 0) {
 		index_exec(db, "ROLLBACK", "");
 		return committed ? index_catch_up(a, 0) : 0;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "custody/recobj.h"
 #include "records-spill.h"
 #include "server.h"
 
@@ -140,7 +141,7 @@ static int
 recbatch_keep(struct archive *a, struct recbatch *b, uint32_t line, json_t *doc)
 {
 	uint8_t tok[TOKEN_LEN], chash[TOKEN_LEN];
-	char *s;
+	char *s, hex[TOKEN_HEX_LEN + 1];
 	int error;
 
 	if (record_id(doc)[0] == '\0')
@@ -156,9 +157,20 @@ recbatch_keep(struct archive *a, struct recbatch *b, uint32_t line, json_t *doc)
 		b->idlines[b->nids++] = line;
 	}
 	archive_token(a, tok, record_id(doc));
-	record_content_hash(a, doc, chash);
-	if ((s = json_dumps(doc, JSON_COMPACT)) == NULL)
+	/* the record has no "rev" yet: its encoding is the content hash's */
+	if ((s = json_dumps(doc, RECORD_CONTENT_JSON)) == NULL)
 		return custody_fail(CUSTODY_EINVAL, "record cannot be encoded as JSON");
+	record_content_hash_json(a, s, chash);
+	if (b->expected >= RECORDS_STREAM_MIN && recobj_sealed_fields(b->kind)[0] != NULL) {
+		/* kept with its protected fields sealed already, as the stream writes them */
+		sodium_memzero(s, strlen(s));
+		free(s);
+		archive_token_hex(a, hex, record_id(doc));
+		if ((error = record_seal_fields(a, hex, doc)) < 0)
+			return error;
+		if ((s = json_dumps(doc, JSON_COMPACT)) == NULL)
+			return custody_fail(CUSTODY_EINVAL, "record cannot be encoded as JSON");
+	}
 	error = records_spill_add(b->spill, tok, line, chash, s);
 	sodium_memzero(s, strlen(s));
 	free(s);
@@ -344,7 +356,7 @@ done:
 struct records_import {
 	struct archive		*a;
 	struct recbatch		*b;
-	size_t			 i;
+	size_t			 i, n;		/* the next row; rows to write at most */
 	size_t			 unchanged;
 	uint8_t			 chash[TOKEN_LEN];	/* of the record last given */
 	int			 indexing, index_open;
@@ -405,7 +417,7 @@ records_import_written(void *arg, const struct feed_commit *fc, const char *tok_
 	(void)tok_hex;
 	if (!im->indexing) {
 		im->indexing = 1;
-		im->index_open = index_import_begin(im->a, fc);
+		im->index_open = index_import_begin(im->a, fc, im->n);
 	}
 	if (im->index_open && index_import_put(im->a, fc, doc, im->chash) < 0) {
 		log_warn("index update failed (%s); it catches up after the commit",
@@ -458,13 +470,13 @@ static int
 records_import_write(struct archive *a, struct recbatch *b, size_t n, const char *summary,
     Custody__RecordDone *d, char oid[GIT_OID_HEXSZ + 1])
 {
-	struct records_import im = { .a = a, .b = b };
+	struct records_import im = { .a = a, .b = b, .n = n };
 	struct feed_stream st = { records_import_next, records_import_written, &im };
 	struct feed_commit fc = { 0 };
 	size_t written = 0;
 	int error;
 
-	if (n < RECORDS_STREAM_MIN)
+	if (b->expected < RECORDS_STREAM_MIN)	/* protected fields still open: recbatch_keep */
 		return records_write_few(a, b, n, summary, d, oid);
 	pthread_mutex_lock(&a->write_lock);
 	error = feed_append_sorted(a, &fc, summary, &st, &written);
