@@ -201,7 +201,11 @@ int feed_head(struct archive *, const char *office_hex, git_oid *oid, uint64_t *
 int feed_commit_tree(struct archive *, git_repository *, struct feed_commit *out, git_tree *,
     git_commit *parent, int (*before)(git_repository *, git_odb_backend *), git_odb_backend *);
 
-/* feed-import.c: one commit written as a stream of records in the order of their tokens. */
+/*
+ * feed-import.c: one commit written as a stream of records in the order of their tokens.
+ * written takes the records in the order next gave them, at most FEED_STREAM_AHEAD behind.
+ */
+#define FEED_STREAM_AHEAD 512
 struct feed_stream {
 	/* the next record to write and its token in hex; 1 when none is left */
 	int	(*next)(void *arg, json_t **doc, char tok_hex[static TOKEN_HEX_LEN + 1]);

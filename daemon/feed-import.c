@@ -3,7 +3,8 @@
  * the order of their tokens, so each is stamped, sealed and written to a new pack at once
  * (custody/packwrite.h: stored deflate, since sealed records do not compress), and the fan-out
  * trees records/AA/BB and records/AA are written as soon as the stream leaves them, merged
- * with the head's. Memory holds one leaf directory, one record and the pack's index, never the
+ * with the head's. Records come in chunks: a second thread seals a chunk while this one hands
+ * it to the index (st->written). Memory holds one leaf directory, one record and the pack's index, never the
  * records of the commit. The pack goes into the repository before the commit that names it;
  * the commit and the ref move are feed_commit_tree's, as for every commit.
  */
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "custody/lockmem.h"
 #include "custody/packwrite.h"
 
 struct feed_import_ent {
@@ -38,7 +40,7 @@ struct feed_import {
 	char			*pack_path, *idx_path;
 	int			 pack_fd, idx_fd;
 	struct feed_import_dir	 leaf, mid, top;
-	struct cbuf		 body, obj;
+	struct cbuf		 body;
 };
 
 static int
@@ -175,17 +177,13 @@ feed_import_end_mid(struct feed_import *fi)
 	return error;
 }
 
-/* Stamp, seal and pack one record at tok; it goes in the leaf tree of its token. */
+/* Pack one sealed record at tok; it goes in the leaf tree of its token. */
 static int
-feed_import_record(struct feed_import *fi, const struct feed_commit *out, const char *now,
-    const char *summary, const char *tok, json_t *doc)
+feed_import_place(struct feed_import *fi, const char *tok, const struct cbuf *obj)
 {
 	uint8_t oid[PACKWRITE_OID_LEN];
-	json_t *rev;
 	int error;
 
-	if (strlen(tok) != TOKEN_HEX_LEN || !hex_is_lower(tok, TOKEN_HEX_LEN))
-		return custody_fail(CUSTODY_EINVAL, "import: a record's token is not hex");
 	if (fi->leaf.n > 0 && strcmp(tok, fi->leaf.v[fi->leaf.n - 1].name) <= 0)
 		return custody_fail(CUSTODY_EINVAL, "import: records out of order");
 	if (memcmp(tok, fi->mid.at, 2) != 0 && (error = feed_import_end_mid(fi)) < 0)
@@ -194,15 +192,90 @@ feed_import_record(struct feed_import *fi, const struct feed_commit *out, const 
 		return error;
 	memcpy(fi->mid.at, tok, 2);
 	memcpy(fi->leaf.at, tok, 4);
-	rev = json_pack("{s:I,s:s,s:s,s:s}", "lamport", (json_int_t)out->lamport, "office",
-	    fi->a->office_hex, "time", now, "summary", summary);
-	if (rev == NULL || json_object_set_new(doc, "rev", rev) < 0)
-		return CUSTODY_ENOMEM;
-	fi->obj.len = 0;
-	if ((error = record_seal(&fi->obj, fi->a, tok, doc)) < 0 ||
-	    (error = packwrite_add(fi->pw, PACKWRITE_BLOB, fi->obj.data, fi->obj.len, oid)) < 0)
+	if ((error = packwrite_add(fi->pw, PACKWRITE_BLOB, obj->data, obj->len, oid)) < 0)
 		return error;
 	return feed_import_push(&fi->leaf, tok, oid);
+}
+
+/* A chunk of stamped records to seal, on a second thread while the first indexes them. */
+struct feed_import_seal {
+	struct archive	*a;
+	json_t		*doc[FEED_STREAM_AHEAD];
+	char		 tok[FEED_STREAM_AHEAD][TOKEN_HEX_LEN + 1];
+	struct cbuf	 obj[FEED_STREAM_AHEAD];
+	size_t		 n;
+	int		 error;
+	char		 msg[256];
+};
+
+static void *
+feed_import_seal(void *arg)
+{
+	struct feed_import_seal *j = arg;
+	size_t i;
+
+	for (i = 0; i < j->n && j->error == 0; i++) {
+		j->obj[i].len = 0;
+		if ((j->error = record_seal(&j->obj[i], j->a, j->tok[i], j->doc[i])) < 0)
+			snprintf(j->msg, sizeof j->msg, "%s", custody_error());
+	}
+	return NULL;
+}
+
+/*
+ * The next chunk of records from st, each stamped with its revision: 0 and j->n (0 at the
+ * end), or an error.
+ */
+static int
+feed_import_chunk(struct feed_import_seal *j, const struct feed_stream *st,
+    const struct feed_commit *out, const char *now, const char *summary)
+{
+	json_t *rev;
+	int error = 0;
+
+	for (j->n = 0; j->n < FEED_STREAM_AHEAD; j->n++) {
+		if ((error = st->next(st->arg, &j->doc[j->n], j->tok[j->n])) != 0)
+			break;
+		if (strlen(j->tok[j->n]) != TOKEN_HEX_LEN ||
+		    !hex_is_lower(j->tok[j->n], TOKEN_HEX_LEN))
+			error = custody_fail(CUSTODY_EINVAL, "import: a record's token is not hex");
+		else if ((rev = json_pack("{s:I,s:s,s:s,s:s}", "lamport",
+		    (json_int_t)out->lamport, "office", j->a->office_hex, "time", now, "summary",
+		    summary)) == NULL || json_object_set_new(j->doc[j->n], "rev", rev) < 0)
+			error = CUSTODY_ENOMEM;
+		if (error < 0) {
+			j->n++;
+			break;
+		}
+	}
+	return error < 0 ? error : 0;
+}
+
+/*
+ * Seal a chunk on a second thread while st->written takes each record on this one, then pack
+ * them in order.
+ */
+static int
+feed_import_chunk_write(struct feed_import *fi, struct feed_import_seal *j,
+    const struct feed_stream *st, const struct feed_commit *out)
+{
+	pthread_t t;
+	size_t i;
+	int threaded, error = 0;
+
+	j->error = 0;
+	threaded = j->n >= 64 && lockmem_thread_create(&t, feed_import_seal, j) == 0;
+	for (i = 0; i < j->n && error == 0 && st->written != NULL; i++)
+		error = st->written(st->arg, out, j->tok[i], j->doc[i]);
+	if (threaded)
+		pthread_join(t, NULL);
+	else if (error == 0)
+		feed_import_seal(j);
+	if (error == 0 && (error = j->error) < 0)
+		custody_fail(error, "%s", j->msg);
+	for (i = 0; i < j->n && error == 0; i++)
+		error = feed_import_place(fi, j->tok[i], &j->obj[i]);
+	return error;
 }
 
 /* A new file under tmp/ for the pack or its index. */
@@ -294,7 +367,6 @@ feed_import_free(struct feed_import *fi)
 	free(fi->mid.v);
 	free(fi->top.v);
 	cbuf_free(&fi->body);
-	cbuf_free(&fi->obj);
 	git_tree_free(fi->records);
 }
 
@@ -308,12 +380,13 @@ feed_append_sorted(struct archive *a, struct feed_commit *out, const char *summa
     const struct feed_stream *st, size_t *written)
 {
 	struct feed_import fi = { .a = a, .pack_fd = -1, .idx_fd = -1 };
+	struct feed_import_seal *seal = NULL;
+	size_t i;
 	git_commit *parent = NULL;
 	git_tree *base = NULL, *tree = NULL;
 	git_oid head;
 	uint8_t records[PACKWRITE_OID_LEN];
-	char now[32], tok[TOKEN_HEX_LEN + 1];
-	json_t *doc;
+	char now[32];
 	int error, have_head;
 
 	*written = 0;
@@ -342,21 +415,25 @@ feed_append_sorted(struct archive *a, struct feed_commit *out, const char *summa
 	if ((error = feed_clock_next(a, &out->lamport)) < 0)
 		goto done;
 	record_now(now);
-	while ((error = st->next(st->arg, &doc, tok)) == 0) {
-		if (fi.pw == NULL && ((fi.pack_fd = feed_import_file(a, "pack", &fi.pack_path)) < 0 ||
+	if ((seal = calloc(1, sizeof *seal)) == NULL) {
+		error = CUSTODY_ENOMEM;
+		goto done;
+	}
+	seal->a = a;
+	for (;;) {
+		error = feed_import_chunk(seal, st, out, now, summary);
+		if (error == 0 && seal->n > 0 && fi.pw == NULL &&
+		    ((fi.pack_fd = feed_import_file(a, "pack", &fi.pack_path)) < 0 ||
 		    (fi.idx_fd = feed_import_file(a, "idx", &fi.idx_path)) < 0 ||
-		    (error = packwrite_new(&fi.pw, fi.pack_fd)) < 0)) {
+		    (error = packwrite_new(&fi.pw, fi.pack_fd)) < 0))
 			error = error < 0 ? error : CUSTODY_EIO;
-			json_decref(doc);
-			goto done;
-		}
-		error = feed_import_record(&fi, out, now, summary, tok, doc);
-		if (error == 0 && st->written != NULL)
-			error = st->written(st->arg, out, tok, doc);
-		json_decref(doc);
-		if (error < 0)
-			goto done;
-		(*written)++;
+		if (error == 0)
+			error = feed_import_chunk_write(&fi, seal, st, out);
+		for (i = 0; i < seal->n; i++)
+			json_decref(seal->doc[i]);
+		*written += error == 0 ? seal->n : 0;
+		if (error < 0 || seal->n < FEED_STREAM_AHEAD)
+			break;
 	}
 	if (error < 0 || *written == 0)
 		goto done;
@@ -367,6 +444,10 @@ feed_append_sorted(struct archive *a, struct feed_commit *out, const char *summa
 		goto done;
 	error = feed_commit_tree(a, fi.repo, out, tree, parent, NULL, NULL);
 done:
+	if (seal != NULL)
+		for (i = 0; i < FEED_STREAM_AHEAD; i++)
+			cbuf_free(&seal->obj[i]);
+	free(seal);
 	feed_import_free(&fi);
 	git_tree_free(tree);
 	git_tree_free(base);

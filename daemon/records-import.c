@@ -289,7 +289,9 @@ struct records_import {
 	struct recbatch		*b;
 	size_t			 i, n;		/* the next row; rows to write at most */
 	size_t			 unchanged;
-	uint8_t			 chash[TOKEN_LEN];	/* of the record last given */
+	/* the content hash of each record given and not yet written (feed_stream) */
+	uint8_t			 chash[FEED_STREAM_AHEAD][TOKEN_LEN];
+	size_t			 given, taken;
 	int			 indexing, index_open;
 };
 
@@ -300,7 +302,7 @@ records_import_next(void *arg, json_t **doc, char tok_hex[static TOKEN_HEX_LEN +
 	struct records_import *im = arg;
 	struct records_spill *sp = im->b->spill;
 	const struct records_spill_row *row;
-	uint8_t cur[TOKEN_LEN];
+	uint8_t cur[TOKEN_LEN], *hash;
 	char office[65], kind[16], *json;
 	json_error_t jerr;
 	int r, error;
@@ -313,7 +315,8 @@ records_import_next(void *arg, json_t **doc, char tok_hex[static TOKEN_HEX_LEN +
 		r = index_current_chash(im->a, row->tok, cur, office, kind);
 		if (r < 0 && r != CUSTODY_ENOTFOUND)
 			return r;
-		if ((error = records_spill_read(sp, im->i - 1, im->chash, &json)) < 0)
+		hash = im->chash[im->given % FEED_STREAM_AHEAD];
+		if ((error = records_spill_read(sp, im->i - 1, hash, &json)) < 0)
 			return error;
 		if (r == 0 && strcmp(kind, im->b->kind) != 0) {
 			*doc = json_loads(json, 0, &jerr);
@@ -321,7 +324,7 @@ records_import_next(void *arg, json_t **doc, char tok_hex[static TOKEN_HEX_LEN +
 			    record_id(*doc), strchr("aeiou", kind[0]) ? "n" : "", kind);
 			json_decref(*doc);
 			*doc = NULL;
-		} else if (r == 0 && memcmp(cur, im->chash, TOKEN_LEN) == 0) {
+		} else if (r == 0 && memcmp(cur, hash, TOKEN_LEN) == 0) {
 			im->unchanged++;
 			error = 1;
 		} else if ((*doc = json_loads(json, 0, &jerr)) == NULL)
@@ -332,6 +335,7 @@ records_import_next(void *arg, json_t **doc, char tok_hex[static TOKEN_HEX_LEN +
 			return error;
 		if (error == 0) {
 			hex_encode(tok_hex, row->tok, TOKEN_LEN);
+			im->given++;
 			return 0;
 		}
 	}
@@ -350,7 +354,8 @@ records_import_written(void *arg, const struct feed_commit *fc, const char *tok_
 		im->indexing = 1;
 		im->index_open = index_import_begin(im->a, fc, im->n);
 	}
-	if (im->index_open && index_import_put(im->a, fc, doc, im->chash) < 0) {
+	if (im->index_open && index_import_put(im->a, fc, doc,
+	    im->chash[im->taken++ % FEED_STREAM_AHEAD]) < 0) {
 		log_warn("index update failed (%s); it catches up after the commit",
 		    custody_error());
 		index_import_end(im->a, fc, 1, 0);
