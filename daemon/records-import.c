@@ -141,6 +141,18 @@ struct recbatch_part {
 	char			 msg[256];
 };
 
+/* Whether doc holds a protected field (to be sealed). */
+static int
+recbatch_has_sealed(const char *kind, const json_t *doc)
+{
+	const char *const *f;
+
+	for (f = recobj_sealed_fields(kind); *f != NULL; f++)
+		if (json_object_get(doc, *f) != NULL)
+			return 1;
+	return 0;
+}
+
 /* Encode a valid record as kept: id, token, content hash, protected fields sealed. */
 static int
 recbatch_encode(struct archive *a, const struct recbatch *b, json_t *doc,
@@ -158,7 +170,7 @@ recbatch_encode(struct archive *a, const struct recbatch *b, json_t *doc,
 	if ((row->json = json_dumps(doc, RECORD_CONTENT_JSON)) == NULL)
 		return custody_fail(CUSTODY_EINVAL, "record cannot be encoded as JSON");
 	record_content_hash_json(a, row->json, row->chash);
-	if (b->expected < RECORDS_STREAM_MIN || recobj_sealed_fields(b->kind)[0] == NULL)
+	if (b->expected < RECORDS_STREAM_MIN || !recbatch_has_sealed(b->kind, doc))
 		return 0;
 	/* kept with its protected fields sealed already, as the stream writes them */
 	sodium_memzero(row->json, strlen(row->json));
