@@ -86,6 +86,26 @@ r = json.load(open(sys.argv[1]))
 assert r["victims"] == int(sys.argv[2]), r["victims"]
 assert r["by_party"]["russia"]["victims"] == 10, r["by_party"]' "$T/a-report.json" $((N + 5))
 
+# incidents whose ids are victims' already: refused, nothing written
+python3 - "$T/inc.csv" <<'PY'
+import csv, sys
+with open(sys.argv[1], "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["id", "date", "governorate", "party", "type"])
+    for i in range(100):
+        w.writerow(["I%05d" % i if i != 77 else "S00077", "2023-05-01", "idlib", "russia",
+                    "shelling"])
+PY
+c2=$(feed_len "$A" "$HA")
+rc=0
+out=$(cu "$A" import incidents "$T/inc.csv" 2>&1) || rc=$?
+check "incidents with a victim's id are refused" [ "$rc" -ne 0 ]
+contains "saying which id is taken by which kind" "$out" "id S00077 is already a victim record"
+check "and nothing is written" [ "$(feed_len "$A" "$HA")" -eq "$c2" ]
+refute "not even the other incidents" quiet cu "$A" incident show I00001
+check "and no pack is left behind" [ "$(packs)" -eq $((p0 + 2)) ]
+check "nor a file under tmp/" [ -z "$(ls -A "$A/tmp")" ]
+
 rc=0
 out=$(cu "$B" sync A 2>&1) || rc=$?
 check "B syncs A's feed with the imports" [ "$rc" -eq 0 ]
