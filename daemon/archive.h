@@ -256,6 +256,12 @@ int index_put_casualty(struct archive *, sqlite3 *, const uint8_t tok[static TOK
 int index_witnesses(struct archive *, const char *id, json_t **out);
 int index_current_chash(struct archive *, const uint8_t tok[static TOKEN_LEN],
     uint8_t chash[static TOKEN_LEN], char office_hex[65], char kind[16]);
+struct index_scan;
+int index_scan_new(struct archive *, struct index_scan **);
+int index_scan_current(struct index_scan *, const uint8_t tok[static TOKEN_LEN],
+    uint8_t chash[static TOKEN_LEN], char office_hex[65], char kind[16]);
+void index_scan_pause(struct index_scan *);
+void index_scan_free(struct index_scan *);
 int index_open(struct archive *, char **cause);
 int index_catch_up(struct archive *, int rebuild);
 int index_sweep_orphans(struct archive *);

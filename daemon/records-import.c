@@ -304,6 +304,7 @@ struct records_import {
 	/* the content hash of each record given and not yet written (feed_stream) */
 	uint8_t			 chash[FEED_STREAM_AHEAD][TOKEN_LEN];
 	size_t			 given, taken;
+	struct index_scan	*scan;		/* the current revisions, in token order */
 	int			 indexing, index_open;
 };
 
@@ -324,7 +325,8 @@ records_import_next(void *arg, json_t **doc, char tok_hex[static TOKEN_HEX_LEN +
 		row = &sp->row[im->i++];
 		if (im->i > 1 && memcmp(row->tok, sp->row[im->i - 2].tok, TOKEN_LEN) == 0)
 			continue;	/* a repeated id: its first line is written */
-		r = index_current_chash(im->a, row->tok, cur, office, kind);
+		r = im->scan != NULL ? index_scan_current(im->scan, row->tok, cur, office, kind) :
+		    index_current_chash(im->a, row->tok, cur, office, kind);
 		if (r < 0 && r != CUSTODY_ENOTFOUND)
 			return r;
 		hash = im->chash[im->given % FEED_STREAM_AHEAD];
@@ -363,6 +365,8 @@ records_import_written(void *arg, const struct feed_commit *fc, const char *tok_
 
 	(void)tok_hex;
 	if (!im->indexing) {
+		if (im->scan != NULL)
+			index_scan_pause(im->scan);	/* the schema may change */
 		im->indexing = 1;
 		im->index_open = index_import_begin(im->a, fc, im->n);
 	}
@@ -426,8 +430,11 @@ records_import_write(struct archive *a, struct recbatch *b, size_t n, const char
 
 	if (b->expected < RECORDS_STREAM_MIN)	/* protected fields still open: recbatch_keep */
 		return records_write_few(a, b, n, summary, d, oid);
+	if (index_scan_new(a, &im.scan) < 0)
+		im.scan = NULL;		/* index_current_chash then */
 	pthread_mutex_lock(&a->write_lock);
 	error = feed_append_sorted(a, &fc, summary, &st, &written);
+	index_scan_free(im.scan);
 	if (im.indexing && index_import_end(a, &fc, im.index_open, error == 0 &&
 	    written > 0) < 0)
 		log_warn("index update failed (%s); it catches up at the next start",
