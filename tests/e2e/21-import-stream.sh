@@ -115,4 +115,13 @@ cu "$B" report --year 2023 --format json >"$T/b-report.json"
 check "B's year report equals A's" cmp -s "$T/a-report.json" "$T/b-report.json"
 check "custody verify is clean at B" quiet cu "$B" verify
 check "git fsck --strict accepts B's repository" quiet git --git-dir="$B/git" fsck --full --strict
+out=$(cu "$B" import victims "$T/two.csv" 2>&1)
+contains "B importing what A's feed already says changes nothing" "$out" \
+    "($((N + 5)) unchanged), nothing changed"
+gen "$T/three.csv" 20 0
+out=$(cu "$B" import victims "$T/three.csv" 2>&1)
+contains "B importing 10 more changes writes those 10 in its own feed" "$out" \
+    "imported $N victims ($((N - 10)) unchanged), commit"
+contains "and B's revision is the current one" "$(cu "$B" victim show S00015 --json)" \
+    '"party": "russia"'
 done_testing
