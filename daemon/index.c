@@ -17,6 +17,7 @@
 #include "log.h"
 
 #define INDEX_SCHEMA_VERSION "7"
+#define INDEX_IMPORT_CACHE "16384"	/* KiB of page cache while an import writes */
 
 static const char index_schema[] =
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);"
@@ -440,6 +441,8 @@ index_import_begin(struct archive *a, const struct feed_commit *fc, size_t n)
 		return 0;
 	if (index_exec(db, "BEGIN IMMEDIATE", "") < 0)
 		return 0;
+	/* a bounded cache: dirty pages beyond it spill to the WAL, whatever the load's size */
+	sqlite3_exec(db, "PRAGMA cache_size=-" INDEX_IMPORT_CACHE, NULL, NULL, NULL);
 	/*
 	 * A load at least as large as what the index holds: the secondary indexes are dropped
 	 * and built again at the end, in the same transaction (a sort instead of a random
@@ -453,6 +456,7 @@ index_import_begin(struct archive *a, const struct feed_commit *fc, size_t n)
 	if (rows <= (int64_t)n && sqlite3_exec(db, index_secondary_drop, NULL, NULL, NULL) !=
 	    SQLITE_OK) {
 		index_exec(db, "ROLLBACK", "");
+		sqlite3_exec(db, "PRAGMA cache_size=-65536", NULL, NULL, NULL);
 		return 0;
 	}
 	return 1;
@@ -494,14 +498,13 @@ index_import_end(struct archive *a, const struct feed_commit *fc, int open, int 
 	if (committed && error == 0 && sqlite3_exec(db, index_schema, NULL, NULL, NULL) !=
 	    SQLITE_OK)	/* the secondary indexes, if index_import_begin dropped them */
 		error = db_fail(db, "building the indexes");
-	if (!committed || error < 0) {
+	if (committed && error == 0 && (error = index_exec(db, "COMMIT", "")) < 0)
+		committed = 0;
+	if (!committed || error < 0)
 		index_exec(db, "ROLLBACK", "");
-		return committed ? index_catch_up(a, 0) : 0;
-	}
-	if ((error = index_exec(db, "COMMIT", "")) < 0) {
-		index_exec(db, "ROLLBACK", "");
-		return index_catch_up(a, 0);
-	}
+	sqlite3_exec(db, "PRAGMA cache_size=-65536", NULL, NULL, NULL);	/* archive.c's */
+	if (error < 0 || !committed)
+		return error < 0 || committed ? index_catch_up(a, 0) : 0;
 	return 0;
 }
 
