@@ -305,7 +305,7 @@ struct records_import {
 	uint8_t			 chash[FEED_STREAM_AHEAD][TOKEN_LEN];
 	size_t			 given, taken;
 	struct index_scan	*scan;		/* the current revisions, in token order */
-	int			 indexing, index_open;
+	int			 indexing, index_open, index_failed;
 };
 
 /* feed_stream next: the next record that differs from its current revision. */
@@ -370,12 +370,12 @@ records_import_written(void *arg, const struct feed_commit *fc, const char *tok_
 		im->indexing = 1;
 		im->index_open = index_import_begin(im->a, fc, im->n);
 	}
-	if (im->index_open && index_import_put(im->a, fc, doc,
+	if (im->index_open && !im->index_failed && index_import_put(im->a, fc, doc,
 	    im->chash[im->taken++ % FEED_STREAM_AHEAD]) < 0) {
+		/* rolled back at the end (the scan still reads), then caught up from git */
 		log_warn("index update failed (%s); it catches up after the commit",
 		    custody_error());
-		index_import_end(im->a, fc, 1, 0);
-		im->index_open = 0;
+		im->index_failed = 1;
 	}
 	return 0;
 }
@@ -435,6 +435,10 @@ records_import_write(struct archive *a, struct recbatch *b, size_t n, const char
 	pthread_mutex_lock(&a->write_lock);
 	error = feed_append_sorted(a, &fc, summary, &st, &written);
 	index_scan_free(im.scan);
+	if (im.indexing && im.index_failed) {
+		index_import_end(a, &fc, im.index_open, 0);
+		im.index_open = 0;	/* and catch up below, if the commit is made */
+	}
 	if (im.indexing && index_import_end(a, &fc, im.index_open, error == 0 &&
 	    written > 0) < 0)
 		log_warn("index update failed (%s); it catches up at the next start",
