@@ -124,4 +124,29 @@ contains "B importing 10 more changes writes those 10 in its own feed" "$out" \
     "imported $N victims ($((N - 10)) unchanged), commit"
 contains "and B's revision is the current one" "$(cu "$B" victim show S00015 --json)" \
     '"party": "russia"'
+
+# A crash in the middle of an import: the archive is as before it, or holds the whole commit.
+N=20000
+gen "$T/big.csv" 0 0
+c3=$(feed_len "$A" "$HA")
+cu "$A" import victims "$T/big.csv" >/dev/null 2>&1 &
+CL=$!
+for i in $(seq 1 100); do
+	[ -n "$(ls -A "$A/tmp" 2>/dev/null)" ] && break	# the pack is being written
+	sleep 0.05
+done
+kill -9 "$DA"
+wait "$CL" 2>/dev/null || true
+wait "$DA" 2>/dev/null || true
+start_daemon "$A" --listen "127.0.0.1:$PA"
+DA=$DAEMON_PID
+c4=$(feed_len "$A" "$HA")
+check "after a crash mid-import the feed has no commit or the whole one ($c3 -> $c4)" \
+    [ "$c4" -eq "$c3" ] || [ "$c4" -eq $((c3 + 1)) ]
+check "tmp/ is swept at the start" [ -z "$(ls -A "$A/tmp")" ]
+check "git fsck --strict accepts the repository" quiet "${G[@]}" fsck --full --strict
+check "custody verify is clean" quiet cu "$A" verify
+out=$(cu "$A" import victims "$T/big.csv" 2>&1)
+contains "the import done again holds every row" "$out" "imported $N victims ("
+check "custody verify is clean after it" quiet cu "$A" verify
 done_testing
