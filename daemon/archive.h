@@ -164,8 +164,12 @@ int blob_stream(struct archive *, const char *name, const uint8_t key[static 32]
 int blob_exists(const struct archive *, const char *name);
 
 /* record.c: records are JSON, encrypted under a per-record key wrapped by the data key. */
+int record_seal_fields(struct archive *, const char *token_hex, json_t *doc);
 int record_seal(struct cbuf *out, struct archive *, const char *token_hex, json_t *doc);
 void record_content_hash(const struct archive *, const json_t *doc,
+    uint8_t out[static TOKEN_LEN]);
+#define RECORD_CONTENT_JSON (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII)
+void record_content_hash_json(const struct archive *, const char *json,
     uint8_t out[static TOKEN_LEN]);
 void record_name_token(const struct archive *, const char *domain, const char *value,
     uint8_t out[static TOKEN_LEN]);
@@ -194,6 +198,24 @@ int feed_append(struct archive *, struct feed_commit *out, const char *summary,
     json_t **docs, size_t ndocs);
 int feed_head(struct archive *, const char *office_hex, git_oid *oid, uint64_t *seq,
     uint64_t *lamport);
+int feed_commit_tree(struct archive *, git_repository *, struct feed_commit *out, git_tree *,
+    git_commit *parent, int (*before)(git_repository *, git_odb_backend *), git_odb_backend *);
+
+/*
+ * feed-import.c: one commit written as a stream of records in the order of their tokens.
+ * written takes the records in the order next gave them, at most FEED_STREAM_AHEAD behind.
+ */
+#define FEED_STREAM_AHEAD 512
+struct feed_stream {
+	/* the next record to write and its token in hex; 1 when none is left */
+	int	(*next)(void *arg, json_t **doc, char tok_hex[static TOKEN_HEX_LEN + 1]);
+	/* a record stamped for the commit out (written before its commit point) */
+	int	(*written)(void *arg, const struct feed_commit *out, const char *tok_hex,
+		    json_t *doc);
+	void	*arg;
+};
+int feed_append_sorted(struct archive *, struct feed_commit *out, const char *summary,
+    const struct feed_stream *, size_t *written);
 int feed_parse_message(const char *msg, uint64_t *seq, uint64_t *lamport, char office_hex[65]);
 int feed_check_signature(git_repository *, const git_oid *, const uint8_t pk[static 32]);
 int feed_read_record(struct archive *, const char *office_hex, const char *id, json_t **out);
@@ -234,10 +256,20 @@ int index_put_casualty(struct archive *, sqlite3 *, const uint8_t tok[static TOK
 int index_witnesses(struct archive *, const char *id, json_t **out);
 int index_current_chash(struct archive *, const uint8_t tok[static TOKEN_LEN],
     uint8_t chash[static TOKEN_LEN], char office_hex[65], char kind[16]);
+struct index_scan;
+int index_scan_new(struct archive *, struct index_scan **);
+int index_scan_current(struct index_scan *, const uint8_t tok[static TOKEN_LEN],
+    uint8_t chash[static TOKEN_LEN], char office_hex[65], char kind[16]);
+void index_scan_pause(struct index_scan *);
+void index_scan_free(struct index_scan *);
 int index_open(struct archive *, char **cause);
 int index_catch_up(struct archive *, int rebuild);
 int index_sweep_orphans(struct archive *);
 int index_apply_commit(struct archive *, const struct feed_commit *, json_t **docs, size_t n);
+int index_import_begin(struct archive *, const struct feed_commit *, size_t n);
+int index_import_put(struct archive *, const struct feed_commit *, json_t *doc,
+    const uint8_t chash[static TOKEN_LEN]);
+int index_import_end(struct archive *, const struct feed_commit *, int open, int committed);
 int index_has_evidence(struct archive *, const char *id, int *found);
 int index_counts(struct archive *, uint64_t *evidence, uint64_t *records, uint64_t *commits);
 int index_record_office(struct archive *, const char *id, char office_hex[65]);

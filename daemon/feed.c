@@ -272,6 +272,68 @@ feed_seal_chunk(struct feed_seal *job, git_repository *repo, git_odb_backend *me
 }
 
 /*
+ * Sign and write the commit of tree on parent (NULL for the first), run before (with arg)
+ * once the objects are written, make everything durable, then move the feed ref from the
+ * parent: the commit point. out holds the commit's seq and lamport; its oid is set here.
+ */
+int
+feed_commit_tree(struct archive *a, git_repository *repo, struct feed_commit *out,
+    git_tree *tree, git_commit *parent, int (*before)(git_repository *, git_odb_backend *),
+    git_odb_backend *arg)
+{
+	git_signature *who = NULL;
+	git_reference *ref = NULL;
+	git_buf body = { 0 };
+	struct cbuf msg = { 0 };
+	struct trailers trl;
+	char *refname = NULL, *sig = NULL;
+	int error;
+
+	if ((refname = feed_refname(a->office_hex)) == NULL)
+		return CUSTODY_ENOMEM;
+	trl.seq = out->seq;
+	trl.lamport = out->lamport;
+	memcpy(trl.office, a->office_hex, sizeof trl.office);
+	if ((error = trailers_format(&msg, FEED_SUBJECT, &trl)) < 0)
+		goto done;
+	if (git_signature_now(&who, a->fingerprint, FEED_EMAIL) < 0 ||
+	    git_commit_create_buffer(&body, repo, who, who, NULL, (const char *)msg.data, tree,
+	    parent != NULL ? 1 : 0, (const git_commit **)&parent) < 0) {
+		error = git_fail(CUSTODY_EIO, "building the commit");
+		goto done;
+	}
+	if ((error = sshsig_sign(&sig, a->office_sk, "git", "sha512", body.ptr, body.size)) < 0)
+		goto done;
+	if (git_commit_create_with_signature(&out->oid, repo, body.ptr, sig, NULL) < 0) {
+		error = git_fail(CUSTODY_EIO, "writing the commit");
+		goto done;
+	}
+	if (before != NULL && (error = before(repo, arg)) < 0)
+		goto done;
+	/* The commit point: blobs and objects durable, then the ref moves, then that is durable. */
+	if ((error = archive_sync(a)) < 0)
+		goto done;
+	if (parent != NULL)
+		error = git_reference_create_matching(&ref, repo, refname, &out->oid, 1,
+		    git_commit_id(parent), FEED_SUBJECT);
+	else
+		error = git_reference_create(&ref, repo, refname, &out->oid, 0, FEED_SUBJECT);
+	if (error < 0) {
+		error = git_fail(CUSTODY_EIO, "moving the feed ref");
+		goto done;
+	}
+	error = archive_sync(a);
+done:
+	free(refname);
+	free(sig);
+	cbuf_free(&msg);
+	git_buf_dispose(&body);
+	git_signature_free(who);
+	git_reference_free(ref);
+	return error;
+}
+
+/*
  * Append one signed commit to this office's feed holding docs (each gets its revision stamp).
  * The caller holds a->write_lock, and has put every blob the records name in place: the sync
  * before the ref moves makes them durable with the objects. When this returns 0 the commit and
@@ -286,21 +348,14 @@ feed_append(struct archive *a, struct feed_commit *out, const char *summary, jso
 	git_tree_update *upd = NULL;
 	git_commit *parent = NULL;
 	git_tree *base = NULL, *tree = NULL;
-	git_signature *who = NULL;
-	git_reference *ref = NULL;
 	git_oid head, tree_oid;
-	git_buf body = { 0 };
-	struct cbuf msg = { 0 };
-	struct trailers trl;
-	char *refname = NULL, *sig = NULL, now[32];
+	char now[32];
 	size_t i;
 	int error, have_head;
 
 	if (recover_pending(a))	/* recover.c: the feed goes on from where the peers hold it */
 		return custody_fail(CUSTODY_EPERM, "this office is being recovered: sync with a "
 		    "peer first (custody sync), to take back its own feed");
-	if ((refname = feed_refname(a->office_hex)) == NULL)
-		return CUSTODY_ENOMEM;
 	error = feed_head(a, a->office_hex, &head, &out->seq, &out->lamport);
 	if (ndocs >= FEED_PACK_MIN && (error == 0 || error == CUSTODY_ENOTFOUND) &&
 	    feed_open_packing(a, &priv, &mem) < 0)
@@ -352,49 +407,13 @@ feed_append(struct archive *a, struct feed_commit *out, const char *summary, jso
 		goto done;
 	}
 
-	trl.seq = out->seq;
-	trl.lamport = out->lamport;
-	memcpy(trl.office, a->office_hex, sizeof trl.office);
-	if ((error = trailers_format(&msg, FEED_SUBJECT, &trl)) < 0)
-		goto done;
-	if (git_signature_now(&who, a->fingerprint, FEED_EMAIL) < 0 ||
-	    git_commit_create_buffer(&body, repo, who, who, NULL, (const char *)msg.data, tree,
-	    have_head ? 1 : 0, (const git_commit **)&parent) < 0) {
-		error = git_fail(CUSTODY_EIO, "building the commit");
-		goto done;
-	}
-	if ((error = sshsig_sign(&sig, a->office_sk, "git", "sha512", body.ptr, body.size)) < 0)
-		goto done;
-	if (git_commit_create_with_signature(&out->oid, repo, body.ptr, sig, NULL) < 0) {
-		error = git_fail(CUSTODY_EIO, "writing the commit");
-		goto done;
-	}
-	if (mem != NULL && (error = feed_write_pack(repo, mem)) < 0)
-		goto done;
-	/* The commit point: blobs and objects durable, then the ref moves, then that is durable. */
-	if ((error = archive_sync(a)) < 0)
-		goto done;
-	if (have_head)
-		error = git_reference_create_matching(&ref, repo, refname, &out->oid, 1, &head,
-		    FEED_SUBJECT);
-	else
-		error = git_reference_create(&ref, repo, refname, &out->oid, 0, FEED_SUBJECT);
-	if (error < 0) {
-		error = git_fail(CUSTODY_EIO, "moving the feed ref");
-		goto done;
-	}
-	error = archive_sync(a);
+	error = feed_commit_tree(a, repo, out, tree, have_head ? parent : NULL,
+	    mem != NULL ? feed_write_pack : NULL, mem);
 done:
 	if (upd != NULL)
 		for (i = 0; i < ndocs; i++)
 			free((char *)upd[i].path);
 	free(upd);
-	free(refname);
-	free(sig);
-	cbuf_free(&msg);
-	git_buf_dispose(&body);
-	git_signature_free(who);
-	git_reference_free(ref);
 	git_tree_free(tree);
 	git_tree_free(base);
 	git_commit_free(parent);

@@ -219,3 +219,115 @@ index_witnesses(struct archive *a, const char *id, json_t **out)
 	free(admitted);
 	return error;
 }
+
+#define INDEX_SCAN_STEPS 8	/* rows stepped over before a seek instead */
+
+/*
+ * The current revisions of many records asked in the order of their tokens (an import): one
+ * statement walks the records table in key order, stepping to the next token asked when it is
+ * near and seeking it when it is far, so a load into a small index costs a few steps per
+ * record and a small load into a large index a seek per record. The caller holds the index's
+ * write transaction (nothing else writes it), and what it writes itself lies behind the scan.
+ */
+struct index_scan {
+	sqlite3_stmt	*st;
+	int		 row;		/* st is on a row */
+	int		 end;		/* no row at or past the last token asked */
+};
+
+int
+index_scan_new(struct archive *a, struct index_scan **out)
+{
+	sqlite3 *db = archive_db(a);
+
+	*out = NULL;
+	if (db == NULL)
+		return CUSTODY_EIO;
+	if ((*out = calloc(1, sizeof **out)) == NULL)
+		return CUSTODY_ENOMEM;
+	if (sqlite3_prepare_v2(db, "SELECT tok, office, kind, lamport, chash FROM records"
+	    " WHERE tok >= ? ORDER BY tok, office", -1, &(*out)->st, NULL) != SQLITE_OK) {
+		free(*out);
+		*out = NULL;
+		return custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
+	}
+	return 0;
+}
+
+static int
+index_scan_step(struct index_scan *s)
+{
+	int rc = sqlite3_step(s->st);
+
+	s->row = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return 0;
+	return custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(sqlite3_db_handle(s->st)));
+}
+
+/* The row's token against tok. */
+static int
+index_scan_cmp(struct index_scan *s, const uint8_t tok[static TOKEN_LEN])
+{
+	const void *t = sqlite3_column_blob(s->st, 0);
+	int n = sqlite3_column_bytes(s->st, 0), c;
+
+	c = memcmp(t, tok, (size_t)(n < TOKEN_LEN ? n : TOKEN_LEN));
+	return c != 0 ? c : n - TOKEN_LEN;
+}
+
+/* As index_current_chash; each tok past the one asked before. */
+int
+index_scan_current(struct index_scan *s, const uint8_t tok[static TOKEN_LEN],
+    uint8_t chash[static TOKEN_LEN], char office_hex[65], char kind[16])
+{
+	int64_t best = -1, l;
+	int i, error, found = 0;
+	const char *o;
+
+	if (s->end)
+		return CUSTODY_ENOTFOUND;	/* past the last token, which asks go beyond */
+	for (i = 0; s->row && i < INDEX_SCAN_STEPS && index_scan_cmp(s, tok) < 0; i++)
+		if ((error = index_scan_step(s)) < 0)
+			return error;
+	if (!s->row || i == INDEX_SCAN_STEPS) {
+		/* far, or not started: seek */
+		sqlite3_reset(s->st);
+		sqlite3_bind_blob(s->st, 1, tok, TOKEN_LEN, SQLITE_TRANSIENT);
+		if ((error = index_scan_step(s)) < 0)
+			return error;
+		s->end = !s->row;
+	}
+	for (; s->row && index_scan_cmp(s, tok) == 0; ) {
+		l = sqlite3_column_int64(s->st, 3);
+		o = (const char *)sqlite3_column_text(s->st, 1);
+		if (o != NULL && (l > best || (l == best && strcmp(o, office_hex) > 0))) {
+			best = l;
+			snprintf(office_hex, 65, "%s", o);
+			snprintf(kind, 16, "%s", (const char *)sqlite3_column_text(s->st, 2));
+			if (sqlite3_column_bytes(s->st, 4) == TOKEN_LEN)
+				memcpy(chash, sqlite3_column_blob(s->st, 4), TOKEN_LEN);
+			found = 1;
+		}
+		if ((error = index_scan_step(s)) < 0)
+			return error;
+	}
+	return found ? 0 : CUSTODY_ENOTFOUND;
+}
+
+/* Let go of the statement (before other statements change the schema); the next ask seeks. */
+void
+index_scan_pause(struct index_scan *s)
+{
+	sqlite3_reset(s->st);
+	s->row = 0;
+}
+
+void
+index_scan_free(struct index_scan *s)
+{
+	if (s == NULL)
+		return;
+	sqlite3_finalize(s->st);
+	free(s);
+}

@@ -104,6 +104,13 @@ record_fields_crypt(struct archive *a, const char *token_hex, json_t *doc, int o
 	return error;
 }
 
+/* Seal the protected fields of doc in place, for the tree entry token_hex. */
+int
+record_seal_fields(struct archive *a, const char *token_hex, json_t *doc)
+{
+	return record_fields_crypt(a, token_hex, doc, 0);
+}
+
 /* Encrypt doc (canonical JSON, protected fields sealed) for the tree entry token_hex. */
 int
 record_seal(struct cbuf *out, struct archive *a, const char *token_hex, json_t *doc)
@@ -114,6 +121,9 @@ record_seal(struct cbuf *out, struct archive *a, const char *token_hex, json_t *
 	json_t *copy = NULL;
 	int error;
 
+	for (; *f != NULL; f++)	/* a copy only when a protected field is still open */
+		if (json_object_get(doc, *f) != NULL && !recobj_is_sealed(json_object_get(doc, *f)))
+			break;
 	if (*f != NULL) {
 		if ((copy = json_copy(doc)) == NULL)
 			return CUSTODY_ENOMEM;
@@ -206,23 +216,31 @@ void
 record_content_hash(const struct archive *a, const json_t *doc, uint8_t out[static TOKEN_LEN])
 {
 	json_t *copy = json_copy((json_t *)doc);
-	crypto_generichash_state h;
 	char *s = NULL;
 
 	if (copy != NULL) {
 		json_object_del(copy, "rev");
-		s = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+		s = json_dumps(copy, RECORD_CONTENT_JSON);
 	}
-	crypto_generichash_init(&h, a->token_key, 32, TOKEN_LEN);
-	crypto_generichash_update(&h, (const uint8_t *)"content\0", 8);
-	if (s != NULL)
-		crypto_generichash_update(&h, (const uint8_t *)s, strlen(s));
-	crypto_generichash_final(&h, out, TOKEN_LEN);
+	record_content_hash_json(a, s != NULL ? s : "", out);
 	if (s != NULL) {
 		sodium_memzero(s, strlen(s));
 		free(s);
 	}
 	json_decref(copy);
+}
+
+/* record_content_hash of a record without "rev" encoded with RECORD_CONTENT_JSON as json. */
+void
+record_content_hash_json(const struct archive *a, const char *json,
+    uint8_t out[static TOKEN_LEN])
+{
+	crypto_generichash_state h;
+
+	crypto_generichash_init(&h, a->token_key, 32, TOKEN_LEN);
+	crypto_generichash_update(&h, (const uint8_t *)"content\0", 8);
+	crypto_generichash_update(&h, (const uint8_t *)json, strlen(json));
+	crypto_generichash_final(&h, out, TOKEN_LEN);
 }
 
 /* A keyed token of a value in a domain ("name", "dup"): matching without the plaintext. */

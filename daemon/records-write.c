@@ -1,185 +1,24 @@
 /*
- * Writing casualty records: batches (an import, or one add), edits and links. Every record is
- * validated again here against this archive's vocabularies; a batch is one commit, written
- * only when every record is valid (or the client asked to skip the invalid ones). A record
- * identical to its current revision is not written again, so importing a file twice changes
- * nothing.
+ * Writing casualty records: edits and links, and the commit of a small batch (records-import.c
+ * takes batches apart). A record identical to its current revision is not written again.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
-#include "oidset.h"
-#include "server.h"
+#include "records-write.h"
 
-#define RECORDS_MAX 5000000
-#define RECORDS_LIST_IDS 10000		/* RecordDone lists ids up to this many */
-#define RECORDS_LIST_PROBLEMS 1000
-
-struct recproblem {
-	uint32_t	 line;
-	char		*column;
-	char		*problem;
-};
-
-struct recbatch {
-	char			 kind[16];
-	int			 skip_invalid;
-	uint32_t		 expected;
-	json_t			**docs;		/* valid records */
-	uint32_t		*lines;
-	size_t			 n, cap;
-	size_t			 received;
-	struct recproblem	*probs;
-	size_t			 nprobs;
-	int			 busy;
-};
-
-static void
-recbatch_free(struct recbatch *b)
-{
-	size_t i;
-
-	if (b == NULL)
-		return;
-	for (i = 0; i < b->n; i++)
-		json_decref(b->docs[i]);
-	for (i = 0; i < b->nprobs; i++) {
-		free(b->probs[i].column);
-		free(b->probs[i].problem);
-	}
-	free(b->docs);
-	free(b->lines);
-	free(b->probs);
-	free(b);
-}
-
-/* Drop an open batch (client gone or shutdown) unless a worker holds it. */
-void
-records_abort(struct client *c)
-{
-	if (c->records != NULL && !c->records->busy) {
-		recbatch_free(c->records);
-		c->records = NULL;
-	}
-}
-
-/* A worker is about to use the open batch: keep it until its done callback. */
-void
-records_hold(struct client *c)
-{
-	if (c->records != NULL)
-		c->records->busy = 1;
-}
-
-static int
-recbatch_problem(struct recbatch *b, uint32_t line, const char *column, const char *problem)
-{
-	struct recproblem *p;
-
-	if ((p = reallocarray(b->probs, b->nprobs + 1, sizeof *p)) == NULL)
-		return CUSTODY_ENOMEM;
-	b->probs = p;
-	p[b->nprobs].line = line;
-	p[b->nprobs].column = strdup(column);
-	p[b->nprobs].problem = strdup(problem);
-	b->nprobs++;
-	return 0;
-}
-
-static int
+/* Whether records of kind are written by these requests. */
+int
 records_kind_ok(const char *kind)
 {
 	return strcmp(kind, "victim") == 0 || strcmp(kind, "incident") == 0 ||
 	    strcmp(kind, "source") == 0;
 }
 
-/* RecordBegin: open a batch. */
-void
-records_begin(struct client *c, Envelope *msg)
-{
-	Custody__RecordBegin *rb = msg->record_begin;
-	struct recbatch *b;
-
-	if (c->records != NULL)
-		peer_send_error(c->peer, CUSTODY_EPROTO, "a record batch is already open");
-	else if (!records_kind_ok(rb->kind))
-		peer_send_error(c->peer, CUSTODY_EINVAL, "unknown record kind '%.32s'", rb->kind);
-	else if (rb->count == 0 || rb->count > RECORDS_MAX)
-		peer_send_error(c->peer, CUSTODY_EINVAL, "a record batch holds 1 to %d records",
-		    RECORDS_MAX);
-	else {
-		if ((b = calloc(1, sizeof *b)) == NULL)
-			fatal("out of memory");
-		snprintf(b->kind, sizeof b->kind, "%s", rb->kind);
-		b->expected = rb->count;
-		b->skip_invalid = rb->skip_invalid;
-		c->records = b;
-	}
-	wire_free(msg);
-}
-
-/* RecordBatch (on a worker): validate each record of the message. */
-int
-records_batch(struct request *r)
-{
-	struct archive *a = r->c->s->a;
-	struct recbatch *b = r->c->records;
-	Custody__RecordBatch *m = r->msg->record_batch;
-	struct record_problems probs = { 0 };
-	json_error_t jerr;
-	json_t *fields, *doc;
-	uint32_t line;
-	size_t i, k;
-	int error = 0;
-
-	if (b == NULL)
-		return custody_fail(CUSTODY_EPROTO, "record_batch outside a batch");
-	if (m->n_lines != 0 && m->n_lines != m->n_json)
-		return custody_fail(CUSTODY_EPROTO, "record_batch: lines do not match records");
-	if (b->received + m->n_json > b->expected)
-		return custody_fail(CUSTODY_EPROTO, "more records than the batch announced");
-	if (b->n + m->n_json > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-
-		while (cap < b->n + m->n_json)
-			cap *= 2;
-		if ((b->docs = reallocarray(b->docs, cap, sizeof *b->docs)) == NULL ||
-		    (b->lines = reallocarray(b->lines, cap, sizeof *b->lines)) == NULL)
-			return CUSTODY_ENOMEM;
-		b->cap = cap;
-	}
-	for (i = 0; i < m->n_json && error == 0; i++) {
-		line = m->n_lines ? m->lines[i] : (uint32_t)(b->received + 1);
-		b->received++;
-		fields = json_loads(m->json[i], JSON_REJECT_DUPLICATES, &jerr);
-		if (fields == NULL || !json_is_object(fields)) {
-			json_decref(fields);
-			error = recbatch_problem(b, line, "", "not a JSON object");
-			continue;
-		}
-		doc = NULL;
-		if (record_from_json(&doc, &probs, &a->vocab, b->kind, fields) < 0 ||
-		    probs.n > 0) {
-			for (k = 0; k < probs.n && error == 0; k++)
-				error = recbatch_problem(b, line, probs.v[k].column,
-				    probs.v[k].problem);
-			if (probs.n == 0)
-				error = recbatch_problem(b, line, "", custody_error());
-			json_decref(doc);
-		} else {
-			b->docs[b->n] = doc;
-			b->lines[b->n++] = line;
-		}
-		record_problems_free(&probs);
-		json_decref(fields);
-	}
-	return error;
-}
-
 /* A stable id for a record given without one: the same row always gets the same id. */
-static void
+void
 records_derive_id(struct archive *a, json_t *doc)
 {
 	uint8_t h[16];
@@ -249,7 +88,7 @@ done:
 }
 
 /* records_write_changed for a RecordDone: counts, seq and the commit id ("" when none). */
-static int
+int
 records_write(struct archive *a, json_t **docs, size_t n, const char *summary,
     Custody__RecordDone *d, char oid[GIT_OID_HEXSZ + 1])
 {
@@ -268,10 +107,10 @@ records_write(struct archive *a, json_t **docs, size_t n, const char *summary,
 	return 0;
 }
 
-/* Encode a RecordDone with ids and problems (both cut short when long). */
-static int
-records_reply(struct request *r, Custody__RecordDone *d, json_t **docs, size_t n,
-    struct recproblem *probs, size_t nprobs, char *oid)
+/* Encode a RecordDone with ids and problems (both cut short when long; total problems). */
+int
+records_reply(struct request *r, Custody__RecordDone *d, char **ids, size_t n,
+    struct recproblem *probs, size_t nprobs, size_t total, char *oid)
 {
 	Envelope env = CUSTODY__ENVELOPE__INIT;
 	Custody__RecordProblem *pv = NULL, **pp = NULL;
@@ -279,12 +118,9 @@ records_reply(struct request *r, Custody__RecordDone *d, json_t **docs, size_t n
 	int error;
 
 	d->commit = oid;
-	d->problems_total = (uint32_t)nprobs;
+	d->problems_total = (uint32_t)(total > UINT32_MAX ? UINT32_MAX : total);
 	if (n <= RECORDS_LIST_IDS) {
-		if ((d->ids = calloc(n ? n : 1, sizeof *d->ids)) == NULL)
-			return CUSTODY_ENOMEM;
-		for (i = 0; i < n; i++)
-			d->ids[i] = (char *)record_id(docs[i]);
+		d->ids = ids;
 		d->n_ids = n;
 	}
 	if (np > 0 && ((pv = calloc(np, sizeof *pv)) == NULL || (pp = calloc(np,
@@ -305,77 +141,9 @@ records_reply(struct request *r, Custody__RecordDone *d, json_t **docs, size_t n
 	env.record_done = d;
 	error = server_reply(r, &env);
 done:
-	free(d->ids);
 	free(pv);
 	free(pp);
 	return error;
-}
-
-/* RecordCommit (on a worker): the batch becomes one commit, or nothing if anything is wrong. */
-int
-records_commit(struct request *r)
-{
-	struct archive *a = r->c->s->a;
-	struct recbatch *b = r->c->records;
-	Custody__RecordDone d = CUSTODY__RECORD_DONE__INIT;
-	char oid[GIT_OID_HEXSZ + 1] = "", summary[96], msg[160];
-	uint8_t tok[TOKEN_LEN];
-	struct oidset seen = { 0 };
-	git_oid k;
-	size_t i, j;
-	int error = 0;
-
-	if (b == NULL)
-		return custody_fail(CUSTODY_EPROTO, "record_commit outside a batch");
-	if (b->received != b->expected)
-		return custody_fail(CUSTODY_EPROTO, "record_commit after %zu of %u records",
-		    b->received, b->expected);
-	for (i = 0, j = 0; i < b->n && error == 0; i++) {
-		if (record_id(b->docs[i])[0] == '\0')
-			records_derive_id(a, b->docs[i]);
-		archive_token(a, tok, record_id(b->docs[i]));
-		memset(&k, 0, sizeof k);
-		memcpy(k.id, tok, TOKEN_LEN);
-		if (oidset_add(&seen, &k) == 0) {
-			/* the first keeps the id; the repeat is a problem, and not written */
-			snprintf(msg, sizeof msg, "id %s appears more than once", record_id(
-			    b->docs[i]));
-			error = recbatch_problem(b, b->lines[i], "id", msg);
-			json_decref(b->docs[i]);
-			continue;
-		}
-		b->docs[j] = b->docs[i];
-		b->lines[j++] = b->lines[i];
-	}
-	for (; i < b->n; i++)
-		b->docs[j++] = b->docs[i];	/* keep ownership on an early stop */
-	b->n = j;
-	oidset_free(&seen);
-	if (error < 0)
-		return error;
-	if (b->nprobs == 0 || b->skip_invalid) {
-		snprintf(summary, sizeof summary, "%s %zu %s record%s", b->expected > 1 ?
-		    "import" : "add", b->n, b->kind, b->n == 1 ? "" : "s");
-		if (b->n > 0 && (error = records_write(a, b->docs, b->n, summary, &d, oid)) < 0)
-			return error;
-	}
-	return records_reply(r, &d, b->docs, b->n, b->probs, b->nprobs, oid);
-}
-
-/* After a batch's commit job: the batch is over. */
-void
-records_done(struct request *r)
-{
-	struct client *c = r->c;
-
-	if (c->records == NULL)
-		return;
-	c->records->busy = 0;
-	if (r->msg->body_case == CUSTODY__ENVELOPE__BODY_RECORD_COMMIT || r->error < 0 ||
-	    c->gone) {
-		recbatch_free(c->records);
-		c->records = NULL;
-	}
 }
 
 /* The current revision of a record, wherever it was last written. */
@@ -434,7 +202,7 @@ records_edit(struct request *r)
 	Custody__RecordDone d = CUSTODY__RECORD_DONE__INIT;
 	struct record_problems probs = { 0 };
 	json_t *cur = NULL, *set = NULL, *doc = NULL;
-	char oid[GIT_OID_HEXSZ + 1] = "", summary[96];
+	char oid[GIT_OID_HEXSZ + 1] = "", summary[96], *id;
 	json_error_t jerr;
 	size_t i;
 	int error;
@@ -472,9 +240,10 @@ records_edit(struct request *r)
 		    probs.n ? probs.v[0].problem : custody_error());
 		goto done;
 	}
+	id = (char *)record_id(doc);
 	snprintf(summary, sizeof summary, "edit a %s record", m->kind);
 	if ((error = records_write(a, &doc, 1, summary, &d, oid)) == 0)
-		error = records_reply(r, &d, &doc, 1, NULL, 0, oid);
+		error = records_reply(r, &d, &id, 1, NULL, 0, 0, oid);
 done:
 	record_problems_free(&probs);
 	json_decref(cur);
@@ -512,7 +281,7 @@ records_link(struct request *r)
 	Custody__LinkRequest *m = r->msg->link_request;
 	Custody__RecordDone d = CUSTODY__RECORD_DONE__INIT;
 	const char *target, *kind, *field;
-	char oid[GIT_OID_HEXSZ + 1] = "";
+	char oid[GIT_OID_HEXSZ + 1] = "", *id;
 	json_t *ev = NULL, *other = NULL;
 	int error;
 
@@ -529,13 +298,14 @@ records_link(struct request *r)
 	    (error = records_current(a, target, kind, &other)) < 0)
 		goto done;
 	json_object_del(ev, "rev");
+	id = (char *)record_id(ev);
 	if (records_add_link(ev, field, target) == 0) {
 		d.unchanged = 1;
-		error = records_reply(r, &d, &ev, 1, NULL, 0, oid);
+		error = records_reply(r, &d, &id, 1, NULL, 0, 0, oid);
 		goto done;
 	}
 	if ((error = records_write(a, &ev, 1, "link evidence", &d, oid)) == 0)
-		error = records_reply(r, &d, &ev, 1, NULL, 0, oid);
+		error = records_reply(r, &d, &id, 1, NULL, 0, 0, oid);
 done:
 	json_decref(ev);
 	json_decref(other);

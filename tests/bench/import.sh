@@ -57,9 +57,12 @@ PID=$!
 while [ ! -S "$W/arch/custodyd.sock" ]; do sleep 0.05; done
 t_custody=$(secs "$CUSTODY" -A "$W/arch" import victims "$W/victims.csv")
 rss=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)
+# CPU seconds of the daemon (utime + stime): on a shared machine, steadier than wall time
+cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' /proc/$PID/stat)
 printf '%-40s %8.2f s\n' "custody import victims" "$t_custody" "sqlite3 .import --csv" "$t_sqlite"
 echo "ratio custody/sqlite3:     $(ratio "$t_custody" "$t_sqlite")   (target <= 4)"
-echo "custodyd peak RSS:         $((rss / 1024)) MiB"
+echo "custodyd peak RSS:         $((rss / 1024)) MiB   (target <= 256)"
+echo "custodyd CPU:              $cpu s"
 t_again=$(secs "$CUSTODY" -A "$W/arch" import victims "$W/victims.csv")
 printf '%-40s %8.2f s\n' "the same import again (no change)" "$t_again"
 

@@ -1,0 +1,456 @@
+/*
+ * A large commit of this office's feed written as a stream (an import): the records come in
+ * the order of their tokens, so each is stamped, sealed and written to a new pack at once
+ * (custody/packwrite.h: stored deflate, since sealed records do not compress), and the fan-out
+ * trees records/AA/BB and records/AA are written as soon as the stream leaves them, merged
+ * with the head's. Records come in chunks: a second thread seals a chunk while this one hands
+ * it to the index (st->written). Memory holds one leaf directory, one record and the pack's index, never the
+ * records of the commit. The pack goes into the repository before the commit that names it;
+ * the commit and the ref move are feed_commit_tree's, as for every commit.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive.h"
+#include "custody/lockmem.h"
+#include "custody/packwrite.h"
+
+struct feed_import_ent {
+	char	name[TOKEN_HEX_LEN + 1];
+	uint8_t	oid[PACKWRITE_OID_LEN];
+};
+
+/* The entries of one tree being built. */
+struct feed_import_dir {
+	struct feed_import_ent	*v;
+	size_t			 n, cap;
+	char			 at[5];		/* "AABB" of a leaf, "AA" of a middle tree */
+};
+
+struct feed_import {
+	struct archive		*a;
+	git_repository		*repo;
+	git_tree		*records;	/* records/ of the head, or NULL */
+	struct packwrite	*pw;
+	char			*pack_path, *idx_path;
+	int			 pack_fd, idx_fd;
+	struct feed_import_dir	 leaf, mid, top;
+	struct cbuf		 body;
+};
+
+static int
+feed_import_gitfail(const char *what)
+{
+	const git_error *e = git_error_last();
+
+	return custody_fail(CUSTODY_EIO, "%s: %s", what, e != NULL ? e->message : "git error");
+}
+
+static int
+feed_import_push(struct feed_import_dir *d, const char *name, const uint8_t *oid)
+{
+	struct feed_import_ent *v;
+
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 64;
+
+		if ((v = reallocarray(d->v, cap, sizeof *v)) == NULL)
+			return CUSTODY_ENOMEM;
+		d->v = v;
+		d->cap = cap;
+	}
+	snprintf(d->v[d->n].name, sizeof d->v[d->n].name, "%s", name);
+	memcpy(d->v[d->n].oid, oid, PACKWRITE_OID_LEN);
+	d->n++;
+	return 0;
+}
+
+/*
+ * Write the tree of base (NULL: none) with the new entries of d put in (names of one length,
+ * sorted, so plain order is git's), as mode; its id in oid.
+ */
+static int
+feed_import_tree(struct feed_import *fi, git_tree *base, const struct feed_import_dir *d,
+    const char *mode, uint8_t oid[static PACKWRITE_OID_LEN])
+{
+	size_t i = 0, j = 0, nb = base != NULL ? git_tree_entrycount(base) : 0;
+	const git_tree_entry *e;
+	char m[16];
+	int c, error = 0;
+
+	fi->body.len = 0;
+	while (error == 0 && (i < nb || j < d->n)) {
+		e = i < nb ? git_tree_entry_byindex(base, i) : NULL;
+		c = e == NULL ? 1 : j == d->n ? -1 : strcmp(git_tree_entry_name(e), d->v[j].name);
+		if (c < 0) {
+			snprintf(m, sizeof m, "%o", (unsigned)git_tree_entry_filemode(e));
+			error = packwrite_tree_entry(&fi->body, m, git_tree_entry_name(e),
+			    git_tree_entry_id(e)->id);
+			i++;
+			continue;
+		}
+		error = packwrite_tree_entry(&fi->body, mode, d->v[j].name, d->v[j].oid);
+		i += c == 0;
+		j++;
+	}
+	if (error == 0)
+		error = packwrite_add(fi->pw, PACKWRITE_TREE, fi->body.data, fi->body.len, oid);
+	return error;
+}
+
+/* The subtree of the head's records/ at path ("AA" or "AA/BB"), or NULL. */
+static int
+feed_import_base(struct feed_import *fi, const char *path, git_tree **out)
+{
+	git_tree_entry *e = NULL;
+	int error = 0;
+
+	*out = NULL;
+	if (fi->records == NULL || git_tree_entry_bypath(&e, fi->records, path) < 0)
+		return 0;
+	if (git_tree_entry_type(e) == GIT_OBJECT_TREE &&
+	    git_tree_lookup(out, fi->repo, git_tree_entry_id(e)) < 0)
+		error = feed_import_gitfail("reading the feed's tree");
+	git_tree_entry_free(e);
+	return error;
+}
+
+/* records/ of the head's tree root, if it has one. */
+static int
+feed_import_records(struct feed_import *fi, git_tree *root)
+{
+	const git_tree_entry *e = git_tree_entry_byname(root, "records");
+
+	if (e == NULL || git_tree_entry_type(e) != GIT_OBJECT_TREE)
+		return 0;
+	if (git_tree_lookup(&fi->records, fi->repo, git_tree_entry_id(e)) < 0)
+		return feed_import_gitfail("reading the feed's tree");
+	return 0;
+}
+
+/* Write the leaf tree records/AA/BB being built into the middle tree records/AA. */
+static int
+feed_import_end_leaf(struct feed_import *fi)
+{
+	uint8_t oid[PACKWRITE_OID_LEN];
+	char path[6];
+	git_tree *base;
+	int error;
+
+	if (fi->leaf.n == 0)
+		return 0;
+	snprintf(path, sizeof path, "%.2s/%.2s", fi->leaf.at, fi->leaf.at + 2);
+	if ((error = feed_import_base(fi, path, &base)) < 0)
+		return error;
+	error = feed_import_tree(fi, base, &fi->leaf, "100644", oid);
+	git_tree_free(base);
+	if (error == 0)
+		error = feed_import_push(&fi->mid, fi->leaf.at + 2, oid);
+	fi->leaf.n = 0;
+	return error;
+}
+
+/* Write the middle tree records/AA being built into records/. */
+static int
+feed_import_end_mid(struct feed_import *fi)
+{
+	uint8_t oid[PACKWRITE_OID_LEN];
+	char path[3];
+	git_tree *base;
+	int error;
+
+	if ((error = feed_import_end_leaf(fi)) < 0 || fi->mid.n == 0)
+		return error;
+	snprintf(path, sizeof path, "%.2s", fi->mid.at);
+	if ((error = feed_import_base(fi, path, &base)) < 0)
+		return error;
+	error = feed_import_tree(fi, base, &fi->mid, "40000", oid);
+	git_tree_free(base);
+	if (error == 0)
+		error = feed_import_push(&fi->top, path, oid);
+	fi->mid.n = 0;
+	return error;
+}
+
+/* Pack one sealed record at tok; it goes in the leaf tree of its token. */
+static int
+feed_import_place(struct feed_import *fi, const char *tok, const struct cbuf *obj)
+{
+	uint8_t oid[PACKWRITE_OID_LEN];
+	int error;
+
+	if (fi->leaf.n > 0 && strcmp(tok, fi->leaf.v[fi->leaf.n - 1].name) <= 0)
+		return custody_fail(CUSTODY_EINVAL, "import: records out of order");
+	if (memcmp(tok, fi->mid.at, 2) != 0 && (error = feed_import_end_mid(fi)) < 0)
+		return error;
+	if (memcmp(tok, fi->leaf.at, 4) != 0 && (error = feed_import_end_leaf(fi)) < 0)
+		return error;
+	memcpy(fi->mid.at, tok, 2);
+	memcpy(fi->leaf.at, tok, 4);
+	if ((error = packwrite_add(fi->pw, PACKWRITE_BLOB, obj->data, obj->len, oid)) < 0)
+		return error;
+	return feed_import_push(&fi->leaf, tok, oid);
+}
+
+/* A chunk of stamped records to seal, on a second thread while the first indexes them. */
+struct feed_import_seal {
+	struct archive	*a;
+	json_t		*doc[FEED_STREAM_AHEAD];
+	char		 tok[FEED_STREAM_AHEAD][TOKEN_HEX_LEN + 1];
+	struct cbuf	 obj[FEED_STREAM_AHEAD];
+	size_t		 n;
+	int		 error;
+	char		 msg[256];
+};
+
+static void *
+feed_import_seal(void *arg)
+{
+	struct feed_import_seal *j = arg;
+	size_t i;
+
+	for (i = 0; i < j->n && j->error == 0; i++) {
+		j->obj[i].len = 0;
+		if ((j->error = record_seal(&j->obj[i], j->a, j->tok[i], j->doc[i])) < 0)
+			snprintf(j->msg, sizeof j->msg, "%s", custody_error());
+	}
+	return NULL;
+}
+
+/*
+ * The next chunk of records from st, each stamped with its revision: 0 and j->n (0 at the
+ * end), or an error.
+ */
+static int
+feed_import_chunk(struct feed_import_seal *j, const struct feed_stream *st,
+    const struct feed_commit *out, const char *now, const char *summary)
+{
+	json_t *rev;
+	int error = 0;
+
+	for (j->n = 0; j->n < FEED_STREAM_AHEAD; j->n++) {
+		if ((error = st->next(st->arg, &j->doc[j->n], j->tok[j->n])) != 0)
+			break;
+		if (strlen(j->tok[j->n]) != TOKEN_HEX_LEN ||
+		    !hex_is_lower(j->tok[j->n], TOKEN_HEX_LEN))
+			error = custody_fail(CUSTODY_EINVAL, "import: a record's token is not hex");
+		else if ((rev = json_pack("{s:I,s:s,s:s,s:s}", "lamport",
+		    (json_int_t)out->lamport, "office", j->a->office_hex, "time", now, "summary",
+		    summary)) == NULL || json_object_set_new(j->doc[j->n], "rev", rev) < 0)
+			error = CUSTODY_ENOMEM;
+		if (error < 0) {
+			j->n++;
+			break;
+		}
+	}
+	return error < 0 ? error : 0;
+}
+
+/*
+ * Seal a chunk on a second thread while st->written takes each record on this one, then pack
+ * them in order.
+ */
+static int
+feed_import_chunk_write(struct feed_import *fi, struct feed_import_seal *j,
+    const struct feed_stream *st, const struct feed_commit *out)
+{
+	pthread_t t;
+	size_t i;
+	int threaded, error = 0;
+
+	j->error = 0;
+	threaded = j->n >= 64 && lockmem_thread_create(&t, feed_import_seal, j) == 0;
+	for (i = 0; i < j->n && error == 0 && st->written != NULL; i++)
+		error = st->written(st->arg, out, j->tok[i], j->doc[i]);
+	if (threaded)
+		pthread_join(t, NULL);
+	else if (error == 0)
+		feed_import_seal(j);
+	if (error == 0 && (error = j->error) < 0)
+		custody_fail(error, "%s", j->msg);
+	for (i = 0; i < j->n && error == 0; i++)
+		error = feed_import_place(fi, j->tok[i], &j->obj[i]);
+	return error;
+}
+
+/* A new file under tmp/ for the pack or its index. */
+static int
+feed_import_file(struct archive *a, const char *what, char **path)
+{
+	char *dir = archive_file(a, "tmp");
+	int fd = -1;
+
+	*path = NULL;
+	if (dir != NULL && asprintf(path, "%s/%s-XXXXXX", dir, what) >= 0 &&
+	    (fd = mkostemp(*path, O_CLOEXEC)) < 0)
+		custody_fail(CUSTODY_EIO, "cannot create %s: %s", *path, strerror(errno));
+	free(dir);
+	if (fd < 0 && *path == NULL)
+		custody_fail(CUSTODY_ENOMEM, "out of memory");
+	return fd;
+}
+
+/* Complete the pack and move it with its index into the repository. */
+static int
+feed_import_install(struct feed_import *fi)
+{
+	uint8_t sum[PACKWRITE_OID_LEN];
+	char hex[2 * PACKWRITE_OID_LEN + 1], *gitdir = archive_file(fi->a, "git"), *p = NULL,
+	    *q = NULL;
+	git_odb *odb = NULL;
+	int error;
+
+	if (gitdir == NULL)
+		return CUSTODY_ENOMEM;
+	if ((error = packwrite_finish(fi->pw, fi->idx_fd, sum)) < 0)
+		goto done;
+	hex_encode(hex, sum, sizeof sum);
+	if (fchmod(fi->pack_fd, 0444) < 0 || fchmod(fi->idx_fd, 0444) < 0 ||
+	    asprintf(&p, "%s/objects/pack/pack-%s.pack", gitdir, hex) < 0 ||
+	    asprintf(&q, "%s/objects/pack/pack-%s.idx", gitdir, hex) < 0 ||
+	    rename(fi->pack_path, p) < 0 || rename(fi->idx_path, q) < 0) {
+		error = custody_fail(CUSTODY_EIO, "cannot put the pack in place: %s",
+		    strerror(errno));
+		goto done;
+	}
+	free(fi->pack_path);
+	free(fi->idx_path);
+	fi->pack_path = fi->idx_path = NULL;
+	if (git_repository_odb(&odb, fi->repo) < 0 || git_odb_refresh(odb) < 0)
+		error = feed_import_gitfail("reading the new pack");
+done:
+	git_odb_free(odb);
+	free(gitdir);
+	free(p);
+	free(q);
+	return error;
+}
+
+/* The root tree: the head's, with records/ put in. */
+static int
+feed_import_root(struct feed_import *fi, git_tree *base, const uint8_t *records,
+    git_tree **out)
+{
+	git_treebuilder *tb = NULL;
+	git_oid id, root;
+	int error = 0;
+
+	git_oid_fromraw(&id, records);
+	if (git_treebuilder_new(&tb, fi->repo, base) < 0 ||
+	    git_treebuilder_insert(NULL, tb, "records", &id, GIT_FILEMODE_TREE) < 0 ||
+	    git_treebuilder_write(&root, tb) < 0 || git_tree_lookup(out, fi->repo, &root) < 0)
+		error = feed_import_gitfail("writing the tree");
+	git_treebuilder_free(tb);
+	return error;
+}
+
+static void
+feed_import_free(struct feed_import *fi)
+{
+	packwrite_free(fi->pw);
+	if (fi->pack_fd >= 0)
+		close(fi->pack_fd);
+	if (fi->idx_fd >= 0)
+		close(fi->idx_fd);
+	if (fi->pack_path != NULL)
+		unlink(fi->pack_path);
+	if (fi->idx_path != NULL)
+		unlink(fi->idx_path);
+	free(fi->pack_path);
+	free(fi->idx_path);
+	free(fi->leaf.v);
+	free(fi->mid.v);
+	free(fi->top.v);
+	cbuf_free(&fi->body);
+	git_tree_free(fi->records);
+}
+
+/*
+ * Append one signed commit to this office's feed holding the records st gives, in token
+ * order; *written counts them, and with none no commit is made. The caller holds
+ * a->write_lock. When this returns 0 with *written > 0 the commit and the ref are on disk.
+ */
+int
+feed_append_sorted(struct archive *a, struct feed_commit *out, const char *summary,
+    const struct feed_stream *st, size_t *written)
+{
+	struct feed_import fi = { .a = a, .pack_fd = -1, .idx_fd = -1 };
+	struct feed_import_seal *seal = NULL;
+	size_t i;
+	git_commit *parent = NULL;
+	git_tree *base = NULL, *tree = NULL;
+	git_oid head;
+	uint8_t records[PACKWRITE_OID_LEN];
+	char now[32];
+	int error, have_head;
+
+	*written = 0;
+	if (recover_pending(a))	/* recover.c: the feed goes on from where the peers hold it */
+		return custody_fail(CUSTODY_EPERM, "this office is being recovered: sync with a "
+		    "peer first (custody sync), to take back its own feed");
+	if ((fi.repo = archive_repo(a)) == NULL)
+		return CUSTODY_EIO;
+	error = feed_head(a, a->office_hex, &head, &out->seq, &out->lamport);
+	if (error < 0 && error != CUSTODY_ENOTFOUND)
+		return error;
+	have_head = error == 0;
+	out->parent[0] = '\0';
+	if (have_head) {
+		git_oid_tostr(out->parent, sizeof out->parent, &head);
+		if (git_commit_lookup(&parent, fi.repo, &head) < 0 ||
+		    git_commit_tree(&base, parent) < 0) {
+			error = feed_import_gitfail("reading the feed head");
+			goto done;
+		}
+		if ((error = feed_import_records(&fi, base)) < 0)
+			goto done;
+	}
+	out->seq++;
+	/* a Lamport clock: past everything this office holds, its own feed and others' */
+	if ((error = feed_clock_next(a, &out->lamport)) < 0)
+		goto done;
+	record_now(now);
+	if ((seal = calloc(1, sizeof *seal)) == NULL) {
+		error = CUSTODY_ENOMEM;
+		goto done;
+	}
+	seal->a = a;
+	for (;;) {
+		error = feed_import_chunk(seal, st, out, now, summary);
+		if (error == 0 && seal->n > 0 && fi.pw == NULL &&
+		    ((fi.pack_fd = feed_import_file(a, "pack", &fi.pack_path)) < 0 ||
+		    (fi.idx_fd = feed_import_file(a, "idx", &fi.idx_path)) < 0 ||
+		    (error = packwrite_new(&fi.pw, fi.pack_fd)) < 0))
+			error = error < 0 ? error : CUSTODY_EIO;
+		if (error == 0)
+			error = feed_import_chunk_write(&fi, seal, st, out);
+		for (i = 0; i < seal->n; i++)
+			json_decref(seal->doc[i]);
+		*written += error == 0 ? seal->n : 0;
+		if (error < 0 || seal->n < FEED_STREAM_AHEAD)
+			break;
+	}
+	if (error < 0 || *written == 0)
+		goto done;
+	if ((error = feed_import_end_mid(&fi)) < 0 ||
+	    (error = feed_import_tree(&fi, fi.records, &fi.top, "40000", records)) < 0 ||
+	    (error = feed_import_install(&fi)) < 0 ||
+	    (error = feed_import_root(&fi, base, records, &tree)) < 0)
+		goto done;
+	error = feed_commit_tree(a, fi.repo, out, tree, parent, NULL, NULL);
+done:
+	if (seal != NULL)
+		for (i = 0; i < FEED_STREAM_AHEAD; i++)
+			cbuf_free(&seal->obj[i]);
+	free(seal);
+	feed_import_free(&fi);
+	git_tree_free(tree);
+	git_tree_free(base);
+	git_commit_free(parent);
+	return error;
+}

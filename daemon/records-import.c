@@ -1,0 +1,541 @@
+/*
+ * Record batches: an import, or one add. Every record is validated again here against this
+ * archive's vocabularies as its message arrives (on two threads), and kept sealed in a file
+ * under tmp/ (records-spill.h), so an import of any size holds a bounded part of itself in
+ * memory. A batch is one commit, written only when every record is valid (or the client asked
+ * to skip the invalid ones): from RECORDS_STREAM_MIN records as a stream in token order into
+ * one new pack (feed-import.c), the index rows in one transaction with it. A record identical
+ * to its current revision is not written again, so importing a file twice changes nothing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "custody/lockmem.h"
+#include "custody/recobj.h"
+#include "log.h"
+#include "records-spill.h"
+#include "records-write.h"
+
+#define RECORDS_MAX 5000000
+#define RECORDS_STREAM_MIN 64		/* from this many records an import is a stream (a pack) */
+
+
+/*
+ * An open batch. Each record is validated as its message arrives and kept, sealed, in a file
+ * under tmp/ (records-spill.h): memory holds 32 bytes a record, the ids of a small batch (for
+ * the reply) and the first problems, whatever the size of the import.
+ */
+struct recbatch {
+	char			 kind[16];
+	int			 skip_invalid;
+	uint32_t		 expected;
+	size_t			 received;
+	struct records_spill	*spill;		/* valid records */
+	char			**ids;		/* while expected <= RECORDS_LIST_IDS */
+	uint32_t		*idlines;
+	size_t			 nids;
+	struct recproblem	*probs;		/* the first RECORDS_LIST_PROBLEMS */
+	size_t			 nprobs, probs_total;
+	int			 busy;
+};
+
+static void
+recbatch_free(struct recbatch *b)
+{
+	size_t i;
+
+	if (b == NULL)
+		return;
+	records_spill_free(b->spill);
+	for (i = 0; i < b->nids; i++)
+		free(b->ids[i]);
+	for (i = 0; i < b->nprobs; i++) {
+		free(b->probs[i].column);
+		free(b->probs[i].problem);
+	}
+	free(b->ids);
+	free(b->idlines);
+	free(b->probs);
+	free(b);
+}
+
+/* Drop an open batch (client gone or shutdown) unless a worker holds it. */
+void
+records_abort(struct client *c)
+{
+	if (c->records != NULL && !c->records->busy) {
+		recbatch_free(c->records);
+		c->records = NULL;
+	}
+}
+
+/* A worker is about to use the open batch: keep it until its done callback. */
+void
+records_hold(struct client *c)
+{
+	if (c->records != NULL)
+		c->records->busy = 1;
+}
+
+static int
+recbatch_problem(struct recbatch *b, uint32_t line, const char *column, const char *problem)
+{
+	struct recproblem *p;
+
+	if (b->probs_total++ >= RECORDS_LIST_PROBLEMS)
+		return 0;	/* counted, not kept */
+	if ((p = reallocarray(b->probs, b->nprobs + 1, sizeof *p)) == NULL)
+		return CUSTODY_ENOMEM;
+	b->probs = p;
+	p[b->nprobs].line = line;
+	p[b->nprobs].column = strdup(column);
+	p[b->nprobs].problem = strdup(problem);
+	b->nprobs++;
+	return 0;
+}
+
+/* RecordBegin: open a batch. */
+void
+records_begin(struct client *c, Envelope *msg)
+{
+	Custody__RecordBegin *rb = msg->record_begin;
+	struct recbatch *b;
+
+	if (c->records != NULL)
+		peer_send_error(c->peer, CUSTODY_EPROTO, "a record batch is already open");
+	else if (!records_kind_ok(rb->kind))
+		peer_send_error(c->peer, CUSTODY_EINVAL, "unknown record kind '%.32s'", rb->kind);
+	else if (rb->count == 0 || rb->count > RECORDS_MAX)
+		peer_send_error(c->peer, CUSTODY_EINVAL, "a record batch holds 1 to %d records",
+		    RECORDS_MAX);
+	else {
+		if ((b = calloc(1, sizeof *b)) == NULL)
+			fatal("out of memory");
+		snprintf(b->kind, sizeof b->kind, "%s", rb->kind);
+		b->expected = rb->count;
+		b->skip_invalid = rb->skip_invalid;
+		c->records = b;
+	}
+	wire_free(msg);
+}
+
+/* One record of a RecordBatch message, checked. */
+struct recbatch_row {
+	uint32_t		 line;
+	struct record_problems	 probs;		/* valid when none, and bad NULL */
+	char			*bad;		/* a problem of the whole row */
+	char			*json;		/* valid: the record as kept */
+	char			*id;
+	uint8_t			 tok[TOKEN_LEN], chash[TOKEN_LEN];
+};
+
+/* The rows lo to hi of a message, checked by one thread. */
+struct recbatch_part {
+	struct archive		*a;
+	const struct recbatch	*b;
+	Custody__RecordBatch	*m;
+	struct recbatch_row	*rows;
+	size_t			 lo, hi;
+	int			 error;
+	char			 msg[256];
+};
+
+/* Whether doc holds a protected field (to be sealed). */
+static int
+recbatch_has_sealed(const char *kind, const json_t *doc)
+{
+	const char *const *f;
+
+	for (f = recobj_sealed_fields(kind); *f != NULL; f++)
+		if (json_object_get(doc, *f) != NULL)
+			return 1;
+	return 0;
+}
+
+/* Encode a valid record as kept: id, token, content hash, protected fields sealed. */
+static int
+recbatch_encode(struct archive *a, const struct recbatch *b, json_t *doc,
+    struct recbatch_row *row)
+{
+	char hex[TOKEN_HEX_LEN + 1];
+	int error;
+
+	if (record_id(doc)[0] == '\0')
+		records_derive_id(a, doc);
+	if ((row->id = strdup(record_id(doc))) == NULL)
+		return CUSTODY_ENOMEM;
+	archive_token(a, row->tok, record_id(doc));
+	/* the record has no "rev" yet: its encoding is the content hash's */
+	if ((row->json = json_dumps(doc, RECORD_CONTENT_JSON)) == NULL)
+		return custody_fail(CUSTODY_EINVAL, "record cannot be encoded as JSON");
+	record_content_hash_json(a, row->json, row->chash);
+	if (b->expected < RECORDS_STREAM_MIN || !recbatch_has_sealed(b->kind, doc))
+		return 0;
+	/* kept with its protected fields sealed already, as the stream writes them */
+	sodium_memzero(row->json, strlen(row->json));
+	free(row->json);
+	row->json = NULL;
+	archive_token_hex(a, hex, record_id(doc));
+	if ((error = record_seal_fields(a, hex, doc)) < 0)
+		return error;
+	if ((row->json = json_dumps(doc, JSON_COMPACT)) == NULL)
+		return custody_fail(CUSTODY_EINVAL, "record cannot be encoded as JSON");
+	return 0;
+}
+
+/* Check the rows of one part (a thread's). */
+static void *
+recbatch_check(void *arg)
+{
+	struct recbatch_part *p = arg;
+	struct recbatch_row *row;
+	json_error_t jerr;
+	json_t *fields, *doc;
+	size_t i;
+
+	for (i = p->lo; i < p->hi && p->error == 0; i++) {
+		row = &p->rows[i];
+		fields = json_loads(p->m->json[i], JSON_REJECT_DUPLICATES, &jerr);
+		doc = NULL;
+		if (fields == NULL || !json_is_object(fields))
+			row->bad = strdup("not a JSON object");
+		else if (record_from_json(&doc, &row->probs, &p->a->vocab, p->b->kind, fields) <
+		    0 || row->probs.n > 0) {
+			if (row->probs.n == 0)
+				row->bad = strdup(custody_error());
+		} else
+			p->error = recbatch_encode(p->a, p->b, doc, row);
+		if (p->error < 0)
+			snprintf(p->msg, sizeof p->msg, "%s", custody_error());
+		json_decref(doc);
+		json_decref(fields);
+	}
+	return NULL;
+}
+
+/* Keep one checked row: its problems, or the record (in the spill) and its id. */
+static int
+recbatch_keep(struct archive *a, struct recbatch *b, struct recbatch_row *row)
+{
+	size_t k;
+	int error = 0;
+
+	if (row->probs.n > 0 || row->bad != NULL || row->json == NULL) {
+		for (k = 0; k < row->probs.n && error == 0; k++)
+			error = recbatch_problem(b, row->line, row->probs.v[k].column,
+			    row->probs.v[k].problem);
+		if (row->probs.n == 0 && error == 0)
+			error = recbatch_problem(b, row->line, "", row->bad ?: "invalid");
+		return error;
+	}
+	if (b->spill == NULL && (error = records_spill_open(&b->spill, a)) < 0)
+		return error;
+	if (b->expected <= RECORDS_LIST_IDS) {
+		if (b->ids == NULL && ((b->ids = calloc(b->expected, sizeof *b->ids)) == NULL ||
+		    (b->idlines = calloc(b->expected, sizeof *b->idlines)) == NULL))
+			return CUSTODY_ENOMEM;
+		b->ids[b->nids] = row->id;
+		row->id = NULL;
+		b->idlines[b->nids++] = row->line;
+	}
+	return records_spill_add(b->spill, row->tok, row->line, row->chash, row->json);
+}
+
+/* RecordBatch (on a worker): check the records of the message on two threads, keep them. */
+int
+records_batch(struct request *r)
+{
+	struct archive *a = r->c->s->a;
+	struct recbatch *b = r->c->records;
+	Custody__RecordBatch *m = r->msg->record_batch;
+	struct recbatch_part one, two;
+	struct recbatch_row *rows;
+	pthread_t t;
+	size_t i;
+	int threaded = 0, error = 0;
+
+	if (b == NULL)
+		return custody_fail(CUSTODY_EPROTO, "record_batch outside a batch");
+	if (m->n_lines != 0 && m->n_lines != m->n_json)
+		return custody_fail(CUSTODY_EPROTO, "record_batch: lines do not match records");
+	if (b->received + m->n_json > b->expected)
+		return custody_fail(CUSTODY_EPROTO, "more records than the batch announced");
+	if ((rows = calloc(m->n_json ? m->n_json : 1, sizeof *rows)) == NULL)
+		return CUSTODY_ENOMEM;
+	for (i = 0; i < m->n_json; i++)
+		rows[i].line = m->n_lines ? m->lines[i] : (uint32_t)(b->received + i + 1);
+	b->received += m->n_json;
+	one = (struct recbatch_part){ .a = a, .b = b, .m = m, .rows = rows, .lo = 0,
+	    .hi = m->n_json };
+	two = one;
+	if (m->n_json >= RECORDS_STREAM_MIN) {
+		one.hi = two.lo = m->n_json / 2;
+		threaded = lockmem_thread_create(&t, recbatch_check, &two) == 0;
+		if (!threaded)
+			one.hi = m->n_json;
+	}
+	recbatch_check(&one);
+	if (threaded)
+		pthread_join(t, NULL);
+	if ((error = one.error) < 0 || (threaded && (error = two.error) < 0))
+		custody_fail(error, "%s", one.error < 0 ? one.msg : two.msg);
+	for (i = 0; i < m->n_json; i++) {
+		if (error == 0)
+			error = recbatch_keep(a, b, &rows[i]);
+		record_problems_free(&rows[i].probs);
+		if (rows[i].json != NULL) {
+			sodium_memzero(rows[i].json, strlen(rows[i].json));
+			free(rows[i].json);
+		}
+		free(rows[i].bad);
+		free(rows[i].id);
+	}
+	free(rows);
+	return error;
+}
+
+/* One import being written: the spill read in token order (records-spill.h). */
+struct records_import {
+	struct archive		*a;
+	struct recbatch		*b;
+	size_t			 i, n;		/* the next row; rows to write at most */
+	size_t			 unchanged;
+	/* the content hash of each record given and not yet written (feed_stream) */
+	uint8_t			 chash[FEED_STREAM_AHEAD][TOKEN_LEN];
+	size_t			 given, taken;
+	struct index_scan	*scan;		/* the current revisions, in token order */
+	int			 indexing, index_open, index_failed;
+};
+
+/* feed_stream next: the next record that differs from its current revision. */
+static int
+records_import_next(void *arg, json_t **doc, char tok_hex[static TOKEN_HEX_LEN + 1])
+{
+	struct records_import *im = arg;
+	struct records_spill *sp = im->b->spill;
+	const struct records_spill_row *row;
+	uint8_t cur[TOKEN_LEN], *hash;
+	char office[65], kind[16], *json;
+	json_error_t jerr;
+	int r, error;
+
+	*doc = NULL;
+	while (im->i < sp->n) {
+		row = &sp->row[im->i++];
+		if (im->i > 1 && memcmp(row->tok, sp->row[im->i - 2].tok, TOKEN_LEN) == 0)
+			continue;	/* a repeated id: its first line is written */
+		r = im->scan != NULL ? index_scan_current(im->scan, row->tok, cur, office, kind) :
+		    index_current_chash(im->a, row->tok, cur, office, kind);
+		if (r < 0 && r != CUSTODY_ENOTFOUND)
+			return r;
+		hash = im->chash[im->given % FEED_STREAM_AHEAD];
+		if ((error = records_spill_read(sp, im->i - 1, hash, &json)) < 0)
+			return error;
+		if (r == 0 && strcmp(kind, im->b->kind) != 0) {
+			*doc = json_loads(json, 0, &jerr);
+			error = custody_fail(CUSTODY_EEXIST, "id %s is already a%s %s record",
+			    record_id(*doc), strchr("aeiou", kind[0]) ? "n" : "", kind);
+			json_decref(*doc);
+			*doc = NULL;
+		} else if (r == 0 && memcmp(cur, hash, TOKEN_LEN) == 0) {
+			im->unchanged++;
+			error = 1;
+		} else if ((*doc = json_loads(json, 0, &jerr)) == NULL)
+			error = custody_fail(CUSTODY_EIO, "import: a kept record does not parse");
+		sodium_memzero(json, strlen(json));
+		free(json);
+		if (error < 0)
+			return error;
+		if (error == 0) {
+			hex_encode(tok_hex, row->tok, TOKEN_LEN);
+			im->given++;
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* feed_stream written: index the record in the transaction of the commit. */
+static int
+records_import_written(void *arg, const struct feed_commit *fc, const char *tok_hex,
+    json_t *doc)
+{
+	struct records_import *im = arg;
+
+	(void)tok_hex;
+	if (!im->indexing) {
+		if (im->scan != NULL)
+			index_scan_pause(im->scan);	/* the schema may change */
+		im->indexing = 1;
+		im->index_open = index_import_begin(im->a, fc, im->n);
+	}
+	if (im->index_open && !im->index_failed && index_import_put(im->a, fc, doc,
+	    im->chash[im->taken++ % FEED_STREAM_AHEAD]) < 0) {
+		/* rolled back at the end (the scan still reads), then caught up from git */
+		log_warn("index update failed (%s); it catches up after the commit",
+		    custody_error());
+		im->index_failed = 1;
+	}
+	return 0;
+}
+
+/* A small batch (an add): its records read back, written as any commit (loose objects). */
+static int
+records_write_few(struct archive *a, struct recbatch *b, size_t n, const char *summary,
+    Custody__RecordDone *d, char oid[GIT_OID_HEXSZ + 1])
+{
+	struct records_spill *sp = b->spill;
+	uint8_t chash[TOKEN_LEN];
+	json_error_t jerr;
+	json_t **docs;
+	char *json;
+	size_t i, k = 0;
+	int error = 0;
+
+	if ((docs = calloc(n, sizeof *docs)) == NULL)
+		return CUSTODY_ENOMEM;
+	for (i = 0; i < sp->n && k < n && error == 0; i++) {
+		if (i > 0 && memcmp(sp->row[i].tok, sp->row[i - 1].tok, TOKEN_LEN) == 0)
+			continue;	/* a repeated id: its first line is written */
+		if ((error = records_spill_read(sp, i, chash, &json)) < 0)
+			break;
+		if ((docs[k++] = json_loads(json, 0, &jerr)) == NULL)
+			error = custody_fail(CUSTODY_EIO, "import: a kept record does not parse");
+		sodium_memzero(json, strlen(json));
+		free(json);
+	}
+	if (error == 0)
+		error = records_write(a, docs, k, summary, d, oid);
+	for (i = 0; i < k; i++)
+		json_decref(docs[i]);
+	free(docs);
+	return error;
+}
+
+/*
+ * Write the kept records of b as one commit, leaving out those identical to their current
+ * revision (importing a file twice writes nothing). An id already used by another kind is
+ * refused, and nothing is written.
+ */
+static int
+records_import_write(struct archive *a, struct recbatch *b, size_t n, const char *summary,
+    Custody__RecordDone *d, char oid[GIT_OID_HEXSZ + 1])
+{
+	struct records_import im = { .a = a, .b = b, .n = n };
+	struct feed_stream st = { records_import_next, records_import_written, &im };
+	struct feed_commit fc = { 0 };
+	size_t written = 0;
+	int error;
+
+	if (b->expected < RECORDS_STREAM_MIN)	/* protected fields still open: recbatch_keep */
+		return records_write_few(a, b, n, summary, d, oid);
+	if (index_scan_new(a, &im.scan) < 0)
+		im.scan = NULL;		/* index_current_chash then */
+	pthread_mutex_lock(&a->write_lock);
+	error = feed_append_sorted(a, &fc, summary, &st, &written);
+	index_scan_free(im.scan);
+	if (im.indexing && im.index_failed) {
+		index_import_end(a, &fc, im.index_open, 0);
+		im.index_open = 0;	/* and catch up below, if the commit is made */
+	}
+	if (im.indexing && index_import_end(a, &fc, im.index_open, error == 0 &&
+	    written > 0) < 0)
+		log_warn("index update failed (%s); it catches up at the next start",
+		    custody_error());
+	pthread_mutex_unlock(&a->write_lock);
+	if (error < 0)
+		return error;
+	d->written = (uint32_t)written;
+	d->unchanged += (uint32_t)im.unchanged;
+	if (written > 0) {
+		git_oid_tostr(oid, GIT_OID_HEXSZ + 1, &fc.oid);
+		d->seq = fc.seq;
+	}
+	return 0;
+}
+
+/* Report every repeated id of the sorted spill; the count of records left to write. */
+static int
+records_repeats(struct recbatch *b, size_t *n)
+{
+	struct records_spill *sp = b->spill;
+	uint8_t chash[TOKEN_LEN];
+	json_error_t jerr;
+	json_t *doc;
+	char *json, msg[160];
+	size_t i, k;
+	int error = 0;
+
+	*n = sp->n;
+	for (i = 1; i < sp->n && error == 0; i++) {
+		if (memcmp(sp->row[i].tok, sp->row[i - 1].tok, TOKEN_LEN) != 0)
+			continue;
+		(*n)--;
+		if ((error = records_spill_read(sp, i, chash, &json)) < 0)
+			break;
+		doc = json_loads(json, 0, &jerr);
+		sodium_memzero(json, strlen(json));
+		free(json);
+		/* the first keeps the id; the repeat is a problem, and not written */
+		snprintf(msg, sizeof msg, "id %s appears more than once", record_id(doc));
+		json_decref(doc);
+		error = recbatch_problem(b, sp->row[i].line, "id", msg);
+		for (k = 0; k < b->nids; k++)
+			if (b->idlines[k] == sp->row[i].line) {
+				free(b->ids[k]);
+				memmove(&b->ids[k], &b->ids[k + 1], (b->nids - k - 1) *
+				    sizeof *b->ids);
+				memmove(&b->idlines[k], &b->idlines[k + 1], (b->nids - k - 1) *
+				    sizeof *b->idlines);
+				b->nids--;
+				break;
+			}
+	}
+	return error;
+}
+
+/* RecordCommit (on a worker): the batch becomes one commit, or nothing if anything is wrong. */
+int
+records_commit(struct request *r)
+{
+	struct archive *a = r->c->s->a;
+	struct recbatch *b = r->c->records;
+	Custody__RecordDone d = CUSTODY__RECORD_DONE__INIT;
+	char oid[GIT_OID_HEXSZ + 1] = "", summary[96];
+	size_t n = 0;
+	int error;
+
+	if (b == NULL)
+		return custody_fail(CUSTODY_EPROTO, "record_commit outside a batch");
+	if (b->received != b->expected)
+		return custody_fail(CUSTODY_EPROTO, "record_commit after %zu of %u records",
+		    b->received, b->expected);
+	if (b->spill != NULL && ((error = records_spill_sort(b->spill)) < 0 ||
+	    (error = records_repeats(b, &n)) < 0))
+		return error;
+	if (b->probs_total == 0 || b->skip_invalid) {
+		snprintf(summary, sizeof summary, "%s %zu %s record%s", b->expected > 1 ?
+		    "import" : "add", n, b->kind, n == 1 ? "" : "s");
+		if (n > 0 && (error = records_import_write(a, b, n, summary, &d, oid)) < 0)
+			return error;
+	}
+	return records_reply(r, &d, b->ids, b->nids, b->probs, b->nprobs, b->probs_total, oid);
+}
+
+/* After a batch's commit job: the batch is over. */
+void
+records_done(struct request *r)
+{
+	struct client *c = r->c;
+
+	if (c->records == NULL)
+		return;
+	c->records->busy = 0;
+	if (r->msg->body_case == CUSTODY__ENVELOPE__BODY_RECORD_COMMIT || r->error < 0 ||
+	    c->gone) {
+		recbatch_free(c->records);
+		c->records = NULL;
+	}
+}
+

@@ -1,0 +1,211 @@
+/*
+ * The rows of an import on their way to the commit (records-spill.h). Each row is sealed with
+ * XChaCha20-Poly1305 under a random key of this import (the nonce is its place in the file,
+ * the additional data its token and line), so nothing of it is readable on disk, and the file
+ * has no name: nothing stays after a crash.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "records-spill.h"
+
+#define SPILL_WRITE (1u << 20)	/* ciphertext buffered before a write */
+#define SPILL_ROW_MAX (1u << 24)
+
+static int
+records_spill_sys(const char *what)
+{
+	return custody_fail(errno == ENOSPC ? CUSTODY_ENOSPC : CUSTODY_EIO,
+	    "import: %s the rows under tmp/: %s", what, strerror(errno));
+}
+
+/* An unnamed file under tmp/. */
+int
+records_spill_open(struct records_spill **out, struct archive *a)
+{
+	struct records_spill *sp;
+	char *dir = archive_file(a, "tmp"), path[4200];
+
+	*out = NULL;
+	if (dir == NULL || (sp = calloc(1, sizeof *sp)) == NULL) {
+		free(dir);
+		return CUSTODY_ENOMEM;
+	}
+	if ((sp->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0) {
+		snprintf(path, sizeof path, "%s/import-XXXXXX", dir);
+		if ((sp->fd = mkostemp(path, O_CLOEXEC)) >= 0)
+			unlink(path);
+	}
+	free(dir);
+	if (sp->fd < 0) {
+		free(sp);
+		return records_spill_sys("cannot keep");
+	}
+	crypto_aead_xchacha20poly1305_ietf_keygen(sp->key);
+	*out = sp;
+	return 0;
+}
+
+static void
+records_spill_nonce(uint8_t nonce[static 24], uint64_t off)
+{
+	memset(nonce, 0, 24);
+	memcpy(nonce, &off, sizeof off);
+}
+
+static void
+records_spill_ad(uint8_t ad[static TOKEN_LEN + 4], const struct records_spill_row *r)
+{
+	memcpy(ad, r->tok, TOKEN_LEN);
+	memcpy(ad + TOKEN_LEN, &r->line, 4);
+}
+
+static int
+records_spill_flush(struct records_spill *sp)
+{
+	size_t done = 0;
+	ssize_t w;
+
+	while (done < sp->pend.len) {
+		if ((w = write(sp->fd, sp->pend.data + done, sp->pend.len - done)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return records_spill_sys("cannot write");
+		}
+		done += (size_t)w;
+	}
+	sp->pend.len = 0;
+	return 0;
+}
+
+/* Keep one row: its content hash and JSON, sealed. */
+int
+records_spill_add(struct records_spill *sp, const uint8_t tok[static TOKEN_LEN], uint32_t line,
+    const uint8_t chash[static TOKEN_LEN], const char *json)
+{
+	struct records_spill_row *r;
+	size_t n = strlen(json), clen = TOKEN_LEN + n + crypto_aead_xchacha20poly1305_ietf_ABYTES;
+	uint8_t nonce[24], ad[TOKEN_LEN + 4], *plain;
+	int error;
+
+	if (clen > SPILL_ROW_MAX)
+		return custody_fail(CUSTODY_ETOOBIG, "a record of %zu bytes is too large", n);
+	if (sp->n == sp->cap) {
+		size_t cap = sp->cap ? 2 * sp->cap : 4096;
+
+		if ((r = reallocarray(sp->row, cap, sizeof *r)) == NULL)
+			return CUSTODY_ENOMEM;
+		sp->row = r;
+		sp->cap = cap;
+	}
+	if ((plain = malloc(TOKEN_LEN + n)) == NULL)
+		return CUSTODY_ENOMEM;
+	if ((error = cbuf_reserve(&sp->pend, clen)) < 0) {
+		free(plain);
+		return error;
+	}
+	r = &sp->row[sp->n];
+	memcpy(r->tok, tok, TOKEN_LEN);
+	r->off = sp->off;
+	r->len = (uint32_t)clen;
+	r->line = line;
+	memcpy(plain, chash, TOKEN_LEN);
+	memcpy(plain + TOKEN_LEN, json, n);
+	records_spill_nonce(nonce, r->off);
+	records_spill_ad(ad, r);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(sp->pend.data + sp->pend.len, NULL, plain,
+	    TOKEN_LEN + n, ad, sizeof ad, NULL, nonce, sp->key);
+	sodium_memzero(plain, TOKEN_LEN + n);
+	free(plain);
+	sp->pend.len += clen;
+	sp->off += clen;
+	sp->n++;
+	if (sp->pend.len >= SPILL_WRITE)
+		return records_spill_flush(sp);
+	return 0;
+}
+
+static int
+records_spill_cmp(const void *x, const void *y)
+{
+	const struct records_spill_row *a = x, *b = y;
+	int c = memcmp(a->tok, b->tok, TOKEN_LEN);
+
+	if (c != 0)
+		return c;
+	return a->line < b->line ? -1 : a->line > b->line;
+}
+
+/* Every row written, then in token order (a repeated token: its first line first). */
+int
+records_spill_sort(struct records_spill *sp)
+{
+	int error;
+
+	if ((error = records_spill_flush(sp)) < 0)
+		return error;
+	qsort(sp->row, sp->n, sizeof *sp->row, records_spill_cmp);
+	return 0;
+}
+
+/* Row i (after the sort): its content hash, and its JSON (the caller frees it). */
+int
+records_spill_read(struct records_spill *sp, size_t i, uint8_t chash[static TOKEN_LEN],
+    char **json)
+{
+	const struct records_spill_row *r = &sp->row[i];
+	uint8_t nonce[24], ad[TOKEN_LEN + 4], *c = NULL, *plain = NULL;
+	size_t plen = r->len - crypto_aead_xchacha20poly1305_ietf_ABYTES;
+	ssize_t got;
+	int error = 0;
+
+	*json = NULL;
+	if ((c = malloc(r->len)) == NULL || (plain = malloc(plen + 1)) == NULL) {
+		error = CUSTODY_ENOMEM;
+		goto done;
+	}
+	do
+		got = pread(sp->fd, c, r->len, (off_t)r->off);
+	while (got < 0 && errno == EINTR);
+	if (got != (ssize_t)r->len) {
+		error = got < 0 ? records_spill_sys("cannot read") :
+		    custody_fail(CUSTODY_EIO, "import: the rows under tmp/ were cut short");
+		goto done;
+	}
+	records_spill_nonce(nonce, r->off);
+	records_spill_ad(ad, r);
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, NULL, NULL, c, r->len, ad,
+	    sizeof ad, nonce, sp->key) != 0) {
+		error = custody_fail(CUSTODY_ECRYPTO, "import: a row under tmp/ was altered");
+		goto done;
+	}
+	memcpy(chash, plain, TOKEN_LEN);
+	memmove(plain, plain + TOKEN_LEN, plen - TOKEN_LEN);
+	plain[plen - TOKEN_LEN] = '\0';
+	*json = (char *)plain;
+	plain = NULL;
+done:
+	free(c);
+	if (plain != NULL) {
+		sodium_memzero(plain, plen);
+		free(plain);
+	}
+	return error;
+}
+
+void
+records_spill_free(struct records_spill *sp)
+{
+	if (sp == NULL)
+		return;
+	if (sp->fd >= 0)
+		close(sp->fd);
+	sodium_memzero(sp->key, sizeof sp->key);
+	cbuf_free(&sp->pend);
+	free(sp->row);
+	free(sp);
+}

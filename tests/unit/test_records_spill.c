@@ -1,0 +1,107 @@
+/*
+ * The rows of an import on their way to the commit (daemon/records-spill.c): they come back
+ * in token order (a repeated token by its first line first) with their content hash and JSON,
+ * nothing of them is readable in the file or left under tmp/, and a row altered in the file is
+ * refused rather than read.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "archive.h"
+#include "archive-fixture.h"
+#include "records-spill.h"
+
+static void
+tok_of(uint8_t tok[TOKEN_LEN], int v)
+{
+	memset(tok, 0, TOKEN_LEN);
+	tok[0] = (uint8_t)v;
+}
+
+/* Entries of dir other than . and .. */
+static int
+entries(const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+	closedir(d);
+	return n;
+}
+
+static void
+test_spill_order_and_secrecy(void **state)
+{
+	struct archive_fixture *f = *state;
+	struct records_spill *sp;
+	uint8_t tok[TOKEN_LEN], h[TOKEN_LEN], got[TOKEN_LEN];
+	char json[64], *back, tmp[400], *file;
+	static const int order[] = { 9, 3, 7, 3, 1 };	/* token bytes, lines 1..5 */
+	static const uint32_t want_line[] = { 5, 2, 4, 3, 1 };
+	struct stat st;
+	ssize_t n;
+	size_t i;
+
+	snprintf(tmp, sizeof tmp, "%s/tmp", f->path);
+	assert_int_equal(records_spill_open(&sp, f->a), 0);
+	for (i = 0; i < 5; i++) {
+		tok_of(tok, order[i]);
+		memset(h, (int)i + 1, sizeof h);
+		snprintf(json, sizeof json, "{\"id\":\"secret-name-%zu\"}", i + 1);
+		assert_int_equal(records_spill_add(sp, tok, (uint32_t)i + 1, h, json), 0);
+	}
+	assert_int_equal(records_spill_sort(sp), 0);
+	assert_int_equal(entries(tmp), 0);	/* an unnamed file */
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(sp->row[i].line, want_line[i]);
+		assert_int_equal(records_spill_read(sp, i, got, &back), 0);
+		memset(h, (int)want_line[i], sizeof h);
+		assert_memory_equal(got, h, TOKEN_LEN);
+		snprintf(json, sizeof json, "{\"id\":\"secret-name-%u\"}", want_line[i]);
+		assert_string_equal(back, json);
+		free(back);
+	}
+	/* the file holds no plaintext */
+	assert_int_equal(fstat(sp->fd, &st), 0);
+	assert_non_null(file = malloc((size_t)st.st_size));
+	n = pread(sp->fd, file, (size_t)st.st_size, 0);
+	assert_int_equal(n, st.st_size);
+	assert_null(memmem(file, (size_t)n, "secret-name", 11));
+	/* a row altered in the file is refused */
+	file[sp->row[0].off + 3] ^= 1;
+	assert_int_equal(pwrite(sp->fd, file + sp->row[0].off + 3, 1,
+	    (off_t)sp->row[0].off + 3), 1);
+	assert_int_equal(records_spill_read(sp, 0, got, &back), CUSTODY_ECRYPTO);
+	assert_null(back);
+	assert_int_equal(records_spill_read(sp, 1, got, &back), 0);
+	free(back);
+	free(file);
+	records_spill_free(sp);
+	assert_int_equal(entries(tmp), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_spill_order_and_secrecy,
+		    archive_fixture_setup, archive_fixture_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
