@@ -11,6 +11,7 @@
 
 #include "custody/invite.h"
 #include "epochs.h"
+#include "handover.h"
 #include "log.h"
 #include "offices.h"
 #include "revocations.h"
@@ -335,33 +336,74 @@ done:
 	return error;
 }
 
+/* A commit time as OpenSSH allowed-signers writes one (UTC). */
+static int
+service_keys_time(char when[static 32], int64_t t)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (gmtime_r(&tt, &tm) == NULL || strftime(when, 32, "%Y%m%d%H%M%SZ", &tm) == 0)
+		return custody_fail(CUSTODY_EINVAL, "a commit time out of range");
+	return 0;
+}
+
 /*
- * One allowed-signers line: a revoked office's key is valid only before the time of its last
- * commit that counts (valid-before, so that stock git verify-commit still accepts its older
- * commits); when that commit is not held here, the key is left out, with a comment saying why.
+ * The allowed-signers lines of one office: each key its feed was signed by, valid from the
+ * handover that named it (valid-after) to the handover that passed it on (valid-before), both
+ * the handover commit's time, so that stock git verify-commit accepts every commit of the
+ * feed. A revoked office's last key is valid only before the time of its last commit that
+ * counts; when that commit is not held here, the key is left out, with a comment saying why.
  */
 static int
 service_keys_line(struct archive *a, struct cbuf *b, const char *name,
     const uint8_t pk[static ED25519_PK_LEN], const char *bare)
 {
-	struct tm tm;
-	char when[32];
+	struct handover_feed *f;
+	char hex[2 * ED25519_PK_LEN + 1], after[64] = "", before[64] = "", when[32], *line = NULL;
+	const uint8_t *key;
 	uint64_t cut;
 	int64_t t;
-	time_t tt;
+	unsigned k;
+	int error = 0;
 
-	if (!revocations_cut(a, pk, &cut))
-		return cbuf_printf(b, "%s namespaces=\"git,custody-dossier\" %s\n", name, bare);
-	if (cut == 0)
-		t = 1;	/* no commit counts (0 would mean no limit) */
-	else if (revocations_commit_time(a, pk, cut, &t) < 0)
-		return cbuf_printf(b, "# %s revoked after its commit %llu, which is not held "
-		    "here: left out\n", name, (unsigned long long)cut);
-	tt = (time_t)t;
-	if (gmtime_r(&tt, &tm) == NULL || strftime(when, sizeof when, "%Y%m%d%H%M%SZ", &tm) == 0)
-		return custody_fail(CUSTODY_EINVAL, "a commit time out of range");
-	return cbuf_printf(b, "%s namespaces=\"git,custody-dossier\",valid-before=\"%s\" %s\n",
-	    name, when, bare);
+	if ((f = malloc(sizeof *f)) == NULL)
+		return CUSTODY_ENOMEM;
+	hex_encode(hex, pk, ED25519_PK_LEN);
+	if (handover_feed_read(a, archive_repo(a), hex, NULL, f) < 0) {
+		memset(f, 0, sizeof *f);
+		handover_chain_init(&f->ch, pk);
+	}
+	for (k = 0; k <= f->ch.n && error == 0; k++) {
+		key = k == 0 ? pk : f->step[k - 1].to;
+		after[0] = before[0] = '\0';
+		if (k > 0 && (error = service_keys_time(when, f->step[k - 1].time)) == 0)
+			snprintf(after, sizeof after, ",valid-after=\"%s\"", when);
+		if (k < f->ch.n && error == 0 && (error = service_keys_time(when,
+		    f->step[k].time)) == 0)
+			snprintf(before, sizeof before, ",valid-before=\"%s\"", when);
+		if (k == f->ch.n && error == 0 && revocations_cut(a, pk, &cut)) {
+			if (cut == 0)
+				t = 1;	/* no commit counts (0 would mean no limit) */
+			else if (revocations_commit_time(a, pk, cut, &t) < 0) {
+				error = cbuf_printf(b, "# %s revoked after its commit %llu, which is "
+				    "not held here: left out\n", name, (unsigned long long)cut);
+				break;
+			}
+			if ((error = service_keys_time(when, t)) == 0)
+				snprintf(before, sizeof before, ",valid-before=\"%s\"", when);
+		}
+		free(line);
+		line = NULL;
+		if (error == 0 && k > 0 && (error = sshkey_format_pub(&line, key, NULL)) < 0)
+			break;
+		if (error == 0)
+			error = cbuf_printf(b, "%s namespaces=\"git,custody-dossier\"%s%s %s\n", name,
+			    after, before, k == 0 ? bare : line);
+	}
+	free(line);
+	free(f);
+	return error;
 }
 
 int

@@ -53,6 +53,8 @@ struct session {
 	uint64_t			 pack_bytes;	/* of every pack this session */
 	char				 why[400];
 	struct sync_result		*res;
+	uint8_t				 dial[ED25519_PK_LEN];	/* the peer's key now: its
+						   pinned one, or the one it handed over to */
 };
 
 /* Is the responder the office we dialled? (XK: it proved it holds the key we dialled.) */
@@ -62,10 +64,10 @@ session_authorize(struct channel *ch, const uint8_t remote_ed[static 32], void *
 	struct session *s = arg;
 	char *got = NULL, *want = NULL;
 
-	if (sodium_memcmp(remote_ed, s->peer->pk, ED25519_PK_LEN) == 0)
+	if (sodium_memcmp(remote_ed, s->dial, ED25519_PK_LEN) == 0)
 		return s->peer->name;
 	sshkey_fingerprint(&got, remote_ed);
-	sshkey_fingerprint(&want, s->peer->pk);
+	sshkey_fingerprint(&want, s->dial);
 	snprintf(s->why, sizeof s->why, "refused: %s presented key %s, not the pinned %s",
 	    s->peer->address, got ? got : "?", want ? want : "?");
 	free(got);
@@ -716,6 +718,8 @@ sync_with_peer(struct archive *a, const struct peers_entry *peer, struct sync_re
 		    (unsigned long long)cut);
 		return s.why;
 	}
+	if (handover_current(a, peer->pk, s.dial) < 0)
+		log_warn("peer %s: its key handovers: %s", peer->name, custody_error());
 	if ((x_priv = sodium_malloc(NOISE_KEY_LEN)) == NULL ||
 	    noise_static_from_ed25519(x_priv, x_pub, a->office_sk) < 0 ||
 	    (s.base = event_base_new()) == NULL ||
@@ -725,7 +729,7 @@ sync_with_peer(struct archive *a, const struct peers_entry *peer, struct sync_re
 	}
 	if ((fd = session_connect(&s)) < 0)
 		goto done;
-	if ((s.ch = channel_new(s.base, fd, peer->pk, x_priv, a->office_pk, session_authorize,
+	if ((s.ch = channel_new(s.base, fd, s.dial, x_priv, a->sign_pk, session_authorize,
 	    session_dispatch, &s)) == NULL) {
 		snprintf(s.why, sizeof s.why, "cannot set up the channel");
 		goto done;

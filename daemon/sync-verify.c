@@ -105,6 +105,13 @@ verify_record(struct sync_incoming *in, git_repository *repo, const char *path,
 	}
 	if ((error = verify_rev(in, name, doc, lamport, disagree)) < 0)
 		goto done;
+	in->records++;
+	if (strcmp(record_kind(doc), "handover") == 0) {
+		if ((error = handover_parse(doc, in->ho_from, in->ho_to)) < 0)
+			*disagree = 1;	/* signed by the owner: refused, kept as evidence */
+		in->handovers++;
+		goto done;
+	}
 	if (strcmp(record_kind(doc), "evidence") != 0)
 		goto done;
 	blob = json_string_value(json_object_get(doc, "blob"));
@@ -218,7 +225,7 @@ sync_incoming_revoked(struct sync_incoming *in, git_commit **chain, uint64_t fro
 	    (unsigned long long)cut);
 	for (i = from; i < n; i++) {
 		if (feed_parse_message(git_commit_message(chain[i]), &cseq, &clam, who) < 0 ||
-		    feed_check_signature(repo, git_commit_id(chain[i]), in->pk) < 0 ||
+		    feed_check_signature(repo, git_commit_id(chain[i]), in->keys->ch.current) < 0 ||
 		    (odb == NULL && git_repository_odb(&odb, repo) < 0) ||
 		    git_odb_read(&o, odb, git_commit_id(chain[i])) < 0)
 			break;
@@ -242,6 +249,103 @@ sync_incoming_revoked(struct sync_incoming *in, git_commit **chain, uint64_t fro
 	return custody_fail(CUSTODY_EPROTO, "%s", in->refused ? in->refused : why);
 }
 
+/*
+ * Refuse commit chain[i] (kept as evidence, the line in in->refused) and take the commits
+ * before it: 0 when there are some, else CUSTODY_EPROTO.
+ */
+static int
+sync_incoming_stop(struct sync_incoming *in, git_commit **chain, uint64_t i, uint64_t seq,
+    const char *why, uint64_t *taken)
+{
+	int error = sync_incoming_refuse(in, chain[i], seq, why);
+
+	if (in->refused == NULL || i == 0)
+		return error;
+	*taken = i;
+	return 0;
+}
+
+/* The key that made commit c's signature, whichever it is; an error when none verifies. */
+static int
+verify_signer(git_repository *repo, git_commit *c, uint8_t signer[static ED25519_PK_LEN])
+{
+	git_buf sig = { 0 }, data = { 0 };
+	int error;
+
+	if (git_commit_extract_signature(&sig, &data, repo, (git_oid *)git_commit_id(c),
+	    NULL) < 0)
+		return CUSTODY_ENOTFOUND;
+	error = sshsig_verify(signer, sig.ptr, sig.size, "git", data.ptr, data.size);
+	git_buf_dispose(&sig);
+	git_buf_dispose(&data);
+	return error;
+}
+
+/*
+ * A commit whose signature is not the feed's current key's: kept as evidence when a key the
+ * feed handed over made it (a seized old key going on), or when it holds a handover (one the
+ * feed's key did not sign); any other is a forged signature.
+ */
+static int
+verify_wrong_key(struct sync_incoming *in, git_commit **chain, uint64_t i, uint64_t seq,
+    uint64_t *taken)
+{
+	const struct handover_feed *k = in->keys;
+	uint8_t signer[ED25519_PK_LEN], from[ED25519_PK_LEN], to[ED25519_PK_LEN];
+	char *got = NULL, *want = NULL, why[300], oid[GIT_OID_HEXSZ + 1];
+	int old = 0, ho = 0, error;
+	unsigned j;
+
+	git_oid_tostr(oid, sizeof oid, git_commit_id(chain[i]));
+	if (verify_signer(in->repo, chain[i], signer) < 0)
+		return custody_fail(CUSTODY_EPROTO, "commit %s: forged signature (%s)", oid,
+		    "signature does not verify");
+	old = memcmp(signer, k->ch.original, ED25519_PK_LEN) == 0;
+	for (j = 0; j < k->ch.n && !old; j++)
+		old = memcmp(signer, k->step[j].from, ED25519_PK_LEN) == 0;
+	if (!old && (ho = handover_in_commit(in->a, in->repo, chain[i], from, to)) <= 0)
+		return custody_fail(CUSTODY_EPROTO, "commit %s: forged signature (signed by "
+		    "another key)", oid);
+	sshkey_fingerprint(&got, signer);
+	sshkey_fingerprint(&want, k->ch.current);
+	snprintf(why, sizeof why, "%s signed by %s, not by the feed's current key %s",
+	    old ? "a commit after the feed handed its key over," : "a handover", got ? got : "?",
+	    want ? want : "?");
+	free(got);
+	free(want);
+	error = sync_incoming_stop(in, chain, i, seq, why, taken);
+	return error;
+}
+
+/*
+ * The commit chain[i], signed by the feed's current key, holds a handover: it must hold it
+ * alone, hand over from that key, to a key the feed never used. Then later commits need the
+ * new key. Any other is refused and kept as evidence.
+ */
+static int
+verify_handover(struct sync_incoming *in, git_commit **chain, uint64_t i, uint64_t seq,
+    uint64_t *taken)
+{
+	struct handover_feed *k = in->keys;
+	struct handover_step *st = &k->step[k->ch.n < HANDOVER_MAX ? k->ch.n : 0];
+	char why[300];
+
+	if (in->handovers > 1 || in->records != 1)
+		snprintf(why, sizeof why, "a handover commit must hold its handover record alone");
+	else if (memcmp(in->ho_from, k->ch.current, ED25519_PK_LEN) != 0)
+		snprintf(why, sizeof why, "a handover from a key that does not sign this feed");
+	else if (handover_chain_step(&k->ch, seq, in->ho_to) < 0)
+		snprintf(why, sizeof why, "%s", custody_error());
+	else {
+		st->seq = seq;
+		st->time = git_commit_time(chain[i]);
+		memcpy(st->from, in->ho_from, ED25519_PK_LEN);
+		memcpy(st->to, in->ho_to, ED25519_PK_LEN);
+		return 0;
+	}
+	return sync_incoming_stop(in, chain, i, seq, why, taken);
+}
+
 /* Index the pack, then check every new commit from ours to the head the peer named. */
 int
 sync_incoming_verify(struct sync_incoming *in, const char *head, uint64_t seq)
@@ -252,6 +356,7 @@ sync_incoming_verify(struct sync_incoming *in, const char *head, uint64_t seq)
 	struct diff_ctx x = { in, NULL, 0 };
 	uint64_t n = seq - in->old_seq, i, cseq, clam, last_lamport = 0, seen, cut = 0, taken;
 	char who[65], oid[GIT_OID_HEXSZ + 1];
+	size_t nneed;
 	int error = 0, revoked;
 
 	if ((error = sync_quarantine_close(in->q, &repo)) < 0)
@@ -263,6 +368,13 @@ sync_incoming_verify(struct sync_incoming *in, const char *head, uint64_t seq)
 		return error;
 	revoked = revocations_cut(in->a, in->pk, &cut);
 	taken = n;
+	if ((in->keys = malloc(sizeof *in->keys)) == NULL)
+		return CUSTODY_ENOMEM;
+	memset(in->keys, 0, sizeof *in->keys);
+	handover_chain_init(&in->keys->ch, in->pk);
+	if (in->have_old && (error = handover_feed_read(in->a, repo, in->hex, &in->old_head,
+	    in->keys)) < 0)
+		return error;
 	if ((chain = calloc(n, sizeof *chain)) == NULL)
 		return CUSTODY_ENOMEM;
 	if (git_commit_lookup(&c, repo, &in->new_oid) < 0) {
@@ -308,9 +420,9 @@ sync_incoming_verify(struct sync_incoming *in, const char *head, uint64_t seq)
 			break;
 		}
 		last_lamport = clam;
-		if (feed_check_signature(repo, git_commit_id(chain[i]), in->pk) < 0) {
-			error = custody_fail(CUSTODY_EPROTO, "commit %s: forged signature (%s)", oid,
-			    custody_error());
+		if (feed_check_signature(repo, git_commit_id(chain[i]), in->keys->ch.current) <
+		    0) {
+			error = verify_wrong_key(in, chain, i, cseq, &taken);
 			break;
 		}
 		if (revoked && cseq > cut) {
@@ -334,6 +446,9 @@ sync_incoming_verify(struct sync_incoming *in, const char *head, uint64_t seq)
 		if (error == 0 && git_commit_tree(&new, chain[i]) < 0)
 			error = custody_fail(CUSTODY_EPROTO, "commit %s: tree missing", oid);
 		x.lamport = clam;
+		in->handovers = 0;
+		in->records = 0;
+		nneed = in->nneed;
 		if (error == 0 && (oidset_add(&in->used, git_commit_id(chain[i])) < 0 ||
 		    oidset_add(&in->used, git_tree_id(new)) < 0))
 			error = CUSTODY_ENOMEM;
@@ -344,6 +459,11 @@ sync_incoming_verify(struct sync_incoming *in, const char *head, uint64_t seq)
 		git_tree_free(old);
 		git_tree_free(new);
 		old = new = NULL;
+		if (error == 0 && in->handovers > 0 && ((error = verify_handover(in, chain, i, cseq,
+		    &taken)) < 0 || taken < n)) {
+			in->nneed = nneed;	/* the refused commit's blobs are not fetched */
+			break;
+		}
 	}
 	/* a pack cut short by a revocation holds objects of refused commits: only used ones enter */
 	if (error == 0 && taken == n)
@@ -411,6 +531,9 @@ sync_incoming_finish(struct sync_incoming *in)
 	}
 	if ((error = archive_sync(a)) < 0)
 		goto done;
+	if (in->keys != NULL && in->keys->ch.n > 0 &&	/* remembered for the peer's new key */
+	    handover_feed_read(a, archive_repo(a), in->hex, &in->new_oid, in->keys) < 0)
+		log_warn("reading the handovers of feed %.16s: %s", in->hex, custody_error());
 	if (index_catch_up(a, 0) < 0)
 		log_warn("index catch-up after sync: %s", custody_error());
 done:
@@ -429,6 +552,7 @@ sync_incoming_free(struct sync_incoming *in)
 		sodium_memzero(in->need, in->nneed * sizeof *in->need);
 	free(in->need);
 	free(in->refused);
+	free(in->keys);
 	memset(in, 0, sizeof *in);
 }
 

@@ -11,6 +11,7 @@
 
 #include "archive.h"
 #include "epochs.h"
+#include "handover.h"
 #include "custody/trailers.h"
 #include "offices.h"
 #include "oidset.h"
@@ -220,15 +221,18 @@ done:
 static void
 verify_feed(struct verify_ctx *v, const char *office, const git_oid *tip)
 {
-	uint8_t pk[ED25519_PK_LEN];
+	uint8_t pk[ED25519_PK_LEN], from[ED25519_PK_LEN], to[ED25519_PK_LEN];
+	struct handover_chain keys;
 	git_commit *c = NULL, *p;
 	git_oid *chain = NULL;
 	git_tree *tree;
 	size_t n = 0, cap = 0, i;
 	uint64_t seq, lamport, last_lamport = 0;
 	char item[160], hex[GIT_OID_HEXSZ + 1], who[65];
+	int r;
 
 	hex_decode(pk, sizeof pk, office);
+	handover_chain_init(&keys, pk);	/* the key each commit needs, as handovers move it */
 	if (git_commit_lookup(&c, v->repo, tip) < 0) {
 		snprintf(item, sizeof item, "feed %s", office);
 		verify_problem(v, item, "head commit missing or corrupt");
@@ -265,12 +269,19 @@ verify_feed(struct verify_ctx *v, const char *office, const git_oid *tip)
 		v->res->commits++;
 		git_oid_tostr(hex, sizeof hex, &chain[i - 1]);
 		snprintf(item, sizeof item, "commit %s (feed %.16s)", hex, office);
-		if (feed_check_signature(v->repo, &chain[i - 1], pk) < 0)
-			verify_problem(v, item, "signature: %s", custody_error());
+		if (feed_check_signature(v->repo, &chain[i - 1], keys.current) < 0)
+			verify_problem(v, item, "signature: %s%s", custody_error(), keys.n > 0 ?
+			    " (this feed's key was handed over)" : "");
 		if (git_commit_lookup(&c, v->repo, &chain[i - 1]) < 0) {
 			verify_problem(v, item, "missing or corrupt");
 			continue;
 		}
+		if ((r = handover_in_commit(v->a, v->repo, c, from, to)) < 0)
+			verify_problem(v, item, "handover: %s", custody_error());
+		else if (r > 0 && memcmp(from, keys.current, ED25519_PK_LEN) != 0)
+			verify_problem(v, item, "a handover from a key that did not sign this feed");
+		else if (r > 0 && handover_chain_step(&keys, n - i + 1, to) < 0)
+			verify_problem(v, item, "%s", custody_error());
 		v->office = office;
 		v->have_lamport = 0;
 		if (feed_parse_message(git_commit_message(c), &seq, &lamport, who) < 0)

