@@ -98,4 +98,53 @@ check "alpha ingests after a restart" quiet cu "$A" ingest "$IN/c1.bin"
 out=$(cu "$B" sync alpha 2>&1) || fail "bravo takes alpha's commit after its restart: $out"
 check "bravo holds it" [ "$(feed_ref "$B" "$HA")" = "$(feed_ref "$A" "$HA")" ]
 
+# --- the seized office's attacks ------------------------------------------------------------------------
+# Each runs on a copy of alpha's archive, forged with forge-office and served on alpha's port.
+init_archive "$T/spare" spare	# only its key: the one a forged handover names
+H=$(feed_ref "$B" "$HA") HLEN=$(feed_len "$B" "$HA")
+stop_daemon "$DA" || fail "alpha stops cleanly"
+# attack NAME DESCRIPTION BADSEQ REASON: serve the forged copy $T/evil-NAME to bravo, which must
+# refuse commit BADSEQ of alpha's feed, keep it under forks/ saying REASON, and stay at H.
+attack() {
+	local E=$T/evil-$1 bad
+	start_daemon "$E" --listen "127.0.0.1:$PA"
+	bad=$(git --git-dir="$E/git" rev-list "refs/feeds/$HA" | sed -n "$(( $(feed_len "$E" "$HA") - $3 + 1 ))p")
+	out=$(cu "$B" sync alpha 2>&1) || true
+	contains "$2: bravo refuses it and says so" "$out" "kept as evidence"
+	check "$2: bravo still holds alpha's feed at its last honest commit" [ "$(feed_ref "$B" "$HA")" = "$H" ]
+	check "$2: the commit is kept in bravo's forks/" test -f "$B/forks/$HA-$3-$bad.commit"
+	check "$2: forks/log says why" grep -q "refused $bad: .*$4" "$B/forks/log"
+	stop_daemon "$DAEMON_PID" || fail "$2: the forged copy stops cleanly"
+}
+evil() {
+	rm -rf "$T/evil-$1"
+	cp -a "$A" "$T/evil-$1"
+	rm -f "$T/evil-$1/custodyd.sock"
+}
+evil wrongkey
+check "forge: a handover in alpha's feed signed by charlie's key" \
+    quiet "$FORGE" "$T/evil-wrongkey" handover "$T/spare/keys/office.key" "$C/keys/office.key"
+attack wrongkey "a handover signed by another key" $((HLEN + 1)) "a handover signed by"
+evil oldkey
+check "forge: a commit after the handover signed by alpha's old key" \
+    quiet "$FORGE" "$T/evil-oldkey" event "$T/alpha-old.key"
+attack oldkey "a commit by the old key after the handover" $((HLEN + 1)) "after the feed handed its key over"
+evil backagain
+check "forge: a handover back to alpha's old key, signed by its new key" \
+    quiet "$FORGE" "$T/evil-backagain" handover "$T/alpha-old.key" -
+check "forge: then a commit signed by the old key" \
+    quiet "$FORGE" "$T/evil-backagain" event "$T/alpha-old.key"
+attack backagain "a handover back to a key the feed used" $((HLEN + 1)) "already used"
+
+# honest feeds still sync: charlie's, and alpha's own once the real alpha is back
+check "charlie ingests a file" quiet cu "$C" ingest "$IN/c1.bin"
+out=$(cu "$B" sync charlie 2>&1) || fail "bravo syncs with charlie after the attacks: $out"
+check "bravo holds charlie's feed" [ "$(feed_ref "$B" "$HC")" = "$(feed_ref "$C" "$HC")" ]
+start_daemon "$A" --listen "127.0.0.1:$PA"
+DA=$DAEMON_PID
+check "the real alpha ingests a file" quiet cu "$A" ingest "$IN/a1.bin"
+out=$(cu "$B" sync alpha 2>&1) || fail "bravo syncs with the real alpha after the attacks: $out"
+check "bravo holds the real alpha's feed" [ "$(feed_ref "$B" "$HA")" = "$(feed_ref "$A" "$HA")" ]
+out=$(cu "$B" verify 2>&1) || fail "bravo verifies clean after the attacks: $out"
+
 done_testing
