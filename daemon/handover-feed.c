@@ -168,28 +168,42 @@ handover_handed_over(const uint8_t key[static ED25519_PK_LEN])
 	return found;
 }
 
+int
+handover_feed_step(struct handover_feed *f, uint64_t seq, int64_t time,
+    const uint8_t from[static ED25519_PK_LEN], const uint8_t to[static ED25519_PK_LEN])
+{
+	struct handover_step *st;
+	unsigned j;
+	int error;
+
+	if (memcmp(from, f->ch.current, ED25519_PK_LEN) != 0)
+		return custody_fail(CUSTODY_EPROTO, "commit %llu: a handover from a key that does "
+		    "not sign this feed", (unsigned long long)seq);
+	for (j = 0; j < f->ch.n; j++)
+		if (memcmp(to, f->step[j].from, ED25519_PK_LEN) == 0)
+			return custody_fail(CUSTODY_EPROTO, "commit %llu: a handover to a key this "
+			    "feed already used", (unsigned long long)seq);
+	st = &f->step[f->ch.n < HANDOVER_MAX ? f->ch.n : 0];
+	if ((error = handover_chain_step(&f->ch, seq, to)) < 0)
+		return error;
+	st->seq = seq;
+	st->time = time;
+	memcpy(st->from, from, ED25519_PK_LEN);
+	memcpy(st->to, to, ED25519_PK_LEN);
+	return 0;
+}
+
 /* Apply the handover commit c (seq) holds, if any, to f. */
 static int
-handover_feed_step(struct archive *a, git_repository *repo, git_commit *c, uint64_t seq,
+handover_feed_commit(struct archive *a, git_repository *repo, git_commit *c, uint64_t seq,
     struct handover_feed *f)
 {
 	uint8_t from[ED25519_PK_LEN], to[ED25519_PK_LEN];
-	struct handover_step *st;
 	int r;
 
 	if ((r = handover_in_commit(a, repo, c, from, to)) <= 0)
 		return r;
-	if (f->ch.n >= HANDOVER_MAX || memcmp(from, f->ch.current, ED25519_PK_LEN) != 0)
-		return custody_fail(CUSTODY_EPROTO, "commit %llu: a handover from a key the feed "
-		    "was not signed by", (unsigned long long)seq);
-	st = &f->step[f->ch.n];
-	if ((r = handover_chain_step(&f->ch, seq, to)) < 0)
-		return r;
-	st->seq = seq;
-	st->time = git_commit_time(c);
-	memcpy(st->from, from, ED25519_PK_LEN);
-	memcpy(st->to, to, ED25519_PK_LEN);
-	return 0;
+	return handover_feed_step(f, seq, git_commit_time(c), from, to);
 }
 
 int
@@ -227,7 +241,7 @@ handover_feed_read(struct archive *a, git_repository *repo, const char *hex,
 		if (feed_check_signature(repo, head, original) == 0) {
 			if ((r = feed_parse_message(git_commit_message(c), &seq, &lamport,
 			    who)) == 0)
-				r = handover_feed_step(a, repo, c, seq, f);
+				r = handover_feed_commit(a, repo, c, seq, f);
 			git_commit_free(c);
 			if (r == 0 && f->ch.n > 0)
 				handover_remember(head, f);
@@ -268,7 +282,7 @@ handover_feed_read(struct archive *a, git_repository *repo, const char *hex,
 		if (git_commit_lookup(&c, repo, &chain[i - 1]) < 0)
 			error = custody_fail(CUSTODY_EIO, "feed %.16s: a commit is missing", hex);
 		else
-			error = handover_feed_step(a, repo, c, base + n - i + 1, f);
+			error = handover_feed_commit(a, repo, c, base + n - i + 1, f);
 		git_commit_free(c);
 		c = NULL;
 	}
@@ -278,6 +292,18 @@ done:
 	git_commit_free(c);
 	free(chain);
 	return error;
+}
+
+const uint8_t *
+handover_key_at(const struct handover_feed *f, const uint8_t *original, uint64_t seq)
+{
+	const uint8_t *key = original;
+	unsigned j;
+
+	for (j = 0; j < f->ch.n && j < HANDOVER_MAX; j++)
+		if (f->step[j].seq < seq)
+			key = f->step[j].to;
+	return key;
 }
 
 int

@@ -56,6 +56,13 @@ struct handover_feed {
 };
 
 /*
+ * The handover from -> to in commit seq (made at time) of the feed f has read so far: from must
+ * be the key that signs the feed now, to a key it never used, within HANDOVER_MAX. 0, or
+ * CUSTODY_EPROTO saying why not (f unchanged).
+ */
+int handover_feed_step(struct handover_feed *f, uint64_t seq, int64_t time,
+    const uint8_t from[static ED25519_PK_LEN], const uint8_t to[static ED25519_PK_LEN]);
+/*
  * Does commit c of a feed hold a handover? 1 with from and to set, 0 when not, or an error. A
  * handover commit holds the handover record alone (sync-verify.c refuses any other), so only a
  * commit that changes one record is opened.
@@ -69,6 +76,9 @@ int handover_in_commit(struct archive *, git_repository *, git_commit *c,
  */
 int handover_feed_read(struct archive *, git_repository *, const char *hex, const git_oid *head,
     struct handover_feed *);
+/* The key that signed commit seq of a feed first signed by original, as f has read it. */
+const uint8_t *handover_key_at(const struct handover_feed *f, const uint8_t *original,
+    uint64_t seq);
 /* The key that signs office identity's feed now (identity itself when it never rotated). */
 int handover_current(struct archive *, const uint8_t identity[static ED25519_PK_LEN],
     uint8_t current[static ED25519_PK_LEN]);

@@ -218,20 +218,28 @@ service_log_feed(struct archive *a, const char *office, const char *name, size_t
 	uint8_t pk[ED25519_PK_LEN];
 	uint64_t lamport;
 	char hex[65], oid[GIT_OID_HEXSZ + 1];
+	struct handover_feed *keys;
 	git_oid head;
 	int error;
 
 	if ((error = feed_head(a, office, &head, &lamport, &lamport)) < 0)
 		return error == CUSTODY_ENOTFOUND ? 0 : error;
 	hex_decode(pk, sizeof pk, office);
-	if (git_commit_lookup(&c, repo, &head) < 0)
+	if ((keys = malloc(sizeof *keys)) == NULL)
+		return CUSTODY_ENOMEM;
+	if (handover_feed_read(a, repo, office, &head, keys) < 0)
+		keys->ch.n = 0;	/* each commit is then checked against the first key */
+	if (git_commit_lookup(&c, repo, &head) < 0) {
+		free(keys);
 		return custody_fail(CUSTODY_EIO, "feed %.16s: head unreadable", office);
+	}
 	while (c != NULL && *n < limit) {
 		if ((grown = reallocarray(*entries, *n + 1, sizeof **entries)) == NULL ||
 		    (e = calloc(1, sizeof *e)) == NULL) {
 			if (grown != NULL)
 				*entries = grown;
 			git_commit_free(c);
+			free(keys);
 			return CUSTODY_ENOMEM;
 		}
 		*entries = grown;
@@ -244,7 +252,8 @@ service_log_feed(struct archive *a, const char *office, const char *name, size_t
 			e->summary = strdup("(summary unreadable)");
 		git_oid_tostr(oid, sizeof oid, git_commit_id(c));
 		e->commit = strdup(oid);
-		error = feed_check_signature(repo, git_commit_id(c), pk);
+		error = feed_check_signature(repo, git_commit_id(c), handover_key_at(keys, pk,
+		    e->seq));
 		e->signature = strdup(error == 0 ? "good" : error == CUSTODY_ENOTFOUND ?
 		    "missing" : "BAD");
 		p = NULL;
@@ -254,6 +263,7 @@ service_log_feed(struct archive *a, const char *office, const char *name, size_t
 		c = p;
 	}
 	git_commit_free(c);
+	free(keys);
 	return 0;
 }
 

@@ -326,23 +326,15 @@ static int
 verify_handover(struct sync_incoming *in, git_commit **chain, uint64_t i, uint64_t seq,
     uint64_t *taken)
 {
-	struct handover_feed *k = in->keys;
-	struct handover_step *st = &k->step[k->ch.n < HANDOVER_MAX ? k->ch.n : 0];
 	char why[300];
 
 	if (in->handovers > 1 || in->records != 1)
 		snprintf(why, sizeof why, "a handover commit must hold its handover record alone");
-	else if (memcmp(in->ho_from, k->ch.current, ED25519_PK_LEN) != 0)
-		snprintf(why, sizeof why, "a handover from a key that does not sign this feed");
-	else if (handover_chain_step(&k->ch, seq, in->ho_to) < 0)
+	else if (handover_feed_step(in->keys, seq, git_commit_time(chain[i]), in->ho_from,
+	    in->ho_to) < 0)
 		snprintf(why, sizeof why, "%s", custody_error());
-	else {
-		st->seq = seq;
-		st->time = git_commit_time(chain[i]);
-		memcpy(st->from, in->ho_from, ED25519_PK_LEN);
-		memcpy(st->to, in->ho_to, ED25519_PK_LEN);
+	else
 		return 0;
-	}
 	return sync_incoming_stop(in, chain, i, seq, why, taken);
 }
 
@@ -566,12 +558,19 @@ sync_fork_evidence(struct archive *a, const char *hex, const uint8_t pk[static 3
 {
 	struct cbuf data = { 0 }, sig = { 0 };
 	uint8_t signer[ED25519_PK_LEN];
+	struct handover_feed *keys;
 	int error;
 
 	*line = NULL;
+	if ((keys = malloc(sizeof *keys)) == NULL)
+		return CUSTODY_ENOMEM;
+	if (handover_feed_read(a, archive_repo(a), hex, NULL, keys) < 0)
+		keys->ch.n = 0;
+	/* the key that signs the feed at seq: its owner's first, or one handed over to */
 	if ((error = gitobj_commit_signature(&data, &sig, commit, len)) < 0 ||
 	    (error = sshsig_verify(signer, (const char *)sig.data, sig.len, "git", data.data,
-	    data.len)) < 0 || sodium_memcmp(signer, pk, ED25519_PK_LEN) != 0) {
+	    data.len)) < 0 || sodium_memcmp(signer, handover_key_at(keys, pk, seq),
+	    ED25519_PK_LEN) != 0) {
 		error = custody_fail(CUSTODY_EPROTO, "the peer claims a fork with a commit the "
 		    "feed's owner did not sign");
 		goto done;
@@ -580,6 +579,7 @@ sync_fork_evidence(struct archive *a, const char *hex, const uint8_t pk[static 3
 done:
 	cbuf_free(&data);
 	cbuf_free(&sig);
+	free(keys);
 	return error;
 }
 

@@ -222,7 +222,7 @@ static void
 verify_feed(struct verify_ctx *v, const char *office, const git_oid *tip)
 {
 	uint8_t pk[ED25519_PK_LEN], from[ED25519_PK_LEN], to[ED25519_PK_LEN];
-	struct handover_chain keys;
+	struct handover_feed *keys;
 	git_commit *c = NULL, *p;
 	git_oid *chain = NULL;
 	git_tree *tree;
@@ -232,10 +232,16 @@ verify_feed(struct verify_ctx *v, const char *office, const git_oid *tip)
 	int r;
 
 	hex_decode(pk, sizeof pk, office);
-	handover_chain_init(&keys, pk);	/* the key each commit needs, as handovers move it */
+	/* the key each commit needs, as handovers move it */
+	if ((keys = calloc(1, sizeof *keys)) == NULL) {
+		v->error = CUSTODY_ENOMEM;
+		return;
+	}
+	handover_chain_init(&keys->ch, pk);
 	if (git_commit_lookup(&c, v->repo, tip) < 0) {
 		snprintf(item, sizeof item, "feed %s", office);
 		verify_problem(v, item, "head commit missing or corrupt");
+		free(keys);
 		return;
 	}
 	for (;;) {
@@ -244,6 +250,7 @@ verify_feed(struct verify_ctx *v, const char *office, const git_oid *tip)
 			if ((chain = reallocarray(chain, cap, sizeof *chain)) == NULL) {
 				v->error = CUSTODY_ENOMEM;
 				git_commit_free(c);
+				free(keys);
 				return;
 			}
 		}
@@ -269,8 +276,8 @@ verify_feed(struct verify_ctx *v, const char *office, const git_oid *tip)
 		v->res->commits++;
 		git_oid_tostr(hex, sizeof hex, &chain[i - 1]);
 		snprintf(item, sizeof item, "commit %s (feed %.16s)", hex, office);
-		if (feed_check_signature(v->repo, &chain[i - 1], keys.current) < 0)
-			verify_problem(v, item, "signature: %s%s", custody_error(), keys.n > 0 ?
+		if (feed_check_signature(v->repo, &chain[i - 1], keys->ch.current) < 0)
+			verify_problem(v, item, "signature: %s%s", custody_error(), keys->ch.n > 0 ?
 			    " (this feed's key was handed over)" : "");
 		if (git_commit_lookup(&c, v->repo, &chain[i - 1]) < 0) {
 			verify_problem(v, item, "missing or corrupt");
@@ -278,9 +285,8 @@ verify_feed(struct verify_ctx *v, const char *office, const git_oid *tip)
 		}
 		if ((r = handover_in_commit(v->a, v->repo, c, from, to)) < 0)
 			verify_problem(v, item, "handover: %s", custody_error());
-		else if (r > 0 && memcmp(from, keys.current, ED25519_PK_LEN) != 0)
-			verify_problem(v, item, "a handover from a key that did not sign this feed");
-		else if (r > 0 && handover_chain_step(&keys, n - i + 1, to) < 0)
+		else if (r > 0 && handover_feed_step(keys, n - i + 1, git_commit_time(c), from,
+		    to) < 0)
 			verify_problem(v, item, "%s", custody_error());
 		v->office = office;
 		v->have_lamport = 0;
@@ -311,6 +317,7 @@ verify_feed(struct verify_ctx *v, const char *office, const git_oid *tip)
 		git_commit_free(c);
 	}
 	free(chain);
+	free(keys);
 }
 
 /* Every object in the object database must hash to its name. */
