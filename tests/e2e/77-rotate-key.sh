@@ -58,6 +58,10 @@ check "alpha ingests a file under its new key" quiet cu "$A" ingest "$IN/a2.bin"
 check "alpha records an incident under its new key" quiet cu "$A" ingest "$IN/a3.bin"
 NEW_HEAD=$(feed_ref "$A" "$HA")
 out=$(cu "$A" verify 2>&1) || fail "alpha verifies clean after its rotation: $out"
+out=$(cu "$A" log 2>&1)
+refute "custody log shows no bad signature after the rotation" grep -q "BAD" <<<"$out"
+out=$(cu "$A" invite delta "$(key_line "$C")" -o "$T/delta.inv" 2>&1) && fail "a rotated office invites"
+contains "a rotated office refuses to sign invitations, saying why" "$out" "rotated its key"
 
 # --- bravo follows the handover ---------------------------------------------------------------------
 out=$(cu "$B" sync alpha 2>&1) || fail "bravo pulls alpha's rotated feed: $out"
