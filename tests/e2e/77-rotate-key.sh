@@ -6,7 +6,8 @@
 # the new one, and alpha's next records are signed by the new key. bravo pulls from alpha (dialling
 # the key it pinned: alpha still answers on it for peers that have not seen the handover), holds
 # every commit, and from then on dials alpha's new key; alpha dials bravo with its new key and
-# bravo accepts it. charlie never talks to alpha again: it takes alpha's rotated feed from bravo.
+# bravo accepts it, and refuses a seized copy of alpha dialling with the old key. charlie never
+# talks to alpha again: it takes alpha's rotated feed from bravo.
 # Stock `git verify-commit`, with the allowed-signers file `keys allowed-signers` writes at bravo
 # (both keys, valid-before / valid-after the handover's time), accepts every commit of alpha's
 # feed, old and new. `custody verify` is clean at all three; alpha's key files are in place, and a
@@ -39,6 +40,8 @@ for x in "$B alpha" "$C alpha" "$A bravo"; do
 	check "$(basename "$1") syncs with $2" quiet cu "$1" sync "$2"
 done
 cp "$A/keys/office.key" "$T/alpha-old.key"	# what an adversary who copied the disk holds
+cp -a "$A" "$T/alpha-seized"			# the whole of it, to run as alpha later
+rm -f "$T/alpha-seized/custodyd.sock"
 OLD_LEN=$(feed_len "$A" "$HA")
 
 # --- rotation -------------------------------------------------------------------------------------
@@ -73,6 +76,12 @@ out=$(cu "$A" sync bravo 2>&1) || fail "alpha dials bravo with its new key: $out
 out=$(cu "$B" sync alpha 2>&1) || fail "bravo syncs with alpha again: $out"
 check "bravo holds alpha's newest commit" [ "$(feed_ref "$B" "$HA")" = "$(feed_ref "$A" "$HA")" ]
 grep -q "rotated\|new key\|handed" "$B.log" || true
+
+# a seized copy of alpha with its old key dials bravo, which knows of the handover: refused
+start_daemon "$T/alpha-seized"
+out=$(cu "$T/alpha-seized" sync bravo 2>&1) && fail "alpha's old key still syncs with bravo: $out"
+check "bravo refuses alpha's handed-over key and logs why" grep -q "was handed over to a new key" "$B.log"
+stop_daemon "$DAEMON_PID" || fail "the seized copy stops cleanly"
 
 # --- charlie takes alpha's feed from bravo only -----------------------------------------------------
 out=$(cu "$C" sync bravo 2>&1) || fail "charlie syncs with bravo: $out"
