@@ -424,7 +424,7 @@ service_keys(struct request *r)
 	Envelope env = CUSTODY__ENVELOPE__INIT;
 	struct office *offices = NULL;
 	struct cbuf b = { 0 };
-	char *bare = NULL;
+	char *bare = NULL, *signing = NULL;
 	size_t n = 0, i;
 	int error;
 
@@ -449,11 +449,20 @@ service_keys(struct request *r)
 	}
 	kr.public_key = a->public_line;
 	kr.fingerprint = a->fingerprint;
+	if (memcmp(a->sign_pk, a->office_pk, ED25519_PK_LEN) != 0 &&
+	    sshkey_format_pub(&signing, a->sign_pk, a->conf.office) < 0) {
+		free(kr.allowed_signers);
+		free(bare);
+		return CUSTODY_ENOMEM;
+	}
+	if (signing != NULL)
+		kr.signing_key = signing;
 	env.body_case = CUSTODY__ENVELOPE__BODY_KEYS_REPLY;
 	env.keys_reply = &kr;
 	error = server_reply(r, &env);
 	free(kr.allowed_signers);
 	free(bare);
+	free(signing);
 	return error;
 }
 

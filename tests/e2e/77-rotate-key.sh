@@ -54,6 +54,9 @@ HANDOVER=$(feed_ref "$A" "$HA")
 check "alpha's feed keeps its name (its first key)" [ "$(key_hex "$A")" = "$HA" ]
 check "alpha keeps its previous key for the channel only" test -f "$A/keys/office.key.prev"
 check "alpha's keys/identity names its first key" grep -qx "$HA" "$A/keys/identity"
+out=$(cu "$A" keys show 2>&1)
+contains "keys show still gives alpha's first key" "$out" "$(key_line "$A")"
+contains "keys show gives the signing key since the rotation" "$out" "signing key (since custody keys rotate): ssh-ed25519"
 check "no .next key file is left" bash -c "! ls '$A/keys/'*.next 2>/dev/null | grep -q ."
 check "alpha's key file changed" bash -c "! cmp -s '$A/keys/office.key' '$T/alpha-old.key'"
 sleep 1.1	# the new key's commits come at a later second than the handover
