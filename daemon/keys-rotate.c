@@ -257,11 +257,60 @@ keys_rotate_prev(struct archive *a, const char *passphrase, char **cause)
 
 	if (!keys_rotate_exists(a, "keys/office.key.prev"))
 		return 0;
+	/* it only answers peers that have not seen the handover: an office starts without it */
 	if ((error = keys_unseal_file(a, "keys/office.key.prev", passphrase, a->prev_sk,
-	    cause)) < 0)
-		return error;
+	    cause)) < 0) {
+		log_warn("the office's previous key does not open (%s): peers that have not seen "
+		    "its handover cannot reach it", *cause ? *cause : custody_error());
+		free(*cause);
+		*cause = NULL;
+		return 0;
+	}
 	a->has_prev = 1;
 	return 0;
+}
+
+/*
+ * custodyd passwd, after office.key is sealed under the new passphrase: keys/office.key.prev
+ * sealed the same way (a is open with the old passphrase, the office key only). One that does
+ * not open is dropped: it only answers peers that have not seen the handover.
+ */
+int
+keys_rotate_passwd(struct archive *a, const char *new_passphrase, char **cause)
+{
+	uint8_t *sk = NULL, *cur = NULL, buf[256];
+	char *dir = NULL, *path = NULL;
+	size_t n;
+	int error = CUSTODY_ENOMEM;
+
+	if (!keys_rotate_exists(a, "keys/office.key.prev"))
+		return 0;
+	if ((sk = sodium_malloc(ED25519_SK_LEN)) == NULL ||
+	    (cur = sodium_malloc(ED25519_SK_LEN)) == NULL ||
+	    (dir = archive_file(a, "keys")) == NULL || (path = archive_file(a,
+	    "keys/office.key.prev")) == NULL)
+		goto done;
+	if (keys_unseal_file(a, "keys/office.key.prev", NULL, sk, cause) < 0) {
+		log_warn("the office's previous key does not open (%s): removed", *cause ?
+		    *cause : custody_error());
+		free(*cause);
+		*cause = NULL;
+		error = unlink(path) == 0 ? 0 : custody_fail(CUSTODY_EIO, "cannot remove %s",
+		    path);
+		goto done;
+	}
+	/* the new office.key's sealing, to seal the previous key the same way */
+	if ((error = keys_unseal_file(a, "keys/office.key", new_passphrase, cur, cause)) < 0 ||
+	    (error = keys_seal_again(a, sk, buf, sizeof buf, &n)) < 0)
+		goto done;
+	error = keys_replace_file(dir, "office.key.prev", buf, n, cause);
+	sodium_memzero(buf, sizeof buf);
+done:
+	sodium_free(sk);
+	sodium_free(cur);
+	free(dir);
+	free(path);
+	return error;
 }
 
 int

@@ -201,9 +201,10 @@ keys_replace_file(const char *dir, const char *name, const void *p, size_t n, ch
 	return 0;
 }
 
-/* Seal sk under passphrase (NULL: none) and put it in place of dir/office.key. */
-int
-keys_replace_office(const char *dir, const uint8_t *sk, const char *passphrase, char **cause)
+/* Seal sk under passphrase (NULL: none) and put it in place of dir/name. */
+static int
+keys_replace_sealed(const char *dir, const char *name, const uint8_t *sk,
+    const char *passphrase, char **cause)
 {
 	uint8_t buf[SEALED_KEY_LEN];
 	size_t n;
@@ -212,9 +213,16 @@ keys_replace_office(const char *dir, const uint8_t *sk, const char *passphrase, 
 	if (passphrase != NULL && (error = keys_check_passphrase(passphrase, cause)) < 0)
 		return error;
 	if ((error = keys_seal_office(buf, &n, sk, passphrase, cause)) == 0)
-		error = keys_replace_file(dir, "office.key", buf, n, cause);
+		error = keys_replace_file(dir, name, buf, n, cause);
 	sodium_memzero(buf, sizeof buf);
 	return error;
+}
+
+/* Seal sk under passphrase (NULL: none) and put it in place of dir/office.key. */
+int
+keys_replace_office(const char *dir, const uint8_t *sk, const char *passphrase, char **cause)
+{
+	return keys_replace_sealed(dir, "office.key", sk, passphrase, cause);
 }
 
 /* Make the office key pair and (unless joining) the data key in dir (the archive's keys/). */
@@ -333,7 +341,8 @@ keys_unseal_file(struct archive *a, const char *rel, const char *passphrase, uin
 	else {
 		uint64_t ops = get_u64(buf + 9 + SALT_LEN), mem = get_u64(buf + 17 + SALT_LEN);
 
-		if (passphrase == NULL) {
+		if (passphrase == NULL && (a->key_seal == NULL || a->key_seal[8] != 1 ||
+		    memcmp(a->key_seal + 9, buf + 9, SALT_LEN + 16) != 0)) {
 			asprintf(cause, "the office key is sealed with a passphrase: "
 			    "give --passphrase-file FILE");
 			error = CUSTODY_EPERM;

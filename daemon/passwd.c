@@ -26,7 +26,8 @@ passwd_reseal(struct archive *a, const char *new_passphrase, char **cause)
 	if (new_passphrase != NULL && (error = keys_check_passphrase(new_passphrase, cause)) < 0)
 		return error;
 	dir = archive_file(a, "keys");
-	if ((error = keys_replace_office(dir, a->office_sk, new_passphrase, cause)) == 0)
+	if ((error = keys_replace_office(dir, a->office_sk, new_passphrase, cause)) == 0 &&
+	    (error = keys_rotate_passwd(a, new_passphrase, cause)) == 0)
 		log_info("the office key is now %s", new_passphrase != NULL ?
 		    "sealed with the new passphrase" : "stored without a passphrase (unattended)");
 	free(dir);

@@ -260,6 +260,17 @@ test_rotate_sealed(void **state)
 	assert_int_equal(archive_open(&a, path, pass, 1, &cause), 0);
 	ready(a);
 	assert_memory_equal(a->sign_pk, now, ED25519_PK_LEN);
+	assert_true(a->has_prev);
+	archive_close(a);
+	a = NULL;
+	/* a new passphrase: the previous key is resealed with it too */
+	assert_int_equal(passwd_open(&a, path, pass, &cause), 0);
+	assert_int_equal(passwd_reseal(a, "another long passphrase", &cause), 0);
+	archive_close(a);
+	a = NULL;
+	assert_int_equal(archive_open(&a, path, "another long passphrase", 1, &cause), 0);
+	assert_memory_equal(a->sign_pk, now, ED25519_PK_LEN);
+	assert_true(a->has_prev);
 	archive_close(a);
 	archive_fixture_remove(dir);
 }
