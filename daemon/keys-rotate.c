@@ -270,6 +270,13 @@ keys_rotate_prev(struct archive *a, const char *passphrase, char **cause)
 	return 0;
 }
 
+/* Is a key rotation interrupted (new key files beside the old ones, not settled yet)? */
+int
+keys_rotate_pending(const struct archive *a)
+{
+	return keys_rotate_exists(a, "keys/office.key.next");
+}
+
 /*
  * custodyd passwd, after office.key is sealed under the new passphrase: keys/office.key.prev
  * sealed the same way (a is open with the old passphrase, the office key only). One that does

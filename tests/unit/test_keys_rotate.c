@@ -187,6 +187,13 @@ test_crash_before_handover(void **state)
 	assert_int_equal(keys_replace_file(dir, "office.key.next", buf, n, &cause), 0);
 	assert_int_equal(keys_reseal_data(f->a, "data.key.next", pk, &cause), 0);
 	archive_close(f->a);
+	/* custodyd passwd waits until the rotation is settled */
+	assert_int_equal(passwd_open(&f->a, f->path, NULL, &cause), 0);
+	assert_int_equal(passwd_reseal(f->a, "a long enough passphrase", &cause), CUSTODY_EPERM);
+	assert_non_null(strstr(cause, "interrupted"));
+	free(cause);
+	cause = NULL;
+	archive_close(f->a);
 	assert_int_equal(archive_open(&f->a, f->path, NULL, 1, &cause), 0);
 	ready(f->a);
 	assert_memory_equal(f->a->sign_pk, old, ED25519_PK_LEN);
