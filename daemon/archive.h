@@ -138,6 +138,7 @@ int keys_rotate(struct archive *, char **cause);
 int keys_rotate_settle(struct archive *, const char *passphrase, char **cause);
 int keys_rotate_passwd(struct archive *, const char *new_passphrase, char **cause);
 int keys_rotate_pending(const struct archive *);
+int keys_rotate_identity(struct archive *);
 /* keys-share.c: recovery shares of the office key and data key (libgfshare). */
 
 int keys_share_split(struct archive *, unsigned count, unsigned threshold,

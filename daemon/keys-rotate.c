@@ -366,3 +366,60 @@ out:
 	sodium_free(sk);
 	return error;
 }
+
+/*
+ * After a recovery's first sync: recovery shares made since a rotation give back the new key,
+ * which names no feed. When this office's own feed is not held and a feed held here was handed
+ * over to this office's key, that feed is this office's: keys/identity is written to name it,
+ * for the next start. 1 when written, 0 when there is nothing to do, or an error.
+ */
+int
+keys_rotate_identity(struct archive *a)
+{
+	git_reference_iterator *it = NULL;
+	uint8_t pk[ED25519_PK_LEN], cur[ED25519_PK_LEN];
+	const char *name;
+	char *dir = NULL, *cause = NULL, *pub = NULL, *publine = NULL;
+	char line[2 * ED25519_PK_LEN + 2];
+	git_oid oid;
+	int error = 0, found = 0;
+
+	if (keys_rotate_exists(a, "keys/identity") ||
+	    feed_head(a, a->office_hex, &oid, &(uint64_t){ 0 }, &(uint64_t){ 0 }) == 0)
+		return 0;
+	if (git_reference_iterator_glob_new(&it, archive_repo(a), "refs/feeds/*") < 0)
+		return custody_fail(CUSTODY_EIO, "cannot list the feeds");
+	while (!found && git_reference_next_name(&name, it) == 0) {
+		name += strlen("refs/feeds/");
+		if (strlen(name) != 2 * ED25519_PK_LEN || hex_decode(pk, sizeof pk, name) < 0 ||
+		    handover_current(a, pk, cur) < 0)
+			continue;
+		if (memcmp(pk, cur, ED25519_PK_LEN) != 0 &&
+		    memcmp(cur, a->sign_pk, ED25519_PK_LEN) == 0) {
+			snprintf(line, sizeof line, "%s\n", name);
+			found = 1;
+		}
+	}
+	git_reference_iterator_free(it);
+	if (!found)
+		return 0;
+	if ((dir = archive_file(a, "keys")) == NULL)
+		return CUSTODY_ENOMEM;
+	error = keys_replace_file(dir, "identity", line, strlen(line), &cause);
+	/* keys/office.pub names the office's identity too */
+	if (error == 0 && sshkey_format_pub(&pub, pk, a->conf.office) == 0 &&
+	    asprintf(&publine, "%s\n",
+	    pub) > 0)
+		error = keys_replace_file(dir, "office.pub", publine, strlen(publine), &cause);
+	free(pub);
+	free(publine);
+	free(dir);
+	if (error < 0) {
+		error = custody_fail(error, "%s", cause ? cause : "cannot write keys/identity");
+		free(cause);
+		return error;
+	}
+	log_info("this office's key was handed over to in feed %.16s: that feed is this "
+	    "office's; restart the daemon to go on with it", line);
+	return 1;
+}

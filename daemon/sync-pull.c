@@ -240,7 +240,7 @@ session_expired(struct archive *a, const uint8_t *pk)
 	return 1;
 }
 
-/* Is pk an office we accept feeds of: ourselves, a pinned peer, or named by an office record? */
+/* Is pk an office we accept feeds of: ourselves, a pinned peer, named by an office record? */
 static int
 session_known(struct archive *a, const uint8_t *pk)
 {
@@ -250,6 +250,10 @@ session_known(struct archive *a, const uint8_t *pk)
 	int known = 0;
 
 	if (sodium_memcmp(pk, a->office_pk, ED25519_PK_LEN) == 0 || peers_find_key(&e, pk) == 0)
+		return 1;
+	/* a recovering office takes every feed its pinned peer holds: its own may be named by
+	 * a key it no longer holds (rotated before it was lost; keys_rotate_identity) */
+	if (recover_pending(a))
 		return 1;
 	if (offices_list(a, &v, &n) == 0)
 		for (i = 0; i < n && !known; i++)
@@ -684,9 +688,13 @@ session_pull(struct session *s, struct sync_result *res)
 			progress = 1;	/* office records may name offices we did not know */
 		}
 	}
-	if (error == 0 && recover_pending(s->a) && recover_done(s->a) < 0)	/* recover.c */
+	/* recovered from shares made since a rotation: the feed handed over to our key is ours */
+	if (error == 0 && recover_pending(s->a) && (r = keys_rotate_identity(s->a)) != 0)
+		error = r < 0 ? r : custody_fail(CUSTODY_EPERM, "this office rotated its key before "
+		    "it was lost: its feed is known now; restart the daemon and sync again");
+	else if (error == 0 && recover_pending(s->a) && recover_done(s->a) < 0)	/* recover.c */
 		error = CUSTODY_EIO;
-	if (nwit > 0 && sync_witness(s->a, wit, nwit) < 0)
+	if (nwit > 0 && !recover_pending(s->a) && sync_witness(s->a, wit, nwit) < 0)
 		log_warn("cannot write witness records: %s", custody_error());
 	free(wit);
 	free(done);

@@ -163,4 +163,31 @@ out=$(cu "$B" sync alpha 2>&1) || fail "bravo syncs with the real alpha after th
 check "bravo holds the real alpha's feed" [ "$(feed_ref "$B" "$HA")" = "$(feed_ref "$A" "$HA")" ]
 out=$(cu "$B" verify 2>&1) || fail "bravo verifies clean after the attacks: $out"
 
+# --- alpha loses its disk after the rotation; shares made since bring it back ---------------------
+check "alpha splits its keys after the rotation" quiet cu "$A" keys split --shares 3 --threshold 2 -o "$T/a-shares"
+out=$(cu "$B" sync alpha 2>&1) || fail "bravo syncs alpha before alpha's loss: $out"
+LAST=$(feed_ref "$A" "$HA") LASTSEQ=$(feed_len "$A" "$HA")
+stop_daemon "$DA" || fail "alpha stops cleanly"
+rm -rf "$A" "$A.log"
+out=$("$CUSTODYD" recover "$A" --office alpha --share "$T/a-shares/share-1-of-3.bin" \
+    --share "$T/a-shares/share-3-of-3.txt" --no-passphrase \
+    --peer bravo "127.0.0.1:$PB" "$(key_line "$B")" 2>&1) || fail "alpha recovers from two shares: $out"
+start_daemon "$A" --listen "127.0.0.1:$PA"
+DA=$DAEMON_PID
+out=$(cu "$A" sync bravo 2>&1) && fail "the first sync of a rotated, recovered alpha goes on with the wrong feed"
+contains "it finds its feed by the handover and asks for a restart" "$out" "restart the daemon"
+check "the recovered alpha knows its first key again" grep -qx "$HA" "$A/keys/identity"
+check "and its keys/office.pub names it" [ "$(key_hex "$A")" = "$HA" ]
+stop_daemon "$DA" || fail "the recovered alpha stops cleanly"
+start_daemon "$A" --listen "127.0.0.1:$PA"
+DA=$DAEMON_PID
+out=$(cu "$A" sync bravo 2>&1) || fail "the recovered alpha syncs with bravo: $out"
+check "alpha holds its own feed again" [ "$(feed_ref "$A" "$HA")" = "$LAST" ]
+check "the recovered alpha ingests a file" quiet cu "$A" ingest "$IN/a2.bin"
+NEXT=$(git --git-dir="$A/git" rev-list --reverse "$LAST..refs/feeds/$HA" | head -n1)
+check "its next commit extends its old feed" [ "$(git --git-dir="$A/git" rev-parse "${NEXT:-none}^" 2>/dev/null)" = "$LAST" ]
+out=$(cu "$B" sync alpha 2>&1) || fail "bravo takes the recovered alpha's commits: $out"
+check "bravo holds them" [ "$(feed_ref "$B" "$HA")" = "$(feed_ref "$A" "$HA")" ]
+out=$(cu "$A" verify 2>&1) || fail "the recovered alpha verifies clean: $out"
+
 done_testing
