@@ -11,7 +11,8 @@ static int cmd_audit_exec(const struct cmd_ctx *, const struct cmd_args *);
 const struct cmd_entry cmd_audit_entry = {
 	.name = "audit",
 	.usage = "[ID]",
-	.help = "List the custody events (ingest, get, extract): all, or those about one item.",
+	.help = "List the custody events (ingest, get, extract, keys split): all, or those "
+	    "about one item.",
 	.lower = 0,
 	.upper = 1,
 	.exec = cmd_audit_exec,
@@ -29,12 +30,58 @@ cmd_audit_what(char *buf, size_t len, json_t *ev)
 		    json_string_value(json_object_get(ev, "dossier")) ?: "?",
 		    json_string_value(json_object_get(ev, "recipient")) ?: "?",
 		    json_array_size(json_object_get(ev, "items")));
+	else if (strcmp(action, "keys-split") == 0)
+		snprintf(buf, len, "%" JSON_INTEGER_FORMAT " recovery shares, any %"
+		    JSON_INTEGER_FORMAT " restore key %s",
+		    json_integer_value(json_object_get(ev, "shares")),
+		    json_integer_value(json_object_get(ev, "threshold")),
+		    json_string_value(json_object_get(ev, "fingerprint")) ?: "?");
 	else if ((s = json_string_value(json_object_get(ev, "evidence"))) != NULL)
 		snprintf(buf, len, "%s %s%s", s,
 		    json_string_value(json_object_get(ev, "name")) ?: "",
 		    json_is_true(json_object_get(ev, "duplicate")) ? " (again)" : "");
 	else
 		snprintf(buf, len, "-");
+}
+
+/* Print one line of the listing. */
+static void
+cmd_audit_line(json_t *ev, const char *what)
+{
+	char *safe = client_safe(what);
+
+	printf("%-20s  %-7s  %-24s  %s\n", json_string_value(json_object_get(ev, "time")) ?: "?",
+	    json_string_value(json_object_get(ev, "action")) ?: "?",
+	    json_string_value(json_object_get(ev, "actor")) ?: "?", safe);
+	free(safe);
+}
+
+/*
+ * An ingest batch's event names its files: one line each, like the one event per file of
+ * older archives; when id is one of the files, only that file's line.
+ */
+static void
+cmd_audit_files(json_t *ev, const char *id)
+{
+	char what[4200];
+	json_t *files = json_object_get(ev, "files"), *f;
+	const char *s;
+	size_t i;
+	int only = 0;
+
+	json_array_foreach(files, i, f)
+		if ((s = json_string_value(json_object_get(f, "evidence"))) != NULL &&
+		    strcmp(s, id) == 0)
+			only = 1;
+	json_array_foreach(files, i, f) {
+		s = json_string_value(json_object_get(f, "evidence")) ?: "?";
+		if (only && strcmp(s, id) != 0)
+			continue;
+		snprintf(what, sizeof what, "%s %s%s", s,
+		    json_string_value(json_object_get(f, "name")) ?: "",
+		    json_is_true(json_object_get(f, "duplicate")) ? " (again)" : "");
+		cmd_audit_line(ev, what);
+	}
 }
 
 static int
@@ -45,7 +92,7 @@ cmd_audit_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 	json_error_t jerr;
 	json_t *list, *ev;
 	struct client c;
-	char what[256], *safe;
+	char what[256];
 	size_t i;
 
 	q.id = args->argc > 0 ? args->argv[0] : (char *)"";
@@ -62,13 +109,12 @@ cmd_audit_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 		if (json_array_size(list) == 0)
 			fprintf(stderr, "no custody events%s%s\n", *q.id ? " about " : "", q.id);
 		json_array_foreach(list, i, ev) {
+			if (json_is_array(json_object_get(ev, "files"))) {
+				cmd_audit_files(ev, q.id);
+				continue;
+			}
 			cmd_audit_what(what, sizeof what, ev);
-			safe = client_safe(what);
-			printf("%-20s  %-7s  %-24s  %s\n",
-			    json_string_value(json_object_get(ev, "time")) ?: "?",
-			    json_string_value(json_object_get(ev, "action")) ?: "?",
-			    json_string_value(json_object_get(ev, "actor")) ?: "?", safe);
-			free(safe);
+			cmd_audit_line(ev, what);
 		}
 		json_decref(list);
 	}

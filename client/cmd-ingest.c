@@ -1,4 +1,4 @@
-/* custody ingest: add files to the archive as one signed commit, passing descriptors. */
+/* custody ingest: add files and directory trees to the archive as one signed commit. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -11,6 +11,7 @@
 
 #include "client.h"
 #include "cmd.h"
+#include "ingest-list.h"
 
 #define INGEST_WINDOW 16		/* files sent and not yet done: open descriptors */
 #define INGEST_BIG_BYTES (64ull << 20)	/* show progress above this total... */
@@ -23,30 +24,42 @@ static int cmd_ingest_exec(const struct cmd_ctx *, const struct cmd_args *);
 static const struct option cmd_ingest_options[] = {
 	{ "incident", required_argument, NULL, 'i' },
 	{ "note", required_argument, NULL, 'N' },
+	{ "files-from", required_argument, NULL, 'T' },
+	{ "null", no_argument, NULL, '0' },
 	{ NULL, 0, NULL, 0 }
 };
 
 const struct cmd_entry cmd_ingest_entry = {
 	.name = "ingest",
-	.usage = "[--incident ID] [--note TEXT] FILE...",
-	.help = "Add files as one signed commit; print 'SHA256  FILE'.",
+	.usage = "[--incident ID] [--note TEXT] [-T|--files-from LIST [-0|--null]] [PATH...]",
+	.help = "Add files as one signed commit; print 'SHA256  PATH' per file and a summary.\n"
+	    "\n"
+	    "A FILE is recorded under its base name. A DIRECTORY is ingested recursively: its\n"
+	    "regular files, in name order, each recorded under its path below the directory\n"
+	    "prefixed with the directory's own name ('ingest /data/scans/' records\n"
+	    "'scans/box1/p001.tif'). Inside a directory, symbolic links are NOT followed and\n"
+	    "FIFOs, sockets and devices are skipped, each with a warning (counted as skipped);\n"
+	    "a symbolic link named as a PATH itself is followed.\n"
+	    "--files-from LIST reads PATHs from LIST ('-' for standard input), one per line, or\n"
+	    "NUL-terminated with -0; each is recorded under the path as written, less a leading\n"
+	    "'/' and any '.' and '..' ('find scans -type f' gives the names 'ingest scans'\n"
+	    "would).\n"
+	    "Every PATH is checked before anything is sent: one that does not exist, cannot be\n"
+	    "read or is not a file or directory refuses the whole batch, and nothing is recorded.\n"
+	    "The files are one batch: one commit, one custody event naming them, one progress\n"
+	    "bar on a terminal (files and bytes), then a summary on stderr: files, bytes, new,\n"
+	    "duplicates (already in the archive, or twice in the batch) and skipped.",
+	.optstring = "T:0",
 	.options = cmd_ingest_options,
-	.lower = 1,
+	.lower = 0,
 	.upper = -1,
 	.exec = cmd_ingest_exec,
 };
 
-struct ingest_file {
-	const char	*path;		/* as given */
-	char		*name;		/* base name, valid UTF-8 */
-	uint64_t	 size;		/* from stat, for progress */
-	int		 fd;		/* open while sent and not done; else -1 */
-	Envelope	*done;		/* the IngestFileDone */
-};
-
 struct ingest {
 	struct client		 c;
-	struct ingest_file	*files;
+	struct ingest_list	 l;
+	struct ingest_file	*files;		/* l.files */
 	size_t			 n, next, ndone;
 	uint64_t		 total, base;	/* bytes in all files; in the done ones */
 	int			 progress;	/* drawing a bar on stderr */
@@ -149,40 +162,6 @@ ingest_fail(struct ingest *in, int committing)
 	client_fatal("%s (nothing was committed)", custody_error());
 }
 
-/* Check every FILE before anything is sent: exists, regular, readable. */
-static void
-ingest_check(struct ingest *in, int argc, char **argv)
-{
-	struct stat st;
-	const char *base;
-	int i, changed;
-
-	if ((in->files = calloc((size_t)argc, sizeof *in->files)) == NULL)
-		client_fatal("out of memory");
-	for (i = 0; i < argc; i++) {
-		struct ingest_file *f = &in->files[i];
-
-		f->path = argv[i];
-		f->fd = -1;
-		if (stat(f->path, &st) < 0)
-			client_fatal("%s: %s", f->path, strerror(errno));
-		if (S_ISDIR(st.st_mode))
-			client_fatal("%s: is a directory (give the files inside it)", f->path);
-		if (!S_ISREG(st.st_mode))
-			client_fatal("%s: not a regular file", f->path);
-		if (access(f->path, R_OK) < 0)
-			client_fatal("%s: cannot read: %s", f->path, strerror(errno));
-		base = strrchr(f->path, '/');
-		f->name = client_utf8(base != NULL ? base + 1 : f->path, &changed);
-		if (changed)
-			client_warn("warning: %s: name is not valid UTF-8; recorded as '%s'",
-			    f->path, f->name);
-		f->size = (uint64_t)st.st_size;
-		in->total += f->size;
-	}
-	in->n = (size_t)argc;
-}
-
 /* Open file i and send it with its descriptor. */
 static void
 ingest_send_file(struct ingest *in, size_t i)
@@ -192,7 +171,8 @@ ingest_send_file(struct ingest *in, size_t i)
 	struct ingest_file *f = &in->files[i];
 	struct stat st;
 
-	if ((f->fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0 || fstat(f->fd, &st) < 0) {
+	if ((f->fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    (f->in_dir ? O_NOFOLLOW : 0))) < 0 || fstat(f->fd, &st) < 0) {
 		custody_fail(CUSTODY_EIO, "%s: %s", f->path, strerror(errno));
 		ingest_fail(in, 0);
 	}
@@ -214,15 +194,22 @@ ingest_recv_done(struct ingest *in)
 {
 	struct ingest_file *f = &in->files[in->ndone];
 	const Custody__IngestFileDone *d;
+	Envelope *done;
 
 	ingest_wait(in);
-	if (client_recv(&in->c, CUSTODY__ENVELOPE__BODY_INGEST_FILE_DONE, &f->done) < 0)
+	if (client_recv(&in->c, CUSTODY__ENVELOPE__BODY_INGEST_FILE_DONE, &done) < 0)
 		ingest_fail(in, 0);
-	d = f->done->ingest_file_done;
+	d = done->ingest_file_done;
 	if (d->index != in->ndone || d->sha256 == NULL || !hex_is_lower(d->sha256, SHA256_HEX_LEN)) {
 		custody_fail(CUSTODY_EPROTO, "custodyd sent a malformed reply for %s", f->path);
 		ingest_fail(in, 0);
 	}
+	memcpy(f->sha256, d->sha256, SHA256_HEX_LEN);
+	f->stored = d->size;
+	f->duplicate = d->duplicate != 0;
+	if ((f->media_type = strdup(d->media_type != NULL ? d->media_type : "")) == NULL)
+		client_fatal("out of memory");
+	wire_free(done);
 	close(f->fd);
 	f->fd = -1;
 	in->base += f->size;
@@ -254,15 +241,23 @@ ingest_print_line(const char *sha, const char *path)
 	putchar('\n');
 }
 
-/* Print the committed batch. */
+/* Print the committed batch: a line per file on stdout, the summary on stderr. */
 static void
-ingest_report(const struct ingest *in, const struct cmd_ctx *ctx, const Custody__IngestDone *d,
+ingest_report(struct ingest *in, const struct cmd_ctx *ctx, const Custody__IngestDone *d,
     const char *incident)
 {
 	json_t *o, *a, *e;
 	size_t i, dup = 0;
-	char *commit;
+	uint64_t bytes = 0;
+	char *commit, size[16];
 
+	for (i = 0; i < d->n_batch_duplicates; i++)	/* same bytes earlier in the batch */
+		if (d->batch_duplicates[i] < in->n)
+			in->files[d->batch_duplicates[i]].duplicate = 1;
+	for (i = 0; i < in->n; i++) {
+		dup += in->files[i].duplicate;
+		bytes += in->files[i].stored;
+	}
 	if (ctx->json) {
 		o = json_object();
 		a = json_array();
@@ -270,37 +265,38 @@ ingest_report(const struct ingest *in, const struct cmd_ctx *ctx, const Custody_
 		client_json_u64(o, "seq", d->seq);
 		if (incident != NULL)
 			client_json_str(o, "incident", incident);
+		client_json_u64(o, "bytes", bytes);
+		client_json_u64(o, "new", in->n - dup);
+		client_json_u64(o, "duplicates", dup);
+		client_json_u64(o, "skipped", in->l.skipped);
 		for (i = 0; i < in->n; i++) {
-			const Custody__IngestFileDone *fd = in->files[i].done->ingest_file_done;
+			const struct ingest_file *f = &in->files[i];
 
 			e = json_object();
-			client_json_str(e, "sha256", fd->sha256);
-			client_json_str(e, "name", in->files[i].name);
-			client_json_str(e, "path", in->files[i].path);
-			client_json_u64(e, "size", fd->size);
-			client_json_str(e, "media_type", fd->media_type);
-			client_json_bool(e, "duplicate", fd->duplicate);
+			client_json_str(e, "sha256", f->sha256);
+			client_json_str(e, "name", f->name);
+			client_json_str(e, "path", f->path);
+			client_json_u64(e, "size", f->stored);
+			client_json_str(e, "media_type", f->media_type);
+			client_json_bool(e, "duplicate", f->duplicate);
 			json_array_append_new(a, e);
 		}
 		json_object_set_new(o, "files", a);
 		client_json_print(o);
 		return;
 	}
-	for (i = 0; i < in->n; i++) {
-		ingest_print_line(in->files[i].done->ingest_file_done->sha256, in->files[i].path);
-		dup += in->files[i].done->ingest_file_done->duplicate != 0;
-	}
+	for (i = 0; i < in->n; i++)
+		ingest_print_line(in->files[i].sha256, in->files[i].path);
 	fflush(stdout);
 	commit = client_safe(d->commit);
-	fprintf(stderr, "committed %zu file%s as seq %llu (commit %.12s)", in->n,
-	    in->n == 1 ? "" : "s", (unsigned long long)d->seq, commit);
-	if (dup > 0)
-		fprintf(stderr, "; %zu already in the archive", dup);
-	fputc('\n', stderr);
+	fprintf(stderr, "committed %zu file%s as seq %llu (commit %.12s): %s, %zu new, "
+	    "%zu duplicate%s, %zu skipped\n", in->n, in->n == 1 ? "" : "s",
+	    (unsigned long long)d->seq, commit, client_size(size, sizeof size, bytes), in->n - dup,
+	    dup, dup == 1 ? "" : "s", in->l.skipped);
 	free(commit);
 }
 
-/* Check, send with at most INGEST_WINDOW open, commit, then report. */
+/* Gather and check, send with at most INGEST_WINDOW open, commit, then report. */
 static int
 cmd_ingest_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 {
@@ -308,6 +304,7 @@ cmd_ingest_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 	Custody__IngestBegin begin = CUSTODY__INGEST_BEGIN__INIT;
 	Custody__IngestCommit commit = CUSTODY__INGEST_COMMIT__INIT;
 	const char *incident = cmd_get(args, 'i'), *note = cmd_get(args, 'N');
+	const char *list = cmd_get(args, 'T');
 	struct ingest in = { 0 };
 	char *fixed;
 	int changed;
@@ -321,7 +318,23 @@ cmd_ingest_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 		if (changed)
 			cmd_usage_error(args->entry, "--note is not valid UTF-8");
 	}
-	ingest_check(&in, args->argc, args->argv);
+	if (list == NULL && cmd_get(args, '0') != NULL)
+		cmd_usage_error(args->entry, "-0 goes with --files-from");
+	if (list == NULL && args->argc == 0)
+		cmd_usage_error(args->entry, "give files or directories, or --files-from LIST");
+
+	/* every path checked, every directory walked, before anything is sent */
+	in.l.progress = isatty(STDERR_FILENO);
+	for (i = 0; i < (size_t)args->argc; i++)
+		ingest_list_arg(&in.l, args->argv[i]);
+	if (list != NULL)
+		ingest_list_from(&in.l, list, cmd_get(args, '0') != NULL);
+	ingest_list_done(&in.l);
+	if (in.l.n == 0)
+		client_fatal("nothing to ingest: no regular files (%zu skipped)", in.l.skipped);
+	in.files = in.l.files;
+	in.n = in.l.n;
+	in.total = in.l.total;
 	client_open(&in.c, ctx);
 	in.progress = isatty(STDERR_FILENO) &&
 	    (in.total > INGEST_BIG_BYTES || in.n > INGEST_BIG_FILES);
@@ -352,11 +365,7 @@ cmd_ingest_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 
 	ingest_report(&in, ctx, reply->ingest_done, incident);
 	wire_free(reply);
-	for (i = 0; i < in.n; i++) {
-		wire_free(in.files[i].done);
-		free(in.files[i].name);
-	}
-	free(in.files);
+	ingest_list_free(&in.l);
 	client_close(&in.c);
 	return 0;
 }

@@ -30,6 +30,7 @@ extern const struct cmd_entry cmd_keys_show_entry;
 extern const struct cmd_entry cmd_keys_allowed_signers_entry;
 extern const struct cmd_entry cmd_keys_split_entry;
 extern const struct cmd_entry cmd_keys_rotate_entry;
+extern const struct cmd_entry cmd_keys_rotate_data_entry;
 extern const struct cmd_entry cmd_peer_add_entry;
 extern const struct cmd_entry cmd_peer_remove_entry;
 extern const struct cmd_entry cmd_peers_entry;
@@ -69,6 +70,7 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_keys_allowed_signers_entry,
 	&cmd_keys_split_entry,
 	&cmd_keys_rotate_entry,
+	&cmd_keys_rotate_data_entry,
 	&cmd_peer_add_entry,
 	&cmd_peer_remove_entry,
 	&cmd_peers_entry,
@@ -115,7 +117,8 @@ cmd_list(FILE *f)
 
 	fprintf(f, "commands:\n");
 	for (e = cmd_table; *e != NULL; e++)
-		fprintf(f, "  %-22s %s\n", (*e)->name, (*e)->help);
+		fprintf(f, "  %-22s %.*s\n", (*e)->name, (int)strcspn((*e)->help, "\n"),
+		    (*e)->help);	/* the first line: the rest is for COMMAND --help */
 	fprintf(f, "\nRun 'custody COMMAND --help' for a command's arguments.\n");
 }
 

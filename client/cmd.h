@@ -29,7 +29,8 @@ struct cmd_args {
 struct cmd_entry {
 	const char		*name;		/* "status", "keys show" */
 	const char		*usage;		/* what follows the name: "[-f] ID -o FILE" */
-	const char		*help;		/* one line saying what it does */
+	const char		*help;		/* one line saying what it does (more lines,
+						   after a '\n', only in COMMAND --help) */
 	const char		*optstring;	/* short options (getopt syntax), or NULL */
 	const struct option	*options;	/* long options, {0}-terminated, or NULL; each
 						   val (< 256) is the key in cmd_args.opt */

@@ -150,7 +150,7 @@ int recover_archive(const char *path, const char *office, const char *const *sha
     size_t nshares, const char *passphrase, const char *peer_name, const char *peer_address,
     const char *peer_key, char **cause);
 int recover_pending(const struct archive *);
-int recover_done(struct archive *);
+int recover_settle(struct archive *, const char *peer, char **why);
 int passwd_open(struct archive **, const char *path, const char *old, char **cause);
 int passwd_reseal(struct archive *, const char *new_passphrase, char **cause);
 
@@ -161,7 +161,7 @@ struct blob_info {
 	uint64_t	size;
 	uint8_t		key[32];		/* the per-file key (wipe after use) */
 	char		tmp[96];		/* file under ARCHIVE/tmp until committed */
-	char		media_type[64];
+	char		media_type[128];
 };
 int blob_ingest(struct archive *, struct blob_info *out, int fd);
 int blob_commit(struct archive *, const struct blob_info *);

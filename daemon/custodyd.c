@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "custody/lockmem.h"
+#include "epochs.h"
 #include "log.h"
+#include "media.h"
 #include "offices.h"
 #include "server.h"
 
@@ -237,6 +239,8 @@ cmd_run(int argc, char **argv)
 	log_set_verbose(verbose);
 	if ((warning = lockmem_warning()) != NULL)	/* the worker threads check again */
 		log_warn("%s", warning);
+	if (media_open(&warning) < 0)
+		log_warn("%s; media types come from a short table of signatures", warning);
 	if (recover_pending(a))
 		log_info("this office is being recovered: it writes nothing until a sync with a "
 		    "peer brings back its own feed (custody sync PEER)");
@@ -244,6 +248,11 @@ cmd_run(int argc, char **argv)
 		log_warn("index catch-up failed: %s (run custodyd reindex)", custody_error());
 	else if (index_sweep_orphans(a) < 0)
 		log_warn("%s", custody_error());
+	/* retire revoked offices' epochs; rotate if a revocation took effect while stopped */
+	if (!recover_pending(a) && epochs_after_revocations(a) < 0)
+		log_warn("data-key rotation after a revocation failed: %s", custody_error());
+	if (!recover_pending(a) && epochs_after_admissions(a) < 0)
+		log_warn("data-key epochs for offices admitted since: %s", custody_error());
 	if (server_run(a, &cause) < 0)
 		fatal("%s", cause);
 	archive_close(a);

@@ -14,6 +14,7 @@
 
 #include "archive.h"
 #include "custody/trailers.h"
+#include "epochs.h"
 #include "log.h"
 
 #define INDEX_SCHEMA_VERSION "7"
@@ -253,6 +254,8 @@ index_put(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_LEN], c
 		    json_string_value(json_object_get(doc, "blob")));
 	if (error == 0 && (strcmp(kind, "victim") == 0 || strcmp(kind, "incident") == 0))
 		error = index_put_casualty(a, db, tok, office, lamport, doc);
+	if (error == 0 && strcmp(kind, "epoch") == 0)
+		epochs_indexed(a, office, seq, doc);	/* the data key it announces */
 	return error;
 }
 
@@ -468,7 +471,13 @@ done:
 	return error;
 }
 
-/* Bring the index up to every feed ref, with the cuts it holds. */
+/*
+ * Bring the index up to every feed ref, with the cuts it holds. A rebuild derives every table
+ * again, witnesses too: a witness record past its office's cut counts for nothing. A feed that
+ * fails does not stop the others (the first error is returned): its records may use a data-key
+ * epoch that a feed indexed after it announces, and the caller tries it again once that epoch
+ * is held.
+ */
 static int
 index_catch_up_pass(struct archive *a, int rebuild)
 {
@@ -477,7 +486,7 @@ index_catch_up_pass(struct archive *a, int rebuild)
 	git_reference_iterator *it = NULL;
 	git_reference *ref;
 	const char *name;
-	int error = 0;
+	int error = 0, r;
 
 	if (repo == NULL || db == NULL)
 		return CUSTODY_EIO;
@@ -486,17 +495,24 @@ index_catch_up_pass(struct archive *a, int rebuild)
 	    (error = index_exec(db, "DELETE FROM blobs", "")) < 0 ||
 	    (error = index_exec(db, "DELETE FROM victims", "")) < 0 ||
 	    (error = index_exec(db, "DELETE FROM incidents", "")) < 0 ||
+	    (error = index_exec(db, "DELETE FROM witnesses", "")) < 0 ||
 	    (error = index_exec(db, "DELETE FROM feeds", "")) < 0))
 		return error;
 	if (git_reference_iterator_glob_new(&it, repo, "refs/feeds/*") < 0)
 		return custody_fail(CUSTODY_EIO, "index: cannot list feeds");
-	while (error == 0 && git_reference_next(&ref, it) == 0) {
+	while (git_reference_next(&ref, it) == 0) {
 		name = git_reference_name(ref) + strlen("refs/feeds/");
 		if (strlen(name) == 64 && hex_is_lower(name, 64) &&
-		    git_reference_type(ref) == GIT_REFERENCE_DIRECT)
-			error = index_catch_up_feed(a, db, name, git_reference_target(ref),
-			    rebuild);
+		    git_reference_type(ref) == GIT_REFERENCE_DIRECT &&
+		    (r = index_catch_up_feed(a, db, name, git_reference_target(ref), rebuild)) < 0) {
+			if (error == 0)
+				error = r;
+			else
+				log_warn("index: feed %.16s: %s", name, custody_error());
+		}
 		git_reference_free(ref);
+		if (error == CUSTODY_ENOMEM)
+			break;
 	}
 	git_reference_iterator_free(it);
 	return error;
@@ -650,11 +666,19 @@ done:
 int
 index_catch_up(struct archive *a, int rebuild)
 {
-	int error, round;
+	size_t held;
+	int error, round, retry = 0;
 
 	for (round = 0; ; round++) {
-		if ((error = index_catch_up_pass(a, rebuild)) < 0)
+		held = epochs_count(a);
+		if ((error = index_catch_up_pass(a, rebuild)) < 0) {
+			/* a feed indexed later brought the epoch an earlier one needed */
+			if (epochs_count(a) > held && retry++ < 8) {
+				round--;
+				continue;
+			}
 			return error;
+		}
 		if (round == 4)
 			return 0;
 		if ((error = index_cuts_settle(a)) < 0) {

@@ -1,9 +1,10 @@
 /*
  * Ingest: a batch of files, each passed as a descriptor, hashed and encrypted into tmp/ on a
  * worker (several files at once) and moved to blobs/, then committed as one signed commit:
- * records written, the file system synced, the feed ref moved and synced. Only then is the
- * batch acknowledged. A batch the client abandons, or that fails, leaves nothing behind (a
- * crash may leave unreferenced blobs, which nothing reads).
+ * records written (an evidence record per new file, one custody event naming every file),
+ * the file system synced, the feed ref moved and synced. Only then is the batch acknowledged.
+ * A batch the client abandons, or that fails, leaves nothing behind (a crash may leave
+ * unreferenced blobs, which nothing reads).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,12 +19,15 @@
 
 #define INGEST_MAX_FILES 1000000
 #define INGEST_PARALLEL 3	/* files of one batch worked on at once */
+#define INGEST_NAME_MAX 4096	/* bytes of a recorded name (a relative path) */
+#define INGEST_EVENT_BYTES (1u << 20)	/* names in one custody event: it fits in one frame */
 
 struct ingest_item {
 	struct blob_info	 blob;
 	char			*name;
 	uint32_t		 index;
 	int			 duplicate;
+	int			 duplicate_known;	/* as its IngestFileDone said */
 	int			 placed;	/* in blobs/, not yet committed */
 	int			 done;		/* worked on; reply waiting to be sent in order */
 	struct cbuf		 reply;
@@ -106,6 +110,38 @@ ingest_clean_text(const char *s, size_t max)
 	return cbuf_detach(&b);
 }
 
+/*
+ * The name a file is recorded under: the client's name made a clean relative path (invalid
+ * UTF-8 replaced, control characters dropped, empty, "." and ".." components and leading
+ * slashes removed), "unnamed" when nothing is left. NULL when out of memory.
+ */
+static char *
+ingest_clean_name(const char *name)
+{
+	char *s, *out, *comp, *save = NULL;
+	size_t len = 0, n;
+
+	if ((s = ingest_clean_text(name, INGEST_NAME_MAX)) == NULL ||
+	    (out = malloc(strlen(s) + sizeof "unnamed")) == NULL) {
+		free(s);
+		return NULL;
+	}
+	for (comp = strtok_r(s, "/", &save); comp != NULL; comp = strtok_r(NULL, "/", &save)) {
+		if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0)
+			continue;
+		if (len > 0)
+			out[len++] = '/';
+		n = strlen(comp);
+		memcpy(out + len, comp, n);
+		len += n;
+	}
+	if (len == 0)
+		len = (size_t)sprintf(out, "unnamed");
+	out[len] = '\0';
+	free(s);
+	return out;
+}
+
 /* IngestBegin: open a batch. */
 void
 ingest_begin(struct client *c, Envelope *msg)
@@ -156,7 +192,7 @@ ingest_file_work(struct request *r)
 		return error;
 	}
 	if (found) {
-		it->duplicate = 1;
+		it->duplicate = it->duplicate_known = 1;
 		blob_discard(a, &it->blob);
 	} else {
 		/*
@@ -220,7 +256,6 @@ ingest_file(struct client *c, Envelope *msg)
 	struct ingest *in = c->ingest;
 	struct ingest_item *it;
 	struct request *r;
-	const char *base;
 	int fd;
 
 	if ((fd = peer_take_fd(c->peer)) < 0) {
@@ -238,14 +273,8 @@ ingest_file(struct client *c, Envelope *msg)
 	if ((it = calloc(1, sizeof *it)) == NULL)
 		fatal("out of memory");
 	it->index = (uint32_t)in->n;
-	base = strrchr(msg->ingest_file->name, '/');
-	base = base != NULL ? base + 1 : msg->ingest_file->name;
-	if ((it->name = ingest_clean_text(base, 1024)) == NULL)
+	if ((it->name = ingest_clean_name(msg->ingest_file->name)) == NULL)
 		fatal("out of memory");
-	if (it->name[0] == '\0') {
-		free(it->name);
-		it->name = strdup("unnamed");
-	}
 	in->items[in->n++] = it;
 	r = request_new(c, msg, ingest_file_work);
 	r->fd = fd;
@@ -258,16 +287,16 @@ ingest_file(struct client *c, Envelope *msg)
 		peer_resume(c->peer);	/* take the next file while this one is worked on */
 }
 
-/* The records of one file: its evidence record (unless a duplicate) and a custody event. */
+/* The evidence record of one file, unless it is a duplicate. */
 static int
-ingest_records(struct archive *a, struct client *c, struct ingest_item *it, const char *now,
+ingest_evidence(struct archive *a, struct client *c, struct ingest_item *it, const char *now,
     json_t **docs, size_t *n)
 {
 	struct ingest *in = c->ingest;
 	uint8_t wrapped[WRAPPED_KEY_LEN];
 	char sha[SHA256_HEX_LEN + 1], b64[sodium_base64_ENCODED_LEN(WRAPPED_KEY_LEN,
-	    sodium_base64_VARIANT_ORIGINAL)], ad[96], *eid;
-	json_t *ev, *e;
+	    sodium_base64_VARIANT_ORIGINAL)], ad[96];
+	json_t *ev;
 
 	hex_encode(sha, it->blob.sha256, SHA256_LEN);
 	if (!it->duplicate) {
@@ -288,19 +317,86 @@ ingest_records(struct archive *a, struct client *c, struct ingest_item *it, cons
 			json_object_set_new(ev, "note", json_string(in->note));
 		docs[(*n)++] = ev;
 	}
+	return 0;
+}
+
+/* Bytes one file adds to its batch's custody event, roughly. */
+static size_t
+ingest_event_cost(const struct ingest_item *it)
+{
+	return 96 + strlen(it->name);
+}
+
+/* An empty ingest custody event; part and parts are set only when the batch has several. */
+static json_t *
+ingest_event_new(struct client *c, const char *now, size_t part, size_t parts)
+{
+	struct ingest *in = c->ingest;
+	char *eid;
+	json_t *e;
+
 	if ((eid = record_random_id()) == NULL)
-		return CUSTODY_ENOMEM;
-	e = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "kind", "event", "id", eid,
-	    "action", "ingest", "evidence", sha, "name", it->name, "actor", c->actor,
-	    "time", now, "duplicate", it->duplicate);
+		return NULL;
+	e = json_pack("{s:s,s:s,s:s,s:s,s:s,s:[]}", "kind", "event", "id", eid,
+	    "action", "ingest", "actor", c->actor, "time", now, "files");
 	free(eid);
 	if (e == NULL)
-		return CUSTODY_ENOMEM;
+		return NULL;
 	if (in->incident[0] != '\0')
 		json_object_set_new(e, "incident", json_string(in->incident));
 	if (in->note != NULL && in->note[0] != '\0')
 		json_object_set_new(e, "note", json_string(in->note));
-	docs[(*n)++] = e;
+	if (parts > 1) {
+		json_object_set_new(e, "part", json_integer((json_int_t)part));
+		json_object_set_new(e, "parts", json_integer((json_int_t)parts));
+	}
+	return e;
+}
+
+/*
+ * The batch's custody event, naming its files in order ({evidence, name, duplicate when it
+ * is one}). A batch too large for one record (and one frame, FRAME_MAX) gets one event per
+ * INGEST_EVENT_BYTES of names, numbered part 1..parts.
+ */
+static int
+ingest_events(struct client *c, const char *now, json_t **docs, size_t *n)
+{
+	struct ingest *in = c->ingest;
+	struct ingest_item *it;
+	char sha[SHA256_HEX_LEN + 1];
+	size_t i, bytes = 0, part = 1, parts = 1;
+	json_t *e = NULL, *f;
+
+	for (i = 0; i < in->n; i++) {
+		if (bytes > 0 && bytes + ingest_event_cost(in->items[i]) > INGEST_EVENT_BYTES) {
+			parts++;
+			bytes = 0;
+		}
+		bytes += ingest_event_cost(in->items[i]);
+	}
+	bytes = 0;
+	for (i = 0; i < in->n; i++) {
+		it = in->items[i];
+		if (e != NULL && bytes + ingest_event_cost(it) > INGEST_EVENT_BYTES) {
+			docs[(*n)++] = e;
+			e = NULL;
+			part++;
+			bytes = 0;
+		}
+		if (e == NULL && (e = ingest_event_new(c, now, part, parts)) == NULL)
+			return CUSTODY_ENOMEM;
+		hex_encode(sha, it->blob.sha256, SHA256_LEN);
+		if ((f = json_pack("{s:s,s:s}", "evidence", sha, "name", it->name)) == NULL) {
+			json_decref(e);
+			return CUSTODY_ENOMEM;
+		}
+		if (it->duplicate)
+			json_object_set_new(f, "duplicate", json_true());
+		json_array_append_new(json_object_get(e, "files"), f);
+		bytes += ingest_event_cost(it);
+	}
+	if (e != NULL)
+		docs[(*n)++] = e;
 	return 0;
 }
 
@@ -339,6 +435,19 @@ ingest_dedupe(struct archive *a, struct ingest *in)
 	return 0;
 }
 
+/* Append index i to the array *v of *n. */
+static int
+ingest_push_index(uint32_t **v, size_t *n, size_t i)
+{
+	uint32_t *nv;
+
+	if ((nv = reallocarray(*v, *n + 1, sizeof *nv)) == NULL)
+		return CUSTODY_ENOMEM;
+	nv[(*n)++] = (uint32_t)i;
+	*v = nv;
+	return 0;
+}
+
 /* Commit the batch: one signed commit (the ref moved and synced), then the index. */
 static int
 ingest_commit_work(struct request *r)
@@ -349,20 +458,24 @@ ingest_commit_work(struct request *r)
 	Envelope env = CUSTODY__ENVELOPE__INIT;
 	struct feed_commit fc;
 	json_t **docs;
-	size_t i, n = 0, nfiles = 0;
+	uint32_t *dups = NULL;
+	size_t i, n = 0, nfiles = 0, ndups = 0;
 	char summary[96], now[32], oid[GIT_OID_HEXSZ + 1];
 	int error = 0;
 
 	log_debug("ingest by uid %u: committing %zu files", (unsigned)r->c->uid, in->n);
 	if (in->n > 1 && (error = ingest_dedupe(a, in)) < 0)
 		return error;
+	/* every file's evidence record, and at worst one event per file */
 	if ((docs = calloc(2 * in->n, sizeof *docs)) == NULL)
 		return CUSTODY_ENOMEM;
 	record_now(now);
 	for (i = 0; i < in->n && error == 0; i++) {
-		error = ingest_records(a, r->c, in->items[i], now, docs, &n);
+		error = ingest_evidence(a, r->c, in->items[i], now, docs, &n);
 		nfiles += !in->items[i]->duplicate;
 	}
+	if (error == 0)
+		error = ingest_events(r->c, now, docs, &n);
 	if (error < 0)
 		goto done;
 	snprintf(summary, sizeof summary, "ingest %zu file%s (%zu new)", in->n,
@@ -383,6 +496,12 @@ ingest_commit_work(struct request *r)
 	    in->n == 1 ? "" : "s", oid, (unsigned long long)fc.seq);
 	d.commit = oid;
 	d.seq = fc.seq;
+	for (i = 0; i < in->n; i++)	/* the duplicates the file replies could not know */
+		if (in->items[i]->duplicate && !in->items[i]->duplicate_known &&
+		    (error = ingest_push_index(&dups, &ndups, i)) < 0)
+			goto done;
+	d.n_batch_duplicates = ndups;
+	d.batch_duplicates = dups;
 	env.body_case = CUSTODY__ENVELOPE__BODY_INGEST_DONE;
 	env.ingest_done = &d;
 	error = server_reply(r, &env);
@@ -390,6 +509,7 @@ done:
 	for (i = 0; i < n; i++)
 		json_decref(docs[i]);
 	free(docs);
+	free(dups);
 	return error;
 }
 

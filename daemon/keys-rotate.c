@@ -4,7 +4,8 @@
  * The steps, in an order a crash cannot hurt:
  *  1. beside the key files, each new one: keys/office.key.next (the new key, sealed like
  *     office.key: the same salt, Argon2id limits and passphrase), keys/data.key.next and
- *     keys/epochs.key.next (the data key and every epoch key sealed to the new key), and
+ *     keys/epochs.key.next (the data key and every epoch key sealed to the new key: written
+ *     here beside the old file, where epochs_reseal writes in place), and
  *     keys/identity (the office's original key, which names its feed), all durable;
  *  2. the handover commit, signed by the old key, naming the new key: the commit point;
  *  3. each .next file renamed over the old one, the directory synced; the new key signs.
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "epochs.h"
 #include "handover.h"
 #include "log.h"
 
@@ -239,6 +241,13 @@ keys_rotate(struct archive *a, char **cause)
 	} else
 		log_info("the office key is rotated: its feed goes on under the new key "
 		    "(handover at commit %llu)", (unsigned long long)fc.seq);
+	/* an epoch taken in since step 1 is in memory only: the keyring again, under the new key */
+	if (error == 0 && epochs_reseal(a, a->office_sk, cause) < 0) {
+		log_warn("the data-key epochs are not resealed to the new key (%s): a reindex takes "
+		    "them back", *cause ? *cause : custody_error());
+		free(*cause);
+		*cause = NULL;
+	}
 	goto done;
 fail:
 	keys_rotate_discard(a);

@@ -1,8 +1,32 @@
-/* Media type of evidence from its magic bytes; never from the client's file name. */
+/*
+ * Media type of evidence from its content, never from the client's file name: libmagic's
+ * database, loaded at start into a small pool of handles that the worker threads share, each
+ * under its own lock (a magic_t is not safe to use from two threads at once). One look costs
+ * a millisecond or so of CPU, so two handles let two files be looked at at once; each holds
+ * about 6 MiB of the database. When the database cannot be loaded, a short table of
+ * signatures stands in, so that an ingest never fails for want of a media type.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <magic.h>
+
 #include "media.h"
+
+#define MEDIA_SNIFF_MAX (64u << 10)	/* bytes libmagic looks at: enough for every signature
+					   of the evidence formats, bounded for speed */
+#define MEDIA_POOL 2			/* libmagic handles */
+
+static pthread_once_t media_once = PTHREAD_ONCE_INIT;
+static struct {
+	pthread_mutex_t	 lock;
+	magic_t		 cookie;
+} media_pool[MEDIA_POOL];
+static int media_loaded;
+static atomic_uint media_next;
+static char media_cause[256];
 
 static const struct {
 	size_t		 off;
@@ -42,6 +66,13 @@ static const struct {
 	{ "video/x-msvideo", "avi" }, { "audio/wav", "wav" }, { "audio/ogg", "ogg" },
 	{ "audio/mpeg", "mp3" }, { "audio/flac", "flac" }, { "application/pdf", "pdf" },
 	{ "application/zip", "zip" }, { "application/gzip", "gz" }, { "text/plain", "txt" },
+	{ "video/x-matroska", "mkv" }, { "audio/x-wav", "wav" },
+	{ "video/3gpp", "3gp" }, { "audio/x-m4a", "m4a" }, { "image/bmp", "bmp" },
+	{ "image/heif", "heif" }, { "text/html", "html" },
+	{ "text/csv", "csv" }, { "application/json", "json" }, { "application/msword", "doc" },
+	{ "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx" },
+	{ "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx" },
+	{ "application/vnd.oasis.opendocument.text", "odt" },
 };
 
 const char *
@@ -53,6 +84,51 @@ media_extension(const char *type)
 		if (strcmp(type, media_ext[i].type) == 0)
 			return media_ext[i].ext;
 	return NULL;
+}
+
+/* Load libmagic's default database into every handle of the pool (once per process). */
+static void
+media_load(void)
+{
+	magic_t m;
+	int i;
+
+	for (i = 0; i < MEDIA_POOL; i++) {
+		/* no looking inside compressed data: only these bytes */
+		if ((m = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_ERROR)) ==
+		    NULL) {
+			snprintf(media_cause, sizeof media_cause, "libmagic: cannot start");
+			break;
+		}
+		if (magic_load(m, NULL) != 0) {
+			snprintf(media_cause, sizeof media_cause, "libmagic: cannot load its "
+			    "database: %s", magic_error(m) != NULL ? magic_error(m) : "unknown error");
+			magic_close(m);
+			break;
+		}
+		pthread_mutex_init(&media_pool[i].lock, NULL);
+		media_pool[i].cookie = m;
+	}
+	if (i == MEDIA_POOL) {
+		media_loaded = 1;
+		return;
+	}
+	while (i-- > 0) {
+		magic_close(media_pool[i].cookie);
+		media_pool[i].cookie = NULL;
+	}
+}
+
+/* Load the media type database now; returns 0, or -1 with a reason in *cause (static). */
+int
+media_open(const char **cause)
+{
+	pthread_once(&media_once, media_load);
+	if (!media_loaded) {
+		*cause = media_cause;
+		return -1;
+	}
+	return 0;
 }
 
 /* Whether p[0..n) is valid UTF-8 text without NUL or most control bytes. */
@@ -80,9 +156,9 @@ media_is_text(const uint8_t *p, size_t n)
 	return 1;
 }
 
-/* Guess the media type from the first n bytes. */
-void
-media_sniff(char *out, size_t outlen, const uint8_t *p, size_t n)
+/* The stand-in when libmagic is missing: a few signatures, then text or bytes. */
+static void
+media_table(char *out, size_t outlen, const uint8_t *p, size_t n)
 {
 	size_t i;
 
@@ -96,4 +172,54 @@ media_sniff(char *out, size_t outlen, const uint8_t *p, size_t n)
 		snprintf(out, outlen, "text/plain");
 	else
 		snprintf(out, outlen, "application/octet-stream");
+}
+
+/* Whether s looks like a media type: type "/" subtype, printable, no spaces. */
+static int
+media_valid(const char *s, size_t outlen)
+{
+	size_t i, slash = 0;
+
+	if (s == NULL || strlen(s) >= outlen)
+		return 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] <= 0x20 || s[i] >= 0x7f || s[i] == ';')
+			return 0;
+		slash += s[i] == '/';
+	}
+	return slash == 1 && s[0] != '/' && s[i - 1] != '/';
+}
+
+/* Guess the media type from the first n bytes of a file (n == 0: an empty file). */
+void
+media_sniff(char *out, size_t outlen, const uint8_t *p, size_t n)
+{
+	const char *t, *cause;
+	unsigned first, i, k;
+	int ok = 0;
+
+	if (n == 0) {
+		snprintf(out, outlen, "application/octet-stream");
+		return;
+	}
+	if (media_open(&cause) < 0) {
+		media_table(out, outlen, p, n);
+		return;
+	}
+	/* a free handle if there is one, else wait for the one whose turn it is */
+	first = atomic_fetch_add(&media_next, 1) % MEDIA_POOL;
+	for (k = 0; k < MEDIA_POOL; k++)
+		if (pthread_mutex_trylock(&media_pool[(first + k) % MEDIA_POOL].lock) == 0)
+			break;
+	if (k == MEDIA_POOL) {
+		k = 0;
+		pthread_mutex_lock(&media_pool[first].lock);
+	}
+	i = (first + k) % MEDIA_POOL;
+	t = magic_buffer(media_pool[i].cookie, p, n < MEDIA_SNIFF_MAX ? n : MEDIA_SNIFF_MAX);
+	if ((ok = media_valid(t, outlen)))
+		snprintf(out, outlen, "%s", t);
+	pthread_mutex_unlock(&media_pool[i].lock);
+	if (!ok)
+		media_table(out, outlen, p, n);
 }

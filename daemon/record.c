@@ -127,7 +127,16 @@ record_seal(struct cbuf *out, struct archive *a, const char *token_hex, json_t *
 	}
 	crypto_aead_xchacha20poly1305_ietf_keygen(key);
 	record_key_ad(kad, sizeof kad, token_hex);
-	epochs_wrap(a, wrapped, key, kad);
+	/*
+	 * An epoch record's key is wrapped under epoch 0, the archive data key every admitted
+	 * office holds: an office must open it before it holds the epoch it announces (or any
+	 * later one), in whatever order feeds reach it. Its secret parts are copies of the new
+	 * key, each sealed to one office's own key, so epoch 0 gives nothing of them away.
+	 */
+	if (strcmp(record_kind(doc), "epoch") == 0)
+		keys_wrap(wrapped, a->data_key, key, kad);
+	else
+		epochs_wrap(a, wrapped, key, kad);
 	error = recobj_seal(out, wrapped, key, token_hex, json, strlen(json));
 	sodium_memzero(key, sizeof key);
 done:

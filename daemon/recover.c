@@ -2,12 +2,14 @@
  * custodyd recover: rebuild a lost office on a fresh machine from K of its recovery shares.
  * The shares give back the office key and the data key (checked against the key the shares
  * carry); the archive is created around them with the peer pinned, and marked "recovering"
- * (ARCHIVE/recovering) until the first sync: meanwhile the office takes its own feed from its
- * peers (verified by its own key, fast-forward only) and writes nothing of its own, so that
- * its next commit extends the feed where the others saw it end.
+ * (ARCHIVE/recovering) until its own feed is back (recover_settle, after each sync):
+ * meanwhile the office takes its own feed from its peers (verified by its own key,
+ * fast-forward only) and writes nothing of its own, so that its next commit extends the feed
+ * where the others saw it end.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@
 #include "archive.h"
 #include "log.h"
 #include "peers.h"
+#include "revocations.h"
 
 #define RECOVER_MARK "recovering"
 
@@ -188,8 +191,8 @@ recover_pending(const struct archive *a)
 	return pending;
 }
 
-/* The first sync after recovery is done: the office writes its own feed again. */
-int
+/* The office's own feed is back: it writes its own feed again. */
+static int
 recover_done(struct archive *a)
 {
 	char *file = archive_file(a, RECOVER_MARK);
@@ -201,4 +204,48 @@ recover_done(struct archive *a)
 		error = custody_fail(CUSTODY_EIO, "cannot sync %s", a->path);
 	free(file);
 	return error;
+}
+
+/*
+ * After a sync while recovering: the marker is removed once the office's own feed is back,
+ * that is once this archive holds it at least as far as any other office witnessed it (its
+ * next commit then extends the feed where the others saw it end, never starts it again at
+ * seq 1). Until then *why says what is missing (caller frees) and nothing is written.
+ */
+int
+recover_settle(struct archive *a, const char *peer, char **why)
+{
+	uint64_t seq = 0, lamport, seen = 0;
+	char lk[LOG_KEY_LEN];
+	git_oid head;
+	int error, have;
+
+	*why = NULL;
+	if (!recover_pending(a))
+		return 0;
+	if ((error = feed_head(a, a->office_hex, &head, &seq, &lamport)) < 0 &&
+	    error != CUSTODY_ENOTFOUND)
+		return error;
+	have = error == 0;
+	if ((error = revocations_default_seq(a, a->office_pk, &seen)) < 0)
+		return error;
+	if (!have) {
+		if (asprintf(why, "still recovering: %s holds none of this office's own feed; sync "
+		    "with a peer that does, before this office writes anything", peer) < 0)
+			*why = NULL;
+		return 0;
+	}
+	if (seq < seen) {
+		if (asprintf(why, "still recovering: this office's own feed is back up to its "
+		    "commit %" PRIu64 ", but other offices witnessed it up to %" PRIu64 "; sync "
+		    "with a peer that holds the rest, before this office writes anything", seq,
+		    seen) < 0)
+			*why = NULL;
+		return 0;
+	}
+	if ((error = recover_done(a)) < 0)
+		return error;
+	log_info("office %s recovered: its own feed is back up to its commit %" PRIu64
+	    ", where it goes on", log_key(lk, a->office_pk), seq);
+	return 0;
 }

@@ -67,6 +67,8 @@ static const struct {
 	{ CUSTODY__ENVELOPE__BODY_REVOKE_REQUEST, ROLE_ADMIN, service_revoke, NULL, 0, 0 },
 	{ CUSTODY__ENVELOPE__BODY_REVOCATIONS_REQUEST, ROLE_VIEWER, service_revocations, NULL, 0,
 	    0 },
+	{ CUSTODY__ENVELOPE__BODY_KEYS_ROTATE_DATA_REQUEST, ROLE_ADMIN, service_keys_rotate_data,
+	    NULL, 0, 0 },
 };
 
 static void

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "custody/invite.h"
+#include "epochs.h"
 #include "log.h"
 #include "offices.h"
 #include "peers.h"
@@ -170,6 +171,9 @@ service_invite(struct request *r)
 	if ((error = offices_write(a, docs, 2, summary)) < 0)
 		goto done;
 	log_info("uid %u invited office %s", (unsigned)r->c->uid, fp);
+	/* the epochs this office made, sealed to the new office too (epochs-rotate.c) */
+	if (epochs_after_admissions(a) < 0)
+		log_warn("data-key epochs for office %s: %s", m->name, custody_error());
 	ir.invitation = text;
 	ir.fingerprint = fp;
 	env.body_case = CUSTODY__ENVELOPE__BODY_INVITE_REPLY;

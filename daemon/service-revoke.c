@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "epochs.h"
 #include "log.h"
 #include "revocations.h"
 #include "server.h"
@@ -154,6 +155,9 @@ service_revoke(struct request *r)
 	sshkey_fingerprint(&fp, target);
 	log_info("uid %u signed the revocation of office %s after commit %" PRIu64,
 	    (unsigned)r->c->uid, fp ? fp : "?", from_seq);
+	/* this signature may complete the quorum: then rotate the data key once */
+	if (epochs_after_revocations(a) < 0)
+		log_warn("data-key rotation after a revocation failed: %s", custody_error());
 	if ((error = service_revocations_json(a, target, from_seq, &json)) == 0)
 		error = service_revocations_reply(r, json);
 done:

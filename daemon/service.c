@@ -489,7 +489,8 @@ service_access_event(struct archive *a, const char *action, const char *sha,
 	return error;
 }
 
-/* Does a custody event concern id (evidence, a record of an extract, an ingest's incident)? */
+/* Does a custody event concern id (evidence, a file of an ingest batch, a record of an extract,
+ * an ingest's incident)? */
 static int
 service_event_about(json_t *ev, const char *id)
 {
@@ -501,6 +502,10 @@ service_event_about(json_t *ev, const char *id)
 		return 1;
 	if ((s = json_string_value(json_object_get(ev, "incident"))) != NULL && strcmp(s, id) == 0)
 		return 1;
+	json_array_foreach(json_object_get(ev, "files"), i, v)	/* an ingest batch */
+		if ((s = json_string_value(json_object_get(v, "evidence"))) != NULL &&
+		    strcmp(s, id) == 0)
+			return 1;
 	json_array_foreach(json_object_get(ev, "items"), i, v)
 		if ((s = json_string_value(v)) != NULL && (s = strchr(s, ':')) != NULL &&
 		    strcmp(s + 1, id) == 0)

@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 
 #include "custody/channel.h"
+#include "epochs.h"
 #include "log.h"
 #include "offices.h"
 #include "peers.h"
@@ -33,6 +34,8 @@
 #define SYNC_TIMEOUT 60		/* seconds without an answer before we give up */
 #define SYNC_TICK 1		/* seconds between looks at whether the daemon is stopping */
 #define SYNC_ROUNDS 3		/* feeds of offices learnt during the session get pulled too */
+#define SYNC_DEFERRED 2		/* session_pull_feed: not yet (its records need an epoch) */
+#define SYNC_PARTIAL 3		/* session_pull_feed: moved, the rest needs an epoch */
 #define SYNC_WINDOW 8		/* blob requests in flight */
 #define SYNC_BLOB_CHUNK (1 << 20)	/* what the peer answers per request (sync-serve.c) */
 
@@ -503,7 +506,11 @@ sync_fetch_blobs(struct session *s, struct sync_incoming *in)
 	return 0;
 }
 
-/* Pull one feed further: pack, verification, blobs, then the ref. 1 if it moved. */
+/*
+ * Pull one feed further: pack, verification, blobs, then the ref. 1 if it moved, SYNC_DEFERRED
+ * when its records are wrapped under a data-key epoch that a feed later in the session brings,
+ * SYNC_PARTIAL when it moved up to the first commit that needs such an epoch.
+ */
 static int
 session_pull_feed(struct session *s, const Custody__FeedHead *f, struct sync_result *res,
     struct sync_witness **wit, size_t *nwit)
@@ -585,6 +592,13 @@ session_pull_feed(struct session *s, const Custody__FeedHead *f, struct sync_res
 		}
 	}
 	if ((error = sync_incoming_verify(&in, msg->pack_data->head, msg->pack_data->seq)) < 0) {
+		if (in.epoch_missing && in.refused == NULL) {
+			/* another feed of this session may bring the epoch: try again after it */
+			log_info("sync with %s: feed %s waits for a data-key epoch: %s",
+			    s->peer->name, name, custody_error());
+			error = SYNC_DEFERRED;
+			goto done;
+		}
 		if (in.refused != NULL) {	/* like a fork: reported, and the session goes on */
 			sync_result_add(res, 1, "feed %s: %s", name, in.refused);
 			log_warn("sync with %s: feed %s: %s", s->peer->name, name, in.refused);
@@ -600,7 +614,7 @@ session_pull_feed(struct session *s, const Custody__FeedHead *f, struct sync_res
 		goto done;
 	if ((error = sync_incoming_finish(&in)) < 0)
 		goto done;
-	moved = 1;
+	moved = in.epoch_missing ? SYNC_PARTIAL : 1;
 	sync_result_add(res, 0, "feed %s: %llu commit%s, %zu blob%s", name,
 	    (unsigned long long)(in.new_seq - seq), in.new_seq - seq == 1 ? "" : "s", in.nblobs,
 	    in.nblobs == 1 ? "" : "s");
@@ -615,7 +629,7 @@ done:
 	sync_incoming_free(&in);
 	wire_free(msg);
 	free(name);
-	return error < 0 ? error : moved;
+	return error < 0 || error == SYNC_DEFERRED ? error : moved;
 }
 
 /* How many commits of the feeds we hold the peer lacks (it pulls them when it syncs). */
@@ -649,9 +663,9 @@ session_pull(struct session *s, struct sync_result *res)
 	Envelope env = CUSTODY__ENVELOPE__INIT, *msg;
 	Custody__FeedsRequest fr = CUSTODY__FEEDS_REQUEST__INIT;
 	struct sync_witness *wit = NULL;
-	uint8_t *done = NULL;
+	uint8_t *done = NULL;	/* 1 pulled, 2 waiting for a data-key epoch */
 	size_t nwit = 0, i;
-	int round, progress = 1, error = 0, r;
+	int round, rounds = SYNC_ROUNDS, progress = 1, error = 0, r;
 
 	env.body_case = CUSTODY__ENVELOPE__BODY_FEEDS_REQUEST;
 	env.feeds_request = &fr;
@@ -662,12 +676,12 @@ session_pull(struct session *s, struct sync_result *res)
 		wire_free(msg);
 		return CUSTODY_ENOMEM;
 	}
-	for (round = 0; round < SYNC_ROUNDS && progress && error == 0; round++) {
+	for (round = 0; round < rounds && progress && error == 0; round++) {
 		progress = 0;
 		for (i = 0; i < msg->feeds_reply->n_feeds && error == 0; i++) {
 			Custody__FeedHead *f = msg->feeds_reply->feeds[i];
 
-			if (done[i] || f->office.len != ED25519_PK_LEN ||
+			if (done[i] == 1 || f->office.len != ED25519_PK_LEN ||
 			    !session_known(s->a, f->office.data))
 				continue;
 			if (sodium_memcmp(f->office.data, s->peer->pk, ED25519_PK_LEN) == 0 &&
@@ -685,17 +699,46 @@ session_pull(struct session *s, struct sync_result *res)
 				continue;	/* our own feed is ours to write, never to take */
 			if ((r = session_pull_feed(s, f, res, &wit, &nwit)) < 0)
 				error = r;
+			else if (r == SYNC_DEFERRED || r == SYNC_PARTIAL) {
+				done[i] = 2;
+				rounds = SYNC_ROUNDS + 2;
+				if (r == SYNC_DEFERRED)
+					continue;
+			}
 			progress = 1;	/* office records may name offices we did not know */
 		}
 	}
+	for (i = 0; i < msg->feeds_reply->n_feeds && error == 0; i++)
+		if (done[i] == 2) {
+			char *name = sync_office_name(s->a, msg->feeds_reply->feeds[i]->office.data);
+
+			sync_result_add(res, 1, "feed %s: commits whose records use a data-key epoch "
+			    "no feed of this session brought are not taken yet", name ? name : "?");
+			free(name);
+		}
 	/* recovered from shares made since a rotation: the feed handed over to our key is ours */
 	if (error == 0 && recover_pending(s->a) && (r = keys_rotate_identity(s->a)) != 0)
 		error = r < 0 ? r : custody_fail(CUSTODY_EPERM, "this office rotated its key before "
 		    "it was lost: its feed is known now; restart the daemon and sync again");
-	else if (error == 0 && recover_pending(s->a) && recover_done(s->a) < 0)	/* recover.c */
-		error = CUSTODY_EIO;
+	else if (error == 0 && recover_pending(s->a)) {	/* recover.c */
+		char *why = NULL;
+
+		if ((r = recover_settle(s->a, s->peer->name, &why)) < 0)
+			error = r;
+		else if (why != NULL) {
+			log_warn("%s", why);
+			sync_result_add(res, 0, "%s", why);
+			free(why);
+		}
+	}
 	if (nwit > 0 && !recover_pending(s->a) && sync_witness(s->a, wit, nwit) < 0)
 		log_warn("cannot write witness records: %s", custody_error());
+	/* a revocation that took effect with what came in: rotate the data key once */
+	if (!recover_pending(s->a) && epochs_after_revocations(s->a) < 0)
+		log_warn("data-key rotation after a revocation failed: %s", custody_error());
+	/* offices admitted since this office's rotations get their copies */
+	if (!recover_pending(s->a) && epochs_after_admissions(s->a) < 0)
+		log_warn("data-key epochs for offices admitted since: %s", custody_error());
 	free(wit);
 	free(done);
 	wire_free(msg);

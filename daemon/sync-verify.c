@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "custody/gitobj.h"
+#include "custody/recobj.h"
 #include "custody/trailers.h"
 #include "custody/blobfmt.h"
 #include "epochs.h"
@@ -70,6 +71,28 @@ verify_rev(struct sync_incoming *in, const char *name, json_t *doc, uint64_t lam
 	    (unsigned long long)lamport, in->hex);
 }
 
+/*
+ * A data-key epoch record the feed's owner signed (not past its cut: those commits are refused
+ * before their records are read): take the epoch in now, so that the records after it in this
+ * pack open. One that names another creator, or is not well made, is refused like a fork; one
+ * with no copy for this office leaves it out, which is no fault.
+ */
+static int
+verify_epoch(struct sync_incoming *in, const char *name, json_t *doc, int *disagree)
+{
+	int error = epochs_accept(in->a, doc, in->pk);
+
+	if (error == CUSTODY_EPERM || error == CUSTODY_EINVAL) {
+		*disagree = 1;
+		return custody_fail(CUSTODY_EPROTO, "record %.16s: data-key epoch refused: %s", name,
+		    custody_error());
+	}
+	if (error < 0 && error != CUSTODY_ENOTFOUND)	/* not for this office: no fault */
+		log_warn("feed %.16s: data-key epoch %s not taken: %s", in->hex, record_id(doc),
+		    custody_error());
+	return 0;
+}
+
 /* Check one incoming record entry of a commit at clock lamport; note the blob it needs. */
 static int
 verify_record(struct sync_incoming *in, git_repository *repo, const char *path,
@@ -80,6 +103,7 @@ verify_record(struct sync_incoming *in, git_repository *repo, const char *path,
 	uint8_t raw[WRAPPED_KEY_LEN + 4];
 	struct sync_need *nd;
 	const char *blob, *sha, *wrapped;
+	const uint8_t *w;
 	json_t *size;
 	git_blob *b = NULL;
 	json_t *doc = NULL;
@@ -95,6 +119,9 @@ verify_record(struct sync_incoming *in, git_repository *repo, const char *path,
 		return custody_fail(CUSTODY_EPROTO, "record %s missing from the pack", name);
 	error = record_open(&doc, in->a, name, git_blob_rawcontent(b),
 	    (size_t)git_blob_rawsize(b), NULL);
+	if (error < 0 && (w = recobj_wrapped(git_blob_rawcontent(b),
+	    (size_t)git_blob_rawsize(b))) != NULL && !epochs_held(in->a, w))
+		in->epoch_missing = 1;
 	git_blob_free(b);
 	if (error < 0)
 		return custody_fail(CUSTODY_EPROTO, "record %s: %s", name, custody_error());
@@ -110,6 +137,10 @@ verify_record(struct sync_incoming *in, git_repository *repo, const char *path,
 		if ((error = handover_parse(doc, in->ho_from, in->ho_to)) < 0)
 			*disagree = 1;	/* signed by the owner: refused, kept as evidence */
 		in->handovers++;
+		goto done;
+	}
+	if (strcmp(record_kind(doc), "epoch") == 0) {
+		error = verify_epoch(in, name, doc, disagree);
 		goto done;
 	}
 	if (strcmp(record_kind(doc), "evidence") != 0)
@@ -338,6 +369,78 @@ verify_handover(struct sync_incoming *in, git_commit **chain, uint64_t i, uint64
 	return sync_incoming_stop(in, chain, i, seq, why, taken);
 }
 
+/* Take in an epoch record found at path of a new commit (they are wrapped under epoch 0). */
+static int
+scan_change_cb(const char *path, const git_oid *id, int is_tree, void *arg)
+{
+	struct sync_incoming *in = arg;
+	const char *name = strrchr(path, '/');
+	const uint8_t *w;
+	git_blob *b = NULL;
+	json_t *doc = NULL;
+
+	name = name ? name + 1 : path;
+	if (is_tree || id == NULL || strlen(name) != TOKEN_HEX_LEN ||
+	    git_blob_lookup(&b, in->repo, id) < 0)
+		return 0;
+	if ((w = recobj_wrapped(git_blob_rawcontent(b), (size_t)git_blob_rawsize(b))) != NULL &&
+	    !epochs_named(w) && record_open(&doc, in->a, name, git_blob_rawcontent(b),
+	    (size_t)git_blob_rawsize(b), NULL) == 0 && strcmp(record_kind(doc), "epoch") == 0)
+		epochs_accept(in->a, doc, in->pk);	/* refused or not: checked again */
+	json_decref(doc);
+	git_blob_free(b);
+	return 0;
+}
+
+/*
+ * Take in the data-key epochs the commits chain[0..n) announce, of those the feed's owner
+ * signed up to its cut; the number of epochs newly held.
+ */
+static int
+sync_epochs_scan(struct sync_incoming *in, git_commit **chain, uint64_t n, int revoked,
+    uint64_t cut)
+{
+	git_commit *pc;
+	git_tree *old, *new;
+	uint64_t i, cseq, clam;
+	size_t held = epochs_count(in->a);
+	char who[65];
+
+	for (i = 0; i < n; i++) {
+		if (feed_parse_message(git_commit_message(chain[i]), &cseq, &clam, who) < 0 ||
+		    (revoked && cseq > cut) ||
+		    feed_check_signature(in->repo, git_commit_id(chain[i]),
+		    handover_key_at(in->keys, in->pk, cseq)) < 0)
+			break;
+		old = new = NULL;
+		pc = NULL;
+		if (git_commit_parentcount(chain[i]) == 1 && (git_commit_parent(&pc, chain[i], 0) < 0 ||
+		    git_commit_tree(&old, pc) < 0)) {
+			git_commit_free(pc);
+			break;
+		}
+		git_commit_free(pc);
+		if (git_commit_tree(&new, chain[i]) == 0)
+			feed_tree_changes(in->repo, old, new, "", scan_change_cb, in);
+		git_tree_free(old);
+		git_tree_free(new);
+	}
+	return (int)(epochs_count(in->a) - held);
+}
+
+/* The feed's handovers up to the head we hold: the key its next commit needs. */
+static int
+sync_incoming_keys(struct sync_incoming *in, git_repository *repo)
+{
+	if (in->keys == NULL && (in->keys = malloc(sizeof *in->keys)) == NULL)
+		return CUSTODY_ENOMEM;
+	memset(in->keys, 0, sizeof *in->keys);
+	handover_chain_init(&in->keys->ch, in->pk);
+	if (in->have_old)
+		return handover_feed_read(in->a, repo, in->hex, &in->old_head, in->keys);
+	return 0;
+}
+
 /* Index the pack, then check every new commit from ours to the head the peer named. */
 int
 sync_incoming_verify(struct sync_incoming *in, const char *head, uint64_t seq)
@@ -347,9 +450,11 @@ sync_incoming_verify(struct sync_incoming *in, const char *head, uint64_t seq)
 	git_tree *old = NULL, *new = NULL;
 	struct diff_ctx x = { in, NULL, 0 };
 	uint64_t n = seq - in->old_seq, i, cseq, clam, last_lamport = 0, seen, cut = 0, taken;
+	uint64_t first_lamport, failed = 0;
+	size_t need_at = 0, failed_need = 0;
 	char who[65], oid[GIT_OID_HEXSZ + 1];
 	size_t nneed;
-	int error = 0, revoked;
+	int error = 0, revoked, scanned = 0;
 
 	if ((error = sync_quarantine_close(in->q, &repo)) < 0)
 		return error;
@@ -360,12 +465,7 @@ sync_incoming_verify(struct sync_incoming *in, const char *head, uint64_t seq)
 		return error;
 	revoked = revocations_cut(in->a, in->pk, &cut);
 	taken = n;
-	if ((in->keys = malloc(sizeof *in->keys)) == NULL)
-		return CUSTODY_ENOMEM;
-	memset(in->keys, 0, sizeof *in->keys);
-	handover_chain_init(&in->keys->ch, in->pk);
-	if (in->have_old && (error = handover_feed_read(in->a, repo, in->hex, &in->old_head,
-	    in->keys)) < 0)
+	if ((error = sync_incoming_keys(in, repo)) < 0)
 		return error;
 	if ((chain = calloc(n, sizeof *chain)) == NULL)
 		return CUSTODY_ENOMEM;
@@ -402,6 +502,8 @@ sync_incoming_verify(struct sync_incoming *in, const char *head, uint64_t seq)
 			git_commit_free(oc);
 		}
 	}
+	first_lamport = last_lamport;
+again:
 	for (i = 0; i < n && error == 0; i++) {
 		git_oid_tostr(oid, sizeof oid, git_commit_id(chain[i]));
 		if (feed_parse_message(git_commit_message(chain[i]), &cseq, &clam, who) < 0 ||
@@ -441,13 +543,17 @@ sync_incoming_verify(struct sync_incoming *in, const char *head, uint64_t seq)
 		in->handovers = 0;
 		in->records = 0;
 		nneed = in->nneed;
+		need_at = in->nneed;
 		if (error == 0 && (oidset_add(&in->used, git_commit_id(chain[i])) < 0 ||
 		    oidset_add(&in->used, git_tree_id(new)) < 0))
 			error = CUSTODY_ENOMEM;
-		if (error == 0 && feed_tree_changes(repo, old, new, "", verify_change_cb, &x) != 0)
+		if (error == 0 && feed_tree_changes(repo, old, new, "", verify_change_cb, &x) != 0) {
+			failed = i;
+			failed_need = need_at;
 			error = x.disagree ? sync_incoming_refuse(in, chain[i], cseq,
 			    custody_error()) : x.error < 0 ? x.error : custody_fail(CUSTODY_EPROTO,
 			    "commit %s: %s", oid, custody_error());
+		}
 		git_tree_free(old);
 		git_tree_free(new);
 		old = new = NULL;
@@ -457,13 +563,49 @@ sync_incoming_verify(struct sync_incoming *in, const char *head, uint64_t seq)
 			break;
 		}
 	}
+	/*
+	 * A record wrapped under an epoch that a later commit of this pack announces (an office
+	 * admitted after a rotation gets its copy in a new revision of the epoch record): take
+	 * the epochs in and check the commits again, once.
+	 */
+	if (error < 0 && in->epoch_missing && in->refused == NULL && !scanned) {
+		scanned = 1;
+		if (sync_epochs_scan(in, chain, n, revoked, cut) > 0) {
+			error = x.error = x.disagree = in->epoch_missing = 0;
+			last_lamport = first_lamport;
+			taken = n;
+			if (in->need != NULL)
+				sodium_memzero(in->need, in->nneed * sizeof *in->need);
+			free(in->need);
+			in->need = NULL;
+			in->nneed = 0;
+			if ((error = sync_incoming_keys(in, repo)) < 0)
+				goto done;
+			goto again;
+		}
+	}
+	/*
+	 * Still missing: take the commits before the first that needs it (they may admit the
+	 * office whose feed brings the epoch); the caller asks for the rest again later.
+	 */
+	if (error < 0 && in->epoch_missing && in->refused == NULL && failed > 0) {
+		log_info("feed %.16s: taken up to commit %llu, the next needs a data-key epoch not "
+		    "held yet (%s)", in->hex, (unsigned long long)(in->old_seq + failed),
+		    custody_error());
+		error = 0;
+		taken = failed;
+		if (in->need != NULL)
+			sodium_memzero(in->need + failed_need, (in->nneed - failed_need) *
+			    sizeof *in->need);
+		in->nneed = failed_need;
+	}
 	/* a pack cut short by a revocation holds objects of refused commits: only used ones enter */
 	if (error == 0 && taken == n)
 		error = sync_quarantine_only(in->q, &in->used);
 	in->partial = taken < n;
 	in->new_seq = seq;
 	snprintf(in->new_head, sizeof in->new_head, "%s", head);
-	if (error == 0 && taken < n) {	/* up to a revoked office's cut, and no further */
+	if (error == 0 && taken < n) {	/* up to a revoked office's cut, or an epoch */
 		in->new_seq = in->old_seq + taken;
 		in->new_oid = *git_commit_id(chain[taken - 1]);
 		git_oid_tostr(in->new_head, sizeof in->new_head, &in->new_oid);

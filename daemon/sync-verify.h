@@ -67,6 +67,8 @@ struct sync_incoming {
 	git_oid			 new_oid;
 	struct sync_need	*need;
 	size_t			 nneed, nblobs;
+	int			 epoch_missing;	/* a record is wrapped under an epoch
+					   not held yet: another feed may bring it */
 	char			*refused;	/* set when a commit the owner signed was refused
 						   and kept as evidence: the line to report */
 	struct handover_feed	*keys;		/* the feed's key handovers, as its commits are

@@ -89,7 +89,7 @@ for i in range(n):
         f.write(os.urandom(r.randint(4096, 65536)))
 PY
 start
-t_custody=$(secs "$CUSTODY" -A "$W/arch" ingest "$W"/many/*/*)
+t_custody=$(secs "$CUSTODY" -A "$W/arch" ingest "$W/many")
 rss=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)
 n=$("$CUSTODY" -A "$W/arch" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["evidence"])')
 stop

@@ -6,7 +6,8 @@
 # text, PNG, empty, a name with spaces and UTF-8) are ingested: the printed `SHA256  NAME` lines
 # equal sha256sum's; `custody get ID -o FILE` and `-o -` give the same bytes back; get refuses to
 # overwrite a file; every get that gives plaintext is a custody event (`custody audit` lists it);
-# show prints the evidence record; status counts evidence, records and commits;
+# show prints the evidence record; status counts evidence, records and commits (the batch is one
+# custody event naming its files, which `custody audit` lists one line each);
 # ingesting the same bytes again adds a custody event and a commit but no blob and no evidence;
 # log lists every commit with a good signature; every --json output parses and holds the right
 # values; the key files are 0600 and the socket 0660.
@@ -78,7 +79,7 @@ check "the socket is a socket of mode 0660" \
 { printf '\0'; head -c 300000 /dev/urandom; } >"$IN/random.bin"	# several 64 KiB chunks
 printf 'Witness account, page 1.\nThe checkpoint was closed at 06:00.\n' >"$IN/notes.txt"
 : >"$IN/empty"
-{ printf '\x89PNG\r\n\x1a\n'; head -c 1000 /dev/urandom; } >"$IN/photo.png"
+{ printf '\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR'; head -c 1000 /dev/urandom; } >"$IN/photo.png"	# a PNG begins with its IHDR chunk
 UNAME="witness statement – Ωmega ü 1.txt"
 printf 'statement in a file with spaces and UTF-8 in its name\n' >"$IN/$UNAME"
 files=("$IN/random.bin" "$IN/notes.txt" "$IN/empty" "$IN/photo.png" "$IN/$UNAME")
@@ -158,12 +159,19 @@ gets() {
 G=$(gets)
 check "each of the 11 gets that gave plaintext is a custody event ($G)" [ "$G" -eq 11 ]
 contains "audit lists them, with who" "$(cu "$A" audit "$SHA_RANDOM" 2>&1)" "get      $(id -un)@"
+aud=$(cu "$A" audit 2>&1)
+check "audit names each of the batch's 5 files in its one ingest event" \
+    [ "$(grep -c "  ingest   $(id -un)@" <<<"$aud")" -eq 5 ]
+contains "audit: the file with a UTF-8 name" "$aud" "$UNAME"
+check "audit of one file shows only that file of the batch" \
+    [ "$(cu "$A" audit "$SHA_RANDOM" 2>&1 | grep -c '  ingest  ')" -eq 1 ]
 
 # --- status ------------------------------------------------------------------------------
 cu "$A" status >"$T/status.txt" 2>&1 || true
 st=$(cat "$T/status.txt")
 contains "status: evidence 5" "$st" "evidence     5"
-contains "status: records $((10 + G)) (evidence + custody events)" "$st" "records      $((10 + G))"
+contains "status: records $((6 + G)) (5 evidence, the batch's custody event, the gets')" "$st" \
+    "records      $((6 + G))"
 contains "status: commits $((1 + G))" "$st" "commits      $((1 + G))"
 contains "status: the office" "$st" "Roundtrip-Office"
 contains "status: the fingerprint" "$st" "$(echo "$fp" | cut -d' ' -f2)"
@@ -187,7 +195,7 @@ cu "$A" --json status >"$T/status.json" 2>&1 || true
 jload "$T/status.json" 'j["evidence"]' 'j["records"]' 'j["commits"]' 'j["office"]' 'j["public_key"]'
 check "status --json is valid JSON" [ "$JOK" = 1 ]
 check "status --json: evidence still 5" [ "${J[0]}" = 5 ]
-check "status --json: one more record (the custody event)" [ "${J[1]}" = $((11 + G)) ]
+check "status --json: one more record (the custody event)" [ "${J[1]}" = $((7 + G)) ]
 check "status --json: commits $((2 + G))" [ "${J[2]}" = $((2 + G)) ]
 check "status --json: office" [ "${J[3]}" = Roundtrip-Office ]
 check "status --json: public key" [ "${J[4]}" = "$(cat "$A/keys/office.pub")" ]
@@ -228,8 +236,8 @@ cu "$A" --json verify >"$T/verify.json" 2>&1 || true
 jload "$T/verify.json" '(j["ok"], j["commits"], j["records"], j["blobs"], j["problems"])'
 check "verify --json is valid JSON" [ "$JOK" = 1 ]
 G=$(gets)
-check "verify --json: ok, $((2 + G)) commits, $((11 + G)) records, 5 blobs" \
-    [ "${J[0]}" = "(True, $((2 + G)), $((11 + G)), 5, [])" ]
+check "verify --json: ok, $((2 + G)) commits, $((7 + G)) records, 5 blobs" \
+    [ "${J[0]}" = "(True, $((2 + G)), $((7 + G)), 5, [])" ]
 
 stop_daemon "$DAEMON_PID" && rc=0 || rc=$?
 check "the daemon stops with exit 0" [ "$rc" -eq 0 ]

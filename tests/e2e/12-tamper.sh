@@ -159,7 +159,7 @@ stop_daemon "$DAEMON_PID" || fail "flipped-blob: the daemon did not stop with ex
 fresh swapped-tree
 stop_daemon "$DAEMON_PID" || fail "swapped-tree: the daemon did not stop with exit 0"
 mapfile -t ents < <(record_entries "$HEAD")
-check "swapped-tree: the head tree holds 6 records" [ "${#ents[@]}" -eq 6 ]
+check "swapped-tree: the head tree holds 5 records" [ "${#ents[@]}" -eq 5 ]
 read -r O1 P1 <<<"${ents[0]}"
 read -r O2 P2 <<<"${ents[1]}"
 rm -f "$T/index"

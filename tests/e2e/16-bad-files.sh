@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Files that cannot be ingested, and files that change under the ingest.
 #
-# The client refuses a directory, a missing file and a FIFO with a clear error (also when they
-# come with good files: nothing of the batch is written). A large file deleted while it is being
+# The client refuses an empty directory (nothing in it to ingest), a missing file and a FIFO
+# with a clear error (also when they come with good files: nothing of the batch is written). A large file deleted while it is being
 # ingested is ingested whole from the open descriptor (its SHA-256 and bytes are the original's)
 # and verify is clean. Descriptors the daemon cannot read, passed with SCM_RIGHTS by
 # rawclient.py inside an IngestBegin/IngestFile sequence (a write-only descriptor, a directory, a
@@ -60,7 +60,7 @@ refused() {
 
 mkdir "$IN/adir"
 mkfifo "$IN/fifo"
-refused "a directory" "is a directory" "$IN/adir"
+refused "an empty directory" "nothing to ingest" "$IN/adir"	# a tree is walked: 25-ingest-tree
 refused "a missing file" "No such file or directory" "$IN/missing"
 refused "a FIFO" "not a regular file" "$IN/fifo"
 printf 'another good file\n' >"$IN/good2.txt"

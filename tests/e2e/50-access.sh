@@ -123,8 +123,10 @@ check "the admin's shares are there" [ -s "$PUB/shares/share-3-of-3.txt" ]
 may_not "$DOC" admin "documenter: audit" audit
 may "$ADMIN" "admin: audit" audit "$SHA"
 contains "the audit shows the documenter's ingest and get" "$OUT" "get      $DOC@access"
-contains "the extract is the newest custody event" \
-    "$("$CUSTODY" --socket "$SOCKDIR/custodyd.sock" log --limit 1 2>&1)" "extract a dossier"
+contains "the admin's keys split is the newest custody event" \
+    "$("$CUSTODY" --socket "$SOCKDIR/custodyd.sock" log --limit 1 2>&1)" "keys split"
+contains "the extract the one before it (the refused split wrote nothing)" \
+    "$("$CUSTODY" --socket "$SOCKDIR/custodyd.sock" log --limit 2 2>&1)" "extract a dossier"
 
 # --- a daemon run by an ordinary user whose memlock limit is 0 ---------------------------------
 # Keys stay on stacks mlock'd where the limit allows (root is not limited): here it cannot, and

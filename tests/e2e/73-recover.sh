@@ -59,6 +59,24 @@ refute "threshold above shares is refused" quiet cu "$B" keys split --shares 2 -
 check "B splits its keys into 5 shares, any 3" quiet cu "$B" keys split --shares 5 --threshold 3 -o "$SH"
 check "five binary and five text shares" [ "$(ls "$SH" | wc -l)" -eq 10 ]
 check "shares are private files" [ "$(stat -c %a "$SH/share-1-of-5.bin")" = 600 ]
+# Making shares is a custody event in B's signed feed: who, when, N and K, nothing secret.
+check "A syncs B (B's keys-split event)" quiet cu "$A" sync B
+for d in "$B" "$A"; do
+	check "$(basename "$d")'s audit holds B's one keys-split event" py '
+import json, sys
+evs = [e for e in json.loads(sys.argv[1]) if e.get("action") == "keys-split"]
+assert len(evs) == 1, evs
+e = evs[0]
+assert e["shares"] == 5 and e["threshold"] == 3, e
+assert e["fingerprint"] == sys.argv[2], (e, sys.argv[2])
+assert e["actor"].endswith("@B") and len(e["time"]) >= 20, e
+assert set(e) == {"kind", "id", "action", "shares", "threshold", "fingerprint", "actor", "time"}, e
+' "$(cu "$d" audit --json)" "$(cu "$B" keys show --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["fingerprint"])')"
+done
+contains "custody audit says it in words" "$(cu "$B" audit)" "5 recovery shares, any 3 restore key SHA256:"
+OLD=$(feed_ref "$B" "$HB")
+OLDSEQ=$(seq_of "$B" "$OLD")
+check "A holds B's feed with the event as B does" [ "$(feed_ref "$A" "$HB")" = "$OLD" ]
 
 # Two other offices' shares: C, and a stranger that also calls itself B.
 init_archive "$C" C
@@ -110,6 +128,18 @@ out=$("$CUSTODYD" recover "$B" --office B --share "$SH/share-1-of-5.bin" \
     --share "$SH/share-2-of-5.bin" --share "$T/short.bin" --no-passphrase 2>&1) || rc=$?
 check "a share one byte short is refused" [ "$rc" -ne 0 ]
 contains "naming it as damaged" "$out" "share $T/short.bin is refused: damaged share"
+cat "$SH/share-4-of-5.bin" <(printf '\0') >"$T/long.bin"
+rc=0
+out=$("$CUSTODYD" recover "$B" --office B --share "$SH/share-1-of-5.bin" \
+    --share "$SH/share-2-of-5.bin" --share "$T/long.bin" --no-passphrase 2>&1) || rc=$?
+check "a share one byte long is refused" [ "$rc" -ne 0 ]
+contains "naming it as damaged" "$out" "share $T/long.bin is refused: damaged share"
+{ cat "$SH/share-4-of-5.bin"; head -c 100000 /dev/zero; } >"$T/huge.bin"
+rc=0
+out=$("$CUSTODYD" recover "$B" --office B --share "$SH/share-1-of-5.bin" \
+    --share "$SH/share-2-of-5.bin" --share "$T/huge.bin" --no-passphrase 2>&1) || rc=$?
+check "a share far too long is refused" [ "$rc" -ne 0 ]
+contains "naming it as damaged, too long" "$out" "share $T/huge.bin is refused: damaged share (too long)"
 sed '3s/^01 \(.\)/01 \1\1/' "$SH/share-4-of-5.txt" >"$T/typo.txt"
 rc=0
 out=$("$CUSTODYD" recover "$B" --office B --share "$SH/share-1-of-5.bin" \

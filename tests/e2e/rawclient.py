@@ -322,6 +322,28 @@ def sc_ingest_ok(s, arg):
     os.close(fd)
 
 
+def sc_ingest_climbing_name(s, arg):
+    # A name that climbs out of any directory it would be written under, with a terminal
+    # escape: the daemon records it as a plain relative path.
+    fd = os.open(arg, os.O_RDONLY)
+    _ingest_fd(s, fd, "/../../etc/./cron.d//job\x1b[31m/..".encode())
+    os.close(fd)
+
+
+def sc_ingest_long_names(s, arg):
+    # 300 files (the same bytes each time) with names of 4000 bytes: more names than one
+    # custody event holds (1 MiB), so the batch's event comes in parts.
+    n = 300
+    s.sendall(hello())
+    s.sendall(frame(envelope(F_INGEST_BEGIN, f_varint(3, n))))
+    for i in range(n):
+        fd = os.open(arg, os.O_RDONLY)     # an offset of its own
+        name = "long/%04d-" % i + "n" * 3990
+        send_fd(s, frame(envelope(F_INGEST_FILE, f_varint(1, i) + f_bytes(2, name))), fd)
+        os.close(fd)
+    s.sendall(frame(envelope(F_INGEST_COMMIT)))
+
+
 def sc_ingest_then_status(s, arg):
     # An ingest whose commit is followed at once by a status request, all sent before any
     # answer: the answers must come in the order of the requests (IngestDone first, which ends

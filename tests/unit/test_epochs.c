@@ -105,6 +105,7 @@ test_rotation_cuts_off(void **state)
 	uint8_t to[2][32], fk[32], wrapped[WRAPPED_KEY_LEN], back[32];
 	const char *ad = "custody blob key 00";
 	json_t *rec = NULL, *r2 = NULL;
+	struct epoch ep;
 
 	seal(f->a[ALPHA], &before, tb, "before");
 	memcpy(to[0], f->a[ALPHA]->office_pk, 32);
@@ -112,11 +113,14 @@ test_rotation_cuts_off(void **state)
 	assert_int_equal(epochs_rotate(f->a[ALPHA], (const uint8_t (*)[32])to, 2, &rec), 0);
 	assert_int_equal(json_integer_value(json_object_get(rec, "epoch")), 1);
 	assert_int_equal(json_array_size(json_object_get(rec, "copies")), 2);
+	/* not held until its record is taken in, as from the feed */
+	assert_int_equal(epochs_newest(f->a[ALPHA], &ep), 0);
+	assert_int_equal(epochs_accept(f->a[ALPHA], rec, f->a[ALPHA]->office_pk), 0);
 	assert_int_equal(epochs_accept(f->a[BRAVO], rec, f->a[ALPHA]->office_pk), 0);
 	/* no copy addressed to charlie: refused, and charlie still writes under epoch 0 */
 	assert_int_equal(epochs_accept(f->a[CHARLIE], rec, f->a[ALPHA]->office_pk),
 	    CUSTODY_ENOTFOUND);
-	assert_null(epochs_newest(f->a[CHARLIE]));
+	assert_int_equal(epochs_newest(f->a[CHARLIE], &ep), 0);
 	/* the record says alpha made it: signed by anyone else it is refused */
 	assert_int_equal(epochs_accept(f->a[CHARLIE], rec, f->a[CHARLIE]->office_pk),
 	    CUSTODY_EPERM);
@@ -154,12 +158,17 @@ test_rotation_cuts_off(void **state)
 	json_object_set(c0, "sealed", json_object_get(json_array_get(json_object_get(r2,
 	    "copies"), 0), "sealed"));
 	json_object_set_new(r2, "epoch", json_integer(2));
+	/* named for another epoch than it announces: refused before its copy is tried */
+	assert_int_equal(epochs_accept(f->a[BRAVO], r2, f->a[ALPHA]->office_pk),
+	    CUSTODY_EINVAL);
+	json_object_set_new(r2, "id", json_sprintf("epoch-2-%s", f->a[ALPHA]->office_hex));
 	assert_int_equal(epochs_accept(f->a[BRAVO], r2, f->a[ALPHA]->office_pk),
 	    CUSTODY_ECRYPTO);
 	json_object_set_new(r2, "epoch", json_string("2"));
 	assert_int_equal(epochs_accept(f->a[BRAVO], r2, f->a[ALPHA]->office_pk),
 	    CUSTODY_EINVAL);
-	assert_int_equal(epochs_newest(f->a[BRAVO])->num, 1);
+	assert_int_equal(epochs_newest(f->a[BRAVO], &ep), 1);
+	assert_int_equal(ep.num, 1);
 
 	json_decref(r2);
 	json_decref(rec);
@@ -176,21 +185,23 @@ test_concurrent_rotation(void **state)
 	char ta[TOKEN_HEX_LEN + 1], tb[TOKEN_HEX_LEN + 1];
 	uint8_t to[2][32];
 	json_t *ra = NULL, *rb = NULL;
-	const struct epoch *na, *nb;
+	struct epoch na, nb;
 
 	memcpy(to[0], f->a[ALPHA]->office_pk, 32);
 	memcpy(to[1], f->a[BRAVO]->office_pk, 32);
 	assert_int_equal(epochs_rotate(f->a[ALPHA], (const uint8_t (*)[32])to, 2, &ra), 0);
 	assert_int_equal(epochs_rotate(f->a[BRAVO], (const uint8_t (*)[32])to, 2, &rb), 0);
+	assert_int_equal(epochs_accept(f->a[ALPHA], ra, f->a[ALPHA]->office_pk), 0);
+	assert_int_equal(epochs_accept(f->a[BRAVO], rb, f->a[BRAVO]->office_pk), 0);
 	seal(f->a[ALPHA], &oa, ta, "by-alpha");		/* before it has bravo's epoch */
 	assert_int_equal(epochs_accept(f->a[ALPHA], rb, f->a[BRAVO]->office_pk), 0);
 	assert_int_equal(epochs_accept(f->a[BRAVO], ra, f->a[ALPHA]->office_pk), 0);
 	assert_int_equal(epochs_accept(f->a[BRAVO], ra, f->a[ALPHA]->office_pk), 0); /* again */
-	na = epochs_newest(f->a[ALPHA]);
-	nb = epochs_newest(f->a[BRAVO]);
-	assert_int_equal(na->num, 1);
-	assert_int_equal(nb->num, 1);
-	assert_memory_equal(na->creator, nb->creator, 32);
+	assert_int_equal(epochs_newest(f->a[ALPHA], &na), 1);
+	assert_int_equal(epochs_newest(f->a[BRAVO], &nb), 1);
+	assert_int_equal(na.num, 1);
+	assert_int_equal(nb.num, 1);
+	assert_memory_equal(na.creator, nb.creator, 32);
 	assert_int_equal(f->a[BRAVO]->epochs->n, 2);
 	seal(f->a[BRAVO], &ob, tb, "by-bravo");
 	opens(f->a[BRAVO], &oa, ta, "by-alpha");
@@ -206,12 +217,98 @@ test_concurrent_rotation(void **state)
 	cbuf_free(&ob);
 }
 
+/*
+ * A revoked office's epochs stay readable but are retired: charlie's epoch 7 (a seized office
+ * rotating far ahead just before its revocation) is newest until charlie is retired; after
+ * that alpha wraps under its own epoch again, and its next rotation is number 2, not 8.
+ */
+static void
+test_retired_creator(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t to[3][32], fk[32], wrapped[WRAPPED_KEY_LEN], back[32];
+	const char *ad = "custody blob key 01";
+	json_t *ra = NULL, *rc = NULL, *r2 = NULL;
+	struct epoch ep;
+
+	memcpy(to[0], f->a[ALPHA]->office_pk, 32);
+	memcpy(to[1], f->a[BRAVO]->office_pk, 32);
+	memcpy(to[2], f->a[CHARLIE]->office_pk, 32);
+	assert_int_equal(epochs_rotate(f->a[ALPHA], (const uint8_t (*)[32])to, 3, &ra), 0);
+	assert_int_equal(epochs_accept(f->a[ALPHA], ra, f->a[ALPHA]->office_pk), 0);
+	assert_int_equal(epochs_rotate(f->a[CHARLIE], (const uint8_t (*)[32])to, 3, &rc), 0);
+	json_object_set_new(rc, "epoch", json_integer(7));
+	json_object_set_new(rc, "id", json_sprintf("epoch-7-%s", f->a[CHARLIE]->office_hex));
+	assert_int_equal(epochs_accept(f->a[ALPHA], rc, f->a[CHARLIE]->office_pk), 0);
+	assert_int_equal(epochs_newest(f->a[ALPHA], &ep), 1);
+	assert_int_equal(ep.num, 7);
+
+	assert_int_equal(epochs_retire(f->a[ALPHA], f->a[CHARLIE]->office_pk), 0);
+	assert_int_equal(epochs_newest(f->a[ALPHA], &ep), 1);
+	assert_int_equal(ep.num, 1);
+	assert_memory_equal(ep.creator, f->a[ALPHA]->office_pk, 32);
+	crypto_aead_xchacha20poly1305_ietf_keygen(fk);
+	epochs_wrap(f->a[ALPHA], wrapped, fk, ad);
+	assert_int_equal(wrapped[7], 1);	/* "CEP1", then the number 1 */
+	/* charlie, who holds only its own epoch 7 (and epoch 0), cannot open it */
+	assert_int_equal(epochs_unwrap(f->a[CHARLIE], back, wrapped, sizeof wrapped, ad),
+	    CUSTODY_ECRYPTO);
+	assert_int_equal(epochs_rotate(f->a[ALPHA], (const uint8_t (*)[32])to, 2, &r2), 0);
+	assert_int_equal(json_integer_value(json_object_get(r2, "epoch")), 2);
+	json_decref(ra);
+	json_decref(rc);
+	json_decref(r2);
+}
+
+/*
+ * After the office key is replaced (keys rotate), epochs_reseal seals the keyring to the new
+ * key: the archive opens with it and still reads what was written under the epoch. Without
+ * the reseal the keyring does not open with the new key.
+ */
+static void
+test_reseal(void **state)
+{
+	struct fixture *f = *state;
+	struct cbuf obj = { 0 };
+	char tok[TOKEN_HEX_LEN + 1], keys[200], *cause = NULL;
+	uint8_t to[1][32], pk[32], *sk = sodium_malloc(ED25519_SK_LEN);
+	json_t *rec = NULL;
+	struct archive *b = NULL;
+
+	memcpy(to[0], f->a[ALPHA]->office_pk, 32);
+	assert_int_equal(epochs_rotate(f->a[ALPHA], (const uint8_t (*)[32])to, 1, &rec), 0);
+	assert_int_equal(epochs_accept(f->a[ALPHA], rec, f->a[ALPHA]->office_pk), 0);
+	seal(f->a[ALPHA], &obj, tok, "sealed-under-1");
+	crypto_sign_keypair(pk, sk);
+	snprintf(keys, sizeof keys, "%s/keys", f->path[ALPHA]);
+	assert_int_equal(keys_replace_office(keys, sk, NULL, &cause), 0);
+	assert_int_equal(chdir(keys), 0);
+	assert_int_equal(unlink("data.key"), 0);
+	assert_int_equal(chdir("/"), 0);
+	assert_int_equal(keys_write_data(keys, pk, f->a[ALPHA]->data_key, &cause), 0);
+	/* the keyring is still sealed to the old key: the archive does not open */
+	assert_int_not_equal(archive_open(&b, f->path[ALPHA], NULL, 0, &cause), 0);
+	assert_non_null(strstr(cause, "not sealed to this office's key"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(epochs_reseal(f->a[ALPHA], sk, &cause), 0);
+	archive_close(f->a[ALPHA]);
+	assert_int_equal(archive_open(&f->a[ALPHA], f->path[ALPHA], NULL, 0, &cause), 0);
+	assert_memory_equal(f->a[ALPHA]->office_pk, pk, 32);
+	opens(f->a[ALPHA], &obj, tok, "sealed-under-1");
+	sodium_free(sk);
+	json_decref(rec);
+	cbuf_free(&obj);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_rotation_cuts_off, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_rotation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retired_creator, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reseal, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

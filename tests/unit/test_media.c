@@ -1,0 +1,104 @@
+/*
+ * Media types from content (libmagic): MP4, M4A, PNG, PDF and JPEG headers give their types
+ * whatever else follows, an empty file and random bytes give application/octet-stream, plain
+ * text gives text/plain, and several threads sniffing at once all get the right answers.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "media.h"
+
+static const uint8_t mp4[] = "\0\0\0\x1c" "ftypisom\0\0\x02\0isomiso2mp41" "\0\0\0\x08mdat";
+static const uint8_t m4a[] = "\0\0\0\x18" "ftypM4A \0\0\0\0M4A mp42" "\0\0\0\x08mdat";
+static const uint8_t png[] = "\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x01\0\0\0\x01\x08\0\0\0\0"
+    "\x3a\x7e\x9b\x55";
+static const uint8_t pdf[] = "%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n"
+    "%%EOF\n";
+static const uint8_t jpeg[] = "\xff\xd8\xff\xe0\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0\xff\xd9";
+
+static const struct {
+	const uint8_t	*p;
+	size_t		 n;
+	const char	*type;
+} samples[] = {
+	{ mp4, sizeof mp4 - 1, "video/mp4" },
+	{ m4a, sizeof m4a - 1, "audio/x-m4a" },
+	{ png, sizeof png - 1, "image/png" },
+	{ pdf, sizeof pdf - 1, "application/pdf" },
+	{ jpeg, sizeof jpeg - 1, "image/jpeg" },
+	{ (const uint8_t *)"a witness statement\n", 20, "text/plain" },
+};
+
+static void
+test_types(void **state)
+{
+	char out[128];
+	uint8_t rnd[4096];
+	const char *cause = NULL;
+	size_t i;
+
+	if (media_open(&cause) < 0)
+		fail_msg("%s", cause);
+	for (i = 0; i < sizeof samples / sizeof samples[0]; i++) {
+		media_sniff(out, sizeof out, samples[i].p, samples[i].n);
+		assert_string_equal(out, samples[i].type);
+	}
+	media_sniff(out, sizeof out, (const uint8_t *)"", 0);
+	assert_string_equal(out, "application/octet-stream");
+	randombytes_buf(rnd, sizeof rnd);
+	rnd[0] = 0x00;	/* nothing starts so */
+	rnd[1] = 0x01;
+	media_sniff(out, sizeof out, rnd, sizeof rnd);
+	assert_string_equal(out, "application/octet-stream");
+}
+
+/* Each thread sniffs every sample many times; returns arg (non-NULL) on a wrong answer. */
+static void *
+sniffer(void *arg)
+{
+	char out[128];
+	size_t i, k;
+
+	for (k = 0; k < 200; k++)
+		for (i = 0; i < sizeof samples / sizeof samples[0]; i++) {
+			media_sniff(out, sizeof out, samples[i].p, samples[i].n);
+			if (strcmp(out, samples[i].type) != 0)
+				return arg;
+		}
+	return NULL;
+}
+
+static void
+test_threads(void **state)
+{
+	pthread_t t[4];
+	void *bad;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, sniffer, (void *)&samples), 0);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], &bad), 0);
+		assert_null(bad);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_types),
+		cmocka_unit_test(test_threads),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
