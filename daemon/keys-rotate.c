@@ -380,7 +380,8 @@ out:
  * After a recovery's first sync: recovery shares made since a rotation give back the new key,
  * which names no feed. When this office's own feed is not held and a feed held here was handed
  * over to this office's key, that feed is this office's: keys/identity is written to name it,
- * for the next start. 1 when written, 0 when there is nothing to do, or an error.
+ * for the next start (after a reindex, which takes in the epochs sealed to this office under
+ * that name). 1 when written, 0 when there is nothing to do, or an error.
  */
 int
 keys_rotate_identity(struct archive *a)
@@ -429,6 +430,7 @@ keys_rotate_identity(struct archive *a)
 		return error;
 	}
 	log_info("this office's key was handed over to in feed %.16s: that feed is this "
-	    "office's; restart the daemon to go on with it", line);
+	    "office's; stop the daemon, run custodyd reindex (the data-key epochs sealed to it "
+	    "are taken in then) and start it again", line);
 	return 1;
 }

@@ -719,7 +719,8 @@ session_pull(struct session *s, struct sync_result *res)
 	/* recovered from shares made since a rotation: the feed handed over to our key is ours */
 	if (error == 0 && recover_pending(s->a) && (r = keys_rotate_identity(s->a)) != 0)
 		error = r < 0 ? r : custody_fail(CUSTODY_EPERM, "this office rotated its key before "
-		    "it was lost: its feed is known now; restart the daemon and sync again");
+		    "it was lost: its feed is known now; stop the daemon, run custodyd reindex, "
+		    "start it and sync again");
 	else if (error == 0 && recover_pending(s->a)) {	/* recover.c */
 		char *why = NULL;
 

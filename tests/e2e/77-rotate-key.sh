@@ -86,6 +86,17 @@ out=$(cu "$T/alpha-seized" sync bravo 2>&1) && fail "alpha's old key still syncs
 check "bravo refuses alpha's handed-over key and logs why" grep -q "was handed over to a new key" "$B.log"
 stop_daemon "$DAEMON_PID" || fail "the seized copy stops cleanly"
 
+# a data-key epoch made after the rotation is sealed to alpha's new key: alpha reads what follows
+out=$(cu "$B" keys rotate-data 2>&1) || fail "bravo rotates the data key: $out"
+head -c 4000 /dev/urandom >"$IN/b1.bin"
+SHA_B1=$(sha256sum <"$IN/b1.bin" | cut -d' ' -f1)
+check "bravo ingests a file under the new epoch" quiet cu "$B" ingest "$IN/b1.bin"
+out=$(cu "$A" sync bravo 2>&1) || fail "alpha takes bravo's epoch and file: $out"
+check "alpha, rotated, opens bravo's file written under the new epoch" \
+    quiet cu "$A" get "$SHA_B1" -o "$T/b1.out"
+check "and it is byte-identical" cmp -s "$IN/b1.bin" "$T/b1.out"
+out=$(cu "$B" sync alpha 2>&1) || fail "bravo takes alpha's witness of it: $out"
+
 # --- charlie takes alpha's feed from bravo only -----------------------------------------------------
 out=$(cu "$C" sync bravo 2>&1) || fail "charlie syncs with bravo: $out"
 check "charlie holds alpha's rotated feed via bravo" [ "$(feed_ref "$C" "$HA")" = "$(feed_ref "$A" "$HA")" ]
@@ -175,14 +186,16 @@ out=$("$CUSTODYD" recover "$A" --office alpha --share "$T/a-shares/share-1-of-3.
 start_daemon "$A" --listen "127.0.0.1:$PA"
 DA=$DAEMON_PID
 out=$(cu "$A" sync bravo 2>&1) && fail "the first sync of a rotated, recovered alpha goes on with the wrong feed"
-contains "it finds its feed by the handover and asks for a restart" "$out" "restart the daemon"
+contains "it finds its feed by the handover and asks for a reindex and restart" "$out" "custodyd reindex"
 check "the recovered alpha knows its first key again" grep -qx "$HA" "$A/keys/identity"
 check "and its keys/office.pub names it" [ "$(key_hex "$A")" = "$HA" ]
 stop_daemon "$DA" || fail "the recovered alpha stops cleanly"
+check "custodyd reindex" quiet "$CUSTODYD" reindex "$A"
 start_daemon "$A" --listen "127.0.0.1:$PA"
 DA=$DAEMON_PID
 out=$(cu "$A" sync bravo 2>&1) || fail "the recovered alpha syncs with bravo: $out"
-check "alpha holds its own feed again" [ "$(feed_ref "$A" "$HA")" = "$LAST" ]
+check "alpha holds its own feed again (then its witness of bravo's)" \
+    git --git-dir="$A/git" merge-base --is-ancestor "$LAST" "refs/feeds/$HA"
 check "the recovered alpha ingests a file" quiet cu "$A" ingest "$IN/a2.bin"
 NEXT=$(git --git-dir="$A/git" rev-list --reverse "$LAST..refs/feeds/$HA" | head -n1)
 check "its next commit extends its old feed" [ "$(git --git-dir="$A/git" rev-parse "${NEXT:-none}^" 2>/dev/null)" = "$LAST" ]
