@@ -60,6 +60,8 @@ cmd_keys_json(const Custody__KeysReply *kr)
 	client_json_str(o, "public_key", kr->public_key);
 	client_json_str(o, "fingerprint", kr->fingerprint);
 	client_json_str(o, "allowed_signers", kr->allowed_signers);
+	if (kr->signing_key != NULL && kr->signing_key[0] != '\0')
+		client_json_str(o, "signing_key", kr->signing_key);
 	client_json_print(o);
 }
 
@@ -78,6 +80,11 @@ cmd_keys_show_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 		fputs("\nfingerprint: ", stdout);
 		client_print_padded(stdout, kr->fingerprint, 0);
 		putchar('\n');
+		if (kr->signing_key != NULL && kr->signing_key[0] != '\0') {
+			fputs("signing key (since custody keys rotate): ", stdout);
+			client_print_padded(stdout, kr->signing_key, 0);
+			putchar('\n');
+		}
 	}
 	wire_free(reply);
 	client_close(&c);

@@ -29,6 +29,7 @@ extern const struct cmd_entry cmd_audit_entry;
 extern const struct cmd_entry cmd_keys_show_entry;
 extern const struct cmd_entry cmd_keys_allowed_signers_entry;
 extern const struct cmd_entry cmd_keys_split_entry;
+extern const struct cmd_entry cmd_keys_rotate_entry;
 extern const struct cmd_entry cmd_keys_rotate_data_entry;
 extern const struct cmd_entry cmd_peer_add_entry;
 extern const struct cmd_entry cmd_peer_remove_entry;
@@ -68,6 +69,7 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_keys_show_entry,
 	&cmd_keys_allowed_signers_entry,
 	&cmd_keys_split_entry,
+	&cmd_keys_rotate_entry,
 	&cmd_keys_rotate_data_entry,
 	&cmd_peer_add_entry,
 	&cmd_peer_remove_entry,

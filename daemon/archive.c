@@ -340,6 +340,8 @@ archive_open_ext(struct archive **out, const char *path, const char *passphrase,
 	    keys_load(a, passphrase, cause);
 	if (error == 0 && !office_only)
 		error = epochs_load(a, cause);
+	if (error == 0 && !office_only)	/* a key rotation a crash interrupted */
+		error = keys_rotate_settle(a, passphrase, cause);
 	if (error < 0)
 		goto fail;
 	if ((error = archive_vocab(a, cause)) < 0)
@@ -494,6 +496,8 @@ archive_close(struct archive *a)
 		archive_thread_done();
 	sqlite3_close(a->index_keep);
 	sodium_free(a->office_sk);
+	sodium_free(a->key_seal);
+	sodium_free(a->prev_sk);
 	sodium_free(a->data_key);
 	sodium_free(a->token_key);
 	epochs_free(a->epochs);

@@ -69,6 +69,14 @@ struct archive {
 	time_t		 started;
 	sqlite3		*index_keep;		/* holds an in-memory index alive, or NULL */
 	struct epochs	*epochs;		/* later data-key epochs (epochs.h) */
+	uint8_t		 sign_pk[ED25519_PK_LEN];	/* office_sk's public key: office_pk (the
+						   office's identity, its feed's name) until the
+						   office rotates its key (keys-rotate.c) */
+	uint8_t		*key_seal;		/* keys/office.key's header and passphrase key,
+						   sodium_malloc: a new key is sealed the same way */
+	uint8_t		*prev_sk;		/* the key before the last rotation, answering only
+						   Noise handshakes dialled to it (keys-rotate.c) */
+	int		 has_prev;
 };
 
 /* archive.c */
@@ -106,6 +114,8 @@ int keys_create(const char *dir, const char *office, const char *passphrase, int
     uint8_t pk[static ED25519_PK_LEN], char **cause);
 int keys_write_data(const char *dir, const uint8_t pk[static ED25519_PK_LEN], const uint8_t *dk,
     char **cause);
+int keys_reseal_data(struct archive *, const char *name, const uint8_t pk[static ED25519_PK_LEN],
+    char **cause);
 int keys_load_office(struct archive *, const char *passphrase, char **cause);
 #define KEYS_PASSPHRASE_MIN 12	/* characters */
 int keys_check_passphrase(const char *passphrase, char **cause);
@@ -119,6 +129,16 @@ int keys_unwrap(uint8_t key[static 32], const uint8_t *data_key, const uint8_t *
 int keys_replace_file(const char *dir, const char *name, const void *p, size_t n, char **cause);
 int keys_replace_office(const char *dir, const uint8_t *sk, const char *passphrase,
     char **cause);
+int keys_seal_again(const struct archive *, const uint8_t *sk, uint8_t *buf, size_t max,
+    size_t *n);
+int keys_unseal_file(struct archive *, const char *rel, const char *passphrase, uint8_t *sk,
+    char **cause);
+/* keys-rotate.c: custody keys rotate, and finishing one a crash interrupted. */
+int keys_rotate(struct archive *, char **cause);
+int keys_rotate_settle(struct archive *, const char *passphrase, char **cause);
+int keys_rotate_passwd(struct archive *, const char *new_passphrase, char **cause);
+int keys_rotate_pending(const struct archive *);
+int keys_rotate_identity(struct archive *);
 /* keys-share.c: recovery shares of the office key and data key (libgfshare). */
 
 int keys_share_split(struct archive *, unsigned count, unsigned threshold,

@@ -26,6 +26,7 @@
 
 #include "archive.h"
 #include "epochs.h"
+#include "handover.h"
 
 #define EP_MAGIC "CUSTEP01"
 #define EP_NONCE "CEP1"
@@ -358,14 +359,20 @@ epochs_unwrap(struct archive *a, uint8_t key[static 32], const uint8_t *in, size
 	return custody_fail(CUSTODY_ECRYPTO, "wrapped key does not open");
 }
 
-/* Append to copies the epoch key sealed to office key to. */
+/*
+ * Append to copies the epoch key sealed to office to: to the key that signs its feed now (an
+ * office that rotated its key holds only the new one, handover.h), named by its identity.
+ */
 static int
-epochs_seal_copy(json_t *copies, const uint8_t key[static 32], const uint8_t to[static 32])
+epochs_seal_copy(struct archive *a, json_t *copies, const uint8_t key[static 32],
+    const uint8_t to[static 32])
 {
-	uint8_t xpk[32], sealed[EP_SEALED];
+	uint8_t xpk[32], sealed[EP_SEALED], cur[32];
 	char hex[65], b64[sodium_base64_ENCODED_LEN(EP_SEALED, sodium_base64_VARIANT_ORIGINAL)];
 
-	if (crypto_sign_ed25519_pk_to_curve25519(xpk, to) != 0)
+	if (handover_current(a, to, cur) < 0)
+		memcpy(cur, to, 32);
+	if (crypto_sign_ed25519_pk_to_curve25519(xpk, cur) != 0)
 		return custody_fail(CUSTODY_EINVAL, "an office key cannot be converted to X25519");
 	crypto_box_seal(sealed, key, 32, xpk);
 	hex_encode(hex, to, 32);
@@ -409,7 +416,7 @@ epochs_extend(struct archive *a, json_t *record, const uint8_t (*to)[32], size_t
 			found = hex != NULL && hex_decode(pk, 32, hex) == 0 &&
 			    memcmp(pk, to[i], 32) == 0;
 		}
-		if (!found && (error = epochs_seal_copy(copies, key, to[i])) == 0)
+		if (!found && (error = epochs_seal_copy(a, copies, key, to[i])) == 0)
 			added = 1;
 	}
 	sodium_free(key);
@@ -443,7 +450,7 @@ epochs_rotate(struct archive *a, const uint8_t (*to)[32], size_t nto, json_t **r
 	if ((copies = json_array()) == NULL)
 		goto done;
 	for (i = 0; i < nto; i++)
-		if ((error = epochs_seal_copy(copies, key, to[i])) < 0)
+		if ((error = epochs_seal_copy(a, copies, key, to[i])) < 0)
 			goto done;
 	error = CUSTODY_ENOMEM;
 	snprintf(id, sizeof id, "epoch-%u-%s", num, a->office_hex);

@@ -59,7 +59,7 @@ keys_share_split(struct archive *a, unsigned count, unsigned threshold,
 		s->count = (uint8_t)count;
 		s->x = nrs[i];
 		snprintf(s->office, sizeof s->office, "%s", a->conf.office);
-		memcpy(s->pk, a->office_pk, 32);
+		memcpy(s->pk, a->sign_pk, 32);	/* the key they restore (rotated or not) */
 		s->secret_len = SHARE_PAYLOAD_V1_LEN;
 		gfshare_ctx_enc_getshare(ctx, (uint8_t)i, s->secret);
 		if ((error = share_encode(out[i], &lens[i], s, a->office_sk)) < 0)

@@ -8,7 +8,8 @@
  * the limits stored in it, so keys sealed with the earlier INTERACTIVE limits still open.
  * keys/data.key: "CUSTDK01" and the data key sealed (crypto_box_seal) to the office key
  * converted to X25519; absent until a joining office has joined (daemon/join.c).
- * keys/office.pub: the OpenSSH public key line.
+ * keys/office.pub: the OpenSSH public key line of the office's identity (its first key).
+ * keys/identity: that key in hex, once the office has rotated its key (keys-rotate.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -88,6 +89,28 @@ keys_write_data(const char *dir, const uint8_t pk[static ED25519_PK_LEN], const 
 	}
 	crypto_box_seal(dkf + 8, dk, DATA_KEY_LEN, xpk);
 	return keys_write_file(dir, "data.key", dkf, sizeof dkf, cause);
+}
+
+/* Replace keys/name with the data key sealed to the office key pk (a key rotation's). */
+int
+keys_reseal_data(struct archive *a, const char *name, const uint8_t pk[static ED25519_PK_LEN],
+    char **cause)
+{
+	uint8_t dkf[DK_FILE_LEN], xpk[32];
+	char *dir;
+	int error;
+
+	memcpy(dkf, DK_MAGIC, 8);
+	if (crypto_sign_ed25519_pk_to_curve25519(xpk, pk) != 0) {
+		custody_cause(cause, "the new office key cannot be converted to X25519");
+		return CUSTODY_ECRYPTO;
+	}
+	crypto_box_seal(dkf + 8, a->data_key, DATA_KEY_LEN, xpk);
+	if ((dir = archive_file(a, "keys")) == NULL)
+		return CUSTODY_ENOMEM;
+	error = keys_replace_file(dir, name, dkf, sizeof dkf, cause);
+	free(dir);
+	return error;
 }
 
 /* Refuse a passphrase of fewer than KEYS_PASSPHRASE_MIN characters (UTF-8 code points). */
@@ -178,9 +201,10 @@ keys_replace_file(const char *dir, const char *name, const void *p, size_t n, ch
 	return 0;
 }
 
-/* Seal sk under passphrase (NULL: none) and put it in place of dir/office.key. */
-int
-keys_replace_office(const char *dir, const uint8_t *sk, const char *passphrase, char **cause)
+/* Seal sk under passphrase (NULL: none) and put it in place of dir/name. */
+static int
+keys_replace_sealed(const char *dir, const char *name, const uint8_t *sk,
+    const char *passphrase, char **cause)
 {
 	uint8_t buf[SEALED_KEY_LEN];
 	size_t n;
@@ -189,9 +213,16 @@ keys_replace_office(const char *dir, const uint8_t *sk, const char *passphrase, 
 	if (passphrase != NULL && (error = keys_check_passphrase(passphrase, cause)) < 0)
 		return error;
 	if ((error = keys_seal_office(buf, &n, sk, passphrase, cause)) == 0)
-		error = keys_replace_file(dir, "office.key", buf, n, cause);
+		error = keys_replace_file(dir, name, buf, n, cause);
 	sodium_memzero(buf, sizeof buf);
 	return error;
+}
+
+/* Seal sk under passphrase (NULL: none) and put it in place of dir/office.key. */
+int
+keys_replace_office(const char *dir, const uint8_t *sk, const char *passphrase, char **cause)
+{
+	return keys_replace_sealed(dir, "office.key", sk, passphrase, cause);
 }
 
 /* Make the office key pair and (unless joining) the data key in dir (the archive's keys/). */
@@ -276,16 +307,20 @@ keys_read_file(const char *path, uint8_t *buf, size_t max, size_t *len, char **c
 	return 0;
 }
 
-/* Load and unseal the office key (an archive that has not joined yet has only this). */
+/*
+ * Unseal the office key file rel (keys/office.key, or a new one beside it) into sk, keeping its
+ * header and passphrase key in a->key_seal so that a new key can be sealed the same way.
+ */
 int
-keys_load_office(struct archive *a, const char *passphrase, char **cause)
+keys_unseal_file(struct archive *a, const char *rel, const char *passphrase, uint8_t *sk,
+    char **cause)
 {
 	uint8_t buf[SEALED_KEY_LEN + 1], *kek = NULL;
 	char *path;
 	size_t len;
 	int error;
 
-	path = archive_file(a, "keys/office.key");
+	path = archive_file(a, rel);
 	error = keys_read_file(path, buf, sizeof buf, &len, cause);
 	if (error < 0)
 		goto done;
@@ -296,42 +331,123 @@ keys_load_office(struct archive *a, const char *passphrase, char **cause)
 		custody_cause(cause, "%s is not a custody key file", path);
 		goto done;
 	}
+	if ((kek = sodium_malloc(KEY_HDR_LEN + 32)) == NULL) {
+		error = CUSTODY_ENOMEM;
+		goto done;
+	}
+	memcpy(kek, buf, KEY_HDR_LEN);
 	if (buf[8] == 0)
-		memcpy(a->office_sk, buf + 9, ED25519_SK_LEN);
+		memcpy(sk, buf + 9, ED25519_SK_LEN);
 	else {
 		uint64_t ops = get_u64(buf + 9 + SALT_LEN), mem = get_u64(buf + 17 + SALT_LEN);
 
-		if (passphrase == NULL) {
+		if (passphrase == NULL && (a->key_seal == NULL || a->key_seal[8] != 1 ||
+		    memcmp(a->key_seal + 9, buf + 9, SALT_LEN + 16) != 0)) {
 			custody_cause(cause, "the office key is sealed with a passphrase: "
 			    "give --passphrase-file FILE");
 			error = CUSTODY_EPERM;
 			goto done;
 		}
-		if (ops > 64 || mem > (1ULL << 32) || (kek = sodium_malloc(32)) == NULL) {
+		if (ops > 64 || mem > (1ULL << 32)) {
 			custody_cause(cause, "%s has unreasonable key derivation settings", path);
 			goto done;
 		}
-		if (crypto_pwhash(kek, 32, passphrase, strlen(passphrase), buf + 9, ops,
-		    (size_t)mem, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+		/* a file sealed like the one opened before (keys_seal_again): its key again */
+		if (a->key_seal != NULL && a->key_seal[8] == 1 &&
+		    memcmp(a->key_seal + 9, buf + 9, SALT_LEN + 16) == 0)
+			memcpy(kek + KEY_HDR_LEN, a->key_seal + KEY_HDR_LEN, 32);
+		else if (crypto_pwhash(kek + KEY_HDR_LEN, 32, passphrase, strlen(passphrase),
+		    buf + 9, ops, (size_t)mem, crypto_pwhash_ALG_ARGON2ID13) != 0) {
 			custody_cause(cause, "not enough memory to derive the passphrase key");
 			goto done;
 		}
-		if (crypto_aead_xchacha20poly1305_ietf_decrypt(a->office_sk, NULL, NULL,
+		if (crypto_aead_xchacha20poly1305_ietf_decrypt(sk, NULL, NULL,
 		    buf + KEY_HDR_LEN, ED25519_SK_LEN + TAG_LEN, buf, KEY_HDR_LEN,
-		    buf + 25 + SALT_LEN, kek) != 0) {
+		    buf + 25 + SALT_LEN, kek + KEY_HDR_LEN) != 0) {
 			custody_cause(cause, "wrong passphrase for %s", path);
 			error = CUSTODY_ECRYPTO;
 			goto done;
 		}
 	}
-	crypto_sign_ed25519_sk_to_pk(a->office_pk, a->office_sk);
-	hex_encode(a->office_hex, a->office_pk, ED25519_PK_LEN);
+	sodium_free(a->key_seal);
+	a->key_seal = kek;
+	kek = NULL;
 	error = 0;
 done:
 	sodium_memzero(buf, sizeof buf);
 	sodium_free(kek);
 	free(path);
 	return error;
+}
+
+/*
+ * Seal sk the way keys/office.key was sealed when it was opened: the same salt, Argon2id
+ * limits and passphrase key, a fresh nonce (or plain, for an unattended office). buf holds
+ * max bytes; *n is set to the file's length.
+ */
+int
+keys_seal_again(const struct archive *a, const uint8_t *sk, uint8_t *buf, size_t max, size_t *n)
+{
+	if (a->key_seal == NULL || max < SEALED_KEY_LEN)
+		return custody_fail(CUSTODY_EINVAL, "the office key's sealing is unknown");
+	memcpy(buf, a->key_seal, KEY_HDR_LEN);
+	if (buf[8] == 0) {
+		memcpy(buf + 9, sk, ED25519_SK_LEN);
+		*n = PLAIN_KEY_LEN;
+		return 0;
+	}
+	randombytes_buf(buf + 25 + SALT_LEN, NONCE_LEN);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(buf + KEY_HDR_LEN, NULL, sk, ED25519_SK_LEN,
+	    buf, KEY_HDR_LEN, NULL, buf + 25 + SALT_LEN, a->key_seal + KEY_HDR_LEN);
+	*n = SEALED_KEY_LEN;
+	return 0;
+}
+
+/*
+ * keys/identity: after a rotation (keys-rotate.c), the office's original key in hex, which
+ * names its feed and binds its name; absent before. Sets office_pk and office_hex.
+ */
+static int
+keys_load_identity(struct archive *a, char **cause)
+{
+	uint8_t buf[2 * ED25519_PK_LEN + 2];
+	struct stat st;
+	char *path = archive_file(a, "keys/identity");
+	size_t len;
+	int error = 0;
+
+	memcpy(a->office_pk, a->sign_pk, ED25519_PK_LEN);
+	if (path == NULL)
+		return CUSTODY_ENOMEM;
+	if (lstat(path, &st) != 0 && errno == ENOENT)
+		goto done;
+	if ((error = keys_read_file(path, buf, sizeof buf, &len, cause)) < 0)
+		goto done;
+	if (len == sizeof buf - 1 && buf[len - 1] == '\n')
+		buf[len - 1] = '\0';
+	if (len != sizeof buf - 1 || buf[len - 1] != '\0' ||
+	    !hex_is_lower((const char *)buf, 2 * ED25519_PK_LEN) ||
+	    hex_decode(a->office_pk, ED25519_PK_LEN, (const char *)buf) < 0) {
+		custody_cause(cause, "%s is not a key in hex", path);
+		error = CUSTODY_EINVAL;
+	}
+done:
+	hex_encode(a->office_hex, a->office_pk, ED25519_PK_LEN);
+	free(path);
+	return error;
+}
+
+/* Load and unseal the office key (an archive that has not joined yet has only this). */
+int
+keys_load_office(struct archive *a, const char *passphrase, char **cause)
+{
+	int error;
+
+	if ((error = keys_unseal_file(a, "keys/office.key", passphrase, a->office_sk,
+	    cause)) < 0)
+		return error;
+	crypto_sign_ed25519_sk_to_pk(a->sign_pk, a->office_sk);
+	return keys_load_identity(a, cause);
 }
 
 /* Set the data key, and the keys derived from it. */

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "custody/channel.h"
+#include "handover.h"
 #include "log.h"
 #include "peers.h"
 #include "revocations.h"
@@ -61,6 +62,9 @@ struct listen {
 	struct event		*ev, *backoff_ev, *log_ev;
 	uint8_t			*x_priv;	/* NOISE_KEY_LEN, sodium_malloc */
 	uint8_t			 x_pub[NOISE_KEY_LEN];
+	uint8_t			 x_for[ED25519_PK_LEN];	/* the signing key x_priv is of */
+	uint8_t			*x_prev;	/* of the key before a rotation, NOISE_KEY_LEN */
+	int			 has_prev;
 	struct rconns		 strangers;	/* oldest first */
 	size_t			 nstrangers;
 	struct rconns		 peers;		/* authenticated, oldest first */
@@ -185,7 +189,18 @@ listen_authorize(struct channel *ch, const uint8_t remote_ed[static 32], void *a
 	size_t same = 0;
 	char *fp = NULL;
 
-	if (peers_find_key(&e, remote_ed) < 0) {
+	uint8_t id[ED25519_PK_LEN];
+
+	/* an office that rotated its key: known by its new key, never again by its old one */
+	if (handover_handed_over(remote_ed)) {
+		sshkey_fingerprint(&fp, remote_ed);
+		listen_note(l, 1, "refused peer %s: key %s was handed over to a new key", rc->addr,
+		    fp != NULL ? fp : "?");
+		free(fp);
+		return NULL;
+	}
+	if (peers_find_key(&e, remote_ed) < 0 && (handover_identity(remote_ed, id) < 0 ||
+	    peers_find_key(&e, id) < 0)) {
 		sshkey_fingerprint(&fp, remote_ed);
 		listen_note(l, 1, "refused peer %s: key %s is not pinned", rc->addr,
 		    fp != NULL ? fp : "?");
@@ -268,6 +283,8 @@ listen_serve_start(struct rconn *rc, Envelope *msg)
 		rc->stream = NULL;
 	}
 	j->has_pk = channel_remote_key(rc->ch, j->pk) == 0;
+	if (j->has_pk)	/* the office's identity, when it rotated its key */
+		handover_identity(j->pk, j->pk);
 	rc->refs++;
 	rc->busy = 1;
 	pool_submit(rc->l->s->pool, listen_serve_work, listen_serve_done, j);
@@ -472,6 +489,24 @@ listen_resume_accept(evutil_socket_t fd, short what, void *arg)
 		event_add(l->ev, NULL);
 }
 
+/*
+ * The channel keys of this office's signing key and, after a rotation, of the key before it
+ * (for peers that dial it, not having seen the handover yet).
+ */
+static int
+listen_keys(struct listen *l)
+{
+	struct archive *a = l->s->a;
+	uint8_t pub[NOISE_KEY_LEN];
+	int error;
+
+	if ((error = noise_static_from_ed25519(l->x_priv, l->x_pub, a->office_sk)) < 0)
+		return error;
+	memcpy(l->x_for, a->sign_pk, ED25519_PK_LEN);
+	l->has_prev = a->has_prev && noise_static_from_ed25519(l->x_prev, pub, a->prev_sk) == 0;
+	return 0;
+}
+
 /* Accept a peer, make room for it among the strangers, and start the handshake. */
 static void
 listen_accept(evutil_socket_t lfd, short what, void *arg)
@@ -523,15 +558,36 @@ listen_accept(evutil_socket_t lfd, short what, void *arg)
 		snprintf(rc->addr, sizeof rc->addr, "?");
 	rc->l = l;
 	rc->refs = 1;
-	rc->ch = channel_new(l->s->base, fd, NULL, l->x_priv, l->s->a->office_pk,
+	/* this office rotated its key: answer with the new one */
+	if (memcmp(l->x_for, l->s->a->sign_pk, ED25519_PK_LEN) != 0)
+		listen_keys(l);
+	rc->ch = channel_new(l->s->base, fd, NULL, l->x_priv, l->s->a->sign_pk,
 	    listen_authorize, listen_dispatch, rc);
 	if (rc->ch == NULL) {
 		free(rc);
 		return;
 	}
 	channel_set_timeout(rc->ch, LISTEN_IDLE);
+	if (l->has_prev)
+		channel_set_fallback(rc->ch, l->x_prev);
 	TAILQ_INSERT_TAIL(&l->strangers, rc, entry);
 	l->nstrangers++;
+}
+
+/* Read the handovers of every pinned peer's feed, so that one that rotated its key is known. */
+static void
+listen_known_keys(struct archive *a)
+{
+	struct peers_entry *v = NULL;
+	uint8_t cur[ED25519_PK_LEN];
+	size_t n = 0, i;
+
+	if (peers_list(&v, &n) < 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (handover_current(a, v[i].pk, cur) < 0)
+			log_warn("peer %s: its key handovers: %s", v[i].name, custody_error());
+	free(v);
 }
 
 /* Listen on address (HOST:PORT) for peers, on the server's loop. */
@@ -557,10 +613,15 @@ listen_start(struct listen **out, struct server *s, const char *address, char **
 	l->fd = -1;
 	TAILQ_INIT(&l->strangers);
 	TAILQ_INIT(&l->peers);
-	if ((error = noise_static_from_ed25519(l->x_priv, l->x_pub, s->a->office_sk)) < 0) {
+	if ((l->x_prev = sodium_malloc(NOISE_KEY_LEN)) == NULL) {
+		error = CUSTODY_ENOMEM;
+		goto fail;
+	}
+	if ((error = listen_keys(l)) < 0) {
 		custody_cause(cause, "the office key cannot make a channel key");
 		goto fail;
 	}
+	listen_known_keys(s->a);
 	if ((error = getaddrinfo(host, port, &hints, &ai)) != 0) {
 		custody_cause(cause, "listen %s: %s", address, gai_strerror(error));
 		error = CUSTODY_EINVAL;
@@ -616,5 +677,6 @@ listen_stop(struct listen *l)
 	if (l->fd >= 0)
 		close(l->fd);
 	sodium_free(l->x_priv);
+	sodium_free(l->x_prev);
 	free(l);
 }

@@ -25,8 +25,14 @@ passwd_reseal(struct archive *a, const char *new_passphrase, char **cause)
 
 	if (new_passphrase != NULL && (error = keys_check_passphrase(new_passphrase, cause)) < 0)
 		return error;
+	if (keys_rotate_pending(a)) {
+		custody_cause(cause, "a key rotation was interrupted: start the office once (custodyd "
+		    "run) to settle it, then change the passphrase");
+		return CUSTODY_EPERM;
+	}
 	dir = archive_file(a, "keys");
-	if ((error = keys_replace_office(dir, a->office_sk, new_passphrase, cause)) == 0)
+	if ((error = keys_replace_office(dir, a->office_sk, new_passphrase, cause)) == 0 &&
+	    (error = keys_rotate_passwd(a, new_passphrase, cause)) == 0)
 		log_info("the office key is now %s", new_passphrase != NULL ?
 		    "sealed with the new passphrase" : "stored without a passphrase (unattended)");
 	free(dir);

@@ -79,6 +79,7 @@ int service_file_key(struct archive *, json_t *doc, uint8_t key[static 32]);
 
 /* service-keys.c */
 int service_keys_split(struct request *);
+int service_keys_rotate(struct request *);
 int service_keys_rotate_data(struct request *);
 
 /* service-invite.c */

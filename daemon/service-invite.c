@@ -135,6 +135,10 @@ service_invite(struct request *r)
 
 	if (m->withdraw)
 		return service_invite_withdraw(r);
+	/* an invitation names its inviter by the key that signs it, which binds no name here */
+	if (memcmp(a->sign_pk, a->office_pk, ED25519_PK_LEN) != 0)
+		return custody_fail(CUSTODY_EPERM, "this office rotated its key: invitations it "
+		    "signs now would not admit anyone; ask an office that did not rotate to invite");
 	if (secs > INVITE_EXPIRES_MAX)
 		return custody_fail(CUSTODY_EINVAL, "invalid expiry: at most %d days",
 		    INVITE_EXPIRES_MAX / 86400);

@@ -1,4 +1,7 @@
-/* custody keys split (recovery shares, keys-share.c) and keys rotate-data (epochs-rotate.c). */
+/*
+ * custody keys split (recovery shares, keys-share.c), keys rotate-data (epochs-rotate.c) and
+ * keys rotate (a new office signing key, keys-rotate.c).
+ */
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,6 +76,40 @@ done:
 	sodium_free(shares);	/* wiped */
 	free(lens);
 	free(bins);
+	return error;
+}
+
+int
+service_keys_rotate(struct request *r)
+{
+	struct archive *a = r->c->s->a;
+	Custody__KeysRotateReply kr = CUSTODY__KEYS_ROTATE_REPLY__INIT;
+	Envelope env = CUSTODY__ENVELOPE__INIT;
+	uint64_t seq = 0, lamport;
+	char *cause = NULL, *line = NULL, *fp = NULL;
+	git_oid head;
+	int error;
+
+	if ((error = keys_rotate(a, &cause)) < 0) {
+		if (cause != NULL)
+			custody_fail(error, "%s", cause);
+		free(cause);
+		return error;
+	}
+	feed_head(a, a->office_hex, &head, &seq, &lamport);
+	if ((error = sshkey_format_pub(&line, a->sign_pk, a->conf.office)) < 0 ||
+	    (error = sshkey_fingerprint(&fp, a->sign_pk)) < 0)
+		goto done;
+	kr.public_key = line;
+	kr.fingerprint = fp;
+	kr.seq = seq;
+	kr.identity = a->fingerprint;
+	env.body_case = CUSTODY__ENVELOPE__BODY_KEYS_ROTATE_REPLY;
+	env.keys_rotate_reply = &kr;
+	error = server_reply(r, &env);
+done:
+	free(line);
+	free(fp);
 	return error;
 }
 

@@ -11,6 +11,7 @@
 
 #include "custody/invite.h"
 #include "epochs.h"
+#include "handover.h"
 #include "log.h"
 #include "offices.h"
 #include "revocations.h"
@@ -217,20 +218,28 @@ service_log_feed(struct archive *a, const char *office, const char *name, size_t
 	uint8_t pk[ED25519_PK_LEN];
 	uint64_t lamport;
 	char hex[65], oid[GIT_OID_HEXSZ + 1];
+	struct handover_feed *keys;
 	git_oid head;
 	int error;
 
 	if ((error = feed_head(a, office, &head, &lamport, &lamport)) < 0)
 		return error == CUSTODY_ENOTFOUND ? 0 : error;
 	hex_decode(pk, sizeof pk, office);
-	if (git_commit_lookup(&c, repo, &head) < 0)
+	if ((keys = malloc(sizeof *keys)) == NULL)
+		return CUSTODY_ENOMEM;
+	if (handover_feed_read(a, repo, office, &head, keys) < 0)
+		keys->ch.n = 0;	/* each commit is then checked against the first key */
+	if (git_commit_lookup(&c, repo, &head) < 0) {
+		free(keys);
 		return custody_fail(CUSTODY_EIO, "feed %.16s: head unreadable", office);
+	}
 	while (c != NULL && *n < limit) {
 		if ((grown = reallocarray(*entries, *n + 1, sizeof **entries)) == NULL ||
 		    (e = calloc(1, sizeof *e)) == NULL) {
 			if (grown != NULL)
 				*entries = grown;
 			git_commit_free(c);
+			free(keys);
 			return CUSTODY_ENOMEM;
 		}
 		*entries = grown;
@@ -243,7 +252,8 @@ service_log_feed(struct archive *a, const char *office, const char *name, size_t
 			e->summary = strdup("(summary unreadable)");
 		git_oid_tostr(oid, sizeof oid, git_commit_id(c));
 		e->commit = strdup(oid);
-		error = feed_check_signature(repo, git_commit_id(c), pk);
+		error = feed_check_signature(repo, git_commit_id(c), handover_key_at(keys, pk,
+		    e->seq));
 		e->signature = strdup(error == 0 ? "good" : error == CUSTODY_ENOTFOUND ?
 		    "missing" : "BAD");
 		p = NULL;
@@ -253,6 +263,7 @@ service_log_feed(struct archive *a, const char *office, const char *name, size_t
 		c = p;
 	}
 	git_commit_free(c);
+	free(keys);
 	return 0;
 }
 
@@ -335,33 +346,74 @@ done:
 	return error;
 }
 
+/* A commit time as OpenSSH allowed-signers writes one (UTC). */
+static int
+service_keys_time(char when[static 32], int64_t t)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (gmtime_r(&tt, &tm) == NULL || strftime(when, 32, "%Y%m%d%H%M%SZ", &tm) == 0)
+		return custody_fail(CUSTODY_EINVAL, "a commit time out of range");
+	return 0;
+}
+
 /*
- * One allowed-signers line: a revoked office's key is valid only before the time of its last
- * commit that counts (valid-before, so that stock git verify-commit still accepts its older
- * commits); when that commit is not held here, the key is left out, with a comment saying why.
+ * The allowed-signers lines of one office: each key its feed was signed by, valid from the
+ * handover that named it (valid-after) to the handover that passed it on (valid-before), both
+ * the handover commit's time, so that stock git verify-commit accepts every commit of the
+ * feed. A revoked office's last key is valid only before the time of its last commit that
+ * counts; when that commit is not held here, the key is left out, with a comment saying why.
  */
 static int
 service_keys_line(struct archive *a, struct cbuf *b, const char *name,
     const uint8_t pk[static ED25519_PK_LEN], const char *bare)
 {
-	struct tm tm;
-	char when[32];
+	struct handover_feed *f;
+	char hex[2 * ED25519_PK_LEN + 1], after[64] = "", before[64] = "", when[32], *line = NULL;
+	const uint8_t *key;
 	uint64_t cut;
 	int64_t t;
-	time_t tt;
+	unsigned k;
+	int error = 0;
 
-	if (!revocations_cut(a, pk, &cut))
-		return cbuf_printf(b, "%s namespaces=\"git,custody-dossier\" %s\n", name, bare);
-	if (cut == 0)
-		t = 1;	/* no commit counts (0 would mean no limit) */
-	else if (revocations_commit_time(a, pk, cut, &t) < 0)
-		return cbuf_printf(b, "# %s revoked after its commit %llu, which is not held "
-		    "here: left out\n", name, (unsigned long long)cut);
-	tt = (time_t)t;
-	if (gmtime_r(&tt, &tm) == NULL || strftime(when, sizeof when, "%Y%m%d%H%M%SZ", &tm) == 0)
-		return custody_fail(CUSTODY_EINVAL, "a commit time out of range");
-	return cbuf_printf(b, "%s namespaces=\"git,custody-dossier\",valid-before=\"%s\" %s\n",
-	    name, when, bare);
+	if ((f = malloc(sizeof *f)) == NULL)
+		return CUSTODY_ENOMEM;
+	hex_encode(hex, pk, ED25519_PK_LEN);
+	if (handover_feed_read(a, archive_repo(a), hex, NULL, f) < 0) {
+		memset(f, 0, sizeof *f);
+		handover_chain_init(&f->ch, pk);
+	}
+	for (k = 0; k <= f->ch.n && error == 0; k++) {
+		key = k == 0 ? pk : f->step[k - 1].to;
+		after[0] = before[0] = '\0';
+		if (k > 0 && (error = service_keys_time(when, f->step[k - 1].time)) == 0)
+			snprintf(after, sizeof after, ",valid-after=\"%s\"", when);
+		if (k < f->ch.n && error == 0 && (error = service_keys_time(when,
+		    f->step[k].time)) == 0)
+			snprintf(before, sizeof before, ",valid-before=\"%s\"", when);
+		if (k == f->ch.n && error == 0 && revocations_cut(a, pk, &cut)) {
+			if (cut == 0)
+				t = 1;	/* no commit counts (0 would mean no limit) */
+			else if (revocations_commit_time(a, pk, cut, &t) < 0) {
+				error = cbuf_printf(b, "# %s revoked after its commit %llu, which is "
+				    "not held here: left out\n", name, (unsigned long long)cut);
+				break;
+			}
+			if ((error = service_keys_time(when, t)) == 0)
+				snprintf(before, sizeof before, ",valid-before=\"%s\"", when);
+		}
+		free(line);
+		line = NULL;
+		if (error == 0 && k > 0 && (error = sshkey_format_pub(&line, key, NULL)) < 0)
+			break;
+		if (error == 0)
+			error = cbuf_printf(b, "%s namespaces=\"git,custody-dossier\"%s%s %s\n", name,
+			    after, before, k == 0 ? bare : line);
+	}
+	free(line);
+	free(f);
+	return error;
 }
 
 int
@@ -372,7 +424,7 @@ service_keys(struct request *r)
 	Envelope env = CUSTODY__ENVELOPE__INIT;
 	struct office *offices = NULL;
 	struct cbuf b = { 0 };
-	char *bare = NULL;
+	char *bare = NULL, *signing = NULL;
 	size_t n = 0, i;
 	int error;
 
@@ -397,11 +449,20 @@ service_keys(struct request *r)
 	}
 	kr.public_key = a->public_line;
 	kr.fingerprint = a->fingerprint;
+	if (memcmp(a->sign_pk, a->office_pk, ED25519_PK_LEN) != 0 &&
+	    sshkey_format_pub(&signing, a->sign_pk, a->conf.office) < 0) {
+		free(kr.allowed_signers);
+		free(bare);
+		return CUSTODY_ENOMEM;
+	}
+	if (signing != NULL)
+		kr.signing_key = signing;
 	env.body_case = CUSTODY__ENVELOPE__BODY_KEYS_REPLY;
 	env.keys_reply = &kr;
 	error = server_reply(r, &env);
 	free(kr.allowed_signers);
 	free(bare);
+	free(signing);
 	return error;
 }
 

@@ -56,6 +56,8 @@ struct session {
 	uint64_t			 pack_bytes;	/* of every pack this session */
 	char				 why[400];
 	struct sync_result		*res;
+	uint8_t				 dial[ED25519_PK_LEN];	/* the peer's key now: its
+						   pinned one, or the one it handed over to */
 };
 
 /* Is the responder the office we dialled? (XK: it proved it holds the key we dialled.) */
@@ -65,10 +67,10 @@ session_authorize(struct channel *ch, const uint8_t remote_ed[static 32], void *
 	struct session *s = arg;
 	char *got = NULL, *want = NULL;
 
-	if (sodium_memcmp(remote_ed, s->peer->pk, ED25519_PK_LEN) == 0)
+	if (sodium_memcmp(remote_ed, s->dial, ED25519_PK_LEN) == 0)
 		return s->peer->name;
 	sshkey_fingerprint(&got, remote_ed);
-	sshkey_fingerprint(&want, s->peer->pk);
+	sshkey_fingerprint(&want, s->dial);
 	snprintf(s->why, sizeof s->why, "refused: %s presented key %s, not the pinned %s",
 	    s->peer->address, got ? got : "?", want ? want : "?");
 	free(got);
@@ -241,7 +243,7 @@ session_expired(struct archive *a, const uint8_t *pk)
 	return 1;
 }
 
-/* Is pk an office we accept feeds of: ourselves, a pinned peer, or named by an office record? */
+/* Is pk an office we accept feeds of: ourselves, a pinned peer, named by an office record? */
 static int
 session_known(struct archive *a, const uint8_t *pk)
 {
@@ -251,6 +253,10 @@ session_known(struct archive *a, const uint8_t *pk)
 	int known = 0;
 
 	if (sodium_memcmp(pk, a->office_pk, ED25519_PK_LEN) == 0 || peers_find_key(&e, pk) == 0)
+		return 1;
+	/* a recovering office takes every feed its pinned peer holds: its own may be named by
+	 * a key it no longer holds (rotated before it was lost; keys_rotate_identity) */
+	if (recover_pending(a))
 		return 1;
 	if (offices_list(a, &v, &n) == 0)
 		for (i = 0; i < n && !known; i++)
@@ -710,7 +716,12 @@ session_pull(struct session *s, struct sync_result *res)
 			    "no feed of this session brought are not taken yet", name ? name : "?");
 			free(name);
 		}
-	if (error == 0 && recover_pending(s->a)) {	/* recover.c */
+	/* recovered from shares made since a rotation: the feed handed over to our key is ours */
+	if (error == 0 && recover_pending(s->a) && (r = keys_rotate_identity(s->a)) != 0)
+		error = r < 0 ? r : custody_fail(CUSTODY_EPERM, "this office rotated its key before "
+		    "it was lost: its feed is known now; stop the daemon, run custodyd reindex, "
+		    "start it and sync again");
+	else if (error == 0 && recover_pending(s->a)) {	/* recover.c */
 		char *why = NULL;
 
 		if ((r = recover_settle(s->a, s->peer->name, &why)) < 0)
@@ -759,6 +770,8 @@ sync_with_peer(struct archive *a, const struct peers_entry *peer, struct sync_re
 		    (unsigned long long)cut);
 		return s.why;
 	}
+	if (handover_current(a, peer->pk, s.dial) < 0)
+		log_warn("peer %s: its key handovers: %s", peer->name, custody_error());
 	if ((x_priv = sodium_malloc(NOISE_KEY_LEN)) == NULL ||
 	    noise_static_from_ed25519(x_priv, x_pub, a->office_sk) < 0 ||
 	    (s.base = event_base_new()) == NULL ||
@@ -768,7 +781,7 @@ sync_with_peer(struct archive *a, const struct peers_entry *peer, struct sync_re
 	}
 	if ((fd = session_connect(&s)) < 0)
 		goto done;
-	if ((s.ch = channel_new(s.base, fd, peer->pk, x_priv, a->office_pk, session_authorize,
+	if ((s.ch = channel_new(s.base, fd, s.dial, x_priv, a->sign_pk, session_authorize,
 	    session_dispatch, &s)) == NULL) {
 		snprintf(s.why, sizeof s.why, "cannot set up the channel");
 		goto done;

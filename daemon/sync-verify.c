@@ -132,6 +132,13 @@ verify_record(struct sync_incoming *in, git_repository *repo, const char *path,
 	}
 	if ((error = verify_rev(in, name, doc, lamport, disagree)) < 0)
 		goto done;
+	in->records++;
+	if (strcmp(record_kind(doc), "handover") == 0) {
+		if ((error = handover_parse(doc, in->ho_from, in->ho_to)) < 0)
+			*disagree = 1;	/* signed by the owner: refused, kept as evidence */
+		in->handovers++;
+		goto done;
+	}
 	if (strcmp(record_kind(doc), "epoch") == 0) {
 		error = verify_epoch(in, name, doc, disagree);
 		goto done;
@@ -249,7 +256,7 @@ sync_incoming_revoked(struct sync_incoming *in, git_commit **chain, uint64_t fro
 	    (unsigned long long)cut);
 	for (i = from; i < n; i++) {
 		if (feed_parse_message(git_commit_message(chain[i]), &cseq, &clam, who) < 0 ||
-		    feed_check_signature(repo, git_commit_id(chain[i]), in->pk) < 0 ||
+		    feed_check_signature(repo, git_commit_id(chain[i]), in->keys->ch.current) < 0 ||
 		    (odb == NULL && git_repository_odb(&odb, repo) < 0) ||
 		    git_odb_read(&o, odb, git_commit_id(chain[i])) < 0)
 			break;
@@ -271,6 +278,95 @@ sync_incoming_revoked(struct sync_incoming *in, git_commit **chain, uint64_t fro
 	if (from > 0)
 		return 0;
 	return custody_fail(CUSTODY_EPROTO, "%s", in->refused ? in->refused : why);
+}
+
+/*
+ * Refuse commit chain[i] (kept as evidence, the line in in->refused) and take the commits
+ * before it: 0 when there are some, else CUSTODY_EPROTO.
+ */
+static int
+sync_incoming_stop(struct sync_incoming *in, git_commit **chain, uint64_t i, uint64_t seq,
+    const char *why, uint64_t *taken)
+{
+	int error = sync_incoming_refuse(in, chain[i], seq, why);
+
+	if (in->refused == NULL || i == 0)
+		return error;
+	*taken = i;
+	return 0;
+}
+
+/* The key that made commit c's signature, whichever it is; an error when none verifies. */
+static int
+verify_signer(git_repository *repo, git_commit *c, uint8_t signer[static ED25519_PK_LEN])
+{
+	git_buf sig = { 0 }, data = { 0 };
+	int error;
+
+	if (git_commit_extract_signature(&sig, &data, repo, (git_oid *)git_commit_id(c),
+	    NULL) < 0)
+		return CUSTODY_ENOTFOUND;
+	error = sshsig_verify(signer, sig.ptr, sig.size, "git", data.ptr, data.size);
+	git_buf_dispose(&sig);
+	git_buf_dispose(&data);
+	return error;
+}
+
+/*
+ * A commit whose signature is not the feed's current key's: kept as evidence when a key the
+ * feed handed over made it (a seized old key going on), or when it holds a handover (one the
+ * feed's key did not sign); any other is a forged signature.
+ */
+static int
+verify_wrong_key(struct sync_incoming *in, git_commit **chain, uint64_t i, uint64_t seq,
+    uint64_t *taken)
+{
+	const struct handover_feed *k = in->keys;
+	uint8_t signer[ED25519_PK_LEN], from[ED25519_PK_LEN], to[ED25519_PK_LEN];
+	char *got = NULL, *want = NULL, why[300], oid[GIT_OID_HEXSZ + 1];
+	int old = 0, ho = 0, error;
+	unsigned j;
+
+	git_oid_tostr(oid, sizeof oid, git_commit_id(chain[i]));
+	if (verify_signer(in->repo, chain[i], signer) < 0)
+		return custody_fail(CUSTODY_EPROTO, "commit %s: forged signature (%s)", oid,
+		    "signature does not verify");
+	old = memcmp(signer, k->ch.original, ED25519_PK_LEN) == 0;
+	for (j = 0; j < k->ch.n && !old; j++)
+		old = memcmp(signer, k->step[j].from, ED25519_PK_LEN) == 0;
+	if (!old && (ho = handover_in_commit(in->a, in->repo, chain[i], from, to)) <= 0)
+		return custody_fail(CUSTODY_EPROTO, "commit %s: forged signature (signed by "
+		    "another key)", oid);
+	sshkey_fingerprint(&got, signer);
+	sshkey_fingerprint(&want, k->ch.current);
+	snprintf(why, sizeof why, "%s signed by %s, not by the feed's current key %s",
+	    old ? "a commit after the feed handed its key over," : "a handover", got ? got : "?",
+	    want ? want : "?");
+	free(got);
+	free(want);
+	error = sync_incoming_stop(in, chain, i, seq, why, taken);
+	return error;
+}
+
+/*
+ * The commit chain[i], signed by the feed's current key, holds a handover: it must hold it
+ * alone, hand over from that key, to a key the feed never used. Then later commits need the
+ * new key. Any other is refused and kept as evidence.
+ */
+static int
+verify_handover(struct sync_incoming *in, git_commit **chain, uint64_t i, uint64_t seq,
+    uint64_t *taken)
+{
+	char why[300];
+
+	if (in->handovers > 1 || in->records != 1)
+		snprintf(why, sizeof why, "a handover commit must hold its handover record alone");
+	else if (handover_feed_step(in->keys, seq, git_commit_time(chain[i]), in->ho_from,
+	    in->ho_to) < 0)
+		snprintf(why, sizeof why, "%s", custody_error());
+	else
+		return 0;
+	return sync_incoming_stop(in, chain, i, seq, why, taken);
 }
 
 /* Take in an epoch record found at path of a new commit (they are wrapped under epoch 0). */
@@ -313,7 +409,8 @@ sync_epochs_scan(struct sync_incoming *in, git_commit **chain, uint64_t n, int r
 	for (i = 0; i < n; i++) {
 		if (feed_parse_message(git_commit_message(chain[i]), &cseq, &clam, who) < 0 ||
 		    (revoked && cseq > cut) ||
-		    feed_check_signature(in->repo, git_commit_id(chain[i]), in->pk) < 0)
+		    feed_check_signature(in->repo, git_commit_id(chain[i]),
+		    handover_key_at(in->keys, in->pk, cseq)) < 0)
 			break;
 		old = new = NULL;
 		pc = NULL;
@@ -331,6 +428,19 @@ sync_epochs_scan(struct sync_incoming *in, git_commit **chain, uint64_t n, int r
 	return (int)(epochs_count(in->a) - held);
 }
 
+/* The feed's handovers up to the head we hold: the key its next commit needs. */
+static int
+sync_incoming_keys(struct sync_incoming *in, git_repository *repo)
+{
+	if (in->keys == NULL && (in->keys = malloc(sizeof *in->keys)) == NULL)
+		return CUSTODY_ENOMEM;
+	memset(in->keys, 0, sizeof *in->keys);
+	handover_chain_init(&in->keys->ch, in->pk);
+	if (in->have_old)
+		return handover_feed_read(in->a, repo, in->hex, &in->old_head, in->keys);
+	return 0;
+}
+
 /* Index the pack, then check every new commit from ours to the head the peer named. */
 int
 sync_incoming_verify(struct sync_incoming *in, const char *head, uint64_t seq)
@@ -343,6 +453,7 @@ sync_incoming_verify(struct sync_incoming *in, const char *head, uint64_t seq)
 	uint64_t first_lamport, failed = 0;
 	size_t need_at = 0, failed_need = 0;
 	char who[65], oid[GIT_OID_HEXSZ + 1];
+	size_t nneed;
 	int error = 0, revoked, scanned = 0;
 
 	if ((error = sync_quarantine_close(in->q, &repo)) < 0)
@@ -354,6 +465,8 @@ sync_incoming_verify(struct sync_incoming *in, const char *head, uint64_t seq)
 		return error;
 	revoked = revocations_cut(in->a, in->pk, &cut);
 	taken = n;
+	if ((error = sync_incoming_keys(in, repo)) < 0)
+		return error;
 	if ((chain = calloc(n, sizeof *chain)) == NULL)
 		return CUSTODY_ENOMEM;
 	if (git_commit_lookup(&c, repo, &in->new_oid) < 0) {
@@ -401,9 +514,9 @@ again:
 			break;
 		}
 		last_lamport = clam;
-		if (feed_check_signature(repo, git_commit_id(chain[i]), in->pk) < 0) {
-			error = custody_fail(CUSTODY_EPROTO, "commit %s: forged signature (%s)", oid,
-			    custody_error());
+		if (feed_check_signature(repo, git_commit_id(chain[i]), in->keys->ch.current) <
+		    0) {
+			error = verify_wrong_key(in, chain, i, cseq, &taken);
 			break;
 		}
 		if (revoked && cseq > cut) {
@@ -427,6 +540,9 @@ again:
 		if (error == 0 && git_commit_tree(&new, chain[i]) < 0)
 			error = custody_fail(CUSTODY_EPROTO, "commit %s: tree missing", oid);
 		x.lamport = clam;
+		in->handovers = 0;
+		in->records = 0;
+		nneed = in->nneed;
 		need_at = in->nneed;
 		if (error == 0 && (oidset_add(&in->used, git_commit_id(chain[i])) < 0 ||
 		    oidset_add(&in->used, git_tree_id(new)) < 0))
@@ -441,6 +557,11 @@ again:
 		git_tree_free(old);
 		git_tree_free(new);
 		old = new = NULL;
+		if (error == 0 && in->handovers > 0 && ((error = verify_handover(in, chain, i, cseq,
+		    &taken)) < 0 || taken < n)) {
+			in->nneed = nneed;	/* the refused commit's blobs are not fetched */
+			break;
+		}
 	}
 	/*
 	 * A record wrapped under an epoch that a later commit of this pack announces (an office
@@ -458,6 +579,8 @@ again:
 			free(in->need);
 			in->need = NULL;
 			in->nneed = 0;
+			if ((error = sync_incoming_keys(in, repo)) < 0)
+				goto done;
 			goto again;
 		}
 	}
@@ -542,6 +665,9 @@ sync_incoming_finish(struct sync_incoming *in)
 	}
 	if ((error = archive_sync(a)) < 0)
 		goto done;
+	if (in->keys != NULL && in->keys->ch.n > 0 &&	/* remembered for the peer's new key */
+	    handover_feed_read(a, archive_repo(a), in->hex, &in->new_oid, in->keys) < 0)
+		log_warn("reading the handovers of feed %.16s: %s", in->hex, custody_error());
 	if (index_catch_up(a, 0) < 0)
 		log_warn("index catch-up after sync: %s", custody_error());
 done:
@@ -560,6 +686,7 @@ sync_incoming_free(struct sync_incoming *in)
 		sodium_memzero(in->need, in->nneed * sizeof *in->need);
 	free(in->need);
 	free(in->refused);
+	free(in->keys);
 	memset(in, 0, sizeof *in);
 }
 
@@ -573,12 +700,19 @@ sync_fork_evidence(struct archive *a, const char *hex, const uint8_t pk[static 3
 {
 	struct cbuf data = { 0 }, sig = { 0 };
 	uint8_t signer[ED25519_PK_LEN];
+	struct handover_feed *keys;
 	int error;
 
 	*line = NULL;
+	if ((keys = malloc(sizeof *keys)) == NULL)
+		return CUSTODY_ENOMEM;
+	if (handover_feed_read(a, archive_repo(a), hex, NULL, keys) < 0)
+		keys->ch.n = 0;
+	/* the key that signs the feed at seq: its owner's first, or one handed over to */
 	if ((error = gitobj_commit_signature(&data, &sig, commit, len)) < 0 ||
 	    (error = sshsig_verify(signer, (const char *)sig.data, sig.len, "git", data.data,
-	    data.len)) < 0 || sodium_memcmp(signer, pk, ED25519_PK_LEN) != 0) {
+	    data.len)) < 0 || sodium_memcmp(signer, handover_key_at(keys, pk, seq),
+	    ED25519_PK_LEN) != 0) {
 		error = custody_fail(CUSTODY_EPROTO, "the peer claims a fork with a commit the "
 		    "feed's owner did not sign");
 		goto done;
@@ -587,6 +721,7 @@ sync_fork_evidence(struct archive *a, const char *hex, const uint8_t pk[static 3
 done:
 	cbuf_free(&data);
 	cbuf_free(&sig);
+	free(keys);
 	return error;
 }
 

@@ -4,6 +4,7 @@
 
 #include <git2/sys/odb_backend.h>
 
+#include "handover.h"
 #include "oidset.h"
 #include "sync.h"
 
@@ -70,6 +71,11 @@ struct sync_incoming {
 					   not held yet: another feed may bring it */
 	char			*refused;	/* set when a commit the owner signed was refused
 						   and kept as evidence: the line to report */
+	struct handover_feed	*keys;		/* the feed's key handovers, as its commits are
+						   read (handover.h) */
+	unsigned		 handovers;	/* handover records in the commit being read */
+	size_t			 records;	/* records the commit being read changes */
+	uint8_t			 ho_from[ED25519_PK_LEN], ho_to[ED25519_PK_LEN];
 };
 
 int sync_incoming_begin(struct sync_incoming *, struct archive *, const char *hex,

@@ -11,6 +11,7 @@
 
 #include "archive.h"
 #include "epochs.h"
+#include "handover.h"
 #include "custody/trailers.h"
 #include "offices.h"
 #include "oidset.h"
@@ -220,18 +221,27 @@ done:
 static void
 verify_feed(struct verify_ctx *v, const char *office, const git_oid *tip)
 {
-	uint8_t pk[ED25519_PK_LEN];
+	uint8_t pk[ED25519_PK_LEN], from[ED25519_PK_LEN], to[ED25519_PK_LEN];
+	struct handover_feed *keys;
 	git_commit *c = NULL, *p;
 	git_oid *chain = NULL;
 	git_tree *tree;
 	size_t n = 0, cap = 0, i;
 	uint64_t seq, lamport, last_lamport = 0;
 	char item[160], hex[GIT_OID_HEXSZ + 1], who[65];
+	int r;
 
 	hex_decode(pk, sizeof pk, office);
+	/* the key each commit needs, as handovers move it */
+	if ((keys = calloc(1, sizeof *keys)) == NULL) {
+		v->error = CUSTODY_ENOMEM;
+		return;
+	}
+	handover_chain_init(&keys->ch, pk);
 	if (git_commit_lookup(&c, v->repo, tip) < 0) {
 		snprintf(item, sizeof item, "feed %s", office);
 		verify_problem(v, item, "head commit missing or corrupt");
+		free(keys);
 		return;
 	}
 	for (;;) {
@@ -240,6 +250,7 @@ verify_feed(struct verify_ctx *v, const char *office, const git_oid *tip)
 			if ((chain = reallocarray(chain, cap, sizeof *chain)) == NULL) {
 				v->error = CUSTODY_ENOMEM;
 				git_commit_free(c);
+				free(keys);
 				return;
 			}
 		}
@@ -265,12 +276,18 @@ verify_feed(struct verify_ctx *v, const char *office, const git_oid *tip)
 		v->res->commits++;
 		git_oid_tostr(hex, sizeof hex, &chain[i - 1]);
 		snprintf(item, sizeof item, "commit %s (feed %.16s)", hex, office);
-		if (feed_check_signature(v->repo, &chain[i - 1], pk) < 0)
-			verify_problem(v, item, "signature: %s", custody_error());
+		if (feed_check_signature(v->repo, &chain[i - 1], keys->ch.current) < 0)
+			verify_problem(v, item, "signature: %s%s", custody_error(), keys->ch.n > 0 ?
+			    " (this feed's key was handed over)" : "");
 		if (git_commit_lookup(&c, v->repo, &chain[i - 1]) < 0) {
 			verify_problem(v, item, "missing or corrupt");
 			continue;
 		}
+		if ((r = handover_in_commit(v->a, v->repo, c, from, to)) < 0)
+			verify_problem(v, item, "handover: %s", custody_error());
+		else if (r > 0 && handover_feed_step(keys, n - i + 1, git_commit_time(c), from,
+		    to) < 0)
+			verify_problem(v, item, "%s", custody_error());
 		v->office = office;
 		v->have_lamport = 0;
 		if (feed_parse_message(git_commit_message(c), &seq, &lamport, who) < 0)
@@ -300,6 +317,7 @@ verify_feed(struct verify_ctx *v, const char *office, const git_oid *tip)
 		git_commit_free(c);
 	}
 	free(chain);
+	free(keys);
 }
 
 /* Every object in the object database must hash to its name. */

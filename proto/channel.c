@@ -36,6 +36,7 @@ struct channel {
 	void			*drained_arg;
 	int			 timeout;
 	int			 nhs;		/* handshake messages so far */
+	uint8_t			*fallback;	/* a responder's earlier static key, or NULL */
 	unsigned		 established : 1, closing : 1, dead : 1, draining : 1,
 				 has_remote : 1, received : 1, initiator : 1;
 };
@@ -61,6 +62,7 @@ channel_lost(struct channel *ch, const char *fmt, ...)
 	event_del(ch->wev);
 	event_del(ch->hs_timer);
 	noise_hs_free(ch->hs);
+	sodium_free(ch->fallback);
 	ch->hs = NULL;
 	ch->cb(ch, NULL, ch->arg);
 }
@@ -208,6 +210,15 @@ channel_hs_frame(struct channel *ch, const uint8_t *body, size_t len)
 	 * drops the connection having sent nothing: a prober learns nothing about this office.
 	 */
 	error = noise_hs_read(ch->hs, &payload, body, len);
+	/* a responder that rotated its key still answers a peer dialling the one before */
+	if (error < 0 && !ch->initiator && ch->nhs == 0 && ch->fallback != NULL) {
+		noise_hs_free(ch->hs);
+		ch->hs = NULL;
+		cbuf_free(&payload);
+		if ((error = noise_hs_new(&ch->hs, "XK", false, ch->fallback, NULL,
+		    CHANNEL_PROLOGUE, strlen(CHANNEL_PROLOGUE))) == 0)
+			error = noise_hs_read(ch->hs, &payload, body, len);
+	}
 	idx = ch->nhs++;
 	if (error == 0)
 		error = channel_identity(ch, &payload, idx);
@@ -468,6 +479,18 @@ channel_new(struct event_base *base, int fd, const uint8_t *dial,
 	evtimer_add(ch->hs_timer, &tv);
 	channel_arm(ch);
 	return ch;
+}
+
+/* A responder's earlier static key, tried when message 1 was made for another (copied). */
+int
+channel_set_fallback(struct channel *ch, const uint8_t s_priv[static NOISE_KEY_LEN])
+{
+	if (ch->initiator || ch->nhs > 0)
+		return CUSTODY_EINVAL;
+	if (ch->fallback == NULL && (ch->fallback = sodium_malloc(NOISE_KEY_LEN)) == NULL)
+		return CUSTODY_ENOMEM;
+	memcpy(ch->fallback, s_priv, NOISE_KEY_LEN);
+	return 0;
 }
 
 /* Queue one message (encrypted now if the handshake is done, else when it is). */

@@ -53,6 +53,12 @@ typedef const char *(*channel_authorize_cb)(struct channel *, const uint8_t remo
 struct channel *channel_new(struct event_base *, int fd, const uint8_t *dial,
     const uint8_t s_priv[static NOISE_KEY_LEN], const uint8_t ed_pub[static 32],
     channel_authorize_cb, channel_dispatch_cb, void *arg);
+/*
+ * A responder's earlier static X25519 key (copied): when the peer's first handshake message
+ * was made for it and not for s_priv, the handshake goes on with it. An office that rotated its
+ * key answers peers that have not learnt of the handover yet.
+ */
+int channel_set_fallback(struct channel *, const uint8_t s_priv[static NOISE_KEY_LEN]);
 /* Queue a message; sent once the handshake is done. 0 or an error. */
 int channel_send(struct channel *, const Envelope *);
 /* Queue whole message frames already encoded (wire_encode), possibly on another thread. */

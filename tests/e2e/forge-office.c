@@ -14,11 +14,18 @@
  *		with the id given (default: the one the daemon derives), bypassing every check
  *	forge-office ARCHIVE withdraw NAME KEYLINE
  *		a withdrawal of ARCHIVE's invitation of (NAME, key), whatever has happened since
+ *	forge-office ARCHIVE handover TO_KEYFILE SIGN_KEYFILE
+ *		a handover in ARCHIVE's feed from its current key to the key of TO_KEYFILE, signed by
+ *		the key of SIGN_KEYFILE ("-": the office's own); key files are unsealed office.key
+ *		files (an unattended office's, or one the adversary copied)
+ *	forge-office ARCHIVE event SIGN_KEYFILE
+ *		a custody event in ARCHIVE's feed signed by the key of SIGN_KEYFILE
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "handover.h"
 #include "offices.h"
 #include "revocations.h"
 
@@ -112,6 +119,81 @@ done:
 	return error;
 }
 
+/* The secret key of an unsealed office.key file ("-": keep a's own). */
+static int
+forge_keyfile(struct archive *a, const char *path, uint8_t sk[static ED25519_SK_LEN])
+{
+	uint8_t buf[8 + 1 + ED25519_SK_LEN + 1];
+	size_t n;
+	FILE *f;
+
+	if (strcmp(path, "-") == 0) {
+		memcpy(sk, a->office_sk, ED25519_SK_LEN);
+		return 0;
+	}
+	if ((f = fopen(path, "rb")) == NULL) {
+		fprintf(stderr, "forge-office: cannot open %s\n", path);
+		return CUSTODY_EIO;
+	}
+	n = fread(buf, 1, sizeof buf, f);
+	fclose(f);
+	if (n != sizeof buf - 1 || memcmp(buf, "CUSTKEY1", 8) != 0 || buf[8] != 0) {
+		fprintf(stderr, "forge-office: %s is not an unsealed office key file\n", path);
+		return CUSTODY_EINVAL;
+	}
+	memcpy(sk, buf + 9, ED25519_SK_LEN);
+	return 0;
+}
+
+/* Commit doc in a's feed signed by the key of signfile. */
+static int
+forge_signed(struct archive *a, json_t *doc, const char *signfile, const char *summary)
+{
+	uint8_t sk[ED25519_SK_LEN], real_sk[ED25519_SK_LEN];
+	int error;
+
+	if ((error = forge_keyfile(a, signfile, sk)) < 0)
+		return error;
+	memcpy(real_sk, a->office_sk, sizeof real_sk);
+	memcpy(a->office_sk, sk, sizeof sk);
+	error = forge_write(a, &doc, 1, summary);
+	memcpy(a->office_sk, real_sk, sizeof real_sk);
+	return error;
+}
+
+/* A handover from a's current key to tofile's, signed by signfile's; or a custody event. */
+static int
+forge_handover(struct archive *a, const char *tofile, const char *signfile)
+{
+	uint8_t sk[ED25519_SK_LEN];
+	char id[ID_MAX + 1], from[65], to[65], now[32];
+	json_t *doc;
+	int error;
+
+	record_now(now);
+	if (tofile == NULL) {
+		char *eid = record_random_id();
+
+		doc = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "kind", "event", "id", eid ? eid : "x",
+		    "action", "get", "evidence", "0", "actor", "forged", "time", now);
+		free(eid);
+		error = doc ? forge_signed(a, doc, signfile, "get evidence") : CUSTODY_ENOMEM;
+		json_decref(doc);
+		return error;
+	}
+	if ((error = forge_keyfile(a, tofile, sk)) < 0)
+		return error;
+	handover_id(id, sk + 32);
+	hex_encode(from, a->sign_pk, ED25519_PK_LEN);
+	hex_encode(to, sk + 32, ED25519_PK_LEN);
+	if ((doc = json_pack("{s:s,s:s,s:s,s:s,s:s}", "kind", "handover", "id", id, "from", from,
+	    "to", to, "time", now)) == NULL)
+		return CUSTODY_ENOMEM;
+	error = forge_signed(a, doc, signfile, "key handover");
+	json_decref(doc);
+	return error;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -121,13 +203,18 @@ main(int argc, char **argv)
 	char *cause = NULL;
 	int error;
 
-	if (argc < 5 || (argc != 5 && !(argc == 6 && strcmp(argv[2], "revoke") == 0)) ||
+	if (argc == 4 && strcmp(argv[2], "event") == 0)
+		;
+	else if (argc < 5 || (argc != 5 && !(argc == 6 && strcmp(argv[2], "revoke") == 0)) ||
 	    (strcmp(argv[2], "office") != 0 && strcmp(argv[2], "ghost") != 0 &&
-	    strcmp(argv[2], "revoke") != 0 && strcmp(argv[2], "withdraw") != 0)) {
+	    strcmp(argv[2], "revoke") != 0 && strcmp(argv[2], "withdraw") != 0 &&
+	    strcmp(argv[2], "handover") != 0)) {
 		fprintf(stderr, "usage: forge-office ARCHIVE office NAME KEYLINE\n"
 		    "       forge-office ARCHIVE ghost NAME FEEDHEX\n"
 		    "       forge-office ARCHIVE revoke KEYHEX FROM_SEQ [ID]\n"
-		    "       forge-office ARCHIVE withdraw NAME KEYLINE\n");
+		    "       forge-office ARCHIVE withdraw NAME KEYLINE\n"
+		    "       forge-office ARCHIVE handover TO_KEYFILE SIGN_KEYFILE\n"
+		    "       forge-office ARCHIVE event SIGN_KEYFILE\n");
 		return 2;
 	}
 	if (sodium_init() < 0 || git_libgit2_init() < 0)
@@ -148,7 +235,11 @@ main(int argc, char **argv)
 		} else if ((error = offices_record(&doc, argv[3], pk, "")) == 0)
 			error = forge_write(a, &doc, 1, "office record");
 		json_decref(doc);
-	} else if (strcmp(argv[2], "revoke") == 0)
+	} else if (strcmp(argv[2], "handover") == 0)
+		error = forge_handover(a, argv[3], argv[4]);
+	else if (strcmp(argv[2], "event") == 0)
+		error = forge_handover(a, NULL, argv[3]);
+	else if (strcmp(argv[2], "revoke") == 0)
 		error = forge_revoke(a, argv[3], argv[4], argc == 6 ? argv[5] : NULL);
 	else
 		error = forge_ghost(a, argv[3], argv[4]);

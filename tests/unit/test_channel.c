@@ -254,6 +254,38 @@ test_wrong_pin(void **state)
 	end_clear(&b);
 }
 
+/*
+ * A responder that rotated its key (now b's, before m's) answers a dial to either, the new key
+ * first; a dial to a key it never held still fails in silence.
+ */
+static void
+test_fallback(void **state)
+{
+	const uint8_t *dial[3] = { b_ed + 32, m_ed + 32, a_ed + 32 };
+	struct end a, b;
+	int sv[2], i;
+
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+		ends_new(&a, &b, sv[0], sv[1], dial[i], a_ed + 32);
+		assert_int_equal(channel_set_fallback(b.ch, m_s), 0);
+		assert_true(channel_set_fallback(a.ch, m_s) < 0);	/* a responder's only */
+		send_hello(a.ch, 3);
+		RUN_UNTIL((a.lost && b.lost) || b.nmsgs == 1);
+		if (i < 2) {
+			assert_int_equal(b.nmsgs, 1);
+			assert_true(channel_established(a.ch) && channel_established(b.ch));
+			assert_int_equal(a.authorized, 1);
+		} else {
+			assert_true(a.lost && b.lost);
+			assert_int_equal(b.authorized, 0);
+			assert_int_equal(b.nmsgs, 0);
+		}
+		end_clear(&a);
+		end_clear(&b);
+	}
+}
+
 static void
 relay_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -611,6 +643,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_wrong_pin),
+		cmocka_unit_test(test_fallback),
 		cmocka_unit_test(test_flipped_handshake),
 		cmocka_unit_test(test_truncated_handshake),
 		cmocka_unit_test(test_garbage_and_replay),

@@ -31,6 +31,7 @@ office_make(struct office *o, const char *name)
 	assert_non_null(o->a.office_sk);
 	assert_non_null(o->a.data_key);
 	crypto_sign_keypair(o->a.office_pk, o->a.office_sk);
+	memcpy(o->a.sign_pk, o->a.office_pk, ED25519_PK_LEN);	/* an office that never rotated */
 	randombytes_buf(o->a.data_key, DATA_KEY_LEN);
 	o->a.conf.office = strdup(name);
 	assert_int_equal(keys_share_split(&o->a, 5, 3, o->bin, o->len), 0);
