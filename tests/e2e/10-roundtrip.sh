@@ -209,7 +209,7 @@ check "log: a header and $((2 + G)) commits" [ "$(wc -l <"$T/log.txt")" -eq $((3
 check "log: every commit has a good signature" [ "$(grep -c ' good ' "$T/log.txt")" -eq $((2 + G)) ]
 contains "log: the first commit's summary" "$(cat "$T/log.txt")" "ingest 5 files (5 new)"
 contains "log: the second commit's summary" "$(cat "$T/log.txt")" "ingest 1 file (0 new)"
-HEX=$(git --git-dir="$A/git" for-each-ref --format='%(refname:lstrip=2)' refs/feeds | head -1)
+HEX=$(git --git-dir="$A/git" for-each-ref --format='%(refname:lstrip=2)' refs/feeds | sed -n 1p)
 head_commit=$(git --git-dir="$A/git" rev-parse "refs/feeds/$HEX")
 cu "$A" --json log >"$T/log.json" 2>&1 || true
 jload "$T/log.json" 'len(j["entries"])' '[e["seq"] for e in j["entries"]]' \

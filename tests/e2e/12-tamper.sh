@@ -98,7 +98,7 @@ blob_of() {
 
 # blob_file NAME: the path of blob NAME under ARCHIVE/blobs (whatever the fan-out).
 blob_file() {
-	find "$A/blobs" -type f -name "$1" | head -1
+	find "$A/blobs" -type f -name "$1" | sed -n 1p
 }
 
 # flip_byte FILE OFFSET: invert one byte in place.

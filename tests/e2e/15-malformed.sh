@@ -54,7 +54,7 @@ still_serving() {
 expect_error() {
 	local out last err code
 	out=$(python3 "$RAW" "$SOCK" "$1" 2>&1) || true
-	err=$(grep '^error ' <<<"$out" | head -1)
+	err=$(grep '^error ' <<<"$out" | sed -n 1p)
 	last=$(tail -1 <<<"$out")
 	code=$(cut -d' ' -f2 <<<"$err")
 	check "$1: an Error comes back" [ -n "$err" ]

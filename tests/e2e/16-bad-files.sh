@@ -106,7 +106,7 @@ bad_fd() {
 	local before out err
 	before=$(state)
 	out=$(python3 "$RAW" "$A/custodyd.sock" "$1" "$2" 2>&1) || true
-	err=$(grep '^error ' <<<"$out" | head -1)
+	err=$(grep '^error ' <<<"$out" | sed -n 1p)
 	check "$1: an Error comes back" [ -n "$err" ]
 	contains "$1: the Error says why" "$err" "$3"
 	check "$1: no IngestFileDone or IngestDone" [ -z "$(grep -E '^reply (104|106)$' <<<"$out")" ]

@@ -44,7 +44,7 @@ check "A imports $N victims" [ "$rc" -eq 0 ]
 contains "all of them written" "$out" "imported $N victims (0 unchanged), commit"
 check "as one commit" [ "$(feed_len "$A" "$HA")" -eq $((c0 + 1)) ]
 check "in one new pack" [ "$(packs)" -eq $((p0 + 1)) ]
-pack=$(ls -t "$A/git/objects/pack/"*.idx | head -1)
+pack=$(ls -t "$A/git/objects/pack/"*.idx | sed -n 1p)
 vp=$("${G[@]}" verify-pack -v "$pack" 2>&1) || fail "git verify-pack -v accepts the pack: $vp"
 nblobs=$(printf '%s\n' "$vp" | awk '$2 == "blob"' | wc -l)
 check "the pack holds the $N sealed records ($nblobs blobs)" [ "$nblobs" -eq "$N" ]

@@ -42,7 +42,7 @@ stop_daemon "$DA"
 pair badblob
 head -c 3000000 /dev/urandom >"$T/big"
 cu "$A" ingest "$T/big" >/dev/null
-blob=$(find "$A/blobs" -type f | head -n1)
+blob=$(find "$A/blobs" -type f | sed -n 1p)
 python3 - "$blob" <<'PY'
 import sys
 p = sys.argv[1]

@@ -63,7 +63,7 @@ refused_by_a() {
 	check "$what: the forged commit is kept under A/forks/" \
 	    [ -n "$(find "$A/forks" -name "*$forged*" -type f 2>/dev/null)" ]
 	check "$what: the kept commit is the forged one, byte for byte" \
-	    [ "$(git hash-object -t commit "$(find "$A/forks" -name "*$forged*" | head -n1)")" = "$forged" ]
+	    [ "$(git hash-object -t commit "$(find "$A/forks" -name "*$forged*" | sed -n 1p)")" = "$forged" ]
 	check "$what: A's status lists it" py_status_lists "$forged"
 	check "$what: custody verify stays clean at A" quiet cu "$A" verify
 }

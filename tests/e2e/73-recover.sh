@@ -197,7 +197,7 @@ check "B lists the same victims again" [ "$(cu "$B" victim list --json)" = "$VIC
 # The next commit extends the old feed.
 check "B ingests a new file" quiet cu "$B" ingest "$IN/video.bin"
 NEW=$(feed_ref "$B" "$HB")
-FIRST=$(git --git-dir="$B/git" rev-list --reverse "$OLD..$NEW" 2>/dev/null | head -n1 || true)
+FIRST=$(git --git-dir="$B/git" rev-list --reverse "$OLD..$NEW" 2>/dev/null | sed -n 1p || true)
 check "the first commit after recovery has the old head as parent" \
     [ "$(git --git-dir="$B/git" rev-parse "${FIRST:-none}^" 2>/dev/null)" = "$OLD" ]
 check "and seq old+1 ($(seq_of "$B" "${FIRST:-none}"))" \

@@ -68,7 +68,7 @@ check "byte-identical" cmp -s "$IN/f.bin" "$T/f.out"
 head -c 1000 /dev/urandom >"$IN/g.bin"
 check "bravo ingests a new file" quiet cu "$B" ingest "$IN/g.bin"
 NEW=$(feed_ref "$B" "$HB")
-FIRST=$(git --git-dir="$B/git" rev-list --reverse "$OLD..$NEW" 2>/dev/null | head -n1 || true)
+FIRST=$(git --git-dir="$B/git" rev-list --reverse "$OLD..$NEW" 2>/dev/null | sed -n 1p || true)
 check "the first commit after recovery has the old head as parent" \
     [ "$(git --git-dir="$B/git" rev-parse "${FIRST:-none}^" 2>/dev/null)" = "$OLD" ]
 check "the feed is linear, $(seq_of "$B" "$HB") commits from seq 1" \

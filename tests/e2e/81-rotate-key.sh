@@ -197,7 +197,7 @@ out=$(cu "$A" sync bravo 2>&1) || fail "the recovered alpha syncs with bravo: $o
 check "alpha holds its own feed again (then its witness of bravo's)" \
     git --git-dir="$A/git" merge-base --is-ancestor "$LAST" "refs/feeds/$HA"
 check "the recovered alpha ingests a file" quiet cu "$A" ingest "$IN/a2.bin"
-NEXT=$(git --git-dir="$A/git" rev-list --reverse "$LAST..refs/feeds/$HA" | head -n1)
+NEXT=$(git --git-dir="$A/git" rev-list --reverse "$LAST..refs/feeds/$HA" | sed -n 1p)
 check "its next commit extends its old feed" [ "$(git --git-dir="$A/git" rev-parse "${NEXT:-none}^" 2>/dev/null)" = "$LAST" ]
 out=$(cu "$B" sync alpha 2>&1) || fail "bravo takes the recovered alpha's commits: $out"
 check "bravo holds them" [ "$(feed_ref "$B" "$HA")" = "$(feed_ref "$A" "$HA")" ]

@@ -24,7 +24,7 @@ cmds=$(sed -n '/^commands:/,/^$/p' <<<"$help" | sed -n 's/^  \([a-z].*[a-z]\)   
 check "custody --help lists commands" [ "$(wc -l <<<"$cmds")" -gt 30 ]
 while read -r c; do
 	check "custody(1) has the command '$c'" documented custody.1 "$c"
-	usage=$("$CUSTODY" $c --help | head -1)
+	usage=$("$CUSTODY" $c --help | sed -n 1p)
 	for o in $(options "${usage#usage: custody $c}"); do
 		check "custody(1) has $c's option $o" documented custody.1 "$o"
 	done
@@ -45,7 +45,7 @@ for o in $(options "$(grep -E '^ *(usage: )?custodyd|^  +\[' <<<"$all")"); do
 	check "custodyd(8) has the option $o" documented custodyd.8 "$o"
 done
 
-CONF=$(grep -rl 'ini_parse' "$SRC/daemon" | head -1)
+CONF=$(grep -rl 'ini_parse' "$SRC/daemon" | sed -n 1p)
 check "the configuration parser is found" [ -n "$CONF" ]
 keys=$(grep -oE 'strcmp\(name, "[a-z_]+"\)' "$CONF" | sed 's/.*"\(.*\)".*/\1/')
 sections=$(grep -oE 'strn?cmp\(section, "[a-z_ ]+"' "$CONF" | sed 's/.*"\(.*\)"/\1/; s/ $/ NAME/' |
