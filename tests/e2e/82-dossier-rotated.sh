@@ -9,9 +9,12 @@
 # accepts every commit of the bag (written into an empty repository with stock git).
 # Then the exporter lies (forge-office signs with alpha's real keys): (1) it takes the handover
 # out of custody/offices.json and re-signs: the items its new key signed are refused, naming
-# their commits; (2) it re-signs the tag manifest with its handed-over old key: refused; (3) its
-# feed holds a handover signed by another key than the one that signed the feed then (forged
-# on a copy of its archive, which then extracts): refused, naming the handover.
+# their commits; (2) it re-signs the tag manifest with its handed-over old key: refused; (3) a
+# seized copy of alpha run with the old key edits a victim after the handover and exports it
+# with the handover put in: the commit is refused, named, as signed by a key handed over before
+# it; (4) its feed holds a handover signed by another key than the one that signed the feed
+# then (forged on a copy of its archive from before the rotation, which then extracts):
+# refused, naming the handover.
 . "$(dirname "$0")/lib.sh"
 
 command -v git >/dev/null || { echo "SKIP: git is not installed"; exit 77; }
@@ -143,6 +146,53 @@ resign custody/offices.json "$T/alpha-old.key"
 out=$("$CUSTODY" verify-dossier "$TB" 2>&1) && fail "a dossier signed by a handed-over key is accepted"
 contains "a tag manifest signed by alpha's handed-over key is refused" "$out" "handed over at its commit $HSEQ"
 
+# a seized copy of alpha run with its handed-over key edits the second victim and extracts (its
+# dossier shows no handover: the daemon reads its feed as never rotated); the exporter puts the
+# honest dossier's handover and its objects in and signs with the old key. The edit's commit,
+# after the handover, and the tag manifest are signed by the handed-over key: both refused.
+cp -a "$T/alpha-copy" "$T/alpha-seized"
+cp "$T/alpha-old.key" "$T/alpha-seized/keys/office.key"
+cp "$T/alpha-pre/keys/data.key" "$T/alpha-seized/keys/data.key"	# as sealed to the old key
+start_daemon "$T/alpha-seized"
+check "the seized copy edits the second victim with the old key" \
+    quiet cu "$T/alpha-seized" victim edit "$V2" --age 40
+out=$(cu "$T/alpha-seized" extract --recipient un-iim --incident inc-1 -o "$T/s.age" 2>&1) ||
+    fail "the seized copy extracts: $out"
+stop_daemon "$DAEMON_PID" || fail "the seized copy stops cleanly"
+SEIZED=$(git --git-dir="$T/alpha-seized/git" rev-parse "refs/feeds/$HA~1")
+SSEQ=$(( $(feed_len "$T/alpha-seized" "$HA") - 1 ))
+mkdir "$T/s"
+age -d -i "$T/inv.key" "$T/s.age" | tar x -C "$T/s"
+TB=$(ls -d "$T"/s/dossier-*)
+py '
+import hashlib, json, os, shutil, sys
+honest, bag = sys.argv[1:]
+h = json.load(open(honest + "/custody/offices.json"))
+o = json.load(open(bag + "/custody/offices.json"))
+for x in o["offices"]:
+    for y in h["offices"]:
+        if x["key"] == y["key"] and "handovers" in y:
+            x["handovers"] = y["handovers"]
+open(bag + "/custody/offices.json", "w").write(json.dumps(o, indent=2, sort_keys=True) + "\n")
+lines = [l for l in open(bag + "/tagmanifest-sha256.txt").read().splitlines()
+         if l.split("  ", 1)[1] != "custody/offices.json"]
+add = ["custody/offices.json"]
+for n in os.listdir(honest + "/custody/objects"):
+    if not os.path.exists(bag + "/custody/objects/" + n):
+        shutil.copy(honest + "/custody/objects/" + n, bag + "/custody/objects/" + n)
+        add.append("custody/objects/" + n)
+for f in add:
+    lines.append(hashlib.sha256(open(bag + "/" + f, "rb").read()).hexdigest() + "  " + f)
+open(bag + "/tagmanifest-sha256.txt", "w").write("\n".join(lines) + "\n")' "$BAG" "$TB"
+rm -f "$TB/tagmanifest-sha256.txt.sig"
+check "forge: the exporter signs it with alpha's old key" \
+    quiet "$FORGE" "$T/alpha-copy" sign "$T/alpha-old.key" "$TB/tagmanifest-sha256.txt"
+out=$("$CUSTODY" verify-dossier "$TB" 2>&1) && fail "a commit by a handed-over key is accepted"
+contains "the victim edited with the handed-over key fails" "$out" "FAILED   victim $V2"
+contains "naming the commit, signed by a key handed over before it" "$out" \
+    "commit $SEIZED (Custody-Seq $SSEQ) is signed by a key alpha handed over at its commit $HSEQ: refused"
+contains "and the tag manifest signed by it is refused" "$out" "handed over at its commit $HSEQ, not by the key"
+
 # alpha as it was before its rotation, its feed continued with a handover to the new key that
 # another key (spare's) signed, extracts
 init_archive "$T/spare" spare
@@ -153,7 +203,6 @@ start_daemon "$T/alpha-pre"
 out=$(cu "$T/alpha-pre" extract --recipient un-iim --incident inc-1 -o "$T/f.age" 2>&1) ||
     fail "the forged copy extracts: $out"
 out=$("$CUSTODY" verify-dossier "$T/f.age" -i "$T/inv.key" 2>&1) && fail "a forged handover is accepted"
-echo "$out" | grep -i handover >&2
 contains "a handover signed by another key is refused" "$out" "handovers[0]"
 contains "saying which commit" "$out" "(Custody-Seq $HSEQ) is not signed by a key of feed"
 stop_daemon "$DAEMON_PID" || fail "the forged copy stops cleanly"
