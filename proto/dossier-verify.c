@@ -58,6 +58,7 @@ dossier_result_free(struct dossier_result *r)
 	free(r->sig_why);
 	free(r->exporter);
 	free(r->fingerprint);
+	free(r->signed_with);
 	free(r->expected);
 	free(r);
 }
@@ -452,8 +453,14 @@ verify_signature(struct dcheck *c, const char *expect)
 		    "the exporter's", other) < 0)
 			res->sig_why = NULL;
 		free(other);
-	} else
+	} else {
 		res->sig_ok = 1;
+		if (c->exporter->nhand > 0) {
+			res->signed_since = c->exporter->hand[c->exporter->nhand - 1].seq;
+			if ((error = sshkey_fingerprint(&res->signed_with, signer)) < 0)
+				return error;
+		}
+	}
 expect:
 	if (!res->sig_ok && res->sig_why == NULL)
 		return CUSTODY_ENOMEM;

@@ -103,6 +103,8 @@ check "verify-dossier accepts the dossier of a rotated office" [ "$rc" -eq 0 ]
 contains "it proves the victim recorded before the rotation" "$out" "$V1"
 contains "and the one recorded after it" "$out" "$V2"
 refute "no item failed" grep -q "FAILED" <<<"$out"
+contains "it says the exporter signed with the key its handover reached" "$out" \
+    "signed with its key $(ssh-keygen -lf <(echo "$NEWLINE") | cut -d' ' -f2) since its commit $HSEQ"
 check "verify-dossier accepts the directory" quiet "$CUSTODY" verify-dossier "$BAG"
 
 # --- the exporter lies --------------------------------------------------------------------------------

@@ -173,6 +173,8 @@ test_rotated(void **state)
 	assert_true(r->ok);
 	assert_true(r->sig_ok);
 	assert_int_equal(item(r, "victim", "victim-2")->verdict, DOSSIER_PROVEN);
+	assert_non_null(r->signed_with);
+	assert_int_equal(r->signed_since, 4);
 	dossier_result_free(r);
 	/* and as the recipient gets it, with the identity key's fingerprint to compare */
 	assert_int_equal(verify_age(&r, fx, &fx->id, 0, NULL), 0);
