@@ -80,6 +80,12 @@ vd_print_head(const struct dossier_result *res)
 		vd_put(res->fingerprint);
 	}
 	putchar('\n');
+	if (res->signed_with != NULL) {
+		fputs("  signed with its key ", stdout);
+		vd_put(res->signed_with);
+		printf(" since its commit %llu, which its handovers in the dossier reach from "
+		    "this one\n", (unsigned long long)res->signed_since);
+	}
 	if (res->expect > 0)
 		puts("  this is the fingerprint you expected");
 	else if (res->expect < 0) {
@@ -215,6 +221,10 @@ vd_json(const struct dossier_result *res)
 		client_json_str(sig, "exporter", res->exporter);
 	if (res->fingerprint != NULL)
 		client_json_str(sig, "fingerprint", res->fingerprint);
+	if (res->signed_with != NULL) {
+		client_json_str(sig, "signed_with", res->signed_with);
+		client_json_u64(sig, "signed_since", res->signed_since);
+	}
 	if (res->expected != NULL) {
 		client_json_str(sig, "expected", res->expected);
 		client_json_bool(sig, "expected_matches", res->expect > 0);

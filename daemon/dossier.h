@@ -36,6 +36,21 @@ struct proof_ctx {
 int proof_build(struct proof_ctx *, const char *office_hex, const uint8_t tok[static TOKEN_LEN],
     json_t **proof, json_t **doc, uint8_t record_key[static 32], json_t **commits,
     json_t **witnesses, char when[static 32]);
+/*
+ * The PROOF of the handover from -> to in commit seq of feed office_hex, with its record key
+ * and "from" / "to" (the handovers of custody/offices.json).
+ */
+int proof_handover(struct proof_ctx *, const char *office_hex, uint64_t seq,
+    const uint8_t from[static ED25519_PK_LEN], const uint8_t to[static ED25519_PK_LEN],
+    json_t **proof);
 void proof_free(struct proof_ctx *);
+
+/*
+ * extract-keys.c: the allowed_signers lines of one office (each key its feed was signed by,
+ * valid-after / valid-before its handovers' times; before, when revoked, on its last key) and
+ * the PROOFs of its handovers (*handovers, NULL when it never rotated).
+ */
+int extract_keys(struct proof_ctx *, struct cbuf *signers, const char *name,
+    const uint8_t pk[static ED25519_PK_LEN], const char *revoked_before, json_t **handovers);
 
 #endif

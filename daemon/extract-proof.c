@@ -10,6 +10,7 @@
 
 #include "custody/recobj.h"
 #include "dossier.h"
+#include "handover.h"
 #include "log.h"
 #include "offices.h"
 
@@ -398,6 +399,41 @@ done:
 		sodium_memzero(record_key, 32);
 	}
 	return error;
+}
+
+int
+proof_handover(struct proof_ctx *p, const char *office_hex, uint64_t seq,
+    const uint8_t from[static ED25519_PK_LEN], const uint8_t to[static ED25519_PK_LEN],
+    json_t **proof)
+{
+	char id[ID_MAX + 1], tokhex[TOKEN_HEX_LEN + 1], when[32], hex[2 * ED25519_PK_LEN + 1];
+	char b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_ORIGINAL)];
+	uint8_t key[32];
+	struct xfeed *f;
+	json_t *doc = NULL;
+	int error;
+
+	*proof = NULL;
+	handover_id(id, to);
+	archive_token_hex(p->a, tokhex, id);
+	if ((f = proof_feed(p, office_hex)) == NULL)
+		return custody_fail(CUSTODY_EIO, "feed %.16s cannot be read", office_hex);
+	if ((error = proof_place(p, f, seq, tokhex, proof, &doc, key, when)) < 0)
+		return error;
+	sodium_bin2base64(b64, sizeof b64, key, sizeof key, sodium_base64_VARIANT_ORIGINAL);
+	sodium_memzero(key, sizeof key);
+	error = json_object_set_new(*proof, "record_key", json_string(b64));
+	hex_encode(hex, from, ED25519_PK_LEN);
+	error |= json_object_set_new(*proof, "from", json_string(hex));
+	hex_encode(hex, to, ED25519_PK_LEN);
+	error |= json_object_set_new(*proof, "to", json_string(hex));
+	json_decref(doc);
+	if (error != 0) {
+		json_decref(*proof);
+		*proof = NULL;
+		return CUSTODY_ENOMEM;
+	}
+	return 0;
 }
 
 void

@@ -417,7 +417,7 @@ done:
 static int
 x_offices(struct extract *x, struct cbuf *signers)
 {
-	json_t *list = json_array(), *doc = NULL, *v;
+	json_t *list = json_array(), *doc = NULL, *v, *hand = NULL;
 	uint8_t pk[ED25519_PK_LEN];
 	char *line = NULL, *fp = NULL, *name, before[32];
 	const char *hex;
@@ -443,14 +443,17 @@ x_offices(struct extract *x, struct cbuf *signers)
 			if ((error = revoked = revocations_valid_before(x->a, pk, before)) < 0 ||
 			    (error = sshkey_format_pub(&line, pk, NULL)) < 0 ||
 			    (error = sshkey_fingerprint(&fp, pk)) < 0 ||
-			    (error = cbuf_printf(signers, "%s namespaces=\"custody-dossier,git\"%s%s%s "
-			    "%s\n", name, revoked ? ",valid-before=\"" : "", revoked ? before : "",
-			    revoked ? "\"" : "", line)) < 0) {
+			    (error = extract_keys(&x->proof, signers, name, pk, revoked ? before :
+			    NULL, &hand)) < 0) {
 				free(name);
 				break;
 			}
 			json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s}", "key", hex,
 			    "name", name, "public_key", line, "fingerprint", fp));
+			if (hand != NULL)
+				json_object_set_new(json_array_get(list, json_array_size(list) - 1),
+				    "handovers", hand);
+			hand = NULL;
 			free(name);
 			free(line);
 			free(fp);

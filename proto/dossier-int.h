@@ -48,11 +48,23 @@ struct dset {
 	char		*top;		/* the tar's top directory, NULL for a directory */
 };
 
+#define DOSSIER_HANDOVER_MAX	64	/* handovers one feed may make */
+
+/* A handover of an office's feed to a new key, checked (dossier-keys.c). */
+struct dhandover {
+	uint64_t	 seq;		/* the handover commit */
+	int64_t		 time;		/* its committer time */
+	uint8_t		 from[ED25519_PK_LEN], to[ED25519_PK_LEN];
+};
+
 /* An office the dossier names (custody/offices.json). */
 struct doffice {
-	uint8_t		 pk[ED25519_PK_LEN];
+	uint8_t		 pk[ED25519_PK_LEN];	/* its identity: the key that names its feed */
 	char		 hex[DOSSIER_OFFICE_HEX + 1];
 	char		*name;
+	json_t		*handovers;	/* its "handovers" as given, NULL when none */
+	struct dhandover *hand;		/* those that hold, in order: the chain so far */
+	size_t		 nhand;
 };
 
 /* One verification in progress. */
@@ -143,6 +155,26 @@ int dossier_proof_check(struct dcheck *c, struct dproof *out, struct dreasons *r
 void dossier_proof_free(struct dproof *p);
 /* Compare the record file with the opened record: reasons name the fields that differ. */
 int dossier_proof_compare(struct dreasons *rs, const struct dproof *p, const json_t *file);
+
+/* ---- dossier-keys.c: each office's keys, from its identity through its handovers ---- */
+/* Check every office's handovers in order; the chain of each stops at the first that fails. */
+int dossier_keys_check(struct dcheck *c);
+/* The key that signs commit seq of o's feed: the last handover before it named it. */
+const uint8_t *dossier_key_at(const struct doffice *o, uint64_t seq);
+/* The key that signs o's feed now (its last handover's, or its identity). */
+const uint8_t *dossier_key_current(const struct doffice *o);
+/* The office that pk is a key of (identity or handed over to), or NULL. */
+const struct doffice *dossier_key_office(const struct dcheck *c, const uint8_t *pk);
+/*
+ * Is commit oid (parsed as cm) of o's feed signed by the key the feed had at its seq? 0, or
+ * CUSTODY_EINVAL with why saying what key signed it instead (a handed-over one, a later one,
+ * one the dossier does not show the feed taking).
+ */
+int dossier_key_commit(const struct doffice *o, const struct dcommit *cm, const char *oid,
+    char *why, size_t whylen);
+/* The handover of o that passed pk on, or NULL. */
+const struct dhandover *dossier_key_handed(const struct doffice *o, const uint8_t *pk);
+void dossier_keys_free(struct doffice *o);
 
 /* ---- dossier-item.c: checks 4 and 6-8 ---- */
 int dossier_items_check(struct dcheck *c);

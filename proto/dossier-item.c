@@ -163,10 +163,13 @@ item_commits(struct ditem *it, const json_t *commits, size_t nwitnesses)
 			return dossier_reason(&it->rs, "commits: %s", why);
 		if (error < 0)
 			return error;
-		if (sodium_memcmp(cm->signer, it->proof.commit->signer, ED25519_PK_LEN) != 0 ||
-		    strcmp(cm->office, feed) != 0)
+		if (strcmp(cm->office, feed) != 0 || (it->proof.office == NULL &&
+		    sodium_memcmp(cm->signer, it->proof.commit->signer, ED25519_PK_LEN) != 0))
 			return dossier_reason(&it->rs, "commits: %s is not in the item's feed",
 			    oid);
+		if (it->proof.office != NULL && dossier_key_commit(it->proof.office, cm, oid, why,
+		    sizeof why) < 0)
+			return dossier_reason(&it->rs, "commits: %s", why);
 		if (prev != NULL && strcmp(prev->parent, oid) != 0)
 			return dossier_reason(&it->rs, "commits: %s is not the parent of %s", oid,
 			    prev_oid);

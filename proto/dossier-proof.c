@@ -166,7 +166,12 @@ dossier_proof_check(struct dcheck *c, struct dproof *out, struct dreasons *rs,
 	if (error < 0)
 		return error;
 	out->commit = cm;
-	if (sodium_memcmp(cm->signer, pk, sizeof pk) != 0)
+	if (out->office != NULL && strcmp(cm->office, feed) == 0 &&
+	    dossier_key_commit(out->office, cm, commit, why, sizeof why) < 0)
+		return dossier_reason(rs, "%s%s", what, why);
+	if ((out->office == NULL || strcmp(cm->office, feed) != 0) &&
+	    sodium_memcmp(cm->signer, pk, sizeof pk) != 0 &&
+	    (out->office == NULL || dossier_key_office(c, cm->signer) != out->office))
 		return dossier_reason(rs, "%scommit %s is not signed by the key of feed "
 		    "%.16s... (a proof from another feed?)", what, commit, feed);
 	if (strcmp(cm->office, feed) != 0)

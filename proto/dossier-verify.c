@@ -58,6 +58,7 @@ dossier_result_free(struct dossier_result *r)
 	free(r->sig_why);
 	free(r->exporter);
 	free(r->fingerprint);
+	free(r->signed_with);
 	free(r->expected);
 	free(r);
 }
@@ -238,6 +239,7 @@ verify_office(struct dcheck *c, const json_t *e, size_t i)
 	memcpy(o->hex, key, sizeof o->hex);
 	if ((o->name = strdup(name)) == NULL)
 		return CUSTODY_ENOMEM;
+	o->handovers = json_incref(json_object_get(e, "handovers"));
 	c->noffices++;
 	return 0;
 }
@@ -353,9 +355,9 @@ verify_signer(struct dcheck *c, char *line, unsigned long lineno, uint8_t *seen)
 	    (strstr(opts, "custody-dossier") == NULL || strstr(opts, "git") == NULL))
 		return dossier_problem(c, "allowed_signers", "line %lu: its namespaces do not "
 		    "allow custody-dossier and git", lineno);
-	if ((o = dossier_office(c, hex)) == NULL)
+	if ((o = dossier_office(c, hex)) == NULL && (o = dossier_key_office(c, pk)) == NULL)
 		return dossier_problem(c, "allowed_signers", "line %lu: the key of %.80s is not "
-		    "in " VERIFY_OFFICES, lineno, principal);
+		    "in " VERIFY_OFFICES ", nor one an office handed over to", lineno, principal);
 	seen[o - c->offices] = 1;
 	if (strcmp(o->name, principal) != 0)
 		return dossier_problem(c, "allowed_signers", "line %lu: the key of %.80s is "
@@ -437,15 +439,28 @@ verify_signature(struct dcheck *c, const char *expect)
 		if (asprintf(&res->sig_why, "the signature does not verify: %s",
 		    custody_error()) < 0)
 			res->sig_why = NULL;
-	} else if (sodium_memcmp(signer, c->exporter->pk, ED25519_PK_LEN) != 0) {
+	} else if (sodium_memcmp(signer, dossier_key_current(c->exporter),
+	    ED25519_PK_LEN) != 0) {
+		const struct dhandover *h = dossier_key_handed(c->exporter, signer);
+
 		if ((error = sshkey_fingerprint(&other, signer)) < 0)
 			return error;
-		if (asprintf(&res->sig_why, "signed by another key (%s), not the exporter's",
-		    other) < 0)
+		if (h != NULL && asprintf(&res->sig_why, "signed by %s, a key the exporter "
+		    "handed over at its commit %llu, not by the key it signs with now", other,
+		    (unsigned long long)h->seq) < 0)
+			res->sig_why = NULL;
+		else if (h == NULL && asprintf(&res->sig_why, "signed by another key (%s), not "
+		    "the exporter's", other) < 0)
 			res->sig_why = NULL;
 		free(other);
-	} else
+	} else {
 		res->sig_ok = 1;
+		if (c->exporter->nhand > 0) {
+			res->signed_since = c->exporter->hand[c->exporter->nhand - 1].seq;
+			if ((error = sshkey_fingerprint(&res->signed_with, signer)) < 0)
+				return error;
+		}
+	}
 expect:
 	if (!res->sig_ok && res->sig_why == NULL)
 		return CUSTODY_ENOMEM;
@@ -625,7 +640,8 @@ dossier_check(struct dossier_result *res, struct dset *set, const char *expect,
 	if (extra != NULL && res->bag->problems == 0 && (error = verify_extra(res->bag,
 	    extra)) < 0)
 		goto done;
-	if ((error = verify_offices(&c)) < 0 || (error = verify_allowed_signers(&c)) < 0 ||
+	if ((error = verify_offices(&c)) < 0 || (error = dossier_keys_check(&c)) < 0 ||
+	    (error = verify_allowed_signers(&c)) < 0 ||
 	    (error = verify_signature(&c, expect)) < 0 || (error = verify_export(&c)) < 0 ||
 	    (error = verify_info(&c)) < 0 || (error = dossier_git_objects(&c)) < 0 ||
 	    (error = dossier_items_check(&c)) < 0 || (error = verify_unvouched(res)) < 0)
@@ -637,8 +653,10 @@ dossier_check(struct dossier_result *res, struct dset *set, const char *expect,
 			res->ok = 0;
 	error = res->ok ? 0 : CUSTODY_EINVAL;
 done:
-	for (i = 0; i < c.noffices; i++)
+	for (i = 0; i < c.noffices; i++) {
 		free(c.offices[i].name);
+		dossier_keys_free(&c.offices[i]);
+	}
 	free(c.offices);
 	if (c.have_man)
 		bagit_manifest_free(&c.man);

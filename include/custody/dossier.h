@@ -65,6 +65,10 @@ struct dossier_result {
 	uint64_t		 payload_files;	/* files under data/ */
 	uint64_t		 payload_octets;
 	int			 ok;		/* everything holds */
+	char			*signed_with;	/* when the exporter rotated its key: the
+						   "SHA256:..." of the key that signed, which its
+						   handovers in the dossier reach, else NULL */
+	uint64_t		 signed_since;	/* the commit of the handover to that key */
 };
 
 void dossier_result_free(struct dossier_result *r);

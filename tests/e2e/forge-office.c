@@ -20,6 +20,9 @@
  *		files (an unattended office's, or one the adversary copied)
  *	forge-office ARCHIVE event SIGN_KEYFILE
  *		a custody event in ARCHIVE's feed signed by the key of SIGN_KEYFILE
+ *	forge-office ARCHIVE sign SIGN_KEYFILE FILE
+ *		FILE.sig: an armored SSHSIG of FILE under namespace custody-dossier by the key of
+ *		SIGN_KEYFILE, as an exporting office signs a dossier's tag manifest
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,6 +197,43 @@ forge_handover(struct archive *a, const char *tofile, const char *signfile)
 	return error;
 }
 
+/* FILE.sig, as an exporter signs a dossier's tag manifest, by the key of signfile. */
+static int
+forge_sign(struct archive *a, const char *signfile, const char *path)
+{
+	uint8_t sk[ED25519_SK_LEN];
+	struct cbuf in = { 0 };
+	char buf[65536], *sig = NULL, *out = NULL;
+	size_t n;
+	FILE *f;
+	int error;
+
+	if ((error = forge_keyfile(a, signfile, sk)) < 0)
+		return error;
+	if ((f = fopen(path, "rb")) == NULL) {
+		fprintf(stderr, "forge-office: cannot open %s\n", path);
+		return CUSTODY_EIO;
+	}
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0 && error == 0)
+		error = cbuf_put(&in, buf, n);
+	fclose(f);
+	if (error == 0)
+		error = sshsig_sign(&sig, sk, "custody-dossier", "sha512", in.data, in.len);
+	sodium_memzero(sk, sizeof sk);
+	if (error == 0 && (asprintf(&out, "%s.sig", path) < 0 || (f = fopen(out, "w")) == NULL))
+		error = CUSTODY_EIO;
+	if (error == 0) {
+		fprintf(f, "%s\n", sig);
+		error = fclose(f) == 0 ? 0 : CUSTODY_EIO;
+	}
+	if (error < 0)
+		fprintf(stderr, "forge-office: cannot sign %s\n", path);
+	free(out);
+	free(sig);
+	cbuf_free(&in);
+	return error;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -208,13 +248,14 @@ main(int argc, char **argv)
 	else if (argc < 5 || (argc != 5 && !(argc == 6 && strcmp(argv[2], "revoke") == 0)) ||
 	    (strcmp(argv[2], "office") != 0 && strcmp(argv[2], "ghost") != 0 &&
 	    strcmp(argv[2], "revoke") != 0 && strcmp(argv[2], "withdraw") != 0 &&
-	    strcmp(argv[2], "handover") != 0)) {
+	    strcmp(argv[2], "handover") != 0 && strcmp(argv[2], "sign") != 0)) {
 		fprintf(stderr, "usage: forge-office ARCHIVE office NAME KEYLINE\n"
 		    "       forge-office ARCHIVE ghost NAME FEEDHEX\n"
 		    "       forge-office ARCHIVE revoke KEYHEX FROM_SEQ [ID]\n"
 		    "       forge-office ARCHIVE withdraw NAME KEYLINE\n"
 		    "       forge-office ARCHIVE handover TO_KEYFILE SIGN_KEYFILE\n"
-		    "       forge-office ARCHIVE event SIGN_KEYFILE\n");
+		    "       forge-office ARCHIVE event SIGN_KEYFILE\n"
+		    "       forge-office ARCHIVE sign SIGN_KEYFILE FILE\n");
 		return 2;
 	}
 	if (sodium_init() < 0 || git_libgit2_init() < 0)
@@ -237,6 +278,8 @@ main(int argc, char **argv)
 		json_decref(doc);
 	} else if (strcmp(argv[2], "handover") == 0)
 		error = forge_handover(a, argv[3], argv[4]);
+	else if (strcmp(argv[2], "sign") == 0)
+		error = forge_sign(a, argv[3], argv[4]);
 	else if (strcmp(argv[2], "event") == 0)
 		error = forge_handover(a, NULL, argv[3]);
 	else if (strcmp(argv[2], "revoke") == 0)
