@@ -4,7 +4,10 @@
 #     `rsync -a A/blobs/ EMPTY/` (target <= 1.5x);
 #  2. one new record into archives that already share N records (default 100,000): wall time of
 #     `custody sync` (target <= 100 ms), next to the same with archives of 10 records, to show
-#     that the cost follows what changed, not the size of the archive.
+#     that the cost follows what changed, not the size of the archive;
+#  3. a peer's first sync of FIRST_N records (default 1,000,000): wall time and the peak RSS of
+#     both daemons (the serving one restarted after the import, so its peak is the sync's own),
+#     next to the same at FIRST_N/10, to show whether memory grows with the feed.
 # Usage: tests/bench/sync.sh [BUILD_DIR]   (needs rsync, python3)
 set -euo pipefail
 BUILD=$(realpath "${1:-build}")
@@ -21,6 +24,7 @@ port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); 
 run() {
 	"$CUSTODYD" run "$1" --listen "127.0.0.1:$2" >>"$1.log" 2>&1 &
 	PIDS+=($!)
+	echo "$2" >"$1.port"
 	while [ ! -S "$1/custodyd.sock" ]; do sleep 0.05; done
 }
 # pair NAME: offices $W/NAME-a and $W/NAME-b, B joined by A's invitation, pinned both ways.
@@ -77,3 +81,37 @@ t_small=$(one_record small 10)
 t_large=$(one_record large "$N")
 printf '%-44s %6d ms\n' "custody sync, archives sharing 10 records" "$t_small"
 printf '%-44s %6d ms   (target <= 100)\n' "custody sync, archives sharing $N records" "$t_large"
+
+# first_sync NAME N: B's first sync of N records from A; prints "ms rssA rssB" (MiB).
+hwm() { awk '/^VmHWM/ { printf "%d", $2 / 1024 }' "/proc/$1/status"; }
+first_sync() {
+	local name=$1 n=$2 a=$W/$1-a b=$W/$1-b pa apid bpid s t
+	pair "$name"
+	apid=${PIDS[-2]} bpid=${PIDS[-1]}
+	victims "$W/$name.csv" "$n" 0
+	"$CUSTODY" -A "$a" import victims "$W/$name.csv" >/dev/null
+	rm -f "$W/$name.csv"
+	pa=$(cat "$a.port")
+	kill "$apid"
+	while kill -0 "$apid" 2>/dev/null; do sleep 0.05; done
+	rm -f "$a/custodyd.sock"
+	run "$a" "$pa"
+	apid=${PIDS[-1]}
+	s=$(ms); "$CUSTODY" -A "$b" sync A >/dev/null; t=$(( $(ms) - s ))
+	git --git-dir="$a/git" for-each-ref --format='%(objectname) %(refname)' refs/feeds |
+	    while read -r obj ref; do
+		[ "$(git --git-dir="$b/git" rev-parse -q --verify "$ref")" = "$obj" ] ||
+		    { echo "B does not hold $ref as A does after the first sync" >&2; exit 1; }
+	    done
+	echo "$t $(hwm "$apid") $(hwm "$bpid")"
+	kill "$apid" "$bpid"
+	wait "$apid" "$bpid" 2>/dev/null || true
+	rm -rf "$a" "$b"
+}
+FIRST_N=${FIRST_N:-1000000}
+echo "== a peer's first sync of many records"
+for n in $((FIRST_N / 10)) "$FIRST_N"; do
+	read -r t ra rb < <(first_sync "first$n" "$n")
+	printf '%-44s %8d ms   serving RSS %4d MiB, receiving RSS %4d MiB\n' \
+	    "first sync of $n records" "$t" "$ra" "$rb"
+done
