@@ -17,7 +17,7 @@
 #include "epochs.h"
 #include "log.h"
 
-#define INDEX_SCHEMA_VERSION "7"
+#define INDEX_SCHEMA_VERSION "8"
 #define INDEX_IMPORT_CACHE "16384"	/* KiB of page cache while an import writes */
 
 static const char index_schema[] =
@@ -58,7 +58,18 @@ static const char index_schema[] =
     "CREATE INDEX IF NOT EXISTS victims_incident ON victims(incident);"
     "CREATE TABLE IF NOT EXISTS incidents(tok BLOB PRIMARY KEY, office TEXT NOT NULL,"
     "  lamport INTEGER NOT NULL, date TEXT, governorate TEXT, party TEXT, type TEXT)"
-    "  WITHOUT ROWID;";
+    "  WITHOUT ROWID;"
+    /*
+     * Custody events in causal order (index-events.c): clock, time (ISO 8601), token, feed
+     * and action word; event_items the keyed tokens of what each names. Never an actor, a
+     * file name or an evidence hash.
+     */
+    "CREATE TABLE IF NOT EXISTS events(lamport INTEGER NOT NULL, time TEXT NOT NULL,"
+    "  tok BLOB NOT NULL, office TEXT NOT NULL, action TEXT NOT NULL,"
+    "  PRIMARY KEY(lamport, time, tok)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS event_items(item BLOB NOT NULL, lamport INTEGER NOT NULL,"
+    "  time TEXT NOT NULL, tok BLOB NOT NULL, office TEXT NOT NULL,"
+    "  PRIMARY KEY(item, lamport, time, tok)) WITHOUT ROWID;";
 
 /* The secondary indexes of records and victims (index_schema creates them). */
 static const char index_secondary_drop[] =
@@ -69,7 +80,8 @@ static const char index_secondary_drop[] =
 static const char index_drop[] =
     "DROP TABLE IF EXISTS feeds; DROP TABLE IF EXISTS records; DROP TABLE IF EXISTS evidence;"
     "DROP TABLE IF EXISTS blobs; DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS victims;"
-    "DROP TABLE IF EXISTS incidents; DROP TABLE IF EXISTS witnesses;";
+    "DROP TABLE IF EXISTS incidents; DROP TABLE IF EXISTS witnesses;"
+    "DROP TABLE IF EXISTS events; DROP TABLE IF EXISTS event_items;";
 
 static int
 db_fail(sqlite3 *db, const char *what)
@@ -260,6 +272,8 @@ index_put_hashed(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_
 		    json_string_value(json_object_get(doc, "blob")));
 	if (error == 0 && (strcmp(kind, "victim") == 0 || strcmp(kind, "incident") == 0))
 		error = index_put_casualty(a, db, tok, office, lamport, doc);
+	if (error == 0 && strcmp(kind, "event") == 0)
+		error = index_events_put(a, db, tok, office, lamport, doc);
 	if (error == 0 && strcmp(kind, "epoch") == 0)
 		epochs_indexed(a, office, seq, doc);	/* the data key it announces */
 	return error;
@@ -603,6 +617,8 @@ index_catch_up_pass(struct archive *a, int rebuild)
 	    (error = index_exec(db, "DELETE FROM victims", "")) < 0 ||
 	    (error = index_exec(db, "DELETE FROM incidents", "")) < 0 ||
 	    (error = index_exec(db, "DELETE FROM witnesses", "")) < 0 ||
+	    (error = index_exec(db, "DELETE FROM events", "")) < 0 ||
+	    (error = index_exec(db, "DELETE FROM event_items", "")) < 0 ||
 	    (error = index_exec(db, "DELETE FROM feeds", "")) < 0))
 		return error;
 	if (git_reference_iterator_glob_new(&it, repo, "refs/feeds/*") < 0)
