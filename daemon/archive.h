@@ -307,6 +307,8 @@ int index_events_put(struct archive *, sqlite3 *, const uint8_t tok[static TOKEN
     const char *office, int64_t lamport, json_t *doc);
 int index_events_page(struct archive *, const char *id, struct index_event_at *, size_t max,
     int (*fn)(void *, const char *office, const char *tok), void *arg, int *more);
+/* index-counts.c: status's figures, kept by the index. */
+int index_blob_bytes(struct archive *, uint64_t *bytes);
 
 /* verify.c */
 struct verify_problem {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "custody/blobfmt.h"
 #include "custody/trailers.h"
 #include "epochs.h"
 #include "log.h"
@@ -36,7 +37,9 @@ static const char index_schema[] =
     "CREATE INDEX IF NOT EXISTS records_lamport ON records(lamport);"
     "CREATE TABLE IF NOT EXISTS evidence(tok BLOB PRIMARY KEY, size INTEGER NOT NULL,"
     "  media_type TEXT NOT NULL) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS blobs(name TEXT PRIMARY KEY) WITHOUT ROWID;"
+    /* size: the stored file's bytes (custody/blobfmt.h), from the evidence record */
+    "CREATE TABLE IF NOT EXISTS blobs(name TEXT PRIMARY KEY, size INTEGER NOT NULL)"
+    "  WITHOUT ROWID;"
     /*
      * The current revision of every victim, for queries and reports. Dates are text:
      * documented YYYY-MM-DD; death as given (YYYY, YYYY-MM or YYYY-MM-DD, NULL unknown) and
@@ -69,7 +72,37 @@ static const char index_schema[] =
     "  PRIMARY KEY(lamport, time, tok)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS event_items(item BLOB NOT NULL, lamport INTEGER NOT NULL,"
     "  time TEXT NOT NULL, tok BLOB NOT NULL, office TEXT NOT NULL,"
-    "  PRIMARY KEY(item, lamport, time, tok)) WITHOUT ROWID;";
+    "  PRIMARY KEY(item, lamport, time, tok)) WITHOUT ROWID;"
+    /*
+     * The figures status shows, kept as rows come and go (index-counts.c): records rows,
+     * evidence rows, blobs named and their stored bytes.
+     */
+    "CREATE TABLE IF NOT EXISTS counts(k TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO counts VALUES('records', 0), ('evidence', 0), ('blobs', 0),"
+    "  ('blob_bytes', 0);"
+    "CREATE TRIGGER IF NOT EXISTS records_in AFTER INSERT ON records BEGIN"
+    "  UPDATE counts SET n=n+1 WHERE k='records'; END;"
+    "CREATE TRIGGER IF NOT EXISTS records_out AFTER DELETE ON records BEGIN"
+    "  UPDATE counts SET n=n-1 WHERE k='records'; END;"
+    "CREATE TRIGGER IF NOT EXISTS evidence_in AFTER INSERT ON evidence BEGIN"
+    "  UPDATE counts SET n=n+1 WHERE k='evidence'; END;"
+    "CREATE TRIGGER IF NOT EXISTS evidence_out AFTER DELETE ON evidence BEGIN"
+    "  UPDATE counts SET n=n-1 WHERE k='evidence'; END;"
+    "CREATE TRIGGER IF NOT EXISTS blobs_in AFTER INSERT ON blobs BEGIN"
+    "  UPDATE counts SET n=n+1 WHERE k='blobs';"
+    "  UPDATE counts SET n=n+new.size WHERE k='blob_bytes'; END;"
+    "CREATE TRIGGER IF NOT EXISTS blobs_out AFTER DELETE ON blobs BEGIN"
+    "  UPDATE counts SET n=n-1 WHERE k='blobs';"
+    "  UPDATE counts SET n=n-old.size WHERE k='blob_bytes'; END;";
+
+/* Emptied for a rebuild: without the triggers, then the counts set to zero. */
+static const char index_empty[] =
+    "DROP TRIGGER IF EXISTS records_in; DROP TRIGGER IF EXISTS records_out;"
+    "DROP TRIGGER IF EXISTS evidence_in; DROP TRIGGER IF EXISTS evidence_out;"
+    "DROP TRIGGER IF EXISTS blobs_in; DROP TRIGGER IF EXISTS blobs_out;"
+    "DELETE FROM records; DELETE FROM evidence; DELETE FROM blobs; DELETE FROM victims;"
+    "DELETE FROM incidents; DELETE FROM witnesses; DELETE FROM events;"
+    "DELETE FROM event_items; DELETE FROM feeds; UPDATE counts SET n=0;";
 
 /* The secondary indexes of records and victims (index_schema creates them). */
 static const char index_secondary_drop[] =
@@ -81,7 +114,8 @@ static const char index_drop[] =
     "DROP TABLE IF EXISTS feeds; DROP TABLE IF EXISTS records; DROP TABLE IF EXISTS evidence;"
     "DROP TABLE IF EXISTS blobs; DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS victims;"
     "DROP TABLE IF EXISTS incidents; DROP TABLE IF EXISTS witnesses;"
-    "DROP TABLE IF EXISTS events; DROP TABLE IF EXISTS event_items;";
+    "DROP TABLE IF EXISTS events; DROP TABLE IF EXISTS event_items;"
+    "DROP TABLE IF EXISTS counts;";
 
 static int
 db_fail(sqlite3 *db, const char *what)
@@ -236,6 +270,16 @@ index_note_seq(sqlite3 *db, const char *office, uint64_t seq)
 	    "v = max(CAST(v AS INTEGER), CAST(excluded.v AS INTEGER))", "ti", k, (int64_t)seq);
 }
 
+/* The bytes of an evidence record's stored blob, padded as blobs are written now. */
+static int64_t
+index_blob_stored(const json_t *doc)
+{
+	uint64_t size = (uint64_t)json_integer_value(json_object_get(doc, "size"));
+	uint64_t p = blobfmt_payload(size);
+
+	return (int64_t)(p == 0 ? 0 : blobfmt_stored(p));
+}
+
 /*
  * Put one decrypted record in the index, at the clock of the signed commit that wrote it (the
  * Custody-Lamport trailer, which its rev.lamport must equal). Clocks are unsigned but never past
@@ -263,13 +307,14 @@ index_put_hashed(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_
 		    (int64_t)json_integer_value(json_object_get(doc, "seq")), office,
 		    json_string_value(json_object_get(doc, "time")) ?: "");
 	if (error == 0 && strcmp(kind, "evidence") == 0)
-		error = index_exec(db, "INSERT OR REPLACE INTO evidence VALUES(?,?,?)", "bit",
+		error = index_exec(db, "INSERT INTO evidence VALUES(?,?,?) ON CONFLICT(tok) DO UPDATE"
+		    " SET size=excluded.size, media_type=excluded.media_type", "bit",
 		    tok, (int64_t)json_integer_value(json_object_get(doc, "size")),
 		    json_string_value(json_object_get(doc, "media_type")) ?: "");
 	if (error == 0 && strcmp(kind, "evidence") == 0 &&
 	    json_string_value(json_object_get(doc, "blob")) != NULL)
-		error = index_exec(db, "INSERT OR IGNORE INTO blobs VALUES(?)", "t",
-		    json_string_value(json_object_get(doc, "blob")));
+		error = index_exec(db, "INSERT OR IGNORE INTO blobs VALUES(?,?)", "ti",
+		    json_string_value(json_object_get(doc, "blob")), index_blob_stored(doc));
 	if (error == 0 && (strcmp(kind, "victim") == 0 || strcmp(kind, "incident") == 0))
 		error = index_put_casualty(a, db, tok, office, lamport, doc);
 	if (error == 0 && strcmp(kind, "event") == 0)
@@ -611,16 +656,9 @@ index_catch_up_pass(struct archive *a, int rebuild)
 
 	if (repo == NULL || db == NULL)
 		return CUSTODY_EIO;
-	if (rebuild && ((error = index_exec(db, "DELETE FROM records", "")) < 0 ||
-	    (error = index_exec(db, "DELETE FROM evidence", "")) < 0 ||
-	    (error = index_exec(db, "DELETE FROM blobs", "")) < 0 ||
-	    (error = index_exec(db, "DELETE FROM victims", "")) < 0 ||
-	    (error = index_exec(db, "DELETE FROM incidents", "")) < 0 ||
-	    (error = index_exec(db, "DELETE FROM witnesses", "")) < 0 ||
-	    (error = index_exec(db, "DELETE FROM events", "")) < 0 ||
-	    (error = index_exec(db, "DELETE FROM event_items", "")) < 0 ||
-	    (error = index_exec(db, "DELETE FROM feeds", "")) < 0))
-		return error;
+	if (rebuild && (sqlite3_exec(db, index_empty, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, index_schema, NULL, NULL, NULL) != SQLITE_OK))
+		return db_fail(db, "emptying for a rebuild");
 	if (git_reference_iterator_glob_new(&it, repo, "refs/feeds/*") < 0)
 		return custody_fail(CUSTODY_EIO, "index: cannot list feeds");
 	while (git_reference_next(&ref, it) == 0) {
@@ -662,34 +700,6 @@ index_has_evidence(struct archive *a, const char *id, int *found)
 	*found = rc == SQLITE_ROW;
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(db, "read");
-}
-
-static uint64_t
-index_count(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	uint64_t n = 0;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
-}
-
-/* Counts for status. */
-int
-index_counts(struct archive *a, uint64_t *evidence, uint64_t *records, uint64_t *commits)
-{
-	sqlite3 *db = archive_db(a);
-
-	if (db == NULL)
-		return CUSTODY_EIO;
-	*evidence = index_count(db, "SELECT count(*) FROM evidence");
-	*records = index_count(db, "SELECT count(*) FROM records");
-	*commits = index_count(db, "SELECT coalesce(sum(seq), 0) FROM feeds");
-	return 0;
 }
 
 /* The office whose revision of record id is current (highest lamport, then office key). */

@@ -20,9 +20,9 @@
 
 #define LOG_MAX_ENTRIES 10000
 
-/* Bytes used under dir, not following links. */
+/* Bytes used under dir, not following links, leaving out skip (a name at its top). */
 static uint64_t
-service_du(const char *dir)
+service_du(const char *dir, const char *skip)
 {
 	char path[4096];
 	struct dirent *de;
@@ -33,22 +33,25 @@ service_du(const char *dir)
 	if ((d = opendir(dir)) == NULL)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    (skip != NULL && strcmp(de->d_name, skip) == 0))
 			continue;
 		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
 		if (lstat(path, &st) != 0)
 			continue;
 		total += (uint64_t)st.st_blocks * 512;
 		if (S_ISDIR(st.st_mode))
-			total += service_du(path);
+			total += service_du(path, NULL);
 	}
 	closedir(d);
 	return total;
 }
 
 /*
- * The disk use status shows, at most STATUS_DU_AGE seconds old: walking a large archive on
- * every status would make the cheapest request one of the dearest.
+ * The disk use status shows: the evidence blobs' bytes as the index counts them (blobs/ is
+ * never walked: it grows with the evidence), and the rest of the archive (git/, the index,
+ * keys), whose size grows with commits, not with bytes of evidence, measured at most every
+ * STATUS_DU_AGE seconds.
  */
 #define STATUS_DU_AGE 30
 #define STATUS_REFUSED_MAX 32	/* refused office records listed by status */
@@ -61,16 +64,18 @@ service_status_du(struct archive *a)
 	static time_t walked;
 	static uint64_t du;
 	time_t now = time(NULL);
-	uint64_t v;
+	uint64_t v, blobs = 0;
 
 	pthread_mutex_lock(&lock);
 	if (cached != a || now - walked >= STATUS_DU_AGE) {
-		du = service_du(a->path);
+		du = service_du(a->path, "blobs");
 		walked = now;
 		cached = a;
 	}
 	v = du;
 	pthread_mutex_unlock(&lock);
+	if (index_blob_bytes(a, &blobs) == 0)
+		v += blobs;
 	return v;
 }
 
