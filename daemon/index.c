@@ -656,9 +656,16 @@ index_catch_up_pass(struct archive *a, int rebuild)
 
 	if (repo == NULL || db == NULL)
 		return CUSTODY_EIO;
-	if (rebuild && (sqlite3_exec(db, index_empty, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(db, index_schema, NULL, NULL, NULL) != SQLITE_OK))
-		return db_fail(db, "emptying for a rebuild");
+	/* one transaction: the counts never disagree with the rows, whatever a crash cuts */
+	if (rebuild && (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, index_empty, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, index_schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)) {
+		error = db_fail(db, "emptying for a rebuild");
+		if (!sqlite3_get_autocommit(db))
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return error;
+	}
 	if (git_reference_iterator_glob_new(&it, repo, "refs/feeds/*") < 0)
 		return custody_fail(CUSTODY_EIO, "index: cannot list feeds");
 	while (git_reference_next(&ref, it) == 0) {
