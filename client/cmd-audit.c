@@ -155,10 +155,9 @@ cmd_audit_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 		wire_free(reply);
 	} while (more);
 	free(time);
-	if (all != NULL) {
-		client_json_print(all);
-		json_decref(all);
-	} else if (n == 0)
+	if (all != NULL)
+		client_json_print(all);	/* takes it */
+	else if (n == 0)
 		fprintf(stderr, "no custody events%s%s\n", *q.id ? " about " : "", q.id);
 	client_close(&c);
 	return client_finish_stdout();
