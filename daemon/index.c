@@ -104,11 +104,23 @@ static const char index_empty[] =
     "DELETE FROM incidents; DELETE FROM witnesses; DELETE FROM events;"
     "DELETE FROM event_items; DELETE FROM feeds; UPDATE counts SET n=0;";
 
-/* The secondary indexes of records and victims (index_schema creates them). */
+/*
+ * The secondary indexes of records and victims, and the counting triggers (index_schema
+ * creates them); index_recount sets the counts again after a load made without them.
+ */
 static const char index_secondary_drop[] =
     "DROP INDEX IF EXISTS records_kind; DROP INDEX IF EXISTS records_lamport;"
     "DROP INDEX IF EXISTS victims_documented; DROP INDEX IF EXISTS victims_death;"
-    "DROP INDEX IF EXISTS victims_dup; DROP INDEX IF EXISTS victims_incident;";
+    "DROP INDEX IF EXISTS victims_dup; DROP INDEX IF EXISTS victims_incident;"
+    "DROP TRIGGER IF EXISTS records_in; DROP TRIGGER IF EXISTS records_out;"
+    "DROP TRIGGER IF EXISTS evidence_in; DROP TRIGGER IF EXISTS evidence_out;"
+    "DROP TRIGGER IF EXISTS blobs_in; DROP TRIGGER IF EXISTS blobs_out;";
+
+static const char index_recount[] =
+    "UPDATE counts SET n=(SELECT count(*) FROM records) WHERE k='records';"
+    "UPDATE counts SET n=(SELECT count(*) FROM evidence) WHERE k='evidence';"
+    "UPDATE counts SET n=(SELECT count(*) FROM blobs) WHERE k='blobs';"
+    "UPDATE counts SET n=(SELECT coalesce(sum(size), 0) FROM blobs) WHERE k='blob_bytes';";
 
 static const char index_drop[] =
     "DROP TABLE IF EXISTS feeds; DROP TABLE IF EXISTS records; DROP TABLE IF EXISTS evidence;"
@@ -536,6 +548,21 @@ index_import_put(struct archive *a, const struct feed_commit *fc, json_t *doc,
 	    chash);
 }
 
+/* Whether the counting triggers are there (index_import_begin may drop them for a load). */
+static int
+index_counting(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int found;
+
+	if ((st = index_stmt(db, "SELECT 1 FROM sqlite_master WHERE type='trigger' AND"
+	    " name='records_in'")) == NULL)
+		return 0;
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return found;
+}
+
 /*
  * The end of index_import_begin's transaction (open: it returned 1): committed with the feed's
  * new head when the commit is on disk, else rolled back. Without it, catch up from git.
@@ -557,6 +584,9 @@ index_import_end(struct archive *a, const struct feed_commit *fc, int open, int 
 		    a->office_hex, head, (int64_t)fc->seq);
 	if (committed && error == 0)
 		error = index_note_seq(db, a->office_hex, fc->seq);
+	if (committed && error == 0 && !index_counting(db) &&
+	    sqlite3_exec(db, index_recount, NULL, NULL, NULL) != SQLITE_OK)
+		error = db_fail(db, "counting");
 	if (committed && error == 0 && sqlite3_exec(db, index_schema, NULL, NULL, NULL) !=
 	    SQLITE_OK)	/* the secondary indexes, if index_import_begin dropped them */
 		error = db_fail(db, "building the indexes");
