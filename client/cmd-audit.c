@@ -84,41 +84,81 @@ cmd_audit_files(json_t *ev, const char *id)
 	}
 }
 
+/* Print one page's events; 0, or -1 when the JSON is malformed. */
+static int
+cmd_audit_print(json_t *page, const char *id, json_t *all)
+{
+	char what[256];
+	json_t *ev;
+	size_t i;
+
+	json_array_foreach(page, i, ev) {
+		if (all != NULL) {
+			json_array_append(all, ev);
+			continue;
+		}
+		if (!json_is_object(ev))
+			return -1;
+		if (json_is_array(json_object_get(ev, "files"))) {
+			cmd_audit_files(ev, id);
+			continue;
+		}
+		cmd_audit_what(what, sizeof what, ev);
+		cmd_audit_line(ev, what);
+	}
+	return 0;
+}
+
+/* Ask for the events a page at a time, printing each page as it comes. */
 static int
 cmd_audit_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 {
 	Envelope req = CUSTODY__ENVELOPE__INIT, *reply;
 	Custody__AuditRequest q = CUSTODY__AUDIT_REQUEST__INIT;
+	const Custody__AuditReply *ar;
+	uint8_t tok[64];
+	char *time = NULL;
 	json_error_t jerr;
-	json_t *list, *ev;
+	json_t *page, *all = NULL;
 	struct client c;
-	char what[256];
-	size_t i;
+	size_t n = 0;
+	int more;
 
 	q.id = args->argc > 0 ? args->argv[0] : (char *)"";
 	client_open(&c, ctx);
+	if (ctx->json && (all = json_array()) == NULL)
+		client_fatal("out of memory");
 	req.body_case = CUSTODY__ENVELOPE__BODY_AUDIT_REQUEST;
 	req.audit_request = &q;
-	reply = client_call(&c, &req, NULL, 0, CUSTODY__ENVELOPE__BODY_AUDIT_REPLY);
-	if ((list = json_loads(reply->audit_reply->json, 0, &jerr)) == NULL ||
-	    !json_is_array(list))
-		client_fatal("custodyd sent malformed JSON");
-	if (ctx->json)
-		client_json_print(list);
-	else {
-		if (json_array_size(list) == 0)
-			fprintf(stderr, "no custody events%s%s\n", *q.id ? " about " : "", q.id);
-		json_array_foreach(list, i, ev) {
-			if (json_is_array(json_object_get(ev, "files"))) {
-				cmd_audit_files(ev, q.id);
-				continue;
-			}
-			cmd_audit_what(what, sizeof what, ev);
-			cmd_audit_line(ev, what);
+	do {
+		reply = client_call(&c, &req, NULL, 0, CUSTODY__ENVELOPE__BODY_AUDIT_REPLY);
+		ar = reply->audit_reply;
+		if ((page = json_loads(ar->json, 0, &jerr)) == NULL || !json_is_array(page) ||
+		    cmd_audit_print(page, q.id, all) < 0 ||
+		    (ar->more && (ar->next_tok.len == 0 || ar->next_tok.len > sizeof tok ||
+		    json_array_size(page) == 0)))
+			client_fatal("custodyd sent malformed JSON");
+		n += json_array_size(page);
+		json_decref(page);
+		if ((more = ar->more)) {
+			/* the next page starts after this one's last event */
+			free(time);
+			if ((time = strdup(ar->next_time)) == NULL)
+				client_fatal("out of memory");
+			memcpy(tok, ar->next_tok.data, ar->next_tok.len);
+			q.has_after = 1;
+			q.after_lamport = ar->next_lamport;
+			q.after_time = time;
+			q.after_tok.data = tok;
+			q.after_tok.len = ar->next_tok.len;
 		}
-		json_decref(list);
-	}
-	wire_free(reply);
+		wire_free(reply);
+	} while (more);
+	free(time);
+	if (all != NULL)
+		client_json_print(all);	/* takes it */
+	else if (n == 0)
+		fprintf(stderr, "no custody events%s%s\n", *q.id ? " about " : "", q.id);
 	client_close(&c);
 	return client_finish_stdout();
 }

@@ -296,6 +296,19 @@ int index_record_office(struct archive *, const char *id, char office_hex[65]);
 /* index-cuts.c: revoked offices' commits past their cut, left out of the index. */
 int index_cuts_of(sqlite3 *, const char *office, uint64_t *seq);
 int index_cuts_settle(struct archive *);
+/* index-events.c: custody events in causal order, and the items each names. */
+#define INDEX_EVENT_TIME_LEN 40
+struct index_event_at {		/* a place in that order; all zero: before the first */
+	int64_t		lamport;
+	char		time[INDEX_EVENT_TIME_LEN];
+	uint8_t		tok[TOKEN_LEN];
+};
+int index_events_put(struct archive *, sqlite3 *, const uint8_t tok[static TOKEN_LEN],
+    const char *office, int64_t lamport, json_t *doc);
+int index_events_page(struct archive *, const char *id, struct index_event_at *, size_t max,
+    int (*fn)(void *, const char *office, const char *tok), void *arg, int *more);
+/* index-counts.c: status's figures, kept by the index. */
+int index_blob_bytes(struct archive *, uint64_t *bytes);
 
 /* verify.c */
 struct verify_problem {

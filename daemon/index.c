@@ -4,8 +4,6 @@
  */
 #include <sys/stat.h>
 
-#include <dirent.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,11 +11,12 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "custody/blobfmt.h"
 #include "custody/trailers.h"
 #include "epochs.h"
 #include "log.h"
 
-#define INDEX_SCHEMA_VERSION "7"
+#define INDEX_SCHEMA_VERSION "8"
 #define INDEX_IMPORT_CACHE "16384"	/* KiB of page cache while an import writes */
 
 static const char index_schema[] =
@@ -36,7 +35,9 @@ static const char index_schema[] =
     "CREATE INDEX IF NOT EXISTS records_lamport ON records(lamport);"
     "CREATE TABLE IF NOT EXISTS evidence(tok BLOB PRIMARY KEY, size INTEGER NOT NULL,"
     "  media_type TEXT NOT NULL) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS blobs(name TEXT PRIMARY KEY) WITHOUT ROWID;"
+    /* size: the stored file's bytes (custody/blobfmt.h), from the evidence record */
+    "CREATE TABLE IF NOT EXISTS blobs(name TEXT PRIMARY KEY, size INTEGER NOT NULL)"
+    "  WITHOUT ROWID;"
     /*
      * The current revision of every victim, for queries and reports. Dates are text:
      * documented YYYY-MM-DD; death as given (YYYY, YYYY-MM or YYYY-MM-DD, NULL unknown) and
@@ -58,18 +59,73 @@ static const char index_schema[] =
     "CREATE INDEX IF NOT EXISTS victims_incident ON victims(incident);"
     "CREATE TABLE IF NOT EXISTS incidents(tok BLOB PRIMARY KEY, office TEXT NOT NULL,"
     "  lamport INTEGER NOT NULL, date TEXT, governorate TEXT, party TEXT, type TEXT)"
-    "  WITHOUT ROWID;";
+    "  WITHOUT ROWID;"
+    /*
+     * Custody events in causal order (index-events.c): clock, time (ISO 8601), token, feed
+     * and action word; event_items the keyed tokens of what each names. Never an actor, a
+     * file name or an evidence hash.
+     */
+    "CREATE TABLE IF NOT EXISTS events(lamport INTEGER NOT NULL, time TEXT NOT NULL,"
+    "  tok BLOB NOT NULL, office TEXT NOT NULL, action TEXT NOT NULL,"
+    "  PRIMARY KEY(lamport, time, tok)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS event_items(item BLOB NOT NULL, lamport INTEGER NOT NULL,"
+    "  time TEXT NOT NULL, tok BLOB NOT NULL, office TEXT NOT NULL,"
+    "  PRIMARY KEY(item, lamport, time, tok)) WITHOUT ROWID;"
+    /*
+     * The figures status shows, kept as rows come and go (index-counts.c): records rows,
+     * evidence rows, blobs named and their stored bytes.
+     */
+    "CREATE TABLE IF NOT EXISTS counts(k TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO counts VALUES('records', 0), ('evidence', 0), ('blobs', 0),"
+    "  ('blob_bytes', 0);"
+    "CREATE TRIGGER IF NOT EXISTS records_in AFTER INSERT ON records BEGIN"
+    "  UPDATE counts SET n=n+1 WHERE k='records'; END;"
+    "CREATE TRIGGER IF NOT EXISTS records_out AFTER DELETE ON records BEGIN"
+    "  UPDATE counts SET n=n-1 WHERE k='records'; END;"
+    "CREATE TRIGGER IF NOT EXISTS evidence_in AFTER INSERT ON evidence BEGIN"
+    "  UPDATE counts SET n=n+1 WHERE k='evidence'; END;"
+    "CREATE TRIGGER IF NOT EXISTS evidence_out AFTER DELETE ON evidence BEGIN"
+    "  UPDATE counts SET n=n-1 WHERE k='evidence'; END;"
+    "CREATE TRIGGER IF NOT EXISTS blobs_in AFTER INSERT ON blobs BEGIN"
+    "  UPDATE counts SET n=n+1 WHERE k='blobs';"
+    "  UPDATE counts SET n=n+new.size WHERE k='blob_bytes'; END;"
+    "CREATE TRIGGER IF NOT EXISTS blobs_out AFTER DELETE ON blobs BEGIN"
+    "  UPDATE counts SET n=n-1 WHERE k='blobs';"
+    "  UPDATE counts SET n=n-old.size WHERE k='blob_bytes'; END;";
 
-/* The secondary indexes of records and victims (index_schema creates them). */
+/* Emptied for a rebuild: without the triggers, then the counts set to zero. */
+static const char index_empty[] =
+    "DROP TRIGGER IF EXISTS records_in; DROP TRIGGER IF EXISTS records_out;"
+    "DROP TRIGGER IF EXISTS evidence_in; DROP TRIGGER IF EXISTS evidence_out;"
+    "DROP TRIGGER IF EXISTS blobs_in; DROP TRIGGER IF EXISTS blobs_out;"
+    "DELETE FROM records; DELETE FROM evidence; DELETE FROM blobs; DELETE FROM victims;"
+    "DELETE FROM incidents; DELETE FROM witnesses; DELETE FROM events;"
+    "DELETE FROM event_items; DELETE FROM feeds; UPDATE counts SET n=0;";
+
+/*
+ * The secondary indexes of records and victims, and the counting triggers (index_schema
+ * creates them); index_recount sets the counts again after a load made without them.
+ */
 static const char index_secondary_drop[] =
     "DROP INDEX IF EXISTS records_kind; DROP INDEX IF EXISTS records_lamport;"
     "DROP INDEX IF EXISTS victims_documented; DROP INDEX IF EXISTS victims_death;"
-    "DROP INDEX IF EXISTS victims_dup; DROP INDEX IF EXISTS victims_incident;";
+    "DROP INDEX IF EXISTS victims_dup; DROP INDEX IF EXISTS victims_incident;"
+    "DROP TRIGGER IF EXISTS records_in; DROP TRIGGER IF EXISTS records_out;"
+    "DROP TRIGGER IF EXISTS evidence_in; DROP TRIGGER IF EXISTS evidence_out;"
+    "DROP TRIGGER IF EXISTS blobs_in; DROP TRIGGER IF EXISTS blobs_out;";
+
+static const char index_recount[] =
+    "UPDATE counts SET n=(SELECT count(*) FROM records) WHERE k='records';"
+    "UPDATE counts SET n=(SELECT count(*) FROM evidence) WHERE k='evidence';"
+    "UPDATE counts SET n=(SELECT count(*) FROM blobs) WHERE k='blobs';"
+    "UPDATE counts SET n=(SELECT coalesce(sum(size), 0) FROM blobs) WHERE k='blob_bytes';";
 
 static const char index_drop[] =
     "DROP TABLE IF EXISTS feeds; DROP TABLE IF EXISTS records; DROP TABLE IF EXISTS evidence;"
     "DROP TABLE IF EXISTS blobs; DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS victims;"
-    "DROP TABLE IF EXISTS incidents; DROP TABLE IF EXISTS witnesses;";
+    "DROP TABLE IF EXISTS incidents; DROP TABLE IF EXISTS witnesses;"
+    "DROP TABLE IF EXISTS events; DROP TABLE IF EXISTS event_items;"
+    "DROP TABLE IF EXISTS counts;";
 
 static int
 db_fail(sqlite3 *db, const char *what)
@@ -224,6 +280,16 @@ index_note_seq(sqlite3 *db, const char *office, uint64_t seq)
 	    "v = max(CAST(v AS INTEGER), CAST(excluded.v AS INTEGER))", "ti", k, (int64_t)seq);
 }
 
+/* The bytes of an evidence record's stored blob, padded as blobs are written now. */
+static int64_t
+index_blob_stored(const json_t *doc)
+{
+	uint64_t size = (uint64_t)json_integer_value(json_object_get(doc, "size"));
+	uint64_t p = blobfmt_payload(size);
+
+	return (int64_t)(p == 0 ? 0 : blobfmt_stored(p));
+}
+
 /*
  * Put one decrypted record in the index, at the clock of the signed commit that wrote it (the
  * Custody-Lamport trailer, which its rev.lamport must equal). Clocks are unsigned but never past
@@ -251,15 +317,18 @@ index_put_hashed(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_
 		    (int64_t)json_integer_value(json_object_get(doc, "seq")), office,
 		    json_string_value(json_object_get(doc, "time")) ?: "");
 	if (error == 0 && strcmp(kind, "evidence") == 0)
-		error = index_exec(db, "INSERT OR REPLACE INTO evidence VALUES(?,?,?)", "bit",
+		error = index_exec(db, "INSERT INTO evidence VALUES(?,?,?) ON CONFLICT(tok) DO UPDATE"
+		    " SET size=excluded.size, media_type=excluded.media_type", "bit",
 		    tok, (int64_t)json_integer_value(json_object_get(doc, "size")),
 		    json_string_value(json_object_get(doc, "media_type")) ?: "");
 	if (error == 0 && strcmp(kind, "evidence") == 0 &&
 	    json_string_value(json_object_get(doc, "blob")) != NULL)
-		error = index_exec(db, "INSERT OR IGNORE INTO blobs VALUES(?)", "t",
-		    json_string_value(json_object_get(doc, "blob")));
+		error = index_exec(db, "INSERT OR IGNORE INTO blobs VALUES(?,?)", "ti",
+		    json_string_value(json_object_get(doc, "blob")), index_blob_stored(doc));
 	if (error == 0 && (strcmp(kind, "victim") == 0 || strcmp(kind, "incident") == 0))
 		error = index_put_casualty(a, db, tok, office, lamport, doc);
+	if (error == 0 && strcmp(kind, "event") == 0)
+		error = index_events_put(a, db, tok, office, lamport, doc);
 	if (error == 0 && strcmp(kind, "epoch") == 0)
 		epochs_indexed(a, office, seq, doc);	/* the data key it announces */
 	return error;
@@ -477,6 +546,21 @@ index_import_put(struct archive *a, const struct feed_commit *fc, json_t *doc,
 	    chash);
 }
 
+/* Whether the counting triggers are there (index_import_begin may drop them for a load). */
+static int
+index_counting(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int found;
+
+	if ((st = index_stmt(db, "SELECT 1 FROM sqlite_master WHERE type='trigger' AND"
+	    " name='records_in'")) == NULL)
+		return 0;
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return found;
+}
+
 /*
  * The end of index_import_begin's transaction (open: it returned 1): committed with the feed's
  * new head when the commit is on disk, else rolled back. Without it, catch up from git.
@@ -498,6 +582,9 @@ index_import_end(struct archive *a, const struct feed_commit *fc, int open, int 
 		    a->office_hex, head, (int64_t)fc->seq);
 	if (committed && error == 0)
 		error = index_note_seq(db, a->office_hex, fc->seq);
+	if (committed && error == 0 && !index_counting(db) &&
+	    sqlite3_exec(db, index_recount, NULL, NULL, NULL) != SQLITE_OK)
+		error = db_fail(db, "counting");
 	if (committed && error == 0 && sqlite3_exec(db, index_schema, NULL, NULL, NULL) !=
 	    SQLITE_OK)	/* the secondary indexes, if index_import_begin dropped them */
 		error = db_fail(db, "building the indexes");
@@ -597,14 +684,16 @@ index_catch_up_pass(struct archive *a, int rebuild)
 
 	if (repo == NULL || db == NULL)
 		return CUSTODY_EIO;
-	if (rebuild && ((error = index_exec(db, "DELETE FROM records", "")) < 0 ||
-	    (error = index_exec(db, "DELETE FROM evidence", "")) < 0 ||
-	    (error = index_exec(db, "DELETE FROM blobs", "")) < 0 ||
-	    (error = index_exec(db, "DELETE FROM victims", "")) < 0 ||
-	    (error = index_exec(db, "DELETE FROM incidents", "")) < 0 ||
-	    (error = index_exec(db, "DELETE FROM witnesses", "")) < 0 ||
-	    (error = index_exec(db, "DELETE FROM feeds", "")) < 0))
+	/* one transaction: the counts never disagree with the rows, whatever a crash cuts */
+	if (rebuild && (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, index_empty, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, index_schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)) {
+		error = db_fail(db, "emptying for a rebuild");
+		if (!sqlite3_get_autocommit(db))
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return error;
+	}
 	if (git_reference_iterator_glob_new(&it, repo, "refs/feeds/*") < 0)
 		return custody_fail(CUSTODY_EIO, "index: cannot list feeds");
 	while (git_reference_next(&ref, it) == 0) {
@@ -648,34 +737,6 @@ index_has_evidence(struct archive *a, const char *id, int *found)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(db, "read");
 }
 
-static uint64_t
-index_count(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	uint64_t n = 0;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
-}
-
-/* Counts for status. */
-int
-index_counts(struct archive *a, uint64_t *evidence, uint64_t *records, uint64_t *commits)
-{
-	sqlite3 *db = archive_db(a);
-
-	if (db == NULL)
-		return CUSTODY_EIO;
-	*evidence = index_count(db, "SELECT count(*) FROM evidence");
-	*records = index_count(db, "SELECT count(*) FROM records");
-	*commits = index_count(db, "SELECT coalesce(sum(seq), 0) FROM feeds");
-	return 0;
-}
-
 /* The office whose revision of record id is current (highest lamport, then office key). */
 int
 index_record_office(struct archive *a, const char *id, char office_hex[65])
@@ -700,68 +761,6 @@ index_record_office(struct archive *a, const char *id, char office_hex[65])
 		return 0;
 	return rc == SQLITE_DONE ? custody_fail(CUSTODY_ENOTFOUND, "no such record: %s", id) :
 	    db_fail(db, "read");
-}
-
-/*
- * Move blobs no evidence record names to ARCHIVE/orphans/: left by an ingest that a crash
- * interrupted before its commit, or named by commits that are no longer there (a feed cut back
- * by an old backup). Never deleted: evidence is not ours to destroy on a guess; an admin may
- * remove orphans/ once `custody verify` is clean. Only at startup, before any client, and
- * only after the index caught up with every feed, so that "not in the index" means "in no
- * feed".
- */
-int
-index_sweep_orphans(struct archive *a)
-{
-	sqlite3 *db = archive_db(a);
-	sqlite3_stmt *st = NULL;
-	char *top = archive_file(a, "blobs"), *orphans = archive_file(a, "orphans");
-	char sub[4096], path[4400], to[4400];
-	struct dirent *de, *fe;
-	DIR *d = NULL, *fd;
-	int n = 0, rc, error = 0;
-
-	if (db == NULL || sqlite3_prepare_v2(db, "SELECT 1 FROM blobs WHERE name=?", -1, &st,
-	    NULL) != SQLITE_OK || (d = opendir(top)) == NULL) {
-		error = custody_fail(CUSTODY_EIO, "cannot sweep blobs/");
-		goto done;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strlen(de->d_name) != 2 || !hex_is_lower(de->d_name, 2))
-			continue;
-		snprintf(sub, sizeof sub, "%s/%s", top, de->d_name);
-		if ((fd = opendir(sub)) == NULL)
-			continue;
-		while ((fe = readdir(fd)) != NULL) {
-			if (strlen(fe->d_name) != SHA256_HEX_LEN ||
-			    !hex_is_lower(fe->d_name, SHA256_HEX_LEN))
-				continue;
-			sqlite3_reset(st);
-			sqlite3_bind_text(st, 1, fe->d_name, -1, SQLITE_STATIC);
-			rc = sqlite3_step(st);
-			if (rc == SQLITE_DONE) {
-				snprintf(path, sizeof path, "%s/%s", sub, fe->d_name);
-				snprintf(to, sizeof to, "%s/%s", orphans, fe->d_name);
-				if ((mkdir(orphans, 0700) == 0 || errno == EEXIST) &&
-				    rename(path, to) == 0)
-					n++;
-			} else if (rc != SQLITE_ROW) {
-				error = db_fail(db, "sweep");
-				break;
-			}
-		}
-		closedir(fd);
-	}
-	if (n > 0)
-		log_warn("moved %d blob%s that no commit names to orphans/ (an ingest a crash "
-		    "cut short, or a feed cut back)", n, n == 1 ? "" : "s");
-done:
-	if (d != NULL)
-		closedir(d);
-	sqlite3_finalize(st);
-	free(top);
-	free(orphans);
-	return error;
 }
 
 /*

@@ -20,9 +20,9 @@
 
 #define LOG_MAX_ENTRIES 10000
 
-/* Bytes used under dir, not following links. */
+/* Bytes used under dir, not following links, leaving out skip (a name at its top). */
 static uint64_t
-service_du(const char *dir)
+service_du(const char *dir, const char *skip)
 {
 	char path[4096];
 	struct dirent *de;
@@ -33,22 +33,25 @@ service_du(const char *dir)
 	if ((d = opendir(dir)) == NULL)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    (skip != NULL && strcmp(de->d_name, skip) == 0))
 			continue;
 		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
 		if (lstat(path, &st) != 0)
 			continue;
 		total += (uint64_t)st.st_blocks * 512;
 		if (S_ISDIR(st.st_mode))
-			total += service_du(path);
+			total += service_du(path, NULL);
 	}
 	closedir(d);
 	return total;
 }
 
 /*
- * The disk use status shows, at most STATUS_DU_AGE seconds old: walking a large archive on
- * every status would make the cheapest request one of the dearest.
+ * The disk use status shows: the evidence blobs' bytes as the index counts them (blobs/ is
+ * never walked: it grows with the evidence), and the rest of the archive (git/, the index,
+ * keys), whose size grows with commits, not with bytes of evidence, measured at most every
+ * STATUS_DU_AGE seconds.
  */
 #define STATUS_DU_AGE 30
 #define STATUS_REFUSED_MAX 32	/* refused office records listed by status */
@@ -61,16 +64,18 @@ service_status_du(struct archive *a)
 	static time_t walked;
 	static uint64_t du;
 	time_t now = time(NULL);
-	uint64_t v;
+	uint64_t v, blobs = 0;
 
 	pthread_mutex_lock(&lock);
 	if (cached != a || now - walked >= STATUS_DU_AGE) {
-		du = service_du(a->path);
+		du = service_du(a->path, "blobs");
 		walked = now;
 		cached = a;
 	}
 	v = du;
 	pthread_mutex_unlock(&lock);
+	if (index_blob_bytes(a, &blobs) == 0)
+		v += blobs;
 	return v;
 }
 
@@ -489,109 +494,83 @@ service_access_event(struct archive *a, const char *action, const char *sha,
 	return error;
 }
 
-/* Does a custody event concern id (evidence, a file of an ingest batch, a record of an extract,
- * an ingest's incident)? */
-static int
-service_event_about(json_t *ev, const char *id)
-{
-	const char *s;
-	json_t *v;
-	size_t i;
+#define AUDIT_PAGE_EVENTS 1000		/* events a page holds at most */
+#define AUDIT_PAGE_BYTES (1024 * 1024)	/* JSON a page holds, roughly: well under a frame */
 
-	if ((s = json_string_value(json_object_get(ev, "evidence"))) != NULL && strcmp(s, id) == 0)
+struct service_audit_page {
+	const struct client	*c;
+	json_t			*list;
+	size_t			 bytes;
+};
+
+/* Open one event of the page, unless the page is full (1). */
+static int
+service_audit_event(void *arg, const char *office, const char *tok)
+{
+	struct service_audit_page *p = arg;
+	json_t *doc;
+	size_t len;
+	int error;
+
+	if ((error = records_view(p->c, office, tok, &doc)) < 0)
+		return error;
+	json_object_del(doc, "rev");
+	len = json_dumpb(doc, NULL, 0, JSON_INDENT(2) | JSON_SORT_KEYS);
+	if (json_array_size(p->list) > 0 && p->bytes + len > AUDIT_PAGE_BYTES) {
+		json_decref(doc);
 		return 1;
-	if ((s = json_string_value(json_object_get(ev, "incident"))) != NULL && strcmp(s, id) == 0)
-		return 1;
-	json_array_foreach(json_object_get(ev, "files"), i, v)	/* an ingest batch */
-		if ((s = json_string_value(json_object_get(v, "evidence"))) != NULL &&
-		    strcmp(s, id) == 0)
-			return 1;
-	json_array_foreach(json_object_get(ev, "items"), i, v)
-		if ((s = json_string_value(v)) != NULL && (s = strchr(s, ':')) != NULL &&
-		    strcmp(s + 1, id) == 0)
-			return 1;
-	return 0;
+	}
+	p->bytes += len;
+	return json_array_append_new(p->list, doc) == 0 ? 0 : CUSTODY_ENOMEM;
 }
 
-/* Events in causal order: their Lamport clocks, then their times. */
-static int
-service_event_cmp(const void *x, const void *y)
-{
-	json_t *ex = *(json_t *const *)x, *ey = *(json_t *const *)y;
-	json_int_t lx = json_integer_value(json_object_get(json_object_get(ex, "rev"),
-	    "lamport"));
-	json_int_t ly = json_integer_value(json_object_get(json_object_get(ey, "rev"),
-	    "lamport"));
-	const char *a = json_string_value(json_object_get(ex, "time"));
-	const char *b = json_string_value(json_object_get(ey, "time"));
-
-	if (lx != ly)
-		return lx < ly ? -1 : 1;
-	return strcmp(a ?: "", b ?: "");
-}
-
-/* AuditRequest: the custody events (ingest, get, extract) of every feed, or of one item. */
+/*
+ * AuditRequest: a page of the custody events (ingest, get, extract) of every feed, or of
+ * those about one item, in causal order (clock, then time), from the index's event table:
+ * only the events of the page are opened.
+ */
 int
 service_audit(struct request *r)
 {
 	struct archive *a = r->c->s->a;
-	const char *id = r->msg->audit_request->id;
+	const Custody__AuditRequest *q = r->msg->audit_request;
+	const char *id = q->id;
 	Custody__AuditReply ar = CUSTODY__AUDIT_REPLY__INIT;
 	Envelope env = CUSTODY__ENVELOPE__INIT;
-	sqlite3 *db = archive_db(a);
-	sqlite3_stmt *st;
-	char tok[TOKEN_HEX_LEN + 1];
-	json_t **evs = NULL, **nevs, *doc, *list = NULL;
-	size_t n = 0, i;
-	int error = 0, rc;
+	struct service_audit_page p = { r->c, NULL, 0 };
+	struct index_event_at at = { .lamport = -1 };
+	size_t max = q->limit > 0 && q->limit < AUDIT_PAGE_EVENTS ? q->limit : AUDIT_PAGE_EVENTS;
+	int error, more = 0;
 
 	if (*id != '\0' && (error = archive_check_id(id)) < 0)
 		return custody_fail(error, "'%s' is not a record id", id);
-	if (db == NULL || (st = index_stmt(db, "SELECT tok, office FROM records WHERE "
-	    "kind='event'")) == NULL)
-		return custody_fail(CUSTODY_EIO, "index: cannot list custody events");
-	while (error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (sqlite3_column_bytes(st, 0) != TOKEN_LEN)
-			continue;
-		hex_encode(tok, sqlite3_column_blob(st, 0), TOKEN_LEN);
-		if ((error = records_view(r->c, (const char *)sqlite3_column_text(st, 1), tok,
-		    &doc)) < 0)
-			break;
-		if (*id != '\0' && !service_event_about(doc, id)) {
-			json_decref(doc);
-			continue;
-		}
-		if ((nevs = reallocarray(evs, n + 1, sizeof *evs)) == NULL) {
-			json_decref(doc);
-			error = CUSTODY_ENOMEM;
-			break;
-		}
-		evs = nevs;
-		evs[n++] = doc;
+	if (q->has_after) {
+		if (q->after_tok.len != TOKEN_LEN)
+			return custody_fail(CUSTODY_EINVAL, "audit: the page to follow is malformed");
+		at.lamport = q->after_lamport;
+		snprintf(at.time, sizeof at.time, "%s", q->after_time);
+		memcpy(at.tok, q->after_tok.data, TOKEN_LEN);
 	}
-	sqlite3_reset(st);
-	if (error == 0) {
-		if (n > 0)
-			qsort(evs, n, sizeof *evs, service_event_cmp);
-		if ((list = json_array()) == NULL)
-			error = CUSTODY_ENOMEM;
-		for (i = 0; i < n && error == 0; i++) {
-			json_object_del(evs[i], "rev");
-			json_array_append(list, evs[i]);
-		}
-	}
-	if (error == 0 && (ar.json = json_dumps(list, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL)
+	if ((p.list = json_array()) == NULL)
+		return CUSTODY_ENOMEM;
+	if ((error = index_events_page(a, *id != '\0' ? id : NULL, &at, max,
+	    service_audit_event, &p, &more)) < 0)
+		goto done;
+	if ((ar.json = json_dumps(p.list, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL) {
 		error = CUSTODY_ENOMEM;
-	if (error == 0) {
-		env.body_case = CUSTODY__ENVELOPE__BODY_AUDIT_REPLY;
-		env.audit_reply = &ar;
-		error = server_reply(r, &env);
+		goto done;
 	}
+	ar.more = more;
+	ar.next_lamport = at.lamport;
+	ar.next_time = at.time;
+	ar.next_tok.data = at.tok;
+	ar.next_tok.len = TOKEN_LEN;
+	env.body_case = CUSTODY__ENVELOPE__BODY_AUDIT_REPLY;
+	env.audit_reply = &ar;
+	error = server_reply(r, &env);
+done:
 	free(ar.json);
-	for (i = 0; i < n; i++)
-		json_decref(evs[i]);
-	free(evs);
-	json_decref(list);
+	json_decref(p.list);
 	return error;
 }
 
