@@ -18,8 +18,8 @@ static pthread_once_t archive_once = PTHREAD_ONCE_INIT;
 static uint64_t archive_serial;
 
 #define ARCHIVE_GIT_CACHE (16 << 20)	/* bytes of parsed git objects libgit2 keeps */
-#define ARCHIVE_GIT_WINDOW (32 << 20)	/* bytes of a pack mapped at once */
-#define ARCHIVE_GIT_MAPPED (128 << 20)	/* bytes of packs mapped in all */
+#define ARCHIVE_GIT_WINDOW (8 << 20)	/* bytes of a pack mapped at once */
+#define ARCHIVE_GIT_MAPPED (64 << 20)	/* bytes of packs mapped in all */
 
 /* One git repository and one SQLite connection per thread and archive. */
 static _Thread_local struct {
