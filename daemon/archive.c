@@ -17,6 +17,10 @@
 static pthread_once_t archive_once = PTHREAD_ONCE_INIT;
 static uint64_t archive_serial;
 
+#define ARCHIVE_GIT_CACHE (16 << 20)	/* bytes of parsed git objects libgit2 keeps */
+#define ARCHIVE_GIT_WINDOW (8 << 20)	/* bytes of a pack mapped at once */
+#define ARCHIVE_GIT_MAPPED (64 << 20)	/* bytes of packs mapped in all */
+
 /* One git repository and one SQLite connection per thread and archive. */
 static _Thread_local struct {
 	uint64_t	 serial;
@@ -32,6 +36,14 @@ archive_global_init(void)
 	/* Durability comes from archive_sync() at the commit point, not a sync per object. */
 	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 0);
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
+	/*
+	 * Bounded memory whatever the size of the feeds: libgit2 keeps the trees and commits it
+	 * parsed in a cache of 256 MiB by default, and maps up to 8 GiB of packs in 1 GiB windows
+	 * (resident as they are read); a first sync of a large feed reads every tree of it.
+	 */
+	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)ARCHIVE_GIT_CACHE);
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)ARCHIVE_GIT_WINDOW);
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)ARCHIVE_GIT_MAPPED);
 	if (sodium_init() < 0)
 		fatal("libsodium failed to initialise");
 }

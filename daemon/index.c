@@ -650,14 +650,18 @@ index_catch_up_feed(struct archive *a, sqlite3 *db, const char *office, const gi
 	}
 	if ((error = index_exec(db, "BEGIN IMMEDIATE", "")) < 0)
 		goto done;
+	/* a bounded cache, as for an import: a first sync indexes a whole feed in one go */
+	sqlite3_exec(db, "PRAGMA cache_size=-" INDEX_IMPORT_CACHE, NULL, NULL, NULL);
 	for (i = n; i > 0; i--)
 		if ((error = index_commit_changes(a, db, office, chain[i - 1], cut)) < 0)
 			goto rollback;
 	error = index_exec(db, "COMMIT", "");
 	log_info("index: %zu commit%s of feed %.16s indexed", n, n == 1 ? "" : "s", office);
-	goto done;
+	goto cache;
 rollback:
 	index_exec(db, "ROLLBACK", "");
+cache:
+	sqlite3_exec(db, "PRAGMA cache_size=-65536", NULL, NULL, NULL);	/* archive.c's */
 done:
 	for (i = 0; i < n; i++)
 		git_commit_free(chain[i]);

@@ -2,9 +2,10 @@
  * Serving replication to a pinned peer: the heads of every feed we hold, a git pack of the
  * commits a feed has after the peer's head (or our commit at its sequence when its head is not
  * in our chain: a fork), a raw commit, and blob bytes from an offset. Runs on a worker; the
- * replies are encoded frames the loop seals into the channel. A pack is written by libgit2
- * object by object into an unnamed file under tmp/ and goes out one SYNC_CHUNK piece at a time
- * (sync_stream_next), so memory does not grow with the size of the pack.
+ * replies are encoded frames the loop seals into the channel. A pack is written object by object
+ * in stored form (proto/packwrite.c: no delta search, no recompression, nothing of an object kept
+ * once written) into an unnamed file under tmp/ and goes out one SYNC_CHUNK piece at a time
+ * (sync_stream_next); memory holds a set of the ids written and packwrite's 32 bytes an object.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "custody/packwrite.h"
+#include "oidset.h"
 #include "sync.h"
 
 #define SYNC_CHUNK (1 << 20)	/* bytes of pack or blob per message */
@@ -77,15 +80,52 @@ serve_commit_bytes(git_repository *repo, const git_oid *oid, git_odb_object **ob
 	return error;
 }
 
+/* A pack being written for a peer: each object once. */
+struct serve_pack_ctx {
+	git_odb		*odb;
+	struct packwrite *pw;
+	struct oidset	 seen;
+};
+
+/* Copy one object into the pack, unless it is there already. */
+static int
+serve_pack_add(struct serve_pack_ctx *x, const git_oid *id)
+{
+	git_odb_object *o = NULL;
+	uint8_t oid[PACKWRITE_OID_LEN];
+	enum packwrite_type t;
+	int r;
+
+	if ((r = oidset_add(&x->seen, id)) <= 0)
+		return r;
+	if (git_odb_read(&o, x->odb, id) < 0)
+		return custody_fail(CUSTODY_EIO, "object %s unreadable", git_oid_tostr_s(id));
+	switch (git_odb_object_type(o)) {
+	case GIT_OBJECT_COMMIT:
+		t = PACKWRITE_COMMIT;
+		break;
+	case GIT_OBJECT_TREE:
+		t = PACKWRITE_TREE;
+		break;
+	case GIT_OBJECT_BLOB:
+		t = PACKWRITE_BLOB;
+		break;
+	default:
+		git_odb_object_free(o);
+		return custody_fail(CUSTODY_EIO, "object %s: not of a feed", git_oid_tostr_s(id));
+	}
+	r = packwrite_add(x->pw, t, git_odb_object_data(o), git_odb_object_size(o), oid);
+	git_odb_object_free(o);
+	return r;
+}
+
 /* Take each new tree and record a commit changed into the pack. */
 static int
 serve_pack_change(const char *path, const git_oid *id, int is_tree, void *arg)
 {
-	git_packbuilder *pb = arg;
-
 	if (id == NULL)
 		return 0;
-	return git_packbuilder_insert(pb, id, NULL) < 0 ? -1 : 0;
+	return serve_pack_add(arg, id) < 0 ? -1 : 0;
 }
 
 /*
@@ -94,7 +134,7 @@ serve_pack_change(const char *path, const git_oid *id, int is_tree, void *arg)
  * follows what changed, not the size of the feed.
  */
 static int
-serve_pack_commits(git_repository *repo, git_packbuilder *pb, const git_oid *head,
+serve_pack_commits(git_repository *repo, struct serve_pack_ctx *x, const git_oid *head,
     uint64_t seq, uint64_t have_seq)
 {
 	git_commit *c = NULL, *p = NULL;
@@ -106,12 +146,13 @@ serve_pack_commits(git_repository *repo, git_packbuilder *pb, const git_oid *hea
 	for (; seq > have_seq && error == 0; seq--) {
 		p = NULL;
 		pt = NULL;
-		if (git_commit_tree(&t, c) < 0 || git_packbuilder_insert(pb, git_commit_id(c),
-		    NULL) < 0 || git_packbuilder_insert(pb, git_tree_id(t), NULL) < 0 ||
+		if (git_commit_tree(&t, c) < 0 || serve_pack_add(x, git_commit_id(c)) < 0 ||
+		    serve_pack_add(x, git_tree_id(t)) < 0 ||
 		    (git_commit_parentcount(c) > 0 && (git_commit_parent(&p, c, 0) < 0 ||
 		    git_commit_tree(&pt, p) < 0)) ||
-		    feed_tree_changes(repo, pt, t, "", serve_pack_change, pb) != 0)
-			error = custody_fail(CUSTODY_EIO, "cannot pack the feed");
+		    feed_tree_changes(repo, pt, t, "", serve_pack_change, x) != 0)
+			error = custody_fail(CUSTODY_EIO, "cannot pack the feed: %s",
+			    custody_error());
 		git_tree_free(t);
 		git_tree_free(pt);
 		t = NULL;
@@ -120,18 +161,6 @@ serve_pack_commits(git_repository *repo, git_packbuilder *pb, const git_oid *hea
 	}
 	git_commit_free(c);
 	return error;
-}
-
-/* Write what libgit2 packs into the stream's file. */
-static int
-serve_pack_write(void *buf, size_t len, void *arg)
-{
-	struct sync_stream *st = arg;
-
-	if (write_all(st->fd, buf, len) < 0)
-		return -1;
-	st->size += len;
-	return 0;
 }
 
 /* An unnamed file under tmp/ (nothing of it stays on disk, whatever happens). */
@@ -201,9 +230,12 @@ serve_pack(struct archive *a, const Custody__PackRequest *m, struct cbuf *out,
 {
 	git_repository *repo = archive_repo(a);
 	Envelope env = CUSTODY__ENVELOPE__INIT;
-	git_packbuilder *pb = NULL;
+	struct serve_pack_ctx x = { NULL, NULL, { NULL, 0, 0 } };
+	uint8_t sum[PACKWRITE_OID_LEN];
 	git_odb_object *obj = NULL;
 	struct sync_stream *st = NULL;
+	off_t end;
+	int idx = -1;
 	git_oid head, at, have;
 	uint64_t seq, lamport;
 	char hex[65];
@@ -247,16 +279,28 @@ serve_pack(struct archive *a, const Custody__PackRequest *m, struct cbuf *out,
 		    strerror(errno));
 		goto done;
 	}
-	if (git_packbuilder_new(&pb, repo) < 0 ||
-	    (error = serve_pack_commits(repo, pb, &head, seq, m->have_seq)) < 0 ||
-	    git_packbuilder_foreach(pb, serve_pack_write, st) < 0) {
-		if (error == 0)
-			error = custody_fail(CUSTODY_EIO, "cannot build the pack: %s",
-			    git_error_last() ? git_error_last()->message : "?");
+	/* the pack's index is not sent: it goes to an unnamed file that vanishes with it */
+	if ((idx = serve_pack_file(a)) < 0) {
+		error = custody_fail(CUSTODY_EIO, "cannot make a file for the pack: %s",
+		    strerror(errno));
 		goto done;
 	}
-	git_packbuilder_free(pb);
-	pb = NULL;
+	if (git_repository_odb(&x.odb, repo) < 0) {
+		error = custody_fail(CUSTODY_EIO, "cannot read the objects");
+		goto done;
+	}
+	if ((error = packwrite_new(&x.pw, st->fd)) < 0 ||
+	    (error = serve_pack_commits(repo, &x, &head, seq, m->have_seq)) < 0 ||
+	    (error = packwrite_finish(x.pw, idx, sum)) < 0)
+		goto done;
+	if ((end = lseek(st->fd, 0, SEEK_END)) < 0) {
+		error = custody_fail(CUSTODY_EIO, "cannot size the pack: %s", strerror(errno));
+		goto done;
+	}
+	st->size = (uint64_t)end;
+	packwrite_free(x.pw);
+	x.pw = NULL;
+	oidset_free(&x.seen);
 	do
 		error = sync_stream_next(st, out);
 	while (error == 1 && more == NULL);
@@ -267,7 +311,11 @@ serve_pack(struct archive *a, const Custody__PackRequest *m, struct cbuf *out,
 	}
 done:
 	sync_stream_free(st);
-	git_packbuilder_free(pb);
+	packwrite_free(x.pw);
+	oidset_free(&x.seen);
+	git_odb_free(x.odb);
+	if (idx >= 0)
+		close(idx);
 	return error;
 }
 
