@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every command of the key lifecycle (revocation, invitations, recovery shares, recovery,
-# passphrase change) answers --help with its usage and a sentence on what it does, exits 0,
+# passphrase change, key and data-key rotation) answers --help with its usage and a sentence on what it does, exits 0,
 # and is documented in README.md with that usage.
 . "$(dirname "$0")/lib.sh"
 
@@ -31,6 +31,8 @@ helps "custody keys split" "custody keys split --shares N --threshold K -o DIR" 
     cu "$T/none" keys split
 helps "custody audit" "custody audit [ID]" cu "$T/none" audit
 helps "custody keys rotate-data" "custody keys rotate-data" cu "$T/none" keys rotate-data
+helps "custody keys rotate" "usage: custody keys rotate
+" cu "$T/none" keys rotate
 helps "custodyd recover" "custodyd recover ARCHIVE --office NAME --share FILE" \
     "$CUSTODYD" recover
 helps "custodyd passwd" "custodyd passwd ARCHIVE [--passphrase-file OLD]" "$CUSTODYD" passwd
@@ -41,6 +43,7 @@ documented "--expires"
 documented "custody invite withdraw NAME"
 documented "custody keys split --shares"
 documented "custody keys rotate-data"
+documented "custody keys rotate "
 documented "custodyd recover ARCHIVE --office NAME --share"
 documented "custodyd passwd ARCHIVE"
 documented "still recovering"
