@@ -19,8 +19,7 @@
 
 command -v git >/dev/null || { echo "SKIP: git is not installed"; exit 77; }
 command -v ssh-keygen >/dev/null || { echo "SKIP: ssh-keygen is not installed"; exit 77; }
-FORGE=${BUILD:-}/forge-office
-[ -x "$FORGE" ] || { echo "SKIP: forge-office is not built (set BUILD)"; exit 77; }
+need_forge_office
 
 # signers_of FILE PRINCIPAL: the key blobs FILE binds to PRINCIPAL, one a line.
 signers_of() {

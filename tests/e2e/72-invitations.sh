@@ -14,8 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 
 command -v git >/dev/null || { echo "SKIP: git is not installed"; exit 77; }
-FORGE=${BUILD:-}/forge-office
-[ -x "$FORGE" ] || { echo "SKIP: forge-office is not built (set BUILD)"; exit 77; }
+need_forge_office
 
 # joining DIR NAME: a --joining archive (its key line in DIR.init, first line).
 joining() {

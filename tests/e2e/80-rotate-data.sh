@@ -34,11 +34,9 @@ probe_dir() {
 	cp -a "$4/blobs" "$1/blobs"
 }
 
-A=$T/alpha B=$T/bravo C=$T/charlie IN=$T/in OUT=$T/out
-mkdir -p "$IN" "$OUT"
-three_offices
-pin_three
-HA=$(key_hex "$A") HB=$(key_hex "$B") HC=$(key_hex "$C")
+OUT=$T/out
+mkdir -p "$OUT"
+three_pinned
 for x in "$B alpha" "$B charlie" "$A bravo" "$A charlie" "$C alpha" "$C bravo"; do
 	set -- $x
 	check "$(basename "$1") syncs with $2" quiet cu "$1" sync "$2"

@@ -23,14 +23,9 @@
 
 command -v git >/dev/null || { echo "SKIP: git is not installed"; exit 77; }
 command -v ssh-keygen >/dev/null || { echo "SKIP: ssh-keygen is not installed"; exit 77; }
-FORGE=${BUILD:-}/forge-office
-[ -x "$FORGE" ] || { echo "SKIP: forge-office is not built (set BUILD)"; exit 77; }
+need_forge_office
 
-A=$T/alpha B=$T/bravo C=$T/charlie IN=$T/in
-mkdir -p "$IN"
-three_offices
-pin_three
-HA=$(key_hex "$A") HB=$(key_hex "$B") HC=$(key_hex "$C")
+three_pinned
 for i in 1 2 3 4; do head -c 5000 /dev/urandom >"$IN/a$i.bin"; done
 head -c 5000 /dev/urandom >"$IN/c1.bin"
 

@@ -20,8 +20,7 @@
 command -v git >/dev/null || { echo "SKIP: git is not installed"; exit 77; }
 command -v ssh-keygen >/dev/null || { echo "SKIP: ssh-keygen is not installed"; exit 77; }
 command -v age-keygen >/dev/null || { echo "SKIP: age is not installed"; exit 77; }
-FORGE=${BUILD:-}/forge-office
-[ -x "$FORGE" ] || { echo "SKIP: forge-office is not built (set BUILD)"; exit 77; }
+need_forge_office
 
 A=$T/alpha IN=$T/in
 mkdir -p "$IN"

@@ -234,3 +234,19 @@ feed_len() {
 	r=$(feed_ref "$1" "$2")
 	if [ -z "$r" ]; then echo 0; else git --git-dir="$1/git" rev-list --count "$r"; fi
 }
+
+# need_forge_office: FORGE is the seized office's tooling (tests/e2e/forge-office.c), or skip.
+need_forge_office() {
+	FORGE=${BUILD:-}/forge-office
+	[ -x "$FORGE" ] || { echo "SKIP: forge-office is not built (set BUILD)"; exit 77; }
+}
+
+# three_pinned: alpha, bravo and charlie (A, B, C) running and pinned to each other as
+# three_offices and pin_three make them, IN made, and HA, HB, HC their keys in hex.
+three_pinned() {
+	A=$T/alpha B=$T/bravo C=$T/charlie IN=$T/in
+	mkdir -p "$IN"
+	three_offices
+	pin_three
+	HA=$(key_hex "$A") HB=$(key_hex "$B") HC=$(key_hex "$C")
+}
