@@ -37,4 +37,8 @@ struct session {
 /* The next message from the peer, or NULL (s->why says why). */
 Envelope *session_recv(struct session *);
 
+struct sync_incoming;
+/* Fetch every blob the incoming records name that this office does not hold (sync-blobs.c). */
+int sync_fetch_blobs(struct session *, struct sync_incoming *);
+
 #endif

@@ -8,8 +8,6 @@
 #include "oidset.h"
 #include "sync.h"
 
-struct session;
-
 /* The most objects one pack from a peer may hold (a first sync of a feed of a million records
  * is about 1.1 million). */
 #define SYNC_PACK_MAX_OBJECTS (4u << 20)
@@ -89,6 +87,5 @@ int sync_place_blob(struct archive *, const struct sync_need *, const char *part
 int sync_fork_evidence(struct archive *, const char *hex, const uint8_t pk[static 32],
     uint64_t seq, const char *ours, const void *commit, size_t len, char **line);
 int sync_witness(struct archive *, const struct sync_witness *, size_t);
-int sync_fetch_blobs(struct session *, struct sync_incoming *);
 
 #endif
