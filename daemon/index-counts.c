@@ -3,6 +3,7 @@
  * (triggers in index.c's schema): a few rows read, however large the archive.
  */
 #include "archive.h"
+#include "index-int.h"
 
 /* One figure of the counts table (0 when absent). */
 static int
@@ -13,13 +14,12 @@ index_counts_get(sqlite3 *db, const char *k, uint64_t *out)
 
 	*out = 0;
 	if ((st = index_stmt(db, "SELECT n FROM counts WHERE k=?")) == NULL)
-		return custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
+		return index_fail(db, "counts");
 	sqlite3_bind_text(st, 1, k, -1, SQLITE_STATIC);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0)
 		*out = (uint64_t)sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : custody_fail(CUSTODY_EIO, "index: %s",
-	    sqlite3_errmsg(db));
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : index_fail(db, "counts");
 }
 
 /* The commits of every feed: a row per feed, not per commit. */
@@ -31,11 +31,11 @@ index_counts_commits(sqlite3 *db, uint64_t *out)
 
 	*out = 0;
 	if ((st = index_stmt(db, "SELECT coalesce(sum(seq), 0) FROM feeds")) == NULL)
-		return custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
+		return index_fail(db, "counts");
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		*out = (uint64_t)sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
+	return rc == SQLITE_ROW ? 0 : index_fail(db, "counts");
 }
 
 /* Counts for status: evidence and record rows, and commits (the feeds' sequence numbers). */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "archive.h"
+#include "index-int.h"
 
 /* One item an event names, as a keyed token. */
 static int
@@ -87,7 +88,7 @@ index_events_page(struct archive *a, const char *id, struct index_event_at *at, 
 		    " WHERE item=? AND (lamport, time, tok) > (?, ?, ?)"
 		    " ORDER BY lamport, time, tok");
 	if (st == NULL)
-		return custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
+		return index_fail(db, "events");
 	r = 1;
 	if (id != NULL) {
 		archive_token(a, item, id);
@@ -118,7 +119,7 @@ index_events_page(struct archive *a, const char *id, struct index_event_at *at, 
 		n++;
 	}
 	if (error == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
-		error = custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
+		error = index_fail(db, "events");
 	sqlite3_reset(st);
 	return error;
 }

@@ -14,12 +14,12 @@
 #include "custody/blobfmt.h"
 #include "custody/trailers.h"
 #include "epochs.h"
+#include "index-int.h"
 #include "log.h"
 
 #define INDEX_SCHEMA_VERSION "8"
-#define INDEX_IMPORT_CACHE "16384"	/* KiB of page cache while an import writes */
 
-static const char index_schema[] =
+const char index_schema[] =
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS feeds(office TEXT PRIMARY KEY, head TEXT NOT NULL,"
     "  seq INTEGER NOT NULL);"
@@ -106,7 +106,7 @@ static const char index_empty[] =
  * The secondary indexes of records and victims, and the counting triggers (index_schema
  * creates them); index_recount sets the counts again after a load made without them.
  */
-static const char index_secondary_drop[] =
+const char index_secondary_drop[] =
     "DROP INDEX IF EXISTS records_kind; DROP INDEX IF EXISTS records_lamport;"
     "DROP INDEX IF EXISTS victims_documented; DROP INDEX IF EXISTS victims_death;"
     "DROP INDEX IF EXISTS victims_dup; DROP INDEX IF EXISTS victims_incident;"
@@ -114,7 +114,7 @@ static const char index_secondary_drop[] =
     "DROP TRIGGER IF EXISTS evidence_in; DROP TRIGGER IF EXISTS evidence_out;"
     "DROP TRIGGER IF EXISTS blobs_in; DROP TRIGGER IF EXISTS blobs_out;";
 
-static const char index_recount[] =
+const char index_recount[] =
     "UPDATE counts SET n=(SELECT count(*) FROM records) WHERE k='records';"
     "UPDATE counts SET n=(SELECT count(*) FROM evidence) WHERE k='evidence';"
     "UPDATE counts SET n=(SELECT count(*) FROM blobs) WHERE k='blobs';"
@@ -127,8 +127,8 @@ static const char index_drop[] =
     "DROP TABLE IF EXISTS events; DROP TABLE IF EXISTS event_items;"
     "DROP TABLE IF EXISTS counts;";
 
-static int
-db_fail(sqlite3 *db, const char *what)
+int
+index_fail(sqlite3 *db, const char *what)
 {
 	return custody_fail(CUSTODY_EIO, "index: %s: %s", what, sqlite3_errmsg(db));
 }
@@ -206,7 +206,7 @@ index_exec(sqlite3 *db, const char *sql, const char *types, ...)
 	int i, rc;
 
 	if ((st = index_stmt(db, sql)) == NULL)
-		return db_fail(db, "prepare");
+		return index_fail(db, "prepare");
 	va_start(ap, types);
 	for (i = 0; types[i] != '\0'; i++) {
 		switch (types[i]) {
@@ -253,7 +253,7 @@ index_exec(sqlite3 *db, const char *sql, const char *types, ...)
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_fail(db, "write");
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : index_fail(db, "write");
 }
 
 struct apply_ctx {
@@ -270,7 +270,7 @@ struct apply_ctx {
  * The highest commit ever indexed of a feed, in meta as "maxseq:OFFICE". It never goes down,
  * not even when the index is rebuilt, so that a feed cut back is still noticed (verify).
  */
-static int
+int
 index_note_seq(sqlite3 *db, const char *office, uint64_t seq)
 {
 	char k[80];
@@ -297,7 +297,7 @@ index_blob_stored(const json_t *doc)
  * larger one (a commit taken before clocks were bounded; custody verify reports it) is held at
  * that maximum rather than turning negative.
  */
-static int
+int
 index_put_hashed(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_LEN],
     const char *office, uint64_t seq, uint64_t clock, json_t *doc,
     const uint8_t chash[static TOKEN_LEN])
@@ -428,7 +428,7 @@ done:
 }
 
 /* The head the index has reached for a feed ("" when none). */
-static void
+void
 index_feed_head(sqlite3 *db, const char *office, char head[GIT_OID_HEXSZ + 1])
 {
 	sqlite3_stmt *st;
@@ -488,114 +488,6 @@ index_apply_commit(struct archive *a, const struct feed_commit *fc, json_t **doc
 	if ((error = index_cuts_settle(a)) <= 0)
 		return error;
 	return index_catch_up(a, 1);
-}
-
-/*
- * Index a commit of this office while it is written (an import, feed-import.c): 1 when the
- * index follows the feed, and the rows of index_import_put then go in one transaction that
- * index_import_end commits once the commit is on disk; 0 when the index catches up from git
- * after the commit instead (it had fallen behind, or the office is cut off).
- */
-int
-index_import_begin(struct archive *a, const struct feed_commit *fc, size_t n)
-{
-	sqlite3 *db = archive_db(a);
-	sqlite3_stmt *st;
-	char known[GIT_OID_HEXSZ + 1];
-	uint64_t cut = UINT64_MAX;
-	int64_t rows = INT64_MAX;
-
-	if (db == NULL)
-		return 0;
-	index_feed_head(db, a->office_hex, known);
-	index_cuts_of(db, a->office_hex, &cut);
-	if ((fc->seq > 1 && strcmp(known, fc->parent) != 0) || fc->seq > cut)
-		return 0;
-	if (index_exec(db, "BEGIN IMMEDIATE", "") < 0)
-		return 0;
-	/* a bounded cache: dirty pages beyond it spill to the WAL, whatever the load's size */
-	sqlite3_exec(db, "PRAGMA cache_size=-" INDEX_IMPORT_CACHE, NULL, NULL, NULL);
-	/*
-	 * A load at least as large as what the index holds: the secondary indexes are dropped
-	 * and built again at the end, in the same transaction (a sort instead of a random
-	 * insert per row in each; about twice as fast).
-	 */
-	if ((st = index_stmt(db, "SELECT count(*) FROM records")) != NULL &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		rows = sqlite3_column_int64(st, 0);
-	if (st != NULL)
-		sqlite3_reset(st);
-	if (rows <= (int64_t)n && sqlite3_exec(db, index_secondary_drop, NULL, NULL, NULL) !=
-	    SQLITE_OK) {
-		index_exec(db, "ROLLBACK", "");
-		sqlite3_exec(db, "PRAGMA cache_size=-65536", NULL, NULL, NULL);
-		return 0;
-	}
-	return 1;
-}
-
-/* One record of the commit being written, its content hash known (casualty records only). */
-int
-index_import_put(struct archive *a, const struct feed_commit *fc, json_t *doc,
-    const uint8_t chash[static TOKEN_LEN])
-{
-	uint8_t tok[TOKEN_LEN];
-
-	archive_token(a, tok, record_id(doc));
-	return index_put_hashed(a, archive_db(a), tok, a->office_hex, fc->seq, fc->lamport, doc,
-	    chash);
-}
-
-/* Whether the counting triggers are there (index_import_begin may drop them for a load). */
-static int
-index_counting(sqlite3 *db)
-{
-	sqlite3_stmt *st;
-	int found;
-
-	if ((st = index_stmt(db, "SELECT 1 FROM sqlite_master WHERE type='trigger' AND"
-	    " name='records_in'")) == NULL)
-		return 0;
-	found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_reset(st);
-	return found;
-}
-
-/*
- * The end of index_import_begin's transaction (open: it returned 1): committed with the feed's
- * new head when the commit is on disk, else rolled back. Without it, catch up from git.
- */
-int
-index_import_end(struct archive *a, const struct feed_commit *fc, int open, int committed)
-{
-	sqlite3 *db = archive_db(a);
-	char head[GIT_OID_HEXSZ + 1];
-	int error = 0;
-
-	if (db == NULL)
-		return CUSTODY_EIO;
-	if (!open)
-		return committed ? index_catch_up(a, 0) : 0;
-	git_oid_tostr(head, sizeof head, &fc->oid);
-	if (committed)
-		error = index_exec(db, "INSERT OR REPLACE INTO feeds VALUES(?,?,?)", "tti",
-		    a->office_hex, head, (int64_t)fc->seq);
-	if (committed && error == 0)
-		error = index_note_seq(db, a->office_hex, fc->seq);
-	if (committed && error == 0 && !index_counting(db) &&
-	    sqlite3_exec(db, index_recount, NULL, NULL, NULL) != SQLITE_OK)
-		error = db_fail(db, "counting");
-	if (committed && error == 0 && sqlite3_exec(db, index_schema, NULL, NULL, NULL) !=
-	    SQLITE_OK)	/* the secondary indexes, if index_import_begin dropped them */
-		error = db_fail(db, "building the indexes");
-	if (committed && error == 0 && (error = index_exec(db, "COMMIT", "")) < 0)
-		committed = 0;
-	if (!committed || error < 0)
-		index_exec(db, "ROLLBACK", "");
-	sqlite3_exec(db, "PRAGMA cache_size=-65536", NULL, NULL, NULL);	/* archive.c's */
-	if (error < 0 || !committed)
-		return error < 0 || committed ? index_catch_up(a, 0) : 0;
-	return 0;
 }
 
 /* Bring one feed's part of the index up to its ref. */
@@ -693,7 +585,7 @@ index_catch_up_pass(struct archive *a, int rebuild)
 	    sqlite3_exec(db, index_empty, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(db, index_schema, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)) {
-		error = db_fail(db, "emptying for a rebuild");
+		error = index_fail(db, "emptying for a rebuild");
 		if (!sqlite3_get_autocommit(db))
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return error;
@@ -733,12 +625,12 @@ index_has_evidence(struct archive *a, const char *id, int *found)
 	archive_token(a, tok, id);
 	if (sqlite3_prepare_v2(db, "SELECT 1 FROM evidence WHERE tok=?", -1, &st, NULL) !=
 	    SQLITE_OK)
-		return db_fail(db, "prepare");
+		return index_fail(db, "prepare");
 	sqlite3_bind_blob(st, 1, tok, TOKEN_LEN, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	*found = rc == SQLITE_ROW;
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(db, "read");
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : index_fail(db, "read");
 }
 
 /* The office whose revision of record id is current (highest lamport, then office key). */
@@ -755,7 +647,7 @@ index_record_office(struct archive *a, const char *id, char office_hex[65])
 	archive_token(a, tok, id);
 	if (sqlite3_prepare_v2(db, "SELECT office FROM records WHERE tok=? ORDER BY lamport DESC,"
 	    " office DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
-		return db_fail(db, "prepare");
+		return index_fail(db, "prepare");
 	sqlite3_bind_blob(st, 1, tok, TOKEN_LEN, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
@@ -764,7 +656,7 @@ index_record_office(struct archive *a, const char *id, char office_hex[65])
 	if (rc == SQLITE_ROW)
 		return 0;
 	return rc == SQLITE_DONE ? custody_fail(CUSTODY_ENOTFOUND, "no such record: %s", id) :
-	    db_fail(db, "read");
+	    index_fail(db, "read");
 }
 
 /*

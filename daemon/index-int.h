@@ -1,0 +1,29 @@
+/*
+ * What the parts of the index (index.c, index-import.c) share and nothing else uses.
+ */
+#ifndef INDEX_INT_H
+#define INDEX_INT_H
+
+#include <stdint.h>
+
+#include <git2.h>
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "archive.h"
+
+#define INDEX_IMPORT_CACHE "16384"	/* KiB of page cache while an import writes */
+
+extern const char index_schema[];		/* every table, index and trigger */
+extern const char index_secondary_drop[];	/* the secondary indexes and counting triggers */
+extern const char index_recount[];		/* the counts again, after a load without them */
+
+/* CUSTODY_EIO naming what failed and SQLite's message. */
+int index_fail(sqlite3 *, const char *what);
+int index_note_seq(sqlite3 *, const char *office, uint64_t seq);
+int index_put_hashed(struct archive *, sqlite3 *, const uint8_t tok[static TOKEN_LEN],
+    const char *office, uint64_t seq, uint64_t clock, json_t *doc,
+    const uint8_t chash[static TOKEN_LEN]);
+void index_feed_head(sqlite3 *, const char *office, char head[GIT_OID_HEXSZ + 1]);
+
+#endif
