@@ -65,6 +65,19 @@ archive_fixture_setup(void **state)
 	return 0;
 }
 
+/* archive_fixture_setup with the archive's index open. */
+static inline int
+archive_fixture_setup_indexed(void **state)
+{
+	struct archive_fixture *f;
+	char *cause = NULL;
+
+	archive_fixture_setup(state);
+	f = *state;
+	assert_int_equal(index_open(f->a, &cause), 0);
+	return 0;
+}
+
 /* The cmocka teardown of archive_fixture_setup. */
 static inline int
 archive_fixture_teardown(void **state)

@@ -15,19 +15,6 @@
 #include "archive.h"
 #include "archive-fixture.h"
 
-/* The plain archive fixture, with its index open. */
-static int
-setup(void **state)
-{
-	struct archive_fixture *f;
-	char *cause = NULL;
-
-	archive_fixture_setup(state);
-	f = *state;
-	assert_int_equal(index_open(f->a, &cause), 0);
-	return 0;
-}
-
 /* A file of n pseudo-random bytes; returns an open descriptor at offset 0. */
 static int
 make_file(struct archive_fixture *f, const char *name, size_t n)
@@ -267,10 +254,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_blob_roundtrip, setup, archive_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_blob_tamper, setup, archive_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_record_seal, setup, archive_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_feed_and_index, setup, archive_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_blob_roundtrip, archive_fixture_setup_indexed,
+		    archive_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_blob_tamper, archive_fixture_setup_indexed,
+		    archive_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_record_seal, archive_fixture_setup_indexed,
+		    archive_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_feed_and_index, archive_fixture_setup_indexed,
+		    archive_fixture_teardown),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_keys_passphrase),
 	};

@@ -18,19 +18,6 @@
 
 #define OTHER "1111111111111111111111111111111111111111111111111111111111111111"
 
-/* The plain archive fixture, with its index open. */
-static int
-setup(void **state)
-{
-	struct archive_fixture *f;
-	char *cause = NULL;
-
-	archive_fixture_setup(state);
-	f = *state;
-	assert_int_equal(index_open(f->a, &cause), 0);
-	return 0;
-}
-
 /* Mark the archive as being recovered, as custodyd recover leaves it. */
 static void
 mark(struct archive_fixture *f)
@@ -151,11 +138,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_settle_no_feed, setup,
+		cmocka_unit_test_setup_teardown(test_settle_no_feed, archive_fixture_setup_indexed,
 		    archive_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_settle_behind, setup,
+		cmocka_unit_test_setup_teardown(test_settle_behind, archive_fixture_setup_indexed,
 		    archive_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_settle_not_pending, setup,
+		cmocka_unit_test_setup_teardown(test_settle_not_pending, archive_fixture_setup_indexed,
 		    archive_fixture_teardown),
 	};
 
