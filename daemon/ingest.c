@@ -75,7 +75,7 @@ ingest_free(struct archive *a, struct ingest *in)
 
 /* Drop an uncommitted batch (client gone, error, or shutdown) once no worker holds it. */
 void
-ingest_abort(struct client *c)
+service_ingest_abort(struct client *c)
 {
 	if (c->ingest != NULL && c->ingest->inflight == 0) {
 		ingest_free(c->s->a, c->ingest);
@@ -144,7 +144,7 @@ ingest_clean_name(const char *name)
 
 /* IngestBegin: open a batch. */
 void
-ingest_begin(struct client *c, Envelope *msg)
+service_ingest_begin(struct client *c, Envelope *msg)
 {
 	Custody__IngestBegin *b = msg->ingest_begin;
 	struct ingest *in;
@@ -251,7 +251,7 @@ ingest_file_done(struct request *r)
 
 /* IngestFile: work on one descriptor, up to INGEST_PARALLEL files at once. */
 void
-ingest_file(struct client *c, Envelope *msg)
+service_ingest_file(struct client *c, Envelope *msg)
 {
 	struct ingest *in = c->ingest;
 	struct ingest_item *it;
@@ -543,14 +543,14 @@ ingest_start_commit(struct client *c, Envelope *msg)
  * the commit is answered, even while the batch's last files finish.
  */
 int
-ingest_holds(const struct client *c)
+service_ingest_holds(const struct client *c)
 {
 	return c->ingest != NULL && (c->ingest->commit != NULL || c->ingest->committing);
 }
 
 /* IngestCommit: commit every file received, once the last one is worked on. */
 void
-ingest_commit(struct client *c, Envelope *msg)
+service_ingest_commit(struct client *c, Envelope *msg)
 {
 	struct ingest *in = c->ingest;
 

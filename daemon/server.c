@@ -14,7 +14,6 @@
 
 #include "log.h"
 #include "peers.h"
-#include "dossier.h"
 #include "server.h"
 #include "sync.h"
 
@@ -30,6 +29,9 @@ static const struct {
 	void		(*done)(struct request *);
 	int		 takes_fd;
 	int		 batch;		/* part of a record batch: errors end the connection */
+	/* handled on the loop (a batch's opening, or an ingest's steps), not as one request */
+	void		(*loop)(struct client *, Envelope *);
+	const char	*what;		/* names the request when the role is refused, or NULL */
 } server_handlers[] = {
 	{ CUSTODY__ENVELOPE__BODY_STATUS_REQUEST, ROLE_VIEWER, service_status, NULL, 0, 0 },
 	{ CUSTODY__ENVELOPE__BODY_SHOW_REQUEST, ROLE_VIEWER, service_show, NULL, 0, 0 },
@@ -41,18 +43,26 @@ static const struct {
 	    0 },
 	{ CUSTODY__ENVELOPE__BODY_INVITE_REQUEST, ROLE_ADMIN, service_invite, NULL, 0, 0 },
 	{ CUSTODY__ENVELOPE__BODY_GET_REQUEST, ROLE_DOCUMENTER, service_get, NULL, 1, 0 },
-	{ CUSTODY__ENVELOPE__BODY_LIST_REQUEST, ROLE_VIEWER, records_list, NULL, 0, 0 },
-	{ CUSTODY__ENVELOPE__BODY_HISTORY_REQUEST, ROLE_VIEWER, records_history, NULL, 0, 0 },
-	{ CUSTODY__ENVELOPE__BODY_QUERY_REQUEST, ROLE_ANALYST, records_query, NULL, 0, 0 },
-	{ CUSTODY__ENVELOPE__BODY_DUPLICATES_REQUEST, ROLE_ANALYST, records_duplicates, NULL, 0,
+	{ CUSTODY__ENVELOPE__BODY_LIST_REQUEST, ROLE_VIEWER, service_list, NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_HISTORY_REQUEST, ROLE_VIEWER, service_history, NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_QUERY_REQUEST, ROLE_ANALYST, service_query, NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_DUPLICATES_REQUEST, ROLE_ANALYST, service_duplicates, NULL, 0,
 	    0 },
-	{ CUSTODY__ENVELOPE__BODY_REPORT_REQUEST, ROLE_ANALYST, records_report, NULL, 0, 0 },
-	{ CUSTODY__ENVELOPE__BODY_RECORD_EDIT, ROLE_DOCUMENTER, records_edit, NULL, 0, 0 },
-	{ CUSTODY__ENVELOPE__BODY_LINK_REQUEST, ROLE_DOCUMENTER, records_link, NULL, 0, 0 },
-	{ CUSTODY__ENVELOPE__BODY_RECORD_BATCH, ROLE_DOCUMENTER, records_batch, records_done, 0,
-	    1 },
-	{ CUSTODY__ENVELOPE__BODY_RECORD_COMMIT, ROLE_DOCUMENTER, records_commit, records_done,
-	    0, 1 },
+	{ CUSTODY__ENVELOPE__BODY_REPORT_REQUEST, ROLE_ANALYST, service_report, NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_RECORD_EDIT, ROLE_DOCUMENTER, service_record_edit, NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_LINK_REQUEST, ROLE_DOCUMENTER, service_link, NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_RECORD_BEGIN, ROLE_DOCUMENTER, NULL, NULL, 0, 0,
+	    service_record_begin, "adding records" },
+	{ CUSTODY__ENVELOPE__BODY_RECORD_BATCH, ROLE_DOCUMENTER, service_record_batch,
+	    service_record_done, 0, 1, NULL, "adding records" },
+	{ CUSTODY__ENVELOPE__BODY_RECORD_COMMIT, ROLE_DOCUMENTER, service_record_commit,
+	    service_record_done, 0, 1, NULL, "adding records" },
+	{ CUSTODY__ENVELOPE__BODY_INGEST_BEGIN, ROLE_DOCUMENTER, NULL, NULL, 0, 0,
+	    service_ingest_begin, "ingest" },
+	{ CUSTODY__ENVELOPE__BODY_INGEST_FILE, ROLE_DOCUMENTER, NULL, NULL, 0, 0,
+	    service_ingest_file, "ingest" },
+	{ CUSTODY__ENVELOPE__BODY_INGEST_COMMIT, ROLE_DOCUMENTER, NULL, NULL, 0, 0,
+	    service_ingest_commit, "ingest" },
 	{ CUSTODY__ENVELOPE__BODY_PEER_ADD_REQUEST, ROLE_ADMIN, service_peer_add, NULL, 0, 0 },
 	{ CUSTODY__ENVELOPE__BODY_PEER_REMOVE_REQUEST, ROLE_ADMIN, service_peer_remove, NULL, 0,
 	    0 },
@@ -83,8 +93,8 @@ client_unref(struct client *c)
 {
 	if (--c->refs > 0)
 		return;
-	ingest_abort(c);
-	records_abort(c);
+	service_ingest_abort(c);
+	service_records_abort(c);
 	peer_free(c->peer);
 	free(c);
 }
@@ -160,7 +170,7 @@ request_done(void *arg)
 				peer_close_after_flush(c->peer);
 		} else
 			peer_send_frames(c->peer, &r->out);
-		if (!ingest_holds(c))
+		if (!service_ingest_holds(c))
 			peer_resume(c->peer);
 	}
 	if (r->fd >= 0)
@@ -266,43 +276,19 @@ client_dispatch(struct peer *p, Envelope *msg, void *arg)
 		peer_send_error(p, CUSTODY_EIO, "custodyd is shutting down");
 		return;
 	}
-	switch (msg->body_case) {
-	case CUSTODY__ENVELOPE__BODY_RECORD_BEGIN:
-		if (c->role < ROLE_DOCUMENTER) {
-			peer_send_error(p, CUSTODY_EPERM, "adding records needs the documenter "
-			    "role; you are %s", role_name(c->role));
-			wire_free(msg);
-			return;
-		}
-		records_begin(c, msg);
-		return;
-	case CUSTODY__ENVELOPE__BODY_INGEST_BEGIN:
-	case CUSTODY__ENVELOPE__BODY_INGEST_FILE:
-	case CUSTODY__ENVELOPE__BODY_INGEST_COMMIT:
-		if (c->role < ROLE_DOCUMENTER) {
-			peer_send_error(p, CUSTODY_EPERM, "ingest needs the documenter role; "
-			    "you are %s", role_name(c->role));
-			wire_free(msg);
-			return;
-		}
-		if (msg->body_case == CUSTODY__ENVELOPE__BODY_INGEST_BEGIN)
-			ingest_begin(c, msg);
-		else if (msg->body_case == CUSTODY__ENVELOPE__BODY_INGEST_FILE)
-			ingest_file(c, msg);
-		else
-			ingest_commit(c, msg);
-		return;
-	default:
-		break;
-	}
 	for (i = 0; i < sizeof server_handlers / sizeof server_handlers[0]; i++) {
 		if ((int)msg->body_case != server_handlers[i].body)
 			continue;
 		if (c->role < server_handlers[i].role) {
 			peer_send_error(p, CUSTODY_EPERM, "%s needs the %s role; you are %s",
+			    server_handlers[i].what != NULL ? server_handlers[i].what :
 			    wire_name(msg), role_name(server_handlers[i].role),
 			    role_name(c->role));
 			wire_free(msg);
+			return;
+		}
+		if (server_handlers[i].loop != NULL) {
+			server_handlers[i].loop(c, msg);
 			return;
 		}
 		r = request_new(c, msg, server_handlers[i].work);
@@ -314,7 +300,7 @@ client_dispatch(struct peer *p, Envelope *msg, void *arg)
 			server_want_progress(r);
 		if (server_handlers[i].batch) {
 			r->fatal = 1;
-			records_hold(c);
+			service_records_hold(c);
 		}
 		if (server_handlers[i].takes_fd && (r->fd = peer_take_fd(p)) < 0) {
 			peer_send_error(p, CUSTODY_EPROTO, "%s needs a descriptor",

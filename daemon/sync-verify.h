@@ -6,7 +6,7 @@
 
 #include "handover.h"
 #include "oidset.h"
-#include "sync.h"
+#include "sync-feeds.h"
 
 /* The most objects one pack from a peer may hold (a first sync of a feed of a million records
  * is about 1.1 million). */
