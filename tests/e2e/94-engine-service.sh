@@ -62,6 +62,26 @@ for f in "${engine[@]}"; do
 done
 ok "checked ${#engine[@]} engine files against ${#service_headers[@]} service headers"
 
+# What the includes cannot show, the linker does: no engine object uses a symbol a service
+# object defines (a call through a prototype written by hand, say).
+lib=${BUILD:-$(dirname "$CUSTODYD")}/libcustody_core.a
+if [ -z "${LAYERS_SRC:-}" ]; then
+	check "the engine's library is built ($lib)" [ -f "$lib" ]
+	command -v nm >/dev/null || { echo "SKIP: nm (binutils) is not installed"; exit 77; }
+	svc_syms=$T/service-symbols
+	: >"$svc_syms"
+	while read -r o sym; do
+		if is_service "daemon/${o%.o}"; then echo "$sym" >>"$svc_syms"; fi
+	done < <(nm -A --defined-only "$lib" | awk '$2 ~ /^[TDBR]$/ { split($1, p, ":"); print p[2], $3 }')
+	check "the service's objects define symbols" [ -s "$svc_syms" ]
+	while read -r o sym; do
+		if ! is_service "daemon/${o%.o}" && grep -qxF "$sym" "$svc_syms"; then
+			fail "engine object $o uses the service's $sym"
+		fi
+	done < <(nm -A --undefined-only "$lib" | awk '{ split($1, p, ":"); print p[2], $NF }')
+	ok "checked the engine's objects against $(wc -l <"$svc_syms") service symbols"
+fi
+
 # Every handler a service header declares (a request's work or done, or a step run on the
 # loop) is a row of the handler table: no request is dispatched around it.
 server_c=$(find "$SRC/daemon" -name server.c | head -n 1)
