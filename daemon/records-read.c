@@ -1,6 +1,7 @@
 /*
- * Reading casualty records: lists, queries, duplicates, history and the report. The index
- * finds the records (by token); their content comes from the feeds, decrypted here.
+ * The requests that read casualty records: lists, queries, duplicates, history and the report.
+ * The index finds the records (by token); their content comes from the feeds, opened as the
+ * client may see them (records-view.c).
  */
 #include <stdio.h>
 #include <stdlib.h>

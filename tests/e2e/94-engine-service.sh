@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # daemon/ is two layers: the engine (archive, keys, blobs, feeds, records, index, sync
 # verification) and the service (the loop, clients, request handlers, sync sessions). The
-# service calls the engine with plain parameters; the engine never includes a service header
-# and never names the service's objects (struct server, client, request). Every request a
-# client sends goes through the one handler table in server.c (batches and ingest included),
-# so its role is checked in one place. A file of one layer that reaches into the other, or a
-# handler left out of the table, fails here.
+# service calls the engine with plain parameters; the engine never includes a service header,
+# never names the service's objects (struct server, client, request) or a message's envelope,
+# and never uses a symbol the service defines. Every request a client sends goes through the
+# one handler table in server.c (batches and ingest included), so its role is checked in one
+# place. A file of one layer that reaches into the other, or a handler left out of the table,
+# fails here.
 #
 # The service: whatever lies under daemon/service/, and these files wherever they lie; every
 # other file under daemon/ (daemon/engine/ included) is the engine.
@@ -54,6 +55,11 @@ for f in "${engine[@]}"; do
 	if grep -Eq 'struct[[:space:]]+(server|client|request)\b' "$f"; then
 		fail "engine file $rel names the service's objects: $(grep -Eo \
 		    'struct[[:space:]]+(server|client|request)\b' "$f" | sort -u | tr '\n' ' ')"
+	fi
+	# the engine takes a message's body, never its envelope, and encodes no reply
+	if grep -Eq '\bEnvelope\b|\bwire_(encode|error)\(' "$f"; then
+		fail "engine file $rel handles envelopes or replies: $(grep -Eo \
+		    '\bEnvelope\b|\bwire_(encode|error)\(' "$f" | sort -u | tr '\n' ' ')"
 	fi
 	if grep -Eq '^service_[a-z_]*\(' "$f"; then
 		fail "engine file $rel defines a request handler: $(grep -Eo '^service_[a-z_]*' "$f" |
