@@ -73,8 +73,6 @@ int service_log(struct request *);
 int service_verify(struct request *);
 int service_keys(struct request *);
 int service_get(struct request *);
-int service_access_event(struct archive *, const char *action, const char *sha,
-    const char *actor);
 int service_audit(struct request *);
 
 /* service-keys.c */

@@ -473,7 +473,7 @@ service_keys(struct request *r)
 }
 
 /* A custody event: someone had the plaintext of evidence sha (action "get"). */
-int
+static int
 service_access_event(struct archive *a, const char *action, const char *sha,
     const char *actor)
 {
