@@ -103,11 +103,11 @@ records_begin(struct client *c, Envelope *msg)
 	struct recbatch *b;
 
 	if (c->records != NULL)
-		peer_send_error(c->peer, CUSTODY_EPROTO, "a record batch is already open");
+		conn_send_error(c->conn, CUSTODY_EPROTO, "a record batch is already open");
 	else if (!records_kind_ok(rb->kind))
-		peer_send_error(c->peer, CUSTODY_EINVAL, "unknown record kind '%.32s'", rb->kind);
+		conn_send_error(c->conn, CUSTODY_EINVAL, "unknown record kind '%.32s'", rb->kind);
 	else if (rb->count == 0 || rb->count > RECORDS_MAX)
-		peer_send_error(c->peer, CUSTODY_EINVAL, "a record batch holds 1 to %d records",
+		conn_send_error(c->conn, CUSTODY_EINVAL, "a record batch holds 1 to %d records",
 		    RECORDS_MAX);
 	else {
 		if ((b = calloc(1, sizeof *b)) == NULL)
