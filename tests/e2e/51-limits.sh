@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Connections that hold the daemon: an idle client is closed after [daemon] idle_timeout with
 # a reason; a client trickling its hello a byte at a time is dropped at the hello deadline
-# (10 s), not kept alive by each byte, and so is one trickling bytes after its Error (2 s); with its descriptors exhausted by idle connections
+# (10 s), not kept alive by each byte, and so is one trickling bytes after its Error (2 s);
+# with its descriptors exhausted by idle connections
 # (custodyd limited to 64), the daemon drops the idlest and still serves a new client, and
 # the archive verifies.
 . "$(dirname "$0")/lib.sh"
