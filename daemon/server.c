@@ -19,7 +19,7 @@
 
 #define SERVER_THREADS 3
 
-static void client_dispatch(struct peer *, Envelope *, void *);
+static void client_dispatch(struct conn *, Envelope *, void *);
 
 /* What each request needs, and who may make it. */
 static const struct {
@@ -95,7 +95,7 @@ client_unref(struct client *c)
 		return;
 	service_ingest_abort(c);
 	service_records_abort(c);
-	peer_free(c->peer);
+	conn_free(c->conn);
 	free(c);
 }
 
@@ -165,13 +165,13 @@ request_done(void *arg)
 	if (!c->gone) {
 		if (r->error < 0) {
 			wire_error(&env, &err, r->error, r->errmsg);
-			peer_send(c->peer, &env);
+			conn_send(c->conn, &env);
 			if (r->fatal)
-				peer_close_after_flush(c->peer);
+				conn_close_after_flush(c->conn);
 		} else
-			peer_send_frames(c->peer, &r->out);
+			conn_send_frames(c->conn, &r->out);
 		if (!service_ingest_holds(c))
-			peer_resume(c->peer);
+			conn_resume(c->conn);
 	}
 	if (r->fd >= 0)
 		close(r->fd);
@@ -198,7 +198,7 @@ request_progress_cb(evutil_socket_t fd, short what, void *arg)
 	pg.total = __atomic_load_n(&r->progress_total, __ATOMIC_RELAXED);
 	env.body_case = CUSTODY__ENVELOPE__BODY_PROGRESS;
 	env.progress = &pg;
-	peer_send(r->c->peer, &env);
+	conn_send(r->c->conn, &env);
 }
 
 void
@@ -216,7 +216,7 @@ void
 server_submit(struct request *r)
 {
 	client_ref(r->c);
-	peer_pause(r->c->peer);
+	conn_pause(r->c->conn);
 	/* a status answers from cached figures: it goes ahead of reports and queries */
 	if (r->msg->body_case == CUSTODY__ENVELOPE__BODY_STATUS_REQUEST)
 		pool_submit_first(r->c->s->pool, request_work, request_done, r);
@@ -226,7 +226,7 @@ server_submit(struct request *r)
 
 /* A message from a client (NULL: gone). */
 static void
-client_dispatch(struct peer *p, Envelope *msg, void *arg)
+client_dispatch(struct conn *p, Envelope *msg, void *arg)
 {
 	struct client *c = arg;
 	struct server *s = c->s;
@@ -247,13 +247,13 @@ client_dispatch(struct peer *p, Envelope *msg, void *arg)
 	if (msg->body_case == CUSTODY__ENVELOPE__BODY_HELLO) {
 		wire_free(msg);
 		if (c->welcomed) {
-			peer_send_error(p, CUSTODY_EPROTO, "hello was already accepted");
+			conn_send_error(p, CUSTODY_EPROTO, "hello was already accepted");
 			return;
 		}
 		c->welcomed = 1;
 		if (c->role == ROLE_NONE) {
 			log_warn("refused uid %u: no role in custody.conf", (unsigned)c->uid);
-			peer_send_error(p, CUSTODY_EPERM, "uid %u has no role in this archive's "
+			conn_send_error(p, CUSTODY_EPERM, "uid %u has no role in this archive's "
 			    "custody.conf", (unsigned)c->uid);
 			return;
 		}
@@ -268,19 +268,19 @@ client_dispatch(struct peer *p, Envelope *msg, void *arg)
 		w.role = (char *)role_name(c->role);
 		env.body_case = CUSTODY__ENVELOPE__BODY_WELCOME;
 		env.welcome = &w;
-		peer_send(p, &env);
+		conn_send(p, &env);
 		return;
 	}
 	if (s->stopping) {
 		wire_free(msg);
-		peer_send_error(p, CUSTODY_EIO, "custodyd is shutting down");
+		conn_send_error(p, CUSTODY_EIO, "custodyd is shutting down");
 		return;
 	}
 	for (i = 0; i < sizeof server_handlers / sizeof server_handlers[0]; i++) {
 		if ((int)msg->body_case != server_handlers[i].body)
 			continue;
 		if (c->role < server_handlers[i].role) {
-			peer_send_error(p, CUSTODY_EPERM, "%s needs the %s role; you are %s",
+			conn_send_error(p, CUSTODY_EPERM, "%s needs the %s role; you are %s",
 			    server_handlers[i].what != NULL ? server_handlers[i].what :
 			    wire_name(msg), role_name(server_handlers[i].role),
 			    role_name(c->role));
@@ -302,8 +302,8 @@ client_dispatch(struct peer *p, Envelope *msg, void *arg)
 			r->fatal = 1;
 			service_records_hold(c);
 		}
-		if (server_handlers[i].takes_fd && (r->fd = peer_take_fd(p)) < 0) {
-			peer_send_error(p, CUSTODY_EPROTO, "%s needs a descriptor",
+		if (server_handlers[i].takes_fd && (r->fd = conn_take_fd(p)) < 0) {
+			conn_send_error(p, CUSTODY_EPROTO, "%s needs a descriptor",
 			    wire_name(msg));
 			wire_free(msg);
 			free(r);
@@ -313,7 +313,7 @@ client_dispatch(struct peer *p, Envelope *msg, void *arg)
 		return;
 	}
 	log_debug("uid %u sent an unexpected %s", (unsigned)c->uid, wire_name(msg));
-	peer_send_error(p, CUSTODY_EPROTO, "unexpected message %s", wire_name(msg));
+	conn_send_error(p, CUSTODY_EPROTO, "unexpected message %s", wire_name(msg));
 	wire_free(msg);
 }
 
@@ -352,7 +352,7 @@ server_shed(struct server *s)
 		}
 		if (idlest == NULL)
 			break;
-		peer_abort(idlest->peer);	/* takes it off the list */
+		conn_abort(idlest->conn);	/* takes it off the list */
 		n++;
 	}
 	if (n > 0)
@@ -403,13 +403,12 @@ server_accept(evutil_socket_t lfd, short what, void *arg)
 	else
 		snprintf(c->actor, sizeof c->actor, "uid%u@%s", (unsigned)cred.uid,
 		    s->a->conf.office);
-	if ((c->peer = peer_new(s->base, fd, client_dispatch, c)) == NULL) {
-		close(fd);
+	if ((c->conn = conn_new(s->base, fd, client_dispatch, c)) == NULL) {
 		free(c);
 		return;
 	}
 	c->last = time(NULL);
-	peer_set_timeout(c->peer, s->a->conf.idle_timeout);
+	conn_set_timeout(c->conn, s->a->conf.idle_timeout);
 	TAILQ_INSERT_TAIL(&s->clients, c, entry);
 }
 

@@ -6,7 +6,7 @@
 #include <sys/types.h>
 
 #include "archive.h"
-#include "custody/peer.h"
+#include "custody/conn.h"
 #include "pool.h"
 
 struct ingest;
@@ -25,7 +25,7 @@ struct server {
 
 struct client {
 	struct server		*s;
-	struct peer		*peer;
+	struct conn		*conn;
 	uid_t			 uid;
 	char			 actor[OFFICE_NAME_MAX + 80];	/* user@office */
 	enum role		 role;

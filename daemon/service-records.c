@@ -117,10 +117,10 @@ service_record_begin(struct client *c, Envelope *msg)
 	int error;
 
 	if (c->records != NULL)
-		peer_send_error(c->peer, CUSTODY_EPROTO, "a record batch is already open");
+		conn_send_error(c->conn, CUSTODY_EPROTO, "a record batch is already open");
 	else if ((error = records_batch_new(&c->records, rb->kind, rb->count,
 	    rb->skip_invalid)) < 0)
-		peer_send_error(c->peer, error, "%s", custody_error());
+		conn_send_error(c->conn, error, "%s", custody_error());
 	wire_free(msg);
 }
 
