@@ -93,11 +93,11 @@ const char index_schema[] =
     "  UPDATE counts SET n=n-1 WHERE k='blobs';"
     "  UPDATE counts SET n=n-old.size WHERE k='blob_bytes'; END;";
 
-/* Emptied for a rebuild: without the triggers, then the counts set to zero. */
+/*
+ * Emptied for a rebuild, after index_secondary_drop: the secondary indexes and the counting
+ * triggers come back with the counts when the rebuild ends (index_rebuilt).
+ */
 static const char index_empty[] =
-    "DROP TRIGGER IF EXISTS records_in; DROP TRIGGER IF EXISTS records_out;"
-    "DROP TRIGGER IF EXISTS evidence_in; DROP TRIGGER IF EXISTS evidence_out;"
-    "DROP TRIGGER IF EXISTS blobs_in; DROP TRIGGER IF EXISTS blobs_out;"
     "DELETE FROM records; DELETE FROM evidence; DELETE FROM blobs; DELETE FROM victims;"
     "DELETE FROM incidents; DELETE FROM witnesses; DELETE FROM events;"
     "DELETE FROM event_items; DELETE FROM feeds; UPDATE counts SET n=0;";
@@ -163,6 +163,28 @@ index_stmt(sqlite3 *db, const char *sql)
 	return st;
 }
 
+/*
+ * Whether the index holds rows but not the counting triggers: a rebuild (which drops them,
+ * index_catch_up_pass) was cut short, and the counts are behind the rows.
+ */
+static int
+index_uncounted(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int tables = 0, triggers = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT sum(type='table' AND name='counts'),"
+	    " sum(type='trigger' AND name='records_in') FROM sqlite_master", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		tables = sqlite3_column_int(st, 0);
+		triggers = sqlite3_column_int(st, 1);
+	}
+	sqlite3_finalize(st);
+	return tables > 0 && triggers == 0;
+}
+
 /* Create the schema if needed. */
 int
 index_open(struct archive *a, char **cause)
@@ -180,6 +202,17 @@ index_open(struct archive *a, char **cause)
 	if (index_schema_stale(db) && sqlite3_exec(db, index_drop, NULL, NULL, &err) != SQLITE_OK) {
 		custody_cause(cause, "cannot reset the index: %s", err ? err : "?");
 		sqlite3_free(err);
+		return CUSTODY_EIO;
+	}
+	/* a rebuild cut short: count what it wrote without the triggers, then make them */
+	if (index_uncounted(db) && (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &err) !=
+	    SQLITE_OK || sqlite3_exec(db, index_recount, NULL, NULL, &err) != SQLITE_OK ||
+	    sqlite3_exec(db, index_schema, NULL, NULL, &err) != SQLITE_OK ||
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, &err) != SQLITE_OK)) {
+		custody_cause(cause, "cannot count the index again: %s", err ? err : "?");
+		sqlite3_free(err);
+		if (!sqlite3_get_autocommit(db))
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return CUSTODY_EIO;
 	}
 	if (sqlite3_exec(db, index_schema, NULL, NULL, &err) != SQLITE_OK ||
@@ -496,7 +529,8 @@ index_catch_up_feed(struct archive *a, sqlite3 *db, const char *office, const gi
     int rebuild)
 {
 	git_repository *repo = archive_repo(a);
-	git_commit **chain = NULL, *c = NULL, *p;
+	git_commit *c = NULL, *p;
+	git_oid *chain = NULL;	/* the ids only: a commit object for each would grow with the feed */
 	size_t n = 0, cap = 0, i;
 	char known[GIT_OID_HEXSZ + 1], hex[GIT_OID_HEXSZ + 1];
 	uint64_t cut = UINT64_MAX;
@@ -513,29 +547,29 @@ index_catch_up_feed(struct archive *a, sqlite3 *db, const char *office, const gi
 		git_oid_tostr(hex, sizeof hex, git_commit_id(c));
 		if (!rebuild && strcmp(hex, known) == 0) {
 			found = 1;
-			git_commit_free(c);
 			break;
 		}
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
 			if ((chain = reallocarray(chain, cap, sizeof *chain)) == NULL) {
-				git_commit_free(c);
-				return CUSTODY_ENOMEM;
+				error = CUSTODY_ENOMEM;
+				goto done;
 			}
 		}
-		chain[n++] = c;
+		chain[n++] = *git_commit_id(c);
 		if (git_commit_parentcount(c) == 0)
 			break;
 		if (git_commit_parent(&p, c, 0) < 0) {
 			error = custody_fail(CUSTODY_EIO, "index: feed history unreadable");
 			goto done;
 		}
+		git_commit_free(c);
 		c = p;
 	}
+	git_commit_free(c);
+	c = NULL;
 	if (!found && !rebuild && known[0] != '\0') {
 		/* the index followed a history that is gone: derive it all again */
-		for (i = 0; i < n; i++)
-			git_commit_free(chain[i]);
 		free(chain);
 		log_warn("index: feed %.16s moved off the indexed history; rebuilding", office);
 		return index_catch_up(a, 1);
@@ -544,9 +578,17 @@ index_catch_up_feed(struct archive *a, sqlite3 *db, const char *office, const gi
 		goto done;
 	/* a bounded cache, as for an import: a first sync indexes a whole feed in one go */
 	sqlite3_exec(db, "PRAGMA cache_size=-" INDEX_IMPORT_CACHE, NULL, NULL, NULL);
-	for (i = n; i > 0; i--)
-		if ((error = index_commit_changes(a, db, office, chain[i - 1], cut)) < 0)
+	for (i = n; i > 0; i--) {
+		if (git_commit_lookup(&c, repo, &chain[i - 1]) < 0) {
+			error = custody_fail(CUSTODY_EIO, "index: feed history unreadable");
 			goto rollback;
+		}
+		error = index_commit_changes(a, db, office, c, cut);
+		git_commit_free(c);
+		c = NULL;
+		if (error < 0)
+			goto rollback;
+	}
 	error = index_exec(db, "COMMIT", "");
 	log_info("index: %zu commit%s of feed %.16s indexed", n, n == 1 ? "" : "s", office);
 	goto cache;
@@ -555,9 +597,27 @@ rollback:
 cache:
 	sqlite3_exec(db, "PRAGMA cache_size=-65536", NULL, NULL, NULL);	/* archive.c's */
 done:
-	for (i = 0; i < n; i++)
-		git_commit_free(chain[i]);
+	git_commit_free(c);
 	free(chain);
+	return error;
+}
+
+/* The end of a rebuild: the counts, the secondary indexes and the counting triggers again. */
+static int
+index_rebuilt(sqlite3 *db)
+{
+	int error = 0;
+
+	sqlite3_exec(db, "PRAGMA cache_size=-" INDEX_IMPORT_CACHE, NULL, NULL, NULL);
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, index_recount, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, index_schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		error = index_fail(db, "building the indexes after a rebuild");
+		if (!sqlite3_get_autocommit(db))
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	sqlite3_exec(db, "PRAGMA cache_size=-65536", NULL, NULL, NULL);	/* archive.c's */
 	return error;
 }
 
@@ -580,19 +640,28 @@ index_catch_up_pass(struct archive *a, int rebuild)
 
 	if (repo == NULL || db == NULL)
 		return CUSTODY_EIO;
-	/* one transaction: the counts never disagree with the rows, whatever a crash cuts */
-	if (rebuild && (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(db, index_empty, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(db, index_schema, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)) {
-		error = index_fail(db, "emptying for a rebuild");
-		if (!sqlite3_get_autocommit(db))
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		return error;
+	/*
+	 * A rebuild loads every row: the secondary indexes and the counting triggers are dropped
+	 * and made again at the end (a sort instead of a random insert per row in each), with a
+	 * bounded page cache throughout. Emptying is one transaction; should a crash cut the
+	 * load short, index_open counts what it wrote and makes the triggers again.
+	 */
+	if (rebuild) {
+		sqlite3_exec(db, "PRAGMA cache_size=-" INDEX_IMPORT_CACHE, NULL, NULL, NULL);
+		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(db, index_secondary_drop, NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(db, index_empty, NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+			error = index_fail(db, "emptying for a rebuild");
+			if (!sqlite3_get_autocommit(db))
+				sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			sqlite3_exec(db, "PRAGMA cache_size=-65536", NULL, NULL, NULL);
+			return error;
+		}
 	}
 	if (git_reference_iterator_glob_new(&it, repo, "refs/feeds/*") < 0)
-		return custody_fail(CUSTODY_EIO, "index: cannot list feeds");
-	while (git_reference_next(&ref, it) == 0) {
+		error = custody_fail(CUSTODY_EIO, "index: cannot list feeds");
+	while (it != NULL && git_reference_next(&ref, it) == 0) {
 		name = git_reference_name(ref) + strlen("refs/feeds/");
 		if (strlen(name) == 64 && hex_is_lower(name, 64) &&
 		    git_reference_type(ref) == GIT_REFERENCE_DIRECT &&
@@ -607,6 +676,8 @@ index_catch_up_pass(struct archive *a, int rebuild)
 			break;
 	}
 	git_reference_iterator_free(it);
+	if (rebuild && (r = index_rebuilt(db)) < 0 && error == 0)
+		error = r;
 	return error;
 }
 

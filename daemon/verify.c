@@ -14,17 +14,17 @@
 #include "handover.h"
 #include "custody/trailers.h"
 #include "offices.h"
-#include "oidset.h"
 #include "revocations.h"
 
 #define VERIFY_MAX_LISTED 1000
+#define VERIFY_BLOB_SLOTS (1 << 16)	/* of the blob cache: 1.25 MiB whatever the archive */
 
 struct verify_ctx {
 	struct archive		*a;
 	git_repository		*repo;
 	struct verify_result	*res;
-	struct oidset		 seen;		/* (object, path) pairs already checked */
-	struct oidset		 blobs;		/* evidence blobs already checked */
+	git_oid			*blobs;		/* evidence blobs checked lately, by their */
+						/* first bytes (VERIFY_BLOB_SLOTS) */
 	const char		*office;	/* the feed being walked */
 	uint64_t		 lamport;	/* the clock of the commit being walked, */
 	int			 have_lamport;	/* when its trailers parse */
@@ -56,6 +56,29 @@ verify_problem(struct verify_ctx *v, const char *item, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * Whether a blob was checked lately; if not, it is noted as checked. The cache holds the last
+ * blob of each of VERIFY_BLOB_SLOTS slots (the name is a hash: its first bytes are uniform), so
+ * that memory stays the same whatever the number of blobs: a blob named again by a record after
+ * its slot was taken is checked again, which costs time and changes no verdict.
+ */
+static int
+verify_blob_checked(struct verify_ctx *v, const git_oid *o)
+{
+	uint32_t slot;
+
+	if (v->blobs == NULL && (v->blobs = calloc(VERIFY_BLOB_SLOTS, sizeof *v->blobs)) == NULL) {
+		v->error = CUSTODY_ENOMEM;
+		return 0;
+	}
+	memcpy(&slot, o->id, sizeof slot);
+	slot &= VERIFY_BLOB_SLOTS - 1;
+	if (git_oid_equal(&v->blobs[slot], o))
+		return 1;
+	v->blobs[slot] = *o;
+	return 0;
+}
+
 /* Check an evidence record's blob: present, named by its hash, opens, plaintext matches. */
 static void
 verify_evidence(struct verify_ctx *v, json_t *doc)
@@ -78,7 +101,7 @@ verify_evidence(struct verify_ctx *v, json_t *doc)
 	}
 	hex_decode(name, sizeof name, blob);
 	memcpy(o.id, name, sizeof o.id);
-	if (oidset_add(&v->blobs, &o) == 0)
+	if (verify_blob_checked(v, &o))
 		return;
 	v->res->blobs++;
 	snprintf(item, sizeof item, "blob %s (evidence %s)", blob, sha);
@@ -106,30 +129,6 @@ done:
 	sodium_memzero(key, sizeof key);
 }
 
-/*
- * Seen before at this very path of this feed? Records are bound to their place (the entry name
- * is the token of the id inside, the directories its first digits) and to their feed (their
- * revision stamp), so the same object elsewhere must be checked again: the key is a hash of the
- * object id, the feed and the path.
- */
-static int
-verify_seen(struct verify_ctx *v, const git_oid *id, const char *root, const char *name)
-{
-	crypto_generichash_state h;
-	uint8_t key[GIT_OID_RAWSZ];
-	git_oid k;
-
-	crypto_generichash_init(&h, NULL, 0, sizeof key);
-	crypto_generichash_update(&h, id->id, GIT_OID_RAWSZ);
-	crypto_generichash_update(&h, (const uint8_t *)(v->office ? v->office : ""),
-	    v->office ? strlen(v->office) + 1 : 1);
-	crypto_generichash_update(&h, (const uint8_t *)root, strlen(root) + 1);
-	crypto_generichash_update(&h, (const uint8_t *)name, strlen(name));
-	crypto_generichash_final(&h, key, sizeof key);
-	memcpy(k.id, key, sizeof key);
-	return oidset_add(&v->seen, &k);
-}
-
 /* Whether an entry may stand where it is: records/XX/YY/TOKEN with XXYY its first digits. */
 static int
 verify_place(const char *root, const char *name, int is_tree)
@@ -147,9 +146,9 @@ verify_place(const char *root, const char *name, int is_tree)
 }
 
 /*
- * Whether a record's revision stamp is the commit's that first holds it (trees are walked from
- * the root commit on, each object at each place once): rev.lamport its clock, rev.office its
- * feed. Every office orders revisions by that stamp.
+ * Whether a record's revision stamp is the commit's that first holds it at its place (each
+ * commit's tree is compared with its parent's, verify_tree_diff): rev.lamport its clock,
+ * rev.office its feed. Every office orders revisions by that stamp.
  */
 static int
 verify_rev(struct verify_ctx *v, json_t *doc)
@@ -164,34 +163,29 @@ verify_rev(struct verify_ctx *v, json_t *doc)
 	    strcmp(office, v->office) == 0;
 }
 
-/* Tree walk callback: check each record object at each place once. */
+/*
+ * Check one entry that a commit's tree holds and its parent's did not hold at that place. The
+ * return says whether to compare what a tree entry holds: a tree where a tree may stand.
+ */
 static int
-verify_tree_cb(const char *root, const git_tree_entry *e, void *arg)
+verify_entry(struct verify_ctx *v, const char *root, const git_tree_entry *e)
 {
-	struct verify_ctx *v = arg;
 	const char *name = git_tree_entry_name(e);
 	int is_tree = git_tree_entry_type(e) == GIT_OBJECT_TREE;
 	char item[256], tok[TOKEN_HEX_LEN + 1], oidhex[GIT_OID_HEXSZ + 1];
 	git_blob *b = NULL;
 	json_t *doc = NULL;
-	int added;
 
-	if ((added = verify_seen(v, git_tree_entry_id(e), root, name)) < 0) {
-		v->error = added;
-		return -1;
-	}
-	if (!added)
-		return is_tree ? 1 : 0;
 	git_oid_tostr(oidhex, sizeof oidhex, git_tree_entry_id(e));
 	snprintf(item, sizeof item, "%s %s%s (object %s)", is_tree ? "tree" : "record", root,
 	    name, oidhex);
 	if (!verify_place(root, name, is_tree) ||
 	    (!is_tree && git_tree_entry_type(e) != GIT_OBJECT_BLOB)) {
 		verify_problem(v, item, "unexpected entry in the feed tree");
-		return is_tree ? 1 : 0;
+		return 0;
 	}
 	if (is_tree)
-		return 0;
+		return 1;
 	v->res->records++;
 	if (git_blob_lookup(&b, v->repo, git_tree_entry_id(e)) < 0) {
 		verify_problem(v, item, "object missing or corrupt");
@@ -217,6 +211,48 @@ done:
 	return 0;
 }
 
+/*
+ * Check what tree new holds at root that old (its parent commit's tree at the same place, or
+ * NULL) did not: an entry with the same name and id as old's was checked with the commit that
+ * first held it there; any other is checked now, and a tree is compared with old's tree of that
+ * name. Entries are looked up by name rather than merged in order, so that a tree sorted wrong
+ * can only cause more checks, never fewer. Memory follows the depth of the tree (four levels
+ * where entries may stand), not the size of the feed.
+ */
+static void
+verify_tree_diff(struct verify_ctx *v, git_tree *old, git_tree *new, const char *root)
+{
+	const git_tree_entry *o, *n;
+	git_tree *os, *ns;
+	char path[32], item[96], oidhex[GIT_OID_HEXSZ + 1];
+	size_t i, nn = git_tree_entrycount(new);
+
+	for (i = 0; i < nn && v->error == 0; i++) {
+		n = git_tree_entry_byindex(new, i);
+		o = old != NULL ? git_tree_entry_byname(old, git_tree_entry_name(n)) : NULL;
+		if (o != NULL && git_oid_equal(git_tree_entry_id(o), git_tree_entry_id(n)) &&
+		    git_tree_entry_type(o) == git_tree_entry_type(n))
+			continue;
+		if (!verify_entry(v, root, n))
+			continue;
+		/* a tree where one may stand: root and name are short (verify_place) */
+		snprintf(path, sizeof path, "%s%s/", root, git_tree_entry_name(n));
+		if (git_tree_lookup(&ns, v->repo, git_tree_entry_id(n)) < 0) {
+			git_oid_tostr(oidhex, sizeof oidhex, git_tree_entry_id(n));
+			snprintf(item, sizeof item, "tree %s (object %s)", path, oidhex);
+			verify_problem(v, item, "object missing or corrupt");
+			continue;
+		}
+		os = NULL;
+		if (o != NULL && git_tree_entry_type(o) == GIT_OBJECT_TREE &&
+		    git_tree_lookup(&os, v->repo, git_tree_entry_id(o)) < 0)
+			os = NULL;	/* reported with its commit: check everything here */
+		verify_tree_diff(v, os, ns, path);
+		git_tree_free(os);
+		git_tree_free(ns);
+	}
+}
+
 /* Check one feed from its root to its head. */
 static void
 verify_feed(struct verify_ctx *v, const char *office, const git_oid *tip)
@@ -225,7 +261,7 @@ verify_feed(struct verify_ctx *v, const char *office, const git_oid *tip)
 	struct handover_feed *keys;
 	git_commit *c = NULL, *p;
 	git_oid *chain = NULL;
-	git_tree *tree;
+	git_tree *tree, *base = NULL;
 	size_t n = 0, cap = 0, i;
 	uint64_t seq, lamport, last_lamport = 0;
 	char item[160], hex[GIT_OID_HEXSZ + 1], who[65];
@@ -310,12 +346,15 @@ verify_feed(struct verify_ctx *v, const char *office, const git_oid *tip)
 		if (git_commit_tree(&tree, c) < 0)
 			verify_problem(v, item, "tree missing or corrupt");
 		else {
-			if (verify_seen(v, git_tree_id(tree), "", "") > 0)
-				git_tree_walk(tree, GIT_TREEWALK_PRE, verify_tree_cb, v);
-			git_tree_free(tree);
+			/* compared with the last tree that could be read */
+			if (base == NULL || !git_oid_equal(git_tree_id(base), git_tree_id(tree)))
+				verify_tree_diff(v, base, tree, "");
+			git_tree_free(base);
+			base = tree;
 		}
 		git_commit_free(c);
 	}
+	git_tree_free(base);
 	free(chain);
 	free(keys);
 }
@@ -460,8 +499,7 @@ verify_archive(struct archive *a, struct verify_result *res)
 	}
 	git_reference_iterator_free(it);
 	verify_offices(&v);
-	oidset_free(&v.seen);
-	oidset_free(&v.blobs);
+	free(v.blobs);
 	return v.error;
 }
 
