@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "custody/common.h"
+#include "custody/ids.h"
 #include "custody/records.h"
 #include "custody/share.h"
 #include "custody/sshsig.h"
@@ -21,8 +22,8 @@
 #define TOKEN_LEN 16			/* keyed BLAKE2b of an id: index and tree paths */
 #define TOKEN_HEX_LEN (2 * TOKEN_LEN)
 #define BLOB_CHUNK 65536		/* plaintext bytes per secretstream chunk */
-#define OFFICE_NAME_MAX 64
-#define ID_MAX 128
+#define OFFICE_NAME_MAX IDS_OFFICE_NAME_MAX
+#define ID_MAX IDS_RECORD_MAX
 
 enum role { ROLE_NONE, ROLE_VIEWER, ROLE_ANALYST, ROLE_DOCUMENTER, ROLE_ADMIN };
 

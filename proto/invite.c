@@ -31,19 +31,11 @@ invite_archive_id(uint8_t out[static INVITE_ARCHIVE_ID_LEN],
 	    data_key, INVITE_KEY_LEN);
 }
 
-/* Check an office name as archive_check_name does. */
+/* Check an office name (proto/ids.c). */
 int
 invite_check_name(const char *s)
 {
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > INVITE_NAME_MAX || s[0] == '.' || s[0] == '-')
-		return CUSTODY_EINVAL;
-	for (i = 0; i < n; i++)
-		if (!(s[i] >= 'a' && s[i] <= 'z') && !(s[i] >= 'A' && s[i] <= 'Z') &&
-		    !(s[i] >= '0' && s[i] <= '9') && s[i] != '.' && s[i] != '_' && s[i] != '-')
-			return CUSTODY_EINVAL;
-	return 0;
+	return ids_office_name_ok(s, strlen(s)) ? 0 : CUSTODY_EINVAL;
 }
 
 /* Check an address: empty, or HOST:PORT with a port of 1-65535. */

@@ -5,10 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "custody/ids.h"
 #include "custody/records.h"
 
 #define RECORD_TEXT_MAX		65536	/* bytes of one field */
-#define RECORD_ID_MAX		128
+#define RECORD_ID_MAX		IDS_RECORD_MAX
 #define RECORD_WORD_MAX		64	/* longest vocabulary or enumeration word */
 #define RECORD_FIELDS_MAX	32
 #define RECORD_COLUMN_MAX	128	/* bytes of a column name quoted in a problem */
@@ -329,21 +330,6 @@ record_text_check(struct record_ctx *x, const struct record_field *f, const char
 	return 0;
 }
 
-/* True when s is an archive id: [A-Za-z0-9._:-], 1-128 bytes, not starting with . or -. */
-static int
-record_id_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n > RECORD_ID_MAX || s[0] == '.' || s[0] == '-')
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '_' &&
-		    s[i] != ':' && s[i] != '-')
-			return 0;
-	return 1;
-}
-
 /* A lower-cased NUL-terminated copy of n bytes into buf (RECORD_WORD_MAX + 1); 0 if too long. */
 static int
 record_word(char *buf, const char *s, size_t n)
@@ -476,7 +462,7 @@ record_field_set(struct record_ctx *x, const struct record_field *f, const char 
 
 	switch (f->type) {
 	case RT_ID:
-		if (!record_id_ok(s, n))
+		if (!ids_record_ok(s, n))
 			return record_problems_add(x->probs, f->name, "not an id ([A-Za-z0-9._:-],"
 			    " 1-%d characters, not starting with . or -)", RECORD_ID_MAX);
 		return record_set(x->obj, f->name, json_stringn(s, n));
