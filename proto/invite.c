@@ -82,7 +82,6 @@ int
 invite_time(int64_t *out, const char *s)
 {
 	int y, mo, d, h, mi, sec;
-	int64_t yy, era, yoe, doy, doe, days;
 
 	if (invite_check_time(s) < 0)
 		return CUSTODY_EINVAL;
@@ -96,14 +95,7 @@ invite_time(int64_t *out, const char *s)
 		return CUSTODY_EINVAL;
 	if (d < 1 || d > cdate_mdays(y, mo))
 		return CUSTODY_EINVAL;
-	/* Days since 1970-01-01 in the proleptic Gregorian calendar (years from March). */
-	yy = mo <= 2 ? y - 1 : y;
-	era = yy / 400;
-	yoe = yy - era * 400;
-	doy = (153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	days = era * 146097 + doe - 719468;
-	*out = days * 86400 + h * 3600 + mi * 60 + sec;
+	*out = cdate_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
 	return 0;
 }
 

@@ -47,6 +47,8 @@ const char *cdate_precision_name(enum date_precision);
 int cdate_mdays(int y, int m);
 /* Exactly n ASCII digits at s as a number, or -1. */
 int cdate_digits(const char *s, size_t n);
+/* Days from 1970-01-01 to y-m-d (a checked date; proleptic Gregorian, negative before 1970). */
+int64_t cdate_days(int y, int m, int d);
 
 /* One problem with one field: "column: problem". */
 struct record_problem {
