@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "custody/common.h"
+#include "custody/feedfmt.h"
 #include "custody/ids.h"
 #include "custody/records.h"
 #include "custody/share.h"
@@ -256,7 +257,6 @@ int feed_tree_changes(git_repository *, git_tree *old, git_tree *new, const char
 int feed_clock_seen(struct archive *, uint64_t *out);
 int feed_clock_next(struct archive *, uint64_t *out);
 /* feed-summary.c: the opaque subject and author of every feed commit, and its real summary. */
-#define FEED_SUBJECT	"custody"
 #define FEED_EMAIL	"custody"	/* the author's name is the key fingerprint */
 int feed_summary(struct archive *, git_commit *, char **out);
 

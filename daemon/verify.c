@@ -130,22 +130,6 @@ verify_seen(struct verify_ctx *v, const git_oid *id, const char *root, const cha
 	return oidset_add(&v->seen, &k);
 }
 
-/* Whether an entry may stand where it is: records/XX/YY/TOKEN with XXYY its first digits. */
-static int
-verify_place(const char *root, const char *name, int is_tree)
-{
-	size_t n = strlen(root);
-
-	if (is_tree) {
-		if (n == 0)
-			return strcmp(name, "records") == 0;
-		return (n == 8 || n == 11) && strncmp(root, "records/", 8) == 0 &&
-		    strlen(name) == 2 && hex_is_lower(name, 2);
-	}
-	return n == 14 && strlen(name) == TOKEN_HEX_LEN && hex_is_lower(name, TOKEN_HEX_LEN) &&
-	    strncmp(root + 8, name, 2) == 0 && strncmp(root + 11, name + 2, 2) == 0;
-}
-
 /*
  * Whether a record's revision stamp is the commit's that first holds it (trees are walked from
  * the root commit on, each object at each place once): rev.lamport its clock, rev.office its
@@ -185,7 +169,7 @@ verify_tree_cb(const char *root, const git_tree_entry *e, void *arg)
 	git_oid_tostr(oidhex, sizeof oidhex, git_tree_entry_id(e));
 	snprintf(item, sizeof item, "%s %s%s (object %s)", is_tree ? "tree" : "record", root,
 	    name, oidhex);
-	if (!verify_place(root, name, is_tree) ||
+	if (!feedfmt_entry_ok(root, name, is_tree) ||
 	    (!is_tree && git_tree_entry_type(e) != GIT_OBJECT_BLOB)) {
 		verify_problem(v, item, "unexpected entry in the feed tree");
 		return is_tree ? 1 : 0;
@@ -445,12 +429,11 @@ verify_archive(struct archive *a, struct verify_result *res)
 	git_odb_refresh(odb);
 	git_odb_foreach(odb, verify_object_cb, &v);
 	git_odb_free(odb);
-	if (git_reference_iterator_glob_new(&it, v.repo, "refs/feeds/*") < 0)
+	if (git_reference_iterator_glob_new(&it, v.repo, FEEDFMT_REF_GLOB) < 0)
 		return custody_fail(CUSTODY_EIO, "cannot list feeds");
 	while (git_reference_next(&ref, it) == 0) {
-		name = git_reference_name(ref) + strlen("refs/feeds/");
-		if (strlen(name) != 64 || !hex_is_lower(name, 64) ||
-		    git_reference_type(ref) != GIT_REFERENCE_DIRECT)
+		name = feedfmt_ref_office(git_reference_name(ref));
+		if (name == NULL || git_reference_type(ref) != GIT_REFERENCE_DIRECT)
 			verify_problem(&v, git_reference_name(ref), "not a feed ref");
 		else {
 			verify_feed(&v, name, git_reference_target(ref));
