@@ -13,7 +13,7 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char s[256], out[FEEDFMT_REF_LEN + FEEDFMT_PATH_LEN + 2];
+	char s[256], out[256];
 	const char *hex, *tok, *slash;
 	size_t dir;
 
