@@ -48,50 +48,31 @@ static const char *const record_statuses[] = { "civilian", "combatant", "unknown
 /* In sorted order: the canonical array follows it. */
 static const char *const record_categories[] = { "civil_defense", "media", "medical", NULL };
 
+/* The rows of the field table (custody/records.h) as this file checks them. */
+#define RECORD_ROW(name, option, type, words, required, usage) { #name, type, words, required },
+#define RECORD_NAME(name, option, type, words, required, usage) #name,
+
 static const struct record_field record_victim[] = {
-	{ "id", RT_ID, NULL, 0 },
-	{ "name", RT_TEXT, NULL, 0 },
-	{ "sex", RT_ENUM, record_sexes, 0 },
-	{ "age", RT_AGE, NULL, 0 },
-	{ "age_group", RT_ENUM, record_age_groups, 0 },
-	{ "status", RT_ENUM, record_statuses, 0 },
-	{ "categories", RT_CATEGORIES, NULL, 0 },
-	{ "date_of_death", RT_DATE, NULL, 0 },
-	{ "date_of_death_estimated", RT_BOOL, NULL, 0 },
-	{ "date_documented", RT_DAY, NULL, 1 },
-	{ "governorate", RT_VOCAB, NULL, 0 },
-	{ "area", RT_FREE, NULL, 0 },
-	{ "cause", RT_VOCAB, NULL, 0 },
-	{ "party", RT_VOCAB, NULL, 0 },
-	{ "incident_id", RT_ID, NULL, 0 },
-	{ "source_id", RT_ID, NULL, 0 },
-	{ "notes", RT_FREE, NULL, 0 },
+	{ "id", RT_ID, NULL, RECORD_VICTIM_ID_REQUIRED },
+	RECORD_VICTIM_FIELDS(RECORD_ROW)
 };
 static const char *const record_victim_names[] = {
-	"id", "name", "sex", "age", "age_group", "status", "categories", "date_of_death",
-	"date_of_death_estimated", "date_documented", "governorate", "area", "cause", "party",
-	"incident_id", "source_id", "notes", NULL
+	"id", RECORD_VICTIM_FIELDS(RECORD_NAME) NULL
 };
 static const struct record_field record_incident[] = {
-	{ "id", RT_ID, NULL, 1 },
-	{ "date", RT_DATE, NULL, 0 },
-	{ "governorate", RT_VOCAB, NULL, 0 },
-	{ "area", RT_FREE, NULL, 0 },
-	{ "party", RT_VOCAB, NULL, 0 },
-	{ "type", RT_TEXT, NULL, 0 },
-	{ "title", RT_FREE, NULL, 0 },
-	{ "description", RT_FREE, NULL, 0 },
+	{ "id", RT_ID, NULL, RECORD_INCIDENT_ID_REQUIRED },
+	RECORD_INCIDENT_FIELDS(RECORD_ROW)
 };
 static const char *const record_incident_names[] = {
-	"id", "date", "governorate", "area", "party", "type", "title", "description", NULL
+	"id", RECORD_INCIDENT_FIELDS(RECORD_NAME) NULL
 };
 static const struct record_field record_source[] = {
-	{ "id", RT_ID, NULL, 0 },
-	{ "name", RT_TEXT, NULL, 0 },
-	{ "contact", RT_TEXT, NULL, 0 },
-	{ "notes", RT_FREE, NULL, 0 },
+	{ "id", RT_ID, NULL, RECORD_SOURCE_ID_REQUIRED },
+	RECORD_SOURCE_FIELDS(RECORD_ROW)
 };
-static const char *const record_source_names[] = { "id", "name", "contact", "notes", NULL };
+static const char *const record_source_names[] = {
+	"id", RECORD_SOURCE_FIELDS(RECORD_NAME) NULL
+};
 
 #define KIND(n, f, names) { n, f, names, sizeof f / sizeof f[0] }
 static const struct record_kind record_kinds[] = {
