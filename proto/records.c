@@ -243,6 +243,16 @@ record_fields(const char *kind)
 	return k ? k->names : NULL;
 }
 
+/* Is the field a vocabulary word? */
+int
+record_field_vocab(const char *kind, const char *field)
+{
+	const struct record_kind *k = record_kind_find(kind);
+	int i = k != NULL ? record_field_find(k, field) : -1;
+
+	return i >= 0 && k->fields[i].type == RT_VOCAB;
+}
+
 /* Check a list of column names against a kind. */
 int
 record_header_check(struct record_problems *probs, const char *kind,

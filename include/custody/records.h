@@ -155,6 +155,8 @@ int record_from_json(json_t **out, struct record_problems *probs, const struct v
 /* The field names of a kind, NULL-terminated; CSV headers must use only these. NULL for an
  * unknown kind. */
 const char *const *record_fields(const char *kind);
+/* 1 when field of kind takes a word of the office's vocabulary named like it, else 0. */
+int record_field_vocab(const char *kind, const char *field);
 /*
  * Check the column names of a CSV header (or any list of field names) of a kind: every
  * unknown name ("unknown column"), repeated one ("duplicate column"), empty one (column
