@@ -80,16 +80,15 @@ feed_head(struct archive *a, const char *office_hex, git_oid *oid, uint64_t *seq
 {
 	git_repository *repo;
 	git_commit *c = NULL;
-	char *ref, hex[65];
+	char ref[FEEDFMT_REF_LEN + 1], hex[65];
 	int error;
 
 	*seq = *lamport = 0;
 	if ((repo = archive_repo(a)) == NULL)
 		return CUSTODY_EIO;
-	if ((ref = feed_refname(office_hex)) == NULL)
-		return CUSTODY_ENOMEM;
+	if (feedfmt_ref(ref, office_hex) < 0)
+		return custody_fail(CUSTODY_ENOTFOUND, "no feed of office %.64s", office_hex);
 	error = git_reference_name_to_id(oid, repo, ref);
-	free(ref);
 	if (error == GIT_ENOTFOUND)
 		return CUSTODY_ENOTFOUND;
 	if (error < 0)
