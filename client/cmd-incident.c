@@ -7,23 +7,17 @@ static int cmd_incident_edit_exec(const struct cmd_ctx *, const struct cmd_args 
 static int cmd_incident_show_exec(const struct cmd_ctx *, const struct cmd_args *);
 static int cmd_incident_list_exec(const struct cmd_ctx *, const struct cmd_args *);
 
-/* The fields an incident can be given besides its id (see record_from_fields). */
-#define INCIDENT_FIELD_OPTIONS \
-	RC_OPT("date", 1), RC_OPT("governorate", 2), RC_OPT("area", 3), RC_OPT("party", 4), \
-	RC_OPT("type", 5), RC_OPT("title", 6), RC_OPT("description", 7)
-
-#define INCIDENT_FIELD_USAGE \
-	"[--date YYYY[-MM[-DD]]] [--governorate G] [--area A] [--party P] [--type T] " \
-	"[--title TEXT] [--description TEXT]"
+/* The fields an incident can be given, as options: the field table of custody/records.h. */
+enum { RC_FV_id, RECORD_INCIDENT_FIELDS(RC_FIELD_VAL) };
 
 static const struct option cmd_incident_add_options[] = {
-	RC_OPT("id", 0),
-	INCIDENT_FIELD_OPTIONS,
+	RC_OPT("id", RC_FV_id),
+	RECORD_INCIDENT_FIELDS(RC_FIELD_OPTS)
 	{ NULL, 0, NULL, 0 }
 };
 
 static const struct option cmd_incident_edit_options[] = {
-	INCIDENT_FIELD_OPTIONS,
+	RECORD_INCIDENT_FIELDS(RC_FIELD_OPTS)
 	{ "unset", required_argument, NULL, RC_OPT_UNSET },
 	{ NULL, 0, NULL, 0 }
 };
@@ -36,7 +30,7 @@ static const struct option cmd_incident_list_options[] = {
 
 const struct cmd_entry cmd_incident_add_entry = {
 	.name = "incident add",
-	.usage = "--id ID " INCIDENT_FIELD_USAGE,
+	.usage = "--id ID" RECORD_INCIDENT_FIELDS(RC_FIELD_USAGE),
 	.help = "Record an incident (one commit); print its id.",
 	.options = cmd_incident_add_options,
 	.lower = 0,
@@ -46,7 +40,7 @@ const struct cmd_entry cmd_incident_add_entry = {
 
 const struct cmd_entry cmd_incident_edit_entry = {
 	.name = "incident edit",
-	.usage = "ID " INCIDENT_FIELD_USAGE " [--unset FIELD]...",
+	.usage = "ID" RECORD_INCIDENT_FIELDS(RC_FIELD_USAGE) " [--unset FIELD]...",
 	.help = "Change an incident's fields; print the commit or 'unchanged'.",
 	.options = cmd_incident_edit_options,
 	.lower = 1,

@@ -41,15 +41,6 @@ struct report_table {
 	char	*(*cell)[REPORT_COLS];
 };
 
-/* Days in a month (Gregorian). */
-static int
-report_month_days(int y, int m)
-{
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-
-	return m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0) ? 29 : days[m - 1];
-}
-
 /* The period from the options into from/to (11 bytes each). */
 static void
 report_period(const struct cmd_args *args, char *from, char *to)
@@ -57,24 +48,21 @@ report_period(const struct cmd_args *args, char *from, char *to)
 	const char *month = cmd_get(args, 'm'), *year = cmd_get(args, 'y');
 	const char *f = cmd_get(args, 'F'), *t = cmd_get(args, 'T');
 	struct cdate d;
-	int y, m;
 
 	if ((month != NULL) + (year != NULL) + (f != NULL || t != NULL) != 1)
 		cmd_usage_error(args->entry, "give one of --month, --year or --from and --to");
 	if (month != NULL) {
 		if (strlen(month) != 7 || cdate_parse(&d, month) < 0 || d.precision != DATE_MONTH)
 			cmd_usage_error(args->entry, "--month needs YYYY-MM, not '%s'", month);
-		y = d.year;
-		m = d.month;
-		snprintf(from, 11, "%04d-%02d-01", y, m);
-		snprintf(to, 11, "%04d-%02d-%02d", y, m, report_month_days(y, m));
+		snprintf(from, 11, "%s", d.first);
+		snprintf(to, 11, "%s", d.last);
 		return;
 	}
 	if (year != NULL) {
 		if (strlen(year) != 4 || cdate_parse(&d, year) < 0 || d.precision != DATE_YEAR)
 			cmd_usage_error(args->entry, "--year needs YYYY, not '%s'", year);
-		snprintf(from, 11, "%04d-01-01", d.year);
-		snprintf(to, 11, "%04d-12-31", d.year);
+		snprintf(from, 11, "%s", d.first);
+		snprintf(to, 11, "%s", d.last);
 		return;
 	}
 	if (f == NULL || t == NULL)
@@ -265,18 +253,19 @@ report_text(const json_t *r, const char *from, const char *to, const char *basis
 	    "massacres"), *c;
 	struct report_table t = { 0 };
 	struct report_key *keys;
-	char label[80], pct[32];
+	char label[80], pct[32], month[8];
 	const char *key;
+	struct cdate d;
 	size_t i, n;
 	json_t *v;
-	int y, m, first = 1;
+	int first = 1;
 
 	if (strcmp(from + 4, "-01-01") == 0 && strcmp(to + 4, "-12-31") == 0 &&
 	    strncmp(from, to, 4) == 0)
 		printf("Casualty report for %.4s", from);
-	else if (strncmp(from, to, 8) == 0 && strcmp(from + 7, "-01") == 0 &&
-	    sscanf(from, "%4d-%2d", &y, &m) == 2 && atoi(to + 8) == report_month_days(y, m))
-		printf("Casualty report for %s %d", report_months[m - 1], y);
+	else if (snprintf(month, sizeof month, "%.7s", to) > 0 && cdate_parse(&d, month) == 0 &&
+	    strcmp(from, d.first) == 0 && strcmp(to, d.last) == 0)
+		printf("Casualty report for %s %d", report_months[d.month - 1], d.year);
 	else
 		printf("Casualty report, %s to %s", from, to);
 	printf(", by date of %s\n\n", strcmp(basis, "death") == 0 ? "death" : "documentation");

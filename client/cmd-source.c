@@ -5,11 +5,12 @@ static int cmd_source_add_exec(const struct cmd_ctx *, const struct cmd_args *);
 static int cmd_source_show_exec(const struct cmd_ctx *, const struct cmd_args *);
 static int cmd_source_list_exec(const struct cmd_ctx *, const struct cmd_args *);
 
+/* The fields a source can be given, as options: the field table of custody/records.h. */
+enum { RC_FV_id, RECORD_SOURCE_FIELDS(RC_FIELD_VAL) };
+
 static const struct option cmd_source_add_options[] = {
-	RC_OPT("id", 0),
-	RC_OPT("name", 1),
-	RC_OPT("contact", 2),
-	RC_OPT("notes", 3),
+	RC_OPT("id", RC_FV_id),
+	RECORD_SOURCE_FIELDS(RC_FIELD_OPTS)
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -21,7 +22,7 @@ static const struct option cmd_source_list_options[] = {
 
 const struct cmd_entry cmd_source_add_entry = {
 	.name = "source add",
-	.usage = "[--id ID] [--name NAME] [--contact TEXT] [--notes TEXT]",
+	.usage = "[--id ID]" RECORD_SOURCE_FIELDS(RC_FIELD_USAGE),
 	.help = "Record a protected source (one commit); print its id.",
 	.options = cmd_source_add_options,
 	.lower = 0,

@@ -6,32 +6,17 @@ static int cmd_victim_edit_exec(const struct cmd_ctx *, const struct cmd_args *)
 static int cmd_victim_show_exec(const struct cmd_ctx *, const struct cmd_args *);
 static int cmd_victim_list_exec(const struct cmd_ctx *, const struct cmd_args *);
 
-/* The fields a victim can be given, as options (see record_from_fields). */
-#define VICTIM_FIELD_OPTIONS \
-	RC_OPT("name", 1), RC_OPT("sex", 2), RC_OPT("age", 3), \
-	RC_OPT("age-group", 4), RC_OPT("age_group", 4), RC_OPT("status", 5), \
-	RC_OPT("categories", 6), RC_OPT("date-of-death", 7), RC_OPT("date_of_death", 7), \
-	RC_OPT("date-of-death-estimated", 8), RC_OPT("date_of_death_estimated", 8), \
-	RC_OPT("date-documented", 9), RC_OPT("date_documented", 9), \
-	RC_OPT("governorate", 10), RC_OPT("area", 11), RC_OPT("cause", 12), \
-	RC_OPT("party", 13), RC_OPT("incident-id", 14), RC_OPT("incident_id", 14), \
-	RC_OPT("source-id", 15), RC_OPT("source_id", 15), RC_OPT("notes", 16)
-
-#define VICTIM_FIELD_USAGE \
-	"[--sex male|female|unknown] [--age N] [--age-group child|adult|unknown] " \
-	"[--status civilian|combatant|unknown] [--categories medical;civil_defense;media] " \
-	"[--date-of-death YYYY[-MM[-DD]]] [--date-of-death-estimated true|false] " \
-	"[--governorate G] [--area A] [--cause C] [--party P] [--incident-id ID] " \
-	"[--source-id ID] [--notes TEXT]"
+/* The fields a victim can be given, as options: the field table of custody/records.h. */
+enum { RC_FV_id, RECORD_VICTIM_FIELDS(RC_FIELD_VAL) };
 
 static const struct option cmd_victim_add_options[] = {
-	RC_OPT("id", 0),
-	VICTIM_FIELD_OPTIONS,
+	RC_OPT("id", RC_FV_id),
+	RECORD_VICTIM_FIELDS(RC_FIELD_OPTS)
 	{ NULL, 0, NULL, 0 }
 };
 
 static const struct option cmd_victim_edit_options[] = {
-	VICTIM_FIELD_OPTIONS,
+	RECORD_VICTIM_FIELDS(RC_FIELD_OPTS)
 	{ "unset", required_argument, NULL, RC_OPT_UNSET },
 	{ NULL, 0, NULL, 0 }
 };
@@ -44,7 +29,8 @@ static const struct option cmd_victim_list_options[] = {
 
 const struct cmd_entry cmd_victim_add_entry = {
 	.name = "victim add",
-	.usage = "[--id ID] --name NAME --date-documented YYYY-MM-DD " VICTIM_FIELD_USAGE,
+	.usage = "[--id ID] --name NAME --date-documented YYYY-MM-DD"
+	    RECORD_VICTIM_FIELDS(RC_FIELD_USAGE),
 	.help = "Record a victim (one commit); print its id.",
 	.options = cmd_victim_add_options,
 	.lower = 0,
@@ -54,7 +40,7 @@ const struct cmd_entry cmd_victim_add_entry = {
 
 const struct cmd_entry cmd_victim_edit_entry = {
 	.name = "victim edit",
-	.usage = "ID [--name NAME] [--date-documented D] " VICTIM_FIELD_USAGE
+	.usage = "ID [--name NAME] [--date-documented D]" RECORD_VICTIM_FIELDS(RC_FIELD_USAGE)
 	    " [--unset FIELD]...",
 	.help = "Change a victim's fields; print the commit or 'unchanged'.",
 	.options = cmd_victim_edit_options,

@@ -236,8 +236,6 @@ rc_add(const struct cmd_ctx *ctx, const struct cmd_args *args, const char *kind)
 	return client_finish_stdout();
 }
 
-static const char *const rc_vocab_fields[] = { "party", "governorate", "cause" };
-
 /* Whether name is among the n names. */
 static int
 rc_has(const char *const *names, size_t n, const char *name)
@@ -326,7 +324,7 @@ rc_edit_fields(const char *kind, const struct rc_fields *f,
 	for (i = 0; i < probs.n; i++) {
 		if (rc_has(f->names, f->n, probs.v[i].column) ||
 		    !rc_has(names + f->n, n - f->n, probs.v[i].column) ||
-		    !rc_has(rc_vocab_fields, 3, probs.v[i].column)) {
+		    !record_field_vocab(kind, probs.v[i].column)) {
 			rout_problem(NULL, 0, probs.v[i].column, probs.v[i].problem);
 			bad++;
 		}

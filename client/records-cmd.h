@@ -20,6 +20,16 @@
 #define RC_FIELD 128
 #define RC_FIELD_MAX 64
 #define RC_OPT(name, i) { name, required_argument, NULL, RC_FIELD + (i) }
+/*
+ * A kind's field options generated from the field table of custody/records.h, in a command
+ * file of one kind: enum { RC_FV_id, RECORD_VICTIM_FIELDS(RC_FIELD_VAL) }; gives every field
+ * its option value, RECORD_VICTIM_FIELDS(RC_FIELD_OPTS) its two spellings ("date-of-death" and
+ * "date_of_death"), and RECORD_VICTIM_FIELDS(RC_FIELD_USAGE) the usage text of them all.
+ */
+#define RC_FIELD_VAL(name, option, type, words, required, usage) RC_FV_##name,
+#define RC_FIELD_OPTS(name, option, type, words, required, usage) \
+	RC_OPT(option, RC_FV_##name), RC_OPT(#name, RC_FV_##name),
+#define RC_FIELD_USAGE(name, option, type, words, required, usage) usage
 #define RC_OPT_UNSET CLIENT_OPT_REPEAT	/* --unset FIELD, repeatable */
 #define RC_OPT_LIMIT 'n'
 #define RC_OPT_FORMAT 'f'

@@ -59,35 +59,19 @@ archive_file(const struct archive *a, const char *rel)
 	return p;
 }
 
-/* An office name: 1-64 of [A-Za-z0-9._-], not starting with '.' or '-'. */
+/* An office name (proto/ids.c): 0 or CUSTODY_EINVAL. */
 int
 archive_check_name(const char *s)
 {
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > OFFICE_NAME_MAX || s[0] == '.' || s[0] == '-')
-		return CUSTODY_EINVAL;
-	for (i = 0; i < n; i++)
-		if (!(s[i] >= 'a' && s[i] <= 'z') && !(s[i] >= 'A' && s[i] <= 'Z') &&
-		    !(s[i] >= '0' && s[i] <= '9') && s[i] != '.' && s[i] != '_' && s[i] != '-')
-			return CUSTODY_EINVAL;
-	return 0;
+	return ids_office_name_ok(s, strlen(s)) ? 0 : CUSTODY_EINVAL;
 }
 
-/* A record id: 1-128 of [A-Za-z0-9._:-], not starting with '.' or '-'. */
+/* A record id (proto/ids.c): 0 or CUSTODY_EINVAL with the rule in custody_error(). */
 int
 archive_check_id(const char *s)
 {
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > ID_MAX || s[0] == '.' || s[0] == '-')
+	if (!ids_record_ok(s, strlen(s)))
 		return custody_fail(CUSTODY_EINVAL, "invalid id (use 1-128 letters, digits, . _ : -)");
-	for (i = 0; i < n; i++)
-		if (!(s[i] >= 'a' && s[i] <= 'z') && !(s[i] >= 'A' && s[i] <= 'Z') &&
-		    !(s[i] >= '0' && s[i] <= '9') && s[i] != '.' && s[i] != '_' && s[i] != '-' &&
-		    s[i] != ':')
-			return custody_fail(CUSTODY_EINVAL,
-			    "invalid id (use 1-128 letters, digits, . _ : -)");
 	return 0;
 }
 

@@ -13,6 +13,8 @@
 #include <sqlite3.h>
 
 #include "custody/common.h"
+#include "custody/feedfmt.h"
+#include "custody/ids.h"
 #include "custody/records.h"
 #include "custody/share.h"
 #include "custody/sshsig.h"
@@ -21,8 +23,8 @@
 #define TOKEN_LEN 16			/* keyed BLAKE2b of an id: index and tree paths */
 #define TOKEN_HEX_LEN (2 * TOKEN_LEN)
 #define BLOB_CHUNK 65536		/* plaintext bytes per secretstream chunk */
-#define OFFICE_NAME_MAX 64
-#define ID_MAX 128
+#define OFFICE_NAME_MAX IDS_OFFICE_NAME_MAX
+#define ID_MAX IDS_RECORD_MAX
 
 enum role { ROLE_NONE, ROLE_VIEWER, ROLE_ANALYST, ROLE_DOCUMENTER, ROLE_ADMIN };
 
@@ -255,7 +257,6 @@ int feed_tree_changes(git_repository *, git_tree *old, git_tree *new, const char
 int feed_clock_seen(struct archive *, uint64_t *out);
 int feed_clock_next(struct archive *, uint64_t *out);
 /* feed-summary.c: the opaque subject and author of every feed commit, and its real summary. */
-#define FEED_SUBJECT	"custody"
 #define FEED_EMAIL	"custody"	/* the author's name is the key fingerprint */
 int feed_summary(struct archive *, git_commit *, char **out);
 

@@ -290,8 +290,7 @@ blob_ingest(struct archive *a, struct blob_info *out, int fd)
 	EVP_DigestInit_ex(x.psha, EVP_sha256(), NULL);
 	EVP_DigestInit_ex(x.csha, EVP_sha256(), NULL);
 	crypto_secretstream_xchacha20poly1305_keygen(out->key);
-	memcpy(hdr, BLOB_MAGIC, BLOB_MAGIC_LEN);
-	crypto_secretstream_xchacha20poly1305_init_push(&x.st, hdr + BLOB_MAGIC_LEN, out->key);
+	blobfmt_header_write(hdr, &x.st, out->key);
 	if ((error = cbuf_put(&x.ct, hdr, sizeof hdr)) < 0)
 		goto done;
 

@@ -183,19 +183,17 @@ blob_decrypt_cb(struct archive *a, const char *name, const uint8_t key[static 32
 	EVP_DigestInit_ex(psha, EVP_sha256(), NULL);
 	EVP_DigestInit_ex(csha, EVP_sha256(), NULL);
 	if (read_full(fd, hdr, sizeof hdr) != (ssize_t)sizeof hdr ||
-	    (memcmp(hdr, BLOB_MAGIC, BLOB_MAGIC_LEN) != 0 &&
-	    memcmp(hdr, BLOBFMT_MAGIC_V1, BLOB_MAGIC_LEN) != 0)) {
+	    (error = blobfmt_header_read(&st, &padded, hdr, key)) == CUSTODY_EINVAL) {
 		error = custody_fail(CUSTODY_EINVAL, "blob %s: not a custody blob (bad header)",
 		    name);
 		goto done;
 	}
-	padded = memcmp(hdr, BLOB_MAGIC, BLOB_MAGIC_LEN) == 0;
-	blobfmt_unpad_init(&u, blob_emit, &o);
-	EVP_DigestUpdate(csha, hdr, sizeof hdr);
-	if (crypto_secretstream_xchacha20poly1305_init_pull(&st, hdr + BLOB_MAGIC_LEN, key) != 0) {
+	if (error < 0) {
 		error = custody_fail(CUSTODY_ECRYPTO, "blob %s: bad stream header", name);
 		goto done;
 	}
+	blobfmt_unpad_init(&u, blob_emit, &o);
+	EVP_DigestUpdate(csha, hdr, sizeof hdr);
 	while (tag != crypto_secretstream_xchacha20poly1305_TAG_FINAL) {
 		if ((r = read_full(fd, in, clen)) < 0) {
 			error = custody_fail(CUSTODY_EIO, "blob %s: %s", name, strerror(errno));

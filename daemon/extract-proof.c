@@ -173,7 +173,7 @@ proof_place(struct proof_ctx *p, struct xfeed *f, uint64_t seq, const char *tok,
 	snprintf(comp[0], sizeof comp[0], "%.2s", tok);
 	snprintf(comp[1], sizeof comp[1], "%.2s", tok + 2);
 	snprintf(comp[2], sizeof comp[2], "%s", tok);
-	names[0] = "records";
+	names[0] = FEEDFMT_ROOT;
 	names[1] = comp[0];
 	names[2] = comp[1];
 	names[3] = comp[2];
@@ -210,7 +210,7 @@ proof_place(struct proof_ctx *p, struct xfeed *f, uint64_t seq, const char *tok,
 		goto done;
 	git_oid_tostr(coid, sizeof coid, &oid);
 	git_oid_tostr(ooid, sizeof ooid, git_blob_id(b));
-	snprintf(path, sizeof path, "records/%s/%s/%s", comp[0], comp[1], comp[2]);
+	feedfmt_record_path(path, tok);
 	if ((*proof = json_pack("{s:s,s:s,s:I,s:s,s:s}", "feed", f->hex, "commit", coid, "seq",
 	    (json_int_t)seq, "path", path, "object", ooid)) == NULL) {
 		error = CUSTODY_ENOMEM;

@@ -26,11 +26,10 @@ feed_clock_seen(struct archive *a, uint64_t *out)
 	*out = 0;
 	if (repo == NULL)
 		return CUSTODY_EIO;
-	if (git_reference_iterator_glob_new(&it, repo, "refs/feeds/*") < 0)
+	if (git_reference_iterator_glob_new(&it, repo, FEEDFMT_REF_GLOB) < 0)
 		return custody_fail(CUSTODY_EIO, "cannot list feeds");
 	while (error == 0 && git_reference_next(&ref, it) == 0) {
-		name = git_reference_name(ref) + strlen("refs/feeds/");
-		if (strlen(name) == 64 && hex_is_lower(name, 64)) {
+		if ((name = feedfmt_ref_office(git_reference_name(ref))) != NULL) {
 			e = feed_head(a, name, &head, &seq, &lamport);
 			if (e == 0 && lamport > *out)
 				*out = lamport;

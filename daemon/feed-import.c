@@ -124,7 +124,7 @@ feed_import_base(struct feed_import *fi, const char *path, git_tree **out)
 static int
 feed_import_records(struct feed_import *fi, git_tree *root)
 {
-	const git_tree_entry *e = git_tree_entry_byname(root, "records");
+	const git_tree_entry *e = git_tree_entry_byname(root, FEEDFMT_ROOT);
 
 	if (e == NULL || git_tree_entry_type(e) != GIT_OBJECT_TREE)
 		return 0;
@@ -342,7 +342,7 @@ feed_import_root(struct feed_import *fi, git_tree *base, const uint8_t *records,
 
 	git_oid_fromraw(&id, records);
 	if (git_treebuilder_new(&tb, fi->repo, base) < 0 ||
-	    git_treebuilder_insert(NULL, tb, "records", &id, GIT_FILEMODE_TREE) < 0 ||
+	    git_treebuilder_insert(NULL, tb, FEEDFMT_ROOT, &id, GIT_FILEMODE_TREE) < 0 ||
 	    git_treebuilder_write(&root, tb) < 0 || git_tree_lookup(out, fi->repo, &root) < 0)
 		error = feed_import_gitfail("writing the tree");
 	git_treebuilder_free(tb);

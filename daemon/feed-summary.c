@@ -1,7 +1,7 @@
 /*
  * The human summary of a feed commit ("ingest 2 files (2 new)", "invite: office beta").
  *
- * Commits carry a fixed subject (FEED_SUBJECT): the summary is stamped, encrypted, into the
+ * Commits carry a fixed subject (FEEDFMT_SUBJECT): the summary is stamped, encrypted, into the
  * rev of every record the commit writes, so reading it takes the data key. Commits written
  * before that carry it as their subject, which is returned as it stands.
  */
@@ -43,7 +43,7 @@ feed_summary(struct archive *a, git_commit *c, char **out)
 	int error = 0;
 
 	*out = NULL;
-	if (subject != NULL && strcmp(subject, FEED_SUBJECT) != 0) {
+	if (subject != NULL && strcmp(subject, FEEDFMT_SUBJECT) != 0) {
 		*out = strdup(subject);	/* a commit from before opaque subjects */
 		return *out != NULL ? 0 : CUSTODY_ENOMEM;
 	}

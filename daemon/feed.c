@@ -7,7 +7,7 @@
  * then parent + 1), Custody-Lamport and Custody-Office. Every commit carries an SSHSIG
  * (namespace "git", sha512) by the office key in its gpgsig header, as `git commit -S` writes.
  *
- * A commit says nothing a seized disk could use: its subject is FEED_SUBJECT, its author the
+ * A commit says nothing a seized disk could use: its subject is FEEDFMT_SUBJECT, its author the
  * key fingerprint. The human summary travels encrypted, in the rev stamp of every record the
  * commit writes (feed-summary.c reads it back).
  */
@@ -24,29 +24,28 @@
 #include "custody/lockmem.h"
 #include "custody/trailers.h"
 
-#define FEED_REF_PREFIX "refs/feeds/"
 #define FEED_PACK_MIN 64	/* records in one commit from which its objects go in one pack */
 
-/* refs/feeds/HEX */
+/* refs/feeds/HEX (proto/feedfmt.c), or NULL. */
 char *
 feed_refname(const char *office_hex)
 {
-	char *p;
+	char ref[FEEDFMT_REF_LEN + 1];
 
-	if (asprintf(&p, FEED_REF_PREFIX "%s", office_hex) < 0)
+	if (feedfmt_ref(ref, office_hex) < 0)
 		return NULL;
-	return p;
+	return strdup(ref);
 }
 
-/* records/ab/cd/TOKEN */
+/* records/ab/cd/TOKEN (proto/feedfmt.c), or NULL. */
 char *
 feed_record_path(const char *token_hex)
 {
-	char *p;
+	char path[FEEDFMT_PATH_LEN + 1];
 
-	if (asprintf(&p, "records/%.2s/%.2s/%s", token_hex, token_hex + 2, token_hex) < 0)
+	if (feedfmt_record_path(path, token_hex) < 0)
 		return NULL;
-	return p;
+	return strdup(path);
 }
 
 static int
@@ -81,16 +80,15 @@ feed_head(struct archive *a, const char *office_hex, git_oid *oid, uint64_t *seq
 {
 	git_repository *repo;
 	git_commit *c = NULL;
-	char *ref, hex[65];
+	char ref[FEEDFMT_REF_LEN + 1], hex[65];
 	int error;
 
 	*seq = *lamport = 0;
 	if ((repo = archive_repo(a)) == NULL)
 		return CUSTODY_EIO;
-	if ((ref = feed_refname(office_hex)) == NULL)
-		return CUSTODY_ENOMEM;
+	if (feedfmt_ref(ref, office_hex) < 0)
+		return custody_fail(CUSTODY_ENOTFOUND, "no feed of office %.64s", office_hex);
 	error = git_reference_name_to_id(oid, repo, ref);
-	free(ref);
 	if (error == GIT_ENOTFOUND)
 		return CUSTODY_ENOTFOUND;
 	if (error < 0)
@@ -294,7 +292,7 @@ feed_commit_tree(struct archive *a, git_repository *repo, struct feed_commit *ou
 	trl.seq = out->seq;
 	trl.lamport = out->lamport;
 	memcpy(trl.office, a->office_hex, sizeof trl.office);
-	if ((error = trailers_format(&msg, FEED_SUBJECT, &trl)) < 0)
+	if ((error = trailers_format(&msg, FEEDFMT_SUBJECT, &trl)) < 0)
 		goto done;
 	if (git_signature_now(&who, a->fingerprint, FEED_EMAIL) < 0 ||
 	    git_commit_create_buffer(&body, repo, who, who, NULL, (const char *)msg.data, tree,
@@ -315,9 +313,9 @@ feed_commit_tree(struct archive *a, git_repository *repo, struct feed_commit *ou
 		goto done;
 	if (parent != NULL)
 		error = git_reference_create_matching(&ref, repo, refname, &out->oid, 1,
-		    git_commit_id(parent), FEED_SUBJECT);
+		    git_commit_id(parent), FEEDFMT_SUBJECT);
 	else
-		error = git_reference_create(&ref, repo, refname, &out->oid, 0, FEED_SUBJECT);
+		error = git_reference_create(&ref, repo, refname, &out->oid, 0, FEEDFMT_SUBJECT);
 	if (error < 0) {
 		error = git_fail(CUSTODY_EIO, "moving the feed ref");
 		goto done;

@@ -659,11 +659,11 @@ index_catch_up_pass(struct archive *a, int rebuild)
 			return error;
 		}
 	}
-	if (git_reference_iterator_glob_new(&it, repo, "refs/feeds/*") < 0)
+	if (git_reference_iterator_glob_new(&it, repo, FEEDFMT_REF_GLOB) < 0)
 		error = custody_fail(CUSTODY_EIO, "index: cannot list feeds");
 	while (it != NULL && git_reference_next(&ref, it) == 0) {
-		name = git_reference_name(ref) + strlen("refs/feeds/");
-		if (strlen(name) == 64 && hex_is_lower(name, 64) &&
+		name = feedfmt_ref_office(git_reference_name(ref));
+		if (name != NULL &&
 		    git_reference_type(ref) == GIT_REFERENCE_DIRECT &&
 		    (r = index_catch_up_feed(a, db, name, git_reference_target(ref), rebuild)) < 0) {
 			if (error == 0)

@@ -397,11 +397,11 @@ keys_rotate_identity(struct archive *a)
 	if (keys_rotate_exists(a, "keys/identity") ||
 	    feed_head(a, a->office_hex, &oid, &(uint64_t){ 0 }, &(uint64_t){ 0 }) == 0)
 		return 0;
-	if (git_reference_iterator_glob_new(&it, archive_repo(a), "refs/feeds/*") < 0)
+	if (git_reference_iterator_glob_new(&it, archive_repo(a), FEEDFMT_REF_GLOB) < 0)
 		return custody_fail(CUSTODY_EIO, "cannot list the feeds");
 	while (!found && git_reference_next_name(&name, it) == 0) {
-		name += strlen("refs/feeds/");
-		if (strlen(name) != 2 * ED25519_PK_LEN || hex_decode(pk, sizeof pk, name) < 0 ||
+		if ((name = feedfmt_ref_office(name)) == NULL ||
+		    hex_decode(pk, sizeof pk, name) < 0 ||
 		    handover_current(a, pk, cur) < 0)
 			continue;
 		if (memcmp(pk, cur, ED25519_PK_LEN) != 0 &&

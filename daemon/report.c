@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "custody/common.h"
+#include "custody/records.h"
 #include "report.h"
 
 #define REPORT_TOKEN_LEN 16
@@ -109,41 +110,13 @@ report_db_fail(sqlite3 *db, const char *what)
 	return custody_fail(CUSTODY_EIO, "report: %s: %s", what, sqlite3_errmsg(db));
 }
 
-/* Days in a month of a year (Gregorian). */
-static int
-report_month_days(int year, int month)
-{
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-
-	if (month == 2 && ((year % 4 == 0 && year % 100 != 0) || year % 400 == 0))
-		return 29;
-	return days[month - 1];
-}
-
-/* Parse n decimal digits; -1 when any is not a digit. */
-static int
-report_digits(const char *s, int n)
-{
-	int i, v = 0;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v;
-}
-
-/* Whether s is a real calendar day YYYY-MM-DD of the years 1900-2100 (as cdate_parse). */
+/* Whether s is a real calendar day YYYY-MM-DD of the years 1900-2100 (cdate_parse). */
 int
 report_check_date(const char *s)
 {
-	int y, m, d;
+	struct cdate d;
 
-	if (s == NULL || strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
-	    (y = report_digits(s, 4)) < 1900 || y > 2100 ||
-	    (m = report_digits(s + 5, 2)) < 1 || m > 12 ||
-	    (d = report_digits(s + 8, 2)) < 1 || d > report_month_days(y, m))
+	if (s == NULL || cdate_parse(&d, s) < 0 || d.precision != DATE_DAY)
 		return custody_fail(CUSTODY_EINVAL, "bad date \"%.32s\": want YYYY-MM-DD",
 		    s ? s : "");
 	return 0;
@@ -153,22 +126,16 @@ report_check_date(const char *s)
 int
 report_period(char from[11], char to[11], const char *month, const char *year)
 {
-	int y, m;
+	struct cdate d;
 
 	if ((month == NULL) == (year == NULL))
 		return custody_fail(CUSTODY_EINVAL, "give either a month or a year");
-	if (year != NULL) {
-		if (strlen(year) != 4 || (y = report_digits(year, 4)) < 1900 || y > 2100)
-			return custody_fail(CUSTODY_EINVAL, "bad year \"%.32s\": want YYYY", year);
-		snprintf(from, 11, "%04d-01-01", y);
-		snprintf(to, 11, "%04d-12-31", y);
-		return 0;
-	}
-	if (strlen(month) != 7 || month[4] != '-' || (y = report_digits(month, 4)) < 1900 ||
-	    y > 2100 || (m = report_digits(month + 5, 2)) < 1 || m > 12)
+	if (year != NULL && (cdate_parse(&d, year) < 0 || d.precision != DATE_YEAR))
+		return custody_fail(CUSTODY_EINVAL, "bad year \"%.32s\": want YYYY", year);
+	if (month != NULL && (cdate_parse(&d, month) < 0 || d.precision != DATE_MONTH))
 		return custody_fail(CUSTODY_EINVAL, "bad month \"%.32s\": want YYYY-MM", month);
-	snprintf(from, 11, "%04d-%02d-01", y, m);
-	snprintf(to, 11, "%04d-%02d-%02d", y, m, report_month_days(y, m));
+	memcpy(from, d.first, 11);
+	memcpy(to, d.last, 11);
 	return 0;
 }
 

@@ -30,11 +30,10 @@ sync_list_feeds(struct archive *a, struct sync_feed **out, size_t *n)
 	*n = 0;
 	if (repo == NULL)
 		return CUSTODY_EIO;
-	if (git_reference_iterator_glob_new(&it, repo, "refs/feeds/*") < 0)
+	if (git_reference_iterator_glob_new(&it, repo, FEEDFMT_REF_GLOB) < 0)
 		return custody_fail(CUSTODY_EIO, "cannot list feeds");
 	while (error == 0 && git_reference_next(&ref, it) == 0) {
-		name = git_reference_name(ref) + strlen("refs/feeds/");
-		if (strlen(name) == 64 && hex_is_lower(name, 64)) {
+		if ((name = feedfmt_ref_office(git_reference_name(ref))) != NULL) {
 			if ((f = reallocarray(v, *n + 1, sizeof *v)) == NULL) {
 				error = CUSTODY_ENOMEM;
 			} else {

@@ -111,9 +111,7 @@ verify_record(struct sync_incoming *in, git_repository *repo, const char *path,
 	int error;
 
 	name = name ? name + 1 : path;
-	if (strlen(path) != 8 + 6 + TOKEN_HEX_LEN || strncmp(path, "records/", 8) != 0 ||
-	    !hex_is_lower(name, TOKEN_HEX_LEN) || strncmp(path + 8, name, 2) != 0 ||
-	    strncmp(path + 11, name + 2, 2) != 0)
+	if (feedfmt_record_token(path) == NULL)
 		return custody_fail(CUSTODY_EPROTO, "unexpected entry %s in the feed tree", path);
 	if (git_blob_lookup(&b, repo, oid) < 0)
 		return custody_fail(CUSTODY_EPROTO, "record %s missing from the pack", name);

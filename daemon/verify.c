@@ -129,22 +129,6 @@ done:
 	sodium_memzero(key, sizeof key);
 }
 
-/* Whether an entry may stand where it is: records/XX/YY/TOKEN with XXYY its first digits. */
-static int
-verify_place(const char *root, const char *name, int is_tree)
-{
-	size_t n = strlen(root);
-
-	if (is_tree) {
-		if (n == 0)
-			return strcmp(name, "records") == 0;
-		return (n == 8 || n == 11) && strncmp(root, "records/", 8) == 0 &&
-		    strlen(name) == 2 && hex_is_lower(name, 2);
-	}
-	return n == 14 && strlen(name) == TOKEN_HEX_LEN && hex_is_lower(name, TOKEN_HEX_LEN) &&
-	    strncmp(root + 8, name, 2) == 0 && strncmp(root + 11, name + 2, 2) == 0;
-}
-
 /*
  * Whether a record's revision stamp is the commit's that first holds it at its place (each
  * commit's tree is compared with its parent's, verify_tree_diff): rev.lamport its clock,
@@ -179,7 +163,7 @@ verify_entry(struct verify_ctx *v, const char *root, const git_tree_entry *e)
 	git_oid_tostr(oidhex, sizeof oidhex, git_tree_entry_id(e));
 	snprintf(item, sizeof item, "%s %s%s (object %s)", is_tree ? "tree" : "record", root,
 	    name, oidhex);
-	if (!verify_place(root, name, is_tree) ||
+	if (!feedfmt_entry_ok(root, name, is_tree) ||
 	    (!is_tree && git_tree_entry_type(e) != GIT_OBJECT_BLOB)) {
 		verify_problem(v, item, "unexpected entry in the feed tree");
 		return 0;
@@ -235,7 +219,7 @@ verify_tree_diff(struct verify_ctx *v, git_tree *old, git_tree *new, const char 
 			continue;
 		if (!verify_entry(v, root, n))
 			continue;
-		/* a tree where one may stand: root and name are short (verify_place) */
+		/* a tree where one may stand: root and name are short (feedfmt_entry_ok) */
 		snprintf(path, sizeof path, "%s%s/", root, git_tree_entry_name(n));
 		if (git_tree_lookup(&ns, v->repo, git_tree_entry_id(n)) < 0) {
 			git_oid_tostr(oidhex, sizeof oidhex, git_tree_entry_id(n));
@@ -484,12 +468,11 @@ verify_archive(struct archive *a, struct verify_result *res)
 	git_odb_refresh(odb);
 	git_odb_foreach(odb, verify_object_cb, &v);
 	git_odb_free(odb);
-	if (git_reference_iterator_glob_new(&it, v.repo, "refs/feeds/*") < 0)
+	if (git_reference_iterator_glob_new(&it, v.repo, FEEDFMT_REF_GLOB) < 0)
 		return custody_fail(CUSTODY_EIO, "cannot list feeds");
 	while (git_reference_next(&ref, it) == 0) {
-		name = git_reference_name(ref) + strlen("refs/feeds/");
-		if (strlen(name) != 64 || !hex_is_lower(name, 64) ||
-		    git_reference_type(ref) != GIT_REFERENCE_DIRECT)
+		name = feedfmt_ref_office(git_reference_name(ref));
+		if (name == NULL || git_reference_type(ref) != GIT_REFERENCE_DIRECT)
 			verify_problem(&v, git_reference_name(ref), "not a feed ref");
 		else {
 			verify_feed(&v, name, git_reference_target(ref));

@@ -2,8 +2,15 @@
  * The blob file format's padding (custody/blobfmt.h): Padmé, the padding it asks for, and
  * taking it off again.
  */
+#include <string.h>
+
 #include "custody/blobfmt.h"
 #include "custody/common.h"
+
+_Static_assert(BLOBFMT_HEADER == BLOBFMT_MAGIC_LEN +
+    crypto_secretstream_xchacha20poly1305_HEADERBYTES &&
+    BLOBFMT_ABYTES == crypto_secretstream_xchacha20poly1305_ABYTES,
+    "the blob format's sizes are the secretstream's");
 
 #define BLOBFMT_SIZE_MAX ((uint64_t)1 << 62)
 
@@ -138,4 +145,26 @@ int
 blobfmt_unpad_finish(struct blobfmt_unpad *u)
 {
 	return u->mark ? 0 : CUSTODY_EINVAL;
+}
+
+/* The magic, then a new secretstream header. */
+void
+blobfmt_header_write(uint8_t hdr[static BLOBFMT_HEADER],
+    crypto_secretstream_xchacha20poly1305_state *st, const uint8_t key[static BLOBFMT_KEY_LEN])
+{
+	memcpy(hdr, BLOBFMT_MAGIC, BLOBFMT_MAGIC_LEN);
+	crypto_secretstream_xchacha20poly1305_init_push(st, hdr + BLOBFMT_MAGIC_LEN, key);
+}
+
+/* Which version, and the stream's pull state. */
+int
+blobfmt_header_read(crypto_secretstream_xchacha20poly1305_state *st, int *padded,
+    const uint8_t hdr[static BLOBFMT_HEADER], const uint8_t key[static BLOBFMT_KEY_LEN])
+{
+	*padded = memcmp(hdr, BLOBFMT_MAGIC, BLOBFMT_MAGIC_LEN) == 0;
+	if (!*padded && memcmp(hdr, BLOBFMT_MAGIC_V1, BLOBFMT_MAGIC_LEN) != 0)
+		return CUSTODY_EINVAL;
+	if (crypto_secretstream_xchacha20poly1305_init_pull(st, hdr + BLOBFMT_MAGIC_LEN, key) != 0)
+		return CUSTODY_ECRYPTO;
+	return 0;
 }

@@ -40,6 +40,20 @@ cdate_digits(const char *s, size_t n)
 	return v;
 }
 
+/* Days since 1970-01-01 of a checked date, counting years from March (leap day last). */
+int64_t
+cdate_days(int y, int m, int d)
+{
+	int64_t yy, era, yoe, doy, doe;
+
+	yy = m <= 2 ? y - 1 : y;
+	era = (yy >= 0 ? yy : yy - 399) / 400;
+	yoe = yy - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
 /* "YYYY-MM-DD" of a checked date into out (11 bytes). */
 static void
 cdate_format(char out[static 11], int y, int m, int d)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "custody/ids.h"
 #include "dossier-int.h"
 
 #define BAG_MANIFEST	"manifest-sha256.txt"
@@ -36,18 +37,6 @@ dossier_kind_ok(const char *s)
 	return 0;
 }
 
-/* True for an archive id. */
-int
-dossier_id_ok(const char *s)
-{
-	size_t len = strlen(s);
-
-	if (len == 0 || len > 128 || s[0] == '.' || s[0] == '-')
-		return 0;
-	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") ==
-	    len;
-}
-
 /* Split "KIND/ID.json". */
 int
 dossier_kind_id(const char *rest, char kind[static 16], char id[static 129])
@@ -64,7 +53,7 @@ dossier_kind_id(const char *rest, char kind[static 16], char id[static 129])
 		return CUSTODY_EINVAL;
 	memcpy(id, slash + 1, ilen - 5);
 	id[ilen - 5] = '\0';
-	return dossier_kind_ok(kind) && dossier_id_ok(id) ? 0 : CUSTODY_EINVAL;
+	return dossier_kind_ok(kind) && ids_record_ok(id, strlen(id)) ? 0 : CUSTODY_EINVAL;
 }
 
 /* True when s is exactly n lower-case hex digits followed by end. */

@@ -107,8 +107,6 @@ int dossier_set_streamed(const char *path);
 int dossier_bag_check(struct dcheck *c);
 /* The manifest's digest for a payload path, or NULL. */
 const char *dossier_bag_listed(const struct dcheck *c, const char *path);
-/* True when s is an archive id: [A-Za-z0-9._:-], 1-128 bytes, no leading '.' or '-'. */
-int dossier_id_ok(const char *s);
 /* True when s is a record kind a dossier carries. */
 int dossier_kind_ok(const char *s);
 /* Split "KIND/ID.json" (kind and id checked); CUSTODY_EINVAL when rest is not one. */

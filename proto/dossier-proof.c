@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "custody/feedfmt.h"
 #include "custody/recobj.h"
 #include "dossier-int.h"
 
@@ -32,18 +33,13 @@ proof_key(uint8_t key[static RECOBJ_KEY_LEN], const char *b64)
 	return 0;
 }
 
-/* True when path is records/ab/cd/TOKEN; token gets TOKEN. */
+/* True when path is records/ab/cd/TOKEN (proto/feedfmt.c); token gets TOKEN. */
 static int
 proof_path(char token[static RECOBJ_TOKEN_HEX_LEN + 1], const char *path)
 {
-	const char *t;
+	const char *t = path != NULL ? feedfmt_record_token(path) : NULL;
 
-	if (path == NULL || strlen(path) != 8 + 6 + RECOBJ_TOKEN_HEX_LEN ||
-	    strncmp(path, "records/", 8) != 0 || path[10] != '/' || path[13] != '/')
-		return 0;
-	t = path + 14;
-	if (!hex_is_lower(t, RECOBJ_TOKEN_HEX_LEN) || memcmp(path + 8, t, 2) != 0 ||
-	    memcmp(path + 11, t + 2, 2) != 0)
+	if (t == NULL)
 		return 0;
 	memcpy(token, t, RECOBJ_TOKEN_HEX_LEN + 1);
 	return 1;

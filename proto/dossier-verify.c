@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "custody/ids.h"
 #include "dossier-int.h"
 
 #define VERIFY_TAGMANIFEST	"tagmanifest-sha256.txt"
@@ -516,7 +517,8 @@ verify_export(struct dcheck *c)
 	json_array_foreach(items, i, e) {
 		kind = verify_str(e, "kind");
 		id = verify_str(e, "id");
-		if (kind == NULL || id == NULL || !dossier_kind_ok(kind) || !dossier_id_ok(id))
+		if (kind == NULL || id == NULL || !dossier_kind_ok(kind) ||
+		    !ids_record_ok(id, strlen(id)))
 			error = dossier_problem(c, VERIFY_EXPORT, "items[%zu] is not {kind, id}",
 			    i);
 		else {

@@ -31,19 +31,11 @@ invite_archive_id(uint8_t out[static INVITE_ARCHIVE_ID_LEN],
 	    data_key, INVITE_KEY_LEN);
 }
 
-/* Check an office name as archive_check_name does. */
+/* Check an office name (proto/ids.c). */
 int
 invite_check_name(const char *s)
 {
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > INVITE_NAME_MAX || s[0] == '.' || s[0] == '-')
-		return CUSTODY_EINVAL;
-	for (i = 0; i < n; i++)
-		if (!(s[i] >= 'a' && s[i] <= 'z') && !(s[i] >= 'A' && s[i] <= 'Z') &&
-		    !(s[i] >= '0' && s[i] <= '9') && s[i] != '.' && s[i] != '_' && s[i] != '-')
-			return CUSTODY_EINVAL;
-	return 0;
+	return ids_office_name_ok(s, strlen(s)) ? 0 : CUSTODY_EINVAL;
 }
 
 /* Check an address: empty, or HOST:PORT with a port of 1-65535. */
@@ -90,7 +82,6 @@ int
 invite_time(int64_t *out, const char *s)
 {
 	int y, mo, d, h, mi, sec;
-	int64_t yy, era, yoe, doy, doe, days;
 
 	if (invite_check_time(s) < 0)
 		return CUSTODY_EINVAL;
@@ -104,14 +95,7 @@ invite_time(int64_t *out, const char *s)
 		return CUSTODY_EINVAL;
 	if (d < 1 || d > cdate_mdays(y, mo))
 		return CUSTODY_EINVAL;
-	/* Days since 1970-01-01 in the proleptic Gregorian calendar (years from March). */
-	yy = mo <= 2 ? y - 1 : y;
-	era = yy / 400;
-	yoe = yy - era * 400;
-	doy = (153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	days = era * 146097 + doe - 719468;
-	*out = days * 86400 + h * 3600 + mi * 60 + sec;
+	*out = cdate_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
 	return 0;
 }
 

@@ -5,10 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "custody/ids.h"
 #include "custody/records.h"
 
 #define RECORD_TEXT_MAX		65536	/* bytes of one field */
-#define RECORD_ID_MAX		128
+#define RECORD_ID_MAX		IDS_RECORD_MAX
 #define RECORD_WORD_MAX		64	/* longest vocabulary or enumeration word */
 #define RECORD_FIELDS_MAX	32
 #define RECORD_COLUMN_MAX	128	/* bytes of a column name quoted in a problem */
@@ -47,50 +48,31 @@ static const char *const record_statuses[] = { "civilian", "combatant", "unknown
 /* In sorted order: the canonical array follows it. */
 static const char *const record_categories[] = { "civil_defense", "media", "medical", NULL };
 
+/* The rows of the field table (custody/records.h) as this file checks them. */
+#define RECORD_ROW(name, option, type, words, required, usage) { #name, type, words, required },
+#define RECORD_NAME(name, option, type, words, required, usage) #name,
+
 static const struct record_field record_victim[] = {
-	{ "id", RT_ID, NULL, 0 },
-	{ "name", RT_TEXT, NULL, 0 },
-	{ "sex", RT_ENUM, record_sexes, 0 },
-	{ "age", RT_AGE, NULL, 0 },
-	{ "age_group", RT_ENUM, record_age_groups, 0 },
-	{ "status", RT_ENUM, record_statuses, 0 },
-	{ "categories", RT_CATEGORIES, NULL, 0 },
-	{ "date_of_death", RT_DATE, NULL, 0 },
-	{ "date_of_death_estimated", RT_BOOL, NULL, 0 },
-	{ "date_documented", RT_DAY, NULL, 1 },
-	{ "governorate", RT_VOCAB, NULL, 0 },
-	{ "area", RT_FREE, NULL, 0 },
-	{ "cause", RT_VOCAB, NULL, 0 },
-	{ "party", RT_VOCAB, NULL, 0 },
-	{ "incident_id", RT_ID, NULL, 0 },
-	{ "source_id", RT_ID, NULL, 0 },
-	{ "notes", RT_FREE, NULL, 0 },
+	{ "id", RT_ID, NULL, RECORD_VICTIM_ID_REQUIRED },
+	RECORD_VICTIM_FIELDS(RECORD_ROW)
 };
 static const char *const record_victim_names[] = {
-	"id", "name", "sex", "age", "age_group", "status", "categories", "date_of_death",
-	"date_of_death_estimated", "date_documented", "governorate", "area", "cause", "party",
-	"incident_id", "source_id", "notes", NULL
+	"id", RECORD_VICTIM_FIELDS(RECORD_NAME) NULL
 };
 static const struct record_field record_incident[] = {
-	{ "id", RT_ID, NULL, 1 },
-	{ "date", RT_DATE, NULL, 0 },
-	{ "governorate", RT_VOCAB, NULL, 0 },
-	{ "area", RT_FREE, NULL, 0 },
-	{ "party", RT_VOCAB, NULL, 0 },
-	{ "type", RT_TEXT, NULL, 0 },
-	{ "title", RT_FREE, NULL, 0 },
-	{ "description", RT_FREE, NULL, 0 },
+	{ "id", RT_ID, NULL, RECORD_INCIDENT_ID_REQUIRED },
+	RECORD_INCIDENT_FIELDS(RECORD_ROW)
 };
 static const char *const record_incident_names[] = {
-	"id", "date", "governorate", "area", "party", "type", "title", "description", NULL
+	"id", RECORD_INCIDENT_FIELDS(RECORD_NAME) NULL
 };
 static const struct record_field record_source[] = {
-	{ "id", RT_ID, NULL, 0 },
-	{ "name", RT_TEXT, NULL, 0 },
-	{ "contact", RT_TEXT, NULL, 0 },
-	{ "notes", RT_FREE, NULL, 0 },
+	{ "id", RT_ID, NULL, RECORD_SOURCE_ID_REQUIRED },
+	RECORD_SOURCE_FIELDS(RECORD_ROW)
 };
-static const char *const record_source_names[] = { "id", "name", "contact", "notes", NULL };
+static const char *const record_source_names[] = {
+	"id", RECORD_SOURCE_FIELDS(RECORD_NAME) NULL
+};
 
 #define KIND(n, f, names) { n, f, names, sizeof f / sizeof f[0] }
 static const struct record_kind record_kinds[] = {
@@ -261,6 +243,16 @@ record_fields(const char *kind)
 	return k ? k->names : NULL;
 }
 
+/* Is the field a vocabulary word? */
+int
+record_field_vocab(const char *kind, const char *field)
+{
+	const struct record_kind *k = record_kind_find(kind);
+	int i = k != NULL ? record_field_find(k, field) : -1;
+
+	return i >= 0 && k->fields[i].type == RT_VOCAB;
+}
+
 /* Check a list of column names against a kind. */
 int
 record_header_check(struct record_problems *probs, const char *kind,
@@ -327,21 +319,6 @@ record_text_check(struct record_ctx *x, const struct record_field *f, const char
 		off += k;
 	}
 	return 0;
-}
-
-/* True when s is an archive id: [A-Za-z0-9._:-], 1-128 bytes, not starting with . or -. */
-static int
-record_id_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n > RECORD_ID_MAX || s[0] == '.' || s[0] == '-')
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '_' &&
-		    s[i] != ':' && s[i] != '-')
-			return 0;
-	return 1;
 }
 
 /* A lower-cased NUL-terminated copy of n bytes into buf (RECORD_WORD_MAX + 1); 0 if too long. */
@@ -476,7 +453,7 @@ record_field_set(struct record_ctx *x, const struct record_field *f, const char 
 
 	switch (f->type) {
 	case RT_ID:
-		if (!record_id_ok(s, n))
+		if (!ids_record_ok(s, n))
 			return record_problems_add(x->probs, f->name, "not an id ([A-Za-z0-9._:-],"
 			    " 1-%d characters, not starting with . or -)", RECORD_ID_MAX);
 		return record_set(x->obj, f->name, json_stringn(s, n));

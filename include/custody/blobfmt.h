@@ -1,5 +1,6 @@
 /*
- * The blob file format's sizes (the format itself: daemon/blob.c), and Padmé.
+ * The blob file format (proto/PROTOCOL.md, "The blob file format"): its header, its sizes, and
+ * Padmé. The blob store (daemon/blob*.c) writes and reads headers only through these functions.
  *
  * A stored blob is "CUSTBLB2", a 24-byte secretstream header, then the stream's chunks: each
  * BLOBFMT_CHUNK plaintext bytes + BLOBFMT_ABYTES, the last (1 to BLOBFMT_CHUNK bytes) tagged
@@ -13,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sodium.h>
+
 #define BLOBFMT_MAGIC		"CUSTBLB2"	/* padded */
 #define BLOBFMT_MAGIC_V1	"CUSTBLB1"	/* unpadded, read only */
 #define BLOBFMT_MAGIC_LEN	8
@@ -20,6 +23,18 @@
 #define BLOBFMT_CHUNK		65536		/* plaintext bytes per chunk */
 #define BLOBFMT_ABYTES		17		/* secretstream bytes added per chunk */
 #define BLOBFMT_MARK		0x80		/* ends the evidence; zeros follow */
+#define BLOBFMT_KEY_LEN		crypto_secretstream_xchacha20poly1305_KEYBYTES
+
+/* Start a padded blob under key: hdr gets its header, st the stream's push state. */
+void blobfmt_header_write(uint8_t hdr[static BLOBFMT_HEADER],
+    crypto_secretstream_xchacha20poly1305_state *st, const uint8_t key[static BLOBFMT_KEY_LEN]);
+/*
+ * Read a blob's header under key: 0 with st the pull state and *padded 1 ("CUSTBLB2") or 0
+ * ("CUSTBLB1"); CUSTODY_EINVAL when the magic is neither, CUSTODY_ECRYPTO when the stream header
+ * is refused. Callers say which blob in their message; custody_error() is left alone.
+ */
+int blobfmt_header_read(crypto_secretstream_xchacha20poly1305_state *st, int *padded,
+    const uint8_t hdr[static BLOBFMT_HEADER], const uint8_t key[static BLOBFMT_KEY_LEN]);
 
 /*
  * Padmé (Nikitin et al., PETS 2019): len rounded up so that only its top bits vary, about

@@ -25,12 +25,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "custody/ids.h"
 #include "custody/sshsig.h"
 
 #define INVITE_MAGIC "custody-invitation-v1"
 #define INVITE_NAMESPACE "custody-invite"
 #define INVITE_MAX 8192			/* a whole invitation file, in bytes */
-#define INVITE_NAME_MAX 64		/* as an office name */
+#define INVITE_NAME_MAX IDS_OFFICE_NAME_MAX	/* as an office name */
 #define INVITE_ADDRESS_MAX 255
 #define INVITE_KEY_LEN 32		/* the archive data key */
 #define INVITE_ARCHIVE_ID_LEN 32

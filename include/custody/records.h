@@ -47,6 +47,57 @@ const char *cdate_precision_name(enum date_precision);
 int cdate_mdays(int y, int m);
 /* Exactly n ASCII digits at s as a number, or -1. */
 int cdate_digits(const char *s, size_t n);
+/* Days from 1970-01-01 to y-m-d (a checked date; proleptic Gregorian, negative before 1970). */
+int64_t cdate_days(int y, int m, int d);
+
+/*
+ * The one table of record fields, besides the id every kind has first: one row
+ * F(NAME, OPTION, TYPE, WORDS, REQUIRED, USAGE) a field, in canonical order.
+ *   NAME	the field as an identifier: its JSON member and CSV column is #NAME
+ *   OPTION	the client's long option ("date-of-death"); #NAME is accepted as well
+ *   TYPE, WORDS	how proto/records.c checks the value (its RT_* types and word lists)
+ *   REQUIRED	1 when every record of the kind must have it
+ *   USAGE	the client's usage text for it (" [--OPTION VALUE]"), "" for a field the
+ *		command's usage line names on its own
+ * proto/records.c checks records by it and the client's record commands take their options
+ * from it: a field added here is checked, imported from CSV and given on the command line.
+ */
+#define RECORD_VICTIM_ID_REQUIRED	0
+#define RECORD_VICTIM_FIELDS(F) \
+	F(name, "name", RT_TEXT, NULL, 0, "") \
+	F(sex, "sex", RT_ENUM, record_sexes, 0, " [--sex male|female|unknown]") \
+	F(age, "age", RT_AGE, NULL, 0, " [--age N]") \
+	F(age_group, "age-group", RT_ENUM, record_age_groups, 0, \
+	    " [--age-group child|adult|unknown]") \
+	F(status, "status", RT_ENUM, record_statuses, 0, \
+	    " [--status civilian|combatant|unknown]") \
+	F(categories, "categories", RT_CATEGORIES, NULL, 0, \
+	    " [--categories medical;civil_defense;media]") \
+	F(date_of_death, "date-of-death", RT_DATE, NULL, 0, " [--date-of-death YYYY[-MM[-DD]]]") \
+	F(date_of_death_estimated, "date-of-death-estimated", RT_BOOL, NULL, 0, \
+	    " [--date-of-death-estimated true|false]") \
+	F(date_documented, "date-documented", RT_DAY, NULL, 1, "") \
+	F(governorate, "governorate", RT_VOCAB, NULL, 0, " [--governorate G]") \
+	F(area, "area", RT_FREE, NULL, 0, " [--area A]") \
+	F(cause, "cause", RT_VOCAB, NULL, 0, " [--cause C]") \
+	F(party, "party", RT_VOCAB, NULL, 0, " [--party P]") \
+	F(incident_id, "incident-id", RT_ID, NULL, 0, " [--incident-id ID]") \
+	F(source_id, "source-id", RT_ID, NULL, 0, " [--source-id ID]") \
+	F(notes, "notes", RT_FREE, NULL, 0, " [--notes TEXT]")
+#define RECORD_INCIDENT_ID_REQUIRED	1
+#define RECORD_INCIDENT_FIELDS(F) \
+	F(date, "date", RT_DATE, NULL, 0, " [--date YYYY[-MM[-DD]]]") \
+	F(governorate, "governorate", RT_VOCAB, NULL, 0, " [--governorate G]") \
+	F(area, "area", RT_FREE, NULL, 0, " [--area A]") \
+	F(party, "party", RT_VOCAB, NULL, 0, " [--party P]") \
+	F(type, "type", RT_TEXT, NULL, 0, " [--type T]") \
+	F(title, "title", RT_FREE, NULL, 0, " [--title TEXT]") \
+	F(description, "description", RT_FREE, NULL, 0, " [--description TEXT]")
+#define RECORD_SOURCE_ID_REQUIRED	0
+#define RECORD_SOURCE_FIELDS(F) \
+	F(name, "name", RT_TEXT, NULL, 0, " [--name NAME]") \
+	F(contact, "contact", RT_TEXT, NULL, 0, " [--contact TEXT]") \
+	F(notes, "notes", RT_FREE, NULL, 0, " [--notes TEXT]")
 
 /* One problem with one field: "column: problem". */
 struct record_problem {
@@ -104,6 +155,8 @@ int record_from_json(json_t **out, struct record_problems *probs, const struct v
 /* The field names of a kind, NULL-terminated; CSV headers must use only these. NULL for an
  * unknown kind. */
 const char *const *record_fields(const char *kind);
+/* 1 when field of kind takes a word of the office's vocabulary named like it, else 0. */
+int record_field_vocab(const char *kind, const char *field);
 /*
  * Check the column names of a CSV header (or any list of field names) of a kind: every
  * unknown name ("unknown column"), repeated one ("duplicate column"), empty one (column

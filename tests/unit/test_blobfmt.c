@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 #include <sodium.h>
@@ -154,6 +155,36 @@ test_unpad(void **state)
 	cbuf_free(&got);
 }
 
+/* A header written is read back as padded; the old magic reads as unpadded; others are refused. */
+static void
+test_header(void **state)
+{
+	crypto_secretstream_xchacha20poly1305_state push, pull;
+	uint8_t hdr[BLOBFMT_HEADER], key[BLOBFMT_KEY_LEN], msg[4] = "evid", ct[4 + BLOBFMT_ABYTES];
+	uint8_t pt[4], tag;
+	unsigned long long n;
+	int padded = -1;
+
+	(void)state;
+	randombytes_buf(key, sizeof key);
+	blobfmt_header_write(hdr, &push, key);
+	assert_memory_equal(hdr, "CUSTBLB2", 8);
+	assert_int_equal(blobfmt_header_read(&pull, &padded, hdr, key), 0);
+	assert_int_equal(padded, 1);
+	crypto_secretstream_xchacha20poly1305_push(&push, ct, NULL, msg, sizeof msg, NULL, 0,
+	    crypto_secretstream_xchacha20poly1305_TAG_FINAL);
+	assert_int_equal(crypto_secretstream_xchacha20poly1305_pull(&pull, pt, &n, &tag, ct,
+	    sizeof ct, NULL, 0), 0);
+	assert_memory_equal(pt, msg, sizeof msg);
+	memcpy(hdr, "CUSTBLB1", 8);
+	assert_int_equal(blobfmt_header_read(&pull, &padded, hdr, key), 0);
+	assert_int_equal(padded, 0);
+	memcpy(hdr, "CUSTBLB3", 8);
+	assert_int_equal(blobfmt_header_read(&pull, &padded, hdr, key), CUSTODY_EINVAL);
+	memcpy(hdr, "custblb2", 8);
+	assert_int_equal(blobfmt_header_read(&pull, &padded, hdr, key), CUSTODY_EINVAL);
+}
+
 int
 main(void)
 {
@@ -162,6 +193,7 @@ main(void)
 		cmocka_unit_test(test_padme_bounds),
 		cmocka_unit_test(test_blob_sizes),
 		cmocka_unit_test(test_unpad),
+		cmocka_unit_test(test_header),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

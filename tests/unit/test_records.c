@@ -515,6 +515,16 @@ test_record_fields_and_header(void **state)
 	assert_int_equal(n, 4);
 	assert_null(record_fields("evidence"));
 	assert_null(record_fields(NULL));
+	/* the vocabulary fields, which a client's edit leaves to the daemon's vocabulary */
+	assert_int_equal(record_field_vocab("victim", "party"), 1);
+	assert_int_equal(record_field_vocab("victim", "governorate"), 1);
+	assert_int_equal(record_field_vocab("victim", "cause"), 1);
+	assert_int_equal(record_field_vocab("incident", "party"), 1);
+	assert_int_equal(record_field_vocab("incident", "cause"), 0);
+	assert_int_equal(record_field_vocab("victim", "sex"), 0);
+	assert_int_equal(record_field_vocab("victim", "colour"), 0);
+	assert_int_equal(record_field_vocab("evidence", "party"), 0);
+	assert_int_equal(record_field_vocab("source", NULL), 0);
 
 	assert_int_equal(record_header_check(&probs, "victim", good, 3), 0);
 	assert_int_equal(probs.n, 0);
