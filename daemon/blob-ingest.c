@@ -2,9 +2,8 @@
  * Ingesting evidence into the blob store in one streaming pass: SHA-256 of the plaintext,
  * secretstream encryption under a fresh key, SHA-256 of the stored bytes (the blob's name).
  *
- * Large files go through three threads: one reads and hashes the plaintext, the caller's
- * thread encrypts, one hashes and writes the ciphertext, so that the two SHA-256 passes, the
- * cipher and the copies in and out of the kernel spread over the cores in even parts.
+ * Large files go through two threads: one reads and hashes the plaintext, the caller's thread
+ * encrypts, hashes and writes, so the two SHA-256 passes and the cipher share two cores.
  *
  * Writeback of the blob starts while it is written (sync_file_range, every BLOB_KICK bytes and
  * at the end), so that the disk works while the cipher does and the batch's one sync at the
@@ -29,9 +28,6 @@
 #define PIPE_BUFS 4			/* plaintext buffers in flight between the threads */
 #define PIPE_MIN (8 << 20)		/* files from this size use the reader thread */
 #define BLOB_KICK (8 << 20)		/* bytes written between two writeback starts */
-#define WQ_BUFS 3			/* ciphertext buffers in flight to the writer thread */
-
-struct ingest_wq;
 
 struct ingest_ctx {
 	int				 fd;		/* the evidence */
@@ -44,17 +40,6 @@ struct ingest_ctx {
 	struct blob_info		*out;
 	off_t				 written;	/* bytes of the blob written */
 	off_t				 kicked;	/* of which writeback was started */
-	struct ingest_wq		*wq;		/* NULL: this thread writes */
-};
-
-/* Ciphertext handed to the writer thread, in order (it owns csha, tmpfd, written, kicked). */
-struct ingest_wq {
-	pthread_mutex_t	 lock;
-	pthread_cond_t	 cond;
-	struct cbuf	 buf[WQ_BUFS];
-	int		 head, count, stop, error;
-	char		 msg[256];
-	struct ingest_ctx *ctx;
 };
 
 /* The reader thread's side: full buffers handed over in order. */
@@ -76,74 +61,6 @@ ingest_kick(struct ingest_ctx *x)
 	x->kicked = x->written;
 }
 
-/* Hash and write ciphertext, starting writeback every BLOB_KICK bytes. */
-static int
-ingest_out(struct ingest_ctx *x, const uint8_t *p, size_t n)
-{
-	EVP_DigestUpdate(x->csha, p, n);
-	if (write_all(x->tmpfd, p, n) < 0)
-		return blob_io_error("writing the blob");
-	x->written += (off_t)n;
-	if (x->written - x->kicked >= BLOB_KICK)
-		ingest_kick(x);
-	return 0;
-}
-
-/* Hand the ciphertext in *ct to the writer thread; *ct gets back an empty buffer. */
-static int
-ingest_wq_put(struct ingest_wq *wq, struct cbuf *ct)
-{
-	struct cbuf t;
-	int slot;
-
-	pthread_mutex_lock(&wq->lock);
-	while (wq->count == WQ_BUFS && !wq->error)
-		pthread_cond_wait(&wq->cond, &wq->lock);
-	if (wq->error) {
-		pthread_mutex_unlock(&wq->lock);
-		return custody_fail(wq->error, "%s", wq->msg);
-	}
-	slot = (wq->head + wq->count) % WQ_BUFS;
-	t = wq->buf[slot];
-	wq->buf[slot] = *ct;
-	*ct = t;
-	ct->len = 0;
-	wq->count++;
-	pthread_cond_broadcast(&wq->cond);
-	pthread_mutex_unlock(&wq->lock);
-	return 0;
-}
-
-/* The writer thread: hash and write what the cipher hands over until told to stop. */
-static void *
-ingest_writer(void *arg)
-{
-	struct ingest_wq *wq = arg;
-	int slot, error;
-
-	pthread_mutex_lock(&wq->lock);
-	for (;;) {
-		while (wq->count == 0 && !wq->stop)
-			pthread_cond_wait(&wq->cond, &wq->lock);
-		if (wq->count == 0)
-			break;
-		slot = wq->head;
-		pthread_mutex_unlock(&wq->lock);
-		error = wq->error ? 0 : ingest_out(wq->ctx, wq->buf[slot].data, wq->buf[slot].len);
-		pthread_mutex_lock(&wq->lock);
-		if (error < 0) {
-			wq->error = error;
-			snprintf(wq->msg, sizeof wq->msg, "%s", custody_error());
-		}
-		wq->buf[slot].len = 0;
-		wq->head = (wq->head + 1) % WQ_BUFS;
-		wq->count--;
-		pthread_cond_broadcast(&wq->cond);
-	}
-	pthread_mutex_unlock(&wq->lock);
-	return NULL;
-}
-
 /* Encrypt one chunk; write out ciphertext in large pieces. */
 static int
 ingest_push(struct ingest_ctx *x, const uint8_t *p, size_t n, uint8_t tag)
@@ -156,11 +73,14 @@ ingest_push(struct ingest_ctx *x, const uint8_t *p, size_t n, uint8_t tag)
 	    NULL, 0, tag);
 	x->ct.len += n + BLOB_ABYTES;
 	if (x->ct.len >= BLOB_READ || tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL) {
-		if (x->wq != NULL)
-			return ingest_wq_put(x->wq, &x->ct);
-		if ((error = ingest_out(x, x->ct.data, x->ct.len)) < 0)
-			return error;
+		EVP_DigestUpdate(x->csha, x->ct.data, x->ct.len);
+		if (write_all(x->tmpfd, x->ct.data, x->ct.len) < 0)
+			return blob_io_error("writing the blob");
+		x->written += (off_t)x->ct.len;
 		x->ct.len = 0;
+		if (x->written - x->kicked >= BLOB_KICK ||
+		    tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL)
+			ingest_kick(x);
 	}
 	return 0;
 }
@@ -300,47 +220,19 @@ ingest_reader(void *arg)
 	return NULL;
 }
 
-/* Stop the writer thread once it has written everything handed over; its error if any. */
-static int
-ingest_wq_end(struct ingest_wq *wq, pthread_t writer)
-{
-	int i;
-
-	pthread_mutex_lock(&wq->lock);
-	wq->stop = 1;
-	pthread_cond_broadcast(&wq->cond);
-	pthread_mutex_unlock(&wq->lock);
-	pthread_join(writer, NULL);
-	for (i = 0; i < WQ_BUFS; i++)
-		cbuf_free(&wq->buf[i]);
-	pthread_mutex_destroy(&wq->lock);
-	pthread_cond_destroy(&wq->cond);
-	wq->ctx->wq = NULL;
-	return wq->error ? custody_fail(wq->error, "%s", wq->msg) : 0;
-}
-
-/* Three threads: this one encrypts what the reader hands over, for the writer. */
+/* Two threads: this one encrypts and writes what the reader hands over. */
 static int
 ingest_pipelined(struct ingest_ctx *x)
 {
 	struct ingest_pipe p = { .ctx = x };
-	struct ingest_wq wq = { .ctx = x };
-	pthread_t reader, writer;
-	int i, slot, last, error = 0, werror, writing = 0;
+	pthread_t reader;
+	int i, slot, last, error = 0;
 
 	pthread_mutex_init(&p.lock, NULL);
 	pthread_cond_init(&p.cond, NULL);
-	pthread_mutex_init(&wq.lock, NULL);
-	pthread_cond_init(&wq.cond, NULL);
 	for (i = 0; i < PIPE_BUFS; i++)
 		if ((p.buf[i] = sodium_malloc(BLOB_READ)) == NULL)
 			error = CUSTODY_ENOMEM;
-	if (error == 0 && lockmem_thread_create(&writer, ingest_writer, &wq) < 0)
-		error = custody_fail(CUSTODY_ERR, "cannot start a writer thread");
-	if (error == 0) {
-		writing = 1;
-		x->wq = &wq;
-	}
 	if (error == 0 && lockmem_thread_create(&reader, ingest_reader, &p) < 0)
 		error = custody_fail(CUSTODY_ERR, "cannot start a reader thread");
 	if (error < 0)
@@ -373,12 +265,6 @@ ingest_pipelined(struct ingest_ctx *x)
 	}
 	pthread_join(reader, NULL);
 done:
-	if (writing && (werror = ingest_wq_end(&wq, writer)) < 0 && error == 0)
-		error = werror;
-	if (!writing) {
-		pthread_mutex_destroy(&wq.lock);
-		pthread_cond_destroy(&wq.cond);
-	}
 	for (i = 0; i < PIPE_BUFS; i++)
 		sodium_free(p.buf[i]);	/* wipes */
 	pthread_mutex_destroy(&p.lock);
@@ -438,8 +324,6 @@ blob_ingest(struct archive *a, struct blob_info *out, int fd)
 	}
 	if (error < 0)
 		goto done;
-	if (x.written > x.kicked)
-		ingest_kick(&x);
 	EVP_DigestFinal_ex(x.psha, out->sha256, NULL);
 	EVP_DigestFinal_ex(x.csha, csum, NULL);
 	hex_encode(out->name, csum, SHA256_LEN);
