@@ -3,7 +3,7 @@
 # half blob under a final name.
 #
 # Each run ingests one batch of 300 small files and one of 24 MiB (so that the batch's objects
-# go into one pack of stored objects, and the large file through the reader, cipher and writer
+# go into one pack of stored objects, and the large file through the reader and cipher
 # threads) and kills the daemon at a random moment once its first blob is being written,
 # INGEST_CRASH_RUNS times (default 4). After each restart: tmp/ holds nothing (partial blobs
 # swept); every file under blobs/ is named by the SHA-256 of its bytes (a blob is renamed to its
