@@ -17,12 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <git2/sys/mempack.h>
 #include <git2/sys/odb_backend.h>
 
 #include "archive.h"
 #include "custody/lockmem.h"
 #include "custody/trailers.h"
+#include "feed-pack.h"
 
 #define FEED_PACK_MIN 64	/* records in one commit from which its objects go in one pack */
 
@@ -125,7 +125,8 @@ feed_check_signature(git_repository *repo, const git_oid *oid, const uint8_t pk[
 
 /*
  * A private repository handle whose new objects collect in memory, for a large commit: one
- * pack file instead of thousands of loose objects (each a file and an inode).
+ * pack file of stored objects (feed-pack.c) instead of thousands of loose objects (each a file
+ * and an inode).
  */
 static int
 feed_open_packing(struct archive *a, git_repository **repo, git_odb_backend **mem)
@@ -137,7 +138,7 @@ feed_open_packing(struct archive *a, git_repository **repo, git_odb_backend **me
 	*repo = NULL;
 	*mem = NULL;
 	if (git_repository_open_bare(repo, p) < 0 || git_repository_odb(&odb, *repo) < 0 ||
-	    git_mempack_new(mem) < 0 || git_odb_add_backend(odb, *mem, 1000) < 0) {
+	    feed_pack_new(mem, a) < 0 || git_odb_add_backend(odb, *mem, 1000) < 0) {
 		error = git_fail(CUSTODY_EIO, "opening the repository");
 		if (*mem != NULL && odb != NULL)
 			(*mem)->free(*mem);
@@ -154,22 +155,7 @@ feed_open_packing(struct archive *a, git_repository **repo, git_odb_backend **me
 static int
 feed_write_pack(git_repository *repo, git_odb_backend *mem)
 {
-	git_buf pack = { 0 };
-	git_odb *odb = NULL;
-	git_odb_writepack *wp = NULL;
-	git_indexer_progress stats = { 0 };
-	int error = 0;
-
-	if (git_mempack_dump(&pack, repo, mem) < 0 || git_repository_odb(&odb, repo) < 0 ||
-	    git_odb_write_pack(&wp, odb, NULL, NULL) < 0 ||
-	    wp->append(wp, pack.ptr, pack.size, &stats) < 0 || wp->commit(wp, &stats) < 0)
-		error = git_fail(CUSTODY_EIO, "writing the pack");
-	if (wp != NULL)
-		wp->free(wp);
-	git_odb_free(odb);
-	git_buf_dispose(&pack);
-	git_mempack_reset(mem);
-	return error;
+	return feed_pack_install(repo, mem);
 }
 
 #define FEED_SEAL_CHUNK 4096	/* records sealed, then written, at a time */

@@ -15,8 +15,15 @@
 
 #include "media.h"
 
-#define MEDIA_SNIFF_MAX (64u << 10)	/* bytes libmagic looks at: enough for every signature
-					   of the evidence formats, bounded for speed */
+/*
+ * Bytes libmagic looks at. Its cost grows with them (on bytes it does not recognise, 0.3 ms
+ * plus 0.5 ms per 16 KiB here): 16 KiB hold the signatures of the evidence formats (images,
+ * audio, video, documents, archives) but for disc images, whose volume descriptors start at
+ * 32 KiB; those get MEDIA_DEEP_MAX.
+ */
+#define MEDIA_SNIFF_MAX (16u << 10)
+#define MEDIA_DEEP_MAX (64u << 10)
+#define MEDIA_VD_OFF 32769		/* ISO 9660 and UDF volume descriptor identifiers */
 #define MEDIA_POOL 2			/* libmagic handles */
 
 static pthread_once_t media_once = PTHREAD_ONCE_INIT;
@@ -190,6 +197,18 @@ media_valid(const char *s, size_t outlen)
 	return slash == 1 && s[0] != '/' && s[i - 1] != '/';
 }
 
+/* How many of the first n bytes libmagic should look at. */
+static size_t
+media_window(const uint8_t *p, size_t n)
+{
+	if (n <= MEDIA_SNIFF_MAX)
+		return n;
+	if (n >= MEDIA_VD_OFF + 5 && (memcmp(p + MEDIA_VD_OFF, "CD001", 5) == 0 ||
+	    memcmp(p + MEDIA_VD_OFF, "BEA01", 5) == 0))
+		return n < MEDIA_DEEP_MAX ? n : MEDIA_DEEP_MAX;
+	return MEDIA_SNIFF_MAX;
+}
+
 /* Guess the media type from the first n bytes of a file (n == 0: an empty file). */
 void
 media_sniff(char *out, size_t outlen, const uint8_t *p, size_t n)
@@ -216,7 +235,7 @@ media_sniff(char *out, size_t outlen, const uint8_t *p, size_t n)
 		pthread_mutex_lock(&media_pool[first].lock);
 	}
 	i = (first + k) % MEDIA_POOL;
-	t = magic_buffer(media_pool[i].cookie, p, n < MEDIA_SNIFF_MAX ? n : MEDIA_SNIFF_MAX);
+	t = magic_buffer(media_pool[i].cookie, p, media_window(p, n));
 	if ((ok = media_valid(t, outlen)))
 		snprintf(out, outlen, "%s", t);
 	pthread_mutex_unlock(&media_pool[i].lock);

@@ -90,12 +90,48 @@ test_threads(void **state)
 	}
 }
 
+/*
+ * libmagic looks at the first 16 KiB only, but for disc images: an ISO 9660 volume descriptor
+ * at 32 KiB is still found behind 32 KiB of random bytes, as is a tar header at 257.
+ */
+static void
+test_deep(void **state)
+{
+	static uint8_t buf[40000];
+	char out[128];
+	unsigned i, sum;
+
+	randombytes_buf(buf, sizeof buf);
+	buf[0] = 0x00;
+	buf[1] = 0x01;
+	memcpy(buf + 32768, "\x01" "CD001\x01", 7);
+	media_sniff(out, sizeof out, buf, sizeof buf);
+	assert_string_equal(out, "application/x-iso9660-image");
+	buf[32769] = 'X';	/* the control: no descriptor, no type */
+	media_sniff(out, sizeof out, buf, sizeof buf);
+	assert_string_equal(out, "application/octet-stream");
+
+	memset(buf, 0, 1024);
+	memcpy(buf, "evidence.txt", 12);
+	memcpy(buf + 100, "0000644", 7);
+	memcpy(buf + 124, "00000000000", 11);
+	buf[156] = '0';
+	memcpy(buf + 257, "ustar\0" "00", 8);
+	memset(buf + 148, ' ', 8);	/* the header checksum counts its own field as spaces */
+	for (i = 0, sum = 0; i < 512; i++)
+		sum += buf[i];
+	snprintf((char *)buf + 148, 8, "%06o", sum);
+	media_sniff(out, sizeof out, buf, sizeof buf);
+	assert_string_equal(out, "application/x-tar");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_types),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_deep),
 	};
 
 	if (sodium_init() < 0)
