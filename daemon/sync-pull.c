@@ -314,6 +314,23 @@ session_check_behind(struct session *s, const char *hex, const git_oid *head, ui
 }
 
 /*
+ * The most bytes we take in one pack of a peer's answer: SYNC_PACK_PART, or for tests what
+ * CUSTODY_SYNC_PACK_BYTES says (a few KiB make a small feed arrive in several packs).
+ */
+static uint64_t
+session_pack_bytes(void)
+{
+	const char *v = getenv("CUSTODY_SYNC_PACK_BYTES");
+	unsigned long long n;
+	char *end;
+
+	if (v == NULL || *v == '\0')
+		return SYNC_PACK_PART;
+	n = strtoull(v, &end, 10);
+	return *end == '\0' && n > 0 && n <= SYNC_PACK_MAX_BYTES ? n : SYNC_PACK_PART;
+}
+
+/*
  * Pull one feed further: pack, verification, blobs, then the ref. 1 if it moved, SYNC_DEFERRED
  * when its records are wrapped under a data-key epoch that a feed later in the session brings,
  * SYNC_PARTIAL when it moved up to the first commit that needs such an epoch.
@@ -327,7 +344,8 @@ session_pull_feed(struct session *s, const Custody__FeedHead *f, struct sync_res
 	Envelope env = CUSTODY__ENVELOPE__INIT, *msg;
 	struct sync_incoming in;
 	char hex[65], ours[GIT_OID_HEXSZ + 1] = "", *name, *line = NULL, lk[LOG_KEY_LEN];
-	uint64_t seq = 0, lamport, cut;
+	uint64_t seq = 0, lamport, cut, first;
+	size_t nblobs = 0;
 	git_oid head;
 	int error, moved = 0;
 
@@ -354,9 +372,12 @@ session_pull_feed(struct session *s, const Custody__FeedHead *f, struct sync_res
 		free(name);
 		return error;
 	}
+	first = seq;
+again:
 	pr.office = f->office;
 	pr.have_seq = seq;
 	pr.have_head = ours;
+	pr.pack_bytes = session_pack_bytes();
 	env.body_case = CUSTODY__ENVELOPE__BODY_PACK_REQUEST;
 	env.pack_request = &pr;
 	if ((msg = session_call(s, &env, CUSTODY__ENVELOPE__BODY_PACK_DATA, 1)) == NULL) {
@@ -379,6 +400,8 @@ session_pull_feed(struct session *s, const Custody__FeedHead *f, struct sync_res
 	if ((error = sync_incoming_begin(&in, a, hex, f->office.data, seq, seq ? &head : NULL)) <
 	    0)
 		goto done;
+	/* a pack may pass what we asked by one object (sync-serve.c cuts before an object) */
+	sync_quarantine_bound(in.q, pr.pack_bytes + SYNC_OBJECT_MAX + 4096);
 	for (;;) {
 		if ((s->pack_bytes += msg->pack_data->data.len) > SYNC_SESSION_MAX_BYTES) {
 			error = custody_fail(CUSTODY_ETOOBIG, "the peer's packs pass %llu bytes in "
@@ -390,6 +413,8 @@ session_pull_feed(struct session *s, const Custody__FeedHead *f, struct sync_res
 			goto done;
 		if (msg->pack_data->last)
 			break;
+		if (msg->pack_data->pack_end && (error = sync_incoming_pack_end(&in)) < 0)
+			goto done;
 		wire_free(msg);
 		if ((msg = session_recv(s)) == NULL ||
 		    msg->body_case != CUSTODY__ENVELOPE__BODY_PACK_DATA) {
@@ -422,9 +447,21 @@ session_pull_feed(struct session *s, const Custody__FeedHead *f, struct sync_res
 	if ((error = sync_incoming_finish(&in)) < 0)
 		goto done;
 	moved = in.epoch_missing ? SYNC_PARTIAL : 1;
+	nblobs += in.nblobs;
+	/* the peer answered part of what it holds (several packs): ask for the rest */
+	if (!in.partial && !in.epoch_missing && in.refused == NULL && in.new_seq > seq &&
+	    in.new_seq < f->seq) {
+		seq = in.new_seq;
+		head = in.new_oid;
+		snprintf(ours, sizeof ours, "%s", in.new_head);
+		sync_incoming_free(&in);
+		wire_free(msg);
+		msg = NULL;
+		goto again;
+	}
 	sync_result_add(res, 0, "feed %s: %llu commit%s, %zu blob%s", name,
-	    (unsigned long long)(in.new_seq - seq), in.new_seq - seq == 1 ? "" : "s", in.nblobs,
-	    in.nblobs == 1 ? "" : "s");
+	    (unsigned long long)(in.new_seq - first), in.new_seq - first == 1 ? "" : "s", nblobs,
+	    nblobs == 1 ? "" : "s");
 	if (sodium_memcmp(f->office.data, a->office_pk, ED25519_PK_LEN) != 0 &&
 	    (*wit = reallocarray(*wit, *nwit + 1, sizeof **wit)) != NULL) {
 		snprintf((*wit)[*nwit].hex, sizeof (*wit)[*nwit].hex, "%s", hex);

@@ -48,6 +48,13 @@ sync_incoming_pack(struct sync_incoming *in, const void *data, size_t len)
 	return sync_quarantine_pack(in->q, data, len);
 }
 
+/* The pack that arrived is complete: another of the same answer follows. */
+int
+sync_incoming_pack_end(struct sync_incoming *in)
+{
+	return sync_quarantine_pack_end(in->q);
+}
+
 /*
  * A record's revision stamp must be its commit's: rev.lamport the Custody-Lamport trailer (the
  * clock every office orders revisions by), rev.office the feed's owner. *disagree is set when
@@ -200,10 +207,7 @@ verify_change_cb(const char *path, const git_oid *id, int is_tree, void *arg)
 		    path);
 		return -1;
 	}
-	if (oidset_add(&x->in->used, id) < 0) {
-		x->error = CUSTODY_ENOMEM;
-		return -1;
-	}
+	sync_quarantine_use(x->in->q, id);
 	if (is_tree)
 		return 0;
 	if ((x->error = verify_record(x->in, x->repo, path, id, x->lamport, &x->disagree)) < 0)
@@ -544,9 +548,10 @@ again:
 		in->records = 0;
 		nneed = in->nneed;
 		need_at = in->nneed;
-		if (error == 0 && (oidset_add(&in->used, git_commit_id(chain[i])) < 0 ||
-		    oidset_add(&in->used, git_tree_id(new)) < 0))
-			error = CUSTODY_ENOMEM;
+		if (error == 0) {
+			sync_quarantine_use(in->q, git_commit_id(chain[i]));
+			sync_quarantine_use(in->q, git_tree_id(new));
+		}
 		if (error == 0 && feed_tree_changes(repo, old, new, "", verify_change_cb, &x) != 0) {
 			failed = i;
 			failed_need = need_at;
@@ -601,7 +606,7 @@ again:
 	}
 	/* a pack cut short by a revocation holds objects of refused commits: only used ones enter */
 	if (error == 0 && taken == n)
-		error = sync_quarantine_only(in->q, &in->used);
+		error = sync_quarantine_only(in->q);
 	in->partial = taken < n;
 	in->new_seq = seq;
 	snprintf(in->new_head, sizeof in->new_head, "%s", head);
@@ -650,7 +655,7 @@ sync_incoming_finish(struct sync_incoming *in)
 	if ((name = feed_refname(in->hex)) == NULL)
 		return CUSTODY_ENOMEM;
 	pthread_mutex_lock(&a->write_lock);
-	if ((error = in->partial ? sync_quarantine_admit_used(in->q, &in->used) :
+	if ((error = in->partial ? sync_quarantine_admit_used(in->q) :
 	    sync_quarantine_admit(in->q)) < 0 || (error = archive_sync(a)) < 0)
 		goto done;
 	if (in->have_old)
@@ -681,7 +686,6 @@ void
 sync_incoming_free(struct sync_incoming *in)
 {
 	sync_quarantine_free(in->q);
-	oidset_free(&in->used);
 	if (in->need != NULL)
 		sodium_memzero(in->need, in->nneed * sizeof *in->need);
 	free(in->need);
