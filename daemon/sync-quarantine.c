@@ -138,6 +138,7 @@ sync_quarantine_pack_end(struct sync_quarantine *q)
 {
 	struct sync_qpack *p;
 	char path[4400];
+	size_t i;
 	int error;
 
 	if (q->idx == NULL && (error = sync_quarantine_start(q)) < 0)	/* no byte of it came */
@@ -149,6 +150,9 @@ sync_quarantine_pack_end(struct sync_quarantine *q)
 		    git_error_last() ? git_error_last()->message : "?");
 	p = &q->packs[q->npacks];
 	snprintf(p->name, sizeof p->name, "%s", git_indexer_name(q->idx));
+	for (i = 0; i < q->npacks; i++)	/* indexed over the first: refused with all of it */
+		if (strcmp(q->packs[i].name, p->name) == 0)
+			return custody_fail(CUSTODY_EPROTO, "the peer sent the same pack twice");
 	git_indexer_free(q->idx);
 	q->idx = NULL;
 	pack_check_free(q->pc);

@@ -8,7 +8,7 @@
 #  3. a peer's first sync of FIRST_N records (default 1,000,000): wall time and the peak RSS of
 #     both daemons (the serving one restarted after the import, so its peak is the sync's own),
 #     next to the same at FIRST_N/10, to show whether memory grows with the feed.
-# Usage: tests/bench/sync.sh [BUILD_DIR]   (needs rsync, python3)
+# Usage: tests/bench/sync.sh [BUILD_DIR]   (needs rsync, python3); ONLY=3 runs section 3 alone.
 set -euo pipefail
 BUILD=$(realpath "${1:-build}")
 CUSTODYD=$BUILD/custodyd
@@ -51,6 +51,8 @@ with open(path, "w", newline="") as f:
 PY
 }
 
+ONLY=${ONLY:-}
+if [ -z "$ONLY" ] || [ "$ONLY" = 1 ]; then
 echo "== $SIZE_MB MiB of new evidence, A to B"
 pair big
 head -c $((SIZE_MB << 20)) /dev/urandom >"$W/big.bin"
@@ -62,6 +64,7 @@ cmp <("$CUSTODY" -A "$W/big-b" get "$(sha256sum "$W/big.bin" | cut -c1-64)" -o -
 printf '%-32s %8d ms\n' "custody sync" "$t_sync" "rsync -a blobs/" "$t_rsync"
 echo "ratio custody/rsync: $(awk -v a="$t_sync" -v b="$t_rsync" 'BEGIN { printf "%.2f", a / b }')   (target <= 1.5)"
 rm -rf "$W/big.bin" "$W/empty"
+fi
 
 one_record() {
 	local name=$1 shared=$2 best=999999 i s t
@@ -76,11 +79,13 @@ one_record() {
 	done
 	echo "$best"
 }
+if [ -z "$ONLY" ] || [ "$ONLY" = 2 ]; then
 echo "== one new record, best of 3"
 t_small=$(one_record small 10)
 t_large=$(one_record large "$N")
 printf '%-44s %6d ms\n' "custody sync, archives sharing 10 records" "$t_small"
 printf '%-44s %6d ms   (target <= 100)\n' "custody sync, archives sharing $N records" "$t_large"
+fi
 
 # first_sync NAME N: B's first sync of N records from A; prints "ms rssA rssB" (MiB).
 hwm() { awk '/^VmHWM/ { printf "%d", $2 / 1024 }' "/proc/$1/status"; }
