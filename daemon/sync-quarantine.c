@@ -304,19 +304,32 @@ done:
 	return error;
 }
 
+/*
+ * Once admitted: let go of the quarantine's repository (its object cache) and its pack indexes
+ * before the index reads what arrived through the archive's own.
+ */
+void
+sync_quarantine_release(struct sync_quarantine *q)
+{
+	size_t i;
+
+	for (i = 0; i < q->npacks; i++) {
+		packidx_free(q->packs[i].idx);
+		q->packs[i].idx = NULL;
+		free(q->packs[i].used);
+		q->packs[i].used = NULL;
+	}
+	git_repository_free(q->repo);
+	q->repo = NULL;
+}
+
 /* Close the quarantine and remove what it still holds; NULL is fine. */
 void
 sync_quarantine_free(struct sync_quarantine *q)
 {
-	size_t i;
-
 	if (q == NULL)
 		return;
-	for (i = 0; i < q->npacks; i++) {
-		packidx_free(q->packs[i].idx);
-		free(q->packs[i].used);
-	}
-	git_repository_free(q->repo);
+	sync_quarantine_release(q);
 	git_indexer_free(q->idx);
 	pack_check_free(q->pc);
 	if (q->dir[0] != '\0')

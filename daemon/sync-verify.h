@@ -55,6 +55,7 @@ void sync_quarantine_use(struct sync_quarantine *, const git_oid *);
 int sync_quarantine_only(struct sync_quarantine *);
 int sync_quarantine_admit(struct sync_quarantine *);
 int sync_quarantine_admit_used(struct sync_quarantine *);
+void sync_quarantine_release(struct sync_quarantine *);
 void sync_quarantine_free(struct sync_quarantine *);
 void sync_quarantine_remove_dir(const char *dir);
 
