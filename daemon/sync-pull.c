@@ -400,8 +400,6 @@ again:
 	if ((error = sync_incoming_begin(&in, a, hex, f->office.data, seq, seq ? &head : NULL)) <
 	    0)
 		goto done;
-	/* a pack may pass what we asked by one object (sync-serve.c cuts before an object) */
-	sync_quarantine_bound(in.q, pr.pack_bytes + SYNC_OBJECT_MAX + 4096);
 	for (;;) {
 		if ((s->pack_bytes += msg->pack_data->data.len) > SYNC_SESSION_MAX_BYTES) {
 			error = custody_fail(CUSTODY_ETOOBIG, "the peer's packs pass %llu bytes in "

@@ -34,7 +34,6 @@ struct sync_qpack {
 struct sync_quarantine {
 	struct archive		*a;
 	char			 dir[4096];
-	uint64_t		 bound;		/* bytes of one pack */
 	git_indexer		*idx;		/* the pack arriving, if one is */
 	git_indexer_progress	 stats;
 	struct pack_check	*pc;
@@ -75,7 +74,6 @@ sync_quarantine_begin(struct sync_quarantine **out, struct archive *a)
 	if ((q = calloc(1, sizeof *q)) == NULL)
 		return CUSTODY_ENOMEM;
 	q->a = a;
-	q->bound = SYNC_PACK_MAX_BYTES;
 	snprintf(q->dir, sizeof q->dir, "%s/tmp/quarantine-XXXXXX", a->path);
 	if (mkdtemp(q->dir) == NULL) {
 		error = custody_fail(CUSTODY_EIO, "cannot make a quarantine: %s", strerror(errno));
@@ -87,20 +85,12 @@ sync_quarantine_begin(struct sync_quarantine **out, struct archive *a)
 	return 0;
 }
 
-/* Each pack of the quarantine may hold at most bytes (below SYNC_PACK_MAX_BYTES). */
-void
-sync_quarantine_bound(struct sync_quarantine *q, uint64_t bytes)
-{
-	if (bytes > 0 && bytes < SYNC_PACK_MAX_BYTES)
-		q->bound = bytes;
-}
-
 /* Start receiving the next pack. */
 static int
 sync_quarantine_start(struct sync_quarantine *q)
 {
-	const struct pack_limits lim = { q->bound, SYNC_PACK_MAX_OBJECTS, SYNC_OBJECT_MAX,
-	    SYNC_PACK_MAX_EXPANDED };
+	static const struct pack_limits lim = { SYNC_PACK_MAX_BYTES, SYNC_PACK_MAX_OBJECTS,
+	    SYNC_OBJECT_MAX, SYNC_PACK_MAX_EXPANDED };
 	git_indexer_options opts = GIT_INDEXER_OPTIONS_INIT;
 	int error;
 

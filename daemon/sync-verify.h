@@ -22,9 +22,10 @@
 #define SYNC_SESSION_MAX_BYTES (4ull << 30)	/* bytes of packs in one session */
 /*
  * A puller asks for the commits it lacks in packs of at most SYNC_PACK_PART bytes (PackRequest.
- * pack_bytes; CUSTODY_SYNC_PACK_BYTES in the environment sets another, for tests), takes at most
- * SYNC_PACKS_MAX packs in one answer, and refuses a pack that passes what it asked by more than
- * an object. Its memory then holds one pack's index at a time, whatever the size of the feed.
+ * pack_bytes; CUSTODY_SYNC_PACK_BYTES in the environment sets another, for tests) and takes at
+ * most SYNC_PACKS_MAX packs in one answer, each within the bounds above (a server of an earlier
+ * version sends one pack whatever it is asked). Its memory then holds one pack's index at a time,
+ * whatever the size of the feed.
  */
 #define SYNC_PACK_PART (64ull << 20)
 #define SYNC_PACKS_MAX 256
@@ -47,7 +48,6 @@ struct sync_need {
 /* sync-quarantine.c: a peer's pack, kept apart until its commits are verified. */
 struct sync_quarantine;
 int sync_quarantine_begin(struct sync_quarantine **, struct archive *);
-void sync_quarantine_bound(struct sync_quarantine *, uint64_t bytes);
 int sync_quarantine_pack(struct sync_quarantine *, const void *data, size_t len);
 int sync_quarantine_pack_end(struct sync_quarantine *);
 int sync_quarantine_close(struct sync_quarantine *, git_repository **repo);
