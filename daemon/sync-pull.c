@@ -31,6 +31,8 @@
 #include "sync-verify.h"
 
 #define SYNC_TIMEOUT 60		/* seconds without an answer before we give up */
+#define SYNC_PACK_TIMEOUT 900	/* for the first piece of a pack answer: the server writes
+				   every pack of it first (sync-serve.c; a minute a GiB or so) */
 #define SYNC_TICK 1		/* seconds between looks at whether the daemon is stopping */
 #define SYNC_ROUNDS 3		/* feeds of offices learnt during the session get pulled too */
 #define SYNC_DEFERRED 2		/* session_pull_feed: not yet (its records need an epoch) */
@@ -102,8 +104,8 @@ session_tick(evutil_socket_t fd, short what, void *arg)
 
 	if (sync_stopped())
 		snprintf(s->why, sizeof s->why, "custodyd is stopping");
-	else if ((s->waited += SYNC_TICK) >= SYNC_TIMEOUT)
-		snprintf(s->why, sizeof s->why, "no answer for %d seconds", SYNC_TIMEOUT);
+	else if ((s->waited += SYNC_TICK) >= (s->patience > 0 ? s->patience : SYNC_TIMEOUT))
+		snprintf(s->why, sizeof s->why, "no answer for %d seconds", s->waited);
 	else
 		return;
 	s->timed_out = 1;
@@ -380,7 +382,10 @@ again:
 	pr.pack_bytes = session_pack_bytes();
 	env.body_case = CUSTODY__ENVELOPE__BODY_PACK_REQUEST;
 	env.pack_request = &pr;
-	if ((msg = session_call(s, &env, CUSTODY__ENVELOPE__BODY_PACK_DATA, 1)) == NULL) {
+	s->patience = SYNC_PACK_TIMEOUT;
+	msg = session_call(s, &env, CUSTODY__ENVELOPE__BODY_PACK_DATA, 1);
+	s->patience = 0;
+	if (msg == NULL) {
 		free(name);
 		return custody_fail(CUSTODY_EIO, "%s", s->why);
 	}
