@@ -90,18 +90,22 @@ fi
 # first_sync NAME N: B's first sync of N records from A; prints "ms rssA rssB" (MiB).
 hwm() { awk '/^VmHWM/ { printf "%d", $2 / 1024 }' "/proc/$1/status"; }
 first_sync() {
-	local name=$1 n=$2 a=$W/$1-a b=$W/$1-b pa apid bpid s t
+	local name=$1 n=$2 a=$W/$1-a b=$W/$1-b pa pb apid bpid s t
 	pair "$name"
 	apid=${PIDS[-2]} bpid=${PIDS[-1]}
 	victims "$W/$name.csv" "$n" 0
 	"$CUSTODY" -A "$a" import victims "$W/$name.csv" >/dev/null
 	rm -f "$W/$name.csv"
-	pa=$(cat "$a.port")
-	kill "$apid"
-	while kill -0 "$apid" 2>/dev/null; do sleep 0.05; done
-	rm -f "$a/custodyd.sock"
+	pa=$(cat "$a.port") pb=$(cat "$b.port")
+	# no sync on a timer meanwhile: the one measured is alone, and A's feed stays as it is
+	sed -i 's/^interval = .*/interval = 0/' "$a/custody.conf" "$b/custody.conf"
+	kill "$apid" "$bpid"
+	while kill -0 "$apid" 2>/dev/null || kill -0 "$bpid" 2>/dev/null; do sleep 0.05; done
+	rm -f "$a/custodyd.sock" "$b/custodyd.sock"
 	run "$a" "$pa"
 	apid=${PIDS[-1]}
+	run "$b" "$pb"
+	bpid=${PIDS[-1]}
 	s=$(ms); "$CUSTODY" -A "$b" sync A >/dev/null; t=$(( $(ms) - s ))
 	git --git-dir="$a/git" for-each-ref --format='%(objectname) %(refname)' refs/feeds |
 	    while read -r obj ref; do
