@@ -4,17 +4,13 @@
 
 #include "archive.h"
 
-struct request;
-
 /* recipients.c */
 int recipient_load(struct archive *, const char *name, json_t **doc);
 /* Whether "KIND.FIELD" is a field a dossier can withhold. */
 int recipient_withholdable(const char *name);
-int service_recipient_add(struct request *);
-int service_recipient_list(struct request *);
-
-/* extract.c */
-int service_extract(struct request *);
+int recipient_add(json_t **out, struct records_written *, struct archive *, const char *name,
+    const char *key, char **withhold, size_t nw, char **disclose, size_t nd);
+int recipient_list(json_t **out, struct archive *);
 
 /* extract-proof.c: where a record revision stands in its feed, and who witnessed it. */
 struct xfeed;

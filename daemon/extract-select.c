@@ -9,7 +9,6 @@
 #include "extract.h"
 #include "log.h"
 #include "report.h"
-#include "server.h"
 
 const char *const xkinds[K_COUNT] = { "incident", "victim", "evidence", "source" };
 
@@ -248,7 +247,7 @@ selection_build(struct selection *x, const Custody__ExtractRequest *m)
 			return CUSTODY_EIO;
 		if ((error = xsel_query_check(x, q)) < 0)
 			return error;
-		records_query_filter(&f, itok, x->a, q);
+		query_filter_request(&f, itok, x->a, q);
 		error = query_victims(db, &f, xsel_query_cb, x);
 	}
 	if (error < 0)

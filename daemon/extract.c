@@ -22,18 +22,20 @@
 #include "custody/recobj.h"
 #include "custody/tar.h"
 #include "dossier.h"
+#include "evidence.h"
 #include "extract.h"
 #include "log.h"
 #include "media.h"
 #include "report.h"
 #include "revocations.h"
-#include "server.h"
-#include "sync.h"
+#include "sync-feeds.h"
 
 /* The tar, the age writer, the manifests and the proofs of one extract. */
 struct extract {
 	struct archive		*a;
-	struct request		*r;
+	int			 fd;		/* the client's file */
+	const char		*actor;		/* who extracts (user@office) */
+	uint64_t		*progress;	/* bytes written so far, read by another thread */
 	json_t			*recipient;
 	json_t			*policy;	/* "kind.field" -> true */
 	struct age_recipient	 rcpt;
@@ -61,14 +63,14 @@ x_file_out(void *arg, const void *p, size_t n)
 	struct extract *x = arg;
 	int error;
 
-	if ((error = write_all(x->r->fd, p, n)) < 0)
+	if ((error = write_all(x->fd, p, n)) < 0)
 		return custody_fail(error, "writing the dossier: %s", strerror(errno));
 	/* start writeback as we go, so that the fsync at the end has little left to wait for */
 	if ((x->written + n) / X_FLUSH != x->written / X_FLUSH)
-		sync_file_range(x->r->fd, (off_t)(x->written / X_FLUSH * X_FLUSH), X_FLUSH,
+		sync_file_range(x->fd, (off_t)(x->written / X_FLUSH * X_FLUSH), X_FLUSH,
 		    SYNC_FILE_RANGE_WRITE);
 	x->written += n;
-	__atomic_store_n(&x->r->progress_done, x->written, __ATOMIC_RELAXED);
+	__atomic_store_n(x->progress, x->written, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -244,7 +246,7 @@ x_evidence(struct extract *x, json_t *doc, const char *rel)
 
 	if (sha == NULL || blob == NULL || !hex_is_lower(blob, SHA256_HEX_LEN))
 		return custody_fail(CUSTODY_EINVAL, "evidence %s has no blob", record_id(doc));
-	if ((error = service_file_key(x->a, doc, key)) < 0)
+	if ((error = evidence_file_key(x->a, doc, key)) < 0)
 		return error;
 	if ((error = x_entry(x, rel, size)) == 0)
 		error = blob_stream(x->a, blob, key, size, x_tar_data, x, sum, &got);
@@ -368,7 +370,7 @@ x_item(struct extract *x, struct xsel *s)
 		    "office", json_object_get(w, "office"), "seq", json_object_get(w, "seq"),
 		    "time", json_object_get(w, "time")));
 	json_array_append_new(chain, json_pack("{s:s,s:s,s:s,s:s,s:s}", "event", "exported",
-	    "office", x->a->office_hex, "by", x->r->c->actor, "time", x->now, "recipient",
+	    "office", x->a->office_hex, "by", x->actor, "time", x->now, "recipient",
 	    json_string_value(json_object_get(x->recipient, "name"))));
 	if (s->kind == K_EVIDENCE) {
 		const char *sha = json_string_value(json_object_get(doc, "sha256"));
@@ -490,7 +492,7 @@ x_export(struct extract *x)
 	json_array_append_new(withhold, json_string("evidence.key"));
 	if ((doc = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:O,s:O},s:O,s:O}", "dossier", x->root,
 	    "office", x->a->office_hex, "office_name", x->a->conf.office, "exported_at", x->now,
-	    "exported_by", x->r->c->actor, "recipient", "name",
+	    "exported_by", x->actor, "recipient", "name",
 	    json_object_get(x->recipient, "name"), "key", json_object_get(x->recipient, "key"),
 	    "withhold", withhold, "items", items)) == NULL)
 		goto done;
@@ -522,7 +524,7 @@ x_finish_bag(struct extract *x, char tmhex[static SHA256_HEX_LEN + 1])
 	tags[2] = (struct bagit_tag){ "External-Identifier", x->root };
 	tags[3] = (struct bagit_tag){ "Custody-Office-Fingerprint", x->a->fingerprint };
 	tags[4] = (struct bagit_tag){ "Custody-Recipient", rcpt };
-	tags[5] = (struct bagit_tag){ "Custody-Exported-By", x->r->c->actor };
+	tags[5] = (struct bagit_tag){ "Custody-Exported-By", x->actor };
 	tags[6] = (struct bagit_tag){ "Custody-Exported-At", x->now };
 	if ((error = bagit_write_declaration(&decl)) < 0 ||
 	    (error = bagit_write_info(&info, tags, 7, x->octets, x->files)) < 0 ||
@@ -577,7 +579,7 @@ x_event(struct extract *x, const char *tmhex, struct records_written *w)
 	ev = json_pack("{s:s,s:s,s:s,s:s,s:O,s:O,s:o,s:s,s:I,s:s,s:s}", "kind", "event", "id",
 	    eid, "action", "extract", "dossier", x->root, "recipient",
 	    json_object_get(x->recipient, "name"), "recipient_key",
-	    json_object_get(x->recipient, "key"), "items", items, "tagmanifest_sha256", tmhex, "size", (json_int_t)x->written, "actor", x->r->c->actor,
+	    json_object_get(x->recipient, "key"), "items", items, "tagmanifest_sha256", tmhex, "size", (json_int_t)x->written, "actor", x->actor,
 	    "time", x->now);
 	free(eid);
 	if (ev == NULL)
@@ -602,24 +604,26 @@ x_free(struct extract *x)
 	cbuf_free(&x->tagmanifest);
 }
 
+/*
+ * Write the dossier an ExtractRequest asks for into fd (a regular file), then its custody
+ * event. *progress and *total (bytes) are read by another thread while it runs.
+ */
 int
-service_extract(struct request *r)
+extract_write(struct extract_result *out, struct archive *a, const Custody__ExtractRequest *m,
+    int fd, const char *actor, uint64_t *progress, uint64_t *total)
 {
-	struct archive *a = r->c->s->a;
-	const Custody__ExtractRequest *m = r->msg->extract_request;
-	Custody__ExtractReply er = CUSTODY__EXTRACT_REPLY__INIT;
-	Envelope env = CUSTODY__ENVELOPE__INIT;
-	struct extract x = { .a = a, .r = r };
+	struct extract x = { .a = a, .fd = fd, .actor = actor, .progress = progress };
 	struct records_written w;
 	uint8_t rid[16];
-	char tmhex[SHA256_HEX_LEN + 1], oid[GIT_OID_HEXSZ + 1] = "";
+	char tmhex[SHA256_HEX_LEN + 1];
 	const char *key;
 	json_t *v;
 	struct stat st;
 	size_t i;
 	int error;
 
-	if (fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode))
+	memset(out, 0, sizeof *out);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 		return custody_fail(CUSTODY_EINVAL, "extract needs a regular file to write to");
 	x.sel.a = a;
 	x.sel.seen = json_object();
@@ -656,7 +660,7 @@ service_extract(struct request *r)
 	if ((error = selection_build(&x.sel, m)) < 0)
 		goto done;
 	qsort(x.sel.v, x.sel.n, sizeof *x.sel.v, selection_cmp);
-	__atomic_store_n(&r->progress_total, x.sel.evidence_bytes + 65536 * (uint64_t)x.sel.n,
+	__atomic_store_n(total, x.sel.evidence_bytes + 65536 * (uint64_t)x.sel.n,
 	    __ATOMIC_RELAXED);
 	randombytes_buf(rid, sizeof rid);
 	memcpy(x.root, "dossier-", 8);
@@ -669,7 +673,7 @@ service_extract(struct request *r)
 		error = CUSTODY_EIO;
 		goto done;
 	}
-	if (ftruncate(r->fd, 0) != 0 || lseek(r->fd, 0, SEEK_SET) != 0) {
+	if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0) {
 		error = custody_fail(CUSTODY_EIO, "cannot write to the output file");
 		goto done;
 	}
@@ -681,32 +685,27 @@ service_extract(struct request *r)
 	if (error < 0 || (error = x_finish_bag(&x, tmhex)) < 0 ||
 	    (error = age_writer_finish(x.aw)) < 0)
 		goto done;
-	if (fsync(r->fd) != 0) {
+	if (fsync(fd) != 0) {
 		error = custody_fail(CUSTODY_EIO, "writing the dossier: %s", strerror(errno));
 		goto done;
 	}
 	if ((error = x_event(&x, tmhex, &w)) < 0)
 		goto done;
 	if (w.committed) {
-		git_oid_tostr(oid, sizeof oid, &w.commit.oid);
-		er.seq = w.commit.seq;
+		git_oid_tostr(out->commit, sizeof out->commit, &w.commit.oid);
+		out->seq = w.commit.seq;
 	}
-	log_info("uid %u extracted %s: %zu records, %llu evidence bytes, tag manifest %s",
-	    (unsigned)r->c->uid, x.root, x.sel.n, (unsigned long long)x.sel.evidence_bytes, tmhex);
-	er.dossier = x.root;
-	er.size = x.written;
-	er.tagmanifest_sha256 = tmhex;
-	er.incidents = x.count[K_INCIDENT];
-	er.victims = x.count[K_VICTIM];
-	er.evidence = x.count[K_EVIDENCE];
-	er.sources = x.count[K_SOURCE];
-	er.evidence_bytes = x.sel.evidence_bytes;
-	er.commit = oid;
-	env.body_case = CUSTODY__ENVELOPE__BODY_EXTRACT_REPLY;
-	env.extract_reply = &er;
-	error = server_reply(r, &env);
+	snprintf(out->dossier, sizeof out->dossier, "%s", x.root);
+	memcpy(out->tagmanifest_sha256, tmhex, sizeof tmhex);
+	out->size = x.written;
+	out->records = x.sel.n;
+	out->incidents = x.count[K_INCIDENT];
+	out->victims = x.count[K_VICTIM];
+	out->evidence = x.count[K_EVIDENCE];
+	out->sources = x.count[K_SOURCE];
+	out->evidence_bytes = x.sel.evidence_bytes;
 done:
-	if (error < 0 && ftruncate(r->fd, 0) != 0)
+	if (error < 0 && ftruncate(fd, 0) != 0)
 		log_warn("extract: cannot clear the output after a failure");
 	x_free(&x);
 	return error;

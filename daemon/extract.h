@@ -1,4 +1,4 @@
-/* One extract's parts (extract.c, extract-select.c). */
+/* One extract's parts (extract.c, extract-select.c); the request: service-extract.c. */
 #ifndef CUSTODY_EXTRACT_H
 #define CUSTODY_EXTRACT_H
 
@@ -40,5 +40,17 @@ int selection_build(struct selection *s, const Custody__ExtractRequest *m);
 /* qsort order: by kind, then id. */
 int selection_cmp(const void *, const void *);
 void selection_free(struct selection *);
+
+/* extract.c: what one extract wrote (an ExtractReply's figures). */
+struct extract_result {
+	char		 dossier[48];
+	char		 tagmanifest_sha256[SHA256_HEX_LEN + 1];
+	char		 commit[GIT_OID_HEXSZ + 1];	/* of its custody event; "" if none */
+	uint64_t	 seq, size, evidence_bytes;
+	size_t		 records;
+	unsigned	 incidents, victims, evidence, sources;
+};
+int extract_write(struct extract_result *, struct archive *, const Custody__ExtractRequest *,
+    int fd, const char *actor, uint64_t *progress, uint64_t *total);
 
 #endif

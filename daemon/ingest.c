@@ -75,7 +75,7 @@ ingest_free(struct archive *a, struct ingest *in)
 
 /* Drop an uncommitted batch (client gone, error, or shutdown) once no worker holds it. */
 void
-ingest_abort(struct client *c)
+service_ingest_abort(struct client *c)
 {
 	if (c->ingest != NULL && c->ingest->inflight == 0) {
 		ingest_free(c->s->a, c->ingest);
@@ -144,22 +144,22 @@ ingest_clean_name(const char *name)
 
 /* IngestBegin: open a batch. */
 void
-ingest_begin(struct client *c, Envelope *msg)
+service_ingest_begin(struct client *c, Envelope *msg)
 {
 	Custody__IngestBegin *b = msg->ingest_begin;
 	struct ingest *in;
 
 	if (c->ingest != NULL) {
-		peer_send_error(c->peer, CUSTODY_EPROTO, "an ingest batch is already open");
+		conn_send_error(c->conn, CUSTODY_EPROTO, "an ingest batch is already open");
 		goto done;
 	}
 	if (b->count == 0 || b->count > INGEST_MAX_FILES) {
-		peer_send_error(c->peer, CUSTODY_EINVAL, "an ingest batch holds 1 to %d files",
+		conn_send_error(c->conn, CUSTODY_EINVAL, "an ingest batch holds 1 to %d files",
 		    INGEST_MAX_FILES);
 		goto done;
 	}
 	if (b->incident[0] != '\0' && archive_check_id(b->incident) < 0) {
-		peer_send_error(c->peer, CUSTODY_EINVAL, "incident: %s", custody_error());
+		conn_send_error(c->conn, CUSTODY_EINVAL, "incident: %s", custody_error());
 		goto done;
 	}
 	if ((in = calloc(1, sizeof *in)) == NULL ||
@@ -237,7 +237,7 @@ ingest_file_done(struct request *r)
 	}
 	it->done = 1;
 	while (in->sent < in->n && in->items[in->sent]->done) {
-		peer_send_frames(c->peer, &in->items[in->sent]->reply);
+		conn_send_frames(c->conn, &in->items[in->sent]->reply);
 		cbuf_free(&in->items[in->sent]->reply);
 		in->sent++;
 	}
@@ -251,21 +251,21 @@ ingest_file_done(struct request *r)
 
 /* IngestFile: work on one descriptor, up to INGEST_PARALLEL files at once. */
 void
-ingest_file(struct client *c, Envelope *msg)
+service_ingest_file(struct client *c, Envelope *msg)
 {
 	struct ingest *in = c->ingest;
 	struct ingest_item *it;
 	struct request *r;
 	int fd;
 
-	if ((fd = peer_take_fd(c->peer)) < 0) {
-		peer_send_error(c->peer, CUSTODY_EPROTO, "ingest_file without a descriptor");
+	if ((fd = conn_take_fd(c->conn)) < 0) {
+		conn_send_error(c->conn, CUSTODY_EPROTO, "ingest_file without a descriptor");
 		wire_free(msg);
 		return;
 	}
 	if (in == NULL || in->n >= in->expected || in->commit != NULL) {
 		close(fd);
-		peer_send_error(c->peer, CUSTODY_EPROTO, in == NULL ? "ingest_file outside a "
+		conn_send_error(c->conn, CUSTODY_EPROTO, in == NULL ? "ingest_file outside a "
 		    "batch" : "more files than the batch announced");
 		wire_free(msg);
 		return;
@@ -284,7 +284,7 @@ ingest_file(struct client *c, Envelope *msg)
 	in->inflight++;
 	server_submit(r);
 	if (in->inflight < INGEST_PARALLEL)
-		peer_resume(c->peer);	/* take the next file while this one is worked on */
+		conn_resume(c->conn);	/* take the next file while this one is worked on */
 }
 
 /* The evidence record of one file, unless it is a duplicate. */
@@ -543,26 +543,26 @@ ingest_start_commit(struct client *c, Envelope *msg)
  * the commit is answered, even while the batch's last files finish.
  */
 int
-ingest_holds(const struct client *c)
+service_ingest_holds(const struct client *c)
 {
 	return c->ingest != NULL && (c->ingest->commit != NULL || c->ingest->committing);
 }
 
 /* IngestCommit: commit every file received, once the last one is worked on. */
 void
-ingest_commit(struct client *c, Envelope *msg)
+service_ingest_commit(struct client *c, Envelope *msg)
 {
 	struct ingest *in = c->ingest;
 
 	if (in == NULL || in->n != in->expected || in->commit != NULL) {
-		peer_send_error(c->peer, CUSTODY_EPROTO, in == NULL ? "ingest_commit outside a "
+		conn_send_error(c->conn, CUSTODY_EPROTO, in == NULL ? "ingest_commit outside a "
 		    "batch" : "ingest_commit before every file was sent");
 		wire_free(msg);
 		return;
 	}
 	if (in->inflight > 0) {
 		in->commit = msg;	/* started by the last file's completion */
-		peer_pause(c->peer);
+		conn_pause(c->conn);
 		return;
 	}
 	ingest_start_commit(c, msg);

@@ -21,7 +21,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "custody/channel.h"
+#include "custody/conn.h"
 #include "handover.h"
 #include "log.h"
 #include "peers.h"
@@ -40,7 +40,7 @@
 
 struct rconn {
 	struct listen		*l;
-	struct channel		*ch;
+	struct conn		*ch;
 	char			 addr[NI_MAXHOST + NI_MAXSERV + 4];
 	uint8_t			 akey[16];	/* the address, as counted (listen_addr_key) */
 	int			 authed;	/* on l->peers (else on l->strangers) */
@@ -155,7 +155,7 @@ listen_rconn_unref(struct rconn *rc)
 	while (rc->nqueue > 0)
 		wire_free(rc->queue[--rc->nqueue]);
 	sync_stream_free(rc->stream);
-	channel_free(rc->ch);
+	conn_free(rc->ch);
 	free(rc);
 }
 
@@ -180,7 +180,7 @@ listen_drop(struct listen *l, struct rconn *rc)
  * LISTEN_MAX_PER_OFFICE connections loses its oldest idle one (it is reconnecting).
  */
 static const char *
-listen_authorize(struct channel *ch, const uint8_t remote_ed[static 32], void *arg)
+listen_authorize(struct conn *ch, const uint8_t remote_ed[static 32], void *arg)
 {
 	struct rconn *rc = arg, *o, *idle = NULL;
 	struct listen *l = rc->l;
@@ -208,7 +208,7 @@ listen_authorize(struct channel *ch, const uint8_t remote_ed[static 32], void *a
 		return NULL;
 	}
 	TAILQ_FOREACH(o, &l->peers, entry) {
-		if (channel_remote_key(o->ch, k) < 0 || sodium_memcmp(k, remote_ed, 32) != 0)
+		if (conn_remote_key(o->ch, k) < 0 || sodium_memcmp(k, remote_ed, 32) != 0)
 			continue;
 		same++;
 		if (idle == NULL && o->refs == 1 && !o->busy)
@@ -256,7 +256,7 @@ listen_stream_drained(void *arg)
 {
 	struct rconn *rc = arg;
 
-	channel_on_drained(rc->ch, NULL, NULL);
+	conn_on_drained(rc->ch, NULL, NULL);
 	if (!rc->gone && rc->stream != NULL)
 		listen_serve_start(rc, NULL);
 }
@@ -271,7 +271,7 @@ listen_serve_start(struct rconn *rc, Envelope *msg)
 	struct serve_job *j;
 
 	if ((j = calloc(1, sizeof *j)) == NULL) {
-		channel_send_error(rc->ch, CUSTODY_ENOMEM, "out of memory");
+		conn_send_error(rc->ch, CUSTODY_ENOMEM, "out of memory");
 		wire_free(msg);
 		return;
 	}
@@ -282,7 +282,7 @@ listen_serve_start(struct rconn *rc, Envelope *msg)
 		j->st = rc->stream;
 		rc->stream = NULL;
 	}
-	j->has_pk = channel_remote_key(rc->ch, j->pk) == 0;
+	j->has_pk = conn_remote_key(rc->ch, j->pk) == 0;
 	if (j->has_pk)	/* the office's identity, when it rotated its key */
 		handover_identity(j->pk, j->pk);
 	rc->refs++;
@@ -318,11 +318,11 @@ listen_serve_work(void *arg)
 
 /* How the log names the office at the other end of ch: by its key. */
 static const char *
-listen_key(const struct channel *ch, char buf[static LOG_KEY_LEN])
+listen_key(const struct conn *ch, char buf[static LOG_KEY_LEN])
 {
 	uint8_t pk[32];
 
-	if (channel_remote_key(ch, pk) < 0)
+	if (conn_remote_key(ch, pk) < 0)
 		return "an unknown office";
 	return log_key(buf, pk);
 }
@@ -339,14 +339,14 @@ listen_serve_done(void *arg)
 		if (j->error < 0) {
 			log_warn("peer %s: %s: %s", listen_key(rc->ch, lk), j->msg != NULL ?
 			    wire_name(j->msg) : "pack_data", j->why);
-			channel_send_error(rc->ch, j->error, "%s", j->why);
-		} else if (channel_send_frames(rc->ch, &j->out) < 0)
-			channel_close_after_flush(rc->ch);
+			conn_send_error(rc->ch, j->error, "%s", j->why);
+		} else if (conn_send_frames(rc->ch, &j->out) < 0)
+			conn_close_after_flush(rc->ch);
 		else if (j->st != NULL) {	/* the next piece once this one is written */
 			rc->stream = j->st;
 			j->st = NULL;
 			rc->busy = 1;
-			channel_on_drained(rc->ch, listen_stream_drained, rc);
+			conn_on_drained(rc->ch, listen_stream_drained, rc);
 		}
 	}
 	if (!rc->gone && !rc->busy && rc->nqueue > 0) {
@@ -364,7 +364,7 @@ listen_serve_done(void *arg)
 
 /* A message from a peer (NULL: gone). */
 static void
-listen_dispatch(struct channel *ch, Envelope *msg, void *arg)
+listen_dispatch(struct conn *ch, Envelope *msg, void *arg)
 {
 	struct rconn *rc = arg;
 	struct listen *l = rc->l;
@@ -373,9 +373,9 @@ listen_dispatch(struct channel *ch, Envelope *msg, void *arg)
 	char lk[LOG_KEY_LEN];
 
 	if (msg == NULL) {
-		if (!channel_established(ch))
+		if (!conn_established(ch))
 			listen_note(l, 0, "peer connection from %s dropped: %s", rc->addr,
-			    channel_error(ch));
+			    conn_error(ch));
 		if (!rc->gone) {
 			rc->gone = 1;
 			listen_unlink(l, rc);
@@ -387,7 +387,7 @@ listen_dispatch(struct channel *ch, Envelope *msg, void *arg)
 	if (sync_is_request(msg) && !rc->hello) {
 		log_warn("peer %s (%s): %s before PeerHello: refused", listen_key(ch, lk),
 		    rc->addr, wire_name(msg));
-		channel_send_error(ch, CUSTODY_EPROTO, "%s before PeerHello: refused",
+		conn_send_error(ch, CUSTODY_EPROTO, "%s before PeerHello: refused",
 		    wire_name(msg));
 		wire_free(msg);
 		return;
@@ -398,19 +398,19 @@ listen_dispatch(struct channel *ch, Envelope *msg, void *arg)
 		else if (rc->nqueue < LISTEN_QUEUE)
 			rc->queue[rc->nqueue++] = msg;
 		else {
-			channel_send_error(ch, CUSTODY_EPROTO, "too many requests ahead of the "
+			conn_send_error(ch, CUSTODY_EPROTO, "too many requests ahead of the "
 			    "answers");
 			wire_free(msg);
 		}
 		return;
 	}
 	if (msg->body_case != CUSTODY__ENVELOPE__BODY_PEER_HELLO) {
-		channel_send_error(ch, CUSTODY_EPROTO, "%s: not supported", wire_name(msg));
+		conn_send_error(ch, CUSTODY_EPROTO, "%s: not supported", wire_name(msg));
 		wire_free(msg);
 		return;
 	}
 	if (msg->peer_hello->version != CUSTODY_PROTOCOL_VERSION) {
-		channel_send_error(ch, CUSTODY_EPROTO, "protocol version %u is not supported "
+		conn_send_error(ch, CUSTODY_EPROTO, "protocol version %u is not supported "
 		    "(this office speaks %u)", msg->peer_hello->version,
 		    CUSTODY_PROTOCOL_VERSION);
 		wire_free(msg);
@@ -422,8 +422,8 @@ listen_dispatch(struct channel *ch, Envelope *msg, void *arg)
 	w.office = l->s->a->conf.office;
 	env.body_case = CUSTODY__ENVELOPE__BODY_PEER_WELCOME;
 	env.peer_welcome = &w;
-	if (channel_send(ch, &env) < 0)
-		channel_close_after_flush(ch);
+	if (conn_send(ch, &env) < 0)
+		conn_close_after_flush(ch);
 }
 
 /* The address a connection counts against: IPv4 (as ::ffff:a.b.c.d), or an IPv6 /64. */
@@ -561,15 +561,15 @@ listen_accept(evutil_socket_t lfd, short what, void *arg)
 	/* this office rotated its key: answer with the new one */
 	if (memcmp(l->x_for, l->s->a->sign_pk, ED25519_PK_LEN) != 0)
 		listen_keys(l);
-	rc->ch = channel_new(l->s->base, fd, NULL, l->x_priv, l->s->a->sign_pk,
+	rc->ch = conn_noise_new(l->s->base, fd, NULL, l->x_priv, l->s->a->sign_pk,
 	    listen_authorize, listen_dispatch, rc);
 	if (rc->ch == NULL) {
 		free(rc);
 		return;
 	}
-	channel_set_timeout(rc->ch, LISTEN_IDLE);
+	conn_set_timeout(rc->ch, LISTEN_IDLE);
 	if (l->has_prev)
-		channel_set_fallback(rc->ch, l->x_prev);
+		conn_noise_set_fallback(rc->ch, l->x_prev);
 	TAILQ_INSERT_TAIL(&l->strangers, rc, entry);
 	l->nstrangers++;
 }

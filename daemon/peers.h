@@ -1,6 +1,6 @@
 /*
  * Offices we sync with: the pinned peers of custody.conf ([peer NAME] address and key), what
- * happened when we last talked to each, the TCP listener, and the admin requests about them.
+ * happened when we last talked to each. The listener and the admin requests: server.h.
  */
 #ifndef CUSTODY_PEERS_H
 #define CUSTODY_PEERS_H
@@ -9,9 +9,6 @@
 #include <time.h>
 
 #include "archive.h"
-
-struct server;
-struct request;
 
 /* One peer as the registry knows it (a copy: the registry may change meanwhile). */
 struct peers_entry {
@@ -44,16 +41,5 @@ void peers_record_behind(const uint8_t pk[static ED25519_PK_LEN], int64_t behind
 /* Check a HOST:PORT address and split it; 0 or CUSTODY_EINVAL (with custody_error). */
 int peers_split_address(char *host, size_t hostlen, char *port, size_t portlen,
     const char *address);
-
-/* listen.c: the TCP listener for peers, on the server's loop. */
-struct listen;
-int listen_start(struct listen **out, struct server *, const char *address, char **cause);
-void listen_stop(struct listen *);
-
-/* service-peer.c: admin requests (peer add/remove, peers, sync). */
-int service_peer_add(struct request *);
-int service_peer_remove(struct request *);
-int service_peers(struct request *);
-int service_sync(struct request *);
 
 #endif

@@ -12,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "custody/common.h"
+#include "archive.h"
+#include "custody.pb-c.h"
 #include "report.h"
 
 #define QUERY_TOKEN_LEN 16
@@ -217,4 +218,26 @@ query_plan(char **out, sqlite3 *db, const struct query_filter *f)
 	error = report_explain(out, db, sqls, 1);
 	free(sql);
 	return error;
+}
+
+/* The filter a QueryRequest asks for (itok holds the incident's token, when one is given). */
+void
+query_filter_request(struct query_filter *f, uint8_t itok[static TOKEN_LEN],
+    const struct archive *a, const struct Custody__QueryRequest *m)
+{
+	memset(f, 0, sizeof *f);
+	f->from = m->from[0] ? m->from : NULL;
+	f->to = m->to[0] ? m->to : NULL;
+	f->basis = m->basis[0] ? m->basis : "documented";
+	f->party = m->party[0] ? m->party : NULL;
+	f->governorate = m->governorate[0] ? m->governorate : NULL;
+	f->cause = m->cause[0] ? m->cause : NULL;
+	f->category = m->category[0] ? m->category : NULL;
+	f->child = m->child;
+	f->woman = m->woman;
+	f->limit = m->limit;
+	if (m->incident[0] != '\0') {
+		archive_token(a, itok, m->incident);
+		f->incident = itok;
+	}
 }

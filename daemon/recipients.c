@@ -8,7 +8,6 @@
 #include "custody/age.h"
 #include "dossier.h"
 #include "log.h"
-#include "server.h"
 
 /* What every dossier withholds unless a recipient's policy discloses it. */
 static const char *const recipient_default[] = {
@@ -149,71 +148,55 @@ recipient_load(struct archive *a, const char *name, json_t **doc)
 	return 0;
 }
 
+/*
+ * Write the recipient record of name: its age key and the fields withheld from it (the default
+ * policy, changed by withhold and disclose). *out (the caller's) is the record as written.
+ */
 int
-service_recipient_add(struct request *r)
+recipient_add(json_t **out, struct records_written *w, struct archive *a, const char *name,
+    const char *key, char **withhold, size_t nw, char **disclose, size_t nd)
 {
-	struct archive *a = r->c->s->a;
-	Custody__RecipientAddRequest *m = r->msg->recipient_add_request;
-	Custody__RecipientReply rr = CUSTODY__RECIPIENT_REPLY__INIT;
-	Envelope env = CUSTODY__ENVELOPE__INIT;
 	struct age_recipient rcpt;
-	struct records_written w;
-	char id[OFFICE_NAME_MAX + 16], oid[GIT_OID_HEXSZ + 1] = "", *json = NULL;
-	char tok[TOKEN_HEX_LEN + 1];
+	char id[OFFICE_NAME_MAX + 16];
 	json_t *doc = NULL, *policy = NULL;
 	int error;
 
-	if (archive_check_name(m->name) < 0)
+	*out = NULL;
+	if (archive_check_name(name) < 0)
 		return custody_fail(CUSTODY_EINVAL, "'%s' is not a recipient name (letters, digits,"
-		    " '.', '_', '-'; at most %d)", m->name, OFFICE_NAME_MAX);
-	if (age_recipient_parse(&rcpt, m->key, strlen(m->key)) < 0)
+		    " '.', '_', '-'; at most %d)", name, OFFICE_NAME_MAX);
+	if (age_recipient_parse(&rcpt, key, strlen(key)) < 0)
 		return custody_fail(CUSTODY_EINVAL, "'%s' is not an age X25519 recipient "
-		    "(age1..., as age-keygen -y prints)", m->key);
-	if ((error = recipient_policy(&policy, m->withhold, m->n_withhold, m->disclose,
-	    m->n_disclose)) < 0)
+		    "(age1..., as age-keygen -y prints)", key);
+	if ((error = recipient_policy(&policy, withhold, nw, disclose, nd)) < 0)
 		return error;
-	snprintf(id, sizeof id, "recipient:%s", m->name);
+	snprintf(id, sizeof id, "recipient:%s", name);
 	if ((doc = json_pack("{s:s,s:s,s:s,s:s,s:O}", "kind", "recipient", "id", id, "name",
-	    m->name, "key", m->key, "withhold", policy)) == NULL) {
+	    name, "key", key, "withhold", policy)) == NULL) {
 		error = CUSTODY_ENOMEM;
 		goto done;
 	}
-	if ((error = records_write_changed(a, &doc, 1, "add recipient", 1, &w)) < 0)
+	if ((error = records_write_changed(a, &doc, 1, "add recipient", 1, w)) < 0)
 		goto done;
-	if (w.committed) {
-		git_oid_tostr(oid, sizeof oid, &w.commit.oid);
-		rr.seq = w.commit.seq;
-		archive_token_hex(a, tok, id);
-		log_info("recipient record %s written by uid %u", tok, (unsigned)r->c->uid);
-	}
-	if ((json = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL) {
-		error = CUSTODY_ENOMEM;
-		goto done;
-	}
-	rr.json = json;
-	rr.commit = oid;
-	env.body_case = CUSTODY__ENVELOPE__BODY_RECIPIENT_REPLY;
-	env.recipient_reply = &rr;
-	error = server_reply(r, &env);
+	*out = doc;
+	doc = NULL;
 done:
-	free(json);
 	json_decref(doc);
 	json_decref(policy);
 	return error;
 }
 
+/* Every recipient record, as a JSON array (the caller's). */
 int
-service_recipient_list(struct request *r)
+recipient_list(json_t **out, struct archive *a)
 {
-	struct archive *a = r->c->s->a;
-	Custody__RecipientReply rr = CUSTODY__RECIPIENT_REPLY__INIT;
-	Envelope env = CUSTODY__ENVELOPE__INIT;
 	sqlite3 *db = archive_db(a);
 	sqlite3_stmt *st;
-	char tok[TOKEN_HEX_LEN + 1], *json = NULL;
+	char tok[TOKEN_HEX_LEN + 1];
 	json_t *list = json_array(), *doc;
 	int error = 0, rc;
 
+	*out = NULL;
 	if (db == NULL || list == NULL) {
 		json_decref(list);
 		return CUSTODY_EIO;
@@ -232,16 +215,10 @@ service_recipient_list(struct request *r)
 			json_array_append_new(list, doc);
 	}
 	sqlite3_reset(st);
-	if (error == 0 && (json = json_dumps(list, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL)
-		error = CUSTODY_ENOMEM;
-	json_decref(list);
-	if (error < 0)
+	if (error < 0) {
+		json_decref(list);
 		return error;
-	rr.json = json;
-	rr.commit = (char *)"";
-	env.body_case = CUSTODY__ENVELOPE__BODY_RECIPIENT_REPLY;
-	env.recipient_reply = &rr;
-	error = server_reply(r, &env);
-	free(json);
-	return error;
+	}
+	*out = list;
+	return 0;
 }

@@ -37,11 +37,10 @@ struct recbatch {
 	size_t			 nids;
 	struct recproblem	*probs;		/* the first RECORDS_LIST_PROBLEMS */
 	size_t			 nprobs, probs_total;
-	int			 busy;
 };
 
-static void
-recbatch_free(struct recbatch *b)
+void
+records_batch_free(struct recbatch *b)
 {
 	size_t i;
 
@@ -58,24 +57,6 @@ recbatch_free(struct recbatch *b)
 	free(b->idlines);
 	free(b->probs);
 	free(b);
-}
-
-/* Drop an open batch (client gone or shutdown) unless a worker holds it. */
-void
-records_abort(struct client *c)
-{
-	if (c->records != NULL && !c->records->busy) {
-		recbatch_free(c->records);
-		c->records = NULL;
-	}
-}
-
-/* A worker is about to use the open batch: keep it until its done callback. */
-void
-records_hold(struct client *c)
-{
-	if (c->records != NULL)
-		c->records->busy = 1;
 }
 
 static int
@@ -95,29 +76,25 @@ recbatch_problem(struct recbatch *b, uint32_t line, const char *column, const ch
 	return 0;
 }
 
-/* RecordBegin: open a batch. */
-void
-records_begin(struct client *c, Envelope *msg)
+/* Open a batch (a RecordBegin). */
+int
+records_batch_new(struct recbatch **out, const char *kind, uint32_t count, int skip_invalid)
 {
-	Custody__RecordBegin *rb = msg->record_begin;
 	struct recbatch *b;
 
-	if (c->records != NULL)
-		peer_send_error(c->peer, CUSTODY_EPROTO, "a record batch is already open");
-	else if (!records_kind_ok(rb->kind))
-		peer_send_error(c->peer, CUSTODY_EINVAL, "unknown record kind '%.32s'", rb->kind);
-	else if (rb->count == 0 || rb->count > RECORDS_MAX)
-		peer_send_error(c->peer, CUSTODY_EINVAL, "a record batch holds 1 to %d records",
+	*out = NULL;
+	if (!records_kind_ok(kind))
+		return custody_fail(CUSTODY_EINVAL, "unknown record kind '%.32s'", kind);
+	if (count == 0 || count > RECORDS_MAX)
+		return custody_fail(CUSTODY_EINVAL, "a record batch holds 1 to %d records",
 		    RECORDS_MAX);
-	else {
-		if ((b = calloc(1, sizeof *b)) == NULL)
-			fatal("out of memory");
-		snprintf(b->kind, sizeof b->kind, "%s", rb->kind);
-		b->expected = rb->count;
-		b->skip_invalid = rb->skip_invalid;
-		c->records = b;
-	}
-	wire_free(msg);
+	if ((b = calloc(1, sizeof *b)) == NULL)
+		fatal("out of memory");
+	snprintf(b->kind, sizeof b->kind, "%s", kind);
+	b->expected = count;
+	b->skip_invalid = skip_invalid;
+	*out = b;
+	return 0;
 }
 
 /* One record of a RecordBatch message, checked. */
@@ -244,11 +221,8 @@ recbatch_keep(struct archive *a, struct recbatch *b, struct recbatch_row *row)
 
 /* RecordBatch (on a worker): check the records of the message on two threads, keep them. */
 int
-records_batch(struct request *r)
+records_batch_add(struct archive *a, struct recbatch *b, Custody__RecordBatch *m)
 {
-	struct archive *a = r->c->s->a;
-	struct recbatch *b = r->c->records;
-	Custody__RecordBatch *m = r->msg->record_batch;
 	struct recbatch_part one, two;
 	struct recbatch_row *rows;
 	pthread_t t;
@@ -497,15 +471,14 @@ records_repeats(struct recbatch *b, size_t *n)
 
 /* RecordCommit (on a worker): the batch becomes one commit, or nothing if anything is wrong. */
 int
-records_commit(struct request *r)
+records_batch_commit(struct archive *a, struct recbatch *b, Custody__RecordDone *d,
+    char oid[GIT_OID_HEXSZ + 1])
 {
-	struct archive *a = r->c->s->a;
-	struct recbatch *b = r->c->records;
-	Custody__RecordDone d = CUSTODY__RECORD_DONE__INIT;
-	char oid[GIT_OID_HEXSZ + 1] = "", summary[96];
+	char summary[96];
 	size_t n = 0;
 	int error;
 
+	oid[0] = '\0';
 	if (b == NULL)
 		return custody_fail(CUSTODY_EPROTO, "record_commit outside a batch");
 	if (b->received != b->expected)
@@ -517,25 +490,20 @@ records_commit(struct request *r)
 	if (b->probs_total == 0 || b->skip_invalid) {
 		snprintf(summary, sizeof summary, "%s %zu %s record%s", b->expected > 1 ?
 		    "import" : "add", n, b->kind, n == 1 ? "" : "s");
-		if (n > 0 && (error = records_import_write(a, b, n, summary, &d, oid)) < 0)
+		if (n > 0 && (error = records_import_write(a, b, n, summary, d, oid)) < 0)
 			return error;
 	}
-	return records_reply(r, &d, b->ids, b->nids, b->probs, b->nprobs, b->probs_total, oid);
+	return 0;
 }
 
-/* After a batch's commit job: the batch is over. */
+/* What a batch's reply lists (records_batch_commit done): ids, problems, their count. */
 void
-records_done(struct request *r)
+records_batch_outcome(const struct recbatch *b, char ***ids, size_t *nids,
+    struct recproblem **probs, size_t *nprobs, size_t *total)
 {
-	struct client *c = r->c;
-
-	if (c->records == NULL)
-		return;
-	c->records->busy = 0;
-	if (r->msg->body_case == CUSTODY__ENVELOPE__BODY_RECORD_COMMIT || r->error < 0 ||
-	    c->gone) {
-		recbatch_free(c->records);
-		c->records = NULL;
-	}
+	*ids = b->ids;
+	*nids = b->nids;
+	*probs = b->probs;
+	*nprobs = b->nprobs;
+	*total = b->probs_total;
 }
-

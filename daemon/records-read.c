@@ -1,6 +1,7 @@
 /*
- * Reading casualty records: lists, queries, duplicates, history and the report. The index
- * finds the records (by token); their content comes from the feeds, decrypted here.
+ * The requests that read casualty records: lists, queries, duplicates, history and the report.
+ * The index finds the records (by token); their content comes from the feeds, opened as the
+ * client may see them (records-view.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,7 +111,7 @@ listing_select(struct listing *l, const char *sql, const char *param, int64_t li
 
 /* ListRequest: every record of a kind, current revisions. */
 int
-records_list(struct request *r)
+service_list(struct request *r)
 {
 	Custody__ListRequest *m = r->msg->list_request;
 	struct listing l = { .a = r->c->s->a, .r = r };
@@ -124,31 +125,9 @@ records_list(struct request *r)
 	    m->limit ? (int64_t)m->limit : -1));
 }
 
-/* The filter a QueryRequest asks for (itok holds the incident's token, when one is given). */
-void
-records_query_filter(struct query_filter *f, uint8_t itok[static TOKEN_LEN],
-    const struct archive *a, const Custody__QueryRequest *m)
-{
-	memset(f, 0, sizeof *f);
-	f->from = m->from[0] ? m->from : NULL;
-	f->to = m->to[0] ? m->to : NULL;
-	f->basis = m->basis[0] ? m->basis : "documented";
-	f->party = m->party[0] ? m->party : NULL;
-	f->governorate = m->governorate[0] ? m->governorate : NULL;
-	f->cause = m->cause[0] ? m->cause : NULL;
-	f->category = m->category[0] ? m->category : NULL;
-	f->child = m->child;
-	f->woman = m->woman;
-	f->limit = m->limit;
-	if (m->incident[0] != '\0') {
-		archive_token(a, itok, m->incident);
-		f->incident = itok;
-	}
-}
-
 /* QueryRequest: victims matching the filters. */
 int
-records_query(struct request *r)
+service_query(struct request *r)
 {
 	struct archive *a = r->c->s->a;
 	Custody__QueryRequest *m = r->msg->query_request;
@@ -159,13 +138,13 @@ records_query(struct request *r)
 
 	if ((db = archive_db(a)) == NULL)
 		return CUSTODY_EIO;
-	records_query_filter(&f, itok, a, m);
+	query_filter_request(&f, itok, a, m);
 	return listing_finish(&l, query_victims(db, &f, listing_add, &l));
 }
 
 /* DuplicatesRequest: victims sharing a normalised name, a date of death and a governorate. */
 int
-records_duplicates(struct request *r)
+service_duplicates(struct request *r)
 {
 	struct archive *a = r->c->s->a;
 	Custody__DuplicatesReply dr = CUSTODY__DUPLICATES_REPLY__INIT;
@@ -227,7 +206,7 @@ done:
 
 /* ReportRequest: the statistics of a period. */
 int
-records_report(struct request *r)
+service_report(struct request *r)
 {
 	struct archive *a = r->c->s->a;
 	Custody__ReportRequest *m = r->msg->report_request;
@@ -358,7 +337,7 @@ history_changed(json_t *prev, json_t *cur, size_t *n)
 
 /* HistoryRequest: every revision of a record, from every office, oldest first. */
 int
-records_history(struct request *r)
+service_history(struct request *r)
 {
 	struct archive *a = r->c->s->a;
 	const char *id = r->msg->history_request->id;

@@ -107,45 +107,6 @@ records_write(struct archive *a, json_t **docs, size_t n, const char *summary,
 	return 0;
 }
 
-/* Encode a RecordDone with ids and problems (both cut short when long; total problems). */
-int
-records_reply(struct request *r, Custody__RecordDone *d, char **ids, size_t n,
-    struct recproblem *probs, size_t nprobs, size_t total, char *oid)
-{
-	Envelope env = CUSTODY__ENVELOPE__INIT;
-	Custody__RecordProblem *pv = NULL, **pp = NULL;
-	size_t i, np = nprobs < RECORDS_LIST_PROBLEMS ? nprobs : RECORDS_LIST_PROBLEMS;
-	int error;
-
-	d->commit = oid;
-	d->problems_total = (uint32_t)(total > UINT32_MAX ? UINT32_MAX : total);
-	if (n <= RECORDS_LIST_IDS) {
-		d->ids = ids;
-		d->n_ids = n;
-	}
-	if (np > 0 && ((pv = calloc(np, sizeof *pv)) == NULL || (pp = calloc(np,
-	    sizeof *pp)) == NULL)) {
-		error = CUSTODY_ENOMEM;
-		goto done;
-	}
-	for (i = 0; i < np; i++) {
-		custody__record_problem__init(&pv[i]);
-		pv[i].line = probs[i].line;
-		pv[i].column = probs[i].column ?: "";
-		pv[i].problem = probs[i].problem ?: "";
-		pp[i] = &pv[i];
-	}
-	d->n_problems = np;
-	d->problems = pp;
-	env.body_case = CUSTODY__ENVELOPE__BODY_RECORD_DONE;
-	env.record_done = d;
-	error = server_reply(r, &env);
-done:
-	free(pv);
-	free(pp);
-	return error;
-}
-
 /* The current revision of a record, wherever it was last written. */
 static int
 records_current(struct archive *a, const char *id, const char *kind, json_t **doc)
@@ -183,35 +144,36 @@ records_drop_derived(json_t *doc)
 }
 
 static int
-records_unsets(const Custody__RecordEdit *m, const char *field)
+records_unsets(char *const *unset, size_t nunset, const char *field)
 {
 	size_t i;
 
-	for (i = 0; i < m->n_unset; i++)
-		if (strcmp(m->unset[i], field) == 0)
+	for (i = 0; i < nunset; i++)
+		if (strcmp(unset[i], field) == 0)
 			return 1;
 	return 0;
 }
 
-/* RecordEdit: set and unset fields of a record; the result is validated like a new one. */
+/* Set and unset fields of a record; the result is validated like a new one. */
 int
-records_edit(struct request *r)
+records_edit(char **idp, struct archive *a, const char *kind, const char *id,
+    const char *fields, char *const *unset, size_t nunset, Custody__RecordDone *d,
+    char oid[GIT_OID_HEXSZ + 1])
 {
-	struct archive *a = r->c->s->a;
-	Custody__RecordEdit *m = r->msg->record_edit;
-	Custody__RecordDone d = CUSTODY__RECORD_DONE__INIT;
 	struct record_problems probs = { 0 };
 	json_t *cur = NULL, *set = NULL, *doc = NULL;
-	char oid[GIT_OID_HEXSZ + 1] = "", summary[96], *id;
+	char summary[96];
 	json_error_t jerr;
 	size_t i;
 	int error;
 
-	if (!records_kind_ok(m->kind))
+	*idp = NULL;
+	oid[0] = '\0';
+	if (!records_kind_ok(kind))
 		return custody_fail(CUSTODY_EINVAL, "unknown record kind");
-	if ((error = records_current(a, m->id, m->kind, &cur)) < 0)
+	if ((error = records_current(a, id, kind, &cur)) < 0)
 		return error;
-	if ((set = json_loads(m->json[0] ? m->json : "{}", JSON_REJECT_DUPLICATES, &jerr)) ==
+	if ((set = json_loads(fields[0] ? fields : "{}", JSON_REJECT_DUPLICATES, &jerr)) ==
 	    NULL || !json_is_object(set)) {
 		error = custody_fail(CUSTODY_EINVAL, "edit: the fields are not a JSON object");
 		goto done;
@@ -225,25 +187,27 @@ records_edit(struct request *r)
 	json_object_del(cur, "kind");
 	records_drop_derived(cur);	/* derived again from the edited fields */
 	if (json_object_get(set, "age_group") == NULL && (json_object_get(set, "age") != NULL ||
-	    records_unsets(m, "age")))
+	    records_unsets(unset, nunset, "age")))
 		json_object_del(cur, "age_group");	/* derived from the new age */
 	json_object_update(cur, set);
-	for (i = 0; i < m->n_unset; i++) {
-		if (strcmp(m->unset[i], "id") == 0) {
+	for (i = 0; i < nunset; i++) {
+		if (strcmp(unset[i], "id") == 0) {
 			error = custody_fail(CUSTODY_EINVAL, "edit cannot remove a record's id");
 			goto done;
 		}
-		json_object_del(cur, m->unset[i]);
+		json_object_del(cur, unset[i]);
 	}
-	if (record_from_json(&doc, &probs, &a->vocab, m->kind, cur) < 0 || probs.n > 0) {
+	if (record_from_json(&doc, &probs, &a->vocab, kind, cur) < 0 || probs.n > 0) {
 		error = custody_fail(CUSTODY_EINVAL, "%s: %s", probs.n ? probs.v[0].column : "",
 		    probs.n ? probs.v[0].problem : custody_error());
 		goto done;
 	}
-	id = (char *)record_id(doc);
-	snprintf(summary, sizeof summary, "edit a %s record", m->kind);
-	if ((error = records_write(a, &doc, 1, summary, &d, oid)) == 0)
-		error = records_reply(r, &d, &id, 1, NULL, 0, 0, oid);
+	if ((*idp = strdup(record_id(doc))) == NULL) {
+		error = CUSTODY_ENOMEM;
+		goto done;
+	}
+	snprintf(summary, sizeof summary, "edit a %s record", kind);
+	error = records_write(a, &doc, 1, summary, d, oid);
 done:
 	record_problems_free(&probs);
 	json_decref(cur);
@@ -273,39 +237,28 @@ records_add_link(json_t *doc, const char *field, const char *id)
 	return 1;
 }
 
-/* LinkRequest: evidence to an incident, a victim or a source. */
+/* Link evidence to an incident, a victim or a source (target, of kind, in field). */
 int
-records_link(struct request *r)
+records_link(char **idp, struct archive *a, const char *evidence, const char *target,
+    const char *kind, const char *field, Custody__RecordDone *d, char oid[GIT_OID_HEXSZ + 1])
 {
-	struct archive *a = r->c->s->a;
-	Custody__LinkRequest *m = r->msg->link_request;
-	Custody__RecordDone d = CUSTODY__RECORD_DONE__INIT;
-	const char *target, *kind, *field;
-	char oid[GIT_OID_HEXSZ + 1] = "", *id;
 	json_t *ev = NULL, *other = NULL;
 	int error;
 
-	if (m->incident[0] != '\0')
-		target = m->incident, kind = "incident", field = "incidents";
-	else if (m->victim[0] != '\0')
-		target = m->victim, kind = "victim", field = "victims";
-	else if (m->source[0] != '\0')
-		target = m->source, kind = "source", field = "sources";
-	else
-		return custody_fail(CUSTODY_EINVAL, "link to what? give an incident, a victim or "
-		    "a source");
-	if ((error = records_current(a, m->evidence, "evidence", &ev)) < 0 ||
+	*idp = NULL;
+	oid[0] = '\0';
+	if ((error = records_current(a, evidence, "evidence", &ev)) < 0 ||
 	    (error = records_current(a, target, kind, &other)) < 0)
 		goto done;
 	json_object_del(ev, "rev");
-	id = (char *)record_id(ev);
-	if (records_add_link(ev, field, target) == 0) {
-		d.unchanged = 1;
-		error = records_reply(r, &d, &id, 1, NULL, 0, 0, oid);
+	if ((*idp = strdup(record_id(ev))) == NULL) {
+		error = CUSTODY_ENOMEM;
 		goto done;
 	}
-	if ((error = records_write(a, &ev, 1, "link evidence", &d, oid)) == 0)
-		error = records_reply(r, &d, &id, 1, NULL, 0, 0, oid);
+	if (records_add_link(ev, field, target) == 0)
+		d->unchanged = 1;
+	else
+		error = records_write(a, &ev, 1, "link evidence", d, oid);
 done:
 	json_decref(ev);
 	json_decref(other);

@@ -56,6 +56,12 @@ int query_victims(sqlite3 *db, const struct query_filter *f, query_cb cb, void *
 /* The EXPLAIN QUERY PLAN of the statement query_victims would run for f (caller frees). */
 int query_plan(char **out, sqlite3 *db, const struct query_filter *f);
 
+/* The filter a QueryRequest asks for (itok holds the incident's token, when one is given). */
+struct archive;
+struct Custody__QueryRequest;
+void query_filter_request(struct query_filter *, uint8_t itok[static 16], const struct archive *,
+    const struct Custody__QueryRequest *);
+
 /* report.c, shared with query.c: a real calendar day "YYYY-MM-DD" (years 1900-2100). */
 int report_check_date(const char *s);
 /* The EXPLAIN QUERY PLAN of n statements, a line per step (caller frees *out). */

@@ -10,7 +10,7 @@
 
 #include "log.h"
 #include "revocations.h"
-#include "sync.h"
+#include "sync-feeds.h"
 
 #define REVOCATIONS_KEY_LEN 32
 

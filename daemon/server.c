@@ -14,13 +14,12 @@
 
 #include "log.h"
 #include "peers.h"
-#include "dossier.h"
 #include "server.h"
 #include "sync.h"
 
 #define SERVER_THREADS 3
 
-static void client_dispatch(struct peer *, Envelope *, void *);
+static void client_dispatch(struct conn *, Envelope *, void *);
 
 /* What each request needs, and who may make it. */
 static const struct {
@@ -30,6 +29,9 @@ static const struct {
 	void		(*done)(struct request *);
 	int		 takes_fd;
 	int		 batch;		/* part of a record batch: errors end the connection */
+	/* handled on the loop (a batch's opening, or an ingest's steps), not as one request */
+	void		(*loop)(struct client *, Envelope *);
+	const char	*what;		/* names the request when the role is refused, or NULL */
 } server_handlers[] = {
 	{ CUSTODY__ENVELOPE__BODY_STATUS_REQUEST, ROLE_VIEWER, service_status, NULL, 0, 0 },
 	{ CUSTODY__ENVELOPE__BODY_SHOW_REQUEST, ROLE_VIEWER, service_show, NULL, 0, 0 },
@@ -41,18 +43,26 @@ static const struct {
 	    0 },
 	{ CUSTODY__ENVELOPE__BODY_INVITE_REQUEST, ROLE_ADMIN, service_invite, NULL, 0, 0 },
 	{ CUSTODY__ENVELOPE__BODY_GET_REQUEST, ROLE_DOCUMENTER, service_get, NULL, 1, 0 },
-	{ CUSTODY__ENVELOPE__BODY_LIST_REQUEST, ROLE_VIEWER, records_list, NULL, 0, 0 },
-	{ CUSTODY__ENVELOPE__BODY_HISTORY_REQUEST, ROLE_VIEWER, records_history, NULL, 0, 0 },
-	{ CUSTODY__ENVELOPE__BODY_QUERY_REQUEST, ROLE_ANALYST, records_query, NULL, 0, 0 },
-	{ CUSTODY__ENVELOPE__BODY_DUPLICATES_REQUEST, ROLE_ANALYST, records_duplicates, NULL, 0,
+	{ CUSTODY__ENVELOPE__BODY_LIST_REQUEST, ROLE_VIEWER, service_list, NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_HISTORY_REQUEST, ROLE_VIEWER, service_history, NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_QUERY_REQUEST, ROLE_ANALYST, service_query, NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_DUPLICATES_REQUEST, ROLE_ANALYST, service_duplicates, NULL, 0,
 	    0 },
-	{ CUSTODY__ENVELOPE__BODY_REPORT_REQUEST, ROLE_ANALYST, records_report, NULL, 0, 0 },
-	{ CUSTODY__ENVELOPE__BODY_RECORD_EDIT, ROLE_DOCUMENTER, records_edit, NULL, 0, 0 },
-	{ CUSTODY__ENVELOPE__BODY_LINK_REQUEST, ROLE_DOCUMENTER, records_link, NULL, 0, 0 },
-	{ CUSTODY__ENVELOPE__BODY_RECORD_BATCH, ROLE_DOCUMENTER, records_batch, records_done, 0,
-	    1 },
-	{ CUSTODY__ENVELOPE__BODY_RECORD_COMMIT, ROLE_DOCUMENTER, records_commit, records_done,
-	    0, 1 },
+	{ CUSTODY__ENVELOPE__BODY_REPORT_REQUEST, ROLE_ANALYST, service_report, NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_RECORD_EDIT, ROLE_DOCUMENTER, service_record_edit, NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_LINK_REQUEST, ROLE_DOCUMENTER, service_link, NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_RECORD_BEGIN, ROLE_DOCUMENTER, NULL, NULL, 0, 0,
+	    service_record_begin, "adding records" },
+	{ CUSTODY__ENVELOPE__BODY_RECORD_BATCH, ROLE_DOCUMENTER, service_record_batch,
+	    service_record_done, 0, 1, NULL, "adding records" },
+	{ CUSTODY__ENVELOPE__BODY_RECORD_COMMIT, ROLE_DOCUMENTER, service_record_commit,
+	    service_record_done, 0, 1, NULL, "adding records" },
+	{ CUSTODY__ENVELOPE__BODY_INGEST_BEGIN, ROLE_DOCUMENTER, NULL, NULL, 0, 0,
+	    service_ingest_begin, "ingest" },
+	{ CUSTODY__ENVELOPE__BODY_INGEST_FILE, ROLE_DOCUMENTER, NULL, NULL, 0, 0,
+	    service_ingest_file, "ingest" },
+	{ CUSTODY__ENVELOPE__BODY_INGEST_COMMIT, ROLE_DOCUMENTER, NULL, NULL, 0, 0,
+	    service_ingest_commit, "ingest" },
 	{ CUSTODY__ENVELOPE__BODY_PEER_ADD_REQUEST, ROLE_ADMIN, service_peer_add, NULL, 0, 0 },
 	{ CUSTODY__ENVELOPE__BODY_PEER_REMOVE_REQUEST, ROLE_ADMIN, service_peer_remove, NULL, 0,
 	    0 },
@@ -83,9 +93,9 @@ client_unref(struct client *c)
 {
 	if (--c->refs > 0)
 		return;
-	ingest_abort(c);
-	records_abort(c);
-	peer_free(c->peer);
+	service_ingest_abort(c);
+	service_records_abort(c);
+	conn_free(c->conn);
 	free(c);
 }
 
@@ -155,13 +165,13 @@ request_done(void *arg)
 	if (!c->gone) {
 		if (r->error < 0) {
 			wire_error(&env, &err, r->error, r->errmsg);
-			peer_send(c->peer, &env);
+			conn_send(c->conn, &env);
 			if (r->fatal)
-				peer_close_after_flush(c->peer);
+				conn_close_after_flush(c->conn);
 		} else
-			peer_send_frames(c->peer, &r->out);
-		if (!ingest_holds(c))
-			peer_resume(c->peer);
+			conn_send_frames(c->conn, &r->out);
+		if (!service_ingest_holds(c))
+			conn_resume(c->conn);
 	}
 	if (r->fd >= 0)
 		close(r->fd);
@@ -188,7 +198,7 @@ request_progress_cb(evutil_socket_t fd, short what, void *arg)
 	pg.total = __atomic_load_n(&r->progress_total, __ATOMIC_RELAXED);
 	env.body_case = CUSTODY__ENVELOPE__BODY_PROGRESS;
 	env.progress = &pg;
-	peer_send(r->c->peer, &env);
+	conn_send(r->c->conn, &env);
 }
 
 void
@@ -206,7 +216,7 @@ void
 server_submit(struct request *r)
 {
 	client_ref(r->c);
-	peer_pause(r->c->peer);
+	conn_pause(r->c->conn);
 	/* a status answers from cached figures: it goes ahead of reports and queries */
 	if (r->msg->body_case == CUSTODY__ENVELOPE__BODY_STATUS_REQUEST)
 		pool_submit_first(r->c->s->pool, request_work, request_done, r);
@@ -216,7 +226,7 @@ server_submit(struct request *r)
 
 /* A message from a client (NULL: gone). */
 static void
-client_dispatch(struct peer *p, Envelope *msg, void *arg)
+client_dispatch(struct conn *p, Envelope *msg, void *arg)
 {
 	struct client *c = arg;
 	struct server *s = c->s;
@@ -237,13 +247,13 @@ client_dispatch(struct peer *p, Envelope *msg, void *arg)
 	if (msg->body_case == CUSTODY__ENVELOPE__BODY_HELLO) {
 		wire_free(msg);
 		if (c->welcomed) {
-			peer_send_error(p, CUSTODY_EPROTO, "hello was already accepted");
+			conn_send_error(p, CUSTODY_EPROTO, "hello was already accepted");
 			return;
 		}
 		c->welcomed = 1;
 		if (c->role == ROLE_NONE) {
 			log_warn("refused uid %u: no role in custody.conf", (unsigned)c->uid);
-			peer_send_error(p, CUSTODY_EPERM, "uid %u has no role in this archive's "
+			conn_send_error(p, CUSTODY_EPERM, "uid %u has no role in this archive's "
 			    "custody.conf", (unsigned)c->uid);
 			return;
 		}
@@ -258,51 +268,27 @@ client_dispatch(struct peer *p, Envelope *msg, void *arg)
 		w.role = (char *)role_name(c->role);
 		env.body_case = CUSTODY__ENVELOPE__BODY_WELCOME;
 		env.welcome = &w;
-		peer_send(p, &env);
+		conn_send(p, &env);
 		return;
 	}
 	if (s->stopping) {
 		wire_free(msg);
-		peer_send_error(p, CUSTODY_EIO, "custodyd is shutting down");
+		conn_send_error(p, CUSTODY_EIO, "custodyd is shutting down");
 		return;
-	}
-	switch (msg->body_case) {
-	case CUSTODY__ENVELOPE__BODY_RECORD_BEGIN:
-		if (c->role < ROLE_DOCUMENTER) {
-			peer_send_error(p, CUSTODY_EPERM, "adding records needs the documenter "
-			    "role; you are %s", role_name(c->role));
-			wire_free(msg);
-			return;
-		}
-		records_begin(c, msg);
-		return;
-	case CUSTODY__ENVELOPE__BODY_INGEST_BEGIN:
-	case CUSTODY__ENVELOPE__BODY_INGEST_FILE:
-	case CUSTODY__ENVELOPE__BODY_INGEST_COMMIT:
-		if (c->role < ROLE_DOCUMENTER) {
-			peer_send_error(p, CUSTODY_EPERM, "ingest needs the documenter role; "
-			    "you are %s", role_name(c->role));
-			wire_free(msg);
-			return;
-		}
-		if (msg->body_case == CUSTODY__ENVELOPE__BODY_INGEST_BEGIN)
-			ingest_begin(c, msg);
-		else if (msg->body_case == CUSTODY__ENVELOPE__BODY_INGEST_FILE)
-			ingest_file(c, msg);
-		else
-			ingest_commit(c, msg);
-		return;
-	default:
-		break;
 	}
 	for (i = 0; i < sizeof server_handlers / sizeof server_handlers[0]; i++) {
 		if ((int)msg->body_case != server_handlers[i].body)
 			continue;
 		if (c->role < server_handlers[i].role) {
-			peer_send_error(p, CUSTODY_EPERM, "%s needs the %s role; you are %s",
+			conn_send_error(p, CUSTODY_EPERM, "%s needs the %s role; you are %s",
+			    server_handlers[i].what != NULL ? server_handlers[i].what :
 			    wire_name(msg), role_name(server_handlers[i].role),
 			    role_name(c->role));
 			wire_free(msg);
+			return;
+		}
+		if (server_handlers[i].loop != NULL) {
+			server_handlers[i].loop(c, msg);
 			return;
 		}
 		r = request_new(c, msg, server_handlers[i].work);
@@ -314,10 +300,10 @@ client_dispatch(struct peer *p, Envelope *msg, void *arg)
 			server_want_progress(r);
 		if (server_handlers[i].batch) {
 			r->fatal = 1;
-			records_hold(c);
+			service_records_hold(c);
 		}
-		if (server_handlers[i].takes_fd && (r->fd = peer_take_fd(p)) < 0) {
-			peer_send_error(p, CUSTODY_EPROTO, "%s needs a descriptor",
+		if (server_handlers[i].takes_fd && (r->fd = conn_take_fd(p)) < 0) {
+			conn_send_error(p, CUSTODY_EPROTO, "%s needs a descriptor",
 			    wire_name(msg));
 			wire_free(msg);
 			free(r);
@@ -327,7 +313,7 @@ client_dispatch(struct peer *p, Envelope *msg, void *arg)
 		return;
 	}
 	log_debug("uid %u sent an unexpected %s", (unsigned)c->uid, wire_name(msg));
-	peer_send_error(p, CUSTODY_EPROTO, "unexpected message %s", wire_name(msg));
+	conn_send_error(p, CUSTODY_EPROTO, "unexpected message %s", wire_name(msg));
 	wire_free(msg);
 }
 
@@ -366,7 +352,7 @@ server_shed(struct server *s)
 		}
 		if (idlest == NULL)
 			break;
-		peer_abort(idlest->peer);	/* takes it off the list */
+		conn_abort(idlest->conn);	/* takes it off the list */
 		n++;
 	}
 	if (n > 0)
@@ -417,13 +403,12 @@ server_accept(evutil_socket_t lfd, short what, void *arg)
 	else
 		snprintf(c->actor, sizeof c->actor, "uid%u@%s", (unsigned)cred.uid,
 		    s->a->conf.office);
-	if ((c->peer = peer_new(s->base, fd, client_dispatch, c)) == NULL) {
-		close(fd);
+	if ((c->conn = conn_new(s->base, fd, client_dispatch, c)) == NULL) {
 		free(c);
 		return;
 	}
 	c->last = time(NULL);
-	peer_set_timeout(c->peer, s->a->conf.idle_timeout);
+	conn_set_timeout(c->conn, s->a->conf.idle_timeout);
 	TAILQ_INSERT_TAIL(&s->clients, c, entry);
 }
 

@@ -6,7 +6,7 @@
 #include <sys/types.h>
 
 #include "archive.h"
-#include "custody/peer.h"
+#include "custody/conn.h"
 #include "pool.h"
 
 struct ingest;
@@ -25,7 +25,7 @@ struct server {
 
 struct client {
 	struct server		*s;
-	struct peer		*peer;
+	struct conn		*conn;
 	uid_t			 uid;
 	char			 actor[OFFICE_NAME_MAX + 80];	/* user@office */
 	enum role		 role;
@@ -35,6 +35,7 @@ struct client {
 	time_t			 last;		/* its last message, for shedding the idlest */
 	struct ingest		*ingest;	/* the open ingest batch, if any */
 	struct recbatch		*records;	/* the open record batch, if any */
+	int			 records_busy;	/* a worker holds it */
 	TAILQ_ENTRY(client)	 entry;
 };
 
@@ -72,10 +73,7 @@ int service_log(struct request *);
 int service_verify(struct request *);
 int service_keys(struct request *);
 int service_get(struct request *);
-int service_access_event(struct archive *, const char *action, const char *sha,
-    const char *actor);
 int service_audit(struct request *);
-int service_file_key(struct archive *, json_t *doc, uint8_t key[static 32]);
 
 /* service-keys.c */
 int service_keys_split(struct request *);
@@ -88,25 +86,22 @@ int service_invite(struct request *);
 int service_revoke(struct request *);
 int service_revocations(struct request *);
 
-/* records-write.c */
-void records_begin(struct client *, Envelope *);
-int records_batch(struct request *);
-int records_commit(struct request *);
-void records_done(struct request *);
-int records_edit(struct request *);
-int records_link(struct request *);
-void records_abort(struct client *);
-void records_hold(struct client *);
+/* service-records.c: record edits, links and batches (the engine: records-write.h) */
+int service_record_edit(struct request *);
+int service_link(struct request *);
+void service_record_begin(struct client *, Envelope *);
+int service_record_batch(struct request *);
+int service_record_commit(struct request *);
+void service_record_done(struct request *);
+void service_records_abort(struct client *);
+void service_records_hold(struct client *);
 
 /* records-read.c */
-int records_list(struct request *);
-int records_history(struct request *);
-int records_query(struct request *);
-struct query_filter;
-void records_query_filter(struct query_filter *, uint8_t itok[static TOKEN_LEN],
-    const struct archive *, const Custody__QueryRequest *);
-int records_duplicates(struct request *);
-int records_report(struct request *);
+int service_list(struct request *);
+int service_history(struct request *);
+int service_query(struct request *);
+int service_duplicates(struct request *);
+int service_report(struct request *);
 
 /* records-view.c: records as a client may see them (protected fields per custody.conf) */
 int records_view(const struct client *, const char *office_hex, const char *tok,
@@ -115,10 +110,28 @@ int records_view_at(const struct client *, git_commit *, const char *tok, json_t
     git_oid *object);
 
 /* ingest.c */
-void ingest_begin(struct client *, Envelope *);
-void ingest_file(struct client *, Envelope *);
-void ingest_commit(struct client *, Envelope *);
-void ingest_abort(struct client *);
-int ingest_holds(const struct client *);
+void service_ingest_begin(struct client *, Envelope *);
+void service_ingest_file(struct client *, Envelope *);
+void service_ingest_commit(struct client *, Envelope *);
+void service_ingest_abort(struct client *);
+int service_ingest_holds(const struct client *);
+
+/* service-recipients.c */
+int service_recipient_add(struct request *);
+int service_recipient_list(struct request *);
+
+/* service-extract.c */
+int service_extract(struct request *);
+
+/* listen.c: the TCP listener for peers, on the server's loop. */
+struct listen;
+int listen_start(struct listen **out, struct server *, const char *address, char **cause);
+void listen_stop(struct listen *);
+
+/* service-peer.c: admin requests (peer add/remove, peers, sync). */
+int service_peer_add(struct request *);
+int service_peer_remove(struct request *);
+int service_peers(struct request *);
+int service_sync(struct request *);
 
 #endif

@@ -9,7 +9,7 @@
 
 #include <event2/event.h>
 
-#include "custody/channel.h"
+#include "custody/conn.h"
 #include "log.h"
 #include "peers.h"
 #include "revocations.h"

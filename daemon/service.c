@@ -11,6 +11,7 @@
 
 #include "custody/invite.h"
 #include "epochs.h"
+#include "evidence.h"
 #include "handover.h"
 #include "log.h"
 #include "offices.h"
@@ -472,7 +473,7 @@ service_keys(struct request *r)
 }
 
 /* A custody event: someone had the plaintext of evidence sha (action "get"). */
-int
+static int
 service_access_event(struct archive *a, const char *action, const char *sha,
     const char *actor)
 {
@@ -574,23 +575,6 @@ done:
 	return error;
 }
 
-/* Unwrap the file key held in an evidence record. */
-int
-service_file_key(struct archive *a, json_t *doc, uint8_t key[static 32])
-{
-	const char *wrapped = json_string_value(json_object_get(doc, "key"));
-	const char *sha = json_string_value(json_object_get(doc, "sha256"));
-	uint8_t raw[WRAPPED_KEY_LEN + 4];
-	char ad[96];
-	size_t len;
-
-	if (wrapped == NULL || sha == NULL || sodium_base642bin(raw, sizeof raw, wrapped,
-	    strlen(wrapped), NULL, &len, NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
-		return custody_fail(CUSTODY_EINVAL, "evidence record has no usable file key");
-	snprintf(ad, sizeof ad, "custody blob key %s", sha);
-	return epochs_unwrap(a, key, raw, len, ad);
-}
-
 /* Decrypt evidence into the client's descriptor; answer only when its hash is right. */
 int
 service_get(struct request *r)
@@ -619,7 +603,7 @@ service_get(struct request *r)
 		error = custody_fail(CUSTODY_EINVAL, "%s is not an evidence record", id);
 		goto done;
 	}
-	if ((error = service_file_key(a, doc, key)) < 0)
+	if ((error = evidence_file_key(a, doc, key)) < 0)
 		goto done;
 	if (ftruncate(r->fd, 0) != 0 || lseek(r->fd, 0, SEEK_SET) != 0) {
 		error = custody_fail(CUSTODY_EIO, "cannot write to the output file");

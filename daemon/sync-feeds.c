@@ -11,7 +11,7 @@
 
 #include "log.h"
 #include "offices.h"
-#include "sync.h"
+#include "sync-feeds.h"
 
 /* Every feed ref with its sequence and head. */
 int

@@ -20,7 +20,7 @@
 
 #include <event2/event.h>
 
-#include "custody/channel.h"
+#include "custody/conn.h"
 #include "epochs.h"
 #include "log.h"
 #include "offices.h"
@@ -41,7 +41,7 @@
 
 /* Is the responder the office we dialled? (XK: it proved it holds the key we dialled.) */
 static const char *
-session_authorize(struct channel *ch, const uint8_t remote_ed[static 32], void *arg)
+session_authorize(struct conn *ch, const uint8_t remote_ed[static 32], void *arg)
 {
 	struct session *s = arg;
 	char *got = NULL, *want = NULL;
@@ -58,7 +58,7 @@ session_authorize(struct channel *ch, const uint8_t remote_ed[static 32], void *
 }
 
 static void
-session_dispatch(struct channel *ch, Envelope *msg, void *arg)
+session_dispatch(struct conn *ch, Envelope *msg, void *arg)
 {
 	struct session *s = arg;
 	struct msgq *q;
@@ -66,8 +66,8 @@ session_dispatch(struct channel *ch, Envelope *msg, void *arg)
 	if (msg == NULL) {
 		s->gone = 1;
 		if (s->why[0] == '\0')
-			snprintf(s->why, sizeof s->why, "%s", channel_error(ch)[0] ?
-			    channel_error(ch) : "the peer closed the connection");
+			snprintf(s->why, sizeof s->why, "%s", conn_error(ch)[0] ?
+			    conn_error(ch) : "the peer closed the connection");
 		event_base_loopbreak(s->base);
 		return;
 	}
@@ -149,7 +149,7 @@ session_call(struct session *s, const Envelope *req, int want, int or_fork)
 {
 	Envelope *msg;
 
-	if (channel_send(s->ch, req) < 0) {
+	if (conn_send(s->ch, req) < 0) {
 		snprintf(s->why, sizeof s->why, "cannot send to the peer");
 		return NULL;
 	}
@@ -628,7 +628,7 @@ sync_with_peer(struct archive *a, const struct peers_entry *peer, struct sync_re
 	}
 	if ((fd = session_connect(&s)) < 0)
 		goto done;
-	if ((s.ch = channel_new(s.base, fd, s.dial, x_priv, a->sign_pk, session_authorize,
+	if ((s.ch = conn_noise_new(s.base, fd, s.dial, x_priv, a->sign_pk, session_authorize,
 	    session_dispatch, &s)) == NULL) {
 		snprintf(s.why, sizeof s.why, "cannot set up the channel");
 		goto done;
@@ -647,7 +647,7 @@ sync_with_peer(struct archive *a, const struct peers_entry *peer, struct sync_re
 	}
 	ok = 1;
 done:
-	channel_free(s.ch);
+	conn_free(s.ch);
 	while ((q = s.head) != NULL) {
 		s.head = q->next;
 		wire_free(q->msg);

@@ -6,7 +6,7 @@
 
 #include <event2/event.h>
 
-#include "custody/channel.h"
+#include "custody/conn.h"
 #include "peers.h"
 #include "sync.h"
 
@@ -23,7 +23,7 @@ struct session {
 	struct archive			*a;
 	const struct peers_entry	*peer;
 	struct event_base		*base;
-	struct channel			*ch;
+	struct conn			*ch;
 	struct event			*timer;
 	struct msgq			*head, **tail;
 	int				 gone, timed_out, waited;

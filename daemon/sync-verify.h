@@ -5,7 +5,7 @@
 #include <git2/sys/odb_backend.h>
 
 #include "handover.h"
-#include "sync.h"
+#include "sync-feeds.h"
 
 /* The most objects one pack from a peer may hold (a first sync of a feed of a million records
  * is about 1.1 million). */

@@ -1,6 +1,6 @@
 /*
  * The Noise HandshakeState (revision 34, section 5.3) for the NK, KK, IK, XX and XK patterns
- * with 25519, ChaChaPoly and BLAKE2b. No PSK, no fallback. Offices talk XK (proto/channel.c).
+ * with 25519, ChaChaPoly and BLAKE2b. No PSK, no fallback. Offices talk XK (proto/conn-noise.c).
  */
 #include <stdio.h>
 #include <string.h>

@@ -21,7 +21,7 @@
 #define FRAME_MSG 1
 #define FRAME_DATA 2
 #define FRAME_DATA_END 3
-#define FRAME_HANDSHAKE 4		/* a Noise handshake message (TCP channels, proto/channel.c) */
+#define FRAME_HANDSHAKE 4		/* a Noise handshake message (TCP channels, proto/conn-noise.c) */
 #define FRAME_NOISE 5			/* a Noise transport message (TCP channels) */
 
 #define FRAME_MAX_HELLO 4096		/* before the Hello is accepted */

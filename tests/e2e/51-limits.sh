@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Connections that hold the daemon: an idle client is closed after [daemon] idle_timeout with
 # a reason; a client trickling its hello a byte at a time is dropped at the hello deadline
-# (10 s), not kept alive by each byte; with its descriptors exhausted by idle connections
+# (10 s), not kept alive by each byte, and so is one trickling bytes after its Error (2 s);
+# with its descriptors exhausted by idle connections
 # (custodyd limited to 64), the daemon drops the idlest and still serves a new client, and
 # the archive verifies.
 . "$(dirname "$0")/lib.sh"
@@ -51,6 +52,36 @@ except OSError:
 PY
 )
 contains "a hello trickled a byte a second is dropped at the deadline: $out" "$out" "dropped after 1"
+
+# A client answered with an Error is closed 2 s later, however it trickles bytes in meanwhile:
+# reading what it still sends must not keep its connection (and a descriptor) forever.
+out=$(python3 - "$A/custodyd.sock" "$RAW" <<'PY'
+import socket, sys, time
+sys.path.insert(0, sys.argv[2])
+import rawclient as rc
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(rc.frame(b"x", ftype=9))
+t0 = time.monotonic()
+buf = b""
+try:
+    for _ in range(15):
+        time.sleep(0.5)
+        s.sendall(b"\0")
+        s.setblocking(False)
+        try:
+            buf += s.recv(4096)
+        except BlockingIOError:
+            pass
+        s.setblocking(True)
+    print("kept %.0f s" % (time.monotonic() - t0))
+except OSError:
+    print("dropped after %.0f s" % (time.monotonic() - t0))
+print("error:", b"unknown frame type 9" in buf)
+PY
+)
+contains "a client trickling bytes after its Error is dropped: $out" "$out" "dropped after"
+contains "it had the Error first" "$out" "error: True"
 stop_daemon "$DAEMON_PID"
 
 # descriptors: 64 in all, 100 idle connections, then a real client

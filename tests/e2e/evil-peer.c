@@ -27,7 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "custody/channel.h"
+#include "custody/conn.h"
 #include "peers.h"
 #include "sync.h"
 
@@ -40,21 +40,21 @@ static struct event_base *base;
 
 /* Everyone may talk to the adversary. */
 static const char *
-evil_authorize(struct channel *ch, const uint8_t remote[static 32], void *arg)
+evil_authorize(struct conn *ch, const uint8_t remote[static 32], void *arg)
 {
 	return "victim";
 }
 
 static void
-evil_send(struct channel *ch, Envelope *env)
+evil_send(struct conn *ch, Envelope *env)
 {
-	if (channel_send(ch, env) < 0)
+	if (conn_send(ch, env) < 0)
 		fprintf(stderr, "evil-peer: cannot send\n");
 }
 
 /* The pack in FILE, in PackData pieces. */
 static void
-evil_pack(struct channel *ch)
+evil_pack(struct conn *ch)
 {
 	Custody__PackData pd = CUSTODY__PACK_DATA__INIT;
 	Envelope env = CUSTODY__ENVELOPE__INIT;
@@ -63,7 +63,7 @@ evil_pack(struct channel *ch)
 	size_t n;
 
 	if (f == NULL) {
-		channel_send_error(ch, CUSTODY_EIO, "no pack file");
+		conn_send_error(ch, CUSTODY_EIO, "no pack file");
 		return;
 	}
 	env.body_case = CUSTODY__ENVELOPE__BODY_PACK_DATA;
@@ -146,7 +146,7 @@ evil_answer(struct channel *ch, const Envelope *msg, unsigned long n)
 
 /* A blob's bytes, as the mode lies about them. */
 static void
-evil_blob(struct channel *ch, const Custody__BlobRequest *m)
+evil_blob(struct conn *ch, const Custody__BlobRequest *m)
 {
 	Custody__BlobData bd = CUSTODY__BLOB_DATA__INIT;
 	Envelope env = CUSTODY__ENVELOPE__INIT;
@@ -157,7 +157,7 @@ evil_blob(struct channel *ch, const Custody__BlobRequest *m)
 	int fd;
 
 	if (path == NULL || (fd = open(path, O_RDONLY)) < 0 || fstat(fd, &st) != 0) {
-		channel_send_error(ch, CUSTODY_ENOTFOUND, "no blob");
+		conn_send_error(ch, CUSTODY_ENOTFOUND, "no blob");
 		free(path);
 		return;
 	}
@@ -181,7 +181,7 @@ evil_blob(struct channel *ch, const Custody__BlobRequest *m)
 }
 
 static void
-evil_dispatch(struct channel *ch, Envelope *msg, void *arg)
+evil_dispatch(struct conn *ch, Envelope *msg, void *arg)
 {
 	Custody__PeerWelcome w = CUSTODY__PEER_WELCOME__INIT;
 	Envelope env = CUSTODY__ENVELOPE__INIT;
@@ -189,7 +189,7 @@ evil_dispatch(struct channel *ch, Envelope *msg, void *arg)
 
 	if (msg == NULL) {
 		if (arg != NULL) {	/* the dialling mode: the victim hung up */
-			printf("closed: %s\n", channel_error(ch));
+			printf("closed: %s\n", conn_error(ch));
 			event_base_loopbreak(base);
 		}
 		return;
@@ -227,9 +227,9 @@ evil_dispatch(struct channel *ch, Envelope *msg, void *arg)
 		evil_blob(ch, msg->blob_request);
 	else if (sync_is_request(msg)) {
 		if (sync_serve(a, msg, &out) < 0)
-			channel_send_error(ch, CUSTODY_EIO, "%s", custody_error());
+			conn_send_error(ch, CUSTODY_EIO, "%s", custody_error());
 		else
-			channel_send_frames(ch, &out);
+			conn_send_frames(ch, &out);
 		cbuf_free(&out);
 	}
 	wire_free(msg);
@@ -244,7 +244,7 @@ evil_accept(evutil_socket_t lfd, short what, void *arg)
 	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0)
 		return;
 	/* each connection lives until the process ends: the adversary does not tidy up */
-	if (channel_new(base, fd, NULL, x_priv, a->office_pk, evil_authorize, evil_dispatch,
+	if (conn_noise_new(base, fd, NULL, x_priv, a->office_pk, evil_authorize, evil_dispatch,
 	    NULL) == NULL)
 		fprintf(stderr, "evil-peer: cannot set up a channel\n");
 }
@@ -277,7 +277,7 @@ main(int argc, char **argv)
 	Custody__FeedsRequest fr = CUSTODY__FEEDS_REQUEST__INIT;
 	Envelope env = CUSTODY__ENVELOPE__INIT;
 	uint8_t *x_priv, x_pub[NOISE_KEY_LEN], dial_pk[32];
-	struct channel *ch;
+	struct conn *ch;
 	struct event *ev;
 	char *cause = NULL;
 	int fd, dial;
@@ -305,7 +305,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (dial) {
-		if ((ch = channel_new(base, fd, dial_pk, x_priv, a->office_pk, evil_authorize,
+		if ((ch = conn_noise_new(base, fd, dial_pk, x_priv, a->office_pk, evil_authorize,
 		    evil_dispatch, &fd)) == NULL)
 			return 1;
 		env.body_case = CUSTODY__ENVELOPE__BODY_FEEDS_REQUEST;

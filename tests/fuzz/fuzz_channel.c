@@ -20,7 +20,7 @@
 
 #include <sodium.h>
 
-#include "custody/channel.h"
+#include "custody/conn.h"
 #include "fuzz.h"
 
 #define FZ_CHUNK 4000
@@ -41,13 +41,13 @@ fz_check(bool ok)
 }
 
 static const char *
-fuzz_authorize(struct channel *ch, const uint8_t remote[static 32], void *arg)
+fuzz_authorize(struct conn *ch, const uint8_t remote[static 32], void *arg)
 {
 	return memcmp(remote, i_ed + 32, 32) == 0 ? "office" : NULL;
 }
 
 static void
-fuzz_dispatch(struct channel *ch, Envelope *env, void *arg)
+fuzz_dispatch(struct conn *ch, Envelope *env, void *arg)
 {
 	struct fz_state *st = arg;
 
@@ -112,8 +112,8 @@ fz_genuine(int fd, const uint8_t *data, size_t size, struct fz_state *st)
 	ssize_t r;
 	int i;
 
-	fz_check(noise_hs_new(&hs, "XK", true, i_x, r_xpub, CHANNEL_PROLOGUE,
-	    strlen(CHANNEL_PROLOGUE)) == 0);
+	fz_check(noise_hs_new(&hs, "XK", true, i_x, r_xpub, CONN_PROLOGUE,
+	    strlen(CONN_PROLOGUE)) == 0);
 	fz_check(noise_hs_write(hs, &m, NULL, 0) == 0);
 	fz_frame(&f, FRAME_HANDSHAKE, &m);
 	fz_send(fd, f.data, f.len, st);
@@ -148,7 +148,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz_state st = { 0 };
-	struct channel *ch;
+	struct conn *ch;
 	int sv[2], i;
 
 	if (base == NULL)
@@ -160,7 +160,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size--;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) != 0)
 		return 0;
-	if ((ch = channel_new(base, sv[1], NULL, r_x, r_ed + 32, fuzz_authorize,
+	if ((ch = conn_noise_new(base, sv[1], NULL, r_x, r_ed + 32, fuzz_authorize,
 	    fuzz_dispatch, &st)) == NULL) {
 		close(sv[0]);
 		return 0;
@@ -172,7 +172,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	shutdown(sv[0], SHUT_WR);
 	for (i = 0; i < 16 && !st.lost; i++)
 		event_base_loop(base, EVLOOP_NONBLOCK);
-	channel_free(ch);
+	conn_free(ch);
 	close(sv[0]);
 	return 0;
 }

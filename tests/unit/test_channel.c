@@ -20,7 +20,7 @@
 #include <event2/event.h>
 #include <sodium.h>
 
-#include "custody/channel.h"
+#include "custody/conn.h"
 
 /* Office identities (Ed25519) and the X25519 static keys derived from them. */
 static uint8_t a_ed[64], b_ed[64], m_ed[64];
@@ -28,7 +28,7 @@ static uint8_t a_s[32], a_pub[32], b_s[32], b_pub[32], m_s[32], m_pub[32];
 
 /* One end under test: what it saw. */
 struct end {
-	struct channel	*ch;
+	struct conn	*ch;
 	const uint8_t	*pin;		/* the only key it accepts */
 	int		 authorized;	/* times authorize was asked */
 	int		 lost;
@@ -52,7 +52,7 @@ struct relay {
 static struct event_base *base;
 
 static const char *
-end_authorize(struct channel *ch, const uint8_t remote[static NOISE_KEY_LEN], void *arg)
+end_authorize(struct conn *ch, const uint8_t remote[static NOISE_KEY_LEN], void *arg)
 {
 	struct end *e = arg;
 
@@ -61,13 +61,13 @@ end_authorize(struct channel *ch, const uint8_t remote[static NOISE_KEY_LEN], vo
 }
 
 static void
-end_dispatch(struct channel *ch, Envelope *env, void *arg)
+end_dispatch(struct conn *ch, Envelope *env, void *arg)
 {
 	struct end *e = arg;
 
 	if (env == NULL) {
 		e->lost = 1;
-		snprintf(e->why, sizeof e->why, "%s", channel_error(ch));
+		snprintf(e->why, sizeof e->why, "%s", conn_error(ch));
 		return;
 	}
 	if (e->nmsgs < 8)
@@ -83,7 +83,7 @@ end_clear(struct end *e)
 
 	for (i = 0; i < e->nmsgs; i++)
 		wire_free(e->msgs[i]);
-	channel_free(e->ch);
+	conn_free(e->ch);
 	memset(e, 0, sizeof *e);
 }
 
@@ -133,14 +133,14 @@ ends_new(struct end *a, struct end *b, int fa, int fb, const uint8_t *apin, cons
 	memset(b, 0, sizeof *b);
 	a->pin = apin;
 	b->pin = bpin;
-	a->ch = channel_new(base, fa, apin, a_s, a_ed + 32, end_authorize, end_dispatch, a);
-	b->ch = channel_new(base, fb, NULL, b_s, b_ed + 32, end_authorize, end_dispatch, b);
+	a->ch = conn_noise_new(base, fa, apin, a_s, a_ed + 32, end_authorize, end_dispatch, a);
+	b->ch = conn_noise_new(base, fb, NULL, b_s, b_ed + 32, end_authorize, end_dispatch, b);
 	assert_non_null(a->ch);
 	assert_non_null(b->ch);
 }
 
 static void
-send_hello(struct channel *ch, uint32_t version)
+send_hello(struct conn *ch, uint32_t version)
 {
 	Envelope env = CUSTODY__ENVELOPE__INIT;
 	Custody__Hello h = CUSTODY__HELLO__INIT;
@@ -148,7 +148,7 @@ send_hello(struct channel *ch, uint32_t version)
 	h.version = version;
 	env.body_case = CUSTODY__ENVELOPE__BODY_HELLO;
 	env.hello = &h;
-	assert_int_equal(channel_send(ch, &env), 0);
+	assert_int_equal(conn_send(ch, &env), 0);
 }
 
 /* The handshake, then messages both ways; one is 200 KiB (four transport messages). */
@@ -166,12 +166,12 @@ test_roundtrip(void **state)
 	ends_new(&a, &b, sv[0], sv[1], b_ed + 32, a_ed + 32);
 	send_hello(a.ch, 7);		/* queued before the handshake: sent after it */
 	RUN_UNTIL(b.nmsgs == 1);
-	assert_true(channel_established(a.ch));
-	assert_true(channel_established(b.ch));
+	assert_true(conn_established(a.ch));
+	assert_true(conn_established(b.ch));
 	assert_int_equal(a.authorized, 1);
 	assert_int_equal(b.authorized, 1);
-	assert_string_equal(channel_office(b.ch), "office");
-	assert_int_equal(channel_remote_key(b.ch, k), 0);
+	assert_string_equal(conn_office(b.ch), "office");
+	assert_int_equal(conn_remote_key(b.ch, k), 0);
 	assert_memory_equal(k, a_ed + 32, 32);
 	assert_int_equal(b.msgs[0]->body_case, CUSTODY__ENVELOPE__BODY_HELLO);
 	assert_int_equal(b.msgs[0]->hello->version, 7);
@@ -183,7 +183,7 @@ test_roundtrip(void **state)
 	sr.json = big;
 	env.body_case = CUSTODY__ENVELOPE__BODY_SHOW_REPLY;
 	env.show_reply = &sr;
-	assert_int_equal(channel_send(b.ch, &env), 0);
+	assert_int_equal(conn_send(b.ch, &env), 0);
 	send_hello(b.ch, 9);
 	send_hello(a.ch, 8);
 	RUN_UNTIL(a.nmsgs == 2 && b.nmsgs == 2);
@@ -214,7 +214,7 @@ test_wrong_pin(void **state)
 	assert_true(b.lost);
 	assert_int_equal(b.authorized, 1);
 	assert_int_equal(b.nmsgs, 0);
-	assert_false(channel_established(b.ch));
+	assert_false(conn_established(b.ch));
 	assert_non_null(strstr(b.why, "not authorized"));
 	assert_true(a.lost);
 	assert_non_null(strstr(a.why, "closed"));
@@ -241,9 +241,9 @@ test_wrong_pin(void **state)
 	memset(&b, 0, sizeof b);
 	a.pin = b_ed + 32;
 	b.pin = a_ed + 32;
-	a.ch = channel_new(base, sv[0], b_ed + 32, m_s, a_ed + 32, end_authorize, end_dispatch,
+	a.ch = conn_noise_new(base, sv[0], b_ed + 32, m_s, a_ed + 32, end_authorize, end_dispatch,
 	    &a);
-	b.ch = channel_new(base, sv[1], NULL, b_s, b_ed + 32, end_authorize, end_dispatch, &b);
+	b.ch = conn_noise_new(base, sv[1], NULL, b_s, b_ed + 32, end_authorize, end_dispatch, &b);
 	send_hello(a.ch, 1);
 	RUN_UNTIL(a.lost && b.lost);
 	assert_true(a.lost && b.lost);
@@ -268,13 +268,13 @@ test_fallback(void **state)
 	for (i = 0; i < 3; i++) {
 		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 		ends_new(&a, &b, sv[0], sv[1], dial[i], a_ed + 32);
-		assert_int_equal(channel_set_fallback(b.ch, m_s), 0);
-		assert_true(channel_set_fallback(a.ch, m_s) < 0);	/* a responder's only */
+		assert_int_equal(conn_noise_set_fallback(b.ch, m_s), 0);
+		assert_true(conn_noise_set_fallback(a.ch, m_s) < 0);	/* a responder's only */
 		send_hello(a.ch, 3);
 		RUN_UNTIL((a.lost && b.lost) || b.nmsgs == 1);
 		if (i < 2) {
 			assert_int_equal(b.nmsgs, 1);
-			assert_true(channel_established(a.ch) && channel_established(b.ch));
+			assert_true(conn_established(a.ch) && conn_established(b.ch));
 			assert_int_equal(a.authorized, 1);
 		} else {
 			assert_true(a.lost && b.lost);
@@ -377,7 +377,7 @@ test_flipped_handshake(void **state)
 			print_error("case %zu: a lost %d, b lost %d\n", i, a.lost, b.lost);
 		assert_true(a.lost && b.lost);
 		assert_int_equal(a.nmsgs + b.nmsgs, 0);
-		assert_false(channel_established(b.ch));
+		assert_false(conn_established(b.ch));
 		end_clear(&a);
 		end_clear(&b);
 		relay_free(&r);
@@ -401,7 +401,7 @@ test_truncated_handshake(void **state)
 		RUN_UNTIL(a.lost && b.lost);
 		assert_true(a.lost && b.lost);
 		assert_int_equal(a.nmsgs + b.nmsgs, 0);
-		assert_false(channel_established(b.ch));
+		assert_false(conn_established(b.ch));
 		end_clear(&a);
 		end_clear(&b);
 		relay_free(&r);
@@ -464,7 +464,7 @@ raw_refused(const uint8_t *bytes, size_t len, int close_after, const char *why)
 	int sv[2];
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	b.ch = channel_new(base, sv[1], NULL, b_s, b_ed + 32, end_authorize, end_dispatch, &b);
+	b.ch = conn_noise_new(base, sv[1], NULL, b_s, b_ed + 32, end_authorize, end_dispatch, &b);
 	assert_non_null(b.ch);
 	assert_int_equal(write(sv[0], bytes, len), (ssize_t)len);
 	if (close_after)
@@ -510,8 +510,8 @@ test_preauth(void **state)
 	buf[0] = 0;
 	raw_refused(buf, sizeof buf, 0, NULL);
 	/* a real message 1 replayed, then message 3 forged: refused before authorize */
-	assert_int_equal(noise_hs_new(&hs, "XK", true, m_s, b_pub, CHANNEL_PROLOGUE,
-	    strlen(CHANNEL_PROLOGUE)), 0);
+	assert_int_equal(noise_hs_new(&hs, "XK", true, m_s, b_pub, CONN_PROLOGUE,
+	    strlen(CONN_PROLOGUE)), 0);
 	assert_int_equal(frame_put_header(&m1, FRAME_HANDSHAKE, 48), 0);
 	assert_int_equal(noise_hs_write(hs, &m1, NULL, 0), 0);
 	memcpy(buf, m1.data, m1.len);
@@ -538,7 +538,7 @@ stranger_probe(const uint8_t *bytes, size_t len, uint8_t *got, size_t cap, int *
 	int sv[2];
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	b.ch = channel_new(base, sv[1], NULL, b_s, b_ed + 32, end_authorize, end_dispatch, &b);
+	b.ch = conn_noise_new(base, sv[1], NULL, b_s, b_ed + 32, end_authorize, end_dispatch, &b);
 	assert_non_null(b.ch);
 	assert_int_equal(write(sv[0], bytes, len), (ssize_t)len);
 	RUN_UNTIL(b.lost);
@@ -587,13 +587,13 @@ test_stranger(void **state)
 	ssize_t n;
 	int lost;
 
-	stranger_m1(&m1, m_pub, CHANNEL_PROLOGUE, 0);
+	stranger_m1(&m1, m_pub, CONN_PROLOGUE, 0);
 	assert_int_equal(m1.len, 5 + 48);
 	n = stranger_probe(m1.data, m1.len, got, sizeof got, &lost);
 	assert_int_equal(n, 0);
 	assert_true(lost);
 
-	stranger_m1(&m1, m_pub, CHANNEL_PROLOGUE, 20);
+	stranger_m1(&m1, m_pub, CONN_PROLOGUE, 20);
 	assert_int_equal(stranger_probe(m1.data, m1.len, got, sizeof got, &lost), 0);
 	assert_true(lost);
 
@@ -617,13 +617,13 @@ test_stranger(void **state)
 	assert_true(lost);
 
 	/* the control: the same probe made for b's own key is answered with message 2 */
-	stranger_m1(&m1, b_pub, CHANNEL_PROLOGUE, 0);
+	stranger_m1(&m1, b_pub, CONN_PROLOGUE, 0);
 	{
 		struct end b = { .pin = a_ed + 32 };
 		int sv[2];
 
 		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-		b.ch = channel_new(base, sv[1], NULL, b_s, b_ed + 32, end_authorize,
+		b.ch = conn_noise_new(base, sv[1], NULL, b_s, b_ed + 32, end_authorize,
 		    end_dispatch, &b);
 		assert_int_equal(write(sv[0], m1.data, m1.len), (ssize_t)m1.len);
 		RUN_UNTIL(0);

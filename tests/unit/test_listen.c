@@ -26,7 +26,7 @@
 #include <event2/event.h>
 #include <sodium.h>
 
-#include "custody/channel.h"
+#include "custody/conn.h"
 #include "peers.h"
 #include "server.h"
 
@@ -42,7 +42,7 @@ static uint8_t b_pk[32], *b_sk, b_x[NOISE_KEY_LEN], b_xpub[NOISE_KEY_LEN];
 
 /* One connection from the pinned office b. */
 struct office_conn {
-	struct channel	*ch;
+	struct conn	*ch;
 	int		 welcomed;
 	int		 lost;
 };
@@ -165,13 +165,13 @@ closed(int fd)
 }
 
 static const char *
-office_authorize(struct channel *ch, const uint8_t remote[static 32], void *arg)
+office_authorize(struct conn *ch, const uint8_t remote[static 32], void *arg)
 {
 	return sodium_memcmp(remote, a->office_pk, 32) == 0 ? "hq" : NULL;
 }
 
 static void
-office_dispatch(struct channel *ch, Envelope *env, void *arg)
+office_dispatch(struct conn *ch, Envelope *env, void *arg)
 {
 	struct office_conn *c = arg;
 
@@ -191,13 +191,13 @@ office_connect(struct office_conn *c, int port)
 	int fd = stranger(port, 1);
 
 	memset(c, 0, sizeof *c);
-	c->ch = channel_new(srv.base, fd, a->office_pk, b_x, b_pk, office_authorize, office_dispatch, c);
+	c->ch = conn_noise_new(srv.base, fd, a->office_pk, b_x, b_pk, office_authorize, office_dispatch, c);
 	assert_non_null(c->ch);
 	h.office = (char *)"branch";
 	h.version = CUSTODY_PROTOCOL_VERSION;
 	env.body_case = CUSTODY__ENVELOPE__BODY_PEER_HELLO;
 	env.peer_hello = &h;
-	assert_int_equal(channel_send(c->ch, &env), 0);
+	assert_int_equal(conn_send(c->ch, &env), 0);
 	RUN_UNTIL(c->welcomed || c->lost);
 }
 
@@ -271,7 +271,7 @@ test_office_among_strangers(void **state)
 		close(fd[i]);
 	for (i = 0; i < 40; i++)
 		close(more[i]);
-	channel_free(c.ch);
+	conn_free(c.ch);
 	listen_stop(l);
 }
 
@@ -293,7 +293,7 @@ test_per_office(void **state)
 	for (i = 1; i < MAX_PER_OFFICE + 1; i++)
 		assert_false(c[i].lost);
 	for (i = 0; i < MAX_PER_OFFICE + 1; i++)
-		channel_free(c[i].ch);
+		conn_free(c[i].ch);
 	listen_stop(l);
 }
 
