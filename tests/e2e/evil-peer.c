@@ -82,7 +82,7 @@ evil_pack(struct conn *ch)
 
 /* The FILEs of margs (HEAD and SEQ after them) as the packs of one answer. */
 static void
-evil_packs(struct channel *ch)
+evil_packs(struct conn *ch)
 {
 	Custody__PackData pd = CUSTODY__PACK_DATA__INIT;
 	Envelope env = CUSTODY__ENVELOPE__INIT;
@@ -98,7 +98,7 @@ evil_packs(struct channel *ch)
 	env.pack_data = &pd;
 	for (i = 0; i < nfiles; i++) {
 		if ((f = fopen(margs[i], "rb")) == NULL) {
-			channel_send_error(ch, CUSTODY_EIO, "no pack file");
+			conn_send_error(ch, CUSTODY_EIO, "no pack file");
 			return;
 		}
 		do {
@@ -117,7 +117,7 @@ evil_packs(struct channel *ch)
 
 /* The true answer to a PackRequest, cut after N pieces (all of it when N is 0). */
 static void
-evil_answer(struct channel *ch, const Envelope *msg, unsigned long n)
+evil_answer(struct conn *ch, const Envelope *msg, unsigned long n)
 {
 	struct sync_stream *st = NULL;
 	struct cbuf out = { 0 };
@@ -125,15 +125,15 @@ evil_answer(struct channel *ch, const Envelope *msg, unsigned long n)
 	int r;
 
 	if (sync_serve_stream(a, msg, &out, &st) < 0) {
-		channel_send_error(ch, CUSTODY_EIO, "%s", custody_error());
+		conn_send_error(ch, CUSTODY_EIO, "%s", custody_error());
 		return;
 	}
-	channel_send_frames(ch, &out);
+	conn_send_frames(ch, &out);
 	cbuf_free(&out);
 	for (r = 1; st != NULL && r == 1 && (n == 0 || k < n); k++) {
 		if ((r = sync_stream_next(st, &out)) < 0)
 			break;
-		channel_send_frames(ch, &out);
+		conn_send_frames(ch, &out);
 		cbuf_free(&out);
 	}
 	sync_stream_free(st);
