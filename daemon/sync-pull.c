@@ -31,6 +31,8 @@
 #include "sync-verify.h"
 
 #define SYNC_TIMEOUT 60		/* seconds without an answer before we give up */
+#define SYNC_PACK_TIMEOUT 900	/* for the first piece of a pack answer: the server writes
+				   every pack of it first (sync-serve.c; a minute a GiB or so) */
 #define SYNC_TICK 1		/* seconds between looks at whether the daemon is stopping */
 #define SYNC_ROUNDS 3		/* feeds of offices learnt during the session get pulled too */
 #define SYNC_DEFERRED 2		/* session_pull_feed: not yet (its records need an epoch) */
@@ -102,8 +104,8 @@ session_tick(evutil_socket_t fd, short what, void *arg)
 
 	if (sync_stopped())
 		snprintf(s->why, sizeof s->why, "custodyd is stopping");
-	else if ((s->waited += SYNC_TICK) >= SYNC_TIMEOUT)
-		snprintf(s->why, sizeof s->why, "no answer for %d seconds", SYNC_TIMEOUT);
+	else if ((s->waited += SYNC_TICK) >= (s->patience > 0 ? s->patience : SYNC_TIMEOUT))
+		snprintf(s->why, sizeof s->why, "no answer for %d seconds", s->waited);
 	else
 		return;
 	s->timed_out = 1;
@@ -314,6 +316,23 @@ session_check_behind(struct session *s, const char *hex, const git_oid *head, ui
 }
 
 /*
+ * The most bytes we take in one pack of a peer's answer: SYNC_PACK_PART, or for tests what
+ * CUSTODY_SYNC_PACK_BYTES says (a few KiB make a small feed arrive in several packs).
+ */
+static uint64_t
+session_pack_bytes(void)
+{
+	const char *v = getenv("CUSTODY_SYNC_PACK_BYTES");
+	unsigned long long n;
+	char *end;
+
+	if (v == NULL || *v == '\0')
+		return SYNC_PACK_PART;
+	n = strtoull(v, &end, 10);
+	return *end == '\0' && n > 0 && n <= SYNC_PACK_MAX_BYTES ? n : SYNC_PACK_PART;
+}
+
+/*
  * Pull one feed further: pack, verification, blobs, then the ref. 1 if it moved, SYNC_DEFERRED
  * when its records are wrapped under a data-key epoch that a feed later in the session brings,
  * SYNC_PARTIAL when it moved up to the first commit that needs such an epoch.
@@ -327,7 +346,8 @@ session_pull_feed(struct session *s, const Custody__FeedHead *f, struct sync_res
 	Envelope env = CUSTODY__ENVELOPE__INIT, *msg;
 	struct sync_incoming in;
 	char hex[65], ours[GIT_OID_HEXSZ + 1] = "", *name, *line = NULL, lk[LOG_KEY_LEN];
-	uint64_t seq = 0, lamport, cut;
+	uint64_t seq = 0, lamport, cut, first;
+	size_t nblobs = 0;
 	git_oid head;
 	int error, moved = 0;
 
@@ -354,12 +374,18 @@ session_pull_feed(struct session *s, const Custody__FeedHead *f, struct sync_res
 		free(name);
 		return error;
 	}
+	first = seq;
+again:
 	pr.office = f->office;
 	pr.have_seq = seq;
 	pr.have_head = ours;
+	pr.pack_bytes = session_pack_bytes();
 	env.body_case = CUSTODY__ENVELOPE__BODY_PACK_REQUEST;
 	env.pack_request = &pr;
-	if ((msg = session_call(s, &env, CUSTODY__ENVELOPE__BODY_PACK_DATA, 1)) == NULL) {
+	s->patience = SYNC_PACK_TIMEOUT;
+	msg = session_call(s, &env, CUSTODY__ENVELOPE__BODY_PACK_DATA, 1);
+	s->patience = 0;
+	if (msg == NULL) {
 		free(name);
 		return custody_fail(CUSTODY_EIO, "%s", s->why);
 	}
@@ -390,6 +416,8 @@ session_pull_feed(struct session *s, const Custody__FeedHead *f, struct sync_res
 			goto done;
 		if (msg->pack_data->last)
 			break;
+		if (msg->pack_data->pack_end && (error = sync_incoming_pack_end(&in)) < 0)
+			goto done;
 		wire_free(msg);
 		if ((msg = session_recv(s)) == NULL ||
 		    msg->body_case != CUSTODY__ENVELOPE__BODY_PACK_DATA) {
@@ -422,9 +450,21 @@ session_pull_feed(struct session *s, const Custody__FeedHead *f, struct sync_res
 	if ((error = sync_incoming_finish(&in)) < 0)
 		goto done;
 	moved = in.epoch_missing ? SYNC_PARTIAL : 1;
+	nblobs += in.nblobs;
+	/* the peer answered part of what it holds (several packs): ask for the rest */
+	if (!in.partial && !in.epoch_missing && in.refused == NULL && in.new_seq > seq &&
+	    in.new_seq < f->seq) {
+		seq = in.new_seq;
+		head = in.new_oid;
+		snprintf(ours, sizeof ours, "%s", in.new_head);
+		sync_incoming_free(&in);
+		wire_free(msg);
+		msg = NULL;
+		goto again;
+	}
 	sync_result_add(res, 0, "feed %s: %llu commit%s, %zu blob%s", name,
-	    (unsigned long long)(in.new_seq - seq), in.new_seq - seq == 1 ? "" : "s", in.nblobs,
-	    in.nblobs == 1 ? "" : "s");
+	    (unsigned long long)(in.new_seq - first), in.new_seq - first == 1 ? "" : "s", nblobs,
+	    nblobs == 1 ? "" : "s");
 	if (sodium_memcmp(f->office.data, a->office_pk, ED25519_PK_LEN) != 0 &&
 	    (*wit = reallocarray(*wit, *nwit + 1, sizeof **wit)) != NULL) {
 		snprintf((*wit)[*nwit].hex, sizeof (*wit)[*nwit].hex, "%s", hex);

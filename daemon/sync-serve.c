@@ -5,7 +5,7 @@
  * replies are encoded frames the loop seals into the channel. A pack is written object by object
  * in stored form (proto/packwrite.c: no delta search, no recompression, nothing of an object kept
  * once written) into an unnamed file under tmp/ and goes out one SYNC_CHUNK piece at a time
- * (sync_stream_next); memory holds a set of the ids written and packwrite's 32 bytes an object.
+ * (sync_stream_next); memory holds packwrite's 32 bytes an object of the pack being written.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,15 +16,28 @@
 #include <unistd.h>
 
 #include "custody/packwrite.h"
-#include "oidset.h"
 #include "sync.h"
 
 #define SYNC_CHUNK (1 << 20)	/* bytes of pack or blob per message */
 
-/* A pack on its way out. */
+/*
+ * A puller that asks for packs of at most pack_bytes (PackRequest.pack_bytes) gets the commits
+ * after its head in several packs, and at most SERVE_COMMITS commits or about SERVE_PACKS_MAX / 2
+ * packs' worth of them in one answer (whole commits: the last piece names the last one), so
+ * that neither side holds more than one pack's index, whatever the size of the feed.
+ */
+#define SERVE_PART_MIN (64u << 10)	/* the smallest pack we cut on request */
+#define SERVE_PART_MAX (256u << 20)	/* and the largest */
+#define SERVE_PACKS_MAX 256		/* packs in one answer (sync-verify.h: SYNC_PACKS_MAX) */
+#define SERVE_COMMITS 4096		/* commits in one answer of several packs */
+
+/* An answer on its way out: one or more packs, each in an unnamed file. */
 struct sync_stream {
-	int		fd;		/* the whole pack, in an unnamed file */
-	uint64_t	size, off;	/* bytes in it, bytes sent */
+	int		fds[SERVE_PACKS_MAX];
+	uint64_t	sizes[SERVE_PACKS_MAX];
+	size_t		n, cur;		/* packs written, the one being sent */
+	uint64_t	off;		/* bytes of it sent */
+	int		multi;		/* the puller takes several packs */
 	uint64_t	seq;		/* and the head it leads to */
 	char		head[GIT_OID_HEXSZ + 1];
 };
@@ -80,24 +93,75 @@ serve_commit_bytes(git_repository *repo, const git_oid *oid, git_odb_object **ob
 	return error;
 }
 
-/* A pack being written for a peer: each object once. */
+/* An answer being written for a peer: packs of at most part bytes, each object once. */
 struct serve_pack_ctx {
-	git_odb		*odb;
-	struct packwrite *pw;
-	struct oidset	 seen;
+	struct archive		*a;
+	git_odb			*odb;
+	struct packwrite	*pw;
+	struct sync_stream	*st;
+	uint64_t		 part;		/* bytes of one pack (UINT64_MAX: one pack) */
+	uint64_t		 bytes;		/* of the pack being written, about */
+	uint64_t		 total;		/* of the whole answer, about */
 };
 
-/* Copy one object into the pack, unless it is there already. */
+static int serve_pack_file(struct archive *);
+
+/* Complete the pack being written (its index goes to a file that vanishes with it). */
+static int
+serve_pack_close(struct serve_pack_ctx *x)
+{
+	uint8_t sum[PACKWRITE_OID_LEN];
+	struct sync_stream *st = x->st;
+	off_t end;
+	int idx, error;
+
+	if (x->pw == NULL)
+		return 0;
+	if ((idx = serve_pack_file(x->a)) < 0)
+		return custody_fail(CUSTODY_EIO, "cannot make a file for the pack: %s",
+		    strerror(errno));
+	error = packwrite_finish(x->pw, idx, sum);
+	close(idx);
+	packwrite_free(x->pw);
+	x->pw = NULL;
+	if (error < 0)
+		return error;
+	if ((end = lseek(st->fds[st->n - 1], 0, SEEK_END)) < 0)
+		return custody_fail(CUSTODY_EIO, "cannot size the pack: %s", strerror(errno));
+	st->sizes[st->n - 1] = (uint64_t)end;
+	return 0;
+}
+
+/* Start the next pack of the answer. */
+static int
+serve_pack_open(struct serve_pack_ctx *x)
+{
+	struct sync_stream *st = x->st;
+	int error;
+
+	if ((error = serve_pack_close(x)) < 0)
+		return error;
+	if (st->n == SERVE_PACKS_MAX)
+		return custody_fail(CUSTODY_ETOOBIG, "the answer needs more than %d packs",
+		    SERVE_PACKS_MAX);
+	if ((st->fds[st->n] = serve_pack_file(x->a)) < 0)
+		return custody_fail(CUSTODY_EIO, "cannot make a file for the pack: %s",
+		    strerror(errno));
+	st->n++;
+	x->bytes = 0;
+	return packwrite_new(&x->pw, st->fds[st->n - 1]);
+}
+
+/* Copy one object into the pack (a new pack when this one would pass its bound). */
 static int
 serve_pack_add(struct serve_pack_ctx *x, const git_oid *id)
 {
 	git_odb_object *o = NULL;
 	uint8_t oid[PACKWRITE_OID_LEN];
 	enum packwrite_type t;
+	size_t len;
 	int r;
 
-	if ((r = oidset_add(&x->seen, id)) <= 0)
-		return r;
 	if (git_odb_read(&o, x->odb, id) < 0)
 		return custody_fail(CUSTODY_EIO, "object %s unreadable", git_oid_tostr_s(id));
 	switch (git_odb_object_type(o)) {
@@ -114,7 +178,14 @@ serve_pack_add(struct serve_pack_ctx *x, const git_oid *id)
 		git_odb_object_free(o);
 		return custody_fail(CUSTODY_EIO, "object %s: not of a feed", git_oid_tostr_s(id));
 	}
-	r = packwrite_add(x->pw, t, git_odb_object_data(o), git_odb_object_size(o), oid);
+	len = git_odb_object_size(o);
+	r = 0;
+	if (x->pw == NULL || (packwrite_count(x->pw) > 0 && x->bytes + len + 64 > x->part))
+		r = serve_pack_open(x);
+	if (r == 0)
+		r = packwrite_add(x->pw, t, git_odb_object_data(o), len, oid);
+	x->bytes += len + 32;	/* a stored block's framing, about */
+	x->total += len + 32;
 	git_odb_object_free(o);
 	return r;
 }
@@ -129,37 +200,88 @@ serve_pack_change(const char *path, const git_oid *id, int is_tree, void *arg)
 }
 
 /*
- * The objects of the commits after have_seq: each commit, its root tree, and only the trees
- * and records it changed (a diff against its parent skips unchanged subtrees), so the work
- * follows what changed, not the size of the feed.
+ * The objects of commit c: the commit, its root tree unless its parent's is the same, and only
+ * the trees and records it changed (a diff against its parent skips unchanged subtrees), so the
+ * work follows what changed, not the size of the feed. Nothing is sent twice: a feed never
+ * brings back a tree or record of an earlier commit (every record revision names its commit's
+ * clock), and the receiver refuses a pack that holds an object its commits do not use.
+ */
+static int
+serve_pack_commit(git_repository *repo, struct serve_pack_ctx *x, git_commit *c)
+{
+	git_commit *p = NULL;
+	git_tree *t = NULL, *pt = NULL;
+	int error = 0;
+
+	if (git_commit_tree(&t, c) < 0 || serve_pack_add(x, git_commit_id(c)) < 0 ||
+	    (git_commit_parentcount(c) > 0 && (git_commit_parent(&p, c, 0) < 0 ||
+	    git_commit_tree(&pt, p) < 0)) ||
+	    ((pt == NULL || !git_oid_equal(git_tree_id(pt), git_tree_id(t))) &&
+	    serve_pack_add(x, git_tree_id(t)) < 0) ||
+	    feed_tree_changes(repo, pt, t, "", serve_pack_change, x) != 0)
+		error = custody_fail(CUSTODY_EIO, "cannot pack the feed: %s", custody_error());
+	git_tree_free(t);
+	git_tree_free(pt);
+	git_commit_free(p);
+	return error;
+}
+
+/*
+ * The commits after have_seq up to head (at seq), oldest first: all of them in one pack, or
+ * (x->st->multi) at most SERVE_COMMITS, ending after the commit that passes about half of
+ * SERVE_PACKS_MAX packs' worth. x->st->head and seq name the last commit packed.
  */
 static int
 serve_pack_commits(git_repository *repo, struct serve_pack_ctx *x, const git_oid *head,
     uint64_t seq, uint64_t have_seq)
 {
-	git_commit *c = NULL, *p = NULL;
-	git_tree *t = NULL, *pt = NULL;
+	struct sync_stream *st = x->st;
+	uint64_t n = seq - have_seq, keep, i, at;
+	git_commit *c = NULL, *p;
+	git_oid *ring = NULL;
 	int error = 0;
 
-	if (git_commit_lookup(&c, repo, head) < 0)
-		return custody_fail(CUSTODY_EIO, "feed head unreadable");
-	for (; seq > have_seq && error == 0; seq--) {
-		p = NULL;
-		pt = NULL;
-		if (git_commit_tree(&t, c) < 0 || serve_pack_add(x, git_commit_id(c)) < 0 ||
-		    serve_pack_add(x, git_tree_id(t)) < 0 ||
-		    (git_commit_parentcount(c) > 0 && (git_commit_parent(&p, c, 0) < 0 ||
-		    git_commit_tree(&pt, p) < 0)) ||
-		    feed_tree_changes(repo, pt, t, "", serve_pack_change, x) != 0)
-			error = custody_fail(CUSTODY_EIO, "cannot pack the feed: %s",
-			    custody_error());
-		git_tree_free(t);
-		git_tree_free(pt);
-		t = NULL;
+	keep = st->multi && n > SERVE_COMMITS ? SERVE_COMMITS : n;
+	if (keep == 0)
+		return CUSTODY_EINVAL;
+	if ((ring = calloc(keep, sizeof *ring)) == NULL)
+		return CUSTODY_ENOMEM;
+	/* walk back from the head; the ring keeps the oldest keep commits after have_seq */
+	if (git_commit_lookup(&c, repo, head) < 0) {
+		error = custody_fail(CUSTODY_EIO, "feed head unreadable");
+		goto done;
+	}
+	for (at = seq; at > have_seq; at--) {
+		ring[(at - have_seq - 1) % keep] = *git_commit_id(c);
+		if (at - 1 == have_seq)
+			break;
+		if (git_commit_parentcount(c) != 1 || git_commit_parent(&p, c, 0) < 0) {
+			error = custody_fail(CUSTODY_EIO, "feed history unreadable");
+			goto done;
+		}
 		git_commit_free(c);
 		c = p;
 	}
 	git_commit_free(c);
+	c = NULL;
+	for (i = 0; i < keep && error == 0; i++) {
+		if (git_commit_lookup(&c, repo, &ring[i]) < 0) {
+			error = custody_fail(CUSTODY_EIO, "feed history unreadable");
+			break;
+		}
+		error = serve_pack_commit(repo, x, c);
+		git_commit_free(c);
+		c = NULL;
+		git_oid_tostr(st->head, sizeof st->head, &ring[i]);
+		st->seq = have_seq + i + 1;
+		if (st->multi && x->total >= (SERVE_PACKS_MAX / 2) * x->part)
+			break;
+	}
+	if (error == 0)
+		error = serve_pack_close(x);
+done:
+	git_commit_free(c);
+	free(ring);
 	return error;
 }
 
@@ -181,26 +303,35 @@ serve_pack_file(struct archive *a)
 	return fd;
 }
 
-/* The next piece of a pack, as a PackData frame into out: 1 while more remain, 0 at the end. */
+/*
+ * The next piece of an answer, as a PackData frame into out: 1 while more remain, 0 at the end.
+ * A piece never spans two packs; the last piece of a pack that another follows says so.
+ */
 int
 sync_stream_next(struct sync_stream *st, struct cbuf *out)
 {
 	Envelope env = CUSTODY__ENVELOPE__INIT;
 	Custody__PackData pd = CUSTODY__PACK_DATA__INIT;
+	uint64_t size = st->sizes[st->cur];
 	uint8_t *buf;
-	size_t n = st->size - st->off < SYNC_CHUNK ? st->size - st->off : SYNC_CHUNK;
+	size_t n = size - st->off < SYNC_CHUNK ? size - st->off : SYNC_CHUNK;
 	int error;
 
 	if ((buf = malloc(n > 0 ? n : 1)) == NULL)
 		return CUSTODY_ENOMEM;
-	if (n > 0 && pread(st->fd, buf, n, (off_t)st->off) != (ssize_t)n) {
+	if (n > 0 && pread(st->fds[st->cur], buf, n, (off_t)st->off) != (ssize_t)n) {
 		free(buf);
 		return custody_fail(CUSTODY_EIO, "cannot read the pack back: %s", strerror(errno));
 	}
 	st->off += n;
 	pd.data.data = buf;
 	pd.data.len = n;
-	pd.last = st->off >= st->size;
+	if (st->off >= size && st->cur + 1 < st->n) {
+		pd.pack_end = 1;
+		st->cur++;
+		st->off = 0;
+	}
+	pd.last = st->cur + 1 >= st->n && st->off >= st->sizes[st->cur];
 	pd.head = pd.last ? st->head : (char *)"";
 	pd.seq = pd.last ? st->seq : 0;
 	env.body_case = CUSTODY__ENVELOPE__BODY_PACK_DATA;
@@ -216,10 +347,12 @@ sync_stream_next(struct sync_stream *st, struct cbuf *out)
 void
 sync_stream_free(struct sync_stream *st)
 {
+	size_t i;
+
 	if (st == NULL)
 		return;
-	if (st->fd >= 0)
-		close(st->fd);
+	for (i = 0; i < st->n; i++)
+		close(st->fds[i]);
 	free(st);
 }
 
@@ -230,12 +363,9 @@ serve_pack(struct archive *a, const Custody__PackRequest *m, struct cbuf *out,
 {
 	git_repository *repo = archive_repo(a);
 	Envelope env = CUSTODY__ENVELOPE__INIT;
-	struct serve_pack_ctx x = { NULL, NULL, { NULL, 0, 0 } };
-	uint8_t sum[PACKWRITE_OID_LEN];
+	struct serve_pack_ctx x = { 0 };
 	git_odb_object *obj = NULL;
 	struct sync_stream *st = NULL;
-	off_t end;
-	int idx = -1;
 	git_oid head, at, have;
 	uint64_t seq, lamport;
 	char hex[65];
@@ -274,33 +404,24 @@ serve_pack(struct archive *a, const Custody__PackRequest *m, struct cbuf *out,
 		return CUSTODY_ENOMEM;
 	st->seq = seq;
 	git_oid_tostr(st->head, sizeof st->head, &head);
-	if ((st->fd = serve_pack_file(a)) < 0) {
-		error = custody_fail(CUSTODY_EIO, "cannot make a file for the pack: %s",
-		    strerror(errno));
-		goto done;
-	}
-	/* the pack's index is not sent: it goes to an unnamed file that vanishes with it */
-	if ((idx = serve_pack_file(a)) < 0) {
-		error = custody_fail(CUSTODY_EIO, "cannot make a file for the pack: %s",
-		    strerror(errno));
-		goto done;
+	x.a = a;
+	x.st = st;
+	x.part = UINT64_MAX;
+	if (m->pack_bytes > 0) {	/* the puller takes several packs */
+		st->multi = 1;
+		x.part = m->pack_bytes < SERVE_PART_MIN ? SERVE_PART_MIN :
+		    m->pack_bytes > SERVE_PART_MAX ? SERVE_PART_MAX : m->pack_bytes;
 	}
 	if (git_repository_odb(&x.odb, repo) < 0) {
 		error = custody_fail(CUSTODY_EIO, "cannot read the objects");
 		goto done;
 	}
-	if ((error = packwrite_new(&x.pw, st->fd)) < 0 ||
-	    (error = serve_pack_commits(repo, &x, &head, seq, m->have_seq)) < 0 ||
-	    (error = packwrite_finish(x.pw, idx, sum)) < 0)
+	if (seq == m->have_seq)	/* nothing to send: an empty pack */
+		error = serve_pack_open(&x) < 0 ? -1 : serve_pack_close(&x);
+	else
+		error = serve_pack_commits(repo, &x, &head, seq, m->have_seq);
+	if (error < 0)
 		goto done;
-	if ((end = lseek(st->fd, 0, SEEK_END)) < 0) {
-		error = custody_fail(CUSTODY_EIO, "cannot size the pack: %s", strerror(errno));
-		goto done;
-	}
-	st->size = (uint64_t)end;
-	packwrite_free(x.pw);
-	x.pw = NULL;
-	oidset_free(&x.seen);
 	do
 		error = sync_stream_next(st, out);
 	while (error == 1 && more == NULL);
@@ -310,12 +431,9 @@ serve_pack(struct archive *a, const Custody__PackRequest *m, struct cbuf *out,
 		error = 0;
 	}
 done:
-	sync_stream_free(st);
 	packwrite_free(x.pw);
-	oidset_free(&x.seen);
+	sync_stream_free(st);
 	git_odb_free(x.odb);
-	if (idx >= 0)
-		close(idx);
 	return error;
 }
 

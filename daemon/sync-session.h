@@ -27,6 +27,8 @@ struct session {
 	struct event			*timer;
 	struct msgq			*head, **tail;
 	int				 gone, timed_out, waited;
+	int				 patience;	/* seconds to wait for the next message
+						   when more than SYNC_TIMEOUT (0: that) */
 	uint64_t			 pack_bytes;	/* of every pack this session */
 	char				 why[400];
 	struct sync_result		*res;

@@ -48,6 +48,13 @@ sync_incoming_pack(struct sync_incoming *in, const void *data, size_t len)
 	return sync_quarantine_pack(in->q, data, len);
 }
 
+/* The pack that arrived is complete: another of the same answer follows. */
+int
+sync_incoming_pack_end(struct sync_incoming *in)
+{
+	return sync_quarantine_pack_end(in->q);
+}
+
 /*
  * A record's revision stamp must be its commit's: rev.lamport the Custody-Lamport trailer (the
  * clock every office orders revisions by), rev.office the feed's owner. *disagree is set when
@@ -198,10 +205,7 @@ verify_change_cb(const char *path, const git_oid *id, int is_tree, void *arg)
 		    path);
 		return -1;
 	}
-	if (oidset_add(&x->in->used, id) < 0) {
-		x->error = CUSTODY_ENOMEM;
-		return -1;
-	}
+	sync_quarantine_use(x->in->q, id);
 	if (is_tree)
 		return 0;
 	if ((x->error = verify_record(x->in, x->repo, path, id, x->lamport, &x->disagree)) < 0)
@@ -542,9 +546,10 @@ again:
 		in->records = 0;
 		nneed = in->nneed;
 		need_at = in->nneed;
-		if (error == 0 && (oidset_add(&in->used, git_commit_id(chain[i])) < 0 ||
-		    oidset_add(&in->used, git_tree_id(new)) < 0))
-			error = CUSTODY_ENOMEM;
+		if (error == 0) {
+			sync_quarantine_use(in->q, git_commit_id(chain[i]));
+			sync_quarantine_use(in->q, git_tree_id(new));
+		}
 		if (error == 0 && feed_tree_changes(repo, old, new, "", verify_change_cb, &x) != 0) {
 			failed = i;
 			failed_need = need_at;
@@ -599,7 +604,7 @@ again:
 	}
 	/* a pack cut short by a revocation holds objects of refused commits: only used ones enter */
 	if (error == 0 && taken == n)
-		error = sync_quarantine_only(in->q, &in->used);
+		error = sync_quarantine_only(in->q);
 	in->partial = taken < n;
 	in->new_seq = seq;
 	snprintf(in->new_head, sizeof in->new_head, "%s", head);
@@ -615,27 +620,6 @@ done:
 	return error;
 }
 
-/*
- * Move a received blob into the store once its bytes hash to its name (sum, computed as they
- * arrived). The name is what the owner's signed record holds, so this pins every byte; the
- * plaintext was checked by the office that ingested it, and custody verify checks it again.
- */
-int
-sync_place_blob(struct archive *a, const struct sync_need *nd, const char *partial,
-    const uint8_t sum[static SHA256_LEN])
-{
-	struct blob_info b = { 0 };
-	char hex[SHA256_HEX_LEN + 1];
-
-	hex_encode(hex, sum, SHA256_LEN);
-	if (strcmp(hex, nd->name) != 0)
-		return custody_fail(CUSTODY_EPROTO, "blob %s: the bytes received hash to %s",
-		    nd->name, hex);
-	snprintf(b.name, sizeof b.name, "%s", nd->name);
-	snprintf(b.tmp, sizeof b.tmp, "%s", strrchr(partial, '/') + 1);
-	return blob_commit(a, &b);
-}
-
 /* Everything checked: make it durable, move the ref if it still is where we left it. */
 int
 sync_incoming_finish(struct sync_incoming *in)
@@ -648,7 +632,7 @@ sync_incoming_finish(struct sync_incoming *in)
 	if ((name = feed_refname(in->hex)) == NULL)
 		return CUSTODY_ENOMEM;
 	pthread_mutex_lock(&a->write_lock);
-	if ((error = in->partial ? sync_quarantine_admit_used(in->q, &in->used) :
+	if ((error = in->partial ? sync_quarantine_admit_used(in->q) :
 	    sync_quarantine_admit(in->q)) < 0 || (error = archive_sync(a)) < 0)
 		goto done;
 	if (in->have_old)
@@ -663,6 +647,8 @@ sync_incoming_finish(struct sync_incoming *in)
 	}
 	if ((error = archive_sync(a)) < 0)
 		goto done;
+	sync_quarantine_release(in->q);
+	in->repo = NULL;
 	if (in->keys != NULL && in->keys->ch.n > 0 &&	/* remembered for the peer's new key */
 	    handover_feed_read(a, archive_repo(a), in->hex, &in->new_oid, in->keys) < 0)
 		log_warn("reading the handovers of feed %.16s: %s", in->hex, custody_error());
@@ -679,75 +665,10 @@ void
 sync_incoming_free(struct sync_incoming *in)
 {
 	sync_quarantine_free(in->q);
-	oidset_free(&in->used);
 	if (in->need != NULL)
 		sodium_memzero(in->need, in->nneed * sizeof *in->need);
 	free(in->need);
 	free(in->refused);
 	free(in->keys);
 	memset(in, 0, sizeof *in);
-}
-
-/*
- * The peer holds another commit at seq of a feed: if the feed's owner signed it, the owner
- * signed two histories. Keep it as evidence and report the fork; never take it.
- */
-int
-sync_fork_evidence(struct archive *a, const char *hex, const uint8_t pk[static 32], uint64_t seq,
-    const char *ours, const void *commit, size_t len, char **line)
-{
-	struct cbuf data = { 0 }, sig = { 0 };
-	uint8_t signer[ED25519_PK_LEN];
-	struct handover_feed *keys;
-	int error;
-
-	*line = NULL;
-	if ((keys = malloc(sizeof *keys)) == NULL)
-		return CUSTODY_ENOMEM;
-	if (handover_feed_read(a, archive_repo(a), hex, NULL, keys) < 0)
-		keys->ch.n = 0;
-	/* the key that signs the feed at seq: its owner's first, or one handed over to */
-	if ((error = gitobj_commit_signature(&data, &sig, commit, len)) < 0 ||
-	    (error = sshsig_verify(signer, (const char *)sig.data, sig.len, "git", data.data,
-	    data.len)) < 0 || sodium_memcmp(signer, handover_key_at(keys, pk, seq),
-	    ED25519_PK_LEN) != 0) {
-		error = custody_fail(CUSTODY_EPROTO, "the peer claims a fork with a commit the "
-		    "feed's owner did not sign");
-		goto done;
-	}
-	error = sync_record_fork(a, hex, seq, ours, commit, len, line);
-done:
-	cbuf_free(&data);
-	cbuf_free(&sig);
-	free(keys);
-	return error;
-}
-
-/* One commit of witness records: which feeds we received, how far, and when. */
-int
-sync_witness(struct archive *a, const struct sync_witness *wit, size_t n)
-{
-	struct records_written w;
-	json_t **docs;
-	char id[160], now[32];
-	size_t i;
-	int error = 0;
-
-	if ((docs = calloc(n, sizeof *docs)) == NULL)
-		return CUSTODY_ENOMEM;
-	record_now(now);
-	for (i = 0; i < n && error == 0; i++) {
-		snprintf(id, sizeof id, "witness:%.16s:%s:%llu", a->office_hex, wit[i].hex,
-		    (unsigned long long)wit[i].seq);
-		if ((docs[i] = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s}", "kind", "witness", "id", id,
-		    "feed", wit[i].hex, "seq", (json_int_t)wit[i].seq, "head", wit[i].head, "time",
-		    now)) == NULL)
-			error = CUSTODY_ENOMEM;
-	}
-	if (error == 0)
-		error = records_write_changed(a, docs, n, "witness", 0, &w);
-	for (i = 0; i < n; i++)
-		json_decref(docs[i]);
-	free(docs);
-	return error;
 }

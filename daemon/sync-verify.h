@@ -5,7 +5,6 @@
 #include <git2/sys/odb_backend.h>
 
 #include "handover.h"
-#include "oidset.h"
 #include "sync-feeds.h"
 
 /* The most objects one pack from a peer may hold (a first sync of a feed of a million records
@@ -21,6 +20,15 @@
 #define SYNC_OBJECT_MAX (16ull << 20)		/* inflated bytes of an object or delta result */
 #define SYNC_PACK_MAX_EXPANDED (4ull << 30)	/* inflated bytes of a whole pack */
 #define SYNC_SESSION_MAX_BYTES (4ull << 30)	/* bytes of packs in one session */
+/*
+ * A puller asks for the commits it lacks in packs of at most SYNC_PACK_PART bytes (PackRequest.
+ * pack_bytes; CUSTODY_SYNC_PACK_BYTES in the environment sets another, for tests) and takes at
+ * most SYNC_PACKS_MAX packs in one answer, each within the bounds above (a server of an earlier
+ * version sends one pack whatever it is asked). Its memory then holds one pack's index at a time,
+ * whatever the size of the feed.
+ */
+#define SYNC_PACK_PART (64ull << 20)
+#define SYNC_PACKS_MAX 256
 
 /* A feed we received and must witness. */
 struct sync_witness {
@@ -41,10 +49,13 @@ struct sync_need {
 struct sync_quarantine;
 int sync_quarantine_begin(struct sync_quarantine **, struct archive *);
 int sync_quarantine_pack(struct sync_quarantine *, const void *data, size_t len);
+int sync_quarantine_pack_end(struct sync_quarantine *);
 int sync_quarantine_close(struct sync_quarantine *, git_repository **repo);
-int sync_quarantine_only(struct sync_quarantine *, struct oidset *used);
+void sync_quarantine_use(struct sync_quarantine *, const git_oid *);
+int sync_quarantine_only(struct sync_quarantine *);
 int sync_quarantine_admit(struct sync_quarantine *);
-int sync_quarantine_admit_used(struct sync_quarantine *, const struct oidset *used);
+int sync_quarantine_admit_used(struct sync_quarantine *);
+void sync_quarantine_release(struct sync_quarantine *);
 void sync_quarantine_free(struct sync_quarantine *);
 void sync_quarantine_remove_dir(const char *dir);
 
@@ -57,7 +68,6 @@ struct sync_incoming {
 	int			 have_old;
 	struct sync_quarantine	*q;
 	git_repository		*repo;	/* the quarantine's view, once the pack is complete */
-	struct oidset		 used;	/* objects the verified commits use */
 	int			 partial;	/* taken up to a revoked office's cut: admit
 						   only the used objects, not the pack */
 	uint64_t		 new_seq;
@@ -79,6 +89,7 @@ struct sync_incoming {
 int sync_incoming_begin(struct sync_incoming *, struct archive *, const char *hex,
     const uint8_t pk[static ED25519_PK_LEN], uint64_t seq, const git_oid *head);
 int sync_incoming_pack(struct sync_incoming *, const void *data, size_t len);
+int sync_incoming_pack_end(struct sync_incoming *);
 int sync_incoming_verify(struct sync_incoming *, const char *head, uint64_t seq);
 int sync_incoming_finish(struct sync_incoming *);
 void sync_incoming_free(struct sync_incoming *);

@@ -1,12 +1,16 @@
 /*
  * A seized office driven by the adversary's own tool: it holds the office's archive and real
  * key (the project's library opens them), answers replication like custodyd does, and lies
- * where it is told to. For tests/e2e/36-hostile-pack.sh.
+ * where it is told to. For tests/e2e/37-hostile-pack.sh and 29-sync-packs.sh.
  *
  *   evil-peer serve ARCHIVE HOST:PORT MODE [ARGS]   answer peers on HOST:PORT until killed:
  *     pack FILE HEAD SEQ   a PackRequest gets FILE's bytes as the pack, leading to HEAD at SEQ
  *     blob-long            a blob is said to be 256 MiB, and its bytes go on past its end
  *     blob-grow            a blob's first piece is honest, the next ones say it is 64 MiB more
+ *     packs FILE... HEAD SEQ  a PackRequest gets the FILEs as the packs of one answer
+ *     once                 the first PackRequest is answered truly; at the next one it is gone
+ *     cut N                the first PackRequest gets only the first N pieces of the true
+ *                          answer, then it is gone
  *   evil-peer nohello ARCHIVE HOST:PORT KEYHEX   dial the office of key KEYHEX at HOST:PORT and
  *     ask for feeds without a PeerHello; print what comes back (the reply's name, or
  *     "Error: MESSAGE") and exit 0
@@ -76,6 +80,70 @@ evil_pack(struct conn *ch)
 	fclose(f);
 }
 
+/* The FILEs of margs (HEAD and SEQ after them) as the packs of one answer. */
+static void
+evil_packs(struct conn *ch)
+{
+	Custody__PackData pd = CUSTODY__PACK_DATA__INIT;
+	Envelope env = CUSTODY__ENVELOPE__INIT;
+	static uint8_t buf[EVIL_CHUNK];
+	int nfiles = 0, i;
+	size_t n;
+	FILE *f;
+
+	while (margs[nfiles] != NULL)
+		nfiles++;
+	nfiles -= 2;
+	env.body_case = CUSTODY__ENVELOPE__BODY_PACK_DATA;
+	env.pack_data = &pd;
+	for (i = 0; i < nfiles; i++) {
+		if ((f = fopen(margs[i], "rb")) == NULL) {
+			conn_send_error(ch, CUSTODY_EIO, "no pack file");
+			return;
+		}
+		do {
+			n = fread(buf, 1, sizeof buf, f);
+			pd.data.data = buf;
+			pd.data.len = n;
+			pd.last = n < sizeof buf && i == nfiles - 1;
+			pd.pack_end = n < sizeof buf && !pd.last;
+			pd.head = pd.last ? margs[nfiles] : (char *)"";
+			pd.seq = pd.last ? strtoull(margs[nfiles + 1], NULL, 10) : 0;
+			evil_send(ch, &env);
+		} while (n == sizeof buf);
+		fclose(f);
+	}
+}
+
+/* The true answer to a PackRequest, cut after N pieces (all of it when N is 0). */
+static void
+evil_answer(struct conn *ch, const Envelope *msg, unsigned long n)
+{
+	struct sync_stream *st = NULL;
+	struct cbuf out = { 0 };
+	unsigned long k = 1;
+	int r;
+
+	if (sync_serve_stream(a, msg, &out, &st) < 0) {
+		conn_send_error(ch, CUSTODY_EIO, "%s", custody_error());
+		return;
+	}
+	conn_send_frames(ch, &out);
+	cbuf_free(&out);
+	for (r = 1; st != NULL && r == 1 && (n == 0 || k < n); k++) {
+		if ((r = sync_stream_next(st, &out)) < 0)
+			break;
+		conn_send_frames(ch, &out);
+		cbuf_free(&out);
+	}
+	sync_stream_free(st);
+	if (n > 0) {	/* gone once the pieces are written */
+		struct timeval tv = { 1, 0 };
+
+		event_base_loopexit(base, &tv);
+	}
+}
+
 /* A blob's bytes, as the mode lies about them. */
 static void
 evil_blob(struct conn *ch, const Custody__BlobRequest *m)
@@ -141,6 +209,19 @@ evil_dispatch(struct conn *ch, Envelope *msg, void *arg)
 	} else if (msg->body_case == CUSTODY__ENVELOPE__BODY_PACK_REQUEST &&
 	    strcmp(mode, "pack") == 0)
 		evil_pack(ch);
+	else if (msg->body_case == CUSTODY__ENVELOPE__BODY_PACK_REQUEST &&
+	    strcmp(mode, "packs") == 0)
+		evil_packs(ch);
+	else if (msg->body_case == CUSTODY__ENVELOPE__BODY_PACK_REQUEST &&
+	    strcmp(mode, "once") == 0) {
+		static int answered;
+
+		if (answered++)
+			exit(0);	/* the connection drops with the process */
+		evil_answer(ch, msg, 0);
+	} else if (msg->body_case == CUSTODY__ENVELOPE__BODY_PACK_REQUEST &&
+	    strcmp(mode, "cut") == 0)
+		evil_answer(ch, msg, strtoul(margs[0], NULL, 10));
 	else if (msg->body_case == CUSTODY__ENVELOPE__BODY_BLOB_REQUEST &&
 	    strncmp(mode, "blob-", 5) == 0)
 		evil_blob(ch, msg->blob_request);
