@@ -1,7 +1,7 @@
 /*
  * A seized office driven by the adversary's own tool: it holds the office's archive and real
  * key (the project's library opens them), answers replication like custodyd does, and lies
- * where it is told to. For tests/e2e/37-hostile-pack.sh and 29-sync-packs.sh.
+ * where it is told to. For tests/e2e/37-hostile-pack.sh and 43-sync-packs.sh.
  *
  *   evil-peer serve ARCHIVE HOST:PORT MODE [ARGS]   answer peers on HOST:PORT until killed:
  *     pack FILE HEAD SEQ   a PackRequest gets FILE's bytes as the pack, leading to HEAD at SEQ
