@@ -273,7 +273,8 @@ records_batch_add(struct archive *a, struct recbatch *b, Custody__RecordBatch *m
 struct records_import {
 	struct archive		*a;
 	struct recbatch		*b;
-	size_t			 i, n;		/* the next row; rows to write at most */
+	size_t			 i, n;		/* rows read; rows to write at most */
+	uint8_t			 prev[TOKEN_LEN];	/* the token of the row before */
 	size_t			 unchanged;
 	/* the content hash of each record given and not yet written (feed_stream) */
 	uint8_t			 chash[FEED_STREAM_AHEAD][TOKEN_LEN];
@@ -292,19 +293,19 @@ records_import_next(void *arg, json_t **doc, char tok_hex[static TOKEN_HEX_LEN +
 	uint8_t cur[TOKEN_LEN], *hash;
 	char office[65], kind[16], *json;
 	json_error_t jerr;
-	int r, error;
+	int more, r, error;
 
 	*doc = NULL;
-	while (im->i < sp->n) {
-		row = &sp->row[im->i++];
-		if (im->i > 1 && memcmp(row->tok, sp->row[im->i - 2].tok, TOKEN_LEN) == 0)
+	while ((more = records_spill_next(sp, &row)) == 0) {
+		if (im->i++ > 0 && memcmp(row->tok, im->prev, TOKEN_LEN) == 0)
 			continue;	/* a repeated id: its first line is written */
+		memcpy(im->prev, row->tok, TOKEN_LEN);
 		r = im->scan != NULL ? index_scan_current(im->scan, row->tok, cur, office, kind) :
 		    index_current_chash(im->a, row->tok, cur, office, kind);
 		if (r < 0 && r != CUSTODY_ENOTFOUND)
 			return r;
 		hash = im->chash[im->given % FEED_STREAM_AHEAD];
-		if ((error = records_spill_read(sp, im->i - 1, hash, &json)) < 0)
+		if ((error = records_spill_read(sp, row, hash, &json)) < 0)
 			return error;
 		if (r == 0 && strcmp(kind, im->b->kind) != 0) {
 			*doc = json_loads(json, 0, &jerr);
@@ -327,7 +328,7 @@ records_import_next(void *arg, json_t **doc, char tok_hex[static TOKEN_HEX_LEN +
 			return 0;
 		}
 	}
-	return 1;
+	return more;
 }
 
 /* feed_stream written: index the record in the transaction of the commit. */
@@ -360,27 +361,34 @@ records_write_few(struct archive *a, struct recbatch *b, size_t n, const char *s
     Custody__RecordDone *d, char oid[GIT_OID_HEXSZ + 1])
 {
 	struct records_spill *sp = b->spill;
-	uint8_t chash[TOKEN_LEN];
+	const struct records_spill_row *row;
+	uint8_t chash[TOKEN_LEN], prev[TOKEN_LEN];
 	json_error_t jerr;
 	json_t **docs;
 	char *json;
-	size_t i, k = 0;
-	int error = 0;
+	size_t i = 0, k = 0;
+	int error;
 
 	if ((docs = calloc(n, sizeof *docs)) == NULL)
 		return CUSTODY_ENOMEM;
-	for (i = 0; i < sp->n && k < n && error == 0; i++) {
-		if (i > 0 && memcmp(sp->row[i].tok, sp->row[i - 1].tok, TOKEN_LEN) == 0)
+	if ((error = records_spill_rewind(sp)) < 0)
+		goto done;
+	while (k < n && (error = records_spill_next(sp, &row)) == 0) {
+		if (i++ > 0 && memcmp(row->tok, prev, TOKEN_LEN) == 0)
 			continue;	/* a repeated id: its first line is written */
-		if ((error = records_spill_read(sp, i, chash, &json)) < 0)
+		memcpy(prev, row->tok, TOKEN_LEN);
+		if ((error = records_spill_read(sp, row, chash, &json)) < 0)
 			break;
 		if ((docs[k++] = json_loads(json, 0, &jerr)) == NULL)
 			error = custody_fail(CUSTODY_EIO, "import: a kept record does not parse");
 		sodium_memzero(json, strlen(json));
 		free(json);
+		if (error < 0)
+			break;
 	}
-	if (error == 0)
+	if (error >= 0)
 		error = records_write(a, docs, k, summary, d, oid);
+done:
 	for (i = 0; i < k; i++)
 		json_decref(docs[i]);
 	free(docs);
@@ -404,6 +412,8 @@ records_import_write(struct archive *a, struct recbatch *b, size_t n, const char
 
 	if (b->expected < RECORDS_STREAM_MIN)	/* protected fields still open: recbatch_keep */
 		return records_write_few(a, b, n, summary, d, oid);
+	if ((error = records_spill_rewind(b->spill)) < 0)
+		return error;
 	if (index_scan_new(a, &im.scan) < 0)
 		im.scan = NULL;		/* index_current_chash then */
 	pthread_mutex_lock(&a->write_lock);
@@ -434,19 +444,24 @@ static int
 records_repeats(struct recbatch *b, size_t *n)
 {
 	struct records_spill *sp = b->spill;
-	uint8_t chash[TOKEN_LEN];
+	const struct records_spill_row *row;
+	uint8_t chash[TOKEN_LEN], prev[TOKEN_LEN];
 	json_error_t jerr;
 	json_t *doc;
 	char *json, msg[160];
-	size_t i, k;
-	int error = 0;
+	size_t i = 0, k;
+	int error;
 
-	*n = sp->n;
-	for (i = 1; i < sp->n && error == 0; i++) {
-		if (memcmp(sp->row[i].tok, sp->row[i - 1].tok, TOKEN_LEN) != 0)
+	*n = sp->total;
+	if ((error = records_spill_rewind(sp)) < 0)
+		return error;
+	while (error == 0 && (error = records_spill_next(sp, &row)) == 0) {
+		if (i++ == 0 || memcmp(row->tok, prev, TOKEN_LEN) != 0) {
+			memcpy(prev, row->tok, TOKEN_LEN);
 			continue;
+		}
 		(*n)--;
-		if ((error = records_spill_read(sp, i, chash, &json)) < 0)
+		if ((error = records_spill_read(sp, row, chash, &json)) < 0)
 			break;
 		doc = json_loads(json, 0, &jerr);
 		sodium_memzero(json, strlen(json));
@@ -454,9 +469,9 @@ records_repeats(struct recbatch *b, size_t *n)
 		/* the first keeps the id; the repeat is a problem, and not written */
 		snprintf(msg, sizeof msg, "id %s appears more than once", record_id(doc));
 		json_decref(doc);
-		error = recbatch_problem(b, sp->row[i].line, "id", msg);
+		error = recbatch_problem(b, row->line, "id", msg);
 		for (k = 0; k < b->nids; k++)
-			if (b->idlines[k] == sp->row[i].line) {
+			if (b->idlines[k] == row->line) {
 				free(b->ids[k]);
 				memmove(&b->ids[k], &b->ids[k + 1], (b->nids - k - 1) *
 				    sizeof *b->ids);
@@ -466,7 +481,7 @@ records_repeats(struct recbatch *b, size_t *n)
 				break;
 			}
 	}
-	return error;
+	return error < 0 ? error : 0;
 }
 
 /* RecordCommit (on a worker): the batch becomes one commit, or nothing if anything is wrong. */
