@@ -452,7 +452,7 @@ records_repeats(struct recbatch *b, size_t *n)
 	size_t i = 0, k;
 	int error;
 
-	*n = sp->total;
+	*n = records_spill_count(sp);
 	if ((error = records_spill_rewind(sp)) < 0)
 		return error;
 	while (error == 0 && (error = records_spill_next(sp, &row)) == 0) {

@@ -11,6 +11,7 @@
 #define CUSTODY_RECORDS_SPILL_H
 
 #include "archive.h"
+#include "custody/runsort.h"
 
 #define SPILL_RUN 65536		/* rows sorted in memory before they go to the run file */
 
@@ -21,30 +22,20 @@ struct records_spill_row {
 	uint32_t	line;
 };
 
-struct records_spill_run;
-
 struct records_spill {
 	struct archive			*a;
 	int				 fd;	/* sealed rows */
-	int				 runfd;	/* sorted runs of rows, or -1 */
 	uint8_t				 key[32];
 	uint64_t			 off;
 	struct cbuf			 pend;	/* ciphertext not yet written */
-	struct records_spill_row	*row;	/* the run being gathered (sorted: the last) */
-	size_t				 n, cap;
-	size_t				 total;	/* rows added */
-	/* reading back (records_spill_rewind, records_spill_next) */
-	struct records_spill_run	*runs;
-	size_t				 nruns;
-	size_t				*heap;	/* runs by their current row */
-	size_t				 nheap, at;
-	struct records_spill_row	 cur;
+	struct runsort			*rows;	/* struct records_spill_row, by token */
 };
 
 int records_spill_open(struct records_spill **, struct archive *);
 int records_spill_add(struct records_spill *, const uint8_t tok[static TOKEN_LEN],
     uint32_t line, const uint8_t chash[static TOKEN_LEN], const char *json);
 int records_spill_sort(struct records_spill *);
+size_t records_spill_count(const struct records_spill *);
 int records_spill_rewind(struct records_spill *);
 int records_spill_next(struct records_spill *, const struct records_spill_row **);
 int records_spill_read(struct records_spill *, const struct records_spill_row *,

@@ -132,11 +132,11 @@ test_spill_runs_merge(void **state)
 		memset(h, (int)(i & 0xff), sizeof h);
 		snprintf(json, sizeof json, "{\"line\":%zu}", i + 1);
 		assert_int_equal(records_spill_add(sp, tok, (uint32_t)i + 1, h, json), 0);
-		assert_true(sp->cap <= SPILL_RUN);	/* bounded, whatever n */
+		assert_true(runsort_held(sp->rows) <= SPILL_RUN);	/* bounded */
 	}
 	assert_int_equal(records_spill_sort(sp), 0);
-	assert_true(sp->nruns >= 3);
-	assert_int_equal(sp->total, n);
+	assert_true(runsort_runs(sp->rows) >= 3);
+	assert_int_equal(records_spill_count(sp), n);
 	assert_int_equal(entries(tmp), 0);	/* both files unnamed */
 	for (pass = 0; pass < 2; pass++) {
 		assert_int_equal(records_spill_rewind(sp), 0);
