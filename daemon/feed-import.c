@@ -4,8 +4,9 @@
  * (custody/packwrite.h: stored deflate, since sealed records do not compress), and the fan-out
  * trees records/AA/BB and records/AA are written as soon as the stream leaves them, merged
  * with the head's. Records come in chunks: a second thread seals a chunk while this one hands
- * it to the index (st->written). Memory holds one leaf directory, one record and the pack's index, never the
- * records of the commit. The pack goes into the repository before the commit that names it;
+ * it to the index (st->written). Memory holds one leaf directory, a chunk of records and a
+ * bounded part of the pack's index (the rest in runs under tmp/), never the records of the
+ * commit. The pack goes into the repository before the commit that names it;
  * the commit and the ref move are feed_commit_tree's, as for every commit.
  */
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include "archive.h"
 #include "custody/lockmem.h"
 #include "custody/packwrite.h"
+#include "records-spill.h"
 
 struct feed_import_ent {
 	char	name[TOKEN_HEX_LEN + 1];
@@ -295,6 +297,18 @@ feed_import_file(struct archive *a, const char *what, char **path)
 	return fd;
 }
 
+/* The pack's index entries beyond a bounded number sorted in an unnamed file under tmp/. */
+static int
+feed_import_scratch(struct feed_import *fi)
+{
+	int fd;
+
+	if ((fd = records_spill_tmpfile(fi->a)) < 0)
+		return custody_fail(CUSTODY_EIO, "import: cannot keep the pack's index under "
+		    "tmp/: %s", strerror(errno));
+	return packwrite_scratch(fi->pw, fd);
+}
+
 /* Complete the pack and move it with its index into the repository. */
 static int
 feed_import_install(struct feed_import *fi)
@@ -425,7 +439,8 @@ feed_append_sorted(struct archive *a, struct feed_commit *out, const char *summa
 		if (error == 0 && seal->n > 0 && fi.pw == NULL &&
 		    ((fi.pack_fd = feed_import_file(a, "pack", &fi.pack_path)) < 0 ||
 		    (fi.idx_fd = feed_import_file(a, "idx", &fi.idx_path)) < 0 ||
-		    (error = packwrite_new(&fi.pw, fi.pack_fd)) < 0))
+		    (error = packwrite_new(&fi.pw, fi.pack_fd)) < 0 ||
+		    (error = feed_import_scratch(&fi)) < 0))
 			error = error < 0 ? error : CUSTODY_EIO;
 		if (error == 0)
 			error = feed_import_chunk_write(&fi, seal, st, out);

@@ -35,9 +35,9 @@ records_spill_cmp(const void *x, const void *y)
 	return a->line < b->line ? -1 : a->line > b->line;
 }
 
-/* An unnamed file under tmp/: its descriptor, or -1. */
-static int
-records_spill_tmp(struct archive *a)
+/* An unnamed file under tmp/: its descriptor, or -1 (errno says why). */
+int
+records_spill_tmpfile(struct archive *a)
 {
 	char *dir = archive_file(a, "tmp"), path[4200];
 	int fd;
@@ -64,7 +64,7 @@ records_spill_open(struct records_spill **out, struct archive *a)
 	if ((sp = calloc(1, sizeof *sp)) == NULL)
 		return CUSTODY_ENOMEM;
 	sp->a = a;
-	if ((sp->fd = records_spill_tmp(a)) < 0 || (runfd = records_spill_tmp(a)) < 0) {
+	if ((sp->fd = records_spill_tmpfile(a)) < 0 || (runfd = records_spill_tmpfile(a)) < 0) {
 		error = records_spill_sys("cannot keep");
 		goto fail;
 	}

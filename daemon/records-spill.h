@@ -31,6 +31,7 @@ struct records_spill {
 	struct runsort			*rows;	/* struct records_spill_row, by token */
 };
 
+int records_spill_tmpfile(struct archive *);
 int records_spill_open(struct records_spill **, struct archive *);
 int records_spill_add(struct records_spill *, const uint8_t tok[static TOKEN_LEN],
     uint32_t line, const uint8_t chash[static TOKEN_LEN], const char *json);
