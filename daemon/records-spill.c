@@ -115,37 +115,39 @@ records_spill_flush(struct records_spill *sp)
 	return 0;
 }
 
-/* Keep one row: its content hash and JSON, sealed. */
+/* Keep one row: its content hash, its JSON and extra bytes (elen of them), sealed. */
 int
 records_spill_add(struct records_spill *sp, const uint8_t tok[static TOKEN_LEN], uint32_t line,
-    const uint8_t chash[static TOKEN_LEN], const char *json)
+    const uint8_t chash[static TOKEN_LEN], const char *json, const uint8_t *extra, size_t elen)
 {
 	struct records_spill_row row, *r = &row;
-	size_t n = strlen(json), clen = TOKEN_LEN + n + crypto_aead_xchacha20poly1305_ietf_ABYTES;
+	size_t n = strlen(json), plen = TOKEN_LEN + 4 + n + elen,
+	    clen = plen + crypto_aead_xchacha20poly1305_ietf_ABYTES;
 	uint8_t nonce[24], ad[TOKEN_LEN + 4], *plain;
+	uint32_t jlen = (uint32_t)n;
 	int error;
 
 	if (clen > SPILL_ROW_MAX)
 		return custody_fail(CUSTODY_ETOOBIG, "a record of %zu bytes is too large", n);
-	if ((plain = malloc(TOKEN_LEN + n)) == NULL)
-		return CUSTODY_ENOMEM;
-	if ((error = cbuf_reserve(&sp->pend, clen)) < 0) {
-		free(plain);
+	if ((error = cbuf_reserve(&sp->plain, plen)) < 0 ||
+	    (error = cbuf_reserve(&sp->pend, clen)) < 0)
 		return error;
-	}
+	plain = sp->plain.data;
 	memset(r, 0, sizeof *r);
 	memcpy(r->tok, tok, TOKEN_LEN);
 	r->off = sp->off;
 	r->len = (uint32_t)clen;
 	r->line = line;
 	memcpy(plain, chash, TOKEN_LEN);
-	memcpy(plain + TOKEN_LEN, json, n);
+	memcpy(plain + TOKEN_LEN, &jlen, 4);
+	memcpy(plain + TOKEN_LEN + 4, json, n);
+	if (elen > 0)
+		memcpy(plain + TOKEN_LEN + 4 + n, extra, elen);
 	records_spill_nonce(nonce, r->off);
 	records_spill_ad(ad, r);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(sp->pend.data + sp->pend.len, NULL, plain,
-	    TOKEN_LEN + n, ad, sizeof ad, NULL, nonce, sp->key);
-	sodium_memzero(plain, TOKEN_LEN + n);
-	free(plain);
+	    plen, ad, sizeof ad, NULL, nonce, sp->key);
+	sodium_memzero(plain, plen);
 	sp->pend.len += clen;
 	sp->off += clen;
 	if ((error = runsort_add(sp->rows, r)) < 0)
@@ -195,17 +197,23 @@ records_spill_count(const struct records_spill *sp)
 	return runsort_count(sp->rows);
 }
 
-/* A row (from records_spill_next): its content hash, and its JSON (the caller frees it). */
+/*
+ * A row (from records_spill_next): its content hash, its JSON (the caller frees it) and, if
+ * extra is not NULL, its extra bytes (in the same allocation, after the JSON's NUL).
+ */
 int
 records_spill_read(struct records_spill *sp, const struct records_spill_row *r,
-    uint8_t chash[static TOKEN_LEN], char **json)
+    uint8_t chash[static TOKEN_LEN], char **json, const uint8_t **extra, size_t *elen)
 {
 	uint8_t nonce[24], ad[TOKEN_LEN + 4], *c = NULL, *plain = NULL;
-	size_t plen = r->len - crypto_aead_xchacha20poly1305_ietf_ABYTES;
+	size_t plen = r->len - crypto_aead_xchacha20poly1305_ietf_ABYTES, rest;
+	uint32_t jlen;
 	ssize_t got;
 	int error = 0;
 
 	*json = NULL;
+	if (r->len < crypto_aead_xchacha20poly1305_ietf_ABYTES + TOKEN_LEN + 4)
+		return custody_fail(CUSTODY_EIO, "import: a row under tmp/ is too short");
 	if ((c = malloc(r->len)) == NULL || (plain = malloc(plen + 1)) == NULL) {
 		error = CUSTODY_ENOMEM;
 		goto done;
@@ -226,8 +234,20 @@ records_spill_read(struct records_spill *sp, const struct records_spill_row *r,
 		goto done;
 	}
 	memcpy(chash, plain, TOKEN_LEN);
-	memmove(plain, plain + TOKEN_LEN, plen - TOKEN_LEN);
-	plain[plen - TOKEN_LEN] = '\0';
+	memcpy(&jlen, plain + TOKEN_LEN, 4);
+	rest = plen - TOKEN_LEN - 4;
+	if (jlen > rest) {
+		error = custody_fail(CUSTODY_EIO, "import: a row under tmp/ does not parse");
+		goto done;
+	}
+	/* JSON, NUL, extra */
+	memmove(plain, plain + TOKEN_LEN + 4, jlen);
+	memmove(plain + jlen + 1, plain + TOKEN_LEN + 4 + jlen, rest - jlen);
+	plain[jlen] = '\0';
+	if (extra != NULL) {
+		*extra = plain + jlen + 1;
+		*elen = rest - jlen;
+	}
 	*json = (char *)plain;
 	plain = NULL;
 done:
@@ -248,6 +268,7 @@ records_spill_free(struct records_spill *sp)
 		close(sp->fd);
 	sodium_memzero(sp->key, sizeof sp->key);
 	cbuf_free(&sp->pend);
+	cbuf_free(&sp->plain);
 	runsort_free(sp->rows);
 	free(sp);
 }

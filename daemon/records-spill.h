@@ -28,19 +28,21 @@ struct records_spill {
 	uint8_t				 key[32];
 	uint64_t			 off;
 	struct cbuf			 pend;	/* ciphertext not yet written */
+	struct cbuf			 plain;	/* a row being sealed */
 	struct runsort			*rows;	/* struct records_spill_row, by token */
 };
 
 int records_spill_tmpfile(struct archive *);
 int records_spill_open(struct records_spill **, struct archive *);
 int records_spill_add(struct records_spill *, const uint8_t tok[static TOKEN_LEN],
-    uint32_t line, const uint8_t chash[static TOKEN_LEN], const char *json);
+    uint32_t line, const uint8_t chash[static TOKEN_LEN], const char *json,
+    const uint8_t *extra, size_t elen);
 int records_spill_sort(struct records_spill *);
 size_t records_spill_count(const struct records_spill *);
 int records_spill_rewind(struct records_spill *);
 int records_spill_next(struct records_spill *, const struct records_spill_row **);
 int records_spill_read(struct records_spill *, const struct records_spill_row *,
-    uint8_t chash[static TOKEN_LEN], char **json);
+    uint8_t chash[static TOKEN_LEN], char **json, const uint8_t **extra, size_t *elen);
 void records_spill_free(struct records_spill *);
 
 #endif

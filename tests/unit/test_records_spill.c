@@ -65,7 +65,7 @@ test_spill_order_and_secrecy(void **state)
 		tok_of(tok, order[i]);
 		memset(h, (int)i + 1, sizeof h);
 		snprintf(json, sizeof json, "{\"id\":\"secret-name-%zu\"}", i + 1);
-		assert_int_equal(records_spill_add(sp, tok, (uint32_t)i + 1, h, json), 0);
+		assert_int_equal(records_spill_add(sp, tok, (uint32_t)i + 1, h, json, NULL, 0), 0);
 	}
 	assert_int_equal(records_spill_sort(sp), 0);
 	assert_int_equal(entries(tmp), 0);	/* an unnamed file */
@@ -74,7 +74,7 @@ test_spill_order_and_secrecy(void **state)
 		assert_int_equal(records_spill_next(sp, &row), 0);
 		rows[i] = *row;
 		assert_int_equal(row->line, want_line[i]);
-		assert_int_equal(records_spill_read(sp, row, got, &back), 0);
+		assert_int_equal(records_spill_read(sp, row, got, &back, NULL, NULL), 0);
 		memset(h, (int)want_line[i], sizeof h);
 		assert_memory_equal(got, h, TOKEN_LEN);
 		snprintf(json, sizeof json, "{\"id\":\"secret-name-%u\"}", want_line[i]);
@@ -91,9 +91,9 @@ test_spill_order_and_secrecy(void **state)
 	/* a row altered in the file is refused */
 	file[rows[0].off + 3] ^= 1;
 	assert_int_equal(pwrite(sp->fd, file + rows[0].off + 3, 1, (off_t)rows[0].off + 3), 1);
-	assert_int_equal(records_spill_read(sp, &rows[0], got, &back), CUSTODY_ECRYPTO);
+	assert_int_equal(records_spill_read(sp, &rows[0], got, &back, NULL, NULL), CUSTODY_ECRYPTO);
 	assert_null(back);
-	assert_int_equal(records_spill_read(sp, &rows[1], got, &back), 0);
+	assert_int_equal(records_spill_read(sp, &rows[1], got, &back, NULL, NULL), 0);
 	free(back);
 	free(file);
 	records_spill_free(sp);
@@ -131,7 +131,7 @@ test_spill_runs_merge(void **state)
 		tok[3] = (uint8_t)v;
 		memset(h, (int)(i & 0xff), sizeof h);
 		snprintf(json, sizeof json, "{\"line\":%zu}", i + 1);
-		assert_int_equal(records_spill_add(sp, tok, (uint32_t)i + 1, h, json), 0);
+		assert_int_equal(records_spill_add(sp, tok, (uint32_t)i + 1, h, json, NULL, 0), 0);
 		assert_true(runsort_held(sp->rows) <= SPILL_RUN);	/* bounded */
 	}
 	assert_int_equal(records_spill_sort(sp), 0);
@@ -150,7 +150,7 @@ test_spill_runs_merge(void **state)
 			last = *row;
 			seen_line = row->line;
 			if (count % 997 == 0) {	/* a sample read back in full */
-				assert_int_equal(records_spill_read(sp, row, got, &back), 0);
+				assert_int_equal(records_spill_read(sp, row, got, &back, NULL, NULL), 0);
 				snprintf(want, sizeof want, "{\"line\":%u}", seen_line);
 				assert_string_equal(back, want);
 				memset(h, (int)((seen_line - 1) & 0xff), sizeof h);
