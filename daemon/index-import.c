@@ -39,6 +39,8 @@ index_import_begin(struct archive *a, const struct feed_commit *fc, size_t n)
 		return 0;
 	/* a bounded cache: dirty pages beyond it spill to the WAL, whatever the load's size */
 	sqlite3_exec(db, "PRAGMA cache_size=-" INDEX_IMPORT_CACHE, NULL, NULL, NULL);
+	/* the indexes built again at the end sort on a second thread */
+	sqlite3_exec(db, "PRAGMA threads=2", NULL, NULL, NULL);
 	/*
 	 * A load at least as large as what the index holds: the secondary indexes are dropped
 	 * and built again at the end, in the same transaction (a sort instead of a random
@@ -53,6 +55,7 @@ index_import_begin(struct archive *a, const struct feed_commit *fc, size_t n)
 	    SQLITE_OK) {
 		index_exec(db, "ROLLBACK", "");
 		sqlite3_exec(db, "PRAGMA cache_size=-65536", NULL, NULL, NULL);
+		sqlite3_exec(db, "PRAGMA threads=0", NULL, NULL, NULL);
 		return 0;
 	}
 	return 1;
@@ -127,6 +130,7 @@ index_import_end(struct archive *a, const struct feed_commit *fc, int open, int 
 	if (!committed || error < 0)
 		index_exec(db, "ROLLBACK", "");
 	sqlite3_exec(db, "PRAGMA cache_size=-65536", NULL, NULL, NULL);	/* archive.c's */
+	sqlite3_exec(db, "PRAGMA threads=0", NULL, NULL, NULL);
 	if (error < 0 || !committed)
 		return error < 0 || committed ? index_catch_up(a, 0) : 0;
 	return 0;

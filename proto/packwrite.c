@@ -165,12 +165,20 @@ static int
 packwrite_oid(struct packwrite *pw, enum packwrite_type type, const void *data, size_t len,
     uint8_t oid[static PACKWRITE_OID_LEN])
 {
-	static const char *const names[] = { "", "commit", "tree", "blob" };
-	char hdr[32];
-	int n = snprintf(hdr, sizeof hdr, "%s %zu", names[type], len);
+	static const char *const names[] = { "", "commit ", "tree ", "blob " };
+	char hdr[32], digits[24];
+	size_t n = strlen(names[type]), k = 0, v = len;
 
+	/* "TYPE SIZE" and a NUL, without printf: a header for every object */
+	memcpy(hdr, names[type], n);
+	do
+		digits[k++] = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	while (k > 0)
+		hdr[n++] = digits[--k];
+	hdr[n] = '\0';
 	if (EVP_DigestInit_ex(pw->md, EVP_sha1(), NULL) != 1 ||
-	    EVP_DigestUpdate(pw->md, hdr, (size_t)n + 1) != 1 ||
+	    EVP_DigestUpdate(pw->md, hdr, n + 1) != 1 ||
 	    EVP_DigestUpdate(pw->md, data, len) != 1 ||
 	    EVP_DigestFinal_ex(pw->md, oid, NULL) != 1)
 		return custody_fail(CUSTODY_EIO, "pack: SHA-1 failed");
