@@ -124,7 +124,8 @@ runsort_sort(struct runsort *rs)
 		return 0;
 	rs->sorted = 1;
 	if (rs->nruns == 0) {
-		qsort(rs->mem, rs->n, rs->size, rs->cmp);
+		if (rs->n > 1)
+			qsort(rs->mem, rs->n, rs->size, rs->cmp);
 		return 0;
 	}
 	if ((error = runsort_out(rs)) < 0)
