@@ -200,11 +200,13 @@ feed_import_place(struct feed_import *fi, const char *tok, const struct cbuf *ob
 }
 
 /*
- * A chunk of records to stamp and seal, on a second thread while the first indexes them: the
- * commit's "rev" is put into each record's JSON (record-rev.c), so no record is parsed again.
+ * A chunk of records to stamp, seal and pack, on a second thread while the first indexes them:
+ * the commit's "rev" is put into each record's JSON (record-rev.c), so no record is parsed
+ * again.
  */
 struct feed_import_seal {
 	struct archive	*a;
+	struct feed_import *fi;
 	struct cbuf	 rev;		/* "rev":{...} of the commit */
 	struct cbuf	 text;		/* a record with its "rev" */
 	const char	*kind[FEED_STREAM_AHEAD], *json[FEED_STREAM_AHEAD];
@@ -230,6 +232,9 @@ feed_import_seal(void *arg)
 			snprintf(j->msg, sizeof j->msg, "%s", custody_error());
 		sodium_memzero(j->text.data, j->text.len);
 	}
+	for (i = 0; i < j->n && j->error == 0; i++)
+		if ((j->error = feed_import_place(j->fi, j->tok[i], &j->obj[i])) < 0)
+			snprintf(j->msg, sizeof j->msg, "%s", custody_error());
 	return NULL;
 }
 
@@ -252,10 +257,7 @@ feed_import_chunk(struct feed_import_seal *j, const struct feed_stream *st)
 	return error < 0 ? error : 0;
 }
 
-/*
- * Seal a chunk on a second thread while st->written takes each record on this one, then pack
- * them in order.
- */
+/* Seal and pack a chunk on a second thread while st->written takes each record on this one. */
 static int
 feed_import_chunk_write(struct feed_import *fi, struct feed_import_seal *j,
     const struct feed_stream *st, const struct feed_commit *out)
@@ -265,6 +267,7 @@ feed_import_chunk_write(struct feed_import *fi, struct feed_import_seal *j,
 	int threaded, error = 0;
 
 	j->error = 0;
+	j->fi = fi;
 	threaded = j->n >= 64 && lockmem_thread_create(&t, feed_import_seal, j) == 0;
 	for (i = 0; i < j->n && error == 0 && st->written != NULL; i++)
 		error = st->written(st->arg, out, j->tok[i]);
@@ -274,8 +277,6 @@ feed_import_chunk_write(struct feed_import *fi, struct feed_import_seal *j,
 		feed_import_seal(j);
 	if (error == 0 && (error = j->error) < 0)
 		custody_fail(error, "%s", j->msg);
-	for (i = 0; i < j->n && error == 0; i++)
-		error = feed_import_place(fi, j->tok[i], &j->obj[i]);
 	return error;
 }
 
