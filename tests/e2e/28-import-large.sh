@@ -6,7 +6,9 @@
 # fsck --strict, verify-commit); a record written this way reads back with exactly the fields
 # of the same row written by a small import (the path of `victim add`), protected notes
 # included; the index rows the import writes are, table for table, those `custodyd reindex`
-# derives from git; the same import again writes nothing; nothing is left under tmp/.
+# derives from git; the same import again writes nothing; nothing is left under tmp/; killed
+# (-9) while it writes every record again, the archive holds none of the new commit or all of
+# it.
 . "$(dirname "$0")/lib.sh"
 
 command -v git >/dev/null || { echo "SKIP: git is not installed"; exit 77; }
@@ -111,4 +113,27 @@ contains "the same import again changes nothing" "$out" "($N unchanged), nothing
 check "and writes no commit" [ "$(feed_len "$A" "$HA")" -eq 1 ]
 check "nor a pack" [ "$(ls "$A/git/objects/pack/"*.idx | wc -l)" -eq 1 ]
 check "nothing is left under tmp/ after it" [ -z "$(ls -A "$A/tmp")" ]
+
+# every row changed, and the daemon killed while the pack is being written
+sed 's/,russia,/,sdf,/' "$T/big.csv" >"$T/big2.csv"
+cu "$A" import victims "$T/big2.csv" >/dev/null 2>&1 &
+CL=$!
+for i in $(seq 1 600); do
+	[ -n "$(ls -A "$A/tmp" 2>/dev/null)" ] && break	# the pack is being written
+	sleep 0.05
+done
+kill -9 "$DAEMON_PID"
+wait "$CL" 2>/dev/null || true
+wait "$DAEMON_PID" 2>/dev/null || true
+start_daemon "$A"
+c=$(feed_len "$A" "$HA")
+check "after a crash mid-import the feed has no new commit or the whole one ($c)" \
+    [ "$c" -eq 1 ] || [ "$c" -eq 2 ]
+check "tmp/ is swept at the start" [ -z "$(ls -A "$A/tmp")" ]
+check "git fsck --strict accepts the repository" quiet "${G[@]}" fsck --full --strict
+out=$(cu "$A" import victims "$T/big2.csv" 2>&1)
+contains "the import done again holds every row" "$out" "imported $N victims ("
+contains "every victim reads back changed" "$(cu "$A" victim show L065999 --json)" \
+    '"party": "sdf"'
+check "custody verify is clean" quiet cu "$A" verify
 done_testing
