@@ -343,6 +343,11 @@ records_import_next(void *arg, const char **kind, const char **json, size_t *len
 		    index_current_chash(im->a, row->tok, cur, office, ckind);
 		if (r < 0 && r != CUSTODY_ENOTFOUND)
 			return r;
+		if (r == 0 && strcmp(ckind, im->b->kind) == 0 &&
+		    memcmp(cur, row->chash, TOKEN_LEN) == 0) {
+			im->unchanged++;	/* known from the row's place: not read */
+			continue;
+		}
 		sl = &im->slot[im->given % FEED_STREAM_AHEAD];
 		records_import_slot_clear(sl);
 		if ((error = records_spill_read(sp, row, sl->chash, &sl->json, &sl->irow,

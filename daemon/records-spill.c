@@ -2,8 +2,8 @@
  * The rows of an import on their way to the commit (records-spill.h). Each row is sealed with
  * XChaCha20-Poly1305 under a random key of this import (the nonce is its place in the file,
  * the additional data its token and line), so nothing of it is readable on disk, and the files
- * have no name: nothing stays after a crash. The run file holds tokens (keyed hashes, as in
- * the index), places and lines, nothing of a record.
+ * have no name: nothing stays after a crash. The run file holds tokens and content hashes
+ * (keyed hashes, as in the index), places and lines, nothing of a record.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -135,6 +135,7 @@ records_spill_add(struct records_spill *sp, const uint8_t tok[static TOKEN_LEN],
 	plain = sp->plain.data;
 	memset(r, 0, sizeof *r);
 	memcpy(r->tok, tok, TOKEN_LEN);
+	memcpy(r->chash, chash, TOKEN_LEN);
 	r->off = sp->off;
 	r->len = (uint32_t)clen;
 	r->line = line;

@@ -1,7 +1,7 @@
 /*
  * The rows of an import while it arrives: each validated record, encrypted under a key that
  * lives only in this process, appended to an unnamed file under tmp/. What finds a row again
- * (token, line, place in the file: 32 bytes) is kept in memory for at most SPILL_RUN rows:
+ * (token, content hash, line, place in the file: 48 bytes) is kept in memory for at most SPILL_RUN rows:
  * beyond that, each run of rows is sorted and written to a second unnamed file, and the runs
  * are merged when the rows are read back. Memory stays bounded whatever the import's size;
  * sorted by token, the rows come back in the order of the feed's tree, so the commit writes
@@ -17,6 +17,7 @@
 
 struct records_spill_row {
 	uint8_t		tok[TOKEN_LEN];
+	uint8_t		chash[TOKEN_LEN];	/* content hash (keyed, as in the index) */
 	uint64_t	off;
 	uint32_t	len;		/* of the ciphertext */
 	uint32_t	line;
