@@ -188,6 +188,13 @@ int blob_exists(const struct archive *, const char *name);
 /* record.c: records are JSON, encrypted under a per-record key wrapped by the data key. */
 int record_seal_fields(struct archive *, const char *token_hex, json_t *doc);
 int record_seal(struct cbuf *out, struct archive *, const char *token_hex, json_t *doc);
+int record_seal_text(struct cbuf *out, struct archive *, const char *token_hex,
+    const char *kind, const char *json, size_t len);
+/* record-rev.c: the "rev" of a commit put into records already encoded */
+int record_rev_member(struct cbuf *out, uint64_t lamport, const char *office_hex,
+    const char *time, const char *summary);
+int record_rev_splice(struct cbuf *out, const char *json, size_t len,
+    const struct cbuf *member);
 void record_content_hash(const struct archive *, const json_t *doc,
     uint8_t out[static TOKEN_LEN]);
 #define RECORD_CONTENT_JSON (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII)
@@ -229,11 +236,15 @@ int feed_commit_tree(struct archive *, git_repository *, struct feed_commit *out
  */
 #define FEED_STREAM_AHEAD 512
 struct feed_stream {
-	/* the next record to write and its token in hex; 1 when none is left */
-	int	(*next)(void *arg, json_t **doc, char tok_hex[static TOKEN_HEX_LEN + 1]);
-	/* a record stamped for the commit out (written before its commit point) */
-	int	(*written)(void *arg, const struct feed_commit *out, const char *tok_hex,
-		    json_t *doc);
+	/*
+	 * The next record to write: its kind, its JSON (compact, sorted keys, ASCII, protected
+	 * fields sealed, no "rev"; kept by next until written has taken it) and its token in
+	 * hex; 1 when none is left.
+	 */
+	int	(*next)(void *arg, const char **kind, const char **json, size_t *len,
+		    char tok_hex[static TOKEN_HEX_LEN + 1]);
+	/* the record stamped for the commit out (written before its commit point) */
+	int	(*written)(void *arg, const struct feed_commit *out, const char *tok_hex);
 	void	*arg;
 };
 int feed_append_sorted(struct archive *, struct feed_commit *out, const char *summary,
@@ -288,7 +299,8 @@ int index_catch_up(struct archive *, int rebuild);
 int index_sweep_orphans(struct archive *);
 int index_apply_commit(struct archive *, const struct feed_commit *, json_t **docs, size_t n);
 int index_import_begin(struct archive *, const struct feed_commit *, size_t n);
-int index_import_put(struct archive *, const struct feed_commit *, json_t *doc,
+int index_import_put_row(struct archive *, const struct feed_commit *,
+    const uint8_t tok[static TOKEN_LEN], const char *kind, const uint8_t *row, size_t len,
     const uint8_t chash[static TOKEN_LEN]);
 int index_import_end(struct archive *, const struct feed_commit *, int open, int committed);
 int index_has_evidence(struct archive *, const char *id, int *found);

@@ -4,8 +4,9 @@
  * (custody/packwrite.h: stored deflate, since sealed records do not compress), and the fan-out
  * trees records/AA/BB and records/AA are written as soon as the stream leaves them, merged
  * with the head's. Records come in chunks: a second thread seals a chunk while this one hands
- * it to the index (st->written). Memory holds one leaf directory, one record and the pack's index, never the
- * records of the commit. The pack goes into the repository before the commit that names it;
+ * it to the index (st->written). Memory holds one leaf directory, a chunk of records and a
+ * bounded part of the pack's index (the rest in runs under tmp/), never the records of the
+ * commit. The pack goes into the repository before the commit that names it;
  * the commit and the ref move are feed_commit_tree's, as for every commit.
  */
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include "archive.h"
 #include "custody/lockmem.h"
 #include "custody/packwrite.h"
+#include "records-spill.h"
 
 struct feed_import_ent {
 	char	name[TOKEN_HEX_LEN + 1];
@@ -197,10 +199,18 @@ feed_import_place(struct feed_import *fi, const char *tok, const struct cbuf *ob
 	return feed_import_push(&fi->leaf, tok, oid);
 }
 
-/* A chunk of stamped records to seal, on a second thread while the first indexes them. */
+/*
+ * A chunk of records to stamp, seal and pack, on a second thread while the first indexes them:
+ * the commit's "rev" is put into each record's JSON (record-rev.c), so no record is parsed
+ * again.
+ */
 struct feed_import_seal {
 	struct archive	*a;
-	json_t		*doc[FEED_STREAM_AHEAD];
+	struct feed_import *fi;
+	struct cbuf	 rev;		/* "rev":{...} of the commit */
+	struct cbuf	 text;		/* a record with its "rev" */
+	const char	*kind[FEED_STREAM_AHEAD], *json[FEED_STREAM_AHEAD];
+	size_t		 len[FEED_STREAM_AHEAD];
 	char		 tok[FEED_STREAM_AHEAD][TOKEN_HEX_LEN + 1];
 	struct cbuf	 obj[FEED_STREAM_AHEAD];
 	size_t		 n;
@@ -216,45 +226,38 @@ feed_import_seal(void *arg)
 
 	for (i = 0; i < j->n && j->error == 0; i++) {
 		j->obj[i].len = 0;
-		if ((j->error = record_seal(&j->obj[i], j->a, j->tok[i], j->doc[i])) < 0)
+		if ((j->error = record_rev_splice(&j->text, j->json[i], j->len[i], &j->rev)) < 0 ||
+		    (j->error = record_seal_text(&j->obj[i], j->a, j->tok[i], j->kind[i],
+		    (const char *)j->text.data, j->text.len)) < 0)
 			snprintf(j->msg, sizeof j->msg, "%s", custody_error());
+		sodium_memzero(j->text.data, j->text.len);
 	}
+	for (i = 0; i < j->n && j->error == 0; i++)
+		if ((j->error = feed_import_place(j->fi, j->tok[i], &j->obj[i])) < 0)
+			snprintf(j->msg, sizeof j->msg, "%s", custody_error());
 	return NULL;
 }
 
-/*
- * The next chunk of records from st, each stamped with its revision: 0 and j->n (0 at the
- * end), or an error.
- */
+/* The next chunk of records from st: 0 and j->n (0 at the end), or an error. */
 static int
-feed_import_chunk(struct feed_import_seal *j, const struct feed_stream *st,
-    const struct feed_commit *out, const char *now, const char *summary)
+feed_import_chunk(struct feed_import_seal *j, const struct feed_stream *st)
 {
-	json_t *rev;
 	int error = 0;
 
 	for (j->n = 0; j->n < FEED_STREAM_AHEAD; j->n++) {
-		if ((error = st->next(st->arg, &j->doc[j->n], j->tok[j->n])) != 0)
+		if ((error = st->next(st->arg, &j->kind[j->n], &j->json[j->n], &j->len[j->n],
+		    j->tok[j->n])) != 0)
 			break;
 		if (strlen(j->tok[j->n]) != TOKEN_HEX_LEN ||
-		    !hex_is_lower(j->tok[j->n], TOKEN_HEX_LEN))
+		    !hex_is_lower(j->tok[j->n], TOKEN_HEX_LEN)) {
 			error = custody_fail(CUSTODY_EINVAL, "import: a record's token is not hex");
-		else if ((rev = json_pack("{s:I,s:s,s:s,s:s}", "lamport",
-		    (json_int_t)out->lamport, "office", j->a->office_hex, "time", now, "summary",
-		    summary)) == NULL || json_object_set_new(j->doc[j->n], "rev", rev) < 0)
-			error = CUSTODY_ENOMEM;
-		if (error < 0) {
-			j->n++;
 			break;
 		}
 	}
 	return error < 0 ? error : 0;
 }
 
-/*
- * Seal a chunk on a second thread while st->written takes each record on this one, then pack
- * them in order.
- */
+/* Seal and pack a chunk on a second thread while st->written takes each record on this one. */
 static int
 feed_import_chunk_write(struct feed_import *fi, struct feed_import_seal *j,
     const struct feed_stream *st, const struct feed_commit *out)
@@ -264,17 +267,16 @@ feed_import_chunk_write(struct feed_import *fi, struct feed_import_seal *j,
 	int threaded, error = 0;
 
 	j->error = 0;
+	j->fi = fi;
 	threaded = j->n >= 64 && lockmem_thread_create(&t, feed_import_seal, j) == 0;
 	for (i = 0; i < j->n && error == 0 && st->written != NULL; i++)
-		error = st->written(st->arg, out, j->tok[i], j->doc[i]);
+		error = st->written(st->arg, out, j->tok[i]);
 	if (threaded)
 		pthread_join(t, NULL);
 	else if (error == 0)
 		feed_import_seal(j);
 	if (error == 0 && (error = j->error) < 0)
 		custody_fail(error, "%s", j->msg);
-	for (i = 0; i < j->n && error == 0; i++)
-		error = feed_import_place(fi, j->tok[i], &j->obj[i]);
 	return error;
 }
 
@@ -293,6 +295,18 @@ feed_import_file(struct archive *a, const char *what, char **path)
 	if (fd < 0 && *path == NULL)
 		custody_fail(CUSTODY_ENOMEM, "out of memory");
 	return fd;
+}
+
+/* The pack's index entries beyond a bounded number sorted in an unnamed file under tmp/. */
+static int
+feed_import_scratch(struct feed_import *fi)
+{
+	int fd;
+
+	if ((fd = records_spill_tmpfile(fi->a)) < 0)
+		return custody_fail(CUSTODY_EIO, "import: cannot keep the pack's index under "
+		    "tmp/: %s", strerror(errno));
+	return packwrite_scratch(fi->pw, fd);
 }
 
 /* Complete the pack and move it with its index into the repository. */
@@ -420,17 +434,19 @@ feed_append_sorted(struct archive *a, struct feed_commit *out, const char *summa
 		goto done;
 	}
 	seal->a = a;
+	if ((error = record_rev_member(&seal->rev, out->lamport, a->office_hex, now,
+	    summary)) < 0)
+		goto done;
 	for (;;) {
-		error = feed_import_chunk(seal, st, out, now, summary);
+		error = feed_import_chunk(seal, st);
 		if (error == 0 && seal->n > 0 && fi.pw == NULL &&
 		    ((fi.pack_fd = feed_import_file(a, "pack", &fi.pack_path)) < 0 ||
 		    (fi.idx_fd = feed_import_file(a, "idx", &fi.idx_path)) < 0 ||
-		    (error = packwrite_new(&fi.pw, fi.pack_fd)) < 0))
+		    (error = packwrite_new(&fi.pw, fi.pack_fd)) < 0 ||
+		    (error = feed_import_scratch(&fi)) < 0))
 			error = error < 0 ? error : CUSTODY_EIO;
 		if (error == 0)
 			error = feed_import_chunk_write(&fi, seal, st, out);
-		for (i = 0; i < seal->n; i++)
-			json_decref(seal->doc[i]);
 		*written += error == 0 ? seal->n : 0;
 		if (error < 0 || seal->n < FEED_STREAM_AHEAD)
 			break;
@@ -444,9 +460,12 @@ feed_append_sorted(struct archive *a, struct feed_commit *out, const char *summa
 		goto done;
 	error = feed_commit_tree(a, fi.repo, out, tree, parent, NULL, NULL);
 done:
-	if (seal != NULL)
+	if (seal != NULL) {
 		for (i = 0; i < FEED_STREAM_AHEAD; i++)
 			cbuf_free(&seal->obj[i]);
+		cbuf_free(&seal->rev);
+		cbuf_free(&seal->text);
+	}
 	free(seal);
 	feed_import_free(&fi);
 	git_tree_free(tree);

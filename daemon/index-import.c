@@ -8,12 +8,15 @@
 
 #include <git2.h>
 
+#include "custody/trailers.h"
+
 #include "archive.h"
 #include "index-int.h"
+#include "index-row.h"
 
 /*
  * Index a commit of this office while it is written (an import, feed-import.c): 1 when the
- * index follows the feed, and the rows of index_import_put then go in one transaction that
+ * index follows the feed, and the rows of index_import_put_row then go in one transaction that
  * index_import_end commits once the commit is on disk; 0 when the index catches up from git
  * after the commit instead (it had fallen behind, or the office is cut off).
  */
@@ -36,6 +39,8 @@ index_import_begin(struct archive *a, const struct feed_commit *fc, size_t n)
 		return 0;
 	/* a bounded cache: dirty pages beyond it spill to the WAL, whatever the load's size */
 	sqlite3_exec(db, "PRAGMA cache_size=-" INDEX_IMPORT_CACHE, NULL, NULL, NULL);
+	/* the indexes built again at the end sort on a second thread */
+	sqlite3_exec(db, "PRAGMA threads=2", NULL, NULL, NULL);
 	/*
 	 * A load at least as large as what the index holds: the secondary indexes are dropped
 	 * and built again at the end, in the same transaction (a sort instead of a random
@@ -50,21 +55,32 @@ index_import_begin(struct archive *a, const struct feed_commit *fc, size_t n)
 	    SQLITE_OK) {
 		index_exec(db, "ROLLBACK", "");
 		sqlite3_exec(db, "PRAGMA cache_size=-65536", NULL, NULL, NULL);
+		sqlite3_exec(db, "PRAGMA threads=0", NULL, NULL, NULL);
 		return 0;
 	}
 	return 1;
 }
 
-/* One record of the commit being written, its content hash known (casualty records only). */
+/*
+ * One record of the commit being written, from what the import kept of it: its kind, its
+ * packed index row (index-row.h; none for a source) and its content hash.
+ */
 int
-index_import_put(struct archive *a, const struct feed_commit *fc, json_t *doc,
+index_import_put_row(struct archive *a, const struct feed_commit *fc,
+    const uint8_t tok[static TOKEN_LEN], const char *kind, const uint8_t *row, size_t len,
     const uint8_t chash[static TOKEN_LEN])
 {
-	uint8_t tok[TOKEN_LEN];
+	sqlite3 *db = archive_db(a);
+	int64_t lamport = (int64_t)(fc->lamport < CUSTODY_LAMPORT_MAX ? fc->lamport :
+	    CUSTODY_LAMPORT_MAX);
+	struct index_row r;
+	int error;
 
-	archive_token(a, tok, record_id(doc));
-	return index_put_hashed(a, archive_db(a), tok, a->office_hex, fc->seq, fc->lamport, doc,
-	    chash);
+	if ((error = index_row_unpack(&r, row, len)) < 0 ||
+	    (error = index_exec(db, INDEX_RECORDS_PUT, "bttibii", tok, a->office_hex, kind,
+	    lamport, chash, (int64_t)fc->seq, (int64_t)fc->seq)) < 0)
+		return error;
+	return index_row_put(db, tok, a->office_hex, lamport, &r);
 }
 
 /* Whether the counting triggers are there (index_import_begin may drop them for a load). */
@@ -114,6 +130,7 @@ index_import_end(struct archive *a, const struct feed_commit *fc, int open, int 
 	if (!committed || error < 0)
 		index_exec(db, "ROLLBACK", "");
 	sqlite3_exec(db, "PRAGMA cache_size=-65536", NULL, NULL, NULL);	/* archive.c's */
+	sqlite3_exec(db, "PRAGMA threads=0", NULL, NULL, NULL);
 	if (error < 0 || !committed)
 		return error < 0 || committed ? index_catch_up(a, 0) : 0;
 	return 0;

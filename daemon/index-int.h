@@ -14,6 +14,11 @@
 
 #define INDEX_IMPORT_CACHE "16384"	/* KiB of page cache while an import writes */
 
+/* a revision in the records table: tok, office, kind, lamport, chash, seq, first_seq */
+#define INDEX_RECORDS_PUT "INSERT INTO records VALUES(?,?,?,?,?,?,?) ON CONFLICT(tok, office)" \
+	" DO UPDATE SET kind=excluded.kind, lamport=excluded.lamport, chash=excluded.chash," \
+	" seq=excluded.seq, first_seq=min(records.first_seq, excluded.first_seq)"
+
 extern const char index_schema[];		/* every table, index and trigger */
 extern const char index_secondary_drop[];	/* the secondary indexes and counting triggers */
 extern const char index_recount[];		/* the counts again, after a load without them */

@@ -9,121 +9,23 @@
 #include <string.h>
 
 #include "archive.h"
+#include "index-row.h"
 #include "offices.h"
 
-#define CAT_MEDICAL 1
-#define CAT_CIVIL_DEFENSE 2
-#define CAT_MEDIA 4
-
-static const char *
-field(const json_t *doc, const char *name)
-{
-	return json_string_value(json_object_get(doc, name));
-}
-
-/* The categories array as a bitmask. */
-static int64_t
-index_categories(const json_t *doc)
-{
-	json_t *v;
-	size_t i;
-	int64_t bits = 0;
-
-	json_array_foreach(json_object_get(doc, "categories"), i, v) {
-		if (json_string_value(v) == NULL)
-			continue;
-		if (strcmp(json_string_value(v), "medical") == 0)
-			bits |= CAT_MEDICAL;
-		else if (strcmp(json_string_value(v), "civil_defense") == 0)
-			bits |= CAT_CIVIL_DEFENSE;
-		else if (strcmp(json_string_value(v), "media") == 0)
-			bits |= CAT_MEDIA;
-	}
-	return bits;
-}
-
-/* The row of one victim revision, if it is the current one. */
-static int
-index_put_victim(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_LEN],
-    const char *office, int64_t lamport, json_t *doc)
-{
-	const char *sex = field(doc, "sex") ?: "unknown", *group = field(doc, "age_group") ?:
-	    "unknown", *death = field(doc, "date_of_death"), *name = field(doc, "name");
-	json_t *age = json_object_get(doc, "age");
-	uint8_t itok[TOKEN_LEN], ntok[TOKEN_LEN], dtok[TOKEN_LEN];
-	struct cdate d = { 0 };
-	int have_death = death != NULL && cdate_parse(&d, death) == 0, child, woman;
-	int64_t agev = json_integer_value(age);
-	char *norm = NULL, *dup = NULL;
-	int error;
-
-	child = (json_is_integer(age) && json_integer_value(age) < 18) ||
-	    strcmp(group, "child") == 0;
-	woman = !child && strcmp(sex, "female") == 0 && strcmp(group, "adult") == 0;
-	if (field(doc, "incident_id") != NULL)
-		archive_token(a, itok, field(doc, "incident_id"));
-	if (name != NULL && (norm = name_normalize(name)) != NULL && norm[0] != '\0') {
-		record_name_token(a, "name", norm, ntok);
-		if (have_death && field(doc, "governorate") != NULL &&
-		    asprintf(&dup, "%s%c%s%c%s", norm, 0, death, 0, field(doc, "governorate")) >=
-		    0) {
-			/* the NULs separate the parts; hash the whole buffer */
-			crypto_generichash_state h;
-			size_t len = strlen(norm) + 1 + strlen(death) + 1 +
-			    strlen(field(doc, "governorate"));
-
-			crypto_generichash_init(&h, a->token_key, 32, TOKEN_LEN);
-			crypto_generichash_update(&h, (const uint8_t *)"dup", 4);
-			crypto_generichash_update(&h, (const uint8_t *)dup, len);
-			crypto_generichash_final(&h, dtok, TOKEN_LEN);
-		}
-	}
-	error = index_exec(db, "INSERT INTO victims VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-	    " ON CONFLICT(tok) DO UPDATE SET office=excluded.office, lamport=excluded.lamport,"
-	    " documented=excluded.documented, death=excluded.death,"
-	    " death_from=excluded.death_from, death_to=excluded.death_to, sex=excluded.sex,"
-	    " age=excluded.age, age_group=excluded.age_group, status=excluded.status,"
-	    " child=excluded.child, woman=excluded.woman, categories=excluded.categories,"
-	    " governorate=excluded.governorate, party=excluded.party, cause=excluded.cause,"
-	    " incident=excluded.incident, name_tok=excluded.name_tok, dup_tok=excluded.dup_tok"
-	    " WHERE (excluded.lamport, excluded.office) >= (victims.lamport, victims.office)",
-	    "btitTTTtIttiiiTTTBBB", tok, office, lamport, field(doc, "date_documented") ?: "",
-	    have_death ? death : NULL, have_death ? d.first : NULL, have_death ? d.last : NULL,
-	    sex, json_is_integer(age) ? &agev : NULL, group,
-	    field(doc, "status") ?: "civilian", (int64_t)child, (int64_t)woman,
-	    index_categories(doc), field(doc, "governorate"), field(doc, "party"),
-	    field(doc, "cause"), field(doc, "incident_id") != NULL ? itok : NULL,
-	    norm != NULL && norm[0] != '\0' ? ntok : NULL, dup != NULL ? dtok : NULL);
-	if (norm != NULL) {
-		sodium_memzero(norm, strlen(norm));
-		free(norm);
-	}
-	free(dup);
-	return error;
-}
-
-/* The row of one incident revision, if it is the current one. */
-static int
-index_put_incident(sqlite3 *db, const uint8_t tok[static TOKEN_LEN], const char *office,
-    int64_t lamport, json_t *doc)
-{
-	return index_exec(db, "INSERT INTO incidents VALUES(?,?,?,?,?,?,?)"
-	    " ON CONFLICT(tok) DO UPDATE SET office=excluded.office, lamport=excluded.lamport,"
-	    " date=excluded.date, governorate=excluded.governorate, party=excluded.party,"
-	    " type=excluded.type"
-	    " WHERE (excluded.lamport, excluded.office) >= (incidents.lamport, incidents.office)",
-	    "btiTTTT", tok, office, lamport, field(doc, "date"), field(doc, "governorate"),
-	    field(doc, "party"), field(doc, "type"));
-}
-
-/* Index a victim or incident revision. */
+/* Index a victim or incident revision (index-row.c works out its row). */
 int
 index_put_casualty(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_LEN],
     const char *office, int64_t lamport, json_t *doc)
 {
-	if (strcmp(record_kind(doc), "victim") == 0)
-		return index_put_victim(a, db, tok, office, lamport, doc);
-	return index_put_incident(db, tok, office, lamport, doc);
+	struct cbuf b = { 0 };
+	struct index_row row;
+	int error;
+
+	if ((error = index_row_pack(a, doc, &b)) == 0 &&
+	    (error = index_row_unpack(&row, b.data, b.len)) == 0)
+		error = index_row_put(db, tok, office, lamport, &row);
+	cbuf_free(&b);
+	return error;
 }
 
 /* The content hash, office and kind of a record's current revision; ENOTFOUND if none. */

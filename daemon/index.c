@@ -339,10 +339,8 @@ index_put_hashed(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_
 	int64_t lamport = (int64_t)(clock < CUSTODY_LAMPORT_MAX ? clock : CUSTODY_LAMPORT_MAX);
 	int error;
 
-	error = index_exec(db, "INSERT INTO records VALUES(?,?,?,?,?,?,?) ON CONFLICT(tok, office)"
-	    " DO UPDATE SET kind=excluded.kind, lamport=excluded.lamport, chash=excluded.chash,"
-	    " seq=excluded.seq, first_seq=min(records.first_seq, excluded.first_seq)",
-	    "bttibii", tok, office, kind, lamport, chash, (int64_t)seq, (int64_t)seq);
+	error = index_exec(db, INDEX_RECORDS_PUT, "bttibii", tok, office, kind, lamport, chash,
+	    (int64_t)seq, (int64_t)seq);
 	if (error == 0 && strcmp(kind, "witness") == 0 &&
 	    json_string_value(json_object_get(doc, "feed")) != NULL)
 		error = index_exec(db, "INSERT OR IGNORE INTO witnesses VALUES(?,?,?,?)", "titt",

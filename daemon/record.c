@@ -104,6 +104,35 @@ record_fields_crypt(struct archive *a, const char *token_hex, json_t *doc, int o
 	return error;
 }
 
+/*
+ * Seal a record of kind already encoded (compact, sorted keys, ASCII, protected fields sealed)
+ * as the object at token_hex, under a new record key.
+ */
+int
+record_seal_text(struct cbuf *out, struct archive *a, const char *token_hex, const char *kind,
+    const char *json, size_t len)
+{
+	uint8_t wrapped[WRAPPED_KEY_LEN], key[32];
+	char kad[64];
+	int error;
+
+	crypto_aead_xchacha20poly1305_ietf_keygen(key);
+	record_key_ad(kad, sizeof kad, token_hex);
+	/*
+	 * An epoch record's key is wrapped under epoch 0, the archive data key every admitted
+	 * office holds: an office must open it before it holds the epoch it announces (or any
+	 * later one), in whatever order feeds reach it. Its secret parts are copies of the new
+	 * key, each sealed to one office's own key, so epoch 0 gives nothing of them away.
+	 */
+	if (strcmp(kind, "epoch") == 0)
+		keys_wrap(wrapped, a->data_key, key, kad);
+	else
+		epochs_wrap(a, wrapped, key, kad);
+	error = recobj_seal(out, wrapped, key, token_hex, json, len);
+	sodium_memzero(key, sizeof key);
+	return error;
+}
+
 /* Seal the protected fields of doc in place, for the tree entry token_hex. */
 int
 record_seal_fields(struct archive *a, const char *token_hex, json_t *doc)
@@ -115,9 +144,8 @@ record_seal_fields(struct archive *a, const char *token_hex, json_t *doc)
 int
 record_seal(struct cbuf *out, struct archive *a, const char *token_hex, json_t *doc)
 {
-	uint8_t wrapped[WRAPPED_KEY_LEN], key[32];
 	const char *const *f = recobj_sealed_fields(record_kind(doc));
-	char kad[64], *json = NULL;
+	char *json = NULL;
 	json_t *copy = NULL;
 	int error;
 
@@ -135,20 +163,7 @@ record_seal(struct cbuf *out, struct archive *a, const char *token_hex, json_t *
 		error = custody_fail(CUSTODY_EINVAL, "record cannot be encoded as JSON");
 		goto done;
 	}
-	crypto_aead_xchacha20poly1305_ietf_keygen(key);
-	record_key_ad(kad, sizeof kad, token_hex);
-	/*
-	 * An epoch record's key is wrapped under epoch 0, the archive data key every admitted
-	 * office holds: an office must open it before it holds the epoch it announces (or any
-	 * later one), in whatever order feeds reach it. Its secret parts are copies of the new
-	 * key, each sealed to one office's own key, so epoch 0 gives nothing of them away.
-	 */
-	if (strcmp(record_kind(doc), "epoch") == 0)
-		keys_wrap(wrapped, a->data_key, key, kad);
-	else
-		epochs_wrap(a, wrapped, key, kad);
-	error = recobj_seal(out, wrapped, key, token_hex, json, strlen(json));
-	sodium_memzero(key, sizeof key);
+	error = record_seal_text(out, a, token_hex, record_kind(doc), json, strlen(json));
 done:
 	if (json != NULL) {
 		sodium_memzero(json, strlen(json));

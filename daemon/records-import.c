@@ -14,6 +14,7 @@
 #include "custody/lockmem.h"
 #include "custody/recobj.h"
 #include "log.h"
+#include "index-row.h"
 #include "records-spill.h"
 #include "records-write.h"
 
@@ -103,6 +104,7 @@ struct recbatch_row {
 	struct record_problems	 probs;		/* valid when none, and bad NULL */
 	char			*bad;		/* a problem of the whole row */
 	char			*json;		/* valid: the record as kept */
+	struct cbuf		 irow;		/* its index row (index-row.h), in a stream */
 	char			*id;
 	uint8_t			 tok[TOKEN_LEN], chash[TOKEN_LEN];
 };
@@ -147,18 +149,23 @@ recbatch_encode(struct archive *a, const struct recbatch *b, json_t *doc,
 	if ((row->json = json_dumps(doc, RECORD_CONTENT_JSON)) == NULL)
 		return custody_fail(CUSTODY_EINVAL, "record cannot be encoded as JSON");
 	record_content_hash_json(a, row->json, row->chash);
-	if (b->expected < RECORDS_STREAM_MIN || !recbatch_has_sealed(b->kind, doc))
+	if (b->expected < RECORDS_STREAM_MIN)
 		return 0;
-	/* kept with its protected fields sealed already, as the stream writes them */
-	sodium_memzero(row->json, strlen(row->json));
-	free(row->json);
-	row->json = NULL;
-	archive_token_hex(a, hex, record_id(doc));
-	if ((error = record_seal_fields(a, hex, doc)) < 0)
-		return error;
-	if ((row->json = json_dumps(doc, JSON_COMPACT)) == NULL)
-		return custody_fail(CUSTODY_EINVAL, "record cannot be encoded as JSON");
-	return 0;
+	/*
+	 * A stream keeps each record as it will write it (record-rev.c puts the commit's "rev"
+	 * in), its protected fields sealed, and the index row worked out from it here.
+	 */
+	if (recbatch_has_sealed(b->kind, doc)) {
+		sodium_memzero(row->json, strlen(row->json));
+		free(row->json);
+		row->json = NULL;
+		archive_token_hex(a, hex, record_id(doc));
+		if ((error = record_seal_fields(a, hex, doc)) < 0)
+			return error;
+		if ((row->json = json_dumps(doc, RECORD_CONTENT_JSON)) == NULL)
+			return custody_fail(CUSTODY_EINVAL, "record cannot be encoded as JSON");
+	}
+	return index_row_pack(a, doc, &row->irow);
 }
 
 /* Check the rows of one part (a thread's). */
@@ -216,7 +223,8 @@ recbatch_keep(struct archive *a, struct recbatch *b, struct recbatch_row *row)
 		row->id = NULL;
 		b->idlines[b->nids++] = row->line;
 	}
-	return records_spill_add(b->spill, row->tok, row->line, row->chash, row->json);
+	return records_spill_add(b->spill, row->tok, row->line, row->chash, row->json,
+	    row->irow.data, row->irow.len);
 }
 
 /* RecordBatch (on a worker): check the records of the message on two threads, keep them. */
@@ -264,78 +272,114 @@ records_batch_add(struct archive *a, struct recbatch *b, Custody__RecordBatch *m
 		}
 		free(rows[i].bad);
 		free(rows[i].id);
+		cbuf_free(&rows[i].irow);
 	}
 	free(rows);
 	return error;
 }
 
+/* A record given to feed_stream and not yet written: its spill row, decrypted. */
+struct records_import_slot {
+	char		*json;		/* JSON, NUL, then the index row */
+	size_t		 len;
+	const uint8_t	*irow;
+	size_t		 irow_len;
+	uint8_t		 tok[TOKEN_LEN], chash[TOKEN_LEN];
+};
+
 /* One import being written: the spill read in token order (records-spill.h). */
 struct records_import {
 	struct archive		*a;
 	struct recbatch		*b;
-	size_t			 i, n;		/* the next row; rows to write at most */
+	size_t			 i, n;		/* rows read; rows to write at most */
+	uint8_t			 prev[TOKEN_LEN];	/* the token of the row before */
 	size_t			 unchanged;
-	/* the content hash of each record given and not yet written (feed_stream) */
-	uint8_t			 chash[FEED_STREAM_AHEAD][TOKEN_LEN];
+	/* the records given and not yet written (feed_stream) */
+	struct records_import_slot slot[FEED_STREAM_AHEAD];
 	size_t			 given, taken;
 	struct index_scan	*scan;		/* the current revisions, in token order */
 	int			 indexing, index_open, index_failed;
 };
 
+static void
+records_import_slot_clear(struct records_import_slot *sl)
+{
+	if (sl->json != NULL) {
+		sodium_memzero(sl->json, sl->len + 1 + sl->irow_len);
+		free(sl->json);
+	}
+	sl->json = NULL;
+}
+
+/* The id of a kept record, for a message. */
+static void
+records_import_id(const char *json, char *id, size_t len)
+{
+	json_error_t jerr;
+	json_t *doc = json_loads(json, 0, &jerr);
+
+	snprintf(id, len, "%s", record_id(doc));
+	json_decref(doc);
+}
+
 /* feed_stream next: the next record that differs from its current revision. */
 static int
-records_import_next(void *arg, json_t **doc, char tok_hex[static TOKEN_HEX_LEN + 1])
+records_import_next(void *arg, const char **kind, const char **json, size_t *len,
+    char tok_hex[static TOKEN_HEX_LEN + 1])
 {
 	struct records_import *im = arg;
 	struct records_spill *sp = im->b->spill;
+	struct records_import_slot *sl;
 	const struct records_spill_row *row;
-	uint8_t cur[TOKEN_LEN], *hash;
-	char office[65], kind[16], *json;
-	json_error_t jerr;
-	int r, error;
+	uint8_t cur[TOKEN_LEN];
+	char office[65], ckind[16], id[ID_MAX + 1];
+	int more, r, error;
 
-	*doc = NULL;
-	while (im->i < sp->n) {
-		row = &sp->row[im->i++];
-		if (im->i > 1 && memcmp(row->tok, sp->row[im->i - 2].tok, TOKEN_LEN) == 0)
+	while ((more = records_spill_next(sp, &row)) == 0) {
+		if (im->i++ > 0 && memcmp(row->tok, im->prev, TOKEN_LEN) == 0)
 			continue;	/* a repeated id: its first line is written */
-		r = im->scan != NULL ? index_scan_current(im->scan, row->tok, cur, office, kind) :
-		    index_current_chash(im->a, row->tok, cur, office, kind);
+		memcpy(im->prev, row->tok, TOKEN_LEN);
+		r = im->scan != NULL ? index_scan_current(im->scan, row->tok, cur, office, ckind) :
+		    index_current_chash(im->a, row->tok, cur, office, ckind);
 		if (r < 0 && r != CUSTODY_ENOTFOUND)
 			return r;
-		hash = im->chash[im->given % FEED_STREAM_AHEAD];
-		if ((error = records_spill_read(sp, im->i - 1, hash, &json)) < 0)
-			return error;
-		if (r == 0 && strcmp(kind, im->b->kind) != 0) {
-			*doc = json_loads(json, 0, &jerr);
-			error = custody_fail(CUSTODY_EEXIST, "id %s is already a%s %s record",
-			    record_id(*doc), strchr("aeiou", kind[0]) ? "n" : "", kind);
-			json_decref(*doc);
-			*doc = NULL;
-		} else if (r == 0 && memcmp(cur, hash, TOKEN_LEN) == 0) {
-			im->unchanged++;
-			error = 1;
-		} else if ((*doc = json_loads(json, 0, &jerr)) == NULL)
-			error = custody_fail(CUSTODY_EIO, "import: a kept record does not parse");
-		sodium_memzero(json, strlen(json));
-		free(json);
-		if (error < 0)
-			return error;
-		if (error == 0) {
-			hex_encode(tok_hex, row->tok, TOKEN_LEN);
-			im->given++;
-			return 0;
+		if (r == 0 && strcmp(ckind, im->b->kind) == 0 &&
+		    memcmp(cur, row->chash, TOKEN_LEN) == 0) {
+			im->unchanged++;	/* known from the row's place: not read */
+			continue;
 		}
+		sl = &im->slot[im->given % FEED_STREAM_AHEAD];
+		records_import_slot_clear(sl);
+		if ((error = records_spill_read(sp, row, sl->chash, &sl->json, &sl->irow,
+		    &sl->irow_len)) < 0)
+			return error;
+		sl->len = strlen(sl->json);
+		memcpy(sl->tok, row->tok, TOKEN_LEN);
+		if (r == 0 && strcmp(ckind, im->b->kind) != 0) {
+			records_import_id(sl->json, id, sizeof id);
+			return custody_fail(CUSTODY_EEXIST, "id %s is already a%s %s record", id,
+			    strchr("aeiou", ckind[0]) ? "n" : "", ckind);
+		}
+		if (r == 0 && memcmp(cur, sl->chash, TOKEN_LEN) == 0) {
+			im->unchanged++;
+			continue;
+		}
+		*kind = im->b->kind;
+		*json = sl->json;
+		*len = sl->len;
+		hex_encode(tok_hex, row->tok, TOKEN_LEN);
+		im->given++;
+		return 0;
 	}
-	return 1;
+	return more;
 }
 
 /* feed_stream written: index the record in the transaction of the commit. */
 static int
-records_import_written(void *arg, const struct feed_commit *fc, const char *tok_hex,
-    json_t *doc)
+records_import_written(void *arg, const struct feed_commit *fc, const char *tok_hex)
 {
 	struct records_import *im = arg;
+	struct records_import_slot *sl = &im->slot[im->taken++ % FEED_STREAM_AHEAD];
 
 	(void)tok_hex;
 	if (!im->indexing) {
@@ -344,8 +388,8 @@ records_import_written(void *arg, const struct feed_commit *fc, const char *tok_
 		im->indexing = 1;
 		im->index_open = index_import_begin(im->a, fc, im->n);
 	}
-	if (im->index_open && !im->index_failed && index_import_put(im->a, fc, doc,
-	    im->chash[im->taken++ % FEED_STREAM_AHEAD]) < 0) {
+	if (im->index_open && !im->index_failed && index_import_put_row(im->a, fc, sl->tok,
+	    im->b->kind, sl->irow, sl->irow_len, sl->chash) < 0) {
 		/* rolled back at the end (the scan still reads), then caught up from git */
 		log_warn("index update failed (%s); it catches up after the commit",
 		    custody_error());
@@ -360,27 +404,34 @@ records_write_few(struct archive *a, struct recbatch *b, size_t n, const char *s
     Custody__RecordDone *d, char oid[GIT_OID_HEXSZ + 1])
 {
 	struct records_spill *sp = b->spill;
-	uint8_t chash[TOKEN_LEN];
+	const struct records_spill_row *row;
+	uint8_t chash[TOKEN_LEN], prev[TOKEN_LEN];
 	json_error_t jerr;
 	json_t **docs;
 	char *json;
-	size_t i, k = 0;
-	int error = 0;
+	size_t i = 0, k = 0;
+	int error;
 
 	if ((docs = calloc(n, sizeof *docs)) == NULL)
 		return CUSTODY_ENOMEM;
-	for (i = 0; i < sp->n && k < n && error == 0; i++) {
-		if (i > 0 && memcmp(sp->row[i].tok, sp->row[i - 1].tok, TOKEN_LEN) == 0)
+	if ((error = records_spill_rewind(sp)) < 0)
+		goto done;
+	while (k < n && (error = records_spill_next(sp, &row)) == 0) {
+		if (i++ > 0 && memcmp(row->tok, prev, TOKEN_LEN) == 0)
 			continue;	/* a repeated id: its first line is written */
-		if ((error = records_spill_read(sp, i, chash, &json)) < 0)
+		memcpy(prev, row->tok, TOKEN_LEN);
+		if ((error = records_spill_read(sp, row, chash, &json, NULL, NULL)) < 0)
 			break;
 		if ((docs[k++] = json_loads(json, 0, &jerr)) == NULL)
 			error = custody_fail(CUSTODY_EIO, "import: a kept record does not parse");
 		sodium_memzero(json, strlen(json));
 		free(json);
+		if (error < 0)
+			break;
 	}
-	if (error == 0)
+	if (error >= 0)
 		error = records_write(a, docs, k, summary, d, oid);
+done:
 	for (i = 0; i < k; i++)
 		json_decref(docs[i]);
 	free(docs);
@@ -399,16 +450,20 @@ records_import_write(struct archive *a, struct recbatch *b, size_t n, const char
 	struct records_import im = { .a = a, .b = b, .n = n };
 	struct feed_stream st = { records_import_next, records_import_written, &im };
 	struct feed_commit fc = { 0 };
-	size_t written = 0;
+	size_t i, written = 0;
 	int error;
 
 	if (b->expected < RECORDS_STREAM_MIN)	/* protected fields still open: recbatch_keep */
 		return records_write_few(a, b, n, summary, d, oid);
+	if ((error = records_spill_rewind(b->spill)) < 0)
+		return error;
 	if (index_scan_new(a, &im.scan) < 0)
 		im.scan = NULL;		/* index_current_chash then */
 	pthread_mutex_lock(&a->write_lock);
 	error = feed_append_sorted(a, &fc, summary, &st, &written);
 	index_scan_free(im.scan);
+	for (i = 0; i < FEED_STREAM_AHEAD; i++)
+		records_import_slot_clear(&im.slot[i]);
 	if (im.indexing && im.index_failed) {
 		index_import_end(a, &fc, im.index_open, 0);
 		im.index_open = 0;	/* and catch up below, if the commit is made */
@@ -434,19 +489,24 @@ static int
 records_repeats(struct recbatch *b, size_t *n)
 {
 	struct records_spill *sp = b->spill;
-	uint8_t chash[TOKEN_LEN];
+	const struct records_spill_row *row;
+	uint8_t chash[TOKEN_LEN], prev[TOKEN_LEN];
 	json_error_t jerr;
 	json_t *doc;
 	char *json, msg[160];
-	size_t i, k;
-	int error = 0;
+	size_t i = 0, k;
+	int error;
 
-	*n = sp->n;
-	for (i = 1; i < sp->n && error == 0; i++) {
-		if (memcmp(sp->row[i].tok, sp->row[i - 1].tok, TOKEN_LEN) != 0)
+	*n = records_spill_count(sp);
+	if ((error = records_spill_rewind(sp)) < 0)
+		return error;
+	while (error == 0 && (error = records_spill_next(sp, &row)) == 0) {
+		if (i++ == 0 || memcmp(row->tok, prev, TOKEN_LEN) != 0) {
+			memcpy(prev, row->tok, TOKEN_LEN);
 			continue;
+		}
 		(*n)--;
-		if ((error = records_spill_read(sp, i, chash, &json)) < 0)
+		if ((error = records_spill_read(sp, row, chash, &json, NULL, NULL)) < 0)
 			break;
 		doc = json_loads(json, 0, &jerr);
 		sodium_memzero(json, strlen(json));
@@ -454,9 +514,9 @@ records_repeats(struct recbatch *b, size_t *n)
 		/* the first keeps the id; the repeat is a problem, and not written */
 		snprintf(msg, sizeof msg, "id %s appears more than once", record_id(doc));
 		json_decref(doc);
-		error = recbatch_problem(b, sp->row[i].line, "id", msg);
+		error = recbatch_problem(b, row->line, "id", msg);
 		for (k = 0; k < b->nids; k++)
-			if (b->idlines[k] == sp->row[i].line) {
+			if (b->idlines[k] == row->line) {
 				free(b->ids[k]);
 				memmove(&b->ids[k], &b->ids[k + 1], (b->nids - k - 1) *
 				    sizeof *b->ids);
@@ -466,7 +526,7 @@ records_repeats(struct recbatch *b, size_t *n)
 				break;
 			}
 	}
-	return error;
+	return error < 0 ? error : 0;
 }
 
 /* RecordCommit (on a worker): the batch becomes one commit, or nothing if anything is wrong. */

@@ -1,8 +1,9 @@
 /*
  * The rows of an import on their way to the commit (records-spill.h). Each row is sealed with
  * XChaCha20-Poly1305 under a random key of this import (the nonce is its place in the file,
- * the additional data its token and line), so nothing of it is readable on disk, and the file
- * has no name: nothing stays after a crash.
+ * the additional data its token and line), so nothing of it is readable on disk, and the files
+ * have no name: nothing stays after a crash. The run file holds tokens and content hashes
+ * (keyed hashes, as in the index), places and lines, nothing of a record.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,31 +24,63 @@ records_spill_sys(const char *what)
 	    "import: %s the rows under tmp/: %s", what, strerror(errno));
 }
 
-/* An unnamed file under tmp/. */
+static int
+records_spill_cmp(const void *x, const void *y)
+{
+	const struct records_spill_row *a = x, *b = y;
+	int c = memcmp(a->tok, b->tok, TOKEN_LEN);
+
+	if (c != 0)
+		return c;
+	return a->line < b->line ? -1 : a->line > b->line;
+}
+
+/* An unnamed file under tmp/: its descriptor, or -1 (errno says why). */
+int
+records_spill_tmpfile(struct archive *a)
+{
+	char *dir = archive_file(a, "tmp"), path[4200];
+	int fd;
+
+	if (dir == NULL)
+		return -1;
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0) {
+		snprintf(path, sizeof path, "%s/import-XXXXXX", dir);
+		if ((fd = mkostemp(path, O_CLOEXEC)) >= 0)
+			unlink(path);
+	}
+	free(dir);
+	return fd;
+}
+
+/* A spill in an unnamed file under tmp/. */
 int
 records_spill_open(struct records_spill **out, struct archive *a)
 {
 	struct records_spill *sp;
-	char *dir = archive_file(a, "tmp"), path[4200];
+	int runfd = -1, error;
 
 	*out = NULL;
-	if (dir == NULL || (sp = calloc(1, sizeof *sp)) == NULL) {
-		free(dir);
+	if ((sp = calloc(1, sizeof *sp)) == NULL)
 		return CUSTODY_ENOMEM;
+	sp->a = a;
+	if ((sp->fd = records_spill_tmpfile(a)) < 0 || (runfd = records_spill_tmpfile(a)) < 0) {
+		error = records_spill_sys("cannot keep");
+		goto fail;
 	}
-	if ((sp->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0) {
-		snprintf(path, sizeof path, "%s/import-XXXXXX", dir);
-		if ((sp->fd = mkostemp(path, O_CLOEXEC)) >= 0)
-			unlink(path);
-	}
-	free(dir);
-	if (sp->fd < 0) {
-		free(sp);
-		return records_spill_sys("cannot keep");
-	}
+	if ((error = runsort_new(&sp->rows, sizeof(struct records_spill_row), SPILL_RUN,
+	    records_spill_cmp, runfd)) < 0)
+		goto fail;
 	crypto_aead_xchacha20poly1305_ietf_keygen(sp->key);
 	*out = sp;
 	return 0;
+fail:
+	if (runfd >= 0)
+		close(runfd);
+	if (sp->fd >= 0)
+		close(sp->fd);
+	free(sp);
+	return error;
 }
 
 static void
@@ -82,65 +115,50 @@ records_spill_flush(struct records_spill *sp)
 	return 0;
 }
 
-/* Keep one row: its content hash and JSON, sealed. */
+/* Keep one row: its content hash, its JSON and extra bytes (elen of them), sealed. */
 int
 records_spill_add(struct records_spill *sp, const uint8_t tok[static TOKEN_LEN], uint32_t line,
-    const uint8_t chash[static TOKEN_LEN], const char *json)
+    const uint8_t chash[static TOKEN_LEN], const char *json, const uint8_t *extra, size_t elen)
 {
-	struct records_spill_row *r;
-	size_t n = strlen(json), clen = TOKEN_LEN + n + crypto_aead_xchacha20poly1305_ietf_ABYTES;
+	struct records_spill_row row, *r = &row;
+	size_t n = strlen(json), plen = TOKEN_LEN + 4 + n + elen,
+	    clen = plen + crypto_aead_xchacha20poly1305_ietf_ABYTES;
 	uint8_t nonce[24], ad[TOKEN_LEN + 4], *plain;
+	uint32_t jlen = (uint32_t)n;
 	int error;
 
 	if (clen > SPILL_ROW_MAX)
 		return custody_fail(CUSTODY_ETOOBIG, "a record of %zu bytes is too large", n);
-	if (sp->n == sp->cap) {
-		size_t cap = sp->cap ? 2 * sp->cap : 4096;
-
-		if ((r = reallocarray(sp->row, cap, sizeof *r)) == NULL)
-			return CUSTODY_ENOMEM;
-		sp->row = r;
-		sp->cap = cap;
-	}
-	if ((plain = malloc(TOKEN_LEN + n)) == NULL)
-		return CUSTODY_ENOMEM;
-	if ((error = cbuf_reserve(&sp->pend, clen)) < 0) {
-		free(plain);
+	if ((error = cbuf_reserve(&sp->plain, plen)) < 0 ||
+	    (error = cbuf_reserve(&sp->pend, clen)) < 0)
 		return error;
-	}
-	r = &sp->row[sp->n];
+	plain = sp->plain.data;
+	memset(r, 0, sizeof *r);
 	memcpy(r->tok, tok, TOKEN_LEN);
+	memcpy(r->chash, chash, TOKEN_LEN);
 	r->off = sp->off;
 	r->len = (uint32_t)clen;
 	r->line = line;
 	memcpy(plain, chash, TOKEN_LEN);
-	memcpy(plain + TOKEN_LEN, json, n);
+	memcpy(plain + TOKEN_LEN, &jlen, 4);
+	memcpy(plain + TOKEN_LEN + 4, json, n);
+	if (elen > 0)
+		memcpy(plain + TOKEN_LEN + 4 + n, extra, elen);
 	records_spill_nonce(nonce, r->off);
 	records_spill_ad(ad, r);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(sp->pend.data + sp->pend.len, NULL, plain,
-	    TOKEN_LEN + n, ad, sizeof ad, NULL, nonce, sp->key);
-	sodium_memzero(plain, TOKEN_LEN + n);
-	free(plain);
+	    plen, ad, sizeof ad, NULL, nonce, sp->key);
+	sodium_memzero(plain, plen);
 	sp->pend.len += clen;
 	sp->off += clen;
-	sp->n++;
+	if ((error = runsort_add(sp->rows, r)) < 0)
+		return error;
 	if (sp->pend.len >= SPILL_WRITE)
 		return records_spill_flush(sp);
 	return 0;
 }
 
-static int
-records_spill_cmp(const void *x, const void *y)
-{
-	const struct records_spill_row *a = x, *b = y;
-	int c = memcmp(a->tok, b->tok, TOKEN_LEN);
-
-	if (c != 0)
-		return c;
-	return a->line < b->line ? -1 : a->line > b->line;
-}
-
-/* Every row written, then in token order (a repeated token: its first line first). */
+/* Every row written, ready to come back in token order (a repeated token: first line first). */
 int
 records_spill_sort(struct records_spill *sp)
 {
@@ -148,22 +166,55 @@ records_spill_sort(struct records_spill *sp)
 
 	if ((error = records_spill_flush(sp)) < 0)
 		return error;
-	qsort(sp->row, sp->n, sizeof *sp->row, records_spill_cmp);
-	return 0;
+	return runsort_sort(sp->rows);
 }
 
-/* Row i (after the sort): its content hash, and its JSON (the caller frees it). */
+/* Read the rows again from the first. */
 int
-records_spill_read(struct records_spill *sp, size_t i, uint8_t chash[static TOKEN_LEN],
-    char **json)
+records_spill_rewind(struct records_spill *sp)
 {
-	const struct records_spill_row *r = &sp->row[i];
+	return runsort_rewind(sp->rows);
+}
+
+/*
+ * The next row in token order: 0 and *row (valid until the next call), 1 after the last, or
+ * an error.
+ */
+int
+records_spill_next(struct records_spill *sp, const struct records_spill_row **row)
+{
+	const void *item;
+	int error;
+
+	error = runsort_next(sp->rows, &item);
+	*row = item;
+	return error;
+}
+
+/* Rows added. */
+size_t
+records_spill_count(const struct records_spill *sp)
+{
+	return runsort_count(sp->rows);
+}
+
+/*
+ * A row (from records_spill_next): its content hash, its JSON (the caller frees it) and, if
+ * extra is not NULL, its extra bytes (in the same allocation, after the JSON's NUL).
+ */
+int
+records_spill_read(struct records_spill *sp, const struct records_spill_row *r,
+    uint8_t chash[static TOKEN_LEN], char **json, const uint8_t **extra, size_t *elen)
+{
 	uint8_t nonce[24], ad[TOKEN_LEN + 4], *c = NULL, *plain = NULL;
-	size_t plen = r->len - crypto_aead_xchacha20poly1305_ietf_ABYTES;
+	size_t plen = r->len - crypto_aead_xchacha20poly1305_ietf_ABYTES, rest;
+	uint32_t jlen;
 	ssize_t got;
 	int error = 0;
 
 	*json = NULL;
+	if (r->len < crypto_aead_xchacha20poly1305_ietf_ABYTES + TOKEN_LEN + 4)
+		return custody_fail(CUSTODY_EIO, "import: a row under tmp/ is too short");
 	if ((c = malloc(r->len)) == NULL || (plain = malloc(plen + 1)) == NULL) {
 		error = CUSTODY_ENOMEM;
 		goto done;
@@ -184,8 +235,20 @@ records_spill_read(struct records_spill *sp, size_t i, uint8_t chash[static TOKE
 		goto done;
 	}
 	memcpy(chash, plain, TOKEN_LEN);
-	memmove(plain, plain + TOKEN_LEN, plen - TOKEN_LEN);
-	plain[plen - TOKEN_LEN] = '\0';
+	memcpy(&jlen, plain + TOKEN_LEN, 4);
+	rest = plen - TOKEN_LEN - 4;
+	if (jlen > rest) {
+		error = custody_fail(CUSTODY_EIO, "import: a row under tmp/ does not parse");
+		goto done;
+	}
+	/* JSON, NUL, extra */
+	memmove(plain, plain + TOKEN_LEN + 4, jlen);
+	memmove(plain + jlen + 1, plain + TOKEN_LEN + 4 + jlen, rest - jlen);
+	plain[jlen] = '\0';
+	if (extra != NULL) {
+		*extra = plain + jlen + 1;
+		*elen = rest - jlen;
+	}
 	*json = (char *)plain;
 	plain = NULL;
 done:
@@ -206,6 +269,7 @@ records_spill_free(struct records_spill *sp)
 		close(sp->fd);
 	sodium_memzero(sp->key, sizeof sp->key);
 	cbuf_free(&sp->pend);
-	free(sp->row);
+	cbuf_free(&sp->plain);
+	runsort_free(sp->rows);
 	free(sp);
 }

@@ -1,36 +1,49 @@
 /*
  * The rows of an import while it arrives: each validated record, encrypted under a key that
- * lives only in this process, appended to an unnamed file under tmp/; memory keeps 32 bytes a
- * row (token, line, place in the file). Sorted by token, the rows come back in the order of
- * the feed's tree, so the commit writes its pack and trees as one stream.
+ * lives only in this process, appended to an unnamed file under tmp/. What finds a row again
+ * (token, content hash, line, place in the file: 48 bytes) is kept in memory for at most SPILL_RUN rows:
+ * beyond that, each run of rows is sorted and written to a second unnamed file, and the runs
+ * are merged when the rows are read back. Memory stays bounded whatever the import's size;
+ * sorted by token, the rows come back in the order of the feed's tree, so the commit writes
+ * its pack and trees as one stream.
  */
 #ifndef CUSTODY_RECORDS_SPILL_H
 #define CUSTODY_RECORDS_SPILL_H
 
 #include "archive.h"
+#include "custody/runsort.h"
+
+#define SPILL_RUN 65536		/* rows sorted in memory before they go to the run file */
 
 struct records_spill_row {
 	uint8_t		tok[TOKEN_LEN];
+	uint8_t		chash[TOKEN_LEN];	/* content hash (keyed, as in the index) */
 	uint64_t	off;
 	uint32_t	len;		/* of the ciphertext */
 	uint32_t	line;
 };
 
 struct records_spill {
-	int				 fd;
+	struct archive			*a;
+	int				 fd;	/* sealed rows */
 	uint8_t				 key[32];
 	uint64_t			 off;
 	struct cbuf			 pend;	/* ciphertext not yet written */
-	struct records_spill_row	*row;
-	size_t				 n, cap;
+	struct cbuf			 plain;	/* a row being sealed */
+	struct runsort			*rows;	/* struct records_spill_row, by token */
 };
 
+int records_spill_tmpfile(struct archive *);
 int records_spill_open(struct records_spill **, struct archive *);
 int records_spill_add(struct records_spill *, const uint8_t tok[static TOKEN_LEN],
-    uint32_t line, const uint8_t chash[static TOKEN_LEN], const char *json);
+    uint32_t line, const uint8_t chash[static TOKEN_LEN], const char *json,
+    const uint8_t *extra, size_t elen);
 int records_spill_sort(struct records_spill *);
-int records_spill_read(struct records_spill *, size_t i, uint8_t chash[static TOKEN_LEN],
-    char **json);
+size_t records_spill_count(const struct records_spill *);
+int records_spill_rewind(struct records_spill *);
+int records_spill_next(struct records_spill *, const struct records_spill_row **);
+int records_spill_read(struct records_spill *, const struct records_spill_row *,
+    uint8_t chash[static TOKEN_LEN], char **json, const uint8_t **extra, size_t *elen);
 void records_spill_free(struct records_spill *);
 
 #endif

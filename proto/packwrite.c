@@ -1,8 +1,9 @@
 /*
  * A git pack writer for incompressible objects: every object is a zlib stream of stored deflate
- * blocks (RFC 1950/1951), and the index (version 2) is written from 32 bytes kept per object.
- * The header's object count is known only at the end: it is written then, and the pack's
- * trailer hashes the file read back (from the page cache).
+ * blocks (RFC 1950/1951), and the index (version 2) is written from 32 bytes kept per object,
+ * sorted by id (custody/runsort.h: in memory, or in runs in a scratch file). The header's
+ * object count is known only at the end: it is written then, and the pack's trailer hashes
+ * the file read back (from the page cache).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,11 +15,13 @@
 #include <zlib.h>
 
 #include "custody/packwrite.h"
+#include "custody/runsort.h"
 
 #define PACKWRITE_BUF (256u * 1024)	/* bytes buffered before a write */
 #define PACKWRITE_STORED 65535u		/* the largest stored deflate block */
 #define PACKWRITE_HDR_LEN 12
 #define PACKWRITE_MAX_OBJECTS UINT32_MAX
+#define PACKWRITE_RUN 65536		/* entries in memory with a scratch file (2 MiB) */
 
 struct packwrite_ent {
 	uint8_t		oid[PACKWRITE_OID_LEN];
@@ -31,8 +34,9 @@ struct packwrite {
 	uint64_t		 off;		/* bytes of the pack so far, buffered included */
 	uint8_t			*buf;
 	size_t			 used;
-	struct packwrite_ent	*ent;
-	size_t			 n, cap;
+	struct runsort		*ent;		/* struct packwrite_ent, by id */
+	size_t			 n;
+	uint32_t		 fan[256];	/* objects by the first byte of their id */
 	EVP_MD_CTX		*md;
 	int			 failed;
 };
@@ -103,6 +107,13 @@ packwrite_be32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
+static int
+packwrite_ent_cmp(const void *x, const void *y)
+{
+	return memcmp(((const struct packwrite_ent *)x)->oid,
+	    ((const struct packwrite_ent *)y)->oid, PACKWRITE_OID_LEN);
+}
+
 /* Start a pack on fd, an empty file open for reading and writing. */
 int
 packwrite_new(struct packwrite **out, int fd)
@@ -113,7 +124,8 @@ packwrite_new(struct packwrite **out, int fd)
 
 	*out = NULL;
 	if ((pw = calloc(1, sizeof *pw)) == NULL || (pw->buf = malloc(PACKWRITE_BUF)) == NULL ||
-	    (pw->md = EVP_MD_CTX_new()) == NULL) {
+	    (pw->md = EVP_MD_CTX_new()) == NULL || runsort_new(&pw->ent,
+	    sizeof(struct packwrite_ent), PACKWRITE_RUN, packwrite_ent_cmp, -1) < 0) {
 		packwrite_free(pw);
 		return CUSTODY_ENOMEM;
 	}
@@ -123,17 +135,50 @@ packwrite_new(struct packwrite **out, int fd)
 	return 0;
 }
 
+/*
+ * Keep the entries of the index beyond PACKWRITE_RUN objects sorted in runs in fd, an empty
+ * file open for reading and writing (taken, closed by packwrite_free), instead of memory;
+ * before the first object.
+ */
+int
+packwrite_scratch(struct packwrite *pw, int fd)
+{
+	struct runsort *rs;
+	int error;
+
+	if (pw->n > 0) {
+		close(fd);
+		return custody_fail(CUSTODY_EINVAL, "pack: a scratch file after the first object");
+	}
+	if ((error = runsort_new(&rs, sizeof(struct packwrite_ent), PACKWRITE_RUN,
+	    packwrite_ent_cmp, fd)) < 0) {
+		close(fd);
+		return error;
+	}
+	runsort_free(pw->ent);
+	pw->ent = rs;
+	return 0;
+}
+
 /* The git object id of data as an object of type. */
 static int
 packwrite_oid(struct packwrite *pw, enum packwrite_type type, const void *data, size_t len,
     uint8_t oid[static PACKWRITE_OID_LEN])
 {
-	static const char *const names[] = { "", "commit", "tree", "blob" };
-	char hdr[32];
-	int n = snprintf(hdr, sizeof hdr, "%s %zu", names[type], len);
+	static const char *const names[] = { "", "commit ", "tree ", "blob " };
+	char hdr[32], digits[24];
+	size_t n = strlen(names[type]), k = 0, v = len;
 
+	/* "TYPE SIZE" and a NUL, without printf: a header for every object */
+	memcpy(hdr, names[type], n);
+	do
+		digits[k++] = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	while (k > 0)
+		hdr[n++] = digits[--k];
+	hdr[n] = '\0';
 	if (EVP_DigestInit_ex(pw->md, EVP_sha1(), NULL) != 1 ||
-	    EVP_DigestUpdate(pw->md, hdr, (size_t)n + 1) != 1 ||
+	    EVP_DigestUpdate(pw->md, hdr, n + 1) != 1 ||
 	    EVP_DigestUpdate(pw->md, data, len) != 1 ||
 	    EVP_DigestFinal_ex(pw->md, oid, NULL) != 1)
 		return custody_fail(CUSTODY_EIO, "pack: SHA-1 failed");
@@ -147,7 +192,7 @@ packwrite_add(struct packwrite *pw, enum packwrite_type type, const void *data, 
 {
 	const uint8_t *p = data;
 	uint8_t h[16], blk[5];
-	struct packwrite_ent *e;
+	struct packwrite_ent ent, *e = &ent;
 	uint32_t crc = 0, adler;
 	size_t n = 0, k, left;
 	uint64_t sz = len;
@@ -159,17 +204,9 @@ packwrite_add(struct packwrite *pw, enum packwrite_type type, const void *data, 
 		return custody_fail(CUSTODY_EINVAL, "pack: unknown object type %d", (int)type);
 	if (pw->n == PACKWRITE_MAX_OBJECTS)
 		return custody_fail(CUSTODY_ETOOBIG, "pack: too many objects");
-	if (pw->n == pw->cap) {
-		size_t cap = pw->cap ? 2 * pw->cap : 1024;
-
-		if ((e = reallocarray(pw->ent, cap, sizeof *e)) == NULL)
-			return CUSTODY_ENOMEM;
-		pw->ent = e;
-		pw->cap = cap;
-	}
 	if ((error = packwrite_oid(pw, type, data, len, oid)) < 0)
 		return error;
-	e = &pw->ent[pw->n];
+	memset(e, 0, sizeof *e);
 	memcpy(e->oid, oid, PACKWRITE_OID_LEN);
 	e->off = pw->off;
 	/* entry header: type and size, 4 bits then 7 bits a byte */
@@ -201,6 +238,9 @@ packwrite_add(struct packwrite *pw, enum packwrite_type type, const void *data, 
 	if ((error = packwrite_put(pw, blk, 4, &crc)) < 0)
 		goto fail;
 	e->crc = crc;
+	if ((error = runsort_add(pw->ent, e)) < 0)
+		goto fail;
+	pw->fan[e->oid[0]]++;
 	pw->n++;
 	return 0;
 fail:
@@ -213,13 +253,6 @@ uint32_t
 packwrite_count(const struct packwrite *pw)
 {
 	return (uint32_t)pw->n;
-}
-
-static int
-packwrite_ent_cmp(const void *x, const void *y)
-{
-	return memcmp(((const struct packwrite_ent *)x)->oid,
-	    ((const struct packwrite_ent *)y)->oid, PACKWRITE_OID_LEN);
 }
 
 /* Write the count, then the trailer: SHA-1 of the whole pack read back. */
@@ -271,47 +304,69 @@ packwrite_idx_put(struct packwrite *pw, int fd, const void *p, size_t n)
 	return 0;
 }
 
-/* The index, version 2: fan-out, ids, CRCs, offsets (large ones apart), both checksums. */
+/* The next entry of the index in id order into e: 0, or an error (fewer than counted). */
+static int
+packwrite_next(struct packwrite *pw, struct packwrite_ent *e)
+{
+	const void *p;
+	int error;
+
+	if ((error = runsort_next(pw->ent, &p)) == 0)
+		memcpy(e, p, sizeof *e);
+	return error == 1 ? custody_fail(CUSTODY_EIO, "pack: index entries lost") : error;
+}
+
+/*
+ * The index, version 2: fan-out, ids, CRCs, offsets (large ones apart), both checksums; the
+ * sorted entries are read once for each table. An object added twice is refused.
+ */
 static int
 packwrite_index(struct packwrite *pw, int fd, const uint8_t sum[static PACKWRITE_OID_LEN])
 {
 	static const uint8_t hdr[8] = { 0xff, 't', 'O', 'c', 0, 0, 0, 2 };
-	uint8_t b[8], idxsum[PACKWRITE_OID_LEN];
-	uint32_t fan[256] = { 0 }, large = 0;
-	size_t i;
+	uint8_t b[8], idxsum[PACKWRITE_OID_LEN], prev[PACKWRITE_OID_LEN];
+	struct packwrite_ent e;
+	uint32_t fan = 0, large = 0;
+	size_t i, pass;
 	int error = 0, k;
 
 	pw->used = 0;
 	if (EVP_DigestInit_ex(pw->md, EVP_sha1(), NULL) != 1)
 		return custody_fail(CUSTODY_EIO, "pack: SHA-1 failed");
-	for (i = 0; i < pw->n; i++)
-		fan[pw->ent[i].oid[0]]++;
-	for (k = 1; k < 256; k++)
-		fan[k] += fan[k - 1];
 	error = packwrite_idx_put(pw, fd, hdr, sizeof hdr);
 	for (k = 0; k < 256 && error == 0; k++) {
-		packwrite_be32(b, fan[k]);
+		fan += pw->fan[k];
+		packwrite_be32(b, fan);
 		error = packwrite_idx_put(pw, fd, b, 4);
 	}
-	for (i = 0; i < pw->n && error == 0; i++)
-		error = packwrite_idx_put(pw, fd, pw->ent[i].oid, PACKWRITE_OID_LEN);
-	for (i = 0; i < pw->n && error == 0; i++) {
-		packwrite_be32(b, pw->ent[i].crc);
-		error = packwrite_idx_put(pw, fd, b, 4);
-	}
-	for (i = 0; i < pw->n && error == 0; i++) {
-		if (pw->ent[i].off < 0x80000000u)
-			packwrite_be32(b, (uint32_t)pw->ent[i].off);
-		else
-			packwrite_be32(b, 0x80000000u | large++);
-		error = packwrite_idx_put(pw, fd, b, 4);
-	}
-	for (i = 0; i < pw->n && error == 0; i++) {
-		if (pw->ent[i].off < 0x80000000u)
-			continue;
-		packwrite_be32(b, (uint32_t)(pw->ent[i].off >> 32));
-		packwrite_be32(b + 4, (uint32_t)pw->ent[i].off);
-		error = packwrite_idx_put(pw, fd, b, 8);
+	/* ids, CRCs, 31-bit offsets, then the large offsets */
+	for (pass = 0; pass < 4 && error == 0; pass++) {
+		if (pass == 3 && large == 0)
+			break;
+		if ((error = runsort_rewind(pw->ent)) < 0)
+			return error;
+		for (i = 0; i < pw->n && error == 0; i++) {
+			if ((error = packwrite_next(pw, &e)) < 0)
+				break;
+			if (pass == 0) {
+				if (i > 0 && memcmp(prev, e.oid, PACKWRITE_OID_LEN) == 0)
+					return custody_fail(CUSTODY_EINVAL,
+					    "pack: an object was added twice");
+				memcpy(prev, e.oid, PACKWRITE_OID_LEN);
+				error = packwrite_idx_put(pw, fd, e.oid, PACKWRITE_OID_LEN);
+			} else if (pass == 1) {
+				packwrite_be32(b, e.crc);
+				error = packwrite_idx_put(pw, fd, b, 4);
+			} else if (pass == 2) {
+				packwrite_be32(b, e.off < 0x80000000u ? (uint32_t)e.off :
+				    0x80000000u | large++);
+				error = packwrite_idx_put(pw, fd, b, 4);
+			} else if (e.off >= 0x80000000u) {
+				packwrite_be32(b, (uint32_t)(e.off >> 32));
+				packwrite_be32(b + 4, (uint32_t)e.off);
+				error = packwrite_idx_put(pw, fd, b, 8);
+			}
+		}
 	}
 	if (error == 0)
 		error = packwrite_idx_put(pw, fd, sum, PACKWRITE_OID_LEN);
@@ -330,18 +385,13 @@ packwrite_index(struct packwrite *pw, int fd, const uint8_t sum[static PACKWRITE
 int
 packwrite_finish(struct packwrite *pw, int idx_fd, uint8_t sum[static PACKWRITE_OID_LEN])
 {
-	size_t i;
 	int error;
 
 	if (pw->failed)
 		return custody_fail(CUSTODY_EIO, "pack: an earlier write failed");
 	pw->failed = 1;		/* finished: nothing more may be added */
-	if ((error = packwrite_trailer(pw, sum)) < 0)
+	if ((error = packwrite_trailer(pw, sum)) < 0 || (error = runsort_sort(pw->ent)) < 0)
 		return error;
-	qsort(pw->ent, pw->n, sizeof *pw->ent, packwrite_ent_cmp);
-	for (i = 1; i < pw->n; i++)
-		if (memcmp(pw->ent[i - 1].oid, pw->ent[i].oid, PACKWRITE_OID_LEN) == 0)
-			return custody_fail(CUSTODY_EINVAL, "pack: an object was added twice");
 	return packwrite_index(pw, idx_fd, sum);
 }
 
@@ -352,7 +402,7 @@ packwrite_free(struct packwrite *pw)
 		return;
 	EVP_MD_CTX_free(pw->md);
 	free(pw->buf);
-	free(pw->ent);
+	runsort_free(pw->ent);
 	free(pw);
 }
 

@@ -2,9 +2,11 @@
  * Writing a git pack (version 2, SHA-1) and its index (version 2) as objects come, for objects
  * that do not compress (encrypted records): each object is stored as a zlib stream of stored
  * (uncompressed) deflate blocks, so writing costs a hash and a copy. Memory holds 32 bytes per
- * object (its id, offset and CRC) for the index, never the objects.
+ * object (its id, offset and CRC) for the index, never the objects; with packwrite_scratch, at
+ * most 65,536 of them, the rest sorted in runs in the scratch file.
  *
- * Use: packwrite_new on an empty file, packwrite_add for every object (its id comes back),
+ * Use: packwrite_new on an empty file, packwrite_scratch if the pack may be large,
+ * packwrite_add for every object (its id comes back),
  * packwrite_finish to complete the pack and write the index to another file, packwrite_free.
  * A pack holds each object once: adding the same object twice fails at packwrite_finish.
  * packwrite_tree_entry builds the body of a tree object for packwrite_add.
@@ -28,6 +30,7 @@ enum packwrite_type {
 struct packwrite;
 
 int packwrite_new(struct packwrite **, int fd);
+int packwrite_scratch(struct packwrite *, int fd);
 int packwrite_add(struct packwrite *, enum packwrite_type, const void *data, size_t len,
     uint8_t oid[static PACKWRITE_OID_LEN]);
 uint32_t packwrite_count(const struct packwrite *);

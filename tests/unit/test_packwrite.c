@@ -3,7 +3,9 @@
  * (empty, small, larger than one stored deflate block), a tree and a commit naming them is
  * checked with `git verify-pack -v` and `git fsck --strict`, and each object reads back through
  * `git cat-file` with the id the writer gave it. The pack check (proto/pack-check.c) accepts it
- * too, and the writer refuses the same object twice.
+ * too, and the writer refuses the same object twice. With a scratch file (more objects than
+ * its entries in memory), the index it writes is byte for byte the one `git index-pack` makes
+ * of the same pack, and an object added twice in different runs is still refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -157,11 +159,59 @@ test_packwrite_git_accepts(void **state)
 	free(large);
 }
 
+/* Pack n small blobs (the blob "x" again as the last one when twice) with a scratch file. */
+static int
+pack_many(const char *pack, const char *idx, size_t n, int twice, uint8_t sum[20])
+{
+	struct packwrite *pw;
+	uint8_t oid[20];
+	char body[32];
+	FILE *f = tmpfile();
+	size_t i;
+	int fd, ifd, error;
+
+	assert_non_null(f);
+	fd = open(pack, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	ifd = open(idx, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0 && ifd >= 0);
+	assert_int_equal(packwrite_new(&pw, fd), 0);
+	assert_int_equal(packwrite_scratch(pw, dup(fileno(f))), 0);
+	fclose(f);
+	for (i = 0; i < n; i++) {
+		snprintf(body, sizeof body, "%zu", i == n - 1 && twice ? (size_t)0 : i);
+		assert_int_equal(packwrite_add(pw, PACKWRITE_BLOB, body, strlen(body), oid), 0);
+	}
+	assert_int_equal(packwrite_scratch(pw, dup(fd)), CUSTODY_EINVAL);	/* too late */
+	error = packwrite_finish(pw, ifd, sum);
+	packwrite_free(pw);
+	close(fd);
+	close(ifd);
+	return error;
+}
+
+static void
+test_packwrite_scratch_index(void **state)
+{
+	char pack[160], idx[160];
+	uint8_t sum[20];
+
+	(void)state;
+	snprintf(pack, sizeof pack, "%s/many.pack", dir);
+	snprintf(idx, sizeof idx, "%s/many.idx", dir);
+	assert_int_equal(pack_many(pack, idx, 3 * 65536 + 99, 0, sum), 0);
+	assert_int_equal(run("git index-pack -o %s/git.idx %s >/dev/null", dir, pack), 0);
+	assert_int_equal(run("cmp %s %s/git.idx", idx, dir), 0);
+	assert_int_equal(run("git verify-pack %s >/dev/null", idx), 0);
+	/* "0" once in the first run and once in the last: refused */
+	assert_int_equal(pack_many(pack, idx, 2 * 65536 + 10, 1, sum), CUSTODY_EINVAL);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_packwrite_git_accepts),
+		cmocka_unit_test(test_packwrite_scratch_index),
 	};
 
 	if (run("git --version >/dev/null 2>&1") != 0) {

@@ -49,6 +49,8 @@ test_spill_order_and_secrecy(void **state)
 {
 	struct archive_fixture *f = *state;
 	struct records_spill *sp;
+	const struct records_spill_row *row;
+	struct records_spill_row rows[5];
 	uint8_t tok[TOKEN_LEN], h[TOKEN_LEN], got[TOKEN_LEN];
 	char json[64], *back, tmp[400], *file;
 	static const int order[] = { 9, 3, 7, 3, 1 };	/* token bytes, lines 1..5 */
@@ -63,19 +65,23 @@ test_spill_order_and_secrecy(void **state)
 		tok_of(tok, order[i]);
 		memset(h, (int)i + 1, sizeof h);
 		snprintf(json, sizeof json, "{\"id\":\"secret-name-%zu\"}", i + 1);
-		assert_int_equal(records_spill_add(sp, tok, (uint32_t)i + 1, h, json), 0);
+		assert_int_equal(records_spill_add(sp, tok, (uint32_t)i + 1, h, json, NULL, 0), 0);
 	}
 	assert_int_equal(records_spill_sort(sp), 0);
 	assert_int_equal(entries(tmp), 0);	/* an unnamed file */
+	assert_int_equal(records_spill_rewind(sp), 0);
 	for (i = 0; i < 5; i++) {
-		assert_int_equal(sp->row[i].line, want_line[i]);
-		assert_int_equal(records_spill_read(sp, i, got, &back), 0);
+		assert_int_equal(records_spill_next(sp, &row), 0);
+		rows[i] = *row;
+		assert_int_equal(row->line, want_line[i]);
+		assert_int_equal(records_spill_read(sp, row, got, &back, NULL, NULL), 0);
 		memset(h, (int)want_line[i], sizeof h);
 		assert_memory_equal(got, h, TOKEN_LEN);
 		snprintf(json, sizeof json, "{\"id\":\"secret-name-%u\"}", want_line[i]);
 		assert_string_equal(back, json);
 		free(back);
 	}
+	assert_int_equal(records_spill_next(sp, &row), 1);
 	/* the file holds no plaintext */
 	assert_int_equal(fstat(sp->fd, &st), 0);
 	assert_non_null(file = malloc((size_t)st.st_size));
@@ -83,14 +89,79 @@ test_spill_order_and_secrecy(void **state)
 	assert_int_equal(n, st.st_size);
 	assert_null(memmem(file, (size_t)n, "secret-name", 11));
 	/* a row altered in the file is refused */
-	file[sp->row[0].off + 3] ^= 1;
-	assert_int_equal(pwrite(sp->fd, file + sp->row[0].off + 3, 1,
-	    (off_t)sp->row[0].off + 3), 1);
-	assert_int_equal(records_spill_read(sp, 0, got, &back), CUSTODY_ECRYPTO);
+	file[rows[0].off + 3] ^= 1;
+	assert_int_equal(pwrite(sp->fd, file + rows[0].off + 3, 1, (off_t)rows[0].off + 3), 1);
+	assert_int_equal(records_spill_read(sp, &rows[0], got, &back, NULL, NULL), CUSTODY_ECRYPTO);
 	assert_null(back);
-	assert_int_equal(records_spill_read(sp, 1, got, &back), 0);
+	assert_int_equal(records_spill_read(sp, &rows[1], got, &back, NULL, NULL), 0);
 	free(back);
 	free(file);
+	records_spill_free(sp);
+	assert_int_equal(entries(tmp), 0);
+}
+
+/*
+ * More rows than one run: memory holds at most a run of them, the rest go sorted to a second
+ * unnamed file, and the merge gives every row back once, in token order, a repeated token by
+ * its first line first, twice over (the commit reads the rows twice).
+ */
+static void
+test_spill_runs_merge(void **state)
+{
+	struct archive_fixture *f = *state;
+	struct records_spill *sp;
+	const struct records_spill_row *row;
+	struct records_spill_row last;
+	uint8_t tok[TOKEN_LEN], h[TOKEN_LEN], got[TOKEN_LEN];
+	char json[64], want[64], *back, tmp[400];
+	const size_t n = 3 * SPILL_RUN + 1234;
+	uint32_t v, seen_line;
+	size_t i, pass, count;
+	int c;
+
+	snprintf(tmp, sizeof tmp, "%s/tmp", f->path);
+	assert_int_equal(records_spill_open(&sp, f->a), 0);
+	for (i = 0; i < n; i++) {
+		/* tokens from a permutation of a quarter of n: every token four times */
+		v = (uint32_t)((i * 2654435761u) % (n / 4));
+		memset(tok, 0, sizeof tok);
+		tok[0] = (uint8_t)(v >> 24);
+		tok[1] = (uint8_t)(v >> 16);
+		tok[2] = (uint8_t)(v >> 8);
+		tok[3] = (uint8_t)v;
+		memset(h, (int)(i & 0xff), sizeof h);
+		snprintf(json, sizeof json, "{\"line\":%zu}", i + 1);
+		assert_int_equal(records_spill_add(sp, tok, (uint32_t)i + 1, h, json, NULL, 0), 0);
+		assert_true(runsort_held(sp->rows) <= SPILL_RUN);	/* bounded */
+	}
+	assert_int_equal(records_spill_sort(sp), 0);
+	assert_true(runsort_runs(sp->rows) >= 3);
+	assert_int_equal(records_spill_count(sp), n);
+	assert_int_equal(entries(tmp), 0);	/* both files unnamed */
+	for (pass = 0; pass < 2; pass++) {
+		assert_int_equal(records_spill_rewind(sp), 0);
+		count = 0;
+		while ((c = records_spill_next(sp, &row)) == 0) {
+			if (count > 0) {
+				int t = memcmp(last.tok, row->tok, TOKEN_LEN);
+
+				assert_true(t < 0 || (t == 0 && last.line < row->line));
+			}
+			last = *row;
+			seen_line = row->line;
+			if (count % 997 == 0) {	/* a sample read back in full */
+				assert_int_equal(records_spill_read(sp, row, got, &back, NULL, NULL), 0);
+				snprintf(want, sizeof want, "{\"line\":%u}", seen_line);
+				assert_string_equal(back, want);
+				memset(h, (int)((seen_line - 1) & 0xff), sizeof h);
+				assert_memory_equal(got, h, TOKEN_LEN);
+				free(back);
+			}
+			count++;
+		}
+		assert_int_equal(c, 1);
+		assert_int_equal(count, n);
+	}
 	records_spill_free(sp);
 	assert_int_equal(entries(tmp), 0);
 }
@@ -100,6 +171,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_spill_order_and_secrecy,
+		    archive_fixture_setup, archive_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_spill_runs_merge,
 		    archive_fixture_setup, archive_fixture_teardown),
 	};
 
