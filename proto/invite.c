@@ -31,7 +31,7 @@ invite_archive_id(uint8_t out[static INVITE_ARCHIVE_ID_LEN],
 	    data_key, INVITE_KEY_LEN);
 }
 
-/* Check an office name (proto/ids.c). */
+/* Check an office name (domain/ids.c). */
 int
 invite_check_name(const char *s)
 {

@@ -55,11 +55,11 @@ int64_t cdate_days(int y, int m, int d);
  * F(NAME, OPTION, TYPE, WORDS, REQUIRED, USAGE) a field, in canonical order.
  *   NAME	the field as an identifier: its JSON member and CSV column is #NAME
  *   OPTION	the client's long option ("date-of-death"); #NAME is accepted as well
- *   TYPE, WORDS	how proto/records.c checks the value (its RT_* types and word lists)
+ *   TYPE, WORDS	how domain/records.c checks the value (its RT_* types and word lists)
  *   REQUIRED	1 when every record of the kind must have it
  *   USAGE	the client's usage text for it (" [--OPTION VALUE]"), "" for a field the
  *		command's usage line names on its own
- * proto/records.c checks records by it and the client's record commands take their options
+ * domain/records.c checks records by it and the client's record commands take their options
  * from it: a field added here is checked, imported from CSV and given on the command line.
  */
 #define RECORD_VICTIM_ID_REQUIRED	0

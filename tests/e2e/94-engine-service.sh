@@ -8,14 +8,12 @@
 # place. A file of one layer that reaches into the other, or a handler left out of the table,
 # fails here.
 #
-# The service: whatever lies under daemon/service/, and these files wherever they lie; every
-# other file under daemon/ (daemon/engine/ included) is the engine.
+# The service: whatever lies under daemon/service/, and daemon/custodyd.c, the program that
+# wires the two; the engine: whatever lies under daemon/engine/. Nothing else lies in daemon/.
 . "$(dirname "$0")/lib.sh"
 
 SRC=${LAYERS_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
-SERVICE_FILES="custodyd.c server.c server.h listen.c pool.c pool.h service.c service-*.c
-ingest.c records-read.c records-view.c sync.h sync-session.h sync-serve.c sync-pull.c
-sync-blobs.c sync-timer.c"
+SERVICE_FILES="custodyd.c"
 
 # is_service FILE: FILE (a path under daemon/) belongs to the service.
 is_service() {
@@ -29,6 +27,11 @@ is_service() {
 	return 1
 }
 
+# is_service_obj OBJ: OBJ (an object of the library, NAME.c.o) was built from a service file.
+is_service_obj() {
+	[ -f "$SRC/daemon/service/${1%.o}" ]
+}
+
 engine=() service_headers=()
 while IFS= read -r f; do
 	if is_service "$f"; then
@@ -37,6 +40,10 @@ while IFS= read -r f; do
 		engine+=("$f")
 	fi
 done < <(find "$SRC/daemon" -name '*.[ch]' | sort)
+# Each file says its layer by where it lies.
+stray=$(find "$SRC/daemon" -type f -name '*.[ch]' ! -path '*/daemon/engine/*' \
+    ! -path '*/daemon/service/*' ! -path '*/daemon/custodyd.c' | sed "s|^$SRC/||")
+check "every file of daemon/ lies in engine/ or service/${stray:+ (not: $stray)}" [ -z "$stray" ]
 check "the engine has files" [ "${#engine[@]}" -gt 30 ]
 check "the service has headers" [ "${#service_headers[@]}" -ge 3 ]
 
@@ -77,11 +84,11 @@ if [ -z "${LAYERS_SRC:-}" ]; then
 	svc_syms=$T/service-symbols
 	: >"$svc_syms"
 	while read -r o sym; do
-		if is_service "daemon/${o%.o}"; then echo "$sym" >>"$svc_syms"; fi
+		if is_service_obj "$o"; then echo "$sym" >>"$svc_syms"; fi
 	done < <(nm -A --defined-only "$lib" | awk '$2 ~ /^[TDBR]$/ { split($1, p, ":"); print p[2], $3 }')
 	check "the service's objects define symbols" [ -s "$svc_syms" ]
 	while read -r o sym; do
-		if ! is_service "daemon/${o%.o}" && grep -qxF "$sym" "$svc_syms"; then
+		if ! is_service_obj "$o" && grep -qxF "$sym" "$svc_syms"; then
 			fail "engine object $o uses the service's $sym"
 		fi
 	done < <(nm -A --undefined-only "$lib" | awk '{ split($1, p, ":"); print p[2], $NF }')

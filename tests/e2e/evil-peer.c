@@ -14,7 +14,7 @@
  *   evil-peer nohello ARCHIVE HOST:PORT KEYHEX   dial the office of key KEYHEX at HOST:PORT and
  *     ask for feeds without a PeerHello; print what comes back (the reply's name, or
  *     "Error: MESSAGE") and exit 0
- * Anything else the peer asks is answered truly (daemon/sync-serve.c).
+ * Anything else the peer asks is answered truly (daemon/service/sync-serve.c).
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /*
- * The one calendar (proto/cdate.c): every day of 1900-2100 parsed and counted as the C
+ * The one calendar (domain/cdate.c): every day of 1900-2100 parsed and counted as the C
  * library's timegm() counts it, and the month lengths the report periods take from it.
  */
 #define _DEFAULT_SOURCE

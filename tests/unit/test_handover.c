@@ -1,5 +1,5 @@
 /*
- * Signing-key handovers (daemon/handover.c): the key each commit of a feed must carry as its
+ * Signing-key handovers (daemon/engine/handover.c): the key each commit of a feed must carry as its
  * handovers are read in order, and the strict reading of a handover record.
  */
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /*
- * The record id and office name rules (proto/ids.c), and that every place that checks an id or
+ * The record id and office name rules (domain/ids.c), and that every place that checks an id or
  * an office name (the daemon, invitations) applies them.
  */
 #include <setjmp.h>

@@ -1,5 +1,5 @@
 /*
- * Signing-key rotation (daemon/keys-rotate.c, daemon/handover-feed.c): the handover commit is
+ * Signing-key rotation (daemon/engine/keys-rotate.c, daemon/engine/handover-feed.c): the handover commit is
  * signed by the old key and everything after by the new one, the feed keeps its name, the key
  * files are replaced and the rotation survives a reopen, a crash before the handover leaves
  * the old key, a crash after it finishes the rotation at the next open, and the handovers of a

@@ -1,5 +1,5 @@
 /*
- * The peer port's budgets, on a real listener (daemon/listen.c) over loopback TCP, in one event
+ * The peer port's budgets, on a real listener (daemon/service/listen.c) over loopback TCP, in one event
  * loop. Strangers (connections that never send a byte of the handshake) are held to 4 per
  * address, the oldest from that address closed when a fifth comes, and to 32 in all, the oldest
  * of the busiest address closed to make room; the listener never stops accepting. A pinned
@@ -30,7 +30,7 @@
 #include "peers.h"
 #include "server.h"
 
-/* as in daemon/listen.c */
+/* as in daemon/service/listen.c */
 #define MAX_STRANGERS 32
 #define MAX_PER_ADDR 4
 #define MAX_PER_OFFICE 4

@@ -1,5 +1,5 @@
 /*
- * The "rev" of an import's commit put into records already encoded (daemon/record-rev.c): the
+ * The "rev" of an import's commit put into records already encoded (daemon/engine/record-rev.c): the
  * bytes must be exactly those of the record stamped with "rev" and encoded as record_seal
  * encodes it (compact, sorted keys, ASCII), whatever the record holds: keys on either side of
  * "rev" and close to it, strings with quotes, backslashes, braces and non-ASCII text, nested

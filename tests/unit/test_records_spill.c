@@ -1,5 +1,5 @@
 /*
- * The rows of an import on their way to the commit (daemon/records-spill.c): they come back
+ * The rows of an import on their way to the commit (daemon/engine/records-spill.c): they come back
  * in token order (a repeated token by its first line first) with their content hash and JSON,
  * nothing of them is readable in the file or left under tmp/, and a row altered in the file is
  * refused rather than read.

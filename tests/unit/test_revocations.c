@@ -1,5 +1,5 @@
 /*
- * The revocation quorum (daemon/revocations.c): how many signers a revocation needs, and which
+ * The revocation quorum (daemon/engine/revocations.c): how many signers a revocation needs, and which
  * revocations take effect from a set of signed revocation records, the same at every office.
  */
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /*
- * The external sort (proto/runsort.c): items come back in order, each once, whether they
+ * The external sort (runtime/runsort.c): items come back in order, each once, whether they
  * stayed in memory or went through runs in a scratch file, as many times as they are read;
  * memory never holds more than a run; nothing is added after the sort.
  */

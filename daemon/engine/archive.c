@@ -59,14 +59,14 @@ archive_file(const struct archive *a, const char *rel)
 	return p;
 }
 
-/* An office name (proto/ids.c): 0 or CUSTODY_EINVAL. */
+/* An office name (domain/ids.c): 0 or CUSTODY_EINVAL. */
 int
 archive_check_name(const char *s)
 {
 	return ids_office_name_ok(s, strlen(s)) ? 0 : CUSTODY_EINVAL;
 }
 
-/* A record id (proto/ids.c): 0 or CUSTODY_EINVAL with the rule in custody_error(). */
+/* A record id (domain/ids.c): 0 or CUSTODY_EINVAL with the rule in custody_error(). */
 int
 archive_check_id(const char *s)
 {

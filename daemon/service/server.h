@@ -96,7 +96,7 @@ void service_record_done(struct request *);
 void service_records_abort(struct client *);
 void service_records_hold(struct client *);
 
-/* records-read.c */
+/* service-records-read.c */
 int service_list(struct request *);
 int service_history(struct request *);
 int service_query(struct request *);
@@ -109,7 +109,7 @@ int records_view(const struct client *, const char *office_hex, const char *tok,
 int records_view_at(const struct client *, git_commit *, const char *tok, json_t **out,
     git_oid *object);
 
-/* ingest.c */
+/* service-ingest.c */
 void service_ingest_begin(struct client *, Envelope *);
 void service_ingest_file(struct client *, Envelope *);
 void service_ingest_commit(struct client *, Envelope *);

@@ -7,7 +7,7 @@
  * use libsodium's MODERATE limits (the key is unsealed once per start); a key is opened with
  * the limits stored in it, so keys sealed with the earlier INTERACTIVE limits still open.
  * keys/data.key: "CUSTDK01" and the data key sealed (crypto_box_seal) to the office key
- * converted to X25519; absent until a joining office has joined (daemon/join.c).
+ * converted to X25519; absent until a joining office has joined (daemon/engine/join.c).
  * keys/office.pub: the OpenSSH public key line of the office's identity (its first key).
  * keys/identity: that key in hex, once the office has rotated its key (keys-rotate.c).
  */

@@ -4,7 +4,7 @@
  * Input: byte 0 picks the mode (bit 0), the rest is the data.
  *   mode 0: the data comes from an unknown peer, as raw bytes on the socket: framing, the size
  *           limits, the handshake reader and the identity check. The responder's key is fixed,
- *           so seeds can hold a genuine message 1 for it (tests/fuzz/corpus/channel); nobody can
+ *           so seeds can hold a genuine message 1 for it (tests/fuzz/corpus/conn_noise); nobody can
  *           finish the handshake (the responder's ephemeral key is fresh), so nothing may ever
  *           be dispatched.
  *   mode 1: the harness completes a genuine XK handshake as a pinned office, then sends the data
