@@ -1,7 +1,10 @@
 /*
- * custody import victims|incidents FILE.csv: check every row here first (nothing is sent if
- * any is invalid, unless --skip-invalid), then read the file again and stream the records to
- * the daemon in batches; the whole import becomes one signed commit.
+ * custody import victims|incidents FILE.csv: check every row here and send the valid ones to
+ * the daemon in batches as they are checked, in one pass over the file, so that the daemon's
+ * work overlaps the reading; the whole import becomes one signed commit, asked for only when
+ * every row was valid. A bad row (or a count announced wrong) leaves the batch uncommitted:
+ * the daemon drops it when the connection closes, and nothing is written. With --skip-invalid
+ * and bad rows, the file is read again to send exactly the valid rows.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,13 +63,16 @@ struct import_ids {
 
 struct import {
 	const char	*path, *kind, *plural;
+	const struct cmd_ctx *ctx;
 	char		*origin;		/* path in valid UTF-8 */
 	int		 fd, skip_invalid, sending;
+	int		 open, broken, eof;	/* begun; cannot commit; last flush */
+	uint32_t	 count;			/* announced in the RecordBegin */
 	int		 header_bad;		/* the header's problems were printed */
 	json_t		*problems;		/* for --json: every problem found here */
 	struct vocab	 vocab;
 	unsigned long	 valid, invalid;	/* rows of the first pass */
-	unsigned long	 sent;			/* valid rows of the second pass */
+	unsigned long	 sent;			/* valid rows batched to be sent */
 	struct import_ids ids;
 	struct client	 c;
 	char		*json[IMPORT_BATCH_RECORDS];
@@ -112,16 +118,91 @@ import_draw(struct import *im, const char *what, int force)
 	im->drawn = 1;
 }
 
+/*
+ * The records of the file, counted without parsing their fields: lines that are not blank,
+ * outside quoted fields. A guess for the RecordBegin of an import sent as it is checked; when
+ * it is wrong the import is sent again with the count of its valid rows.
+ */
+static uint64_t
+import_count(struct import *im)
+{
+	unsigned char *buf;
+	uint64_t records = 0;
+	off_t off = 0;
+	ssize_t got, i;
+	int quoted = 0, text = 0;
+
+	if ((buf = malloc(IMPORT_PIECE)) == NULL)
+		client_fatal("out of memory");
+	while ((got = pread(im->fd, buf, IMPORT_PIECE, off)) > 0) {
+		off += got;
+		for (i = 0; i < got; i++) {
+			if (buf[i] == '"')
+				quoted = !quoted;
+			if (quoted) {
+				text = 1;
+			} else if (buf[i] == '\n' || buf[i] == '\r') {
+				records += text;
+				text = 0;
+			} else if (buf[i] != ' ' && buf[i] != '\t')
+				text = 1;
+		}
+	}
+	if (got < 0 && errno != EINTR) {
+		import_clear(im);
+		client_fatal("%s: %s (nothing was written)", im->path, strerror(errno));
+	}
+	free(buf);
+	return records + text;
+}
+
+/* Open the connection and the batch: its count is known at the end, or guessed before. */
+static void
+import_begin(struct import *im, const struct cmd_ctx *ctx)
+{
+	Envelope env = CUSTODY__ENVELOPE__INIT;
+	Custody__RecordBegin begin = CUSTODY__RECORD_BEGIN__INIT;
+	uint64_t n = im->valid;
+
+	if (!im->eof && (n = import_count(im)) > 0)
+		n--;		/* the header */
+	if (n < im->valid)
+		n = im->valid;
+	im->count = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+	client_open(&im->c, ctx);
+	begin.kind = (char *)im->kind;
+	begin.count = im->count;
+	begin.origin = im->origin;
+	begin.skip_invalid = im->skip_invalid;
+	env.body_case = CUSTODY__ENVELOPE__BODY_RECORD_BEGIN;
+	env.record_begin = &begin;
+	rc_send(&im->c, &env);
+	im->open = 1;
+}
+
+/* Forget the records gathered and not sent. */
+static void
+import_drop(struct import *im)
+{
+	size_t i;
+
+	for (i = 0; i < im->n; i++)
+		free(im->json[i]);
+	im->n = 0;
+	im->bytes = 0;
+}
+
 /* Send the records gathered so far as one RecordBatch. */
 static void
 import_flush(struct import *im)
 {
 	Envelope env = CUSTODY__ENVELOPE__INIT;
 	Custody__RecordBatch batch = CUSTODY__RECORD_BATCH__INIT;
-	size_t i;
 
 	if (im->n == 0)
 		return;
+	if (!im->open)
+		import_begin(im, im->ctx);
 	batch.json = im->json;
 	batch.n_json = im->n;
 	batch.lines = im->lines;
@@ -132,10 +213,7 @@ import_flush(struct import *im)
 		import_clear(im);
 		client_fatal("%s (nothing was written)", custody_error());
 	}
-	for (i = 0; i < im->n; i++)
-		free(im->json[i]);
-	im->n = 0;
-	im->bytes = 0;
+	import_drop(im);
 }
 
 /* The slot of id: its own, or the empty one where it goes. */
@@ -198,6 +276,16 @@ import_ids_clear(struct import_ids *t)
 	memset(t, 0, sizeof *t);
 }
 
+/* The first pass cannot be committed: send no more of it. */
+static void
+import_break(struct import *im)
+{
+	if (im->sending)
+		return;
+	im->broken = 1;
+	import_drop(im);
+}
+
 /* Report one problem of the first pass: on stderr, and in the --json output. */
 static void
 import_problem(struct import *im, unsigned long line, const char *column, const char *problem)
@@ -214,7 +302,10 @@ import_problem(struct import *im, unsigned long line, const char *column, const 
 	json_array_append_new(im->problems, p);
 }
 
-/* A row of either pass: count and report it (first), or batch it up (second). */
+/*
+ * A row of either pass: the first counts and reports it, and batches it up while every row
+ * was valid and the count announced holds; the second batches up the valid rows.
+ */
 static int
 import_row(void *arg, unsigned long line, json_t *record, const struct record_problems *probs)
 {
@@ -238,6 +329,7 @@ import_row(void *arg, unsigned long line, json_t *record, const struct record_pr
 			    header ? "header" : "row", probs->v[i].problem);
 		if (probs == NULL || probs->n == 0)
 			import_problem(im, line, "row", "invalid");
+		import_break(im);
 		return 0;
 	}
 	id = json_string_value(json_object_get(record, "id"));
@@ -249,11 +341,17 @@ import_row(void *arg, unsigned long line, json_t *record, const struct record_pr
 		snprintf(msg, sizeof msg, "%.160s appears more than once (first on line %lu)", id,
 		    first);
 		import_problem(im, line, "id", msg);
+		import_break(im);
 		return 0;
 	}
 	if (!im->sending) {
 		im->valid++;
-		return 0;
+		if (im->broken)
+			return 0;
+		if (im->open && im->sent == im->count) {
+			import_break(im);	/* more rows than announced */
+			return 0;
+		}
 	}
 	if (++im->sent > im->valid)
 		return 0;	/* the file changed: caught after the pass */
@@ -364,13 +462,12 @@ import_report(struct import *im, const struct cmd_ctx *ctx, const Custody__Recor
 	free(commit);
 }
 
-/* Check, then send, then commit. */
+/* Check and send, then commit. */
 static int
 import_run(const struct cmd_ctx *ctx, const struct cmd_args *args, const char *kind,
     const char *plural)
 {
 	Envelope env = CUSTODY__ENVELOPE__INIT, *reply;
-	Custody__RecordBegin begin = CUSTODY__RECORD_BEGIN__INIT;
 	Custody__RecordCommit commit = CUSTODY__RECORD_COMMIT__INIT;
 	struct import *im;
 	struct stat st;
@@ -378,6 +475,7 @@ import_run(const struct cmd_ctx *ctx, const struct cmd_args *args, const char *k
 	if ((im = calloc(1, sizeof *im)) == NULL)
 		client_fatal("out of memory");
 	im->path = args->argv[0];
+	im->ctx = ctx;
 	im->kind = kind;
 	im->plural = plural;
 	im->skip_invalid = cmd_get(args, 's') != NULL;
@@ -393,7 +491,7 @@ import_run(const struct cmd_ctx *ctx, const struct cmd_args *args, const char *k
 		client_fatal("out of memory");
 	rc_vocab(&im->vocab);
 
-	import_pass(im, "checking");
+	import_pass(im, "importing");
 	import_clear(im);
 	if (im->invalid > 0 && !im->skip_invalid)
 		client_fatal("%s: %lu invalid row%s; nothing was written (fix %s, or import the "
@@ -405,22 +503,25 @@ import_run(const struct cmd_ctx *ctx, const struct cmd_args *args, const char *k
 	if (im->valid > UINT32_MAX)
 		client_fatal("%s: too many rows for one import", im->path);
 
-	client_open(&im->c, ctx);
-	begin.kind = (char *)kind;
-	begin.count = (uint32_t)im->valid;
-	begin.origin = im->origin;
-	begin.skip_invalid = im->skip_invalid;
-	env.body_case = CUSTODY__ENVELOPE__BODY_RECORD_BEGIN;
-	env.record_begin = &begin;
-	rc_send(&im->c, &env);
-	im->sending = 1;
-	import_pass(im, "sending");
-	if (im->sent != im->valid) {
-		import_clear(im);
-		client_fatal("%s changed while it was imported (%lu valid rows, then %lu); nothing "
-		    "was written", im->path, im->valid, im->sent);
+	im->eof = 1;
+	if (!im->broken)
+		import_flush(im);
+	if (im->broken || im->sent != im->count) {
+		/* rows skipped, or the count guessed wrong: this batch is dropped unwritten */
+		import_drop(im);
+		if (im->open)
+			client_close(&im->c);
+		im->open = 0;
+		im->sending = 1;
+		im->sent = 0;
+		import_pass(im, "sending");
+		if (im->sent != im->valid) {
+			import_clear(im);
+			client_fatal("%s changed while it was imported (%lu valid rows, then %lu); "
+			    "nothing was written", im->path, im->valid, im->sent);
+		}
+		import_flush(im);
 	}
-	import_flush(im);
 	env.body_case = CUSTODY__ENVELOPE__BODY_RECORD_COMMIT;
 	env.record_commit = &commit;
 	rc_send(&im->c, &env);
