@@ -266,8 +266,8 @@ ingest_dedupe(struct archive *a, struct ingest_file **files, size_t n)
 }
 
 int
-ingest_commit(struct archive *a, struct ingest_file **files, size_t nfiles, const char *actor,
-    const char *now, const char *incident, const char *note, struct feed_commit *fc)
+ingest_commit(struct archive *a, struct feed_commit *fc, struct ingest_file **files,
+    size_t nfiles, const char *actor, const char *now, const char *incident, const char *note)
 {
 	json_t **docs;
 	size_t i, n = 0, nnew = 0;

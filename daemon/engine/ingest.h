@@ -36,7 +36,7 @@ void ingest_file_drop(struct archive *, struct ingest_file *f);
  * duplicates and dropped; the index follows (a failure there is logged and caught up at the
  * next start). On success *fc names the commit and no file is left placed.
  */
-int ingest_commit(struct archive *, struct ingest_file **files, size_t n, const char *actor,
-    const char *now, const char *incident, const char *note, struct feed_commit *fc);
+int ingest_commit(struct archive *, struct feed_commit *fc, struct ingest_file **files, size_t n,
+    const char *actor, const char *now, const char *incident, const char *note);
 
 #endif

@@ -231,8 +231,8 @@ ingest_commit_work(struct request *r)
 	for (i = 0; i < in->n; i++)
 		files[i] = &in->items[i]->f;
 	record_now(now);
-	if ((error = ingest_commit(a, files, in->n, r->c->actor, now, in->incident, in->note,
-	    &fc)) < 0)
+	if ((error = ingest_commit(a, &fc, files, in->n, r->c->actor, now, in->incident,
+	    in->note)) < 0)
 		goto done;
 	git_oid_tostr(oid, sizeof oid, &fc.oid);
 	log_info("ingest by uid %u: %zu file%s, commit %s (seq %llu)", (unsigned)r->c->uid, in->n,
