@@ -152,6 +152,10 @@ service_sync(struct request *r)
 	if (name != NULL && name[0] != '\0') {
 		if (peers_find_name(&one, name) < 0)
 			return custody_fail(CUSTODY_ENOTFOUND, "no peer called %.64s", name);
+		if (one.address[0] == '\0')
+			return custody_fail(CUSTODY_EINVAL, "peer %s has no address: it dials this "
+			    "office (custody peer set %s --address HOST:PORT to dial it)", name,
+			    name);
 		if ((v = malloc(sizeof *v)) == NULL)
 			return CUSTODY_ENOMEM;
 		v[0] = one;

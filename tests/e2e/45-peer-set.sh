@@ -49,6 +49,10 @@ refute "nor warned about it" grep -qE "custodyd (warning|error|fatal):.*$LB" "$A
 check "alpha's log says beta was pinned with no address" \
     grep -q "peer $LB pinned with no address" "$A.log"
 check "alpha syncing every peer skips beta" quiet cu "$A" sync
+OUT=$(cu "$A" sync beta 2>&1) && fail "alpha dialled beta, which has no address" ||
+    ok "alpha does not dial beta, which has no address"
+contains "and says how to give it one" "$OUT" "custody peer set beta --address"
+refute "nor does it count as a failed attempt" grep -qE "custodyd (warning|error):.*$LB" "$A.log"
 
 # --- peer add with the same key: a new address ------------------------------------------------
 stop_daemon "$DB"
