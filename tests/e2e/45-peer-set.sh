@@ -70,11 +70,13 @@ stop_daemon "$DB"
 start_daemon "$B" --listen "127.0.0.1:$PB2"
 DB=$DAEMON_PID
 refute "alpha cannot reach beta at its old address" quiet cu "$A" sync beta
+printf '# beta moves often\n' >>"$A/custody.conf"
 OUT=$(cu "$A" peer set beta --address "127.0.0.1:$PB2" 2>&1) && ok "peer set beta --address" ||
     fail "peer set: $OUT"
 contains "peer set prints the new address" "$OUT" "127.0.0.1:$PB2"
 check "custody.conf has the new address" grep -qx "address = 127.0.0.1:$PB2" "$A/custody.conf"
 refute "and not the old one" grep -q "address = 127.0.0.1:$PB\$" "$A/custody.conf"
+check "and the other lines of beta's section" grep -qx "# beta moves often" "$A/custody.conf"
 check "and beta's key still" sh -c "sed -n '/^\[peer beta\]/,/^\[/p' '$A/custody.conf' | grep -qF '$(cut -d' ' -f2 <<<"$KB")'"
 OUT=$(cu "$A" sync beta 2>&1) && ok "the next sync dials the new address, no restart" ||
     fail "sync after peer set: $OUT"
