@@ -1,4 +1,4 @@
-/* custody peer add / peer remove / peers: the offices this archive syncs with. */
+/* custody peer add / peer set / peer remove / peers: the offices this archive syncs with. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,16 +7,35 @@
 #include "cmd.h"
 
 static int cmd_peer_add_exec(const struct cmd_ctx *, const struct cmd_args *);
+static int cmd_peer_set_exec(const struct cmd_ctx *, const struct cmd_args *);
 static int cmd_peer_remove_exec(const struct cmd_ctx *, const struct cmd_args *);
 static int cmd_peers_exec(const struct cmd_ctx *, const struct cmd_args *);
 
 const struct cmd_entry cmd_peer_add_entry = {
 	.name = "peer add",
 	.usage = "NAME HOST:PORT \"ssh-ed25519 AAAA...\"",
-	.help = "Pin a peer office's key and address in custody.conf.",
+	.help = "Pin a peer office's key and address in custody.conf (a peer already pinned "
+	    "with that key gets the new address; another key: peer remove first).",
 	.lower = 3,
 	.upper = 3,
 	.exec = cmd_peer_add_exec,
+};
+
+static const struct option cmd_peer_set_options[] = {
+	{ "address", required_argument, NULL, 'a' },
+	{ NULL, 0, NULL, 0 }
+};
+
+const struct cmd_entry cmd_peer_set_entry = {
+	.name = "peer set",
+	.usage = "NAME --address HOST:PORT",
+	.help = "Change a pinned peer office's address in custody.conf (its key stays); the "
+	    "next sync dials it there.",
+	.optstring = "a:",
+	.options = cmd_peer_set_options,
+	.lower = 1,
+	.upper = 1,
+	.exec = cmd_peer_set_exec,
 };
 
 const struct cmd_entry cmd_peer_remove_entry = {
@@ -115,6 +134,23 @@ cmd_peer_add_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 	q.name = args->argv[0];
 	q.address = args->argv[1];
 	q.key = args->argv[2];
+	req.body_case = CUSTODY__ENVELOPE__BODY_PEER_ADD_REQUEST;
+	req.peer_add_request = &q;
+	return cmd_peer_call(ctx, &req);
+}
+
+static int
+cmd_peer_set_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
+{
+	Envelope req = CUSTODY__ENVELOPE__INIT;
+	Custody__PeerAddRequest q = CUSTODY__PEER_ADD_REQUEST__INIT;
+	const char *address = cmd_get(args, 'a');
+
+	if (address == NULL || address[0] == '\0')
+		cmd_usage_error(args->entry, "--address HOST:PORT is required");
+	q.name = args->argv[0];
+	q.address = (char *)address;
+	q.key = (char *)"";	/* no key: change the address of the peer pinned as name */
 	req.body_case = CUSTODY__ENVELOPE__BODY_PEER_ADD_REQUEST;
 	req.peer_add_request = &q;
 	return cmd_peer_call(ctx, &req);

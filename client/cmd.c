@@ -32,6 +32,7 @@ extern const struct cmd_entry cmd_keys_split_entry;
 extern const struct cmd_entry cmd_keys_rotate_entry;
 extern const struct cmd_entry cmd_keys_rotate_data_entry;
 extern const struct cmd_entry cmd_peer_add_entry;
+extern const struct cmd_entry cmd_peer_set_entry;
 extern const struct cmd_entry cmd_peer_remove_entry;
 extern const struct cmd_entry cmd_peers_entry;
 extern const struct cmd_entry cmd_sync_entry;
@@ -72,6 +73,7 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_keys_rotate_entry,
 	&cmd_keys_rotate_data_entry,
 	&cmd_peer_add_entry,
+	&cmd_peer_set_entry,
 	&cmd_peer_remove_entry,
 	&cmd_peers_entry,
 	&cmd_sync_entry,

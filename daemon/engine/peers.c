@@ -159,28 +159,108 @@ peers_conf_without(struct archive *a, struct cbuf *out, const char *name)
 	return error;
 }
 
-/* Pin a new peer: custody.conf first, then the registry. */
+/*
+ * custody.conf's text with the address of [peer name] set to address (into out): its address
+ * lines dropped, one written after the header unless address is "", every other line kept.
+ */
+static int
+peers_conf_address(struct archive *a, struct cbuf *out, const char *name, const char *address)
+{
+	char *file = archive_file(a, "custody.conf"), *line = NULL, header[OFFICE_NAME_MAX + 8];
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+	int in = 0, error = 0;
+	const char *t;
+
+	if (file == NULL)
+		return CUSTODY_ENOMEM;
+	snprintf(header, sizeof header, "[peer %s]", name);
+	if ((f = fopen(file, "re")) == NULL) {
+		free(file);
+		return custody_fail(CUSTODY_EIO, "cannot read custody.conf: %s", strerror(errno));
+	}
+	while (error == 0 && (n = getline(&line, &cap, f)) >= 0) {
+		for (t = line; *t == ' ' || *t == '\t'; t++)
+			;
+		if (*t == '[')
+			in = strncmp(t, header, strlen(header)) == 0 &&
+			    strspn(t + strlen(header), " \t\r\n") == strlen(t + strlen(header));
+		else if (in && strncmp(t, "address", 7) == 0 && strspn(t + 7, " \t=") > 0)
+			continue;
+		if ((error = cbuf_put(out, line, (size_t)n)) == 0 && *t == '[' && in &&
+		    address[0] != '\0')
+			error = cbuf_printf(out, "%saddress = %s\n", line[n - 1] == '\n' ? "" :
+			    "\n", address);
+	}
+	if (ferror(f))
+		error = custody_fail(CUSTODY_EIO, "cannot read custody.conf");
+	fclose(f);
+	free(line);
+	free(file);
+	return error;
+}
+
+/* Set the address of peer i (lock held): custody.conf first, then the registry. */
+static int
+peers_set_locked(struct archive *a, size_t i, const char *address)
+{
+	struct cbuf text = { 0 };
+	char lk[LOG_KEY_LEN];
+	int error;
+
+	if ((error = peers_conf_address(a, &text, peers_v[i].name, address)) == 0 &&
+	    (error = peers_write_conf(a, (char *)text.data, text.len)) == 0) {
+		snprintf(peers_v[i].address, sizeof peers_v[i].address, "%s", address);
+		log_info("peer %s now at %s", log_key(lk, peers_v[i].pk), address[0] != '\0' ?
+		    address : "no address (it dials us)");
+	}
+	cbuf_free(&text);
+	return error;
+}
+
+/* Check a peer address: HOST:PORT, or "" when allow_none (a peer that only dials us). */
+static int
+peers_check_address(const char *address, int allow_none)
+{
+	char host[256], port[8];
+
+	if (address[0] == '\0' && allow_none)
+		return 0;
+	if (strlen(address) >= sizeof ((struct peers_entry *)0)->address)
+		return custody_fail(CUSTODY_EINVAL, "address %.64s... is too long", address);
+	return peers_split_address(host, sizeof host, port, sizeof port, address);
+}
+
+/*
+ * Pin a peer: custody.conf first, then the registry. A peer already pinned under that name with
+ * that key gets the new address; under another key it is refused (unpin it first).
+ */
 int
 peers_add(struct archive *a, const char *name, const char *address,
     const uint8_t pk[static ED25519_PK_LEN])
 {
 	struct peers_entry *grown;
 	struct cbuf text = { 0 };
-	char host[256], port[8], *line = NULL, lk[LOG_KEY_LEN];
+	char *line = NULL, lk[LOG_KEY_LEN];
 	size_t i;
 	int error;
 
 	if (archive_check_name(name) < 0)
 		return custody_fail(CUSTODY_EINVAL, "%.64s is not a valid peer name", name);
-	if ((error = peers_split_address(host, sizeof host, port, sizeof port, address)) < 0)
+	if ((error = peers_check_address(address, 1)) < 0)
 		return error;
 	if (sodium_memcmp(pk, a->office_pk, ED25519_PK_LEN) == 0)
 		return custody_fail(CUSTODY_EINVAL, "that is this office's own key");
 	pthread_mutex_lock(&peers_lock);
 	for (i = 0; i < peers_n; i++) {
 		if (strcmp(peers_v[i].name, name) == 0) {
-			error = custody_fail(CUSTODY_EEXIST, "peer %s is already pinned (remove "
-			    "it first)", name);
+			if (sodium_memcmp(peers_v[i].pk, pk, ED25519_PK_LEN) == 0)
+				error = peers_set_locked(a, i, address);
+			else
+				error = custody_fail(CUSTODY_EEXIST, "peer %s is already pinned "
+				    "with another key: a pinned key does not change; unpin it "
+				    "first (custody peer remove %s)", name, name);
 			goto done;
 		}
 		if (memcmp(peers_v[i].pk, pk, ED25519_PK_LEN) == 0) {
@@ -195,8 +275,10 @@ peers_add(struct archive *a, const char *name, const char *address,
 	if (text.len > 0 && text.data[text.len - 1] != '\n' && (error = cbuf_puts(&text,
 	    "\n")) < 0)
 		goto done;
-	if ((error = cbuf_printf(&text, "\n[peer %s]\naddress = %s\nkey = %s\n", name, address,
-	    line)) < 0 || (error = peers_write_conf(a, (char *)text.data, text.len)) < 0)
+	if ((error = cbuf_printf(&text, "\n[peer %s]\n", name)) < 0 || (address[0] != '\0' &&
+	    (error = cbuf_printf(&text, "address = %s\n", address)) < 0) ||
+	    (error = cbuf_printf(&text, "key = %s\n", line)) < 0 ||
+	    (error = peers_write_conf(a, (char *)text.data, text.len)) < 0)
 		goto done;
 	if ((grown = realloc(peers_v, (peers_n + 1) * sizeof *grown)) == NULL) {
 		error = CUSTODY_ENOMEM;
@@ -208,11 +290,33 @@ peers_add(struct archive *a, const char *name, const char *address,
 	snprintf(peers_v[peers_n].address, sizeof peers_v->address, "%s", address);
 	memcpy(peers_v[peers_n].pk, pk, ED25519_PK_LEN);
 	peers_n++;
-	log_info("peer %s pinned at %s", log_key(lk, pk), address);
+	log_info("peer %s pinned %s%s", log_key(lk, pk), address[0] != '\0' ? "at " : "with no "
+	    "address (it dials us)", address);
 done:
 	pthread_mutex_unlock(&peers_lock);
 	cbuf_free(&text);
 	free(line);
+	return error;
+}
+
+/* Change the address of the peer called name; CUSTODY_ENOTFOUND when there is none. */
+int
+peers_set_address(struct archive *a, const char *name, const char *address)
+{
+	size_t i;
+	int error;
+
+	if ((error = peers_check_address(address, 0)) < 0)
+		return error;
+	pthread_mutex_lock(&peers_lock);
+	for (i = 0; i < peers_n && strcmp(peers_v[i].name, name) != 0; i++)
+		;
+	if (i == peers_n)
+		error = custody_fail(CUSTODY_ENOTFOUND, "no peer called %.64s (custody peer add "
+		    "NAME HOST:PORT KEY pins one)", name);
+	else
+		error = peers_set_locked(a, i, address);
+	pthread_mutex_unlock(&peers_lock);
 	return error;
 }
 

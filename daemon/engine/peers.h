@@ -23,9 +23,15 @@ struct peers_entry {
 /* peers.c: the registry (thread-safe), loaded from the archive's custody.conf. */
 int peers_init(struct archive *);
 void peers_shutdown(void);
-/* Pin a new peer and rewrite custody.conf; CUSTODY_EEXIST when the name is taken. */
+/*
+ * Pin a peer and rewrite custody.conf (address "": one that only dials us, never dialled). The
+ * same name with the same key takes the new address; CUSTODY_EEXIST when the name is pinned with
+ * another key or the key under another name.
+ */
 int peers_add(struct archive *, const char *name, const char *address,
     const uint8_t pk[static ED25519_PK_LEN]);
+/* Change a pinned peer's address (HOST:PORT) and rewrite custody.conf; CUSTODY_ENOTFOUND. */
+int peers_set_address(struct archive *, const char *name, const char *address);
 /* Unpin a peer and rewrite custody.conf; CUSTODY_ENOTFOUND when there is none. */
 int peers_remove(struct archive *, const char *name);
 /* The peer pinned under the Ed25519 key pk; CUSTODY_ENOTFOUND when none. */

@@ -130,6 +130,7 @@ service_invite(struct request *r)
 	char *text = NULL, *fp = NULL, summary[128], created[INVITE_TIME_LEN + 1];
 	char expires[INVITE_TIME_LEN + 1];
 	uint32_t secs = m->expires_seconds != 0 ? m->expires_seconds : INVITE_EXPIRES_DEFAULT;
+	struct peers_entry pe;
 	int64_t now = (int64_t)time(NULL);
 	int error;
 
@@ -171,6 +172,10 @@ service_invite(struct request *r)
 	if ((error = offices_write(a, docs, 2, summary)) < 0)
 		goto done;
 	log_info("uid %u invited office %s", (unsigned)r->c->uid, fp);
+	/* pinned with no address (it dials us once joined); one already pinned keeps its own */
+	if (peers_find_key(&pe, pk) < 0 && peers_add(a, m->name, "", pk) < 0)
+		log_warn("office %s is invited but not pinned as a peer: %s (custody peer add "
+		    "pins it)", m->name, custody_error());
 	/* the epochs this office made, sealed to the new office too (epochs-rotate.c) */
 	if (epochs_after_admissions(a) < 0)
 		log_warn("data-key epochs for office %s: %s", m->name, custody_error());

@@ -99,7 +99,7 @@ service_peer_list_reply(struct request *r)
 	return error;
 }
 
-/* peer add NAME HOST:PORT KEY */
+/* peer add NAME HOST:PORT KEY (the same key again: a new address); peer set (no key) */
 int
 service_peer_add(struct request *r)
 {
@@ -107,9 +107,15 @@ service_peer_add(struct request *r)
 	uint8_t pk[ED25519_PK_LEN];
 	int error;
 
-	if (sshkey_parse_pub(pk, NULL, q->key) < 0)
+	if (q->address[0] == '\0')
+		return custody_fail(CUSTODY_EINVAL, "a peer needs an address (HOST:PORT)");
+	if (q->key[0] == '\0')
+		error = peers_set_address(r->c->s->a, q->name, q->address);
+	else if (sshkey_parse_pub(pk, NULL, q->key) < 0)
 		return custody_fail(CUSTODY_EINVAL, "the key is not an ssh-ed25519 public key");
-	if ((error = peers_add(r->c->s->a, q->name, q->address, pk)) < 0)
+	else
+		error = peers_add(r->c->s->a, q->name, q->address, pk);
+	if (error < 0)
 		return error;
 	return service_peer_list_reply(r);
 }
@@ -146,6 +152,10 @@ service_sync(struct request *r)
 	if (name != NULL && name[0] != '\0') {
 		if (peers_find_name(&one, name) < 0)
 			return custody_fail(CUSTODY_ENOTFOUND, "no peer called %.64s", name);
+		if (one.address[0] == '\0')
+			return custody_fail(CUSTODY_EINVAL, "peer %s has no address: it dials this "
+			    "office (custody peer set %s --address HOST:PORT to dial it)", name,
+			    name);
 		if ((v = malloc(sizeof *v)) == NULL)
 			return CUSTODY_ENOMEM;
 		v[0] = one;

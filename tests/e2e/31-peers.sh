@@ -36,7 +36,9 @@ check "peer add on A" quiet cu "$A" peer add beta "127.0.0.1:$PB" "$KB"
 check "peer add on B" quiet cu "$B" peer add alpha "127.0.0.1:$PA" "$KA"
 check "custody.conf of A has the [peer beta] section" grep -q '^\[peer beta\]' "$A/custody.conf"
 check "custody.conf of A keeps its other sections" grep -q '^massacre_threshold = 5' "$A/custody.conf"
-refute "a second peer add under the same name is refused" \
+refute "a second peer add under the same name with another key is refused" \
+    quiet cu "$A" peer add beta "127.0.0.1:$PB" "$KC"
+check "a second peer add with the same key is accepted (45-peer-set.sh)" \
     quiet cu "$A" peer add beta "127.0.0.1:$PB" "$KB"
 refute "peer add with a malformed address is refused" \
     quiet cu "$A" peer add delta "nowhere" "$KC"
