@@ -124,47 +124,13 @@ done:
 	return error;
 }
 
-/* custody.conf's text without the [peer name] section (into out). */
-static int
-peers_conf_without(struct archive *a, struct cbuf *out, const char *name)
-{
-	char *file = archive_file(a, "custody.conf"), *line = NULL, header[OFFICE_NAME_MAX + 8];
-	size_t cap = 0;
-	ssize_t n;
-	FILE *f;
-	int skip = 0, error = 0;
-	const char *t;
-
-	if (file == NULL)
-		return CUSTODY_ENOMEM;
-	snprintf(header, sizeof header, "[peer %s]", name);
-	if ((f = fopen(file, "re")) == NULL) {
-		free(file);
-		return custody_fail(CUSTODY_EIO, "cannot read custody.conf: %s", strerror(errno));
-	}
-	while (error == 0 && (n = getline(&line, &cap, f)) >= 0) {
-		for (t = line; *t == ' ' || *t == '\t'; t++)
-			;
-		if (*t == '[')
-			skip = strncmp(t, header, strlen(header)) == 0 &&
-			    strspn(t + strlen(header), " \t\r\n") == strlen(t + strlen(header));
-		if (!skip)
-			error = cbuf_put(out, line, (size_t)n);
-	}
-	if (ferror(f))
-		error = custody_fail(CUSTODY_EIO, "cannot read custody.conf");
-	fclose(f);
-	free(line);
-	free(file);
-	return error;
-}
-
 /*
- * custody.conf's text with the address of [peer name] set to address (into out): its address
- * lines dropped, one written after the header unless address is "", every other line kept.
+ * custody.conf's text (into out) with the section [peer name] changed: dropped whole when
+ * address is NULL; else its address lines dropped and one written after the header unless
+ * address is "", every other line kept.
  */
 static int
-peers_conf_address(struct archive *a, struct cbuf *out, const char *name, const char *address)
+peers_conf_rewrite(struct archive *a, struct cbuf *out, const char *name, const char *address)
 {
 	char *file = archive_file(a, "custody.conf"), *line = NULL, header[OFFICE_NAME_MAX + 8];
 	size_t cap = 0;
@@ -186,7 +152,10 @@ peers_conf_address(struct archive *a, struct cbuf *out, const char *name, const 
 		if (*t == '[')
 			in = strncmp(t, header, strlen(header)) == 0 &&
 			    strspn(t + strlen(header), " \t\r\n") == strlen(t + strlen(header));
-		else if (in && strncmp(t, "address", 7) == 0 && strspn(t + 7, " \t=") > 0)
+		else if (in && address != NULL && strncmp(t, "address", 7) == 0 &&
+		    strspn(t + 7, " \t=") > 0)
+			continue;
+		if (in && address == NULL)
 			continue;
 		if ((error = cbuf_put(out, line, (size_t)n)) == 0 && *t == '[' && in &&
 		    address[0] != '\0')
@@ -209,7 +178,7 @@ peers_set_locked(struct archive *a, size_t i, const char *address)
 	char lk[LOG_KEY_LEN];
 	int error;
 
-	if ((error = peers_conf_address(a, &text, peers_v[i].name, address)) == 0 &&
+	if ((error = peers_conf_rewrite(a, &text, peers_v[i].name, address)) == 0 &&
 	    (error = peers_write_conf(a, (char *)text.data, text.len)) == 0) {
 		snprintf(peers_v[i].address, sizeof peers_v[i].address, "%s", address);
 		log_info("peer %s now at %s", log_key(lk, peers_v[i].pk), address[0] != '\0' ?
@@ -270,7 +239,7 @@ peers_add(struct archive *a, const char *name, const char *address,
 		}
 	}
 	if ((error = sshkey_format_pub(&line, pk, name)) < 0 ||
-	    (error = peers_conf_without(a, &text, name)) < 0)
+	    (error = peers_conf_rewrite(a, &text, name, NULL)) < 0)
 		goto done;
 	if (text.len > 0 && text.data[text.len - 1] != '\n' && (error = cbuf_puts(&text,
 	    "\n")) < 0)
@@ -336,7 +305,7 @@ peers_remove(struct archive *a, const char *name)
 		error = custody_fail(CUSTODY_ENOTFOUND, "no peer called %.64s", name);
 		goto done;
 	}
-	if ((error = peers_conf_without(a, &text, name)) < 0 ||
+	if ((error = peers_conf_rewrite(a, &text, name, NULL)) < 0 ||
 	    (error = peers_write_conf(a, (char *)text.data, text.len)) < 0)
 		goto done;
 	log_key(lk, peers_v[i].pk);

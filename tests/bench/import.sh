@@ -25,31 +25,7 @@ secs() {
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
-python3 - "$W/victims.csv" "$N" <<'PY'
-import csv, random, sys
-path, n = sys.argv[1], int(sys.argv[2])
-r = random.Random(11)
-parties = ["syrian_regime", "russia", "sdf", "sna", "hts", "isis", "coalition", "other"]
-govs = ["damascus", "rif_dimashq", "aleppo", "idlib", "hama", "homs", "latakia", "tartus",
-        "daraa", "suwayda", "quneitra", "deir_ez_zor", "raqqa", "hasakah"]
-causes = ["shooting", "shelling", "airstrike", "explosion", "landmine", "torture", "execution",
-          "siege", "drowning", "other", "unknown"]
-first = ["Ahmad", "Mohammad", "Fatima", "Aisha", "Omar", "Layla", "Khaled", "Hana", "Yusuf", "Mona"]
-last = ["Haddad", "Nasser", "Qassem", "Sabbagh", "Darwish", "Khatib", "Hamdan", "Saleh"]
-with open(path, "w", newline="") as f:
-    w = csv.writer(f)
-    w.writerow(["id", "name", "sex", "age", "status", "categories", "date_of_death",
-                "date_documented", "governorate", "area", "cause", "party", "notes"])
-    for i in range(n):
-        y, m, d = r.choice([2022, 2023, 2024]), r.randint(1, 12), r.randint(1, 28)
-        w.writerow(["V%07d" % i, "%s %s %s" % (r.choice(first), r.choice(first), r.choice(last)),
-                    r.choice(["male", "female"]), r.randint(0, 90),
-                    "civilian" if r.random() < 0.9 else "combatant",
-                    r.choice(["", "", "", "", "medical", "media", "civil_defense"]),
-                    "%d-%02d-%02d" % (y, m, d), "%d-%02d-%02d" % (y, m, min(28, d + 1)),
-                    r.choice(govs), "district %d" % r.randint(1, 40), r.choice(causes),
-                    r.choice(parties), "" if r.random() < 0.8 else "witness statement on file"])
-PY
+python3 "$(dirname "$0")/victims.py" "$W/victims.csv" "$N"
 # the peak RSS of a daemon that imports only the first 1,000 rows: memory must not grow past it
 # by much, whatever N (custodyd keeps a bounded part of an import in memory)
 head -n 1001 "$W/victims.csv" >"$W/small.csv"
