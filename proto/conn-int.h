@@ -28,6 +28,16 @@ struct conn_noise {
 	unsigned		 has_remote : 1, received : 1, initiator : 1;
 };
 
+/* A bandwidth limit (conn-rate.c): a token bucket per direction. */
+enum { CONN_RX, CONN_TX };
+struct conn_rate {
+	uint64_t		 rate, burst;	/* bytes per second; the most a bucket holds */
+	uint64_t		 tokens[2];	/* CONN_RX, CONN_TX */
+	uint64_t		 last[2];	/* the last refill, monotonic microseconds */
+	struct event		*ev;		/* wakes the waiting directions */
+	unsigned		 rx_wait : 1, tx_wait : 1;
+};
+
 struct conn {
 	struct event_base	*base;
 	int			 fd;
@@ -36,6 +46,7 @@ struct conn {
 	struct evbuffer		*in, *out;	/* frames as on the socket */
 	struct cbuf		 pending;	/* message frames not yet queued on out */
 	struct conn_noise	*noise;		/* NULL: plain */
+	struct conn_rate	*rate;		/* NULL: no bandwidth limit */
 	int			 fds[CONN_MAX_QUEUED_FDS];
 	size_t			 nfds;
 	conn_dispatch_cb	 cb;
@@ -69,6 +80,14 @@ int conn_noise_seal(struct conn *);
 const char *conn_noise_closed(const struct conn *);
 /* Wipe the handshake state (the connection is lost). */
 void conn_noise_drop_hs(struct conn *);
+/* How many of want bytes may move in direction dir now; 0: that direction now waits. */
+size_t conn_rate_allow(struct conn *, int dir, size_t want);
+/* n bytes moved in direction dir. */
+void conn_rate_spend(struct conn *, int dir, size_t n);
+/* Is direction dir waiting for tokens? */
+bool conn_rate_waiting(const struct conn *, int dir);
+/* Drop the limit and its timer. */
+void conn_rate_free(struct conn *);
 /* Free the Noise state; NULL is fine. */
 void conn_noise_free(struct conn_noise *);
 

@@ -71,7 +71,7 @@ conn_arm(struct conn *c)
 {
 	struct timeval tv = { .tv_sec = c->timeout };
 
-	if (c->dead || c->paused || c->closing)
+	if (c->dead || c->paused || c->closing || conn_rate_waiting(c, CONN_RX))
 		return;
 	event_add(c->rev, c->established && c->timeout > 0 ? &tv : NULL);
 	c->reading = 1;
@@ -256,7 +256,7 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	struct conn *c = arg;
 	uint8_t buf[CONN_READ];
 	ssize_t r;
-	size_t i;
+	size_t i, n;
 
 	if (c->draining) {
 		if ((what & EV_TIMEOUT) || recv(fd, buf, sizeof buf, MSG_DONTWAIT) <= 0)
@@ -273,9 +273,13 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 			conn_send_error(c, CUSTODY_EPROTO, "timed out waiting for a request");
 		return;
 	}
+	/* over the bandwidth limit: read no more for now, but dispatch what is buffered */
+	if ((n = conn_rate_allow(c, CONN_RX, sizeof buf)) == 0) {
+		conn_process(c);
+		return;
+	}
 	/* TCP carries no descriptors: a Noise connection reads bytes alone */
-	r = c->noise != NULL ? recv(fd, buf, sizeof buf, MSG_DONTWAIT) :
-	    conn_recvmsg(c, buf, sizeof buf);
+	r = c->noise != NULL ? recv(fd, buf, n, MSG_DONTWAIT) : conn_recvmsg(c, buf, n);
 	if (r == CONN_REFUSED)
 		return;
 	if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
@@ -291,6 +295,7 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		    "connection closed by the peer");
 		return;
 	}
+	conn_rate_spend(c, CONN_RX, (size_t)r);
 	if (evbuffer_add(c->in, buf, (size_t)r) != 0) {
 		conn_lost(c, "out of memory");
 		return;
@@ -302,11 +307,18 @@ static void
 conn_write_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
+	size_t n;
+	int w;
 
-	if (evbuffer_write(c->out, fd) < 0 && errno != EAGAIN && errno != EINTR) {
+	if ((n = evbuffer_get_length(c->out)) > 0 && (n = conn_rate_allow(c, CONN_TX, n)) == 0)
+		return;		/* over the bandwidth limit: the rate timer goes on */
+	if ((w = evbuffer_write_atmost(c->out, fd, (ev_ssize_t)n)) < 0 && errno != EAGAIN &&
+	    errno != EINTR) {
 		conn_lost(c, "%s", strerror(errno));
 		return;
 	}
+	if (w > 0)
+		conn_rate_spend(c, CONN_TX, (size_t)w);
 	if (evbuffer_get_length(c->out) > 0)
 		return;
 	event_del(c->wev);
@@ -554,6 +566,7 @@ conn_free(struct conn *c)
 		sodium_memzero(c->pending.data, c->pending.cap);
 	cbuf_free(&c->pending);
 	conn_noise_free(c->noise);
+	conn_rate_free(c);
 	for (i = 0; i < c->nfds; i++)
 		close(c->fds[i]);
 	close(c->fd);

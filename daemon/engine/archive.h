@@ -44,10 +44,13 @@ struct conf {
 		char	*address;	/* HOST:PORT, or NULL */
 		uint8_t	 pk[32];	/* the office's Ed25519 key */
 		int	 has_key;
+		uint64_t rate;		/* rate, bytes per second (0: none) */
+		int	 has_rate;	/* rate given: it overrides [sync] rate */
 	}	*peers;
 	size_t	 npeers;
 	unsigned protected_roles;	/* [roles] protected: bit 1 << role per role shown them */
 	int	 revoke_quorum;		/* [trust] revoke_quorum; 0: more than half the others */
+	uint64_t sync_rate;		/* [sync] rate, bytes per second per peer; 0: no limit */
 };
 
 /* An open archive. Secrets are sodium_malloc'd and wiped on close. */

@@ -33,6 +33,38 @@ conf_set(char **field, const char *value)
 	return (*field = strdup(value)) != NULL;
 }
 
+/*
+ * A bandwidth in bytes per second: digits with an optional k, m or g (times 1024, 1024^2,
+ * 1024^3); 0 is no limit.
+ */
+static int
+conf_rate(struct conf_parse *p, const char *what, const char *value, uint64_t *out)
+{
+	const char *s = value;
+	uint64_t v = 0, mul = 1;
+
+	if (!isdigit((unsigned char)*s))
+		goto bad;
+	for (; isdigit((unsigned char)*s); s++) {
+		if (v > (UINT64_C(1) << 40))
+			goto bad;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	switch (tolower((unsigned char)*s)) {
+	case 'k': mul = 1024; s++; break;
+	case 'm': mul = 1024 * 1024; s++; break;
+	case 'g': mul = 1024 * 1024 * 1024; s++; break;
+	}
+	if (*s != '\0' || v > (UINT64_C(1) << 40) / mul)
+		goto bad;
+	*out = v * mul;
+	return 1;
+bad:
+	snprintf(p->bad, sizeof p->bad, "%s = %.32s: not a rate (bytes per second, like 256k, 2m "
+	    "or 1g; 0 for no limit)", what, value);
+	return 0;
+}
+
 /* A setting of a [peer NAME] section; settings this version does not know are left alone. */
 static int
 conf_peer(struct conf_parse *p, const char *pname, const char *name, const char *value)
@@ -67,6 +99,13 @@ conf_peer(struct conf_parse *p, const char *pname, const char *name, const char 
 			return 0;
 		}
 		cp->has_key = 1;
+	}
+	if (strcmp(name, "rate") == 0) {
+		char what[96];
+
+		snprintf(what, sizeof what, "[peer %.64s] rate", pname);
+		cp->has_rate = 1;
+		return conf_rate(p, what, value, &cp->rate);
 	}
 	return 1;
 }
@@ -157,6 +196,8 @@ conf_handler(void *arg, const char *section, const char *name, const char *value
 		snprintf(p->bad, sizeof p->bad, "[sync] interval must be 0-86400 seconds");
 		return 0;
 	}
+	if (strcmp(section, "sync") == 0 && strcmp(name, "rate") == 0)
+		return conf_rate(p, "[sync] rate", value, &c->sync_rate);
 	if (strcmp(section, "trust") == 0 && strcmp(name, "revoke_quorum") == 0) {
 		c->revoke_quorum = atoi(value);
 		if (c->revoke_quorum >= 1 && c->revoke_quorum <= 1000)

@@ -37,6 +37,7 @@ peers_init(struct archive *a)
 		snprintf(e->address, sizeof e->address, "%s", c->peers[i].address ?
 		    c->peers[i].address : "");
 		memcpy(e->pk, c->peers[i].pk, ED25519_PK_LEN);
+		e->rate = c->peers[i].has_rate ? c->peers[i].rate : c->sync_rate;
 	}
 	pthread_mutex_unlock(&peers_lock);
 	return peers_v == NULL ? CUSTODY_ENOMEM : 0;
@@ -258,6 +259,7 @@ peers_add(struct archive *a, const char *name, const char *address,
 	snprintf(peers_v[peers_n].name, sizeof peers_v->name, "%s", name);
 	snprintf(peers_v[peers_n].address, sizeof peers_v->address, "%s", address);
 	memcpy(peers_v[peers_n].pk, pk, ED25519_PK_LEN);
+	peers_v[peers_n].rate = a->conf.sync_rate;
 	peers_n++;
 	log_info("peer %s pinned %s%s", log_key(lk, pk), address[0] != '\0' ? "at " : "with no "
 	    "address (it dials us)", address);

@@ -226,6 +226,11 @@ listen_authorize(struct conn *ch, const uint8_t remote_ed[static 32], void *arg)
 		    "busy" : "too many peers connected");
 		return NULL;
 	}
+	/* its bandwidth limit, from here on in both directions */
+	if (conn_set_rate(ch, e.rate) < 0) {
+		log_warn("refused peer %s (%s): out of memory", e.name, rc->addr);
+		return NULL;
+	}
 	listen_unlink(l, rc);
 	rc->authed = 1;
 	TAILQ_INSERT_TAIL(&l->peers, rc, entry);

@@ -633,6 +633,10 @@ sync_with_peer(struct archive *a, const struct peers_entry *peer, struct sync_re
 		snprintf(s.why, sizeof s.why, "cannot set up the channel");
 		goto done;
 	}
+	if (conn_set_rate(s.ch, peer->rate) < 0) {
+		snprintf(s.why, sizeof s.why, "cannot set up the channel");
+		goto done;
+	}
 	h.office = a->conf.office;
 	h.version = CUSTODY_PROTOCOL_VERSION;
 	env.body_case = CUSTODY__ENVELOPE__BODY_PEER_HELLO;

@@ -95,6 +95,8 @@ void conn_resume(struct conn *);
 void conn_close_after_flush(struct conn *);
 /* Idle timeout once the Hello is accepted or the handshake done, in seconds (0: none; default 3600). */
 void conn_set_timeout(struct conn *, int seconds);
+/* Limit the connection to bytes_per_second in each direction (0: no limit); 0 or ENOMEM. */
+int conn_set_rate(struct conn *, uint64_t bytes_per_second);
 /* Drop the connection at once, without a word; the dispatch callback gets NULL. */
 void conn_abort(struct conn *);
 /* True once the Hello is accepted (plain) or the handshake done and the peer authorized (Noise). */
