@@ -7,11 +7,14 @@
 # global rate): it takes at least 5 s (2 MiB at 256 KiB/s is 8 s, less a quarter-second burst).
 # D's pull is limited by what D reads (the dialling side): at least 5 s too. C's pull, with no
 # limit on either side, is clearly faster than both (compared, not timed against a constant).
-# Every copy is byte-identical and `custody verify` is clean. A daemon whose custody.conf holds a
-# bad rate (`[sync] rate = fast`, `[peer X] rate = 12q`) refuses to start, naming key and value.
+# Every copy is byte-identical and `custody verify` is clean. E, pulling at A's global rate, has
+# its daemon killed (-9) once its tmp/sync-*.part (written in 1 MiB answers) holds 90% of the
+# blob: the next sync says "resuming blob ... at byte N" with N at least that 90%, and the copy is
+# byte-identical. A daemon whose custody.conf holds a bad rate (`[sync] rate = fast`,
+# `[peer X] rate = 12q`) refuses to start, naming the key and the value.
 . "$(dirname "$0")/lib.sh"
 
-A=$T/a B=$T/b C=$T/c D=$T/d IN=$T/in OUT=$T/out
+A=$T/a B=$T/b C=$T/c D=$T/d E=$T/e IN=$T/in OUT=$T/out
 mkdir -p "$IN" "$OUT"
 
 # set_sync_rate DIR VALUE: a rate line in DIR's [sync] section.
@@ -36,7 +39,7 @@ DA=$DAEMON_PID
 head -c $((2 << 20)) /dev/urandom >"$IN/video.bin"
 check "A ingests 2 MiB" quiet cu "$A" ingest "$IN/video.bin"
 SV=$(sha256sum <"$IN/video.bin" | cut -d' ' -f1)
-for o in B C D; do
+for o in B C D E; do
 	eval "dir=\$$o"
 	join_office "$dir" "$o" "$A" "$PA"
 done
@@ -50,6 +53,8 @@ start_daemon "$B"
 start_daemon "$C"
 DC=$DAEMON_PID
 start_daemon "$D"
+start_daemon "$E"
+DE=$DAEMON_PID
 
 # got DIR LABEL: DIR's copy of the video is byte-identical and DIR verifies clean.
 got() {
@@ -82,6 +87,31 @@ check "C sync A (no limit for C) exits 0" [ "$RC" -eq 0 ]
 check "C's unlimited sync ($MC ms) is clearly faster than B's ($MB ms)" [ $((MC * 2)) -lt "$MB" ]
 check "C's unlimited sync ($MC ms) is clearly faster than D's ($MD ms)" [ $((MC * 2)) -lt "$MD" ]
 got "$C" C
+
+# E's daemon dies with 90% of the blob received; the next sync resumes it
+NINETY=$(((2 << 20) * 9 / 10))
+cu "$E" sync A >/dev/null 2>&1 &
+SYNC=$!
+PART=0
+for i in $(seq 1 600); do
+	PART=$(find "$E/tmp" -maxdepth 1 -name 'sync-*.part' -printf '%s\n' 2>/dev/null | sort -n | tail -n1)
+	PART=${PART:-0}
+	[ "$PART" -ge "$NINETY" ] && break
+	kill -0 "$SYNC" 2>/dev/null || break
+	sleep 0.05
+done
+check "E's part reached 90% of the blob ($PART bytes) during the sync" [ "$PART" -ge "$NINETY" ]
+kill -9 "$DE"
+wait "$DE" 2>/dev/null || true
+wait "$SYNC" 2>/dev/null || true
+start_daemon "$E"
+timed_sync "$E" A
+check "E's next sync exits 0" [ "$RC" -eq 0 ]
+[ "$RC" -eq 0 ] || echo "$OUTPUT" >&2
+at=$(sed -n 's/.*resuming blob .* at byte \([0-9]*\).*/\1/p' "$E.log" | tail -n1)
+check "E's log says it resumed the blob at byte ${at:-none}, at least 90% in" \
+    [ "${at:-0}" -ge "$NINETY" ]
+got "$E" E
 
 # bad values: the daemon refuses to start and names the key and the value
 check "C stops" stop_daemon "$DC"
