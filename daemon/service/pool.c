@@ -120,8 +120,9 @@ pool_new(struct event_base *base, int threads, pool_fn idle, void *idle_arg)
 	return p;
 }
 
-void
-pool_submit(struct pool *p, pool_fn work, pool_fn done, void *arg)
+/* A job for work and done, counted busy. */
+static struct job *
+pool_job(struct pool *p, pool_fn work, pool_fn done, void *arg)
 {
 	struct job *j;
 
@@ -131,6 +132,14 @@ pool_submit(struct pool *p, pool_fn work, pool_fn done, void *arg)
 	j->done = done;
 	j->arg = arg;
 	p->busy++;
+	return j;
+}
+
+void
+pool_submit(struct pool *p, pool_fn work, pool_fn done, void *arg)
+{
+	struct job *j = pool_job(p, work, done, arg);
+
 	pthread_mutex_lock(&p->lock);
 	*p->todo_tail = j;
 	p->todo_tail = &j->next;
@@ -142,14 +151,8 @@ pool_submit(struct pool *p, pool_fn work, pool_fn done, void *arg)
 void
 pool_submit_first(struct pool *p, pool_fn work, pool_fn done, void *arg)
 {
-	struct job *j;
+	struct job *j = pool_job(p, work, done, arg);
 
-	if ((j = calloc(1, sizeof *j)) == NULL)
-		fatal("out of memory");
-	j->work = work;
-	j->done = done;
-	j->arg = arg;
-	p->busy++;
 	pthread_mutex_lock(&p->lock);
 	if ((j->next = p->todo) == NULL)
 		p->todo_tail = &j->next;
