@@ -83,21 +83,6 @@ index_import_put_row(struct archive *a, const struct feed_commit *fc,
 	return index_row_put(db, tok, a->office_hex, lamport, &r);
 }
 
-/* Whether the counting triggers are there (index_import_begin may drop them for a load). */
-static int
-index_counting(sqlite3 *db)
-{
-	sqlite3_stmt *st;
-	int found;
-
-	if ((st = index_stmt(db, "SELECT 1 FROM sqlite_master WHERE type='trigger' AND"
-	    " name='records_in'")) == NULL)
-		return 0;
-	found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_reset(st);
-	return found;
-}
-
 /*
  * The end of index_import_begin's transaction (open: it returned 1): committed with the feed's
  * new head when the commit is on disk, else rolled back. Without it, catch up from git.

@@ -25,6 +25,7 @@ extern const char index_recount[];		/* the counts again, after a load without th
 
 /* CUSTODY_EIO naming what failed and SQLite's message. */
 int index_fail(sqlite3 *, const char *what);
+int index_counting(sqlite3 *);
 int index_note_seq(sqlite3 *, const char *office, uint64_t seq);
 int index_put_hashed(struct archive *, sqlite3 *, const uint8_t tok[static TOKEN_LEN],
     const char *office, uint64_t seq, uint64_t clock, json_t *doc,

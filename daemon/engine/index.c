@@ -163,6 +163,21 @@ index_stmt(sqlite3 *db, const char *sql)
 	return st;
 }
 
+/* Whether the counting triggers are there (index_import_begin may drop them for a load). */
+int
+index_counting(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int found;
+
+	if ((st = index_stmt(db, "SELECT 1 FROM sqlite_master WHERE type='trigger' AND"
+	    " name='records_in'")) == NULL)
+		return 0;
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return found;
+}
+
 /*
  * Whether the index holds rows but not the counting triggers: a rebuild (which drops them,
  * index_catch_up_pass) was cut short, and the counts are behind the rows.
@@ -171,18 +186,15 @@ static int
 index_uncounted(sqlite3 *db)
 {
 	sqlite3_stmt *st;
-	int tables = 0, triggers = 0;
+	int tables = 0;
 
-	if (sqlite3_prepare_v2(db, "SELECT sum(type='table' AND name='counts'),"
-	    " sum(type='trigger' AND name='records_in') FROM sqlite_master", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND"
+	    " name='counts'", -1, &st, NULL) != SQLITE_OK)
 		return 0;
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	if (sqlite3_step(st) == SQLITE_ROW)
 		tables = sqlite3_column_int(st, 0);
-		triggers = sqlite3_column_int(st, 1);
-	}
 	sqlite3_finalize(st);
-	return tables > 0 && triggers == 0;
+	return tables > 0 && !index_counting(db);
 }
 
 /* Create the schema if needed. */
