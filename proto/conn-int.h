@@ -56,13 +56,15 @@ struct conn {
 	int			 timeout;
 	char			 why[256];
 	unsigned		 established : 1, paused : 1, closing : 1, dead : 1, reading : 1,
-				 draining : 1;
+				 draining : 1, stalled : 1;	/* stalled: see CONN_OUT_HIGH */
 };
 
 /* The connection is gone or broken: stop everything and tell the owner once. */
 void conn_lost(struct conn *, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* (Re)arm the read event with the timeout that applies now. */
 void conn_arm(struct conn *);
+/* Wait for the socket to take output, with the timeout for an end that reads nothing. */
+void conn_want_write(struct conn *);
 /* Queue bytes for the socket. */
 int conn_queue(struct conn *, const void *, size_t);
 /* The handshake or the Hello is done: stop its timer, arm the idle timeout. */

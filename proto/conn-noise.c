@@ -188,7 +188,10 @@ conn_noise_process(struct conn *c)
 	size_t used, avail, max;
 	int error;
 
-	while (!c->dead && !c->paused && !c->closing) {
+	/* messages decrypted before a pause or a stall come first */
+	if (c->established && (error = conn_frames(c, c->noise->plain)) < 0)
+		return error;
+	while (!c->dead && !c->paused && !c->closing && !c->stalled) {
 		avail = evbuffer_get_length(c->in);
 		if (avail < FRAME_HEADER_LEN)
 			return 0;

@@ -52,7 +52,7 @@ conn_rate_cb(evutil_socket_t fd, short what, void *arg)
 	if (r->tx_wait) {
 		r->tx_wait = 0;
 		if (!c->dead && evbuffer_get_length(c->out) > 0)
-			event_add(c->wev, NULL);
+			conn_want_write(c);
 	}
 }
 

@@ -18,6 +18,15 @@
 
 #define CONN_READ 65536
 #define CONN_DRAIN_TIMEOUT 2
+/*
+ * Output the other end has not read yet: above CONN_OUT_HIGH no further message is dispatched
+ * (and nothing more is read) until it is down to CONN_OUT_LOW, so that an end that sends
+ * requests and never reads the answers holds a bounded buffer, not all of them.
+ */
+#define CONN_OUT_HIGH (4u << 20)
+#define CONN_OUT_LOW (1u << 20)
+/* Seconds a closing connection waits for the other end to read what is left for it. */
+#define CONN_CLOSE_TIMEOUT 30
 #define CONN_REFUSED (-2)	/* conn_recvmsg sent an Error: read no further */
 
 static void conn_process(struct conn *);
@@ -71,7 +80,7 @@ conn_arm(struct conn *c)
 {
 	struct timeval tv = { .tv_sec = c->timeout };
 
-	if (c->dead || c->paused || c->closing || conn_rate_waiting(c, CONN_RX))
+	if (c->dead || c->paused || c->closing || c->stalled || conn_rate_waiting(c, CONN_RX))
 		return;
 	event_add(c->rev, c->established && c->timeout > 0 ? &tv : NULL);
 	c->reading = 1;
@@ -85,14 +94,36 @@ conn_establish(struct conn *c)
 	conn_arm(c);
 }
 
+/*
+ * Wait for the socket to take output. The other end must read some of it within the idle
+ * timeout (CONN_CLOSE_TIMEOUT once closing), or the connection is lost: an end that never
+ * reads holds no connection for ever.
+ */
+void
+conn_want_write(struct conn *c)
+{
+	struct timeval tv = { .tv_sec = c->timeout };
+
+	if (c->closing && (tv.tv_sec == 0 || tv.tv_sec > CONN_CLOSE_TIMEOUT))
+		tv.tv_sec = CONN_CLOSE_TIMEOUT;
+	event_add(c->wev, tv.tv_sec > 0 && (c->established || c->closing) ? &tv : NULL);
+}
+
 /* Queue bytes for the socket. */
 int
 conn_queue(struct conn *c, const void *p, size_t len)
 {
 	if (evbuffer_add(c->out, p, len) != 0)
 		return CUSTODY_ENOMEM;
-	event_add(c->wev, NULL);
+	conn_want_write(c);
 	return 0;
+}
+
+/* Output waiting for the other end to read it: queued for the socket, or not yet sealed. */
+static size_t
+conn_backlog(const struct conn *c)
+{
+	return evbuffer_get_length(c->out) + c->pending.len;
 }
 
 /* Move the pending message frames towards the socket: as they are, or sealed by Noise. */
@@ -133,6 +164,13 @@ conn_frames(struct conn *c, struct evbuffer *buf)
 	int error;
 
 	while (!c->dead && !c->paused && !c->closing) {
+		if (conn_backlog(c) > CONN_OUT_HIGH) {
+			/* the other end reads nothing: take no more requests from it */
+			c->stalled = 1;
+			event_del(c->rev);
+			c->reading = 0;
+			return 0;
+		}
 		avail = evbuffer_get_length(buf);
 		if (avail < FRAME_HEADER_LEN)
 			return 0;
@@ -180,7 +218,7 @@ conn_process(struct conn *c)
 		conn_fail(c, error);
 		return;
 	}
-	if (!c->dead && !c->paused && !c->closing && !c->reading)
+	if (!c->dead && !c->paused && !c->closing && !c->stalled && !c->reading)
 		conn_arm(c);
 }
 
@@ -266,6 +304,11 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		c->nfds = 0;
 		return;
 	}
+	if (c->stalled) {		/* resumed while the other end still reads nothing */
+		event_del(c->rev);
+		c->reading = 0;
+		return;
+	}
 	if (what & EV_TIMEOUT) {
 		if (c->noise != NULL)
 			conn_lost(c, "timed out");
@@ -310,6 +353,10 @@ conn_write_cb(evutil_socket_t fd, short what, void *arg)
 	size_t n;
 	int w;
 
+	if (what & EV_TIMEOUT) {
+		conn_lost(c, "timed out: the other end reads nothing of what is sent to it");
+		return;
+	}
 	if ((n = evbuffer_get_length(c->out)) > 0 && (n = conn_rate_allow(c, CONN_TX, n)) == 0)
 		return;		/* over the bandwidth limit: the rate timer goes on */
 	if ((w = evbuffer_write_atmost(c->out, fd, (ev_ssize_t)n)) < 0 && errno != EAGAIN &&
@@ -319,6 +366,11 @@ conn_write_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (w > 0)
 		conn_rate_spend(c, CONN_TX, (size_t)w);
+	if (c->stalled && conn_backlog(c) <= CONN_OUT_LOW) {
+		c->stalled = 0;		/* it reads again: so do we */
+		if (!c->paused && !c->closing)
+			event_active(c->rev, EV_READ, 0);
+	}
 	if (evbuffer_get_length(c->out) > 0)
 		return;
 	event_del(c->wev);
@@ -498,7 +550,7 @@ conn_close_after_flush(struct conn *c)
 	if (evbuffer_get_length(c->out) == 0)
 		conn_drain(c);
 	else
-		event_add(c->wev, NULL);
+		conn_want_write(c);	/* now with the closing timeout */
 }
 
 /* Drop the connection now, without a word (the owner's callback learns it is gone). */
