@@ -300,6 +300,9 @@ test_ties(void **state)
 	add(&h, PERSON_EV_ARREST, "2024-12-10", "p");
 	add(&h, PERSON_EV_RELEASE, "2024-12-10", NULL);
 	assert_int_equal(at(&h, "2024-12-31"), PERSON_RELEASED);
+	/* of two equal ones, the last in the array decides */
+	add(&h, PERSON_EV_RELEASE, "2024-12-10", NULL);
+	assert_int_equal(person_status_last(h.ev, h.n, day("2024-12-31")), 2);
 
 	memset(&h, 0, sizeof h);
 	add(&h, PERSON_EV_DEATH_IN_CUSTODY, "2024-12-10", "p");
@@ -436,6 +439,9 @@ test_child_woman(void **state)
 		{ "unknown", 30, "adult", 0, 0 },
 		{ NULL, -1, "child", 1, 0 },
 		{ NULL, 40, NULL, 0, 0 },
+		/* not canonical (records.c refuses a group contradicting the age): a child wins */
+		{ "female", 30, "child", 1, 0 },
+		{ "female", 12, "adult", 1, 0 },
 	};
 	size_t i;
 	int child, woman;
