@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "custody/records.h"
 
 /*
@@ -122,5 +124,14 @@ size_t person_case_first(const struct person_event *ev, size_t n);
  */
 void person_child_woman(int *child, int *woman, const char *sex, int age,
     const char *age_group);
+
+/*
+ * The event of a canonical person event record (as records.c makes it): "type", "date",
+ * "party", "governorate"; the strings are borrowed from doc. CUSTODY_EINVAL (e zeroed) for an
+ * unknown type or a date cdate_parse refuses.
+ */
+int person_json_event(struct person_event *e, const json_t *doc);
+/* The "age" of a canonical person record, -1 when absent or not a plausible age. */
+int person_json_age(const json_t *doc);
 
 #endif

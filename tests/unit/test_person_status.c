@@ -455,6 +455,53 @@ test_child_woman(void **state)
 	}
 }
 
+/*
+ * Events from canonical records: strings borrowed, the date with its precision; an unknown
+ * type or a bad date is refused. An arrest record of "2024-09" and a release of 2024-12-01
+ * give released on 2024-12-31; the age of a record, or -1.
+ */
+static void
+test_json(void **state)
+{
+	json_t *a = json_pack("{ss ss ss ss ss}", "kind", "person_event", "type", "arrest",
+	    "date", "2024-09", "party", "hts", "governorate", "idlib");
+	json_t *r = json_pack("{ss ss}", "type", "release", "date", "2024-12-01");
+	json_t *bad;
+	struct person_event ev[2];
+
+	(void)state;
+	assert_int_equal(person_json_event(&ev[0], a), 0);
+	assert_int_equal(ev[0].type, PERSON_EV_ARREST);
+	assert_int_equal(ev[0].date.precision, DATE_MONTH);
+	assert_string_equal(ev[0].party, "hts");
+	assert_string_equal(ev[0].governorate, "idlib");
+	assert_int_equal(person_json_event(&ev[1], r), 0);
+	assert_null(ev[1].party);
+	assert_int_equal(person_status_at(ev, 2, day("2024-11-30"), N), PERSON_DETAINED);
+	assert_int_equal(person_status_at(ev, 2, day("2024-12-31"), N), PERSON_RELEASED);
+
+	bad = json_pack("{ss ss}", "type", "Arrest", "date", "2024-09");
+	assert_int_equal(person_json_event(&ev[0], bad), CUSTODY_EINVAL);
+	json_decref(bad);
+	bad = json_pack("{ss ss}", "type", "arrest", "date", "2024-13");
+	assert_int_equal(person_json_event(&ev[0], bad), CUSTODY_EINVAL);
+	assert_int_equal(ev[0].date.year, 0);
+	json_decref(bad);
+	bad = json_pack("{ss}", "type", "arrest");
+	assert_int_equal(person_json_event(&ev[0], bad), CUSTODY_EINVAL);
+	json_decref(bad);
+
+	assert_int_equal(person_json_age(a), -1);
+	json_object_set_new(a, "age", json_integer(16));
+	assert_int_equal(person_json_age(a), 16);
+	json_object_set_new(a, "age", json_string("16"));
+	assert_int_equal(person_json_age(a), -1);
+	json_object_set_new(a, "age", json_integer(-3));
+	assert_int_equal(person_json_age(a), -1);
+	json_decref(a);
+	json_decref(r);
+}
+
 int
 main(void)
 {
@@ -474,6 +521,7 @@ main(void)
 		cmocka_unit_test(test_undated_ignored),
 		cmocka_unit_test(test_case_first),
 		cmocka_unit_test(test_child_woman),
+		cmocka_unit_test(test_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
