@@ -219,9 +219,9 @@ sync_dial(int *fd, const struct peers_entry *peer, int timeout, char *why, size_
 	}
 	if (peer->proxy[0] == '\0') {
 		if (onion_is(host, strlen(host)))
-			return sync_dial_fail(&d, CUSTODY_EPERM, "an onion address is reached only "
-			    "through a proxy such as Tor ([sync] proxy = socks5h://127.0.0.1:9050 "
-			    "in custody.conf): not dialled, and not resolved through DNS");
+			return sync_dial_fail(&d, CUSTODY_EPERM, "an onion address is dialled only "
+			    "through a proxy such as Tor ([sync] proxy = socks5h://127.0.0.1:9050): "
+			    "not resolved through DNS");
 		return (*fd = sync_dial_connect(&d, host, port, "")) < 0 ? CUSTODY_EIO : 0;
 	}
 	if (socks5_url_parse(&px, peer->proxy) < 0)
