@@ -12,8 +12,10 @@
 # A directly with the global proxy down. Without a proxy an onion address is refused, naming
 # the missing proxy and never looked up; a mistyped onion address is refused when pinned. A
 # hostile proxy (a python3 script: a SOCKS4 answer, no acceptable method, a short reply, reply
-# code 5) gets a clear error each time, and the daemon stays up with nothing written. A bad
-# proxy URL in custody.conf stops the daemon at start, naming the file's line.
+# code 5) gets a clear error each time, and the daemon stays up with nothing written; one that
+# never answers does not hold up the daemon's stop. With socks5:// (names resolved here) A is
+# reached through danted by its address, and an onion address is refused. A bad proxy URL in
+# custody.conf stops the daemon at start, naming the file's line.
 . "$(dirname "$0")/lib.sh"
 
 DANTED=$(command -v danted || true)
@@ -216,7 +218,7 @@ check "A is still running" kill -0 "$DA"
 # Each connection (after wait_port's) gets the next misbehaviour: a SOCKS4 answer, no acceptable method, a reply cut
 # short after 3 bytes, reply code 5.
 cat >"$T/hostile.py" <<'EOF'
-import socket, sys
+import socket, sys, time
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1])))
@@ -248,13 +250,16 @@ for mode in sys.argv[2:]:
         c.sendall(b"\x05\x00")
         request(c)
         c.sendall(b"\x05\x00\x00")
+    elif mode == "silent":
+        open(sys.argv[1] + ".silent", "w").close()
+        time.sleep(120)
     elif mode == "refused":
         c.sendall(b"\x05\x00")
         request(c)
         c.sendall(b"\x05\x05\x00\x01\x7f\x00\x00\x01\x00\x01")
     c.close()
 EOF
-python3 "$T/hostile.py" "$PH" probe socks4 nomethod short refused &
+(cd "$T" && exec python3 "$T/hostile.py" "$PH" probe socks4 nomethod short refused silent) &
 HOSTILE=$!
 DAEMON_PIDS+=("$HOSTILE")
 wait_port "$PH"
@@ -272,9 +277,57 @@ for want in "not a SOCKS5 proxy: it answered version 0" \
 	contains "with a clear error naming the proxy" "$OUTPUT" "via proxy 127.0.0.1:$PH: $want"
 	check "B is still running" kill -0 "$DB"
 done
-wait_exit "$HOSTILE" 10 || true
 check "B wrote nothing" [ "$before" = "$(snapshot "$B")" ]
 check "B's verify is clean" quiet cu "$B" verify
+# a proxy that accepts and never answers: stopping the daemon ends the wait at once (within
+# seconds, not at the 60 s timeout)
+cu "$B" sync A >"$T/silent.out" 2>&1 &
+SYNC=$!
+for _ in $(seq 1 100); do
+	[ -e "$T/$PH.silent" ] && break
+	sleep 0.1
+done
+check "the silent proxy holds B's sync" [ -e "$T/$PH.silent" ]
+sleep 1
+t0=$(date +%s)
+check "B, its sync waiting on a silent proxy, stops cleanly" stop_daemon "$DB"
+t1=$(date +%s)
+check "within 30 s ($((t1 - t0)) s)" [ $((t1 - t0)) -lt 30 ]
+wait "$SYNC" 2>/dev/null || true
+kill "$HOSTILE" 2>/dev/null || true
+wait "$HOSTILE" 2>/dev/null || true
+start_daemon "$B"
+DB=$DAEMON_PID
+check "B's verify is clean" quiet cu "$B" verify
+
+# --- socks5:// (names resolved here): A by its address through danted; an onion never ---------
+start_danted
+check "B stops" stop_daemon "$DB"
+sed -i "s|^proxy = socks5h://127.0.0.1:$PH|proxy = socks5://127.0.0.1:$PX|" "$B/custody.conf"
+start_daemon "$B"
+DB=$DAEMON_PID
+head -c 50000 /dev/urandom >"$IN/four.bin"
+check "A ingests four.bin" quiet cu "$A" ingest "$IN/four.bin"
+connects=$(grep -c "tcp/connect \[.* 127\.0\.0\.1\.$PA$" "$T/danted.log" || true)
+sync_b
+check "[peer A] proxy = socks5://: B syncs A through danted" [ "$RC" -eq 0 ]
+[ "$RC" -eq 0 ] || echo "$OUTPUT" >&2
+got four.bin
+check "through danted (one more connection in its log)" \
+    [ "$(grep -c "tcp/connect \[.* 127\.0\.0\.1\.$PA$" "$T/danted.log")" -gt "$connects" ]
+check "B pins the onion office again" quiet cu "$B" peer add tor "$ONION:7400" "$TORKEY"
+check "B stops" stop_daemon "$DB"
+sed -i "/^\[peer tor\]/a proxy = socks5://127.0.0.1:$PX" "$B/custody.conf"
+start_daemon "$B"
+DB=$DAEMON_PID
+asked=$(grep -c "resolve hostname \"$ONION\"" "$T/danted.log" || true)
+sync_b tor
+check "an onion address through a socks5:// proxy fails" [ "$RC" -ne 0 ]
+contains "saying it needs a proxy that resolves names" "$OUTPUT" \
+    "an onion address needs a proxy that resolves names (socks5h://, not socks5://)"
+check "danted was never asked for it again" \
+    [ "$(grep -c "resolve hostname \"$ONION\"" "$T/danted.log")" -eq "$asked" ]
+check "danted stops" stop_danted
 
 # --- bad proxy URLs stop the daemon at start, naming the line ----------------------------------
 check "B stops" stop_daemon "$DB"
@@ -287,7 +340,7 @@ check "[sync] proxy = http://... stops the daemon at start" [ "$rc" -ne 0 -a "$r
 contains "naming the line and the value" "$out" \
     "custody.conf:$line: [sync] proxy = http://127.0.0.1:8080: not a SOCKS5 proxy"
 cp "$T/b.conf" "$B/custody.conf"
-sed -i "s|^proxy = socks5h://127.0.0.1:$PH|proxy = socks5h://127.0.0.1:0|" "$B/custody.conf"
+sed -i "0,\|^proxy = socks5://127.0.0.1:$PX|s||proxy = socks5h://127.0.0.1:0|" "$B/custody.conf"
 line=$(grep -n '^proxy = socks5h://127.0.0.1:0' "$B/custody.conf" | cut -d: -f1)
 rc=0
 out=$(timeout 30 "$CUSTODYD" run "$B" 2>&1) || rc=$?
