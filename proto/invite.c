@@ -8,6 +8,7 @@
 
 #include "custody/common.h"
 #include "custody/invite.h"
+#include "custody/onion.h"
 #include "custody/records.h"
 
 #define INVITE_B64_LEN sodium_base64_ENCODED_LEN(INVITE_SEALED_LEN, \
@@ -55,6 +56,8 @@ invite_check_address(const char *s)
 		if (!(s[i] >= 'a' && s[i] <= 'z') && !(s[i] >= 'A' && s[i] <= 'Z') &&
 		    !(s[i] >= '0' && s[i] <= '9') && strchr(".-_:[]", s[i]) == NULL)
 			return CUSTODY_EINVAL;
+	if (onion_is(s, (size_t)(colon - s)) && onion_check(s, (size_t)(colon - s)) < 0)
+		return CUSTODY_EINVAL;
 	for (i = 1; colon[i] != '\0'; i++) {
 		if (colon[i] < '0' || colon[i] > '9')
 			return CUSTODY_EINVAL;

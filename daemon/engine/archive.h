@@ -46,11 +46,14 @@ struct conf {
 		int	 has_key;
 		uint64_t rate;		/* rate, bytes per second (0: none) */
 		int	 has_rate;	/* rate given: it overrides [sync] rate */
+		char	*proxy;		/* proxy = socks5h://HOST:PORT, "" for none (NULL: [sync]
+					   proxy) */
 	}	*peers;
 	size_t	 npeers;
 	unsigned protected_roles;	/* [roles] protected: bit 1 << role per role shown them */
 	int	 revoke_quorum;		/* [trust] revoke_quorum; 0: more than half the others */
 	uint64_t sync_rate;		/* [sync] rate, bytes per second per peer; 0: no limit */
+	char	*sync_proxy;		/* [sync] proxy = socks5h://HOST:PORT; NULL or "": none */
 };
 
 /* An open archive. Secrets are sodium_malloc'd and wiped on close. */

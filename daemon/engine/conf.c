@@ -11,6 +11,7 @@
 #include <ini.h>
 
 #include "archive.h"
+#include "custody/socks5.h"
 
 static const char *role_names[] = { "none", "viewer", "analyst", "documenter", "admin" };
 
@@ -65,6 +66,20 @@ bad:
 	return 0;
 }
 
+/* A SOCKS5 proxy URL (proto/socks5.c) or none, kept as "" (no proxy). */
+static int
+conf_proxy(struct conf_parse *p, const char *what, const char *value, char **field)
+{
+	struct socks5_proxy px;
+
+	if (strcmp(value, "none") == 0 || value[0] == '\0')
+		return conf_set(field, "");
+	if (socks5_url_parse(&px, value) == 0)
+		return conf_set(field, value);
+	snprintf(p->bad, sizeof p->bad, "%s = %.64s: %s", what, value, custody_error());
+	return 0;
+}
+
 /* A setting of a [peer NAME] section; settings this version does not know are left alone. */
 static int
 conf_peer(struct conf_parse *p, const char *pname, const char *name, const char *value)
@@ -106,6 +121,12 @@ conf_peer(struct conf_parse *p, const char *pname, const char *name, const char 
 		snprintf(what, sizeof what, "[peer %.64s] rate", pname);
 		cp->has_rate = 1;
 		return conf_rate(p, what, value, &cp->rate);
+	}
+	if (strcmp(name, "proxy") == 0) {
+		char what[96];
+
+		snprintf(what, sizeof what, "[peer %.64s] proxy", pname);
+		return conf_proxy(p, what, value, &cp->proxy);
 	}
 	return 1;
 }
@@ -198,6 +219,8 @@ conf_handler(void *arg, const char *section, const char *name, const char *value
 	}
 	if (strcmp(section, "sync") == 0 && strcmp(name, "rate") == 0)
 		return conf_rate(p, "[sync] rate", value, &c->sync_rate);
+	if (strcmp(section, "sync") == 0 && strcmp(name, "proxy") == 0)
+		return conf_proxy(p, "[sync] proxy", value, &c->sync_proxy);
 	if (strcmp(section, "trust") == 0 && strcmp(name, "revoke_quorum") == 0) {
 		c->revoke_quorum = atoi(value);
 		if (c->revoke_quorum >= 1 && c->revoke_quorum <= 1000)
@@ -318,8 +341,10 @@ conf_free(struct conf *c)
 	for (size_t i = 0; i < c->npeers; i++) {
 		free(c->peers[i].name);
 		free(c->peers[i].address);
+		free(c->peers[i].proxy);
 	}
 	free(c->peers);
+	free(c->sync_proxy);
 	memset(c, 0, sizeof *c);
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "custody/onion.h"
 #include "log.h"
 #include "peers.h"
 
@@ -38,6 +39,8 @@ peers_init(struct archive *a)
 		    c->peers[i].address : "");
 		memcpy(e->pk, c->peers[i].pk, ED25519_PK_LEN);
 		e->rate = c->peers[i].has_rate ? c->peers[i].rate : c->sync_rate;
+		snprintf(e->proxy, sizeof e->proxy, "%s", c->peers[i].proxy != NULL ?
+		    c->peers[i].proxy : c->sync_proxy != NULL ? c->sync_proxy : "");
 	}
 	pthread_mutex_unlock(&peers_lock);
 	return peers_v == NULL ? CUSTODY_ENOMEM : 0;
@@ -77,6 +80,8 @@ peers_split_address(char *host, size_t hostlen, char *port, size_t portlen, cons
 	for (p = h; p < h + n; p++)
 		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-' && *p != ':')
 			return custody_fail(CUSTODY_EINVAL, "address %.64s: bad host", address);
+	if (onion_is(h, n) && onion_check(h, n) < 0)	/* a typo would go to the proxy */
+		return CUSTODY_EINVAL;	/* custody_error says why */
 	errno = 0;
 	v = strtoul(colon + 1, &end, 10);
 	if (!isdigit((unsigned char)colon[1]) || *end != '\0' || errno != 0 || v == 0 ||
@@ -260,6 +265,8 @@ peers_add(struct archive *a, const char *name, const char *address,
 	snprintf(peers_v[peers_n].address, sizeof peers_v->address, "%s", address);
 	memcpy(peers_v[peers_n].pk, pk, ED25519_PK_LEN);
 	peers_v[peers_n].rate = a->conf.sync_rate;
+	snprintf(peers_v[peers_n].proxy, sizeof peers_v->proxy, "%s", a->conf.sync_proxy != NULL ?
+	    a->conf.sync_proxy : "");
 	peers_n++;
 	log_info("peer %s pinned %s%s", log_key(lk, pk), address[0] != '\0' ? "at " : "with no "
 	    "address (it dials us)", address);

@@ -17,6 +17,7 @@ struct peers_entry {
 	uint8_t	 pk[ED25519_PK_LEN];
 	time_t	 last_success, last_attempt;
 	uint64_t rate;			/* bandwidth limit, bytes per second; 0: none */
+	char	 proxy[288];		/* socks5h://HOST:PORT to dial through; "" direct */
 	int64_t	 behind;		/* commits the peer lacks of our feeds at the last sync; -1 */
 	char	 last_error[256];
 };

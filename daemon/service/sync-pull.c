@@ -27,6 +27,7 @@
 #include "peers.h"
 #include "revocations.h"
 #include "sync.h"
+#include "sync-dial.h"
 #include "sync-session.h"
 #include "sync-verify.h"
 
@@ -165,32 +166,13 @@ session_call(struct session *s, const Envelope *req, int want, int or_fork)
 	return msg;
 }
 
-/* A connected (or connecting) socket to the peer's address; -1 with s->why set. */
+/* A socket to the peer (maybe still connecting, maybe through its proxy); -1 with s->why set. */
 static int
 session_connect(struct session *s)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
-	char host[256], port[8];
-	int fd = -1, error;
+	int fd;
 
-	if (peers_split_address(host, sizeof host, port, sizeof port, s->peer->address) < 0) {
-		snprintf(s->why, sizeof s->why, "%s", custody_error());
-		return -1;
-	}
-	if ((error = getaddrinfo(host, port, &hints, &ai)) != 0) {
-		snprintf(s->why, sizeof s->why, "%s: %s", s->peer->address, gai_strerror(error));
-		return -1;
-	}
-	if ((fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0 ||
-	    (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS)) {
-		snprintf(s->why, sizeof s->why, "connect %s: %s", s->peer->address,
-		    strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(ai);
-	return fd;
+	return sync_dial(&fd, s->peer, SYNC_TIMEOUT, s->why, sizeof s->why) < 0 ? -1 : fd;
 }
 
 /*
