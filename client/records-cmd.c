@@ -153,6 +153,8 @@ rc_refuse_existing(struct client *c, const char *kind, const char *id)
 	if ((error = client_recv(c, CUSTODY__ENVELOPE__BODY_SHOW_REPLY, &reply)) == 0) {
 		wire_free(reply);
 		safe = client_safe(id);
+		if (strcmp(kind, "person_event") == 0)
+			client_fatal("%s exists already (nothing was written)", safe);
 		client_fatal("%s exists already (nothing was written); change it with 'custody %s "
 		    "edit %s'", safe, kind, safe);
 	}
@@ -164,22 +166,31 @@ rc_refuse_existing(struct client *c, const char *kind, const char *id)
 int
 rc_add(const struct cmd_ctx *ctx, const struct cmd_args *args, const char *kind)
 {
+	struct rc_fields f;
+
+	rc_fields_get(&f, args);
+	return rc_add_fields(ctx, &f, kind);
+}
+
+/* Add one record built from fields: local check, then a batch of one. */
+int
+rc_add_fields(const struct cmd_ctx *ctx, const struct rc_fields *fp, const char *kind)
+{
 	Envelope env = CUSTODY__ENVELOPE__INIT, *reply;
 	Custody__RecordBegin begin = CUSTODY__RECORD_BEGIN__INIT;
 	Custody__RecordBatch batch = CUSTODY__RECORD_BATCH__INIT;
 	Custody__RecordCommit commit = CUSTODY__RECORD_COMMIT__INIT;
 	const Custody__RecordDone *d;
 	struct record_problems probs = { 0 };
-	struct rc_fields f;
+	const struct rc_fields *f = fp;
 	struct vocab v;
 	struct client c;
 	json_t *rec = NULL;
 	char *json, rec_id[160];
 	size_t i;
 
-	rc_fields_get(&f, args);
 	rc_vocab(&v);
-	if (record_from_fields(&rec, &probs, &v, kind, f.names, f.values, f.n) < 0 || probs.n)
+	if (record_from_fields(&rec, &probs, &v, kind, f->names, f->values, f->n) < 0 || probs.n)
 		rc_problems_exit(&probs, kind);
 	vocab_free(&v);
 	if ((json = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL)
