@@ -58,6 +58,7 @@ extern const struct cmd_entry cmd_site_add_entry;
 extern const struct cmd_entry cmd_site_edit_entry;
 extern const struct cmd_entry cmd_site_show_entry;
 extern const struct cmd_entry cmd_site_list_entry;
+extern const struct cmd_entry cmd_sites_entry;
 extern const struct cmd_entry cmd_import_persons_entry;
 extern const struct cmd_entry cmd_import_person_events_entry;
 extern const struct cmd_entry cmd_import_sites_entry;
@@ -111,6 +112,7 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_site_edit_entry,
 	&cmd_site_show_entry,
 	&cmd_site_list_entry,
+	&cmd_sites_entry,
 	&cmd_link_entry,
 	&cmd_history_entry,
 	&cmd_import_victims_entry,

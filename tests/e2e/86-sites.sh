@@ -2,9 +2,12 @@
 # Sites where evidence lies, end to end with real daemons: site add/edit/show/list, a status
 # change kept in history (when a grave was found disturbed), coordinates and a GeoJSON polygon
 # checked (out of range, not closed: FILE:LINE: column: problem, all or nothing), the CSV import
-# idempotent, evidence linked to a site, the coordinates and geometry withheld from a role not
-# granted protected fields, the sites synced to a second office, and no coordinate or site
-# name in the clear in any archive file, git object or the index of either office.
+# idempotent, evidence linked to a site, `custody sites` as a table, CSV and an RFC 7946
+# FeatureCollection that ogrinfo (gdal-bin) reads with the right feature count and geometry
+# types, the coordinates and geometry withheld from a role not granted protected fields (null
+# geometries), the sites synced to a second office, and no coordinate or site name in the
+# clear in any archive file, git object or the index of either office. Without ogrinfo the
+# rest runs, then the test says SKIP.
 . "$(dirname "$0")/lib.sh"
 A=$T/a B=$T/b
 two_offices
@@ -85,11 +88,50 @@ contains "the evidence lists the site" "$(cu "$A" show "$evid" --json)" '"sites"
 rc=0; cu "$A" link "$evid" --site S-404 >/dev/null 2>&1 || rc=$?
 check "a link to an unknown site is refused" [ "$rc" -ne 0 ]
 
+# --- custody sites: table, CSV, GeoJSON read by ogrinfo --------------------------------------------
+check "a person held at S-10" quiet cu "$A" person add --id P-S --name "Held Person"
+check "seen there" quiet cu "$A" person event P-S --type seen_in_custody --date 2024-06 --site-id S-10
+check "moved there again" quiet cu "$A" person event P-S --type transfer --date 2024-07 --party syrian_regime --site-id S-10
+out=$(cu "$A" sites)
+contains "sites lists the sites as a table" "$out" "Sednaya Annex"
+out=$(cu "$A" sites --format csv --status disturbed)
+check "--status keeps the disturbed site alone" [ "$(tail -n +2 <<<"$out" | wc -l)" -eq 1 ]
+contains "with its evidence count last but one" "$out" "disturbed,,,1,0"
+out=$(cu "$A" sites --format csv --type detention_facility)
+contains "a person counted once however many events name the site" "$out" ",0,1"
+rc=0; out=$(cu "$A" sites --type graveyard 2>&1) || rc=$?
+check "an unknown --type is a usage error" [ "$rc" -eq 2 ]
+cu "$A" sites --format geojson >"$T/sites.geojson"
+py '
+import json, sys
+fc = json.load(open(sys.argv[1]))
+assert fc["type"] == "FeatureCollection"
+f = {x["id"]: x for x in fc["features"]}
+assert len(f) == 3, f
+assert f["S-1"]["geometry"]["type"] == "Polygon"
+assert f["S-10"]["geometry"] == {"type": "Point", "coordinates": [36.3154321, 33.6654321]}, f["S-10"]
+assert f["S-1"]["properties"]["evidence"] == 1 and f["S-10"]["properties"]["persons"] == 1
+assert f["S-1"]["properties"]["status"] == "disturbed"' "$T/sites.geojson" &&
+    ok "the FeatureCollection holds the three sites, their geometries and counts" ||
+    fail "sites --format geojson: $(cat "$T/sites.geojson")"
+if command -v ogrinfo >/dev/null; then
+	out=$(ogrinfo -ro -so -al "$T/sites.geojson" 2>&1)
+	contains "ogrinfo reads the FeatureCollection" "$out" "Feature Count: 3"
+	out=$(ogrinfo -ro -al "$T/sites.geojson" 2>&1)
+	check "ogrinfo finds one polygon" [ "$(grep -c '^  POLYGON' <<<"$out")" -eq 1 ]
+	check "ogrinfo finds one multipolygon" [ "$(grep -c '^  MULTIPOLYGON' <<<"$out")" -eq 1 ]
+	check "ogrinfo finds one point" [ "$(grep -c '^  POINT' <<<"$out")" -eq 1 ]
+	contains "ogrinfo reads the properties" "$out" "status (String) = disturbed"
+	cu "$A" sites --format geojson --type mass_grave >"$T/graves.geojson"
+	contains "--type filters the FeatureCollection" "$(ogrinfo -ro -so -al "$T/graves.geojson" 2>&1)" "Feature Count: 1"
+fi
+
 # --- sync to a second office ---------------------------------------------------------------------------
 check "B syncs A" quiet cu "$B" sync A
 doc=$(cu "$B" site show S-1 --json)
 check "B has the site in its last status" [ "$(field "$doc" status)" = '"disturbed"' ]
 check "B opens its coordinates for its admin" [ "$(field "$doc" lon)" = "\"$LON\"" ]
+contains "B prints the same FeatureCollection" "$(cu "$B" sites --format geojson)" '"Polygon"' 
 out=$(cu "$B" history S-1 --json)
 py 'import json,sys; assert len(json.loads(sys.argv[1])["revisions"]) == 3' "$out" &&
     ok "B has the site's whole history" || fail "B history: $out"
@@ -103,6 +145,12 @@ doc=$(cu "$A" site show S-1 --json)
 check "lat is withheld" [ "$(field "$doc" lat)" = '"withheld"' ]
 check "lon is withheld" [ "$(field "$doc" lon)" = '"withheld"' ]
 check "the geometry is withheld" [ "$(field "$doc" geometry)" = '"withheld"' ]
+cu "$A" sites --format geojson >"$T/withheld.geojson"
+py 'import json,sys; fc=json.load(open(sys.argv[1])); assert all(f["geometry"] is None for f in fc["features"]), fc' "$T/withheld.geojson" &&
+    ok "withheld coordinates give features with a null geometry" || fail "withheld geojson: $(cat "$T/withheld.geojson")"
+if command -v ogrinfo >/dev/null; then
+	contains "which ogrinfo still reads" "$(ogrinfo -ro -so -al "$T/withheld.geojson" 2>&1)" "Feature Count: 3"
+fi
 out=$(cu "$A" site list --format json; cu "$A" history S-1 --json)
 case "$out" in *"$LAT"*|*"$LON"*|*36.2761234*) fail "a coordinate reaches the client" ;; *) ok "list and history withhold them too" ;; esac
 
@@ -121,3 +169,7 @@ for dir in "$A" "$B"; do
 	done
 done
 done_testing
+if ! command -v ogrinfo >/dev/null; then
+	echo "SKIP: ogrinfo (gdal-bin) is not installed: the GeoJSON was not read by a GIS"
+	exit 77
+fi
