@@ -308,11 +308,11 @@ rc_edit_fields(const char *kind, const struct rc_fields *f,
     const json_t *cur, char *const *unset, size_t nunset)
 {
 	const char *const *known = record_fields(kind);
-	const char *names[RC_FIELD_MAX], *values[RC_FIELD_MAX];
+	const char *names[RC_FIELD_MAX], *values[RC_FIELD_MAX], *withheld[RC_FIELD_MAX];
 	char *own[RC_FIELD_MAX], pkey[80];
 	struct record_problems probs = { 0 };
 	json_t *rec = NULL, *set = json_object(), *m;
-	size_t i, n = 0, nown = 0, bad = 0;
+	size_t i, n = 0, nown = 0, bad = 0, nwithheld = 0;
 	struct vocab v;
 
 	for (i = 0; i < f->n && n < RC_FIELD_MAX; i++) {
@@ -326,6 +326,12 @@ rc_edit_fields(const char *kind, const struct rc_fields *f,
 		if (strcmp(*known, "age_group") == 0 && (rc_has(f->names, f->n, "age") ||
 		    rc_has((const char *const *)unset, nunset, "age")))
 			continue;	/* derived again from the new age */
+		m = json_object_get(cur, *known);
+		if (json_is_string(m) && strcmp(json_string_value(m), "withheld") == 0) {
+			/* a protected field this role may not read: custodyd checks its value */
+			withheld[nwithheld++] = *known;
+			continue;
+		}
 		names[n] = *known;
 		values[n++] = own[nown++] = rout_cell(cur, *known);
 	}
@@ -333,6 +339,9 @@ rc_edit_fields(const char *kind, const struct rc_fields *f,
 	record_from_fields(&rec, &probs, &v, kind, names, values, n);
 	vocab_free(&v);
 	for (i = 0; i < probs.n; i++) {
+		if (!rc_has(f->names, f->n, probs.v[i].column) &&
+		    rc_has(withheld, nwithheld, probs.v[i].column))
+			continue;	/* it may be right with the value withheld */
 		if (rc_has(f->names, f->n, probs.v[i].column) ||
 		    !rc_has(names + f->n, n - f->n, probs.v[i].column) ||
 		    !record_field_vocab(kind, probs.v[i].column)) {

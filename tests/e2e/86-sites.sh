@@ -151,6 +151,10 @@ py 'import json,sys; fc=json.load(open(sys.argv[1])); assert all(f["geometry"] i
 if command -v ogrinfo >/dev/null; then
 	contains "which ogrinfo still reads" "$(ogrinfo -ro -so -al "$T/withheld.geojson" 2>&1)" "Feature Count: 3"
 fi
+check "a role not shown the coordinates still edits the status" quiet cu "$A" site edit S-1 --status exhumed
+check "B syncs the edit" quiet cu "$B" sync A
+doc=$(cu "$B" site show S-1 --json)
+check "which kept the coordinates it could not see" [ "$(field "$doc" status)" = '"exhumed"' ] && [ "$(field "$doc" lat)" = "\"$LAT\"" ]
 out=$(cu "$A" site list --format json; cu "$A" history S-1 --json)
 case "$out" in *"$LAT"*|*"$LON"*|*36.2761234*) fail "a coordinate reaches the client" ;; *) ok "list and history withhold them too" ;; esac
 
