@@ -99,7 +99,7 @@ record_degrees_set(struct record_ctx *x, const struct record_field *f, const cha
 	size_t i = 0, ints = 0, decs = 0;
 	double v;
 
-	if (n > 0 && s[0] == '+')
+	if (n > 1 && s[0] == '+' && s[1] != '-')
 		s++, n--;
 	if (n < sizeof buf && n > 0 && s[0] == '-')
 		i++;

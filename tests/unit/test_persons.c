@@ -217,6 +217,10 @@ test_site(void **state)
 	    "lon", "0", NULL);
 	check_bad(NULL, "site", "lat", "not decimal degrees", "type", "other", "lat", "3.",
 	    "lon", "0", NULL);
+	check_bad(NULL, "site", "lat", "not decimal degrees", "type", "other", "lat", "+-3",
+	    "lon", "0", NULL);
+	check_bad(NULL, "site", "lat", "not decimal degrees", "type", "other", "lat", "+",
+	    "lon", "0", NULL);
 	check_bad(NULL, "site", "lon", "required with lat", "type", "other", "lat", "3", NULL);
 	check_bad(NULL, "site", "lat", "required with lon", "type", "other", "lon", "3", NULL);
 	check_bad(NULL, "site", "geometry", "not closed", "type", "other", "geometry",
