@@ -5,7 +5,8 @@
 # idempotent: an event without an id gets the same derived id again, so a second import writes
 # nothing; an event naming a person the archive lacks is refused by line), evidence linked to a
 # person, protected fields (reporter, ante-mortem data) withheld from a role not granted them,
-# the records synced to a second office, and no name, contact or ante-mortem detail in the
+# the records synced to a second office (verify clean at both), the index rebuilt from the feed
+# when deleted, and no name, contact or ante-mortem detail in the
 # clear in any archive file, git object or the index of either office.
 . "$(dirname "$0")/lib.sh"
 A=$T/a B=$T/b
@@ -151,6 +152,19 @@ check "B opens A's protected fields for its admin" [ "$(field "$doc" reporter_co
 check "B has the derived event" quiet cu "$B" show "$ev"
 out=$(cu "$B" person list --format csv)
 check "B lists the four persons" [ "$(grep -c '^P-' <<<"$out")" -eq 4 ]
+
+check "custody verify is clean at A" quiet cu "$A" verify
+check "custody verify is clean at B" quiet cu "$B" verify
+
+# --- the index is derived: deleted, it is rebuilt with the persons and events -----------------------
+stop_daemon "$DA"
+rm -f "$A/index.sqlite" "$A/index.sqlite-wal" "$A/index.sqlite-shm"
+start_daemon "$A" --listen "127.0.0.1:$PA"
+DA=$DAEMON_PID
+check "the rebuilt index lists the four persons" [ "$(cu "$A" person list --format csv | grep -c '^P-')" -eq 4 ]
+c0=$(commits "$A")
+quiet cu "$A" import person-events "$T/events.csv"
+check "and knows the events: importing them again writes nothing" [ "$(commits "$A")" = "$c0" ]
 
 # --- protected fields: withheld from a role not granted them ---------------------------------------
 stop_daemon "$DA"
