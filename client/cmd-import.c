@@ -1,5 +1,5 @@
 /*
- * custody import victims|incidents FILE.csv: check every row here and send the valid ones to
+ * custody import victims|incidents|persons|person-events|sites FILE.csv: check every row here and send the valid ones to
  * the daemon in batches as they are checked, in one pass over the file, so that the daemon's
  * work overlaps the reading; the whole import becomes one signed commit, asked for only when
  * every row was valid. A bad row (or a count announced wrong) leaves the batch uncommitted:
@@ -27,6 +27,9 @@
 
 static int cmd_import_victims_exec(const struct cmd_ctx *, const struct cmd_args *);
 static int cmd_import_incidents_exec(const struct cmd_ctx *, const struct cmd_args *);
+static int cmd_import_persons_exec(const struct cmd_ctx *, const struct cmd_args *);
+static int cmd_import_person_events_exec(const struct cmd_ctx *, const struct cmd_args *);
+static int cmd_import_sites_exec(const struct cmd_ctx *, const struct cmd_args *);
 
 static const struct option cmd_import_options[] = {
 	{ "skip-invalid", no_argument, NULL, 's' },
@@ -52,6 +55,36 @@ const struct cmd_entry cmd_import_incidents_entry = {
 	.lower = 1,
 	.upper = 1,
 	.exec = cmd_import_incidents_exec,
+};
+
+const struct cmd_entry cmd_import_persons_entry = {
+	.name = "import persons",
+	.usage = "[--skip-invalid] FILE.csv",
+	.help = "Import missing or detained persons from a CSV file as one commit.",
+	.options = cmd_import_options,
+	.lower = 1,
+	.upper = 1,
+	.exec = cmd_import_persons_exec,
+};
+
+const struct cmd_entry cmd_import_person_events_entry = {
+	.name = "import person-events",
+	.usage = "[--skip-invalid] FILE.csv",
+	.help = "Import person events from a CSV file as one commit (their persons must exist).",
+	.options = cmd_import_options,
+	.lower = 1,
+	.upper = 1,
+	.exec = cmd_import_person_events_exec,
+};
+
+const struct cmd_entry cmd_import_sites_entry = {
+	.name = "import sites",
+	.usage = "[--skip-invalid] FILE.csv",
+	.help = "Import sites from a CSV file as one commit.",
+	.options = cmd_import_options,
+	.lower = 1,
+	.upper = 1,
+	.exec = cmd_import_sites_exec,
 };
 
 /* The ids seen in one pass, with their lines: open addressing, FNV-1a. */
@@ -551,4 +584,25 @@ static int
 cmd_import_incidents_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 {
 	return import_run(ctx, args, "incident", "incidents");
+}
+
+/* Import persons. */
+static int
+cmd_import_persons_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
+{
+	return import_run(ctx, args, "person", "persons");
+}
+
+/* Import person events. */
+static int
+cmd_import_person_events_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
+{
+	return import_run(ctx, args, "person_event", "person events");
+}
+
+/* Import sites. */
+static int
+cmd_import_sites_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
+{
+	return import_run(ctx, args, "site", "sites");
 }

@@ -49,6 +49,19 @@ extern const struct cmd_entry cmd_incident_list_entry;
 extern const struct cmd_entry cmd_source_add_entry;
 extern const struct cmd_entry cmd_source_show_entry;
 extern const struct cmd_entry cmd_source_list_entry;
+extern const struct cmd_entry cmd_person_add_entry;
+extern const struct cmd_entry cmd_person_edit_entry;
+extern const struct cmd_entry cmd_person_show_entry;
+extern const struct cmd_entry cmd_person_list_entry;
+extern const struct cmd_entry cmd_person_event_entry;
+extern const struct cmd_entry cmd_site_add_entry;
+extern const struct cmd_entry cmd_site_edit_entry;
+extern const struct cmd_entry cmd_site_show_entry;
+extern const struct cmd_entry cmd_site_list_entry;
+extern const struct cmd_entry cmd_sites_entry;
+extern const struct cmd_entry cmd_import_persons_entry;
+extern const struct cmd_entry cmd_import_person_events_entry;
+extern const struct cmd_entry cmd_import_sites_entry;
 extern const struct cmd_entry cmd_link_entry;
 extern const struct cmd_entry cmd_history_entry;
 extern const struct cmd_entry cmd_import_victims_entry;
@@ -90,10 +103,23 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_source_add_entry,
 	&cmd_source_show_entry,
 	&cmd_source_list_entry,
+	&cmd_person_add_entry,
+	&cmd_person_edit_entry,
+	&cmd_person_show_entry,
+	&cmd_person_list_entry,
+	&cmd_person_event_entry,
+	&cmd_site_add_entry,
+	&cmd_site_edit_entry,
+	&cmd_site_show_entry,
+	&cmd_site_list_entry,
+	&cmd_sites_entry,
 	&cmd_link_entry,
 	&cmd_history_entry,
 	&cmd_import_victims_entry,
 	&cmd_import_incidents_entry,
+	&cmd_import_persons_entry,
+	&cmd_import_person_events_entry,
+	&cmd_import_sites_entry,
 	&cmd_duplicates_entry,
 	&cmd_query_victims_entry,
 	&cmd_report_entry,

@@ -153,6 +153,8 @@ rc_refuse_existing(struct client *c, const char *kind, const char *id)
 	if ((error = client_recv(c, CUSTODY__ENVELOPE__BODY_SHOW_REPLY, &reply)) == 0) {
 		wire_free(reply);
 		safe = client_safe(id);
+		if (strcmp(kind, "person_event") == 0)
+			client_fatal("%s exists already (nothing was written)", safe);
 		client_fatal("%s exists already (nothing was written); change it with 'custody %s "
 		    "edit %s'", safe, kind, safe);
 	}
@@ -164,22 +166,31 @@ rc_refuse_existing(struct client *c, const char *kind, const char *id)
 int
 rc_add(const struct cmd_ctx *ctx, const struct cmd_args *args, const char *kind)
 {
+	struct rc_fields f;
+
+	rc_fields_get(&f, args);
+	return rc_add_fields(ctx, &f, kind);
+}
+
+/* Add one record built from fields: local check, then a batch of one. */
+int
+rc_add_fields(const struct cmd_ctx *ctx, const struct rc_fields *fp, const char *kind)
+{
 	Envelope env = CUSTODY__ENVELOPE__INIT, *reply;
 	Custody__RecordBegin begin = CUSTODY__RECORD_BEGIN__INIT;
 	Custody__RecordBatch batch = CUSTODY__RECORD_BATCH__INIT;
 	Custody__RecordCommit commit = CUSTODY__RECORD_COMMIT__INIT;
 	const Custody__RecordDone *d;
 	struct record_problems probs = { 0 };
-	struct rc_fields f;
+	const struct rc_fields *f = fp;
 	struct vocab v;
 	struct client c;
 	json_t *rec = NULL;
 	char *json, rec_id[160];
 	size_t i;
 
-	rc_fields_get(&f, args);
 	rc_vocab(&v);
-	if (record_from_fields(&rec, &probs, &v, kind, f.names, f.values, f.n) < 0 || probs.n)
+	if (record_from_fields(&rec, &probs, &v, kind, f->names, f->values, f->n) < 0 || probs.n)
 		rc_problems_exit(&probs, kind);
 	vocab_free(&v);
 	if ((json = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL)
@@ -297,11 +308,11 @@ rc_edit_fields(const char *kind, const struct rc_fields *f,
     const json_t *cur, char *const *unset, size_t nunset)
 {
 	const char *const *known = record_fields(kind);
-	const char *names[RC_FIELD_MAX], *values[RC_FIELD_MAX];
+	const char *names[RC_FIELD_MAX], *values[RC_FIELD_MAX], *withheld[RC_FIELD_MAX];
 	char *own[RC_FIELD_MAX], pkey[80];
 	struct record_problems probs = { 0 };
 	json_t *rec = NULL, *set = json_object(), *m;
-	size_t i, n = 0, nown = 0, bad = 0;
+	size_t i, n = 0, nown = 0, bad = 0, nwithheld = 0;
 	struct vocab v;
 
 	for (i = 0; i < f->n && n < RC_FIELD_MAX; i++) {
@@ -315,6 +326,12 @@ rc_edit_fields(const char *kind, const struct rc_fields *f,
 		if (strcmp(*known, "age_group") == 0 && (rc_has(f->names, f->n, "age") ||
 		    rc_has((const char *const *)unset, nunset, "age")))
 			continue;	/* derived again from the new age */
+		m = json_object_get(cur, *known);
+		if (json_is_string(m) && strcmp(json_string_value(m), "withheld") == 0) {
+			/* a protected field this role may not read: custodyd checks its value */
+			withheld[nwithheld++] = *known;
+			continue;
+		}
 		names[n] = *known;
 		values[n++] = own[nown++] = rout_cell(cur, *known);
 	}
@@ -322,6 +339,9 @@ rc_edit_fields(const char *kind, const struct rc_fields *f,
 	record_from_fields(&rec, &probs, &v, kind, names, values, n);
 	vocab_free(&v);
 	for (i = 0; i < probs.n; i++) {
+		if (!rc_has(f->names, f->n, probs.v[i].column) &&
+		    rc_has(withheld, nwithheld, probs.v[i].column))
+			continue;	/* it may be right with the value withheld */
 		if (rc_has(f->names, f->n, probs.v[i].column) ||
 		    !rc_has(names + f->n, n - f->n, probs.v[i].column) ||
 		    !record_field_vocab(kind, probs.v[i].column)) {

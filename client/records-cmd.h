@@ -73,6 +73,8 @@ Envelope *rc_recv_done(struct client *c, int committing);
 json_t *rc_recv_list(struct client *c);
 
 int rc_add(const struct cmd_ctx *ctx, const struct cmd_args *args, const char *kind);
+/* rc_add of fields gathered by the caller (rc_fields_get and more). */
+int rc_add_fields(const struct cmd_ctx *ctx, const struct rc_fields *f, const char *kind);
 int rc_edit(const struct cmd_ctx *ctx, const struct cmd_args *args, const char *kind);
 int rc_show(const struct cmd_ctx *ctx, const struct cmd_args *args, const char *kind);
 int rc_list(const struct cmd_ctx *ctx, const struct cmd_args *args, const char *kind,

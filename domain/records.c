@@ -7,33 +7,13 @@
 
 #include "custody/ids.h"
 #include "custody/records.h"
+#include "records-int.h"
 
 #define RECORD_TEXT_MAX		65536	/* bytes of one field */
 #define RECORD_ID_MAX		IDS_RECORD_MAX
-#define RECORD_WORD_MAX		64	/* longest vocabulary or enumeration word */
 #define RECORD_FIELDS_MAX	32
 #define RECORD_COLUMN_MAX	128	/* bytes of a column name quoted in a problem */
 #define RECORD_MESSAGE_MAX	512
-
-enum record_type {
-	RT_ID,		/* an archive id */
-	RT_TEXT,	/* one line of text */
-	RT_FREE,	/* free text: line breaks and tabs allowed */
-	RT_ENUM,	/* one of words */
-	RT_BOOL,	/* true or false */
-	RT_AGE,		/* 0-130 */
-	RT_CATEGORIES,	/* ";"-separated categories */
-	RT_DATE,	/* a cdate of any precision, stored with NAME_precision */
-	RT_DAY,		/* a cdate of day precision */
-	RT_VOCAB,	/* a word of the vocabulary named like the field */
-};
-
-struct record_field {
-	const char		*name;
-	enum record_type	 type;
-	const char *const	*words;		/* RT_ENUM */
-	int			 required;
-};
 
 struct record_kind {
 	const char			*name;
@@ -45,6 +25,18 @@ struct record_kind {
 static const char *const record_sexes[] = { "male", "female", "unknown", NULL };
 static const char *const record_age_groups[] = { "child", "adult", "unknown", NULL };
 static const char *const record_statuses[] = { "civilian", "combatant", "unknown", NULL };
+static const char *const record_dna_references[] = { "none", "collected", "submitted", NULL };
+static const char *const record_site_types[] = { "mass_grave", "detention_facility",
+    "execution_site", "crime_scene", "cultural_site", "mine_area", "other", NULL };
+static const char *const record_site_statuses[] = { "reported", "verified", "secured",
+    "marked", "exhumed", "disturbed", "destroyed", NULL };
+#define record_event_types record_event_type_names
+const char *const record_event_type_names[] = { "last_seen", "arrest", "abduction",
+    "transfer", "seen_in_custody", "inquiry", "denial", "release", "death_in_custody",
+    "remains_found", "identified", NULL };
+/* The canonical array of a person's consent follows this order. */
+const char *const record_consent_classes[] = { "icmp", "iiim", "coi", "wgeid", "icrc",
+    "prosecutors", "public", NULL };
 /* In sorted order: the canonical array follows it. */
 static const char *const record_categories[] = { "civil_defense", "media", "medical", NULL };
 
@@ -74,23 +66,38 @@ static const char *const record_source_names[] = {
 	"id", RECORD_SOURCE_FIELDS(RECORD_NAME) NULL
 };
 
+static const struct record_field record_person[] = {
+	{ "id", RT_ID, NULL, RECORD_PERSON_ID_REQUIRED },
+	RECORD_PERSON_FIELDS(RECORD_ROW)
+};
+static const char *const record_person_names[] = {
+	"id", RECORD_PERSON_FIELDS(RECORD_NAME) NULL
+};
+static const struct record_field record_person_event[] = {
+	{ "id", RT_ID, NULL, RECORD_PERSON_EVENT_ID_REQUIRED },
+	RECORD_PERSON_EVENT_FIELDS(RECORD_ROW)
+};
+static const char *const record_person_event_names[] = {
+	"id", RECORD_PERSON_EVENT_FIELDS(RECORD_NAME) NULL
+};
+static const struct record_field record_site[] = {
+	{ "id", RT_ID, NULL, RECORD_SITE_ID_REQUIRED },
+	RECORD_SITE_FIELDS(RECORD_ROW)
+};
+static const char *const record_site_names[] = {
+	"id", RECORD_SITE_FIELDS(RECORD_NAME) NULL
+};
+
 #define KIND(n, f, names) { n, f, names, sizeof f / sizeof f[0] }
 static const struct record_kind record_kinds[] = {
 	KIND("victim", record_victim, record_victim_names),
 	KIND("incident", record_incident, record_incident_names),
 	KIND("source", record_source, record_source_names),
+	KIND("person", record_person, record_person_names),
+	KIND("person_event", record_person_event, record_person_event_names),
+	KIND("site", record_site, record_site_names),
 };
 
-/* What the checks of one record share. */
-struct record_ctx {
-	json_t			*obj;
-	struct record_problems	*probs;
-	const struct vocab	*vocab;
-	long			 age;		/* -1 when not given */
-	const char		*age_group;	/* as given, NULL when not given */
-	struct cdate		 death, documented;
-	int			 have_death, have_documented;
-};
 
 /* The kind named name, or NULL. */
 static const struct record_kind *
@@ -288,7 +295,7 @@ record_header_check(struct record_problems *probs, const char *kind,
 }
 
 /* Set obj[key] to v (taking it); CUSTODY_ENOMEM when v is NULL or it fails. */
-static int
+int
 record_set(json_t *obj, const char *key, json_t *v)
 {
 	if (v == NULL || json_object_set_new(obj, key, v) < 0)
@@ -322,7 +329,7 @@ record_text_check(struct record_ctx *x, const struct record_field *f, const char
 }
 
 /* A lower-cased NUL-terminated copy of n bytes into buf (RECORD_WORD_MAX + 1); 0 if too long. */
-static int
+int
 record_word(char *buf, const char *s, size_t n)
 {
 	size_t i;
@@ -413,7 +420,7 @@ record_date_set(struct record_ctx *x, const struct record_field *f, const char *
 		return record_problems_add(x->probs, f->name, "must be a full date (YYYY-MM-DD)");
 	if ((error = record_set(x->obj, f->name, json_string(buf))) < 0)
 		return error;
-	if (strcmp(f->name, "date_of_death") == 0) {
+	if (strcmp(f->name, "date_of_death") == 0 || strcmp(f->name, "date") == 0) {
 		x->death = d;
 		x->have_death = 1;
 	} else if (strcmp(f->name, "date_documented") == 0) {
@@ -430,7 +437,7 @@ record_date_set(struct record_ctx *x, const struct record_field *f, const char *
 static int
 record_field_set(struct record_ctx *x, const struct record_field *f, const char *v)
 {
-	char w[RECORD_WORD_MAX + 1];
+	char w[RECORD_WORD_MAX + 1], list[200];
 	const char *s = v, *word;
 	size_t n, i;
 	long age;
@@ -462,8 +469,8 @@ record_field_set(struct record_ctx *x, const struct record_field *f, const char 
 		return record_set(x->obj, f->name, json_stringn(s, n));
 	case RT_ENUM:
 		if (!record_word(w, s, n) || (word = record_enum_find(f->words, w)) == NULL)
-			return record_problems_add(x->probs, f->name, "not one of %s, %s, %s",
-			    f->words[0], f->words[1], f->words[2]);
+			return record_problems_add(x->probs, f->name, "not one of %s",
+			    record_enum_text(list, sizeof list, f->words));
 		if (f->words == record_age_groups) {
 			x->age_group = word;
 			return 0;
@@ -496,6 +503,24 @@ record_field_set(struct record_ctx *x, const struct record_field *f, const char 
 			    f->name, (int)(n <= RECORD_WORD_MAX ? n : RECORD_WORD_MAX), s,
 			    n <= RECORD_WORD_MAX ? "" : "...");
 		return record_set(x->obj, f->name, json_string(w));
+	case RT_YEAR:
+		if ((age = record_number(s, n)) < 1880 || age > 2100 || n != 4)
+			return record_problems_add(x->probs, f->name,
+			    "not a year (YYYY, 1880-2100)");
+		return record_set(x->obj, f->name, json_integer(age));
+	case RT_HEIGHT:
+		if ((age = record_number(s, n)) < 30 || age > 250)
+			return record_problems_add(x->probs, f->name,
+			    "not a height (whole centimetres, 30-250)");
+		return record_set(x->obj, f->name, json_integer(age));
+	case RT_CONSENT:
+		return record_consent_set(x, f, s, n);
+	case RT_LAT:
+		return record_degrees_set(x, f, s, n, 90);
+	case RT_LON:
+		return record_degrees_set(x, f, s, n, 180);
+	case RT_GEOJSON:
+		return record_geometry_set(x, f, s, n);
 	}
 	return 0;
 }
@@ -549,6 +574,7 @@ record_from_fields(json_t **out, struct record_problems *probs, const struct voc
 		return custody_fail(CUSTODY_EINVAL, "no record kind \"%s\"", kind ? kind : "");
 	}
 	x.probs = probs;
+	x.start = probs->n;
 	x.vocab = vocab;
 	x.age = -1;
 	if ((x.obj = json_object()) == NULL ||
@@ -582,6 +608,12 @@ record_from_fields(json_t **out, struct record_problems *probs, const struct voc
 		    (error = record_problems_add(probs, k->fields[i].name, "required")) < 0)
 			goto fail;
 	if (k->fields == record_victim && (error = record_victim_derive(&x)) < 0)
+		goto fail;
+	if (k->fields == record_person && (error = record_person_derive(&x)) < 0)
+		goto fail;
+	if (k->fields == record_person_event && (error = record_person_event_derive(&x)) < 0)
+		goto fail;
+	if (k->fields == record_site && (error = record_site_derive(&x)) < 0)
 		goto fail;
 
 	if (probs->n > start) {

@@ -9,6 +9,11 @@
 
 static const char *const sealed_source[] = { "contact", "name", "notes", NULL };
 static const char *const sealed_victim[] = { "notes", NULL };
+/* A person's reporter and ante-mortem data; a site's location. */
+static const char *const sealed_person[] = { "belongings", "build", "clothing", "dental",
+    "eyes", "hair", "height_cm", "marks", "notes", "reporter_contact", "reporter_name", NULL };
+static const char *const sealed_person_event[] = { "notes", NULL };
+static const char *const sealed_site[] = { "geometry", "lat", "lon", NULL };
 static const char *const sealed_none[] = { NULL };
 
 const char *const *
@@ -18,6 +23,12 @@ recobj_sealed_fields(const char *kind)
 		return sealed_source;
 	if (strcmp(kind, "victim") == 0)
 		return sealed_victim;
+	if (strcmp(kind, "person") == 0)
+		return sealed_person;
+	if (strcmp(kind, "person_event") == 0)
+		return sealed_person_event;
+	if (strcmp(kind, "site") == 0)
+		return sealed_site;
 	return sealed_none;
 }
 

@@ -227,6 +227,24 @@ recbatch_keep(struct archive *a, struct recbatch *b, struct recbatch_row *row)
 	    row->irow.data, row->irow.len);
 }
 
+/* Check that the records a valid row names exist (records_check_refs); a problem if not. */
+static int
+recbatch_refs(struct archive *a, const struct recbatch *b, struct recbatch_row *row)
+{
+	json_error_t jerr;
+	json_t *doc;
+	int error;
+
+	if (row->json == NULL || row->probs.n > 0 || row->bad != NULL ||
+	    strcmp(b->kind, "person_event") != 0)
+		return 0;
+	if ((doc = json_loads(row->json, 0, &jerr)) == NULL)
+		return custody_fail(CUSTODY_EINVAL, "a checked record does not parse");
+	error = records_check_refs(a, doc, &row->probs);
+	json_decref(doc);
+	return error == CUSTODY_EINVAL ? 0 : error;
+}
+
 /* RecordBatch (on a worker): check the records of the message on two threads, keep them. */
 int
 records_batch_add(struct archive *a, struct recbatch *b, Custody__RecordBatch *m)
@@ -262,6 +280,8 @@ records_batch_add(struct archive *a, struct recbatch *b, Custody__RecordBatch *m
 		pthread_join(t, NULL);
 	if ((error = one.error) < 0 || (threaded && (error = two.error) < 0))
 		custody_fail(error, "%s", one.error < 0 ? one.msg : two.msg);
+	for (i = 0; i < m->n_json && error == 0; i++)
+		error = recbatch_refs(a, b, &rows[i]);
 	for (i = 0; i < m->n_json; i++) {
 		if (error == 0)
 			error = recbatch_keep(a, b, &rows[i]);

@@ -14,7 +14,34 @@ int
 records_kind_ok(const char *kind)
 {
 	return strcmp(kind, "victim") == 0 || strcmp(kind, "incident") == 0 ||
-	    strcmp(kind, "source") == 0;
+	    strcmp(kind, "source") == 0 || strcmp(kind, "person") == 0 ||
+	    strcmp(kind, "person_event") == 0 || strcmp(kind, "site") == 0;
+}
+
+/*
+ * The records a record names that must exist: a person event's person. 0, or
+ * CUSTODY_EINVAL with the problem added to probs (column, problem); another error as is.
+ */
+int
+records_check_refs(struct archive *a, const json_t *doc, struct record_problems *probs)
+{
+	uint8_t tok[TOKEN_LEN], chash[TOKEN_LEN];
+	char office[65], kind[16];
+	const char *person;
+	int r;
+
+	if (strcmp(record_kind(doc), "person_event") != 0 ||
+	    (person = json_string_value(json_object_get(doc, "person_id"))) == NULL)
+		return 0;
+	archive_token(a, tok, person);
+	if ((r = index_current_chash(a, tok, chash, office, kind)) < 0 && r != CUSTODY_ENOTFOUND)
+		return r;
+	if (r == 0 && strcmp(kind, "person") == 0)
+		return 0;
+	if ((r = record_problems_add(probs, "person_id", "no person %s in the archive%s",
+	    person, r == 0 ? " (the id is another kind of record)" : "")) < 0)
+		return r;
+	return CUSTODY_EINVAL;
 }
 
 /* A stable id for a record given without one: the same row always gets the same id. */
@@ -197,11 +224,14 @@ records_edit(char **idp, struct archive *a, const char *kind, const char *id,
 		}
 		json_object_del(cur, unset[i]);
 	}
-	if (record_from_json(&doc, &probs, &a->vocab, kind, cur) < 0 || probs.n > 0) {
+	if (record_from_json(&doc, &probs, &a->vocab, kind, cur) < 0 || probs.n > 0 ||
+	    (error = records_check_refs(a, doc, &probs)) == CUSTODY_EINVAL) {
 		error = custody_fail(CUSTODY_EINVAL, "%s: %s", probs.n ? probs.v[0].column : "",
 		    probs.n ? probs.v[0].problem : custody_error());
 		goto done;
 	}
+	if (error < 0)
+		goto done;
 	if ((*idp = strdup(record_id(doc))) == NULL) {
 		error = CUSTODY_ENOMEM;
 		goto done;

@@ -18,6 +18,8 @@ struct recproblem {
 };
 
 int records_kind_ok(const char *kind);
+/* Check that the records doc names exist (a person event's person); problems to probs. */
+int records_check_refs(struct archive *, const json_t *doc, struct record_problems *probs);
 void records_derive_id(struct archive *, json_t *doc);
 int records_write(struct archive *, json_t **docs, size_t n, const char *summary,
     Custody__RecordDone *, char oid[GIT_OID_HEXSZ + 1]);

@@ -1,6 +1,7 @@
 /*
  * Records as a client receives them. Every request that returns records reads them here: a
- * protected field (custody/recobj.h: a source's name, contact and notes, a victim's notes) is
+ * protected field (custody/recobj.h: a source's name, contact and notes, a victim's notes, a
+ * person's reporter and ante-mortem data, a site's coordinates...) is
  * opened only for the roles custody.conf grants it ([roles] protected); for every other role it
  * is never unsealed, and reads "withheld". The wrapped file key of evidence never leaves.
  */

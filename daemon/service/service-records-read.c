@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "records-write.h"
 #include "report.h"
 #include "server.h"
 
@@ -116,8 +117,7 @@ service_list(struct request *r)
 	Custody__ListRequest *m = r->msg->list_request;
 	struct listing l = { .a = r->c->s->a, .r = r };
 
-	if (strcmp(m->kind, "victim") != 0 && strcmp(m->kind, "incident") != 0 &&
-	    strcmp(m->kind, "source") != 0 && strcmp(m->kind, "evidence") != 0)
+	if (!records_kind_ok(m->kind) && strcmp(m->kind, "evidence") != 0)
 		return custody_fail(CUSTODY_EINVAL, "unknown record kind");
 	return listing_finish(&l, listing_select(&l, "SELECT tok, office FROM records r"
 	    " WHERE kind=? AND NOT EXISTS (SELECT 1 FROM records o WHERE o.tok=r.tok AND"

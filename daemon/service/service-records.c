@@ -65,7 +65,7 @@ service_record_edit(struct request *r)
 	return error;
 }
 
-/* LinkRequest: evidence to an incident, a victim or a source. */
+/* LinkRequest: evidence to an incident, a victim, a source, a person or a site. */
 int
 service_link(struct request *r)
 {
@@ -81,9 +81,13 @@ service_link(struct request *r)
 		target = m->victim, kind = "victim", field = "victims";
 	else if (m->source[0] != '\0')
 		target = m->source, kind = "source", field = "sources";
+	else if (m->person[0] != '\0')
+		target = m->person, kind = "person", field = "persons";
+	else if (m->site[0] != '\0')
+		target = m->site, kind = "site", field = "sites";
 	else
-		return custody_fail(CUSTODY_EINVAL, "link to what? give an incident, a victim or "
-		    "a source");
+		return custody_fail(CUSTODY_EINVAL, "link to what? give an incident, a victim, "
+		    "a source, a person or a site");
 	if ((error = records_link(&id, r->c->s->a, m->evidence, target, kind, field, &d,
 	    oid)) == 0)
 		error = service_records_reply(r, &d, &id, 1, NULL, 0, 0, oid);

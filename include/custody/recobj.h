@@ -7,7 +7,9 @@
  * JSON under XChaCha20-Poly1305 with the record key. The AD is "CUSTREC1" and the 32 hex
  * digits of TOKEN, so an object moved to another path does not open.
  *
- * Protected fields (a source's name, contact and notes; a victim's notes) are sealed once more
+ * Protected fields (a source's name, contact and notes; a victim's notes; a person's reporter,
+ * notes and ante-mortem data; a person event's notes; a site's lat, lon and geometry) are
+ * sealed once more
  * inside the record: their value becomes {"sealed": BASE64(nonce || ciphertext || tag)}, the
  * compact JSON of the value under XChaCha20-Poly1305 with a field key of their own and the AD
  * "custody field TOKEN FIELD". Disclosing a record key therefore shows every other field and

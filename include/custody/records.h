@@ -98,6 +98,72 @@ int64_t cdate_days(int y, int m, int d);
 	F(name, "name", RT_TEXT, NULL, 0, " [--name NAME]") \
 	F(contact, "contact", RT_TEXT, NULL, 0, " [--contact TEXT]") \
 	F(notes, "notes", RT_FREE, NULL, 0, " [--notes TEXT]")
+/* A missing or detained person; reporter and ante-mortem fields are protected (recobj.h). */
+#define RECORD_PERSON_ID_REQUIRED	0
+#define RECORD_PERSON_FIELDS(F) \
+	F(name, "name", RT_TEXT, NULL, 0, "") \
+	F(sex, "sex", RT_ENUM, record_sexes, 0, " [--sex male|female|unknown]") \
+	F(age, "age", RT_AGE, NULL, 0, " [--age N]") \
+	F(age_group, "age-group", RT_ENUM, record_age_groups, 0, \
+	    " [--age-group child|adult|unknown]") \
+	F(birth_year, "birth-year", RT_YEAR, NULL, 0, " [--birth-year YYYY]") \
+	F(governorate, "governorate", RT_VOCAB, NULL, 0, " [--governorate G]") \
+	F(area, "area", RT_FREE, NULL, 0, " [--area A]") \
+	F(consent, "consent", RT_CONSENT, NULL, 0, \
+	    " [--consent icmp,iiim,coi,wgeid,icrc,prosecutors,public]") \
+	F(reporter_name, "reporter-name", RT_TEXT, NULL, 0, " [--reporter-name NAME]") \
+	F(reporter_relationship, "reporter-relationship", RT_TEXT, NULL, 0, \
+	    " [--reporter-relationship R]") \
+	F(reporter_contact, "reporter-contact", RT_TEXT, NULL, 0, " [--reporter-contact TEXT]") \
+	F(height_cm, "height-cm", RT_HEIGHT, NULL, 0, " [--height-cm N]") \
+	F(build, "build", RT_TEXT, NULL, 0, " [--build TEXT]") \
+	F(hair, "hair", RT_TEXT, NULL, 0, " [--hair TEXT]") \
+	F(eyes, "eyes", RT_TEXT, NULL, 0, " [--eyes TEXT]") \
+	F(marks, "marks", RT_FREE, NULL, 0, " [--marks TEXT]") \
+	F(dental, "dental", RT_FREE, NULL, 0, " [--dental TEXT]") \
+	F(clothing, "clothing", RT_FREE, NULL, 0, " [--clothing TEXT]") \
+	F(belongings, "belongings", RT_FREE, NULL, 0, " [--belongings TEXT]") \
+	F(dna_reference, "dna-reference", RT_ENUM, record_dna_references, 0, \
+	    " [--dna-reference none|collected|submitted]") \
+	F(notes, "notes", RT_FREE, NULL, 0, " [--notes TEXT]")
+/* What happened to a person, when; the types in the order that breaks ties on one date. */
+#define RECORD_PERSON_EVENT_ID_REQUIRED	0
+#define RECORD_PERSON_EVENT_FIELDS(F) \
+	F(person_id, "person-id", RT_ID, NULL, 1, "") \
+	F(type, "type", RT_ENUM, record_event_types, 1, "") \
+	F(date, "date", RT_DATE, NULL, 1, "") \
+	F(date_estimated, "date-estimated", RT_BOOL, NULL, 0, " [--date-estimated true|false]") \
+	F(date_documented, "date-documented", RT_DAY, NULL, 0, " [--date-documented YYYY-MM-DD]") \
+	F(party, "party", RT_VOCAB, NULL, 0, " [--party P]") \
+	F(site_id, "site-id", RT_ID, NULL, 0, " [--site-id ID]") \
+	F(governorate, "governorate", RT_VOCAB, NULL, 0, " [--governorate G]") \
+	F(area, "area", RT_FREE, NULL, 0, " [--area A]") \
+	F(source_id, "source-id", RT_ID, NULL, 0, " [--source-id ID]") \
+	F(notes, "notes", RT_FREE, NULL, 0, " [--notes TEXT]")
+/* A place where evidence lies; its coordinates and geometry are protected (recobj.h). */
+#define RECORD_SITE_ID_REQUIRED	0
+#define RECORD_SITE_FIELDS(F) \
+	F(type, "type", RT_ENUM, record_site_types, 1, "") \
+	F(name, "name", RT_TEXT, NULL, 0, " [--name NAME]") \
+	F(governorate, "governorate", RT_VOCAB, NULL, 0, " [--governorate G]") \
+	F(area, "area", RT_FREE, NULL, 0, " [--area A]") \
+	F(lat, "lat", RT_LAT, NULL, 0, " [--lat DEGREES]") \
+	F(lon, "lon", RT_LON, NULL, 0, " [--lon DEGREES]") \
+	F(geometry, "geometry", RT_GEOJSON, NULL, 0, " [--geometry GEOJSON]") \
+	F(party, "party", RT_VOCAB, NULL, 0, " [--party P]") \
+	F(first_reported, "first-reported", RT_DATE, NULL, 0, \
+	    " [--first-reported YYYY[-MM[-DD]]]") \
+	F(status, "status", RT_ENUM, record_site_statuses, 0, \
+	    " [--status reported|verified|secured|marked|exhumed|disturbed|destroyed]") \
+	F(description, "description", RT_FREE, NULL, 0, " [--description TEXT]") \
+	F(source_id, "source-id", RT_ID, NULL, 0, " [--source-id ID]")
+
+/* The consent classes a person's consent lists, in canonical order. */
+extern const char *const record_consent_classes[];
+/* The person event types, in the order that breaks ties on one date. */
+extern const char *const record_event_type_names[];
+/* 1 when a person event of type (a word of record_event_type_names) must name its party. */
+int record_event_needs_party(const char *type);
 
 /* One problem with one field: "column: problem". */
 struct record_problem {

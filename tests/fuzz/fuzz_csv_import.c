@@ -1,6 +1,7 @@
 /*
- * libFuzzer harness for the CSV import: data[1..] imported as victims or incidents (by the
- * first byte), whole and in pieces sized by the first byte. Both must report the same rows
+ * libFuzzer harness for the CSV import: data[1..] imported as victims, incidents, persons,
+ * person events or sites (by the first byte's top three bits), whole and in pieces sized by
+ * the first byte. Both must report the same rows
  * and the same result, and every record must come back unchanged through record_from_json.
  */
 #include <stdint.h>
@@ -77,7 +78,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	whole.kind = pieces.kind = (data[0] & 0x80) ? "incident" : "victim";
+	static const char *const kinds[8] = { "victim", "person", "person_event", "site",
+	    "incident", "incident", "incident", "incident" };
+
+	whole.kind = pieces.kind = kinds[data[0] >> 5];
 	e1 = fuzz_import(&whole, data + 1, size - 1, size);
 	e2 = fuzz_import(&pieces, data + 1, size - 1, (size_t)(data[0] & 0x7f) + 1);
 	if (e1 != e2 || whole.out.len != pieces.out.len ||

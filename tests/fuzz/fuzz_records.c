@@ -17,7 +17,8 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const kinds[] = { "victim", "incident", "source" };
+	static const char *const kinds[] = { "victim", "incident", "source", "person",
+	    "person_event", "site" };
 	static const char tok[] = "00112233445566778899aabbccddeeff";
 	static int ready;
 	uint8_t key[RECOBJ_KEY_LEN] = { 7 };
