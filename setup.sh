@@ -10,7 +10,8 @@ cd "$(dirname "$0")"
 PACKAGES="build-essential cmake pkg-config libsodium-dev libssl-dev libgit2-dev libsqlite3-dev
 	libevent-dev libjansson-dev libprotobuf-c-dev protobuf-c-compiler libinih-dev libcsv-dev
 	libutf8proc-dev libcmocka-dev git openssh-client age sqlite3 python3 procps clang
-	libclang-rt-14-dev valgrind strace python3-cryptography libgfshare-dev rsync libmagic-dev scdoc"
+	libclang-rt-14-dev valgrind strace python3-cryptography libgfshare-dev rsync libmagic-dev scdoc
+	ceph-mon ceph-osd ceph-common uuid-runtime librados-dev"
 JOBS=${JOBS:-2}
 
 deps() {
