@@ -59,6 +59,7 @@ struct blobstore_rados_writer {
 	rados_completion_t	 inflight[RADOS_INFLIGHT];	/* a ring, oldest at head */
 	unsigned		 head, count;
 	int			 error;		/* the first failure, sticky */
+	int			 unreachable;	/* a write timed out: leave parts to the sweep */
 };
 
 /* Where a blob's bytes are. */
@@ -306,8 +307,10 @@ blobstore_rados_wait_one(struct blobstore_rados_writer *w)
 	rados_aio_release(c);
 	w->head = (w->head + 1) % RADOS_INFLIGHT;
 	w->count--;
+	if (r == -ETIMEDOUT || r == -ENOTCONN || r == -ESHUTDOWN)
+		w->unreachable = 1;
 	if (r < 0 && w->error == 0) {
-		snprintf(what, sizeof what, "writing part of blob %s", w->id);
+		snprintf(what, sizeof what, "writing blob %s (temporary)", w->id);
 		w->error = blobstore_rados_fail(s, r, what);
 	}
 	return r < 0 ? w->error : 0;
@@ -404,7 +407,9 @@ blobstore_rados_abort(struct blobstore_writer *b)
 	struct blobstore_rados_writer *w = (struct blobstore_rados_writer *)b;
 
 	blobstore_rados_wait_all(w);
-	blobstore_rados_drop_parts((struct blobstore_rados_store *)w->base.store, w->id, w->parts);
+	if (!w->unreachable)
+		blobstore_rados_drop_parts((struct blobstore_rados_store *)w->base.store, w->id,
+		    w->parts);
 	blobstore_rados_writer_free(w);
 }
 

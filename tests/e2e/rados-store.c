@@ -215,7 +215,7 @@ static int
 store_outage(struct blobstore *s, const char *cluster_sh, const char *dir)
 {
 	char cmd[8192], file[] = "/tmp/custody-outage-XXXXXX", *why = NULL;
-	static uint8_t data[3 << 20];
+	static uint8_t data[20 << 20];	/* three writes: the parted path */
 	uint64_t size;
 	double t0;
 	int fd, error;
