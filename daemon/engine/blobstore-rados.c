@@ -174,7 +174,8 @@ blobstore_rados_manifest_parse(struct blobstore_rados_layout *l, const char *m, 
 
 /* Where name's bytes are: its manifest, or the object itself. */
 static int
-blobstore_rados_layout_get(struct blobstore_rados_store *s, const char *name, struct blobstore_rados_layout *l)
+blobstore_rados_layout_get(struct blobstore_rados_store *s, const char *name,
+    struct blobstore_rados_layout *l)
 {
 	char m[RADOS_MANIFEST_MAX];
 	uint64_t size;
@@ -415,8 +416,8 @@ blobstore_rados_abort(struct blobstore_writer *b)
 
 /* Create name in one atomic op: the whole blob, or its manifest; an existing name stays. */
 static int
-blobstore_rados_create_final(struct blobstore_rados_store *s, const char *name, const uint8_t *data, size_t len,
-    const char *manifest)
+blobstore_rados_create_final(struct blobstore_rados_store *s, const char *name,
+    const uint8_t *data, size_t len, const char *manifest)
 {
 	rados_write_op_t op;
 	int r;
