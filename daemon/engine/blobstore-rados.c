@@ -29,25 +29,7 @@
 
 #include "custody/common.h"
 #include "blobstore.h"
-
-#define RADOS_PART	(64u << 20)	/* bytes per part object (osd_max_object_size 128 MiB) */
-#define RADOS_WRITE	(8u << 20)	/* bytes per write op (osd_max_write_size 90 MiB) */
-#define RADOS_INLINE	RADOS_WRITE	/* blobs up to this size are one object */
-#define RADOS_INFLIGHT	4		/* writes of one writer in flight */
-#define RADOS_XATTR	"custody.parts"
-#define RADOS_ID_LEN	32		/* hex digits of a writer's id */
-#define RADOS_OID_MAX	72		/* "part." ID "." SEQ, or a final name, and a NUL */
-#define RADOS_MANIFEST_MAX 128
-
-_Static_assert(RADOS_PART % RADOS_WRITE == 0, "a write never spans two parts");
-
-struct blobstore_rados_store {
-	struct blobstore	 base;
-	rados_t			 cluster;
-	rados_ioctx_t		 io;
-	char			*pool;
-	unsigned		 timeout;
-};
+#include "blobstore-rados-int.h"
 
 struct blobstore_rados_writer {
 	struct blobstore_writer	 base;
@@ -62,23 +44,8 @@ struct blobstore_rados_writer {
 	int			 unreachable;	/* a write timed out: leave parts to the sweep */
 };
 
-/* Where a blob's bytes are. */
-struct blobstore_rados_layout {
-	int		 parted;		/* 0: the final object holds the bytes */
-	char		 id[RADOS_ID_LEN + 1];
-	uint64_t	 size, partsize;
-	uint32_t	 parts;
-};
-
-struct blobstore_rados_reader {
-	struct blobstore_reader	 base;
-	char			 name[SHA256_HEX_LEN + 1];
-	struct blobstore_rados_layout	 l;
-	uint64_t		 pos;
-};
-
 /* Say what a librados error means, naming the pool and what was done. */
-static int
+int
 blobstore_rados_fail(const struct blobstore_rados_store *s, int r, const char *what)
 {
 	switch (r) {
@@ -108,7 +75,7 @@ blobstore_rados_fail(const struct blobstore_rados_store *s, int r, const char *w
 }
 
 /* "part.ID.SEQ" */
-static void
+void
 blobstore_rados_part_oid(char oid[static RADOS_OID_MAX], const char *id, uint32_t seq)
 {
 	snprintf(oid, RADOS_OID_MAX, "part.%s.%05u", id, (unsigned)seq);
@@ -173,7 +140,7 @@ blobstore_rados_manifest_parse(struct blobstore_rados_layout *l, const char *m, 
 }
 
 /* Where name's bytes are: its manifest, or the object itself. */
-static int
+int
 blobstore_rados_layout_get(struct blobstore_rados_store *s, const char *name,
     struct blobstore_rados_layout *l)
 {
@@ -466,75 +433,6 @@ blobstore_rados_commit(struct blobstore_writer *b, const char *name)
 fail:
 	blobstore_rados_abort(&w->base);
 	return error;
-}
-
-static int
-blobstore_rados_read_open(struct blobstore *b, const char *name, uint64_t offset,
-    struct blobstore_reader **out, uint64_t *size)
-{
-	struct blobstore_rados_store *s = (struct blobstore_rados_store *)b;
-	struct blobstore_rados_reader *rd;
-	int error;
-
-	if ((rd = calloc(1, sizeof *rd)) == NULL)
-		return CUSTODY_ENOMEM;
-	rd->base.store = b;
-	memcpy(rd->name, name, sizeof rd->name);
-	if ((error = blobstore_rados_layout_get(s, name, &rd->l)) < 0) {
-		if (error == CUSTODY_ENOTFOUND)
-			error = custody_fail(CUSTODY_ENOTFOUND, "blob %s: missing", name);
-		free(rd);
-		return error;
-	}
-	if (offset > rd->l.size) {
-		free(rd);
-		return custody_fail(CUSTODY_EINVAL, "blob %s: offset past the end", name);
-	}
-	rd->pos = offset;
-	*size = rd->l.size;
-	*out = &rd->base;
-	return 0;
-}
-
-static int
-blobstore_rados_read(struct blobstore_reader *b, void *p, size_t n, size_t *got)
-{
-	struct blobstore_rados_reader *rd = (struct blobstore_rados_reader *)b;
-	struct blobstore_rados_store *s = (struct blobstore_rados_store *)rd->base.store;
-	char oid[RADOS_OID_MAX], what[RADOS_OID_MAX + 96];
-	uint64_t off = rd->pos, want = rd->l.size - rd->pos;
-	int r;
-
-	if (want == 0)
-		return 0;
-	if (rd->l.parted) {
-		blobstore_rados_part_oid(oid, rd->l.id, (uint32_t)(rd->pos / rd->l.partsize));
-		off = rd->pos % rd->l.partsize;
-		if (want > rd->l.partsize - off)
-			want = rd->l.partsize - off;
-	} else
-		snprintf(oid, sizeof oid, "%s", rd->name);
-	if (want > n)
-		want = n;
-	if (want > RADOS_WRITE)
-		want = RADOS_WRITE;
-	if ((r = rados_read(s->io, oid, p, (size_t)want, off)) < 0) {
-		snprintf(what, sizeof what, "blob %s (%s)", rd->name, oid);
-		return blobstore_rados_fail(s, r, what);
-	}
-	if ((uint64_t)r != want)
-		return custody_fail(CUSTODY_EINVAL, "ceph: pool %s: blob %s: %s is short "
-		    "(truncated at %llu bytes)", s->pool, rd->name, oid,
-		    (unsigned long long)(off + (uint64_t)r));
-	rd->pos += want;
-	*got = (size_t)want;
-	return 0;
-}
-
-static void
-blobstore_rados_read_close(struct blobstore_reader *b)
-{
-	free(b);
 }
 
 static int

@@ -27,7 +27,7 @@
  *   stat     lstat(blobs/ab/NAME)                         (blob_exists)
  *   remove   unlink(blobs/ab/NAME)                        (blob_unplace)
  *   list     readdir of the 256 blobs/ab directories     (index_sweep_orphans)
- *   sweep    unlink ARCHIVE/tmp/ingest-*
+ *   sweep    unlink what ARCHIVE/tmp holds               (archive_sweep_tmp, at startup)
  *   health   access(blobs/, W_OK)
  */
 #ifndef CUSTODY_BLOBSTORE_H

@@ -34,6 +34,7 @@ ceph_conf = $CEPH/ceph.conf
 client = client.custody
 EOF
 radosc() { rados -c "$CEPH/ceph.conf" -n client.custody -p custody "$@"; }
+RADOS=(rados -c "$CEPH/ceph.conf" -n client.custody -p custody)
 # timed LABEL COMMAND...: run it, print wall seconds and peak RSS (MiB) of the command.
 timed() {
 	local label=$1
@@ -51,7 +52,7 @@ sync
 timed "store put" "$STORE" "$W/store.conf" put "$W/big"
 store=$(cat "$W/last")
 name=$(cat "$W/out")
-timed "rados --striper put (4 MiB objects)" radosc --striper put bench.striped "$W/big"
+timed "rados --striper put (4 MiB objects)" "${RADOS[@]}" --striper put bench.striped "$W/big"
 striper=$(cat "$W/last")
 mkdir "$W/pieces"
 split -b 64M -d -a 5 "$W/big" "$W/pieces/p."
@@ -67,7 +68,7 @@ timed "rados put of 64 MiB pieces" bash -c chunked
 pieces=$(cat "$W/last")
 timed "store get (hashed)" "$STORE" "$W/store.conf" get "$name" "$W/back"
 cmp -s "$W/big" "$W/back" || { echo "the store's get differs" >&2; exit 1; }
-timed "rados --striper get" radosc --striper get bench.striped "$W/back"
+timed "rados --striper get" "${RADOS[@]}" --striper get bench.striped "$W/back"
 awk -v s="$store" -v r="$striper" -v p="$pieces" 'BEGIN {
 	printf "store put / striper put: %.2fx, / 64 MiB pieces: %.2fx (target <= 1.3x)\n", s / r, s / p }'
 echo "OSD RSS: $(osd_rss)"
