@@ -17,7 +17,9 @@
  * Every operation has a deadline (rados_osd_op_timeout, rados_mon_op_timeout and
  * client_mount_timeout from [blobs] timeout): without one, librados waits forever for an OSD
  * that is down. The cluster handle lives as long as the store and reconnects by itself when
- * the OSDs return. Writes to a full pool fail (EDQUOT, ENOSPC) instead of waiting for space.
+ * the OSDs return. The pool is opened with "full try", so that a full pool (its quota or the
+ * cluster's) answers writes with EDQUOT or ENOSPC rather than leaving them waiting: untested
+ * here, as a cluster without ceph-mgr never marks a pool full.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -221,7 +223,7 @@ blobstore_rados_open(struct blobstore **out, const struct blobstore_conf *c, con
 		s->io = NULL;
 		goto fail;
 	}
-	rados_set_pool_full_try(s->io);	/* a full pool answers EDQUOT/ENOSPC, not silence */
+	rados_set_pool_full_try(s->io);
 	*out = &s->base;
 	return 0;
 fail:
