@@ -19,6 +19,7 @@
 #include "records-write.h"
 
 #define RECORDS_MAX 5000000
+#define RECORDS_IMPORT_SLOTS (2 * FEED_STREAM_AHEAD)
 #define RECORDS_STREAM_MIN 64		/* from this many records an import is a stream (a pack) */
 
 
@@ -355,8 +356,8 @@ struct records_import {
 	size_t			 i, n;		/* rows read; rows to write at most */
 	uint8_t			 prev[TOKEN_LEN];	/* the token of the row before */
 	size_t			 unchanged;
-	/* the records given and not yet written (feed_stream) */
-	struct records_import_slot slot[FEED_STREAM_AHEAD];
+	/* the records given and not yet sealed (feed_stream: 2 * FEED_STREAM_AHEAD at most) */
+	struct records_import_slot slot[RECORDS_IMPORT_SLOTS];
 	size_t			 given, taken;
 	struct index_scan	*scan;		/* the current revisions, in token order */
 	int			 indexing, index_open, index_failed;
@@ -409,7 +410,7 @@ records_import_next(void *arg, const char **kind, const char **json, size_t *len
 			im->unchanged++;	/* known from the row's place: not read */
 			continue;
 		}
-		sl = &im->slot[im->given % FEED_STREAM_AHEAD];
+		sl = &im->slot[im->given % RECORDS_IMPORT_SLOTS];
 		records_import_slot_clear(sl);
 		if ((error = records_spill_read(sp, row, sl->chash, &sl->json, &sl->irow,
 		    &sl->irow_len)) < 0)
@@ -440,7 +441,7 @@ static int
 records_import_written(void *arg, const struct feed_commit *fc, const char *tok_hex)
 {
 	struct records_import *im = arg;
-	struct records_import_slot *sl = &im->slot[im->taken++ % FEED_STREAM_AHEAD];
+	struct records_import_slot *sl = &im->slot[im->taken++ % RECORDS_IMPORT_SLOTS];
 
 	(void)tok_hex;
 	if (!im->indexing) {
@@ -523,7 +524,7 @@ records_import_write(struct archive *a, struct recbatch *b, size_t n, const char
 	pthread_mutex_lock(&a->write_lock);
 	error = feed_append_sorted(a, &fc, summary, &st, &written);
 	index_scan_free(im.scan);
-	for (i = 0; i < FEED_STREAM_AHEAD; i++)
+	for (i = 0; i < RECORDS_IMPORT_SLOTS; i++)
 		records_import_slot_clear(&im.slot[i]);
 	if (im.indexing && im.index_failed) {
 		index_import_end(a, &fc, im.index_open, 0);
