@@ -31,7 +31,8 @@
 
 #define BA_READ (1 << 20)
 
-enum { F_PENDING, F_VERIFIED, F_DONE, F_SKIP };
+/* F_BEHIND: we hold the feed as far as the bundle goes; its pack is kept to show a fork */
+enum { F_PENDING, F_VERIFIED, F_DONE, F_SKIP, F_BEHIND };
 
 struct ba_feed {
 	struct bundlefmt_feed	 f;
@@ -41,7 +42,6 @@ struct ba_feed {
 	int			 state;
 	uint64_t		 ours;		/* how far we held it */
 	uint32_t		 packs_left;
-	char			*why;		/* F_SKIP: said once, or NULL */
 };
 
 struct ba_blob {
@@ -119,10 +119,12 @@ ba_feed(void *arg, const struct bundlefmt_feed *f)
 		return error;
 	bf->ours = error == 0 ? seq : 0;
 	if (sodium_memcmp(f->office, x->a->office_pk, ED25519_PK_LEN) == 0 ||
-	    seq >= f->seq || seq < f->base_seq) {
+	    seq < f->base_seq) {
 		bf->state = F_SKIP;	/* decided after the whole file authenticated */
 		return 0;
 	}
+	if (seq >= f->seq)
+		bf->state = F_BEHIND;
 	if ((error = sync_incoming_begin(&bf->in, x->a, bf->hex, f->office, seq,
 	    seq > 0 ? &head : NULL)) < 0)
 		return error;
@@ -175,7 +177,7 @@ ba_data(void *arg, const void *p, size_t n)
 	int error;
 
 	if (x->blob == NULL) {
-		if (x->feed->state == F_SKIP)
+		if (!x->feed->begun)
 			return 0;
 		return sync_incoming_pack(&x->feed->in, p, n);
 	}
@@ -193,7 +195,7 @@ ba_part_end(void *arg)
 	struct ba *x = arg;
 
 	if (x->blob == NULL) {
-		if (x->feed->state == F_SKIP)
+		if (!x->feed->begun)
 			return 0;
 		return sync_incoming_pack_end(&x->feed->in);
 	}
@@ -270,6 +272,9 @@ static int
 ba_behind(struct ba *x, struct ba_feed *bf, char **line)
 {
 	char ours[GIT_OID_HEXSZ + 1], theirs[GIT_OID_HEXSZ + 1];
+	git_repository *repo = NULL;
+	git_odb *odb = NULL;
+	git_odb_object *o = NULL;
 	git_oid head, at;
 	uint64_t seq, lamport;
 	int error;
@@ -282,8 +287,20 @@ ba_behind(struct ba *x, struct ba_feed *bf, char **line)
 	hex_encode(theirs, bf->f.head, BUNDLEFMT_OID_LEN);
 	if (strcmp(ours, theirs) == 0)
 		return 0;
-	if (asprintf(line, "fork: the bundle's commit %llu is %.12s, ours is %.12s",
-	    (unsigned long long)bf->f.seq, theirs, ours) < 0)
+	/* the bundle's commit, if its owner signed it, is the evidence of a fork: keep it */
+	if (bf->begun && sync_quarantine_close(bf->in.q, &repo) == 0 &&
+	    git_repository_odb(&odb, repo) == 0 && git_oid_fromraw(&at, bf->f.head) == 0 &&
+	    git_odb_read(&o, odb, &at) == 0 && git_odb_object_type(o) == GIT_OBJECT_COMMIT)
+		error = sync_fork_evidence(x->a, bf->hex, bf->f.office, bf->f.seq, ours,
+		    git_odb_object_data(o), git_odb_object_size(o), line);
+	else
+		error = custody_fail(CUSTODY_EPROTO, "the bundle's head is not in its pack");
+	git_odb_object_free(o);
+	git_odb_free(odb);
+	if (error < 0)
+		return error;
+	if (*line == NULL && asprintf(line, "fork: the bundle's commit %llu is %.12s, ours is "
+	    "%.12s", (unsigned long long)bf->f.seq, theirs, ours) < 0)
 		*line = NULL;
 	return custody_fail(CUSTODY_EPROTO, "%s", *line ? *line : "a fork");
 }
@@ -432,8 +449,8 @@ ba_apply(struct ba *x, struct sync_result *res)
 
 	for (i = 0; i < x->nfeeds && error == 0; i++) {
 		bf = &x->feeds[i];
-		if (bf->state != F_SKIP || sodium_memcmp(bf->f.office, x->a->office_pk,
-		    ED25519_PK_LEN) == 0)
+		if ((bf->state != F_SKIP && bf->state != F_BEHIND) ||
+		    sodium_memcmp(bf->f.office, x->a->office_pk, ED25519_PK_LEN) == 0)
 			continue;
 		name = sync_office_name(x->a, bf->f.office);
 		if (bf->ours < bf->f.base_seq)
@@ -483,12 +500,12 @@ ba_age_error(struct age_reader *ar, int error)
 {
 	if (age_reader_stage(ar) == AGE_STAGE_HEADER && error == CUSTODY_ENOTFOUND)
 		return custody_fail(CUSTODY_EPERM, "this bundle is not for this office (it is "
-		    "encrypted to another office's key)");
+		    "encrypted to another office's key, or its header is damaged)");
 	if (age_reader_stage(ar) == AGE_STAGE_HEADER)
 		return custody_fail(error, "not a bundle, or its header is damaged: %s",
 		    custody_error());
 	if (error == CUSTODY_ECRYPTO)
-		return custody_fail(error, "the bundle is damaged or was tampered with: %s",
+		return custody_fail(error, "the bundle is truncated or was tampered with: %s",
 		    custody_error());
 	return custody_fail(error, "the bundle is truncated or damaged: %s", custody_error());
 }
@@ -546,7 +563,6 @@ done:
 	for (i = 0; i < x.nfeeds; i++) {
 		if (x.feeds[i].begun)
 			sync_incoming_free(&x.feeds[i].in);
-		free(x.feeds[i].why);
 	}
 	free(x.feeds);
 	free(x.blobs);
