@@ -1,11 +1,13 @@
 /*
  * The bundle format (include/custody/bundlefmt.h, proto/PROTOCOL.md "Bundles"): its writer and
  * its one strict streaming parser. Both hash every byte before the signature (BLAKE2b-512) as it
- * passes; the sender signs BUNDLEFMT_CONTEXT, a NUL, and that hash.
+ * passes, except a blob's bytes: those are bound by the blob's name, their SHA-256, which the
+ * hash covers and the reader checks. The sender signs BUNDLEFMT_CONTEXT, a NUL, and that hash.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include "custody/bundlefmt.h"
@@ -103,6 +105,7 @@ struct bundlefmt_writer {
 	uint32_t			 nfeeds, nblobs, packs_left;
 	uint64_t			 left;		/* bytes of the current part to come */
 	int				 in_part;
+	int				 in_blob;	/* the part is a blob: not hashed */
 	uint8_t				 last[BUNDLEFMT_KEY_LEN];	/* office or blob name */
 };
 
@@ -194,6 +197,7 @@ bundlefmt_write_part(struct bundlefmt_writer *w, const uint8_t *name, uint64_t l
 		put64(b, len);
 		w->left = len;
 		w->in_part = 1;
+		w->in_blob = 0;
 		return w_out(w, b, 8);
 	}
 	if (w->packs_left > 0 || len > BUNDLEFMT_BLOB_MAX ||
@@ -207,6 +211,7 @@ bundlefmt_write_part(struct bundlefmt_writer *w, const uint8_t *name, uint64_t l
 	w->nblobs++;
 	w->left = len;
 	w->in_part = len > 0;
+	w->in_blob = 1;
 	return w_out(w, b, sizeof b);
 }
 
@@ -217,7 +222,12 @@ bundlefmt_write_data(struct bundlefmt_writer *w, const void *buf, size_t len)
 
 	if (w->st == W_BROKEN || !w->in_part || len > w->left)
 		return w_fail(w, "more bytes than the part announced");
-	if ((error = w_out(w, buf, len)) < 0)
+	if (w->in_blob) {	/* bound by the blob's name, not by the hash */
+		if ((error = w->cb(w->arg, buf, len)) < 0) {
+			w->st = W_BROKEN;
+			return error;
+		}
+	} else if ((error = w_out(w, buf, len)) < 0)
 		return error;
 	if ((w->left -= len) == 0)
 		w->in_part = 0;
@@ -272,6 +282,7 @@ struct bundlefmt_reader {
 	uint32_t			 nfeeds, nblobs, packs_left;
 	uint64_t			 left;		/* bytes of the current part to come */
 	int				 blobs_begun;
+	EVP_MD_CTX			*sha;		/* of the blob arriving, or NULL */
 	uint8_t				 last[BUNDLEFMT_KEY_LEN];	/* office or blob name */
 	uint8_t				 digest[sizeof BUNDLEFMT_CONTEXT +
 					    crypto_generichash_BYTES_MAX];
@@ -302,6 +313,11 @@ bundlefmt_reader_new(struct bundlefmt_reader **out, const struct bundlefmt_cbs *
 
 	if ((*out = r = calloc(1, sizeof *r)) == NULL)
 		return CUSTODY_ENOMEM;
+	if ((r->sha = EVP_MD_CTX_new()) == NULL) {
+		free(r);
+		*out = NULL;
+		return CUSTODY_ENOMEM;
+	}
 	r->cbs = *cbs;
 	r->arg = arg;
 	r->st = R_HEADER;
@@ -322,6 +338,22 @@ r_next(struct bundlefmt_reader *r)
 		r->need = 1;
 	}
 	r->have = 0;
+}
+
+/* The part arriving is complete: a blob's bytes must hash to its name. */
+static int
+r_part_end(struct bundlefmt_reader *r)
+{
+	uint8_t sum[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	if (r->blobs_begun && (EVP_DigestFinal_ex(r->sha, sum, &n) != 1 ||
+	    n != BUNDLEFMT_NAME_LEN || memcmp(sum, r->last, BUNDLEFMT_NAME_LEN) != 0))
+		return r_fail(r, CUSTODY_EPROTO, "a blob's bytes do not hash to its name");
+	if (r->cbs.part_end != NULL && r_cb(r, r->cbs.part_end(r->arg)) < 0)
+		return r->error;
+	r_next(r);
+	return 0;
 }
 
 /* A complete field in r->buf. */
@@ -411,15 +443,11 @@ r_field(struct bundlefmt_reader *r)
 		r->nblobs++;
 		if (r->cbs.part != NULL && r_cb(r, r->cbs.part(r->arg, p, r->left)) < 0)
 			return r->error;
-		if (r->left == 0) {
-			if (r->cbs.part_end != NULL && r_cb(r, r->cbs.part_end(r->arg)) < 0)
-				return r->error;
-			r_next(r);
-		} else {
-			r->st = R_DATA;
-			r->have = 0;
-		}
-		return 0;
+		if (EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL) != 1)
+			return r_fail(r, CUSTODY_ENOMEM, "no hash");
+		r->st = R_DATA;
+		r->have = 0;
+		return r->left == 0 ? r_part_end(r) : 0;
 	case R_TRAILER:
 		if (get32(p) != r->nfeeds || get32(p + 4) != r->nblobs)
 			return r_fail(r, CUSTODY_EINVAL, "the trailer's counts are not the bundle's");
@@ -453,16 +481,16 @@ bundlefmt_reader_feed(struct bundlefmt_reader *r, const void *buf, size_t len)
 			return r_fail(r, CUSTODY_EINVAL, "bytes after the trailer");
 		case R_DATA:
 			n = len < r->left ? len : (size_t)r->left;
-			crypto_generichash_update(&r->h, p, n);
+			if (r->blobs_begun)
+				EVP_DigestUpdate(r->sha, p, n);
+			else
+				crypto_generichash_update(&r->h, p, n);
 			if (r->cbs.data != NULL && r_cb(r, r->cbs.data(r->arg, p, n)) < 0)
 				return r->error;
 			p += n;
 			len -= n;
-			if ((r->left -= n) == 0) {
-				if (r->cbs.part_end != NULL && r_cb(r, r->cbs.part_end(r->arg)) < 0)
-					return r->error;
-				r_next(r);
-			}
+			if ((r->left -= n) == 0 && (error = r_part_end(r)) < 0)
+				return error;
 			break;
 		default:
 			n = r->need - r->have < len ? r->need - r->have : len;
@@ -499,5 +527,8 @@ bundlefmt_reader_counts(const struct bundlefmt_reader *r, uint32_t *feeds, uint3
 void
 bundlefmt_reader_free(struct bundlefmt_reader *r)
 {
+	if (r == NULL)
+		return;
+	EVP_MD_CTX_free(r->sha);
 	free(r);
 }

@@ -1,7 +1,7 @@
 /*
  * Taking in a bundle: the age stream is opened with this office's key and parsed as it comes
  * (proto/bundlefmt.c); each feed's packs go into a quarantine of their own (sync-verify.h), each
- * blob into tmp/ while its SHA-256 is computed. Nothing is verified or applied until the whole
+ * blob into tmp/ (the parser checks that its bytes hash to its name). Nothing is verified or applied until the whole
  * file authenticated (every age chunk, the final one, the sender's signature over the plaintext,
  * the sender pinned and not revoked, the bundle made for this office). Then the feeds are
  * verified exactly as a pull verifies them, the blobs their records name are checked (name and
@@ -15,8 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <openssl/evp.h>
 
 #include "custody/age.h"
 #include "custody/bundlefmt.h"
@@ -63,7 +61,6 @@ struct ba {
 	struct ba_feed		*feed;		/* whose packs are arriving */
 	struct ba_blob		*blob;		/* arriving, or NULL */
 	int			 fd;
-	EVP_MD_CTX		*sha;
 	uint64_t		 pack_bytes;
 	struct bundlefmt_reader	*br;
 	int			 inner;		/* the plaintext's parse failed, not age */
@@ -165,8 +162,6 @@ ba_part(void *arg, const uint8_t *name, uint64_t len)
 		b->tmp[0] = '\0';
 		return custody_fail(CUSTODY_EIO, "%s: %s", path, strerror(errno));
 	}
-	if (EVP_DigestInit_ex(x->sha, EVP_sha256(), NULL) != 1)
-		return CUSTODY_ENOMEM;
 	return 0;
 }
 
@@ -183,7 +178,6 @@ ba_data(void *arg, const void *p, size_t n)
 	}
 	if (x->fd < 0)
 		return 0;
-	EVP_DigestUpdate(x->sha, p, n);
 	if ((error = write_all(x->fd, p, n)) < 0)
 		return custody_fail(error, "staging a blob: %s", strerror(errno));
 	return 0;
@@ -199,8 +193,8 @@ ba_part_end(void *arg)
 			return 0;
 		return sync_incoming_pack_end(&x->feed->in);
 	}
-	if (x->fd >= 0) {
-		EVP_DigestFinal_ex(x->sha, x->blob->sum, NULL);
+	if (x->fd >= 0) {	/* the parser checked its bytes hash to its name */
+		memcpy(x->blob->sum, x->blob->name, SHA256_LEN);
 		close(x->fd);
 		x->fd = -1;
 	}
@@ -532,10 +526,6 @@ bundle_apply(struct sync_result *res, char sender[static OFFICE_NAME_MAX + 1],
 	sodium_memzero(xsk, sizeof xsk);
 	if (error < 0)
 		return error;
-	if ((x.sha = EVP_MD_CTX_new()) == NULL) {
-		error = CUSTODY_ENOMEM;
-		goto done;
-	}
 	if ((error = bundlefmt_reader_new(&x.br, &cbs, &x)) < 0 ||
 	    (error = age_reader_new(&ar, &id, 1, ba_plain, &x)) < 0)
 		goto done;
@@ -568,6 +558,5 @@ done:
 	free(x.blobs);
 	age_reader_free(ar);
 	bundlefmt_reader_free(x.br);
-	EVP_MD_CTX_free(x.sha);
 	return error;
 }

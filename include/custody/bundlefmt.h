@@ -4,7 +4,7 @@
  * (magic, version, sender and recipient keys, time), then the feeds (each its range of commits
  * and one or more git packs), then the blobs (each its name, size and bytes, names strictly
  * ascending), then a trailer (the counts and the sender's Ed25519 signature over every byte
- * before it). Integers are big-endian.
+ * before it but the blobs' bytes, which their names, SHA-256, bind). Integers are big-endian.
  *
  * Writer: bundlefmt_writer_new writes the header through cb; then bundlefmt_write_feed for each
  * feed, each followed by its packs (bundlefmt_write_part with the pack's length, then its bytes
@@ -14,7 +14,8 @@
  *
  * Reader: a strict streaming parser, fed in pieces of any size. The callbacks see each part as
  * it comes; NOTHING they see is authentic until bundlefmt_reader_finish returned 0 (the trailer's
- * signature verified by the sender key of the header, and the input ended right after it).
+ * signature verified by the sender key of the header, and the input ended right after it). A
+ * blob's part_end comes only after its bytes hashed to its name (CUSTODY_EPROTO otherwise).
  * Errors are sticky; a callback's negative return stops the parse with that code.
  */
 #ifndef CUSTODY_BUNDLEFMT_H

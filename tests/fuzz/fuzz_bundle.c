@@ -2,7 +2,8 @@
  * libFuzzer harness for the bundle format (proto/bundlefmt.c). The input is parsed as a bundle's
  * plaintext in pieces (data[0] sizes them): whatever it is, the parser must not crash, and it
  * can accept nothing not signed by the header's key. The same input also drives the writer, a
- * byte an operation (feeds, packs, blobs, bytes, under a fixed key): whatever the writer
+ * byte an operation (feeds, packs and their bytes, blobs named by the SHA-256 of the input's
+ * bytes that follow, under a fixed key): whatever the writer
  * completes, the reader must accept, seeing the same parts and bytes, and refuse once cut short
  * by one byte or with one byte flipped.
  */
@@ -142,22 +143,29 @@ drive(const uint8_t *data, size_t size, struct cbuf *out, struct trace *t)
 				trace_event(t, 'f', &f.seq, sizeof f.seq);
 			}
 			break;
-		case 1:	/* a pack or a blob of len bytes */
-		case 2:
+		case 1:	/* a pack of len bytes; its bytes come by op 3 */
 			len = data[i] >> 2;
-			if ((data[i] & 3) == 2)
-				name[BUNDLEFMT_NAME_LEN - 1 - (len & 1)]++;
-			else if (len == 0)
+			if (len == 0)
 				len = 1;
-			if ((error = bundlefmt_write_part(w, (data[i] & 3) == 2 ? name : NULL,
-			    len)) == 0) {
-				trace_event(t, (data[i] & 3) == 2 ? 'B' : 'P', &len, sizeof len);
-				if ((data[i] & 3) == 2)
-					trace_event(t, 'n', name, BUNDLEFMT_NAME_LEN);
-				if (len == 0)
-					trace_event(t, 'E', NULL, 0);
+			if ((error = bundlefmt_write_part(w, NULL, len)) == 0) {
+				trace_event(t, 'P', &len, sizeof len);
 				left = len;
 			}
+			break;
+		case 2:	/* a blob of the next len bytes of the input, named by their SHA-256 */
+			n = (size_t)(data[i] >> 2);
+			if (n > size - i - 1)
+				n = size - i - 1;
+			len = n;
+			crypto_hash_sha256(name, data + i + 1, n);
+			if ((error = bundlefmt_write_part(w, name, len)) == 0 &&
+			    (n == 0 || (error = bundlefmt_write_data(w, data + i + 1, n)) == 0)) {
+				trace_event(t, 'B', &len, sizeof len);
+				trace_event(t, 'n', name, BUNDLEFMT_NAME_LEN);
+				crypto_generichash_update(&t->h, data + i + 1, n);
+				trace_event(t, 'E', NULL, 0);
+			}
+			i += n;
 			break;
 		case 3:	/* bytes of the part: the next ones of the input */
 			n = (size_t)(data[i] >> 2) + 1;

@@ -108,11 +108,14 @@ make(struct cbuf *b)
 	assert_int_equal(bundlefmt_write_data(w, data, 10), 0);
 	assert_int_equal(bundlefmt_write_part(w, NULL, 20), 0);
 	assert_int_equal(bundlefmt_write_data(w, data, 20), 0);
-	memset(name, 0x33, sizeof name);
-	assert_int_equal(bundlefmt_write_part(w, name, 0), 0);
-	memset(name, 0x44, sizeof name);
+	/* blobs are named by the SHA-256 of their bytes, in name order: 3000 x 0x5a (its hash
+	 * begins below e3), then "" (e3b0...) */
+	crypto_hash_sha256(name, data, sizeof data);
+	assert_true(name[0] < 0xe3);
 	assert_int_equal(bundlefmt_write_part(w, name, 3000), 0);
 	assert_int_equal(bundlefmt_write_data(w, data, 3000), 0);
+	crypto_hash_sha256(name, data, 0);
+	assert_int_equal(bundlefmt_write_part(w, name, 0), 0);
 	assert_int_equal(bundlefmt_writer_finish(w), 0);
 	bundlefmt_writer_free(w);
 }
@@ -139,16 +142,21 @@ static void
 test_roundtrip(void **state)
 {
 	static const char want[] = "H1,1700000000;F11,0-3,1;P1000:E;F22,2-5,2;P10:E;P20:E;"
-	    "B33,0:E;B44,3000:E;";
+	    "B%02x,3000:E;Be3,0:E;";
+	uint8_t data[3000], name[32];
+	char want2[sizeof want + 8];
 	struct cbuf b = { 0 };
 	struct seen s;
 	size_t step;
 
 	(void)state;
+	memset(data, 0x5a, sizeof data);
+	crypto_hash_sha256(name, data, sizeof data);
+	snprintf(want2, sizeof want2, want, name[0]);
 	make(&b);
 	for (step = 1; step < b.len + 1; step = step * 3 + 1) {
 		assert_int_equal(parse(b.data, b.len, step, &s), 0);
-		assert_string_equal(s.log, want);
+		assert_string_equal(s.log, want2);
 		assert_int_equal(s.bytes, 1000 + 10 + 20 + 3000);
 	}
 	cbuf_free(&b);
@@ -178,6 +186,29 @@ test_damage(void **state)
 	assert_int_equal(parse(c, b.len + 1, 64, &s), CUSTODY_EINVAL);
 	assert_non_null(strstr(custody_error(), "after the trailer"));
 	free(c);
+	cbuf_free(&b);
+}
+
+/* A blob whose bytes do not hash to its name is refused, signed or not. */
+static void
+test_blob_hash(void **state)
+{
+	struct bundlefmt_header h = { .version = BUNDLEFMT_VERSION };
+	struct bundlefmt_writer *w;
+	struct cbuf b = { 0 };
+	struct seen s;
+	uint8_t name[BUNDLEFMT_NAME_LEN];
+
+	(void)state;
+	memcpy(h.sender, pk, sizeof pk);
+	crypto_hash_sha256(name, (const uint8_t *)"evidence", 8);
+	assert_int_equal(bundlefmt_writer_new(&w, &h, sk, out_cb, &b), 0);
+	assert_int_equal(bundlefmt_write_part(w, name, 8), 0);
+	assert_int_equal(bundlefmt_write_data(w, "evidencE", 8), 0);
+	assert_int_equal(bundlefmt_writer_finish(w), 0);
+	bundlefmt_writer_free(w);
+	assert_int_equal(parse(b.data, b.len, 3, &s), CUSTODY_EPROTO);
+	assert_non_null(strstr(custody_error(), "hash to its name"));
 	cbuf_free(&b);
 }
 
@@ -279,6 +310,7 @@ main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_damage),
 		cmocka_unit_test(test_other_signer),
+		cmocka_unit_test(test_blob_hash),
 		cmocka_unit_test(test_writer_rules),
 		cmocka_unit_test(test_reader_rules),
 	};
