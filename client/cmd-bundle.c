@@ -58,6 +58,8 @@ const struct cmd_entry cmd_bundle_apply_entry = {
 	    "sender's signature (a pinned, unrevoked office), then every feed as a sync checks\n"
 	    "it (signatures, sequence, forks, quotas, revocations) and every evidence file by\n"
 	    "its hash. A truncated, altered or foreign bundle is refused and nothing changes.\n"
+	    "Commits a sync would refuse (a fork, a revoked office's commits past its cut) are\n"
+	    "refused the same way: kept as evidence, said, and the exit status is 1.\n"
 	    "Applying a bundle twice changes nothing the second time.",
 	.optstring = NULL,
 	.options = NULL,
@@ -166,9 +168,12 @@ cmd_bundle_apply_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 		for (i = 0; i < br->n_moved; i++)
 			printf("  %s\n", br->moved[i]);
 		for (i = 0; i < br->n_notes; i++)
-			printf("  %s\n", br->notes[i]);
+			printf("  refused: %s\n", br->notes[i]);
 	}
+	i = br->n_notes;
 	wire_free(reply);
 	client_close(&c);
-	return client_finish_stdout();
+	if (client_finish_stdout() != 0)
+		return 1;
+	return i > 0;	/* commits refused, as a sync with a fork */
 }

@@ -6,8 +6,10 @@
  * the sender pinned and not revoked, the bundle made for this office). Then the feeds are
  * verified exactly as a pull verifies them, the blobs their records name are checked (name and
  * size) against what was staged, and only when every feed of a round passed are the blobs placed
- * and the refs moved. A feed of an office that another feed of the bundle admits waits for a
- * second round, after the first is applied.
+ * and the refs moved. Commits their owner signed that a pull refuses (a fork, past a revocation
+ * cut) are refused as a pull refuses them, and the rest taken; anything wrong with the bundle
+ * itself refuses all of it. A feed of an office that another feed of the bundle admits waits
+ * for a second round, after the first is applied.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -82,12 +84,12 @@ ba_header(void *arg, const struct bundlefmt_header *h)
 		return custody_fail(CUSTODY_EINVAL, "this bundle was made by this office");
 	if (handover_identity(h->sender, id) < 0)
 		memcpy(id, h->sender, ED25519_PK_LEN);
+	if (revocations_cut(x->a, id, &cut))
+		return custody_fail(CUSTODY_EPERM, "the bundle's sender is revoked (after its "
+		    "commit %llu): refused", (unsigned long long)cut);
 	if (peers_find_key(&e, id) < 0)
 		return custody_fail(CUSTODY_EPERM, "the bundle's sender is not a pinned peer of "
 		    "this office: refused");
-	if (revocations_cut(x->a, id, &cut))
-		return custody_fail(CUSTODY_EPERM, "the bundle's sender %s is revoked (after its "
-		    "commit %llu): refused", e.name, (unsigned long long)cut);
 	memcpy(x->sender, id, ED25519_PK_LEN);
 	snprintf(x->name, sizeof x->name, "%s", e.name);
 	return 0;
@@ -338,11 +340,18 @@ ba_fork_evidence(struct ba *x, struct ba_feed *bf)
 	git_commit_free(c);
 }
 
-/* Verify one feed; on a refusal the whole bundle is refused with the line a pull reports. */
+/*
+ * Verify one feed as a pull does: 0 when it is to be taken (perhaps only up to a revoked
+ * office's cut, or to the first commit whose records need a data-key epoch not held: then
+ * res says what was left), 1 when commits its owner signed are refused as a pull refuses them
+ * (a fork, a commit past a revocation cut: kept as evidence, said in res, nothing of the feed
+ * taken); negative when the bundle itself is bad, and the whole of it is refused.
+ */
 static int
-ba_verify(struct ba *x, struct ba_feed *bf)
+ba_verify(struct ba *x, struct ba_feed *bf, struct sync_result *res)
 {
 	char head[GIT_OID_HEXSZ + 1], *name = sync_office_name(x->a, bf->f.office);
+	const char *who = name ? name : bf->hex;
 	struct ba_blob *b;
 	size_t i;
 	int error;
@@ -351,23 +360,27 @@ ba_verify(struct ba *x, struct ba_feed *bf)
 	if ((error = sync_incoming_verify(&bf->in, head, bf->f.seq)) < 0) {
 		if (bf->in.refused == NULL && !bf->in.epoch_missing)
 			ba_fork_evidence(x, bf);
-		error = custody_fail(error, "feed %s: %s", name ? name : bf->hex,
-		    bf->in.refused ? bf->in.refused : custody_error());
+		if (bf->in.refused != NULL || bf->in.epoch_missing) {
+			sync_result_add(res, 1, "feed %s: %s", who, bf->in.refused ?
+			    bf->in.refused : "its records need a data-key epoch this office does "
+			    "not hold: not taken");
+			bf->state = F_SKIP;
+			error = 1;
+		} else
+			error = custody_fail(error, "feed %s: %s", who, custody_error());
 		goto done;
 	}
-	if (bf->in.refused != NULL || bf->in.new_seq != bf->f.seq) {
-		error = custody_fail(CUSTODY_EPROTO, "feed %s: %s", name ? name : bf->hex,
-		    bf->in.refused ? bf->in.refused : "its records need a data-key epoch this "
-		    "office does not hold");
-		goto done;
-	}
+	if (bf->in.refused != NULL)	/* past a revoked office's cut: taken up to it */
+		sync_result_add(res, 1, "feed %s: %s", who, bf->in.refused);
+	else if (bf->in.new_seq != bf->f.seq)
+		sync_result_add(res, 1, "feed %s: commits after %llu need a data-key epoch this "
+		    "office does not hold: not taken", who, (unsigned long long)bf->in.new_seq);
 	for (i = 0; i < bf->in.nneed; i++) {
 		if (blob_exists(x->a, bf->in.need[i].name))
 			continue;
 		if ((b = ba_find_blob(x, bf->in.need[i].name)) == NULL || b->tmp[0] == '\0') {
 			error = custody_fail(CUSTODY_EPROTO, "feed %s: blob %s, which its records "
-			    "name, is not in the bundle", name ? name : bf->hex,
-			    bf->in.need[i].name);
+			    "name, is not in the bundle", who, bf->in.need[i].name);
 			goto done;
 		}
 		if (b->size > bf->in.need[i].max) {
@@ -418,8 +431,8 @@ ba_apply_round(struct ba *x, struct sync_result *res, struct sync_witness **wit,
 		bf->state = F_DONE;
 		name = sync_office_name(x->a, bf->f.office);
 		sync_result_add(res, 0, "feed %s: %llu commit%s, %zu blob%s", name ? name : bf->hex,
-		    (unsigned long long)(bf->f.seq - bf->ours), bf->f.seq - bf->ours == 1 ? "" :
-		    "s", nb, nb == 1 ? "" : "s");
+		    (unsigned long long)(bf->in.new_seq - bf->ours), bf->in.new_seq - bf->ours ==
+		    1 ? "" : "s", nb, nb == 1 ? "" : "s");
 		free(name);
 		if ((*wit = reallocarray(*wit, *nwit + 1, sizeof **wit)) == NULL)
 			return CUSTODY_ENOMEM;
@@ -431,51 +444,65 @@ ba_apply_round(struct ba *x, struct sync_result *res, struct sync_witness **wit,
 	return 0;
 }
 
+/*
+ * A feed the bundle does not take further: one we hold as far (its head must be ours there,
+ * else a fork: kept, said), or one it starts past where we stand (said).
+ */
+static void
+ba_not_further(struct ba *x, struct ba_feed *bf, struct sync_result *res)
+{
+	char *name = sync_office_name(x->a, bf->f.office), *line = NULL;
+	const char *who = name ? name : bf->hex;
+
+	if (bf->ours < bf->f.base_seq)
+		sync_result_add(res, 1, "feed %s: the bundle starts after its commit %llu and this "
+		    "office holds %llu: not taken (ask %s for a bundle with --all or --since)", who,
+		    (unsigned long long)bf->f.base_seq, (unsigned long long)bf->ours, x->name);
+	else if (ba_behind(x, bf, &line) < 0)
+		sync_result_add(res, 1, "feed %s: %s", who, line ? line : custody_error());
+	free(line);
+	free(name);
+}
+
 /* Everything authenticated: verify and apply, in rounds. */
 static int
 ba_apply(struct ba *x, struct sync_result *res)
 {
 	struct sync_witness *wit = NULL;
 	struct ba_feed *bf;
-	char *line = NULL, *name;
+	char *name;
 	size_t i, nwit = 0, verified;
-	int error = 0, round;
+	int error = 0, r;
 
-	for (i = 0; i < x->nfeeds && error == 0; i++) {
+	for (i = 0; i < x->nfeeds; i++) {
 		bf = &x->feeds[i];
-		if ((bf->state != F_SKIP && bf->state != F_BEHIND) ||
-		    sodium_memcmp(bf->f.office, x->a->office_pk, ED25519_PK_LEN) == 0)
-			continue;
-		name = sync_office_name(x->a, bf->f.office);
-		if (bf->ours < bf->f.base_seq)
-			error = custody_fail(CUSTODY_EINVAL, "feed %s: the bundle starts after its "
-			    "commit %llu, and this office holds %llu: ask %s for a bundle with --all "
-			    "or --since", name ? name : bf->hex, (unsigned long long)bf->f.base_seq,
-			    (unsigned long long)bf->ours, x->name);
-		else if ((error = ba_behind(x, bf, &line)) < 0 && line != NULL)
-			error = custody_fail(error, "feed %s: %s", name ? name : bf->hex, line);
-		free(line);
-		line = NULL;
-		free(name);
+		if ((bf->state == F_SKIP || bf->state == F_BEHIND) &&
+		    sodium_memcmp(bf->f.office, x->a->office_pk, ED25519_PK_LEN) != 0 &&
+		    ba_known(x->a, bf->f.office))
+			ba_not_further(x, bf, res);
 	}
-	for (round = 0; error == 0; round++) {
+	for (;;) {
 		verified = 0;
 		for (i = 0; i < x->nfeeds && error == 0; i++) {
 			bf = &x->feeds[i];
 			if (bf->state != F_PENDING || !ba_known(x->a, bf->f.office))
 				continue;
-			if ((error = ba_verify(x, bf)) == 0)
+			if ((r = ba_verify(x, bf, res)) < 0)
+				error = r;
+			else if (r == 0)
 				verified++;
 		}
 		if (error < 0 || verified == 0)
 			break;
-		error = ba_apply_round(x, res, &wit, &nwit);
+		/* every feed of the round checked: only now does anything change */
+		if ((error = ba_apply_round(x, res, &wit, &nwit)) < 0)
+			break;
 	}
 	for (i = 0; i < x->nfeeds && error == 0; i++)
 		if (x->feeds[i].state == F_PENDING) {
 			name = sync_office_name(x->a, x->feeds[i].f.office);
-			sync_result_add(res, 1, "feed %s: not an office this archive knows: not taken",
-			    name ? name : x->feeds[i].hex);
+			sync_result_add(res, 0, "feed %s: not taken (not an office this archive "
+			    "knows)", name ? name : x->feeds[i].hex);
 			free(name);
 		}
 	if (nwit > 0 && sync_witness(x->a, wit, nwit) < 0)
@@ -539,7 +566,7 @@ bundle_apply(struct sync_result *res, char sender[static OFFICE_NAME_MAX + 1],
 		goto done;
 	snprintf(sender, OFFICE_NAME_MAX + 1, "%s", x.name);
 	error = ba_apply(&x, res);
-	if (error == 0 && res->nmoved == 0)
+	if (error == 0 && res->nmoved == 0 && res->nforks == 0)
 		sync_result_add(res, 0, "nothing new");
 done:
 	sodium_memzero(&id, sizeof id);

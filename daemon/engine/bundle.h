@@ -33,7 +33,9 @@ int bundle_create(struct bundle_created *out, struct archive *, const char *offi
  * sender's signature checked before anything is verified; then every feed verified as a sync
  * verifies it (sync-verify.h), the blobs its records name checked by hash and size, and only
  * then the feeds moved and witness records written. Any failure before that point leaves the
- * archive as it was. res gets a line for each feed that moved, or "nothing new".
+ * archive as it was (a negative return). Commits a pull would refuse (forks, past a revocation
+ * cut) are refused as a pull refuses them: kept as evidence, a line in res->forks. res->moved
+ * gets a line for each feed that moved, or "nothing new".
  */
 int bundle_apply(struct sync_result *res, char sender[static OFFICE_NAME_MAX + 1],
     struct archive *, int fd);

@@ -12,6 +12,11 @@
 # key, signs another commit N+1 and writes a bundle for B: B refuses it as a sync refuses a fork
 # (ref unchanged, the forged commit kept in forks/ and reported), and nothing else is applied;
 # so is its bundle of commits N+1 and N+2, which B's N+1 is not the base of.
+# Then C is seized: A and B sign its revocation after its commit K (effective at B, pending at
+# A), the seized C signs commit K+1 and bundles it for A, which takes it (not revoked there yet),
+# and A's next bundle for B relays it: B refuses K+1 as a sync refuses it (kept in forks/, said,
+# exit 1), takes A's own new commits from the same bundle, and never holds C's new file; a
+# bundle the revoked C writes for B itself is refused whole.
 . "$(dirname "$0")/lib.sh"
 
 command -v git >/dev/null || { echo "SKIP: git is not installed"; exit 77; }
@@ -94,6 +99,7 @@ REFB=$(feed_ref "$B" "$HA")
 check "B holds A's commit N+1" [ "$REFB" = "$(feed_ref "$A" "$HA")" ]
 
 start_daemon "$T/seized"
+echo "$DAEMON_PID" >"$T/seized.pid"
 head -c 1000 /dev/urandom >"$IN/forged.bin"
 check "the seized copy signs another commit N+1 with A's key" quiet cu "$T/seized" ingest \
     "$IN/forged.bin"
@@ -124,6 +130,52 @@ check "B refuses it too" [ "$rc" -ne 0 ]
 contains "as a fork" "$out" "fork"
 check "B's ref for A's feed did not move" [ "$(feed_ref "$B" "$HA")" = "$REFB" ]
 check "B's tmp/ is empty" [ -z "$(ls -A "$B/tmp")" ]
+check "custody verify passes at B" quiet cu "$B" verify
+stop_daemon "$(cat "$T/seized.pid" 2>/dev/null || echo 0)" 2>/dev/null || true
+
+# --- a revoked office's commit past its cut, relayed by an honest office --------------------------
+HC=$(key_hex "$C")
+head -c 2000 /dev/urandom >"$IN/c0.bin"
+check "C ingests a file" quiet cu "$C" ingest "$IN/c0.bin"
+check "C writes a bundle for A" quiet cu "$C" bundle create --for A -o "$T/ca.bundle"
+check "A applies it" quiet cu "$A" bundle apply "$T/ca.bundle"
+check "A writes a bundle for B" quiet cu "$A" bundle create --for B -o "$T/ab3.bundle"
+out=$(cu "$B" bundle apply "$T/ab3.bundle" 2>&1) || fail "B applies it: $out"
+contains "B takes C's feed, relayed by A (learnt from A's records)" "$out" "feed C: "
+K=$(seq_of "$B" "$HC")
+check "B holds C's feed as C does (K=$K)" [ "$(feed_ref "$B" "$HC")" = "$(feed_ref "$C" "$HC")" ]
+check "A signs C's revocation after commit $K" quiet cu "$A" office revoke C --reason "laptop seized" \
+    --from-seq "$K"
+check "A writes a bundle for B (the revocation)" quiet cu "$A" bundle create --for B -o "$T/ab4.bundle"
+check "B applies it" quiet cu "$B" bundle apply "$T/ab4.bundle"
+check "B co-signs C's revocation after commit $K" quiet cu "$B" office revoke C \
+    --reason "laptop seized" --from-seq "$K"
+check "C's revocation is effective at B" eval "cu '$B' office revocations --json | grep -q effective"
+sleep 1.1
+head -c 2000 /dev/urandom >"$IN/past.bin"
+check "the seized C signs commit K+1" quiet cu "$C" ingest "$IN/past.bin"
+check "C writes a bundle for A" quiet cu "$C" bundle create --for A -o "$T/ca2.bundle"
+check "A, where the revocation is pending, takes C's K+1" quiet cu "$A" bundle apply "$T/ca2.bundle"
+check "A holds C's K+1" [ "$(seq_of "$A" "$HC")" -eq $((K + 1)) ]
+PAST=$(feed_ref "$A" "$HC")
+printf 'A later note.\n' >"$IN/a-late.txt"
+check "A ingests a file of its own" quiet cu "$A" ingest "$IN/a-late.txt"
+check "A writes a bundle for B (relaying C's K+1)" quiet cu "$A" bundle create --for B \
+    -o "$T/ab5.bundle"
+rc=0
+out=$(cu "$B" bundle apply "$T/ab5.bundle" 2>&1) || rc=$?
+check "B reports a refusal (exit 1, got $rc)" [ "$rc" -eq 1 ]
+contains "B says why" "$out" "revoked after its commit $K"
+contains "and takes A's own new commits" "$out" "feed A: "
+check "B's ref for A's feed is A's" [ "$(feed_ref "$B" "$HA")" = "$(feed_ref "$A" "$HA")" ]
+check "B still holds C's feed at K" [ "$(seq_of "$B" "$HC")" -eq "$K" ]
+check "C's K+1 is kept in B's forks/" eval "ls '$B/forks' | grep -q '$PAST'"
+check "and is not in B's git store" eval "! git --git-dir='$B/git' cat-file -e '$PAST' 2>/dev/null"
+sha=$(sha256sum <"$IN/past.bin" | cut -d' ' -f1)
+refute "B cannot get C's file past the cut" quiet cu "$B" get "$sha" -o "$OUT/past"
+check "C writes a bundle for B" quiet cu "$C" bundle create --for B -o "$T/cb.bundle"
+S0=$(state "$B")
+refused "a bundle the revoked C made" "$T/cb.bundle" "revoked"
 check "custody verify passes at B" quiet cu "$B" verify
 
 done_testing
