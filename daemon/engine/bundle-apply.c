@@ -29,7 +29,7 @@
 #include "revocations.h"
 #include "sync-verify.h"
 
-#define BA_READ (1 << 20)
+#define BA_FLUSH (8u << 20)	/* a staged blob's writeback starts every so many bytes */
 
 /* F_BEHIND: we hold the feed as far as the bundle goes; its pack is kept to show a fork */
 enum { F_PENDING, F_VERIFIED, F_DONE, F_SKIP, F_BEHIND };
@@ -63,6 +63,7 @@ struct ba {
 	struct ba_feed		*feed;		/* whose packs are arriving */
 	struct ba_blob		*blob;		/* arriving, or NULL */
 	int			 fd;
+	uint64_t		 staged;	/* bytes of the blob arriving written */
 	uint64_t		 pack_bytes;
 	struct bundlefmt_reader	*br;
 	int			 inner;		/* the plaintext's parse failed, not age */
@@ -105,9 +106,12 @@ ba_feed(void *arg, const struct bundlefmt_feed *f)
 	uint64_t seq = 0, lamport;
 	int error;
 
-	if ((bf = reallocarray(x->feeds, x->nfeeds + 1, sizeof *bf)) == NULL)
-		return CUSTODY_ENOMEM;
-	x->feeds = bf;
+	if ((x->nfeeds & (x->nfeeds - 1)) == 0) {	/* grown to 1, 2, 4, 8... */
+		if ((bf = reallocarray(x->feeds, x->nfeeds ? 2 * x->nfeeds : 1,
+		    sizeof *bf)) == NULL)
+			return CUSTODY_ENOMEM;
+		x->feeds = bf;
+	}
 	bf = x->feed = &x->feeds[x->nfeeds++];
 	memset(bf, 0, sizeof *bf);
 	bf->f = *f;
@@ -148,9 +152,12 @@ ba_part(void *arg, const uint8_t *name, uint64_t len)
 		return 0;
 	}
 	x->feed = NULL;
-	if ((b = reallocarray(x->blobs, x->nblobs + 1, sizeof *b)) == NULL)
-		return CUSTODY_ENOMEM;
-	x->blobs = b;
+	if ((x->nblobs & (x->nblobs - 1)) == 0) {	/* grown to 1, 2, 4, 8... */
+		if ((b = reallocarray(x->blobs, x->nblobs ? 2 * x->nblobs : 1,
+		    sizeof *b)) == NULL)
+			return CUSTODY_ENOMEM;
+		x->blobs = b;
+	}
 	b = x->blob = &x->blobs[x->nblobs++];
 	memset(b, 0, sizeof *b);
 	memcpy(b->name, name, BUNDLEFMT_NAME_LEN);
@@ -164,6 +171,7 @@ ba_part(void *arg, const uint8_t *name, uint64_t len)
 		b->tmp[0] = '\0';
 		return custody_fail(CUSTODY_EIO, "%s: %s", path, strerror(errno));
 	}
+	x->staged = 0;
 	return 0;
 }
 
@@ -182,6 +190,11 @@ ba_data(void *arg, const void *p, size_t n)
 		return 0;
 	if ((error = write_all(x->fd, p, n)) < 0)
 		return custody_fail(error, "staging a blob: %s", strerror(errno));
+	/* start writeback as we go: the sync before the refs move has little left to wait for */
+	if ((x->staged + n) / BA_FLUSH != x->staged / BA_FLUSH)
+		sync_file_range(x->fd, (off_t)(x->staged / BA_FLUSH * BA_FLUSH), BA_FLUSH,
+		    SYNC_FILE_RANGE_WRITE);
+	x->staged += n;
 	return 0;
 }
 

@@ -2,11 +2,24 @@
  * BundleCreateRequest and BundleApplyRequest: a bundle written into, or read from, the
  * descriptor the client passed (it opened the file; custodyd opens no path a client names).
  */
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bundle.h"
 #include "log.h"
 #include "server.h"
+
+/* The descriptor a client passed: a regular file (a pipe could hold a worker forever). */
+static int
+service_bundle_file(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return custody_fail(CUSTODY_EINVAL, "bundle: the descriptor passed is not a "
+		    "regular file");
+	return 0;
+}
 
 int
 service_bundle_create(struct request *r)
@@ -19,6 +32,8 @@ service_bundle_create(struct request *r)
 
 	if (m->office == NULL || m->office[0] == '\0')
 		return custody_fail(CUSTODY_EINVAL, "bundle: which office is it for?");
+	if ((error = service_bundle_file(r->fd)) < 0)
+		return error;
 	if ((error = bundle_create(&x, r->c->s->a, m->office, m->all,
 	    m->since != NULL && m->since[0] != '\0' ? m->since : NULL, r->fd,
 	    &r->progress_done)) < 0)
@@ -48,7 +63,8 @@ service_bundle_apply(struct request *r)
 	size_t i;
 	int error;
 
-	if ((error = bundle_apply(&res, sender, r->c->s->a, r->fd)) < 0) {
+	if ((error = service_bundle_file(r->fd)) < 0 ||
+	    (error = bundle_apply(&res, sender, r->c->s->a, r->fd)) < 0) {
 		log_warn("uid %u: bundle refused: %s", (unsigned)r->c->uid, custody_error());
 		goto done;
 	}
