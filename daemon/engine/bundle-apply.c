@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "custody/age.h"
 #include "custody/bundlefmt.h"
 #include "bundle.h"
+#include "bundle-queue.h"
 #include "epochs.h"
 #include "handover.h"
 #include "log.h"
@@ -29,6 +31,7 @@
 #include "revocations.h"
 #include "sync-verify.h"
 
+#define BA_READ (1u << 20)	/* bytes of the file read at a time */
 #define BA_FLUSH (8u << 20)	/* a staged blob's writeback starts every so many bytes */
 
 /* F_BEHIND: we hold the feed as far as the bundle goes; its pack is kept to show a fork */
@@ -66,7 +69,6 @@ struct ba {
 	uint64_t		 staged;	/* bytes of the blob arriving written */
 	uint64_t		 pack_bytes;
 	struct bundlefmt_reader	*br;
-	int			 inner;		/* the plaintext's parse failed, not age */
 };
 
 /* The bundle's header: made for us, by a pinned office that is not revoked. */
@@ -216,21 +218,86 @@ ba_part_end(void *arg)
 	return 0;
 }
 
+/* The file's reading and decryption, on a thread of its own: the plaintext into a queue. */
+struct ba_reader {
+	int			 fd;
+	struct age_reader	*ar;
+	struct bq		*q;
+};
+
+static int ba_age_error(struct age_reader *, int);
+
 static int
 ba_plain(void *arg, const void *p, size_t n)
 {
-	struct ba *x = arg;
-	int error;
-
-	if ((error = bundlefmt_reader_feed(x->br, p, n)) < 0)
-		x->inner = 1;
-	return error;
+	return bq_put(arg, p, n);
 }
 
-static ssize_t
-ba_read(void *arg, void *buf, size_t len)
+static void *
+ba_reader_main(void *arg)
 {
-	return read(*(int *)arg, buf, len);
+	struct ba_reader *rd = arg;
+	uint8_t *buf;
+	ssize_t r;
+	int error = 0;
+
+	if ((buf = malloc(BA_READ)) == NULL)
+		error = CUSTODY_ENOMEM;
+	while (error == 0) {
+		if ((r = read(rd->fd, buf, BA_READ)) < 0) {
+			if (errno != EINTR)
+				error = custody_fail(CUSTODY_EIO, "reading the bundle: %s",
+				    strerror(errno));
+		} else if (r == 0) {
+			if ((error = age_reader_finish(rd->ar)) < 0)
+				error = ba_age_error(rd->ar, error);
+			break;
+		} else if ((error = age_reader_feed(rd->ar, buf, (size_t)r)) < 0)
+			error = ba_age_error(rd->ar, error);	/* or the consumer stopped */
+	}
+	free(buf);
+	bq_close(rd->q, error, error < 0 ? custody_error() : NULL);
+	return NULL;
+}
+
+/*
+ * Decrypt fd on another thread while this one parses the plaintext (and stages what it
+ * holds): 0 when the whole file authenticated and parsed.
+ */
+static int
+ba_read_all(struct ba *x, const struct age_identity *id, int fd)
+{
+	struct ba_reader rd = { .fd = fd };
+	const uint8_t *p;
+	pthread_t t;
+	size_t n;
+	int error, r;
+
+	if ((error = bq_new(&rd.q)) < 0)
+		return error;
+	if ((error = age_reader_new(&rd.ar, id, 1, ba_plain, rd.q)) < 0)
+		goto done;
+	if (pthread_create(&t, NULL, ba_reader_main, &rd) != 0) {
+		error = custody_fail(CUSTODY_ERR, "cannot start a thread");
+		goto done;
+	}
+	while ((r = bq_get(rd.q, &p, &n)) == 1) {
+		error = bundlefmt_reader_feed(x->br, p, n);
+		bq_done(rd.q);
+		if (error < 0)
+			break;
+	}
+	if (error == 0 && r < 0)
+		error = r;	/* the age layer's, said by bq_get */
+	if (error < 0)
+		bq_stop(rd.q);
+	pthread_join(t, NULL);
+	if (error == 0)
+		error = bundlefmt_reader_finish(x->br);
+done:
+	age_reader_free(rd.ar);
+	bq_free(rd.q);
+	return error;
 }
 
 /* Is pk an office whose feeds we take: pinned, or named by an office record? */
@@ -552,7 +619,6 @@ bundle_apply(struct sync_result *res, char sender[static OFFICE_NAME_MAX + 1],
 	    ba_part_end };
 	struct ba x = { .a = a, .fd = -1 };
 	struct age_identity id;
-	struct age_reader *ar = NULL;
 	char path[4300];
 	uint8_t xsk[32], rnd[8];
 	size_t i;
@@ -567,15 +633,7 @@ bundle_apply(struct sync_result *res, char sender[static OFFICE_NAME_MAX + 1],
 	if (error < 0)
 		return error;
 	if ((error = bundlefmt_reader_new(&x.br, &cbs, &x)) < 0 ||
-	    (error = age_reader_new(&ar, &id, 1, ba_plain, &x)) < 0)
-		goto done;
-	if ((error = age_reader_run(ar, ba_read, &fd)) < 0) {
-		/* the content's error is said as it is; else the age layer's, for a bundle */
-		if (!x.inner)
-			error = ba_age_error(ar, error);
-		goto done;
-	}
-	if ((error = bundlefmt_reader_finish(x.br)) < 0)
+	    (error = ba_read_all(&x, &id, fd)) < 0)
 		goto done;
 	snprintf(sender, OFFICE_NAME_MAX + 1, "%s", x.name);
 	error = ba_apply(&x, res);
@@ -596,7 +654,6 @@ done:
 	}
 	free(x.feeds);
 	free(x.blobs);
-	age_reader_free(ar);
 	bundlefmt_reader_free(x.br);
 	return error;
 }

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "custody/bundlefmt.h"
 #include "custody/packwrite.h"
 #include "bundle.h"
+#include "bundle-queue.h"
 #include "handover.h"
 #include "log.h"
 #include "offices.h"
@@ -31,6 +33,9 @@ struct bc {
 	int				 fd;
 	uint64_t			 written, *progress;
 	struct age_writer		*aw;
+	struct bq			*q;		/* plaintext to the encrypting thread */
+	int				 status;	/* that thread's: 0 or an error */
+	char				 msg[512];	/* and what it said */
 	struct bundlefmt_writer		*bw;
 	uint8_t				(*names)[BUNDLEFMT_NAME_LEN];	/* blobs to carry */
 	size_t				 nnames, capnames;
@@ -58,11 +63,43 @@ bc_file_out(void *arg, const void *p, size_t n)
 	return 0;
 }
 
-/* The bundle's plaintext into the age stream. */
+/* The bundle's plaintext, to the thread that encrypts it. */
 static int
 bc_age_out(void *arg, const void *p, size_t n)
 {
-	return age_writer_write(((struct bc *)arg)->aw, p, n);
+	struct bc *x = arg;
+	int error;
+
+	if ((error = bq_put(x->q, p, n)) < 0 && x->status < 0)	/* it failed: say why */
+		return custody_fail(x->status, "%s", x->msg);
+	return error;
+}
+
+/* The encrypting thread: plaintext from the queue into the age stream, and the file. */
+static void *
+bc_writer_main(void *arg)
+{
+	struct bc *x = arg;
+	const uint8_t *p;
+	size_t n;
+	int r, error = 0;
+
+	while ((r = bq_get(x->q, &p, &n)) == 1) {
+		error = age_writer_write(x->aw, p, n);
+		bq_done(x->q);
+		if (error < 0)
+			break;
+	}
+	if (error == 0 && r == 0)
+		error = age_writer_finish(x->aw);
+	else if (error == 0)
+		error = r;	/* the producer failed: it says why */
+	if (error < 0) {
+		snprintf(x->msg, sizeof x->msg, "%s", custody_error());
+		x->status = error;	/* read by the producer once stopped, or after the join */
+		bq_stop(x->q);
+	}
+	return NULL;
 }
 
 /* The office called name: its identity key. */
@@ -446,7 +483,8 @@ bundle_create(struct bundle_created *out, struct archive *a, const char *office,
 	uint64_t base = 0, skip = 0;
 	time_t when = -1;
 	git_oid head;
-	int error;
+	pthread_t writer;
+	int error, started = 0;
 
 	memset(out, 0, sizeof *out);
 	if (since != NULL && (error = bc_since_parse(since, &when, &skip)) < 0)
@@ -471,8 +509,15 @@ bundle_create(struct bundle_created *out, struct archive *a, const char *office,
 		goto done;
 	if (n > 0)
 		qsort(feeds, n, sizeof *feeds, bc_feed_cmp);
-	if ((error = age_writer_new(&x.aw, &rcpt, 1, bc_file_out, &x)) < 0 ||
-	    (error = bundlefmt_writer_new(&x.bw, &hd, a->office_sk, bc_age_out, &x)) < 0)
+	if ((error = bq_new(&x.q)) < 0 ||
+	    (error = age_writer_new(&x.aw, &rcpt, 1, bc_file_out, &x)) < 0)
+		goto done;
+	if (pthread_create(&writer, NULL, bc_writer_main, &x) != 0) {
+		error = custody_fail(CUSTODY_ERR, "cannot start a thread");
+		goto done;
+	}
+	started = 1;
+	if ((error = bundlefmt_writer_new(&x.bw, &hd, a->office_sk, bc_age_out, &x)) < 0)
 		goto done;
 	for (i = 0; i < n && error == 0; i++) {
 		if (all)
@@ -496,12 +541,19 @@ bundle_create(struct bundle_created *out, struct archive *a, const char *office,
 	}
 	if (error == 0)
 		error = bc_blobs(&x, out);
-	if (error == 0 && (error = bundlefmt_writer_finish(x.bw)) == 0)
-		error = age_writer_finish(x.aw);
-	out->size = x.written;
+	if (error == 0)
+		error = bundlefmt_writer_finish(x.bw);
 done:
+	if (started) {
+		bq_close(x.q, error < 0 ? error : 0, error < 0 ? custody_error() : NULL);
+		pthread_join(writer, NULL);
+		if (error == 0 && x.status < 0)
+			error = custody_fail(x.status, "%s", x.msg);
+	}
+	out->size = x.written;
 	bundlefmt_writer_free(x.bw);
 	age_writer_free(x.aw);
+	bq_free(x.q);
 	git_odb_free(x.odb);
 	free(x.names);
 	free(x.buf);
