@@ -50,7 +50,6 @@ struct ba_feed {
 struct ba_blob {
 	uint8_t		 name[BUNDLEFMT_NAME_LEN];
 	uint64_t	 size;
-	uint8_t		 sum[SHA256_LEN];
 	char		 tmp[96];	/* under tmp/, "" when not staged (held already) */
 };
 
@@ -211,7 +210,6 @@ ba_part_end(void *arg)
 		return sync_incoming_pack_end(&x->feed->in);
 	}
 	if (x->fd >= 0) {	/* the parser checked its bytes hash to its name */
-		memcpy(x->blob->sum, x->blob->name, SHA256_LEN);
 		close(x->fd);
 		x->fd = -1;
 	}
@@ -482,7 +480,8 @@ ba_apply_round(struct ba *x, struct sync_result *res, struct sync_witness **wit,
 {
 	struct ba_feed *bf;
 	struct ba_blob *b;
-	char path[4300], *name;
+	struct blob_info bi;
+	char *name;
 	size_t i, j, nb;
 	int error;
 
@@ -493,9 +492,13 @@ ba_apply_round(struct ba *x, struct sync_result *res, struct sync_witness **wit,
 		for (j = 0; j < bf->in.nneed; j++) {
 			if (blob_exists(x->a, bf->in.need[j].name))
 				continue;
+			/* found by the name the record gives; the parser checked the bytes hash
+			   to it */
 			b = ba_find_blob(x, bf->in.need[j].name);
-			snprintf(path, sizeof path, "%s/tmp/%s", x->a->path, b->tmp);
-			if ((error = sync_place_blob(x->a, &bf->in.need[j], path, b->sum)) < 0)
+			memset(&bi, 0, sizeof bi);
+			snprintf(bi.name, sizeof bi.name, "%s", bf->in.need[j].name);
+			snprintf(bi.tmp, sizeof bi.tmp, "%s", b->tmp);
+			if ((error = blob_commit(x->a, &bi)) < 0)
 				return error;
 			b->tmp[0] = '\0';
 			bf->in.nblobs++;

@@ -10,7 +10,9 @@
 # A's feed (relayed) and B's; C applies it: its refs equal their owners', C's get of A's files
 # is byte-identical, stock `git verify-commit` with C's allowed-signers accepts every commit of
 # A's feed, and `custody verify` passes at C. B's witness then travels back to A in a bundle,
-# and A's next bundle for B carries only the commits B lacks (not the files B holds).
+# and A's next bundle for B carries only the commits B lacks (not the files B holds). Last, B's
+# daemon is killed (-9) while it stages a large bundle's blobs: after a restart, B holds exactly
+# what it held before, tmp/ is swept, and applying the bundle again takes it whole.
 . "$(dirname "$0")/lib.sh"
 
 command -v git >/dev/null || { echo "SKIP: git is not installed"; exit 77; }
@@ -24,6 +26,7 @@ init_archive "$A" A
 start_daemon "$A"
 join_office "$B" B "$A" "$NOPORT"
 start_daemon "$B"
+DB=$DAEMON_PID
 join_office "$C" C "$B" "$NOPORT"
 start_daemon "$C"
 HA=$(key_hex "$A") HB=$(key_hex "$B") HC=$(key_hex "$C")
@@ -105,6 +108,32 @@ out=$(cu "$B" bundle apply "$T/ab2.bundle" 2>&1) || fail "B applies it: $out"
 contains "B takes A's new commits" "$out" "feed A: $(($(feed_len "$A" "$HA") - have)) commit"
 contains "and the new file" "$out" "1 blob"
 check "B's ref for A's feed is A's again" [ "$(feed_ref "$B" "$HA")" = "$(feed_ref "$A" "$HA")" ]
+check "custody verify passes at B" quiet cu "$B" verify
+
+# --- a crash in the middle of an apply ------------------------------------------------------------
+head -c 80000000 /dev/urandom >"$IN/large.bin"
+check "A ingests a large file" quiet cu "$A" ingest "$IN/large.bin"
+check "A writes a bundle for B" quiet cu "$A" bundle create --for B -o "$T/big.bundle"
+refs0=$(git --git-dir="$B/git" for-each-ref)
+blobs0=$(find "$B/blobs" -type f | sort)
+cu "$B" bundle apply "$T/big.bundle" >"$T/crash.out" 2>&1 &
+APPLY=$!
+for i in $(seq 1 400); do
+	ls "$B/tmp" 2>/dev/null | grep -q '^bundle-.*\.part$' && break
+	sleep 0.01
+done
+check "B is staging the bundle's blob" eval "ls '$B/tmp' | grep -q '^bundle-.*\.part$'"
+kill -9 "$DB"
+wait "$APPLY" 2>/dev/null || true
+check "B's refs are what they were" [ "$(git --git-dir="$B/git" for-each-ref)" = "$refs0" ]
+check "and its blob store" [ "$(find "$B/blobs" -type f | sort)" = "$blobs0" ]
+start_daemon "$B"
+check "B's tmp/ is swept at start" [ -z "$(ls -A "$B/tmp")" ]
+out=$(cu "$B" bundle apply "$T/big.bundle" 2>&1) || fail "B applies the bundle again: $out"
+contains "and takes it whole" "$out" "1 blob"
+sha=$(sha256sum <"$IN/large.bin" | cut -d' ' -f1)
+check "B's get of the large file is byte-identical" eval \
+    'cu "$B" get "$sha" -o "$OUT/b-large" >/dev/null 2>&1 && cmp -s "$IN/large.bin" "$OUT/b-large"'
 check "custody verify passes at B" quiet cu "$B" verify
 
 done_testing
