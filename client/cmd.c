@@ -71,6 +71,8 @@ extern const struct cmd_entry cmd_query_victims_entry;
 extern const struct cmd_entry cmd_report_entry;
 extern const struct cmd_entry cmd_office_revoke_entry;
 extern const struct cmd_entry cmd_office_revocations_entry;
+extern const struct cmd_entry cmd_bundle_create_entry;
+extern const struct cmd_entry cmd_bundle_apply_entry;
 
 const struct cmd_entry *cmd_table[] = {
 	&cmd_status_entry,
@@ -129,6 +131,8 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_audit_entry,
 	&cmd_office_revoke_entry,
 	&cmd_office_revocations_entry,
+	&cmd_bundle_create_entry,
+	&cmd_bundle_apply_entry,
 	NULL
 };
 

@@ -603,9 +603,9 @@ again:
 		in->nneed = failed_need;
 	}
 	/* a pack cut short by a revocation holds objects of refused commits: only used ones enter */
-	if (error == 0 && taken == n)
+	if (error == 0 && taken == n && !in->overlap)
 		error = sync_quarantine_only(in->q);
-	in->partial = taken < n;
+	in->partial = taken < n || in->overlap;
 	in->new_seq = seq;
 	snprintf(in->new_head, sizeof in->new_head, "%s", head);
 	if (error == 0 && taken < n) {	/* up to a revoked office's cut, or an epoch */

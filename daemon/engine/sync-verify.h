@@ -70,6 +70,9 @@ struct sync_incoming {
 	git_repository		*repo;	/* the quarantine's view, once the pack is complete */
 	int			 partial;	/* taken up to a revoked office's cut: admit
 						   only the used objects, not the pack */
+	int			 overlap;	/* set before verify: the pack may also hold
+						   commits we hold (a bundle made from an older
+						   head); only the used objects are admitted */
 	uint64_t		 new_seq;
 	char			 new_head[GIT_OID_HEXSZ + 1];
 	git_oid			 new_oid;
