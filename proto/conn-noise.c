@@ -21,25 +21,45 @@ conn_noise_frame_out(struct conn *c, uint8_t type, const uint8_t *body, size_t l
 	return error;
 }
 
-/* Encrypt the pending message frames into transport messages, one FRAME_NOISE frame each. */
+/*
+ * Encrypt the pending message frames into transport messages, one FRAME_NOISE frame each,
+ * sealed straight into the output buffer (one contiguous reservation for them all). Each piece
+ * of plaintext is wiped as soon as it is sealed, while it is still in the cache.
+ */
 int
 conn_noise_seal(struct conn *c)
 {
-	struct cbuf ct = { 0 };
-	size_t off, n;
+	struct evbuffer_iovec v;
+	size_t off, n, pieces, total;
+	uint8_t *p;
 	int error = 0;
 
-	for (off = 0; off < c->pending.len && error == 0; off += n) {
+	if (c->pending.len == 0)
+		return 0;
+	pieces = (c->pending.len + NOISE_MAX_PAYLOAD - 1) / NOISE_MAX_PAYLOAD;
+	total = c->pending.len + pieces * (FRAME_HEADER_LEN + NOISE_TAG_LEN);
+	if (evbuffer_reserve_space(c->out, (ev_ssize_t)total, &v, 1) != 1)
+		error = CUSTODY_ENOMEM;
+	for (off = 0, p = v.iov_base; off < c->pending.len && error == 0; off += n) {
 		n = c->pending.len - off;
 		if (n > NOISE_MAX_PAYLOAD)
 			n = NOISE_MAX_PAYLOAD;
-		ct.len = 0;
-		if ((error = noise_encrypt(c->noise->tx, &ct, c->pending.data + off, n)) == 0)
-			error = conn_noise_frame_out(c, FRAME_NOISE, ct.data, ct.len);
+		frame_header(p, FRAME_NOISE, (uint32_t)(n + NOISE_TAG_LEN));
+		error = noise_encrypt_to(c->noise->tx, p + FRAME_HEADER_LEN,
+		    c->pending.data + off, n);
+		sodium_memzero(c->pending.data + off, n);
+		p += FRAME_HEADER_LEN + n + NOISE_TAG_LEN;
 	}
-	sodium_memzero(c->pending.data, c->pending.len);
+	if (error == 0) {
+		v.iov_len = total;
+		if (evbuffer_commit_space(c->out, &v, 1) != 0)
+			error = CUSTODY_ENOMEM;
+		else
+			event_add(c->wev, NULL);	/* as conn_queue does */
+	}
+	if (error < 0)
+		sodium_memzero(c->pending.data, c->pending.len);
 	c->pending.len = 0;
-	cbuf_free(&ct);
 	return error;
 }
 
@@ -161,22 +181,31 @@ conn_noise_hs_frame(struct conn *c, const uint8_t *body, size_t len)
 	return 0;
 }
 
-/* One transport frame: decrypt and add to the stream of message frames. */
+/*
+ * One transport frame: decrypt straight onto the end of the stream of message frames, which
+ * takes the plaintext only once it authenticates.
+ */
 static int
 conn_noise_transport_frame(struct conn *c, const uint8_t *body, size_t len)
 {
 	struct conn_noise *n = c->noise;
-	struct cbuf pt = { 0 };
+	struct evbuffer_iovec v;
+	uint8_t none[1];
 	int error;
 
 	n->received = 1;
-	if ((error = noise_decrypt(n->rx, &pt, body, len)) == 0 &&
-	    evbuffer_add(n->plain, pt.data, pt.len) != 0)
-		error = CUSTODY_ENOMEM;
-	if (pt.data != NULL)
-		sodium_memzero(pt.data, pt.len);
-	cbuf_free(&pt);
-	return error;
+	if (len < NOISE_TAG_LEN)
+		return custody_fail(CUSTODY_EINVAL, "noise: transport message of %zu bytes", len);
+	if (len == NOISE_TAG_LEN)
+		return noise_decrypt_to(n->rx, none, body, len);	/* an empty message */
+	if (evbuffer_reserve_space(n->plain, (ev_ssize_t)(len - NOISE_TAG_LEN), &v, 1) != 1)
+		return CUSTODY_ENOMEM;
+	if ((error = noise_decrypt_to(n->rx, v.iov_base, body, len)) < 0)
+		return error;
+	v.iov_len = len - NOISE_TAG_LEN;
+	if (evbuffer_commit_space(n->plain, &v, 1) != 0)
+		return CUSTODY_ENOMEM;
+	return 0;
 }
 
 /* Handle every whole outer frame of c->in, dispatching the messages they carry. */

@@ -101,6 +101,16 @@ int noise_encrypt(struct noise_cipher *c, struct cbuf *out, const void *pt, size
  */
 int noise_decrypt(struct noise_cipher *c, struct cbuf *out, const uint8_t *ct, size_t len);
 /*
+ * noise_encrypt into out, which has room for len + NOISE_TAG_LEN bytes; out may be pt (in
+ * place).
+ */
+int noise_encrypt_to(struct noise_cipher *c, uint8_t *out, const void *pt, size_t len);
+/*
+ * noise_decrypt into out, which has room for len - NOISE_TAG_LEN bytes; out may be ct (in
+ * place). When the message does not authenticate, out is wiped: nothing of it is released.
+ */
+int noise_decrypt_to(struct noise_cipher *c, uint8_t *out, const uint8_t *ct, size_t len);
+/*
  * Skip the nonce forward to n (Noise SetNonce, forward only: never reuses a nonce). For callers
  * that drop messages by agreement, and for tests of nonce exhaustion. CUSTODY_EINVAL if n is
  * below the current nonce.

@@ -45,6 +45,8 @@ int frame_parse(struct frame *f, size_t *used, const uint8_t *buf, size_t len, s
 size_t frame_total(const uint8_t hdr[static FRAME_HEADER_LEN]);
 /* Append a frame header for a body of len bytes. */
 int frame_put_header(struct cbuf *out, uint8_t type, size_t len);
+/* Write a frame header for a body of len bytes into hdr. */
+void frame_header(uint8_t hdr[static FRAME_HEADER_LEN], uint8_t type, uint32_t len);
 
 /* Unpack a message frame's body; an Envelope with no body set is CUSTODY_EPROTO. */
 int wire_decode(Envelope **out, const uint8_t *body, size_t len);
