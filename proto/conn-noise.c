@@ -23,40 +23,36 @@ conn_noise_frame_out(struct conn *c, uint8_t type, const uint8_t *body, size_t l
 
 /*
  * Encrypt the pending message frames into transport messages, one FRAME_NOISE frame each,
- * sealed straight into the output buffer (one contiguous reservation for them all). Each piece
- * of plaintext is wiped as soon as it is sealed, while it is still in the cache.
+ * sealed straight into the output buffer. Each piece of plaintext is wiped as soon as it is
+ * sealed, while it is still in the cache.
  */
 int
 conn_noise_seal(struct conn *c)
 {
 	struct evbuffer_iovec v;
-	size_t off, n, pieces, total;
+	size_t off, n;
 	uint8_t *p;
 	int error = 0;
 
-	if (c->pending.len == 0)
-		return 0;
-	pieces = (c->pending.len + NOISE_MAX_PAYLOAD - 1) / NOISE_MAX_PAYLOAD;
-	total = c->pending.len + pieces * (FRAME_HEADER_LEN + NOISE_TAG_LEN);
-	if (evbuffer_reserve_space(c->out, (ev_ssize_t)total, &v, 1) != 1)
-		error = CUSTODY_ENOMEM;
-	for (off = 0, p = v.iov_base; off < c->pending.len && error == 0; off += n) {
+	for (off = 0; off < c->pending.len && error == 0; off += n) {
 		n = c->pending.len - off;
 		if (n > NOISE_MAX_PAYLOAD)
 			n = NOISE_MAX_PAYLOAD;
-		frame_header(p, FRAME_NOISE, (uint32_t)(n + NOISE_TAG_LEN));
-		error = noise_encrypt_to(c->noise->tx, p + FRAME_HEADER_LEN,
-		    c->pending.data + off, n);
-		sodium_memzero(c->pending.data + off, n);
-		p += FRAME_HEADER_LEN + n + NOISE_TAG_LEN;
-	}
-	if (error == 0) {
-		v.iov_len = total;
-		if (evbuffer_commit_space(c->out, &v, 1) != 0)
+		v.iov_len = FRAME_HEADER_LEN + n + NOISE_TAG_LEN;
+		if (evbuffer_reserve_space(c->out, (ev_ssize_t)v.iov_len, &v, 1) != 1) {
 			error = CUSTODY_ENOMEM;
-		else
-			event_add(c->wev, NULL);	/* as conn_queue does */
+			break;
+		}
+		p = v.iov_base;
+		v.iov_len = FRAME_HEADER_LEN + n + NOISE_TAG_LEN;
+		frame_header(p, FRAME_NOISE, (uint32_t)(n + NOISE_TAG_LEN));
+		if ((error = noise_encrypt_to(c->noise->tx, p + FRAME_HEADER_LEN,
+		    c->pending.data + off, n)) == 0 && evbuffer_commit_space(c->out, &v, 1) != 0)
+			error = CUSTODY_ENOMEM;
+		sodium_memzero(c->pending.data + off, n);
 	}
+	if (off > 0)
+		event_add(c->wev, NULL);	/* as conn_queue does */
 	if (error < 0)
 		sodium_memzero(c->pending.data, c->pending.len);
 	c->pending.len = 0;
@@ -181,26 +177,44 @@ conn_noise_hs_frame(struct conn *c, const uint8_t *body, size_t len)
 	return 0;
 }
 
+#define CONN_NOISE_PIECES 8	/* pieces of c->in a transport frame is decrypted from in place */
+
 /*
- * One transport frame: decrypt straight onto the end of the stream of message frames, which
- * takes the plaintext only once it authenticates.
+ * The transport frame of len bytes after the header at the start of c->in: decrypt it where it
+ * lies (in the pieces it was read in) straight onto the end of the stream of message frames,
+ * which takes the plaintext only once it authenticates.
  */
 static int
-conn_noise_transport_frame(struct conn *c, const uint8_t *body, size_t len)
+conn_noise_transport_frame(struct conn *c, size_t len)
 {
 	struct conn_noise *n = c->noise;
-	struct evbuffer_iovec v;
-	uint8_t none[1];
-	int error;
+	struct evbuffer_iovec ev[CONN_NOISE_PIECES], v;
+	struct iovec ct[CONN_NOISE_PIECES];
+	struct evbuffer_ptr at;
+	uint8_t none[1], *data;
+	int i, k, error;
 
 	n->received = 1;
 	if (len < NOISE_TAG_LEN)
 		return custody_fail(CUSTODY_EINVAL, "noise: transport message of %zu bytes", len);
-	if (len == NOISE_TAG_LEN)
-		return noise_decrypt_to(n->rx, none, body, len);	/* an empty message */
+	if (evbuffer_ptr_set(c->in, &at, FRAME_HEADER_LEN, EVBUFFER_PTR_SET) != 0 ||
+	    (k = evbuffer_peek(c->in, (ev_ssize_t)len, &at, ev, CONN_NOISE_PIECES)) < 1 ||
+	    k > CONN_NOISE_PIECES) {	/* in too many pieces: make it one */
+		if ((data = evbuffer_pullup(c->in, (ev_ssize_t)(FRAME_HEADER_LEN + len))) == NULL)
+			return CUSTODY_ENOMEM;
+		ev[0].iov_base = data + FRAME_HEADER_LEN;
+		ev[0].iov_len = len;
+		k = 1;
+	}
+	for (i = 0; i < k; i++) {
+		ct[i].iov_base = ev[i].iov_base;
+		ct[i].iov_len = ev[i].iov_len;
+	}
+	if (len == NOISE_TAG_LEN)	/* an empty message */
+		return noise_decrypt_iov(n->rx, none, ct, k, len);
 	if (evbuffer_reserve_space(n->plain, (ev_ssize_t)(len - NOISE_TAG_LEN), &v, 1) != 1)
 		return CUSTODY_ENOMEM;
-	if ((error = noise_decrypt_to(n->rx, v.iov_base, body, len)) < 0)
+	if ((error = noise_decrypt_iov(n->rx, v.iov_base, ct, k, len)) < 0)
 		return error;
 	v.iov_len = len - NOISE_TAG_LEN;
 	if (evbuffer_commit_space(n->plain, &v, 1) != 0)
@@ -232,16 +246,17 @@ conn_noise_process(struct conn *c)
 		if (avail < frame_total(data))
 			return 0;
 		avail = frame_total(data);
-		data = evbuffer_pullup(c->in, (ev_ssize_t)avail);
-		if ((error = frame_parse(&f, &used, data, avail, max)) < 0)
-			return error;
-		if (used == 0)
-			return 0;
-		if (f.type == FRAME_HANDSHAKE)
+		if (data[4] == FRAME_NOISE)	/* decrypted where it lies: no pullup */
+			error = conn_noise_transport_frame(c, avail - FRAME_HEADER_LEN);
+		else {
+			data = evbuffer_pullup(c->in, (ev_ssize_t)avail);
+			if ((error = frame_parse(&f, &used, data, avail, max)) < 0)
+				return error;
+			if (used == 0)
+				return 0;
 			error = conn_noise_hs_frame(c, f.body, f.len);
-		else
-			error = conn_noise_transport_frame(c, f.body, f.len);
-		evbuffer_drain(c->in, used);
+		}
+		evbuffer_drain(c->in, avail);
 		if (error < 0)
 			return error;
 		if (c->established && (error = conn_frames(c, c->noise->plain)) < 0)

@@ -9,6 +9,7 @@
  * as for SHA-256. The handshake's few bytes stay with libsodium.
  */
 #include <string.h>
+#include <sys/uio.h>
 
 #include <openssl/evp.h>
 #include <sodium.h>
@@ -160,26 +161,36 @@ noise_cipher_free(struct noise_cipher *c)
 }
 
 /*
- * Seal (enc) or open one transport message with nonce n, no associated data, in place or not:
- * sealing writes len + NOISE_TAG_LEN bytes; opening len - NOISE_TAG_LEN, wiped unless the tag
- * authenticates. 0 or CUSTODY_ECRYPTO; the nonce is the caller's.
+ * Seal (enc) or open one transport message of len bytes with nonce n, no associated data,
+ * taken from the nin pieces of in: sealing writes len + NOISE_TAG_LEN bytes to out; opening
+ * len - NOISE_TAG_LEN, wiped unless the tag (the last NOISE_TAG_LEN bytes) authenticates. out
+ * may be the (one) input. 0 or CUSTODY_ECRYPTO; the nonce is the caller's to advance.
  */
 static int
-noise_transport(struct noise_cipher *c, int enc, uint8_t *out, const uint8_t *in, size_t len)
+noise_transport(struct noise_cipher *c, int enc, uint8_t *out, const struct iovec *in, int nin,
+    size_t len)
 {
-	uint8_t nonce[NOISE_NONCE_LEN];
-	size_t plen = enc ? len : len - NOISE_TAG_LEN;
-	int ol, ok;
+	uint8_t nonce[NOISE_NONCE_LEN], tag[NOISE_TAG_LEN];
+	size_t plen = enc ? len : len - NOISE_TAG_LEN, done = 0, n, t;
+	int i, ol, ok;
 
 	if (c->evp == NULL)
 		return custody_fail(CUSTODY_EINVAL, "noise: not a transport cipher");
 	noise_nonce(nonce, c->n);
 	ok = EVP_CipherInit_ex(c->evp, EVP_chacha20_poly1305(), NULL, c->k, nonce, enc) == 1;
+	for (i = 0; ok && i < nin && done < len; i++) {
+		n = in[i].iov_len < len - done ? in[i].iov_len : len - done;
+		t = done >= plen ? 0 : n < plen - done ? n : plen - done;	/* text, then tag */
+		if (t > 0)
+			ok = EVP_CipherUpdate(c->evp, out + done, &ol, in[i].iov_base, (int)t) == 1 &&
+			    (size_t)ol == t;
+		if (!enc && n > t)
+			memcpy(tag + (done + t - plen), (const uint8_t *)in[i].iov_base + t, n - t);
+		done += n;
+	}
+	ok = ok && done == len;
 	if (ok && !enc)
-		ok = EVP_CIPHER_CTX_ctrl(c->evp, EVP_CTRL_AEAD_SET_TAG, NOISE_TAG_LEN,
-		    (void *)(uintptr_t)(in + plen)) == 1;
-	if (ok && plen > 0)
-		ok = EVP_CipherUpdate(c->evp, out, &ol, in, (int)plen) == 1 && (size_t)ol == plen;
+		ok = EVP_CIPHER_CTX_ctrl(c->evp, EVP_CTRL_AEAD_SET_TAG, NOISE_TAG_LEN, tag) == 1;
 	if (ok)
 		ok = EVP_CipherFinal_ex(c->evp, out + plen, &ol) == 1 && ol == 0;
 	if (ok && enc)
@@ -217,7 +228,8 @@ noise_encrypt_to(struct noise_cipher *c, uint8_t *out, const void *pt, size_t le
 		    len, NOISE_MAX_PAYLOAD);
 	if (c->n == UINT64_MAX)
 		return custody_fail(CUSTODY_EPROTO, "noise: nonces used up");
-	if ((error = noise_transport(c, 1, out, pt, len)) < 0)
+	if ((error = noise_transport(c, 1, out, &(struct iovec){ (void *)(uintptr_t)pt, len }, 1,
+	    len)) < 0)
 		return error;
 	c->n++;
 	return 0;
@@ -227,13 +239,21 @@ noise_encrypt_to(struct noise_cipher *c, uint8_t *out, const void *pt, size_t le
 int
 noise_decrypt_to(struct noise_cipher *c, uint8_t *out, const uint8_t *ct, size_t len)
 {
+	return noise_decrypt_iov(c, out, &(struct iovec){ (void *)(uintptr_t)ct, len }, 1, len);
+}
+
+/* noise_decrypt_to of a message of len bytes lying in the nin pieces of ct. */
+int
+noise_decrypt_iov(struct noise_cipher *c, uint8_t *out, const struct iovec *ct, int nin,
+    size_t len)
+{
 	int error;
 
 	if (len < NOISE_TAG_LEN || len > NOISE_MAX_MSG)
 		return custody_fail(CUSTODY_EINVAL, "noise: transport message of %zu bytes", len);
 	if (c->n == UINT64_MAX)
 		return custody_fail(CUSTODY_EPROTO, "noise: nonces used up");
-	if ((error = noise_transport(c, 0, out, ct, len)) < 0)
+	if ((error = noise_transport(c, 0, out, ct, nin, len)) < 0)
 		return error;
 	c->n++;
 	return 0;

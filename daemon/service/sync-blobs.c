@@ -95,18 +95,21 @@ sync_writer_error(int err, const char *what)
 	    "%s a blob received: %s", what, strerror(err));
 }
 
+/* Answers waiting for the writer: enough to keep it busy, few enough to reuse their memory. */
+#define SYNC_WRITER_QUEUE 2
+
 /* Bytes a writer lets pile up in the page cache before it has the kernel write them out. */
 #define SYNC_WRITEBACK (8u << 20)
 
 /*
  * The writer of one blob: answers (BlobData envelopes, in order) go in through sync_writer_put
- * and are hashed and appended to fd on the writer's thread; at most SYNC_WINDOW wait.
+ * and are hashed and appended to fd on the writer's thread; at most SYNC_WRITER_QUEUE wait.
  */
 struct sync_writer {
 	pthread_t	 th;
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;		/* a message queued, taken, or the end */
-	Envelope	*q[SYNC_WINDOW];
+	Envelope	*q[SYNC_WRITER_QUEUE];
 	size_t		 head, n;
 	int		 end;		/* no more will come */
 	int		 fd;
@@ -133,7 +136,7 @@ sync_writer_run(void *arg)
 			break;
 		}
 		msg = w->q[w->head];
-		w->head = (w->head + 1) % SYNC_WINDOW;
+		w->head = (w->head + 1) % SYNC_WRITER_QUEUE;
 		w->n--;
 		pthread_cond_broadcast(&w->cv);
 		pthread_mutex_unlock(&w->mu);
@@ -179,17 +182,17 @@ sync_writer_start(struct sync_writer *w, int fd, EVP_MD_CTX *sha, uint64_t at)
 	return 0;
 }
 
-/* Hand one answer (taken) to the writer, waiting while SYNC_WINDOW wait; its write error. */
+/* Hand one answer (taken) to the writer, waiting while SYNC_WRITER_QUEUE wait; its write error. */
 static int
 sync_writer_put(struct sync_writer *w, Envelope *msg)
 {
 	int err;
 
 	pthread_mutex_lock(&w->mu);
-	while (w->n == SYNC_WINDOW && w->err == 0)
+	while (w->n == SYNC_WRITER_QUEUE && w->err == 0)
 		pthread_cond_wait(&w->cv, &w->mu);
 	if ((err = w->err) == 0) {
-		w->q[(w->head + w->n) % SYNC_WINDOW] = msg;
+		w->q[(w->head + w->n) % SYNC_WRITER_QUEUE] = msg;
 		w->n++;
 		pthread_cond_broadcast(&w->cv);
 	}

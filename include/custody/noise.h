@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "custody/common.h"
 
@@ -110,6 +111,9 @@ int noise_encrypt_to(struct noise_cipher *c, uint8_t *out, const void *pt, size_
  * place). When the message does not authenticate, out is wiped: nothing of it is released.
  */
 int noise_decrypt_to(struct noise_cipher *c, uint8_t *out, const uint8_t *ct, size_t len);
+/* noise_decrypt_to of a message of len bytes lying in the nin pieces of ct, in order. */
+int noise_decrypt_iov(struct noise_cipher *c, uint8_t *out, const struct iovec *ct, int nin,
+    size_t len);
 /*
  * Skip the nonce forward to n (Noise SetNonce, forward only: never reuses a nonce). For callers
  * that drop messages by agreement, and for tests of nonce exhaustion. CUSTODY_EINVAL if n is
