@@ -21,40 +21,41 @@ conn_noise_frame_out(struct conn *c, uint8_t type, const uint8_t *body, size_t l
 	return error;
 }
 
+/* The scratch room of one transport frame, made on first use; NULL when out of memory. */
+static uint8_t *
+conn_noise_scratch(struct conn_noise *n)
+{
+	if (n->scratch == NULL)
+		n->scratch = malloc(FRAME_HEADER_LEN + NOISE_MAX_MSG);
+	return n->scratch;
+}
+
 /*
  * Encrypt the pending message frames into transport messages, one FRAME_NOISE frame each,
- * sealed straight into the output buffer. Each piece of plaintext is wiped as soon as it is
- * sealed, while it is still in the cache.
+ * sealed in the scratch room and queued from there: evbuffer packs them into its chains (room
+ * reserved frame by frame would take a fresh 128 KiB chain for each, faulted in anew). Each piece
+ * of plaintext is wiped as soon as it is sealed, while it is still in the cache.
  */
 int
 conn_noise_seal(struct conn *c)
 {
-	struct evbuffer_iovec v;
 	size_t off, n;
-	uint8_t *p;
+	uint8_t *p = NULL;
 	int error = 0;
 
+	if (c->pending.len > 0 && (p = conn_noise_scratch(c->noise)) == NULL)
+		error = CUSTODY_ENOMEM;
 	for (off = 0; off < c->pending.len && error == 0; off += n) {
 		n = c->pending.len - off;
 		if (n > NOISE_MAX_PAYLOAD)
 			n = NOISE_MAX_PAYLOAD;
-		v.iov_len = FRAME_HEADER_LEN + n + NOISE_TAG_LEN;
-		if (evbuffer_reserve_space(c->out, (ev_ssize_t)v.iov_len, &v, 1) != 1) {
-			error = CUSTODY_ENOMEM;
-			break;
-		}
-		p = v.iov_base;
-		v.iov_len = FRAME_HEADER_LEN + n + NOISE_TAG_LEN;
 		frame_header(p, FRAME_NOISE, (uint32_t)(n + NOISE_TAG_LEN));
 		if ((error = noise_encrypt_to(c->noise->tx, p + FRAME_HEADER_LEN,
-		    c->pending.data + off, n)) == 0 && evbuffer_commit_space(c->out, &v, 1) != 0)
-			error = CUSTODY_ENOMEM;
+		    c->pending.data + off, n)) == 0)
+			error = conn_queue(c, p, FRAME_HEADER_LEN + n + NOISE_TAG_LEN);
 		sodium_memzero(c->pending.data + off, n);
 	}
-	if (off > 0)
-		event_add(c->wev, NULL);	/* as conn_queue does */
-	if (error < 0)
-		sodium_memzero(c->pending.data, c->pending.len);
+	sodium_memzero(c->pending.data, c->pending.len);
 	c->pending.len = 0;
 	return error;
 }
@@ -180,15 +181,15 @@ conn_noise_hs_frame(struct conn *c, const uint8_t *body, size_t len)
 #define CONN_NOISE_PIECES 8	/* pieces of c->in a transport frame is decrypted from in place */
 
 /*
- * The transport frame of len bytes after the header at the start of c->in: decrypt it where it
- * lies (in the pieces it was read in) straight onto the end of the stream of message frames,
- * which takes the plaintext only once it authenticates.
+ * The transport frame of len bytes after the header at the start of c->in: decrypt it from where
+ * it lies (the pieces it was read in, no pullup) into the scratch room, and add it to the stream
+ * of message frames once it authenticates.
  */
 static int
 conn_noise_transport_frame(struct conn *c, size_t len)
 {
 	struct conn_noise *n = c->noise;
-	struct evbuffer_iovec ev[CONN_NOISE_PIECES], v;
+	struct evbuffer_iovec ev[CONN_NOISE_PIECES];
 	struct iovec ct[CONN_NOISE_PIECES];
 	struct evbuffer_ptr at;
 	uint8_t none[1], *data;
@@ -212,14 +213,13 @@ conn_noise_transport_frame(struct conn *c, size_t len)
 	}
 	if (len == NOISE_TAG_LEN)	/* an empty message */
 		return noise_decrypt_iov(n->rx, none, ct, k, len);
-	if (evbuffer_reserve_space(n->plain, (ev_ssize_t)(len - NOISE_TAG_LEN), &v, 1) != 1)
+	if ((data = conn_noise_scratch(n)) == NULL)
 		return CUSTODY_ENOMEM;
-	if ((error = noise_decrypt_iov(n->rx, v.iov_base, ct, k, len)) < 0)
+	if ((error = noise_decrypt_iov(n->rx, data, ct, k, len)) < 0)
 		return error;
-	v.iov_len = len - NOISE_TAG_LEN;
-	if (evbuffer_commit_space(n->plain, &v, 1) != 0)
-		return CUSTODY_ENOMEM;
-	return 0;
+	error = evbuffer_add(n->plain, data, len - NOISE_TAG_LEN) != 0 ? CUSTODY_ENOMEM : 0;
+	sodium_memzero(data, len - NOISE_TAG_LEN);
+	return error;
 }
 
 /* Handle every whole outer frame of c->in, dispatching the messages they carry. */
@@ -301,6 +301,10 @@ conn_noise_free(struct conn_noise *n)
 	noise_hs_free(n->hs);
 	noise_cipher_free(n->tx);
 	noise_cipher_free(n->rx);
+	if (n->scratch != NULL) {
+		sodium_memzero(n->scratch, FRAME_HEADER_LEN + NOISE_MAX_MSG);
+		free(n->scratch);
+	}
 	sodium_free(n->fallback);
 	free(n->office);
 	free(n);

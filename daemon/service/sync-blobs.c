@@ -95,22 +95,27 @@ sync_writer_error(int err, const char *what)
 	    "%s a blob received: %s", what, strerror(err));
 }
 
-/* Answers waiting for the writer: enough to keep it busy, few enough to reuse their memory. */
-#define SYNC_WRITER_QUEUE 2
+/*
+ * Buffers of a writer: one being written, the others filled meanwhile. The writer owns them for
+ * the whole blob, so the memory of the answers is the session's alone, freed as it came, and
+ * the heap does not swing by megabytes (which glibc would give back and fault in again).
+ */
+#define SYNC_WRITER_BUFS 3
 
 /* Bytes a writer lets pile up in the page cache before it has the kernel write them out. */
 #define SYNC_WRITEBACK (8u << 20)
 
 /*
- * The writer of one blob: answers (BlobData envelopes, in order) go in through sync_writer_put
- * and are hashed and appended to fd on the writer's thread; at most SYNC_WRITER_QUEUE wait.
+ * The writer of one blob: the data of the answers, in order, is copied into its buffers by
+ * sync_writer_put and hashed and appended to fd on the writer's thread.
  */
 struct sync_writer {
 	pthread_t	 th;
 	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;		/* a message queued, taken, or the end */
-	Envelope	*q[SYNC_WRITER_QUEUE];
-	size_t		 head, n;
+	pthread_cond_t	 cv;		/* a buffer filled, written, or the end */
+	uint8_t		*buf[SYNC_WRITER_BUFS];	/* SYNC_BLOB_CHUNK bytes each */
+	size_t		 len[SYNC_WRITER_BUFS];
+	size_t		 head, n;	/* the oldest filled buffer, and how many are */
 	int		 end;		/* no more will come */
 	int		 fd;
 	EVP_MD_CTX	*sha;
@@ -118,13 +123,12 @@ struct sync_writer {
 	int		 err;		/* errno of a failed write, or 0 */
 };
 
-/* The writer's thread: hash and write each answer in turn until the end or an error. */
+/* The writer's thread: hash and write each buffer in turn until the end or an error. */
 static void *
 sync_writer_run(void *arg)
 {
 	struct sync_writer *w = arg;
-	ProtobufCBinaryData *d;
-	Envelope *msg;
+	size_t i;
 	int err = 0;
 
 	for (;;) {
@@ -135,72 +139,92 @@ sync_writer_run(void *arg)
 			pthread_mutex_unlock(&w->mu);
 			break;
 		}
-		msg = w->q[w->head];
-		w->head = (w->head + 1) % SYNC_WRITER_QUEUE;
-		w->n--;
-		pthread_cond_broadcast(&w->cv);
+		i = w->head;
 		pthread_mutex_unlock(&w->mu);
-		d = &msg->blob_data->data;
 		if (err == 0) {
-			EVP_DigestUpdate(w->sha, d->data, d->len);
-			if (write_all(w->fd, d->data, d->len) < 0)
+			EVP_DigestUpdate(w->sha, w->buf[i], w->len[i]);
+			if (write_all(w->fd, w->buf[i], w->len[i]) < 0)
 				err = errno ? errno : EIO;
-			w->written += d->len;
+			w->written += w->len[i];
 		}
-		wire_free(msg);
 		if (err == 0 && w->written - w->started >= SYNC_WRITEBACK) {
 			/* start writing out, not waiting: the fdatasync at the end finds it done */
 			(void)sync_file_range(w->fd, (off_t)w->started,
 			    (off_t)(w->written - w->started), SYNC_FILE_RANGE_WRITE);
 			w->started = w->written;
 		}
-		if (err != 0) {
-			pthread_mutex_lock(&w->mu);
+		pthread_mutex_lock(&w->mu);
+		w->head = (w->head + 1) % SYNC_WRITER_BUFS;
+		w->n--;
+		if (err != 0)
 			w->err = err;
-			pthread_cond_broadcast(&w->cv);
-			pthread_mutex_unlock(&w->mu);
-		}
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
 	}
 	return NULL;
+}
+
+/* Free a writer's buffers. */
+static void
+sync_writer_free(struct sync_writer *w)
+{
+	size_t i;
+
+	for (i = 0; i < SYNC_WRITER_BUFS; i++)
+		free(w->buf[i]);
 }
 
 /* Start a writer appending to fd (at its end) and hashing into sha. */
 static int
 sync_writer_start(struct sync_writer *w, int fd, EVP_MD_CTX *sha, uint64_t at)
 {
+	size_t i;
+
 	memset(w, 0, sizeof *w);
 	w->fd = fd;
 	w->sha = sha;
 	w->written = w->started = at;
+	for (i = 0; i < SYNC_WRITER_BUFS; i++)
+		if ((w->buf[i] = malloc(SYNC_BLOB_CHUNK)) == NULL) {
+			sync_writer_free(w);
+			return CUSTODY_ENOMEM;
+		}
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	if (pthread_create(&w->th, NULL, sync_writer_run, w) != 0) {
 		pthread_mutex_destroy(&w->mu);
 		pthread_cond_destroy(&w->cv);
+		sync_writer_free(w);
 		return custody_fail(CUSTODY_ENOMEM, "cannot start a blob writer");
 	}
 	return 0;
 }
 
-/* Hand one answer (taken) to the writer, waiting while SYNC_WRITER_QUEUE wait; its write error. */
+/*
+ * Copy len (at most SYNC_BLOB_CHUNK) bytes of an answer into a free buffer of the writer,
+ * waiting for one; 0, or the error of an earlier write.
+ */
 static int
-sync_writer_put(struct sync_writer *w, Envelope *msg)
+sync_writer_put(struct sync_writer *w, const uint8_t *data, size_t len)
 {
+	size_t i;
 	int err;
 
 	pthread_mutex_lock(&w->mu);
-	while (w->n == SYNC_WRITER_QUEUE && w->err == 0)
+	while (w->n == SYNC_WRITER_BUFS && w->err == 0)
 		pthread_cond_wait(&w->cv, &w->mu);
-	if ((err = w->err) == 0) {
-		w->q[(w->head + w->n) % SYNC_WRITER_QUEUE] = msg;
-		w->n++;
-		pthread_cond_broadcast(&w->cv);
-	}
+	i = (w->head + w->n) % SYNC_WRITER_BUFS;
+	err = w->err;
 	pthread_mutex_unlock(&w->mu);
-	if (err != 0) {
-		wire_free(msg);
+	if (err != 0)
 		return sync_writer_error(err, "writing");
-	}
+	/* buffer i is neither filled nor being written: the writer leaves it alone */
+	memcpy(w->buf[i], data, len);
+	w->len[i] = len;
+	pthread_mutex_lock(&w->mu);
+	w->n++;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
 	return 0;
 }
 
@@ -220,6 +244,7 @@ sync_writer_finish(struct sync_writer *w, int sync)
 	pthread_join(w->th, NULL);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
+	sync_writer_free(w);
 	if (w->err != 0)
 		error = sync_writer_error(w->err, "writing");
 	else if (sync && fdatasync(w->fd) != 0)
@@ -229,8 +254,8 @@ sync_writer_finish(struct sync_writer *w, int sync)
 
 /*
  * Fetch one blob into tmp/sync-NAME.part, from where an earlier session left it. Up to
- * SYNC_WINDOW requests are in flight, so the link stays busy; answers come in order, and go to
- * the blob's writer. The blob takes its name only once all its bytes are on disk, so a crash
+ * SYNC_WINDOW requests are in flight, so the link stays busy; answers come in order, and their
+ * bytes go to the blob's writer. The blob takes its name only once all its bytes are on disk, so a crash
  * never leaves part of one under its name.
  */
 static int
@@ -310,13 +335,15 @@ session_fetch_blob(struct session *s, const struct sync_need *nd)
 		len = msg->blob_data->data.len;
 		if (s->res->done != NULL)
 			__atomic_add_fetch(s->res->done, len, __ATOMIC_RELAXED);
-		if ((len == 0 && off < size) || off + len > size) {
+		if ((len == 0 && off < size) || off + len > size || len > SYNC_BLOB_CHUNK) {
 			wire_free(msg);
 			error = custody_fail(CUSTODY_EPROTO, "blob %s: the peer sent %s", nd->name,
 			    off < size ? "too many bytes" : "nothing");
 			goto done;
 		}
-		if ((error = sync_writer_put(&w, msg)) < 0)
+		error = sync_writer_put(&w, msg->blob_data->data.data, len);
+		wire_free(msg);
+		if (error < 0)
 			goto done;
 		off += len;
 		while (inflight < SYNC_WINDOW && asked < size) {
