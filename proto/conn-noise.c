@@ -55,7 +55,8 @@ conn_noise_seal(struct conn *c)
 			error = conn_queue(c, p, FRAME_HEADER_LEN + n + NOISE_TAG_LEN);
 		sodium_memzero(c->pending.data + off, n);
 	}
-	sodium_memzero(c->pending.data, c->pending.len);
+	if (off < c->pending.len)	/* stopped by an error: wipe what was not sealed */
+		sodium_memzero(c->pending.data + off, c->pending.len - off);
 	c->pending.len = 0;
 	return error;
 }
