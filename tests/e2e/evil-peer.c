@@ -7,6 +7,7 @@
  *     pack FILE HEAD SEQ   a PackRequest gets FILE's bytes as the pack, leading to HEAD at SEQ
  *     blob-long            a blob is said to be 256 MiB, and its bytes go on past its end
  *     blob-grow            a blob's first piece is honest, the next ones say it is 64 MiB more
+ *     blob-big             a blob's bytes are honest, but 2 MiB of them in each answer
  *     packs FILE... HEAD SEQ  a PackRequest gets the FILEs as the packs of one answer
  *     once                 the first PackRequest is answered truly; at the next one it is gone
  *     cut N                the first PackRequest gets only the first N pieces of the true
@@ -150,7 +151,8 @@ evil_blob(struct conn *ch, const Custody__BlobRequest *m)
 {
 	Custody__BlobData bd = CUSTODY__BLOB_DATA__INIT;
 	Envelope env = CUSTODY__ENVELOPE__INIT;
-	static uint8_t buf[EVIL_CHUNK];
+	static uint8_t buf[2 * EVIL_CHUNK];
+	size_t want = strcmp(mode, "blob-big") == 0 ? 2 * EVIL_CHUNK : EVIL_CHUNK;
 	struct stat st;
 	char *path = blob_path(a, m->name);
 	ssize_t r = 0;
@@ -162,7 +164,7 @@ evil_blob(struct conn *ch, const Custody__BlobRequest *m)
 		return;
 	}
 	memset(buf, 0xee, sizeof buf);
-	if (m->offset < (uint64_t)st.st_size && (r = pread(fd, buf, sizeof buf,
+	if (m->offset < (uint64_t)st.st_size && (r = pread(fd, buf, want,
 	    (off_t)m->offset)) < 0)
 		r = 0;
 	close(fd);
@@ -170,10 +172,13 @@ evil_blob(struct conn *ch, const Custody__BlobRequest *m)
 	bd.data.data = buf;
 	if (strcmp(mode, "blob-long") == 0) {
 		bd.size = 256ull << 20;
-		bd.data.len = sizeof buf;	/* past the real end: filler */
+		bd.data.len = EVIL_CHUNK;	/* past the real end: filler */
+	} else if (strcmp(mode, "blob-big") == 0) {
+		bd.size = (uint64_t)st.st_size;
+		bd.data.len = (size_t)r;
 	} else {
 		bd.size = (uint64_t)st.st_size + (m->offset > 0 ? 64ull << 20 : 0);
-		bd.data.len = m->offset > 0 ? sizeof buf : (size_t)r;
+		bd.data.len = m->offset > 0 ? EVIL_CHUNK : (size_t)r;
 	}
 	env.body_case = CUSTODY__ENVELOPE__BODY_BLOB_DATA;
 	env.blob_data = &bd;
