@@ -138,6 +138,8 @@ verify_record(struct sync_incoming *in, git_repository *repo, const char *path,
 	if ((error = verify_rev(in, name, doc, lamport, disagree)) < 0)
 		goto done;
 	in->records++;
+	if (strcmp(record_kind(doc), "witness") != 0)
+		in->news++;
 	if (strcmp(record_kind(doc), "handover") == 0) {
 		if ((error = handover_parse(doc, in->ho_from, in->ho_to)) < 0)
 			*disagree = 1;	/* signed by the owner: refused, kept as evidence */
