@@ -132,11 +132,11 @@ for i in $(seq 1 300); do
 done
 check "alpha holds field's new file, moved by field's timer" cmp -s "$IN/second.txt" "$OUT/a-second"
 for i in $(seq 1 100); do
-	grep -q "sync with .*: 1 feed came in, it took 1" "$F.log" && break
+	grep -Eq "sync with .*: [1-9][0-9]* feeds? came in, it took [1-9]" "$F.log" && break
 	sleep 0.1
 done
 check "field's timer logs what came in from alpha and what alpha took" \
-    grep -q "sync with .*: 1 feed came in, it took 1" "$F.log"
+    grep -Eq "sync with .*: [1-9][0-9]* feeds? came in, it took [1-9]" "$F.log"
 
 check "field stops cleanly" stop_daemon "$DF"
 check "third stops cleanly" stop_daemon "$DX"
