@@ -55,7 +55,7 @@ session_ask_blob(struct session *s, const char *name, uint64_t offset)
 	br.offset = offset;
 	env.body_case = CUSTODY__ENVELOPE__BODY_BLOB_REQUEST;
 	env.blob_request = &br;
-	if (conn_send(s->ch, &env) < 0)
+	if (session_send(s, &env) < 0)
 		return custody_fail(CUSTODY_EIO, "cannot send to %s", s->peer->name);
 	return 0;
 }

@@ -15,7 +15,7 @@
 #include "custody/common.h"
 
 /* Bump when the meaning of any message changes; both ends must agree exactly. */
-#define CUSTODY_PROTOCOL_VERSION 2	/* 2: office channels use Noise XK */
+#define CUSTODY_PROTOCOL_VERSION 3	/* 2: office channels use Noise XK; 3: SyncTurn */
 
 #define FRAME_HEADER_LEN 5
 #define FRAME_MSG 1

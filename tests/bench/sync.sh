@@ -7,7 +7,8 @@
 #     wall time), REPS times (default 3) on fresh offices, then the median ratios;
 #  2. one new record into archives that already share N records (default 100,000): wall time of
 #     `custody sync` (target <= 100 ms), next to the same with archives of 10 records, to show
-#     that the cost follows what changed, not the size of the archive;
+#     that the cost follows what changed, not the size of the archive; a new record at each
+#     office, moved both ways by B's one sync (B pulls A's, A pulls B's on the same session);
 #  3. a peer's first sync of FIRST_N records (default 1,000,000): wall time and the peak RSS of
 #     both daemons (the serving one restarted after the import, so its peak is the sync's own),
 #     next to the same at FIRST_N/10, to show whether memory grows with the feed.
@@ -113,19 +114,25 @@ one_record() {
 	victims "$W/$name.csv" "$shared" 0
 	"$CUSTODY" -A "$W/$name-a" import victims "$W/$name.csv" >/dev/null
 	"$CUSTODY" -A "$W/$name-b" sync A >/dev/null
+	"$CUSTODY" -A "$W/$name-b" sync A >/dev/null	# the witness commits of the first sync
 	for i in 1 2 3; do
-		"$CUSTODY" -A "$W/$name-a" victim add --id "NEW-$i" --name "New $i" --date-documented 2024-03-01 >/dev/null
+		"$CUSTODY" -A "$W/$name-a" victim add --id "NEW-A$i" --name "New A $i" --date-documented 2024-03-01 >/dev/null 2>&1
+		"$CUSTODY" -A "$W/$name-b" victim add --id "NEW-B$i" --name "New B $i" --date-documented 2024-03-01 >/dev/null 2>&1
 		s=$(ms); "$CUSTODY" -A "$W/$name-b" sync A >/dev/null; t=$(( $(ms) - s ))
 		[ "$t" -lt "$best" ] && best=$t
+		# both ways: each office now shows the other's new record
+		"$CUSTODY" -A "$W/$name-a" victim show "NEW-B$i" >/dev/null 2>&1 &&
+		    "$CUSTODY" -A "$W/$name-b" victim show "NEW-A$i" >/dev/null 2>&1 ||
+		    { echo "the new records did not move both ways" >&2; exit 1; }
 	done
 	echo "$best"
 }
 if [ -z "$ONLY" ] || [ "$ONLY" = 2 ]; then
-echo "== one new record, best of 3"
+echo "== one new record at each office, moved both ways by one sync, best of 3"
 t_small=$(one_record small 10)
 t_large=$(one_record large "$N")
 printf '%-44s %6d ms\n' "custody sync, archives sharing 10 records" "$t_small"
-printf '%-44s %6d ms   (target <= 100)\n' "custody sync, archives sharing $N records" "$t_large"
+printf '%-44s %6d ms   (target <= 100, both ways)\n' "custody sync, archives sharing $N records" "$t_large"
 fi
 
 # first_sync NAME N: B's first sync of N records from A; prints "ms rssA rssB" (MiB).

@@ -154,7 +154,10 @@ check "byte-identical" cmp -s "$T/c1" "$T/c1.back"
 start_daemon "$A" --listen "127.0.0.1:$PA"
 DA=$DAEMON_PID
 check "the honest A, back, syncs to B" quiet cu "$B" sync A
-check "B's ref for A's feed equals A's" [ "$(feed_ref "$B" "$HA")" = "$HEADA" ]
+# (A took B's feed in the same session, and its witness of it came back to B)
+check "B's ref for A's feed equals A's" [ "$(feed_ref "$B" "$HA")" = "$(feed_ref "$A" "$HA")" ]
+check "and holds what A held before" git --git-dir="$B/git" merge-base --is-ancestor "$HEADA" \
+    "$(feed_ref "$B" "$HA")"
 pack=$(git --git-dir="$A/git" rev-list --objects "$REFKEEP..$HEADA" | cut -d' ' -f1 |
     git --git-dir="$A/git" pack-objects --stdout | wc -c)
 check "which took more than one PackData message ($pack bytes)" [ "$pack" -gt $((2 * 1048576)) ]

@@ -15,6 +15,12 @@
  *   evil-peer nohello ARCHIVE HOST:PORT KEYHEX   dial the office of key KEYHEX at HOST:PORT and
  *     ask for feeds without a PeerHello; print what comes back (the reply's name, or
  *     "Error: MESSAGE") and exit 0
+ *   evil-peer push ARCHIVE HOST:PORT KEYHEX MODE [ARGS]   dial the office of key KEYHEX, say
+ *     hello and hand it the turn at once (SyncTurn, pulling nothing first); answer its requests
+ *     as in serve MODE ("true": truly), printing "asked: NAME" for each; print what ends the
+ *     turn ("turn: declined: WHY", "turn: moved: LINE", "turn: refused: LINE", "turn: done",
+ *     "Error: MESSAGE" or "closed: WHY") and exit 0
+ * In serve mode a SyncTurn is answered with an empty SyncTurn (the adversary takes nothing).
  * Anything else the peer asks is answered truly (daemon/service/sync-serve.c).
  */
 #include <arpa/inet.h>
@@ -38,6 +44,24 @@ static struct archive *a;
 static const char *mode;
 static char **margs;
 static struct event_base *base;
+static int pushing;	/* evil-peer push */
+
+/* push: what ends the turn. */
+static void
+evil_turn_end(const Custody__SyncTurn *t)
+{
+	size_t i;
+
+	if (t->declined[0] != '\0')
+		printf("turn: declined: %s\n", t->declined);
+	for (i = 0; i < t->n_moved; i++)
+		printf("turn: moved: %s\n", t->moved[i]);
+	for (i = 0; i < t->n_forks; i++)
+		printf("turn: refused: %s\n", t->forks[i]);
+	printf("turn: done\n");
+	fflush(stdout);
+	event_base_loopbreak(base);
+}
 
 /* Everyone may talk to the adversary. */
 static const char *
@@ -199,7 +223,19 @@ evil_dispatch(struct conn *ch, Envelope *msg, void *arg)
 		}
 		return;
 	}
-	if (arg != NULL) {
+	if (pushing && msg->body_case == CUSTODY__ENVELOPE__BODY_PEER_WELCOME) {
+		Custody__SyncTurn t = CUSTODY__SYNC_TURN__INIT;
+
+		env.body_case = CUSTODY__ENVELOPE__BODY_SYNC_TURN;
+		env.sync_turn = &t;
+		evil_send(ch, &env);
+	} else if (pushing && msg->body_case == CUSTODY__ENVELOPE__BODY_SYNC_TURN)
+		evil_turn_end(msg->sync_turn);
+	else if (pushing && sync_is_request(msg)) {
+		printf("asked: %s\n", wire_name(msg));
+		fflush(stdout);
+		goto serve;
+	} else if (arg != NULL) {
 		if (msg->body_case == CUSTODY__ENVELOPE__BODY_ERROR)
 			printf("Error: %s\n", msg->error->message);
 		else
@@ -211,7 +247,14 @@ evil_dispatch(struct conn *ch, Envelope *msg, void *arg)
 		env.body_case = CUSTODY__ENVELOPE__BODY_PEER_WELCOME;
 		env.peer_welcome = &w;
 		evil_send(ch, &env);
-	} else if (msg->body_case == CUSTODY__ENVELOPE__BODY_PACK_REQUEST &&
+	} else if (msg->body_case == CUSTODY__ENVELOPE__BODY_SYNC_TURN) {
+		Custody__SyncTurn t = CUSTODY__SYNC_TURN__INIT;
+
+		env.body_case = CUSTODY__ENVELOPE__BODY_SYNC_TURN;
+		env.sync_turn = &t;
+		evil_send(ch, &env);
+	} else
+serve:	if (msg->body_case == CUSTODY__ENVELOPE__BODY_PACK_REQUEST &&
 	    strcmp(mode, "pack") == 0)
 		evil_pack(ch);
 	else if (msg->body_case == CUSTODY__ENVELOPE__BODY_PACK_REQUEST &&
@@ -280,6 +323,7 @@ int
 main(int argc, char **argv)
 {
 	Custody__FeedsRequest fr = CUSTODY__FEEDS_REQUEST__INIT;
+	Custody__PeerHello h = CUSTODY__PEER_HELLO__INIT;
 	Envelope env = CUSTODY__ENVELOPE__INIT;
 	uint8_t *x_priv, x_pub[NOISE_KEY_LEN], dial_pk[32];
 	struct conn *ch;
@@ -287,15 +331,18 @@ main(int argc, char **argv)
 	char *cause = NULL;
 	int fd, dial;
 
-	dial = argc > 1 && strcmp(argv[1], "nohello") == 0;
-	if (argc < 5 || (dial && hex_decode(dial_pk, sizeof dial_pk, argv[4]) < 0)) {
+	pushing = argc > 1 && strcmp(argv[1], "push") == 0;
+	dial = argc > 1 && (strcmp(argv[1], "nohello") == 0 || pushing);
+	if (argc < 5 || (dial && hex_decode(dial_pk, sizeof dial_pk, argv[4]) < 0) ||
+	    (pushing && argc < 6)) {
 		fprintf(stderr, "usage: evil-peer serve ARCHIVE HOST:PORT MODE [ARGS] | "
-		    "evil-peer nohello ARCHIVE HOST:PORT KEYHEX\n");
+		    "evil-peer nohello ARCHIVE HOST:PORT KEYHEX | "
+		    "evil-peer push ARCHIVE HOST:PORT KEYHEX MODE [ARGS]\n");
 		return 2;
 	}
-	mode = dial ? "" : argv[4];
-	margs = argv + 5;
-	if (strcmp(mode, "pack") == 0 && argc < 8) {
+	mode = pushing ? argv[5] : dial ? "" : argv[4];
+	margs = argv + (pushing ? 6 : 5);
+	if (strcmp(mode, "pack") == 0 && argc < (pushing ? 9 : 8)) {
 		fprintf(stderr, "evil-peer: pack FILE HEAD SEQ\n");
 		return 2;
 	}
@@ -313,8 +360,15 @@ main(int argc, char **argv)
 		if ((ch = conn_noise_new(base, fd, dial_pk, x_priv, a->office_pk, evil_authorize,
 		    evil_dispatch, &fd)) == NULL)
 			return 1;
-		env.body_case = CUSTODY__ENVELOPE__BODY_FEEDS_REQUEST;
-		env.feeds_request = &fr;
+		if (pushing) {
+			h.office = a->conf.office;
+			h.version = CUSTODY_PROTOCOL_VERSION;
+			env.body_case = CUSTODY__ENVELOPE__BODY_PEER_HELLO;
+			env.peer_hello = &h;
+		} else {
+			env.body_case = CUSTODY__ENVELOPE__BODY_FEEDS_REQUEST;
+			env.feeds_request = &fr;
+		}
 		evil_send(ch, &env);
 		event_base_dispatch(base);
 		return 0;
