@@ -262,6 +262,25 @@ x_evidence(struct extract *x, json_t *doc, const char *rel)
 	return bagit_write_manifest_line(&x->manifest, sha, rel);
 }
 
+/*
+ * Whether the evidence doc names a person the dossier does not hold (one left out for its
+ * consent, or never reached): its persons are then withheld, lest the ids tell of them.
+ */
+static int
+x_foreign_persons(const struct extract *x, const struct xsel *s, json_t *doc)
+{
+	json_t *v;
+	size_t i;
+
+	if (s->kind != K_EVIDENCE)
+		return 0;
+	json_array_foreach(json_object_get(doc, "persons"), i, v)
+		if (!json_is_string(v) || json_object_get(x->sel.seen,
+		    json_string_value(v)) == NULL)
+			return 1;
+	return 0;
+}
+
 /* Take the withheld fields out of doc; decide which keys the proof may carry. */
 static int
 x_withhold(struct extract *x, struct xsel *s, json_t *doc, json_t *proof,
@@ -288,7 +307,8 @@ x_withhold(struct extract *x, struct xsel *s, json_t *doc, json_t *proof,
 			n -= 10;
 		snprintf(name, sizeof name, "%s.%.*s", kind, (int)n, field);
 		if (json_object_get(x->policy, name) == NULL &&
-		    !(s->kind == K_EVIDENCE && strcmp(field, "key") == 0))
+		    !(s->kind == K_EVIDENCE && strcmp(field, "key") == 0) &&
+		    !(strcmp(field, "persons") == 0 && x_foreign_persons(x, s, doc)))
 			continue;
 		for (sealed = 0, sf = recobj_sealed_fields(kind); *sf != NULL; sf++)
 			if (strcmp(*sf, field) == 0)

@@ -3,7 +3,8 @@
 # evidence) carries a person, with its events, only when the person's consent lists the
 # recipient's class, and says how many it left out without naming them. Persons consenting to
 # "icmp,coi", "public", "iiim" and nothing; recipients of class icmp, iiim, none, and icmp with
-# ante-mortem data and site locations disclosed. Reporter names, contacts and notes are in no
+# ante-mortem data and site locations disclosed. Evidence asked for that names a person left out
+# keeps that id out of the dossier (its persons withheld). Reporter names, contacts and notes are in no
 # dossier; ante-mortem data and site coordinates only when disclosed; each dossier passes
 # verify-dossier, and a person record changed in one (manifests fixed, as a forger would) is
 # refused.
@@ -132,6 +133,21 @@ for p in P-B P-C "$EB" "$EC" Khouliyeh; do
 	refute "the summary does not name $p" sh -c "printf '%s' '$out' | grep -qF -e '$p'"
 done
 ICMPBAG=$BAG
+
+OUT=$(cu "$A" extract --json --recipient icmp --evidence "$EVC" -o "$T/evc.age" 2>&1) ||
+    fail "extract evc: $OUT"
+counts evc 0 0 0 1 1
+mkdir -p "$T/evc"
+age -d -i "$T/r.key" "$T/evc.age" | tar x -C "$T/evc"
+check "evc: evidence asked for is in, linked to a person left out" py '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert "persons" not in r and "persons" in r["withheld"], r' "$(ls -d "$T"/evc/dossier-*)/data/records/evidence/$EVC.json"
+refute "evc: the id of the person left out is in no file of the dossier" grep -r -q -a -F -e "P-C" "$T/evc"
+rc=0; vout=$(env -u CUSTODY_ARCHIVE HOME=$T/nohome "$CUSTODY" verify-dossier "$T/evc.age" \
+    -i "$T/r.key" 2>&1) || rc=$?
+check "evc: verify-dossier passes" [ "$rc" -eq 0 ]
+contains "evc: the evidence is attested (its record key would show the persons)" "$vout" "1 attested"
 
 extract iiim iiim --site S-1
 counts iiim 1 1 1 2 2
