@@ -17,7 +17,7 @@ void
 turn_limit_init(struct turn_limit *l, uint64_t rate)
 {
 	memset(l, 0, sizeof *l);
-	l->rate = rate > 0 && rate < TURN_RATE_MIN ? rate : TURN_RATE_MIN;
+	l->rate = rate > 0 && rate < TURN_RATE_MAX ? rate : TURN_RATE_MAX;
 	clock_gettime(CLOCK_MONOTONIC, &l->start);
 }
 
