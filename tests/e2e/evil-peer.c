@@ -436,6 +436,7 @@ main(int argc, char **argv)
 		}
 		evil_send(ch, &env);
 		event_base_dispatch(base);
+		conn_free(ch);
 		return 0;
 	}
 	ev = event_new(base, fd, EV_READ | EV_PERSIST, evil_accept, x_priv);
