@@ -6,13 +6,18 @@
  *
  * The limits of a pull hold for the turn: the other office must ask within SYNC_TIMEOUT of the
  * last answer (session_recv), and the packs it is served in one session stay within
- * SYNC_SESSION_MAX_BYTES; past either it is cut off.
+ * SYNC_SESSION_MAX_BYTES; past either it is cut off. So is an office that keeps asking within
+ * those (the same blob over and over): the turn's requests, the times it may ask for one range of
+ * a blob and the turn's time are bounded too (sync-turn-limit.h). The office is told why, the log
+ * says so, and the session ends: the dialler wrote nothing in the turn, and the other office
+ * keeps only what it verified whole.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "log.h"
 #include "sync-session.h"
+#include "sync-turn-limit.h"
 #include "sync-verify.h"
 
 #define TURN_LINES 256		/* lines of the other office's report we keep */
@@ -115,12 +120,26 @@ turn_report(struct session *s, const Custody__SyncTurn *t, struct sync_result *r
 		    t->n_forks);
 }
 
+/* The other office passed a limit of the turn (custody_error() says which): tell it, log it. */
+static int
+turn_refuse(struct session *s, int error)
+{
+	char lk[LOG_KEY_LEN];
+
+	conn_send_error(s->ch, error, "%s", custody_error());
+	log_warn("sync with %s: turn refused: %s", log_key(lk, s->peer->pk), custody_error());
+	snprintf(s->why, sizeof s->why, "%s: turn refused: %s", s->peer->name, custody_error());
+	turn_wait_drained(s);	/* the office reads why before the channel closes */
+	return error;
+}
+
 /* Hand the turn over and serve the other office's pull until it hands it back. */
 int
 sync_turn_give(struct session *s, struct sync_result *res)
 {
 	Custody__SyncTurn t = CUSTODY__SYNC_TURN__INIT;
 	Envelope env = CUSTODY__ENVELOPE__INIT, *msg;
+	struct turn_limit lim;
 	int error = 0;
 
 	env.body_case = CUSTODY__ENVELOPE__BODY_SYNC_TURN;
@@ -128,23 +147,35 @@ sync_turn_give(struct session *s, struct sync_result *res)
 	if (session_send(s, &env) < 0)
 		return CUSTODY_EIO;
 	s->served = 0;
+	turn_limit_init(&lim, s->peer->rate);
 	for (;;) {
-		if ((msg = session_recv(s)) == NULL)
-			return custody_fail(CUSTODY_EIO, "%s", s->why);
+		if ((msg = session_recv(s)) == NULL) {
+			error = custody_fail(CUSTODY_EIO, "%s", s->why);
+			break;
+		}
 		if (msg->body_case == CUSTODY__ENVELOPE__BODY_SYNC_TURN) {
 			turn_report(s, msg->sync_turn, res);
 			wire_free(msg);
-			return 0;
+			break;
 		}
 		if (!sync_is_request(msg)) {
 			snprintf(s->why, sizeof s->why, "the peer sent an unexpected %s in its turn",
 			    wire_name(msg));
 			wire_free(msg);
-			return CUSTODY_EPROTO;
+			error = CUSTODY_EPROTO;
+			break;
+		}
+		custody_error_clear();
+		if ((error = turn_limit_check(&lim, msg, s->served)) < 0) {
+			wire_free(msg);
+			error = turn_refuse(s, error);
+			break;
 		}
 		error = turn_serve(s, msg);
 		wire_free(msg);
 		if (error < 0)
-			return error;
+			break;
 	}
+	turn_limit_free(&lim);
+	return error;
 }

@@ -12,6 +12,10 @@
  *     once                 the first PackRequest is answered truly; at the next one it is gone
  *     cut N                the first PackRequest gets only the first N pieces of the true
  *                          answer, then it is gone
+ *     turn-blob NAME N     a headquarters that, handed the turn (SyncTurn), asks for blob NAME
+ *                          from offset 0 again and again, N times, then hands the turn back;
+ *                          prints "answered: K" for each blob piece it gets, and what ends it
+ *                          ("Error: MESSAGE", "closed" or "turn: given back")
  *   evil-peer nohello ARCHIVE HOST:PORT KEYHEX   dial the office of key KEYHEX at HOST:PORT and
  *     ask for feeds without a PeerHello; print what comes back (the reply's name, or
  *     "Error: MESSAGE") and exit 0
@@ -209,6 +213,58 @@ evil_blob(struct conn *ch, const Custody__BlobRequest *m)
 	evil_send(ch, &env);
 }
 
+/* turn-blob: ask for the blob once more, or hand the turn back after N times. */
+static void
+evil_turn_ask(struct conn *ch)
+{
+	static unsigned long asked;
+	Custody__BlobRequest br = CUSTODY__BLOB_REQUEST__INIT;
+	Custody__SyncTurn t = CUSTODY__SYNC_TURN__INIT;
+	Envelope env = CUSTODY__ENVELOPE__INIT;
+
+	if (asked++ < strtoul(margs[1], NULL, 10)) {
+		br.name = margs[0];
+		br.offset = 0;
+		env.body_case = CUSTODY__ENVELOPE__BODY_BLOB_REQUEST;
+		env.blob_request = &br;
+	} else {
+		printf("turn: given back\n");
+		fflush(stdout);
+		env.body_case = CUSTODY__ENVELOPE__BODY_SYNC_TURN;
+		env.sync_turn = &t;
+	}
+	evil_send(ch, &env);
+}
+
+/* turn-blob: what the office that dialled answers in the turn; 1 when taken care of. */
+static int
+evil_turn_blob(struct conn *ch, const Envelope *msg)
+{
+	static unsigned long answered;
+
+	if (msg == NULL) {
+		printf("closed\n");
+		fflush(stdout);
+		return 1;
+	}
+	switch (msg->body_case) {
+	case CUSTODY__ENVELOPE__BODY_SYNC_TURN:
+		evil_turn_ask(ch);
+		return 1;
+	case CUSTODY__ENVELOPE__BODY_BLOB_DATA:
+		printf("answered: %lu\n", ++answered);
+		fflush(stdout);
+		evil_turn_ask(ch);
+		return 1;
+	case CUSTODY__ENVELOPE__BODY_ERROR:
+		printf("Error: %s\n", msg->error->message);
+		fflush(stdout);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static void
 evil_dispatch(struct conn *ch, Envelope *msg, void *arg)
 {
@@ -216,6 +272,11 @@ evil_dispatch(struct conn *ch, Envelope *msg, void *arg)
 	Envelope env = CUSTODY__ENVELOPE__INIT;
 	struct cbuf out = { 0 };
 
+	if (!pushing && arg == NULL && strcmp(mode, "turn-blob") == 0 &&
+	    evil_turn_blob(ch, msg)) {
+		wire_free(msg);
+		return;
+	}
 	if (msg == NULL) {
 		if (arg != NULL) {	/* the dialling mode: the victim hung up */
 			printf("closed: %s\n", conn_error(ch));
@@ -342,6 +403,10 @@ main(int argc, char **argv)
 	}
 	mode = pushing ? argv[5] : dial ? "" : argv[4];
 	margs = argv + (pushing ? 6 : 5);
+	if (strcmp(mode, "turn-blob") == 0 && argc < 7) {
+		fprintf(stderr, "evil-peer: turn-blob NAME N\n");
+		return 2;
+	}
 	if (strcmp(mode, "pack") == 0 && argc < (pushing ? 9 : 8)) {
 		fprintf(stderr, "evil-peer: pack FILE HEAD SEQ\n");
 		return 2;
@@ -371,6 +436,7 @@ main(int argc, char **argv)
 		}
 		evil_send(ch, &env);
 		event_base_dispatch(base);
+		conn_free(ch);
 		return 0;
 	}
 	ev = event_new(base, fd, EV_READ | EV_PERSIST, evil_accept, x_priv);
