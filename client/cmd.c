@@ -68,6 +68,7 @@ extern const struct cmd_entry cmd_import_victims_entry;
 extern const struct cmd_entry cmd_import_incidents_entry;
 extern const struct cmd_entry cmd_duplicates_entry;
 extern const struct cmd_entry cmd_query_victims_entry;
+extern const struct cmd_entry cmd_report_detentions_entry;
 extern const struct cmd_entry cmd_report_entry;
 extern const struct cmd_entry cmd_office_revoke_entry;
 extern const struct cmd_entry cmd_office_revocations_entry;
@@ -122,6 +123,7 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_import_sites_entry,
 	&cmd_duplicates_entry,
 	&cmd_query_victims_entry,
+	&cmd_report_detentions_entry,
 	&cmd_report_entry,
 	&cmd_recipient_add_entry,
 	&cmd_recipient_list_entry,

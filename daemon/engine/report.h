@@ -67,4 +67,12 @@ int report_check_date(const char *s);
 /* The EXPLAIN QUERY PLAN of n statements, a line per step (caller frees *out). */
 int report_explain(char **out, sqlite3 *db, const char *const *sqls, size_t n);
 
+/*
+ * The detention report of from..to (YYYY-MM-DD, inclusive) over the persons and person_events
+ * tables (report-detentions.c), as report_detentions_json makes it (custody/report-
+ * detentions.h). *out belongs to the caller. CUSTODY_EINVAL for a bad period.
+ */
+int report_detentions_build(json_t **out, sqlite3 *db, const char *from, const char *to,
+    unsigned disappeared_after_days);
+
 #endif
