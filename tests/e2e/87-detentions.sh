@@ -2,16 +2,15 @@
 # The detention report and the WGEID case, end to end with a real daemon: small hand-made
 # persons and events imported, `custody report detentions` compared exactly with answers
 # worked out by hand below (a release after a re-arrest; a denial; 89 vs 91 days; a
-# month-precise arrest; a girl is a child, not a woman), a shorter period that leaves the
+# month-precise arrest; a girl is a child, not a woman), the same report at a second office
+# that took the records in a sync, a shorter period that leaves the
 # month-precise arrest out, [persons] disappeared_after_days changed in custody.conf, the
 # same figures after the index is deleted and rebuilt, text and CSV output, bad periods
 # refused; then `custody person case` (identity, date of disappearance, place, party,
 # inquiry steps, office) in JSON and text, an unknown person refused.
 . "$(dirname "$0")/lib.sh"
-A=$T/a
-init_archive "$A" A
-start_daemon "$A"
-DA=$DAEMON_PID
+A=$T/a B=$T/b
+two_offices
 
 # Persons (sex, age, governorate decide child, woman and the governorate of an arrest that
 # names none).
@@ -118,6 +117,12 @@ out=$(cu "$A" report detentions --month 2024-12 --format json)
 same_json "$out" "$DEC" && ok "the December report is the one worked out by hand" ||
     fail "December report"
 
+check "B syncs A" quiet cu "$B" sync A
+out=$(cu "$B" report detentions --month 2024-12 --format json)
+same_json "$out" "$DEC" && ok "the office that synced the records gives the same report" ||
+    fail "December report at B"
+stop_daemon "$DB"
+
 # 2024-12-01..2024-12-15, by hand: MO-6's "2024-12" is not wholly inside: left out; GI-7
 # (12-20) after. Arrests RE-1, RR-2, DN-3, WO-8 -> 4; women 2 (DN-3, WO-8); children 0;
 # released 0 (RR-2's is on 12-20); no death. Status on 12-15: RE-1, RR-2 (its re-arrest of
@@ -186,7 +191,7 @@ stop_daemon "$DA"
 sed -i 's/^disappeared_after_days = 90$/disappeared_after_days = 100/' "$A/custody.conf"
 grep -q '^disappeared_after_days = 100$' "$A/custody.conf" || fail "custody.conf has no [persons] key"
 rm -f "$A/index.sqlite" "$A/index.sqlite-wal" "$A/index.sqlite-shm"
-start_daemon "$A"
+start_daemon "$A" --listen "127.0.0.1:$PA"
 DA=$DAEMON_PID
 out=$(cu "$A" report detentions --month 2024-12 --format json)
 WANT=$(py 'import json,sys; r=json.loads(sys.argv[1])
