@@ -69,6 +69,7 @@ extern const struct cmd_entry cmd_import_victims_entry;
 extern const struct cmd_entry cmd_import_incidents_entry;
 extern const struct cmd_entry cmd_duplicates_entry;
 extern const struct cmd_entry cmd_query_victims_entry;
+extern const struct cmd_entry cmd_query_persons_entry;
 extern const struct cmd_entry cmd_report_detentions_entry;
 extern const struct cmd_entry cmd_report_entry;
 extern const struct cmd_entry cmd_office_revoke_entry;
@@ -125,6 +126,7 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_import_sites_entry,
 	&cmd_duplicates_entry,
 	&cmd_query_victims_entry,
+	&cmd_query_persons_entry,
 	&cmd_report_detentions_entry,
 	&cmd_report_entry,
 	&cmd_recipient_add_entry,

@@ -492,3 +492,31 @@ service_person_case(struct request *r)
 	}
 	return listing_finish(&l, error);
 }
+
+/* PersonQueryRequest: persons matching the filters. */
+int
+service_query_persons(struct request *r)
+{
+	struct archive *a = r->c->s->a;
+	Custody__PersonQueryRequest *m = r->msg->person_query_request;
+	struct listing l = { .a = a, .r = r };
+	struct person_filter f = { 0 };
+	uint8_t stok[TOKEN_LEN];
+	sqlite3 *db;
+
+	if ((db = archive_db(a)) == NULL)
+		return CUSTODY_EIO;
+	f.status = m->status;
+	f.at = m->at;
+	f.party = m->party;
+	f.governorate = m->governorate;
+	if (m->site[0] != '\0') {
+		archive_token(a, stok, m->site);
+		f.site = stok;
+	}
+	f.child = m->child;
+	f.woman = m->woman;
+	f.limit = m->limit;
+	return listing_finish(&l, query_persons(db, &f, (unsigned)a->conf.disappeared_after_days,
+	    listing_add, &l));
+}

@@ -7,7 +7,8 @@
 # month-precise arrest out, [persons] disappeared_after_days changed in custody.conf, the
 # same figures after the index is deleted and rebuilt, text and CSV output, bad periods
 # refused; then `custody person case` (identity, date of disappearance, place, party,
-# inquiry steps, office) in JSON and text, an unknown person refused.
+# inquiry steps, office) in JSON and text, an unknown person refused; `custody query persons`
+# by status at a day and the other filters.
 . "$(dirname "$0")/lib.sh"
 A=$T/a B=$T/b
 two_offices
@@ -155,6 +156,21 @@ assert r["arrests"] == 10 and r["released"] == 3, r
 assert r["by_party"]["sdf"] == {"arrests": 2, "children": 0, "women": 0}, r
 assert r["status_at_end"]["detained"] == 4 and r["status_at_end"]["disappeared"] == 2, r' "$out" &&
     ok "the year counts every arrest and release of 2024" || fail "year report: $out"
+
+# query persons: the statuses worked out above, and the filters
+ids() { cu "$A" query persons "$@" --json | py 'import json,sys; print(" ".join(sorted(r["id"] for r in json.load(sys.stdin))))'; }
+check "disappeared on 2024-12-31: the denial and the 91 days" [ "$(ids --status disappeared --at 2024-12-31)" = "DN-3 T91-5" ]
+check "detained on 2024-12-31" [ "$(ids --status detained --at 2024-12-31)" = "GI-7 MO-6 RE-1 T89-4" ]
+check "detained on 2024-12-15" [ "$(ids --status detained --at 2024-12-15)" = "MO-6 RE-1 RR-2 T89-4 T91-5 WO-8" ]
+check "with a party" [ "$(ids --party isis)" = "MO-6 WO-8" ]
+check "with a site" [ "$(ids --site S-1)" = "DN-3" ]
+check "children: the girl" [ "$(ids --child)" = "GI-7" ]
+check "women: not the girl" [ "$(ids --woman)" = "DN-3 WO-8" ]
+check "a governorate, the person's or an event's" [ "$(ids --governorate homs)" = "ID-11 WO-8" ]
+check "filters together" [ "$(ids --status detained --at 2024-12-31 --governorate aleppo)" = "RE-1" ]
+rc=0; out=$(cu "$A" query persons --status vanished 2>&1) || rc=$?
+check "an unknown status is refused" [ "$rc" -eq 2 ]
+contains "listing the statuses" "$out" "missing, detained, disappeared"
 
 # text and CSV
 out=$(cu "$A" report detentions --month 2024-12)
