@@ -62,6 +62,17 @@ pc_site(const json_t *recs, const char *id)
 	return NULL;
 }
 
+/* Whether rec is the office record ("office-" KEY) of the office key hex, with a name. */
+static int
+pc_office(const json_t *rec, const char *hex)
+{
+	const char *id = pc_str(rec, "id");
+
+	return hex != NULL && id != NULL && pc_str(rec, "name") != NULL &&
+	    strcmp(pc_str(rec, "kind") ?: "", "office") == 0 && strncmp(id, "office-", 7) == 0 &&
+	    strcmp(id + 7, hex) == 0;
+}
+
 /* The case of the person recs[0] with its events and sites, in the JSON shape printed. */
 static json_t *
 pc_build(const json_t *recs)
@@ -124,8 +135,12 @@ pc_build(const json_t *recs)
 	json_object_set_new(c, "disappearance", d);
 	json_object_set_new(c, "steps", steps);
 	r = json_object_get(person, "rev");
-	json_object_set_new(c, "office", pc_str(r, "office") ? json_string(pc_str(r, "office")) :
-	    json_null());
+	json_object_set_new(c, "office", json_null());
+	json_array_foreach(recs, i, site)
+		if (pc_office(site, pc_str(r, "office")))
+			json_object_set_new(c, "office", json_string(pc_str(site, "name")));
+	json_object_set_new(c, "office_key", pc_str(r, "office") ?
+	    json_string(pc_str(r, "office")) : json_null());
 	free(ev);
 	free(evdoc);
 	return c;
@@ -196,7 +211,7 @@ pc_text(const json_t *c)
 		    pc_str(s, "notes") ? ": " : "", pc_str(s, "notes") ?: "");
 		pc_line(i == 0 ? "Steps taken" : "", place_text);
 	}
-	pc_line("Submitting office", pc_str(c, "office"));
+	pc_line("Submitting office", pc_str(c, "office") ?: pc_str(c, "office_key"));
 }
 
 static int

@@ -438,8 +438,9 @@ service_detentions(struct request *r)
 }
 
 /*
- * PersonCaseRequest: the person, the person's events (by first day, then type order) and the
- * sites they name, each once, as RecordList messages (as the client may see them).
+ * PersonCaseRequest: the person, the person's events (by first day, then type order), the
+ * sites they name, each once, and the office record of the office whose revision of the
+ * person is current, as RecordList messages (as the client may see them).
  */
 int
 service_person_case(struct request *r)
@@ -450,9 +451,9 @@ service_person_case(struct request *r)
 	sqlite3 *db = archive_db(a);
 	sqlite3_stmt *st = NULL;
 	uint8_t tok[TOKEN_LEN];
-	char office[65], kind[16];
+	char office[65], kind[16], oid[80];
 	uint8_t chash[TOKEN_LEN];
-	int error, rc, i;
+	int error, rc = SQLITE_DONE, i;
 	static const char *const sql[] = {
 		"SELECT e.tok, e.office FROM person_events e WHERE e.person=?"
 		" ORDER BY e.date_from, CASE e.type WHEN 'last_seen' THEN 0 WHEN 'arrest' THEN 1"
@@ -490,6 +491,12 @@ service_person_case(struct request *r)
 		sqlite3_finalize(st);
 		st = NULL;
 	}
+	/* the office record of the office whose revision of the person is current, if held */
+	snprintf(oid, sizeof oid, "office-%s", office);
+	archive_token(a, tok, oid);
+	if (error == 0 && index_current_chash(a, tok, chash, office, kind) == 0 &&
+	    strcmp(kind, "office") == 0)
+		error = listing_add(&l, tok, office);
 	return listing_finish(&l, error);
 }
 

@@ -238,7 +238,7 @@ assert d["place"] == {"site_id": "S-1", "name": "Branch 215", "type": "detention
     "governorate": "damascus"}, d
 assert [s["date"] for s in c["steps"]] == ["2024-12-10", "2025-01-20"], c["steps"]
 assert c["steps"][0]["notes"] == "letter to the military police", c["steps"]
-assert c["office"] == sys.argv[2], c' "$out" "$office" &&
+assert c["office"] == "A" and c["office_key"] == sys.argv[2], c' "$out" "$office" &&
     ok "the case of DN-3 has its WGEID elements" || fail "case DN-3: $out"
 # LS-9: last seen (no site): the place is the person's area and governorate; no party.
 out=$(cu "$A" person case LS-9 --json)
@@ -256,6 +256,7 @@ out=$(cu "$A" person case DN-3)
 contains "the text case names the place" "$out" "Branch 215"
 contains "the party" "$out" "Syrian regime forces"
 contains "the steps" "$out" "2024-12-10 inquiry: letter to the military police"
+contains "the submitting office by name" "$out" "Submitting office      A"
 rc=0; out=$(cu "$A" person case NOBODY 2>&1) || rc=$?
 check "the case of an unknown person fails" [ "$rc" -eq 1 ]
 contains "saying so" "$out" "no such person: NOBODY"
