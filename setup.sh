@@ -11,7 +11,7 @@ PACKAGES="build-essential cmake pkg-config libsodium-dev libssl-dev libgit2-dev 
 	libevent-dev libjansson-dev libprotobuf-c-dev protobuf-c-compiler libinih-dev libcsv-dev
 	libutf8proc-dev libcmocka-dev git openssh-client age sqlite3 python3 procps clang
 	libclang-rt-14-dev valgrind strace python3-cryptography libgfshare-dev rsync libmagic-dev scdoc
-	dante-server gdal-bin"
+	dante-server gdal-bin ceph-mon ceph-osd ceph-common uuid-runtime librados-dev"
 JOBS=${JOBS:-2}
 
 deps() {

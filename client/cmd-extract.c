@@ -17,6 +17,8 @@
 #define OPT_INCIDENT (CLIENT_OPT_REPEAT + 1)
 #define OPT_EVIDENCE (CLIENT_OPT_REPEAT + 2)
 #define OPT_VICTIM (CLIENT_OPT_REPEAT + 3)
+#define OPT_PERSON (CLIENT_OPT_REPEAT + 4)
+#define OPT_SITE (CLIENT_OPT_REPEAT + 5)
 
 static int cmd_extract_exec(const struct cmd_ctx *, const struct cmd_args *);
 
@@ -25,6 +27,8 @@ static const struct option cmd_extract_options[] = {
 	{ "incident", required_argument, NULL, OPT_INCIDENT },
 	{ "evidence", required_argument, NULL, OPT_EVIDENCE },
 	{ "victim", required_argument, NULL, OPT_VICTIM },
+	{ "person", required_argument, NULL, OPT_PERSON },
+	{ "site", required_argument, NULL, OPT_SITE },
 	{ "output", required_argument, NULL, 'o' },
 	{ "force", no_argument, NULL, 'f' },
 	RC_QUERY_OPTIONS,
@@ -34,9 +38,11 @@ static const struct option cmd_extract_options[] = {
 const struct cmd_entry cmd_extract_entry = {
 	.name = "extract",
 	.usage = "--recipient NAME (--incident ID... | --evidence ID... | --victim ID... | "
+	    "--person ID... | --site ID... | "
 	    "[--from D] [--to D] [--basis B] [--party P] [--governorate G] [--cause C] "
 	    "[--category K] [--child] [--woman] [--limit N]) -o FILE [-f]",
-	.help = "Write a signed, age-encrypted BagIt dossier of records and evidence.",
+	.help = "Write a signed, age-encrypted BagIt dossier of records and evidence. A person "
+	    "(with its events) goes in only when its consent lists the recipient's class.",
 	.optstring = "r:o:f",
 	.options = cmd_extract_options,
 	.lower = 0,
@@ -74,7 +80,7 @@ cmd_extract_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 	Custody__QueryRequest qr = CUSTODY__QUERY_REQUEST__INIT;
 	const Custody__ExtractReply *er;
 	const char *out = cmd_get(args, 'o'), *rcpt = cmd_get(args, 'r');
-	char *bufs[3], size[16], evsize[16];
+	char *bufs[5], size[16], evsize[16];
 	int force = cmd_get(args, 'f') != NULL, fd;
 	struct client c;
 	struct stat st;
@@ -89,11 +95,14 @@ cmd_extract_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 	q.incidents = cmd_extract_ids(args, OPT_INCIDENT, &bufs[0], &q.n_incidents);
 	q.evidence = cmd_extract_ids(args, OPT_EVIDENCE, &bufs[1], &q.n_evidence);
 	q.victims = cmd_extract_ids(args, OPT_VICTIM, &bufs[2], &q.n_victims);
+	q.persons = cmd_extract_ids(args, OPT_PERSON, &bufs[3], &q.n_persons);
+	q.sites = cmd_extract_ids(args, OPT_SITE, &bufs[4], &q.n_sites);
 	q.query_set = rc_query_filters(&qr, args);
 	q.query = &qr;
-	if (!q.query_set && q.n_incidents + q.n_evidence + q.n_victims == 0)
-		cmd_usage_error(args->entry, "say what goes in: --incident, --evidence, --victim "
-		    "or query flags");
+	if (!q.query_set && q.n_incidents + q.n_evidence + q.n_victims + q.n_persons +
+	    q.n_sites == 0)
+		cmd_usage_error(args->entry, "say what goes in: --incident, --evidence, --victim, "
+		    "--person, --site or query flags");
 	if (!force && lstat(out, &st) == 0)
 		client_fatal("%s: already exists (use --force to replace it)", out);
 	q.progress = !ctx->json && isatty(STDERR_FILENO);
@@ -125,6 +134,12 @@ cmd_extract_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 		client_json_u64(o, "victims", er->victims);
 		client_json_u64(o, "evidence", er->evidence);
 		client_json_u64(o, "sources", er->sources);
+		client_json_u64(o, "persons", er->persons);
+		client_json_u64(o, "person_events", er->person_events);
+		client_json_u64(o, "sites", er->sites);
+		client_json_u64(o, "persons_left_out", er->persons_left_out);
+		client_json_u64(o, "person_events_left_out", er->person_events_left_out);
+		client_json_str(o, "consent_class", er->consent_class);
 		client_json_u64(o, "evidence_bytes", er->evidence_bytes);
 		client_json_str(o, "commit", er->commit);
 		client_json_u64(o, "seq", er->seq);
@@ -135,6 +150,17 @@ cmd_extract_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 		printf("  %u incidents, %u victims, %u evidence files (%s), %u sources\n",
 		    er->incidents, er->victims, er->evidence,
 		    client_size(evsize, sizeof evsize, er->evidence_bytes), er->sources);
+		if (er->persons + er->person_events + er->sites + er->persons_left_out > 0)
+			printf("  %u persons, %u person events, %u sites\n", er->persons,
+			    er->person_events, er->sites);
+		if (er->persons_left_out > 0 && *er->consent_class != '\0')
+			printf("  %u persons and %u of their events left out: their consent does "
+			    "not include %s, the recipient's class\n", er->persons_left_out,
+			    er->person_events_left_out, er->consent_class);
+		else if (er->persons_left_out > 0)
+			printf("  %u persons and %u of their events left out: the recipient has no "
+			    "consent class (custody recipient add --class)\n", er->persons_left_out,
+			    er->person_events_left_out);
 		printf("  dossier hash %s (SHA-256 of tagmanifest-sha256.txt)\n"
 		    "  recorded as a custody event: seq %llu (commit %.12s)\n",
 		    er->tagmanifest_sha256, (unsigned long long)er->seq, er->commit);
@@ -144,8 +170,12 @@ cmd_extract_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 	free(q.incidents);
 	free(q.evidence);
 	free(q.victims);
+	free(q.persons);
+	free(q.sites);
 	free(bufs[0]);
 	free(bufs[1]);
 	free(bufs[2]);
+	free(bufs[3]);
+	free(bufs[4]);
 	return client_finish_stdout();
 }

@@ -19,7 +19,7 @@
 #include "records-out.h"
 
 #define IMPORT_PIECE (1u << 20)		/* bytes read and parsed at a time */
-#define IMPORT_BATCH_BYTES (2u << 20)	/* JSON per RecordBatch (frames hold 4 MiB) */
+#define IMPORT_BATCH_BYTES (2u << 20)	/* values per RecordBatch (frames hold 4 MiB) */
 #define IMPORT_BATCH_RECORDS 5000
 #define IMPORT_BIG (10ull * 1000 * 1000)	/* show progress above this file size */
 #define IMPORT_TICK_MS 200
@@ -108,7 +108,10 @@ struct import {
 	unsigned long	 sent;			/* valid rows batched to be sent */
 	struct import_ids ids;
 	struct client	 c;
-	char		*json[IMPORT_BATCH_RECORDS];
+	struct csv_import *ci;			/* the pass under way */
+	ProtobufCBinaryData *cols;		/* the header, sent in the RecordBegin */
+	size_t		 ncols;
+	Custody__RecordRow *rows[IMPORT_BATCH_RECORDS];	/* each one block (import_row_new) */
 	uint32_t	 lines[IMPORT_BATCH_RECORDS];
 	size_t		 n, bytes;
 	/* progress on stderr */
@@ -207,6 +210,8 @@ import_begin(struct import *im, const struct cmd_ctx *ctx)
 	begin.count = im->count;
 	begin.origin = im->origin;
 	begin.skip_invalid = im->skip_invalid;
+	begin.columns = im->cols;
+	begin.n_columns = im->ncols;
 	env.body_case = CUSTODY__ENVELOPE__BODY_RECORD_BEGIN;
 	env.record_begin = &begin;
 	rc_send(&im->c, &env);
@@ -220,7 +225,7 @@ import_drop(struct import *im)
 	size_t i;
 
 	for (i = 0; i < im->n; i++)
-		free(im->json[i]);
+		free(im->rows[i]);
 	im->n = 0;
 	im->bytes = 0;
 }
@@ -236,8 +241,8 @@ import_flush(struct import *im)
 		return;
 	if (!im->open)
 		import_begin(im, im->ctx);
-	batch.json = im->json;
-	batch.n_json = im->n;
+	batch.rows = im->rows;
+	batch.n_rows = im->n;
 	batch.lines = im->lines;
 	batch.n_lines = im->n;
 	env.body_case = CUSTODY__ENVELOPE__BODY_RECORD_BATCH;
@@ -247,6 +252,66 @@ import_flush(struct import *im)
 		client_fatal("%s (nothing was written)", custody_error());
 	}
 	import_drop(im);
+}
+
+/* Keep the header of the pass as the RecordBegin sends it, once. */
+static void
+import_columns(struct import *im)
+{
+	const char *const *cols;
+	size_t i;
+
+	if (im->cols != NULL)
+		return;
+	cols = csv_import_columns(im->ci, &im->ncols);
+	if ((im->cols = calloc(im->ncols, sizeof *im->cols)) == NULL)
+		client_fatal("out of memory");
+	for (i = 0; i < im->ncols; i++) {
+		if ((im->cols[i].data = (uint8_t *)strdup(cols[i])) == NULL)
+			client_fatal("out of memory");
+		im->cols[i].len = strlen(cols[i]);
+	}
+}
+
+/* Forget the header kept. */
+static void
+import_columns_free(struct import *im)
+{
+	size_t i;
+
+	for (i = 0; i < im->ncols; i++)
+		free(im->cols[i].data);
+	free(im->cols);
+	im->cols = NULL;
+	im->ncols = 0;
+}
+
+/* The current row's values as one RecordRow in one block; *len gets their bytes. */
+static Custody__RecordRow *
+import_row_new(struct import *im, size_t *len)
+{
+	Custody__RecordRow *r;
+	ProtobufCBinaryData *v;
+	size_t i, total = 0;
+	uint8_t *p;
+
+	for (i = 0; i < im->ncols; i++)
+		total += strlen(csv_import_value(im->ci, i));
+	if ((r = malloc(sizeof *r + im->ncols * sizeof *v + total)) == NULL)
+		client_fatal("out of memory");
+	custody__record_row__init(r);
+	v = (ProtobufCBinaryData *)(r + 1);
+	p = (uint8_t *)(v + im->ncols);
+	for (i = 0; i < im->ncols; i++) {
+		v[i].len = strlen(csv_import_value(im->ci, i));
+		v[i].data = p;
+		memcpy(p, csv_import_value(im->ci, i), v[i].len);
+		p += v[i].len;
+	}
+	r->values = v;
+	r->n_values = im->ncols;
+	*len = total + 3 * im->ncols + 8;	/* and the tags and lengths, about */
+	return r;
 }
 
 /* The slot of id: its own, or the empty one where it goes. */
@@ -344,8 +409,9 @@ import_row(void *arg, unsigned long line, json_t *record, const struct record_pr
 {
 	struct import *im = arg;
 	unsigned long first;
+	Custody__RecordRow *r;
 	const char *id;
-	char *s, msg[256];
+	char msg[256];
 	size_t i, len;
 	int header;
 
@@ -388,12 +454,12 @@ import_row(void *arg, unsigned long line, json_t *record, const struct record_pr
 	}
 	if (++im->sent > im->valid)
 		return 0;	/* the file changed: caught after the pass */
-	if ((s = json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL)
-		client_fatal("out of memory");
-	len = strlen(s);
+	/* the row as read: custodyd checks it again as its own CSV importer would */
+	import_columns(im);
+	r = import_row_new(im, &len);
 	if (im->n > 0 && im->bytes + len > IMPORT_BATCH_BYTES)
 		import_flush(im);
-	im->json[im->n] = s;
+	im->rows[im->n] = r;
 	im->lines[im->n++] = line > UINT32_MAX ? UINT32_MAX : (uint32_t)line;
 	im->bytes += len;
 	if (im->n == IMPORT_BATCH_RECORDS)
@@ -416,6 +482,8 @@ import_pass(struct import *im, const char *what)
 		client_fatal("out of memory");
 	if (csv_import_new(&ci, im->kind, &im->vocab, import_row, im) < 0)
 		client_fatal("%s", custody_error());
+	im->ci = ci;
+	import_columns_free(im);	/* each pass sends the header it reads */
 	im->read = 0;
 	import_ids_clear(&im->ids);	/* both passes judge duplicates alike */
 	import_draw(im, what, 1);
@@ -438,6 +506,7 @@ import_pass(struct import *im, const char *what)
 		client_fatal("%s: %s (nothing was written)", im->path, custody_error());
 	}
 	csv_import_free(ci);
+	im->ci = NULL;
 	import_ids_clear(&im->ids);
 	free(buf);
 }
@@ -566,6 +635,7 @@ import_run(const struct cmd_ctx *ctx, const struct cmd_args *args, const char *k
 	wire_free(reply);
 	client_close(&im->c);
 	vocab_free(&im->vocab);
+	import_columns_free(im);
 	close(im->fd);
 	free(im->origin);
 	free(im);

@@ -9,6 +9,7 @@
 
 #define OPT_WITHHOLD (CLIENT_OPT_REPEAT + 1)
 #define OPT_DISCLOSE (CLIENT_OPT_REPEAT + 2)
+#define OPT_CLASS 200
 
 static int cmd_recipient_add_exec(const struct cmd_ctx *, const struct cmd_args *);
 static int cmd_recipient_list_exec(const struct cmd_ctx *, const struct cmd_args *);
@@ -16,13 +17,16 @@ static int cmd_recipient_list_exec(const struct cmd_ctx *, const struct cmd_args
 static const struct option cmd_recipient_add_options[] = {
 	{ "withhold", required_argument, NULL, OPT_WITHHOLD },
 	{ "disclose", required_argument, NULL, OPT_DISCLOSE },
+	{ "class", required_argument, NULL, OPT_CLASS },
 	{ NULL, 0, NULL, 0 }
 };
 
 const struct cmd_entry cmd_recipient_add_entry = {
 	.name = "recipient add",
-	.usage = "NAME AGE-PUBLIC-KEY [--withhold FIELD,...] [--disclose FIELD,...]",
-	.help = "Register who may receive dossiers (an age key) and what they must not see.",
+	.usage = "NAME AGE-PUBLIC-KEY [--class icmp|iiim|coi|wgeid|icrc|prosecutors|public] "
+	    "[--withhold FIELD,...] [--disclose FIELD,...]",
+	.help = "Register who may receive dossiers (an age key), its consent class (which "
+	    "persons it may receive) and what they must not see.",
 	.options = cmd_recipient_add_options,
 	.lower = 2,
 	.upper = 2,
@@ -62,7 +66,9 @@ cmd_recipient_print(json_t *r)
 	size_t i;
 	char *name = client_safe(json_string_value(json_object_get(r, "name")) ?: "?");
 
-	printf("%s  %s\n  withheld:", name, json_string_value(json_object_get(r, "key")) ?: "?");
+	printf("%s  %s\n  class: %s\n  withheld:", name,
+	    json_string_value(json_object_get(r, "key")) ?: "?",
+	    json_string_value(json_object_get(r, "class")) ?: "none (receives no persons)");
 	json_array_foreach(json_object_get(r, "withhold"), i, v)
 		printf("%s %s", i ? "," : "", json_string_value(v) ?: "?");
 	printf("%s\n", json_array_size(json_object_get(r, "withhold")) ? "" : " nothing");
@@ -102,6 +108,10 @@ cmd_recipient_add_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 		client_fatal("out of memory");
 	q.name = args->argv[0];
 	q.key = args->argv[1];
+	q.consent_class = (char *)(cmd_get(args, OPT_CLASS) ?: "");
+	if (cmd_get(args, OPT_CLASS) != NULL && *q.consent_class == '\0')
+		cmd_usage_error(args->entry, "--class needs a consent class (icmp, iiim, coi, "
+		    "wgeid, icrc, prosecutors, public)");
 	q.withhold = cmd_recipient_split(withhold, &q.n_withhold);
 	q.disclose = cmd_recipient_split(disclose, &q.n_disclose);
 	client_open(&c, ctx);

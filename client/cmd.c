@@ -74,6 +74,8 @@ extern const struct cmd_entry cmd_report_detentions_entry;
 extern const struct cmd_entry cmd_report_entry;
 extern const struct cmd_entry cmd_office_revoke_entry;
 extern const struct cmd_entry cmd_office_revocations_entry;
+extern const struct cmd_entry cmd_bundle_create_entry;
+extern const struct cmd_entry cmd_bundle_apply_entry;
 
 const struct cmd_entry *cmd_table[] = {
 	&cmd_status_entry,
@@ -135,6 +137,8 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_audit_entry,
 	&cmd_office_revoke_entry,
 	&cmd_office_revocations_entry,
+	&cmd_bundle_create_entry,
+	&cmd_bundle_apply_entry,
 	NULL
 };
 

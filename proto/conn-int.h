@@ -16,6 +16,9 @@
 /* The state of the Noise transform. */
 struct conn_noise {
 	struct evbuffer		*plain;		/* decrypted stream of message frames */
+	uint8_t			*scratch;	/* one transport frame being sealed or opened:
+						   FRAME_HEADER_LEN + NOISE_MAX_MSG bytes,
+						   from the first, wiped after each */
 	struct noise_hs		*hs;		/* until the handshake is done */
 	struct noise_cipher	*tx, *rx;	/* after */
 	uint8_t			 remote[NOISE_KEY_LEN];

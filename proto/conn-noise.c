@@ -21,25 +21,43 @@ conn_noise_frame_out(struct conn *c, uint8_t type, const uint8_t *body, size_t l
 	return error;
 }
 
-/* Encrypt the pending message frames into transport messages, one FRAME_NOISE frame each. */
+/* The scratch room of one transport frame, made on first use; NULL when out of memory. */
+static uint8_t *
+conn_noise_scratch(struct conn_noise *n)
+{
+	if (n->scratch == NULL)
+		n->scratch = malloc(FRAME_HEADER_LEN + NOISE_MAX_MSG);
+	return n->scratch;
+}
+
+/*
+ * Encrypt the pending message frames into transport messages, one FRAME_NOISE frame each,
+ * sealed in the scratch room and queued from there: evbuffer packs them into its chains (room
+ * reserved frame by frame would take a fresh 128 KiB chain for each, faulted in anew). Each piece
+ * of plaintext is wiped as soon as it is sealed, while it is still in the cache.
+ */
 int
 conn_noise_seal(struct conn *c)
 {
-	struct cbuf ct = { 0 };
 	size_t off, n;
+	uint8_t *p = NULL;
 	int error = 0;
 
+	if (c->pending.len > 0 && (p = conn_noise_scratch(c->noise)) == NULL)
+		error = CUSTODY_ENOMEM;
 	for (off = 0; off < c->pending.len && error == 0; off += n) {
 		n = c->pending.len - off;
 		if (n > NOISE_MAX_PAYLOAD)
 			n = NOISE_MAX_PAYLOAD;
-		ct.len = 0;
-		if ((error = noise_encrypt(c->noise->tx, &ct, c->pending.data + off, n)) == 0)
-			error = conn_noise_frame_out(c, FRAME_NOISE, ct.data, ct.len);
+		frame_header(p, FRAME_NOISE, (uint32_t)(n + NOISE_TAG_LEN));
+		if ((error = noise_encrypt_to(c->noise->tx, p + FRAME_HEADER_LEN,
+		    c->pending.data + off, n)) == 0)
+			error = conn_queue(c, p, FRAME_HEADER_LEN + n + NOISE_TAG_LEN);
+		sodium_memzero(c->pending.data + off, n);
 	}
-	sodium_memzero(c->pending.data, c->pending.len);
+	if (off < c->pending.len)	/* stopped by an error: wipe what was not sealed */
+		sodium_memzero(c->pending.data + off, c->pending.len - off);
 	c->pending.len = 0;
-	cbuf_free(&ct);
 	return error;
 }
 
@@ -161,21 +179,47 @@ conn_noise_hs_frame(struct conn *c, const uint8_t *body, size_t len)
 	return 0;
 }
 
-/* One transport frame: decrypt and add to the stream of message frames. */
+#define CONN_NOISE_PIECES 8	/* pieces of c->in a transport frame is decrypted from in place */
+
+/*
+ * The transport frame of len bytes after the header at the start of c->in: decrypt it from where
+ * it lies (the pieces it was read in, no pullup) into the scratch room, and add it to the stream
+ * of message frames once it authenticates.
+ */
 static int
-conn_noise_transport_frame(struct conn *c, const uint8_t *body, size_t len)
+conn_noise_transport_frame(struct conn *c, size_t len)
 {
 	struct conn_noise *n = c->noise;
-	struct cbuf pt = { 0 };
-	int error;
+	struct evbuffer_iovec ev[CONN_NOISE_PIECES];
+	struct iovec ct[CONN_NOISE_PIECES];
+	struct evbuffer_ptr at;
+	uint8_t none[1], *data;
+	int i, k, error;
 
 	n->received = 1;
-	if ((error = noise_decrypt(n->rx, &pt, body, len)) == 0 &&
-	    evbuffer_add(n->plain, pt.data, pt.len) != 0)
-		error = CUSTODY_ENOMEM;
-	if (pt.data != NULL)
-		sodium_memzero(pt.data, pt.len);
-	cbuf_free(&pt);
+	if (len < NOISE_TAG_LEN)
+		return custody_fail(CUSTODY_EINVAL, "noise: transport message of %zu bytes", len);
+	if (evbuffer_ptr_set(c->in, &at, FRAME_HEADER_LEN, EVBUFFER_PTR_SET) != 0 ||
+	    (k = evbuffer_peek(c->in, (ev_ssize_t)len, &at, ev, CONN_NOISE_PIECES)) < 1 ||
+	    k > CONN_NOISE_PIECES) {	/* in too many pieces: make it one */
+		if ((data = evbuffer_pullup(c->in, (ev_ssize_t)(FRAME_HEADER_LEN + len))) == NULL)
+			return CUSTODY_ENOMEM;
+		ev[0].iov_base = data + FRAME_HEADER_LEN;
+		ev[0].iov_len = len;
+		k = 1;
+	}
+	for (i = 0; i < k; i++) {
+		ct[i].iov_base = ev[i].iov_base;
+		ct[i].iov_len = ev[i].iov_len;
+	}
+	if (len == NOISE_TAG_LEN)	/* an empty message */
+		return noise_decrypt_iov(n->rx, none, ct, k, len);
+	if ((data = conn_noise_scratch(n)) == NULL)
+		return CUSTODY_ENOMEM;
+	if ((error = noise_decrypt_iov(n->rx, data, ct, k, len)) < 0)
+		return error;
+	error = evbuffer_add(n->plain, data, len - NOISE_TAG_LEN) != 0 ? CUSTODY_ENOMEM : 0;
+	sodium_memzero(data, len - NOISE_TAG_LEN);
 	return error;
 }
 
@@ -206,16 +250,17 @@ conn_noise_process(struct conn *c)
 		if (avail < frame_total(data))
 			return 0;
 		avail = frame_total(data);
-		data = evbuffer_pullup(c->in, (ev_ssize_t)avail);
-		if ((error = frame_parse(&f, &used, data, avail, max)) < 0)
-			return error;
-		if (used == 0)
-			return 0;
-		if (f.type == FRAME_HANDSHAKE)
+		if (data[4] == FRAME_NOISE)	/* decrypted where it lies: no pullup */
+			error = conn_noise_transport_frame(c, avail - FRAME_HEADER_LEN);
+		else {
+			data = evbuffer_pullup(c->in, (ev_ssize_t)avail);
+			if ((error = frame_parse(&f, &used, data, avail, max)) < 0)
+				return error;
+			if (used == 0)
+				return 0;
 			error = conn_noise_hs_frame(c, f.body, f.len);
-		else
-			error = conn_noise_transport_frame(c, f.body, f.len);
-		evbuffer_drain(c->in, used);
+		}
+		evbuffer_drain(c->in, avail);
 		if (error < 0)
 			return error;
 		if (c->established && (error = conn_frames(c, c->noise->plain)) < 0)
@@ -260,6 +305,10 @@ conn_noise_free(struct conn_noise *n)
 	noise_hs_free(n->hs);
 	noise_cipher_free(n->tx);
 	noise_cipher_free(n->rx);
+	if (n->scratch != NULL) {
+		sodium_memzero(n->scratch, FRAME_HEADER_LEN + NOISE_MAX_MSG);
+		free(n->scratch);
+	}
 	sodium_free(n->fallback);
 	free(n->office);
 	free(n);

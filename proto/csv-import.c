@@ -418,6 +418,22 @@ csv_import_memory(const struct csv_import *imp)
 	return n;
 }
 
+/* The header's column names (lower-cased), once read; NULL and 0 before. */
+const char *const *
+csv_import_columns(const struct csv_import *imp, size_t *n)
+{
+	*n = imp->ncols;
+	return (const char *const *)imp->cols;
+}
+
+/* Value i of the row being given to the callback, as read (valid during the callback). */
+const char *
+csv_import_value(const struct csv_import *imp, size_t i)
+{
+	return i < imp->nfields && i < CSV_IMPORT_COLUMNS_MAX && imp->row[i].value != NULL ?
+	    imp->row[i].value : "";
+}
+
 /* Free an import. NULL is fine. */
 void
 csv_import_free(struct csv_import *imp)

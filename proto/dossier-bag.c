@@ -16,7 +16,8 @@
 
 static const char *const bag_top_files[] = { "bagit.txt", "bag-info.txt", BAG_MANIFEST,
     BAG_TAGMANIFEST, BAG_SIGNATURE, "allowed_signers", NULL };
-static const char *const bag_kinds[] = { "evidence", "incident", "source", "victim", NULL };
+static const char *const bag_kinds[] = { "evidence", "incident", "person", "person_event",
+    "site", "source", "victim", NULL };
 
 /* The bytes of a kept file. */
 const uint8_t *

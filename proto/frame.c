@@ -27,6 +27,17 @@ frame_parse(struct frame *f, size_t *used, const uint8_t *buf, size_t len, size_
 	return 0;
 }
 
+/* Write a frame header for a body of len bytes into hdr. */
+void
+frame_header(uint8_t hdr[static FRAME_HEADER_LEN], uint8_t type, uint32_t len)
+{
+	hdr[0] = (uint8_t)(len >> 24);
+	hdr[1] = (uint8_t)(len >> 16);
+	hdr[2] = (uint8_t)(len >> 8);
+	hdr[3] = (uint8_t)len;
+	hdr[4] = type;
+}
+
 /* Append a frame header. */
 int
 frame_put_header(struct cbuf *out, uint8_t type, size_t len)

@@ -8,11 +8,16 @@
 
 #include "custody/noise.h"
 
-/* A CipherState: key k and nonce n; n == UINT64_MAX means the nonces are used up. */
+/*
+ * A CipherState: key k and nonce n; n == UINT64_MAX means the nonces are used up. A transport
+ * cipher (from Split) also holds evp, OpenSSL's ChaCha20-Poly1305 for its messages; the
+ * handshake's has none.
+ */
 struct noise_cipher {
 	uint8_t		k[NOISE_KEY_LEN];
 	uint64_t	n;
 	bool		has_key;
+	struct evp_cipher_ctx_st *evp;
 };
 
 /* A SymmetricState: chaining key ck, handshake hash h and the handshake's CipherState. */

@@ -2,9 +2,16 @@
  * Noise (revision 34) with 25519, ChaChaPoly and BLAKE2b: the CipherState and SymmetricState
  * objects, HMAC/HKDF over BLAKE2b, transport messages and key helpers. The handshake itself is
  * in noise-hs.c.
+ *
+ * Transport messages, which carry the bulk of a sync (a blob's every byte), are sealed and
+ * opened with libcrypto's ChaCha20-Poly1305: the same AEAD (RFC 8439) as libsodium's, byte for
+ * byte, but with AVX-512 code that moves 3.9 GB/s here against 1.3 GB/s in libsodium 1.0.18,
+ * as for SHA-256. The handshake's few bytes stay with libsodium.
  */
 #include <string.h>
+#include <sys/uio.h>
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include "custody/common.h"
@@ -119,7 +126,10 @@ noise_cipher_open(struct noise_cipher *c, uint8_t *out, const uint8_t *ad, size_
 	return 0;
 }
 
-/* A new transport cipher with key k and nonce 0, in guarded memory. */
+/*
+ * A new transport cipher with key k and nonce 0, in guarded memory. Its libcrypto context holds
+ * no key between messages (noise_transport sets it each time and wipes it after).
+ */
 static int
 noise_cipher_new(struct noise_cipher **out, const uint8_t k[static NOISE_KEY_LEN])
 {
@@ -131,18 +141,68 @@ noise_cipher_new(struct noise_cipher **out, const uint8_t k[static NOISE_KEY_LEN
 	memset(c, 0, sizeof *c);
 	memcpy(c->k, k, NOISE_KEY_LEN);
 	c->has_key = true;
+	if ((c->evp = EVP_CIPHER_CTX_new()) == NULL) {
+		noise_cipher_free(c);
+		return CUSTODY_ENOMEM;
+	}
 	*out = c;
 	return 0;
 }
 
-/* Wipe and free a cipher (sodium_free zeroes the memory). */
+/* Wipe and free a cipher (sodium_free zeroes the memory, EVP_CIPHER_CTX_free its context). */
 void
 noise_cipher_free(struct noise_cipher *c)
 {
 	if (c == NULL)
 		return;
+	EVP_CIPHER_CTX_free(c->evp);
 	sodium_memzero(c, sizeof *c);
 	sodium_free(c);
+}
+
+/*
+ * Seal (enc) or open one transport message of len bytes with nonce n, no associated data,
+ * taken from the nin pieces of in: sealing writes len + NOISE_TAG_LEN bytes to out; opening
+ * len - NOISE_TAG_LEN, wiped unless the tag (the last NOISE_TAG_LEN bytes) authenticates. out
+ * may be the (one) input. 0 or CUSTODY_ECRYPTO; the nonce is the caller's to advance.
+ */
+static int
+noise_transport(struct noise_cipher *c, int enc, uint8_t *out, const struct iovec *in, int nin,
+    size_t len)
+{
+	uint8_t nonce[NOISE_NONCE_LEN], tag[NOISE_TAG_LEN];
+	size_t plen = enc ? len : len - NOISE_TAG_LEN, done = 0, n, t;
+	int i, ol, ok;
+
+	if (c->evp == NULL)
+		return custody_fail(CUSTODY_EINVAL, "noise: not a transport cipher");
+	noise_nonce(nonce, c->n);
+	ok = EVP_CipherInit_ex(c->evp, EVP_chacha20_poly1305(), NULL, c->k, nonce, enc) == 1;
+	for (i = 0; ok && i < nin && done < len; i++) {
+		n = in[i].iov_len < len - done ? in[i].iov_len : len - done;
+		t = done >= plen ? 0 : n < plen - done ? n : plen - done;	/* text, then tag */
+		if (t > 0)
+			ok = EVP_CipherUpdate(c->evp, out + done, &ol, in[i].iov_base, (int)t) == 1 &&
+			    (size_t)ol == t;
+		if (!enc && n > t)
+			memcpy(tag + (done + t - plen), (const uint8_t *)in[i].iov_base + t, n - t);
+		done += n;
+	}
+	ok = ok && done == len;
+	if (ok && !enc)
+		ok = EVP_CIPHER_CTX_ctrl(c->evp, EVP_CTRL_AEAD_SET_TAG, NOISE_TAG_LEN, tag) == 1;
+	if (ok)
+		ok = EVP_CipherFinal_ex(c->evp, out + plen, &ol) == 1 && ol == 0;
+	if (ok && enc)
+		ok = EVP_CIPHER_CTX_ctrl(c->evp, EVP_CTRL_AEAD_GET_TAG, NOISE_TAG_LEN,
+		    out + plen) == 1;
+	EVP_CIPHER_CTX_reset(c->evp);	/* no key left in libcrypto's memory */
+	if (!ok && !enc && plen > 0)
+		sodium_memzero(out, plen);
+	if (!ok)
+		return custody_fail(CUSTODY_ECRYPTO, enc ? "noise: cannot seal a message" :
+		    "noise: message does not authenticate");
+	return 0;
 }
 
 /* Move the nonce forward to n. */
@@ -155,9 +215,9 @@ noise_cipher_set_nonce(struct noise_cipher *c, uint64_t n)
 	return 0;
 }
 
-/* Encrypt one transport message, appended to out. */
+/* Encrypt one transport message into out (len + NOISE_TAG_LEN bytes). */
 int
-noise_encrypt(struct noise_cipher *c, struct cbuf *out, const void *pt, size_t len)
+noise_encrypt_to(struct noise_cipher *c, uint8_t *out, const void *pt, size_t len)
 {
 	int error;
 
@@ -168,9 +228,49 @@ noise_encrypt(struct noise_cipher *c, struct cbuf *out, const void *pt, size_t l
 		    len, NOISE_MAX_PAYLOAD);
 	if (c->n == UINT64_MAX)
 		return custody_fail(CUSTODY_EPROTO, "noise: nonces used up");
+	if ((error = noise_transport(c, 1, out, &(struct iovec){ (void *)(uintptr_t)pt, len }, 1,
+	    len)) < 0)
+		return error;
+	c->n++;
+	return 0;
+}
+
+/* Decrypt the next transport message into out (len - NOISE_TAG_LEN bytes) if it authenticates. */
+int
+noise_decrypt_to(struct noise_cipher *c, uint8_t *out, const uint8_t *ct, size_t len)
+{
+	return noise_decrypt_iov(c, out, &(struct iovec){ (void *)(uintptr_t)ct, len }, 1, len);
+}
+
+/* noise_decrypt_to of a message of len bytes lying in the nin pieces of ct. */
+int
+noise_decrypt_iov(struct noise_cipher *c, uint8_t *out, const struct iovec *ct, int nin,
+    size_t len)
+{
+	int error;
+
+	if (len < NOISE_TAG_LEN || len > NOISE_MAX_MSG)
+		return custody_fail(CUSTODY_EINVAL, "noise: transport message of %zu bytes", len);
+	if (c->n == UINT64_MAX)
+		return custody_fail(CUSTODY_EPROTO, "noise: nonces used up");
+	if ((error = noise_transport(c, 0, out, ct, nin, len)) < 0)
+		return error;
+	c->n++;
+	return 0;
+}
+
+/* Encrypt one transport message, appended to out. */
+int
+noise_encrypt(struct noise_cipher *c, struct cbuf *out, const void *pt, size_t len)
+{
+	int error;
+
+	if (len > NOISE_MAX_PAYLOAD)
+		return custody_fail(CUSTODY_ETOOBIG, "noise: payload of %zu bytes exceeds %d",
+		    len, NOISE_MAX_PAYLOAD);
 	if ((error = cbuf_reserve(out, len + NOISE_TAG_LEN)) < 0)
 		return error;
-	if ((error = noise_cipher_seal(c, out->data + out->len, NULL, 0, pt, len)) < 0)
+	if ((error = noise_encrypt_to(c, out->data + out->len, pt, len)) < 0)
 		return error;
 	out->len += len + NOISE_TAG_LEN;
 	out->data[out->len] = '\0';
@@ -187,7 +287,7 @@ noise_decrypt(struct noise_cipher *c, struct cbuf *out, const uint8_t *ct, size_
 		return custody_fail(CUSTODY_EINVAL, "noise: transport message of %zu bytes", len);
 	if ((error = cbuf_reserve(out, len - NOISE_TAG_LEN)) < 0)
 		return error;
-	if ((error = noise_cipher_open(c, out->data + out->len, NULL, 0, ct, len)) < 0)
+	if ((error = noise_decrypt_to(c, out->data + out->len, ct, len)) < 0)
 		return error;
 	out->len += len - NOISE_TAG_LEN;
 	out->data[out->len] = '\0';

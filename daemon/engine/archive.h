@@ -239,14 +239,15 @@ int feed_commit_tree(struct archive *, git_repository *, struct feed_commit *out
 
 /*
  * feed-import.c: one commit written as a stream of records in the order of their tokens.
- * written takes the records in the order next gave them, at most FEED_STREAM_AHEAD behind.
+ * written takes the records in the order next gave them, at most FEED_STREAM_AHEAD behind;
+ * a record is sealed while next gives up to FEED_STREAM_AHEAD more.
  */
 #define FEED_STREAM_AHEAD 512
 struct feed_stream {
 	/*
 	 * The next record to write: its kind, its JSON (compact, sorted keys, ASCII, protected
-	 * fields sealed, no "rev"; kept by next until written has taken it) and its token in
-	 * hex; 1 when none is left.
+	 * fields sealed, no "rev"; kept by next until 2 * FEED_STREAM_AHEAD more were given)
+	 * and its token in hex; 1 when none is left (and next is not called again).
 	 */
 	int	(*next)(void *arg, const char **kind, const char **json, size_t *len,
 		    char tok_hex[static TOKEN_HEX_LEN + 1]);

@@ -9,7 +9,12 @@ int recipient_load(struct archive *, const char *name, json_t **doc);
 /* Whether "KIND.FIELD" is a field a dossier can withhold. */
 int recipient_withholdable(const char *name);
 int recipient_add(json_t **out, struct records_written *, struct archive *, const char *name,
-    const char *key, char **withhold, size_t nw, char **disclose, size_t nd);
+    const char *key, const char *consent_class, char **withhold, size_t nw, char **disclose,
+    size_t nd);
+/* Whether cls is a consent class (records.h). */
+int recipient_class_ok(const char *cls);
+/* Add to policy what every extract withholds from the recipient record r beyond its own. */
+int recipient_policy_extra(json_t *policy, const json_t *r);
 int recipient_list(json_t **out, struct archive *);
 
 /* extract-proof.c: where a record revision stands in its feed, and who witnessed it. */

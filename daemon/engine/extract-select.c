@@ -10,7 +10,8 @@
 #include "log.h"
 #include "report.h"
 
-const char *const xkinds[K_COUNT] = { "incident", "victim", "evidence", "source" };
+const char *const xkinds[K_COUNT] = { "incident", "victim", "evidence", "source", "person",
+    "person_event", "site" };
 
 static int
 xkind(const char *kind)
@@ -33,7 +34,25 @@ xsel_follows(const struct selection *x, const char *kind, const char *field)
 	return x->policy == NULL || json_object_get(x->policy, name) == NULL;
 }
 
-/* Add the record at (tok, office); *added tells whether it was new. kind < 0: any. */
+/* Whether the person doc consents to the recipient's class. */
+static int
+xsel_consents(const struct selection *x, json_t *doc)
+{
+	json_t *v;
+	size_t i;
+
+	if (x->consent_class == NULL)
+		return 0;
+	json_array_foreach(json_object_get(doc, "consent"), i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), x->consent_class) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Add the record at (tok, office); kind < 0: any. A person whose consent leaves out the
+ * recipient's class goes into x->left instead; an event only comes in with its person.
+ */
 static int
 xsel_add_tok(struct selection *x, const uint8_t tok[static TOKEN_LEN], const char *office,
     int kind, int primary, const char *asked)
@@ -55,7 +74,19 @@ xsel_add_tok(struct selection *x, const uint8_t tok[static TOKEN_LEN], const cha
 		json_decref(doc);
 		return error;
 	}
-	if (json_object_get(x->seen, record_id(doc)) != NULL) {
+	if (json_object_get(x->seen, record_id(doc)) != NULL ||
+	    json_object_get(x->left, record_id(doc)) != NULL) {
+		json_decref(doc);
+		return 0;
+	}
+	if (k == K_PERSON && !xsel_consents(x, doc)) {
+		error = json_object_set_new(x->left, record_id(doc), json_true()) == 0 ? 0 :
+		    CUSTODY_ENOMEM;
+		json_decref(doc);
+		return error;
+	}
+	if (k == K_PERSON_EVENT && json_object_get(x->seen, json_string_value(
+	    json_object_get(doc, "person_id")) ?: "") == NULL) {
 		json_decref(doc);
 		return 0;
 	}
@@ -97,7 +128,7 @@ xsel_add(struct selection *x, const char *id, int kind, int primary, int quiet)
 			return 0;
 		return custody_fail(CUSTODY_EINVAL, "'%s' is not a record id", id);
 	}
-	if (json_object_get(x->seen, id) != NULL)
+	if (json_object_get(x->seen, id) != NULL || json_object_get(x->left, id) != NULL)
 		return 0;
 	if ((error = index_record_office(x->a, id, office)) < 0) {
 		if (error == CUSTODY_ENOTFOUND) {
@@ -127,6 +158,18 @@ static int
 xsel_incident_cb(void *arg, const uint8_t tok[16], const char *office)
 {
 	return xsel_add_tok(arg, tok, office, K_VICTIM, 0, "a victim of the incident");
+}
+
+/* True when a record of kind is selected. */
+static int
+xsel_has_kind(const struct selection *x, int kind)
+{
+	size_t i;
+
+	for (i = 0; i < x->n; i++)
+		if (x->v[i].kind == kind)
+			return 1;
+	return 0;
 }
 
 /* True when any member of the array doc[field] is a selected id of one of the kinds. */
@@ -167,8 +210,54 @@ xsel_scan_evidence(struct selection *x)
 		if (json_object_get(x->seen, record_id(doc)) == NULL &&
 		    ((xsel_follows(x, "evidence", "incidents") &&
 		    xsel_links_to(x, doc, "incidents")) ||
-		    (xsel_follows(x, "evidence", "victims") && xsel_links_to(x, doc, "victims"))))
+		    (xsel_follows(x, "evidence", "victims") && xsel_links_to(x, doc, "victims")) ||
+		    (xsel_follows(x, "evidence", "persons") && xsel_links_to(x, doc, "persons")) ||
+		    (xsel_follows(x, "evidence", "sites") && xsel_links_to(x, doc, "sites"))))
 			error = xsel_add_tok(x, tok, office, K_EVIDENCE, 0, record_id(doc));
+		json_decref(doc);
+	}
+	sqlite3_reset(st);
+	return error;
+}
+
+/*
+ * One pass over every person event. sites set (site id -> true): bring the person of each
+ * event at one of them (its consent allowing). Otherwise: bring each event of a selected
+ * person, and count those of the persons left out.
+ */
+static int
+xsel_scan_events(struct selection *x, json_t *sites)
+{
+	sqlite3 *db = archive_db(x->a);
+	sqlite3_stmt *st;
+	char tokhex[TOKEN_HEX_LEN + 1], office[65];
+	uint8_t tok[TOKEN_LEN];
+	const char *pid, *sid;
+	json_t *doc;
+	int error = 0, rc;
+
+	if (db == NULL || (st = index_stmt(db, "SELECT tok, office FROM records WHERE "
+	    "kind='person_event'")) == NULL)
+		return custody_fail(CUSTODY_EIO, "index: cannot list person events");
+	while (error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(st, 0) != TOKEN_LEN)
+			continue;
+		memcpy(tok, sqlite3_column_blob(st, 0), TOKEN_LEN);
+		snprintf(office, sizeof office, "%s", (const char *)sqlite3_column_text(st, 1));
+		hex_encode(tokhex, tok, TOKEN_LEN);
+		if ((error = feed_read_token(x->a, office, tokhex, &doc)) < 0)
+			break;
+		pid = json_string_value(json_object_get(doc, "person_id"));
+		sid = json_string_value(json_object_get(doc, "site_id"));
+		if (pid == NULL || json_object_get(x->seen, record_id(doc)) != NULL)
+			;
+		else if (sites != NULL) {
+			if (sid != NULL && json_object_get(sites, sid) != NULL)
+				error = xsel_add(x, pid, K_PERSON, 0, 1);
+		} else if (json_object_get(x->left, pid) != NULL)
+			x->events_left++;
+		else if (json_object_get(x->seen, pid) != NULL)
+			error = xsel_add_tok(x, tok, office, K_PERSON_EVENT, 0, record_id(doc));
 		json_decref(doc);
 	}
 	sqlite3_reset(st);
@@ -242,6 +331,10 @@ selection_build(struct selection *x, const Custody__ExtractRequest *m)
 		error = xsel_add(x, m->victims[i], K_VICTIM, 1, 0);
 	for (i = 0; i < m->n_evidence && error == 0; i++)
 		error = xsel_add(x, m->evidence[i], K_EVIDENCE, 1, 0);
+	for (i = 0; i < m->n_persons && error == 0; i++)
+		error = xsel_add(x, m->persons[i], K_PERSON, 1, 0);
+	for (i = 0; i < m->n_sites && error == 0; i++)
+		error = xsel_add(x, m->sites[i], K_SITE, 1, 0);
 	if (error == 0 && m->query_set && q != NULL) {
 		if (db == NULL)
 			return CUSTODY_EIO;
@@ -252,9 +345,16 @@ selection_build(struct selection *x, const Custody__ExtractRequest *m)
 	}
 	if (error < 0)
 		return error;
+	if (x->n == 0 && json_object_size(x->left) > 0)
+		return custody_fail(CUSTODY_EINVAL, "nothing to extract: the %zu person%s asked "
+		    "for %s left out, as %s consent does not include %s%s", json_object_size(x->left),
+		    json_object_size(x->left) == 1 ? "" : "s", json_object_size(x->left) == 1 ?
+		    "is" : "are", json_object_size(x->left) == 1 ? "its" : "their",
+		    x->consent_class != NULL ? "the recipient's class, " : "a recipient without a "
+		    "consent class", x->consent_class != NULL ? x->consent_class : "");
 	if (x->n == 0)
 		return custody_fail(CUSTODY_EINVAL, "nothing selected: give --incident, --victim, "
-		    "--evidence or query flags that match");
+		    "--evidence, --person, --site or query flags that match");
 	/* an incident asked for brings its victims */
 	n = x->n;
 	for (i = 0; i < n && error == 0 && xsel_follows(x, "victim", "incident_id"); i++)
@@ -264,9 +364,23 @@ selection_build(struct selection *x, const Custody__ExtractRequest *m)
 			f.incident = x->v[i].tok;
 			error = query_victims(db, &f, xsel_incident_cb, x);
 		}
-	/* evidence linked to the incidents and victims */
+	/* the persons of the events at the sites asked for */
+	if (error == 0 && m->n_sites > 0 && xsel_follows(x, "person_event", "site_id") &&
+	    xsel_follows(x, "person_event", "person_id")) {
+		json_t *sites = json_object();
+
+		if (sites == NULL)
+			return CUSTODY_ENOMEM;
+		for (i = 0; i < x->n; i++)
+			if (x->v[i].kind == K_SITE && x->v[i].primary)
+				json_object_set_new(sites, x->v[i].id, json_true());
+		error = xsel_scan_events(x, sites);
+		json_decref(sites);
+	}
+	/* evidence linked to the incidents, victims, persons and sites */
 	for (i = 0; i < x->n && error == 0; i++)
-		if (x->v[i].kind == K_INCIDENT || x->v[i].kind == K_VICTIM) {
+		if (x->v[i].kind == K_INCIDENT || x->v[i].kind == K_VICTIM ||
+		    x->v[i].kind == K_PERSON || x->v[i].kind == K_SITE) {
 			error = xsel_scan_evidence(x);
 			break;
 		}
@@ -283,8 +397,22 @@ selection_build(struct selection *x, const Custody__ExtractRequest *m)
 				error = xsel_links(x, doc, "incidents", K_INCIDENT);
 			if (error == 0 && xsel_follows(x, "evidence", "victims"))
 				error = xsel_links(x, doc, "victims", K_VICTIM);
+			if (error == 0 && xsel_follows(x, "evidence", "persons"))
+				error = xsel_links(x, doc, "persons", K_PERSON);
+			if (error == 0 && xsel_follows(x, "evidence", "sites"))
+				error = xsel_links(x, doc, "sites", K_SITE);
 		}
 	}
+	/* the events of the persons, and the count of those left out */
+	if (error == 0 && xsel_follows(x, "person_event", "person_id") &&
+	    (json_object_size(x->left) > 0 || xsel_has_kind(x, K_PERSON)))
+		error = xsel_scan_events(x, NULL);
+	/* the site of each event */
+	n = x->n;
+	for (i = 0; i < n && error == 0; i++)
+		if (x->v[i].kind == K_PERSON_EVENT && xsel_follows(x, "person_event", "site_id") &&
+		    (s = json_string_value(json_object_get(x->v[i].doc, "site_id"))) != NULL)
+			error = xsel_add(x, s, K_SITE, 0, 1);
 	/* and the sources of every victim and evidence item */
 	n = x->n;
 	for (i = 0; i < n && error == 0; i++) {
@@ -295,6 +423,10 @@ selection_build(struct selection *x, const Custody__ExtractRequest *m)
 			error = xsel_add(x, s, K_SOURCE, 0, 1);
 		else if (x->v[i].kind == K_EVIDENCE && xsel_follows(x, "evidence", "sources"))
 			error = xsel_links(x, doc, "sources", K_SOURCE);
+		else if (x->v[i].kind == K_PERSON_EVENT &&
+		    xsel_follows(x, "person_event", "source_id") &&
+		    (s = json_string_value(json_object_get(doc, "source_id"))) != NULL)
+			error = xsel_add(x, s, K_SOURCE, 0, 1);
 	}
 	for (i = 0; i < x->n; i++) {
 		if (x->v[i].kind == K_EVIDENCE)
@@ -327,5 +459,6 @@ selection_free(struct selection *s)
 	}
 	free(s->v);
 	json_decref(s->seen);
+	json_decref(s->left);
 	memset(s, 0, sizeof *s);
 }

@@ -262,6 +262,25 @@ x_evidence(struct extract *x, json_t *doc, const char *rel)
 	return bagit_write_manifest_line(&x->manifest, sha, rel);
 }
 
+/*
+ * Whether the evidence doc names a person the dossier does not hold (one left out for its
+ * consent, or never reached): its persons are then withheld, lest the ids tell of them.
+ */
+static int
+x_foreign_persons(const struct extract *x, const struct xsel *s, json_t *doc)
+{
+	json_t *v;
+	size_t i;
+
+	if (s->kind != K_EVIDENCE)
+		return 0;
+	json_array_foreach(json_object_get(doc, "persons"), i, v)
+		if (!json_is_string(v) || json_object_get(x->sel.seen,
+		    json_string_value(v)) == NULL)
+			return 1;
+	return 0;
+}
+
 /* Take the withheld fields out of doc; decide which keys the proof may carry. */
 static int
 x_withhold(struct extract *x, struct xsel *s, json_t *doc, json_t *proof,
@@ -288,7 +307,8 @@ x_withhold(struct extract *x, struct xsel *s, json_t *doc, json_t *proof,
 			n -= 10;
 		snprintf(name, sizeof name, "%s.%.*s", kind, (int)n, field);
 		if (json_object_get(x->policy, name) == NULL &&
-		    !(s->kind == K_EVIDENCE && strcmp(field, "key") == 0))
+		    !(s->kind == K_EVIDENCE && strcmp(field, "key") == 0) &&
+		    !(strcmp(field, "persons") == 0 && x_foreign_persons(x, s, doc)))
 			continue;
 		for (sealed = 0, sf = recobj_sealed_fields(kind); *sf != NULL; sf++)
 			if (strcmp(*sf, field) == 0)
@@ -627,11 +647,12 @@ extract_write(struct extract_result *out, struct archive *a, const Custody__Extr
 		return custody_fail(CUSTODY_EINVAL, "extract needs a regular file to write to");
 	x.sel.a = a;
 	x.sel.seen = json_object();
+	x.sel.left = json_object();
 	x.dirs = json_object();
 	x.offices = json_object();
 	x.policy = json_object();
 	x.proof.objects = json_object();
-	if (x.sel.seen == NULL || x.dirs == NULL || x.offices == NULL || x.policy == NULL ||
+	if (x.sel.seen == NULL || x.sel.left == NULL || x.dirs == NULL || x.offices == NULL || x.policy == NULL ||
 	    x.proof.objects == NULL) {
 		error = CUSTODY_ENOMEM;
 		goto done;
@@ -656,7 +677,15 @@ extract_write(struct extract_result *out, struct archive *a, const Custody__Extr
 		}
 		json_object_set_new(x.policy, json_string_value(v), json_true());
 	}
+	if ((error = recipient_policy_extra(x.policy, x.recipient)) < 0)
+		goto done;
 	x.sel.policy = x.policy;
+	x.sel.consent_class = json_string_value(json_object_get(x.recipient, "class"));
+	if (x.sel.consent_class != NULL && !recipient_class_ok(x.sel.consent_class)) {
+		error = custody_fail(CUSTODY_EINVAL, "recipient %s has an unknown consent class",
+		    m->recipient);
+		goto done;
+	}
 	if ((error = selection_build(&x.sel, m)) < 0)
 		goto done;
 	qsort(x.sel.v, x.sel.n, sizeof *x.sel.v, selection_cmp);
@@ -703,6 +732,12 @@ extract_write(struct extract_result *out, struct archive *a, const Custody__Extr
 	out->victims = x.count[K_VICTIM];
 	out->evidence = x.count[K_EVIDENCE];
 	out->sources = x.count[K_SOURCE];
+	out->persons = x.count[K_PERSON];
+	out->person_events = x.count[K_PERSON_EVENT];
+	out->sites = x.count[K_SITE];
+	out->persons_left_out = (unsigned)json_object_size(x.sel.left);
+	out->person_events_left_out = x.sel.events_left;
+	snprintf(out->consent_class, sizeof out->consent_class, "%s", x.sel.consent_class ?: "");
 	out->evidence_bytes = x.sel.evidence_bytes;
 done:
 	if (error < 0 && ftruncate(fd, 0) != 0)

@@ -6,7 +6,7 @@
 #include "custody.pb-c.h"
 
 /* The kinds of record a dossier holds, in the order it holds them; xkinds names them. */
-enum { K_INCIDENT, K_VICTIM, K_EVIDENCE, K_SOURCE, K_COUNT };
+enum { K_INCIDENT, K_VICTIM, K_EVIDENCE, K_SOURCE, K_PERSON, K_PERSON_EVENT, K_SITE, K_COUNT };
 extern const char *const xkinds[K_COUNT];
 
 /* One selected record. */
@@ -27,14 +27,21 @@ struct selection {
 	json_t			*seen;		/* id -> true */
 	json_t			*policy;	/* "kind.field" withheld -> true */
 	uint64_t		 evidence_bytes;
+	const char		*consent_class;	/* the recipient's; NULL: it receives no persons */
+	json_t			*left;		/* person id left out -> true */
+	unsigned		 events_left;	/* events of the persons left out */
 };
 
 /*
  * The records of an ExtractRequest, then one step out: an incident brings its victims and the
- * evidence linked to it; a victim its incident and its evidence; evidence the incidents and
- * victims it is linked to; and every victim and evidence item its sources. A link the
- * policy withholds is followed neither way: the records it names come in only if asked for,
- * or through another link. s->a, s->seen and s->policy are set by the caller.
+ * evidence linked to it; a victim its incident and its evidence; evidence the incidents,
+ * victims, persons and sites it is linked to; a person its events and its evidence; a site
+ * asked for the events there (with their persons) and its evidence; an event its site; and
+ * every victim, evidence item and event its sources. A person comes in only when its consent
+ * lists s->consent_class: one left out is counted in s->left and its events in
+ * s->events_left, and neither comes in. A link the policy withholds is followed neither way:
+ * the records it names come in only if asked for, or through another link. s->a, s->seen,
+ * s->left, s->policy and s->consent_class are set by the caller.
  */
 int selection_build(struct selection *s, const Custody__ExtractRequest *m);
 /* qsort order: by kind, then id. */
@@ -48,7 +55,9 @@ struct extract_result {
 	char		 commit[GIT_OID_HEXSZ + 1];	/* of its custody event; "" if none */
 	uint64_t	 seq, size, evidence_bytes;
 	size_t		 records;
-	unsigned	 incidents, victims, evidence, sources;
+	unsigned	 incidents, victims, evidence, sources, persons, person_events, sites;
+	unsigned	 persons_left_out, person_events_left_out;
+	char		 consent_class[16];
 };
 int extract_write(struct extract_result *, struct archive *, const Custody__ExtractRequest *,
     int fd, const char *actor, uint64_t *progress, uint64_t *total);

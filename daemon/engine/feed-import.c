@@ -257,10 +257,13 @@ feed_import_chunk(struct feed_import_seal *j, const struct feed_stream *st)
 	return error < 0 ? error : 0;
 }
 
-/* Seal and pack a chunk on a second thread while st->written takes each record on this one. */
+/*
+ * Seal and pack a chunk on a second thread while st->written takes each record on this one,
+ * then st->next gives this one the next chunk (into ahead; none after a short chunk).
+ */
 static int
 feed_import_chunk_write(struct feed_import *fi, struct feed_import_seal *j,
-    const struct feed_stream *st, const struct feed_commit *out)
+    struct feed_import_seal *ahead, const struct feed_stream *st, const struct feed_commit *out)
 {
 	pthread_t t;
 	size_t i;
@@ -271,6 +274,9 @@ feed_import_chunk_write(struct feed_import *fi, struct feed_import_seal *j,
 	threaded = j->n >= 64 && lockmem_thread_create(&t, feed_import_seal, j) == 0;
 	for (i = 0; i < j->n && error == 0 && st->written != NULL; i++)
 		error = st->written(st->arg, out, j->tok[i]);
+	ahead->n = 0;
+	if (error == 0 && j->n == FEED_STREAM_AHEAD)
+		error = feed_import_chunk(ahead, st);
 	if (threaded)
 		pthread_join(t, NULL);
 	else if (error == 0)
@@ -394,8 +400,8 @@ feed_append_sorted(struct archive *a, struct feed_commit *out, const char *summa
     const struct feed_stream *st, size_t *written)
 {
 	struct feed_import fi = { .a = a, .pack_fd = -1, .idx_fd = -1 };
-	struct feed_import_seal *seal = NULL;
-	size_t i;
+	struct feed_import_seal *seal = NULL, *j;
+	size_t i, k, cur = 0;
 	git_commit *parent = NULL;
 	git_tree *base = NULL, *tree = NULL;
 	git_oid head;
@@ -429,27 +435,30 @@ feed_append_sorted(struct archive *a, struct feed_commit *out, const char *summa
 	if ((error = feed_clock_next(a, &out->lamport)) < 0)
 		goto done;
 	record_now(now);
-	if ((seal = calloc(1, sizeof *seal)) == NULL) {
+	/* two chunks: the next one is read while this one is sealed (feed_stream's contract) */
+	if ((seal = calloc(2, sizeof *seal)) == NULL) {
 		error = CUSTODY_ENOMEM;
 		goto done;
 	}
-	seal->a = a;
-	if ((error = record_rev_member(&seal->rev, out->lamport, a->office_hex, now,
-	    summary)) < 0)
-		goto done;
-	for (;;) {
-		error = feed_import_chunk(seal, st);
-		if (error == 0 && seal->n > 0 && fi.pw == NULL &&
+	for (k = 0; k < 2; k++) {
+		seal[k].a = a;
+		if ((error = record_rev_member(&seal[k].rev, out->lamport, a->office_hex, now,
+		    summary)) < 0)
+			goto done;
+	}
+	error = feed_import_chunk(&seal[0], st);
+	while (error == 0 && seal[cur].n > 0) {
+		j = &seal[cur];
+		if (fi.pw == NULL &&
 		    ((fi.pack_fd = feed_import_file(a, "pack", &fi.pack_path)) < 0 ||
 		    (fi.idx_fd = feed_import_file(a, "idx", &fi.idx_path)) < 0 ||
 		    (error = packwrite_new(&fi.pw, fi.pack_fd)) < 0 ||
 		    (error = feed_import_scratch(&fi)) < 0))
 			error = error < 0 ? error : CUSTODY_EIO;
 		if (error == 0)
-			error = feed_import_chunk_write(&fi, seal, st, out);
-		*written += error == 0 ? seal->n : 0;
-		if (error < 0 || seal->n < FEED_STREAM_AHEAD)
-			break;
+			error = feed_import_chunk_write(&fi, j, &seal[1 - cur], st, out);
+		*written += error == 0 ? j->n : 0;
+		cur = 1 - cur;
 	}
 	if (error < 0 || *written == 0)
 		goto done;
@@ -460,11 +469,11 @@ feed_append_sorted(struct archive *a, struct feed_commit *out, const char *summa
 		goto done;
 	error = feed_commit_tree(a, fi.repo, out, tree, parent, NULL, NULL);
 done:
-	if (seal != NULL) {
+	for (k = 0; seal != NULL && k < 2; k++) {
 		for (i = 0; i < FEED_STREAM_AHEAD; i++)
-			cbuf_free(&seal->obj[i]);
-		cbuf_free(&seal->rev);
-		cbuf_free(&seal->text);
+			cbuf_free(&seal[k].obj[i]);
+		cbuf_free(&seal[k].rev);
+		cbuf_free(&seal[k].text);
 	}
 	free(seal);
 	feed_import_free(&fi);

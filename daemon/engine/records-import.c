@@ -19,6 +19,7 @@
 #include "records-write.h"
 
 #define RECORDS_MAX 5000000
+#define RECORDS_IMPORT_SLOTS (2 * FEED_STREAM_AHEAD)
 #define RECORDS_STREAM_MIN 64		/* from this many records an import is a stream (a pack) */
 
 
@@ -33,6 +34,8 @@ struct recbatch {
 	uint32_t		 expected;
 	size_t			 received;
 	struct records_spill	*spill;		/* valid records */
+	char			**cols;		/* records come as rows under these columns */
+	size_t			 ncols;
 	char			**ids;		/* while expected <= RECORDS_LIST_IDS */
 	uint32_t		*idlines;
 	size_t			 nids;
@@ -48,6 +51,7 @@ records_batch_free(struct recbatch *b)
 	if (b == NULL)
 		return;
 	records_spill_free(b->spill);
+	record_row_header_free(b->cols);
 	for (i = 0; i < b->nids; i++)
 		free(b->ids[i]);
 	for (i = 0; i < b->nprobs; i++) {
@@ -96,6 +100,33 @@ records_batch_new(struct recbatch **out, const char *kind, uint32_t count, int s
 	b->skip_invalid = skip_invalid;
 	*out = b;
 	return 0;
+}
+
+/*
+ * The header of an import sent as rows (RecordBegin's columns), checked like a CSV header: a
+ * bad one fails the batch with "ORIGIN:1: column: problem", and nothing can be written.
+ */
+int
+records_batch_columns(struct recbatch *b, const char *origin, const ProtobufCBinaryData *cols,
+    size_t n)
+{
+	struct record_problems probs = { 0 };
+	const uint8_t *names[RECORD_ROW_COLUMNS_MAX];
+	size_t lens[RECORD_ROW_COLUMNS_MAX], i;
+	int error;
+
+	for (i = 0; i < n && i < RECORD_ROW_COLUMNS_MAX; i++) {
+		names[i] = cols[i].data;
+		lens[i] = cols[i].len;
+	}
+	error = record_row_header(&b->cols, &probs, b->kind, names, lens, n);
+	if (error == CUSTODY_EINVAL && probs.n > 0)
+		custody_fail(error, "%.200s:1: %s: %s", origin != NULL && *origin != '\0' ?
+		    origin : "header", probs.v[0].column, probs.v[0].problem);
+	else if (error == 0)
+		b->ncols = n;
+	record_problems_free(&probs);
+	return error;
 }
 
 /* One record of a RecordBatch message, checked. */
@@ -168,6 +199,23 @@ recbatch_encode(struct archive *a, const struct recbatch *b, json_t *doc,
 	return index_row_pack(a, doc, &row->irow);
 }
 
+/* The record of row i of a message of rows, or its problems in row. */
+static int
+recbatch_from_row(json_t **doc, const struct recbatch_part *p, struct recbatch_row *row,
+    size_t i)
+{
+	const Custody__RecordRow *r = p->m->rows[i];
+	const uint8_t *values[RECORD_ROW_COLUMNS_MAX];
+	size_t lens[RECORD_ROW_COLUMNS_MAX], k;
+
+	for (k = 0; k < r->n_values && k < RECORD_ROW_COLUMNS_MAX; k++) {
+		values[k] = r->values[k].data;
+		lens[k] = r->values[k].len;
+	}
+	return record_from_row(doc, &row->probs, &p->a->vocab, p->b->kind,
+	    (const char *const *)p->b->cols, p->b->ncols, values, lens, r->n_values);
+}
+
 /* Check the rows of one part (a thread's). */
 static void *
 recbatch_check(void *arg)
@@ -175,13 +223,23 @@ recbatch_check(void *arg)
 	struct recbatch_part *p = arg;
 	struct recbatch_row *row;
 	json_error_t jerr;
-	json_t *fields, *doc;
+	json_t *fields = NULL, *doc;
 	size_t i;
 
 	for (i = p->lo; i < p->hi && p->error == 0; i++) {
 		row = &p->rows[i];
-		fields = json_loads(p->m->json[i], JSON_REJECT_DUPLICATES, &jerr);
 		doc = NULL;
+		if (p->b->ncols > 0) {
+			if (recbatch_from_row(&doc, p, row, i) == 0)
+				p->error = recbatch_encode(p->a, p->b, doc, row);
+			else if (row->probs.n == 0)
+				row->bad = strdup(custody_error());
+			if (p->error < 0)
+				snprintf(p->msg, sizeof p->msg, "%s", custody_error());
+			json_decref(doc);
+			continue;
+		}
+		fields = json_loads(p->m->json[i], JSON_REJECT_DUPLICATES, &jerr);
 		if (fields == NULL || !json_is_object(fields))
 			row->bad = strdup("not a JSON object");
 		else if (record_from_json(&doc, &row->probs, &p->a->vocab, p->b->kind, fields) <
@@ -252,37 +310,41 @@ records_batch_add(struct archive *a, struct recbatch *b, Custody__RecordBatch *m
 	struct recbatch_part one, two;
 	struct recbatch_row *rows;
 	pthread_t t;
-	size_t i;
+	size_t i, n;
 	int threaded = 0, error = 0;
 
 	if (b == NULL)
 		return custody_fail(CUSTODY_EPROTO, "record_batch outside a batch");
-	if (m->n_lines != 0 && m->n_lines != m->n_json)
+	n = b->ncols > 0 ? m->n_rows : m->n_json;
+	if (b->ncols > 0 ? m->n_json != 0 : m->n_rows != 0)
+		return custody_fail(CUSTODY_EPROTO, "record_batch: rows where the batch takes "
+		    "JSON, or JSON where it takes rows");
+	if (m->n_lines != 0 && m->n_lines != n)
 		return custody_fail(CUSTODY_EPROTO, "record_batch: lines do not match records");
-	if (b->received + m->n_json > b->expected)
+	if (b->received + n > b->expected)
 		return custody_fail(CUSTODY_EPROTO, "more records than the batch announced");
-	if ((rows = calloc(m->n_json ? m->n_json : 1, sizeof *rows)) == NULL)
+	if ((rows = calloc(n ? n : 1, sizeof *rows)) == NULL)
 		return CUSTODY_ENOMEM;
-	for (i = 0; i < m->n_json; i++)
+	for (i = 0; i < n; i++)
 		rows[i].line = m->n_lines ? m->lines[i] : (uint32_t)(b->received + i + 1);
-	b->received += m->n_json;
+	b->received += n;
 	one = (struct recbatch_part){ .a = a, .b = b, .m = m, .rows = rows, .lo = 0,
-	    .hi = m->n_json };
+	    .hi = n };
 	two = one;
-	if (m->n_json >= RECORDS_STREAM_MIN) {
-		one.hi = two.lo = m->n_json / 2;
+	if (n >= RECORDS_STREAM_MIN) {
+		one.hi = two.lo = n / 2;
 		threaded = lockmem_thread_create(&t, recbatch_check, &two) == 0;
 		if (!threaded)
-			one.hi = m->n_json;
+			one.hi = n;
 	}
 	recbatch_check(&one);
 	if (threaded)
 		pthread_join(t, NULL);
 	if ((error = one.error) < 0 || (threaded && (error = two.error) < 0))
 		custody_fail(error, "%s", one.error < 0 ? one.msg : two.msg);
-	for (i = 0; i < m->n_json && error == 0; i++)
+	for (i = 0; i < n && error == 0; i++)
 		error = recbatch_refs(a, b, &rows[i]);
-	for (i = 0; i < m->n_json; i++) {
+	for (i = 0; i < n; i++) {
 		if (error == 0)
 			error = recbatch_keep(a, b, &rows[i]);
 		record_problems_free(&rows[i].probs);
@@ -314,8 +376,8 @@ struct records_import {
 	size_t			 i, n;		/* rows read; rows to write at most */
 	uint8_t			 prev[TOKEN_LEN];	/* the token of the row before */
 	size_t			 unchanged;
-	/* the records given and not yet written (feed_stream) */
-	struct records_import_slot slot[FEED_STREAM_AHEAD];
+	/* the records given and not yet sealed (feed_stream: 2 * FEED_STREAM_AHEAD at most) */
+	struct records_import_slot slot[RECORDS_IMPORT_SLOTS];
 	size_t			 given, taken;
 	struct index_scan	*scan;		/* the current revisions, in token order */
 	int			 indexing, index_open, index_failed;
@@ -368,7 +430,7 @@ records_import_next(void *arg, const char **kind, const char **json, size_t *len
 			im->unchanged++;	/* known from the row's place: not read */
 			continue;
 		}
-		sl = &im->slot[im->given % FEED_STREAM_AHEAD];
+		sl = &im->slot[im->given % RECORDS_IMPORT_SLOTS];
 		records_import_slot_clear(sl);
 		if ((error = records_spill_read(sp, row, sl->chash, &sl->json, &sl->irow,
 		    &sl->irow_len)) < 0)
@@ -399,7 +461,7 @@ static int
 records_import_written(void *arg, const struct feed_commit *fc, const char *tok_hex)
 {
 	struct records_import *im = arg;
-	struct records_import_slot *sl = &im->slot[im->taken++ % FEED_STREAM_AHEAD];
+	struct records_import_slot *sl = &im->slot[im->taken++ % RECORDS_IMPORT_SLOTS];
 
 	(void)tok_hex;
 	if (!im->indexing) {
@@ -482,7 +544,7 @@ records_import_write(struct archive *a, struct recbatch *b, size_t n, const char
 	pthread_mutex_lock(&a->write_lock);
 	error = feed_append_sorted(a, &fc, summary, &st, &written);
 	index_scan_free(im.scan);
-	for (i = 0; i < FEED_STREAM_AHEAD; i++)
+	for (i = 0; i < RECORDS_IMPORT_SLOTS; i++)
 		records_import_slot_clear(&im.slot[i]);
 	if (im.indexing && im.index_failed) {
 		index_import_end(a, &fc, im.index_open, 0);

@@ -42,6 +42,12 @@ struct recbatch;
 /* Open a batch of count records of kind; CUSTODY_EINVAL (with custody_error) when refused. */
 int records_batch_new(struct recbatch **out, const char *kind, uint32_t count,
     int skip_invalid);
+/*
+ * RecordBegin's columns (records_batch_new done): the batch takes rows under them, checked
+ * like a CSV header's; CUSTODY_EINVAL with "ORIGIN:1: column: problem" when refused.
+ */
+int records_batch_columns(struct recbatch *, const char *origin, const ProtobufCBinaryData *,
+    size_t n);
 /* Check and keep the records of one RecordBatch message (on a worker). */
 int records_batch_add(struct archive *, struct recbatch *, Custody__RecordBatch *);
 /*

@@ -19,6 +19,7 @@ struct sync_result {
 	char		**forks;	/* lines naming each fork found */
 	size_t		  nforks;
 	uint64_t	 *done, *total;	/* bytes of blobs received / to receive (may be NULL) */
+	size_t		  ntaken;	/* of the moved lines, those the peer took from us */
 };
 void sync_result_add(struct sync_result *, int fork, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

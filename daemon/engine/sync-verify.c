@@ -138,6 +138,8 @@ verify_record(struct sync_incoming *in, git_repository *repo, const char *path,
 	if ((error = verify_rev(in, name, doc, lamport, disagree)) < 0)
 		goto done;
 	in->records++;
+	if (strcmp(record_kind(doc), "witness") != 0)
+		in->news++;
 	if (strcmp(record_kind(doc), "handover") == 0) {
 		if ((error = handover_parse(doc, in->ho_from, in->ho_to)) < 0)
 			*disagree = 1;	/* signed by the owner: refused, kept as evidence */
@@ -603,9 +605,9 @@ again:
 		in->nneed = failed_need;
 	}
 	/* a pack cut short by a revocation holds objects of refused commits: only used ones enter */
-	if (error == 0 && taken == n)
+	if (error == 0 && taken == n && !in->overlap)
 		error = sync_quarantine_only(in->q);
-	in->partial = taken < n;
+	in->partial = taken < n || in->overlap;
 	in->new_seq = seq;
 	snprintf(in->new_head, sizeof in->new_head, "%s", head);
 	if (error == 0 && taken < n) {	/* up to a revoked office's cut, or an epoch */
@@ -618,6 +620,23 @@ done:
 		git_commit_free(chain[i]);
 	free(chain);
 	return error;
+}
+
+/* Does the feed's ref already hold new_oid (another session took it while this one checked)? */
+static int
+sync_incoming_taken(struct sync_incoming *in, const char *name)
+{
+	git_reference *ref = NULL;
+	const git_oid *cur;
+	int taken = 0;
+
+	if (git_reference_lookup(&ref, archive_repo(in->a), name) < 0)
+		return 0;
+	if ((cur = git_reference_target(ref)) != NULL)
+		taken = git_oid_equal(cur, &in->new_oid) || git_graph_descendant_of(
+		    archive_repo(in->a), cur, &in->new_oid) == 1;
+	git_reference_free(ref);
+	return taken;
 }
 
 /* Everything checked: make it durable, move the ref if it still is where we left it. */
@@ -640,6 +659,10 @@ sync_incoming_finish(struct sync_incoming *in)
 		    &in->old_head, "sync");
 	else
 		error = git_reference_create(&ref, archive_repo(a), name, &in->new_oid, 0, "sync");
+	if (error < 0 && sync_incoming_taken(in, name)) {
+		error = 0;	/* another session (both ways, or a timer's) took it meanwhile */
+		goto taken;
+	}
 	if (error < 0) {
 		error = custody_fail(CUSTODY_EIO, "cannot move the feed ref (moved meanwhile?): %s",
 		    git_error_last() ? git_error_last()->message : "?");
@@ -647,6 +670,7 @@ sync_incoming_finish(struct sync_incoming *in)
 	}
 	if ((error = archive_sync(a)) < 0)
 		goto done;
+taken:
 	sync_quarantine_release(in->q);
 	in->repo = NULL;
 	if (in->keys != NULL && in->keys->ch.n > 0 &&	/* remembered for the peer's new key */

@@ -70,6 +70,9 @@ struct sync_incoming {
 	git_repository		*repo;	/* the quarantine's view, once the pack is complete */
 	int			 partial;	/* taken up to a revoked office's cut: admit
 						   only the used objects, not the pack */
+	int			 overlap;	/* set before verify: the pack may also hold
+						   commits we hold (a bundle made from an older
+						   head); only the used objects are admitted */
 	uint64_t		 new_seq;
 	char			 new_head[GIT_OID_HEXSZ + 1];
 	git_oid			 new_oid;
@@ -84,6 +87,7 @@ struct sync_incoming {
 	unsigned		 handovers;	/* handover records in the commit being read */
 	size_t			 records;	/* records the commit being read changes */
 	uint8_t			 ho_from[ED25519_PK_LEN], ho_to[ED25519_PK_LEN];
+	size_t			 news;	/* records read that are not witness records */
 };
 
 int sync_incoming_begin(struct sync_incoming *, struct archive *, const char *hex,

@@ -28,6 +28,7 @@
 #include "revocations.h"
 #include "server.h"
 #include "sync.h"
+#include "sync-both.h"
 
 #define LISTEN_MAX_PEERS 64		/* authenticated peers connected at once */
 #define LISTEN_MAX_PER_OFFICE 4		/* of them, from one office */
@@ -51,6 +52,7 @@ struct rconn {
 	struct sync_stream	*stream;	/* a pack going out, waiting for the output to drain */
 	Envelope		*queue[LISTEN_QUEUE];	/* requests waiting, in order */
 	int			 nqueue;
+	struct sync_relay	*relay;		/* its turn: we pull from it (sync-both.c) */
 	TAILQ_ENTRY(rconn)	 entry;
 };
 
@@ -367,6 +369,41 @@ listen_serve_done(void *arg)
 	listen_rconn_unref(rc);
 }
 
+/* Our pull from a peer that handed us the turn has ended. */
+static void
+listen_turn_done(void *arg)
+{
+	struct rconn *rc = arg;
+
+	rc->relay = NULL;
+	listen_rconn_unref(rc);
+}
+
+/*
+ * A peer that pulled hands us the turn (SyncTurn): we pull from it over its channel. It may
+ * not while a request of its own is still being answered, nor twice at once.
+ */
+static void
+listen_turn(struct rconn *rc, Envelope *msg)
+{
+	struct server *s = rc->l->s;
+	char lk[LOG_KEY_LEN];
+
+	wire_free(msg);
+	if (rc->relay != NULL || rc->busy || rc->nqueue > 0) {
+		conn_send_error(rc->ch, CUSTODY_EPROTO, "sync_turn: not while requests of yours "
+		    "are being answered");
+		return;
+	}
+	log_info("peer %s (%s) hands over the turn", listen_key(rc->ch, lk), rc->addr);
+	rc->refs++;
+	if (sync_relay_start(&rc->relay, s->a, s->pool, s->base, rc->ch, listen_turn_done,
+	    rc) < 0)
+		conn_send_error(rc->ch, CUSTODY_ENOMEM, "out of memory");
+	if (rc->relay == NULL)
+		rc->refs--;
+}
+
 /* A message from a peer (NULL: gone). */
 static void
 listen_dispatch(struct conn *ch, Envelope *msg, void *arg)
@@ -378,6 +415,8 @@ listen_dispatch(struct conn *ch, Envelope *msg, void *arg)
 	char lk[LOG_KEY_LEN];
 
 	if (msg == NULL) {
+		if (rc->relay != NULL)
+			sync_relay_lost(rc->relay);
 		if (!conn_established(ch))
 			listen_note(l, 0, "peer connection from %s dropped: %s", rc->addr,
 			    conn_error(ch));
@@ -387,6 +426,22 @@ listen_dispatch(struct conn *ch, Envelope *msg, void *arg)
 			event_base_once(l->s->base, -1, EV_TIMEOUT, listen_rconn_free_cb, rc,
 			    NULL);
 		}
+		return;
+	}
+	if (rc->relay != NULL) {	/* its answers to our pull */
+		if (sync_is_request(msg) || msg->body_case ==
+		    CUSTODY__ENVELOPE__BODY_SYNC_TURN) {
+			conn_send_error(ch, CUSTODY_EPROTO, "%s during our turn: refused",
+			    wire_name(msg));
+			wire_free(msg);
+			sync_relay_lost(rc->relay);
+			return;
+		}
+		sync_relay_push(rc->relay, msg);
+		return;
+	}
+	if (msg->body_case == CUSTODY__ENVELOPE__BODY_SYNC_TURN && rc->hello) {
+		listen_turn(rc, msg);
 		return;
 	}
 	if (sync_is_request(msg) && !rc->hello) {

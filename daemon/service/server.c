@@ -85,6 +85,10 @@ static const struct {
 	    0 },
 	{ CUSTODY__ENVELOPE__BODY_KEYS_ROTATE_DATA_REQUEST, ROLE_ADMIN, service_keys_rotate_data,
 	    NULL, 0, 0 },
+	{ CUSTODY__ENVELOPE__BODY_BUNDLE_CREATE_REQUEST, ROLE_ADMIN, service_bundle_create, NULL,
+	    1, 0, NULL, "bundle create" },
+	{ CUSTODY__ENVELOPE__BODY_BUNDLE_APPLY_REQUEST, ROLE_ADMIN, service_bundle_apply, NULL,
+	    1, 0, NULL, "bundle apply" },
 };
 
 static void
@@ -302,7 +306,9 @@ client_dispatch(struct conn *p, Envelope *msg, void *arg)
 		if ((msg->body_case == CUSTODY__ENVELOPE__BODY_SYNC_REQUEST &&
 		    msg->sync_request->progress) ||
 		    (msg->body_case == CUSTODY__ENVELOPE__BODY_EXTRACT_REQUEST &&
-		    msg->extract_request->progress))
+		    msg->extract_request->progress) ||
+		    (msg->body_case == CUSTODY__ENVELOPE__BODY_BUNDLE_CREATE_REQUEST &&
+		    msg->bundle_create_request->progress))
 			server_want_progress(r);
 		if (server_handlers[i].batch) {
 			r->fatal = 1;

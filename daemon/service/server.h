@@ -137,4 +137,8 @@ int service_peer_remove(struct request *);
 int service_peers(struct request *);
 int service_sync(struct request *);
 
+/* service-bundle.c: bundles written for an office, bundles taken in. */
+int service_bundle_create(struct request *);
+int service_bundle_apply(struct request *);
+
 #endif

@@ -26,6 +26,12 @@ service_extract(struct request *r)
 	er.victims = x.victims;
 	er.evidence = x.evidence;
 	er.sources = x.sources;
+	er.persons = x.persons;
+	er.person_events = x.person_events;
+	er.sites = x.sites;
+	er.persons_left_out = x.persons_left_out;
+	er.person_events_left_out = x.person_events_left_out;
+	er.consent_class = x.consent_class;
 	er.evidence_bytes = x.evidence_bytes;
 	er.commit = x.commit;
 	er.seq = x.seq;

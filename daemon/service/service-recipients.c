@@ -20,7 +20,7 @@ service_recipient_add(struct request *r)
 	json_t *doc = NULL;
 	int error;
 
-	if ((error = recipient_add(&doc, &w, a, m->name, m->key, m->withhold, m->n_withhold,
+	if ((error = recipient_add(&doc, &w, a, m->name, m->key, m->consent_class, m->withhold, m->n_withhold,
 	    m->disclose, m->n_disclose)) < 0)
 		return error;
 	if (w.committed) {

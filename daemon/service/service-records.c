@@ -125,6 +125,12 @@ service_record_begin(struct client *c, Envelope *msg)
 	else if ((error = records_batch_new(&c->records, rb->kind, rb->count,
 	    rb->skip_invalid)) < 0)
 		conn_send_error(c->conn, error, "%s", custody_error());
+	else if (rb->n_columns > 0 && (error = records_batch_columns(c->records, rb->origin,
+	    rb->columns, rb->n_columns)) < 0) {
+		conn_send_error(c->conn, error, "%s", custody_error());
+		records_batch_free(c->records);
+		c->records = NULL;
+	}
 	wire_free(msg);
 }
 

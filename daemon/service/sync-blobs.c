@@ -1,10 +1,16 @@
 /*
  * The blobs of a pull: each blob the incoming records name and this office lacks is fetched
  * into tmp/sync-NAME.part, from where an earlier session left it, with a window of requests in
- * flight, and placed under its name once its hash is checked.
+ * flight, and placed under its name once its hash is checked and its bytes are on disk.
+ *
+ * The session's thread reads and decrypts what arrives while a writer thread of the blob hashes
+ * and writes the answers before it, in order, and has the kernel start writing them out as it
+ * goes: the link, the hash and the disk all work at once, and the fdatasync before the blob
+ * takes its name has little left to wait for.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +55,7 @@ session_ask_blob(struct session *s, const char *name, uint64_t offset)
 	br.offset = offset;
 	env.body_case = CUSTODY__ENVELOPE__BODY_BLOB_REQUEST;
 	env.blob_request = &br;
-	if (conn_send(s->ch, &env) < 0)
+	if (session_send(s, &env) < 0)
 		return custody_fail(CUSTODY_EIO, "cannot send to %s", s->peer->name);
 	return 0;
 }
@@ -81,20 +87,188 @@ session_hash_part(int fd, EVP_MD_CTX *sha, uint64_t len)
 	return error;
 }
 
+/* A failed write or sync of a blob received, telling a full disk apart. */
+static int
+sync_writer_error(int err, const char *what)
+{
+	return custody_fail(err == ENOSPC || err == EDQUOT ? CUSTODY_ENOSPC : CUSTODY_EIO,
+	    "%s a blob received: %s", what, strerror(err));
+}
+
+/*
+ * Buffers of a writer: one being written, the others filled meanwhile. The writer owns them for
+ * the whole blob, so the memory of the answers is the session's alone, freed as it came, and
+ * the heap does not swing by megabytes (which glibc would give back and fault in again).
+ */
+#define SYNC_WRITER_BUFS 3
+
+/* Bytes a writer lets pile up in the page cache before it has the kernel write them out. */
+#define SYNC_WRITEBACK (8u << 20)
+
+/*
+ * The writer of one blob: the data of the answers, in order, is copied into its buffers by
+ * sync_writer_put and hashed and appended to fd on the writer's thread.
+ */
+struct sync_writer {
+	pthread_t	 th;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;		/* a buffer filled, written, or the end */
+	uint8_t		*buf[SYNC_WRITER_BUFS];	/* SYNC_BLOB_CHUNK bytes each */
+	size_t		 len[SYNC_WRITER_BUFS];
+	size_t		 head, n;	/* the oldest filled buffer, and how many are */
+	int		 end;		/* no more will come */
+	int		 fd;
+	EVP_MD_CTX	*sha;
+	uint64_t	 written, started;	/* bytes written, and handed to writeback */
+	int		 err;		/* errno of a failed write, or 0 */
+};
+
+/* The writer's thread: hash and write each buffer in turn until the end or an error. */
+static void *
+sync_writer_run(void *arg)
+{
+	struct sync_writer *w = arg;
+	size_t i;
+	int err = 0;
+
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		while (w->n == 0 && !w->end)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->n == 0) {
+			pthread_mutex_unlock(&w->mu);
+			break;
+		}
+		i = w->head;
+		pthread_mutex_unlock(&w->mu);
+		if (err == 0) {
+			EVP_DigestUpdate(w->sha, w->buf[i], w->len[i]);
+			if (write_all(w->fd, w->buf[i], w->len[i]) < 0)
+				err = errno ? errno : EIO;
+			w->written += w->len[i];
+		}
+		if (err == 0 && w->written - w->started >= SYNC_WRITEBACK) {
+			/* start writing out, not waiting: the fdatasync at the end finds it done */
+			(void)sync_file_range(w->fd, (off_t)w->started,
+			    (off_t)(w->written - w->started), SYNC_FILE_RANGE_WRITE);
+			w->started = w->written;
+		}
+		pthread_mutex_lock(&w->mu);
+		w->head = (w->head + 1) % SYNC_WRITER_BUFS;
+		w->n--;
+		if (err != 0)
+			w->err = err;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+	}
+	return NULL;
+}
+
+/* Free a writer's buffers. */
+static void
+sync_writer_free(struct sync_writer *w)
+{
+	size_t i;
+
+	for (i = 0; i < SYNC_WRITER_BUFS; i++)
+		free(w->buf[i]);
+}
+
+/* Start a writer appending to fd (at its end) and hashing into sha. */
+static int
+sync_writer_start(struct sync_writer *w, int fd, EVP_MD_CTX *sha, uint64_t at)
+{
+	size_t i;
+
+	memset(w, 0, sizeof *w);
+	w->fd = fd;
+	w->sha = sha;
+	w->written = w->started = at;
+	for (i = 0; i < SYNC_WRITER_BUFS; i++)
+		if ((w->buf[i] = malloc(SYNC_BLOB_CHUNK)) == NULL) {
+			sync_writer_free(w);
+			return CUSTODY_ENOMEM;
+		}
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	if (pthread_create(&w->th, NULL, sync_writer_run, w) != 0) {
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->cv);
+		sync_writer_free(w);
+		return custody_fail(CUSTODY_ENOMEM, "cannot start a blob writer");
+	}
+	return 0;
+}
+
+/*
+ * Copy len (at most SYNC_BLOB_CHUNK) bytes of an answer into a free buffer of the writer,
+ * waiting for one; 0, or the error of an earlier write.
+ */
+static int
+sync_writer_put(struct sync_writer *w, const uint8_t *data, size_t len)
+{
+	size_t i;
+	int err;
+
+	pthread_mutex_lock(&w->mu);
+	while (w->n == SYNC_WRITER_BUFS && w->err == 0)
+		pthread_cond_wait(&w->cv, &w->mu);
+	i = (w->head + w->n) % SYNC_WRITER_BUFS;
+	err = w->err;
+	pthread_mutex_unlock(&w->mu);
+	if (err != 0)
+		return sync_writer_error(err, "writing");
+	/* buffer i is neither filled nor being written: the writer leaves it alone */
+	memcpy(w->buf[i], data, len);
+	w->len[i] = len;
+	pthread_mutex_lock(&w->mu);
+	w->n++;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
+/*
+ * Let the writer finish what it holds and stop; then, if all went well and sync is set, wait
+ * until the blob's bytes are on disk. 0 or the first error.
+ */
+static int
+sync_writer_finish(struct sync_writer *w, int sync)
+{
+	int error = 0;
+
+	pthread_mutex_lock(&w->mu);
+	w->end = 1;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->th, NULL);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	sync_writer_free(w);
+	if (w->err != 0)
+		error = sync_writer_error(w->err, "writing");
+	else if (sync && fdatasync(w->fd) != 0)
+		error = sync_writer_error(errno, "syncing");
+	return error;
+}
+
 /*
  * Fetch one blob into tmp/sync-NAME.part, from where an earlier session left it. Up to
- * SYNC_WINDOW requests are in flight, so the link stays busy; answers come in order.
+ * SYNC_WINDOW requests are in flight, so the link stays busy; answers come in order, and their
+ * bytes go to the blob's writer. The blob takes its name only once all its bytes are on disk, so a crash
+ * never leaves part of one under its name.
  */
 static int
 session_fetch_blob(struct session *s, const struct sync_need *nd)
 {
+	struct sync_writer w;
 	Envelope *msg;
 	EVP_MD_CTX *sha = NULL;
 	uint8_t sum[SHA256_LEN];
 	char path[4200];
 	struct stat st;
-	uint64_t off, asked, size = UINT64_MAX;
-	int fd, inflight = 0, error = 0;
+	uint64_t off, asked, size = UINT64_MAX, len;
+	int fd, inflight = 0, writing = 0, error = 0;
 
 
 	snprintf(path, sizeof path, "%s/tmp/sync-%s.part", s->a->path, nd->name);
@@ -119,10 +293,17 @@ session_fetch_blob(struct session *s, const struct sync_need *nd)
 			error = CUSTODY_ENOMEM;
 		goto done;
 	}
+	if (lseek(fd, (off_t)off, SEEK_SET) < 0) {
+		error = custody_fail(CUSTODY_EIO, "%s: %s", path, strerror(errno));
+		goto done;
+	}
 	if ((error = session_ask_blob(s, nd->name, asked)) < 0)
 		goto done;
 	inflight = 1;
 	asked += SYNC_BLOB_CHUNK;
+	if ((error = sync_writer_start(&w, fd, sha, off)) < 0)
+		goto done;
+	writing = 1;
 	while (off < size) {
 		if ((msg = session_recv(s)) == NULL ||
 		    msg->body_case != CUSTODY__ENVELOPE__BODY_BLOB_DATA) {
@@ -151,24 +332,20 @@ session_fetch_blob(struct session *s, const struct sync_need *nd)
 			goto done;
 		}
 		size = msg->blob_data->size;
+		len = msg->blob_data->data.len;
 		if (s->res->done != NULL)
-			__atomic_add_fetch(s->res->done, msg->blob_data->data.len, __ATOMIC_RELAXED);
-		if ((msg->blob_data->data.len == 0 && off < size) ||
-		    off + msg->blob_data->data.len > size) {
+			__atomic_add_fetch(s->res->done, len, __ATOMIC_RELAXED);
+		if ((len == 0 && off < size) || off + len > size || len > SYNC_BLOB_CHUNK) {
 			wire_free(msg);
 			error = custody_fail(CUSTODY_EPROTO, "blob %s: the peer sent %s", nd->name,
 			    off < size ? "too many bytes" : "nothing");
 			goto done;
 		}
-		EVP_DigestUpdate(sha, msg->blob_data->data.data, msg->blob_data->data.len);
-		if ((error = write_all(fd, msg->blob_data->data.data,
-		    msg->blob_data->data.len)) < 0) {
-			wire_free(msg);
-			custody_fail(error, "writing %s: %s", path, strerror(errno));
-			goto done;
-		}
-		off += msg->blob_data->data.len;
+		error = sync_writer_put(&w, msg->blob_data->data.data, len);
 		wire_free(msg);
+		if (error < 0)
+			goto done;
+		off += len;
 		while (inflight < SYNC_WINDOW && asked < size) {
 			if ((error = session_ask_blob(s, nd->name, asked)) < 0)
 				goto done;
@@ -176,6 +353,9 @@ session_fetch_blob(struct session *s, const struct sync_need *nd)
 			asked += SYNC_BLOB_CHUNK;
 		}
 	}
+	writing = 0;
+	if ((error = sync_writer_finish(&w, 1)) < 0)
+		goto done;
 	close(fd);
 	fd = -1;
 	EVP_DigestFinal_ex(sha, sum, NULL);
@@ -183,6 +363,8 @@ session_fetch_blob(struct session *s, const struct sync_need *nd)
 		unlink(path);	/* bad bytes: start over next time */
 done:
 	/* on an error the session ends, and unread answers go with it */
+	if (writing)	/* what was received is kept for the next session to resume */
+		sync_writer_finish(&w, 0);
 	if (fd >= 0)
 		close(fd);
 	if (error == CUSTODY_EPROTO)

@@ -126,6 +126,11 @@ session_recv(struct session *s)
 		s->timed_out = 1;
 		snprintf(s->why, sizeof s->why, "custodyd is stopping");
 	}
+	if (s->relay != NULL) {	/* the listener's pull: the loop hands the messages over */
+		if ((msg = sync_relay_recv(s)) == NULL)
+			return NULL;
+		goto got;
+	}
 	evtimer_add(s->timer, &tv);
 	while (s->head == NULL && !s->gone && !s->timed_out)
 		event_base_loop(s->base, EVLOOP_ONCE);
@@ -136,6 +141,7 @@ session_recv(struct session *s)
 		s->tail = &s->head;
 	msg = q->msg;
 	free(q);
+got:
 	if (msg->body_case == CUSTODY__ENVELOPE__BODY_ERROR) {
 		snprintf(s->why, sizeof s->why, "the peer says: %s", msg->error->message);
 		wire_free(msg);
@@ -144,16 +150,26 @@ session_recv(struct session *s)
 	return msg;
 }
 
+/* Send a message to the peer, over our channel or through the relay of the listener's pull. */
+int
+session_send(struct session *s, const Envelope *msg)
+{
+	if ((s->relay != NULL ? sync_relay_send(s->relay, msg) : conn_send(s->ch, msg)) < 0) {
+		if (s->why[0] == '\0')
+			snprintf(s->why, sizeof s->why, "cannot send to the peer");
+		return CUSTODY_EIO;
+	}
+	return 0;
+}
+
 /* Send a request and wait for its answer of the expected kind (or ForkReply when allowed). */
 static Envelope *
 session_call(struct session *s, const Envelope *req, int want, int or_fork)
 {
 	Envelope *msg;
 
-	if (conn_send(s->ch, req) < 0) {
-		snprintf(s->why, sizeof s->why, "cannot send to the peer");
+	if (session_send(s, req) < 0)
 		return NULL;
-	}
 	if ((msg = session_recv(s)) == NULL)
 		return NULL;
 	if ((int)msg->body_case != want && !(or_fork &&
@@ -329,7 +345,7 @@ session_pull_feed(struct session *s, const Custody__FeedHead *f, struct sync_res
 	struct sync_incoming in;
 	char hex[65], ours[GIT_OID_HEXSZ + 1] = "", *name, *line = NULL, lk[LOG_KEY_LEN];
 	uint64_t seq = 0, lamport, cut, first;
-	size_t nblobs = 0;
+	size_t nblobs = 0, news = 0;
 	git_oid head;
 	int error, moved = 0;
 
@@ -427,12 +443,19 @@ again:
 		sync_result_add(res, 1, "feed %s: %s", name, in.refused);
 		log_warn("sync with %s: feed %s: %s", s->peer->name, name, in.refused);
 	}
+	if (s->records_first && in.nneed > 0 && in.refused == NULL) {
+		/* records first: this feed's blobs come after every feed's records, both ways */
+		s->deferred++;
+		error = 0;
+		goto done;
+	}
 	if ((error = sync_fetch_blobs(s, &in)) < 0)
 		goto done;
 	if ((error = sync_incoming_finish(&in)) < 0)
 		goto done;
 	moved = in.epoch_missing ? SYNC_PARTIAL : 1;
 	nblobs += in.nblobs;
+	news += in.news;
 	/* the peer answered part of what it holds (several packs): ask for the rest */
 	if (!in.partial && !in.epoch_missing && in.refused == NULL && in.new_seq > seq &&
 	    in.new_seq < f->seq) {
@@ -447,7 +470,9 @@ again:
 	sync_result_add(res, 0, "feed %s: %llu commit%s, %zu blob%s", name,
 	    (unsigned long long)(in.new_seq - first), in.new_seq - first == 1 ? "" : "s", nblobs,
 	    nblobs == 1 ? "" : "s");
-	if (sodium_memcmp(f->office.data, a->office_pk, ED25519_PK_LEN) != 0 &&
+	/* witnessed, unless all that came is witness records (two offices would witness each
+	 * other's witness commits at every session, for ever) */
+	if (sodium_memcmp(f->office.data, a->office_pk, ED25519_PK_LEN) != 0 && news > 0 &&
 	    (*wit = reallocarray(*wit, *nwit + 1, sizeof **wit)) != NULL) {
 		snprintf((*wit)[*nwit].hex, sizeof (*wit)[*nwit].hex, "%s", hex);
 		(*wit)[*nwit].seq = in.new_seq;
@@ -485,15 +510,27 @@ session_note_behind(struct session *s, const Custody__FeedsReply *fr)
 	peers_record_behind(s->peer->pk, behind);
 }
 
+/* How far the peer holds our own feed (session_witness: are we behind our own feed?). */
+static void
+session_note_own(struct session *s, const Custody__FeedsReply *fr)
+{
+	size_t j;
+
+	for (j = 0; j < fr->n_feeds; j++)
+		if (fr->feeds[j]->office.len == ED25519_PK_LEN &&
+		    memcmp(fr->feeds[j]->office.data, s->a->office_pk, ED25519_PK_LEN) == 0 &&
+		    fr->feeds[j]->seq > s->own_seen)
+			s->own_seen = fr->feeds[j]->seq;
+}
+
 /* The whole pull: feeds, then each feed we can take further, in rounds. */
-static int
+int
 session_pull(struct session *s, struct sync_result *res)
 {
 	Envelope env = CUSTODY__ENVELOPE__INIT, *msg;
 	Custody__FeedsRequest fr = CUSTODY__FEEDS_REQUEST__INIT;
-	struct sync_witness *wit = NULL;
 	uint8_t *done = NULL;	/* 1 pulled, 2 waiting for a data-key epoch */
-	size_t nwit = 0, i;
+	size_t i;
 	int round, rounds = SYNC_ROUNDS, progress = 1, error = 0, r;
 
 	env.body_case = CUSTODY__ENVELOPE__BODY_FEEDS_REQUEST;
@@ -501,6 +538,7 @@ session_pull(struct session *s, struct sync_result *res)
 	if ((msg = session_call(s, &env, CUSTODY__ENVELOPE__BODY_FEEDS_REPLY, 0)) == NULL)
 		return custody_fail(CUSTODY_EIO, "%s", s->why);
 	session_note_behind(s, msg->feeds_reply);
+	session_note_own(s, msg->feeds_reply);
 	if ((done = calloc(msg->feeds_reply->n_feeds + 1, 1)) == NULL) {
 		wire_free(msg);
 		return CUSTODY_ENOMEM;
@@ -526,7 +564,7 @@ session_pull(struct session *s, struct sync_result *res)
 			if (sodium_memcmp(f->office.data, s->a->office_pk, ED25519_PK_LEN) == 0 &&
 			    !recover_pending(s->a))
 				continue;	/* our own feed is ours to write, never to take */
-			if ((r = session_pull_feed(s, f, res, &wit, &nwit)) < 0)
+			if ((r = session_pull_feed(s, f, res, &s->wit, &s->nwit)) < 0)
 				error = r;
 			else if (r == SYNC_DEFERRED || r == SYNC_PARTIAL) {
 				done[i] = 2;
@@ -545,8 +583,11 @@ session_pull(struct session *s, struct sync_result *res)
 			    "no feed of this session brought are not taken yet", name ? name : "?");
 			free(name);
 		}
-	/* recovered from shares made since a rotation: the feed handed over to our key is ours */
-	if (error == 0 && recover_pending(s->a) && (r = keys_rotate_identity(s->a)) != 0)
+	/* recovered from shares made since a rotation: the feed handed over to our key is ours
+	 * (judged after the pull that takes the feeds that waited for their blobs) */
+	if (s->records_first)
+		;
+	else if (error == 0 && recover_pending(s->a) && (r = keys_rotate_identity(s->a)) != 0)
 		error = r < 0 ? r : custody_fail(CUSTODY_EPERM, "this office rotated its key before "
 		    "it was lost: its feed is known now; stop the daemon, run custodyd reindex, "
 		    "start it and sync again");
@@ -561,18 +602,42 @@ session_pull(struct session *s, struct sync_result *res)
 			free(why);
 		}
 	}
-	if (nwit > 0 && !recover_pending(s->a) && sync_witness(s->a, wit, nwit) < 0)
-		log_warn("cannot write witness records: %s", custody_error());
+	if (!s->records_first)	/* a pull of records first witnesses with the next one */
+		session_witness(s);
 	/* a revocation that took effect with what came in: rotate the data key once */
 	if (!recover_pending(s->a) && epochs_after_revocations(s->a) < 0)
 		log_warn("data-key rotation after a revocation failed: %s", custody_error());
 	/* offices admitted since this office's rotations get their copies */
 	if (!recover_pending(s->a) && epochs_after_admissions(s->a) < 0)
 		log_warn("data-key epochs for offices admitted since: %s", custody_error());
-	free(wit);
 	free(done);
 	wire_free(msg);
 	return error;
+}
+
+/*
+ * One commit of witness records for every feed the session's pulls took so far; none when the
+ * peer holds more of our own feed than we do (this office was restored from an older backup):
+ * the commit would reuse a sequence our feed already holds elsewhere, a fork of our own feed.
+ */
+void
+session_witness(struct session *s)
+{
+	uint64_t seq = 0, lamport;
+	git_oid head;
+
+	if (s->nwit > 0 && feed_head(s->a, s->a->office_hex, &head, &seq, &lamport) < 0)
+		seq = 0;	/* no feed of our own yet */
+	if (s->nwit > 0 && seq < s->own_seen && !recover_pending(s->a)) {
+		log_warn("sync with %s: it holds more of this office's feed than this office "
+		    "(restored from a backup?): no witness records written", s->peer->name);
+		s->nwit = 0;
+	}
+	if (s->nwit > 0 && !recover_pending(s->a) && sync_witness(s->a, s->wit, s->nwit) < 0)
+		log_warn("cannot write witness records: %s", custody_error());
+	free(s->wit);
+	s->wit = NULL;
+	s->nwit = 0;
 }
 
 /* Dial one peer, shake hands, pull; NULL on success or why not. */
@@ -626,7 +691,11 @@ sync_with_peer(struct archive *a, const struct peers_entry *peer, struct sync_re
 	if ((msg = session_call(&s, &env, CUSTODY__ENVELOPE__BODY_PEER_WELCOME, 0)) == NULL)
 		goto done;
 	wire_free(msg);
-	if (session_pull(&s, res) < 0) {
+	/* records first, both ways: our pull takes the feeds that need no blob we lack, the peer
+	 * pulls from us, then ours takes the rest (and the peer's witness of what it took) */
+	s.records_first = 1;
+	if (session_pull(&s, res) < 0 || sync_turn_give(&s, res) < 0 ||
+	    (s.records_first = 0, session_pull(&s, res)) < 0) {
 		if (s.why[0] == '\0')
 			snprintf(s.why, sizeof s.why, "%s", custody_error());
 		goto done;
@@ -639,6 +708,7 @@ done:
 		wire_free(q->msg);
 		free(q);
 	}
+	session_witness(&s);	/* what was taken before anything failed */
 	if (s.timer != NULL)
 		event_free(s.timer);
 	if (s.base != NULL)

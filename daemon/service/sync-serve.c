@@ -462,14 +462,13 @@ serve_commit(struct archive *a, const Custody__CommitRequest *m, struct cbuf *ou
 	return error;
 }
 
-/* BlobRequest: up to SYNC_CHUNK bytes of a blob from an offset. */
+/* BlobRequest: up to SYNC_CHUNK bytes of a blob from an offset, read straight into the frame. */
 static int
 serve_blob(struct archive *a, const Custody__BlobRequest *m, struct cbuf *out)
 {
-	Custody__BlobData bd = CUSTODY__BLOB_DATA__INIT;
-	Envelope env = CUSTODY__ENVELOPE__INIT;
 	struct stat st;
-	uint8_t *buf = NULL;
+	uint8_t *data;
+	size_t len, got = 0, at = out->len;
 	char *path;
 	ssize_t r;
 	int fd, error = 0;
@@ -486,22 +485,22 @@ serve_blob(struct archive *a, const Custody__BlobRequest *m, struct cbuf *out)
 		error = custody_fail(CUSTODY_EINVAL, "blob_request: offset past the end");
 		goto done;
 	}
-	if ((buf = malloc(SYNC_CHUNK)) == NULL) {
-		error = CUSTODY_ENOMEM;
+	len = (uint64_t)st.st_size - m->offset < SYNC_CHUNK ?
+	    (size_t)((uint64_t)st.st_size - m->offset) : SYNC_CHUNK;
+	if ((error = wire_encode_blob_data(out, (uint64_t)st.st_size, len, &data)) < 0)
 		goto done;
+	while (got < len) {
+		if ((r = pread(fd, data + got, len - got, (off_t)(m->offset + got))) <= 0) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			error = custody_fail(CUSTODY_EIO, "reading blob %s: %s", m->name,
+			    r < 0 ? strerror(errno) : "shorter than it was");
+			out->len = at;	/* no half frame */
+			goto done;
+		}
+		got += (size_t)r;
 	}
-	if ((r = pread(fd, buf, SYNC_CHUNK, (off_t)m->offset)) < 0) {
-		error = custody_fail(CUSTODY_EIO, "reading blob %s: %s", m->name, strerror(errno));
-		goto done;
-	}
-	bd.data.data = buf;
-	bd.data.len = (size_t)r;
-	bd.size = (uint64_t)st.st_size;
-	env.body_case = CUSTODY__ENVELOPE__BODY_BLOB_DATA;
-	env.blob_data = &bd;
-	error = wire_encode(out, &env);
 done:
-	free(buf);
 	close(fd);
 	return error;
 }

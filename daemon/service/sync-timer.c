@@ -74,9 +74,11 @@ sync_timer_work(void *arg)
 			log_warn("sync with %s: %s (next try in %lds)", log_key(lk, v[i].pk),
 			    res.nforks > 0 ? "a feed forked" : why,
 			    (long)(a->conf.sync_interval << (*f < 4 ? *f : 4)));
+		/* both ways; the lines name offices, so the log says how many */
 		if (res.nmoved > 0)
-			log_info("sync with %s: %zu feed%s moved", log_key(lk, v[i].pk),
-			    res.nmoved, res.nmoved == 1 ? "" : "s");
+			log_info("sync with %s: %zu feed%s came in, it took %zu", log_key(lk, v[i].pk),
+			    res.nmoved - res.ntaken, res.nmoved - res.ntaken == 1 ? "" : "s",
+			    res.ntaken);
 		sync_result_free(&res);
 	}
 	free(v);

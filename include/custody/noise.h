@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "custody/common.h"
 
@@ -100,6 +101,19 @@ int noise_encrypt(struct noise_cipher *c, struct cbuf *out, const void *pt, size
  * the nonces are used up.
  */
 int noise_decrypt(struct noise_cipher *c, struct cbuf *out, const uint8_t *ct, size_t len);
+/*
+ * noise_encrypt into out, which has room for len + NOISE_TAG_LEN bytes; out may be pt (in
+ * place).
+ */
+int noise_encrypt_to(struct noise_cipher *c, uint8_t *out, const void *pt, size_t len);
+/*
+ * noise_decrypt into out, which has room for len - NOISE_TAG_LEN bytes; out may be ct (in
+ * place). When the message does not authenticate, out is wiped: nothing of it is released.
+ */
+int noise_decrypt_to(struct noise_cipher *c, uint8_t *out, const uint8_t *ct, size_t len);
+/* noise_decrypt_to of a message of len bytes lying in the nin pieces of ct, in order. */
+int noise_decrypt_iov(struct noise_cipher *c, uint8_t *out, const struct iovec *ct, int nin,
+    size_t len);
 /*
  * Skip the nonce forward to n (Noise SetNonce, forward only: never reuses a nonce). For callers
  * that drop messages by agreement, and for tests of nonce exhaustion. CUSTODY_EINVAL if n is

@@ -218,6 +218,22 @@ int record_from_fields(json_t **out, struct record_problems *probs, const struct
  */
 int record_from_json(json_t **out, struct record_problems *probs, const struct vocab *,
     const char *kind, const json_t *fields);
+/*
+ * An import as rows of values (byte strings and their lengths) under a header, as the socket
+ * carries it. record_row_header checks the header like record_header_check, and a NUL byte in
+ * a name or a count outside 1 to RECORD_ROW_COLUMNS_MAX is a problem too; *out gets its names
+ * as strings (a NULL-terminated array, freed with record_row_header_free). record_from_row
+ * builds a row's canonical record like a CSV row's: another count of values than of columns
+ * (column "row"), a value holding a NUL byte or longer than 64 KiB is a problem, then
+ * record_from_fields. Both return 0, CUSTODY_EINVAL with problems, or CUSTODY_ENOMEM.
+ */
+#define RECORD_ROW_COLUMNS_MAX 64
+int record_row_header(char ***out, struct record_problems *, const char *kind,
+    const uint8_t *const *names, const size_t *lens, size_t n);
+void record_row_header_free(char **cols);
+int record_from_row(json_t **out, struct record_problems *, const struct vocab *,
+    const char *kind, const char *const *cols, size_t ncols, const uint8_t *const *values,
+    const size_t *lens, size_t n);
 /* The field names of a kind, NULL-terminated; CSV headers must use only these. NULL for an
  * unknown kind. */
 const char *const *record_fields(const char *kind);
@@ -269,6 +285,12 @@ int csv_import_feed(struct csv_import *, const void *buf, size_t len);
 int csv_import_finish(struct csv_import *);
 /* Bytes the import holds now (parser buffer and kept fields), for tests of the bound. */
 size_t csv_import_memory(const struct csv_import *);
+/*
+ * The header's column names (lower-cased; NULL and 0 before it is read), and value i of the
+ * row being given to the callback as it was read ("" past its end; valid during the call).
+ */
+const char *const *csv_import_columns(const struct csv_import *, size_t *n);
+const char *csv_import_value(const struct csv_import *, size_t i);
 void csv_import_free(struct csv_import *);
 
 #endif

@@ -15,7 +15,7 @@
 #include "custody/common.h"
 
 /* Bump when the meaning of any message changes; both ends must agree exactly. */
-#define CUSTODY_PROTOCOL_VERSION 2	/* 2: office channels use Noise XK */
+#define CUSTODY_PROTOCOL_VERSION 3	/* 2: office channels use Noise XK; 3: SyncTurn */
 
 #define FRAME_HEADER_LEN 5
 #define FRAME_MSG 1
@@ -45,11 +45,18 @@ int frame_parse(struct frame *f, size_t *used, const uint8_t *buf, size_t len, s
 size_t frame_total(const uint8_t hdr[static FRAME_HEADER_LEN]);
 /* Append a frame header for a body of len bytes. */
 int frame_put_header(struct cbuf *out, uint8_t type, size_t len);
+/* Write a frame header for a body of len bytes into hdr. */
+void frame_header(uint8_t hdr[static FRAME_HEADER_LEN], uint8_t type, uint32_t len);
 
 /* Unpack a message frame's body; an Envelope with no body set is CUSTODY_EPROTO. */
 int wire_decode(Envelope **out, const uint8_t *body, size_t len);
 /* Append env as a complete message frame. */
 int wire_encode(struct cbuf *out, const Envelope *env);
+/*
+ * Append a message frame holding a BlobData (of a blob of size bytes) whose data is len bytes,
+ * and point *data at where those len bytes go: the caller must fill them all.
+ */
+int wire_encode_blob_data(struct cbuf *out, uint64_t size, size_t len, uint8_t **data);
 void wire_free(Envelope *env);
 /* The name of the message in env ("status_request"), for logs and errors. */
 const char *wire_name(const Envelope *env);

@@ -5,7 +5,9 @@
 # and imports incidents and victims. `custody -A B sync A` pulls A's feed: it prints a line
 # `feed A: N commits, 4 blobs`, exits 0, B's ref for A's feed equals A's own, B's `get` of A's
 # files is byte-identical, and B appends one witness commit to its own feed; `show SHA --json` at
-# B lists B in "witnessed_by" with a time. Syncing again at once moves nothing and writes no
+# B lists B in "witnessed_by" with a time. The session moves data both ways: A takes B's feed in
+# it (`to A: feed B: ...`) and witnesses it, and B takes that witness commit before the session
+# ends. The next sync carries B's get events to A; the one after moves nothing and writes no
 # commit. `custody -A C sync B --json` gives {"peers","moved","forks"} and carries A's whole feed
 # (relayed) and B's to C: C's refs for them equal their owners', C's get of A's files is
 # byte-identical, C shows A's victims, C witnesses (one commit) and C's show lists B and C as
@@ -86,7 +88,12 @@ contains "B sync A prints a line for A's feed" "$out" "feed A:"
 contains "with A's $(feed_len "$A" "$HA") commits and 4 blobs" "$out" \
     "feed A: $(feed_len "$A" "$HA") commits, 4 blobs"
 case "$out" in *fork*) fail "B sync A reports a fork: $out" ;; *) ok "no fork reported" ;; esac
-check "B's ref for A's feed equals A's own" [ "$(feed_ref "$B" "$HA")" = "$REFA" ]
+contains "A took B's feed in the same session" "$out" "to A: feed B:"
+check "A holds B's feed up to B's witness commit, written as the session ended" \
+    [ "$(feed_ref "$A" "$HB")" = "$(git --git-dir="$B/git" rev-parse "refs/feeds/$HB~1")" ]
+check "A witnessed it: its feed moved during the session" [ "$(feed_ref "$A" "$HA")" != "$REFA" ]
+REFA=$(feed_ref "$A" "$HA")
+check "B's ref for A's feed equals A's own (with A's witness)" [ "$(feed_ref "$B" "$HA")" = "$REFA" ]
 for s in "$SV:video.bin" "$SN:notes.txt" "$SE:empty" "$SP:photo ü.png"; do
 	sha=${s%%:*} name=${s#*:}
 	rm -f "$OUT/b-$name"
@@ -105,14 +112,21 @@ w=$(witnesses "$B" "$SV")
 check "B's show of A's video lists B in witnessed_by, with a time ($w)" has_word "$w" B
 check "custody verify is clean at B after the sync" quiet cu "$B" verify
 
-# Nothing new: nothing moves, no witness commit.
+# B's witness and get events go to A; A's witness of them comes back in the same session.
 rc=0
 out=$(cu "$B" sync A 2>&1) || rc=$?
 check "a second B sync A exits 0" [ "$rc" -eq 0 ]
-if printf '%s\n' "$out" | grep -q '^feed '; then
-	fail "a second sync moves nothing: $out"
+contains "it carries B's witness and get events to A" "$out" "to A: feed B: 5 commits, 0 blobs"
+REFA=$(feed_ref "$A" "$HA")
+nb1=$(feed_len "$B" "$HB")
+# Nothing new: nothing moves, no witness commit.
+rc=0
+out=$(cu "$B" sync A 2>&1) || rc=$?
+check "a third B sync A exits 0" [ "$rc" -eq 0 ]
+if printf '%s\n' "$out" | grep -q '^feed \|^to A: feed '; then
+	fail "a third sync moves nothing: $out"
 else
-	ok "a second sync moves nothing"
+	ok "a third sync moves nothing"
 fi
 check "and writes no commit at B" [ "$(feed_len "$B" "$HB")" -eq "$nb1" ]
 check "and leaves B's ref for A alone" [ "$(feed_ref "$B" "$HA")" = "$REFA" ]
@@ -125,6 +139,7 @@ rc=0
 cu "$C" --json sync B >"$T/c-sync.json" 2>"$T/c-sync.err" || rc=$?
 check "C sync B exits 0" [ "$rc" -eq 0 ]
 [ "$rc" -eq 0 ] || cat "$T/c-sync.json" "$T/c-sync.err" >&2
+REFB=$(feed_ref "$B" "$HB")	# B took C's feed in the session, and witnessed it
 check "C sync B --json has peers, moved (A's and B's whole feeds) and no forks" py '
 import json, sys
 j = json.load(open(sys.argv[1]))
@@ -193,9 +208,9 @@ check "and refuses them without A's key ($bad of $n)" [ "$bad" -eq "$n" ]
 printf 'A later statement.\n' >"$IN/later.txt"
 SL=$(sha256sum <"$IN/later.txt" | cut -d' ' -f1)
 check "A ingests one more file" quiet cu "$A" ingest "$IN/later.txt"
-REFA=$(feed_ref "$A" "$HA")
 out=$(cu "$B" sync A 2>&1) && ok "B sync A again exits 0" || fail "B sync A again: $out"
 contains "and moves A's feed" "$out" "feed A:"
+REFA=$(feed_ref "$A" "$HA")	# with A's witness of C's feed, relayed by B in the session
 out=$(cu "$C" sync B 2>&1) && ok "C sync B again exits 0" || fail "C sync B again: $out"
 contains "and moves A's feed" "$out" "feed A:"
 contains "and B's (its witness commit)" "$out" "feed B:"
@@ -209,6 +224,7 @@ check "B's ref for C's feed equals C's own" [ "$(feed_ref "$B" "$HC")" = "$(feed
 out=$(cu "$A" sync B 2>&1) && ok "A sync B exits 0" || fail "A sync B: $out"
 contains "and moves B's feed" "$out" "feed B:"
 contains "and C's (relayed by B)" "$out" "feed C:"
+check "A syncs B once more (B's witness of what it took from A)" quiet cu "$A" sync B
 check "A's ref for B's feed equals B's own" [ "$(feed_ref "$A" "$HB")" = "$(feed_ref "$B" "$HB")" ]
 check "A's ref for C's feed equals C's own" [ "$(feed_ref "$A" "$HC")" = "$(feed_ref "$C" "$HC")" ]
 w=$(witnesses "$A" "$SV")

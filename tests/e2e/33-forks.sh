@@ -13,7 +13,8 @@
 #    byte-identical). `custody verify` stays clean at A and B.
 # 2. An old backup: A is backed up after its first file, ingests three more, B pulls them. A is
 #    restored: a sync now (A only behind) is no fork and moves nothing. A ingests two new files:
-#    the sync is refused as a fork the same way, and B still has every file A had sent it.
+#    the sync is refused as a fork the same way, and B still has every file A had sent it. A,
+#    which pulled B's witness records in the same sessions, says its history was cut back.
 . "$(dirname "$0")/lib.sh"
 
 # icontains DESCRIPTION HAYSTACK NEEDLE: like contains, ignoring case.
@@ -122,13 +123,13 @@ cp -a "$A" "$S/a.bak"
 start_daemon "$A" --listen "127.0.0.1:$PA"
 DA=$DAEMON_PID
 ingest "$A" x.txt >/dev/null
+N=$(feed_len "$A" "$HA")	# X's commit (A then witnesses B's feed, taken in the same session)
 rc=0
 out=$(cu "$B" sync A 2>&1) || rc=$?
 check "amend: B first pulls A (exit 0)" [ "$rc" -eq 0 ]
 REFKEEP=$(feed_ref "$A" "$HA")
 check "amend: B's ref for A equals A's" [ "$(feed_ref "$B" "$HA")" = "$REFKEEP" ]
 check "amend: B has X" same_file "$B" x.txt
-N=$(feed_len "$A" "$HA")
 
 restore_a
 ingest "$A" y.txt >/dev/null
@@ -200,6 +201,10 @@ for f in f1.txt f2.txt f3.txt f4.txt; do
 done
 refute "old backup: G1 is not visible at B" same_file "$B" g1.txt
 check "old backup: custody verify is clean at B" quiet cu "$B" verify
-check "old backup: custody verify is clean at A" quiet cu "$A" verify
+# the session moves data both ways: restored A took B's witness of its lost commits, and says so
+rc=0
+vo=$(cu "$A" verify 2>&1) || rc=$?
+check "old backup: custody verify at restored A exits 1" [ "$rc" -eq 1 ]
+contains "old backup: and says its history was cut back" "$vo" "the history was cut back"
 check "A stops cleanly" stop_daemon "$DA"
 done_testing

@@ -145,9 +145,9 @@ print("ok: the probing initiator reproduces the cacophony XK vector")
 rs = x25519_from_ssh_ed25519(sshkey)
 other = X25519PrivateKey.generate().public_key().public_bytes(**RAW)
 probes = [
-    ("XK message 1 for another office's key", frame(Initiator(other, b"custody/2").message1())),
+    ("XK message 1 for another office's key", frame(Initiator(other, b"custody/3").message1())),
     ("XK message 1 with a payload for another office's key",
-     frame(Initiator(other, b"custody/2").message1(b"who are you?"))),
+     frame(Initiator(other, b"custody/3").message1(b"who are you?"))),
     ("XK message 1 for this office's key but protocol version 1",
      frame(Initiator(rs, b"custody/1").message1())),
     ("48 random bytes shaped like XK message 1", frame(os.urandom(48))),
@@ -164,7 +164,7 @@ for what, data in probes:
         print("ok: %s: no byte in reply, connection %s" % (what, end))
 
 # The control: the same initiator with the office's real key is answered, and message 2 opens.
-ini = Initiator(rs, b"custody/2")
+ini = Initiator(rs, b"custody/3")
 s = socket.create_connection(("127.0.0.1", port))
 s.sendall(frame(ini.message1()))
 s.settimeout(5)

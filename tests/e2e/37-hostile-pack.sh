@@ -2,8 +2,9 @@
 # A seized member office (its archive and real key in the adversary's hands, its daemon replaced
 # by the adversary's own tool, evil-peer) sends what no honest office would: a delta bomb (a tiny
 # pack with one delta of copy instructions whose result is 512 MiB), a pack of garbage objects
-# leading to a head that is not in it, a blob stream longer than its signed record states, and a
-# blob whose size grows between messages. Each is refused with a clear error, the victim's
+# leading to a head that is not in it, a blob stream longer than its signed record states, a
+# blob whose size grows between messages, and a blob's true bytes 2 MiB to an answer (more than
+# the 1 MiB an answer may carry, which the receiver's buffers hold). Each is refused with a clear error, the victim's
 # daemon stays under 128 MiB of memory (VmHWM of the real process), nothing is left on its disk
 # (no new object in git/objects, no quarantine or .part file in tmp/, no blob), and its other
 # feeds still sync afterwards. Also: a sync request sent before PeerHello is refused, and when
@@ -135,6 +136,8 @@ attack long blob-long
 refused "blob longer than its record" "more than its record allows"
 attack grow blob-grow
 refused "blob that grows" "changed its size"
+attack big blob-big
+refused "blob answers of 2 MiB" "the peer sent too many bytes"
 
 # --- a sync request before PeerHello --------------------------------------------------------
 nh=$("$EVIL" nohello "$A" "127.0.0.1:$PB" "$(key_hex "$B")" 2>&1) || true
@@ -151,7 +154,10 @@ check "byte-identical" cmp -s "$T/c1" "$T/c1.back"
 start_daemon "$A" --listen "127.0.0.1:$PA"
 DA=$DAEMON_PID
 check "the honest A, back, syncs to B" quiet cu "$B" sync A
-check "B's ref for A's feed equals A's" [ "$(feed_ref "$B" "$HA")" = "$HEADA" ]
+# (A took B's feed in the same session, and its witness of it came back to B)
+check "B's ref for A's feed equals A's" [ "$(feed_ref "$B" "$HA")" = "$(feed_ref "$A" "$HA")" ]
+check "and holds what A held before" git --git-dir="$B/git" merge-base --is-ancestor "$HEADA" \
+    "$(feed_ref "$B" "$HA")"
 pack=$(git --git-dir="$A/git" rev-list --objects "$REFKEEP..$HEADA" | cut -d' ' -f1 |
     git --git-dir="$A/git" pack-objects --stdout | wc -c)
 check "which took more than one PackData message ($pack bytes)" [ "$pack" -gt $((2 * 1048576)) ]

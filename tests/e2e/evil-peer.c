@@ -7,6 +7,7 @@
  *     pack FILE HEAD SEQ   a PackRequest gets FILE's bytes as the pack, leading to HEAD at SEQ
  *     blob-long            a blob is said to be 256 MiB, and its bytes go on past its end
  *     blob-grow            a blob's first piece is honest, the next ones say it is 64 MiB more
+ *     blob-big             a blob's bytes are honest, but 2 MiB of them in each answer
  *     packs FILE... HEAD SEQ  a PackRequest gets the FILEs as the packs of one answer
  *     once                 the first PackRequest is answered truly; at the next one it is gone
  *     cut N                the first PackRequest gets only the first N pieces of the true
@@ -14,6 +15,12 @@
  *   evil-peer nohello ARCHIVE HOST:PORT KEYHEX   dial the office of key KEYHEX at HOST:PORT and
  *     ask for feeds without a PeerHello; print what comes back (the reply's name, or
  *     "Error: MESSAGE") and exit 0
+ *   evil-peer push ARCHIVE HOST:PORT KEYHEX MODE [ARGS]   dial the office of key KEYHEX, say
+ *     hello and hand it the turn at once (SyncTurn, pulling nothing first); answer its requests
+ *     as in serve MODE ("true": truly), printing "asked: NAME" for each; print what ends the
+ *     turn ("turn: declined: WHY", "turn: moved: LINE", "turn: refused: LINE", "turn: done",
+ *     "Error: MESSAGE" or "closed: WHY") and exit 0
+ * In serve mode a SyncTurn is answered with an empty SyncTurn (the adversary takes nothing).
  * Anything else the peer asks is answered truly (daemon/service/sync-serve.c).
  */
 #include <arpa/inet.h>
@@ -37,6 +44,24 @@ static struct archive *a;
 static const char *mode;
 static char **margs;
 static struct event_base *base;
+static int pushing;	/* evil-peer push */
+
+/* push: what ends the turn. */
+static void
+evil_turn_end(const Custody__SyncTurn *t)
+{
+	size_t i;
+
+	if (t->declined[0] != '\0')
+		printf("turn: declined: %s\n", t->declined);
+	for (i = 0; i < t->n_moved; i++)
+		printf("turn: moved: %s\n", t->moved[i]);
+	for (i = 0; i < t->n_forks; i++)
+		printf("turn: refused: %s\n", t->forks[i]);
+	printf("turn: done\n");
+	fflush(stdout);
+	event_base_loopbreak(base);
+}
 
 /* Everyone may talk to the adversary. */
 static const char *
@@ -150,7 +175,8 @@ evil_blob(struct conn *ch, const Custody__BlobRequest *m)
 {
 	Custody__BlobData bd = CUSTODY__BLOB_DATA__INIT;
 	Envelope env = CUSTODY__ENVELOPE__INIT;
-	static uint8_t buf[EVIL_CHUNK];
+	static uint8_t buf[2 * EVIL_CHUNK];
+	size_t want = strcmp(mode, "blob-big") == 0 ? 2 * EVIL_CHUNK : EVIL_CHUNK;
 	struct stat st;
 	char *path = blob_path(a, m->name);
 	ssize_t r = 0;
@@ -162,7 +188,7 @@ evil_blob(struct conn *ch, const Custody__BlobRequest *m)
 		return;
 	}
 	memset(buf, 0xee, sizeof buf);
-	if (m->offset < (uint64_t)st.st_size && (r = pread(fd, buf, sizeof buf,
+	if (m->offset < (uint64_t)st.st_size && (r = pread(fd, buf, want,
 	    (off_t)m->offset)) < 0)
 		r = 0;
 	close(fd);
@@ -170,10 +196,13 @@ evil_blob(struct conn *ch, const Custody__BlobRequest *m)
 	bd.data.data = buf;
 	if (strcmp(mode, "blob-long") == 0) {
 		bd.size = 256ull << 20;
-		bd.data.len = sizeof buf;	/* past the real end: filler */
+		bd.data.len = EVIL_CHUNK;	/* past the real end: filler */
+	} else if (strcmp(mode, "blob-big") == 0) {
+		bd.size = (uint64_t)st.st_size;
+		bd.data.len = (size_t)r;
 	} else {
 		bd.size = (uint64_t)st.st_size + (m->offset > 0 ? 64ull << 20 : 0);
-		bd.data.len = m->offset > 0 ? sizeof buf : (size_t)r;
+		bd.data.len = m->offset > 0 ? EVIL_CHUNK : (size_t)r;
 	}
 	env.body_case = CUSTODY__ENVELOPE__BODY_BLOB_DATA;
 	env.blob_data = &bd;
@@ -194,7 +223,19 @@ evil_dispatch(struct conn *ch, Envelope *msg, void *arg)
 		}
 		return;
 	}
-	if (arg != NULL) {
+	if (pushing && msg->body_case == CUSTODY__ENVELOPE__BODY_PEER_WELCOME) {
+		Custody__SyncTurn t = CUSTODY__SYNC_TURN__INIT;
+
+		env.body_case = CUSTODY__ENVELOPE__BODY_SYNC_TURN;
+		env.sync_turn = &t;
+		evil_send(ch, &env);
+	} else if (pushing && msg->body_case == CUSTODY__ENVELOPE__BODY_SYNC_TURN)
+		evil_turn_end(msg->sync_turn);
+	else if (pushing && sync_is_request(msg)) {
+		printf("asked: %s\n", wire_name(msg));
+		fflush(stdout);
+		goto serve;
+	} else if (arg != NULL) {
 		if (msg->body_case == CUSTODY__ENVELOPE__BODY_ERROR)
 			printf("Error: %s\n", msg->error->message);
 		else
@@ -206,7 +247,14 @@ evil_dispatch(struct conn *ch, Envelope *msg, void *arg)
 		env.body_case = CUSTODY__ENVELOPE__BODY_PEER_WELCOME;
 		env.peer_welcome = &w;
 		evil_send(ch, &env);
-	} else if (msg->body_case == CUSTODY__ENVELOPE__BODY_PACK_REQUEST &&
+	} else if (msg->body_case == CUSTODY__ENVELOPE__BODY_SYNC_TURN) {
+		Custody__SyncTurn t = CUSTODY__SYNC_TURN__INIT;
+
+		env.body_case = CUSTODY__ENVELOPE__BODY_SYNC_TURN;
+		env.sync_turn = &t;
+		evil_send(ch, &env);
+	} else
+serve:	if (msg->body_case == CUSTODY__ENVELOPE__BODY_PACK_REQUEST &&
 	    strcmp(mode, "pack") == 0)
 		evil_pack(ch);
 	else if (msg->body_case == CUSTODY__ENVELOPE__BODY_PACK_REQUEST &&
@@ -275,6 +323,7 @@ int
 main(int argc, char **argv)
 {
 	Custody__FeedsRequest fr = CUSTODY__FEEDS_REQUEST__INIT;
+	Custody__PeerHello h = CUSTODY__PEER_HELLO__INIT;
 	Envelope env = CUSTODY__ENVELOPE__INIT;
 	uint8_t *x_priv, x_pub[NOISE_KEY_LEN], dial_pk[32];
 	struct conn *ch;
@@ -282,15 +331,18 @@ main(int argc, char **argv)
 	char *cause = NULL;
 	int fd, dial;
 
-	dial = argc > 1 && strcmp(argv[1], "nohello") == 0;
-	if (argc < 5 || (dial && hex_decode(dial_pk, sizeof dial_pk, argv[4]) < 0)) {
+	pushing = argc > 1 && strcmp(argv[1], "push") == 0;
+	dial = argc > 1 && (strcmp(argv[1], "nohello") == 0 || pushing);
+	if (argc < 5 || (dial && hex_decode(dial_pk, sizeof dial_pk, argv[4]) < 0) ||
+	    (pushing && argc < 6)) {
 		fprintf(stderr, "usage: evil-peer serve ARCHIVE HOST:PORT MODE [ARGS] | "
-		    "evil-peer nohello ARCHIVE HOST:PORT KEYHEX\n");
+		    "evil-peer nohello ARCHIVE HOST:PORT KEYHEX | "
+		    "evil-peer push ARCHIVE HOST:PORT KEYHEX MODE [ARGS]\n");
 		return 2;
 	}
-	mode = dial ? "" : argv[4];
-	margs = argv + 5;
-	if (strcmp(mode, "pack") == 0 && argc < 8) {
+	mode = pushing ? argv[5] : dial ? "" : argv[4];
+	margs = argv + (pushing ? 6 : 5);
+	if (strcmp(mode, "pack") == 0 && argc < (pushing ? 9 : 8)) {
 		fprintf(stderr, "evil-peer: pack FILE HEAD SEQ\n");
 		return 2;
 	}
@@ -308,8 +360,15 @@ main(int argc, char **argv)
 		if ((ch = conn_noise_new(base, fd, dial_pk, x_priv, a->office_pk, evil_authorize,
 		    evil_dispatch, &fd)) == NULL)
 			return 1;
-		env.body_case = CUSTODY__ENVELOPE__BODY_FEEDS_REQUEST;
-		env.feeds_request = &fr;
+		if (pushing) {
+			h.office = a->conf.office;
+			h.version = CUSTODY_PROTOCOL_VERSION;
+			env.body_case = CUSTODY__ENVELOPE__BODY_PEER_HELLO;
+			env.peer_hello = &h;
+		} else {
+			env.body_case = CUSTODY__ENVELOPE__BODY_FEEDS_REQUEST;
+			env.feeds_request = &fr;
+		}
 		evil_send(ch, &env);
 		event_base_dispatch(base);
 		return 0;

@@ -29,7 +29,7 @@ TIMEOUT = float(os.environ.get("RAWCLIENT_TIMEOUT", "8"))
 
 FRAME_MSG, FRAME_DATA, FRAME_DATA_END = 1, 2, 3
 
-PROTOCOL_VERSION = 2    # CUSTODY_PROTOCOL_VERSION in include/custody/wire.h
+PROTOCOL_VERSION = 3    # CUSTODY_PROTOCOL_VERSION in include/custody/wire.h
 
 # Envelope field numbers (proto/custody.proto).
 F_HELLO, F_WELCOME, F_ERROR = 1, 2, 3
