@@ -54,6 +54,7 @@ extern const struct cmd_entry cmd_person_edit_entry;
 extern const struct cmd_entry cmd_person_show_entry;
 extern const struct cmd_entry cmd_person_list_entry;
 extern const struct cmd_entry cmd_person_event_entry;
+extern const struct cmd_entry cmd_person_case_entry;
 extern const struct cmd_entry cmd_site_add_entry;
 extern const struct cmd_entry cmd_site_edit_entry;
 extern const struct cmd_entry cmd_site_show_entry;
@@ -68,6 +69,8 @@ extern const struct cmd_entry cmd_import_victims_entry;
 extern const struct cmd_entry cmd_import_incidents_entry;
 extern const struct cmd_entry cmd_duplicates_entry;
 extern const struct cmd_entry cmd_query_victims_entry;
+extern const struct cmd_entry cmd_query_persons_entry;
+extern const struct cmd_entry cmd_report_detentions_entry;
 extern const struct cmd_entry cmd_report_entry;
 extern const struct cmd_entry cmd_office_revoke_entry;
 extern const struct cmd_entry cmd_office_revocations_entry;
@@ -110,6 +113,7 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_person_show_entry,
 	&cmd_person_list_entry,
 	&cmd_person_event_entry,
+	&cmd_person_case_entry,
 	&cmd_site_add_entry,
 	&cmd_site_edit_entry,
 	&cmd_site_show_entry,
@@ -124,6 +128,8 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_import_sites_entry,
 	&cmd_duplicates_entry,
 	&cmd_query_victims_entry,
+	&cmd_query_persons_entry,
+	&cmd_report_detentions_entry,
 	&cmd_report_entry,
 	&cmd_recipient_add_entry,
 	&cmd_recipient_list_entry,

@@ -35,6 +35,7 @@ struct conf {
 	char	*roles[ROLE_ADMIN + 1];	/* comma-separated user names or uids per role */
 	char	*vocab[3];		/* [vocabulary] party, governorate, cause (NULL: default) */
 	int	 massacre_threshold;	/* [report] massacre_threshold, default 5 */
+	int	 disappeared_after_days;	/* [persons] disappeared_after_days, default 90 */
 	int	 sync_interval;		/* [sync] interval, seconds between syncs; 0 never */
 	char	*listen;		/* [daemon] listen = HOST:PORT for peers, or NULL */
 	int	 idle_timeout;		/* [daemon] idle_timeout, seconds; default 600 */

@@ -11,6 +11,7 @@
 #include <ini.h>
 
 #include "archive.h"
+#include "custody/persons.h"
 #include "custody/socks5.h"
 
 static const char *role_names[] = { "none", "viewer", "analyst", "documenter", "admin" };
@@ -191,6 +192,15 @@ conf_handler(void *arg, const char *section, const char *name, const char *value
 		snprintf(p->bad, sizeof p->bad, "[report] massacre_threshold must be 1-100000");
 		return 0;
 	}
+	if (strcmp(section, "persons") == 0 && strcmp(name, "disappeared_after_days") == 0) {
+		c->disappeared_after_days = atoi(value);
+		if (c->disappeared_after_days >= 1 && c->disappeared_after_days <= 36500 &&
+		    strspn(value, "0123456789") == strlen(value))
+			return 1;
+		snprintf(p->bad, sizeof p->bad,
+		    "[persons] disappeared_after_days must be 1-36500 days");
+		return 0;
+	}
 	if (strcmp(section, "daemon") == 0 && strcmp(name, "listen") == 0)
 		return conf_set(&c->listen, value);
 	if (strcmp(section, "daemon") == 0 && strcmp(name, "idle_timeout") == 0) {
@@ -262,6 +272,8 @@ conf_load(struct conf *c, const char *file, char **cause)
 		return CUSTODY_ENOMEM;
 	if (c->massacre_threshold == 0)
 		c->massacre_threshold = 5;
+	if (c->disappeared_after_days == 0)
+		c->disappeared_after_days = PERSON_DISAPPEARED_AFTER_DAYS;
 	if (c->sync_interval < 0)
 		c->sync_interval = 300;
 	if (c->idle_timeout == 0)
@@ -315,6 +327,11 @@ conf_write_default(const char *file, const char *office, const char *admin_user)
 	    "\n"
 	    "[report]\n"
 	    "massacre_threshold = 5\n"
+	    "\n"
+	    "# A detention without news for more than this many days counts as a\n"
+	    "# disappearance (the status of persons and the detention report).\n"
+	    "[persons]\n"
+	    "disappeared_after_days = 90\n"
 	    "\n"
 	    "# Pull from every peer this often (seconds; 0: only on custody sync).\n"
 	    "[sync]\n"

@@ -1,13 +1,14 @@
 /*
- * Victim and incident rows of the index (index-row.h), packed as: kind ('v' or 'i'), a byte
- * of flags (age, incident, name and duplicate tokens present), the age and three small
- * integers (victims), the tokens present, then each string as a 16-bit length (0xffff: NULL)
- * and its bytes with a NUL.
+ * Victim, incident, person and person event rows of the index (index-row.h), packed as: kind
+ * ('v', 'i', 'p' or 'e'), a byte of flags (age, incident or person, name or site and
+ * duplicate tokens present), the age and three small integers (victims and persons), the
+ * tokens present, then each string as a 16-bit length (0xffff: NULL) and its bytes with a NUL.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "custody/persons.h"
 #include "index-row.h"
 
 #define CAT_MEDICAL 1
@@ -160,10 +161,84 @@ index_row_incident(const json_t *doc, struct cbuf *out)
 	return index_row_str(out, field(doc, "type"));
 }
 
-/* Append the packed row of doc to out: a victim's or an incident's, else nothing. */
+/* The consent array of a person as a bitmask of record_consent_classes. */
+static int64_t
+index_row_consent(const json_t *doc)
+{
+	json_t *v;
+	size_t i, k;
+	int64_t bits = 0;
+
+	json_array_foreach(json_object_get(doc, "consent"), i, v)
+		for (k = 0; json_string_value(v) != NULL && record_consent_classes[k] != NULL; k++)
+			if (strcmp(json_string_value(v), record_consent_classes[k]) == 0)
+				bits |= (int64_t)1 << k;
+	return bits;
+}
+
+/* A person: sex, age, age group, child and woman, governorate, consent; never a name. */
+static int
+index_row_person(const json_t *doc, struct cbuf *out)
+{
+	const char *sex = field(doc, "sex") ?: "unknown", *group = field(doc, "age_group") ?:
+	    "unknown";
+	int age = person_json_age(doc), child, woman, error;
+	uint8_t head[2] = { 'p', age >= 0 ? ROW_AGE : 0 };
+
+	person_child_woman(&child, &woman, sex, age, group);
+	if ((error = cbuf_put(out, head, 2)) < 0 ||
+	    (error = index_row_i64(out, age >= 0 ? age : 0)) < 0 ||
+	    (error = index_row_i64(out, child)) < 0 ||
+	    (error = index_row_i64(out, woman)) < 0 ||
+	    (error = index_row_i64(out, index_row_consent(doc))) < 0 ||
+	    (error = index_row_str(out, sex)) < 0 ||
+	    (error = index_row_str(out, group)) < 0)
+		return error;
+	return index_row_str(out, field(doc, "governorate"));
+}
+
+/*
+ * A person event: its person's and site's tokens, type, date as given with its first and
+ * last day and precision, party, governorate; never an area, a source or notes. An event
+ * whose type or date does not parse (not a canonical record) gets no row.
+ */
+static int
+index_row_person_event(struct archive *a, const json_t *doc, struct cbuf *out)
+{
+	uint8_t head[2] = { 'e', 0 }, ptok[TOKEN_LEN], stok[TOKEN_LEN];
+	struct person_event e;
+	int error;
+
+	if (person_json_event(&e, doc) < 0 || field(doc, "person_id") == NULL)
+		return 0;
+	archive_token(a, ptok, field(doc, "person_id"));
+	head[1] |= ROW_ITOK;
+	if (field(doc, "site_id") != NULL) {
+		archive_token(a, stok, field(doc, "site_id"));
+		head[1] |= ROW_NTOK;
+	}
+	if ((error = cbuf_put(out, head, 2)) < 0 ||
+	    (error = cbuf_put(out, ptok, TOKEN_LEN)) < 0 ||
+	    ((head[1] & ROW_NTOK) && (error = cbuf_put(out, stok, TOKEN_LEN)) < 0) ||
+	    (error = index_row_str(out, person_event_type_name(e.type))) < 0 ||
+	    (error = index_row_str(out, field(doc, "date"))) < 0 ||
+	    (error = index_row_str(out, e.date.first)) < 0 ||
+	    (error = index_row_str(out, e.date.last)) < 0 ||
+	    (error = index_row_str(out, cdate_precision_name(e.date.precision))) < 0 ||
+	    (error = index_row_str(out, e.party)) < 0)
+		return error;
+	return index_row_str(out, e.governorate);
+}
+
+/* Append the packed row of doc to out: a victim's, an incident's, a person's or a person
+ * event's, else nothing. */
 int
 index_row_pack(struct archive *a, const json_t *doc, struct cbuf *out)
 {
+	if (strcmp(record_kind(doc), "person") == 0)
+		return index_row_person(doc, out);
+	if (strcmp(record_kind(doc), "person_event") == 0)
+		return index_row_person_event(a, doc, out);
 	if (strcmp(record_kind(doc), "victim") == 0)
 		return index_row_victim(a, doc, out);
 	if (strcmp(record_kind(doc), "incident") == 0)
@@ -184,13 +259,13 @@ index_row_unpack(struct index_row *row, const uint8_t *p, size_t n)
 	memset(row, 0, sizeof *row);
 	if (n == 0)
 		return 0;
-	if (n < 2 || (p[0] != 'v' && p[0] != 'i'))
+	if (n < 2 || (p[0] != 'v' && p[0] != 'i' && p[0] != 'p' && p[0] != 'e'))
 		goto bad;
 	row->kind = (char)p[0];
 	flags = p[1];
 	p += 2;
-	nstr = row->kind == 'v' ? 10 : 4;
-	if (row->kind == 'v') {
+	nstr = row->kind == 'v' ? 10 : row->kind == 'p' ? 3 : row->kind == 'e' ? 7 : 4;
+	if (row->kind == 'v' || row->kind == 'p') {
 		if (end - p < 32)
 			goto bad;
 		for (i = 0; i < 4; i++, p += 8) {
@@ -210,6 +285,13 @@ index_row_unpack(struct index_row *row, const uint8_t *p, size_t n)
 		if (flags & ROW_DTOK)
 			row->dtok = p, p += TOKEN_LEN;
 	}
+	if (row->kind == 'e') {
+		if (!(flags & ROW_ITOK) || end - p < TOKEN_LEN * (1 + !!(flags & ROW_NTOK)))
+			goto bad;
+		row->itok = p, p += TOKEN_LEN;
+		if (flags & ROW_NTOK)
+			row->ntok = p, p += TOKEN_LEN;
+	}
 	for (i = 0; i < nstr; i++) {
 		if (end - p < 2)
 			goto bad;
@@ -228,11 +310,32 @@ bad:
 	return custody_fail(CUSTODY_EIO, "index: a packed row does not parse");
 }
 
-/* Write a victim's or incident's row, if the revision is the current one. */
+/* Write a victim's, incident's, person's or person event's row, if the revision is the
+ * current one. */
 int
 index_row_put(sqlite3 *db, const uint8_t tok[static TOKEN_LEN], const char *office,
     int64_t lamport, const struct index_row *r)
 {
+	if (r->kind == 'p')
+		return index_exec(db, "INSERT INTO persons VALUES(?,?,?,?,?,?,?,?,?,?)"
+		    " ON CONFLICT(tok) DO UPDATE SET office=excluded.office,"
+		    " lamport=excluded.lamport, sex=excluded.sex, age=excluded.age,"
+		    " age_group=excluded.age_group, child=excluded.child, woman=excluded.woman,"
+		    " governorate=excluded.governorate, consent=excluded.consent"
+		    " WHERE (excluded.lamport, excluded.office) >= (persons.lamport, persons.office)",
+		    "btitItiiTi", tok, office, lamport, r->s[0], r->has_age ? &r->age : NULL,
+		    r->s[1], r->child, r->woman, r->s[2], r->categories);
+	if (r->kind == 'e')
+		return index_exec(db, "INSERT INTO person_events VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"
+		    " ON CONFLICT(tok) DO UPDATE SET office=excluded.office,"
+		    " lamport=excluded.lamport, person=excluded.person, type=excluded.type,"
+		    " date=excluded.date, date_from=excluded.date_from, date_to=excluded.date_to,"
+		    " precision=excluded.precision, party=excluded.party,"
+		    " governorate=excluded.governorate, site=excluded.site"
+		    " WHERE (excluded.lamport, excluded.office) >="
+		    " (person_events.lamport, person_events.office)",
+		    "btibtttttTTB", tok, office, lamport, r->itok, r->s[0], r->s[1], r->s[2],
+		    r->s[3], r->s[4], r->s[5], r->s[6], r->ntok);
 	if (r->kind == 'i')
 		return index_exec(db, "INSERT INTO incidents VALUES(?,?,?,?,?,?,?)"
 		    " ON CONFLICT(tok) DO UPDATE SET office=excluded.office,"

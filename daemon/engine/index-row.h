@@ -18,14 +18,18 @@
 /*
  * A row unpacked (its strings point into the packed bytes). Victims: s[] is date documented,
  * death, death_from, death_to, sex, age group, status, governorate, party, cause; incidents:
- * date, governorate, party, type. NULL strings and tokens are SQL NULLs.
+ * date, governorate, party, type; persons: sex, age group, governorate (categories holds the
+ * consent classes, bit i for record_consent_classes[i]); person events: type, date,
+ * date_from, date_to, precision, party, governorate (itok the person's token, ntok the
+ * site's). NULL strings and tokens are SQL NULLs.
  */
 struct index_row {
-	char		 kind;		/* 'v' victim, 'i' incident, 0 no row */
+	char		 kind;		/* 'v' victim, 'i' incident, 'p' person, 'e' person
+					   event, 0 no row */
 	const char	*s[INDEX_ROW_STRINGS];
 	int		 has_age;
 	int64_t		 age, child, woman, categories;
-	const uint8_t	*itok, *ntok, *dtok;	/* incident, name and duplicate tokens */
+	const uint8_t	*itok, *ntok, *dtok;	/* incident (person), name (site), duplicate */
 };
 
 /* Append the packed row of doc (nothing for a kind without one) to out. */

@@ -17,7 +17,7 @@
 #include "index-int.h"
 #include "log.h"
 
-#define INDEX_SCHEMA_VERSION "8"
+#define INDEX_SCHEMA_VERSION "9"
 
 const char index_schema[] =
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);"
@@ -61,6 +61,26 @@ const char index_schema[] =
     "  lamport INTEGER NOT NULL, date TEXT, governorate TEXT, party TEXT, type TEXT)"
     "  WITHOUT ROWID;"
     /*
+     * The current revision of every missing or detained person and of every person event,
+     * for the detention report, statuses and cases. Persons: sex, age, age group, child and
+     * woman (as persons.h decides them), governorate, consent (bit i: consent class i of
+     * record_consent_classes). Events: the person's and the site's keyed tokens, type (a
+     * word), the date as given and the first and last day it may be, precision (day, month,
+     * year), party and governorate. Never a name, a contact, an area, notes, a source, an
+     * ante-mortem field or a coordinate.
+     */
+    "CREATE TABLE IF NOT EXISTS persons(tok BLOB PRIMARY KEY, office TEXT NOT NULL,"
+    "  lamport INTEGER NOT NULL, sex TEXT NOT NULL, age INTEGER, age_group TEXT NOT NULL,"
+    "  child INTEGER NOT NULL, woman INTEGER NOT NULL, governorate TEXT,"
+    "  consent INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS person_events(tok BLOB PRIMARY KEY, office TEXT NOT NULL,"
+    "  lamport INTEGER NOT NULL, person BLOB NOT NULL, type TEXT NOT NULL, date TEXT NOT NULL,"
+    "  date_from TEXT NOT NULL, date_to TEXT NOT NULL, precision TEXT NOT NULL, party TEXT,"
+    "  governorate TEXT, site BLOB) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS person_events_person ON person_events(person, date_from,"
+    "  type, date, party, governorate);"
+    "CREATE INDEX IF NOT EXISTS person_events_site ON person_events(site);"
+    /*
      * Custody events in causal order (index-events.c): clock, time (ISO 8601), token, feed
      * and action word; event_items the keyed tokens of what each names. Never an actor, a
      * file name or an evidence hash.
@@ -100,7 +120,8 @@ const char index_schema[] =
 static const char index_empty[] =
     "DELETE FROM records; DELETE FROM evidence; DELETE FROM blobs; DELETE FROM victims;"
     "DELETE FROM incidents; DELETE FROM witnesses; DELETE FROM events;"
-    "DELETE FROM event_items; DELETE FROM feeds; UPDATE counts SET n=0;";
+    "DELETE FROM event_items; DELETE FROM feeds; DELETE FROM persons;"
+    "DELETE FROM person_events; UPDATE counts SET n=0;";
 
 /*
  * The secondary indexes of records and victims, and the counting triggers (index_schema
@@ -110,6 +131,7 @@ const char index_secondary_drop[] =
     "DROP INDEX IF EXISTS records_kind; DROP INDEX IF EXISTS records_lamport;"
     "DROP INDEX IF EXISTS victims_documented; DROP INDEX IF EXISTS victims_death;"
     "DROP INDEX IF EXISTS victims_dup; DROP INDEX IF EXISTS victims_incident;"
+    "DROP INDEX IF EXISTS person_events_person; DROP INDEX IF EXISTS person_events_site;"
     "DROP TRIGGER IF EXISTS records_in; DROP TRIGGER IF EXISTS records_out;"
     "DROP TRIGGER IF EXISTS evidence_in; DROP TRIGGER IF EXISTS evidence_out;"
     "DROP TRIGGER IF EXISTS blobs_in; DROP TRIGGER IF EXISTS blobs_out;";
@@ -125,7 +147,8 @@ static const char index_drop[] =
     "DROP TABLE IF EXISTS blobs; DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS victims;"
     "DROP TABLE IF EXISTS incidents; DROP TABLE IF EXISTS witnesses;"
     "DROP TABLE IF EXISTS events; DROP TABLE IF EXISTS event_items;"
-    "DROP TABLE IF EXISTS counts;";
+    "DROP TABLE IF EXISTS counts; DROP TABLE IF EXISTS persons;"
+    "DROP TABLE IF EXISTS person_events;";
 
 int
 index_fail(sqlite3 *db, const char *what)
@@ -368,7 +391,8 @@ index_put_hashed(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_
 	    json_string_value(json_object_get(doc, "blob")) != NULL)
 		error = index_exec(db, "INSERT OR IGNORE INTO blobs VALUES(?,?)", "ti",
 		    json_string_value(json_object_get(doc, "blob")), index_blob_stored(doc));
-	if (error == 0 && (strcmp(kind, "victim") == 0 || strcmp(kind, "incident") == 0))
+	if (error == 0 && (strcmp(kind, "victim") == 0 || strcmp(kind, "incident") == 0 ||
+	    strcmp(kind, "person") == 0 || strcmp(kind, "person_event") == 0))
 		error = index_put_casualty(a, db, tok, office, lamport, doc);
 	if (error == 0 && strcmp(kind, "event") == 0)
 		error = index_events_put(a, db, tok, office, lamport, doc);

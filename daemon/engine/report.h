@@ -67,4 +67,33 @@ int report_check_date(const char *s);
 /* The EXPLAIN QUERY PLAN of n statements, a line per step (caller frees *out). */
 int report_explain(char **out, sqlite3 *db, const char *const *sqls, size_t n);
 
+/*
+ * The detention report of from..to (YYYY-MM-DD, inclusive) over the persons and person_events
+ * tables (report-detentions.c), as report_detentions_json makes it (custody/report-
+ * detentions.h). *out belongs to the caller. CUSTODY_EINVAL for a bad period.
+ */
+int report_detentions_build(json_t **out, sqlite3 *db, const char *from, const char *to,
+    unsigned disappeared_after_days);
+
+/*
+ * Which persons a person query wants (query-persons.c); NULL or "" (0) means any. status (a
+ * person_status_name) at the day at (YYYY-MM-DD, required with status); party: one of the
+ * person's events names it; governorate: the person's or one of its events'; site: a
+ * TOKEN_LEN token one of its events names; child/woman as persons.h decides them; limit:
+ * at most this many, 0 for all.
+ */
+struct person_filter {
+	const char	*status, *at, *party, *governorate;
+	const uint8_t	*site;
+	int		 child, woman;
+	unsigned	 limit;
+};
+
+/*
+ * Call cb with the token and office of every person matching f, in token order (cb as for
+ * query_victims). CUSTODY_EINVAL for an unknown status or a bad day.
+ */
+int query_persons(sqlite3 *db, const struct person_filter *f, unsigned disappeared_after_days,
+    query_cb cb, void *arg);
+
 #endif

@@ -102,6 +102,9 @@ int service_history(struct request *);
 int service_query(struct request *);
 int service_duplicates(struct request *);
 int service_report(struct request *);
+int service_detentions(struct request *);
+int service_person_case(struct request *);
+int service_query_persons(struct request *);
 
 /* records-view.c: records as a client may see them (protected fields per custody.conf) */
 int records_view(const struct client *, const char *office_hex, const char *tok,

@@ -408,3 +408,122 @@ done:
 	free(revs);
 	return error;
 }
+
+/* DetentionsRequest: the detention report of a period. */
+int
+service_detentions(struct request *r)
+{
+	struct archive *a = r->c->s->a;
+	Custody__DetentionsRequest *m = r->msg->detentions_request;
+	Custody__DetentionsReply dr = CUSTODY__DETENTIONS_REPLY__INIT;
+	Envelope env = CUSTODY__ENVELOPE__INIT;
+	json_t *rep = NULL;
+	sqlite3 *db;
+	int error;
+
+	if ((db = archive_db(a)) == NULL)
+		return CUSTODY_EIO;
+	if ((error = report_detentions_build(&rep, db, m->from, m->to,
+	    (unsigned)a->conf.disappeared_after_days)) < 0)
+		return error;
+	dr.json = json_dumps(rep, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(4));
+	json_decref(rep);
+	if (dr.json == NULL)
+		return CUSTODY_ENOMEM;
+	env.body_case = CUSTODY__ENVELOPE__BODY_DETENTIONS_REPLY;
+	env.detentions_reply = &dr;
+	error = server_reply(r, &env);
+	free(dr.json);
+	return error;
+}
+
+/*
+ * PersonCaseRequest: the person, the person's events (by first day, then type order), the
+ * sites they name, each once, and the office record of the office whose revision of the
+ * person is current, as RecordList messages (as the client may see them).
+ */
+int
+service_person_case(struct request *r)
+{
+	struct archive *a = r->c->s->a;
+	Custody__PersonCaseRequest *m = r->msg->person_case_request;
+	struct listing l = { .a = a, .r = r };
+	sqlite3 *db = archive_db(a);
+	sqlite3_stmt *st = NULL;
+	uint8_t tok[TOKEN_LEN];
+	char office[65], kind[16], oid[80];
+	uint8_t chash[TOKEN_LEN];
+	int error, rc = SQLITE_DONE, i;
+	static const char *const sql[] = {
+		"SELECT e.tok, e.office FROM person_events e WHERE e.person=?"
+		" ORDER BY e.date_from, CASE e.type WHEN 'last_seen' THEN 0 WHEN 'arrest' THEN 1"
+		" WHEN 'abduction' THEN 2 WHEN 'transfer' THEN 3 WHEN 'seen_in_custody' THEN 4"
+		" WHEN 'inquiry' THEN 5 WHEN 'denial' THEN 6 WHEN 'release' THEN 7"
+		" WHEN 'death_in_custody' THEN 8 WHEN 'remains_found' THEN 9 ELSE 10 END, e.tok",
+		"SELECT s.tok, s.office FROM records s WHERE s.tok IN (SELECT site FROM"
+		" person_events WHERE person=? AND site IS NOT NULL) AND s.kind='site' AND"
+		" NOT EXISTS (SELECT 1 FROM records o WHERE o.tok=s.tok AND"
+		" (o.lamport, o.office) > (s.lamport, s.office)) ORDER BY s.tok",
+	};
+
+	if (db == NULL)
+		return CUSTODY_EIO;
+	if (m->id[0] == '\0' || strlen(m->id) > 64)
+		return custody_fail(CUSTODY_EINVAL, "a person's id is needed");
+	archive_token(a, tok, m->id);
+	error = index_current_chash(a, tok, chash, office, kind);
+	if (error == CUSTODY_ENOTFOUND || (error == 0 && strcmp(kind, "person") != 0))
+		return custody_fail(CUSTODY_ENOTFOUND, "no such person: %s", m->id);
+	if (error < 0 || (error = listing_add(&l, tok, office)) < 0)
+		return listing_finish(&l, error);
+	for (i = 0; i < 2 && error == 0; i++) {
+		if (sqlite3_prepare_v2(db, sql[i], -1, &st, NULL) != SQLITE_OK) {
+			error = custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
+			break;
+		}
+		sqlite3_bind_blob(st, 1, tok, TOKEN_LEN, SQLITE_STATIC);
+		while (error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+			if (sqlite3_column_bytes(st, 0) == TOKEN_LEN)
+				error = listing_add(&l, sqlite3_column_blob(st, 0),
+				    (const char *)sqlite3_column_text(st, 1));
+		if (error == 0 && rc != SQLITE_DONE)
+			error = custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	/* the office record of the office whose revision of the person is current, if held */
+	snprintf(oid, sizeof oid, "office-%s", office);
+	archive_token(a, tok, oid);
+	if (error == 0 && index_current_chash(a, tok, chash, office, kind) == 0 &&
+	    strcmp(kind, "office") == 0)
+		error = listing_add(&l, tok, office);
+	return listing_finish(&l, error);
+}
+
+/* PersonQueryRequest: persons matching the filters. */
+int
+service_query_persons(struct request *r)
+{
+	struct archive *a = r->c->s->a;
+	Custody__PersonQueryRequest *m = r->msg->person_query_request;
+	struct listing l = { .a = a, .r = r };
+	struct person_filter f = { 0 };
+	uint8_t stok[TOKEN_LEN];
+	sqlite3 *db;
+
+	if ((db = archive_db(a)) == NULL)
+		return CUSTODY_EIO;
+	f.status = m->status;
+	f.at = m->at;
+	f.party = m->party;
+	f.governorate = m->governorate;
+	if (m->site[0] != '\0') {
+		archive_token(a, stok, m->site);
+		f.site = stok;
+	}
+	f.child = m->child;
+	f.woman = m->woman;
+	f.limit = m->limit;
+	return listing_finish(&l, query_persons(db, &f, (unsigned)a->conf.disappeared_after_days,
+	    listing_add, &l));
+}

@@ -431,6 +431,9 @@ fuzz_write_seeds(const char *dir)
 	Custody__QueryRequest q = CUSTODY__QUERY_REQUEST__INIT;
 	Custody__DuplicatesRequest dup = CUSTODY__DUPLICATES_REQUEST__INIT;
 	Custody__ReportRequest rep = CUSTODY__REPORT_REQUEST__INIT;
+	Custody__DetentionsRequest det = CUSTODY__DETENTIONS_REQUEST__INIT;
+	Custody__PersonQueryRequest pq = CUSTODY__PERSON_QUERY_REQUEST__INIT;
+	Custody__PersonCaseRequest pc = CUSTODY__PERSON_CASE_REQUEST__INIT;
 	Custody__InviteRequest inv = CUSTODY__INVITE_REQUEST__INIT;
 	Custody__PeerAddRequest pa = CUSTODY__PEER_ADD_REQUEST__INIT;
 	Custody__PeerRemoveRequest pr = CUSTODY__PEER_REMOVE_REQUEST__INIT;
@@ -519,6 +522,18 @@ fuzz_write_seeds(const char *dir)
 	rep.to = (char *)"2024-12-31";
 	rep.basis = (char *)"death";
 	SEED1(dir, "report", 0, CUSTODY__ENVELOPE__BODY_REPORT_REQUEST, report_request, &rep);
+	det.from = (char *)"2024-12-01";
+	det.to = (char *)"2024-12-31";
+	SEED1(dir, "detentions", 0, CUSTODY__ENVELOPE__BODY_DETENTIONS_REQUEST,
+	    detentions_request, &det);
+	pq.status = (char *)"disappeared";
+	pq.at = (char *)"2024-12-31";
+	pq.site = (char *)"S-1";
+	SEED1(dir, "query-persons", 0, CUSTODY__ENVELOPE__BODY_PERSON_QUERY_REQUEST,
+	    person_query_request, &pq);
+	pc.id = (char *)"P-1";
+	SEED1(dir, "person-case", 0, CUSTODY__ENVELOPE__BODY_PERSON_CASE_REQUEST,
+	    person_case_request, &pc);
 	inv.name = (char *)"B";
 	inv.key = (char *)"ssh-ed25519 "
 	    "AAAAC3NzaC1lZDI1NTE5AAAAIBcz/3GEFs1PpaYiElEznWlKtCuQm+NgYQeMwSGUvX2e";

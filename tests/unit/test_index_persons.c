@@ -1,0 +1,234 @@
+/*
+ * The persons and person_events tables of a real index, as the indexer fills them from
+ * canonical records (index_put_casualty, the path of local writes, syncs and rebuilds; imports
+ * write the same packed rows): what they keep and what they never keep, the current revision
+ * winning whatever the order, and the detention report and person queries read over them
+ * (events of a person the index lacks are passed over, victims rows change nothing).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "archive.h"
+#include "index-row.h"
+#include "report.h"
+
+#include "index-fixture.h"
+
+static const char *const person_json =
+    "{\"kind\": \"person\", \"id\": \"P-1\", \"name\": \"Secretname Qaratalli\","
+    " \"sex\": \"female\", \"age\": 15, \"age_group\": \"child\", \"birth_year\": 2009,"
+    " \"governorate\": \"damascus\", \"area\": \"Secretarea\", \"consent\": [\"icmp\","
+    " \"wgeid\"], \"reporter_contact\": \"+963-SECRET\", \"marks\": \"Secretscar\","
+    " \"notes\": \"Secretnote\"}";
+
+static const char *const event_json =
+    "{\"kind\": \"person_event\", \"id\": \"E-1\", \"person_id\": \"P-1\","
+    " \"type\": \"arrest\", \"date\": \"2024-12\", \"date_precision\": \"month\","
+    " \"party\": \"syrian_regime\", \"site_id\": \"S-1\", \"governorate\": \"damascus\","
+    " \"area\": \"Secretarea\", \"source_id\": \"SRC-1\", \"notes\": \"Secretnote\"}";
+
+/* Index doc (JSON text) as id at lamport, as office-a. */
+static void
+put(struct fixture *f, const char *text, int64_t lamport)
+{
+	json_error_t err;
+	json_t *doc = json_loads(text, 0, &err);
+	uint8_t tok[TOKEN_LEN];
+
+	assert_non_null(doc);
+	archive_token(f->a, tok, json_string_value(json_object_get(doc, "id")));
+	assert_int_equal(index_put_casualty(f->a, f->db, tok, "office-a", lamport, doc), 0);
+	json_decref(doc);
+}
+
+/* The text of the first column of the first row of sql, or "" (a static buffer). */
+static const char *
+one(struct fixture *f, const char *sql)
+{
+	static char buf[256];
+	sqlite3_stmt *st;
+
+	buf[0] = '\0';
+	assert_int_equal(sqlite3_prepare_v2(f->db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
+		snprintf(buf, sizeof buf, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return buf;
+}
+
+/* The rows keep what the report needs; the packed rows hold no protected byte. */
+static void
+test_rows(void **state)
+{
+	struct fixture *f = *state;
+	struct cbuf b = { 0 };
+	json_t *doc;
+	uint8_t ptok[TOKEN_LEN], stok[TOKEN_LEN];
+	const char *secrets[] = { "Secret", "Qaratalli", "SRC-1", "P-1", "S-1" };
+	size_t i, k;
+	int found;
+
+	put(f, person_json, 1);
+	put(f, event_json, 2);
+	assert_string_equal(one(f, "SELECT sex || ',' || age || ',' || age_group || ',' || child"
+	    " || ',' || woman || ',' || governorate || ',' || consent FROM persons"),
+	    "female,15,child,1,0,damascus,9");	/* icmp bit 0, wgeid bit 3 */
+	assert_string_equal(one(f, "SELECT type || ',' || date || ',' || date_from || ',' ||"
+	    " date_to || ',' || precision || ',' || party || ',' || governorate FROM"
+	    " person_events"), "arrest,2024-12,2024-12-01,2024-12-31,month,syrian_regime,damascus");
+	archive_token(f->a, ptok, "P-1");
+	archive_token(f->a, stok, "S-1");
+	assert_string_equal(one(f, "SELECT count(*) FROM person_events e JOIN persons p ON"
+	    " p.tok = e.person"), "1");
+	{
+		sqlite3_stmt *st;
+
+		assert_int_equal(sqlite3_prepare_v2(f->db, "SELECT site FROM person_events", -1,
+		    &st, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_bytes(st, 0), TOKEN_LEN);
+		assert_memory_equal(sqlite3_column_blob(st, 0), stok, TOKEN_LEN);
+		sqlite3_finalize(st);
+	}
+	(void)ptok;
+	/* no secret in the packed rows, the bytes that the import keeps and writes */
+	for (k = 0; k < 2; k++) {
+		doc = json_loads(k == 0 ? person_json : event_json, 0, NULL);
+		assert_non_null(doc);
+		b.len = 0;
+		assert_int_equal(index_row_pack(f->a, doc, &b), 0);
+		assert_true(b.len > 0);
+		for (i = 0; i < sizeof secrets / sizeof *secrets; i++) {
+			found = memmem(b.data, b.len, secrets[i], strlen(secrets[i])) != NULL;
+			if (found)
+				fail_msg("a packed row holds \"%s\"", secrets[i]);
+		}
+		json_decref(doc);
+	}
+	cbuf_free(&b);
+}
+
+/* An older revision arriving after a newer one changes nothing; a newer one replaces it. */
+static void
+test_current_revision(void **state)
+{
+	struct fixture *f = *state;
+	char *older = strdup(event_json), *p;
+
+	put(f, person_json, 1);
+	put(f, event_json, 5);
+	p = strstr(older, "\"arrest\"");
+	memcpy(p, "\"denial\"", 8);
+	put(f, older, 3);
+	assert_string_equal(one(f, "SELECT type FROM person_events"), "arrest");
+	put(f, older, 6);
+	assert_string_equal(one(f, "SELECT type FROM person_events"), "denial");
+	free(older);
+}
+
+/* The report over the tables; an event of a person the index lacks counts for nothing. */
+static void
+test_report(void **state)
+{
+	struct fixture *f = *state;
+	json_t *r = NULL;
+
+	put(f, person_json, 1);
+	put(f, event_json, 2);
+	put(f, "{\"kind\": \"person_event\", \"id\": \"E-9\", \"person_id\": \"P-unsynced\","
+	    " \"type\": \"arrest\", \"date\": \"2024-12-05\", \"party\": \"isis\"}", 3);
+	assert_int_equal(report_detentions_build(&r, f->db, "2024-12-01", "2024-12-31", 90), 0);
+	assert_int_equal(json_integer_value(json_object_get(r, "arrests")), 1);
+	assert_int_equal(json_integer_value(json_object_get(r, "children")), 1);
+	assert_int_equal(json_integer_value(json_object_get(r, "women")), 0);
+	assert_null(json_object_get(json_object_get(r, "by_party"), "isis"));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "status_at_end"),
+	    "detained")), 1);
+	json_decref(r);
+	/* half of December: the month-precise arrest is not wholly inside */
+	assert_int_equal(report_detentions_build(&r, f->db, "2024-12-01", "2024-12-15", 90), 0);
+	assert_int_equal(json_integer_value(json_object_get(r, "arrests")), 0);
+	json_decref(r);
+	assert_int_equal(report_detentions_build(&r, f->db, "2024-12-31", "2024-12-01", 90),
+	    CUSTODY_EINVAL);
+	assert_int_equal(report_detentions_build(&r, f->db, "2024-02-30", "2024-12-01", 90),
+	    CUSTODY_EINVAL);
+}
+
+static int
+count_cb(void *arg, const uint8_t tok[16], const char *office)
+{
+	(void)tok;
+	(void)office;
+	++*(int *)arg;
+	return 0;
+}
+
+/* Person queries: status at a day, party, site, child; bad statuses refused. */
+static void
+test_query(void **state)
+{
+	struct fixture *f = *state;
+	struct person_filter pf = { 0 };
+	uint8_t stok[TOKEN_LEN];
+	int n;
+
+	put(f, person_json, 1);
+	put(f, event_json, 2);
+	pf.status = "detained";
+	pf.at = "2024-12-31";
+	n = 0;
+	assert_int_equal(query_persons(f->db, &pf, 90, count_cb, &n), 0);
+	assert_int_equal(n, 1);
+	pf.at = "2025-03-31";	/* 2024-12-01 is 120 days before */
+	n = 0;
+	assert_int_equal(query_persons(f->db, &pf, 90, count_cb, &n), 0);
+	assert_int_equal(n, 0);
+	pf.status = "disappeared";
+	n = 0;
+	assert_int_equal(query_persons(f->db, &pf, 90, count_cb, &n), 0);
+	assert_int_equal(n, 1);
+	memset(&pf, 0, sizeof pf);
+	pf.party = "isis";
+	n = 0;
+	assert_int_equal(query_persons(f->db, &pf, 90, count_cb, &n), 0);
+	assert_int_equal(n, 0);
+	pf.party = "syrian_regime";
+	archive_token(f->a, stok, "S-1");
+	pf.site = stok;
+	pf.child = 1;
+	n = 0;
+	assert_int_equal(query_persons(f->db, &pf, 90, count_cb, &n), 0);
+	assert_int_equal(n, 1);
+	pf.woman = 1;
+	n = 0;
+	assert_int_equal(query_persons(f->db, &pf, 90, count_cb, &n), 0);
+	assert_int_equal(n, 0);
+	memset(&pf, 0, sizeof pf);
+	pf.status = "vanished";
+	pf.at = "2024-12-31";
+	assert_int_equal(query_persons(f->db, &pf, 90, count_cb, &n), CUSTODY_EINVAL);
+	pf.status = "missing";
+	pf.at = "2024-13-01";
+	assert_int_equal(query_persons(f->db, &pf, 90, count_cb, &n), CUSTODY_EINVAL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_current_revision, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report, setup_dataset, teardown),
+		cmocka_unit_test_setup_teardown(test_query, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
