@@ -58,6 +58,7 @@ struct rconn {
 	int			 revoked;	/* the last revocation check of the office: */
 	uint64_t		 revoked_cut;	/* its cut, when revoked */
 	time_t			 revoked_at;	/* when (monotonic seconds; 0: never) */
+	struct cbuf		 out;		/* room for the next answer, kept after blob data */
 	TAILQ_ENTRY(rconn)	 entry;
 };
 
@@ -162,6 +163,7 @@ listen_rconn_unref(struct rconn *rc)
 	while (rc->nqueue > 0)
 		wire_free(rc->queue[--rc->nqueue]);
 	sync_stream_free(rc->stream);
+	cbuf_free(&rc->out);
 	conn_free(rc->ch);
 	free(rc);
 }
@@ -303,6 +305,8 @@ listen_serve_start(struct rconn *rc, Envelope *msg)
 	j->rc = rc;
 	j->a = rc->l->s->a;
 	j->msg = msg;
+	j->out = rc->out;	/* the room of the last blob answer, if any */
+	rc->out = (struct cbuf){ 0 };
 	if (msg == NULL) {
 		j->st = rc->stream;
 		rc->stream = NULL;
@@ -394,9 +398,19 @@ listen_serve_done(void *arg)
 		memmove(rc->queue, rc->queue + 1, --rc->nqueue * sizeof *rc->queue);
 		listen_serve_start(rc, next);
 	}
+	/*
+	 * Blob bytes are sealed at rest and go out as they lie: the room of a blob answer is kept
+	 * for the next answer unwiped (a megabyte for every megabyte sent). Anything else may hold
+	 * plaintext records and is wiped.
+	 */
+	if (j->msg != NULL && j->msg->body_case == CUSTODY__ENVELOPE__BODY_BLOB_REQUEST &&
+	    rc->out.data == NULL) {
+		j->out.len = 0;
+		rc->out = j->out;
+	} else
+		cbuf_free(&j->out);
 	sync_stream_free(j->st);
 	wire_free(j->msg);
-	cbuf_free(&j->out);
 	free(j);
 	listen_rconn_unref(rc);
 }
