@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "custody/conn.h"
@@ -38,6 +39,7 @@
 #define LISTEN_QUEUE 16			/* requests a peer may send ahead of the answers */
 #define LISTEN_LOG_EVERY 10		/* seconds between two summaries about strangers */
 #define LISTEN_LOG_BURST 10		/* lines about single strangers per summary period */
+#define LISTEN_REVOKED_TTL 1		/* seconds a peer's revocation check holds on a session */
 
 struct rconn {
 	struct listen		*l;
@@ -53,6 +55,10 @@ struct rconn {
 	Envelope		*queue[LISTEN_QUEUE];	/* requests waiting, in order */
 	int			 nqueue;
 	struct sync_relay	*relay;		/* its turn: we pull from it (sync-both.c) */
+	int			 revoked;	/* the last revocation check of the office: */
+	uint64_t		 revoked_cut;	/* its cut, when revoked */
+	time_t			 revoked_at;	/* when (monotonic seconds; 0: never) */
+	struct cbuf		 out;		/* room for the next answer, kept after blob data */
 	TAILQ_ENTRY(rconn)	 entry;
 };
 
@@ -157,6 +163,7 @@ listen_rconn_unref(struct rconn *rc)
 	while (rc->nqueue > 0)
 		wire_free(rc->queue[--rc->nqueue]);
 	sync_stream_free(rc->stream);
+	cbuf_free(&rc->out);
 	conn_free(rc->ch);
 	free(rc);
 }
@@ -251,7 +258,20 @@ struct serve_job {
 	char		 why[300];
 	uint8_t		 pk[ED25519_PK_LEN];	/* the office asking */
 	int		 has_pk;
+	int		 check;		/* revocations are to be read (else revoked is known) */
+	int		 revoked;
+	uint64_t	 cut;
 };
+
+/* Monotonic seconds, never 0. */
+static time_t
+listen_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + 1;
+}
 
 static void listen_serve_work(void *);
 static void listen_serve_done(void *);
@@ -285,6 +305,8 @@ listen_serve_start(struct rconn *rc, Envelope *msg)
 	j->rc = rc;
 	j->a = rc->l->s->a;
 	j->msg = msg;
+	j->out = rc->out;	/* the room of the last blob answer, if any */
+	rc->out = (struct cbuf){ 0 };
 	if (msg == NULL) {
 		j->st = rc->stream;
 		rc->stream = NULL;
@@ -292,6 +314,14 @@ listen_serve_start(struct rconn *rc, Envelope *msg)
 	j->has_pk = conn_remote_key(rc->ch, j->pk) == 0;
 	if (j->has_pk)	/* the office's identity, when it rotated its key */
 		handover_identity(j->pk, j->pk);
+	/*
+	 * Whether the office is revoked is read once per LISTEN_REVOKED_TTL seconds of a session,
+	 * not for every blob it asks for: a revocation that arrives during a session refuses its
+	 * requests from then on, at most that long after.
+	 */
+	j->check = rc->revoked_at == 0 || listen_now() - rc->revoked_at >= LISTEN_REVOKED_TTL;
+	j->revoked = rc->revoked;
+	j->cut = rc->revoked_cut;
 	rc->refs++;
 	rc->busy = 1;
 	pool_submit(rc->l->s->pool, listen_serve_work, listen_serve_done, j);
@@ -301,13 +331,14 @@ static void
 listen_serve_work(void *arg)
 {
 	struct serve_job *j = arg;
-	uint64_t cut;
 
 	custody_error_clear();
+	if (j->msg != NULL && j->has_pk && j->check)
+		j->revoked = revocations_cut(j->a, j->pk, &j->cut);
 	/* a request (not the next piece of a pack already being sent) from a revoked office */
-	if (j->msg != NULL && (!j->has_pk || revocations_cut(j->a, j->pk, &cut)))
+	if (j->msg != NULL && (!j->has_pk || j->revoked))
 		j->error = custody_fail(CUSTODY_EPERM, "this office is revoked (after its "
-		    "commit %llu): no more sync with it", j->has_pk ? (unsigned long long)cut :
+		    "commit %llu): no more sync with it", j->has_pk ? (unsigned long long)j->cut :
 		    0ULL);
 	else if (j->msg != NULL)
 		j->error = sync_serve_stream(j->a, j->msg, &j->out, &j->st);
@@ -342,6 +373,11 @@ listen_serve_done(void *arg)
 	char lk[LOG_KEY_LEN];
 
 	rc->busy = 0;
+	if (j->msg != NULL && j->has_pk && j->check) {
+		rc->revoked = j->revoked;
+		rc->revoked_cut = j->cut;
+		rc->revoked_at = listen_now();
+	}
 	if (!rc->gone) {
 		if (j->error < 0) {
 			log_warn("peer %s: %s: %s", listen_key(rc->ch, lk), j->msg != NULL ?
@@ -362,9 +398,19 @@ listen_serve_done(void *arg)
 		memmove(rc->queue, rc->queue + 1, --rc->nqueue * sizeof *rc->queue);
 		listen_serve_start(rc, next);
 	}
+	/*
+	 * Blob bytes are sealed at rest and go out as they lie: the room of a blob answer is kept
+	 * for the next answer unwiped (a megabyte for every megabyte sent). Anything else may hold
+	 * plaintext records and is wiped.
+	 */
+	if (j->msg != NULL && j->msg->body_case == CUSTODY__ENVELOPE__BODY_BLOB_REQUEST &&
+	    rc->out.data == NULL) {
+		j->out.len = 0;
+		rc->out = j->out;
+	} else
+		cbuf_free(&j->out);
 	sync_stream_free(j->st);
 	wire_free(j->msg);
-	cbuf_free(&j->out);
 	free(j);
 	listen_rconn_unref(rc);
 }
