@@ -59,6 +59,24 @@ archive_file(const struct archive *a, const char *rel)
 	return p;
 }
 
+/* An unnamed file under tmp/. */
+int
+archive_tmpfile(const struct archive *a, const char *prefix)
+{
+	char *dir = archive_file(a, "tmp"), path[4200];
+	int fd;
+
+	if (dir == NULL)
+		return -1;
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0) {
+		snprintf(path, sizeof path, "%s/%s-XXXXXX", dir, prefix);
+		if ((fd = mkostemp(path, O_CLOEXEC)) >= 0)
+			unlink(path);
+	}
+	free(dir);
+	return fd;
+}
+
 /* An office name (domain/ids.c): 0 or CUSTODY_EINVAL. */
 int
 archive_check_name(const char *s)

@@ -99,6 +99,9 @@ int archive_open_ext(struct archive **out, const char *path, const char *passphr
 int archive_index_memory(struct archive *, char **cause);
 void archive_close(struct archive *);
 char *archive_file(const struct archive *, const char *rel);
+/* A new file under tmp/ with no name (O_TMPFILE, else unlinked at once): nothing of it stays on
+ * disk whatever happens. The descriptor, or -1. */
+int archive_tmpfile(const struct archive *, const char *prefix);
 int archive_check_name(const char *office);
 int archive_check_id(const char *id);
 void archive_token(const struct archive *, uint8_t tok[static TOKEN_LEN], const char *id);
@@ -270,6 +273,13 @@ int feed_read_token_flags(struct archive *, const char *office_hex, const char *
 char *feed_record_path(const char *token_hex);
 char *feed_refname(const char *office_hex);
 typedef int (*feed_change_cb)(const char *path, const git_oid *id, int is_tree, void *arg);
+/*
+ * The objects commit c of a feed brings: the commit and its root tree unless its parent's is
+ * the same (path NULL for both), then only the trees and records it changed (a diff against
+ * its parent skips unchanged subtrees), so the work follows what changed, not the size of the
+ * feed; cb is called for each (never for a removed entry). 0, or an error naming the feed.
+ */
+int feed_commit_objects(git_repository *, git_commit *c, feed_change_cb cb, void *arg);
 int feed_tree_changes(git_repository *, git_tree *old, git_tree *new, const char *prefix,
     feed_change_cb, void *arg);
 /* feed-clock.c: the highest Lamport clock held, and the next one this office may use. */

@@ -253,52 +253,11 @@ bc_pack_add(struct bc *x, const git_oid *id, const char *path)
 	return error;
 }
 
+/* Each object a commit brings, records by their path. */
 static int
-bc_change(const char *path, const git_oid *id, int is_tree, void *arg)
+bc_object(const char *path, const git_oid *id, int is_tree, void *arg)
 {
-	if (id == NULL)
-		return 0;
 	return bc_pack_add(arg, id, is_tree ? NULL : path) < 0 ? -1 : 0;
-}
-
-/* Commit c's objects: itself, its root tree unless its parent's, what it changed. */
-static int
-bc_pack_commit(struct bc *x, git_commit *c)
-{
-	git_repository *repo = archive_repo(x->a);
-	git_commit *p = NULL;
-	git_tree *t = NULL, *pt = NULL;
-	int error = 0;
-
-	if (git_commit_tree(&t, c) < 0 || bc_pack_add(x, git_commit_id(c), NULL) < 0 ||
-	    (git_commit_parentcount(c) > 0 && (git_commit_parent(&p, c, 0) < 0 ||
-	    git_commit_tree(&pt, p) < 0)) ||
-	    ((pt == NULL || !git_oid_equal(git_tree_id(pt), git_tree_id(t))) &&
-	    bc_pack_add(x, git_tree_id(t), NULL) < 0) ||
-	    feed_tree_changes(repo, pt, t, "", bc_change, x) != 0)
-		error = custody_fail(CUSTODY_EIO, "cannot pack the feed: %s", custody_error());
-	git_tree_free(t);
-	git_tree_free(pt);
-	git_commit_free(p);
-	return error;
-}
-
-/* An unnamed file under tmp/. */
-static int
-bc_tmpfile(struct archive *a)
-{
-	char *dir = archive_file(a, "tmp"), path[4200];
-	int fd;
-
-	if (dir == NULL)
-		return -1;
-	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0) {
-		snprintf(path, sizeof path, "%s/bundle-XXXXXX", dir);
-		if ((fd = mkostemp(path, O_CLOEXEC)) >= 0)
-			unlink(path);
-	}
-	free(dir);
-	return fd;
 }
 
 /* Copy len bytes of fd from its start into the bundle writer. */
@@ -366,7 +325,7 @@ bc_feed(struct bc *x, const struct sync_feed *f, uint64_t base, struct bundle_cr
 	}
 	git_commit_free(c);
 	c = NULL;
-	if ((pfd = bc_tmpfile(a)) < 0 || (ifd = bc_tmpfile(a)) < 0) {
+	if ((pfd = archive_tmpfile(a, "bundle")) < 0 || (ifd = archive_tmpfile(a, "bundle")) < 0) {
 		error = custody_fail(CUSTODY_EIO, "cannot make a file for the pack: %s",
 		    strerror(errno));
 		goto done;
@@ -378,14 +337,14 @@ bc_feed(struct bc *x, const struct sync_feed *f, uint64_t base, struct bundle_cr
 		if (git_commit_lookup(&c, archive_repo(a), &ring[i]) < 0)
 			error = custody_fail(CUSTODY_EIO, "feed history unreadable");
 		else
-			error = bc_pack_commit(x, c);
+			error = feed_commit_objects(archive_repo(x->a), c, bc_object, x);
 		git_commit_free(c);
 		c = NULL;
 	}
 	if (error < 0)
 		goto done;
 	close(ifd);
-	if ((ifd = bc_tmpfile(a)) < 0) {
+	if ((ifd = archive_tmpfile(a, "bundle")) < 0) {
 		error = custody_fail(CUSTODY_EIO, "cannot make a file for the pack index");
 		goto done;
 	}

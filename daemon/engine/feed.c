@@ -591,3 +591,39 @@ feed_tree_changes(git_repository *repo, git_tree *old, git_tree *new, const char
 	}
 	return error;
 }
+
+/* Skip what a commit removed: it brings no object. */
+struct feed_objects_ctx {
+	feed_change_cb	 cb;
+	void		*arg;
+};
+
+static int
+feed_objects_change(const char *path, const git_oid *id, int is_tree, void *arg)
+{
+	struct feed_objects_ctx *x = arg;
+
+	return id == NULL ? 0 : x->cb(path, id, is_tree, x->arg);
+}
+
+/* The commit, its root tree unless unchanged, and what it changed. */
+int
+feed_commit_objects(git_repository *repo, git_commit *c, feed_change_cb cb, void *arg)
+{
+	struct feed_objects_ctx x = { cb, arg };
+	git_commit *p = NULL;
+	git_tree *t = NULL, *pt = NULL;
+	int error = 0;
+
+	if (git_commit_tree(&t, c) < 0 || cb(NULL, git_commit_id(c), 0, arg) != 0 ||
+	    (git_commit_parentcount(c) > 0 && (git_commit_parent(&p, c, 0) < 0 ||
+	    git_commit_tree(&pt, p) < 0)) ||
+	    ((pt == NULL || !git_oid_equal(git_tree_id(pt), git_tree_id(t))) &&
+	    cb(NULL, git_tree_id(t), 1, arg) != 0) ||
+	    feed_tree_changes(repo, pt, t, "", feed_objects_change, &x) != 0)
+		error = custody_fail(CUSTODY_EIO, "cannot pack the feed: %s", custody_error());
+	git_tree_free(t);
+	git_tree_free(pt);
+	git_commit_free(p);
+	return error;
+}

@@ -104,7 +104,6 @@ struct serve_pack_ctx {
 	uint64_t		 total;		/* of the whole answer, about */
 };
 
-static int serve_pack_file(struct archive *);
 
 /* Complete the pack being written (its index goes to a file that vanishes with it). */
 static int
@@ -117,7 +116,7 @@ serve_pack_close(struct serve_pack_ctx *x)
 
 	if (x->pw == NULL)
 		return 0;
-	if ((idx = serve_pack_file(x->a)) < 0)
+	if ((idx = archive_tmpfile(x->a, "serve")) < 0)
 		return custody_fail(CUSTODY_EIO, "cannot make a file for the pack: %s",
 		    strerror(errno));
 	error = packwrite_finish(x->pw, idx, sum);
@@ -144,7 +143,7 @@ serve_pack_open(struct serve_pack_ctx *x)
 	if (st->n == SERVE_PACKS_MAX)
 		return custody_fail(CUSTODY_ETOOBIG, "the answer needs more than %d packs",
 		    SERVE_PACKS_MAX);
-	if ((st->fds[st->n] = serve_pack_file(x->a)) < 0)
+	if ((st->fds[st->n] = archive_tmpfile(x->a, "serve")) < 0)
 		return custody_fail(CUSTODY_EIO, "cannot make a file for the pack: %s",
 		    strerror(errno));
 	st->n++;
@@ -190,40 +189,16 @@ serve_pack_add(struct serve_pack_ctx *x, const git_oid *id)
 	return r;
 }
 
-/* Take each new tree and record a commit changed into the pack. */
-static int
-serve_pack_change(const char *path, const git_oid *id, int is_tree, void *arg)
-{
-	if (id == NULL)
-		return 0;
-	return serve_pack_add(arg, id) < 0 ? -1 : 0;
-}
-
 /*
- * The objects of commit c: the commit, its root tree unless its parent's is the same, and only
- * the trees and records it changed (a diff against its parent skips unchanged subtrees), so the
- * work follows what changed, not the size of the feed. Nothing is sent twice: a feed never
- * brings back a tree or record of an earlier commit (every record revision names its commit's
- * clock), and the receiver refuses a pack that holds an object its commits do not use.
+ * Each object a commit brings (feed_commit_objects) into the pack. Nothing is sent twice: a
+ * feed never brings back a tree or record of an earlier commit (every record revision names
+ * its commit's clock), and the receiver refuses a pack that holds an object its commits do not
+ * use.
  */
 static int
-serve_pack_commit(git_repository *repo, struct serve_pack_ctx *x, git_commit *c)
+serve_pack_object(const char *path, const git_oid *id, int is_tree, void *arg)
 {
-	git_commit *p = NULL;
-	git_tree *t = NULL, *pt = NULL;
-	int error = 0;
-
-	if (git_commit_tree(&t, c) < 0 || serve_pack_add(x, git_commit_id(c)) < 0 ||
-	    (git_commit_parentcount(c) > 0 && (git_commit_parent(&p, c, 0) < 0 ||
-	    git_commit_tree(&pt, p) < 0)) ||
-	    ((pt == NULL || !git_oid_equal(git_tree_id(pt), git_tree_id(t))) &&
-	    serve_pack_add(x, git_tree_id(t)) < 0) ||
-	    feed_tree_changes(repo, pt, t, "", serve_pack_change, x) != 0)
-		error = custody_fail(CUSTODY_EIO, "cannot pack the feed: %s", custody_error());
-	git_tree_free(t);
-	git_tree_free(pt);
-	git_commit_free(p);
-	return error;
+	return serve_pack_add(arg, id) < 0 ? -1 : 0;
 }
 
 /*
@@ -269,7 +244,7 @@ serve_pack_commits(git_repository *repo, struct serve_pack_ctx *x, const git_oid
 			error = custody_fail(CUSTODY_EIO, "feed history unreadable");
 			break;
 		}
-		error = serve_pack_commit(repo, x, c);
+		error = feed_commit_objects(repo, c, serve_pack_object, x);
 		git_commit_free(c);
 		c = NULL;
 		git_oid_tostr(st->head, sizeof st->head, &ring[i]);
@@ -283,24 +258,6 @@ done:
 	git_commit_free(c);
 	free(ring);
 	return error;
-}
-
-/* An unnamed file under tmp/ (nothing of it stays on disk, whatever happens). */
-static int
-serve_pack_file(struct archive *a)
-{
-	char *dir = archive_file(a, "tmp"), path[4200];
-	int fd;
-
-	if (dir == NULL)
-		return -1;
-	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0) {
-		snprintf(path, sizeof path, "%s/serve-XXXXXX", dir);
-		if ((fd = mkostemp(path, O_CLOEXEC)) >= 0)
-			unlink(path);
-	}
-	free(dir);
-	return fd;
 }
 
 /*
