@@ -28,7 +28,7 @@ struct seen {
 	uint64_t	bytes;
 };
 
-static void
+static void __attribute__((format(printf, 2, 3)))
 say(struct seen *s, const char *fmt, ...)
 {
 	va_list ap;
