@@ -33,40 +33,6 @@ const struct cmd_entry cmd_report_detentions_entry = {
 	.exec = cmd_report_detentions_exec,
 };
 
-/* The period from the options into from/to (11 bytes each). */
-static void
-detentions_period(const struct cmd_args *args, char *from, char *to)
-{
-	const char *month = cmd_get(args, 'm'), *year = cmd_get(args, 'y');
-	const char *f = cmd_get(args, 'F'), *t = cmd_get(args, 'T');
-	struct cdate d;
-
-	if ((month != NULL) + (year != NULL) + (f != NULL || t != NULL) != 1)
-		cmd_usage_error(args->entry, "give one of --month, --year or --from and --to");
-	if (month != NULL) {
-		if (strlen(month) != 7 || cdate_parse(&d, month) < 0 || d.precision != DATE_MONTH)
-			cmd_usage_error(args->entry, "--month needs YYYY-MM, not '%s'", month);
-	} else if (year != NULL) {
-		if (strlen(year) != 4 || cdate_parse(&d, year) < 0 || d.precision != DATE_YEAR)
-			cmd_usage_error(args->entry, "--year needs YYYY, not '%s'", year);
-	}
-	if (month != NULL || year != NULL) {
-		snprintf(from, 11, "%s", d.first);
-		snprintf(to, 11, "%s", d.last);
-		return;
-	}
-	if (f == NULL || t == NULL)
-		cmd_usage_error(args->entry, "--from and --to go together");
-	if (strlen(f) != 10 || cdate_parse(&d, f) < 0 || d.precision != DATE_DAY)
-		cmd_usage_error(args->entry, "--from needs a real day YYYY-MM-DD, not '%s'", f);
-	if (strlen(t) != 10 || cdate_parse(&d, t) < 0 || d.precision != DATE_DAY)
-		cmd_usage_error(args->entry, "--to needs a real day YYYY-MM-DD, not '%s'", t);
-	if (strcmp(f, t) > 0)
-		cmd_usage_error(args->entry, "--to %s is before --from %s", t, f);
-	snprintf(from, 11, "%s", f);
-	snprintf(to, 11, "%s", t);
-}
-
 /* A party or governorate word as a label ("Syrian regime forces"). */
 static const char *
 detentions_label(char *buf, size_t len, const char *word)
@@ -87,7 +53,7 @@ cmd_report_detentions_exec(const struct cmd_ctx *ctx, const struct cmd_args *arg
 	json_t *r;
 	int error;
 
-	detentions_period(args, from, to);
+	report_period(args, from, to);
 	dr.from = from;
 	dr.to = to;
 	client_open(&c, ctx);

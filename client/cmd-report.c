@@ -42,7 +42,7 @@ struct report_table {
 };
 
 /* The period from the options into from/to (11 bytes each). */
-static void
+void
 report_period(const struct cmd_args *args, char *from, char *to)
 {
 	const char *month = cmd_get(args, 'm'), *year = cmd_get(args, 'y');

@@ -79,5 +79,10 @@ int rc_edit(const struct cmd_ctx *ctx, const struct cmd_args *args, const char *
 int rc_show(const struct cmd_ctx *ctx, const struct cmd_args *args, const char *kind);
 int rc_list(const struct cmd_ctx *ctx, const struct cmd_args *args, const char *kind,
     const char *const *cols);
+/*
+ * cmd-report.c: the period of --month, --year or --from and --to into from/to (11 bytes each,
+ * YYYY-MM-DD); a usage error when they are missing, mixed or not real dates.
+ */
+void report_period(const struct cmd_args *args, char *from, char *to);
 
 #endif
