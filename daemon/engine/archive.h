@@ -280,6 +280,8 @@ typedef int (*feed_change_cb)(const char *path, const git_oid *id, int is_tree, 
  * feed; cb is called for each (never for a removed entry). 0, or an error naming the feed.
  */
 int feed_commit_objects(git_repository *, git_commit *c, feed_change_cb cb, void *arg);
+/* The pack type (enum packwrite_type) of a feed's object; an error for any other kind. */
+int feed_object_packtype(const git_odb_object *, const git_oid *id, int *type);
 int feed_tree_changes(git_repository *, git_tree *old, git_tree *new, const char *prefix,
     feed_change_cb, void *arg);
 /* feed-clock.c: the highest Lamport clock held, and the next one this office may use. */

@@ -227,24 +227,14 @@ bc_pack_add(struct bc *x, const git_oid *id, const char *path)
 {
 	git_odb_object *o = NULL;
 	uint8_t oid[PACKWRITE_OID_LEN];
-	enum packwrite_type t;
+	int t;
 	int error;
 
 	if (git_odb_read(&o, x->odb, id) < 0)
 		return custody_fail(CUSTODY_EIO, "object %s unreadable", git_oid_tostr_s(id));
-	switch (git_odb_object_type(o)) {
-	case GIT_OBJECT_COMMIT:
-		t = PACKWRITE_COMMIT;
-		break;
-	case GIT_OBJECT_TREE:
-		t = PACKWRITE_TREE;
-		break;
-	case GIT_OBJECT_BLOB:
-		t = PACKWRITE_BLOB;
-		break;
-	default:
+	if ((error = feed_object_packtype(o, id, &t)) < 0) {
 		git_odb_object_free(o);
-		return custody_fail(CUSTODY_EIO, "object %s: not of a feed", git_oid_tostr_s(id));
+		return error;
 	}
 	error = packwrite_add(x->pw, t, git_odb_object_data(o), git_odb_object_size(o), oid);
 	if (error == 0 && t == PACKWRITE_BLOB && path != NULL)

@@ -21,6 +21,7 @@
 
 #include "archive.h"
 #include "custody/lockmem.h"
+#include "custody/packwrite.h"
 #include "custody/trailers.h"
 #include "feed-pack.h"
 
@@ -626,4 +627,23 @@ feed_commit_objects(git_repository *repo, git_commit *c, feed_change_cb cb, void
 	git_tree_free(pt);
 	git_commit_free(p);
 	return error;
+}
+
+/* A feed holds commits, trees and blobs (records), nothing else. */
+int
+feed_object_packtype(const git_odb_object *o, const git_oid *id, int *type)
+{
+	switch (git_odb_object_type((git_odb_object *)o)) {
+	case GIT_OBJECT_COMMIT:
+		*type = PACKWRITE_COMMIT;
+		return 0;
+	case GIT_OBJECT_TREE:
+		*type = PACKWRITE_TREE;
+		return 0;
+	case GIT_OBJECT_BLOB:
+		*type = PACKWRITE_BLOB;
+		return 0;
+	default:
+		return custody_fail(CUSTODY_EIO, "object %s: not of a feed", git_oid_tostr_s(id));
+	}
 }

@@ -157,25 +157,15 @@ serve_pack_add(struct serve_pack_ctx *x, const git_oid *id)
 {
 	git_odb_object *o = NULL;
 	uint8_t oid[PACKWRITE_OID_LEN];
-	enum packwrite_type t;
+	int t;
 	size_t len;
 	int r;
 
 	if (git_odb_read(&o, x->odb, id) < 0)
 		return custody_fail(CUSTODY_EIO, "object %s unreadable", git_oid_tostr_s(id));
-	switch (git_odb_object_type(o)) {
-	case GIT_OBJECT_COMMIT:
-		t = PACKWRITE_COMMIT;
-		break;
-	case GIT_OBJECT_TREE:
-		t = PACKWRITE_TREE;
-		break;
-	case GIT_OBJECT_BLOB:
-		t = PACKWRITE_BLOB;
-		break;
-	default:
+	if ((r = feed_object_packtype(o, id, &t)) < 0) {
 		git_odb_object_free(o);
-		return custody_fail(CUSTODY_EIO, "object %s: not of a feed", git_oid_tostr_s(id));
+		return r;
 	}
 	len = git_odb_object_size(o);
 	r = 0;
