@@ -19,29 +19,54 @@ records_kind_ok(const char *kind)
 }
 
 /*
- * The records a record names that must exist: a person event's person. 0, or
- * CUSTODY_EINVAL with the problem added to probs (column, problem); another error as is.
+ * Whether the record id names exists and is of kind: 0, or CUSTODY_EINVAL with the problem
+ * added to probs under column; another error as is.
+ */
+static int
+records_check_ref(struct archive *a, const char *id, const char *want, const char *column,
+    struct record_problems *probs)
+{
+	uint8_t tok[TOKEN_LEN], chash[TOKEN_LEN];
+	char office[65], kind[16];
+	int r;
+
+	archive_token(a, tok, id);
+	if ((r = index_current_chash(a, tok, chash, office, kind)) < 0 && r != CUSTODY_ENOTFOUND)
+		return r;
+	if (r == 0 && strcmp(kind, want) == 0)
+		return 0;
+	if ((r = record_problems_add(probs, column, "no %s %s in the archive%s", want, id,
+	    r == 0 ? " (the id is another kind of record)" : "")) < 0)
+		return r;
+	return CUSTODY_EINVAL;
+}
+
+/*
+ * The records a record names that must exist: a person event's person, and its site when it
+ * names one. 0, or CUSTODY_EINVAL with the problems added to probs (column, problem); another
+ * error as is.
  */
 int
 records_check_refs(struct archive *a, const json_t *doc, struct record_problems *probs)
 {
-	uint8_t tok[TOKEN_LEN], chash[TOKEN_LEN];
-	char office[65], kind[16];
-	const char *person;
-	int r;
+	const char *person, *site;
+	int r, error = 0;
 
-	if (strcmp(record_kind(doc), "person_event") != 0 ||
-	    (person = json_string_value(json_object_get(doc, "person_id"))) == NULL)
+	if (strcmp(record_kind(doc), "person_event") != 0)
 		return 0;
-	archive_token(a, tok, person);
-	if ((r = index_current_chash(a, tok, chash, office, kind)) < 0 && r != CUSTODY_ENOTFOUND)
-		return r;
-	if (r == 0 && strcmp(kind, "person") == 0)
-		return 0;
-	if ((r = record_problems_add(probs, "person_id", "no person %s in the archive%s",
-	    person, r == 0 ? " (the id is another kind of record)" : "")) < 0)
-		return r;
-	return CUSTODY_EINVAL;
+	if ((person = json_string_value(json_object_get(doc, "person_id"))) != NULL &&
+	    (r = records_check_ref(a, person, "person", "person_id", probs)) < 0) {
+		if (r != CUSTODY_EINVAL)
+			return r;
+		error = r;
+	}
+	if ((site = json_string_value(json_object_get(doc, "site_id"))) != NULL &&
+	    (r = records_check_ref(a, site, "site", "site_id", probs)) < 0) {
+		if (r != CUSTODY_EINVAL)
+			return r;
+		error = r;
+	}
+	return error;
 }
 
 /* A stable id for a record given without one: the same row always gets the same id. */
