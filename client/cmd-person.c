@@ -9,6 +9,7 @@ static int cmd_person_edit_exec(const struct cmd_ctx *, const struct cmd_args *)
 static int cmd_person_show_exec(const struct cmd_ctx *, const struct cmd_args *);
 static int cmd_person_list_exec(const struct cmd_ctx *, const struct cmd_args *);
 static int cmd_person_event_exec(const struct cmd_ctx *, const struct cmd_args *);
+static int cmd_person_event_edit_exec(const struct cmd_ctx *, const struct cmd_args *);
 
 /* The fields a person can be given, as options: the field table of custody/records.h. */
 enum { RC_FV_id, RECORD_PERSON_FIELDS(RC_FIELD_VAL) };
@@ -53,6 +54,28 @@ static const struct option cmd_person_event_options[] = {
 	RC_OPT("source-id", EV(source_id)),
 	RC_OPT("source_id", EV(source_id)),
 	RC_OPT("notes", EV(notes)),
+	{ NULL, 0, NULL, 0 }
+};
+
+/* An event's fields but its id, and --unset: a correction of what was recorded. */
+static const struct option cmd_person_event_edit_options[] = {
+	RC_OPT("person-id", EV(person_id)),
+	RC_OPT("person_id", EV(person_id)),
+	RC_OPT("type", EV(type)),
+	RC_OPT("date", EV(date)),
+	RC_OPT("date-estimated", EV(date_estimated)),
+	RC_OPT("date_estimated", EV(date_estimated)),
+	RC_OPT("date-documented", EV(date_documented)),
+	RC_OPT("date_documented", EV(date_documented)),
+	RC_OPT("party", EV(party)),
+	RC_OPT("site-id", EV(site_id)),
+	RC_OPT("site_id", EV(site_id)),
+	RC_OPT("governorate", EV(governorate)),
+	RC_OPT("area", EV(area)),
+	RC_OPT("source-id", EV(source_id)),
+	RC_OPT("source_id", EV(source_id)),
+	RC_OPT("notes", EV(notes)),
+	{ "unset", required_argument, NULL, RC_OPT_UNSET },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -112,6 +135,23 @@ const struct cmd_entry cmd_person_event_entry = {
 	.exec = cmd_person_event_exec,
 };
 
+const struct cmd_entry cmd_person_event_edit_entry = {
+	.name = "person event-edit",
+	.usage = "EVENT-ID [--type TYPE] [--date YYYY[-MM[-DD]]] [--party P]"
+	    " [--date-estimated true|false] [--date-documented YYYY-MM-DD] [--site-id ID]"
+	    " [--governorate G] [--area A] [--source-id ID] [--notes TEXT] [--person-id ID]"
+	    " [--unset FIELD]...",
+	.help = "Correct a recorded person event (a wrong date or type, say): a new signed\n"
+	    "revision, the earlier ones kept in history; print the commit or 'unchanged'.\n"
+	    "The event as corrected is checked as a new one: --party is required for arrest,\n"
+	    "abduction, transfer and death_in_custody, the date keeps its precision, and the\n"
+	    "person and site it names must exist. The person's status follows the correction.",
+	.options = cmd_person_event_edit_options,
+	.lower = 1,
+	.upper = 1,
+	.exec = cmd_person_event_edit_exec,
+};
+
 /* Add a person. */
 static int
 cmd_person_add_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
@@ -157,4 +197,11 @@ cmd_person_event_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 	f.names[f.n] = "person_id";
 	f.values[f.n++] = args->argv[0];
 	return rc_add_fields(ctx, &f, "person_event");
+}
+
+/* Correct an event: a new revision of it, checked as the whole event it becomes. */
+static int
+cmd_person_event_edit_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
+{
+	return rc_edit(ctx, args, "person_event");
 }

@@ -54,6 +54,7 @@ extern const struct cmd_entry cmd_person_edit_entry;
 extern const struct cmd_entry cmd_person_show_entry;
 extern const struct cmd_entry cmd_person_list_entry;
 extern const struct cmd_entry cmd_person_event_entry;
+extern const struct cmd_entry cmd_person_event_edit_entry;
 extern const struct cmd_entry cmd_person_case_entry;
 extern const struct cmd_entry cmd_site_add_entry;
 extern const struct cmd_entry cmd_site_edit_entry;
@@ -113,6 +114,7 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_person_show_entry,
 	&cmd_person_list_entry,
 	&cmd_person_event_entry,
+	&cmd_person_event_edit_entry,
 	&cmd_person_case_entry,
 	&cmd_site_add_entry,
 	&cmd_site_edit_entry,
