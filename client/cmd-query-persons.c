@@ -2,9 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "custody/persons.h"
 #include "records-cmd.h"
 #include "records-out.h"
 
@@ -51,26 +49,9 @@ cmd_query_persons_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 	const char *limit = cmd_get(args, 'n');
 	char today[11], *end;
 	struct client c;
-	struct tm tm;
-	time_t now = time(NULL);
-	int64_t day;
 	unsigned long n;
 
-	q.status = rc_opt(args, 's', "--status");
-	q.at = rc_opt(args, 'a', "--at");
-	if (q.status[0] != '\0' &&
-	    person_status_from_name(q.status, strlen(q.status)) == PERSON_STATUS_NONE)
-		cmd_usage_error(args->entry, "--status is one of missing, detained, disappeared, "
-		    "released, died_in_custody, found_dead, identified, not '%s'", q.status);
-	if (q.at[0] != '\0' && q.status[0] == '\0')
-		cmd_usage_error(args->entry, "--at goes with --status");
-	if (q.at[0] != '\0' && person_day(&day, q.at) < 0)
-		cmd_usage_error(args->entry, "--at needs a real day YYYY-MM-DD, not '%s'", q.at);
-	if (q.status[0] != '\0' && q.at[0] == '\0') {
-		gmtime_r(&now, &tm);
-		strftime(today, sizeof today, "%Y-%m-%d", &tm);
-		q.at = today;
-	}
+	rc_person_status(&q, args, 's', 'a', today);
 	q.party = rc_opt(args, 'p', "--party");
 	q.governorate = rc_opt(args, 'g', "--governorate");
 	q.site = rc_opt(args, 'S', "--site");

@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "custody/persons.h"
 #include "records-cmd.h"
 #include "records-out.h"
 
@@ -544,4 +546,30 @@ rc_query_filters(Custody__QueryRequest *q, const struct cmd_args *args)
 		if (cmd_get(args, vals[i]) != NULL)
 			any = 1;
 	return any;
+}
+
+/* A person query's --status and --at. */
+void
+rc_person_status(Custody__PersonQueryRequest *q, const struct cmd_args *args, int sval,
+    int aval, char today[static 11])
+{
+	time_t now = time(NULL);
+	int64_t day;
+	struct tm tm;
+
+	q->status = rc_opt(args, sval, "--status");
+	q->at = rc_opt(args, aval, "--at");
+	if (q->status[0] != '\0' &&
+	    person_status_from_name(q->status, strlen(q->status)) == PERSON_STATUS_NONE)
+		cmd_usage_error(args->entry, "--status is one of missing, detained, disappeared, "
+		    "released, died_in_custody, found_dead, identified, not '%s'", q->status);
+	if (q->at[0] != '\0' && q->status[0] == '\0')
+		cmd_usage_error(args->entry, "--at goes with --status");
+	if (q->at[0] != '\0' && person_day(&day, q->at) < 0)
+		cmd_usage_error(args->entry, "--at needs a real day YYYY-MM-DD, not '%s'", q->at);
+	if (q->status[0] != '\0' && q->at[0] == '\0') {
+		gmtime_r(&now, &tm);
+		strftime(today, 11, "%Y-%m-%d", &tm);
+		q->at = today;
+	}
 }

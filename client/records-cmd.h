@@ -64,6 +64,12 @@ char *rc_opt(const struct cmd_args *args, int val, const char *flag);
 /* The filters of `query victims` but --incident, checked, into q; 1 when any was given. */
 int rc_query_filters(Custody__QueryRequest *q, const struct cmd_args *args);
 uint32_t rc_number(const struct cmd_args *args, int val, const char *flag);
+/*
+ * --status S (option sval) and --at D (aval) of a person query, checked, into q; with a status
+ * and no --at, today (UTC) into today, which q->at then points to.
+ */
+void rc_person_status(Custody__PersonQueryRequest *q, const struct cmd_args *args, int sval,
+    int aval, char today[static 11]);
 
 /* Send env; on failure exit 1 saying nothing was written. */
 void rc_send(struct client *c, const Envelope *env);

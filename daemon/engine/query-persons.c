@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "archive.h"
+#include "custody.pb-c.h"
 #include "custody/common.h"
 #include "custody/persons.h"
 #include "report.h"
@@ -142,4 +144,22 @@ query_persons(sqlite3 *db, const struct person_filter *f, unsigned disappeared_a
 	sqlite3_finalize(st);
 	free(p.ev);
 	return error > 0 ? 0 : error;
+}
+
+void
+person_filter_request(struct person_filter *f, uint8_t stok[static 16], const struct archive *a,
+    const struct Custody__PersonQueryRequest *m)
+{
+	memset(f, 0, sizeof *f);
+	f->status = m->status;
+	f->at = m->at;
+	f->party = m->party;
+	f->governorate = m->governorate;
+	if (m->site[0] != '\0') {
+		archive_token(a, stok, m->site);
+		f->site = stok;
+	}
+	f->child = m->child;
+	f->woman = m->woman;
+	f->limit = m->limit;
 }

@@ -96,4 +96,9 @@ struct person_filter {
 int query_persons(sqlite3 *db, const struct person_filter *f, unsigned disappeared_after_days,
     query_cb cb, void *arg);
 
+/* The filter of a PersonQueryRequest (its site token in stok); "" fields mean any. */
+struct Custody__PersonQueryRequest;
+void person_filter_request(struct person_filter *, uint8_t stok[static 16], const struct archive *,
+    const struct Custody__PersonQueryRequest *);
+
 #endif

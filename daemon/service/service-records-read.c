@@ -513,17 +513,7 @@ service_query_persons(struct request *r)
 
 	if ((db = archive_db(a)) == NULL)
 		return CUSTODY_EIO;
-	f.status = m->status;
-	f.at = m->at;
-	f.party = m->party;
-	f.governorate = m->governorate;
-	if (m->site[0] != '\0') {
-		archive_token(a, stok, m->site);
-		f.site = stok;
-	}
-	f.child = m->child;
-	f.woman = m->woman;
-	f.limit = m->limit;
+	person_filter_request(&f, stok, a, m);
 	return listing_finish(&l, query_persons(db, &f, (unsigned)a->conf.disappeared_after_days,
 	    listing_add, &l));
 }
