@@ -31,6 +31,10 @@ static const struct option cmd_extract_options[] = {
 	{ "site", required_argument, NULL, OPT_SITE },
 	{ "output", required_argument, NULL, 'o' },
 	{ "force", no_argument, NULL, 'f' },
+	{ "persons", no_argument, NULL, 'P' },
+	{ "status", required_argument, NULL, 's' },
+	{ "at", required_argument, NULL, 'a' },
+	{ "event-site", required_argument, NULL, 'E' },
 	RC_QUERY_OPTIONS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -40,9 +44,16 @@ const struct cmd_entry cmd_extract_entry = {
 	.usage = "--recipient NAME (--incident ID... | --evidence ID... | --victim ID... | "
 	    "--person ID... | --site ID... | "
 	    "[--from D] [--to D] [--basis B] [--party P] [--governorate G] [--cause C] "
-	    "[--category K] [--child] [--woman] [--limit N]) -o FILE [-f]",
+	    "[--category K] [--child] [--woman] [--limit N] | "
+	    "--persons [--status S [--at YYYY-MM-DD]] [--party P] [--governorate G] "
+	    "[--event-site ID] [--child] [--woman] [--limit N]) -o FILE [-f]",
 	.help = "Write a signed, age-encrypted BagIt dossier of records and evidence. A person "
-	    "(with its events) goes in only when its consent lists the recipient's class.",
+	    "(with its events) goes in only when its consent lists the recipient's class.\n"
+	    "Without --persons the filters select victims, as `custody query victims` does.\n"
+	    "With --persons they select persons, as `custody query persons` does (--event-site\n"
+	    "is its --site: an event of the person names the site; --limit counts the persons\n"
+	    "that go in); the persons whose consent leaves the recipient's class out are\n"
+	    "counted in the summary, never named.",
 	.optstring = "r:o:f",
 	.options = cmd_extract_options,
 	.lower = 0,
@@ -72,15 +83,55 @@ cmd_extract_ids(const struct cmd_args *args, int val, char **buf, size_t *n)
 	return v;
 }
 
+/* Without --persons, a person filter is a mistake: say so rather than extract victims. */
+static void
+cmd_extract_no_person_filters(const struct cmd_args *args)
+{
+	static const struct { int val; const char *flag; } only[] = { { 's', "--status" },
+	    { 'a', "--at" }, { 'E', "--event-site" } };
+	size_t i;
+
+	for (i = 0; i < sizeof only / sizeof only[0]; i++)
+		if (cmd_get(args, only[i].val) != NULL)
+			cmd_usage_error(args->entry, "%s selects persons: give --persons too",
+			    only[i].flag);
+}
+
+/* --persons: the filters of `custody query persons` into q; the victims' own ones refused. */
+static void
+cmd_extract_person_query(Custody__PersonQueryRequest *q, const struct cmd_args *args,
+    char today[static 11])
+{
+	static const struct { int val; const char *flag; } victims[] = { { 'F', "--from" },
+	    { 'T', "--to" }, { 'b', "--basis" }, { 'c', "--cause" }, { 'k', "--category" } };
+	size_t i;
+
+	for (i = 0; i < sizeof victims / sizeof victims[0]; i++)
+		if (cmd_get(args, victims[i].val) != NULL)
+			cmd_usage_error(args->entry, "%s filters victims, not persons (--persons "
+			    "takes --status, --at, --party, --governorate, --event-site, --child, "
+			    "--woman and --limit)", victims[i].flag);
+	rc_person_status(q, args, 's', 'a', today);
+	q->party = rc_opt(args, 'p', "--party");
+	q->governorate = rc_opt(args, 'g', "--governorate");
+	q->site = rc_opt(args, 'E', "--event-site");
+	q->child = cmd_get(args, 'C') != NULL;
+	q->woman = cmd_get(args, 'W') != NULL;
+	q->limit = rc_number(args, RC_OPT_LIMIT, "--limit");
+	if (cmd_get(args, RC_OPT_LIMIT) != NULL && q->limit == 0)
+		cmd_usage_error(args->entry, "--limit needs a positive number");
+}
+
 static int
 cmd_extract_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 {
 	Envelope req = CUSTODY__ENVELOPE__INIT, *reply;
 	Custody__ExtractRequest q = CUSTODY__EXTRACT_REQUEST__INIT;
 	Custody__QueryRequest qr = CUSTODY__QUERY_REQUEST__INIT;
+	Custody__PersonQueryRequest pq = CUSTODY__PERSON_QUERY_REQUEST__INIT;
 	const Custody__ExtractReply *er;
 	const char *out = cmd_get(args, 'o'), *rcpt = cmd_get(args, 'r');
-	char *bufs[5], size[16], evsize[16];
+	char *bufs[5], size[16], evsize[16], today[11];
 	int force = cmd_get(args, 'f') != NULL, fd;
 	struct client c;
 	struct stat st;
@@ -97,12 +148,19 @@ cmd_extract_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 	q.victims = cmd_extract_ids(args, OPT_VICTIM, &bufs[2], &q.n_victims);
 	q.persons = cmd_extract_ids(args, OPT_PERSON, &bufs[3], &q.n_persons);
 	q.sites = cmd_extract_ids(args, OPT_SITE, &bufs[4], &q.n_sites);
-	q.query_set = rc_query_filters(&qr, args);
-	q.query = &qr;
-	if (!q.query_set && q.n_incidents + q.n_evidence + q.n_victims + q.n_persons +
-	    q.n_sites == 0)
+	if (cmd_get(args, 'P') != NULL) {
+		cmd_extract_person_query(&pq, args, today);
+		q.person_query_set = 1;
+		q.person_query = &pq;
+	} else {
+		cmd_extract_no_person_filters(args);
+		q.query_set = rc_query_filters(&qr, args);
+		q.query = &qr;
+	}
+	if (!q.query_set && !q.person_query_set && q.n_incidents + q.n_evidence + q.n_victims +
+	    q.n_persons + q.n_sites == 0)
 		cmd_usage_error(args->entry, "say what goes in: --incident, --evidence, --victim, "
-		    "--person, --site or query flags");
+		    "--person, --site, --persons or query flags");
 	if (!force && lstat(out, &st) == 0)
 		client_fatal("%s: already exists (use --force to replace it)", out);
 	q.progress = !ctx->json && isatty(STDERR_FILENO);

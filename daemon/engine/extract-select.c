@@ -154,6 +154,26 @@ xsel_query_cb(void *arg, const uint8_t tok[16], const char *office)
 	return xsel_add_tok(x, tok, office, K_VICTIM, 1, "a queried victim");
 }
 
+/* A person of the person query: added when its consent allows, else left out (counted). */
+struct xsel_persons {
+	struct selection	*x;
+	unsigned		 limit, added;
+};
+
+static int
+xsel_person_query_cb(void *arg, const uint8_t tok[16], const char *office)
+{
+	struct xsel_persons *q = arg;
+	size_t before = q->x->n;
+	int error;
+
+	if ((error = xsel_add_tok(q->x, tok, office, K_PERSON, 1, "a queried person")) < 0)
+		return error;
+	if (q->x->n > before && q->limit > 0 && ++q->added == q->limit)
+		return 1;	/* --limit counts the persons that go in */
+	return 0;
+}
+
 static int
 xsel_incident_cb(void *arg, const uint8_t tok[16], const char *office)
 {
@@ -314,6 +334,61 @@ xsel_query_check(const struct selection *x, const Custody__QueryRequest *q)
 	    "withholds: who is in the dossier would tell it", f);
 }
 
+/*
+ * As xsel_query_check, for a person query: each filter and the fields that decide it (a
+ * status, the type and date of the person's events).
+ */
+static int
+xsel_person_query_check(const struct selection *x, const Custody__PersonQueryRequest *q)
+{
+	const char *f = NULL;
+
+	if (q->status[0] != '\0' && !xsel_follows(x, "person_event", "person_id"))
+		f = "person_event.person_id";
+	else if (q->status[0] != '\0' && !xsel_follows(x, "person_event", "type"))
+		f = "person_event.type";
+	else if (q->status[0] != '\0' && !xsel_follows(x, "person_event", "date"))
+		f = "person_event.date";
+	else if (q->party[0] != '\0' && !xsel_follows(x, "person_event", "party"))
+		f = "person_event.party";
+	else if (q->governorate[0] != '\0' && !xsel_follows(x, "person", "governorate"))
+		f = "person.governorate";
+	else if (q->governorate[0] != '\0' && !xsel_follows(x, "person_event", "governorate"))
+		f = "person_event.governorate";
+	else if (q->site[0] != '\0' && !xsel_follows(x, "person_event", "site_id"))
+		f = "person_event.site_id";
+	else if ((q->child || q->woman) && !xsel_follows(x, "person", "age"))
+		f = "person.age";
+	else if ((q->child || q->woman) && !xsel_follows(x, "person", "age_group"))
+		f = "person.age_group";
+	else if (q->woman && !xsel_follows(x, "person", "sex"))
+		f = "person.sex";
+	if (f == NULL)
+		return 0;
+	return custody_fail(CUSTODY_EINVAL, "the query selects persons by %s, which the "
+	    "recipient withholds: who is in the dossier would tell it", f);
+}
+
+/* The persons of the person query, consent allowing (xsel_person_query_cb). */
+static int
+xsel_person_query(struct selection *x, const Custody__PersonQueryRequest *q)
+{
+	struct xsel_persons qp = { .x = x, .limit = q->limit };
+	struct person_filter f;
+	uint8_t stok[TOKEN_LEN];
+	sqlite3 *db = archive_db(x->a);
+	int error;
+
+	if (db == NULL)
+		return CUSTODY_EIO;
+	if ((error = xsel_person_query_check(x, q)) < 0)
+		return error;
+	person_filter_request(&f, stok, x->a, q);
+	f.limit = 0;
+	return query_persons(db, &f, (unsigned)x->a->conf.disappeared_after_days,
+	    xsel_person_query_cb, &qp);
+}
+
 int
 selection_build(struct selection *x, const Custody__ExtractRequest *m)
 {
@@ -343,6 +418,8 @@ selection_build(struct selection *x, const Custody__ExtractRequest *m)
 		query_filter_request(&f, itok, x->a, q);
 		error = query_victims(db, &f, xsel_query_cb, x);
 	}
+	if (error == 0 && m->person_query_set && m->person_query != NULL)
+		error = xsel_person_query(x, m->person_query);
 	if (error < 0)
 		return error;
 	if (x->n == 0 && json_object_size(x->left) > 0)
@@ -354,7 +431,7 @@ selection_build(struct selection *x, const Custody__ExtractRequest *m)
 		    "consent class", x->consent_class != NULL ? x->consent_class : "");
 	if (x->n == 0)
 		return custody_fail(CUSTODY_EINVAL, "nothing selected: give --incident, --victim, "
-		    "--evidence, --person, --site or query flags that match");
+		    "--evidence, --person, --site, --persons or query flags that match");
 	/* an incident asked for brings its victims */
 	n = x->n;
 	for (i = 0; i < n && error == 0 && xsel_follows(x, "victim", "incident_id"); i++)
