@@ -1,6 +1,8 @@
 /* custody duplicates: victims recorded more than once (same normalised name, date of death
- * and governorate), group by group, for a documenter to merge or tell apart. */
+ * and governorate), or persons (same normalised name and governorate, same age or birth
+ * year), group by group, for a documenter to merge or tell apart. */
 #include <stdio.h>
+#include <string.h>
 
 #include "records-cmd.h"
 #include "records-out.h"
@@ -9,10 +11,13 @@ static int cmd_duplicates_exec(const struct cmd_ctx *, const struct cmd_args *);
 
 const struct cmd_entry cmd_duplicates_entry = {
 	.name = "duplicates",
-	.usage = "",
-	.help = "List victims that are probably recorded twice.",
+	.usage = "[victims|persons]",
+	.help = "List victims (or persons) that are probably recorded twice.\n"
+	    "victims (the default): the same normalised name, date of death and governorate.\n"
+	    "persons: the same normalised name and governorate, with the same age or the same\n"
+	    "birth year. Found by keyed tokens in the index, never by names in the clear.",
 	.lower = 0,
-	.upper = 0,
+	.upper = 1,
 	.exec = cmd_duplicates_exec,
 };
 
@@ -40,14 +45,23 @@ cmd_duplicates_groups(const Custody__DuplicatesReply *dr)
 static int
 cmd_duplicates_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 {
-	static const char *const cols[] = { "id", "name", "date_of_death", "governorate",
+	static const char *const vcols[] = { "id", "name", "date_of_death", "governorate",
 	    NULL };
+	static const char *const pcols[] = { "id", "name", "sex", "age", "birth_year",
+	    "governorate", NULL };
 	Envelope req = CUSTODY__ENVELOPE__INIT, *reply;
 	Custody__DuplicatesRequest dr = CUSTODY__DUPLICATES_REQUEST__INIT;
+	const char *const *cols = vcols;
 	struct client c;
 	json_t *groups, *o;
 	size_t i;
 
+	if (args->argc > 0 && strcmp(args->argv[0], "persons") == 0) {
+		dr.kind = (char *)"persons";
+		cols = pcols;
+	} else if (args->argc > 0 && strcmp(args->argv[0], "victims") != 0)
+		cmd_usage_error(args->entry, "duplicates of victims or persons, not '%s'",
+		    args->argv[0]);
 	client_open(&c, ctx);
 	req.body_case = CUSTODY__ENVELOPE__BODY_DUPLICATES_REQUEST;
 	req.duplicates_request = &dr;

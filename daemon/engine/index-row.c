@@ -1,7 +1,8 @@
 /*
  * Victim, incident, person and person event rows of the index (index-row.h), packed as: kind
- * ('v', 'i', 'p' or 'e'), a byte of flags (age, incident or person, name or site and
- * duplicate tokens present), the age and three small integers (victims and persons), the
+ * ('v', 'i', 'p' or 'e'), a byte of flags (age, incident or person, name or site or a
+ * person's age duplicate, and duplicate tokens present), the age and three small integers
+ * (victims and persons), the
  * tokens present, then each string as a 16-bit length (0xffff: NULL) and its bytes with a NUL.
  */
 #include <stdio.h>
@@ -176,21 +177,74 @@ index_row_consent(const json_t *doc)
 	return bits;
 }
 
-/* A person: sex, age, age group, child and woman, governorate, consent; never a name. */
+/* The keyed token of a person's normalised name, what (an age or a birth year) and gov. */
+static void
+index_row_person_dup(struct archive *a, uint8_t tok[static TOKEN_LEN], const char *domain,
+    const char *norm, long long what, const char *gov)
+{
+	crypto_generichash_state h;
+	char num[24];
+
+	snprintf(num, sizeof num, "%lld", what);
+	/* NULs separate the parts, as one buffer */
+	crypto_generichash_init(&h, a->token_key, 32, TOKEN_LEN);
+	crypto_generichash_update(&h, (const uint8_t *)domain, strlen(domain) + 1);
+	crypto_generichash_update(&h, (const uint8_t *)norm, strlen(norm) + 1);
+	crypto_generichash_update(&h, (const uint8_t *)num, strlen(num) + 1);
+	crypto_generichash_update(&h, (const uint8_t *)gov, strlen(gov));
+	crypto_generichash_final(&h, tok, TOKEN_LEN);
+	sodium_memzero(&h, sizeof h);
+}
+
+/*
+ * A person's duplicate tokens: its normalised name, age and governorate (atok, ROW_NTOK) and
+ * its normalised name, birth year and governorate (btok, ROW_DTOK), each when all three are
+ * known.
+ */
+static void
+index_row_person_dups(struct archive *a, const json_t *doc, int age, uint8_t *flags,
+    uint8_t atok[static TOKEN_LEN], uint8_t btok[static TOKEN_LEN])
+{
+	const char *name = field(doc, "name"), *gov = field(doc, "governorate");
+	json_t *by = json_object_get(doc, "birth_year");
+	char *norm;
+
+	if (name == NULL || gov == NULL || (norm = name_normalize(name)) == NULL)
+		return;
+	if (norm[0] != '\0' && age >= 0) {
+		index_row_person_dup(a, atok, "dup-person-age", norm, age, gov);
+		*flags |= ROW_NTOK;
+	}
+	if (norm[0] != '\0' && json_is_integer(by)) {
+		index_row_person_dup(a, btok, "dup-person-birth", norm,
+		    (long long)json_integer_value(by), gov);
+		*flags |= ROW_DTOK;
+	}
+	sodium_memzero(norm, strlen(norm));
+	free(norm);
+}
+
+/*
+ * A person: sex, age, age group, child and woman, governorate, consent, and the keyed tokens
+ * duplicates are found by; never a name.
+ */
 static int
-index_row_person(const json_t *doc, struct cbuf *out)
+index_row_person(struct archive *a, const json_t *doc, struct cbuf *out)
 {
 	const char *sex = field(doc, "sex") ?: "unknown", *group = field(doc, "age_group") ?:
 	    "unknown";
 	int age = person_json_age(doc), child, woman, error;
-	uint8_t head[2] = { 'p', age >= 0 ? ROW_AGE : 0 };
+	uint8_t head[2] = { 'p', age >= 0 ? ROW_AGE : 0 }, atok[TOKEN_LEN], btok[TOKEN_LEN];
 
 	person_child_woman(&child, &woman, sex, age, group);
+	index_row_person_dups(a, doc, age, &head[1], atok, btok);
 	if ((error = cbuf_put(out, head, 2)) < 0 ||
 	    (error = index_row_i64(out, age >= 0 ? age : 0)) < 0 ||
 	    (error = index_row_i64(out, child)) < 0 ||
 	    (error = index_row_i64(out, woman)) < 0 ||
 	    (error = index_row_i64(out, index_row_consent(doc))) < 0 ||
+	    ((head[1] & ROW_NTOK) && (error = cbuf_put(out, atok, TOKEN_LEN)) < 0) ||
+	    ((head[1] & ROW_DTOK) && (error = cbuf_put(out, btok, TOKEN_LEN)) < 0) ||
 	    (error = index_row_str(out, sex)) < 0 ||
 	    (error = index_row_str(out, group)) < 0)
 		return error;
@@ -236,7 +290,7 @@ int
 index_row_pack(struct archive *a, const json_t *doc, struct cbuf *out)
 {
 	if (strcmp(record_kind(doc), "person") == 0)
-		return index_row_person(doc, out);
+		return index_row_person(a, doc, out);
 	if (strcmp(record_kind(doc), "person_event") == 0)
 		return index_row_person_event(a, doc, out);
 	if (strcmp(record_kind(doc), "victim") == 0)
@@ -317,14 +371,15 @@ index_row_put(sqlite3 *db, const uint8_t tok[static TOKEN_LEN], const char *offi
     int64_t lamport, const struct index_row *r)
 {
 	if (r->kind == 'p')
-		return index_exec(db, "INSERT INTO persons VALUES(?,?,?,?,?,?,?,?,?,?)"
+		return index_exec(db, "INSERT INTO persons VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"
 		    " ON CONFLICT(tok) DO UPDATE SET office=excluded.office,"
 		    " lamport=excluded.lamport, sex=excluded.sex, age=excluded.age,"
 		    " age_group=excluded.age_group, child=excluded.child, woman=excluded.woman,"
-		    " governorate=excluded.governorate, consent=excluded.consent"
+		    " governorate=excluded.governorate, consent=excluded.consent,"
+		    " dup_age=excluded.dup_age, dup_birth=excluded.dup_birth"
 		    " WHERE (excluded.lamport, excluded.office) >= (persons.lamport, persons.office)",
-		    "btitItiiTi", tok, office, lamport, r->s[0], r->has_age ? &r->age : NULL,
-		    r->s[1], r->child, r->woman, r->s[2], r->categories);
+		    "btitItiiTiBB", tok, office, lamport, r->s[0], r->has_age ? &r->age : NULL,
+		    r->s[1], r->child, r->woman, r->s[2], r->categories, r->ntok, r->dtok);
 	if (r->kind == 'e')
 		return index_exec(db, "INSERT INTO person_events VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"
 		    " ON CONFLICT(tok) DO UPDATE SET office=excluded.office,"

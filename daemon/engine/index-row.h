@@ -29,7 +29,9 @@ struct index_row {
 	const char	*s[INDEX_ROW_STRINGS];
 	int		 has_age;
 	int64_t		 age, child, woman, categories;
-	const uint8_t	*itok, *ntok, *dtok;	/* incident (person), name (site), duplicate */
+	const uint8_t	*itok, *ntok, *dtok;	/* incident (person), name (site), duplicate;
+					   persons: ntok by name, age and governorate,
+					   dtok by name, birth year and governorate */
 };
 
 /* Append the packed row of doc (nothing for a kind without one) to out. */

@@ -17,7 +17,7 @@
 #include "index-int.h"
 #include "log.h"
 
-#define INDEX_SCHEMA_VERSION "9"
+#define INDEX_SCHEMA_VERSION "10"
 
 const char index_schema[] =
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);"
@@ -67,12 +67,15 @@ const char index_schema[] =
      * record_consent_classes). Events: the person's and the site's keyed tokens, type (a
      * word), the date as given and the first and last day it may be, precision (day, month,
      * year), party and governorate. Never a name, a contact, an area, notes, a source, an
-     * ante-mortem field or a coordinate.
+     * ante-mortem field or a coordinate. A person's dup_age and dup_birth are keyed tokens of
+     * its normalised name and governorate with its age, or its birth year (duplicates).
      */
     "CREATE TABLE IF NOT EXISTS persons(tok BLOB PRIMARY KEY, office TEXT NOT NULL,"
     "  lamport INTEGER NOT NULL, sex TEXT NOT NULL, age INTEGER, age_group TEXT NOT NULL,"
     "  child INTEGER NOT NULL, woman INTEGER NOT NULL, governorate TEXT,"
-    "  consent INTEGER NOT NULL) WITHOUT ROWID;"
+    "  consent INTEGER NOT NULL, dup_age BLOB, dup_birth BLOB) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS persons_dup_age ON persons(dup_age);"
+    "CREATE INDEX IF NOT EXISTS persons_dup_birth ON persons(dup_birth);"
     "CREATE TABLE IF NOT EXISTS person_events(tok BLOB PRIMARY KEY, office TEXT NOT NULL,"
     "  lamport INTEGER NOT NULL, person BLOB NOT NULL, type TEXT NOT NULL, date TEXT NOT NULL,"
     "  date_from TEXT NOT NULL, date_to TEXT NOT NULL, precision TEXT NOT NULL, party TEXT,"
@@ -132,6 +135,7 @@ const char index_secondary_drop[] =
     "DROP INDEX IF EXISTS victims_documented; DROP INDEX IF EXISTS victims_death;"
     "DROP INDEX IF EXISTS victims_dup; DROP INDEX IF EXISTS victims_incident;"
     "DROP INDEX IF EXISTS person_events_person; DROP INDEX IF EXISTS person_events_site;"
+    "DROP INDEX IF EXISTS persons_dup_age; DROP INDEX IF EXISTS persons_dup_birth;"
     "DROP TRIGGER IF EXISTS records_in; DROP TRIGGER IF EXISTS records_out;"
     "DROP TRIGGER IF EXISTS evidence_in; DROP TRIGGER IF EXISTS evidence_out;"
     "DROP TRIGGER IF EXISTS blobs_in; DROP TRIGGER IF EXISTS blobs_out;";

@@ -96,6 +96,14 @@ struct person_filter {
 int query_persons(sqlite3 *db, const struct person_filter *f, unsigned disappeared_after_days,
     query_cb cb, void *arg);
 
+/*
+ * Probable duplicates among persons (query-persons-dup.c): the same normalised name and
+ * governorate with the same age or the same birth year, by keyed tokens. cb gets each person
+ * of each group (numbered from 0), a group's persons together and in token order.
+ */
+typedef int (*person_dup_cb)(void *arg, size_t group, const uint8_t tok[16], const char *office);
+int query_persons_duplicates(sqlite3 *db, person_dup_cb cb, void *arg);
+
 /* The filter of a PersonQueryRequest (its site token in stok); "" fields mean any. */
 struct Custody__PersonQueryRequest;
 void person_filter_request(struct person_filter *, uint8_t stok[static 16], const struct archive *,

@@ -142,7 +142,51 @@ service_query(struct request *r)
 	return listing_finish(&l, query_victims(db, &f, listing_add, &l));
 }
 
-/* DuplicatesRequest: victims sharing a normalised name, a date of death and a governorate. */
+/* Persons' duplicate groups being gathered (service_duplicates_person). */
+struct dupgroups {
+	Custody__DuplicateGroup	**groups;
+	size_t			  n;
+	struct listing		 *l;
+};
+
+/* Close the group being gathered: its records go to the last group. */
+static void
+service_duplicates_close(struct dupgroups *d)
+{
+	if (d->n > 0 && d->groups[d->n - 1]->json == NULL) {
+		d->groups[d->n - 1]->json = d->l->json;
+		d->groups[d->n - 1]->n_json = d->l->n;
+		d->l->json = NULL;
+		d->l->n = 0;
+	}
+}
+
+/* A person of group (query_persons_duplicates): a new group when the number changes. */
+static int
+service_duplicates_person(void *arg, size_t group, const uint8_t tok[16], const char *office)
+{
+	struct dupgroups *d = arg;
+	Custody__DuplicateGroup **v, *g;
+
+	if (d->n == 0 || group != d->n - 1) {
+		service_duplicates_close(d);
+		if ((v = reallocarray(d->groups, d->n + 1, sizeof *v)) == NULL)
+			return CUSTODY_ENOMEM;
+		d->groups = v;
+		if ((g = calloc(1, sizeof *g)) == NULL)
+			return CUSTODY_ENOMEM;
+		custody__duplicate_group__init(g);
+		d->groups[d->n++] = g;
+	}
+	if (d->l->n >= LIST_CHUNK - 1)
+		return 0;	/* as for victims: a group is cut short at a message's records */
+	return listing_add(d->l, tok, office);
+}
+
+/*
+ * DuplicatesRequest: victims sharing a normalised name, a date of death and a governorate;
+ * or persons sharing a normalised name and a governorate with the same age or birth year.
+ */
 int
 service_duplicates(struct request *r)
 {
@@ -151,6 +195,8 @@ service_duplicates(struct request *r)
 	Envelope env = CUSTODY__ENVELOPE__INIT;
 	Custody__DuplicateGroup **groups = NULL, *g;
 	struct listing l = { .a = a, .r = r };
+	struct dupgroups d = { .l = &l };
+	const char *kind = r->msg->duplicates_request->kind;
 	sqlite3 *db = archive_db(a);
 	sqlite3_stmt *st = NULL, *mem = NULL;
 	size_t n = 0, i, j;
@@ -158,6 +204,22 @@ service_duplicates(struct request *r)
 
 	if (db == NULL)
 		return CUSTODY_EIO;
+	if (strcmp(kind, "persons") == 0) {
+		error = query_persons_duplicates(db, service_duplicates_person, &d);
+		service_duplicates_close(&d);
+		groups = d.groups;
+		n = d.n;
+		for (i = 0; l.json != NULL && i < l.n; i++)
+			free(l.json[i]);
+		free(l.json);
+		l.json = NULL;
+		if (error == 0)
+			goto reply;
+		goto done;
+	}
+	if (kind[0] != '\0' && strcmp(kind, "victims") != 0)
+		return custody_fail(CUSTODY_EINVAL, "duplicates of victims or persons, not \"%.32s\"",
+		    kind);
 	if (sqlite3_prepare_v2(db, "SELECT dup_tok FROM victims WHERE dup_tok IS NOT NULL"
 	    " GROUP BY dup_tok HAVING count(*) > 1", -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "SELECT tok, office FROM victims WHERE dup_tok=? ORDER BY tok",
@@ -184,6 +246,7 @@ service_duplicates(struct request *r)
 		l.json = NULL;
 		l.n = 0;
 	}
+reply:
 	if (error == 0) {
 		dr.groups = groups;
 		dr.n_groups = n;

@@ -6,7 +6,8 @@
 # nothing; an event naming a person the archive lacks is refused by line), evidence linked to a
 # person, protected fields (reporter, ante-mortem data) withheld from a role not granted them,
 # the records synced to a second office (verify clean at both), the index rebuilt from the feed
-# when deleted, and no name, contact or ante-mortem detail in the
+# when deleted, custody duplicates persons (same normalised name and governorate, same age or
+# birth year, by keyed tokens), and no name, contact or ante-mortem detail in the
 # clear in any archive file, git object or the index of either office.
 . "$(dirname "$0")/lib.sh"
 A=$T/a B=$T/b
@@ -165,6 +166,38 @@ check "the rebuilt index lists the four persons" [ "$(cu "$A" person list --form
 c0=$(commits "$A")
 quiet cu "$A" import person-events "$T/events.csv"
 check "and knows the events: importing them again writes nothing" [ "$(commits "$A")" = "$c0" ]
+
+# --- duplicates: the same normalised name and governorate, the same age or birth year ----------------
+# P-10 (Hamza Barakeh, 34, born 1990, aleppo) was imported and P-1 (Zubaida Qaratalli, 16,
+# damascus) added, both indexed again by the rebuild above; these are written now.
+quiet cu "$A" person add --id P-D1 --name "  hamza   BARAKEH " --age 34 --governorate aleppo
+quiet cu "$A" person add --id P-D2 --name "Hamza Barakeh" --birth-year 1990 --governorate aleppo
+quiet cu "$A" person add --id P-D3 --name "Hamza Barakeh" --age 34 --governorate idlib
+quiet cu "$A" person add --id P-D4 --name "Zubaida Qaratalli" --age 16 --governorate damascus
+quiet cu "$A" person add --id P-D5 --name "Zubaida Qaratalli" --age 17 --governorate damascus
+quiet cu "$A" person add --id P-D6 --name "Layla Sweidan" --governorate idlib
+out=$(cu "$A" duplicates persons --json)
+py 'import json,sys
+g = sorted(sorted(r["id"] for r in grp) for grp in json.loads(sys.argv[1])["groups"])
+assert g == [["P-1", "P-D4"], ["P-10", "P-D1", "P-D2"]], g' "$out" &&
+    ok "duplicates persons: by name, governorate and age or birth year, joined into one group" ||
+    fail "duplicates persons: $out"
+out=$(cu "$A" duplicates persons)
+contains "the table shows the birth year" "$out" "BIRTH_YEAR"
+out=$(cu "$A" duplicates --json)
+py 'import json,sys; assert json.loads(sys.argv[1])["groups"] == []' "$out" &&
+    ok "duplicates (victims) lists no person" || fail "duplicates victims: $out"
+rc=0; out=$(cu "$A" duplicates sites 2>&1) || rc=$?
+check "duplicates of something else is a usage error" [ "$rc" -eq 2 ]
+contains "saying what it takes" "$out" "duplicates of victims or persons"
+check "P-D4 is corrected to another governorate" quiet cu "$A" person edit P-D4 --governorate homs
+out=$(cu "$A" duplicates persons --json)
+py 'import json,sys
+g = sorted(sorted(r["id"] for r in grp) for grp in json.loads(sys.argv[1])["groups"])
+assert g == [["P-10", "P-D1", "P-D2"]], g' "$out" &&
+    ok "duplicates persons follows the edit" || fail "duplicates persons after the edit: $out"
+check "a person's duplicate tokens are in the index, no name" [ "$(sqlite3 "$A/index.sqlite" \
+    "SELECT count(*) FROM persons WHERE dup_age IS NOT NULL OR dup_birth IS NOT NULL")" -ge 6 ]
 
 # --- protected fields: withheld from a role not granted them ---------------------------------------
 stop_daemon "$DA"
