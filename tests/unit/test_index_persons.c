@@ -220,6 +220,97 @@ test_query(void **state)
 	assert_int_equal(query_persons(f->db, &pf, 90, count_cb, &n), CUSTODY_EINVAL);
 }
 
+/* What query_persons_duplicates reported: a group number per person, by its id. */
+struct dups {
+	struct fixture	*f;
+	const char	*ids[8];
+	long		 group[8];	/* -1: in no group */
+	size_t		 calls, groups;
+};
+
+static int
+dups_cb(void *arg, size_t group, const uint8_t tok[16], const char *office)
+{
+	struct dups *d = arg;
+	uint8_t t[TOKEN_LEN];
+	size_t i;
+
+	assert_string_equal(office, "office-a");
+	for (i = 0; i < 8 && d->ids[i] != NULL; i++) {
+		archive_token(d->f->a, t, d->ids[i]);
+		if (memcmp(t, tok, TOKEN_LEN) == 0) {
+			assert_int_equal(d->group[i], -1);	/* once */
+			d->group[i] = (long)group;
+		}
+	}
+	if (group + 1 > d->groups)
+		d->groups = group + 1;
+	d->calls++;
+	return 0;
+}
+
+static void
+dups_run(struct fixture *f, struct dups *d)
+{
+	size_t i;
+
+	d->f = f;
+	d->calls = d->groups = 0;
+	for (i = 0; i < 8; i++)
+		d->group[i] = -1;
+	assert_int_equal(query_persons_duplicates(f->db, dups_cb, d), 0);
+}
+
+/*
+ * Duplicates among persons: the same normalised name and governorate with the same age or
+ * the same birth year; sharing either joins, through a third person too; a new revision moves
+ * a person out.
+ */
+static void
+test_duplicates(void **state)
+{
+	struct fixture *f = *state;
+	struct dups d = { .ids = { "A", "B", "C", "D", "E", "F", "G", "H" } };
+
+	put(f, "{\"kind\": \"person\", \"id\": \"A\", \"name\": \"Omar Haddad\", \"age\": 30,"
+	    " \"governorate\": \"aleppo\"}", 1);
+	put(f, "{\"kind\": \"person\", \"id\": \"B\", \"name\": \" omar  HADDAD\", \"age\": 30,"
+	    " \"birth_year\": 1994, \"governorate\": \"aleppo\"}", 2);
+	put(f, "{\"kind\": \"person\", \"id\": \"C\", \"name\": \"Omar Haddad\","
+	    " \"birth_year\": 1994, \"governorate\": \"aleppo\"}", 3);
+	put(f, "{\"kind\": \"person\", \"id\": \"D\", \"name\": \"Omar Haddad\", \"age\": 30,"
+	    " \"governorate\": \"idlib\"}", 4);
+	put(f, "{\"kind\": \"person\", \"id\": \"E\", \"name\": \"Sara Ali\", \"age\": 20,"
+	    " \"governorate\": \"homs\"}", 5);
+	put(f, "{\"kind\": \"person\", \"id\": \"F\", \"name\": \"S\u00e1ra Ali\", \"age\": 20,"
+	    " \"governorate\": \"homs\"}", 6);
+	put(f, "{\"kind\": \"person\", \"id\": \"G\", \"age\": 20, \"governorate\": \"homs\"}", 7);
+	put(f, "{\"kind\": \"person\", \"id\": \"H\", \"name\": \"Sara Ali\", \"age\": 20}", 8);
+	dups_run(f, &d);
+	assert_int_equal(d.groups, 2);
+	assert_int_equal(d.calls, 5);
+	assert_true(d.group[0] >= 0);
+	assert_int_equal(d.group[1], d.group[0]);	/* A and B by age */
+	assert_int_equal(d.group[2], d.group[0]);	/* C with B by birth year, so with A */
+	assert_int_equal(d.group[3], -1);		/* another governorate */
+	assert_true(d.group[4] >= 0 && d.group[4] != d.group[0]);
+	assert_int_equal(d.group[5], d.group[4]);	/* the accent is normalised away */
+	assert_int_equal(d.group[6], -1);		/* no name */
+	assert_int_equal(d.group[7], -1);		/* no governorate */
+
+	/* B corrected: another age and birth year; A and C no longer meet */
+	put(f, "{\"kind\": \"person\", \"id\": \"B\", \"name\": \"Omar Haddad\", \"age\": 31,"
+	    " \"birth_year\": 1993, \"governorate\": \"aleppo\"}", 9);
+	dups_run(f, &d);
+	assert_int_equal(d.groups, 1);
+	assert_int_equal(d.calls, 2);
+	assert_int_equal(d.group[0], -1);
+	assert_int_equal(d.group[1], -1);
+	assert_int_equal(d.group[2], -1);
+	assert_int_equal(d.group[4], 0);
+	assert_int_equal(d.group[5], 0);
+}
+
 int
 main(void)
 {
@@ -228,6 +319,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_current_revision, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report, setup_dataset, teardown),
 		cmocka_unit_test_setup_teardown(test_query, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicates, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
