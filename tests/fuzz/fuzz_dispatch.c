@@ -518,6 +518,9 @@ fuzz_write_seeds(const char *dir)
 	SEED1(dir, "query", 0, CUSTODY__ENVELOPE__BODY_QUERY_REQUEST, query_request, &q);
 	SEED1(dir, "duplicates", 0, CUSTODY__ENVELOPE__BODY_DUPLICATES_REQUEST,
 	    duplicates_request, &dup);
+	dup.kind = (char *)"persons";
+	SEED1(dir, "duplicates-persons", 0, CUSTODY__ENVELOPE__BODY_DUPLICATES_REQUEST,
+	    duplicates_request, &dup);
 	rep.from = (char *)"2024-12-01";
 	rep.to = (char *)"2024-12-31";
 	rep.basis = (char *)"death";
@@ -574,6 +577,11 @@ fuzz_write_seeds(const char *dir)
 	ex.query_set = 1;
 	ex.query = &q;
 	SEED1(dir, "extract-query", 1, CUSTODY__ENVELOPE__BODY_EXTRACT_REQUEST, extract_request,
+	    &ex);
+	ex.query_set = 0;
+	ex.person_query_set = 1;
+	ex.person_query = &pq;
+	SEED1(dir, "extract-persons", 1, CUSTODY__ENVELOPE__BODY_EXTRACT_REQUEST, extract_request,
 	    &ex);
 	SEED1(dir, "audit", 0, CUSTODY__ENVELOPE__BODY_AUDIT_REQUEST, audit_request, &au);
 
