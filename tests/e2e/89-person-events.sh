@@ -9,7 +9,8 @@
 # or site the archive lacks, a person record given as the event, an unknown id, a required
 # field unset. An event naming an unknown site is refused when recorded and imported too. The
 # second office takes the corrections in a sync and gives the same report; the index rebuilt
-# from the feeds follows the latest revision; and no name, contact, note, area, description
+# from the feeds follows the latest revision; a role not shown an event's notes corrects its
+# date and the notes are kept; and no name, contact, note, area, description
 # or coordinate of the persons, events and sites is in the clear in any archive file, git
 # object or the index of either office.
 . "$(dirname "$0")/lib.sh"
@@ -175,6 +176,22 @@ DA=$DAEMON_PID
 check "the rebuilt index gives the corrected report" report "$A" 2024-12 \
     'r["released"] == 0 and r["status_at_end"]["detained"] == 2 and r["arrests"] == 2'
 check "and the corrected statuses" [ "$(ids --status released --at 2025-01-31)" = "P-1 " ]
+
+# --- a role not shown an event's notes corrects its date: the notes are kept -----------------------
+stop_daemon "$DA"
+sed -i 's/^protected = .*/protected = documenter/' "$A/custody.conf"
+start_daemon "$A" --listen "127.0.0.1:$PA"
+DA=$DAEMON_PID
+doc=$(cu "$A" show E-A --json)
+check "the notes are withheld from this role" [ "$(field "$doc" notes)" = '"withheld"' ]
+check "which still corrects the date" quiet cu "$A" person event-edit E-A --date 2024-12-04
+stop_daemon "$DA"
+sed -i 's/^protected = .*/protected = documenter, admin/' "$A/custody.conf"
+start_daemon "$A" --listen "127.0.0.1:$PA"
+DA=$DAEMON_PID
+doc=$(cu "$A" show E-A --json)
+check "the corrected event kept the notes it could not see" [ "$(field "$doc" date)" = '"2024-12-04"' ] &&
+    [ "$(field "$doc" notes)" = "\"$ENOTES2\"" ]
 
 # --- no name, contact, note, area, description or coordinate in the clear ----------------------------
 stop_daemon "$DA"
