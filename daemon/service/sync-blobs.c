@@ -96,9 +96,9 @@ sync_writer_error(int err, const char *what)
 }
 
 /*
- * Buffers of a writer: one being written, the others filled meanwhile. The writer owns them for
- * the whole blob, so the memory of the answers is the session's alone, freed as it came, and
- * the heap does not swing by megabytes (which glibc would give back and fault in again).
+ * Answers a writer holds: one being written, the others waiting. The session hands each answer
+ * over whole (its data is written from where the decoder put it, with no copy in between), and
+ * the writer frees it once written.
  */
 #define SYNC_WRITER_BUFS 3
 
@@ -106,16 +106,15 @@ sync_writer_error(int err, const char *what)
 #define SYNC_WRITEBACK (8u << 20)
 
 /*
- * The writer of one blob: the data of the answers, in order, is copied into its buffers by
- * sync_writer_put and hashed and appended to fd on the writer's thread.
+ * The writer of one blob: the answers, in order, are handed over by sync_writer_put, and their
+ * data is hashed and appended to fd on the writer's thread.
  */
 struct sync_writer {
 	pthread_t	 th;
 	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;		/* a buffer filled, written, or the end */
-	uint8_t		*buf[SYNC_WRITER_BUFS];	/* SYNC_BLOB_CHUNK bytes each */
-	size_t		 len[SYNC_WRITER_BUFS];
-	size_t		 head, n;	/* the oldest filled buffer, and how many are */
+	pthread_cond_t	 cv;		/* an answer handed over, written, or the end */
+	Envelope	*msg[SYNC_WRITER_BUFS];	/* BlobData answers */
+	size_t		 head, n;	/* the oldest answer held, and how many are */
 	int		 end;		/* no more will come */
 	int		 fd;
 	EVP_MD_CTX	*sha;
@@ -123,12 +122,13 @@ struct sync_writer {
 	int		 err;		/* errno of a failed write, or 0 */
 };
 
-/* The writer's thread: hash and write each buffer in turn until the end or an error. */
+/* The writer's thread: hash and write each answer in turn until the end or an error. */
 static void *
 sync_writer_run(void *arg)
 {
 	struct sync_writer *w = arg;
-	size_t i;
+	const ProtobufCBinaryData *d;
+	Envelope *msg;
 	int err = 0;
 
 	for (;;) {
@@ -139,13 +139,14 @@ sync_writer_run(void *arg)
 			pthread_mutex_unlock(&w->mu);
 			break;
 		}
-		i = w->head;
+		msg = w->msg[w->head];
 		pthread_mutex_unlock(&w->mu);
+		d = &msg->blob_data->data;
 		if (err == 0) {
-			EVP_DigestUpdate(w->sha, w->buf[i], w->len[i]);
-			if (write_all(w->fd, w->buf[i], w->len[i]) < 0)
+			EVP_DigestUpdate(w->sha, d->data, d->len);
+			if (write_all(w->fd, d->data, d->len) < 0)
 				err = errno ? errno : EIO;
-			w->written += w->len[i];
+			w->written += d->len;
 		}
 		if (err == 0 && w->written - w->started >= SYNC_WRITEBACK) {
 			/* start writing out, not waiting: the fdatasync at the end finds it done */
@@ -153,7 +154,9 @@ sync_writer_run(void *arg)
 			    (off_t)(w->written - w->started), SYNC_FILE_RANGE_WRITE);
 			w->started = w->written;
 		}
+		wire_free(msg);
 		pthread_mutex_lock(&w->mu);
+		w->msg[w->head] = NULL;
 		w->head = (w->head + 1) % SYNC_WRITER_BUFS;
 		w->n--;
 		if (err != 0)
@@ -164,67 +167,46 @@ sync_writer_run(void *arg)
 	return NULL;
 }
 
-/* Free a writer's buffers. */
-static void
-sync_writer_free(struct sync_writer *w)
-{
-	size_t i;
-
-	for (i = 0; i < SYNC_WRITER_BUFS; i++)
-		free(w->buf[i]);
-}
-
 /* Start a writer appending to fd (at its end) and hashing into sha. */
 static int
 sync_writer_start(struct sync_writer *w, int fd, EVP_MD_CTX *sha, uint64_t at)
 {
-	size_t i;
-
 	memset(w, 0, sizeof *w);
 	w->fd = fd;
 	w->sha = sha;
 	w->written = w->started = at;
-	for (i = 0; i < SYNC_WRITER_BUFS; i++)
-		if ((w->buf[i] = malloc(SYNC_BLOB_CHUNK)) == NULL) {
-			sync_writer_free(w);
-			return CUSTODY_ENOMEM;
-		}
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	if (pthread_create(&w->th, NULL, sync_writer_run, w) != 0) {
 		pthread_mutex_destroy(&w->mu);
 		pthread_cond_destroy(&w->cv);
-		sync_writer_free(w);
 		return custody_fail(CUSTODY_ENOMEM, "cannot start a blob writer");
 	}
 	return 0;
 }
 
 /*
- * Copy len (at most SYNC_BLOB_CHUNK) bytes of an answer into a free buffer of the writer,
- * waiting for one; 0, or the error of an earlier write.
+ * Hand a BlobData answer (its data at most SYNC_BLOB_CHUNK bytes) over to the writer, waiting
+ * for room; 0, or the error of an earlier write. The writer owns msg either way.
  */
 static int
-sync_writer_put(struct sync_writer *w, const uint8_t *data, size_t len)
+sync_writer_put(struct sync_writer *w, Envelope *msg)
 {
-	size_t i;
 	int err;
 
 	pthread_mutex_lock(&w->mu);
 	while (w->n == SYNC_WRITER_BUFS && w->err == 0)
 		pthread_cond_wait(&w->cv, &w->mu);
-	i = (w->head + w->n) % SYNC_WRITER_BUFS;
-	err = w->err;
+	if ((err = w->err) == 0) {
+		w->msg[(w->head + w->n) % SYNC_WRITER_BUFS] = msg;
+		w->n++;
+		pthread_cond_broadcast(&w->cv);
+	}
 	pthread_mutex_unlock(&w->mu);
-	if (err != 0)
+	if (err != 0) {
+		wire_free(msg);
 		return sync_writer_error(err, "writing");
-	/* buffer i is neither filled nor being written: the writer leaves it alone */
-	memcpy(w->buf[i], data, len);
-	w->len[i] = len;
-	pthread_mutex_lock(&w->mu);
-	w->n++;
-	pthread_cond_broadcast(&w->cv);
-	pthread_mutex_unlock(&w->mu);
+	}
 	return 0;
 }
 
@@ -244,7 +226,6 @@ sync_writer_finish(struct sync_writer *w, int sync)
 	pthread_join(w->th, NULL);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
-	sync_writer_free(w);
 	if (w->err != 0)
 		error = sync_writer_error(w->err, "writing");
 	else if (sync && fdatasync(w->fd) != 0)
@@ -341,9 +322,7 @@ session_fetch_blob(struct session *s, const struct sync_need *nd)
 			    off < size ? "too many bytes" : "nothing");
 			goto done;
 		}
-		error = sync_writer_put(&w, msg->blob_data->data.data, len);
-		wire_free(msg);
-		if (error < 0)
+		if ((error = sync_writer_put(&w, msg)) < 0)
 			goto done;
 		off += len;
 		while (inflight < SYNC_WINDOW && asked < size) {
