@@ -13,12 +13,25 @@
 
 #define CONN_MAX_QUEUED_FDS 64
 
+/*
+ * A room a large answer is sealed into and queued from by reference, with no copy: given back
+ * to its connection once written (kept for the next answer), or freed.
+ */
+struct conn_room {
+	struct conn_noise	*owner;
+	struct conn_room	*next;
+	size_t			 cap;
+	uint8_t			 data[];
+};
+
 /* The state of the Noise transform. */
 struct conn_noise {
 	struct cbuf		 plain;		/* decrypted stream of message frames, one
 						   flat run: a frame is dispatched from where
 						   it was decrypted, with no pullup */
 	size_t			 plain_off;	/* the bytes of it dispatched */
+	struct conn_room	*rooms;		/* written, free for the next answers */
+	size_t			 nrooms;
 	struct noise_hs		*hs;		/* until the handshake is done */
 	struct noise_cipher	*tx, *rx;	/* after */
 	uint8_t			 remote[NOISE_KEY_LEN];

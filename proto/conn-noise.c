@@ -22,15 +22,57 @@ conn_noise_frame_out(struct conn *c, uint8_t type, const uint8_t *body, size_t l
 	return error;
 }
 
+#define CONN_ROOM_MIN (256u << 10)	/* sealed output this large goes out of a room */
+#define CONN_ROOMS_KEPT 4		/* rooms a connection keeps for its next answers */
+
+/* The output queued from a room is written (or dropped): keep the room, or free it. */
+static void
+conn_room_release(const void *data, size_t len, void *arg)
+{
+	struct conn_room *r = arg;
+	struct conn_noise *n = r->owner;
+
+	(void)data;
+	(void)len;
+	if (n != NULL && n->nrooms < CONN_ROOMS_KEPT) {
+		r->next = n->rooms;
+		n->rooms = r;
+		n->nrooms++;
+	} else
+		free(r);
+}
+
+/* A room of at least len bytes: a kept one, or a new one; NULL when out of memory. */
+static struct conn_room *
+conn_room_take(struct conn_noise *n, size_t len)
+{
+	struct conn_room *r;
+
+	while ((r = n->rooms) != NULL) {
+		n->rooms = r->next;
+		n->nrooms--;
+		if (r->cap >= len)
+			return r;
+		free(r);	/* too small for what is sent now */
+	}
+	if ((r = malloc(sizeof *r + len)) == NULL)
+		return NULL;
+	r->owner = n;
+	r->cap = len;
+	return r;
+}
+
 /*
  * Encrypt len bytes of message frames into transport messages, one FRAME_NOISE frame each,
- * sealed straight into room reserved on the output at once for all of them (one chain, not a
- * fresh one per frame).
+ * sealed straight into the room they go out of: a room of their own queued by reference when
+ * they are many (an answer of a megabyte: no copy, and no fresh memory faulted in for each),
+ * else room reserved on the output at once for all of them (one chain, not one per frame).
  */
 int
 conn_noise_seal_bytes(struct conn *c, const uint8_t *data, size_t len)
 {
 	struct evbuffer_iovec v;
+	struct conn_room *r = NULL;
 	size_t off, n, msgs, total;
 	uint8_t *p;
 	int error = 0;
@@ -39,21 +81,37 @@ conn_noise_seal_bytes(struct conn *c, const uint8_t *data, size_t len)
 		return 0;
 	msgs = (len + NOISE_MAX_PAYLOAD - 1) / NOISE_MAX_PAYLOAD;
 	total = len + msgs * (FRAME_HEADER_LEN + NOISE_TAG_LEN);
-	if (total > SSIZE_MAX || evbuffer_reserve_space(c->out, (ev_ssize_t)total, &v, 1) != 1 ||
+	if (total > SSIZE_MAX)
+		return CUSTODY_ENOMEM;
+	if (total >= CONN_ROOM_MIN) {
+		if ((r = conn_room_take(c->noise, total)) == NULL)
+			return CUSTODY_ENOMEM;
+		p = r->data;
+	} else if (evbuffer_reserve_space(c->out, (ev_ssize_t)total, &v, 1) != 1 ||
 	    v.iov_len < total)
 		return CUSTODY_ENOMEM;
-	p = v.iov_base;
+	else
+		p = v.iov_base;
 	for (off = 0; off < len && error == 0; off += n) {
 		n = len - off < NOISE_MAX_PAYLOAD ? len - off : NOISE_MAX_PAYLOAD;
 		frame_header(p, FRAME_NOISE, (uint32_t)(n + NOISE_TAG_LEN));
 		error = noise_encrypt_to(c->noise->tx, p + FRAME_HEADER_LEN, data + off, n);
 		p += FRAME_HEADER_LEN + n + NOISE_TAG_LEN;
 	}
-	if (error < 0)	/* nothing of it goes out: the session ends */
+	if (error == 0 && r != NULL) {
+		if (evbuffer_add_reference(c->out, r->data, total, conn_room_release, r) != 0)
+			error = CUSTODY_ENOMEM;
+		else
+			r = NULL;	/* the output owns it now */
+	} else if (error == 0) {
+		v.iov_len = total;
+		if (evbuffer_commit_space(c->out, &v, 1) != 0)
+			error = CUSTODY_ENOMEM;
+	}
+	if (r != NULL)		/* nothing of it goes out: the session ends */
+		conn_room_release(r->data, 0, r);
+	if (error < 0)
 		return error;
-	v.iov_len = total;
-	if (evbuffer_commit_space(c->out, &v, 1) != 0)
-		return CUSTODY_ENOMEM;
 	conn_want_write(c);
 	return 0;
 }
@@ -353,11 +411,17 @@ conn_noise_drop_hs(struct conn *c)
 void
 conn_noise_free(struct conn_noise *n)
 {
+	struct conn_room *r;
+
 	if (n == NULL)
 		return;
 	if (n->plain.data != NULL)
 		sodium_memzero(n->plain.data, n->plain.cap);
 	cbuf_free(&n->plain);
+	while ((r = n->rooms) != NULL) {
+		n->rooms = r->next;
+		free(r);
+	}
 	noise_hs_free(n->hs);
 	noise_cipher_free(n->tx);
 	noise_cipher_free(n->rx);
