@@ -3,10 +3,10 @@
  * into tmp/sync-NAME.part, from where an earlier session left it, with a window of requests in
  * flight, and placed under its name once its hash is checked and its bytes are on disk.
  *
- * The session's thread reads and decrypts what arrives while a writer thread of the blob hashes
- * and writes the answers before it, in order, and has the kernel start writing them out as it
- * goes: the link, the hash and the disk all work at once, and the fdatasync before the blob
- * takes its name has little left to wait for.
+ * The session's thread reads and decrypts what arrives while the blob's writer hashes the
+ * answers before it on one thread and writes them on another, in order, having the kernel start
+ * writing them out as it goes: the link, the hash and the disk all work at once, and the
+ * fdatasync before the blob takes its name has little left to wait for.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -96,25 +96,26 @@ sync_writer_error(int err, const char *what)
 }
 
 /*
- * Answers a writer holds: one being written, the others waiting. The session hands each answer
- * over whole (its data is written from where the decoder put it, with no copy in between), and
- * the writer frees it once written.
+ * Answers a writer holds: some being hashed and written, the others waiting. The session hands
+ * each answer over whole (its data is hashed and written from where the decoder put it, with
+ * no copy in between), and the writer frees it once both are done.
  */
-#define SYNC_WRITER_BUFS 3
+#define SYNC_WRITER_BUFS 4
 
 /* Bytes a writer lets pile up in the page cache before it has the kernel write them out. */
 #define SYNC_WRITEBACK (8u << 20)
 
 /*
- * The writer of one blob: the answers, in order, are handed over by sync_writer_put, and their
- * data is hashed and appended to fd on the writer's thread.
+ * The writer of one blob: the answers, in order, are handed over by sync_writer_put; one thread
+ * hashes their data into sha while another appends it to fd, each at its own pace within
+ * SYNC_WRITER_BUFS answers.
  */
 struct sync_writer {
-	pthread_t	 th;
+	pthread_t	 hasher, writer;
 	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;		/* an answer handed over, written, or the end */
-	Envelope	*msg[SYNC_WRITER_BUFS];	/* BlobData answers */
-	size_t		 head, n;	/* the oldest answer held, and how many are */
+	pthread_cond_t	 cv;		/* an answer handed over, hashed, written, or the end */
+	Envelope	*msg[SYNC_WRITER_BUFS];	/* BlobData answers, by count */
+	uint64_t	 put, hashed, done;	/* answers handed over, hashed, written */
 	int		 end;		/* no more will come */
 	int		 fd;
 	EVP_MD_CTX	*sha;
@@ -122,7 +123,59 @@ struct sync_writer {
 	int		 err;		/* errno of a failed write, or 0 */
 };
 
-/* The writer's thread: hash and write each answer in turn until the end or an error. */
+/*
+ * Wait for the answer after the *mine - 1 this thread has seen to; NULL at the end. The data
+ * of an answer does not move while either thread still holds it.
+ */
+static Envelope *
+sync_writer_next(struct sync_writer *w, const uint64_t *mine)
+{
+	Envelope *msg = NULL;
+
+	pthread_mutex_lock(&w->mu);
+	while (*mine == w->put && !w->end)
+		pthread_cond_wait(&w->cv, &w->mu);
+	if (*mine < w->put)
+		msg = w->msg[*mine % SYNC_WRITER_BUFS];
+	pthread_mutex_unlock(&w->mu);
+	return msg;
+}
+
+/* This thread is done with its answer: the second of the two to be frees it. */
+static void
+sync_writer_step(struct sync_writer *w, uint64_t *mine, const uint64_t *other, int err)
+{
+	Envelope *msg = NULL;
+
+	pthread_mutex_lock(&w->mu);
+	if (++*mine <= *other) {
+		msg = w->msg[(*mine - 1) % SYNC_WRITER_BUFS];
+		w->msg[(*mine - 1) % SYNC_WRITER_BUFS] = NULL;
+	}
+	if (err != 0 && w->err == 0)
+		w->err = err;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	wire_free(msg);
+}
+
+/* The hashing thread: every answer's data into sha, in order. */
+static void *
+sync_writer_hash(void *arg)
+{
+	struct sync_writer *w = arg;
+	const ProtobufCBinaryData *d;
+	Envelope *msg;
+
+	while ((msg = sync_writer_next(w, &w->hashed)) != NULL) {
+		d = &msg->blob_data->data;
+		EVP_DigestUpdate(w->sha, d->data, d->len);
+		sync_writer_step(w, &w->hashed, &w->done, 0);
+	}
+	return NULL;
+}
+
+/* The writing thread: append every answer's data to fd, in order, until the end or an error. */
 static void *
 sync_writer_run(void *arg)
 {
@@ -131,19 +184,9 @@ sync_writer_run(void *arg)
 	Envelope *msg;
 	int err = 0;
 
-	for (;;) {
-		pthread_mutex_lock(&w->mu);
-		while (w->n == 0 && !w->end)
-			pthread_cond_wait(&w->cv, &w->mu);
-		if (w->n == 0) {
-			pthread_mutex_unlock(&w->mu);
-			break;
-		}
-		msg = w->msg[w->head];
-		pthread_mutex_unlock(&w->mu);
+	while ((msg = sync_writer_next(w, &w->done)) != NULL) {
 		d = &msg->blob_data->data;
 		if (err == 0) {
-			EVP_DigestUpdate(w->sha, d->data, d->len);
 			if (write_all(w->fd, d->data, d->len) < 0)
 				err = errno ? errno : EIO;
 			w->written += d->len;
@@ -154,15 +197,7 @@ sync_writer_run(void *arg)
 			    (off_t)(w->written - w->started), SYNC_FILE_RANGE_WRITE);
 			w->started = w->written;
 		}
-		wire_free(msg);
-		pthread_mutex_lock(&w->mu);
-		w->msg[w->head] = NULL;
-		w->head = (w->head + 1) % SYNC_WRITER_BUFS;
-		w->n--;
-		if (err != 0)
-			w->err = err;
-		pthread_cond_broadcast(&w->cv);
-		pthread_mutex_unlock(&w->mu);
+		sync_writer_step(w, &w->done, &w->hashed, err);
 	}
 	return NULL;
 }
@@ -177,12 +212,21 @@ sync_writer_start(struct sync_writer *w, int fd, EVP_MD_CTX *sha, uint64_t at)
 	w->written = w->started = at;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
-	if (pthread_create(&w->th, NULL, sync_writer_run, w) != 0) {
-		pthread_mutex_destroy(&w->mu);
-		pthread_cond_destroy(&w->cv);
-		return custody_fail(CUSTODY_ENOMEM, "cannot start a blob writer");
+	if (pthread_create(&w->hasher, NULL, sync_writer_hash, w) != 0)
+		goto fail;
+	if (pthread_create(&w->writer, NULL, sync_writer_run, w) != 0) {
+		pthread_mutex_lock(&w->mu);
+		w->end = 1;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->hasher, NULL);
+		goto fail;
 	}
 	return 0;
+fail:
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	return custody_fail(CUSTODY_ENOMEM, "cannot start a blob writer");
 }
 
 /*
@@ -195,11 +239,12 @@ sync_writer_put(struct sync_writer *w, Envelope *msg)
 	int err;
 
 	pthread_mutex_lock(&w->mu);
-	while (w->n == SYNC_WRITER_BUFS && w->err == 0)
+	while (w->put - (w->hashed < w->done ? w->hashed : w->done) == SYNC_WRITER_BUFS &&
+	    w->err == 0)
 		pthread_cond_wait(&w->cv, &w->mu);
 	if ((err = w->err) == 0) {
-		w->msg[(w->head + w->n) % SYNC_WRITER_BUFS] = msg;
-		w->n++;
+		w->msg[w->put % SYNC_WRITER_BUFS] = msg;
+		w->put++;
 		pthread_cond_broadcast(&w->cv);
 	}
 	pthread_mutex_unlock(&w->mu);
@@ -223,7 +268,8 @@ sync_writer_finish(struct sync_writer *w, int sync)
 	w->end = 1;
 	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->th, NULL);
+	pthread_join(w->hasher, NULL);
+	pthread_join(w->writer, NULL);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
 	if (w->err != 0)
