@@ -13,12 +13,25 @@
 
 #define CONN_MAX_QUEUED_FDS 64
 
+/*
+ * A room a large answer is sealed into and queued from by reference, with no copy: given back
+ * to its connection once written (kept for the next answer), or freed.
+ */
+struct conn_room {
+	struct conn_noise	*owner;
+	struct conn_room	*next;
+	size_t			 cap;
+	uint8_t			 data[];
+};
+
 /* The state of the Noise transform. */
 struct conn_noise {
-	struct evbuffer		*plain;		/* decrypted stream of message frames */
-	uint8_t			*scratch;	/* one transport frame being sealed or opened:
-						   FRAME_HEADER_LEN + NOISE_MAX_MSG bytes,
-						   from the first, wiped after each */
+	struct cbuf		 plain;		/* decrypted stream of message frames, one
+						   flat run: a frame is dispatched from where
+						   it was decrypted, with no pullup */
+	size_t			 plain_off;	/* the bytes of it dispatched */
+	struct conn_room	*rooms;		/* written, free for the next answers */
+	size_t			 nrooms;
 	struct noise_hs		*hs;		/* until the handshake is done */
 	struct noise_cipher	*tx, *rx;	/* after */
 	uint8_t			 remote[NOISE_KEY_LEN];
@@ -74,6 +87,8 @@ int conn_queue(struct conn *, const void *, size_t);
 void conn_establish(struct conn *);
 /* Dispatch every whole message frame of buf while not paused; 0 or an error. */
 int conn_frames(struct conn *, struct evbuffer *buf);
+/* The same for the flat buffer b from *off on, moving *off past what was dispatched. */
+int conn_frames_flat(struct conn *, const struct cbuf *b, size_t *off);
 /* A new connection with its events and buffers, or NULL (fd is then closed). */
 struct conn *conn_alloc(struct event_base *, int fd, conn_dispatch_cb, void *arg);
 
@@ -81,6 +96,8 @@ struct conn *conn_alloc(struct event_base *, int fd, conn_dispatch_cb, void *arg
 int conn_noise_process(struct conn *);
 /* Encrypt the pending message frames into FRAME_NOISE frames (once established). */
 int conn_noise_seal(struct conn *);
+/* Encrypt len bytes of message frames into FRAME_NOISE frames on the output (established). */
+int conn_noise_seal_bytes(struct conn *, const uint8_t *, size_t);
 /* Why a Noise connection closed by its peer was lost, by how far it had come. */
 const char *conn_noise_closed(const struct conn *);
 /* Wipe the handshake state (the connection is lost). */

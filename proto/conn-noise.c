@@ -1,4 +1,5 @@
 /* The Noise transform of a connection between offices: the handshake, authorization, sealing. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,42 +22,109 @@ conn_noise_frame_out(struct conn *c, uint8_t type, const uint8_t *body, size_t l
 	return error;
 }
 
-/* The scratch room of one transport frame, made on first use; NULL when out of memory. */
-static uint8_t *
-conn_noise_scratch(struct conn_noise *n)
+#define CONN_ROOM_MIN (256u << 10)	/* sealed output this large goes out of a room */
+#define CONN_ROOMS_KEPT 4		/* rooms a connection keeps for its next answers */
+
+/* The output queued from a room is written (or dropped): keep the room, or free it. */
+static void
+conn_room_release(const void *data, size_t len, void *arg)
 {
-	if (n->scratch == NULL)
-		n->scratch = malloc(FRAME_HEADER_LEN + NOISE_MAX_MSG);
-	return n->scratch;
+	struct conn_room *r = arg;
+	struct conn_noise *n = r->owner;
+
+	(void)data;
+	(void)len;
+	if (n != NULL && n->nrooms < CONN_ROOMS_KEPT) {
+		r->next = n->rooms;
+		n->rooms = r;
+		n->nrooms++;
+	} else
+		free(r);
+}
+
+/* A room of at least len bytes: a kept one, or a new one; NULL when out of memory. */
+static struct conn_room *
+conn_room_take(struct conn_noise *n, size_t len)
+{
+	struct conn_room *r;
+
+	while ((r = n->rooms) != NULL) {
+		n->rooms = r->next;
+		n->nrooms--;
+		if (r->cap >= len)
+			return r;
+		free(r);	/* too small for what is sent now */
+	}
+	if ((r = malloc(sizeof *r + len)) == NULL)
+		return NULL;
+	r->owner = n;
+	r->cap = len;
+	return r;
 }
 
 /*
- * Encrypt the pending message frames into transport messages, one FRAME_NOISE frame each,
- * sealed in the scratch room and queued from there: evbuffer packs them into its chains (room
- * reserved frame by frame would take a fresh 128 KiB chain for each, faulted in anew). Each piece
- * of plaintext is wiped as soon as it is sealed, while it is still in the cache.
+ * Encrypt len bytes of message frames into transport messages, one FRAME_NOISE frame each,
+ * sealed straight into the room they go out of: a room of their own queued by reference when
+ * they are many (an answer of a megabyte: no copy, and no fresh memory faulted in for each),
+ * else room reserved on the output at once for all of them (one chain, not one per frame).
  */
+int
+conn_noise_seal_bytes(struct conn *c, const uint8_t *data, size_t len)
+{
+	struct evbuffer_iovec v;
+	struct conn_room *r = NULL;
+	size_t off, n, msgs, total;
+	uint8_t *p;
+	int error = 0;
+
+	if (len == 0)
+		return 0;
+	msgs = (len + NOISE_MAX_PAYLOAD - 1) / NOISE_MAX_PAYLOAD;
+	total = len + msgs * (FRAME_HEADER_LEN + NOISE_TAG_LEN);
+	if (total > SSIZE_MAX)
+		return CUSTODY_ENOMEM;
+	if (total >= CONN_ROOM_MIN) {
+		if ((r = conn_room_take(c->noise, total)) == NULL)
+			return CUSTODY_ENOMEM;
+		p = r->data;
+	} else if (evbuffer_reserve_space(c->out, (ev_ssize_t)total, &v, 1) != 1 ||
+	    v.iov_len < total)
+		return CUSTODY_ENOMEM;
+	else
+		p = v.iov_base;
+	for (off = 0; off < len && error == 0; off += n) {
+		n = len - off < NOISE_MAX_PAYLOAD ? len - off : NOISE_MAX_PAYLOAD;
+		frame_header(p, FRAME_NOISE, (uint32_t)(n + NOISE_TAG_LEN));
+		error = noise_encrypt_to(c->noise->tx, p + FRAME_HEADER_LEN, data + off, n);
+		p += FRAME_HEADER_LEN + n + NOISE_TAG_LEN;
+	}
+	if (error == 0 && r != NULL) {
+		if (evbuffer_add_reference(c->out, r->data, total, conn_room_release, r) != 0)
+			error = CUSTODY_ENOMEM;
+		else
+			r = NULL;	/* the output owns it now */
+	} else if (error == 0) {
+		v.iov_len = total;
+		if (evbuffer_commit_space(c->out, &v, 1) != 0)
+			error = CUSTODY_ENOMEM;
+	}
+	if (r != NULL)		/* nothing of it goes out: the session ends */
+		conn_room_release(r->data, 0, r);
+	if (error < 0)
+		return error;
+	conn_want_write(c);
+	return 0;
+}
+
+/* Encrypt the pending message frames (conn_noise_seal_bytes), wiping them once sealed. */
 int
 conn_noise_seal(struct conn *c)
 {
-	size_t off, n;
-	uint8_t *p = NULL;
-	int error = 0;
+	int error;
 
-	if (c->pending.len > 0 && (p = conn_noise_scratch(c->noise)) == NULL)
-		error = CUSTODY_ENOMEM;
-	for (off = 0; off < c->pending.len && error == 0; off += n) {
-		n = c->pending.len - off;
-		if (n > NOISE_MAX_PAYLOAD)
-			n = NOISE_MAX_PAYLOAD;
-		frame_header(p, FRAME_NOISE, (uint32_t)(n + NOISE_TAG_LEN));
-		if ((error = noise_encrypt_to(c->noise->tx, p + FRAME_HEADER_LEN,
-		    c->pending.data + off, n)) == 0)
-			error = conn_queue(c, p, FRAME_HEADER_LEN + n + NOISE_TAG_LEN);
-		sodium_memzero(c->pending.data + off, n);
-	}
-	if (off < c->pending.len)	/* stopped by an error: wipe what was not sealed */
-		sodium_memzero(c->pending.data + off, c->pending.len - off);
+	error = conn_noise_seal_bytes(c, c->pending.data, c->pending.len);
+	if (c->pending.len > 0)
+		sodium_memzero(c->pending.data, c->pending.len);
 	c->pending.len = 0;
 	return error;
 }
@@ -180,11 +248,57 @@ conn_noise_hs_frame(struct conn *c, const uint8_t *body, size_t len)
 }
 
 #define CONN_NOISE_PIECES 8	/* pieces of c->in a transport frame is decrypted from in place */
+/* A stream of plaintext left empty with more room than this gives it back. */
+#define CONN_NOISE_PLAIN_KEEP (2u << 20)
+
+/*
+ * Room for len more bytes at the end of the plaintext stream; what was dispatched is dropped
+ * first (a frame cut by the end of the last transport message is moved to the front: a part of
+ * one transport message, as frames are dispatched after each).
+ */
+static uint8_t *
+conn_noise_plain_room(struct conn_noise *n, size_t len)
+{
+	struct cbuf *p = &n->plain;
+
+	if (n->plain_off > 0) {
+		memmove(p->data, p->data + n->plain_off, p->len - n->plain_off);
+		p->len -= n->plain_off;
+		n->plain_off = 0;
+	}
+	if (cbuf_reserve(p, len) < 0)
+		return NULL;
+	return p->data + p->len;
+}
+
+/* The plaintext stream is all dispatched: empty it, and give back a room grown large. */
+static void
+conn_noise_plain_done(struct conn_noise *n)
+{
+	if (n->plain_off < n->plain.len)
+		return;
+	n->plain.len = n->plain_off = 0;
+	if (n->plain.cap > CONN_NOISE_PLAIN_KEEP) {
+		sodium_memzero(n->plain.data, n->plain.cap);
+		cbuf_free(&n->plain);
+	}
+}
+
+/* Dispatch the whole message frames of the plaintext stream while not paused. */
+static int
+conn_noise_frames(struct conn *c)
+{
+	int error;
+
+	error = conn_frames_flat(c, &c->noise->plain, &c->noise->plain_off);
+	conn_noise_plain_done(c->noise);
+	return error;
+}
 
 /*
  * The transport frame of len bytes after the header at the start of c->in: decrypt it from where
- * it lies (the pieces it was read in, no pullup) into the scratch room, and add it to the stream
- * of message frames once it authenticates.
+ * it lies (the pieces it was read in, no pullup) onto the end of the plaintext stream, which
+ * takes it once it authenticates (what does not is wiped).
  */
 static int
 conn_noise_transport_frame(struct conn *c, size_t len)
@@ -214,13 +328,12 @@ conn_noise_transport_frame(struct conn *c, size_t len)
 	}
 	if (len == NOISE_TAG_LEN)	/* an empty message */
 		return noise_decrypt_iov(n->rx, none, ct, k, len);
-	if ((data = conn_noise_scratch(n)) == NULL)
+	if ((data = conn_noise_plain_room(n, len - NOISE_TAG_LEN)) == NULL)
 		return CUSTODY_ENOMEM;
 	if ((error = noise_decrypt_iov(n->rx, data, ct, k, len)) < 0)
 		return error;
-	error = evbuffer_add(n->plain, data, len - NOISE_TAG_LEN) != 0 ? CUSTODY_ENOMEM : 0;
-	sodium_memzero(data, len - NOISE_TAG_LEN);
-	return error;
+	n->plain.len += len - NOISE_TAG_LEN;
+	return 0;
 }
 
 /* Handle every whole outer frame of c->in, dispatching the messages they carry. */
@@ -233,7 +346,7 @@ conn_noise_process(struct conn *c)
 	int error;
 
 	/* messages decrypted before a pause or a stall come first */
-	if (c->established && (error = conn_frames(c, c->noise->plain)) < 0)
+	if (c->established && (error = conn_noise_frames(c)) < 0)
 		return error;
 	while (!c->dead && !c->paused && !c->closing && !c->stalled) {
 		avail = evbuffer_get_length(c->in);
@@ -263,7 +376,7 @@ conn_noise_process(struct conn *c)
 		evbuffer_drain(c->in, avail);
 		if (error < 0)
 			return error;
-		if (c->established && (error = conn_frames(c, c->noise->plain)) < 0)
+		if (c->established && (error = conn_noise_frames(c)) < 0)
 			return error;
 	}
 	return 0;
@@ -298,17 +411,20 @@ conn_noise_drop_hs(struct conn *c)
 void
 conn_noise_free(struct conn_noise *n)
 {
+	struct conn_room *r;
+
 	if (n == NULL)
 		return;
-	if (n->plain != NULL)
-		evbuffer_free(n->plain);
+	if (n->plain.data != NULL)
+		sodium_memzero(n->plain.data, n->plain.cap);
+	cbuf_free(&n->plain);
+	while ((r = n->rooms) != NULL) {
+		n->rooms = r->next;
+		free(r);
+	}
 	noise_hs_free(n->hs);
 	noise_cipher_free(n->tx);
 	noise_cipher_free(n->rx);
-	if (n->scratch != NULL) {
-		sodium_memzero(n->scratch, FRAME_HEADER_LEN + NOISE_MAX_MSG);
-		free(n->scratch);
-	}
 	sodium_free(n->fallback);
 	free(n->office);
 	free(n);
@@ -337,8 +453,7 @@ conn_noise_new(struct event_base *base, int fd, const uint8_t *dial,
 	memcpy(n->ed_pub, ed_pub, 32);
 	if (initiator)
 		memcpy(n->remote_ed, dial, 32);
-	if ((n->plain = evbuffer_new()) == NULL ||
-	    (initiator && noise_pub_from_ed25519(rs, dial) < 0) ||
+	if ((initiator && noise_pub_from_ed25519(rs, dial) < 0) ||
 	    noise_hs_new(&n->hs, "XK", initiator, s_priv, initiator ? rs : NULL,
 	    CONN_PROLOGUE, strlen(CONN_PROLOGUE)) < 0 ||
 	    (initiator && conn_noise_hs_write(c) < 0)) {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -17,6 +18,7 @@
 #include "conn-int.h"
 
 #define CONN_READ 65536
+#define CONN_READ_NOISE (256u << 10)	/* bytes a Noise connection reads at once, at most */
 #define CONN_DRAIN_TIMEOUT 2
 /*
  * Output the other end has not read yet: above CONN_OUT_HIGH no further message is dispatched
@@ -153,53 +155,131 @@ conn_hello(struct conn *c, const Envelope *env)
 	return 0;
 }
 
+/*
+ * Whether a frame may be dispatched now: not when paused, closing, or when the other end reads
+ * nothing of what is sent to it (then no further request is taken from it).
+ */
+static bool
+conn_may_dispatch(struct conn *c)
+{
+	if (c->dead || c->paused || c->closing)
+		return false;
+	if (conn_backlog(c) > CONN_OUT_HIGH) {
+		/* the other end reads nothing: take no more requests from it */
+		c->stalled = 1;
+		event_del(c->rev);
+		c->reading = 0;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Decode the message frame at the start of the avail contiguous bytes of data, if whole: *used
+ * is its size and *env its message, or *used is 0 when more must come first (*need: how many
+ * bytes the frame takes, once its header is there).
+ */
+static int
+conn_frame_decode(struct conn *c, const uint8_t *data, size_t avail, size_t *used,
+    size_t *need, Envelope **env)
+{
+	struct frame f;
+	size_t max;
+	int error;
+
+	*used = 0;
+	*need = FRAME_HEADER_LEN;
+	*env = NULL;
+	if (avail < FRAME_HEADER_LEN)
+		return 0;
+	/* a plain connection's Hello comes from anyone: it is kept small */
+	max = c->established ? FRAME_MAX : FRAME_MAX_HELLO;
+	if ((error = frame_parse(&f, used, data, FRAME_HEADER_LEN, max)) < 0)
+		return error;
+	*need = frame_total(data);
+	if (avail < *need)
+		return 0;
+	if ((error = frame_parse(&f, used, data, *need, max)) < 0)
+		return error;
+	if (*used == 0)
+		return 0;
+	if (f.type != FRAME_MSG) {
+		*used = 0;
+		return c->noise != NULL ? custody_fail(CUSTODY_EPROTO, "unexpected frame "
+		    "type %u in the channel", f.type) : custody_fail(CUSTODY_EPROTO,
+		    "unexpected data frame");
+	}
+	if ((error = wire_decode(env, f.body, f.len)) < 0)
+		*used = 0;
+	return error;
+}
+
+/* Hand a decoded message to the owner (a plain connection's first must be its Hello). */
+static int
+conn_frame_dispatch(struct conn *c, Envelope *env)
+{
+	int error;
+
+	if (!c->established && (error = conn_hello(c, env)) < 0) {
+		wire_free(env);
+		return error;
+	}
+	c->cb(c, env, c->arg);
+	return 0;
+}
+
 /* Dispatch every whole message frame of buf while not paused. */
 int
 conn_frames(struct conn *c, struct evbuffer *buf)
 {
-	struct frame f;
 	Envelope *env;
 	uint8_t *data;
-	size_t used, avail, max;
+	size_t used, avail, need;
 	int error;
 
-	while (!c->dead && !c->paused && !c->closing) {
-		if (conn_backlog(c) > CONN_OUT_HIGH) {
-			/* the other end reads nothing: take no more requests from it */
-			c->stalled = 1;
-			event_del(c->rev);
-			c->reading = 0;
-			return 0;
-		}
+	while (conn_may_dispatch(c)) {
 		avail = evbuffer_get_length(buf);
 		if (avail < FRAME_HEADER_LEN)
 			return 0;
-		/* a plain connection's Hello comes from anyone: it is kept small */
-		max = c->established ? FRAME_MAX : FRAME_MAX_HELLO;
 		data = evbuffer_pullup(buf, FRAME_HEADER_LEN);
-		if ((error = frame_parse(&f, &used, data, FRAME_HEADER_LEN, max)) < 0)
+		if ((error = conn_frame_decode(c, data, FRAME_HEADER_LEN, &used, &need,
+		    &env)) < 0)
 			return error;
 		/* pull up this frame only: the whole buffer each time would be quadratic */
-		if (avail < frame_total(data))
+		if (avail < need)
 			return 0;
-		avail = frame_total(data);
-		data = evbuffer_pullup(buf, (ev_ssize_t)avail);
-		if ((error = frame_parse(&f, &used, data, avail, max)) < 0)
+		data = evbuffer_pullup(buf, (ev_ssize_t)need);
+		if ((error = conn_frame_decode(c, data, need, &used, &need, &env)) < 0)
 			return error;
 		if (used == 0)
 			return 0;
-		if (f.type != FRAME_MSG)
-			return c->noise != NULL ? custody_fail(CUSTODY_EPROTO, "unexpected frame "
-			    "type %u in the channel", f.type) : custody_fail(CUSTODY_EPROTO,
-			    "unexpected data frame");
-		if ((error = wire_decode(&env, f.body, f.len)) < 0)
-			return error;
 		evbuffer_drain(buf, used);
-		if (!c->established && (error = conn_hello(c, env)) < 0) {
-			wire_free(env);
+		if ((error = conn_frame_dispatch(c, env)) < 0)
 			return error;
-		}
-		c->cb(c, env, c->arg);
+	}
+	return 0;
+}
+
+/*
+ * Dispatch every whole message frame of the flat buffer b from *off on while not paused,
+ * moving *off past them.
+ */
+int
+conn_frames_flat(struct conn *c, const struct cbuf *b, size_t *off)
+{
+	Envelope *env;
+	size_t used, need;
+	int error;
+
+	while (conn_may_dispatch(c)) {
+		if ((error = conn_frame_decode(c, b->data + *off, b->len - *off, &used, &need,
+		    &env)) < 0)
+			return error;
+		if (used == 0)
+			return 0;
+		*off += used;
+		if ((error = conn_frame_dispatch(c, env)) < 0)
+			return error;
 	}
 	return 0;
 }
@@ -288,6 +368,42 @@ conn_recvmsg(struct conn *c, uint8_t *buf, size_t len)
 	return r;
 }
 
+/* recv up to len bytes of a Noise connection into room at the end of c->in. */
+static ssize_t
+conn_recv_in(struct conn *c, size_t len)
+{
+	struct evbuffer_iovec v[2];
+	struct iovec iov[2];
+	size_t left;
+	ssize_t r;
+	int i, k;
+
+	if ((k = evbuffer_reserve_space(c->in, (ev_ssize_t)len, v, 2)) < 1) {
+		errno = ENOMEM;
+		return -1;
+	}
+	/* the room may be larger than asked for: read len bytes at most (a rate may allow no more) */
+	for (i = 0, left = len; i < k; i++) {
+		if (v[i].iov_len > left)
+			v[i].iov_len = left;
+		left -= v[i].iov_len;
+		iov[i].iov_base = v[i].iov_base;
+		iov[i].iov_len = v[i].iov_len;
+	}
+	if ((r = readv(c->fd, iov, k)) <= 0)
+		return r;
+	for (i = 0, left = (size_t)r; i < k && left > 0; i++) {	/* what was read, no more */
+		if (v[i].iov_len > left)
+			v[i].iov_len = left;
+		left -= v[i].iov_len;
+	}
+	if (evbuffer_commit_space(c->in, v, i) != 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return r;
+}
+
 static void
 conn_read_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -317,12 +433,13 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	/* over the bandwidth limit: read no more for now, but dispatch what is buffered */
-	if ((n = conn_rate_allow(c, CONN_RX, sizeof buf)) == 0) {
+	if ((n = conn_rate_allow(c, CONN_RX, c->noise != NULL ? CONN_READ_NOISE :
+	    sizeof buf)) == 0) {
 		conn_process(c);
 		return;
 	}
-	/* TCP carries no descriptors: a Noise connection reads bytes alone */
-	r = c->noise != NULL ? recv(fd, buf, n, MSG_DONTWAIT) : conn_recvmsg(c, buf, n);
+	/* TCP carries no descriptors: a Noise connection reads bytes alone, straight into c->in */
+	r = c->noise != NULL ? conn_recv_in(c, n) : conn_recvmsg(c, buf, n);
 	if (r == CONN_REFUSED)
 		return;
 	if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
@@ -339,7 +456,7 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	conn_rate_spend(c, CONN_RX, (size_t)r);
-	if (evbuffer_add(c->in, buf, (size_t)r) != 0) {
+	if (c->noise == NULL && evbuffer_add(c->in, buf, (size_t)r) != 0) {
 		conn_lost(c, "out of memory");
 		return;
 	}
@@ -482,6 +599,9 @@ conn_send_frames(struct conn *c, const struct cbuf *frames)
 		return 0;
 	if (c->noise == NULL)
 		return conn_queue(c, frames->data, frames->len);
+	/* sealed from where they lie: no copy into pending first */
+	if (c->established && c->pending.len == 0)
+		return conn_noise_seal_bytes(c, frames->data, frames->len);
 	if ((error = cbuf_put(&c->pending, frames->data, frames->len)) < 0)
 		return error;
 	return conn_push(c);

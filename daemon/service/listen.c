@@ -378,6 +378,16 @@ listen_serve_done(void *arg)
 		rc->revoked_cut = j->cut;
 		rc->revoked_at = listen_now();
 	}
+	/*
+	 * A whole answer is sealed here on the loop: the next request waiting is read on a worker
+	 * meanwhile (its answer is sealed after this one, in order, in its own done).
+	 */
+	if (!rc->gone && j->error >= 0 && j->st == NULL && rc->nqueue > 0) {
+		Envelope *next = rc->queue[0];
+
+		memmove(rc->queue, rc->queue + 1, --rc->nqueue * sizeof *rc->queue);
+		listen_serve_start(rc, next);
+	}
 	if (!rc->gone) {
 		if (j->error < 0) {
 			log_warn("peer %s: %s: %s", listen_key(rc->ch, lk), j->msg != NULL ?

@@ -3,10 +3,10 @@
  * into tmp/sync-NAME.part, from where an earlier session left it, with a window of requests in
  * flight, and placed under its name once its hash is checked and its bytes are on disk.
  *
- * The session's thread reads and decrypts what arrives while a writer thread of the blob hashes
- * and writes the answers before it, in order, and has the kernel start writing them out as it
- * goes: the link, the hash and the disk all work at once, and the fdatasync before the blob
- * takes its name has little left to wait for.
+ * The session's thread reads and decrypts what arrives while the blob's writer hashes the
+ * answers before it on one thread and writes them on another, in order, having the kernel start
+ * writing them out as it goes: the link, the hash and the disk all work at once, and the
+ * fdatasync before the blob takes its name has little left to wait for.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -96,26 +96,26 @@ sync_writer_error(int err, const char *what)
 }
 
 /*
- * Buffers of a writer: one being written, the others filled meanwhile. The writer owns them for
- * the whole blob, so the memory of the answers is the session's alone, freed as it came, and
- * the heap does not swing by megabytes (which glibc would give back and fault in again).
+ * Answers a writer holds: some being hashed and written, the others waiting. The session hands
+ * each answer over whole (its data is hashed and written from where the decoder put it, with
+ * no copy in between), and the writer frees it once both are done.
  */
-#define SYNC_WRITER_BUFS 3
+#define SYNC_WRITER_BUFS 4
 
 /* Bytes a writer lets pile up in the page cache before it has the kernel write them out. */
 #define SYNC_WRITEBACK (8u << 20)
 
 /*
- * The writer of one blob: the data of the answers, in order, is copied into its buffers by
- * sync_writer_put and hashed and appended to fd on the writer's thread.
+ * The writer of one blob: the answers, in order, are handed over by sync_writer_put; one thread
+ * hashes their data into sha while another appends it to fd, each at its own pace within
+ * SYNC_WRITER_BUFS answers.
  */
 struct sync_writer {
-	pthread_t	 th;
+	pthread_t	 hasher, writer;
 	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;		/* a buffer filled, written, or the end */
-	uint8_t		*buf[SYNC_WRITER_BUFS];	/* SYNC_BLOB_CHUNK bytes each */
-	size_t		 len[SYNC_WRITER_BUFS];
-	size_t		 head, n;	/* the oldest filled buffer, and how many are */
+	pthread_cond_t	 cv;		/* an answer handed over, hashed, written, or the end */
+	Envelope	*msg[SYNC_WRITER_BUFS];	/* BlobData answers, by count */
+	uint64_t	 put, hashed, done;	/* answers handed over, hashed, written */
 	int		 end;		/* no more will come */
 	int		 fd;
 	EVP_MD_CTX	*sha;
@@ -123,29 +123,73 @@ struct sync_writer {
 	int		 err;		/* errno of a failed write, or 0 */
 };
 
-/* The writer's thread: hash and write each buffer in turn until the end or an error. */
+/*
+ * Wait for the answer after the *mine - 1 this thread has seen to; NULL at the end. The data
+ * of an answer does not move while either thread still holds it.
+ */
+static Envelope *
+sync_writer_next(struct sync_writer *w, const uint64_t *mine)
+{
+	Envelope *msg = NULL;
+
+	pthread_mutex_lock(&w->mu);
+	while (*mine == w->put && !w->end)
+		pthread_cond_wait(&w->cv, &w->mu);
+	if (*mine < w->put)
+		msg = w->msg[*mine % SYNC_WRITER_BUFS];
+	pthread_mutex_unlock(&w->mu);
+	return msg;
+}
+
+/* This thread is done with its answer: the second of the two to be frees it. */
+static void
+sync_writer_step(struct sync_writer *w, uint64_t *mine, const uint64_t *other, int err)
+{
+	Envelope *msg = NULL;
+
+	pthread_mutex_lock(&w->mu);
+	if (++*mine <= *other) {
+		msg = w->msg[(*mine - 1) % SYNC_WRITER_BUFS];
+		w->msg[(*mine - 1) % SYNC_WRITER_BUFS] = NULL;
+	}
+	if (err != 0 && w->err == 0)
+		w->err = err;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	wire_free(msg);
+}
+
+/* The hashing thread: every answer's data into sha, in order. */
+static void *
+sync_writer_hash(void *arg)
+{
+	struct sync_writer *w = arg;
+	const ProtobufCBinaryData *d;
+	Envelope *msg;
+
+	while ((msg = sync_writer_next(w, &w->hashed)) != NULL) {
+		d = &msg->blob_data->data;
+		EVP_DigestUpdate(w->sha, d->data, d->len);
+		sync_writer_step(w, &w->hashed, &w->done, 0);
+	}
+	return NULL;
+}
+
+/* The writing thread: append every answer's data to fd, in order, until the end or an error. */
 static void *
 sync_writer_run(void *arg)
 {
 	struct sync_writer *w = arg;
-	size_t i;
+	const ProtobufCBinaryData *d;
+	Envelope *msg;
 	int err = 0;
 
-	for (;;) {
-		pthread_mutex_lock(&w->mu);
-		while (w->n == 0 && !w->end)
-			pthread_cond_wait(&w->cv, &w->mu);
-		if (w->n == 0) {
-			pthread_mutex_unlock(&w->mu);
-			break;
-		}
-		i = w->head;
-		pthread_mutex_unlock(&w->mu);
+	while ((msg = sync_writer_next(w, &w->done)) != NULL) {
+		d = &msg->blob_data->data;
 		if (err == 0) {
-			EVP_DigestUpdate(w->sha, w->buf[i], w->len[i]);
-			if (write_all(w->fd, w->buf[i], w->len[i]) < 0)
+			if (write_all(w->fd, d->data, d->len) < 0)
 				err = errno ? errno : EIO;
-			w->written += w->len[i];
+			w->written += d->len;
 		}
 		if (err == 0 && w->written - w->started >= SYNC_WRITEBACK) {
 			/* start writing out, not waiting: the fdatasync at the end finds it done */
@@ -153,78 +197,61 @@ sync_writer_run(void *arg)
 			    (off_t)(w->written - w->started), SYNC_FILE_RANGE_WRITE);
 			w->started = w->written;
 		}
-		pthread_mutex_lock(&w->mu);
-		w->head = (w->head + 1) % SYNC_WRITER_BUFS;
-		w->n--;
-		if (err != 0)
-			w->err = err;
-		pthread_cond_broadcast(&w->cv);
-		pthread_mutex_unlock(&w->mu);
+		sync_writer_step(w, &w->done, &w->hashed, err);
 	}
 	return NULL;
-}
-
-/* Free a writer's buffers. */
-static void
-sync_writer_free(struct sync_writer *w)
-{
-	size_t i;
-
-	for (i = 0; i < SYNC_WRITER_BUFS; i++)
-		free(w->buf[i]);
 }
 
 /* Start a writer appending to fd (at its end) and hashing into sha. */
 static int
 sync_writer_start(struct sync_writer *w, int fd, EVP_MD_CTX *sha, uint64_t at)
 {
-	size_t i;
-
 	memset(w, 0, sizeof *w);
 	w->fd = fd;
 	w->sha = sha;
 	w->written = w->started = at;
-	for (i = 0; i < SYNC_WRITER_BUFS; i++)
-		if ((w->buf[i] = malloc(SYNC_BLOB_CHUNK)) == NULL) {
-			sync_writer_free(w);
-			return CUSTODY_ENOMEM;
-		}
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
-	if (pthread_create(&w->th, NULL, sync_writer_run, w) != 0) {
-		pthread_mutex_destroy(&w->mu);
-		pthread_cond_destroy(&w->cv);
-		sync_writer_free(w);
-		return custody_fail(CUSTODY_ENOMEM, "cannot start a blob writer");
+	if (pthread_create(&w->hasher, NULL, sync_writer_hash, w) != 0)
+		goto fail;
+	if (pthread_create(&w->writer, NULL, sync_writer_run, w) != 0) {
+		pthread_mutex_lock(&w->mu);
+		w->end = 1;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->hasher, NULL);
+		goto fail;
 	}
 	return 0;
+fail:
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	return custody_fail(CUSTODY_ENOMEM, "cannot start a blob writer");
 }
 
 /*
- * Copy len (at most SYNC_BLOB_CHUNK) bytes of an answer into a free buffer of the writer,
- * waiting for one; 0, or the error of an earlier write.
+ * Hand a BlobData answer (its data at most SYNC_BLOB_CHUNK bytes) over to the writer, waiting
+ * for room; 0, or the error of an earlier write. The writer owns msg either way.
  */
 static int
-sync_writer_put(struct sync_writer *w, const uint8_t *data, size_t len)
+sync_writer_put(struct sync_writer *w, Envelope *msg)
 {
-	size_t i;
 	int err;
 
 	pthread_mutex_lock(&w->mu);
-	while (w->n == SYNC_WRITER_BUFS && w->err == 0)
+	while (w->put - (w->hashed < w->done ? w->hashed : w->done) == SYNC_WRITER_BUFS &&
+	    w->err == 0)
 		pthread_cond_wait(&w->cv, &w->mu);
-	i = (w->head + w->n) % SYNC_WRITER_BUFS;
-	err = w->err;
+	if ((err = w->err) == 0) {
+		w->msg[w->put % SYNC_WRITER_BUFS] = msg;
+		w->put++;
+		pthread_cond_broadcast(&w->cv);
+	}
 	pthread_mutex_unlock(&w->mu);
-	if (err != 0)
+	if (err != 0) {
+		wire_free(msg);
 		return sync_writer_error(err, "writing");
-	/* buffer i is neither filled nor being written: the writer leaves it alone */
-	memcpy(w->buf[i], data, len);
-	w->len[i] = len;
-	pthread_mutex_lock(&w->mu);
-	w->n++;
-	pthread_cond_broadcast(&w->cv);
-	pthread_mutex_unlock(&w->mu);
+	}
 	return 0;
 }
 
@@ -241,10 +268,10 @@ sync_writer_finish(struct sync_writer *w, int sync)
 	w->end = 1;
 	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->th, NULL);
+	pthread_join(w->hasher, NULL);
+	pthread_join(w->writer, NULL);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
-	sync_writer_free(w);
 	if (w->err != 0)
 		error = sync_writer_error(w->err, "writing");
 	else if (sync && fdatasync(w->fd) != 0)
@@ -341,9 +368,7 @@ session_fetch_blob(struct session *s, const struct sync_need *nd)
 			    off < size ? "too many bytes" : "nothing");
 			goto done;
 		}
-		error = sync_writer_put(&w, msg->blob_data->data.data, len);
-		wire_free(msg);
-		if (error < 0)
+		if ((error = sync_writer_put(&w, msg)) < 0)
 			goto done;
 		off += len;
 		while (inflight < SYNC_WINDOW && asked < size) {
