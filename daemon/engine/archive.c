@@ -37,6 +37,12 @@ archive_global_init(void)
 	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 0);
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
 	/*
+	 * No statistics of SQLite's allocations (nothing reads them): they take one process-wide
+	 * mutex on every allocation of every connection, an import's hundreds of thousands of
+	 * rows and the queries of other threads alike. Before any connection, or not at all.
+	 */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	/*
 	 * Bounded memory whatever the size of the feeds: libgit2 keeps the trees and commits it
 	 * parsed in a cache of 256 MiB by default, and maps up to 8 GiB of packs in 1 GiB windows
 	 * (resident as they are read); a first sync of a large feed reads every tree of it.

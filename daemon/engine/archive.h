@@ -271,6 +271,8 @@ struct feed_stream {
 	/* the record stamped for the commit out (written before its commit point) */
 	int	(*written)(void *arg, const struct feed_commit *out, const char *tok_hex);
 	void	*arg;
+	/* or NULL: called once every record is written, before the pack is completed */
+	void	(*done)(void *arg);
 };
 int feed_append_sorted(struct archive *, struct feed_commit *out, const char *summary,
     const struct feed_stream *, size_t *written);
@@ -337,6 +339,7 @@ int index_import_put_row(struct archive *, const struct feed_commit *,
     const uint8_t tok[static TOKEN_LEN], const char *kind, const uint8_t *row, size_t len,
     const uint8_t chash[static TOKEN_LEN]);
 int index_import_end(struct archive *, const struct feed_commit *, int open, int committed);
+int index_import_build(sqlite3 *);
 int index_has_evidence(struct archive *, const char *id, int *found);
 int index_counts(struct archive *, uint64_t *evidence, uint64_t *records, uint64_t *commits);
 int index_record_office(struct archive *, const char *id, char office_hex[65]);

@@ -462,6 +462,8 @@ feed_append_sorted(struct archive *a, struct feed_commit *out, const char *summa
 	}
 	if (error < 0 || *written == 0)
 		goto done;
+	if (st->done != NULL)
+		st->done(st->arg);
 	if ((error = feed_import_end_mid(&fi)) < 0 ||
 	    (error = feed_import_tree(&fi, fi.records, &fi.top, "40000", records)) < 0 ||
 	    (error = feed_import_install(&fi)) < 0 ||

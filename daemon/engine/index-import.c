@@ -84,6 +84,22 @@ index_import_put_row(struct archive *a, const struct feed_commit *fc,
 }
 
 /*
+ * The counts and the secondary indexes of index_import_begin's transaction made again once its
+ * last row is in, if it dropped them: on a second thread while the commit is completed and
+ * made durable, with db (the importing thread's connection) untouched by any other meanwhile.
+ * index_import_end finds them made (else it makes them).
+ */
+int
+index_import_build(sqlite3 *db)
+{
+	if (!index_counting(db) && sqlite3_exec(db, index_recount, NULL, NULL, NULL) != SQLITE_OK)
+		return index_fail(db, "counting");
+	if (sqlite3_exec(db, index_schema, NULL, NULL, NULL) != SQLITE_OK)
+		return index_fail(db, "building the indexes");
+	return 0;
+}
+
+/*
  * The end of index_import_begin's transaction (open: it returned 1): committed with the feed's
  * new head when the commit is on disk, else rolled back. Without it, catch up from git.
  */
@@ -104,12 +120,8 @@ index_import_end(struct archive *a, const struct feed_commit *fc, int open, int 
 		    a->office_hex, head, (int64_t)fc->seq);
 	if (committed && error == 0)
 		error = index_note_seq(db, a->office_hex, fc->seq);
-	if (committed && error == 0 && !index_counting(db) &&
-	    sqlite3_exec(db, index_recount, NULL, NULL, NULL) != SQLITE_OK)
-		error = index_fail(db, "counting");
-	if (committed && error == 0 && sqlite3_exec(db, index_schema, NULL, NULL, NULL) !=
-	    SQLITE_OK)	/* the secondary indexes, if index_import_begin dropped them */
-		error = index_fail(db, "building the indexes");
+	if (committed && error == 0)	/* if index_import_build did not */
+		error = index_import_build(db);
 	if (committed && error == 0 && (error = index_exec(db, "COMMIT", "")) < 0)
 		committed = 0;
 	if (!committed || error < 0)

@@ -381,6 +381,11 @@ struct records_import {
 	size_t			 given, taken;
 	struct index_scan	*scan;		/* the current revisions, in token order */
 	int			 indexing, index_open, index_failed;
+	/* index_import_build on a second thread while the commit is completed (st->done) */
+	pthread_t		 build;
+	sqlite3			*build_db;
+	int			 building, build_error;
+	char			 build_msg[256];
 };
 
 static void
@@ -480,6 +485,50 @@ records_import_written(void *arg, const struct feed_commit *fc, const char *tok_
 	return 0;
 }
 
+static void *
+records_import_build(void *arg)
+{
+	struct records_import *im = arg;
+
+	if ((im->build_error = index_import_build(im->build_db)) < 0)
+		snprintf(im->build_msg, sizeof im->build_msg, "%s", custody_error());
+	return NULL;
+}
+
+/*
+ * feed_stream done: every row is in the index's transaction, so its secondary indexes are
+ * built on a second thread while this one completes the pack and makes the commit durable.
+ * The connection is this thread's: it is left alone until records_import_built.
+ */
+static void
+records_import_done(void *arg)
+{
+	struct records_import *im = arg;
+
+	if (!im->index_open || im->index_failed)
+		return;
+	if (im->scan != NULL)
+		index_scan_pause(im->scan);	/* no statement of the connection left running */
+	if ((im->build_db = archive_db(im->a)) == NULL)
+		return;
+	im->building = lockmem_thread_create(&im->build, records_import_build, im) == 0;
+}
+
+/* Wait for records_import_done's thread; the index's update failed if it did. */
+static void
+records_import_built(struct records_import *im)
+{
+	if (!im->building)
+		return;
+	pthread_join(im->build, NULL);
+	im->building = 0;
+	if (im->build_error < 0) {
+		log_warn("index update failed (%s); it catches up after the commit",
+		    im->build_msg);
+		im->index_failed = 1;
+	}
+}
+
 /* A small batch (an add): its records read back, written as any commit (loose objects). */
 static int
 records_write_few(struct archive *a, struct recbatch *b, size_t n, const char *summary,
@@ -530,7 +579,8 @@ records_import_write(struct archive *a, struct recbatch *b, size_t n, const char
     Custody__RecordDone *d, char oid[GIT_OID_HEXSZ + 1])
 {
 	struct records_import im = { .a = a, .b = b, .n = n };
-	struct feed_stream st = { records_import_next, records_import_written, &im };
+	struct feed_stream st = { records_import_next, records_import_written, &im,
+	    records_import_done };
 	struct feed_commit fc = { 0 };
 	size_t i, written = 0;
 	int error;
@@ -543,6 +593,7 @@ records_import_write(struct archive *a, struct recbatch *b, size_t n, const char
 		im.scan = NULL;		/* index_current_chash then */
 	pthread_mutex_lock(&a->write_lock);
 	error = feed_append_sorted(a, &fc, summary, &st, &written);
+	records_import_built(&im);
 	index_scan_free(im.scan);
 	for (i = 0; i < RECORDS_IMPORT_SLOTS; i++)
 		records_import_slot_clear(&im.slot[i]);

@@ -16,14 +16,16 @@ W=$(mktemp -d "${BENCH_DIR:-/var/tmp}/custody-bench.XXXXXX")
 PID=
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }
 trap cleanup EXIT
+# wall seconds of a command; its CPU seconds (user + system) go to $W/cpu
 secs() {
 	local s e
 	s=$(date +%s.%N)
-	"$@" >/dev/null 2>&1
+	( "$@" >/dev/null 2>&1; times ) | awk 'NR == 2 { gsub(/s/, ""); split($1, u, "m");
+	    split($2, k, "m"); printf "%.2f", u[1] * 60 + u[2] + k[1] * 60 + k[2] }' >"$W/cpu"
 	e=$(date +%s.%N)
 	awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f", e - s }'
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }'; }
 
 python3 "$(dirname "$0")/victims.py" "$W/victims.csv" "$N"
 # the peak RSS of a daemon that imports only the first 1,000 rows: memory must not grow past it
@@ -39,11 +41,13 @@ kill "$PID"; wait "$PID" 2>/dev/null || true; PID=
 
 echo "== import $N victims from CSV ($(du -h "$W/victims.csv" | cut -f1))"
 t_sqlite=$(secs sqlite3 "$W/plain.db" ".import --csv $W/victims.csv victims")
+c_sqlite=$(cat "$W/cpu")
 "$CUSTODYD" init "$W/arch" --office bench --no-passphrase >/dev/null
 "$CUSTODYD" run "$W/arch" >"$W/arch.log" 2>&1 &
 PID=$!
 while [ ! -S "$W/arch/custodyd.sock" ]; do sleep 0.05; done
 t_custody=$(secs "$CUSTODY" -A "$W/arch" import victims "$W/victims.csv")
+c_client=$(cat "$W/cpu")
 rss=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)
 # CPU seconds of the daemon (utime + stime): on a shared machine, steadier than wall time
 cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' /proc/$PID/stat)
@@ -51,6 +55,8 @@ printf '%-40s %8.2f s\n' "custody import victims" "$t_custody" "sqlite3 .import 
 echo "ratio custody/sqlite3:     $(ratio "$t_custody" "$t_sqlite")   (target <= 4)"
 echo "custodyd peak RSS:         $((rss / 1024)) MiB   (target <= 256; 1,000 rows: $((rss_small / 1024)) MiB)"
 echo "custodyd CPU:              $cpu s"
+echo "CPU seconds: custodyd $cpu + custody $c_client against sqlite3 $c_sqlite: ratio" \
+    "$(ratio "$(awk -v a="$cpu" -v b="$c_client" 'BEGIN { print a + b }')" "$c_sqlite")"
 t_again=$(secs "$CUSTODY" -A "$W/arch" import victims "$W/victims.csv")
 printf '%-40s %8.2f s\n' "the same import again (no change)" "$t_again"
 echo "custodyd peak RSS after it: $(($(awk '/VmHWM/ {print $2}' /proc/$PID/status) / 1024)) MiB"
