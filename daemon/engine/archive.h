@@ -18,6 +18,7 @@
 #include "custody/records.h"
 #include "custody/share.h"
 #include "custody/sshsig.h"
+#include "blobstore.h"
 
 #define DATA_KEY_LEN 32
 #define TOKEN_LEN 16			/* keyed BLAKE2b of an id: index and tree paths */
@@ -55,6 +56,7 @@ struct conf {
 	int	 revoke_quorum;		/* [trust] revoke_quorum; 0: more than half the others */
 	uint64_t sync_rate;		/* [sync] rate, bytes per second per peer; 0: no limit */
 	char	*sync_proxy;		/* [sync] proxy = socks5h://HOST:PORT; NULL or "": none */
+	struct blobstore_conf blobs;	/* [blobs]: where the blobs' bytes live */
 };
 
 /* An open archive. Secrets are sodium_malloc'd and wiped on close. */
@@ -111,6 +113,9 @@ sqlite3 *archive_db(struct archive *);
 void archive_thread_done(void);
 int fsync_dir(const char *path);
 int archive_sync(struct archive *);
+/* Take the single-daemon lock of the archive at path (custodyd.lock): held while *fd is open;
+ * CUSTODY_EEXIST when another process holds it. */
+int archive_lock(const char *path, int *fd, char **cause);
 int archive_sweep_tmp(struct archive *);
 
 /* conf.c */
@@ -120,6 +125,9 @@ void conf_free(struct conf *);
 enum role conf_role(const struct conf *, uid_t uid, uid_t daemon_uid);
 const char *role_name(enum role);
 int conf_reads_protected(const struct conf *, enum role);
+/* conf-rewrite.c: set one key of one section of an INI file, replaced atomically. */
+int conf_rewrite_set(const char *file, const char *section, const char *key, const char *value,
+    char **cause);
 
 /* keys.c */
 int keys_create(const char *dir, const char *office, const char *passphrase, int joining,

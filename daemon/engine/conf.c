@@ -238,6 +238,18 @@ conf_handler(void *arg, const char *section, const char *name, const char *value
 		snprintf(p->bad, sizeof p->bad, "[trust] revoke_quorum must be 1-1000 offices");
 		return 0;
 	}
+	if (strcmp(section, "blobs") == 0) {
+		char *bad = NULL;
+
+		if ((r = blobstore_conf_set(&c->blobs, section, name, value, &bad)) < 0) {
+			snprintf(p->bad, sizeof p->bad, "%s", bad != NULL ? bad : "out of memory");
+			free(bad);
+			return 0;
+		}
+		if (r == 0)
+			snprintf(p->bad, sizeof p->bad, "unknown setting [blobs] %s", name);
+		return r;
+	}
 	if (strcmp(section, "daemon") == 0 || strcmp(section, "sync") == 0 ||
 	    strncmp(section, "peer", 4) == 0)
 		return 1;	/* read by later parts */
@@ -255,6 +267,7 @@ conf_load(struct conf *c, const char *file, char **cause)
 	memset(c, 0, sizeof *c);
 	c->sync_interval = -1;
 	c->protected_roles = 1u << ROLE_DOCUMENTER | 1u << ROLE_ADMIN;
+	blobstore_conf_init(&c->blobs);
 	line = ini_parse(file, conf_handler, &p);
 	if (line < 0) {
 		custody_cause(cause, "cannot read %s: %s", file, strerror(errno));
@@ -363,6 +376,7 @@ conf_free(struct conf *c)
 	}
 	free(c->peers);
 	free(c->sync_proxy);
+	blobstore_conf_free(&c->blobs);
 	memset(c, 0, sizeof *c);
 }
 
