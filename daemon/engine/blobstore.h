@@ -145,6 +145,9 @@ int blobstore_health(struct blobstore *, char **why);
 /* "local" or "rados". */
 const char *blobstore_kind(const struct blobstore *);
 
+/* blobstore-local.c */
+extern const struct blobstore_ops blobstore_local_ops;
+
 #ifdef CUSTODY_RADOS
 /* blobstore-rados.c */
 extern const struct blobstore_ops blobstore_rados_ops;
