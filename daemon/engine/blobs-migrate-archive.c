@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "archive.h"
@@ -156,6 +157,27 @@ blobs_migrate_sweep(struct blobstore *s, char **cause)
 	return error;
 }
 
+/*
+ * Refuse to run as another user than the archive's owner (the user custodyd runs as): blobs
+ * brought back to disk would be files the daemon cannot read.
+ */
+static int
+blobs_migrate_owner(const char *path, char **cause)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		custody_cause(cause, "%s: %s", path, strerror(errno));
+		return CUSTODY_EIO;
+	}
+	if (st.st_uid == geteuid())
+		return 0;
+	custody_cause(cause, "%s belongs to uid %u: run custodyd blobs migrate as that user, as "
+	    "custodyd runs (runuser -u USER -- custodyd blobs migrate ...)", path,
+	    (unsigned)st.st_uid);
+	return CUSTODY_EPERM;
+}
+
 int
 blobs_migrate_archive(const char *archive, enum blobstore_kind to, blobs_migrate_cb cb,
     void *arg, struct blobs_migrate_stats *st, char **cause)
@@ -173,6 +195,8 @@ blobs_migrate_archive(const char *archive, enum blobstore_kind to, blobs_migrate
 		custody_cause(cause, "%s: %s", archive, strerror(errno));
 		return CUSTODY_EIO;
 	}
+	if ((error = blobs_migrate_owner(path, cause)) < 0)
+		goto done;
 	if ((error = archive_lock(path, &lockfd, cause)) < 0) {
 		if (error == CUSTODY_EEXIST) {
 			free(*cause);

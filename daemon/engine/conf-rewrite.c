@@ -63,11 +63,10 @@ conf_rewrite_is_key(const char *s, const char *end, const char *key)
 	return s < end && (*s == '=' || *s == ':');
 }
 
-/* The whole file in *out (NUL-terminated), its length in *len and its mode in *mode. */
+/* The whole file in *out (NUL-terminated), its length in *len, its mode and owner in *st. */
 static int
-conf_rewrite_read(const char *file, char **out, size_t *len, mode_t *mode, char **cause)
+conf_rewrite_read(const char *file, char **out, size_t *len, struct stat *st, char **cause)
 {
-	struct stat st;
 	char *buf = NULL;
 	ssize_t n;
 	int fd, error = 0;
@@ -77,23 +76,22 @@ conf_rewrite_read(const char *file, char **out, size_t *len, mode_t *mode, char 
 		custody_cause(cause, "cannot read %s: %s", file, strerror(errno));
 		return CUSTODY_EIO;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > CONF_REWRITE_MAX) {
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) || st->st_size > CONF_REWRITE_MAX) {
 		custody_cause(cause, "%s: not a regular file under 1 MiB", file);
 		error = CUSTODY_EINVAL;
 		goto done;
 	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+	if ((buf = malloc((size_t)st->st_size + 1)) == NULL) {
 		error = CUSTODY_ENOMEM;
 		goto done;
 	}
-	if ((n = read_full(fd, buf, (size_t)st.st_size)) != st.st_size) {
+	if ((n = read_full(fd, buf, (size_t)st->st_size)) != st->st_size) {
 		custody_cause(cause, "cannot read %s: %s", file, n < 0 ? strerror(errno) : "short");
 		error = CUSTODY_EIO;
 		goto done;
 	}
 	buf[n] = '\0';
 	*len = (size_t)n;
-	*mode = st.st_mode & 07777;
 	*out = buf;
 	buf = NULL;
 done:
@@ -148,9 +146,10 @@ conf_rewrite_text(struct cbuf *b, const char *old, size_t len, const char *secti
 	return error < 0 ? CUSTODY_ENOMEM : 0;
 }
 
-/* Write p to a new file beside file and rename it over file, durably. */
+/* Write p to a new file beside file (with the mode and owner in st) and rename it over file. */
 static int
-conf_rewrite_replace(const char *file, const void *p, size_t n, mode_t mode, char **cause)
+conf_rewrite_replace(const char *file, const void *p, size_t n, const struct stat *st,
+    char **cause)
 {
 	char *tmp = NULL, *dir = NULL;
 	int fd = -1, error = 0;
@@ -167,7 +166,13 @@ conf_rewrite_replace(const char *file, const void *p, size_t n, mode_t mode, cha
 		error = CUSTODY_EIO;
 		goto done;
 	}
-	if (write_all(fd, p, n) < 0 || fchmod(fd, mode) != 0 || fsync(fd) != 0) {
+	/* the owner too when we may (root): the daemon must still read it */
+	if (geteuid() == 0 && fchown(fd, st->st_uid, st->st_gid) != 0) {
+		custody_cause(cause, "cannot give %s its owner: %s", tmp, strerror(errno));
+		error = CUSTODY_EIO;
+		goto done;
+	}
+	if (write_all(fd, p, n) < 0 || fchmod(fd, st->st_mode & 07777) != 0 || fsync(fd) != 0) {
 		custody_cause(cause, "cannot write %s: %s", tmp, strerror(errno));
 		error = CUSTODY_EIO;
 		goto done;
@@ -220,8 +225,8 @@ conf_rewrite_set(const char *file, const char *section, const char *key, const c
 {
 	struct cbuf b = { 0 };
 	char *old = NULL;
+	struct stat st;
 	size_t len = 0;
-	mode_t mode = 0640;
 	int error;
 
 	if (!conf_rewrite_value_ok(value) || !conf_rewrite_value_ok(key) ||
@@ -229,11 +234,11 @@ conf_rewrite_set(const char *file, const char *section, const char *key, const c
 		custody_cause(cause, "%s: [%s] %s: not a value for an INI line", file, section, key);
 		return CUSTODY_EINVAL;
 	}
-	if ((error = conf_rewrite_read(file, &old, &len, &mode, cause)) < 0)
+	if ((error = conf_rewrite_read(file, &old, &len, &st, cause)) < 0)
 		goto done;
 	if ((error = conf_rewrite_text(&b, old, len, section, key, value)) < 0)
 		goto done;
-	error = conf_rewrite_replace(file, b.data, b.len, mode, cause);
+	error = conf_rewrite_replace(file, b.data, b.len, &st, cause);
 done:
 	if (error == CUSTODY_ENOMEM)
 		custody_cause(cause, "%s: out of memory", file);
