@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # custodyd blobs migrate against a real one-node Ceph cluster (tests/ceph/cluster.sh;
-# CUSTODY_CEPH_DIR names a running one to reuse). An archive holding evidence on local disk
-# (200 small files, a few of some MiB, one over the RADOS store's write size) cannot be migrated
-# while custodyd runs on it. `migrate --to rados` killed with SIGKILL halfway leaves some objects
-# in the pool and some still under blobs/, and custodyd refuses to start, saying the migration
-# is unfinished; run again, the migration completes: nothing is left under blobs/ nor any
-# temporary in the pool, custody.conf says [blobs] store = rados with every other line as it was,
-# custodyd starts on the pool and `custody get` gives every file back byte-identical and
-# `custody verify` passes. `--to local` moves everything back, and verify passes again. A byte
-# flipped in a local object: the migration refuses that object by name, keeps it as it was (not
-# in the pool), exits non-zero and leaves the migration unfinished.
+# CUSTODY_CEPH_DIR names a running one to reuse). A target other than rados or local is refused.
+# An archive holding evidence on local disk (200 small files, a few of some MiB, one over the
+# RADOS store's write size) cannot be migrated while custodyd runs on it. `migrate --to rados`
+# killed with SIGKILL halfway leaves some objects in the pool and some still under blobs/, and
+# custodyd refuses to start, saying the migration is unfinished; run again, the migration
+# completes: nothing is left under blobs/ nor any temporary in the pool, custody.conf says
+# [blobs] store = rados with every other line as it was. `--to local` moves everything back:
+# custodyd starts, `custody get` gives every file back byte-identical and `custody verify`
+# passes. A byte flipped in a local object: the migration refuses that object by name, keeps
+# it as it was (not in the pool), exits non-zero and leaves the migration unfinished.
 . "$(dirname "$0")/lib.sh"
 
 STORE=${BUILD:?set BUILD to the build directory}/custody-rados-store
@@ -78,6 +78,15 @@ cu "$A" ingest "$IN"/* >"$T/ingest.out"
 check "205 files ingested" test "$(wc -l <"$T/ingest.out")" -eq 205
 N=$(on_disk)
 check "205 blobs under blobs/ ($N)" test "$N" -eq 205
+
+# --- usage ---------------------------------------------------------------------------------
+rc=0
+out=$("$CUSTODYD" blobs migrate "$A" --to s3 2>&1) || rc=$?
+check "--to s3 is refused (exit $rc)" test "$rc" -ne 0
+contains "naming the stores there are" "$out" "local or rados"
+rc=0
+"$CUSTODYD" blobs migrate "$A" >/dev/null 2>&1 || rc=$?
+check "no --to is a usage error (exit $rc)" test "$rc" -eq 2
 
 # --- refused while custodyd runs on the archive -------------------------------------------
 rc=0
