@@ -148,42 +148,51 @@ blobstore_local_abort(struct blobstore_writer *b)
 	blobstore_local_writer_free((struct blobstore_local_writer *)b);
 }
 
-/* Into blobs/ab/NAME; an object already there stays (same name, same bytes). */
+/* Move the file from into blobs/ab/NAME; an object already there stays (same bytes). */
+static int
+blobstore_local_place(struct blobstore_local_store *s, const char *from, const char *name)
+{
+	char d[4200], to[4200];
+
+	snprintf(d, sizeof d, "%s/%.2s", s->blobs, name);
+	if (mkdir(d, 0700) != 0 && errno != EEXIST)
+		return blobstore_local_fail("creating its directory", name);
+	blobstore_local_path(s, name, to, sizeof to);
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno == EEXIST) {
+		unlink(from);
+		return 0;
+	}
+	/* a file system without RENAME_NOREPLACE: the same bytes replace the same bytes */
+	if ((errno == EINVAL || errno == ENOSYS) && rename(from, to) == 0)
+		return 0;
+	return blobstore_local_fail("storing", name);
+}
+
 static int
 blobstore_local_commit(struct blobstore_writer *b, const char *name)
 {
 	struct blobstore_local_writer *w = (struct blobstore_local_writer *)b;
 	struct blobstore_local_store *s = (struct blobstore_local_store *)b->store;
-	char d[4200], to[4200];
-	int fd = w->fd, error = 0;
+	int fd = w->fd, error;
 
 	w->fd = -1;
 	if (w->kicked < (off_t)b->written)
 		(void)sync_file_range(fd, w->kicked, (off_t)b->written - w->kicked,
 		    SYNC_FILE_RANGE_WRITE);
-	if (close(fd) != 0) {
+	if (close(fd) != 0)
 		error = blobstore_local_fail("closing", name);
-		goto done;
-	}
-	snprintf(d, sizeof d, "%s/%.2s", s->blobs, name);
-	if (mkdir(d, 0700) != 0 && errno != EEXIST) {
-		error = blobstore_local_fail("creating its directory", name);
-		goto done;
-	}
-	blobstore_local_path(s, name, to, sizeof to);
-	if (renameat2(AT_FDCWD, w->path, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+	else if ((error = blobstore_local_place(s, w->path, name)) == 0)
 		w->path[0] = '\0';
-	else if (errno == EINVAL || errno == ENOSYS) {
-		/* a file system without RENAME_NOREPLACE: the same bytes replace the same bytes */
-		if (rename(w->path, to) == 0)
-			w->path[0] = '\0';
-		else
-			error = blobstore_local_fail("storing", name);
-	} else if (errno != EEXIST)
-		error = blobstore_local_fail("storing", name);
-done:
 	blobstore_local_writer_free(w);		/* unlinks the temporary if it is still there */
 	return error;
+}
+
+static int
+blobstore_local_adopt(struct blobstore *b, const char *path, const char *name)
+{
+	return blobstore_local_place((struct blobstore_local_store *)b, path, name);
 }
 
 static int
@@ -362,4 +371,5 @@ const struct blobstore_ops blobstore_local_ops = {
 	.list = blobstore_local_list,
 	.sweep = blobstore_local_sweep,
 	.health = blobstore_local_health,
+	.adopt = blobstore_local_adopt,
 };
