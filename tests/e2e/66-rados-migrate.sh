@@ -6,10 +6,11 @@
 # killed with SIGKILL halfway leaves some objects in the pool and some still under blobs/, and
 # custodyd refuses to start, saying the migration is unfinished; run again, the migration
 # completes: nothing is left under blobs/ nor any temporary in the pool, custody.conf says
-# [blobs] store = rados with every other line as it was. `--to local` moves everything back:
-# custodyd starts, `custody get` gives every file back byte-identical and `custody verify`
-# passes. A byte flipped in a local object: the migration refuses that object by name, keeps
-# it as it was (not in the pool), exits non-zero and leaves the migration unfinished.
+# [blobs] store = rados with every other line as it was; custodyd starts on the pool, `custody
+# get` gives every file back byte-identical and `custody verify` passes. `--to local` moves
+# everything back, and get and verify pass again. A byte flipped in a local object: the
+# migration refuses that object by name, keeps it as it was (not in the pool), exits non-zero
+# and leaves the migration unfinished.
 . "$(dirname "$0")/lib.sh"
 
 STORE=${BUILD:?set BUILD to the build directory}/custody-rados-store
@@ -156,6 +157,14 @@ get_all() {
 	done <"$T/ingest.out"
 	return $bad
 }
+
+# --- custodyd on the pool ----------------------------------------------------------------
+start_daemon "$A"
+check "on rados: every file comes back byte-identical" get_all
+rc=0
+cu "$A" verify >"$T/verify1" 2>&1 || rc=$?
+check "on rados: custody verify passes" test "$rc" -eq 0
+check "custodyd stops" stop_daemon "$DAEMON_PID"
 
 # --- and back to local -------------------------------------------------------------------
 rc=0
