@@ -9,9 +9,11 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "custody/lockmem.h"
+#include "blobs-migrate.h"
 #include "epochs.h"
 #include "log.h"
 #include "media.h"
@@ -31,6 +33,7 @@ usage(void)
 	    "                [--new-passphrase-file NEW | --no-passphrase]\n"
 	    "       custodyd recover ARCHIVE --office NAME --share FILE... \n"
 	    "                [--peer NAME HOST:PORT KEY] [--passphrase-file FILE | --no-passphrase]\n"
+	    "       custodyd blobs migrate ARCHIVE --to rados|local [-v]\n"
 	    "       custodyd --version\n");
 	exit(2);
 }
@@ -202,6 +205,8 @@ open_locked(int argc, char **argv, int *verbose)
 	}
 	if (optind != argc - 1)
 		usage();
+	if (blobs_migrate_pending(argv[optind], &cause))
+		fatal("%s", cause);
 	if (archive_open(&a, argv[optind], pass, 1, &cause) < 0 && cause != NULL &&
 	    strstr(cause, "give --passphrase-file") != NULL &&
 	    (pass = read_passphrase_tty("passphrase for the office key: ")) != NULL) {
@@ -438,6 +443,122 @@ cmd_recover(int argc, char **argv)
 	return 0;
 }
 
+static void
+usage_blobs(int status)
+{
+	fprintf(status == 0 ? stdout : stderr,
+	    "usage: custodyd blobs migrate ARCHIVE --to rados|local [-v]\n"
+	    "Move the archive's evidence blobs from the store custody.conf's [blobs] section\n"
+	    "names to the other one (the RADOS settings come from that section). Each object is\n"
+	    "copied, read back from its new store and hashed, and only then removed from the old\n"
+	    "one; an object whose bytes do not match its name is named and kept. custodyd must\n"
+	    "be stopped; it will not start again until the migration is done. Killed, the\n"
+	    "command takes up where it was when run again. At the end [blobs] store is set.\n"
+	    "-v names every object moved.\n");
+	exit(status);
+}
+
+struct blobs_progress {
+	int	verbose;
+	double	last;		/* when progress was last printed (monotonic seconds) */
+};
+
+static double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One object handled: its line with -v, a progress line at most every second. */
+static void
+blobs_progress_cb(void *arg, enum blobs_migrate_event ev, const char *name, uint64_t size,
+    const char *why, const struct blobs_migrate_stats *st)
+{
+	struct blobs_progress *p = arg;
+	double t = now_seconds();
+
+	switch (ev) {
+	case BLOBS_MIGRATE_BAD:
+		fprintf(stderr, "custodyd: %s\n", why);
+		return;
+	case BLOBS_MIGRATE_RECOPIED:
+		fprintf(stderr, "custodyd: blob %s was damaged in the new store (an earlier run's "
+		    "copy?): removed there, copied again\n", name);
+		return;
+	case BLOBS_MIGRATE_MOVED:
+	case BLOBS_MIGRATE_PRESENT:
+		if (p->verbose)
+			printf("%s %s %llu\n", ev == BLOBS_MIGRATE_MOVED ? "moved" : "there", name,
+			    (unsigned long long)size);
+		break;
+	}
+	if (t - p->last >= 1.0 || st->done == st->objects) {
+		printf("%llu of %llu objects, %.1f of %.1f MiB\n", (unsigned long long)st->done,
+		    (unsigned long long)st->objects, (double)st->done_bytes / 1048576.0,
+		    (double)st->bytes / 1048576.0);
+		p->last = t;
+	}
+	fflush(stdout);
+}
+
+static int
+cmd_blobs(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "to", required_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct blobs_progress progress = { 0 };
+	struct blobs_migrate_stats st;
+	enum blobstore_kind to = BLOBSTORE_LOCAL;
+	const char *target = NULL;
+	char *cause = NULL;
+	int ch, r;
+
+	if (argc >= 2 && strcmp(argv[1], "--help") == 0)
+		usage_blobs(0);
+	if (argc < 2 || strcmp(argv[1], "migrate") != 0)
+		usage_blobs(2);
+	argc--;
+	argv++;
+	while ((ch = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 't': target = optarg; break;
+		case 'v': progress.verbose = 1; break;
+		case 'h': usage_blobs(0); break;
+		default: usage_blobs(2);
+		}
+	}
+	if (optind != argc - 1 || target == NULL)
+		usage_blobs(2);
+	if (strcmp(target, "rados") == 0)
+		to = BLOBSTORE_RADOS;
+	else if (strcmp(target, "local") != 0)
+		fatal("--to %s: the blob store is local or rados", target);
+	umask(077);
+	progress.last = now_seconds();
+	r = blobs_migrate_archive(argv[optind], to, blobs_progress_cb, &progress, &st, &cause);
+	if (r < 0)
+		fatal("%s", cause != NULL ? cause : custody_error());
+	if (r == 0 && cause != NULL) {	/* nothing to do */
+		printf("%s\n", cause);
+		free(cause);
+		return 0;
+	}
+	printf("moved %llu objects (%.1f MiB) to the %s store; %llu were there already; "
+	    "%llu refused\n", (unsigned long long)st.moved, (double)st.moved_bytes / 1048576.0,
+	    target, (unsigned long long)st.present, (unsigned long long)st.bad);
+	if (r > 0)
+		fatal("%s", cause);
+	printf("custody.conf: [blobs] store = %s\n", target);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -462,5 +583,7 @@ main(int argc, char **argv)
 		return cmd_passwd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "recover") == 0)
 		return cmd_recover(argc - 1, argv + 1);
+	if (strcmp(argv[1], "blobs") == 0)
+		return cmd_blobs(argc - 1, argv + 1);
 	usage();
 }

@@ -302,6 +302,32 @@ archive_vocab(struct archive *a, char **cause)
 	return 0;
 }
 
+/* Take the single-daemon lock of the archive at path: *fd holds it until closed; CUSTODY_EEXIST
+ * when another process holds it. */
+int
+archive_lock(const char *path, int *fd, char **cause)
+{
+	char file[4096];
+
+	snprintf(file, sizeof file, "%s/custodyd.lock", path);
+	*fd = open(file, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (*fd < 0 || flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+		int held = *fd >= 0 && errno == EWOULDBLOCK;
+
+		if (held)
+			custody_cause(cause, "another custodyd is already running on %s", path);
+		else
+			custody_cause(cause, "cannot lock %s: %s", file, strerror(errno));
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		return held ? CUSTODY_EEXIST : CUSTODY_EIO;
+	}
+	if (ftruncate(*fd, 0) == 0)
+		dprintf(*fd, "%ld\n", (long)getpid());
+	return 0;
+}
+
 /* Open an archive: conf, keys, optionally the single-daemon lock. */
 int
 archive_open(struct archive **out, const char *path, const char *passphrase, int lock,
@@ -339,21 +365,8 @@ archive_open_ext(struct archive **out, const char *path, const char *passphrase,
 	a->token_key = sodium_malloc(32);
 	if (a->office_sk == NULL || a->data_key == NULL || a->token_key == NULL)
 		goto fail;
-	if (lock) {
-		file = archive_file(a, "custodyd.lock");
-		a->lockfd = open(file, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (a->lockfd < 0 || flock(a->lockfd, LOCK_EX | LOCK_NB) != 0) {
-			if (errno == EWOULDBLOCK)
-				custody_cause(cause, "another custodyd is already running on %s", a->path);
-			else
-				custody_cause(cause, "cannot lock %s: %s", file, strerror(errno));
-			error = CUSTODY_EEXIST;
-			goto fail;
-		}
-		if (ftruncate(a->lockfd, 0) == 0)
-			dprintf(a->lockfd, "%ld\n", (long)getpid());
-		free(file);
-	}
+	if (lock && (error = archive_lock(a->path, &a->lockfd, cause)) < 0)
+		goto fail;
 	file = archive_file(a, "custody.conf");
 	if ((error = conf_load(&a->conf, file, cause)) < 0)
 		goto fail;

@@ -119,6 +119,9 @@ sqlite3 *archive_db(struct archive *);
 void archive_thread_done(void);
 int fsync_dir(const char *path);
 int archive_sync(struct archive *);
+/* Take the single-daemon lock of the archive at path (custodyd.lock): held while *fd is open;
+ * CUSTODY_EEXIST when another process holds it. */
+int archive_lock(const char *path, int *fd, char **cause);
 int archive_sweep_tmp(struct archive *);
 /* archive-blobs.c: the archive's blob store, as custody.conf's [blobs] names it. */
 int archive_blobs_open(struct archive *, char **cause);
@@ -133,6 +136,9 @@ void conf_free(struct conf *);
 enum role conf_role(const struct conf *, uid_t uid, uid_t daemon_uid);
 const char *role_name(enum role);
 int conf_reads_protected(const struct conf *, enum role);
+/* conf-rewrite.c: set one key of one section of an INI file, replaced atomically. */
+int conf_rewrite_set(const char *file, const char *section, const char *key, const char *value,
+    char **cause);
 
 /* keys.c */
 int keys_create(const char *dir, const char *office, const char *passphrase, int joining,
