@@ -322,6 +322,7 @@ archive_open_ext(struct archive **out, const char *path, const char *passphrase,
 	a->lockfd = -1;
 	a->started = time(NULL);
 	pthread_mutex_init(&a->write_lock, NULL);
+	pthread_mutex_init(&a->blobs_lock, NULL);
 	if ((a->path = realpath(path, NULL)) == NULL) {
 		custody_cause(cause, "%s: %s", path, strerror(errno));
 		error = CUSTODY_EIO;
@@ -365,6 +366,8 @@ archive_open_ext(struct archive **out, const char *path, const char *passphrase,
 		custody_cause(cause, "cannot format the office key");
 		goto fail;
 	}
+	if (!office_only && (error = archive_blobs_open(a, cause)) < 0)
+		goto fail;
 	a->serial = __atomic_add_fetch(&archive_serial, 1, __ATOMIC_SEQ_CST);
 	free(file);
 	*out = a;
@@ -515,6 +518,7 @@ archive_close(struct archive *a)
 	sodium_free(a->data_key);
 	sodium_free(a->token_key);
 	epochs_free(a->epochs);
+	archive_blobs_close(a);
 	conf_free(&a->conf);
 	vocab_free(&a->vocab);
 	free(a->public_line);
@@ -523,6 +527,7 @@ archive_close(struct archive *a)
 	if (a->lockfd >= 0)
 		close(a->lockfd);
 	pthread_mutex_destroy(&a->write_lock);
+	pthread_mutex_destroy(&a->blobs_lock);
 	free(a);
 }
 
@@ -546,14 +551,24 @@ archive_sweep_dir(const char *dir)
 	return rmdir(dir);
 }
 
-/* Remove partial writes left in tmp/ by an interrupted daemon. */
+/* Remove partial writes left in tmp/ and in the blob store by an interrupted daemon. */
 int
 archive_sweep_tmp(struct archive *a)
 {
 	char *dir = archive_file(a, "tmp"), path[4096];
+	struct blobstore *s = archive_blobs(a);
 	struct dirent *de;
+	unsigned removed;
 	int n = 0;
 	DIR *d;
+
+	if (s == NULL)
+		log_warn("blob store not swept: %s", custody_error());
+	else if (blobstore_sweep(s, &removed) < 0)
+		log_warn("blob store not swept: %s", custody_error());
+	else if (removed > 0)
+		log_info("swept %u partial blob%s from the %s blob store", removed,
+		    removed == 1 ? "" : "s", blobstore_kind(s));
 
 	if ((d = opendir(dir)) == NULL) {
 		free(dir);

@@ -19,6 +19,8 @@
 #include "custody/share.h"
 #include "custody/sshsig.h"
 
+#include "blobstore.h"
+
 #define DATA_KEY_LEN 32
 #define TOKEN_LEN 16			/* keyed BLAKE2b of an id: index and tree paths */
 #define TOKEN_HEX_LEN (2 * TOKEN_LEN)
@@ -55,6 +57,7 @@ struct conf {
 	int	 revoke_quorum;		/* [trust] revoke_quorum; 0: more than half the others */
 	uint64_t sync_rate;		/* [sync] rate, bytes per second per peer; 0: no limit */
 	char	*sync_proxy;		/* [sync] proxy = socks5h://HOST:PORT; NULL or "": none */
+	struct blobstore_conf blobs;	/* [blobs]: where the blobs' bytes live (blobstore.h) */
 };
 
 /* An open archive. Secrets are sodium_malloc'd and wiped on close. */
@@ -86,6 +89,11 @@ struct archive {
 	uint8_t		*prev_sk;		/* the key before the last rotation, answering only
 						   Noise handshakes dialled to it (keys-rotate.c) */
 	int		 has_prev;
+	struct blobstore *blobs;		/* the blob store; NULL while an unreachable one is
+						   not yet open (archive_blobs opens it again) */
+	pthread_mutex_t	 blobs_lock;		/* opening it again */
+	time_t		 blobs_tried;		/* when it was last tried */
+	char		*blobs_why;		/* why it is not open */
 };
 
 /* archive.c */
@@ -112,6 +120,11 @@ void archive_thread_done(void);
 int fsync_dir(const char *path);
 int archive_sync(struct archive *);
 int archive_sweep_tmp(struct archive *);
+/* archive-blobs.c: the archive's blob store, as custody.conf's [blobs] names it. */
+int archive_blobs_open(struct archive *, char **cause);
+void archive_blobs_close(struct archive *);
+/* The open store, opening it again if it was unreachable; NULL with custody_fail's message. */
+struct blobstore *archive_blobs(struct archive *);
 
 /* conf.c */
 int conf_load(struct conf *, const char *file, char **cause);
@@ -172,11 +185,12 @@ struct blob_info {
 	char		name[SHA256_HEX_LEN + 1];	/* SHA-256 of the stored bytes */
 	uint64_t	size;
 	uint8_t		key[32];		/* the per-file key (wipe after use) */
-	char		tmp[96];		/* file under ARCHIVE/tmp until committed */
+	char		tmp[96];		/* a staged file under ARCHIVE/tmp (sync, bundles) */
+	struct blobstore_writer *w;		/* or the store's writer (ingest) until committed */
 	char		media_type[128];
 };
 int blob_ingest(struct archive *, struct blob_info *out, int fd);
-int blob_commit(struct archive *, const struct blob_info *);
+int blob_commit(struct archive *, struct blob_info *);
 void blob_unplace(struct archive *, const struct blob_info *);
 void blob_discard(struct archive *, struct blob_info *);
 char *blob_path(const struct archive *, const char *name);
@@ -193,7 +207,7 @@ int blob_decrypt_cb(struct archive *, const char *name, const uint8_t key[static
 int blob_stream(struct archive *, const char *name, const uint8_t key[static 32], uint64_t size,
     int (*out)(void *, const void *, size_t), void *arg, uint8_t sha256[static SHA256_LEN],
     uint64_t *got);
-int blob_exists(const struct archive *, const char *name);
+int blob_exists(struct archive *, const char *name);
 
 /* record.c: records are JSON, encrypted under a per-record key wrapped by the data key. */
 int record_seal_fields(struct archive *, const char *token_hex, json_t *doc);

@@ -5,9 +5,10 @@
  * Large files go through two threads: one reads and hashes the plaintext, the caller's thread
  * encrypts, hashes and writes, so the two SHA-256 passes and the cipher share two cores.
  *
- * Writeback of the blob starts while it is written (sync_file_range, every BLOB_KICK bytes and
- * at the end), so that the disk works while the cipher does and the batch's one sync at the
- * commit point finds little left to write. That is a hint only: durability is the commit's.
+ * The blob goes to the archive's blob store through a writer (blobstore.h) as it is encrypted;
+ * it takes its name only at blob_commit. The local store starts writeback as it goes, so that
+ * the batch's one sync at the commit point finds little left to write; the RADOS store has
+ * Ceph acknowledge every write before the commit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,19 +28,16 @@
 
 #define PIPE_BUFS 4			/* plaintext buffers in flight between the threads */
 #define PIPE_MIN (8 << 20)		/* files from this size use the reader thread */
-#define BLOB_KICK (8 << 20)		/* bytes written between two writeback starts */
 
 struct ingest_ctx {
 	int				 fd;		/* the evidence */
-	int				 tmpfd;		/* the blob being written */
+	struct blobstore_writer		*w;		/* the blob being written */
 	crypto_secretstream_xchacha20poly1305_state st;
 	EVP_MD_CTX			*psha, *csha;
 	struct cbuf			 ct;		/* ciphertext waiting to be written */
 	uint8_t				 pending[BLOB_CHUNK];	/* the last chunk seen */
 	size_t				 pending_len;
 	struct blob_info		*out;
-	off_t				 written;	/* bytes of the blob written */
-	off_t				 kicked;	/* of which writeback was started */
 };
 
 /* The reader thread's side: full buffers handed over in order. */
@@ -51,15 +49,6 @@ struct ingest_pipe {
 	int		 head, count, eof, error, stop;
 	struct ingest_ctx *ctx;
 };
-
-/* Start writing back what was written since the last start, without waiting for it. */
-static void
-ingest_kick(struct ingest_ctx *x)
-{
-	(void)sync_file_range(x->tmpfd, x->kicked, x->written - x->kicked,
-	    SYNC_FILE_RANGE_WRITE);
-	x->kicked = x->written;
-}
 
 /* Encrypt one chunk; write out ciphertext in large pieces. */
 static int
@@ -74,13 +63,9 @@ ingest_push(struct ingest_ctx *x, const uint8_t *p, size_t n, uint8_t tag)
 	x->ct.len += n + BLOB_ABYTES;
 	if (x->ct.len >= BLOB_READ || tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL) {
 		EVP_DigestUpdate(x->csha, x->ct.data, x->ct.len);
-		if (write_all(x->tmpfd, x->ct.data, x->ct.len) < 0)
-			return blob_io_error("writing the blob");
-		x->written += (off_t)x->ct.len;
+		if ((error = blobstore_write(x->w, x->ct.data, x->ct.len)) < 0)
+			return error;
 		x->ct.len = 0;
-		if (x->written - x->kicked >= BLOB_KICK ||
-		    tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL)
-			ingest_kick(x);
 	}
 	return 0;
 }
@@ -274,16 +259,16 @@ done:
 
 /*
  * Read fd to its end (with read(), so the sender sees progress in the shared offset), hashing
- * the plaintext and encrypting it into a new file under tmp/. Not yet durable: the commit
- * syncs the file system once for the whole batch. On error nothing is left.
+ * the plaintext and encrypting it into a new object of the blob store (out->w), under no name
+ * until blob_commit. On error nothing is left.
  */
 int
 blob_ingest(struct archive *a, struct blob_info *out, int fd)
 {
-	struct ingest_ctx x = { .fd = fd, .tmpfd = -1, .out = out };
+	struct ingest_ctx x = { .fd = fd, .out = out };
 	uint8_t hdr[BLOB_MAGIC_LEN + BLOB_HDR_LEN], csum[SHA256_LEN];
+	struct blobstore *s;
 	struct stat sb;
-	char tmpl[4096];
 	size_t bufsize;
 	int error = CUSTODY_ENOMEM;
 
@@ -301,12 +286,13 @@ blob_ingest(struct archive *a, struct blob_info *out, int fd)
 		    "not a regular file");
 		goto done;
 	}
-	snprintf(tmpl, sizeof tmpl, "%s/tmp/ingest-XXXXXX", a->path);
-	if ((x.tmpfd = mkostemp(tmpl, O_CLOEXEC)) < 0) {
-		error = blob_io_error("creating a file in tmp/");
+	if ((s = archive_blobs(a)) == NULL) {
+		error = CUSTODY_EIO;
 		goto done;
 	}
-	snprintf(out->tmp, sizeof out->tmp, "%s", strrchr(tmpl, '/') + 1);
+	if ((error = blobstore_begin(s, &out->w)) < 0)
+		goto done;
+	x.w = out->w;
 	EVP_DigestInit_ex(x.psha, EVP_sha256(), NULL);
 	EVP_DigestInit_ex(x.csha, EVP_sha256(), NULL);
 	crypto_secretstream_xchacha20poly1305_keygen(out->key);
@@ -327,9 +313,7 @@ blob_ingest(struct archive *a, struct blob_info *out, int fd)
 	EVP_DigestFinal_ex(x.csha, csum, NULL);
 	hex_encode(out->name, csum, SHA256_LEN);
 done:
-	if (x.tmpfd >= 0 && close(x.tmpfd) != 0 && error == 0)
-		error = blob_io_error("closing the blob");
-	if (error < 0 && out->tmp[0] != '\0')
+	if (error < 0)
 		blob_discard(a, out);
 	sodium_memzero(&x.st, sizeof x.st);
 	sodium_memzero(x.pending, sizeof x.pending);

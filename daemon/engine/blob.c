@@ -35,17 +35,14 @@ blob_path(const struct archive *a, const char *name)
 	return p;
 }
 
-/* Whether a blob file exists. */
+/* Whether the store holds a blob (0 too when it cannot say: a fetch then fails clearly). */
 int
-blob_exists(const struct archive *a, const char *name)
+blob_exists(struct archive *a, const char *name)
 {
-	struct stat st;
-	char *p = blob_path(a, name);
-	int r;
+	struct blobstore *s = archive_blobs(a);
+	uint64_t size;
 
-	r = p != NULL && lstat(p, &st) == 0 && S_ISREG(st.st_mode);
-	free(p);
-	return r;
+	return s != NULL && blobstore_stat(s, name, &size) == 0;
 }
 
 /* Say what failed, telling a full disk apart. */
@@ -57,12 +54,14 @@ blob_io_error(const char *what)
 	return custody_fail(CUSTODY_EIO, "%s: %s", what, strerror(errno));
 }
 
-/* Remove an uncommitted blob from tmp/ and wipe its key. */
+/* Drop an uncommitted blob (the store's writer, or a file staged in tmp/) and wipe its key. */
 void
 blob_discard(struct archive *a, struct blob_info *b)
 {
 	char path[4096];
 
+	blobstore_abort(b->w);
+	b->w = NULL;
 	if (b->tmp[0] != '\0') {
 		snprintf(path, sizeof path, "%s/tmp/%s", a->path, b->tmp);
 		unlink(path);
@@ -75,30 +74,31 @@ blob_discard(struct archive *a, struct blob_info *b)
 void
 blob_unplace(struct archive *a, const struct blob_info *b)
 {
-	char *p = blob_path(a, b->name);
+	struct blobstore *s = archive_blobs(a);
 
-	if (p != NULL)
-		unlink(p);
-	free(p);
+	if (s != NULL)
+		(void)blobstore_remove(s, b->name);
 }
 
-/* Move a blob from tmp/ to its place; durable after the caller's archive_sync(). */
+/*
+ * Make a blob final under its name: the ingest's writer, or a file staged in tmp/ (moved into
+ * the local store, copied into others). Durable after the caller's archive_sync() for the
+ * local store; acknowledged by the store for the others.
+ */
 int
-blob_commit(struct archive *a, const struct blob_info *b)
+blob_commit(struct archive *a, struct blob_info *b)
 {
-	char from[4096], d[4096], *to = NULL;
-	int error = 0;
+	struct blobstore_writer *w = b->w;
+	struct blobstore *s;
+	char from[4096];
 
+	b->w = NULL;
+	if (w != NULL)
+		return blobstore_commit(w, b->name);
+	if ((s = archive_blobs(a)) == NULL)
+		return CUSTODY_EIO;
 	snprintf(from, sizeof from, "%s/tmp/%s", a->path, b->tmp);
-	snprintf(d, sizeof d, "%s/blobs/%.2s", a->path, b->name);
-	if (mkdir(d, 0700) != 0 && errno != EEXIST)
-		return blob_io_error("creating a blob directory");
-	if ((to = blob_path(a, b->name)) == NULL)
-		return CUSTODY_ENOMEM;
-	if (rename(from, to) != 0)
-		error = blob_io_error("storing the blob");
-	free(to);
-	return error;
+	return blobstore_commit_file(s, from, b->name);
 }
 
 static int
@@ -122,6 +122,23 @@ blob_decrypt(struct archive *a, const char *name, const uint8_t key[static 32], 
 {
 	return blob_decrypt_cb(a, name, key, blob_write_fd, &outfd, sha256, size,
 	    cipher_sha256);
+}
+
+/* Read n bytes, fewer only at the blob's end; the count, or a negative code. */
+static ssize_t
+blob_read_full(struct blobstore_reader *r, void *p, size_t n)
+{
+	size_t done = 0, got;
+	int error;
+
+	while (done < n) {
+		if ((error = blobstore_read(r, (uint8_t *)p + done, n - done, &got)) < 0)
+			return error;
+		if (got == 0)
+			break;
+		done += got;
+	}
+	return (ssize_t)done;
 }
 
 /* Where decrypted evidence goes: hashed, counted, handed to out. */
@@ -166,23 +183,32 @@ blob_decrypt_cb(struct archive *a, const char *name, const uint8_t key[static 32
 	unsigned long long plen;
 	struct blob_out o = { out, arg, sha256 != NULL ? psha : NULL, size };
 	struct blobfmt_unpad u;
-	uint64_t chunk = 0;
-	char *path = blob_path(a, name);
+	struct blobstore_reader *rd = NULL;
+	struct blobstore *s;
+	uint64_t chunk = 0, stored;
 	ssize_t r;
-	int fd = -1, padded, error = CUSTODY_ENOMEM;
+	int padded, error = CUSTODY_ENOMEM;
 
 	*size = 0;
-	if (psha == NULL || csha == NULL || path == NULL || (in = malloc(clen)) == NULL ||
+	if (psha == NULL || csha == NULL || (in = malloc(clen)) == NULL ||
 	    (pt = lockmem_thread_buffer(LOCKMEM_SLOT_DECRYPT, BLOB_CHUNK)) == NULL)
 		goto done;
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		error = custody_fail(errno == ENOENT ? CUSTODY_ENOTFOUND : CUSTODY_EIO,
-		    "blob %s: %s", name, errno == ENOENT ? "missing" : strerror(errno));
+	if ((s = archive_blobs(a)) == NULL) {
+		error = custody_fail(CUSTODY_EIO, "blob %s: %s", name, custody_error());
+		goto done;
+	}
+	if ((error = blobstore_read_open(s, name, 0, &rd, &stored)) < 0) {
+		if (error == CUSTODY_ENOTFOUND)
+			error = custody_fail(CUSTODY_ENOTFOUND, "blob %s: missing", name);
 		goto done;
 	}
 	EVP_DigestInit_ex(psha, EVP_sha256(), NULL);
 	EVP_DigestInit_ex(csha, EVP_sha256(), NULL);
-	if (read_full(fd, hdr, sizeof hdr) != (ssize_t)sizeof hdr ||
+	if ((r = blob_read_full(rd, hdr, sizeof hdr)) < 0) {
+		error = (int)r;
+		goto done;
+	}
+	if (r != (ssize_t)sizeof hdr ||
 	    (error = blobfmt_header_read(&st, &padded, hdr, key)) == CUSTODY_EINVAL) {
 		error = custody_fail(CUSTODY_EINVAL, "blob %s: not a custody blob (bad header)",
 		    name);
@@ -195,8 +221,8 @@ blob_decrypt_cb(struct archive *a, const char *name, const uint8_t key[static 32
 	blobfmt_unpad_init(&u, blob_emit, &o);
 	EVP_DigestUpdate(csha, hdr, sizeof hdr);
 	while (tag != crypto_secretstream_xchacha20poly1305_TAG_FINAL) {
-		if ((r = read_full(fd, in, clen)) < 0) {
-			error = custody_fail(CUSTODY_EIO, "blob %s: %s", name, strerror(errno));
+		if ((r = blob_read_full(rd, in, clen)) < 0) {
+			error = (int)r;
 			goto done;
 		}
 		if (r < (ssize_t)BLOB_ABYTES) {
@@ -226,7 +252,11 @@ blob_decrypt_cb(struct archive *a, const char *name, const uint8_t key[static 32
 		error = custody_fail(CUSTODY_EINVAL, "blob %s: its padding has no mark", name);
 		goto done;
 	}
-	if ((r = read(fd, in, 1)) != 0) {
+	if ((r = blob_read_full(rd, in, 1)) != 0) {
+		if (r < 0) {
+			error = (int)r;
+			goto done;
+		}
 		error = custody_fail(CUSTODY_EINVAL, "blob %s: data after the final chunk", name);
 		goto done;
 	}
@@ -236,13 +266,11 @@ blob_decrypt_cb(struct archive *a, const char *name, const uint8_t key[static 32
 		EVP_DigestFinal_ex(csha, cipher_sha256, NULL);
 	error = 0;
 done:
-	if (fd >= 0)
-		close(fd);
+	blobstore_read_close(rd);
 	sodium_memzero(&st, sizeof st);
 	if (pt != NULL)
 		sodium_memzero(pt, BLOB_CHUNK);
 	free(in);
-	free(path);
 	EVP_MD_CTX_free(psha);
 	EVP_MD_CTX_free(csha);
 	return error;

@@ -127,11 +127,12 @@ blobstore_conf_check(const struct blobstore_conf *c, char **bad)
 	return 0;
 }
 
-/* The local store's ops come with the local blob code; until then only rados is here. */
 const struct blobstore_ops *
 blobstore_ops_for(enum blobstore_kind kind)
 {
 	switch (kind) {
+	case BLOBSTORE_LOCAL:
+		return &blobstore_local_ops;
 #ifdef CUSTODY_RADOS
 	case BLOBSTORE_RADOS:
 		return &blobstore_rados_ops;

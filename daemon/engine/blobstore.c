@@ -1,6 +1,10 @@
 /* The blob store's calls (blobstore.h), dispatched through the ops of the store's kind. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "custody/common.h"
 #include "blobstore.h"
@@ -67,6 +71,50 @@ blobstore_commit(struct blobstore_writer *w, const char *name)
 		return error;
 	}
 	return w->store->ops->commit(w, name);
+}
+
+#define BLOBSTORE_COPY (1u << 20)	/* bytes per read of a file committed by copy */
+
+int
+blobstore_commit_file(struct blobstore *s, const char *path, const char *name)
+{
+	struct blobstore_writer *w = NULL;
+	uint8_t *buf = NULL;
+	ssize_t r;
+	int fd = -1, error;
+
+	if ((error = blobstore_name_ok(name)) < 0)
+		return error;
+	if (s->ops->adopt != NULL)
+		return s->ops->adopt(s, path, name);
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		error = custody_fail(CUSTODY_EIO, "blob %s: %s: %s", name, path, strerror(errno));
+		goto done;
+	}
+	if ((buf = malloc(BLOBSTORE_COPY)) == NULL) {
+		error = CUSTODY_ENOMEM;
+		goto done;
+	}
+	if ((error = blobstore_begin(s, &w)) < 0)
+		goto done;
+	while ((r = read_full(fd, buf, BLOBSTORE_COPY)) > 0)
+		if ((error = blobstore_write(w, buf, (size_t)r)) < 0)
+			goto done;
+	if (r < 0) {
+		error = custody_fail(CUSTODY_EIO, "blob %s: reading %s: %s", name, path,
+		    strerror(errno));
+		goto done;
+	}
+	error = blobstore_commit(w, name);
+	w = NULL;
+	if (error == 0)
+		unlink(path);
+done:
+	blobstore_abort(w);
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return error;
 }
 
 void

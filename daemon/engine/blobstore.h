@@ -79,6 +79,8 @@ struct blobstore_ops {
 	int	(*list)(struct blobstore *, blobstore_list_cb, void *arg);
 	int	(*sweep)(struct blobstore *, unsigned *removed);
 	int	(*health)(struct blobstore *, char **why);
+	/* Optional: make the file at path final under name by moving it (the local store). */
+	int	(*adopt)(struct blobstore *, const char *path, const char *name);
 };
 
 struct blobstore {
@@ -120,6 +122,12 @@ int blobstore_write(struct blobstore_writer *, const void *p, size_t n);
  * whatever the outcome (a failed commit leaves at most temporaries, for the sweep).
  */
 int blobstore_commit(struct blobstore_writer *w, const char *name);
+/*
+ * Make the file at path (under ARCHIVE/tmp) final under name and remove the file: a rename
+ * for the local store (durable after the caller's archive_sync), a copy through a writer,
+ * acknowledged by the store, for the others. On failure the file stays.
+ */
+int blobstore_commit_file(struct blobstore *, const char *path, const char *name);
 /* Drop an uncommitted object; frees w; NULL is safe. */
 void blobstore_abort(struct blobstore_writer *w);
 /* Read name from offset (at most its size); *size gets its whole size. */
@@ -144,6 +152,9 @@ int blobstore_sweep(struct blobstore *, unsigned *removed);
 int blobstore_health(struct blobstore *, char **why);
 /* "local" or "rados". */
 const char *blobstore_kind(const struct blobstore *);
+
+/* blobstore-local.c */
+extern const struct blobstore_ops blobstore_local_ops;
 
 #ifdef CUSTODY_RADOS
 /* blobstore-rados.c */

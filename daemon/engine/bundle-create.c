@@ -383,37 +383,53 @@ bc_feed_cmp(const void *a, const void *b)
 	    ED25519_PK_LEN);
 }
 
+/* A blob's bytes from the store into the bundle. */
+static int
+bc_copy_blob(struct bc *x, struct blobstore_reader *r, uint64_t len, const char *hex)
+{
+	uint64_t off = 0;
+	size_t got;
+	int error;
+
+	while (off < len) {
+		if ((error = blobstore_read(r, x->buf, len - off < BC_COPY ? (size_t)(len - off) :
+		    BC_COPY, &got)) < 0)
+			return error;
+		if (got == 0)
+			return custody_fail(CUSTODY_EIO, "reading blob %s: it shrank", hex);
+		if ((error = bundlefmt_write_data(x->bw, x->buf, got)) < 0)
+			return error;
+		off += got;
+	}
+	return 0;
+}
+
 /* Every blob noted, once each, in name order. */
 static int
 bc_blobs(struct bc *x, struct bundle_created *out)
 {
-	char hex[SHA256_HEX_LEN + 1], *path;
-	struct stat st;
+	struct blobstore_reader *r;
+	struct blobstore *s;
+	char hex[SHA256_HEX_LEN + 1];
+	uint64_t size;
 	size_t i;
-	int fd, error = 0;
+	int error = 0;
 
 	if (x->nnames > 0)
 		qsort(x->names, x->nnames, BUNDLEFMT_NAME_LEN, bc_name_cmp);
+	if (x->nnames > 0 && (s = archive_blobs(x->a)) == NULL)
+		return CUSTODY_EIO;
 	for (i = 0; i < x->nnames && error == 0; i++) {
 		if (i > 0 && memcmp(x->names[i - 1], x->names[i], BUNDLEFMT_NAME_LEN) == 0)
 			continue;
 		hex_encode(hex, x->names[i], BUNDLEFMT_NAME_LEN);
-		if ((path = blob_path(x->a, hex)) == NULL)
-			return CUSTODY_ENOMEM;
-		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		free(path);
-		if (fd < 0 || fstat(fd, &st) != 0) {
-			error = custody_fail(CUSTODY_EIO, "blob %s: %s", hex, strerror(errno));
-			if (fd >= 0)
-				close(fd);
+		if ((error = blobstore_read_open(s, hex, 0, &r, &size)) < 0)
 			break;
-		}
-		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-		if ((error = bundlefmt_write_part(x->bw, x->names[i], (uint64_t)st.st_size)) == 0)
-			error = bc_copy(x, fd, (uint64_t)st.st_size, hex);
-		close(fd);
+		if ((error = bundlefmt_write_part(x->bw, x->names[i], size)) == 0)
+			error = bc_copy_blob(x, r, size, hex);
+		blobstore_read_close(r);
 		out->blobs++;
-		out->blob_bytes += (uint64_t)st.st_size;
+		out->blob_bytes += size;
 	}
 	return error;
 }

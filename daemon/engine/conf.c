@@ -160,6 +160,23 @@ conf_protected(struct conf_parse *p, const char *value)
 	return ok;
 }
 
+/* A setting of [blobs] (blobstore-conf.c). */
+static int
+conf_blobs(struct conf_parse *p, const char *section, const char *name, const char *value)
+{
+	char *bad = NULL;
+	int r = blobstore_conf_set(&p->conf->blobs, section, name, value, &bad);
+
+	if (r > 0)
+		return 1;
+	if (r == 0)
+		snprintf(p->bad, sizeof p->bad, "unknown setting [blobs] %s", name);
+	else
+		snprintf(p->bad, sizeof p->bad, "%s", bad != NULL ? bad : "[blobs]: out of memory");
+	free(bad);
+	return 0;
+}
+
 static int
 conf_handler(void *arg, const char *section, const char *name, const char *value)
 {
@@ -238,6 +255,8 @@ conf_handler(void *arg, const char *section, const char *name, const char *value
 		snprintf(p->bad, sizeof p->bad, "[trust] revoke_quorum must be 1-1000 offices");
 		return 0;
 	}
+	if (strcmp(section, "blobs") == 0)
+		return conf_blobs(p, section, name, value);
 	if (strcmp(section, "daemon") == 0 || strcmp(section, "sync") == 0 ||
 	    strncmp(section, "peer", 4) == 0)
 		return 1;	/* read by later parts */
@@ -250,9 +269,11 @@ int
 conf_load(struct conf *c, const char *file, char **cause)
 {
 	struct conf_parse p = { .conf = c };
+	char *bad = NULL;
 	int line;
 
 	memset(c, 0, sizeof *c);
+	blobstore_conf_init(&c->blobs);
 	c->sync_interval = -1;
 	c->protected_roles = 1u << ROLE_DOCUMENTER | 1u << ROLE_ADMIN;
 	line = ini_parse(file, conf_handler, &p);
@@ -266,6 +287,11 @@ conf_load(struct conf *c, const char *file, char **cause)
 	}
 	if (c->office == NULL || archive_check_name(c->office) < 0) {
 		custody_cause(cause, "%s: [office] name is missing or not a valid office name", file);
+		return CUSTODY_EINVAL;
+	}
+	if (blobstore_conf_check(&c->blobs, &bad) < 0) {
+		custody_cause(cause, "%s: %s", file, bad != NULL ? bad : "[blobs]: out of memory");
+		free(bad);
 		return CUSTODY_EINVAL;
 	}
 	if (c->socket == NULL && (c->socket = strdup("custodyd.sock")) == NULL)
@@ -363,6 +389,7 @@ conf_free(struct conf *c)
 	}
 	free(c->peers);
 	free(c->sync_proxy);
+	blobstore_conf_free(&c->blobs);
 	memset(c, 0, sizeof *c);
 }
 

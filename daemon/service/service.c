@@ -49,8 +49,9 @@ service_du(const char *dir, const char *skip)
 }
 
 /*
- * The disk use status shows: the evidence blobs' bytes as the index counts them (blobs/ is
- * never walked: it grows with the evidence), and the rest of the archive (git/, the index,
+ * The disk use status shows: the evidence blobs' bytes as the index counts them when they are
+ * on this disk (the local blob store: blobs/ is never walked, it grows with the evidence; a
+ * RADOS store's are in its pool), and the rest of the archive (git/, the index,
  * keys), whose size grows with commits, not with bytes of evidence, measured at most every
  * STATUS_DU_AGE seconds.
  */
@@ -75,7 +76,7 @@ service_status_du(struct archive *a)
 	}
 	v = du;
 	pthread_mutex_unlock(&lock);
-	if (index_blob_bytes(a, &blobs) == 0)
+	if (a->conf.blobs.kind == BLOBSTORE_LOCAL && index_blob_bytes(a, &blobs) == 0)
 		v += blobs;
 	return v;
 }

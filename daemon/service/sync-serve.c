@@ -413,42 +413,37 @@ serve_commit(struct archive *a, const Custody__CommitRequest *m, struct cbuf *ou
 static int
 serve_blob(struct archive *a, const Custody__BlobRequest *m, struct cbuf *out)
 {
-	struct stat st;
+	struct blobstore_reader *r = NULL;
+	struct blobstore *s;
 	uint8_t *data;
-	size_t len, got = 0, at = out->len;
-	char *path;
-	ssize_t r;
-	int fd, error = 0;
+	uint64_t size;
+	size_t len, got = 0, n, at = out->len;
+	int error = 0;
 
-	if (!hex_is_lower(m->name, SHA256_HEX_LEN))
+	if (!hex_is_lower(m->name, SHA256_HEX_LEN) || m->name[SHA256_HEX_LEN] != '\0')
 		return custody_fail(CUSTODY_EINVAL, "blob_request: bad name");
-	if ((path = blob_path(a, m->name)) == NULL)
-		return CUSTODY_ENOMEM;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	free(path);
-	if (fd < 0)
-		return custody_fail(CUSTODY_ENOTFOUND, "no blob %s", m->name);
-	if (fstat(fd, &st) != 0 || m->offset > (uint64_t)st.st_size) {
-		error = custody_fail(CUSTODY_EINVAL, "blob_request: offset past the end");
-		goto done;
+	if ((s = archive_blobs(a)) == NULL)
+		return CUSTODY_EIO;
+	if ((error = blobstore_read_open(s, m->name, m->offset, &r, &size)) < 0) {
+		if (error == CUSTODY_ENOTFOUND)
+			return custody_fail(CUSTODY_ENOTFOUND, "no blob %s", m->name);
+		return error;
 	}
-	len = (uint64_t)st.st_size - m->offset < SYNC_CHUNK ?
-	    (size_t)((uint64_t)st.st_size - m->offset) : SYNC_CHUNK;
-	if ((error = wire_encode_blob_data(out, (uint64_t)st.st_size, len, &data)) < 0)
+	len = size - m->offset < SYNC_CHUNK ? (size_t)(size - m->offset) : SYNC_CHUNK;
+	if ((error = wire_encode_blob_data(out, size, len, &data)) < 0)
 		goto done;
 	while (got < len) {
-		if ((r = pread(fd, data + got, len - got, (off_t)(m->offset + got))) <= 0) {
-			if (r < 0 && errno == EINTR)
-				continue;
-			error = custody_fail(CUSTODY_EIO, "reading blob %s: %s", m->name,
-			    r < 0 ? strerror(errno) : "shorter than it was");
+		if ((error = blobstore_read(r, data + got, len - got, &n)) < 0 || n == 0) {
+			if (error == 0)
+				error = custody_fail(CUSTODY_EIO, "reading blob %s: shorter than it "
+				    "was", m->name);
 			out->len = at;	/* no half frame */
 			goto done;
 		}
-		got += (size_t)r;
+		got += n;
 	}
 done:
-	close(fd);
+	blobstore_read_close(r);
 	return error;
 }
 
