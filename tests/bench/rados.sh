@@ -11,7 +11,9 @@
 #     archive on the local disk; then of the N small files into the pool and into the local
 #     store, against the `rados put` loop of part 2. custodyd runs afresh for each ingest: its
 #     CPU seconds (user+system) and peak RSS (VmHWM) are its own, read from /proc.
-# with the peak RSS of each client and the OSD's RSS at the end. The machine may be shared:
+# with the peak RSS of each client and the OSD's RSS at the end. custodyd's start is timed too:
+# it moves every blob of the pool its archive does not know (parts 1 and 2's, the other
+# archive's) to its orphans/, so its first start here is slow by design of this bench. The machine may be shared:
 # CPU seconds say what wall seconds cannot.
 # Usage: tests/bench/rados.sh [BUILD_DIR]
 set -euo pipefail
