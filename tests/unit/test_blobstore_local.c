@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "custody/common.h"
+#include "archive.h"
 #include "blobstore.h"
 
 struct fixture {
@@ -326,6 +327,83 @@ test_sweep_and_large(void **state)
 	}
 }
 
+/* A file staged in tmp/ (a blob received by sync or from a bundle) is moved into place. */
+static void
+test_commit_file(void **state)
+{
+	struct fixture *f = *state;
+	char p[256], q[256], name[SHA256_HEX_LEN + 1];
+	uint8_t *back;
+	uint64_t size;
+	size_t len;
+	FILE *fp;
+
+	name_of(name, "staged bytes", 12);
+	snprintf(p, sizeof p, "%s/tmp/sync-%s.part", f->dir, name);
+	assert_non_null(fp = fopen(p, "w"));
+	fputs("staged bytes", fp);
+	fclose(fp);
+	assert_int_equal(blobstore_commit_file(f->s, p, "not-a-name"), CUSTODY_EINVAL);
+	assert_int_equal(access(p, F_OK), 0);
+	assert_int_equal(blobstore_commit_file(f->s, p, name), 0);
+	assert_int_not_equal(access(p, F_OK), 0);
+	back = read_all(f->s, name, 0, &size, &len);
+	assert_int_equal(len, 12);
+	assert_memory_equal(back, "staged bytes", 12);
+	free(back);
+	/* again under the same name: the object stays, the staged file goes */
+	assert_non_null(fp = fopen(p, "w"));
+	fputs("other", fp);
+	fclose(fp);
+	assert_int_equal(blobstore_commit_file(f->s, p, name), 0);
+	assert_int_not_equal(access(p, F_OK), 0);
+	snprintf(q, sizeof q, "%s/blobs/%.2s/%s", f->dir, name, name);
+	assert_non_null(fp = fopen(q, "r"));
+	assert_non_null(fgets(p, sizeof p, fp));
+	fclose(fp);
+	assert_string_equal(p, "staged bytes");
+}
+
+/* custody.conf's [blobs] section: read by conf_load, a bad value named with its key. */
+static void
+test_conf_load(void **state)
+{
+	struct fixture *f = *state;
+	struct conf c;
+	char p[256], *cause = NULL;
+	FILE *fp;
+
+	snprintf(p, sizeof p, "%s/custody.conf", f->dir);
+	assert_non_null(fp = fopen(p, "w"));
+	fputs("[office]\nname = alpha\n[blobs]\nstore = local\npool = evidence\ntimeout = 30\n", fp);
+	fclose(fp);
+	assert_int_equal(conf_load(&c, p, &cause), 0);
+	assert_int_equal(c.blobs.kind, BLOBSTORE_LOCAL);
+	assert_string_equal(c.blobs.pool, "evidence");
+	assert_int_equal(c.blobs.timeout, 30);
+	conf_free(&c);
+
+	assert_non_null(fp = fopen(p, "w"));
+	fputs("[office]\nname = alpha\n[blobs]\ntimeout = 5s\n", fp);
+	fclose(fp);
+	assert_int_equal(conf_load(&c, p, &cause), CUSTODY_EINVAL);
+	assert_non_null(cause);
+	if (strstr(cause, "[blobs] timeout = 5s") == NULL)
+		fail_msg("'%s' does not name the key", cause);
+	free(cause);
+	cause = NULL;
+	conf_free(&c);
+
+	assert_non_null(fp = fopen(p, "w"));
+	fputs("[office]\nname = alpha\n[blobs]\ncolour = red\n", fp);
+	fclose(fp);
+	assert_int_equal(conf_load(&c, p, &cause), CUSTODY_EINVAL);
+	if (strstr(cause, "unknown setting [blobs] colour") == NULL)
+		fail_msg("'%s' does not name the key", cause);
+	free(cause);
+	conf_free(&c);
+}
+
 int
 main(void)
 {
@@ -335,6 +413,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_abort_and_bad_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_remove_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_and_large, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conf_load, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
