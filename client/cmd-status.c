@@ -44,6 +44,20 @@ cmd_status_line(const char *label, const char *value)
 	free(safe);
 }
 
+/* "blobs  rados pool custody: ok", or ": unreachable (why)". */
+static void
+cmd_status_blobs(const Custody__StatusReply *st)
+{
+	char line[1024];
+
+	if (st->blobs_error != NULL && *st->blobs_error != '\0')
+		snprintf(line, sizeof line, "%s: %s (%s)", st->blobs, st->blobs_state,
+		    st->blobs_error);
+	else
+		snprintf(line, sizeof line, "%s: %s", st->blobs, st->blobs_state);
+	cmd_status_line("blobs", line);
+}
+
 /* Ask for the status and print it. */
 static int
 cmd_status_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
@@ -96,6 +110,11 @@ cmd_status_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 				json_array_append_new(rv, json_string(st->revocations[i]));
 			json_object_set_new(o, "revocations", rv);
 		}
+		if (st->blobs != NULL && *st->blobs != '\0') {
+			client_json_str(o, "blobs", st->blobs);
+			client_json_str(o, "blobs_state", st->blobs_state);
+			client_json_str(o, "blobs_error", st->blobs_error);
+		}
 		client_json_print(o);
 	} else {
 		cmd_status_line("office", st->office);
@@ -112,6 +131,8 @@ cmd_status_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 			cmd_status_line("version", st->version);
 		if (*c.role != '\0')
 			cmd_status_line("your role", c.role);
+		if (st->blobs != NULL && *st->blobs != '\0')
+			cmd_status_blobs(st);
 		for (size_t i = 0; i < st->n_forks; i++)
 			cmd_status_line(i == 0 ? "FORKS" : "", st->forks[i]);
 		for (size_t i = 0; i < st->n_refused_offices; i++)

@@ -2,6 +2,8 @@
 #ifndef CUSTODY_BLOBSTORE_RADOS_INT_H
 #define CUSTODY_BLOBSTORE_RADOS_INT_H
 
+#include <pthread.h>
+
 #include <rados/librados.h>
 
 #include "custody/common.h"
@@ -15,6 +17,7 @@
 #define RADOS_ID_LEN	32		/* hex digits of a writer's id */
 #define RADOS_OID_MAX	72		/* "part." ID "." SEQ, or a final name, and a NUL */
 #define RADOS_MANIFEST_MAX 128
+#define RADOS_HEALTH_WAIT_MS 2000	/* how long blobstore_health waits for an answer */
 
 _Static_assert(RADOS_PART % RADOS_WRITE == 0, "a write never spans two parts");
 
@@ -24,6 +27,8 @@ struct blobstore_rados_store {
 	rados_ioctx_t		 io;
 	char			*pool;
 	unsigned		 timeout;
+	pthread_mutex_t		 health_lock;
+	struct blobstore_rados_probe *probe;	/* a health probe in flight, or NULL */
 };
 
 /* Where a blob's bytes are. */
@@ -47,5 +52,9 @@ int blobstore_rados_read_open(struct blobstore *, const char *name, uint64_t off
     struct blobstore_reader **out, uint64_t *size);
 int blobstore_rados_read(struct blobstore_reader *, void *p, size_t n, size_t *got);
 void blobstore_rados_read_close(struct blobstore_reader *);
+
+/* blobstore-rados-health.c */
+int blobstore_rados_health(struct blobstore *, char **why);
+void blobstore_rados_health_close(struct blobstore_rados_store *);
 
 #endif

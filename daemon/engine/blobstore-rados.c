@@ -58,11 +58,11 @@ blobstore_rados_fail(const struct blobstore_rados_store *s, int r, const char *w
 		return custody_fail(CUSTODY_EIO, "ceph unreachable: pool %s: %s: no answer "
 		    "within %u s", s->pool, what, s->timeout);
 	case -EDQUOT:
-		return custody_fail(CUSTODY_ENOSPC, "ceph: pool %s: no space (quota): %s",
-		    s->pool, what);
+		return custody_fail(CUSTODY_ENOSPC, "ceph pool full: pool %s: %s: its quota is "
+		    "reached", s->pool, what);
 	case -ENOSPC:
-		return custody_fail(CUSTODY_ENOSPC, "ceph: pool %s: no space (cluster full): %s",
-		    s->pool, what);
+		return custody_fail(CUSTODY_ENOSPC, "ceph pool full: pool %s: %s: the cluster is "
+		    "out of space", s->pool, what);
 	case -EPERM:
 	case -EACCES:
 		return custody_fail(CUSTODY_EPERM, "ceph: pool %s: %s: permission denied (the "
@@ -189,6 +189,7 @@ blobstore_rados_open(struct blobstore **out, const struct blobstore_conf *c, con
 	}
 	s->base.ops = &blobstore_rados_ops;
 	s->timeout = c->timeout;
+	pthread_mutex_init(&s->health_lock, NULL);
 	if ((r = rados_create2(&s->cluster, "ceph", c->client, 0)) < 0) {
 		custody_cause(cause, "ceph: %s: %s", c->client, strerror(-r));
 		goto fail;
@@ -238,6 +239,7 @@ blobstore_rados_close(struct blobstore *b)
 
 	if (s == NULL)
 		return;
+	blobstore_rados_health_close(s);
 	if (s->io != NULL)
 		rados_ioctx_destroy(s->io);
 	if (s->cluster != NULL)
@@ -621,23 +623,6 @@ done:
 	free(w.names);
 	free(w.used);
 	return error;
-}
-
-/* Ask the OSD that would hold a probe object about it: an answer, even "none", is health. */
-static int
-blobstore_rados_health(struct blobstore *b, char **why)
-{
-	struct blobstore_rados_store *s = (struct blobstore_rados_store *)b;
-	uint64_t size;
-	time_t mtime;
-	int r;
-
-	r = rados_stat(s->io, ".health", &size, &mtime);
-	if (r == 0 || r == -ENOENT)
-		return 0;
-	blobstore_rados_fail(s, r, "checking the pool");
-	*why = strdup(custody_error());
-	return CUSTODY_EIO;
 }
 
 const struct blobstore_ops blobstore_rados_ops = {

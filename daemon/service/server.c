@@ -538,6 +538,7 @@ server_run(struct archive *a, char **cause)
 
 	sync_timer_stop(timer);
 	pool_free(s.pool);
+	s.pool = NULL;		/* what clients still hold is freed here, not on a worker */
 	while ((c = TAILQ_FIRST(&s.clients)) != NULL) {
 		TAILQ_REMOVE(&s.clients, c, entry);
 		c->gone = 1;

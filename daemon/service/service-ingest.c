@@ -39,7 +39,7 @@ struct ingest {
 static void ingest_start_commit(struct client *, Envelope *);
 
 static void
-ingest_free(struct archive *a, struct ingest *in)
+ingest_free_now(struct archive *a, struct ingest *in)
 {
 	struct ingest_item *it;
 	size_t i;
@@ -61,12 +61,56 @@ ingest_free(struct archive *a, struct ingest *in)
 	free(in);
 }
 
+struct ingest_drop {
+	struct archive	*a;
+	struct ingest	*in;
+};
+
+static void
+ingest_drop_work(void *arg)
+{
+	struct ingest_drop *d = arg;
+
+	ingest_free_now(d->a, d->in);
+}
+
+static void
+ingest_drop_done(void *arg)
+{
+	free(arg);
+}
+
+/*
+ * Free a batch that is over. Blobs it placed but did not commit are removed on a worker: with
+ * a RADOS store each removal is a round trip to Ceph, up to the store's timeout while Ceph is
+ * down, which the loop must not wait for. Once the pool is gone (shutdown), here.
+ */
+static void
+ingest_free(struct client *c, struct ingest *in)
+{
+	struct ingest_drop *d;
+	size_t i;
+
+	if (in == NULL)
+		return;
+	for (i = 0; i < in->n; i++)
+		if (in->items[i] != NULL && in->items[i]->f.placed)
+			break;
+	if (i < in->n && c->s->pool != NULL && (d = malloc(sizeof *d)) != NULL) {
+		d->a = c->s->a;
+		d->in = in;
+		pool_submit(c->s->pool, ingest_drop_work, ingest_drop_done, d);
+		return;
+	}
+	ingest_free_now(c->s->a, in);
+}
+
 /* Drop an uncommitted batch (client gone, error, or shutdown) once no worker holds it. */
 void
 service_ingest_abort(struct client *c)
 {
 	if (c->ingest != NULL && c->ingest->inflight == 0) {
-		ingest_free(c->s->a, c->ingest);
+		ingest_free(c, c->ingest);
 		c->ingest = NULL;
 	}
 }
@@ -140,7 +184,7 @@ ingest_file_done(struct request *r)
 		in->failed = 1;
 	if (in->failed || c->gone) {
 		if (in->inflight == 0) {
-			ingest_free(c->s->a, in);
+			ingest_free(c, in);
 			c->ingest = NULL;
 		}
 		return;
@@ -261,7 +305,7 @@ ingest_commit_done(struct request *r)
 	struct client *c = r->c;
 
 	c->ingest->inflight--;
-	ingest_free(c->s->a, c->ingest);
+	ingest_free(c, c->ingest);
 	c->ingest = NULL;
 }
 

@@ -80,6 +80,34 @@ service_status_du(struct archive *a)
 		v += blobs;
 	return v;
 }
+/*
+ * Where the blobs live and whether their store answers, into st's blobs fields: desc and why
+ * hold the strings (the caller frees them). blobstore_health answers within seconds however
+ * long the store's own operations may wait (blobstore-rados-health.c).
+ */
+static void
+service_status_blobs(struct archive *a, Custody__StatusReply *st, char **desc, char **why)
+{
+	struct blobstore *s;
+
+	*why = NULL;
+	if (a->conf.blobs.kind == BLOBSTORE_RADOS) {
+		if (asprintf(desc, "rados pool %s", a->conf.blobs.pool) < 0)
+			*desc = NULL;
+	} else
+		*desc = strdup("local blobs/");
+	st->blobs = *desc != NULL ? *desc : "blobs";
+	if ((s = archive_blobs(a)) == NULL)
+		*why = strdup(custody_error());
+	else if (blobstore_health(s, why) == 0) {
+		st->blobs_state = "ok";
+		return;
+	}
+	st->blobs_state = *why != NULL && strncmp(*why, "ceph pool full", 14) == 0 ? "full" :
+	    "unreachable";
+	st->blobs_error = *why != NULL ? *why : "no answer";
+}
+
 
 int
 service_status(struct request *r)
@@ -88,11 +116,12 @@ service_status(struct request *r)
 	Custody__StatusReply st = CUSTODY__STATUS_REPLY__INIT;
 	Envelope env = CUSTODY__ENVELOPE__INIT;
 	uint8_t id[INVITE_ARCHIVE_ID_LEN];
-	char idhex[2 * INVITE_ARCHIVE_ID_LEN + 1];
+	char idhex[2 * INVITE_ARCHIVE_ID_LEN + 1], *blobs = NULL, *blobs_why = NULL;
 	int error;
 
 	if ((error = index_counts(a, &st.evidence, &st.records, &st.commits)) < 0)
 		return error;
+	service_status_blobs(a, &st, &blobs, &blobs_why);
 	st.disk_bytes = service_status_du(a);
 	st.office = a->conf.office;
 	st.public_key = a->public_line;
@@ -124,6 +153,8 @@ done:
 	free(st.forks);
 	offices_refused_free(st.refused_offices, st.n_refused_offices);
 	offices_refused_free(st.revocations, st.n_revocations);
+	free(blobs);
+	free(blobs_why);
 	return error;
 }
 

@@ -10,6 +10,8 @@
 #                             removes DIR
 #   cluster.sh osd-stop DIR   stops the OSD gracefully (an outage)
 #   cluster.sh osd-start DIR  starts it again and waits until the pool takes writes
+#   cluster.sh mon-stop DIR   stops the monitor gracefully (with the OSD: the whole cluster)
+#   cluster.sh mon-start DIR  starts it again (its store is kept in DIR/mon)
 #
 # Bluestore rather than memstore: it survives a SIGKILL and, with osd_memory_target at 1 GiB,
 # holds gigabytes in ~150 MiB of memory where memstore keeps every byte in RAM. The conf sets
@@ -19,7 +21,7 @@
 set -euo pipefail
 
 usage() {
-	echo "usage: cluster.sh start|stop|osd-stop|osd-start DIR" >&2
+	echo "usage: cluster.sh start|stop|osd-stop|osd-start|mon-stop|mon-start DIR" >&2
 	exit 2
 }
 
@@ -81,6 +83,16 @@ osd_start() {
 
 osd_stop() {
 	stop_pid "$D/pids/osd"
+}
+
+mon_start() {
+	alive "$D/pids/mon" && return 0
+	ceph-mon -c "$D/ceph.conf" -f -i a >>"$D/log/mon.a.out" 2>&1 &
+	echo $! >"$D/pids/mon"
+}
+
+mon_stop() {
+	stop_pid "$D/pids/mon"
 }
 
 start() {
@@ -182,5 +194,7 @@ start) start ;;
 stop) stop ;;
 osd-stop) osd_stop ;;
 osd-start) osd_start ;;
+mon-stop) mon_stop ;;
+mon-start) mon_start ;;
 *) usage ;;
 esac

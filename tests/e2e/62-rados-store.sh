@@ -116,6 +116,8 @@ contains "saying ceph is unreachable" "$out" "ceph unreachable: pool custody"
 secs=$(echo "$out" | sed -n 's/^down_put failed seconds \([0-9]*\).*/\1/p')
 check "within the timeout (${secs} s)" test "${secs:-99}" -le 15
 contains "health says why" "$out" "down_health failed"
+hsecs=$(echo "$out" | sed -n 's/^down_health failed seconds \([0-9]*\).*/\1/p')
+check "health answers within seconds, not the op timeout (${hsecs} s)" test "${hsecs:-99}" -le 4
 contains "health is back with the OSD" "$out" "up_health ok"
 contains "a missing name is told apart" "$out" "up_stat_absent notfound"
 check "the store object wrote and read again after the outage" test "$(echo "$out" | grep -c '^[0-9a-f]\{64\}$')" -eq 2
