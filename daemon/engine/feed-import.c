@@ -8,8 +8,9 @@
  * bounded part of the pack's index (the rest in runs under tmp/), never the records of the
  * commit, nor the head's trees: those are read through a handle of their own, opened again
  * every FEED_IMPORT_HEAD_TREES trees (libgit2 would keep every tree it parsed in a
- * repository's cache, whose bound counts their bytes on disk, a tenth of what they take). The pack goes into the repository before the commit that names it;
- * the commit and the ref move are feed_commit_tree's, as for every commit.
+ * repository's cache, whose bound counts their bytes on disk, a small part of what they
+ * take). The pack goes into the repository before the commit that names it; the commit and
+ * the ref move are feed_commit_tree's, as for every commit.
  */
 #include <errno.h>
 #include <fcntl.h>

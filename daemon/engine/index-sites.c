@@ -50,24 +50,25 @@ index_sites_put(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_L
 }
 
 /* A site asked for: its token and its place in the question. */
-struct site_ask {
+struct index_sites_ask {
 	uint8_t	tok[TOKEN_LEN];
 	size_t	at;
 };
 
 static int
-site_ask_cmp(const void *x, const void *y)
+index_sites_ask_cmp(const void *x, const void *y)
 {
-	return memcmp(((const struct site_ask *)x)->tok, ((const struct site_ask *)y)->tok,
-	    TOKEN_LEN);
+	const struct index_sites_ask *a = x, *b = y;
+
+	return memcmp(a->tok, b->tok, TOKEN_LEN);
 }
 
 /* Add each (site, count) row of sql to out[] of the sites asked (sorted by token). */
 static int
-index_sites_count(sqlite3 *db, const char *sql, const struct site_ask *ask, size_t n,
+index_sites_tally(sqlite3 *db, const char *sql, const struct index_sites_ask *ask, size_t n,
     uint64_t *out)
 {
-	struct site_ask key, *hit;
+	struct index_sites_ask key, *hit;
 	sqlite3_stmt *st;
 	int rc;
 
@@ -77,7 +78,7 @@ index_sites_count(sqlite3 *db, const char *sql, const struct site_ask *ask, size
 		if (sqlite3_column_bytes(st, 0) != TOKEN_LEN)
 			continue;
 		memcpy(key.tok, sqlite3_column_blob(st, 0), TOKEN_LEN);
-		if ((hit = bsearch(&key, ask, n, sizeof *ask, site_ask_cmp)) == NULL)
+		if ((hit = bsearch(&key, ask, n, sizeof *ask, index_sites_ask_cmp)) == NULL)
 			continue;
 		/* an id asked more than once: each place of it */
 		while (hit > ask && memcmp(hit[-1].tok, key.tok, TOKEN_LEN) == 0)
@@ -94,11 +95,11 @@ index_sites_count(sqlite3 *db, const char *sql, const struct site_ask *ask, size
  * with an event naming it (persons[i]), 0 for an id the index does not know.
  */
 int
-index_site_counts(struct archive *a, const char *const *ids, size_t n, uint64_t *evidence,
+index_sites_counts(struct archive *a, const char *const *ids, size_t n, uint64_t *evidence,
     uint64_t *persons)
 {
 	sqlite3 *db = archive_db(a);
-	struct site_ask *ask;
+	struct index_sites_ask *ask;
 	size_t i;
 	int error;
 
@@ -114,10 +115,10 @@ index_site_counts(struct archive *a, const char *const *ids, size_t n, uint64_t 
 		archive_token(a, ask[i].tok, ids[i]);
 		ask[i].at = i;
 	}
-	qsort(ask, n, sizeof *ask, site_ask_cmp);
-	if ((error = index_sites_count(db, "SELECT site, count(*) FROM evidence_sites"
+	qsort(ask, n, sizeof *ask, index_sites_ask_cmp);
+	if ((error = index_sites_tally(db, "SELECT site, count(*) FROM evidence_sites"
 	    " GROUP BY site", ask, n, evidence)) == 0)
-		error = index_sites_count(db, "SELECT site, count(DISTINCT person) FROM"
+		error = index_sites_tally(db, "SELECT site, count(DISTINCT person) FROM"
 		    " person_events WHERE site IS NOT NULL GROUP BY site", ask, n, persons);
 	free(ask);
 	return error;

@@ -514,7 +514,7 @@ service_site_counts(struct request *r)
 	pe = calloc(m->n_site ? m->n_site : 1, sizeof *pe);
 	if (ev == NULL || pe == NULL)
 		error = custody_fail(CUSTODY_ENOMEM, "out of memory");
-	else if ((error = index_site_counts(r->c->s->a, (const char *const *)m->site,
+	else if ((error = index_sites_counts(r->c->s->a, (const char *const *)m->site,
 	    m->n_site, ev, pe)) == 0) {
 		sr.n_evidence = sr.n_persons = m->n_site;
 		sr.evidence = ev;

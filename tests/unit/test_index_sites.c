@@ -65,7 +65,7 @@ expect(struct fixture *f, const uint64_t ev[4], const uint64_t pe[4])
 	uint64_t gotev[4], gotpe[4];
 	int i;
 
-	assert_int_equal(index_site_counts(f->a, ids, 4, gotev, gotpe), 0);
+	assert_int_equal(index_sites_counts(f->a, ids, 4, gotev, gotpe), 0);
 	for (i = 0; i < 4; i++) {
 		if (gotev[i] != ev[i] || gotpe[i] != pe[i])
 			fail_msg("%s: evidence %llu persons %llu, expected %llu and %llu", ids[i],
@@ -80,7 +80,7 @@ test_counts(void **state)
 	struct fixture *f = *state;
 	uint64_t none[1];
 
-	assert_int_equal(index_site_counts(f->a, NULL, 0, none, none), 0);
+	assert_int_equal(index_sites_counts(f->a, NULL, 0, none, none), 0);
 	evidence(f, "office-a", 3, "E-1", "\"S-1\", \"S-2\"");
 	evidence(f, "office-a", 4, "E-2", "\"S-1\"");
 	evidence(f, "office-a", 5, "E-3", "");
