@@ -17,7 +17,7 @@
 #include "index-int.h"
 #include "log.h"
 
-#define INDEX_SCHEMA_VERSION "10"
+#define INDEX_SCHEMA_VERSION "11"
 
 const char index_schema[] =
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);"
