@@ -1,8 +1,9 @@
 /*
  * custody sites: the sites as a table, CSV, or an RFC 7946 GeoJSON FeatureCollection (for a GIS:
  * the geometry when given, else a Point at lon/lat), each with how many pieces of evidence are
- * linked to it and how many persons have events naming it. Coordinates a role may not see are
- * "withheld" by the daemon: such a site is a Feature with a null geometry.
+ * linked to it and how many persons have events naming it, which custodyd counts over its
+ * index (SiteCountsRequest). Coordinates a role may not see are "withheld" by the daemon: such
+ * a site is a Feature with a null geometry.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,44 +68,36 @@ sites_check_filters(const struct cmd_args *args, const char *type, const char *s
 	cmd_usage_error(args->entry, "--%s: %s", probs.v[0].column, probs.v[0].problem);
 }
 
-/* counts[site] += 1 for each site a piece of evidence is linked to. */
+/* Set "evidence" and "persons" of each site kept, as custodyd counts them. */
 static void
-sites_count_evidence(json_t *counts, const json_t *evidence)
+sites_counts(struct client *c, json_t *kept)
 {
-	const json_t *ev, *s;
-	size_t i, j;
-	json_t *n;
+	Envelope req = CUSTODY__ENVELOPE__INIT, *reply;
+	Custody__SiteCountsRequest sr = CUSTODY__SITE_COUNTS_REQUEST__INIT;
+	Custody__SiteCountsReply *cr;
+	json_t *s;
+	size_t i, n = json_array_size(kept);
 
-	json_array_foreach(evidence, i, ev)
-		json_array_foreach(json_object_get(ev, "sites"), j, s) {
-			if (!json_is_string(s))
-				continue;
-			n = json_object_get(counts, json_string_value(s));
-			json_object_set_new(counts, json_string_value(s),
-			    json_integer(json_integer_value(n) + 1));
-		}
-}
-
-/* persons[site] = the set of persons (an object of ids) whose events name the site. */
-static void
-sites_collect_persons(json_t *persons, const json_t *events)
-{
-	const char *site, *person;
-	const json_t *e;
-	json_t *set;
-	size_t i;
-
-	json_array_foreach(events, i, e) {
-		site = json_string_value(json_object_get(e, "site_id"));
-		person = json_string_value(json_object_get(e, "person_id"));
-		if (site == NULL || person == NULL)
-			continue;
-		if ((set = json_object_get(persons, site)) == NULL) {
-			set = json_object();
-			json_object_set_new(persons, site, set);
-		}
-		json_object_set_new(set, person, json_true());
+	if (n == 0)
+		return;
+	if ((sr.site = calloc(n, sizeof *sr.site)) == NULL)
+		client_fatal("out of memory");
+	json_array_foreach(kept, i, s)
+		sr.site[i] = (char *)json_string_value(json_object_get(s, "id"));
+	sr.n_site = n;
+	req.body_case = CUSTODY__ENVELOPE__BODY_SITE_COUNTS_REQUEST;
+	req.site_counts_request = &sr;
+	reply = client_call(c, &req, NULL, 0, CUSTODY__ENVELOPE__BODY_SITE_COUNTS_REPLY);
+	cr = reply->site_counts_reply;
+	if (cr->n_evidence != n || cr->n_persons != n)
+		client_fatal("custodyd sent %zu and %zu counts for %zu sites", cr->n_evidence,
+		    cr->n_persons, n);
+	json_array_foreach(kept, i, s) {
+		json_object_set_new(s, "evidence", json_integer((json_int_t)cr->evidence[i]));
+		json_object_set_new(s, "persons", json_integer((json_int_t)cr->persons[i]));
 	}
+	wire_free(reply);
+	free(sr.site);
 }
 
 /* A number from a coordinate string, or NULL when it is not one (withheld). */
@@ -213,7 +206,7 @@ cmd_sites_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 	const char *fmt = cmd_get(args, RC_OPT_FORMAT);
 	const char *type = rc_opt(args, SITES_OPT_TYPE, "--type");
 	const char *status = rc_opt(args, SITES_OPT_STATUS, "--status");
-	json_t *sites, *evidence, *events, *counts, *persons, *kept, *s;
+	json_t *sites, *kept, *s;
 	const char *id, *t, *st;
 	struct client c;
 	size_t i;
@@ -226,15 +219,7 @@ cmd_sites_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 		sites_check_filters(args, type, status);
 	client_open(&c, ctx);
 	sites = sites_list(&c, "site");
-	evidence = sites_list(&c, "evidence");
-	events = sites_list(&c, "person_event");
-	client_close(&c);
-
-	counts = json_object();
-	persons = json_object();
 	kept = json_array();
-	sites_count_evidence(counts, evidence);
-	sites_collect_persons(persons, events);
 	json_array_foreach(sites, i, s) {
 		id = json_string_value(json_object_get(s, "id"));
 		t = json_string_value(json_object_get(s, "type"));
@@ -243,12 +228,10 @@ cmd_sites_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 		    (*status != '\0' && (st == NULL || strcasecmp(st, status) != 0)))
 			continue;
 		json_object_del(s, "rev");
-		json_object_set_new(s, "evidence",
-		    json_integer(json_integer_value(json_object_get(counts, id))));
-		json_object_set_new(s, "persons",
-		    json_integer((json_int_t)json_object_size(json_object_get(persons, id))));
 		json_array_append(kept, s);
 	}
+	sites_counts(&c, kept);
+	client_close(&c);
 	if (strcmp(fmt, "geojson") == 0)
 		sites_geojson(kept);
 	else if (strcmp(fmt, "csv") == 0)
@@ -259,9 +242,5 @@ cmd_sites_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 		rout_table(kept, cols);
 	json_decref(kept);
 	json_decref(sites);
-	json_decref(evidence);
-	json_decref(events);
-	json_decref(counts);
-	json_decref(persons);
 	return client_finish_stdout();
 }

@@ -1,5 +1,4 @@
 /* Calendar dates with a precision (day, month or year), as the casualty records carry them. */
-#include <stdio.h>
 #include <string.h>
 
 #include "custody/records.h"
@@ -54,12 +53,29 @@ cdate_days(int y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
-/* "YYYY-MM-DD" of a checked date into out (11 bytes). */
+/* n decimal digits of v into out, zero-padded. */
+static void
+cdate_put(char *out, unsigned v, int n)
+{
+	while (n-- > 0) {
+		out[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+/*
+ * "YYYY-MM-DD" of a checked date into out (11 bytes), written by hand: every date of a
+ * report is parsed, and snprintf was most of the parse.
+ */
 static void
 cdate_format(char out[static 11], int y, int m, int d)
 {
-	snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u,
-	    (unsigned)d % 100u);
+	cdate_put(out, (unsigned)y % 10000u, 4);
+	out[4] = '-';
+	cdate_put(out + 5, (unsigned)m % 100u, 2);
+	out[7] = '-';
+	cdate_put(out + 8, (unsigned)d % 100u, 2);
+	out[10] = '\0';
 }
 
 /*

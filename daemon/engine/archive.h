@@ -336,6 +336,9 @@ int index_scan_current(struct index_scan *, const uint8_t tok[static TOKEN_LEN],
     uint8_t chash[static TOKEN_LEN], char office_hex[65], char kind[16]);
 void index_scan_pause(struct index_scan *);
 void index_scan_free(struct index_scan *);
+void index_lookup_cache(struct archive *, int bounded);
+int index_sites_counts(struct archive *, const char *const *ids, size_t n, uint64_t *evidence,
+    uint64_t *persons);
 int index_open(struct archive *, char **cause);
 int index_catch_up(struct archive *, int rebuild);
 int index_sweep_orphans(struct archive *);

@@ -6,8 +6,11 @@
  * with the head's. Records come in chunks: a second thread seals a chunk while this one hands
  * it to the index (st->written). Memory holds one leaf directory, a chunk of records and a
  * bounded part of the pack's index (the rest in runs under tmp/), never the records of the
- * commit. The pack goes into the repository before the commit that names it;
- * the commit and the ref move are feed_commit_tree's, as for every commit.
+ * commit, nor the head's trees: those are read through a handle of their own, opened again
+ * every FEED_IMPORT_HEAD_TREES trees (libgit2 would keep every tree it parsed in a
+ * repository's cache, whose bound counts their bytes on disk, a small part of what they
+ * take). The pack goes into the repository before the commit that names it; the commit and
+ * the ref move are feed_commit_tree's, as for every commit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +24,8 @@
 #include "custody/lockmem.h"
 #include "custody/packwrite.h"
 #include "records-spill.h"
+
+#define FEED_IMPORT_HEAD_TREES 4096	/* trees of the head read through one handle */
 
 struct feed_import_ent {
 	char	name[TOKEN_HEX_LEN + 1];
@@ -37,7 +42,10 @@ struct feed_import_dir {
 struct feed_import {
 	struct archive		*a;
 	git_repository		*repo;
-	git_tree		*records;	/* records/ of the head, or NULL */
+	git_repository		*head_repo;	/* reads the head's trees */
+	size_t			 head_trees;	/* read through head_repo */
+	git_oid			 records_id;
+	git_tree		*records;	/* records/ of the head (in head_repo), or NULL */
 	struct packwrite	*pw;
 	char			*pack_path, *idx_path;
 	int			 pack_fd, idx_fd;
@@ -105,6 +113,30 @@ feed_import_tree(struct feed_import *fi, git_tree *base, const struct feed_impor
 	return error;
 }
 
+/* (Again) a handle of its own on the repository, and records/ of the head through it. */
+static int
+feed_import_head_open(struct feed_import *fi)
+{
+	char *p;
+
+	git_tree_free(fi->records);
+	fi->records = NULL;
+	git_repository_free(fi->head_repo);	/* and the trees it kept */
+	fi->head_repo = NULL;
+	fi->head_trees = 0;
+	if ((p = archive_file(fi->a, "git")) == NULL)
+		return CUSTODY_ENOMEM;
+	if (git_repository_open_bare(&fi->head_repo, p) < 0) {
+		fi->head_repo = NULL;
+		free(p);
+		return feed_import_gitfail("opening the repository");
+	}
+	free(p);
+	if (git_tree_lookup(&fi->records, fi->head_repo, &fi->records_id) < 0)
+		return feed_import_gitfail("reading the feed's tree");
+	return 0;
+}
+
 /* The subtree of the head's records/ at path ("AA" or "AA/BB"), or NULL. */
 static int
 feed_import_base(struct feed_import *fi, const char *path, git_tree **out)
@@ -113,10 +145,15 @@ feed_import_base(struct feed_import *fi, const char *path, git_tree **out)
 	int error = 0;
 
 	*out = NULL;
-	if (fi->records == NULL || git_tree_entry_bypath(&e, fi->records, path) < 0)
+	if (fi->records == NULL)
+		return 0;
+	if (fi->head_trees >= FEED_IMPORT_HEAD_TREES && (error = feed_import_head_open(fi)) < 0)
+		return error;
+	fi->head_trees += 2;	/* records/AA and, for a leaf, AA/BB */
+	if (git_tree_entry_bypath(&e, fi->records, path) < 0)
 		return 0;
 	if (git_tree_entry_type(e) == GIT_OBJECT_TREE &&
-	    git_tree_lookup(out, fi->repo, git_tree_entry_id(e)) < 0)
+	    git_tree_lookup(out, fi->head_repo, git_tree_entry_id(e)) < 0)
 		error = feed_import_gitfail("reading the feed's tree");
 	git_tree_entry_free(e);
 	return error;
@@ -130,9 +167,8 @@ feed_import_records(struct feed_import *fi, git_tree *root)
 
 	if (e == NULL || git_tree_entry_type(e) != GIT_OBJECT_TREE)
 		return 0;
-	if (git_tree_lookup(&fi->records, fi->repo, git_tree_entry_id(e)) < 0)
-		return feed_import_gitfail("reading the feed's tree");
-	return 0;
+	git_oid_cpy(&fi->records_id, git_tree_entry_id(e));
+	return feed_import_head_open(fi);
 }
 
 /* Write the leaf tree records/AA/BB being built into the middle tree records/AA. */
@@ -388,6 +424,7 @@ feed_import_free(struct feed_import *fi)
 	free(fi->top.v);
 	cbuf_free(&fi->body);
 	git_tree_free(fi->records);
+	git_repository_free(fi->head_repo);
 }
 
 /*

@@ -31,5 +31,7 @@ int index_put_hashed(struct archive *, sqlite3 *, const uint8_t tok[static TOKEN
     const char *office, uint64_t seq, uint64_t clock, json_t *doc,
     const uint8_t chash[static TOKEN_LEN]);
 void index_feed_head(sqlite3 *, const char *office, char head[GIT_OID_HEXSZ + 1]);
+int index_sites_put(struct archive *, sqlite3 *, const uint8_t tok[static TOKEN_LEN],
+    const char *office, int64_t lamport, const json_t *doc);
 
 #endif

@@ -12,6 +12,8 @@
 #include "index-row.h"
 #include "offices.h"
 
+#define INDEX_LOOKUP_CACHE "2048"	/* KiB of page cache while an import checks references */
+
 /* Index a victim or incident revision (index-row.c works out its row). */
 int
 index_put_casualty(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_LEN],
@@ -26,6 +28,22 @@ index_put_casualty(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKE
 		error = index_row_put(db, tok, office, lamport, &row);
 	cbuf_free(&b);
 	return error;
+}
+
+/*
+ * Bound the calling thread's page cache (bounded = 1) while it looks up many tokens at random
+ * (the references of an import's records), then give it back its size (0): every page those
+ * lookups read would otherwise stay in the connection's cache, up to its 64 MiB, on each
+ * thread that took a part of the import. Lowering the size frees the pages beyond it.
+ */
+void
+index_lookup_cache(struct archive *a, int bounded)
+{
+	sqlite3 *db = archive_db(a);
+
+	if (db != NULL)
+		sqlite3_exec(db, bounded ? "PRAGMA cache_size=-" INDEX_LOOKUP_CACHE :
+		    "PRAGMA cache_size=-65536", NULL, NULL, NULL);	/* archive.c's */
 }
 
 /* The content hash, office and kind of a record's current revision; ENOTFOUND if none. */

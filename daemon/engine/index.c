@@ -17,7 +17,7 @@
 #include "index-int.h"
 #include "log.h"
 
-#define INDEX_SCHEMA_VERSION "10"
+#define INDEX_SCHEMA_VERSION "11"
 
 const char index_schema[] =
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);"
@@ -83,6 +83,9 @@ const char index_schema[] =
     "CREATE INDEX IF NOT EXISTS person_events_person ON person_events(person, date_from,"
     "  type, date, party, governorate);"
     "CREATE INDEX IF NOT EXISTS person_events_site ON person_events(site);"
+    /* the sites the current revision of each evidence record is linked to (index-sites.c) */
+    "CREATE TABLE IF NOT EXISTS evidence_sites(tok BLOB NOT NULL, site BLOB NOT NULL,"
+    "  PRIMARY KEY(site, tok)) WITHOUT ROWID;"
     /*
      * Custody events in causal order (index-events.c): clock, time (ISO 8601), token, feed
      * and action word; event_items the keyed tokens of what each names. Never an actor, a
@@ -124,7 +127,7 @@ static const char index_empty[] =
     "DELETE FROM records; DELETE FROM evidence; DELETE FROM blobs; DELETE FROM victims;"
     "DELETE FROM incidents; DELETE FROM witnesses; DELETE FROM events;"
     "DELETE FROM event_items; DELETE FROM feeds; DELETE FROM persons;"
-    "DELETE FROM person_events; UPDATE counts SET n=0;";
+    "DELETE FROM person_events; DELETE FROM evidence_sites; UPDATE counts SET n=0;";
 
 /*
  * The secondary indexes of records and victims, and the counting triggers (index_schema
@@ -152,7 +155,7 @@ static const char index_drop[] =
     "DROP TABLE IF EXISTS incidents; DROP TABLE IF EXISTS witnesses;"
     "DROP TABLE IF EXISTS events; DROP TABLE IF EXISTS event_items;"
     "DROP TABLE IF EXISTS counts; DROP TABLE IF EXISTS persons;"
-    "DROP TABLE IF EXISTS person_events;";
+    "DROP TABLE IF EXISTS person_events; DROP TABLE IF EXISTS evidence_sites;";
 
 int
 index_fail(sqlite3 *db, const char *what)
@@ -395,6 +398,8 @@ index_put_hashed(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_
 	    json_string_value(json_object_get(doc, "blob")) != NULL)
 		error = index_exec(db, "INSERT OR IGNORE INTO blobs VALUES(?,?)", "ti",
 		    json_string_value(json_object_get(doc, "blob")), index_blob_stored(doc));
+	if (error == 0 && strcmp(kind, "evidence") == 0)
+		error = index_sites_put(a, db, tok, office, lamport, doc);
 	if (error == 0 && (strcmp(kind, "victim") == 0 || strcmp(kind, "incident") == 0 ||
 	    strcmp(kind, "person") == 0 || strcmp(kind, "person_event") == 0))
 		error = index_put_casualty(a, db, tok, office, lamport, doc);

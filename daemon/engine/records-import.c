@@ -342,8 +342,12 @@ records_batch_add(struct archive *a, struct recbatch *b, Custody__RecordBatch *m
 		pthread_join(t, NULL);
 	if ((error = one.error) < 0 || (threaded && (error = two.error) < 0))
 		custody_fail(error, "%s", one.error < 0 ? one.msg : two.msg);
-	for (i = 0; i < n && error == 0; i++)
-		error = recbatch_refs(a, b, &rows[i]);
+	if (error == 0 && strcmp(b->kind, "person_event") == 0) {
+		index_lookup_cache(a, 1);
+		for (i = 0; i < n && error == 0; i++)
+			error = recbatch_refs(a, b, &rows[i]);
+		index_lookup_cache(a, 0);
+	}
 	for (i = 0; i < n; i++) {
 		if (error == 0)
 			error = recbatch_keep(a, b, &rows[i]);

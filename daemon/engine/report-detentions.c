@@ -2,9 +2,11 @@
  * The detention report over the index (custody report detentions): the persons table and the
  * person_events table read side by side in token order, in one pass, each person handed with
  * its events to report_detentions_* (domain/report-detentions.c), which keeps counters only.
- * Memory: one person's events at a time. Events of a person the index does not hold (a
+ * Memory: one person's events at a time, their words copied into one buffer reused from
+ * person to person (no allocation per event). Events of a person the index does not hold (a
  * record of another office not yet synced) are passed over, as are events that start after
- * the period (they decide nothing in it).
+ * the period and inquiries (they decide nothing in it: an inquiry never sets a status and the
+ * report counts none), which the query leaves out.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,46 +15,52 @@
 #include "custody/report-detentions.h"
 #include "report.h"
 
+/* Where a word of the current person lies in the scan's text: RD_NONE for NULL. */
+#define RD_NONE SIZE_MAX
+
+struct rd_words {
+	size_t	party, governorate;
+};
+
 /* The two statements and the person being handed out. */
 struct rd_scan {
 	sqlite3_stmt			*persons, *events;
 	int				 erow;		/* events is on a row */
 	char				 id[2 * 16 + 1];
-	char				*sex, *group, *gov;
 	struct person_event		*ev;
+	struct rd_words			*words;		/* of each event, in text */
 	size_t				 nev, cap;
+	struct cbuf			 text;		/* the current person's words */
 	struct report_detentions_person	 p;
 };
 
-/* Let go of the current person's copies. */
+/* Forget the current person (keeping the buffers for the next). */
 static void
 rd_scan_clear(struct rd_scan *s)
 {
-	size_t i;
-
-	for (i = 0; i < s->nev; i++) {
-		free((char *)s->ev[i].party);
-		free((char *)s->ev[i].governorate);
-	}
 	s->nev = 0;
-	free(s->sex);
-	free(s->group);
-	free(s->gov);
-	s->sex = s->group = s->gov = NULL;
+	s->text.len = 0;
 }
 
-/* A copy of a text column, NULL for NULL; *error set when out of memory. */
-static char *
-rd_text(sqlite3_stmt *st, int col, int *error)
+/* Copy a text column into the scan's text: its offset, RD_NONE for NULL; *error when no memory. */
+static size_t
+rd_text(struct rd_scan *s, sqlite3_stmt *st, int col, int *error)
 {
 	const char *t = (const char *)sqlite3_column_text(st, col);
-	char *c;
+	size_t off = s->text.len;
 
 	if (t == NULL)
-		return NULL;
-	if ((c = strdup(t)) == NULL)
+		return RD_NONE;
+	if (cbuf_put(&s->text, t, (size_t)sqlite3_column_bytes(st, col) + 1) < 0)
 		*error = CUSTODY_ENOMEM;
-	return c;
+	return off;
+}
+
+/* The word at off in the scan's text, NULL for RD_NONE. */
+static const char *
+rd_word_at(const struct rd_scan *s, size_t off)
+{
+	return off == RD_NONE ? NULL : (const char *)s->text.data + off;
 }
 
 static int
@@ -93,14 +101,19 @@ rd_event(struct rd_scan *s)
 	if (s->nev == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 16;
 		struct person_event *v = reallocarray(s->ev, cap, sizeof *v);
+		struct rd_words *w;
 
 		if (v == NULL)
 			return CUSTODY_ENOMEM;
 		s->ev = v;
+		if ((w = reallocarray(s->words, cap, sizeof *w)) == NULL)
+			return CUSTODY_ENOMEM;
+		s->words = w;
 		s->cap = cap;
 	}
-	e.party = rd_text(s->events, 3, &error);
-	e.governorate = rd_text(s->events, 4, &error);
+	/* the words' places only: the text may move until the person is whole */
+	s->words[s->nev].party = rd_text(s, s->events, 3, &error);
+	s->words[s->nev].governorate = rd_text(s, s->events, 4, &error);
 	s->ev[s->nev++] = e;
 	return error;
 }
@@ -111,6 +124,7 @@ rd_next(void *arg, const struct report_detentions_person **out)
 {
 	struct rd_scan *s = arg;
 	const void *tok;
+	size_t sex, group, gov, i;
 	int prow, n, error = 0;
 
 	for (;;) {
@@ -136,17 +150,21 @@ rd_next(void *arg, const struct report_detentions_person **out)
 		if (s->nev == 0)
 			continue;
 		hex_encode(s->id, tok, 16);
-		s->sex = rd_text(s->persons, 1, &error);
-		s->group = rd_text(s->persons, 3, &error);
-		s->gov = rd_text(s->persons, 4, &error);
+		sex = rd_text(s, s->persons, 1, &error);
+		group = rd_text(s, s->persons, 3, &error);
+		gov = rd_text(s, s->persons, 4, &error);
 		if (error < 0)
 			return error;
+		for (i = 0; i < s->nev; i++) {
+			s->ev[i].party = rd_word_at(s, s->words[i].party);
+			s->ev[i].governorate = rd_word_at(s, s->words[i].governorate);
+		}
 		s->p.id = s->id;
-		s->p.sex = s->sex;
+		s->p.sex = rd_word_at(s, sex);
 		s->p.age = sqlite3_column_type(s->persons, 2) == SQLITE_INTEGER ?
 		    sqlite3_column_int(s->persons, 2) : -1;
-		s->p.age_group = s->group;
-		s->p.governorate = s->gov;
+		s->p.age_group = rd_word_at(s, group);
+		s->p.governorate = rd_word_at(s, gov);
 		s->p.events = s->ev;
 		s->p.nevents = s->nev;
 		*out = &s->p;
@@ -171,7 +189,7 @@ report_detentions_build(json_t **out, sqlite3 *db, const char *from, const char 
 	if (sqlite3_prepare_v2(db, "SELECT tok, sex, age, age_group, governorate FROM persons"
 	    " ORDER BY tok", -1, &s.persons, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "SELECT person, type, date, party, governorate"
-	    " FROM person_events WHERE date_from <= ?"
+	    " FROM person_events WHERE date_from <= ? AND type <> 'inquiry'"
 	    " ORDER BY person", -1, &s.events, NULL) != SQLITE_OK) {
 		error = custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
 		goto done;
@@ -181,8 +199,9 @@ report_detentions_build(json_t **out, sqlite3 *db, const char *from, const char 
 		goto done;
 	error = report_detentions_run(out, from, to, disappeared_after_days, rd_next, &s);
 done:
-	rd_scan_clear(&s);
 	free(s.ev);
+	free(s.words);
+	cbuf_free(&s.text);
 	sqlite3_finalize(s.persons);
 	sqlite3_finalize(s.events);
 	return error;

@@ -51,6 +51,8 @@ static const struct {
 	{ CUSTODY__ENVELOPE__BODY_REPORT_REQUEST, ROLE_ANALYST, service_report, NULL, 0, 0 },
 	{ CUSTODY__ENVELOPE__BODY_DETENTIONS_REQUEST, ROLE_ANALYST, service_detentions, NULL, 0,
 	    0 },
+	{ CUSTODY__ENVELOPE__BODY_SITE_COUNTS_REQUEST, ROLE_VIEWER, service_site_counts, NULL, 0,
+	    0 },
 	{ CUSTODY__ENVELOPE__BODY_PERSON_CASE_REQUEST, ROLE_VIEWER, service_person_case, NULL, 0,
 	    0 },
 	{ CUSTODY__ENVELOPE__BODY_PERSON_QUERY_REQUEST, ROLE_ANALYST, service_query_persons, NULL,

@@ -103,6 +103,7 @@ int service_query(struct request *);
 int service_duplicates(struct request *);
 int service_report(struct request *);
 int service_detentions(struct request *);
+int service_site_counts(struct request *);
 int service_person_case(struct request *);
 int service_query_persons(struct request *);
 

@@ -500,6 +500,34 @@ service_detentions(struct request *r)
 	return error;
 }
 
+/* SiteCountsRequest: the evidence and persons of each site asked, counted over the index. */
+int
+service_site_counts(struct request *r)
+{
+	Custody__SiteCountsRequest *m = r->msg->site_counts_request;
+	Custody__SiteCountsReply sr = CUSTODY__SITE_COUNTS_REPLY__INIT;
+	Envelope env = CUSTODY__ENVELOPE__INIT;
+	uint64_t *ev, *pe;
+	int error;
+
+	ev = calloc(m->n_site ? m->n_site : 1, sizeof *ev);
+	pe = calloc(m->n_site ? m->n_site : 1, sizeof *pe);
+	if (ev == NULL || pe == NULL)
+		error = custody_fail(CUSTODY_ENOMEM, "out of memory");
+	else if ((error = index_sites_counts(r->c->s->a, (const char *const *)m->site,
+	    m->n_site, ev, pe)) == 0) {
+		sr.n_evidence = sr.n_persons = m->n_site;
+		sr.evidence = ev;
+		sr.persons = pe;
+		env.body_case = CUSTODY__ENVELOPE__BODY_SITE_COUNTS_REPLY;
+		env.site_counts_reply = &sr;
+		error = server_reply(r, &env);
+	}
+	free(ev);
+	free(pe);
+	return error;
+}
+
 /*
  * PersonCaseRequest: the person, the person's events (by first day, then type order), the
  * sites they name, each once, and the office record of the office whose revision of the

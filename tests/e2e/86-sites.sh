@@ -132,6 +132,8 @@ doc=$(cu "$B" site show S-1 --json)
 check "B has the site in its last status" [ "$(field "$doc" status)" = '"disturbed"' ]
 check "B opens its coordinates for its admin" [ "$(field "$doc" lon)" = "\"$LON\"" ]
 contains "B prints the same FeatureCollection" "$(cu "$B" sites --format geojson)" '"Polygon"' 
+check "B counts the same evidence and persons as A, over its own index" \
+    [ "$(cu "$B" sites --format csv)" = "$(cu "$A" sites --format csv)" ]
 out=$(cu "$B" history S-1 --json)
 py 'import json,sys; assert len(json.loads(sys.argv[1])["revisions"]) == 3' "$out" &&
     ok "B has the site's whole history" || fail "B history: $out"

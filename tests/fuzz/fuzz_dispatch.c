@@ -434,6 +434,8 @@ fuzz_write_seeds(const char *dir)
 	Custody__DetentionsRequest det = CUSTODY__DETENTIONS_REQUEST__INIT;
 	Custody__PersonQueryRequest pq = CUSTODY__PERSON_QUERY_REQUEST__INIT;
 	Custody__PersonCaseRequest pc = CUSTODY__PERSON_CASE_REQUEST__INIT;
+	Custody__SiteCountsRequest sc = CUSTODY__SITE_COUNTS_REQUEST__INIT;
+	char *sc_ids[] = { (char *)"S-1", (char *)"S-404", (char *)"S-1" };
 	Custody__InviteRequest inv = CUSTODY__INVITE_REQUEST__INIT;
 	Custody__PeerAddRequest pa = CUSTODY__PEER_ADD_REQUEST__INIT;
 	Custody__PeerRemoveRequest pr = CUSTODY__PEER_REMOVE_REQUEST__INIT;
@@ -537,6 +539,10 @@ fuzz_write_seeds(const char *dir)
 	pc.id = (char *)"P-1";
 	SEED1(dir, "person-case", 0, CUSTODY__ENVELOPE__BODY_PERSON_CASE_REQUEST,
 	    person_case_request, &pc);
+	sc.n_site = 3;
+	sc.site = sc_ids;
+	SEED1(dir, "site-counts", 0, CUSTODY__ENVELOPE__BODY_SITE_COUNTS_REQUEST,
+	    site_counts_request, &sc);
 	inv.name = (char *)"B";
 	inv.key = (char *)"ssh-ed25519 "
 	    "AAAAC3NzaC1lZDI1NTE5AAAAIBcz/3GEFs1PpaYiElEznWlKtCuQm+NgYQeMwSGUvX2e";

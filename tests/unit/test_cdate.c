@@ -31,6 +31,8 @@ test_every_day(void **state)
 			for (day = 1; day <= cdate_mdays(y, m); day++, n++) {
 				snprintf(s, sizeof s, "%04d-%02d-%02d", y, m, day);
 				assert_int_equal(cdate_parse(&d, s), 0);
+				assert_string_equal(d.first, s);
+				assert_string_equal(d.last, s);
 				memset(&tm, 0, sizeof tm);
 				tm.tm_year = y - 1900;
 				tm.tm_mon = m - 1;
@@ -43,6 +45,15 @@ test_every_day(void **state)
 			assert_int_equal(report_check_date(s), CUSTODY_EINVAL);
 		}
 	assert_int_equal(n, 73414);
+	/* the first and last days of a month or a year */
+	assert_int_equal(cdate_parse(&d, "2024-02"), 0);
+	assert_string_equal(d.first, "2024-02-01");
+	assert_string_equal(d.last, "2024-02-29");
+	assert_int_equal(cdate_parse(&d, "1900"), 0);
+	assert_string_equal(d.first, "1900-01-01");
+	assert_string_equal(d.last, "1900-12-31");
+	assert_int_equal(cdate_parse(&d, "2100-11"), 0);
+	assert_string_equal(d.last, "2100-11-30");
 	assert_int_equal(cdate_days(1970, 1, 1), 0);
 	assert_int_equal(cdate_days(1969, 12, 31), -1);
 	assert_int_equal(cdate_mdays(2000, 2), 29);

@@ -162,6 +162,77 @@ test_report(void **state)
 	    CUSTODY_EINVAL);
 }
 
+/*
+ * The report's scan over many events of a person (more than its first buffers hold), words
+ * of every length, and inquiries (left out by the query, as they decide nothing): Q-1, a man,
+ * 40 arrests 2024-03-01.. by five parties, the even ones in two long governorates, the odd
+ * ones in none (the person's, homs); Q-2 an inquiry only (no status); Q-3, a woman, an
+ * abduction 12-01 then an inquiry 12-20 (detained on 12-31).
+ */
+static void
+test_report_many(void **state)
+{
+	struct fixture *f = *state;
+	char doc[1024], gov[2][301], key[16];
+	json_t *r = NULL, *o;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		memset(gov[i], 'a' + i, 300);
+		gov[i][300] = '\0';
+	}
+	put(f, "{\"kind\": \"person\", \"id\": \"Q-1\", \"sex\": \"male\", \"age\": 30,"
+	    " \"age_group\": \"adult\", \"governorate\": \"homs\"}", 1);
+	put(f, "{\"kind\": \"person\", \"id\": \"Q-2\", \"sex\": \"female\", \"age\": 30,"
+	    " \"age_group\": \"adult\", \"governorate\": \"hama\"}", 1);
+	put(f, "{\"kind\": \"person\", \"id\": \"Q-3\", \"sex\": \"female\", \"age\": 40,"
+	    " \"age_group\": \"adult\", \"governorate\": \"idlib\"}", 1);
+	for (i = 0; i < 40; i++) {
+		snprintf(doc, sizeof doc, "{\"kind\": \"person_event\", \"id\": \"QE-%d\","
+		    " \"person_id\": \"Q-1\", \"type\": \"arrest\", \"date\": \"2024-%02d-%02d\","
+		    " \"party\": \"party-%d\"%s%s%s}", i, 3 + i / 28, 1 + i % 28, i % 5,
+		    i % 2 == 0 ? ", \"governorate\": \"" : "", i % 2 == 0 ? gov[i / 2 % 2] : "",
+		    i % 2 == 0 ? "\"" : "");
+		put(f, doc, 2);
+	}
+	put(f, "{\"kind\": \"person_event\", \"id\": \"QI-2\", \"person_id\": \"Q-2\","
+	    " \"type\": \"inquiry\", \"date\": \"2024-05-01\"}", 2);
+	put(f, "{\"kind\": \"person_event\", \"id\": \"QA-3\", \"person_id\": \"Q-3\","
+	    " \"type\": \"abduction\", \"date\": \"2024-12-01\", \"party\": \"sdf\"}", 2);
+	put(f, "{\"kind\": \"person_event\", \"id\": \"QI-3\", \"person_id\": \"Q-3\","
+	    " \"type\": \"inquiry\", \"date\": \"2024-12-20\"}", 2);
+
+	assert_int_equal(report_detentions_build(&r, f->db, "2024-01-01", "2024-12-31", 90), 0);
+	assert_int_equal(json_integer_value(json_object_get(r, "arrests")), 41);
+	assert_int_equal(json_integer_value(json_object_get(r, "children")), 0);
+	assert_int_equal(json_integer_value(json_object_get(r, "women")), 1);
+	o = json_object_get(r, "by_party");
+	assert_int_equal(json_object_size(o), 6);
+	for (i = 0; i < 5; i++) {
+		snprintf(key, sizeof key, "party-%d", i);
+		assert_int_equal(json_integer_value(json_object_get(json_object_get(o, key),
+		    "arrests")), 8);
+	}
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "sdf"),
+	    "women")), 1);
+	o = json_object_get(r, "by_governorate");
+	assert_int_equal(json_object_size(o), 4);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(o, gov[0]),
+	    "arrests")), 10);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(o, gov[1]),
+	    "arrests")), 10);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "homs"),
+	    "arrests")), 20);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "idlib"),
+	    "arrests")), 1);
+	o = json_object_get(r, "status_at_end");
+	assert_int_equal(json_integer_value(json_object_get(o, "disappeared")), 1);
+	assert_int_equal(json_integer_value(json_object_get(o, "detained")), 1);
+	assert_int_equal(json_integer_value(json_object_get(o, "missing")), 0);
+	assert_int_equal(json_integer_value(json_object_get(o, "released")), 0);
+	json_decref(r);
+}
+
 static int
 count_cb(void *arg, const uint8_t tok[16], const char *office)
 {
@@ -318,6 +389,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_current_revision, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report, setup_dataset, teardown),
+		cmocka_unit_test_setup_teardown(test_report_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicates, setup, teardown),
 	};
