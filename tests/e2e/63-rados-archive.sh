@@ -12,38 +12,12 @@
 # archive whose cluster does not answer still starts: records and status work, ingest fails
 # saying Ceph is unreachable.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/rados-lib.sh"
 
-CLUSTER=$(cd "$(dirname "$0")/../ceph" && pwd)/cluster.sh
-for cmd in ceph-mon ceph-osd ceph rados age-keygen; do
-	command -v "$cmd" >/dev/null || { echo "SKIP: $cmd missing (ceph-mon ceph-osd ceph-common age)"; exit 77; }
-done
-STORE=${BUILD:?set BUILD to the build directory}/custody-rados-store
-[ -x "$STORE" ] || { echo "SKIP: $STORE not built"; exit 77; }
-rc=0
-"$STORE" /dev/null health >/dev/null 2>&1 || rc=$?
-[ $rc -ne 77 ] || { echo "SKIP: custody was built without librados (librados-dev)"; exit 77; }
+need_ceph
+command -v age-keygen >/dev/null || { echo "SKIP: age-keygen missing (age)"; exit 77; }
+ceph_up
 
-CEPH=${CUSTODY_CEPH_DIR:-}
-if [ -z "$CEPH" ]; then
-	CEPH=$T/ceph
-	trap '"$CLUSTER" stop "$CEPH" || true; cleanup' EXIT
-	"$CLUSTER" start "$CEPH"
-fi
-radosc() {
-	timeout 60 rados -c "$CEPH/ceph.conf" -n client.custody -p custody --admin-socket= "$@"
-}
-# rados_conf DIR: point the archive DIR's blobs at the cluster's pool.
-rados_conf() {
-	cat >>"$1/custody.conf" <<EOF
-
-[blobs]
-store = rados
-pool = custody
-ceph_conf = $CEPH/ceph.conf
-client = client.custody
-timeout = 10
-EOF
-}
 # blob_of SHA: the blob name of an evidence record.
 blob_of() {
 	cu "$A" show "$1" 2>/dev/null | sed -n 's/^ *"blob": "\([0-9a-f]*\)".*/\1/p'
@@ -57,8 +31,7 @@ f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xff]))' "$1" "$2"
 
 A=$T/a IN=$T/in OUT=$T/out
 mkdir -p "$IN" "$OUT"
-init_archive "$A" alpha
-rados_conf "$A"
+rados_archive "$A" alpha
 start_daemon "$A"
 DA=$DAEMON_PID
 contains "the daemon says which blob store" "$(cat "$A.log")" "rados"

@@ -10,26 +10,11 @@
 # under blobs/. A keeps nothing under its own blobs/. Both archives verify. Then a bundle
 # written by A (blobs read from the pool) is applied by a third office C on local disk.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/rados-lib.sh"
 
-CLUSTER=$(cd "$(dirname "$0")/../ceph" && pwd)/cluster.sh
-for cmd in ceph-mon ceph-osd ceph rados; do
-	command -v "$cmd" >/dev/null || { echo "SKIP: $cmd missing (ceph-mon ceph-osd ceph-common)"; exit 77; }
-done
-STORE=${BUILD:?set BUILD to the build directory}/custody-rados-store
-[ -x "$STORE" ] || { echo "SKIP: $STORE not built"; exit 77; }
-rc=0
-"$STORE" /dev/null health >/dev/null 2>&1 || rc=$?
-[ $rc -ne 77 ] || { echo "SKIP: custody was built without librados (librados-dev)"; exit 77; }
+need_ceph
+ceph_up
 
-CEPH=${CUSTODY_CEPH_DIR:-}
-if [ -z "$CEPH" ]; then
-	CEPH=$T/ceph
-	trap '"$CLUSTER" stop "$CEPH" || true; cleanup' EXIT
-	"$CLUSTER" start "$CEPH"
-fi
-radosc() {
-	timeout 60 rados -c "$CEPH/ceph.conf" -n client.custody -p custody --admin-socket= "$@"
-}
 # rados_bytes NAME FILE: the stored bytes of blob NAME with the stock rados tool: its object,
 # or for a blob in parts (xattr custody.parts = "1 ID SIZE PARTSIZE NPARTS") its parts in order.
 rados_bytes() {
@@ -51,15 +36,7 @@ blob_of() {
 A=$T/a B=$T/b C=$T/c IN=$T/in OUT=$T/out
 mkdir -p "$IN" "$OUT"
 PA=$(free_port) PB=$(free_port)
-init_archive "$A" alpha
-cat >>"$A/custody.conf" <<EOF
-
-[blobs]
-store = rados
-pool = custody
-ceph_conf = $CEPH/ceph.conf
-client = client.custody
-EOF
+rados_archive "$A" alpha
 start_daemon "$A" --listen "127.0.0.1:$PA"
 DA=$DAEMON_PID
 join_office "$B" bravo "$A" "$PA"

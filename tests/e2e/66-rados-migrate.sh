@@ -12,26 +12,12 @@
 # migration refuses that object by name, keeps it as it was (not in the pool), exits non-zero
 # and leaves the migration unfinished.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/rados-lib.sh"
 
-STORE=${BUILD:?set BUILD to the build directory}/custody-rados-store
-CLUSTER=$(cd "$(dirname "$0")/../ceph" && pwd)/cluster.sh
-for cmd in ceph-mon ceph-osd ceph rados; do
-	command -v "$cmd" >/dev/null || { echo "SKIP: $cmd missing (ceph-mon ceph-osd ceph-common)"; exit 77; }
-done
-[ -x "$STORE" ] || { echo "SKIP: $STORE not built"; exit 77; }
-rc=0
-"$STORE" /dev/null health >/dev/null 2>&1 || rc=$?
-[ $rc -ne 77 ] || { echo "SKIP: custody was built without librados (librados-dev)"; exit 77; }
+need_ceph
+ceph_up
+STORE=$BUILD/custody-rados-store
 
-CEPH=${CUSTODY_CEPH_DIR:-}
-if [ -z "$CEPH" ]; then
-	CEPH=$T/ceph
-	trap '"$CLUSTER" stop "$CEPH" || true; cleanup' EXIT
-	"$CLUSTER" start "$CEPH"
-fi
-radosc() {
-	timeout 60 rados -c "$CEPH/ceph.conf" -n client.custody -p custody "$@"
-}
 # in_pool: how many blobs (final names) the pool holds.
 in_pool() {
 	radosc ls | grep -c '^[0-9a-f]\{64\}$' || true
