@@ -38,22 +38,26 @@ enum { RC_EV_id, RC_EV_person_id, RC_EV_type, RC_EV_date, RC_EV_date_estimated,
     RC_EV_date_documented, RC_EV_party, RC_EV_site_id, RC_EV_governorate, RC_EV_area,
     RC_EV_source_id, RC_EV_notes };
 
+/* The options of an event's fields but its id and its person, for recording and correcting. */
+#define EV_FIELD_OPTIONS \
+	RC_OPT("type", EV(type)), \
+	RC_OPT("date", EV(date)), \
+	RC_OPT("date-estimated", EV(date_estimated)), \
+	RC_OPT("date_estimated", EV(date_estimated)), \
+	RC_OPT("date-documented", EV(date_documented)), \
+	RC_OPT("date_documented", EV(date_documented)), \
+	RC_OPT("party", EV(party)), \
+	RC_OPT("site-id", EV(site_id)), \
+	RC_OPT("site_id", EV(site_id)), \
+	RC_OPT("governorate", EV(governorate)), \
+	RC_OPT("area", EV(area)), \
+	RC_OPT("source-id", EV(source_id)), \
+	RC_OPT("source_id", EV(source_id)), \
+	RC_OPT("notes", EV(notes))
+
 static const struct option cmd_person_event_options[] = {
 	RC_OPT("id", EV(id)),
-	RC_OPT("type", EV(type)),
-	RC_OPT("date", EV(date)),
-	RC_OPT("date-estimated", EV(date_estimated)),
-	RC_OPT("date_estimated", EV(date_estimated)),
-	RC_OPT("date-documented", EV(date_documented)),
-	RC_OPT("date_documented", EV(date_documented)),
-	RC_OPT("party", EV(party)),
-	RC_OPT("site-id", EV(site_id)),
-	RC_OPT("site_id", EV(site_id)),
-	RC_OPT("governorate", EV(governorate)),
-	RC_OPT("area", EV(area)),
-	RC_OPT("source-id", EV(source_id)),
-	RC_OPT("source_id", EV(source_id)),
-	RC_OPT("notes", EV(notes)),
+	EV_FIELD_OPTIONS,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -61,20 +65,7 @@ static const struct option cmd_person_event_options[] = {
 static const struct option cmd_person_event_edit_options[] = {
 	RC_OPT("person-id", EV(person_id)),
 	RC_OPT("person_id", EV(person_id)),
-	RC_OPT("type", EV(type)),
-	RC_OPT("date", EV(date)),
-	RC_OPT("date-estimated", EV(date_estimated)),
-	RC_OPT("date_estimated", EV(date_estimated)),
-	RC_OPT("date-documented", EV(date_documented)),
-	RC_OPT("date_documented", EV(date_documented)),
-	RC_OPT("party", EV(party)),
-	RC_OPT("site-id", EV(site_id)),
-	RC_OPT("site_id", EV(site_id)),
-	RC_OPT("governorate", EV(governorate)),
-	RC_OPT("area", EV(area)),
-	RC_OPT("source-id", EV(source_id)),
-	RC_OPT("source_id", EV(source_id)),
-	RC_OPT("notes", EV(notes)),
+	EV_FIELD_OPTIONS,
 	{ "unset", required_argument, NULL, RC_OPT_UNSET },
 	{ NULL, 0, NULL, 0 }
 };
