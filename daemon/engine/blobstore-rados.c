@@ -18,8 +18,8 @@
  * client_mount_timeout from [blobs] timeout): without one, librados waits forever for an OSD
  * that is down. The cluster handle lives as long as the store and reconnects by itself when
  * the OSDs return. The pool is opened with "full try", so that a full pool (its quota or the
- * cluster's) answers writes with EDQUOT or ENOSPC rather than leaving them waiting: untested
- * here, as a cluster without ceph-mgr never marks a pool full.
+ * cluster's) answers writes with EDQUOT or ENOSPC rather than leaving them waiting until the
+ * timeout says "unreachable" (tests/e2e/68-rados-full.sh fills the test cluster's OSD).
  */
 #include <errno.h>
 #include <stdio.h>

@@ -12,6 +12,10 @@
 #   cluster.sh osd-start DIR  starts it again and waits until the pool takes writes
 #   cluster.sh mon-stop DIR   stops the monitor gracefully (with the OSD: the whole cluster)
 #   cluster.sh mon-start DIR  starts it again (its store is kept in DIR/mon)
+#   cluster.sh full DIR       makes the OSD report itself full, and so the pool, and waits until
+#                             the monitor has flagged the pool full (a full cluster)
+#   cluster.sh unfull DIR     gives the OSD its default ratios back and waits until the pool
+#                             takes writes again
 #
 # Bluestore rather than memstore: it survives a SIGKILL and, with osd_memory_target at 1 GiB,
 # holds gigabytes in ~150 MiB of memory where memstore keeps every byte in RAM. The conf sets
@@ -21,7 +25,7 @@
 set -euo pipefail
 
 usage() {
-	echo "usage: cluster.sh start|stop|osd-stop|osd-start|mon-stop|mon-start DIR" >&2
+	echo "usage: cluster.sh start|stop|osd-stop|osd-start|mon-stop|mon-start|full|unfull DIR" >&2
 	exit 2
 }
 
@@ -93,6 +97,31 @@ mon_start() {
 
 mon_stop() {
 	stop_pid "$D/pids/mon"
+}
+
+# full: ratios far below what the OSD already uses, so that at its next heartbeat it reports
+# itself full to the monitor (no ceph-mgr needed, unlike a pool quota), which then flags every
+# pool it holds full; lowered nearfull first, so the three stay in order.
+full() {
+	local i
+	ceph_admin osd set-nearfull-ratio 0.0001 >/dev/null 2>&1
+	ceph_admin osd set-backfillfull-ratio 0.0002 >/dev/null 2>&1
+	ceph_admin osd set-full-ratio 0.0003 >/dev/null 2>&1
+	for i in $(seq 120); do
+		ceph_admin osd dump 2>/dev/null | grep -q "^pool .* 'custody' .*flags [a-z_,]*full" &&
+		    return 0
+		sleep 0.5
+	done
+	echo "cluster.sh: the pool was never flagged full (see $D/log)" >&2
+	return 1
+}
+
+# unfull: Ceph's default ratios back, raised full first, then until the pool takes writes.
+unfull() {
+	ceph_admin osd set-full-ratio 0.95 >/dev/null 2>&1
+	ceph_admin osd set-backfillfull-ratio 0.9 >/dev/null 2>&1
+	ceph_admin osd set-nearfull-ratio 0.85 >/dev/null 2>&1
+	wait_writable 120
 }
 
 start() {
@@ -196,5 +225,7 @@ osd-stop) osd_stop ;;
 osd-start) osd_start ;;
 mon-stop) mon_stop ;;
 mon-start) mon_start ;;
+full) full ;;
+unfull) unfull ;;
 *) usage ;;
 esac
