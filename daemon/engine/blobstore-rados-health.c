@@ -6,7 +6,7 @@
  * object", is health). One probe at most is in flight per store: when it has not answered in
  * time it stays in flight (librados ends it within the op timeout, or when the OSD returns),
  * and the next call looks at it again instead of sending another. Its out-parameters live in
- * the probe, which lives until the op ends.
+ * the probe, which lives until the op ends. A full pool is known from the writes it refused.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -83,6 +83,31 @@ blobstore_rados_health_why(struct blobstore_rados_store *s, int r, char **why)
 	return r == -EDQUOT || r == -ENOSPC ? CUSTODY_ENOSPC : CUSTODY_EIO;
 }
 
+/*
+ * A pool that answers may still be full: a stat is a read, which a full pool serves. The last
+ * write refused for lack of space says so until a write goes through (a full pool's flag is
+ * in the OSD map, which only the monitor's admin commands show).
+ */
+static int
+blobstore_rados_health_full(struct blobstore_rados_store *s, char **why)
+{
+	time_t at = __atomic_load_n(&s->full_at, __ATOMIC_ACQUIRE);
+	struct tm tm;
+	char when[32];
+
+	if (at == 0)
+		return 0;
+	if (gmtime_r(&at, &tm) == NULL || strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S",
+	    &tm) == 0)
+		strcpy(when, "?");
+	if (asprintf(why, "ceph pool full: pool %s: %s since %s UTC (until a write goes "
+	    "through)", s->pool, __atomic_load_n(&s->full_r, __ATOMIC_RELAXED) == -EDQUOT ?
+	    "its quota refused a write" : "the cluster refused a write for lack of space",
+	    when) < 0)
+		*why = NULL;
+	return CUSTODY_ENOSPC;
+}
+
 /* 0 when the pool answers within RADOS_HEALTH_WAIT_MS; else why not in *why. */
 int
 blobstore_rados_health(struct blobstore *b, char **why)
@@ -117,6 +142,8 @@ blobstore_rados_health(struct blobstore *b, char **why)
 	s->probe = NULL;
 	if (r < 0 && r != -ENOENT)
 		error = blobstore_rados_health_why(s, r, why);
+	else
+		error = blobstore_rados_health_full(s, why);
 done:
 	pthread_mutex_unlock(&s->health_lock);
 	return error;

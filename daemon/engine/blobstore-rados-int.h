@@ -3,6 +3,7 @@
 #define CUSTODY_BLOBSTORE_RADOS_INT_H
 
 #include <pthread.h>
+#include <time.h>
 
 #include <rados/librados.h>
 
@@ -29,6 +30,10 @@ struct blobstore_rados_store {
 	unsigned		 timeout;
 	pthread_mutex_t		 health_lock;
 	struct blobstore_rados_probe *probe;	/* a health probe in flight, or NULL */
+	time_t			 full_at;	/* when a write was last refused for lack of
+						   space (EDQUOT, ENOSPC), 0 since one went
+						   through; atomic */
+	int			 full_r;	/* that refusal's error */
 };
 
 /* Where a blob's bytes are. */
@@ -39,8 +44,11 @@ struct blobstore_rados_layout {
 	uint32_t	 parts;
 };
 
-/* Say what a librados error r means, naming the pool and what was done. */
-int blobstore_rados_fail(const struct blobstore_rados_store *, int r, const char *what);
+/*
+ * Say what a librados error r means, naming the pool and what was done; a full pool is
+ * remembered (full_at) for the health check until a write goes through.
+ */
+int blobstore_rados_fail(struct blobstore_rados_store *, int r, const char *what);
 /* "part.ID.SEQ" */
 void blobstore_rados_part_oid(char oid[static RADOS_OID_MAX], const char *id, uint32_t seq);
 /* Where name's bytes are: CUSTODY_ENOTFOUND (no message) when it is not there. */

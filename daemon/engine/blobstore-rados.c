@@ -48,8 +48,12 @@ struct blobstore_rados_writer {
 
 /* Say what a librados error means, naming the pool and what was done. */
 int
-blobstore_rados_fail(const struct blobstore_rados_store *s, int r, const char *what)
+blobstore_rados_fail(struct blobstore_rados_store *s, int r, const char *what)
 {
+	if (r == -EDQUOT || r == -ENOSPC) {
+		__atomic_store_n(&s->full_r, r, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->full_at, time(NULL), __ATOMIC_RELEASE);
+	}
 	switch (r) {
 	case -ETIMEDOUT:
 	case -ENOTCONN:
@@ -404,7 +408,10 @@ blobstore_rados_create_final(struct blobstore_rados_store *s, const char *name,
 	rados_release_write_op(op);
 	if (r == -EEXIST)
 		return 1;
-	return r < 0 ? blobstore_rados_fail(s, r, name) : 0;
+	if (r < 0)
+		return blobstore_rados_fail(s, r, name);
+	__atomic_store_n(&s->full_at, 0, __ATOMIC_RELEASE);	/* there was room */
+	return 0;
 }
 
 static int

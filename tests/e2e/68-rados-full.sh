@@ -5,7 +5,7 @@
 # (the store writes with "full try": librados would otherwise hold the write until space
 # frees and the store would say "ceph unreachable" after its timeout), and records nothing:
 # no evidence, no commit, no object under a final name, no stray part. Records, queries, the
-# report, a get and verify keep working, `custody status` answers. Once the pool has room
+# report, a get and verify keep working, `custody status` answers that the pool is full. Once the pool has room
 # again the same daemon, never restarted, ingests again and verify is clean.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/rados-lib.sh"
@@ -72,6 +72,8 @@ secs=$(secs_since "$t0")
 check "status answers (exit $rc) promptly (${secs} s)" [ "$rc" -eq 0 -a "${secs%.*}" -lt 8 ]
 contains "status names the pool" "$status" "rados pool custody"
 contains "and still counts the evidence" "$status" "evidence     $evidence0"
+contains "status says the pool is full" "$status" "rados pool custody: full (ceph pool full"
+check "status --json says the store is full" [ "$(field blobs_state)" = full ]
 check "a victim record is added" quiet cu "$A" victim add --id v-full \
     --name "During Full" --date-documented 2026-03-02 --status civilian --party other
 check "as one commit" [ "$(field commits)" = $((commits0 + 1)) ]
