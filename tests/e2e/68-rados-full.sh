@@ -43,6 +43,21 @@ objects0=$(radosc ls | grep -cE '^[0-9a-f]{64}$' || true)
 t0=$(date +%s%N)
 check "the cluster is made full" "$CLUSTER" full "$CEPH"
 echo "the pool was flagged full in $(secs_since "$t0") s"
+# The monitor's flag reaches the OSD a moment later: until then the OSD still takes writes.
+# Probe with the store itself (full try, as custodyd writes) until it is refused, removing
+# what a probe put while the OSD took it.
+refused=0
+for i in $(seq 1 60); do
+	head -c 4096 /dev/urandom >"$T/probe"
+	if name=$("$BUILD/custody-rados-store" "$A/custody.conf" put "$T/probe" 2>"$T/probe.err"); then
+		"$BUILD/custody-rados-store" "$A/custody.conf" rm "$name" 2>/dev/null || true
+	elif grep -q "ceph pool full" "$T/probe.err"; then
+		refused=1
+		break
+	fi
+	sleep 1
+done
+check "the OSD refuses writes (after $i probes)" [ "$refused" = 1 ]
 
 for f in "$IN/full-big" "$IN/full-small"; do
 	t0=$(date +%s%N)
