@@ -59,10 +59,12 @@ blobs_migrate_digest(EVP_MD_CTX *ctx, char hex[static SHA256_HEX_LEN + 1])
 	hex_encode(hex, md, SHA256_LEN);
 }
 
-/* Hash name as store holds it into got (hex). */
+/*
+ * Read name from store into got (hex), its SHA-256; with w, write the bytes to w on the way.
+ */
 static int
-blobs_migrate_hash(struct blobstore *store, const char *name, uint8_t *buf,
-    char got[static SHA256_HEX_LEN + 1])
+blobs_migrate_read(struct blobstore *store, const char *name, struct blobstore_writer *w,
+    uint8_t *buf, char got[static SHA256_HEX_LEN + 1])
 {
 	struct blobstore_reader *r = NULL;
 	EVP_MD_CTX *ctx = NULL;
@@ -77,14 +79,25 @@ blobs_migrate_hash(struct blobstore *store, const char *name, uint8_t *buf,
 	}
 	if ((error = blobstore_read_open(store, name, 0, &r, &size)) < 0)
 		goto done;
-	while ((error = blobstore_read(r, buf, MIGRATE_PIECE, &n)) == 0 && n > 0)
+	while ((error = blobstore_read(r, buf, MIGRATE_PIECE, &n)) == 0 && n > 0) {
 		EVP_DigestUpdate(ctx, buf, n);
+		if (w != NULL && (error = blobstore_write(w, buf, n)) < 0)
+			goto done;
+	}
 	if (error == 0)
 		blobs_migrate_digest(ctx, got);
 done:
 	blobstore_read_close(r);
 	EVP_MD_CTX_free(ctx);
 	return error;
+}
+
+/* Hash name as store holds it into got (hex). */
+static int
+blobs_migrate_hash(struct blobstore *store, const char *name, uint8_t *buf,
+    char got[static SHA256_HEX_LEN + 1])
+{
+	return blobs_migrate_read(store, name, NULL, buf, got);
 }
 
 /*
@@ -95,30 +108,13 @@ static int
 blobs_migrate_copy(const struct blobs_migrate_io *io, const char *name, uint8_t *buf,
     int *bad, char got[static SHA256_HEX_LEN + 1])
 {
-	struct blobstore_reader *r = NULL;
 	struct blobstore_writer *w = NULL;
-	EVP_MD_CTX *ctx = NULL;
-	uint64_t size;
-	size_t n;
 	int error;
 
 	*bad = 0;
-	if ((ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-		error = custody_fail(CUSTODY_ENOMEM, "out of memory");
+	if ((error = blobstore_begin(io->dst, &w)) < 0 ||
+	    (error = blobs_migrate_read(io->src, name, w, buf, got)) < 0)
 		goto done;
-	}
-	if ((error = blobstore_read_open(io->src, name, 0, &r, &size)) < 0 ||
-	    (error = blobstore_begin(io->dst, &w)) < 0)
-		goto done;
-	while ((error = blobstore_read(r, buf, MIGRATE_PIECE, &n)) == 0 && n > 0) {
-		EVP_DigestUpdate(ctx, buf, n);
-		if ((error = blobstore_write(w, buf, n)) < 0)
-			goto done;
-	}
-	if (error < 0)
-		goto done;
-	blobs_migrate_digest(ctx, got);
 	if (strcmp(got, name) != 0) {
 		*bad = 1;
 		goto done;
@@ -127,8 +123,6 @@ blobs_migrate_copy(const struct blobs_migrate_io *io, const char *name, uint8_t 
 	w = NULL;	/* the commit freed it */
 done:
 	blobstore_abort(w);
-	blobstore_read_close(r);
-	EVP_MD_CTX_free(ctx);
 	return error;
 }
 
