@@ -271,7 +271,7 @@ conn_frames_flat(struct conn *c, const struct cbuf *b, size_t *off)
 	size_t used, need;
 	int error;
 
-	while (conn_may_dispatch(c)) {
+	while (conn_may_dispatch(c) && *off < b->len) {	/* an empty b may have no data */
 		if ((error = conn_frame_decode(c, b->data + *off, b->len - *off, &used, &need,
 		    &env)) < 0)
 			return error;
