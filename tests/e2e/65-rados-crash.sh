@@ -23,11 +23,6 @@ A=$T/a IN=$T/in
 mkdir -p "$IN"
 rados_archive "$A" crash-rados 30
 
-# field NAME: a field of `custody status --json`.
-field() {
-	cu "$A" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1]))' "$1"
-}
-
 # batch DIR SEED BIG_MIB SMALL: SMALL files of 1-16 KiB and one of BIG_MIB MiB.
 batch() {
 	python3 - "$@" <<'PY'

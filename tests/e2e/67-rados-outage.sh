@@ -17,16 +17,6 @@ rados_archive "$A" outage 5
 start_daemon "$A"
 D=$DAEMON_PID
 
-# field NAME: a field of `custody status --json`.
-field() {
-	cu "$A" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1]))' "$1"
-}
-# secs_since NS: seconds (one decimal) since the date +%s%N value NS.
-secs_since() {
-	local d=$((($(date +%s%N) - $1) / 100000000))
-	echo "$((d / 10)).$((d % 10))"
-}
-
 head -c 20M /dev/urandom >"$IN/before-big"	# three parts
 head -c 50000 /dev/urandom >"$IN/before-small"	# one object
 check "an ingest into the pool works" quiet cu "$A" ingest "$IN/before-big" "$IN/before-small"

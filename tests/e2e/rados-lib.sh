@@ -96,3 +96,13 @@ pool_no_strays() {
 	strays=$(grep '^part\.' "$T/pool.ls" | cut -d. -f2 | sort -u | comm -23 - <(sort -u "$T/pool.ids"))
 	[ -z "$strays" ] || { echo "parts of no blob: $strays"; return 1; }
 }
+
+# field NAME: a field of `custody status --json` of the archive $A.
+field() {
+	cu "$A" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1]))' "$1"
+}
+# secs_since NS: seconds (one decimal) since the date +%s%N value NS.
+secs_since() {
+	local d=$((($(date +%s%N) - $1) / 100000000))
+	echo "$((d / 10)).$((d % 10))"
+}
