@@ -17,6 +17,7 @@ for t in age age-keygen borg restic git python3; do
 	command -v $t >/dev/null || { echo "missing $t (apt-get install age borgbackup restic git python3)"; exit 1; }
 done
 
+"$(dirname "$0")/warm-memory.sh"
 W=$(mktemp -d "${BENCH_DIR:-/var/tmp}/custody-bench.XXXXXX")
 PID=
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }

@@ -16,6 +16,7 @@ CLIENTS=${CLIENTS:-200}
 SIZE_MB=${SIZE_MB:-1024}
 SYNC_MB=${SYNC_MB:-256}
 
+"$(dirname "$0")/warm-memory.sh"
 W=$(mktemp -d "${BENCH_DIR:-/var/tmp}/custody-bench.XXXXXX")
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$W"; }

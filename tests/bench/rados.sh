@@ -25,6 +25,7 @@ CLUSTER=$(cd "$(dirname "$0")/../ceph" && pwd)/cluster.sh
 SIZE_MB=${SIZE_MB:-1024}
 N=${N:-10000}
 LOOP_N=${LOOP_N:-$N}
+"$(dirname "$0")/warm-memory.sh"
 W=$(mktemp -d "${BENCH_DIR:-/var/tmp}/custody-bench.XXXXXX")
 CEPH=${CEPH_DIR:-}
 cleanup() {

@@ -15,6 +15,7 @@ CUSTODY=$BUILD/custody
 SIZE_MB=${SIZE_MB:-1024}
 FILES=${FILES:-16}
 command -v rsync >/dev/null || { echo "SKIP: rsync is not installed"; exit 77; }
+"$(dirname "$0")/warm-memory.sh"
 W=$(mktemp -d "${BENCH_DIR:-/var/tmp}/custody-bench.XXXXXX")
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$W"; }

@@ -11,6 +11,7 @@ BUILD=${1:-build}
 CUSTODYD=$(realpath "$BUILD/custodyd")
 CUSTODY=$(realpath "$BUILD/custody")
 N=${N:-100000}
+"$(dirname "$0")/warm-memory.sh"
 W=$(mktemp -d "${BENCH_DIR:-/var/tmp}/custody-bench.XXXXXX")
 PID=
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }

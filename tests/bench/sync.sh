@@ -20,6 +20,7 @@ CUSTODYD=$BUILD/custodyd
 CUSTODY=$BUILD/custody
 SIZE_MB=${SIZE_MB:-1024}
 N=${N:-100000}
+"$(dirname "$0")/warm-memory.sh"
 W=$(mktemp -d "${BENCH_DIR:-/var/tmp}/custody-bench.XXXXXX")
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$W"; }
