@@ -193,7 +193,7 @@ service_duplicates(struct request *r)
 	struct archive *a = r->c->s->a;
 	Custody__DuplicatesReply dr = CUSTODY__DUPLICATES_REPLY__INIT;
 	Envelope env = CUSTODY__ENVELOPE__INIT;
-	Custody__DuplicateGroup **groups = NULL, *g;
+	Custody__DuplicateGroup **groups = NULL, **v = NULL, *g;
 	struct listing l = { .a = a, .r = r };
 	struct dupgroups d = { .l = &l };
 	const char *kind = r->msg->duplicates_request->kind;
@@ -228,15 +228,18 @@ service_duplicates(struct request *r)
 		goto done;
 	}
 	while (error == 0 && sqlite3_step(st) == SQLITE_ROW) {
-		if ((groups = reallocarray(groups, n + 1, sizeof *groups)) == NULL ||
+		if ((v = reallocarray(groups, n + 1, sizeof *groups)) == NULL ||
 		    (g = calloc(1, sizeof *g)) == NULL) {
+			if (v != NULL)
+				groups = v;
 			error = CUSTODY_ENOMEM;
 			break;
 		}
+		groups = v;
 		custody__duplicate_group__init(g);
 		groups[n++] = g;
 		sqlite3_bind_blob(mem, 1, sqlite3_column_blob(st, 0), TOKEN_LEN, SQLITE_STATIC);
-		l.json = calloc(LIST_CHUNK, sizeof *l.json);
+		/* listing_add allocates l.json with the group's first record */
 		while (error == 0 && l.n < LIST_CHUNK - 1 && sqlite3_step(mem) == SQLITE_ROW)
 			error = listing_add(&l, sqlite3_column_blob(mem, 0),
 			    (const char *)sqlite3_column_text(mem, 1));
