@@ -136,9 +136,10 @@ void conf_free(struct conf *);
 enum role conf_role(const struct conf *, uid_t uid, uid_t daemon_uid);
 const char *role_name(enum role);
 int conf_reads_protected(const struct conf *, enum role);
-/* conf-rewrite.c: set one key of one section of an INI file, replaced atomically. */
+/* conf-rewrite.c: set one key of one section of an INI file, or all of it, replaced atomically. */
 int conf_rewrite_set(const char *file, const char *section, const char *key, const char *value,
     char **cause);
+int conf_rewrite_all(const char *file, const void *p, size_t n);
 
 /* keys.c */
 int keys_create(const char *dir, const char *office, const char *passphrase, int joining,

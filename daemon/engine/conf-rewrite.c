@@ -246,3 +246,20 @@ done:
 	free(old);
 	return error;
 }
+
+/* Replace file's whole text with p (n bytes), as conf_rewrite_set replaces it. */
+int
+conf_rewrite_all(const char *file, const void *p, size_t n)
+{
+	struct stat st;
+	char *cause = NULL;
+	int error;
+
+	if (stat(file, &st) != 0)
+		return custody_fail(CUSTODY_EIO, "cannot read %s: %s", file, strerror(errno));
+	if ((error = conf_rewrite_replace(file, p, n, &st, &cause)) < 0) {
+		error = custody_fail(error, "%s", cause != NULL ? cause : "out of memory");
+		free(cause);
+	}
+	return error;
+}

@@ -1,12 +1,10 @@
 /* The pinned peers: an in-memory registry kept in step with custody.conf's [peer NAME] sections. */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "custody/onion.h"
 #include "log.h"
@@ -97,36 +95,13 @@ peers_split_address(char *host, size_t hostlen, char *port, size_t portlen, cons
 static int
 peers_write_conf(struct archive *a, const char *text, size_t len)
 {
-	char *file = archive_file(a, "custody.conf"), *tmp = archive_file(a, "custody.conf.tmp");
-	int fd = -1, error = CUSTODY_EIO;
+	char *file = archive_file(a, "custody.conf");
+	int error;
 
-	if (file == NULL || tmp == NULL) {
-		error = CUSTODY_ENOMEM;
-		goto done;
-	}
-	unlink(tmp);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640)) < 0) {
-		error = custody_fail(CUSTODY_EIO, "cannot create %s: %s", tmp, strerror(errno));
-		goto done;
-	}
-	if ((error = write_all(fd, text, len)) < 0 || fsync(fd) != 0) {
-		error = custody_fail(error < 0 ? error : CUSTODY_EIO, "cannot write %s", tmp);
-		goto done;
-	}
-	if (close(fd) != 0 || rename(tmp, file) != 0 || fsync_dir(a->path) < 0) {
-		fd = -1;
-		error = custody_fail(CUSTODY_EIO, "cannot replace %s: %s", file, strerror(errno));
-		goto done;
-	}
-	fd = -1;
-	error = 0;
-done:
-	if (fd >= 0)
-		close(fd);
-	if (error < 0 && tmp != NULL)
-		unlink(tmp);
+	if (file == NULL)
+		return CUSTODY_ENOMEM;
+	error = conf_rewrite_all(file, text, len);
 	free(file);
-	free(tmp);
 	return error;
 }
 
