@@ -2,8 +2,10 @@
  * Ingesting evidence into the blob store in one streaming pass: SHA-256 of the plaintext,
  * secretstream encryption under a fresh key, SHA-256 of the stored bytes (the blob's name).
  *
- * Large files go through two threads: one reads and hashes the plaintext, the caller's thread
- * encrypts, hashes and writes, so the two SHA-256 passes and the cipher share two cores.
+ * Large files go through three threads: one reads and hashes the plaintext, the caller's
+ * thread encrypts, a third hashes the ciphertext and writes it, so that the two SHA-256 passes,
+ * the cipher and the copies into the page cache spread over two cores instead of queueing
+ * behind the cipher on one.
  *
  * The blob goes to the archive's blob store through a writer (blobstore.h) as it is encrypted;
  * it takes its name only at blob_commit. The local store starts writeback as it goes, so that
@@ -27,7 +29,10 @@
 #include "media.h"
 
 #define PIPE_BUFS 4			/* plaintext buffers in flight between the threads */
-#define PIPE_MIN (8 << 20)		/* files from this size use the reader thread */
+#define PIPE_MIN (8 << 20)		/* files from this size use the reader and writer threads */
+#define WQ_BUFS 3			/* ciphertext buffers in flight to the writer thread */
+
+struct ingest_wq;
 
 struct ingest_ctx {
 	int				 fd;		/* the evidence */
@@ -38,6 +43,7 @@ struct ingest_ctx {
 	uint8_t				 pending[BLOB_CHUNK];	/* the last chunk seen */
 	size_t				 pending_len;
 	struct blob_info		*out;
+	struct ingest_wq		*wq;		/* the writer thread, or NULL: write here */
 };
 
 /* The reader thread's side: full buffers handed over in order. */
@@ -49,6 +55,92 @@ struct ingest_pipe {
 	int		 head, count, eof, error, stop;
 	struct ingest_ctx *ctx;
 };
+
+/*
+ * The writer thread's side: full ciphertext buffers, in order, in buf[head..head+count) of the
+ * ring; the other slots are empty buffers kept for their capacity. The writer owns the blob
+ * store's writer and csha until it is joined.
+ */
+struct ingest_wq {
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 cond;
+	struct cbuf	 buf[WQ_BUFS];
+	int		 head, count, done, error;
+	char		 why[256];	/* custody_error() of the writer's failure */
+	struct ingest_ctx *ctx;
+};
+
+/* Hash the ciphertext in b and write it to the blob store. */
+static int
+ingest_write(struct ingest_ctx *x, const struct cbuf *b)
+{
+	EVP_DigestUpdate(x->csha, b->data, b->len);
+	return blobstore_write(x->w, b->data, b->len);
+}
+
+/* The writer thread: hash and write what the encrypting thread hands over, until done. */
+static void *
+ingest_writer(void *arg)
+{
+	struct ingest_wq *q = arg;
+	int slot, error;
+
+	for (;;) {
+		pthread_mutex_lock(&q->lock);
+		while (q->count == 0 && !q->done)
+			pthread_cond_wait(&q->cond, &q->lock);
+		if (q->count == 0) {
+			pthread_mutex_unlock(&q->lock);
+			break;
+		}
+		slot = q->head;
+		pthread_mutex_unlock(&q->lock);
+
+		error = ingest_write(q->ctx, &q->buf[slot]);
+
+		pthread_mutex_lock(&q->lock);
+		q->buf[slot].len = 0;
+		q->head = (q->head + 1) % WQ_BUFS;
+		q->count--;
+		if (error < 0) {
+			q->error = error;
+			snprintf(q->why, sizeof q->why, "%s", custody_error());
+		}
+		pthread_cond_broadcast(&q->cond);
+		pthread_mutex_unlock(&q->lock);
+		if (error < 0)
+			break;
+	}
+	return NULL;
+}
+
+/*
+ * Hand the full buffer x->ct to the writer thread and take an empty one in its place; waits
+ * while the writer is WQ_BUFS buffers behind. Fails with the writer's error once it has one.
+ */
+static int
+ingest_wq_put(struct ingest_wq *q, struct cbuf *ct)
+{
+	struct cbuf empty;
+	int slot, error;
+
+	pthread_mutex_lock(&q->lock);
+	while (q->count == WQ_BUFS && q->error == 0)
+		pthread_cond_wait(&q->cond, &q->lock);
+	if ((error = q->error) == 0) {
+		slot = (q->head + q->count) % WQ_BUFS;
+		empty = q->buf[slot];
+		q->buf[slot] = *ct;
+		*ct = empty;
+		ct->len = 0;
+		q->count++;
+		pthread_cond_broadcast(&q->cond);
+	}
+	pthread_mutex_unlock(&q->lock);
+	if (error < 0)
+		return custody_fail(error, "%s", q->why);
+	return 0;
+}
 
 /* Encrypt one chunk; write out ciphertext in large pieces. */
 static int
@@ -62,8 +154,9 @@ ingest_push(struct ingest_ctx *x, const uint8_t *p, size_t n, uint8_t tag)
 	    NULL, 0, tag);
 	x->ct.len += n + BLOB_ABYTES;
 	if (x->ct.len >= BLOB_READ || tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL) {
-		EVP_DigestUpdate(x->csha, x->ct.data, x->ct.len);
-		if ((error = blobstore_write(x->w, x->ct.data, x->ct.len)) < 0)
+		if (x->wq != NULL)
+			return ingest_wq_put(x->wq, &x->ct);
+		if ((error = ingest_write(x, &x->ct)) < 0)
 			return error;
 		x->ct.len = 0;
 	}
@@ -205,21 +298,30 @@ ingest_reader(void *arg)
 	return NULL;
 }
 
-/* Two threads: this one encrypts and writes what the reader hands over. */
+/* Three threads: this one encrypts what the reader hands over, for the writer. */
 static int
 ingest_pipelined(struct ingest_ctx *x)
 {
 	struct ingest_pipe p = { .ctx = x };
-	pthread_t reader;
-	int i, slot, last, error = 0;
+	struct ingest_wq q = { .ctx = x };
+	pthread_t reader, writer;
+	int i, slot, last, error = 0, writing = 0;
 
 	pthread_mutex_init(&p.lock, NULL);
 	pthread_cond_init(&p.cond, NULL);
+	pthread_mutex_init(&q.lock, NULL);
+	pthread_cond_init(&q.cond, NULL);
 	for (i = 0; i < PIPE_BUFS; i++)
 		if ((p.buf[i] = sodium_malloc(BLOB_READ)) == NULL)
 			error = CUSTODY_ENOMEM;
-	if (error == 0 && lockmem_thread_create(&reader, ingest_reader, &p) < 0)
-		error = custody_fail(CUSTODY_ERR, "cannot start a reader thread");
+	if (error == 0 && lockmem_thread_create(&writer, ingest_writer, &q) < 0)
+		error = custody_fail(CUSTODY_ERR, "cannot start a writer thread");
+	if (error == 0) {
+		writing = 1;
+		x->wq = &q;
+		if (lockmem_thread_create(&reader, ingest_reader, &p) < 0)
+			error = custody_fail(CUSTODY_ERR, "cannot start a reader thread");
+	}
 	if (error < 0)
 		goto done;
 	for (;;) {
@@ -250,10 +352,24 @@ ingest_pipelined(struct ingest_ctx *x)
 	}
 	pthread_join(reader, NULL);
 done:
+	if (writing) {
+		pthread_mutex_lock(&q.lock);
+		q.done = 1;
+		pthread_cond_broadcast(&q.cond);
+		pthread_mutex_unlock(&q.lock);
+		pthread_join(writer, NULL);
+		x->wq = NULL;
+		if (error == 0 && q.error < 0)
+			error = custody_fail(q.error, "%s", q.why);
+	}
 	for (i = 0; i < PIPE_BUFS; i++)
 		sodium_free(p.buf[i]);	/* wipes */
+	for (i = 0; i < WQ_BUFS; i++)
+		cbuf_free(&q.buf[i]);	/* ciphertext only */
 	pthread_mutex_destroy(&p.lock);
 	pthread_cond_destroy(&p.cond);
+	pthread_mutex_destroy(&q.lock);
+	pthread_cond_destroy(&q.cond);
 	return error;
 }
 

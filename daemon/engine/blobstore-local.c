@@ -9,6 +9,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,11 @@ struct blobstore_local_store {
 	struct blobstore	 base;
 	char			*blobs;		/* ARCHIVE/blobs */
 	char			*tmp;		/* ARCHIVE/tmp */
+	/*
+	 * Which blobs/ab directories are known to exist (bit ab): a mkdir of one that exists
+	 * takes the lock of blobs/ itself, which every worker placing a blob then waits for.
+	 */
+	atomic_uint_least64_t	 fanout[4];
 };
 
 struct blobstore_local_writer {
@@ -148,25 +154,52 @@ blobstore_local_abort(struct blobstore_writer *b)
 	blobstore_local_writer_free((struct blobstore_local_writer *)b);
 }
 
+/*
+ * Make sure blobs/ab exists for name (ab its first two hex digits, checked by the caller);
+ * forget is set when it was known to exist but a rename into it found it missing.
+ */
+static int
+blobstore_local_fanout_dir(struct blobstore_local_store *s, const char *name, int forget)
+{
+	char d[4200], ab[3] = { name[0], name[1], '\0' };
+	unsigned i = (unsigned)strtoul(ab, NULL, 16);
+	uint_least64_t bit = (uint_least64_t)1 << (i % 64);
+
+	if (forget)
+		atomic_fetch_and(&s->fanout[i / 64], ~bit);
+	else if ((atomic_load(&s->fanout[i / 64]) & bit) != 0)
+		return 0;
+	snprintf(d, sizeof d, "%s/%s", s->blobs, ab);
+	if (mkdir(d, 0700) != 0 && errno != EEXIST)
+		return blobstore_local_fail("creating its directory", name);
+	atomic_fetch_or(&s->fanout[i / 64], bit);
+	return 0;
+}
+
 /* Move the file from into blobs/ab/NAME; an object already there stays (same bytes). */
 static int
 blobstore_local_place(struct blobstore_local_store *s, const char *from, const char *name)
 {
-	char d[4200], to[4200];
+	char to[4200];
+	int error, tries;
 
-	snprintf(d, sizeof d, "%s/%.2s", s->blobs, name);
-	if (mkdir(d, 0700) != 0 && errno != EEXIST)
-		return blobstore_local_fail("creating its directory", name);
 	blobstore_local_path(s, name, to, sizeof to);
-	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno == EEXIST) {
-		unlink(from);
-		return 0;
+	for (tries = 0; tries < 2; tries++) {
+		if ((error = blobstore_local_fanout_dir(s, name, tries > 0)) < 0)
+			return error;
+		if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+			return 0;
+		if (errno == EEXIST) {
+			unlink(from);
+			return 0;
+		}
+		/* a file system without RENAME_NOREPLACE: the same bytes replace the same bytes */
+		if ((errno == EINVAL || errno == ENOSYS) && rename(from, to) == 0)
+			return 0;
+		if (errno != ENOENT || access(from, F_OK) != 0)
+			break;
+		/* its directory went away (removed by hand): make it again, once */
 	}
-	/* a file system without RENAME_NOREPLACE: the same bytes replace the same bytes */
-	if ((errno == EINVAL || errno == ENOSYS) && rename(from, to) == 0)
-		return 0;
 	return blobstore_local_fail("storing", name);
 }
 

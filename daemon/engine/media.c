@@ -32,6 +32,13 @@
  * with the window (the rest is its database, walked once per file whatever the size).
  */
 #define MEDIA_FLAGS_BINARY (MEDIA_FLAGS | MAGIC_NO_CHECK_TEXT | MAGIC_NO_CHECK_ENCODING)
+/*
+ * No other MAGIC_NO_CHECK_* flag is worth its risk: on 16 KiB of unrecognised binary bytes
+ * (libmagic 5.44, ~240 us a look here) all but MAGIC_NO_CHECK_SOFT together save nothing that
+ * can be measured, and that one is the database walk itself (3,561 tests, strongest first, until
+ * one matches), which gives every media type. Evidence is cheaper than random bytes because
+ * the walk stops at its match: JPEG and PNG ~9 us, PDF ~23 us, MP4 ~72 us, WAV ~110 us.
+ */
 
 static pthread_once_t media_once = PTHREAD_ONCE_INIT;
 static struct {

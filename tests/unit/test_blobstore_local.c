@@ -1,7 +1,8 @@
 /*
  * The local blob store (blobstore-local.c) against the contract of blobstore.h: a name is
  * visible only once committed, a committed name keeps its first bytes, reads from an offset,
- * list sees final names only, sweep removes what interrupted writes left and nothing else.
+ * list sees final names only, sweep removes what interrupted writes left and nothing else, a
+ * blob directory removed by hand is made again.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -212,6 +213,40 @@ test_commit_keeps_existing(void **state)
 	free(back);
 }
 
+/*
+ * The store remembers which blobs/ab directories it made, but one removed behind its back
+ * (by hand: an operator clearing a directory) is made again when a blob goes into it.
+ */
+static void
+test_fanout_removed(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t a[100], b[100], *back;
+	char na[SHA256_HEX_LEN + 1], nb[SHA256_HEX_LEN + 1], cmd[256];
+	uint64_t size;
+	size_t len;
+	int i;
+
+	memset(a, 'a', sizeof a);
+	assert_int_equal(put(f->s, a, sizeof a, 100, na), 0);
+	/* another blob in the same directory */
+	for (i = 0; ; i++) {
+		snprintf((char *)b, sizeof b, "other bytes %d", i);
+		name_of(nb, b, sizeof b);
+		if (memcmp(na, nb, 2) == 0)
+			break;
+	}
+	assert_int_equal(blobstore_remove(f->s, na), 0);
+	snprintf(cmd, sizeof cmd, "rmdir %s/blobs/%.2s", f->dir, na);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(put(f->s, b, sizeof b, 100, nb), 0);
+	assert_int_equal(count(f, "tmp", "ingest-"), 0);
+	back = read_all(f->s, nb, 0, &size, &len);
+	assert_int_equal(len, sizeof b);
+	assert_memory_equal(back, b, sizeof b);
+	free(back);
+}
+
 static void
 test_abort_and_bad_name(void **state)
 {
@@ -411,6 +446,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_keeps_existing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort_and_bad_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fanout_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_remove_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_and_large, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_file, setup, teardown),
