@@ -262,8 +262,10 @@ index_open(struct archive *a, char **cause)
 
 /*
  * Run one statement with parameters: "t" text, "T" text or NULL, "b" token blob, "B" token blob
- * or NULL, "i" int64, "I" pointer to int64 or NULL, "n" NULL. Statements are prepared once per connection and kept (sqlite3_prepare_v3 PERSISTENT):
- * an import runs the same few statements hundreds of thousands of times.
+ * or NULL, "i" int64, "I" pointer to int64 or NULL, "n" NULL. Statements are prepared once per
+ * connection and kept (sqlite3_prepare_v3 PERSISTENT): an import runs the same few statements
+ * hundreds of thousands of times. Values are bound without a copy (SQLITE_STATIC): the
+ * caller's stay valid until the statement has run and its bindings are cleared, below.
  */
 int
 index_exec(sqlite3 *db, const char *sql, const char *types, ...)
@@ -279,23 +281,23 @@ index_exec(sqlite3 *db, const char *sql, const char *types, ...)
 	for (i = 0; types[i] != '\0'; i++) {
 		switch (types[i]) {
 		case 't':
-			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_STATIC);
 			break;
 		case 'T':
 			if ((t = va_arg(ap, const char *)) != NULL)
-				sqlite3_bind_text(st, i + 1, t, -1, SQLITE_TRANSIENT);
+				sqlite3_bind_text(st, i + 1, t, -1, SQLITE_STATIC);
 			else
 				sqlite3_bind_null(st, i + 1);
 			break;
 		case 'b':
 			sqlite3_bind_blob(st, i + 1, va_arg(ap, const uint8_t *), TOKEN_LEN,
-			    SQLITE_TRANSIENT);
+			    SQLITE_STATIC);
 			break;
 		case 'B': {
 			const uint8_t *b = va_arg(ap, const uint8_t *);
 
 			if (b != NULL)
-				sqlite3_bind_blob(st, i + 1, b, TOKEN_LEN, SQLITE_TRANSIENT);
+				sqlite3_bind_blob(st, i + 1, b, TOKEN_LEN, SQLITE_STATIC);
 			else
 				sqlite3_bind_null(st, i + 1);
 			break;
