@@ -45,6 +45,40 @@ names_class(utf8proc_int32_t c)
 }
 
 /*
+ * name_normalize of an ASCII name, without utf8proc_map: NFKC and stripping marks leave ASCII
+ * as it is and case folding lowers A-Z, so only the classes of names_class remain (an import
+ * normalises every victim's name for its tokens).
+ */
+static char *
+names_ascii(const char *name, size_t n)
+{
+	char *out;
+	size_t i, o = 0;
+	int c, space = 0;
+
+	if ((out = malloc(n + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)name[i];
+		if (c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		switch (names_class(c)) {
+		case 0:
+			continue;
+		case 2:
+			space = 1;
+			continue;
+		}
+		if (space && o > 0)
+			out[o++] = ' ';
+		space = 0;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/*
  * NFKC, case fold and strip marks with utf8proc, then unify Arabic letter variants, drop
  * punctuation and format characters, and collapse blanks. Caller frees; NULL on invalid UTF-8
  * (or no memory).
@@ -55,11 +89,15 @@ name_normalize(const char *name)
 	utf8proc_uint8_t *mapped = NULL, *out = NULL;
 	utf8proc_ssize_t len, pos, step;
 	utf8proc_int32_t c;
-	size_t o = 0;
+	size_t o = 0, i;
 	int space = 0;
 
 	if (name == NULL)
 		return NULL;
+	for (i = 0; name[i] != '\0' && (unsigned char)name[i] < 0x80; i++)
+		;
+	if (name[i] == '\0')
+		return names_ascii(name, i);
 	len = utf8proc_map((const utf8proc_uint8_t *)name, (utf8proc_ssize_t)strlen(name),
 	    &mapped, UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD |
 	    UTF8PROC_STRIPMARK | UTF8PROC_STABLE);

@@ -1,5 +1,6 @@
 /*
- * What the parts of the index (index.c, index-import.c) share and nothing else uses.
+ * What the parts of the index (index-schema.c, index.c, index-import.c) share and nothing else
+ * uses.
  */
 #ifndef INDEX_INT_H
 #define INDEX_INT_H
@@ -22,6 +23,7 @@
 extern const char index_schema[];		/* every table, index and trigger */
 extern const char index_secondary_drop[];	/* the secondary indexes and counting triggers */
 extern const char index_recount[];		/* the counts again, after a load without them */
+extern const char index_empty[];		/* every table emptied, for a rebuild */
 
 /* CUSTODY_EIO naming what failed and SQLite's message. */
 int index_fail(sqlite3 *, const char *what);

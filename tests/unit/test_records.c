@@ -631,6 +631,32 @@ test_name_normalize(void **state)
 	assert_null(name_normalize(NULL));
 }
 
+/*
+ * An ASCII name (normalised without utf8proc_map) gives what the full path gives: the same name
+ * with a zero-width space (U+200B, dropped as a format character) taken through utf8proc.
+ */
+static void
+test_name_normalize_ascii(void **state)
+{
+	char in[8], wide[16], *a, *b;
+	int c1, c2, c3;
+
+	for (c1 = 1; c1 < 128; c1++)
+		for (c2 = 0; c2 < 128; c2++)
+			for (c3 = 0; c3 < (c2 == 0 ? 1 : 128); c3 += c2 < 'A' ? 1 : 13) {
+				snprintf(in, sizeof in, "%c%c%c", c1, c2, c3);
+				snprintf(wide, sizeof wide, "%s\xe2\x80\x8b", in);
+				assert_non_null(a = name_normalize(in));
+				assert_non_null(b = name_normalize(wide));
+				if (strcmp(a, b) != 0)
+					fail_msg("%02x %02x %02x: \"%s\" against \"%s\"", c1, c2, c3,
+					    a, b);
+				free(a);
+				free(b);
+			}
+	check_names("  O'Brien,\tJr.\x7f Smith-Jones $5 ", "obrien jr smithjones $5", 1);
+}
+
 int
 main(void)
 {
@@ -653,6 +679,7 @@ main(void)
 		cmocka_unit_test(test_record_fields_and_header),
 		cmocka_unit_test(test_vocab),
 		cmocka_unit_test(test_name_normalize),
+		cmocka_unit_test(test_name_normalize_ascii),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
