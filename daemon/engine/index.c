@@ -258,7 +258,8 @@ index_catch_up_feed(struct archive *a, sqlite3 *db, const char *office, const gi
 {
 	git_repository *repo = archive_repo(a);
 	git_commit *c = NULL, *p;
-	git_oid *chain = NULL;	/* the ids only: a commit object for each would grow with the feed */
+	/* the ids only: a commit object for each would grow with the feed */
+	git_oid *chain = NULL, *grown;
 	size_t n = 0, cap = 0, i;
 	char known[GIT_OID_HEXSZ + 1], hex[GIT_OID_HEXSZ + 1];
 	uint64_t cut = UINT64_MAX;
@@ -279,10 +280,11 @@ index_catch_up_feed(struct archive *a, sqlite3 *db, const char *office, const gi
 		}
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
-			if ((chain = reallocarray(chain, cap, sizeof *chain)) == NULL) {
+			if ((grown = reallocarray(chain, cap, sizeof *chain)) == NULL) {
 				error = CUSTODY_ENOMEM;
 				goto done;
 			}
+			chain = grown;
 		}
 		chain[n++] = *git_commit_id(c);
 		if (git_commit_parentcount(c) == 0)
