@@ -1,11 +1,18 @@
 /*
  * Record batches: an import, or one add. Every record is validated again here against this
- * archive's vocabularies as its message arrives (on two threads), and kept sealed in a file
- * under tmp/ (records-spill.h), so an import of any size holds a bounded part of itself in
- * memory. A batch is one commit, written only when every record is valid (or the client asked
- * to skip the invalid ones): from RECORDS_STREAM_MIN records as a stream in token order into
- * one new pack (feed-import.c), the index rows in one transaction with it. A record identical
- * to its current revision is not written again, so importing a file twice changes nothing.
+ * archive's vocabularies as its message arrives (on two threads), and kept in a file under
+ * tmp/ (records-spill.h), so an import of any size holds a bounded part of itself in memory.
+ * A batch is one commit, written only when every record is valid (or the client asked to skip
+ * the invalid ones). From RECORDS_STREAM_MIN records a batch is a stream: its commit's "rev"
+ * is fixed when its first rows arrive (the clock the feed would take then, the time, and a
+ * summary known from the start: the kind and the rows sent, record-rev.c), so each record is
+ * sealed once, with its final bytes, on the checking threads, and kept as the object that
+ * goes into the pack; at the commit the objects are written in token order into one new pack
+ * (feed-import.c), the index rows in one transaction with it. Should the clock have moved by
+ * then (another write of this office committed while the import was open), each record is
+ * opened and sealed again with the commit's own "rev". A record identical to its current
+ * revision (by its content hash, which does not depend on the sealing) is not written again,
+ * so importing a file twice changes nothing.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +20,7 @@
 
 #include "custody/lockmem.h"
 #include "custody/recobj.h"
+#include "epochs.h"
 #include "log.h"
 #include "index-row.h"
 #include "records-spill.h"
@@ -25,7 +33,7 @@
 
 /*
  * An open batch. Each record is validated as its message arrives and kept, sealed, in a file
- * under tmp/ (records-spill.h): memory holds 32 bytes a record, the ids of a small batch (for
+ * under tmp/ (records-spill.h): memory holds 48 bytes a record, the ids of a small batch (for
  * the reply) and the first problems, whatever the size of the import.
  */
 struct recbatch {
@@ -41,6 +49,13 @@ struct recbatch {
 	size_t			 nids;
 	struct recproblem	*probs;		/* the first RECORDS_LIST_PROBLEMS */
 	size_t			 nprobs, probs_total;
+	/* a stream: the "rev" its records are sealed with (lamport 0 before its first rows) */
+	uint64_t		 lamport;
+	int			 has_epoch;
+	struct epoch		 epoch;		/* the newest then (has_epoch) */
+	char			 time[32], summary[96];
+	struct cbuf		 rev;		/* "rev":{...} */
+	struct cbuf		 secret;	/* a row's secret part, being kept */
 };
 
 void
@@ -52,6 +67,8 @@ records_batch_free(struct recbatch *b)
 		return;
 	records_spill_free(b->spill);
 	record_row_header_free(b->cols);
+	cbuf_free(&b->rev);
+	cbuf_free(&b->secret);
 	for (i = 0; i < b->nids; i++)
 		free(b->ids[i]);
 	for (i = 0; i < b->nprobs; i++) {
@@ -134,7 +151,9 @@ struct recbatch_row {
 	uint32_t		 line;
 	struct record_problems	 probs;		/* valid when none, and bad NULL */
 	char			*bad;		/* a problem of the whole row */
-	char			*json;		/* valid: the record as kept */
+	char			*json;		/* valid: the record, no "rev" (protected fields
+						   sealed in a stream) */
+	struct cbuf		 obj;		/* in a stream: the record object, sealed */
 	struct cbuf		 irow;		/* its index row (index-row.h), in a stream */
 	char			*id;
 	uint8_t			 tok[TOKEN_LEN], chash[TOKEN_LEN];
@@ -147,6 +166,7 @@ struct recbatch_part {
 	Custody__RecordBatch	*m;
 	struct recbatch_row	*rows;
 	size_t			 lo, hi;
+	struct cbuf		 text;		/* a record with its "rev", being sealed */
 	int			 error;
 	char			 msg[256];
 };
@@ -163,10 +183,13 @@ recbatch_has_sealed(const char *kind, const json_t *doc)
 	return 0;
 }
 
-/* Encode a valid record as kept: id, token, content hash, protected fields sealed. */
+/*
+ * Encode a valid record as kept: id, token, content hash; in a stream, its protected fields
+ * sealed, the batch's "rev" put in and the record sealed as it will be written.
+ */
 static int
 recbatch_encode(struct archive *a, const struct recbatch *b, json_t *doc,
-    struct recbatch_row *row)
+    struct recbatch_row *row, struct cbuf *text)
 {
 	char hex[TOKEN_HEX_LEN + 1];
 	int error;
@@ -183,19 +206,27 @@ recbatch_encode(struct archive *a, const struct recbatch *b, json_t *doc,
 	if (b->expected < RECORDS_STREAM_MIN)
 		return 0;
 	/*
-	 * A stream keeps each record as it will write it (record-rev.c puts the commit's "rev"
-	 * in), its protected fields sealed, and the index row worked out from it here.
+	 * A stream keeps each record as it will write it: protected fields sealed, the batch's
+	 * "rev" put in (record-rev.c), sealed under its own key; and the index row worked out
+	 * from it here.
 	 */
+	hex_encode(hex, row->tok, TOKEN_LEN);
 	if (recbatch_has_sealed(b->kind, doc)) {
 		sodium_memzero(row->json, strlen(row->json));
 		free(row->json);
 		row->json = NULL;
-		archive_token_hex(a, hex, record_id(doc));
 		if ((error = record_seal_fields(a, hex, doc)) < 0)
 			return error;
 		if ((row->json = json_dumps(doc, RECORD_CONTENT_JSON)) == NULL)
 			return custody_fail(CUSTODY_EINVAL, "record cannot be encoded as JSON");
 	}
+	error = record_rev_splice(text, row->json, strlen(row->json), &b->rev);
+	if (error == 0)
+		error = record_seal_text(&row->obj, a, hex, b->kind, (const char *)text->data,
+		    text->len);
+	sodium_memzero(text->data, text->len);
+	if (error < 0)
+		return error;
 	return index_row_pack(a, doc, &row->irow);
 }
 
@@ -231,7 +262,7 @@ recbatch_check(void *arg)
 		doc = NULL;
 		if (p->b->ncols > 0) {
 			if (recbatch_from_row(&doc, p, row, i) == 0)
-				p->error = recbatch_encode(p->a, p->b, doc, row);
+				p->error = recbatch_encode(p->a, p->b, doc, row, &p->text);
 			else if (row->probs.n == 0)
 				row->bad = strdup(custody_error());
 			if (p->error < 0)
@@ -247,7 +278,7 @@ recbatch_check(void *arg)
 			if (row->probs.n == 0)
 				row->bad = strdup(custody_error());
 		} else
-			p->error = recbatch_encode(p->a, p->b, doc, row);
+			p->error = recbatch_encode(p->a, p->b, doc, row, &p->text);
 		if (p->error < 0)
 			snprintf(p->msg, sizeof p->msg, "%s", custody_error());
 		json_decref(doc);
@@ -256,10 +287,15 @@ recbatch_check(void *arg)
 	return NULL;
 }
 
-/* Keep one checked row: its problems, or the record (in the spill) and its id. */
+/*
+ * Keep one checked row: its problems, or the record (in the spill) and its id. The spill row's
+ * secret part is the id, a NUL, then the index row (a stream: the record object is its sealed
+ * part) or the record's JSON (a small batch, its protected fields still open).
+ */
 static int
 recbatch_keep(struct archive *a, struct recbatch *b, struct recbatch_row *row)
 {
+	struct cbuf *sec = &b->secret;
 	size_t k;
 	int error = 0;
 
@@ -273,6 +309,17 @@ recbatch_keep(struct archive *a, struct recbatch *b, struct recbatch_row *row)
 	}
 	if (b->spill == NULL && (error = records_spill_open(&b->spill, a)) < 0)
 		return error;
+	sec->len = 0;
+	if ((error = cbuf_put(sec, row->id, strlen(row->id) + 1)) < 0 ||
+	    (error = b->expected >= RECORDS_STREAM_MIN ? cbuf_put(sec, row->irow.data,
+	    row->irow.len) :
+	    cbuf_put(sec, row->json, strlen(row->json))) < 0)
+		return error;
+	error = records_spill_add(b->spill, row->tok, row->line, row->chash, row->obj.data,
+	    row->obj.len, sec->data, sec->len);
+	sodium_memzero(sec->data, sec->len);
+	if (error < 0)
+		return error;
 	if (b->expected <= RECORDS_LIST_IDS) {
 		if (b->ids == NULL && ((b->ids = calloc(b->expected, sizeof *b->ids)) == NULL ||
 		    (b->idlines = calloc(b->expected, sizeof *b->idlines)) == NULL))
@@ -281,8 +328,27 @@ recbatch_keep(struct archive *a, struct recbatch *b, struct recbatch_row *row)
 		row->id = NULL;
 		b->idlines[b->nids++] = row->line;
 	}
-	return records_spill_add(b->spill, row->tok, row->line, row->chash, row->json,
-	    row->irow.data, row->irow.len);
+	return 0;
+}
+
+/*
+ * A stream's "rev", fixed when its first rows arrive: the clock this office's next commit
+ * would take now, the newest epoch (records are wrapped under it), the time, and a summary
+ * known from the start. The commit checks them again (records_import_sealed_for).
+ */
+static int
+recbatch_reserve(struct archive *a, struct recbatch *b)
+{
+	int error;
+
+	if ((error = feed_clock_next(a, &b->lamport)) < 0)
+		return error;
+	memset(&b->epoch, 0, sizeof b->epoch);
+	b->has_epoch = epochs_newest(a, &b->epoch);
+	record_now(b->time);
+	snprintf(b->summary, sizeof b->summary, "import: %u %s rows sent", b->expected,
+	    b->kind);
+	return record_rev_member(&b->rev, b->lamport, a->office_hex, b->time, b->summary);
 }
 
 /* Check that the records a valid row names exist (records_check_refs); a problem if not. */
@@ -323,6 +389,9 @@ records_batch_add(struct archive *a, struct recbatch *b, Custody__RecordBatch *m
 		return custody_fail(CUSTODY_EPROTO, "record_batch: lines do not match records");
 	if (b->received + n > b->expected)
 		return custody_fail(CUSTODY_EPROTO, "more records than the batch announced");
+	if (b->expected >= RECORDS_STREAM_MIN && b->lamport == 0 &&
+	    (error = recbatch_reserve(a, b)) < 0)
+		return error;
 	if ((rows = calloc(n ? n : 1, sizeof *rows)) == NULL)
 		return CUSTODY_ENOMEM;
 	for (i = 0; i < n; i++)
@@ -340,6 +409,8 @@ records_batch_add(struct archive *a, struct recbatch *b, Custody__RecordBatch *m
 	recbatch_check(&one);
 	if (threaded)
 		pthread_join(t, NULL);
+	cbuf_free(&one.text);
+	cbuf_free(&two.text);
 	if ((error = one.error) < 0 || (threaded && (error = two.error) < 0))
 		custody_fail(error, "%s", one.error < 0 ? one.msg : two.msg);
 	if (error == 0 && strcmp(b->kind, "person_event") == 0) {
@@ -358,16 +429,16 @@ records_batch_add(struct archive *a, struct recbatch *b, Custody__RecordBatch *m
 		}
 		free(rows[i].bad);
 		free(rows[i].id);
+		cbuf_free(&rows[i].obj);
 		cbuf_free(&rows[i].irow);
 	}
 	free(rows);
 	return error;
 }
 
-/* A record given to feed_stream and not yet written: its spill row, decrypted. */
+/* A record given to feed_stream and not yet written: its spill row, read back. */
 struct records_import_slot {
-	char		*json;		/* JSON, NUL, then the index row */
-	size_t		 len;
+	struct cbuf	 buf;		/* the row (records_spill_read) */
 	const uint8_t	*irow;
 	size_t		 irow_len;
 	uint8_t		 tok[TOKEN_LEN], chash[TOKEN_LEN];
@@ -380,7 +451,7 @@ struct records_import {
 	size_t			 i, n;		/* rows read; rows to write at most */
 	uint8_t			 prev[TOKEN_LEN];	/* the token of the row before */
 	size_t			 unchanged;
-	/* the records given and not yet sealed (feed_stream: 2 * FEED_STREAM_AHEAD at most) */
+	/* the records given and not yet packed (feed_stream: 2 * FEED_STREAM_AHEAD at most) */
 	struct records_import_slot slot[RECORDS_IMPORT_SLOTS];
 	size_t			 given, taken;
 	struct index_scan	*scan;		/* the current revisions, in token order */
@@ -392,38 +463,40 @@ struct records_import {
 	char			 build_msg[256];
 };
 
-static void
-records_import_slot_clear(struct records_import_slot *sl)
+/*
+ * A spill row's secret part: the record's id (NUL-terminated) and what follows it (the index
+ * row of a stream, the JSON of a small batch).
+ */
+static int
+records_import_secret(const struct records_spill_item *it, const char **id,
+    const uint8_t **rest, size_t *len)
 {
-	if (sl->json != NULL) {
-		sodium_memzero(sl->json, sl->len + 1 + sl->irow_len);
-		free(sl->json);
-	}
-	sl->json = NULL;
-}
+	const uint8_t *nul = memchr(it->secret, '\0', it->len);
 
-/* The id of a kept record, for a message. */
-static void
-records_import_id(const char *json, char *id, size_t len)
-{
-	json_error_t jerr;
-	json_t *doc = json_loads(json, 0, &jerr);
-
-	snprintf(id, len, "%s", record_id(doc));
-	json_decref(doc);
+	*id = "";
+	*rest = NULL;
+	*len = 0;
+	if (nul == NULL)
+		return custody_fail(CUSTODY_EIO, "import: a row under tmp/ does not parse");
+	*id = (const char *)it->secret;
+	*rest = nul + 1;
+	*len = it->len - (size_t)(nul + 1 - it->secret);
+	return 0;
 }
 
 /* feed_stream next: the next record that differs from its current revision. */
 static int
-records_import_next(void *arg, const char **kind, const char **json, size_t *len,
+records_import_next(void *arg, const uint8_t **obj, size_t *len,
     char tok_hex[static TOKEN_HEX_LEN + 1])
 {
 	struct records_import *im = arg;
 	struct records_spill *sp = im->b->spill;
 	struct records_import_slot *sl;
 	const struct records_spill_row *row;
+	struct records_spill_item it;
 	uint8_t cur[TOKEN_LEN];
-	char office[65], ckind[16], id[ID_MAX + 1];
+	char office[65], ckind[16];
+	const char *id = NULL;
 	int more, r, error;
 
 	while ((more = records_spill_next(sp, &row)) == 0) {
@@ -440,29 +513,42 @@ records_import_next(void *arg, const char **kind, const char **json, size_t *len
 			continue;
 		}
 		sl = &im->slot[im->given % RECORDS_IMPORT_SLOTS];
-		records_import_slot_clear(sl);
-		if ((error = records_spill_read(sp, row, sl->chash, &sl->json, &sl->irow,
-		    &sl->irow_len)) < 0)
+		if ((error = records_spill_read(sp, row, &sl->buf, &it)) < 0 ||
+		    (error = records_import_secret(&it, &id, &sl->irow, &sl->irow_len)) < 0)
 			return error;
-		sl->len = strlen(sl->json);
-		memcpy(sl->tok, row->tok, TOKEN_LEN);
-		if (r == 0 && strcmp(ckind, im->b->kind) != 0) {
-			records_import_id(sl->json, id, sizeof id);
+		if (r == 0 && strcmp(ckind, im->b->kind) != 0)
 			return custody_fail(CUSTODY_EEXIST, "id %s is already a%s %s record", id,
 			    strchr("aeiou", ckind[0]) ? "n" : "", ckind);
-		}
-		if (r == 0 && memcmp(cur, sl->chash, TOKEN_LEN) == 0) {
-			im->unchanged++;
-			continue;
-		}
-		*kind = im->b->kind;
-		*json = sl->json;
-		*len = sl->len;
+		memcpy(sl->tok, row->tok, TOKEN_LEN);
+		memcpy(sl->chash, row->chash, TOKEN_LEN);
+		*obj = it.sealed;
+		*len = it.slen;
 		hex_encode(tok_hex, row->tok, TOKEN_LEN);
 		im->given++;
 		return 0;
 	}
 	return more;
+}
+
+/*
+ * feed_stream sealed_for: whether the records were sealed for a commit at clock lamport, the
+ * batch's "rev" and the newest epoch still those of its start.
+ */
+static int
+records_import_sealed_for(void *arg, uint64_t lamport)
+{
+	struct records_import *im = arg;
+	struct recbatch *b = im->b;
+	struct epoch e = { 0 };
+	int has = epochs_newest(im->a, &e);
+
+	if (lamport == b->lamport && has == b->has_epoch && (!has || (e.num == b->epoch.num &&
+	    memcmp(e.creator, b->epoch.creator, sizeof e.creator) == 0)))
+		return 1;
+	log_info("import: %s since its rows began to arrive; its %zu records are sealed again "
+	    "for the commit", lamport != b->lamport ? "this office wrote a commit" :
+	    "a newer data-key epoch came", im->n);
+	return 0;
 }
 
 /* feed_stream written: index the record in the transaction of the commit. */
@@ -540,11 +626,14 @@ records_write_few(struct archive *a, struct recbatch *b, size_t n, const char *s
 {
 	struct records_spill *sp = b->spill;
 	const struct records_spill_row *row;
-	uint8_t chash[TOKEN_LEN], prev[TOKEN_LEN];
+	struct records_spill_item it;
+	struct cbuf buf = { 0 };
+	uint8_t prev[TOKEN_LEN];
+	const uint8_t *json = NULL;
+	const char *id = NULL;
 	json_error_t jerr;
 	json_t **docs;
-	char *json;
-	size_t i = 0, k = 0;
+	size_t i = 0, k = 0, len = 0;
 	int error;
 
 	if ((docs = calloc(n, sizeof *docs)) == NULL)
@@ -555,18 +644,18 @@ records_write_few(struct archive *a, struct recbatch *b, size_t n, const char *s
 		if (i++ > 0 && memcmp(row->tok, prev, TOKEN_LEN) == 0)
 			continue;	/* a repeated id: its first line is written */
 		memcpy(prev, row->tok, TOKEN_LEN);
-		if ((error = records_spill_read(sp, row, chash, &json, NULL, NULL)) < 0)
+		if ((error = records_spill_read(sp, row, &buf, &it)) < 0 ||
+		    (error = records_import_secret(&it, &id, &json, &len)) < 0)
 			break;
-		if ((docs[k++] = json_loads(json, 0, &jerr)) == NULL)
+		if ((docs[k++] = json_loadb((const char *)json, len, 0, &jerr)) == NULL) {
 			error = custody_fail(CUSTODY_EIO, "import: a kept record does not parse");
-		sodium_memzero(json, strlen(json));
-		free(json);
-		if (error < 0)
 			break;
+		}
 	}
 	if (error >= 0)
 		error = records_write(a, docs, k, summary, d, oid);
 done:
+	cbuf_free(&buf);
 	for (i = 0; i < k; i++)
 		json_decref(docs[i]);
 	free(docs);
@@ -583,8 +672,9 @@ records_import_write(struct archive *a, struct recbatch *b, size_t n, const char
     Custody__RecordDone *d, char oid[GIT_OID_HEXSZ + 1])
 {
 	struct records_import im = { .a = a, .b = b, .n = n };
-	struct feed_stream st = { records_import_next, records_import_written, &im,
-	    records_import_done };
+	struct feed_stream st = { .next = records_import_next, .sealed_for =
+	    records_import_sealed_for, .written = records_import_written, .arg = &im,
+	    .done = records_import_done };
 	struct feed_commit fc = { 0 };
 	size_t i, written = 0;
 	int error;
@@ -600,7 +690,7 @@ records_import_write(struct archive *a, struct recbatch *b, size_t n, const char
 	records_import_built(&im);
 	index_scan_free(im.scan);
 	for (i = 0; i < RECORDS_IMPORT_SLOTS; i++)
-		records_import_slot_clear(&im.slot[i]);
+		cbuf_free(&im.slot[i].buf);
 	if (im.indexing && im.index_failed) {
 		index_import_end(a, &fc, im.index_open, 0);
 		im.index_open = 0;	/* and catch up below, if the commit is made */
@@ -627,11 +717,13 @@ records_repeats(struct recbatch *b, size_t *n)
 {
 	struct records_spill *sp = b->spill;
 	const struct records_spill_row *row;
-	uint8_t chash[TOKEN_LEN], prev[TOKEN_LEN];
-	json_error_t jerr;
-	json_t *doc;
-	char *json, msg[160];
-	size_t i = 0, k;
+	struct records_spill_item it;
+	struct cbuf buf = { 0 };
+	uint8_t prev[TOKEN_LEN];
+	const uint8_t *rest = NULL;
+	const char *id = NULL;
+	char msg[160];
+	size_t i = 0, k, len = 0;
 	int error;
 
 	*n = records_spill_count(sp);
@@ -643,14 +735,11 @@ records_repeats(struct recbatch *b, size_t *n)
 			continue;
 		}
 		(*n)--;
-		if ((error = records_spill_read(sp, row, chash, &json, NULL, NULL)) < 0)
+		if ((error = records_spill_read(sp, row, &buf, &it)) < 0 ||
+		    (error = records_import_secret(&it, &id, &rest, &len)) < 0)
 			break;
-		doc = json_loads(json, 0, &jerr);
-		sodium_memzero(json, strlen(json));
-		free(json);
 		/* the first keeps the id; the repeat is a problem, and not written */
-		snprintf(msg, sizeof msg, "id %s appears more than once", record_id(doc));
-		json_decref(doc);
+		snprintf(msg, sizeof msg, "id %s appears more than once", id);
 		error = recbatch_problem(b, row->line, "id", msg);
 		for (k = 0; k < b->nids; k++)
 			if (b->idlines[k] == row->line) {
@@ -663,6 +752,7 @@ records_repeats(struct recbatch *b, size_t *n)
 				break;
 			}
 	}
+	cbuf_free(&buf);
 	return error < 0 ? error : 0;
 }
 
@@ -685,8 +775,11 @@ records_batch_commit(struct archive *a, struct recbatch *b, Custody__RecordDone 
 	    (error = records_repeats(b, &n)) < 0))
 		return error;
 	if (b->probs_total == 0 || b->skip_invalid) {
-		snprintf(summary, sizeof summary, "%s %zu %s record%s", b->expected > 1 ?
-		    "import" : "add", n, b->kind, n == 1 ? "" : "s");
+		if (b->expected >= RECORDS_STREAM_MIN)	/* its records carry it already */
+			snprintf(summary, sizeof summary, "%s", b->summary);
+		else
+			snprintf(summary, sizeof summary, "%s %zu %s record%s", b->expected > 1 ?
+			    "import" : "add", n, b->kind, n == 1 ? "" : "s");
 		if (n > 0 && (error = records_import_write(a, b, n, summary, d, oid)) < 0)
 			return error;
 	}
