@@ -55,7 +55,8 @@ struct recbatch {
 	struct epoch		 epoch;		/* the newest then (has_epoch) */
 	char			 time[32], summary[96];
 	struct cbuf		 rev;		/* "rev":{...} */
-	struct cbuf		 secret;	/* a row's secret part, being kept */
+	/* the checking threads' buffers, kept from message to message */
+	struct cbuf		 arena[2], text[4];
 };
 
 void
@@ -68,7 +69,10 @@ records_batch_free(struct recbatch *b)
 	records_spill_free(b->spill);
 	record_row_header_free(b->cols);
 	cbuf_free(&b->rev);
-	cbuf_free(&b->secret);
+	for (i = 0; i < 2; i++)
+		cbuf_free(&b->arena[i]);
+	for (i = 0; i < 4; i++)
+		cbuf_free(&b->text[i]);
 	for (i = 0; i < b->nids; i++)
 		free(b->ids[i]);
 	for (i = 0; i < b->nprobs; i++) {
@@ -151,11 +155,10 @@ struct recbatch_row {
 	uint32_t		 line;
 	struct record_problems	 probs;		/* valid when none, and bad NULL */
 	char			*bad;		/* a problem of the whole row */
-	char			*json;		/* valid: the record, no "rev" (protected fields
-						   sealed in a stream) */
-	struct cbuf		 obj;		/* in a stream: the record object, sealed */
-	struct cbuf		 irow;		/* its index row (index-row.h), in a stream */
-	char			*id;
+	int			 ok;		/* valid: kept in arena, as a spill row's parts */
+	const struct cbuf	*arena;		/* its part's (recbatch_part) */
+	size_t			 off, slen, len;	/* sealed part at off, secret after it */
+	json_t			*doc;		/* a person event's record (its references) */
 	uint8_t			 tok[TOKEN_LEN], chash[TOKEN_LEN];
 };
 
@@ -166,7 +169,8 @@ struct recbatch_part {
 	Custody__RecordBatch	*m;
 	struct recbatch_row	*rows;
 	size_t			 lo, hi;
-	struct cbuf		 text;		/* a record with its "rev", being sealed */
+	struct cbuf		*arena;		/* what the rows keep (the batch's, reused) */
+	struct cbuf		*text, *stamped;	/* a record's JSON; with its "rev" */
 	int			 error;
 	char			 msg[256];
 };
@@ -183,51 +187,78 @@ recbatch_has_sealed(const char *kind, const json_t *doc)
 	return 0;
 }
 
+static int
+recbatch_dump_put(const char *buf, size_t size, void *arg)
+{
+	return cbuf_put(arg, buf, size) < 0 ? -1 : 0;
+}
+
+/* doc encoded as records are (RECORD_CONTENT_JSON, NUL-terminated) into out, emptied first. */
+static int
+recbatch_dump(struct cbuf *out, const json_t *doc)
+{
+	out->len = 0;
+	if (json_dump_callback(doc, recbatch_dump_put, out, RECORD_CONTENT_JSON) != 0 ||
+	    out->len == 0)
+		return custody_fail(CUSTODY_EINVAL, "record cannot be encoded as JSON");
+	return 0;
+}
+
 /*
- * Encode a valid record as kept: id, token, content hash; in a stream, its protected fields
- * sealed, the batch's "rev" put in and the record sealed as it will be written.
+ * Encode a valid record as kept, into the part's arena: token, content hash; a small batch
+ * keeps its id and JSON (the secret part); a stream seals its protected fields, puts the
+ * batch's "rev" in and seals the record as it will be written (the sealed part), then keeps
+ * its id and its index row, worked out here (the secret part).
  */
 static int
-recbatch_encode(struct archive *a, const struct recbatch *b, json_t *doc,
-    struct recbatch_row *row, struct cbuf *text)
+recbatch_encode(struct recbatch_part *p, json_t *doc, struct recbatch_row *row)
 {
+	struct archive *a = p->a;
+	const struct recbatch *b = p->b;
+	struct cbuf *arena = p->arena, *text = p->text;
 	char hex[TOKEN_HEX_LEN + 1];
+	const char *id;
 	int error;
 
 	if (record_id(doc)[0] == '\0')
 		records_derive_id(a, doc);
-	if ((row->id = strdup(record_id(doc))) == NULL)
-		return CUSTODY_ENOMEM;
-	archive_token(a, row->tok, record_id(doc));
+	id = record_id(doc);
+	archive_token(a, row->tok, id);
 	/* the record has no "rev" yet: its encoding is the content hash's */
-	if ((row->json = json_dumps(doc, RECORD_CONTENT_JSON)) == NULL)
-		return custody_fail(CUSTODY_EINVAL, "record cannot be encoded as JSON");
-	record_content_hash_json(a, row->json, row->chash);
-	if (b->expected < RECORDS_STREAM_MIN)
-		return 0;
-	/*
-	 * A stream keeps each record as it will write it: protected fields sealed, the batch's
-	 * "rev" put in (record-rev.c), sealed under its own key; and the index row worked out
-	 * from it here.
-	 */
+	if ((error = recbatch_dump(text, doc)) < 0)
+		goto done;
+	record_content_hash_json(a, (const char *)text->data, row->chash);
+	if (strcmp(b->kind, "person_event") == 0)
+		row->doc = json_incref(doc);	/* its references are checked after */
+	row->arena = arena;
+	row->off = arena->len;
+	if (b->expected < RECORDS_STREAM_MIN) {
+		if ((error = cbuf_put(arena, id, strlen(id) + 1)) == 0)
+			error = cbuf_put(arena, text->data, text->len);
+		goto done;
+	}
 	hex_encode(hex, row->tok, TOKEN_LEN);
 	if (recbatch_has_sealed(b->kind, doc)) {
-		sodium_memzero(row->json, strlen(row->json));
-		free(row->json);
-		row->json = NULL;
-		if ((error = record_seal_fields(a, hex, doc)) < 0)
-			return error;
-		if ((row->json = json_dumps(doc, RECORD_CONTENT_JSON)) == NULL)
-			return custody_fail(CUSTODY_EINVAL, "record cannot be encoded as JSON");
+		sodium_memzero(text->data, text->len);
+		if ((error = record_seal_fields(a, hex, doc)) < 0 ||
+		    (error = recbatch_dump(text, doc)) < 0)
+			goto done;
 	}
-	error = record_rev_splice(text, row->json, strlen(row->json), &b->rev);
-	if (error == 0)
-		error = record_seal_text(&row->obj, a, hex, b->kind, (const char *)text->data,
-		    text->len);
+	if ((error = record_rev_splice(p->stamped, (const char *)text->data, text->len,
+	    &b->rev)) < 0 || (error = record_seal_text(arena, a, hex, b->kind,
+	    (const char *)p->stamped->data, p->stamped->len)) < 0)
+		goto done;
+	row->slen = arena->len - row->off;
+	if ((error = cbuf_put(arena, id, strlen(id) + 1)) == 0)
+		error = index_row_pack(a, doc, arena);
+done:
 	sodium_memzero(text->data, text->len);
-	if (error < 0)
-		return error;
-	return index_row_pack(a, doc, &row->irow);
+	sodium_memzero(p->stamped->data, p->stamped->len);
+	if (error == 0) {
+		row->len = arena->len - row->off - row->slen;
+		row->ok = 1;
+	}
+	return error;
 }
 
 /* The record of row i of a message of rows, or its problems in row. */
@@ -257,12 +288,13 @@ recbatch_check(void *arg)
 	json_t *fields = NULL, *doc;
 	size_t i;
 
+	p->arena->len = 0;
 	for (i = p->lo; i < p->hi && p->error == 0; i++) {
 		row = &p->rows[i];
 		doc = NULL;
 		if (p->b->ncols > 0) {
 			if (recbatch_from_row(&doc, p, row, i) == 0)
-				p->error = recbatch_encode(p->a, p->b, doc, row, &p->text);
+				p->error = recbatch_encode(p, doc, row);
 			else if (row->probs.n == 0)
 				row->bad = strdup(custody_error());
 			if (p->error < 0)
@@ -278,7 +310,7 @@ recbatch_check(void *arg)
 			if (row->probs.n == 0)
 				row->bad = strdup(custody_error());
 		} else
-			p->error = recbatch_encode(p->a, p->b, doc, row, &p->text);
+			p->error = recbatch_encode(p, doc, row);
 		if (p->error < 0)
 			snprintf(p->msg, sizeof p->msg, "%s", custody_error());
 		json_decref(doc);
@@ -295,11 +327,11 @@ recbatch_check(void *arg)
 static int
 recbatch_keep(struct archive *a, struct recbatch *b, struct recbatch_row *row)
 {
-	struct cbuf *sec = &b->secret;
+	const uint8_t *at;
 	size_t k;
 	int error = 0;
 
-	if (row->probs.n > 0 || row->bad != NULL || row->json == NULL) {
+	if (row->probs.n > 0 || row->bad != NULL || !row->ok) {
 		for (k = 0; k < row->probs.n && error == 0; k++)
 			error = recbatch_problem(b, row->line, row->probs.v[k].column,
 			    row->probs.v[k].problem);
@@ -309,23 +341,16 @@ recbatch_keep(struct archive *a, struct recbatch *b, struct recbatch_row *row)
 	}
 	if (b->spill == NULL && (error = records_spill_open(&b->spill, a)) < 0)
 		return error;
-	sec->len = 0;
-	if ((error = cbuf_put(sec, row->id, strlen(row->id) + 1)) < 0 ||
-	    (error = b->expected >= RECORDS_STREAM_MIN ? cbuf_put(sec, row->irow.data,
-	    row->irow.len) :
-	    cbuf_put(sec, row->json, strlen(row->json))) < 0)
-		return error;
-	error = records_spill_add(b->spill, row->tok, row->line, row->chash, row->obj.data,
-	    row->obj.len, sec->data, sec->len);
-	sodium_memzero(sec->data, sec->len);
-	if (error < 0)
+	at = row->arena->data + row->off;
+	if ((error = records_spill_add(b->spill, row->tok, row->line, row->chash, at, row->slen,
+	    at + row->slen, row->len)) < 0)
 		return error;
 	if (b->expected <= RECORDS_LIST_IDS) {
 		if (b->ids == NULL && ((b->ids = calloc(b->expected, sizeof *b->ids)) == NULL ||
 		    (b->idlines = calloc(b->expected, sizeof *b->idlines)) == NULL))
 			return CUSTODY_ENOMEM;
-		b->ids[b->nids] = row->id;
-		row->id = NULL;
+		if ((b->ids[b->nids] = strdup((const char *)at + row->slen)) == NULL)
+			return CUSTODY_ENOMEM;
 		b->idlines[b->nids++] = row->line;
 	}
 	return 0;
@@ -353,19 +378,13 @@ recbatch_reserve(struct archive *a, struct recbatch *b)
 
 /* Check that the records a valid row names exist (records_check_refs); a problem if not. */
 static int
-recbatch_refs(struct archive *a, const struct recbatch *b, struct recbatch_row *row)
+recbatch_refs(struct archive *a, struct recbatch_row *row)
 {
-	json_error_t jerr;
-	json_t *doc;
 	int error;
 
-	if (row->json == NULL || row->probs.n > 0 || row->bad != NULL ||
-	    strcmp(b->kind, "person_event") != 0)
+	if (row->doc == NULL || !row->ok || row->probs.n > 0 || row->bad != NULL)
 		return 0;
-	if ((doc = json_loads(row->json, 0, &jerr)) == NULL)
-		return custody_fail(CUSTODY_EINVAL, "a checked record does not parse");
-	error = records_check_refs(a, doc, &row->probs);
-	json_decref(doc);
+	error = records_check_refs(a, row->doc, &row->probs);
 	return error == CUSTODY_EINVAL ? 0 : error;
 }
 
@@ -398,8 +417,9 @@ records_batch_add(struct archive *a, struct recbatch *b, Custody__RecordBatch *m
 		rows[i].line = m->n_lines ? m->lines[i] : (uint32_t)(b->received + i + 1);
 	b->received += n;
 	one = (struct recbatch_part){ .a = a, .b = b, .m = m, .rows = rows, .lo = 0,
-	    .hi = n };
-	two = one;
+	    .hi = n, .arena = &b->arena[0], .text = &b->text[0], .stamped = &b->text[1] };
+	two = (struct recbatch_part){ .a = a, .b = b, .m = m, .rows = rows, .lo = n,
+	    .hi = n, .arena = &b->arena[1], .text = &b->text[2], .stamped = &b->text[3] };
 	if (n >= RECORDS_STREAM_MIN) {
 		one.hi = two.lo = n / 2;
 		threaded = lockmem_thread_create(&t, recbatch_check, &two) == 0;
@@ -409,30 +429,24 @@ records_batch_add(struct archive *a, struct recbatch *b, Custody__RecordBatch *m
 	recbatch_check(&one);
 	if (threaded)
 		pthread_join(t, NULL);
-	cbuf_free(&one.text);
-	cbuf_free(&two.text);
 	if ((error = one.error) < 0 || (threaded && (error = two.error) < 0))
 		custody_fail(error, "%s", one.error < 0 ? one.msg : two.msg);
 	if (error == 0 && strcmp(b->kind, "person_event") == 0) {
 		index_lookup_cache(a, 1);
 		for (i = 0; i < n && error == 0; i++)
-			error = recbatch_refs(a, b, &rows[i]);
+			error = recbatch_refs(a, &rows[i]);
 		index_lookup_cache(a, 0);
 	}
 	for (i = 0; i < n; i++) {
 		if (error == 0)
 			error = recbatch_keep(a, b, &rows[i]);
 		record_problems_free(&rows[i].probs);
-		if (rows[i].json != NULL) {
-			sodium_memzero(rows[i].json, strlen(rows[i].json));
-			free(rows[i].json);
-		}
 		free(rows[i].bad);
-		free(rows[i].id);
-		cbuf_free(&rows[i].obj);
-		cbuf_free(&rows[i].irow);
+		json_decref(rows[i].doc);
 	}
 	free(rows);
+	for (i = 0; i < 2; i++)	/* ids, index rows, a small batch's records */
+		sodium_memzero(b->arena[i].data, b->arena[i].len);
 	return error;
 }
 
