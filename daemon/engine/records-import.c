@@ -23,6 +23,7 @@
 #include "epochs.h"
 #include "log.h"
 #include "index-row.h"
+#include "record-json.h"
 #include "records-spill.h"
 #include "records-write.h"
 
@@ -187,21 +188,12 @@ recbatch_has_sealed(const char *kind, const json_t *doc)
 	return 0;
 }
 
-static int
-recbatch_dump_put(const char *buf, size_t size, void *arg)
-{
-	return cbuf_put(arg, buf, size) < 0 ? -1 : 0;
-}
-
 /* doc encoded as records are (RECORD_CONTENT_JSON, NUL-terminated) into out, emptied first. */
 static int
 recbatch_dump(struct cbuf *out, const json_t *doc)
 {
 	out->len = 0;
-	if (json_dump_callback(doc, recbatch_dump_put, out, RECORD_CONTENT_JSON) != 0 ||
-	    out->len == 0)
-		return custody_fail(CUSTODY_EINVAL, "record cannot be encoded as JSON");
-	return 0;
+	return record_json(out, doc);
 }
 
 /*
