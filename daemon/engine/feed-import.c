@@ -6,13 +6,13 @@
  * records/AA are written as soon as the stream leaves them, merged with the head's. When the
  * clock has moved since (st->sealed_for says no), each record is opened and sealed again with
  * this commit's "rev" (record_rev_reseal). Records come in chunks: a second thread packs a
- * chunk while this one hands it to the index (st->written). Memory holds one leaf directory, a chunk of records and a
- * bounded part of the pack's index (the rest in runs under tmp/), never the records of the
- * commit, nor the head's trees: those are read through a handle of their own, opened again
- * every FEED_IMPORT_HEAD_TREES trees (libgit2 would keep every tree it parsed in a
- * repository's cache, whose bound counts their bytes on disk, a small part of what they
- * take). The pack goes into the repository before the commit that names it; the commit and
- * the ref move are feed_commit_tree's, as for every commit.
+ * chunk while this one hands it to the index (st->written). Memory holds one leaf directory,
+ * a chunk of records and a bounded part of the pack's index (the rest in runs under tmp/),
+ * never the records of the commit, nor the head's trees: those are read through a handle of
+ * their own, opened again every FEED_IMPORT_HEAD_TREES trees (libgit2 would keep every tree
+ * it parsed in a repository's cache, whose bound counts their bytes on disk, a small part of
+ * what they take). The pack goes into the repository before the commit that names it; the
+ * commit and the ref move are feed_commit_tree's, as for every commit.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -551,9 +551,9 @@ records_import_sealed_for(void *arg, uint64_t lamport)
 	if (lamport == b->lamport && has == b->has_epoch && (!has || (e.num == b->epoch.num &&
 	    memcmp(e.creator, b->epoch.creator, sizeof e.creator) == 0)))
 		return 1;
-	log_info("import: %s since its rows began to arrive; its %zu records are sealed again "
-	    "for the commit", lamport != b->lamport ? "this office wrote a commit" :
-	    "a newer data-key epoch came", im->n);
+	log_info("import: %s since its rows began to arrive; its records are sealed again for "
+	    "the commit", lamport != b->lamport ? "the clock moved (a commit was written or "
+	    "received)" : "a newer data-key epoch came");
 	return 0;
 }
 
