@@ -226,6 +226,8 @@ int record_rev_member(struct cbuf *out, uint64_t lamport, const char *office_hex
     const char *time, const char *summary);
 int record_rev_splice(struct cbuf *out, const char *json, size_t len,
     const struct cbuf *member);
+int record_rev_reseal(struct cbuf *out, struct archive *, const char *token_hex,
+    const uint8_t *obj, size_t len, uint64_t lamport, const char *time, const char *summary);
 void record_content_hash(const struct archive *, const json_t *doc,
     uint8_t out[static TOKEN_LEN]);
 #define RECORD_CONTENT_JSON (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII)
@@ -264,17 +266,23 @@ int feed_commit_tree(struct archive *, git_repository *, struct feed_commit *out
 /*
  * feed-import.c: one commit written as a stream of records in the order of their tokens.
  * written takes the records in the order next gave them, at most FEED_STREAM_AHEAD behind;
- * a record is sealed while next gives up to FEED_STREAM_AHEAD more.
+ * a record is packed while next gives up to FEED_STREAM_AHEAD more.
  */
 #define FEED_STREAM_AHEAD 512
 struct feed_stream {
 	/*
-	 * The next record to write: its kind, its JSON (compact, sorted keys, ASCII, protected
-	 * fields sealed, no "rev"; kept by next until 2 * FEED_STREAM_AHEAD more were given)
-	 * and its token in hex; 1 when none is left (and next is not called again).
+	 * The next record to write: its object, sealed with its "rev" (kept by next until
+	 * 2 * FEED_STREAM_AHEAD more were given), and its token in hex; 1 when none is left
+	 * (and next is not called again).
 	 */
-	int	(*next)(void *arg, const char **kind, const char **json, size_t *len,
+	int	(*next)(void *arg, const uint8_t **obj, size_t *len,
 		    char tok_hex[static TOKEN_HEX_LEN + 1]);
+	/*
+	 * Whether the objects next gives were sealed for a commit at clock lamport (their
+	 * "rev", the newest epoch); if not (or NULL), each is opened and sealed again with
+	 * the commit's "rev" (record_rev_reseal). Asked once, before next.
+	 */
+	int	(*sealed_for)(void *arg, uint64_t lamport);
 	/* the record stamped for the commit out (written before its commit point) */
 	int	(*written)(void *arg, const struct feed_commit *out, const char *tok_hex);
 	void	*arg;

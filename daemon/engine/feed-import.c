@@ -1,16 +1,18 @@
 /*
  * A large commit of this office's feed written as a stream (an import): the records come in
- * the order of their tokens, so each is stamped, sealed and written to a new pack at once
- * (custody/packwrite.h: stored deflate, since sealed records do not compress), and the fan-out
- * trees records/AA/BB and records/AA are written as soon as the stream leaves them, merged
- * with the head's. Records come in chunks: a second thread seals a chunk while this one hands
- * it to the index (st->written). Memory holds one leaf directory, a chunk of records and a
- * bounded part of the pack's index (the rest in runs under tmp/), never the records of the
- * commit, nor the head's trees: those are read through a handle of their own, opened again
- * every FEED_IMPORT_HEAD_TREES trees (libgit2 would keep every tree it parsed in a
- * repository's cache, whose bound counts their bytes on disk, a small part of what they
- * take). The pack goes into the repository before the commit that names it; the commit and
- * the ref move are feed_commit_tree's, as for every commit.
+ * the order of their tokens, already sealed with their "rev" (records-import.c fixed it when
+ * the import began), so each is written to a new pack at once (custody/packwrite.h: stored
+ * deflate, since sealed records do not compress), and the fan-out trees records/AA/BB and
+ * records/AA are written as soon as the stream leaves them, merged with the head's. When the
+ * clock has moved since (st->sealed_for says no), each record is opened and sealed again with
+ * this commit's "rev" (record_rev_reseal). Records come in chunks: a second thread packs a
+ * chunk while this one hands it to the index (st->written). Memory holds one leaf directory,
+ * a chunk of records and a bounded part of the pack's index (the rest in runs under tmp/),
+ * never the records of the commit, nor the head's trees: those are read through a handle of
+ * their own, opened again every FEED_IMPORT_HEAD_TREES trees (libgit2 would keep every tree
+ * it parsed in a repository's cache, whose bound counts their bytes on disk, a small part of
+ * what they take). The pack goes into the repository before the commit that names it; the
+ * commit and the ref move are feed_commit_tree's, as for every commit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -217,7 +219,7 @@ feed_import_end_mid(struct feed_import *fi)
 
 /* Pack one sealed record at tok; it goes in the leaf tree of its token. */
 static int
-feed_import_place(struct feed_import *fi, const char *tok, const struct cbuf *obj)
+feed_import_place(struct feed_import *fi, const char *tok, const uint8_t *obj, size_t len)
 {
 	uint8_t oid[PACKWRITE_OID_LEN];
 	int error;
@@ -230,25 +232,25 @@ feed_import_place(struct feed_import *fi, const char *tok, const struct cbuf *ob
 		return error;
 	memcpy(fi->mid.at, tok, 2);
 	memcpy(fi->leaf.at, tok, 4);
-	if ((error = packwrite_add(fi->pw, PACKWRITE_BLOB, obj->data, obj->len, oid)) < 0)
+	if ((error = packwrite_add(fi->pw, PACKWRITE_BLOB, obj, len, oid)) < 0)
 		return error;
 	return feed_import_push(&fi->leaf, tok, oid);
 }
 
 /*
- * A chunk of records to stamp, seal and pack, on a second thread while the first indexes them:
- * the commit's "rev" is put into each record's JSON (record-rev.c), so no record is parsed
- * again.
+ * A chunk of records to pack, on a second thread while the first indexes them; sealed again
+ * first when the clock has moved since they were sealed (reseal).
  */
 struct feed_import_seal {
 	struct archive	*a;
 	struct feed_import *fi;
-	struct cbuf	 rev;		/* "rev":{...} of the commit */
-	struct cbuf	 text;		/* a record with its "rev" */
-	const char	*kind[FEED_STREAM_AHEAD], *json[FEED_STREAM_AHEAD];
+	int		 reseal;
+	uint64_t	 lamport;	/* of the commit, for reseal */
+	const char	*now, *summary;
+	const uint8_t	*rec[FEED_STREAM_AHEAD];
 	size_t		 len[FEED_STREAM_AHEAD];
 	char		 tok[FEED_STREAM_AHEAD][TOKEN_HEX_LEN + 1];
-	struct cbuf	 obj[FEED_STREAM_AHEAD];
+	struct cbuf	 obj[FEED_STREAM_AHEAD];	/* sealed again */
 	size_t		 n;
 	int		 error;
 	char		 msg[256];
@@ -260,16 +262,13 @@ feed_import_seal(void *arg)
 	struct feed_import_seal *j = arg;
 	size_t i;
 
-	for (i = 0; i < j->n && j->error == 0; i++) {
-		j->obj[i].len = 0;
-		if ((j->error = record_rev_splice(&j->text, j->json[i], j->len[i], &j->rev)) < 0 ||
-		    (j->error = record_seal_text(&j->obj[i], j->a, j->tok[i], j->kind[i],
-		    (const char *)j->text.data, j->text.len)) < 0)
+	for (i = 0; i < j->n && j->error == 0 && j->reseal; i++)
+		if ((j->error = record_rev_reseal(&j->obj[i], j->a, j->tok[i], j->rec[i],
+		    j->len[i], j->lamport, j->now, j->summary)) < 0)
 			snprintf(j->msg, sizeof j->msg, "%s", custody_error());
-		sodium_memzero(j->text.data, j->text.len);
-	}
 	for (i = 0; i < j->n && j->error == 0; i++)
-		if ((j->error = feed_import_place(j->fi, j->tok[i], &j->obj[i])) < 0)
+		if ((j->error = feed_import_place(j->fi, j->tok[i], j->reseal ? j->obj[i].data :
+		    j->rec[i], j->reseal ? j->obj[i].len : j->len[i])) < 0)
 			snprintf(j->msg, sizeof j->msg, "%s", custody_error());
 	return NULL;
 }
@@ -281,8 +280,7 @@ feed_import_chunk(struct feed_import_seal *j, const struct feed_stream *st)
 	int error = 0;
 
 	for (j->n = 0; j->n < FEED_STREAM_AHEAD; j->n++) {
-		if ((error = st->next(st->arg, &j->kind[j->n], &j->json[j->n], &j->len[j->n],
-		    j->tok[j->n])) != 0)
+		if ((error = st->next(st->arg, &j->rec[j->n], &j->len[j->n], j->tok[j->n])) != 0)
 			break;
 		if (strlen(j->tok[j->n]) != TOKEN_HEX_LEN ||
 		    !hex_is_lower(j->tok[j->n], TOKEN_HEX_LEN)) {
@@ -294,7 +292,7 @@ feed_import_chunk(struct feed_import_seal *j, const struct feed_stream *st)
 }
 
 /*
- * Seal and pack a chunk on a second thread while st->written takes each record on this one,
+ * Pack a chunk on a second thread while st->written takes each record on this one,
  * then st->next gives this one the next chunk (into ahead; none after a short chunk).
  */
 static int
@@ -444,7 +442,7 @@ feed_append_sorted(struct archive *a, struct feed_commit *out, const char *summa
 	git_oid head;
 	uint8_t records[PACKWRITE_OID_LEN];
 	char now[32];
-	int error, have_head;
+	int error, have_head, reseal;
 
 	*written = 0;
 	if (recover_pending(a))	/* recover.c: the feed goes on from where the peers hold it */
@@ -472,17 +470,15 @@ feed_append_sorted(struct archive *a, struct feed_commit *out, const char *summa
 	if ((error = feed_clock_next(a, &out->lamport)) < 0)
 		goto done;
 	record_now(now);
-	/* two chunks: the next one is read while this one is sealed (feed_stream's contract) */
+	/* two chunks: the next one is read while this one is packed (feed_stream's contract) */
 	if ((seal = calloc(2, sizeof *seal)) == NULL) {
 		error = CUSTODY_ENOMEM;
 		goto done;
 	}
-	for (k = 0; k < 2; k++) {
-		seal[k].a = a;
-		if ((error = record_rev_member(&seal[k].rev, out->lamport, a->office_hex, now,
-		    summary)) < 0)
-			goto done;
-	}
+	reseal = st->sealed_for == NULL || !st->sealed_for(st->arg, out->lamport);
+	for (k = 0; k < 2; k++)
+		seal[k] = (struct feed_import_seal){ .a = a, .reseal = reseal,
+		    .lamport = out->lamport, .now = now, .summary = summary };
 	error = feed_import_chunk(&seal[0], st);
 	while (error == 0 && seal[cur].n > 0) {
 		j = &seal[cur];
@@ -511,8 +507,6 @@ done:
 	for (k = 0; seal != NULL && k < 2; k++) {
 		for (i = 0; i < FEED_STREAM_AHEAD; i++)
 			cbuf_free(&seal[k].obj[i]);
-		cbuf_free(&seal[k].rev);
-		cbuf_free(&seal[k].text);
 	}
 	free(seal);
 	feed_import_free(&fi);

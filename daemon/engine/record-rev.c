@@ -1,8 +1,13 @@
 /*
- * The "rev" member of the records of one commit, put into records already encoded: a stream
- * of records (an import) encodes each record once, as the content hash sees it (compact,
- * sorted keys, ASCII, no "rev"), and record_rev_splice puts the commit's "rev" in its sorted
- * place, giving the bytes record_seal's encoding of the record stamped with "rev" gives.
+ * The "rev" member of the records of one commit, put into records already encoded. An import
+ * fixes its commit's "rev" when its first rows arrive (the clock feed_clock_next gives then,
+ * the time, and a summary known from the start: the kind and the rows sent), so each record
+ * is encoded once as the content hash sees it (compact, sorted keys, ASCII, no "rev"),
+ * record_rev_splice puts that "rev" in its sorted place, giving the bytes record_seal's
+ * encoding of the record stamped with "rev" gives, and the record is sealed once, on the
+ * checking threads. When the clock has moved by the commit (another write of this office
+ * committed in between, or a newer data-key epoch came), record_rev_reseal opens each record
+ * and seals it again with the commit's own "rev".
  */
 #include <string.h>
 
@@ -105,4 +110,30 @@ record_rev_splice(struct cbuf *out, const char *json, size_t len, const struct c
 	return 0;
 bad:
 	return custody_fail(CUSTODY_EINVAL, "import: a record's JSON does not parse");
+}
+
+/*
+ * The record object obj (len bytes) at token_hex sealed again into out, its "rev" replaced by
+ * the one of a commit at clock lamport (under a new record key and the newest epoch).
+ */
+int
+record_rev_reseal(struct cbuf *out, struct archive *a, const char *token_hex,
+    const uint8_t *obj, size_t len, uint64_t lamport, const char *time, const char *summary)
+{
+	json_t *doc = NULL, *rev;
+	int error;
+
+	if ((error = record_open_flags(&doc, a, token_hex, obj, len, NULL, RECORD_SEALED)) < 0)
+		return error;
+	if ((rev = json_pack("{s:I,s:s,s:s,s:s}", "lamport", (json_int_t)lamport, "office",
+	    a->office_hex, "time", time, "summary", summary)) == NULL ||
+	    json_object_set_new(doc, "rev", rev) < 0) {
+		error = CUSTODY_ENOMEM;
+		goto done;
+	}
+	out->len = 0;
+	error = record_seal(out, a, token_hex, doc);
+done:
+	json_decref(doc);
+	return error;
 }

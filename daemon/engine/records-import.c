@@ -1,11 +1,18 @@
 /*
  * Record batches: an import, or one add. Every record is validated again here against this
- * archive's vocabularies as its message arrives (on two threads), and kept sealed in a file
- * under tmp/ (records-spill.h), so an import of any size holds a bounded part of itself in
- * memory. A batch is one commit, written only when every record is valid (or the client asked
- * to skip the invalid ones): from RECORDS_STREAM_MIN records as a stream in token order into
- * one new pack (feed-import.c), the index rows in one transaction with it. A record identical
- * to its current revision is not written again, so importing a file twice changes nothing.
+ * archive's vocabularies as its message arrives (on two threads), and kept in a file under
+ * tmp/ (records-spill.h), so an import of any size holds a bounded part of itself in memory.
+ * A batch is one commit, written only when every record is valid (or the client asked to skip
+ * the invalid ones). From RECORDS_STREAM_MIN records a batch is a stream: its commit's "rev"
+ * is fixed when its first rows arrive (the clock the feed would take then, the time, and a
+ * summary known from the start: the kind and the rows sent, record-rev.c), so each record is
+ * sealed once, with its final bytes, on the checking threads, and kept as the object that
+ * goes into the pack; at the commit (records-commit.c) the objects are written in token order
+ * into one new pack (feed-import.c), the index rows in one transaction with it. Should the
+ * clock have moved by then (another write of this office committed while the import was
+ * open), each record is opened and sealed again with the commit's own "rev". A record
+ * identical to its current revision (by its content hash, which does not depend on the
+ * sealing) is not written again, so importing a file twice changes nothing.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,35 +20,12 @@
 
 #include "custody/lockmem.h"
 #include "custody/recobj.h"
-#include "log.h"
 #include "index-row.h"
-#include "records-spill.h"
-#include "records-write.h"
+#include "log.h"
+#include "record-json.h"
+#include "records-batch.h"
 
 #define RECORDS_MAX 5000000
-#define RECORDS_IMPORT_SLOTS (2 * FEED_STREAM_AHEAD)
-#define RECORDS_STREAM_MIN 64		/* from this many records an import is a stream (a pack) */
-
-
-/*
- * An open batch. Each record is validated as its message arrives and kept, sealed, in a file
- * under tmp/ (records-spill.h): memory holds 32 bytes a record, the ids of a small batch (for
- * the reply) and the first problems, whatever the size of the import.
- */
-struct recbatch {
-	char			 kind[16];
-	int			 skip_invalid;
-	uint32_t		 expected;
-	size_t			 received;
-	struct records_spill	*spill;		/* valid records */
-	char			**cols;		/* records come as rows under these columns */
-	size_t			 ncols;
-	char			**ids;		/* while expected <= RECORDS_LIST_IDS */
-	uint32_t		*idlines;
-	size_t			 nids;
-	struct recproblem	*probs;		/* the first RECORDS_LIST_PROBLEMS */
-	size_t			 nprobs, probs_total;
-};
 
 void
 records_batch_free(struct recbatch *b)
@@ -52,6 +36,11 @@ records_batch_free(struct recbatch *b)
 		return;
 	records_spill_free(b->spill);
 	record_row_header_free(b->cols);
+	cbuf_free(&b->rev);
+	for (i = 0; i < 2; i++)
+		cbuf_free(&b->arena[i]);
+	for (i = 0; i < 4; i++)
+		cbuf_free(&b->text[i]);
 	for (i = 0; i < b->nids; i++)
 		free(b->ids[i]);
 	for (i = 0; i < b->nprobs; i++) {
@@ -64,8 +53,9 @@ records_batch_free(struct recbatch *b)
 	free(b);
 }
 
-static int
-recbatch_problem(struct recbatch *b, uint32_t line, const char *column, const char *problem)
+/* A problem of a row (line, column): kept among the first RECORDS_LIST_PROBLEMS, counted. */
+int
+records_batch_problem(struct recbatch *b, uint32_t line, const char *column, const char *problem)
 {
 	struct recproblem *p;
 
@@ -134,9 +124,10 @@ struct recbatch_row {
 	uint32_t		 line;
 	struct record_problems	 probs;		/* valid when none, and bad NULL */
 	char			*bad;		/* a problem of the whole row */
-	char			*json;		/* valid: the record as kept */
-	struct cbuf		 irow;		/* its index row (index-row.h), in a stream */
-	char			*id;
+	int			 ok;		/* valid: kept in arena, as a spill row's parts */
+	const struct cbuf	*arena;		/* its part's (recbatch_part) */
+	size_t			 off, slen, len;	/* sealed part at off, secret after it */
+	json_t			*doc;		/* a person event's record (its references) */
 	uint8_t			 tok[TOKEN_LEN], chash[TOKEN_LEN];
 };
 
@@ -147,6 +138,8 @@ struct recbatch_part {
 	Custody__RecordBatch	*m;
 	struct recbatch_row	*rows;
 	size_t			 lo, hi;
+	struct cbuf		*arena;		/* what the rows keep (the batch's, reused) */
+	struct cbuf		*text, *stamped;	/* a record's JSON; with its "rev" */
 	int			 error;
 	char			 msg[256];
 };
@@ -163,40 +156,69 @@ recbatch_has_sealed(const char *kind, const json_t *doc)
 	return 0;
 }
 
-/* Encode a valid record as kept: id, token, content hash, protected fields sealed. */
+/* doc encoded as records are (RECORD_CONTENT_JSON, NUL-terminated) into out, emptied first. */
 static int
-recbatch_encode(struct archive *a, const struct recbatch *b, json_t *doc,
-    struct recbatch_row *row)
+recbatch_dump(struct cbuf *out, const json_t *doc)
 {
+	out->len = 0;
+	return record_json(out, doc);
+}
+
+/*
+ * Encode a valid record as kept, into the part's arena: token, content hash; a small batch
+ * keeps its id and JSON (the secret part); a stream seals its protected fields, puts the
+ * batch's "rev" in and seals the record as it will be written (the sealed part), then keeps
+ * its id and its index row, worked out here (the secret part).
+ */
+static int
+recbatch_encode(struct recbatch_part *p, json_t *doc, struct recbatch_row *row)
+{
+	struct archive *a = p->a;
+	const struct recbatch *b = p->b;
+	struct cbuf *arena = p->arena, *text = p->text;
 	char hex[TOKEN_HEX_LEN + 1];
+	const char *id;
 	int error;
 
 	if (record_id(doc)[0] == '\0')
 		records_derive_id(a, doc);
-	if ((row->id = strdup(record_id(doc))) == NULL)
-		return CUSTODY_ENOMEM;
-	archive_token(a, row->tok, record_id(doc));
+	id = record_id(doc);
+	archive_token(a, row->tok, id);
 	/* the record has no "rev" yet: its encoding is the content hash's */
-	if ((row->json = json_dumps(doc, RECORD_CONTENT_JSON)) == NULL)
-		return custody_fail(CUSTODY_EINVAL, "record cannot be encoded as JSON");
-	record_content_hash_json(a, row->json, row->chash);
-	if (b->expected < RECORDS_STREAM_MIN)
-		return 0;
-	/*
-	 * A stream keeps each record as it will write it (record-rev.c puts the commit's "rev"
-	 * in), its protected fields sealed, and the index row worked out from it here.
-	 */
-	if (recbatch_has_sealed(b->kind, doc)) {
-		sodium_memzero(row->json, strlen(row->json));
-		free(row->json);
-		row->json = NULL;
-		archive_token_hex(a, hex, record_id(doc));
-		if ((error = record_seal_fields(a, hex, doc)) < 0)
-			return error;
-		if ((row->json = json_dumps(doc, RECORD_CONTENT_JSON)) == NULL)
-			return custody_fail(CUSTODY_EINVAL, "record cannot be encoded as JSON");
+	if ((error = recbatch_dump(text, doc)) < 0)
+		goto done;
+	record_content_hash_json(a, (const char *)text->data, row->chash);
+	if (strcmp(b->kind, "person_event") == 0)
+		row->doc = json_incref(doc);	/* its references are checked after */
+	row->arena = arena;
+	row->off = arena->len;
+	if (b->expected < RECORDS_STREAM_MIN) {
+		if ((error = cbuf_put(arena, id, strlen(id) + 1)) == 0)
+			error = cbuf_put(arena, text->data, text->len);
+		goto done;
 	}
-	return index_row_pack(a, doc, &row->irow);
+	hex_encode(hex, row->tok, TOKEN_LEN);
+	if (recbatch_has_sealed(b->kind, doc)) {
+		sodium_memzero(text->data, text->len);
+		if ((error = record_seal_fields(a, hex, doc)) < 0 ||
+		    (error = recbatch_dump(text, doc)) < 0)
+			goto done;
+	}
+	if ((error = record_rev_splice(p->stamped, (const char *)text->data, text->len,
+	    &b->rev)) < 0 || (error = record_seal_text(arena, a, hex, b->kind,
+	    (const char *)p->stamped->data, p->stamped->len)) < 0)
+		goto done;
+	row->slen = arena->len - row->off;
+	if ((error = cbuf_put(arena, id, strlen(id) + 1)) == 0)
+		error = index_row_pack(a, doc, arena);
+done:
+	sodium_memzero(text->data, text->len);
+	sodium_memzero(p->stamped->data, p->stamped->len);
+	if (error == 0) {
+		row->len = arena->len - row->off - row->slen;
+		row->ok = 1;
+	}
+	return error;
 }
 
 /* The record of row i of a message of rows, or its problems in row. */
@@ -226,12 +248,13 @@ recbatch_check(void *arg)
 	json_t *fields = NULL, *doc;
 	size_t i;
 
+	p->arena->len = 0;
 	for (i = p->lo; i < p->hi && p->error == 0; i++) {
 		row = &p->rows[i];
 		doc = NULL;
 		if (p->b->ncols > 0) {
 			if (recbatch_from_row(&doc, p, row, i) == 0)
-				p->error = recbatch_encode(p->a, p->b, doc, row);
+				p->error = recbatch_encode(p, doc, row);
 			else if (row->probs.n == 0)
 				row->bad = strdup(custody_error());
 			if (p->error < 0)
@@ -247,7 +270,7 @@ recbatch_check(void *arg)
 			if (row->probs.n == 0)
 				row->bad = strdup(custody_error());
 		} else
-			p->error = recbatch_encode(p->a, p->b, doc, row);
+			p->error = recbatch_encode(p, doc, row);
 		if (p->error < 0)
 			snprintf(p->msg, sizeof p->msg, "%s", custody_error());
 		json_decref(doc);
@@ -256,50 +279,72 @@ recbatch_check(void *arg)
 	return NULL;
 }
 
-/* Keep one checked row: its problems, or the record (in the spill) and its id. */
+/*
+ * Keep one checked row: its problems, or the record (in the spill) and its id. The spill row's
+ * secret part is the id, a NUL, then the index row (a stream: the record object is its sealed
+ * part) or the record's JSON (a small batch, its protected fields still open).
+ */
 static int
 recbatch_keep(struct archive *a, struct recbatch *b, struct recbatch_row *row)
 {
+	const uint8_t *at;
 	size_t k;
 	int error = 0;
 
-	if (row->probs.n > 0 || row->bad != NULL || row->json == NULL) {
+	if (row->probs.n > 0 || row->bad != NULL || !row->ok) {
 		for (k = 0; k < row->probs.n && error == 0; k++)
-			error = recbatch_problem(b, row->line, row->probs.v[k].column,
+			error = records_batch_problem(b, row->line, row->probs.v[k].column,
 			    row->probs.v[k].problem);
 		if (row->probs.n == 0 && error == 0)
-			error = recbatch_problem(b, row->line, "", row->bad ?: "invalid");
+			error = records_batch_problem(b, row->line, "", row->bad ?: "invalid");
 		return error;
 	}
 	if (b->spill == NULL && (error = records_spill_open(&b->spill, a)) < 0)
+		return error;
+	at = row->arena->data + row->off;
+	if ((error = records_spill_add(b->spill, row->tok, row->line, row->chash, at, row->slen,
+	    at + row->slen, row->len)) < 0)
 		return error;
 	if (b->expected <= RECORDS_LIST_IDS) {
 		if (b->ids == NULL && ((b->ids = calloc(b->expected, sizeof *b->ids)) == NULL ||
 		    (b->idlines = calloc(b->expected, sizeof *b->idlines)) == NULL))
 			return CUSTODY_ENOMEM;
-		b->ids[b->nids] = row->id;
-		row->id = NULL;
+		if ((b->ids[b->nids] = strdup((const char *)at + row->slen)) == NULL)
+			return CUSTODY_ENOMEM;
 		b->idlines[b->nids++] = row->line;
 	}
-	return records_spill_add(b->spill, row->tok, row->line, row->chash, row->json,
-	    row->irow.data, row->irow.len);
+	return 0;
+}
+
+/*
+ * A stream's "rev", fixed when its first rows arrive: the clock this office's next commit
+ * would take now, the newest epoch (records are wrapped under it), the time, and a summary
+ * known from the start. The commit checks them again (records_commit_sealed_for).
+ */
+static int
+recbatch_reserve(struct archive *a, struct recbatch *b)
+{
+	int error;
+
+	if ((error = feed_clock_next(a, &b->lamport)) < 0)
+		return error;
+	memset(&b->epoch, 0, sizeof b->epoch);
+	b->has_epoch = epochs_newest(a, &b->epoch);
+	record_now(b->time);
+	snprintf(b->summary, sizeof b->summary, "import: %u %s rows sent", b->expected,
+	    b->kind);
+	return record_rev_member(&b->rev, b->lamport, a->office_hex, b->time, b->summary);
 }
 
 /* Check that the records a valid row names exist (records_check_refs); a problem if not. */
 static int
-recbatch_refs(struct archive *a, const struct recbatch *b, struct recbatch_row *row)
+recbatch_refs(struct archive *a, struct recbatch_row *row)
 {
-	json_error_t jerr;
-	json_t *doc;
 	int error;
 
-	if (row->json == NULL || row->probs.n > 0 || row->bad != NULL ||
-	    strcmp(b->kind, "person_event") != 0)
+	if (row->doc == NULL || !row->ok || row->probs.n > 0 || row->bad != NULL)
 		return 0;
-	if ((doc = json_loads(row->json, 0, &jerr)) == NULL)
-		return custody_fail(CUSTODY_EINVAL, "a checked record does not parse");
-	error = records_check_refs(a, doc, &row->probs);
-	json_decref(doc);
+	error = records_check_refs(a, row->doc, &row->probs);
 	return error == CUSTODY_EINVAL ? 0 : error;
 }
 
@@ -323,14 +368,18 @@ records_batch_add(struct archive *a, struct recbatch *b, Custody__RecordBatch *m
 		return custody_fail(CUSTODY_EPROTO, "record_batch: lines do not match records");
 	if (b->received + n > b->expected)
 		return custody_fail(CUSTODY_EPROTO, "more records than the batch announced");
+	if (b->expected >= RECORDS_STREAM_MIN && b->lamport == 0 &&
+	    (error = recbatch_reserve(a, b)) < 0)
+		return error;
 	if ((rows = calloc(n ? n : 1, sizeof *rows)) == NULL)
 		return CUSTODY_ENOMEM;
 	for (i = 0; i < n; i++)
 		rows[i].line = m->n_lines ? m->lines[i] : (uint32_t)(b->received + i + 1);
 	b->received += n;
 	one = (struct recbatch_part){ .a = a, .b = b, .m = m, .rows = rows, .lo = 0,
-	    .hi = n };
-	two = one;
+	    .hi = n, .arena = &b->arena[0], .text = &b->text[0], .stamped = &b->text[1] };
+	two = (struct recbatch_part){ .a = a, .b = b, .m = m, .rows = rows, .lo = n,
+	    .hi = n, .arena = &b->arena[1], .text = &b->text[2], .stamped = &b->text[3] };
 	if (n >= RECORDS_STREAM_MIN) {
 		one.hi = two.lo = n / 2;
 		threaded = lockmem_thread_create(&t, recbatch_check, &two) == 0;
@@ -345,352 +394,20 @@ records_batch_add(struct archive *a, struct recbatch *b, Custody__RecordBatch *m
 	if (error == 0 && strcmp(b->kind, "person_event") == 0) {
 		index_lookup_cache(a, 1);
 		for (i = 0; i < n && error == 0; i++)
-			error = recbatch_refs(a, b, &rows[i]);
+			error = recbatch_refs(a, &rows[i]);
 		index_lookup_cache(a, 0);
 	}
 	for (i = 0; i < n; i++) {
 		if (error == 0)
 			error = recbatch_keep(a, b, &rows[i]);
 		record_problems_free(&rows[i].probs);
-		if (rows[i].json != NULL) {
-			sodium_memzero(rows[i].json, strlen(rows[i].json));
-			free(rows[i].json);
-		}
 		free(rows[i].bad);
-		free(rows[i].id);
-		cbuf_free(&rows[i].irow);
+		json_decref(rows[i].doc);
 	}
 	free(rows);
+	for (i = 0; i < 2; i++)	/* ids, index rows, a small batch's records */
+		sodium_memzero(b->arena[i].data, b->arena[i].len);
 	return error;
-}
-
-/* A record given to feed_stream and not yet written: its spill row, decrypted. */
-struct records_import_slot {
-	char		*json;		/* JSON, NUL, then the index row */
-	size_t		 len;
-	const uint8_t	*irow;
-	size_t		 irow_len;
-	uint8_t		 tok[TOKEN_LEN], chash[TOKEN_LEN];
-};
-
-/* One import being written: the spill read in token order (records-spill.h). */
-struct records_import {
-	struct archive		*a;
-	struct recbatch		*b;
-	size_t			 i, n;		/* rows read; rows to write at most */
-	uint8_t			 prev[TOKEN_LEN];	/* the token of the row before */
-	size_t			 unchanged;
-	/* the records given and not yet sealed (feed_stream: 2 * FEED_STREAM_AHEAD at most) */
-	struct records_import_slot slot[RECORDS_IMPORT_SLOTS];
-	size_t			 given, taken;
-	struct index_scan	*scan;		/* the current revisions, in token order */
-	int			 indexing, index_open, index_failed;
-	/* index_import_build on a second thread while the commit is completed (st->done) */
-	pthread_t		 build;
-	sqlite3			*build_db;
-	int			 building, build_error;
-	char			 build_msg[256];
-};
-
-static void
-records_import_slot_clear(struct records_import_slot *sl)
-{
-	if (sl->json != NULL) {
-		sodium_memzero(sl->json, sl->len + 1 + sl->irow_len);
-		free(sl->json);
-	}
-	sl->json = NULL;
-}
-
-/* The id of a kept record, for a message. */
-static void
-records_import_id(const char *json, char *id, size_t len)
-{
-	json_error_t jerr;
-	json_t *doc = json_loads(json, 0, &jerr);
-
-	snprintf(id, len, "%s", record_id(doc));
-	json_decref(doc);
-}
-
-/* feed_stream next: the next record that differs from its current revision. */
-static int
-records_import_next(void *arg, const char **kind, const char **json, size_t *len,
-    char tok_hex[static TOKEN_HEX_LEN + 1])
-{
-	struct records_import *im = arg;
-	struct records_spill *sp = im->b->spill;
-	struct records_import_slot *sl;
-	const struct records_spill_row *row;
-	uint8_t cur[TOKEN_LEN];
-	char office[65], ckind[16], id[ID_MAX + 1];
-	int more, r, error;
-
-	while ((more = records_spill_next(sp, &row)) == 0) {
-		if (im->i++ > 0 && memcmp(row->tok, im->prev, TOKEN_LEN) == 0)
-			continue;	/* a repeated id: its first line is written */
-		memcpy(im->prev, row->tok, TOKEN_LEN);
-		r = im->scan != NULL ? index_scan_current(im->scan, row->tok, cur, office, ckind) :
-		    index_current_chash(im->a, row->tok, cur, office, ckind);
-		if (r < 0 && r != CUSTODY_ENOTFOUND)
-			return r;
-		if (r == 0 && strcmp(ckind, im->b->kind) == 0 &&
-		    memcmp(cur, row->chash, TOKEN_LEN) == 0) {
-			im->unchanged++;	/* known from the row's place: not read */
-			continue;
-		}
-		sl = &im->slot[im->given % RECORDS_IMPORT_SLOTS];
-		records_import_slot_clear(sl);
-		if ((error = records_spill_read(sp, row, sl->chash, &sl->json, &sl->irow,
-		    &sl->irow_len)) < 0)
-			return error;
-		sl->len = strlen(sl->json);
-		memcpy(sl->tok, row->tok, TOKEN_LEN);
-		if (r == 0 && strcmp(ckind, im->b->kind) != 0) {
-			records_import_id(sl->json, id, sizeof id);
-			return custody_fail(CUSTODY_EEXIST, "id %s is already a%s %s record", id,
-			    strchr("aeiou", ckind[0]) ? "n" : "", ckind);
-		}
-		if (r == 0 && memcmp(cur, sl->chash, TOKEN_LEN) == 0) {
-			im->unchanged++;
-			continue;
-		}
-		*kind = im->b->kind;
-		*json = sl->json;
-		*len = sl->len;
-		hex_encode(tok_hex, row->tok, TOKEN_LEN);
-		im->given++;
-		return 0;
-	}
-	return more;
-}
-
-/* feed_stream written: index the record in the transaction of the commit. */
-static int
-records_import_written(void *arg, const struct feed_commit *fc, const char *tok_hex)
-{
-	struct records_import *im = arg;
-	struct records_import_slot *sl = &im->slot[im->taken++ % RECORDS_IMPORT_SLOTS];
-
-	(void)tok_hex;
-	if (!im->indexing) {
-		if (im->scan != NULL)
-			index_scan_pause(im->scan);	/* the schema may change */
-		im->indexing = 1;
-		im->index_open = index_import_begin(im->a, fc, im->n);
-	}
-	if (im->index_open && !im->index_failed && index_import_put_row(im->a, fc, sl->tok,
-	    im->b->kind, sl->irow, sl->irow_len, sl->chash) < 0) {
-		/* rolled back at the end (the scan still reads), then caught up from git */
-		log_warn("index update failed (%s); it catches up after the commit",
-		    custody_error());
-		im->index_failed = 1;
-	}
-	return 0;
-}
-
-static void *
-records_import_build(void *arg)
-{
-	struct records_import *im = arg;
-
-	if ((im->build_error = index_import_build(im->build_db)) < 0)
-		snprintf(im->build_msg, sizeof im->build_msg, "%s", custody_error());
-	return NULL;
-}
-
-/*
- * feed_stream done: every row is in the index's transaction, so its secondary indexes are
- * built on a second thread while this one completes the pack and makes the commit durable.
- * The connection is this thread's: it is left alone until records_import_built.
- */
-static void
-records_import_done(void *arg)
-{
-	struct records_import *im = arg;
-
-	if (!im->index_open || im->index_failed)
-		return;
-	if (im->scan != NULL)
-		index_scan_pause(im->scan);	/* no statement of the connection left running */
-	if ((im->build_db = archive_db(im->a)) == NULL)
-		return;
-	im->building = lockmem_thread_create(&im->build, records_import_build, im) == 0;
-}
-
-/* Wait for records_import_done's thread; the index's update failed if it did. */
-static void
-records_import_built(struct records_import *im)
-{
-	if (!im->building)
-		return;
-	pthread_join(im->build, NULL);
-	im->building = 0;
-	if (im->build_error < 0) {
-		log_warn("index update failed (%s); it catches up after the commit",
-		    im->build_msg);
-		im->index_failed = 1;
-	}
-}
-
-/* A small batch (an add): its records read back, written as any commit (loose objects). */
-static int
-records_write_few(struct archive *a, struct recbatch *b, size_t n, const char *summary,
-    Custody__RecordDone *d, char oid[GIT_OID_HEXSZ + 1])
-{
-	struct records_spill *sp = b->spill;
-	const struct records_spill_row *row;
-	uint8_t chash[TOKEN_LEN], prev[TOKEN_LEN];
-	json_error_t jerr;
-	json_t **docs;
-	char *json;
-	size_t i = 0, k = 0;
-	int error;
-
-	if ((docs = calloc(n, sizeof *docs)) == NULL)
-		return CUSTODY_ENOMEM;
-	if ((error = records_spill_rewind(sp)) < 0)
-		goto done;
-	while (k < n && (error = records_spill_next(sp, &row)) == 0) {
-		if (i++ > 0 && memcmp(row->tok, prev, TOKEN_LEN) == 0)
-			continue;	/* a repeated id: its first line is written */
-		memcpy(prev, row->tok, TOKEN_LEN);
-		if ((error = records_spill_read(sp, row, chash, &json, NULL, NULL)) < 0)
-			break;
-		if ((docs[k++] = json_loads(json, 0, &jerr)) == NULL)
-			error = custody_fail(CUSTODY_EIO, "import: a kept record does not parse");
-		sodium_memzero(json, strlen(json));
-		free(json);
-		if (error < 0)
-			break;
-	}
-	if (error >= 0)
-		error = records_write(a, docs, k, summary, d, oid);
-done:
-	for (i = 0; i < k; i++)
-		json_decref(docs[i]);
-	free(docs);
-	return error;
-}
-
-/*
- * Write the kept records of b as one commit, leaving out those identical to their current
- * revision (importing a file twice writes nothing). An id already used by another kind is
- * refused, and nothing is written.
- */
-static int
-records_import_write(struct archive *a, struct recbatch *b, size_t n, const char *summary,
-    Custody__RecordDone *d, char oid[GIT_OID_HEXSZ + 1])
-{
-	struct records_import im = { .a = a, .b = b, .n = n };
-	struct feed_stream st = { records_import_next, records_import_written, &im,
-	    records_import_done };
-	struct feed_commit fc = { 0 };
-	size_t i, written = 0;
-	int error;
-
-	if (b->expected < RECORDS_STREAM_MIN)	/* protected fields still open: recbatch_keep */
-		return records_write_few(a, b, n, summary, d, oid);
-	if ((error = records_spill_rewind(b->spill)) < 0)
-		return error;
-	if (index_scan_new(a, &im.scan) < 0)
-		im.scan = NULL;		/* index_current_chash then */
-	pthread_mutex_lock(&a->write_lock);
-	error = feed_append_sorted(a, &fc, summary, &st, &written);
-	records_import_built(&im);
-	index_scan_free(im.scan);
-	for (i = 0; i < RECORDS_IMPORT_SLOTS; i++)
-		records_import_slot_clear(&im.slot[i]);
-	if (im.indexing && im.index_failed) {
-		index_import_end(a, &fc, im.index_open, 0);
-		im.index_open = 0;	/* and catch up below, if the commit is made */
-	}
-	if (im.indexing && index_import_end(a, &fc, im.index_open, error == 0 &&
-	    written > 0) < 0)
-		log_warn("index update failed (%s); it catches up at the next start",
-		    custody_error());
-	pthread_mutex_unlock(&a->write_lock);
-	if (error < 0)
-		return error;
-	d->written = (uint32_t)written;
-	d->unchanged += (uint32_t)im.unchanged;
-	if (written > 0) {
-		git_oid_tostr(oid, GIT_OID_HEXSZ + 1, &fc.oid);
-		d->seq = fc.seq;
-	}
-	return 0;
-}
-
-/* Report every repeated id of the sorted spill; the count of records left to write. */
-static int
-records_repeats(struct recbatch *b, size_t *n)
-{
-	struct records_spill *sp = b->spill;
-	const struct records_spill_row *row;
-	uint8_t chash[TOKEN_LEN], prev[TOKEN_LEN];
-	json_error_t jerr;
-	json_t *doc;
-	char *json, msg[160];
-	size_t i = 0, k;
-	int error;
-
-	*n = records_spill_count(sp);
-	if ((error = records_spill_rewind(sp)) < 0)
-		return error;
-	while (error == 0 && (error = records_spill_next(sp, &row)) == 0) {
-		if (i++ == 0 || memcmp(row->tok, prev, TOKEN_LEN) != 0) {
-			memcpy(prev, row->tok, TOKEN_LEN);
-			continue;
-		}
-		(*n)--;
-		if ((error = records_spill_read(sp, row, chash, &json, NULL, NULL)) < 0)
-			break;
-		doc = json_loads(json, 0, &jerr);
-		sodium_memzero(json, strlen(json));
-		free(json);
-		/* the first keeps the id; the repeat is a problem, and not written */
-		snprintf(msg, sizeof msg, "id %s appears more than once", record_id(doc));
-		json_decref(doc);
-		error = recbatch_problem(b, row->line, "id", msg);
-		for (k = 0; k < b->nids; k++)
-			if (b->idlines[k] == row->line) {
-				free(b->ids[k]);
-				memmove(&b->ids[k], &b->ids[k + 1], (b->nids - k - 1) *
-				    sizeof *b->ids);
-				memmove(&b->idlines[k], &b->idlines[k + 1], (b->nids - k - 1) *
-				    sizeof *b->idlines);
-				b->nids--;
-				break;
-			}
-	}
-	return error < 0 ? error : 0;
-}
-
-/* RecordCommit (on a worker): the batch becomes one commit, or nothing if anything is wrong. */
-int
-records_batch_commit(struct archive *a, struct recbatch *b, Custody__RecordDone *d,
-    char oid[GIT_OID_HEXSZ + 1])
-{
-	char summary[96];
-	size_t n = 0;
-	int error;
-
-	oid[0] = '\0';
-	if (b == NULL)
-		return custody_fail(CUSTODY_EPROTO, "record_commit outside a batch");
-	if (b->received != b->expected)
-		return custody_fail(CUSTODY_EPROTO, "record_commit after %zu of %u records",
-		    b->received, b->expected);
-	if (b->spill != NULL && ((error = records_spill_sort(b->spill)) < 0 ||
-	    (error = records_repeats(b, &n)) < 0))
-		return error;
-	if (b->probs_total == 0 || b->skip_invalid) {
-		snprintf(summary, sizeof summary, "%s %zu %s record%s", b->expected > 1 ?
-		    "import" : "add", n, b->kind, n == 1 ? "" : "s");
-		if (n > 0 && (error = records_import_write(a, b, n, summary, d, oid)) < 0)
-			return error;
-	}
-	return 0;
 }
 
 /* What a batch's reply lists (records_batch_commit done): ids, problems, their count. */

@@ -1,9 +1,11 @@
 /*
- * The rows of an import on their way to the commit (records-spill.h). Each row is sealed with
- * XChaCha20-Poly1305 under a random key of this import (the nonce is its place in the file,
- * the additional data its token and line), so nothing of it is readable on disk, and the files
- * have no name: nothing stays after a crash. The run file holds tokens and content hashes
- * (keyed hashes, as in the index), places and lines, nothing of a record.
+ * The rows of an import on their way to the commit (records-spill.h). A row is the length of
+ * its sealed part, that part as given (record objects, encrypted under their own keys), then
+ * its secret part under XChaCha20-Poly1305 with a random key of this import (the nonce is the
+ * row's place in the file, the additional data its token and line), so nothing of it is
+ * readable on disk, and the files have no name: nothing stays after a crash. The run file
+ * holds tokens and content hashes (keyed hashes, as in the index), places and lines, nothing
+ * of a record.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -115,42 +117,42 @@ records_spill_flush(struct records_spill *sp)
 	return 0;
 }
 
-/* Keep one row: its content hash, its JSON and extra bytes (elen of them), sealed. */
+/*
+ * Keep one row: sealed (slen bytes, already encrypted: written as they are) and secret (len
+ * bytes, encrypted here), with the token, line and content hash that find it again.
+ */
 int
 records_spill_add(struct records_spill *sp, const uint8_t tok[static TOKEN_LEN], uint32_t line,
-    const uint8_t chash[static TOKEN_LEN], const char *json, const uint8_t *extra, size_t elen)
+    const uint8_t chash[static TOKEN_LEN], const void *sealed, size_t slen, const void *secret,
+    size_t len)
 {
 	struct records_spill_row row, *r = &row;
-	size_t n = strlen(json), plen = TOKEN_LEN + 4 + n + elen,
-	    clen = plen + crypto_aead_xchacha20poly1305_ietf_ABYTES;
-	uint8_t nonce[24], ad[TOKEN_LEN + 4], *plain;
-	uint32_t jlen = (uint32_t)n;
+	size_t rlen = 4 + slen + len + crypto_aead_xchacha20poly1305_ietf_ABYTES;
+	uint8_t nonce[24], ad[TOKEN_LEN + 4], *p;
+	uint32_t n = (uint32_t)slen;
 	int error;
 
-	if (clen > SPILL_ROW_MAX)
-		return custody_fail(CUSTODY_ETOOBIG, "a record of %zu bytes is too large", n);
-	if ((error = cbuf_reserve(&sp->plain, plen)) < 0 ||
-	    (error = cbuf_reserve(&sp->pend, clen)) < 0)
+	if (rlen > SPILL_ROW_MAX)
+		return custody_fail(CUSTODY_ETOOBIG, "a record of %zu bytes is too large",
+		    slen + len);
+	if ((error = cbuf_reserve(&sp->pend, rlen)) < 0)
 		return error;
-	plain = sp->plain.data;
 	memset(r, 0, sizeof *r);
 	memcpy(r->tok, tok, TOKEN_LEN);
 	memcpy(r->chash, chash, TOKEN_LEN);
 	r->off = sp->off;
-	r->len = (uint32_t)clen;
+	r->len = (uint32_t)rlen;
 	r->line = line;
-	memcpy(plain, chash, TOKEN_LEN);
-	memcpy(plain + TOKEN_LEN, &jlen, 4);
-	memcpy(plain + TOKEN_LEN + 4, json, n);
-	if (elen > 0)
-		memcpy(plain + TOKEN_LEN + 4 + n, extra, elen);
+	p = sp->pend.data + sp->pend.len;
+	memcpy(p, &n, 4);
+	if (slen > 0)
+		memcpy(p + 4, sealed, slen);
 	records_spill_nonce(nonce, r->off);
 	records_spill_ad(ad, r);
-	crypto_aead_xchacha20poly1305_ietf_encrypt(sp->pend.data + sp->pend.len, NULL, plain,
-	    plen, ad, sizeof ad, NULL, nonce, sp->key);
-	sodium_memzero(plain, plen);
-	sp->pend.len += clen;
-	sp->off += clen;
+	crypto_aead_xchacha20poly1305_ietf_encrypt(p + 4 + slen, NULL, secret, len, ad,
+	    sizeof ad, NULL, nonce, sp->key);
+	sp->pend.len += rlen;
+	sp->off += rlen;
 	if ((error = runsort_add(sp->rows, r)) < 0)
 		return error;
 	if (sp->pend.len >= SPILL_WRITE)
@@ -199,65 +201,48 @@ records_spill_count(const struct records_spill *sp)
 }
 
 /*
- * A row (from records_spill_next): its content hash, its JSON (the caller frees it) and, if
- * extra is not NULL, its extra bytes (in the same allocation, after the JSON's NUL).
+ * Read a row (from records_spill_next) into buf (the caller's, reused from row to row; it
+ * holds the secret part decrypted: wipe it with cbuf_free): it points into buf.
  */
 int
 records_spill_read(struct records_spill *sp, const struct records_spill_row *r,
-    uint8_t chash[static TOKEN_LEN], char **json, const uint8_t **extra, size_t *elen)
+    struct cbuf *buf, struct records_spill_item *it)
 {
-	uint8_t nonce[24], ad[TOKEN_LEN + 4], *c = NULL, *plain = NULL;
-	size_t plen = r->len - crypto_aead_xchacha20poly1305_ietf_ABYTES, rest;
-	uint32_t jlen;
+	uint8_t nonce[24], ad[TOKEN_LEN + 4], *c;
+	size_t clen;
+	uint32_t slen;
 	ssize_t got;
-	int error = 0;
+	int error;
 
-	*json = NULL;
-	if (r->len < crypto_aead_xchacha20poly1305_ietf_ABYTES + TOKEN_LEN + 4)
+	memset(it, 0, sizeof *it);
+	buf->len = 0;
+	if (r->len < 4 + crypto_aead_xchacha20poly1305_ietf_ABYTES)
 		return custody_fail(CUSTODY_EIO, "import: a row under tmp/ is too short");
-	if ((c = malloc(r->len)) == NULL || (plain = malloc(plen + 1)) == NULL) {
-		error = CUSTODY_ENOMEM;
-		goto done;
-	}
+	if ((error = cbuf_reserve(buf, r->len)) < 0)
+		return error;
 	do
-		got = pread(sp->fd, c, r->len, (off_t)r->off);
+		got = pread(sp->fd, buf->data, r->len, (off_t)r->off);
 	while (got < 0 && errno == EINTR);
-	if (got != (ssize_t)r->len) {
-		error = got < 0 ? records_spill_sys("cannot read") :
+	if (got != (ssize_t)r->len)
+		return got < 0 ? records_spill_sys("cannot read") :
 		    custody_fail(CUSTODY_EIO, "import: the rows under tmp/ were cut short");
-		goto done;
-	}
+	memcpy(&slen, buf->data, 4);
+	if (slen > r->len - 4 - crypto_aead_xchacha20poly1305_ietf_ABYTES)
+		return custody_fail(CUSTODY_EIO, "import: a row under tmp/ does not parse");
+	c = buf->data + 4 + slen;
+	clen = r->len - 4 - slen;
 	records_spill_nonce(nonce, r->off);
 	records_spill_ad(ad, r);
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, NULL, NULL, c, r->len, ad,
-	    sizeof ad, nonce, sp->key) != 0) {
-		error = custody_fail(CUSTODY_ECRYPTO, "import: a row under tmp/ was altered");
-		goto done;
-	}
-	memcpy(chash, plain, TOKEN_LEN);
-	memcpy(&jlen, plain + TOKEN_LEN, 4);
-	rest = plen - TOKEN_LEN - 4;
-	if (jlen > rest) {
-		error = custody_fail(CUSTODY_EIO, "import: a row under tmp/ does not parse");
-		goto done;
-	}
-	/* JSON, NUL, extra */
-	memmove(plain, plain + TOKEN_LEN + 4, jlen);
-	memmove(plain + jlen + 1, plain + TOKEN_LEN + 4 + jlen, rest - jlen);
-	plain[jlen] = '\0';
-	if (extra != NULL) {
-		*extra = plain + jlen + 1;
-		*elen = rest - jlen;
-	}
-	*json = (char *)plain;
-	plain = NULL;
-done:
-	free(c);
-	if (plain != NULL) {
-		sodium_memzero(plain, plen);
-		free(plain);
-	}
-	return error;
+	/* in place: the tag is checked before anything is decrypted */
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(c, NULL, NULL, c, clen, ad, sizeof ad,
+	    nonce, sp->key) != 0)
+		return custody_fail(CUSTODY_ECRYPTO, "import: a row under tmp/ was altered");
+	buf->len = r->len;
+	it->sealed = buf->data + 4;
+	it->slen = slen;
+	it->secret = c;
+	it->len = clen - crypto_aead_xchacha20poly1305_ietf_ABYTES;
+	return 0;
 }
 
 void
@@ -269,7 +254,6 @@ records_spill_free(struct records_spill *sp)
 		close(sp->fd);
 	sodium_memzero(sp->key, sizeof sp->key);
 	cbuf_free(&sp->pend);
-	cbuf_free(&sp->plain);
 	runsort_free(sp->rows);
 	free(sp);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "record-json.h"
 #include "records-write.h"
 
 /* Whether records of kind are written by these requests. */
@@ -73,12 +74,15 @@ records_check_refs(struct archive *a, const json_t *doc, struct record_problems 
 void
 records_derive_id(struct archive *a, json_t *doc)
 {
+	struct cbuf s = { 0 };
 	uint8_t h[16];
-	char *s, id[37];
+	char id[37];
 
-	s = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
-	record_name_token(a, "record-id", s != NULL ? s : "", h);
-	free(s);
+	/* the record as json_dumps(doc, RECORD_CONTENT_JSON) encodes it, or "" */
+	if (record_json(&s, doc) < 0)
+		s.len = 0;
+	record_name_token(a, "record-id", s.len > 0 ? (const char *)s.data : "", h);
+	cbuf_free(&s);
 	h[6] = (h[6] & 0x0f) | 0x80;	/* UUID version 8: derived, not random */
 	h[8] = (h[8] & 0x3f) | 0x80;
 	snprintf(id, sizeof id, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"

@@ -3,13 +3,13 @@
  * with columns, RecordBatch of RecordRow values) exactly as it likes, unchecked, for the
  * end-to-end tests that play a hostile client on the local socket.
  *
- *	custody-rowclient [-s] [-j] [-c COUNT] [-l FIRST_LINE] SOCKET ORIGIN KIND <SPEC
+ *	custody-rowclient [-s] [-j] [-c COUNT] [-l FIRST_LINE] [-w FILE] SOCKET ORIGIN KIND <SPEC
  *
  * SPEC's first line is the header, its other lines the rows: values separated by tabs, each
  * with \xNN escapes (\x00 is a NUL byte, \xff invalid UTF-8) and "@N*C" for N copies of the
  * character C. -s asks to skip invalid rows, -j puts a JSON record in the batch as well,
  * -c announces COUNT records instead of the rows given. The rows go in one RecordBatch, then
- * a RecordCommit. Prints what the daemon answers, one line each, until it closes or is done:
+ * a RecordCommit (with -w, once FILE exists: the batch stays open until then). Prints what the daemon answers, one line each, until it closes or is done:
  *
  *	error CODE MESSAGE
  *	problem LINE: COLUMN: PROBLEM
@@ -125,18 +125,20 @@ main(int argc, char **argv)
 	uint32_t lines[ROWCLIENT_ROWS + 1];
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	char *line = NULL, *json = (char *)"{\"name\": \"A B\", \"sex\": \"male\"}";
+	const char *wait_for = NULL;
 	size_t cap = 0, n = 0, i;
 	long count = -1;
 	uint32_t first = 2;
 	ssize_t got;
 	int fd, c, skip = 0, with_json = 0;
 
-	while ((c = getopt(argc, argv, "sjc:l:")) != -1) {
+	while ((c = getopt(argc, argv, "sjc:l:w:")) != -1) {
 		switch (c) {
 		case 's': skip = 1; break;
 		case 'j': with_json = 1; break;
 		case 'c': count = strtol(optarg, NULL, 10); break;
 		case 'l': first = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'w': wait_for = optarg; break;
 		default: errx(2, "usage: custody-rowclient [-s] [-j] [-c COUNT] SOCKET ORIGIN KIND");
 		}
 	}
@@ -192,6 +194,11 @@ main(int argc, char **argv)
 	env.body_case = CUSTODY__ENVELOPE__BODY_RECORD_BATCH;
 	env.record_batch = &batch;
 	wire_send(fd, &env, NULL, 0);
+	for (i = 0; wait_for != NULL && access(wait_for, F_OK) != 0; i++) {
+		if (i == 1200)
+			errx(1, "%s did not appear in 60 s", wait_for);
+		usleep(50000);
+	}
 	env.body_case = CUSTODY__ENVELOPE__BODY_RECORD_COMMIT;
 	env.record_commit = &commit;
 	wire_send(fd, &env, NULL, 0);

@@ -4,7 +4,9 @@
  * encodes it (compact, sorted keys, ASCII), whatever the record holds: keys on either side of
  * "rev" and close to it, strings with quotes, backslashes, braces and non-ASCII text, nested
  * objects (sealed fields) and arrays. A record that already has a "rev", or is not an object,
- * is refused.
+ * is refused. A record sealed with one commit's "rev" and sealed again for another
+ * (record_rev_reseal, when the clock moved while an import was open) holds exactly what the
+ * import would have sealed for that other commit, its protected fields still sealed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +19,7 @@
 #include <cmocka.h>
 
 #include "archive.h"
+#include "archive-fixture.h"
 
 static const char *const docs[] = {
 	"{}",
@@ -46,7 +49,7 @@ test_rev_same_bytes(void **state)
 
 	(void)state;
 	assert_int_equal(record_rev_member(&member, 1234567, "ab01cd", "2026-12-05T20:00:00Z",
-	    "import 250000 victim records"), 0);
+	    "import: 250000 victim rows sent"), 0);
 	for (i = 0; i < sizeof docs / sizeof *docs; i++) {
 		assert_non_null(doc = json_loads(docs[i], 0, &jerr));
 		/* what the import keeps: the content hash's encoding */
@@ -54,7 +57,7 @@ test_rev_same_bytes(void **state)
 		/* what record_seal encodes once the record is stamped */
 		assert_non_null(rev = json_pack("{s:I,s:s,s:s,s:s}", "lamport",
 		    (json_int_t)1234567, "office", "ab01cd", "time", "2026-12-05T20:00:00Z",
-		    "summary", "import 250000 victim records"));
+		    "summary", "import: 250000 victim rows sent"));
 		assert_int_equal(json_object_set_new(doc, "rev", rev), 0);
 		assert_non_null(want = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS |
 		    JSON_ENSURE_ASCII));
@@ -86,12 +89,76 @@ test_rev_refused(void **state)
 	cbuf_free(&member);
 }
 
+static void
+test_rev_reseal(void **state)
+{
+	struct archive_fixture *f = *state;
+	struct cbuf first = { 0 }, second = { 0 }, text = { 0 }, obj = { 0 }, again = { 0 };
+	uint8_t tok[TOKEN_LEN];
+	char hex[TOKEN_HEX_LEN + 1], *content, *got;
+	json_error_t jerr;
+	json_t *doc, *back, *rev;
+
+	archive_token(f->a, tok, "V77");
+	hex_encode(hex, tok, TOKEN_LEN);
+	assert_non_null(doc = json_loads("{\"id\":\"V77\",\"kind\":\"victim\",\"name\":"
+	    "\"Rima \\u00e9\",\"sex\":\"female\",\"notes\":\"seen at the \\\"bridge\\\"\"}",
+	    0, &jerr));
+	/* what an import seals as the row arrives: fields sealed, its "rev" spliced in */
+	assert_int_equal(record_seal_fields(f->a, hex, doc), 0);
+	assert_non_null(content = json_dumps(doc, RECORD_CONTENT_JSON));
+	assert_int_equal(record_rev_member(&first, 7, f->a->office_hex, "2026-12-06T06:00:00Z",
+	    "import: 64 victim rows sent"), 0);
+	assert_int_equal(record_rev_splice(&text, content, strlen(content), &first), 0);
+	assert_int_equal(record_seal_text(&obj, f->a, hex, "victim", (const char *)text.data,
+	    text.len), 0);
+	/* sealed again for a commit at clock 9 */
+	assert_int_equal(record_rev_reseal(&again, f->a, hex, obj.data, obj.len, 9,
+	    "2026-12-06T06:05:00Z", "import: 64 victim rows sent"), 0);
+	assert_int_equal(record_open_flags(&back, f->a, hex, again.data, again.len, NULL,
+	    RECORD_SEALED), 0);
+	rev = json_object_get(back, "rev");
+	assert_int_equal(json_integer_value(json_object_get(rev, "lamport")), 9);
+	assert_string_equal(json_string_value(json_object_get(rev, "office")), f->a->office_hex);
+	assert_string_equal(json_string_value(json_object_get(rev, "time")),
+	    "2026-12-06T06:05:00Z");
+	/* the bytes the import would have sealed for clock 9 */
+	assert_int_equal(record_rev_member(&second, 9, f->a->office_hex, "2026-12-06T06:05:00Z",
+	    "import: 64 victim rows sent"), 0);
+	assert_int_equal(record_rev_splice(&text, content, strlen(content), &second), 0);
+	assert_non_null(got = json_dumps(back, RECORD_CONTENT_JSON));
+	assert_int_equal(strlen(got), text.len);
+	assert_memory_equal(got, text.data, text.len);
+	free(got);
+	json_decref(back);
+	/* its protected field opens */
+	assert_int_equal(record_open(&back, f->a, hex, again.data, again.len, NULL), 0);
+	assert_string_equal(json_string_value(json_object_get(back, "notes")),
+	    "seen at the \"bridge\"");
+	json_decref(back);
+	/* an object altered, or at another token, is not sealed again */
+	obj.data[obj.len - 1] ^= 1;
+	assert_true(record_rev_reseal(&again, f->a, hex, obj.data, obj.len, 9, "t", "s") < 0);
+	obj.data[obj.len - 1] ^= 1;
+	hex[0] = hex[0] == '0' ? '1' : '0';
+	assert_true(record_rev_reseal(&again, f->a, hex, obj.data, obj.len, 9, "t", "s") < 0);
+	free(content);
+	json_decref(doc);
+	cbuf_free(&first);
+	cbuf_free(&second);
+	cbuf_free(&text);
+	cbuf_free(&obj);
+	cbuf_free(&again);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rev_same_bytes),
 		cmocka_unit_test(test_rev_refused),
+		cmocka_unit_test_setup_teardown(test_rev_reseal, archive_fixture_setup,
+		    archive_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

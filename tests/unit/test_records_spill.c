@@ -1,8 +1,9 @@
 /*
  * The rows of an import on their way to the commit (daemon/engine/records-spill.c): they come back
- * in token order (a repeated token by its first line first) with their content hash and JSON,
- * nothing of them is readable in the file or left under tmp/, and a row altered in the file is
- * refused rather than read.
+ * in token order (a repeated token by its first line first) with their content hash, their
+ * sealed part as it was given and their secret part; nothing of the secret part is readable in
+ * the file, nothing is left under tmp/, and a row altered in the file is refused rather than
+ * read.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -51,8 +52,10 @@ test_spill_order_and_secrecy(void **state)
 	struct records_spill *sp;
 	const struct records_spill_row *row;
 	struct records_spill_row rows[5];
-	uint8_t tok[TOKEN_LEN], h[TOKEN_LEN], got[TOKEN_LEN];
-	char json[64], *back, tmp[400], *file;
+	struct records_spill_item it;
+	struct cbuf buf = { 0 };
+	uint8_t tok[TOKEN_LEN], h[TOKEN_LEN];
+	char json[64], sealed[64], tmp[400], *file;
 	static const int order[] = { 9, 3, 7, 3, 1 };	/* token bytes, lines 1..5 */
 	static const uint32_t want_line[] = { 5, 2, 4, 3, 1 };
 	struct stat st;
@@ -65,7 +68,10 @@ test_spill_order_and_secrecy(void **state)
 		tok_of(tok, order[i]);
 		memset(h, (int)i + 1, sizeof h);
 		snprintf(json, sizeof json, "{\"id\":\"secret-name-%zu\"}", i + 1);
-		assert_int_equal(records_spill_add(sp, tok, (uint32_t)i + 1, h, json, NULL, 0), 0);
+		snprintf(sealed, sizeof sealed, "sealed-object-%zu", i + 1);
+		/* the first row has no sealed part */
+		assert_int_equal(records_spill_add(sp, tok, (uint32_t)i + 1, h, sealed,
+		    i == 0 ? 0 : strlen(sealed), json, strlen(json) + 1), 0);
 	}
 	assert_int_equal(records_spill_sort(sp), 0);
 	assert_int_equal(entries(tmp), 0);	/* an unnamed file */
@@ -74,27 +80,35 @@ test_spill_order_and_secrecy(void **state)
 		assert_int_equal(records_spill_next(sp, &row), 0);
 		rows[i] = *row;
 		assert_int_equal(row->line, want_line[i]);
-		assert_int_equal(records_spill_read(sp, row, got, &back, NULL, NULL), 0);
 		memset(h, (int)want_line[i], sizeof h);
-		assert_memory_equal(got, h, TOKEN_LEN);
+		assert_memory_equal(row->chash, h, TOKEN_LEN);
+		assert_int_equal(records_spill_read(sp, row, &buf, &it), 0);
 		snprintf(json, sizeof json, "{\"id\":\"secret-name-%u\"}", want_line[i]);
-		assert_string_equal(back, json);
-		free(back);
+		assert_int_equal(it.len, strlen(json) + 1);
+		assert_string_equal((const char *)it.secret, json);
+		snprintf(sealed, sizeof sealed, "sealed-object-%u", want_line[i]);
+		assert_int_equal(it.slen, want_line[i] == 1 ? 0 : strlen(sealed));
+		assert_memory_equal(it.sealed, sealed, it.slen);
 	}
 	assert_int_equal(records_spill_next(sp, &row), 1);
-	/* the file holds no plaintext */
+	/* the file holds the sealed parts as given, no plaintext of the secret ones */
 	assert_int_equal(fstat(sp->fd, &st), 0);
 	assert_non_null(file = malloc((size_t)st.st_size));
 	n = pread(sp->fd, file, (size_t)st.st_size, 0);
 	assert_int_equal(n, st.st_size);
+	assert_non_null(memmem(file, (size_t)n, "sealed-object-2", 15));
 	assert_null(memmem(file, (size_t)n, "secret-name", 11));
-	/* a row altered in the file is refused */
-	file[rows[0].off + 3] ^= 1;
-	assert_int_equal(pwrite(sp->fd, file + rows[0].off + 3, 1, (off_t)rows[0].off + 3), 1);
-	assert_int_equal(records_spill_read(sp, &rows[0], got, &back, NULL, NULL), CUSTODY_ECRYPTO);
-	assert_null(back);
-	assert_int_equal(records_spill_read(sp, &rows[1], got, &back, NULL, NULL), 0);
-	free(back);
+	/* a row altered in the file is refused: its secret part, or where it begins */
+	file[rows[0].off + rows[0].len - 1] ^= 1;
+	assert_int_equal(pwrite(sp->fd, file + rows[0].off + rows[0].len - 1, 1,
+	    (off_t)rows[0].off + rows[0].len - 1), 1);
+	assert_int_equal(records_spill_read(sp, &rows[0], &buf, &it), CUSTODY_ECRYPTO);
+	assert_null(it.secret);
+	file[rows[1].off] ^= 1;
+	assert_int_equal(pwrite(sp->fd, file + rows[1].off, 1, (off_t)rows[1].off), 1);
+	assert_true(records_spill_read(sp, &rows[1], &buf, &it) < 0);
+	assert_int_equal(records_spill_read(sp, &rows[2], &buf, &it), 0);
+	cbuf_free(&buf);
 	free(file);
 	records_spill_free(sp);
 	assert_int_equal(entries(tmp), 0);
@@ -112,8 +126,10 @@ test_spill_runs_merge(void **state)
 	struct records_spill *sp;
 	const struct records_spill_row *row;
 	struct records_spill_row last;
-	uint8_t tok[TOKEN_LEN], h[TOKEN_LEN], got[TOKEN_LEN];
-	char json[64], want[64], *back, tmp[400];
+	struct records_spill_item it;
+	struct cbuf buf = { 0 };
+	uint8_t tok[TOKEN_LEN], h[TOKEN_LEN];
+	char json[64], want[64], tmp[400];
 	const size_t n = 3 * SPILL_RUN + 1234;
 	uint32_t v, seen_line;
 	size_t i, pass, count;
@@ -131,7 +147,8 @@ test_spill_runs_merge(void **state)
 		tok[3] = (uint8_t)v;
 		memset(h, (int)(i & 0xff), sizeof h);
 		snprintf(json, sizeof json, "{\"line\":%zu}", i + 1);
-		assert_int_equal(records_spill_add(sp, tok, (uint32_t)i + 1, h, json, NULL, 0), 0);
+		assert_int_equal(records_spill_add(sp, tok, (uint32_t)i + 1, h, NULL, 0, json,
+		    strlen(json) + 1), 0);
 		assert_true(runsort_held(sp->rows) <= SPILL_RUN);	/* bounded */
 	}
 	assert_int_equal(records_spill_sort(sp), 0);
@@ -150,18 +167,18 @@ test_spill_runs_merge(void **state)
 			last = *row;
 			seen_line = row->line;
 			if (count % 997 == 0) {	/* a sample read back in full */
-				assert_int_equal(records_spill_read(sp, row, got, &back, NULL, NULL), 0);
+				assert_int_equal(records_spill_read(sp, row, &buf, &it), 0);
 				snprintf(want, sizeof want, "{\"line\":%u}", seen_line);
-				assert_string_equal(back, want);
+				assert_string_equal((const char *)it.secret, want);
 				memset(h, (int)((seen_line - 1) & 0xff), sizeof h);
-				assert_memory_equal(got, h, TOKEN_LEN);
-				free(back);
+				assert_memory_equal(row->chash, h, TOKEN_LEN);
 			}
 			count++;
 		}
 		assert_int_equal(c, 1);
 		assert_int_equal(count, n);
 	}
+	cbuf_free(&buf);
 	records_spill_free(sp);
 	assert_int_equal(entries(tmp), 0);
 }
