@@ -1,7 +1,7 @@
 /*
  * Records encoded as they are sealed and hashed (RECORD_CONTENT_JSON: compact, keys sorted,
- * ASCII only), written straight into a buffer the caller reuses: an import encodes every
- * record it receives, and jansson's json_dumps costs a dozen allocations and a key sort each.
+ * ASCII only) by jansson's encoder, straight into a buffer the caller reuses: json_dumps
+ * would allocate, copy and free a string for every record of an import.
  */
 #ifndef CUSTODY_RECORD_JSON_H
 #define CUSTODY_RECORD_JSON_H

@@ -1,6 +1,6 @@
 /*
- * Records encoded by the import's own encoder (daemon/engine/record-json.c) must be byte for
- * byte what json_dumps(doc, RECORD_CONTENT_JSON) gives, since the content hash, the sealed
+ * Records encoded into a caller's buffer (daemon/engine/record-json.c, through jansson's
+ * callback) must be byte for byte what json_dumps(doc, RECORD_CONTENT_JSON) gives, since the content hash, the sealed
  * bytes and every later reader depend on it: escapes of quotes, backslashes and every control
  * character, NUL inside strings and keys, DEL and '/', text past ASCII and past the BMP (a
  * surrogate pair), keys in byte order (a key before the longer keys it begins, keys past
