@@ -6,13 +6,13 @@
 # whatever its own speed. Writing zeros into /dev/shm and removing them makes the programs of a
 # run pay what they cost on a machine with resident memory: about 4 s a GiB the first time, a
 # fraction of a second a GiB once warm. WARM_GIB sets the amount (default: the available memory
-# less 2 GiB, at most 12); WARM_MEMORY=0 skips it.
+# less 2 GiB, as much as /dev/shm takes); WARM_MEMORY=0 skips it.
 # Usage: tests/bench/warm-memory.sh   (called by the other scripts here)
 set -euo pipefail
 [ "${WARM_MEMORY:-1}" = 0 ] && exit 0
 avail=$(awk '/MemAvailable/ { printf "%d", $2 / 1048576 }' /proc/meminfo)
 shm=$(df -P -k /dev/shm 2>/dev/null | awk 'NR == 2 { printf "%d", $4 / 1048576 }')
-gib=${WARM_GIB:-$(( avail - 2 < 12 ? avail - 2 : 12 ))}
+gib=${WARM_GIB:-$(( avail - 2 ))}
 [ -n "$shm" ] && [ "$gib" -gt $(( shm - 1 )) ] && gib=$(( shm - 1 ))
 [ "$gib" -gt 0 ] || exit 0
 f=$(mktemp /dev/shm/custody-warm.XXXXXX)
