@@ -28,9 +28,9 @@
 #include "custody/lockmem.h"
 #include "media.h"
 
-#define PIPE_BUFS 4			/* plaintext buffers in flight between the threads */
+#define PIPE_BUFS 8			/* plaintext buffers in flight between the threads */
 #define PIPE_MIN (8 << 20)		/* files from this size use the reader and writer threads */
-#define WQ_BUFS 3			/* ciphertext buffers in flight to the writer thread */
+#define WQ_BUFS 8			/* ciphertext buffers in flight to the writer thread */
 
 struct ingest_wq;
 
