@@ -21,7 +21,7 @@ PY
 # Under AddressSanitizer the allocator's own footprint (its quarantine, and at times a few
 # hundred MiB more at once) is not the daemon's: there the memory is not measured.
 ASAN=0
-ldd "$CUSTODYD" 2>/dev/null | grep -q libasan && ASAN=1
+asan_build && ASAN=1
 start_daemon "$A"
 check "2000 victims imported" quiet cu "$A" import victims "$T/victims.csv"
 

@@ -12,7 +12,7 @@ A=$T/a
 N=6000
 init_archive "$A" scale
 ASAN=0
-ldd "$CUSTODYD" 2>/dev/null | grep -q libasan && ASAN=1
+asan_build && ASAN=1
 start_daemon "$A"
 
 python3 - "$T" "$N" <<'PY'

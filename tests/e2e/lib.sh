@@ -145,6 +145,15 @@ for _ in range(1000):
 '
 }
 
+# asan_build: whether custodyd was built with AddressSanitizer. ldd's whole output is read
+# first: `ldd | grep -q` under pipefail fails at random when grep leaves before ldd has written
+# everything (ldd dies of SIGPIPE).
+asan_build() {
+	local libs
+	libs=$(ldd "$CUSTODYD" 2>/dev/null || true)
+	[[ "$libs" == *libasan* ]]
+}
+
 # quiet COMMAND...: run it without output.
 quiet() {
 	"$@" >/dev/null 2>&1
