@@ -45,6 +45,27 @@ names_class(utf8proc_int32_t c)
 }
 
 /*
+ * The blank owed before c (when a run of blanks came between it and what was written) into
+ * out at *o; whether c itself is written: marks and format characters are dropped, blanks
+ * only noted in *space.
+ */
+static int
+names_keep(int32_t c, char *out, size_t *o, int *space)
+{
+	switch (names_class(c)) {
+	case 0:
+		return 0;
+	case 2:
+		*space = 1;
+		return 0;
+	}
+	if (*space && *o > 0)
+		out[(*o)++] = ' ';
+	*space = 0;
+	return 1;
+}
+
+/*
  * name_normalize of an ASCII name, without utf8proc_map: NFKC and stripping marks leave ASCII
  * as it is and case folding lowers A-Z, so only the classes of names_class remain (an import
  * normalises every victim's name for its tokens).
@@ -62,17 +83,8 @@ names_ascii(const char *name, size_t n)
 		c = (unsigned char)name[i];
 		if (c >= 'A' && c <= 'Z')
 			c += 'a' - 'A';
-		switch (names_class(c)) {
-		case 0:
-			continue;
-		case 2:
-			space = 1;
-			continue;
-		}
-		if (space && o > 0)
-			out[o++] = ' ';
-		space = 0;
-		out[o++] = (char)c;
+		if (names_keep(c, out, &o, &space))
+			out[o++] = (char)c;
 	}
 	out[o] = '\0';
 	return out;
@@ -114,18 +126,9 @@ name_normalize(const char *name)
 		}
 		if ((c = names_arabic(c)) < 0)
 			continue;
-		switch (names_class(c)) {
-		case 0:
-			continue;
-		case 2:
-			space = 1;
-			continue;
-		}
-		if (space && o > 0)
-			out[o++] = ' ';
-		space = 0;
 		/* every replacement is no longer than what it replaces: o stays <= pos */
-		o += (size_t)utf8proc_encode_char(c, out + o);
+		if (names_keep(c, (char *)out, &o, &space))
+			o += (size_t)utf8proc_encode_char(c, out + o);
 	}
 	out[o] = '\0';
 done:
