@@ -8,11 +8,7 @@
 # rows. With skip_invalid only the good rows are written; a good batch is written whole.
 . "$(dirname "$0")/lib.sh"
 
-ROWS=${BUILD:+$BUILD/custody-rowclient}
-if [ -z "$ROWS" ] || [ ! -x "$ROWS" ]; then
-	echo "SKIP: custody-rowclient not built (set BUILD to the build directory)"
-	exit 77
-fi
+need_rowclient
 
 A=$T/a
 init_archive "$A" A

@@ -10,11 +10,7 @@
 # at its start (the kind and the rows sent).
 . "$(dirname "$0")/lib.sh"
 
-ROWS=${BUILD:+$BUILD/custody-rowclient}
-if [ -z "$ROWS" ] || [ ! -x "$ROWS" ]; then
-	echo "SKIP: custody-rowclient not built (set BUILD to the build directory)"
-	exit 77
-fi
+need_rowclient
 
 A=$T/a
 init_archive "$A" A

@@ -154,6 +154,15 @@ asan_build() {
 	[[ "$libs" == *libasan* ]]
 }
 
+# need_rowclient: ROWS, the test client that sends raw record batches, or skip the test.
+need_rowclient() {
+	ROWS=${BUILD:+$BUILD/custody-rowclient}
+	if [ -z "$ROWS" ] || [ ! -x "$ROWS" ]; then
+		echo "SKIP: custody-rowclient not built (set BUILD to the build directory)"
+		exit 77
+	fi
+}
+
 # quiet COMMAND...: run it without output.
 quiet() {
 	"$@" >/dev/null 2>&1
