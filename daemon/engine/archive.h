@@ -94,6 +94,9 @@ struct archive {
 	pthread_mutex_t	 blobs_lock;		/* opening it again */
 	time_t		 blobs_tried;		/* when it was last tried */
 	char		*blobs_why;		/* why it is not open */
+	pthread_mutex_t	 ckpt_lock;		/* the index's checkpoint thread (index-checkpoint.c) */
+	pthread_t	 ckpt_thread;
+	int		 ckpt_running, ckpt_again, ckpt_joinable;
 };
 
 /* archive.c */
@@ -358,6 +361,8 @@ int index_import_put_row(struct archive *, const struct feed_commit *,
     const uint8_t chash[static TOKEN_LEN]);
 int index_import_end(struct archive *, const struct feed_commit *, int open, int committed);
 int index_import_build(sqlite3 *);
+void index_checkpoint_later(struct archive *);
+void index_checkpoint_wait(struct archive *);
 int index_has_evidence(struct archive *, const char *id, int *found);
 int index_counts(struct archive *, uint64_t *evidence, uint64_t *records, uint64_t *commits);
 int index_record_office(struct archive *, const char *id, char office_hex[65]);

@@ -14,6 +14,14 @@
 #include "index-int.h"
 #include "index-row.h"
 
+/* The connection's settings back as archive.c makes them, after an import's transaction. */
+static void
+index_import_settings(sqlite3 *db)
+{
+	sqlite3_exec(db, "PRAGMA cache_size=-65536; PRAGMA threads=0;"
+	    " PRAGMA wal_autocheckpoint=1000", NULL, NULL, NULL);
+}
+
 /*
  * Index a commit of this office while it is written (an import, feed-import.c): 1 when the
  * index follows the feed, and the rows of index_import_put_row then go in one transaction that
@@ -41,6 +49,8 @@ index_import_begin(struct archive *a, const struct feed_commit *fc, size_t n)
 	sqlite3_exec(db, "PRAGMA cache_size=-" INDEX_IMPORT_CACHE, NULL, NULL, NULL);
 	/* the indexes built again at the end sort on a second thread */
 	sqlite3_exec(db, "PRAGMA threads=2", NULL, NULL, NULL);
+	/* its pages go into index.sqlite after the reply (index-checkpoint.c), not in COMMIT */
+	sqlite3_exec(db, "PRAGMA wal_autocheckpoint=0", NULL, NULL, NULL);
 	/*
 	 * A load at least as large as what the index holds: the secondary indexes are dropped
 	 * and built again at the end, in the same transaction (a sort instead of a random
@@ -54,8 +64,7 @@ index_import_begin(struct archive *a, const struct feed_commit *fc, size_t n)
 	if (rows <= (int64_t)n && sqlite3_exec(db, index_secondary_drop, NULL, NULL, NULL) !=
 	    SQLITE_OK) {
 		index_exec(db, "ROLLBACK", "");
-		sqlite3_exec(db, "PRAGMA cache_size=-65536", NULL, NULL, NULL);
-		sqlite3_exec(db, "PRAGMA threads=0", NULL, NULL, NULL);
+		index_import_settings(db);
 		return 0;
 	}
 	return 1;
@@ -126,8 +135,9 @@ index_import_end(struct archive *a, const struct feed_commit *fc, int open, int 
 		committed = 0;
 	if (!committed || error < 0)
 		index_exec(db, "ROLLBACK", "");
-	sqlite3_exec(db, "PRAGMA cache_size=-65536", NULL, NULL, NULL);	/* archive.c's */
-	sqlite3_exec(db, "PRAGMA threads=0", NULL, NULL, NULL);
+	index_import_settings(db);
+	if (committed && error == 0)
+		index_checkpoint_later(a);
 	if (error < 0 || !committed)
 		return error < 0 || committed ? index_catch_up(a, 0) : 0;
 	return 0;
