@@ -2,7 +2,8 @@
 # Ingest speed against peers, same machine, same data, same run:
 #  1. one large random file (SIZE_MB, default 1024): custody ingest against age -e, sha256sum,
 #     borg create --compression none, restic backup, git add && git commit; daemon peak RSS;
-#  2. NFILES (default 10000) files of 4-64 KiB in one custody ingest against restic backup.
+#  2. NFILES (default 10000) files of 4-64 KiB in one custody ingest against restic backup, of
+#     random bytes and again beginning as photos, documents, videos and recordings do.
 # Each part prints CPU seconds beside wall times: on a shared machine wall times move with the
 # load much more. PARTS="big many" (default) chooses the parts.
 # Usage: tests/bench/ingest.sh [BUILD_DIR]   (needs age, borgbackup, restic, git, python3)
@@ -89,33 +90,57 @@ rm -rf "$W/git" "$W/borg" "$W/one"
 fi
 
 if [[ " $PARTS " == *" many "* ]]; then
-echo "== $NFILES files of 4-64 KiB"
+# many KIND: NFILES files of 4-64 KiB of random bytes (KIND random: libmagic's worst case, its
+# whole database tried on every file) or beginning as evidence does (KIND media: the headers of
+# JPEG and PNG photos, PDF documents, MP4 videos and WAV recordings, then random bytes), in one
+# custody ingest against restic backup of the same files into a new repository.
+many() {
+echo "== $NFILES files of 4-64 KiB, $1"
+rm -rf "$W/many" "$W/restic"
 mkdir "$W/many"
-python3 - "$W/many" "$NFILES" <<'PY'
-import os, random, sys
-d, n = sys.argv[1], int(sys.argv[2])
+python3 - "$W/many" "$NFILES" "$1" <<'PY'
+import os, random, struct, sys
+d, n, kind = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 r = random.Random(7)
+heads = [b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00",
+         b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x04\x00\x00\x00\x03\x00\x08\x02"
+         b"\x00\x00\x00",
+         b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n",
+         b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41",
+         b"RIFF\x24\x00\x01\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x80\x3e\x00\x00"
+         b"\x00\x7d\x00\x00\x02\x00\x10\x00data\x00\x00\x01\x00"]
 for i in range(n):
     sub = os.path.join(d, "d%02d" % (i % 50))
     os.makedirs(sub, exist_ok=True)
+    size = r.randint(4096, 65536)
+    head = heads[i % len(heads)] if kind == "media" else b""
     with open(os.path.join(sub, "f%05d.bin" % i), "wb") as f:
-        f.write(os.urandom(r.randint(4096, 65536)))
+        f.write(head + os.urandom(size - len(head)))
 PY
-[ -d "$W/restic" ] || restic init -q -r "$W/restic" >/dev/null
+restic init -q -r "$W/restic" >/dev/null
 start
 c0=$(cpu_of "$PID")
 t_custody=$(secs "$CUSTODY" -A "$W/arch" ingest "$W/many")
 c_custody=$(awk -v a="$c0" -v b="$(cpu_of "$PID")" 'BEGIN { printf "%.2f", b - a }')
 rss=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)
 n=$("$CUSTODY" -A "$W/arch" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["evidence"])')
+# the media types libmagic gave the first five files (one of each kind of header)
+types=$(for f in "$W"/many/d0[0-4]/f0000[0-4].bin; do
+	"$CUSTODY" -A "$W/arch" show "$(sha256sum "$f" | cut -d' ' -f1)" 2>/dev/null |
+	    python3 -c 'import json, sys; print(json.load(sys.stdin).get("media_type", "?"))'
+done | tr '\n' ' ')
 stop
 t_restic=$(secs restic -r "$W/restic" backup "$W/many")
 c_restic=$(lastcpu)
 printf '%-34s %8.2f s  (%s evidence; custodyd CPU %s s)\n' "custody ingest" "$t_custody" "$n" \
     "$c_custody"
+echo "media types:              $types"
 printf '%-34s %8.2f s  (CPU %s s)\n' "restic backup" "$t_restic" "$c_restic"
 echo "ratio custody/restic:     $(ratio "$t_custody" "$t_restic")   (target <= 0.5)"
 echo "CPU ratio custodyd/restic: $(ratio "$c_custody" "$c_restic")"
 echo "custodyd peak RSS:        $((rss / 1024)) MiB   (target <= 128)"
 echo "load average at the end:  $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+many random
+many media
 fi
