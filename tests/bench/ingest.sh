@@ -132,12 +132,17 @@ done | tr '\n' ' ')
 stop
 t_restic=$(secs restic -r "$W/restic" backup "$W/many")
 c_restic=$(lastcpu)
+# what one new file per evidence file costs on this disk, nothing else done: a copy of the tree
+t_cp=$(secs sh -c "cp -r '$W/many' '$W/many-copy' && sync")
+rm -rf "$W/many-copy"
 printf '%-34s %8.2f s  (%s evidence; custodyd CPU %s s)\n' "custody ingest" "$t_custody" "$n" \
     "$c_custody"
 echo "media types:              $types"
 printf '%-34s %8.2f s  (CPU %s s)\n' "restic backup" "$t_restic" "$c_restic"
+printf '%-34s %8.2f s  (CPU %s s)\n' "cp -r && sync (a file per file)" "$t_cp" "$(lastcpu)"
 echo "ratio custody/restic:     $(ratio "$t_custody" "$t_restic")   (target <= 0.5)"
 echo "CPU ratio custodyd/restic: $(ratio "$c_custody" "$c_restic")"
+echo "ratio custody/cp -r:      $(ratio "$t_custody" "$t_cp")"
 echo "custodyd peak RSS:        $((rss / 1024)) MiB   (target <= 128)"
 echo "load average at the end:  $(cut -d' ' -f1-3 /proc/loadavg)"
 }
