@@ -107,6 +107,7 @@ client_unref(struct client *c)
 		return;
 	service_ingest_abort(c);
 	service_records_abort(c);
+	wire_free(c->ahead);
 	conn_free(c->conn);
 	free(c);
 }
@@ -168,10 +169,12 @@ request_done(void *arg)
 	struct request *r = arg;
 	struct client *c = r->c;
 	Custody__Error err;
-	Envelope env;
+	Envelope env, *msg;
 
 	if (r->progress_ev != NULL)
 		event_free(r->progress_ev);
+	if (r->ahead)
+		c->checking = 0;
 	if (r->done != NULL)
 		r->done(r);
 	if (!c->gone) {
@@ -182,7 +185,11 @@ request_done(void *arg)
 				conn_close_after_flush(c->conn);
 		} else
 			conn_send_frames(c->conn, &r->out);
-		if (!service_ingest_holds(c))
+		if (c->ahead != NULL && r->error >= 0) {
+			msg = c->ahead;		/* read while this one ran: its turn now */
+			c->ahead = NULL;
+			client_dispatch(c->conn, msg, c);
+		} else if (!service_ingest_holds(c))
 			conn_resume(c->conn);
 	}
 	if (r->fd >= 0)
@@ -223,12 +230,19 @@ server_want_progress(struct request *r)
 		event_add(r->progress_ev, &tv);
 }
 
-/* Pause the client and run the request on the pool. */
+/*
+ * Run the request on the pool, the client paused meanwhile; but while a RecordBatch is checked,
+ * its next message is read (and held: client_dispatch) so that it is ready when the worker is.
+ */
 void
 server_submit(struct request *r)
 {
 	client_ref(r->c);
-	conn_pause(r->c->conn);
+	if (r->ahead) {
+		r->c->checking = 1;
+		conn_resume(r->c->conn);
+	} else
+		conn_pause(r->c->conn);
 	/* a status answers from cached figures: it goes ahead of reports and queries */
 	if (r->msg->body_case == CUSTODY__ENVELOPE__BODY_STATUS_REQUEST)
 		pool_submit_first(r->c->s->pool, request_work, request_done, r);
@@ -254,6 +268,11 @@ client_dispatch(struct conn *p, Envelope *msg, void *arg)
 			TAILQ_REMOVE(&s->clients, c, entry);
 			event_base_once(s->base, -1, EV_TIMEOUT, client_free_cb, c, NULL);
 		}
+		return;
+	}
+	if (c->checking) {
+		c->ahead = msg;		/* one message ahead of the worker, no more */
+		conn_pause(p);
 		return;
 	}
 	if (msg->body_case == CUSTODY__ENVELOPE__BODY_HELLO) {
@@ -314,6 +333,7 @@ client_dispatch(struct conn *p, Envelope *msg, void *arg)
 			server_want_progress(r);
 		if (server_handlers[i].batch) {
 			r->fatal = 1;
+			r->ahead = msg->body_case == CUSTODY__ENVELOPE__BODY_RECORD_BATCH;
 			service_records_hold(c);
 		}
 		if (server_handlers[i].takes_fd && (r->fd = conn_take_fd(p)) < 0) {

@@ -36,6 +36,8 @@ struct client {
 	struct ingest		*ingest;	/* the open ingest batch, if any */
 	struct recbatch		*records;	/* the open record batch, if any */
 	int			 records_busy;	/* a worker holds it */
+	int			 checking;	/* a RecordBatch of it is on a worker */
+	Envelope		*ahead;		/* its next message, read meanwhile */
 	TAILQ_ENTRY(client)	 entry;
 };
 
@@ -48,6 +50,7 @@ struct request {
 	int		 error;
 	char		 errmsg[512];
 	int		 fatal;		/* drop the connection after the error */
+	int		 ahead;		/* the client's next message is read while it runs */
 	void		*arg;		/* the handler's own state */
 	/* progress a worker reports (atomics); sent as Progress every tick when wanted */
 	uint64_t	 progress_done, progress_total;

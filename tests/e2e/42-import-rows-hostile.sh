@@ -5,7 +5,8 @@
 # have refused gets the same "LINE: column: problem" answers, and nothing is written: a header
 # with an unknown, repeated or missing column, a row with too few or too many values, invalid
 # UTF-8, a NUL byte, a value over 64 KiB, a row of 10,000 values, JSON mixed into a batch of
-# rows. With skip_invalid only the good rows are written; a good batch is written whole.
+# rows, more rows than announced. With skip_invalid only the good rows are written; a good
+# batch is written whole.
 . "$(dirname "$0")/lib.sh"
 
 need_rowclient
@@ -56,6 +57,12 @@ unchanged "bad headers"
 out=$({ echo "$H"; good R1; } | send -j)
 contains "JSON in a batch of rows is refused" "$out" "rows where the batch takes JSON"
 unchanged "JSON mixed into rows"
+# the commit sent right behind a refused batch is read while the batch is checked (the daemon
+# reads one message ahead of its worker): dropped with the connection, the daemon unharmed
+out=$({ echo "$H"; good R1; good R2; } | send -c 1)
+contains "more rows than announced is refused" "$out" "more records than the batch announced"
+unchanged "more rows than announced"
+check "the daemon still serves" quiet cu "$A" status
 out=$({ echo "$H"; good R1; good R2; } | send -c 5)
 contains "fewer rows than announced is refused" "$out" "record_commit after 2 of 5 records"
 unchanged "fewer rows than announced"
