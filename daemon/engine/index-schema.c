@@ -31,8 +31,8 @@ const char index_schema[] =
     "CREATE TABLE IF NOT EXISTS witnesses(feed INTEGER NOT NULL, seq INTEGER NOT NULL,"
     "  witness INTEGER NOT NULL, time TEXT NOT NULL, PRIMARY KEY(feed, witness, seq))"
     "  WITHOUT ROWID;"
+    /* (no index on lamport: every query by clock asks for one token, the primary key) */
     "CREATE INDEX IF NOT EXISTS records_kind ON records(kind);"
-    "CREATE INDEX IF NOT EXISTS records_lamport ON records(lamport);"
     "CREATE TABLE IF NOT EXISTS evidence(tok BLOB PRIMARY KEY, size INTEGER NOT NULL,"
     "  media_type TEXT NOT NULL) WITHOUT ROWID;"
     /* size: the stored file's bytes (custody/blobfmt.h), from the evidence record */
