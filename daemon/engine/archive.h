@@ -337,8 +337,14 @@ int records_write_changed(struct archive *, json_t **docs, size_t n, const char 
 /* index.c: the derived SQLite index. */
 int index_exec(sqlite3 *, const char *sql, const char *types, ...);
 sqlite3_stmt *index_stmt(sqlite3 *, const char *sql);
+/*
+ * The index names offices by small ids (its offices table): SQL for the key (hex) of the
+ * office in column col, and for the id of a key bound as text. Order offices by their keys.
+ */
+#define INDEX_OFFICE_KEY(col) "(SELECT key FROM offices WHERE id=" col ")"
+#define INDEX_OFFICE_ID "(SELECT id FROM offices WHERE key=?)"
 int index_put_casualty(struct archive *, sqlite3 *, const uint8_t tok[static TOKEN_LEN],
-    const char *office, int64_t lamport, json_t *doc);
+    int64_t office, int64_t lamport, json_t *doc);
 int index_witnesses(struct archive *, const char *id, json_t **out);
 int index_current_chash(struct archive *, const uint8_t tok[static TOKEN_LEN],
     uint8_t chash[static TOKEN_LEN], char office_hex[65], char kind[16]);
@@ -377,7 +383,7 @@ struct index_event_at {		/* a place in that order; all zero: before the first */
 	uint8_t		tok[TOKEN_LEN];
 };
 int index_events_put(struct archive *, sqlite3 *, const uint8_t tok[static TOKEN_LEN],
-    const char *office, int64_t lamport, json_t *doc);
+    int64_t office, int64_t lamport, json_t *doc);
 int index_events_page(struct archive *, const char *id, struct index_event_at *, size_t max,
     int (*fn)(void *, const char *office, const char *tok), void *arg, int *more);
 /* index-counts.c: status's figures, kept by the index. */

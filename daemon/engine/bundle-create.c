@@ -134,8 +134,8 @@ bc_witnessed(struct archive *a, const char *office, const char *hex)
 	sqlite3_stmt *st;
 	uint64_t seq = 0;
 
-	if (db == NULL || (st = index_stmt(db, "SELECT max(seq) FROM witnesses WHERE feed=? AND "
-	    "witness=?")) == NULL)
+	if (db == NULL || (st = index_stmt(db, "SELECT max(seq) FROM witnesses WHERE feed="
+	    INDEX_OFFICE_ID " AND witness=" INDEX_OFFICE_ID)) == NULL)
 		return 0;
 	sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, office, -1, SQLITE_STATIC);

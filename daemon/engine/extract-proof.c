@@ -242,7 +242,7 @@ proof_seq(struct archive *a, const uint8_t tok[static TOKEN_LEN], const char *of
 	int rc;
 
 	if (db == NULL || (st = index_stmt(db, "SELECT seq FROM records WHERE tok=? AND "
-	    "office=?")) == NULL)
+	    "office=" INDEX_OFFICE_ID)) == NULL)
 		return custody_fail(CUSTODY_EIO, "index: cannot look up a record");
 	sqlite3_bind_blob(st, 1, tok, TOKEN_LEN, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, office, -1, SQLITE_STATIC);
@@ -354,8 +354,9 @@ proof_build(struct proof_ctx *p, const char *office_hex, const uint8_t tok[stati
 	/* the earliest witness of each other admitted office covering this revision */
 	if ((error = offices_list(p->a, &admitted, &nadmitted)) < 0)
 		goto done;
-	if ((st = index_stmt(db, "SELECT witness, min(seq) FROM witnesses WHERE feed=? AND "
-	    "seq>=? AND witness<>? GROUP BY witness ORDER BY 2, 1")) == NULL) {
+	if ((st = index_stmt(db, "SELECT " INDEX_OFFICE_KEY("witness") ", min(seq) FROM"
+	    " witnesses WHERE feed=" INDEX_OFFICE_ID " AND seq>=? AND witness<>" INDEX_OFFICE_ID
+	    " GROUP BY witness ORDER BY 2, 1")) == NULL) {
 		error = custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
 		goto done;
 	}

@@ -216,8 +216,9 @@ xsel_scan_evidence(struct selection *x)
 	json_t *doc;
 	int error = 0, rc;
 
-	if (db == NULL || (st = index_stmt(db, "SELECT tok, office FROM records WHERE "
-	    "kind='evidence'")) == NULL)
+	/* in the order of the keys, as revisions of one record in two feeds were read before */
+	if (db == NULL || (st = index_stmt(db, "SELECT tok, " INDEX_OFFICE_KEY("office")
+	    " AS okey FROM records WHERE kind='evidence' ORDER BY tok, okey")) == NULL)
 		return custody_fail(CUSTODY_EIO, "index: cannot list evidence");
 	while (error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (sqlite3_column_bytes(st, 0) != TOKEN_LEN)
@@ -256,8 +257,8 @@ xsel_scan_events(struct selection *x, json_t *sites)
 	json_t *doc;
 	int error = 0, rc;
 
-	if (db == NULL || (st = index_stmt(db, "SELECT tok, office FROM records WHERE "
-	    "kind='person_event'")) == NULL)
+	if (db == NULL || (st = index_stmt(db, "SELECT tok, " INDEX_OFFICE_KEY("office")
+	    " AS okey FROM records WHERE kind='person_event' ORDER BY tok, okey")) == NULL)
 		return custody_fail(CUSTODY_EIO, "index: cannot list person events");
 	while (error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (sqlite3_column_bytes(st, 0) != TOKEN_LEN)

@@ -16,21 +16,21 @@
 /* One item an event names, as a keyed token. */
 static int
 index_events_item(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_LEN],
-    const char *office, int64_t lamport, const char *time, const char *id)
+    int64_t office, int64_t lamport, const char *time, const char *id)
 {
 	uint8_t item[TOKEN_LEN];
 
 	if (id == NULL || *id == '\0')
 		return 0;
 	archive_token(a, item, id);
-	return index_exec(db, "INSERT OR IGNORE INTO event_items VALUES(?,?,?,?,?)", "bitbt",
+	return index_exec(db, "INSERT OR IGNORE INTO event_items VALUES(?,?,?,?,?)", "bitbi",
 	    item, lamport, time, tok, office);
 }
 
 /* Index a custody event revision: its row and the items it names (service_event_about's). */
 int
 index_events_put(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_LEN],
-    const char *office, int64_t lamport, json_t *doc)
+    int64_t office, int64_t lamport, json_t *doc)
 {
 	char time[INDEX_EVENT_TIME_LEN];
 	const char *action = json_string_value(json_object_get(doc, "action")) ?: "";
@@ -41,7 +41,7 @@ index_events_put(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_
 
 	/* bounded, so that a page's cursor always holds the whole of it */
 	snprintf(time, sizeof time, "%s", json_string_value(json_object_get(doc, "time")) ?: "");
-	if ((error = index_exec(db, "INSERT OR IGNORE INTO events VALUES(?,?,?,?,?)", "itbtt",
+	if ((error = index_exec(db, "INSERT OR IGNORE INTO events VALUES(?,?,?,?,?)", "itbit",
 	    lamport, time, tok, office, action)) < 0)
 		return error;
 	if ((error = index_events_item(a, db, tok, office, lamport, time,
@@ -81,10 +81,12 @@ index_events_page(struct archive *a, const char *id, struct index_event_at *at, 
 	if (db == NULL)
 		return CUSTODY_EIO;
 	if (id == NULL)
-		st = index_stmt(db, "SELECT lamport, time, tok, office FROM events"
+		st = index_stmt(db, "SELECT lamport, time, tok, " INDEX_OFFICE_KEY("office")
+		    " FROM events"
 		    " WHERE (lamport, time, tok) > (?, ?, ?) ORDER BY lamport, time, tok");
 	else
-		st = index_stmt(db, "SELECT lamport, time, tok, office FROM event_items"
+		st = index_stmt(db, "SELECT lamport, time, tok, " INDEX_OFFICE_KEY("office")
+		    " FROM event_items"
 		    " WHERE item=? AND (lamport, time, tok) > (?, ?, ?)"
 		    " ORDER BY lamport, time, tok");
 	if (st == NULL)

@@ -23,6 +23,12 @@ index_import_settings(sqlite3 *db)
 }
 
 /*
+ * The office's id in the index for the transaction index_import_begin opened on this thread
+ * (each thread has its own connection): looked up once, not for each of its rows.
+ */
+static _Thread_local int64_t index_import_office;
+
+/*
  * Index a commit of this office while it is written (an import, feed-import.c): 1 when the
  * index follows the feed, and the rows of index_import_put_row then go in one transaction that
  * index_import_end commits once the commit is on disk; 0 when the index catches up from git
@@ -45,6 +51,10 @@ index_import_begin(struct archive *a, const struct feed_commit *fc, size_t n)
 		return 0;
 	if (index_exec(db, "BEGIN IMMEDIATE", "") < 0)
 		return 0;
+	if (index_office_id(db, a->office_hex, &index_import_office) < 0) {
+		index_exec(db, "ROLLBACK", "");
+		return 0;
+	}
 	/* a bounded cache: dirty pages beyond it spill to the WAL, whatever the load's size */
 	sqlite3_exec(db, "PRAGMA cache_size=-" INDEX_IMPORT_CACHE, NULL, NULL, NULL);
 	/* the indexes built again at the end sort on a second thread */
@@ -86,10 +96,10 @@ index_import_put_row(struct archive *a, const struct feed_commit *fc,
 	int error;
 
 	if ((error = index_row_unpack(&r, row, len)) < 0 ||
-	    (error = index_exec(db, INDEX_RECORDS_PUT, "bttibii", tok, a->office_hex, kind,
+	    (error = index_exec(db, INDEX_RECORDS_PUT, "bitibii", tok, index_import_office, kind,
 	    lamport, chash, (int64_t)fc->seq, (int64_t)fc->seq)) < 0)
 		return error;
-	return index_row_put(db, tok, a->office_hex, lamport, &r);
+	return index_row_put(db, tok, index_import_office, lamport, &r);
 }
 
 /*
@@ -125,8 +135,8 @@ index_import_end(struct archive *a, const struct feed_commit *fc, int open, int 
 		return committed ? index_catch_up(a, 0) : 0;
 	git_oid_tostr(head, sizeof head, &fc->oid);
 	if (committed)
-		error = index_exec(db, "INSERT OR REPLACE INTO feeds VALUES(?,?,?)", "tti",
-		    a->office_hex, head, (int64_t)fc->seq);
+		error = index_exec(db, "INSERT OR REPLACE INTO feeds VALUES(?,?,?)", "iti",
+		    index_import_office, head, (int64_t)fc->seq);
 	if (committed && error == 0)
 		error = index_note_seq(db, a->office_hex, fc->seq);
 	if (committed && error == 0)	/* if index_import_build did not */

@@ -15,7 +15,7 @@
 
 #define INDEX_IMPORT_CACHE "16384"	/* KiB of page cache while an import writes */
 
-/* a revision in the records table: tok, office, kind, lamport, chash, seq, first_seq */
+/* a revision in the records table: tok, office id, kind, lamport, chash, seq, first_seq */
 #define INDEX_RECORDS_PUT "INSERT INTO records VALUES(?,?,?,?,?,?,?) ON CONFLICT(tok, office)" \
 	" DO UPDATE SET kind=excluded.kind, lamport=excluded.lamport, chash=excluded.chash," \
 	" seq=excluded.seq, first_seq=min(records.first_seq, excluded.first_seq)"
@@ -28,12 +28,13 @@ extern const char index_empty[];		/* every table emptied, for a rebuild */
 /* CUSTODY_EIO naming what failed and SQLite's message. */
 int index_fail(sqlite3 *, const char *what);
 int index_counting(sqlite3 *);
+int index_office_id(sqlite3 *, const char *office, int64_t *id);
 int index_note_seq(sqlite3 *, const char *office, uint64_t seq);
 int index_put_hashed(struct archive *, sqlite3 *, const uint8_t tok[static TOKEN_LEN],
-    const char *office, uint64_t seq, uint64_t clock, json_t *doc,
+    const char *office, int64_t office_id, uint64_t seq, uint64_t clock, json_t *doc,
     const uint8_t chash[static TOKEN_LEN]);
 void index_feed_head(sqlite3 *, const char *office, char head[GIT_OID_HEXSZ + 1]);
 int index_sites_put(struct archive *, sqlite3 *, const uint8_t tok[static TOKEN_LEN],
-    const char *office, int64_t lamport, const json_t *doc);
+    int64_t office, int64_t lamport, const json_t *doc);
 
 #endif

@@ -17,7 +17,7 @@
 /* Index a victim or incident revision (index-row.c works out its row). */
 int
 index_put_casualty(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_LEN],
-    const char *office, int64_t lamport, json_t *doc)
+    int64_t office, int64_t lamport, json_t *doc)
 {
 	struct cbuf b = { 0 };
 	struct index_row row;
@@ -57,8 +57,8 @@ index_current_chash(struct archive *a, const uint8_t tok[static TOKEN_LEN],
 
 	if (db == NULL)
 		return CUSTODY_EIO;
-	if ((st = index_stmt(db, "SELECT chash, office, kind FROM records WHERE tok=?"
-	    " ORDER BY lamport DESC, office DESC LIMIT 1")) == NULL)
+	if ((st = index_stmt(db, "SELECT chash, " INDEX_OFFICE_KEY("office") " AS k, kind FROM"
+	    " records WHERE tok=? ORDER BY lamport DESC, k DESC LIMIT 1")) == NULL)
 		return custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
 	sqlite3_bind_blob(st, 1, tok, TOKEN_LEN, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -102,8 +102,7 @@ index_witnesses(struct archive *a, const char *id, json_t **out)
 	uint8_t tok[TOKEN_LEN];
 	struct office *admitted = NULL;
 	size_t nadmitted = 0;
-	char office[65];
-	int64_t first;
+	int64_t office, first;
 	int rc, error = 0;
 
 	*out = json_array();
@@ -111,18 +110,18 @@ index_witnesses(struct archive *a, const char *id, json_t **out)
 		return CUSTODY_EIO;
 	archive_token(a, tok, id);
 	if ((st = index_stmt(db, "SELECT office, first_seq FROM records WHERE tok=?"
-	    " ORDER BY first_seq, office LIMIT 1")) == NULL ||
-	    (w = index_stmt(db, "SELECT witness, min(time), min(seq) FROM witnesses"
-	    " WHERE feed=? AND seq>=? GROUP BY witness ORDER BY 2")) == NULL)
+	    " ORDER BY first_seq, " INDEX_OFFICE_KEY("office") " LIMIT 1")) == NULL ||
+	    (w = index_stmt(db, "SELECT " INDEX_OFFICE_KEY("witness") ", min(time), min(seq)"
+	    " FROM witnesses WHERE feed=? AND seq>=? GROUP BY witness ORDER BY 2, 1")) == NULL)
 		return custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
 	if ((error = offices_list(a, &admitted, &nadmitted)) < 0)
 		return error;
 	sqlite3_bind_blob(st, 1, tok, TOKEN_LEN, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		snprintf(office, sizeof office, "%s", (const char *)sqlite3_column_text(st, 0));
+		office = sqlite3_column_int64(st, 0);
 		first = sqlite3_column_int64(st, 1);
-		sqlite3_bind_text(w, 1, office, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(w, 1, office);
 		sqlite3_bind_int64(w, 2, first);
 		while ((rc = sqlite3_step(w)) == SQLITE_ROW)
 			if (index_witness_admitted(admitted, nadmitted,
@@ -165,8 +164,9 @@ index_scan_new(struct archive *a, struct index_scan **out)
 		return CUSTODY_EIO;
 	if ((*out = calloc(1, sizeof **out)) == NULL)
 		return CUSTODY_ENOMEM;
-	if (sqlite3_prepare_v2(db, "SELECT tok, office, kind, lamport, chash FROM records"
-	    " WHERE tok >= ? ORDER BY tok, office", -1, &(*out)->st, NULL) != SQLITE_OK) {
+	/* in the primary key's order: the office's tie-break is index_scan_current's */
+	if (sqlite3_prepare_v2(db, "SELECT tok, " INDEX_OFFICE_KEY("office") ", kind, lamport,"
+	    " chash FROM records WHERE tok >= ? ORDER BY tok", -1, &(*out)->st, NULL) != SQLITE_OK) {
 		free(*out);
 		*out = NULL;
 		return custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));

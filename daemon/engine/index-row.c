@@ -364,10 +364,18 @@ bad:
 	return custody_fail(CUSTODY_EIO, "index: a packed row does not parse");
 }
 
+/*
+ * The condition under which an upsert into table t replaces its row: the new revision's clock
+ * is later, or the same and its office key (not its id: ids follow arrival) not lower.
+ */
+#define INDEX_ROW_NEWER(t) " WHERE excluded.lamport > " t ".lamport OR (excluded.lamport = " \
+	t ".lamport AND " INDEX_OFFICE_KEY("excluded.office") " >= " \
+	INDEX_OFFICE_KEY(t ".office") ")"
+
 /* Write a victim's, incident's, person's or person event's row, if the revision is the
  * current one. */
 int
-index_row_put(sqlite3 *db, const uint8_t tok[static TOKEN_LEN], const char *office,
+index_row_put(sqlite3 *db, const uint8_t tok[static TOKEN_LEN], int64_t office,
     int64_t lamport, const struct index_row *r)
 {
 	if (r->kind == 'p')
@@ -377,8 +385,8 @@ index_row_put(sqlite3 *db, const uint8_t tok[static TOKEN_LEN], const char *offi
 		    " age_group=excluded.age_group, child=excluded.child, woman=excluded.woman,"
 		    " governorate=excluded.governorate, consent=excluded.consent,"
 		    " dup_age=excluded.dup_age, dup_birth=excluded.dup_birth"
-		    " WHERE (excluded.lamport, excluded.office) >= (persons.lamport, persons.office)",
-		    "btitItiiTiBB", tok, office, lamport, r->s[0], r->has_age ? &r->age : NULL,
+		    INDEX_ROW_NEWER("persons"),
+		    "biitItiiTiBB", tok, office, lamport, r->s[0], r->has_age ? &r->age : NULL,
 		    r->s[1], r->child, r->woman, r->s[2], r->categories, r->ntok, r->dtok);
 	if (r->kind == 'e')
 		return index_exec(db, "INSERT INTO person_events VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"
@@ -387,18 +395,16 @@ index_row_put(sqlite3 *db, const uint8_t tok[static TOKEN_LEN], const char *offi
 		    " date=excluded.date, date_from=excluded.date_from, date_to=excluded.date_to,"
 		    " precision=excluded.precision, party=excluded.party,"
 		    " governorate=excluded.governorate, site=excluded.site"
-		    " WHERE (excluded.lamport, excluded.office) >="
-		    " (person_events.lamport, person_events.office)",
-		    "btibtttttTTB", tok, office, lamport, r->itok, r->s[0], r->s[1], r->s[2],
+		    INDEX_ROW_NEWER("person_events"),
+		    "biibtttttTTB", tok, office, lamport, r->itok, r->s[0], r->s[1], r->s[2],
 		    r->s[3], r->s[4], r->s[5], r->s[6], r->ntok);
 	if (r->kind == 'i')
 		return index_exec(db, "INSERT INTO incidents VALUES(?,?,?,?,?,?,?)"
 		    " ON CONFLICT(tok) DO UPDATE SET office=excluded.office,"
 		    " lamport=excluded.lamport, date=excluded.date,"
 		    " governorate=excluded.governorate, party=excluded.party, type=excluded.type"
-		    " WHERE (excluded.lamport, excluded.office) >="
-		    " (incidents.lamport, incidents.office)",
-		    "btiTTTT", tok, office, lamport, r->s[0], r->s[1], r->s[2], r->s[3]);
+		    INDEX_ROW_NEWER("incidents"),
+		    "biiTTTT", tok, office, lamport, r->s[0], r->s[1], r->s[2], r->s[3]);
 	if (r->kind != 'v')
 		return 0;
 	return index_exec(db, "INSERT INTO victims VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
@@ -409,8 +415,8 @@ index_row_put(sqlite3 *db, const uint8_t tok[static TOKEN_LEN], const char *offi
 	    " child=excluded.child, woman=excluded.woman, categories=excluded.categories,"
 	    " governorate=excluded.governorate, party=excluded.party, cause=excluded.cause,"
 	    " incident=excluded.incident, name_tok=excluded.name_tok, dup_tok=excluded.dup_tok"
-	    " WHERE (excluded.lamport, excluded.office) >= (victims.lamport, victims.office)",
-	    "btitTTTtIttiiiTTTBBB", tok, office, lamport, r->s[0], r->s[1], r->s[2], r->s[3],
+	    INDEX_ROW_NEWER("victims"),
+	    "biitTTTtIttiiiTTTBBB", tok, office, lamport, r->s[0], r->s[1], r->s[2], r->s[3],
 	    r->s[4], r->has_age ? &r->age : NULL, r->s[5], r->s[6], r->child, r->woman,
 	    r->categories, r->s[7], r->s[8], r->s[9], r->itok, r->ntok, r->dtok);
 }

@@ -38,7 +38,7 @@ struct index_row {
 int index_row_pack(struct archive *, const json_t *doc, struct cbuf *out);
 int index_row_unpack(struct index_row *, const uint8_t *, size_t);
 /* Write the row of tok (if the revision is the current one). */
-int index_row_put(sqlite3 *, const uint8_t tok[static TOKEN_LEN], const char *office,
+int index_row_put(sqlite3 *, const uint8_t tok[static TOKEN_LEN], int64_t office,
     int64_t lamport, const struct index_row *);
 
 #endif

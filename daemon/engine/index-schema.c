@@ -10,22 +10,29 @@
 #include "archive.h"
 #include "index-int.h"
 
-#define INDEX_SCHEMA_VERSION "11"
+#define INDEX_SCHEMA_VERSION "12"
 
 const char index_schema[] =
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS feeds(office TEXT PRIMARY KEY, head TEXT NOT NULL,"
+    /*
+     * Every office key (hex) the index names, as a small integer: the office, feed and
+     * witness columns below hold these ids, a few bytes in each row and index entry instead
+     * of 64. Ids follow arrival, so an order between offices (the tie-break between two
+     * revisions at one clock) compares their keys (INDEX_OFFICE_KEY), never their ids.
+     */
+    "CREATE TABLE IF NOT EXISTS offices(id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE IF NOT EXISTS feeds(office INTEGER PRIMARY KEY, head TEXT NOT NULL,"
     "  seq INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS records(tok BLOB NOT NULL, office TEXT NOT NULL,"
+    "CREATE TABLE IF NOT EXISTS records(tok BLOB NOT NULL, office INTEGER NOT NULL,"
     "  kind TEXT NOT NULL, lamport INTEGER NOT NULL, chash BLOB NOT NULL,"
     "  seq INTEGER NOT NULL, first_seq INTEGER NOT NULL,"
     "  PRIMARY KEY(tok, office)) WITHOUT ROWID;"
-    /* feed (office key hex) witnessed up to seq by office witness at time (ISO 8601) */
-    "CREATE TABLE IF NOT EXISTS witnesses(feed TEXT NOT NULL, seq INTEGER NOT NULL,"
-    "  witness TEXT NOT NULL, time TEXT NOT NULL, PRIMARY KEY(feed, witness, seq))"
+    /* feed (an office id) witnessed up to seq by office witness at time (ISO 8601) */
+    "CREATE TABLE IF NOT EXISTS witnesses(feed INTEGER NOT NULL, seq INTEGER NOT NULL,"
+    "  witness INTEGER NOT NULL, time TEXT NOT NULL, PRIMARY KEY(feed, witness, seq))"
     "  WITHOUT ROWID;"
+    /* (no index on lamport: every query by clock asks for one token, the primary key) */
     "CREATE INDEX IF NOT EXISTS records_kind ON records(kind);"
-    "CREATE INDEX IF NOT EXISTS records_lamport ON records(lamport);"
     "CREATE TABLE IF NOT EXISTS evidence(tok BLOB PRIMARY KEY, size INTEGER NOT NULL,"
     "  media_type TEXT NOT NULL) WITHOUT ROWID;"
     /* size: the stored file's bytes (custody/blobfmt.h), from the evidence record */
@@ -38,7 +45,7 @@ const char index_schema[] =
      * 1 civil_defense, 2 media. child and woman as the report defines them (0/1). incident,
      * name_tok and dup_tok are keyed tokens, never names.
      */
-    "CREATE TABLE IF NOT EXISTS victims(tok BLOB PRIMARY KEY, office TEXT NOT NULL,"
+    "CREATE TABLE IF NOT EXISTS victims(tok BLOB PRIMARY KEY, office INTEGER NOT NULL,"
     "  lamport INTEGER NOT NULL, documented TEXT NOT NULL, death TEXT, death_from TEXT,"
     "  death_to TEXT, sex TEXT NOT NULL, age INTEGER, age_group TEXT NOT NULL,"
     "  status TEXT NOT NULL, child INTEGER NOT NULL, woman INTEGER NOT NULL,"
@@ -50,7 +57,7 @@ const char index_schema[] =
     "  governorate, cause, child, woman, categories, incident);"
     "CREATE INDEX IF NOT EXISTS victims_dup ON victims(dup_tok);"
     "CREATE INDEX IF NOT EXISTS victims_incident ON victims(incident);"
-    "CREATE TABLE IF NOT EXISTS incidents(tok BLOB PRIMARY KEY, office TEXT NOT NULL,"
+    "CREATE TABLE IF NOT EXISTS incidents(tok BLOB PRIMARY KEY, office INTEGER NOT NULL,"
     "  lamport INTEGER NOT NULL, date TEXT, governorate TEXT, party TEXT, type TEXT)"
     "  WITHOUT ROWID;"
     /*
@@ -63,13 +70,13 @@ const char index_schema[] =
      * ante-mortem field or a coordinate. A person's dup_age and dup_birth are keyed tokens of
      * its normalised name and governorate with its age, or its birth year (duplicates).
      */
-    "CREATE TABLE IF NOT EXISTS persons(tok BLOB PRIMARY KEY, office TEXT NOT NULL,"
+    "CREATE TABLE IF NOT EXISTS persons(tok BLOB PRIMARY KEY, office INTEGER NOT NULL,"
     "  lamport INTEGER NOT NULL, sex TEXT NOT NULL, age INTEGER, age_group TEXT NOT NULL,"
     "  child INTEGER NOT NULL, woman INTEGER NOT NULL, governorate TEXT,"
     "  consent INTEGER NOT NULL, dup_age BLOB, dup_birth BLOB) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS persons_dup_age ON persons(dup_age);"
     "CREATE INDEX IF NOT EXISTS persons_dup_birth ON persons(dup_birth);"
-    "CREATE TABLE IF NOT EXISTS person_events(tok BLOB PRIMARY KEY, office TEXT NOT NULL,"
+    "CREATE TABLE IF NOT EXISTS person_events(tok BLOB PRIMARY KEY, office INTEGER NOT NULL,"
     "  lamport INTEGER NOT NULL, person BLOB NOT NULL, type TEXT NOT NULL, date TEXT NOT NULL,"
     "  date_from TEXT NOT NULL, date_to TEXT NOT NULL, precision TEXT NOT NULL, party TEXT,"
     "  governorate TEXT, site BLOB) WITHOUT ROWID;"
@@ -85,10 +92,10 @@ const char index_schema[] =
      * file name or an evidence hash.
      */
     "CREATE TABLE IF NOT EXISTS events(lamport INTEGER NOT NULL, time TEXT NOT NULL,"
-    "  tok BLOB NOT NULL, office TEXT NOT NULL, action TEXT NOT NULL,"
+    "  tok BLOB NOT NULL, office INTEGER NOT NULL, action TEXT NOT NULL,"
     "  PRIMARY KEY(lamport, time, tok)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS event_items(item BLOB NOT NULL, lamport INTEGER NOT NULL,"
-    "  time TEXT NOT NULL, tok BLOB NOT NULL, office TEXT NOT NULL,"
+    "  time TEXT NOT NULL, tok BLOB NOT NULL, office INTEGER NOT NULL,"
     "  PRIMARY KEY(item, lamport, time, tok)) WITHOUT ROWID;"
     /*
      * The figures status shows, kept as rows come and go (index-counts.c): records rows,
@@ -148,12 +155,36 @@ static const char index_drop[] =
     "DROP TABLE IF EXISTS incidents; DROP TABLE IF EXISTS witnesses;"
     "DROP TABLE IF EXISTS events; DROP TABLE IF EXISTS event_items;"
     "DROP TABLE IF EXISTS counts; DROP TABLE IF EXISTS persons;"
-    "DROP TABLE IF EXISTS person_events; DROP TABLE IF EXISTS evidence_sites;";
+    "DROP TABLE IF EXISTS person_events; DROP TABLE IF EXISTS evidence_sites;"
+    "DROP TABLE IF EXISTS offices;";
 
 int
 index_fail(sqlite3 *db, const char *what)
 {
 	return custody_fail(CUSTODY_EIO, "index: %s: %s", what, sqlite3_errmsg(db));
+}
+
+/*
+ * The id of an office key (hex) in the offices table, made if new. An id made inside a
+ * transaction goes with it if it is rolled back: keep it no longer than the transaction.
+ */
+int
+index_office_id(sqlite3 *db, const char *office, int64_t *id)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*id = 0;
+	if ((rc = index_exec(db, "INSERT OR IGNORE INTO offices(key) VALUES(?)", "t", office)) < 0)
+		return rc;
+	if ((st = index_stmt(db, "SELECT id FROM offices WHERE key=?")) == NULL)
+		return index_fail(db, "prepare");
+	sqlite3_bind_text(st, 1, office, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW ? 0 : index_fail(db, "office id");
 }
 
 /* Whether the index was made by another version (it is then rebuilt from the feeds). */

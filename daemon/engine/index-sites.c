@@ -16,7 +16,7 @@
  */
 int
 index_sites_put(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_LEN],
-    const char *office, int64_t lamport, const json_t *doc)
+    int64_t office, int64_t lamport, const json_t *doc)
 {
 	uint8_t site[TOKEN_LEN];
 	sqlite3_stmt *st;
@@ -24,12 +24,12 @@ index_sites_put(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_L
 	size_t i;
 	int rc, error;
 
-	if ((st = index_stmt(db, "SELECT 1 FROM records WHERE tok=? AND (lamport, office) >"
-	    " (?, ?)")) == NULL)
+	if ((st = index_stmt(db, "SELECT 1 FROM records WHERE tok=? AND (lamport, "
+	    INDEX_OFFICE_KEY("office") ") > (?, " INDEX_OFFICE_KEY("?") ")")) == NULL)
 		return index_fail(db, "prepare");
 	sqlite3_bind_blob(st, 1, tok, TOKEN_LEN, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, lamport);
-	sqlite3_bind_text(st, 3, office, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, office);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)

@@ -21,6 +21,7 @@ struct apply_ctx {
 	sqlite3		*db;
 	git_repository	*repo;
 	const char	*office;
+	int64_t		 office_id;	/* its id in the index (index_office_id) */
 	uint64_t	 seq;		/* of the commit being indexed */
 	uint64_t	 lamport;	/* its clock: every record it writes carries it (sync-verify.c) */
 	int		 error;
@@ -59,20 +60,22 @@ index_blob_stored(const json_t *doc)
  */
 int
 index_put_hashed(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_LEN],
-    const char *office, uint64_t seq, uint64_t clock, json_t *doc,
+    const char *office, int64_t office_id, uint64_t seq, uint64_t clock, json_t *doc,
     const uint8_t chash[static TOKEN_LEN])
 {
 	const char *kind = record_kind(doc);
 	int64_t lamport = (int64_t)(clock < CUSTODY_LAMPORT_MAX ? clock : CUSTODY_LAMPORT_MAX);
+	int64_t feed;
 	int error;
 
-	error = index_exec(db, INDEX_RECORDS_PUT, "bttibii", tok, office, kind, lamport, chash,
+	error = index_exec(db, INDEX_RECORDS_PUT, "bitibii", tok, office_id, kind, lamport, chash,
 	    (int64_t)seq, (int64_t)seq);
 	if (error == 0 && strcmp(kind, "witness") == 0 &&
-	    json_string_value(json_object_get(doc, "feed")) != NULL)
-		error = index_exec(db, "INSERT OR IGNORE INTO witnesses VALUES(?,?,?,?)", "titt",
-		    json_string_value(json_object_get(doc, "feed")),
-		    (int64_t)json_integer_value(json_object_get(doc, "seq")), office,
+	    json_string_value(json_object_get(doc, "feed")) != NULL &&
+	    (error = index_office_id(db, json_string_value(json_object_get(doc, "feed")),
+	    &feed)) == 0)
+		error = index_exec(db, "INSERT OR IGNORE INTO witnesses VALUES(?,?,?,?)", "iiit",
+		    feed, (int64_t)json_integer_value(json_object_get(doc, "seq")), office_id,
 		    json_string_value(json_object_get(doc, "time")) ?: "");
 	if (error == 0 && strcmp(kind, "evidence") == 0)
 		error = index_exec(db, "INSERT INTO evidence VALUES(?,?,?) ON CONFLICT(tok) DO UPDATE"
@@ -84,12 +87,12 @@ index_put_hashed(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_
 		error = index_exec(db, "INSERT OR IGNORE INTO blobs VALUES(?,?)", "ti",
 		    json_string_value(json_object_get(doc, "blob")), index_blob_stored(doc));
 	if (error == 0 && strcmp(kind, "evidence") == 0)
-		error = index_sites_put(a, db, tok, office, lamport, doc);
+		error = index_sites_put(a, db, tok, office_id, lamport, doc);
 	if (error == 0 && (strcmp(kind, "victim") == 0 || strcmp(kind, "incident") == 0 ||
 	    strcmp(kind, "person") == 0 || strcmp(kind, "person_event") == 0))
-		error = index_put_casualty(a, db, tok, office, lamport, doc);
+		error = index_put_casualty(a, db, tok, office_id, lamport, doc);
 	if (error == 0 && strcmp(kind, "event") == 0)
-		error = index_events_put(a, db, tok, office, lamport, doc);
+		error = index_events_put(a, db, tok, office_id, lamport, doc);
 	if (error == 0 && strcmp(kind, "epoch") == 0)
 		epochs_indexed(a, office, seq, doc);	/* the data key it announces */
 	return error;
@@ -98,12 +101,12 @@ index_put_hashed(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_
 /* index_put_hashed, the content hash computed here. */
 static int
 index_put(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKEN_LEN], const char *office,
-    uint64_t seq, uint64_t clock, json_t *doc)
+    int64_t office_id, uint64_t seq, uint64_t clock, json_t *doc)
 {
 	uint8_t chash[TOKEN_LEN];
 
 	record_content_hash(a, doc, chash);
-	return index_put_hashed(a, db, tok, office, seq, clock, doc, chash);
+	return index_put_hashed(a, db, tok, office, office_id, seq, clock, doc, chash);
 }
 
 /* Index one record object found at records/.../TOKEN. */
@@ -124,7 +127,8 @@ index_record(struct apply_ctx *ctx, const char *name, const git_oid *oid)
 	git_blob_free(b);
 	if (error < 0)
 		return custody_fail(error, "index: record %s: %s", name, custody_error());
-	error = index_put(ctx->a, ctx->db, tok, ctx->office, ctx->seq, ctx->lamport, doc);
+	error = index_put(ctx->a, ctx->db, tok, ctx->office, ctx->office_id, ctx->seq,
+	    ctx->lamport, doc);
 	json_decref(doc);
 	return error;
 }
@@ -152,7 +156,7 @@ static int
 index_commit_changes(struct archive *a, sqlite3 *db, const char *office, git_commit *c,
     uint64_t cut)
 {
-	struct apply_ctx ctx = { a, db, archive_repo(a), office, 0 };
+	struct apply_ctx ctx = { a, db, archive_repo(a), office, 0, 0, 0, 0 };
 	git_commit *parent = NULL;
 	git_tree *old = NULL, *new = NULL;
 	char head[GIT_OID_HEXSZ + 1], hex[65];
@@ -163,6 +167,8 @@ index_commit_changes(struct archive *a, sqlite3 *db, const char *office, git_com
 		return error;
 	ctx.seq = seq;
 	ctx.lamport = lamport;
+	if ((error = index_office_id(db, office, &ctx.office_id)) < 0)
+		return error;
 	if (git_commit_parentcount(c) > 0 && (git_commit_parent(&parent, c, 0) < 0 ||
 	    git_commit_tree(&old, parent) < 0)) {
 		error = custody_fail(CUSTODY_EIO, "index: parent of a commit unreadable");
@@ -177,8 +183,8 @@ index_commit_changes(struct archive *a, sqlite3 *db, const char *office, git_com
 		goto done;
 	}
 	git_oid_tostr(head, sizeof head, git_commit_id(c));
-	error = index_exec(db, "INSERT OR REPLACE INTO feeds VALUES(?,?,?)", "tti", office, head,
-	    (int64_t)seq);
+	error = index_exec(db, "INSERT OR REPLACE INTO feeds VALUES(?,?,?)", "iti", ctx.office_id,
+	    head, (int64_t)seq);
 	if (error == 0)
 		error = index_note_seq(db, office, seq);
 done:
@@ -195,7 +201,8 @@ index_feed_head(sqlite3 *db, const char *office, char head[GIT_OID_HEXSZ + 1])
 	sqlite3_stmt *st;
 
 	head[0] = '\0';
-	if (sqlite3_prepare_v2(db, "SELECT head FROM feeds WHERE office=?", -1, &st, NULL) !=
+	if (sqlite3_prepare_v2(db, "SELECT head FROM feeds WHERE office=" INDEX_OFFICE_ID, -1, &st,
+	    NULL) !=
 	    SQLITE_OK)
 		return;
 	sqlite3_bind_text(st, 1, office, -1, SQLITE_STATIC);
@@ -215,6 +222,7 @@ index_apply_commit(struct archive *a, const struct feed_commit *fc, json_t **doc
 	char known[GIT_OID_HEXSZ + 1], head[GIT_OID_HEXSZ + 1];
 	uint8_t tok[TOKEN_LEN];
 	uint64_t cut = UINT64_MAX;
+	int64_t office;
 	size_t i;
 	int error, settle = 0;
 
@@ -226,9 +234,11 @@ index_apply_commit(struct archive *a, const struct feed_commit *fc, json_t **doc
 	index_cuts_of(db, a->office_hex, &cut);
 	if ((error = index_exec(db, "BEGIN IMMEDIATE", "")) < 0)
 		return error;
+	error = index_office_id(db, a->office_hex, &office);
 	for (i = 0; i < n && error == 0 && fc->seq <= cut; i++) {
 		archive_token(a, tok, record_id(docs[i]));
-		error = index_put(a, db, tok, a->office_hex, fc->seq, fc->lamport, docs[i]);
+		error = index_put(a, db, tok, a->office_hex, office, fc->seq, fc->lamport,
+		    docs[i]);
 		/* what may change which revocations are effective */
 		settle |= strcmp(record_kind(docs[i]), "revocation") == 0 ||
 		    strcmp(record_kind(docs[i]), "office") == 0 ||
@@ -236,8 +246,8 @@ index_apply_commit(struct archive *a, const struct feed_commit *fc, json_t **doc
 	}
 	git_oid_tostr(head, sizeof head, &fc->oid);
 	if (error == 0)
-		error = index_exec(db, "INSERT OR REPLACE INTO feeds VALUES(?,?,?)", "tti",
-		    a->office_hex, head, (int64_t)fc->seq);
+		error = index_exec(db, "INSERT OR REPLACE INTO feeds VALUES(?,?,?)", "iti",
+		    office, head, (int64_t)fc->seq);
 	if (error == 0)
 		error = index_note_seq(db, a->office_hex, fc->seq);
 	if (error < 0) {
@@ -446,8 +456,8 @@ index_record_office(struct archive *a, const char *id, char office_hex[65])
 	if (db == NULL)
 		return CUSTODY_EIO;
 	archive_token(a, tok, id);
-	if (sqlite3_prepare_v2(db, "SELECT office FROM records WHERE tok=? ORDER BY lamport DESC,"
-	    " office DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT " INDEX_OFFICE_KEY("office") " AS k FROM records"
+	    " WHERE tok=? ORDER BY lamport DESC, k DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
 		return index_fail(db, "prepare");
 	sqlite3_bind_blob(st, 1, tok, TOKEN_LEN, SQLITE_STATIC);
 	rc = sqlite3_step(st);

@@ -166,8 +166,8 @@ offices_witnessed(struct offices_view *v, const uint8_t pk[static ED25519_PK_LEN
 	int64_t at;
 	int found = 0;
 
-	if (db == NULL || sqlite3_prepare_v2(db, "SELECT witness, time FROM witnesses WHERE "
-	    "feed = ?", -1, &st, NULL) != SQLITE_OK)
+	if (db == NULL || sqlite3_prepare_v2(db, "SELECT " INDEX_OFFICE_KEY("witness") ", time"
+	    " FROM witnesses WHERE feed = " INDEX_OFFICE_ID, -1, &st, NULL) != SQLITE_OK)
 		return 0;
 	hex_encode(hex, pk, ED25519_PK_LEN);
 	sqlite3_bind_text(st, 1, hex, -1, SQLITE_TRANSIENT);
@@ -400,10 +400,9 @@ offices_read(struct offices_view *v)
 
 	if (db == NULL)
 		return CUSTODY_EIO;
-	if (sqlite3_prepare_v2(db, "SELECT tok, office, lamport, kind, seq, first_seq FROM "
-	    "records WHERE kind IN ('office', 'invite', 'withdrawal') ORDER BY lamport, office",
-	    -1, &st,
-	    NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT tok, " INDEX_OFFICE_KEY("office") " AS okey, lamport,"
+	    " kind, seq, first_seq FROM records WHERE kind IN ('office', 'invite', 'withdrawal')"
+	    " ORDER BY lamport, okey", -1, &st, NULL) != SQLITE_OK)
 		return custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
 	while (v->error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		office = (const char *)sqlite3_column_text(st, 1);
@@ -635,8 +634,9 @@ offices_key(struct archive *a, uint8_t key[static OFFICES_KEY_LEN])
 
 	if (db == NULL)
 		return CUSTODY_EIO;
-	if (sqlite3_prepare_v2(db, "SELECT tok, office, seq, first_seq FROM records WHERE kind IN "
-	    "('office', 'invite', 'withdrawal') ORDER BY tok, office", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT tok, " INDEX_OFFICE_KEY("office") " AS okey, seq,"
+	    " first_seq FROM records WHERE kind IN ('office', 'invite', 'withdrawal')"
+	    " ORDER BY tok, okey", -1, &st, NULL) != SQLITE_OK)
 		return custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
 	crypto_generichash_init(&h, NULL, 0, OFFICES_KEY_LEN);
 	crypto_generichash_update(&h, (const uint8_t *)a->path, strlen(a->path) + 1);

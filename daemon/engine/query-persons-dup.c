@@ -11,9 +11,11 @@
 #include <string.h>
 
 #include "custody/common.h"
+#include "archive.h"
 #include "report.h"
 
-#define QPD_SQL "SELECT tok, office, dup_age, dup_birth FROM persons WHERE" \
+#define QPD_SQL "SELECT tok, " INDEX_OFFICE_KEY("office") ", dup_age, dup_birth FROM persons" \
+	" WHERE" \
 	" dup_age IN (SELECT dup_age FROM persons WHERE dup_age IS NOT NULL" \
 	" GROUP BY dup_age HAVING count(*) > 1) OR" \
 	" dup_birth IN (SELECT dup_birth FROM persons WHERE dup_birth IS NOT NULL" \

@@ -13,7 +13,8 @@
 #include "custody/persons.h"
 #include "report.h"
 
-#define QP_SQL "SELECT p.tok, p.office, p.child, p.woman, p.governorate, e.type, e.date," \
+#define QP_SQL "SELECT p.tok, " INDEX_OFFICE_KEY("p.office") ", p.child, p.woman," \
+	" p.governorate, e.type, e.date," \
 	" e.party, e.governorate, e.site FROM persons p LEFT JOIN person_events e" \
 	" ON e.person = p.tok ORDER BY p.tok"
 

@@ -33,7 +33,8 @@ static const char query_head[] =
 static const char query_statuses[] = " AND status IN (SELECT v FROM s)";
 static const char query_tail[] =
     " LIMIT :limit)"
-    " SELECT victims.tok, victims.office FROM m CROSS JOIN victims ON victims.tok = m.t"
+    " SELECT victims.tok, " INDEX_OFFICE_KEY("victims.office") " FROM m CROSS JOIN victims"
+    " ON victims.tok = m.t"
     " ORDER BY m.d, m.t";
 
 struct query_clause {

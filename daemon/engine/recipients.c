@@ -321,8 +321,8 @@ recipient_list(json_t **out, struct archive *a)
 		json_decref(list);
 		return CUSTODY_EIO;
 	}
-	if ((st = index_stmt(db, "SELECT tok, office FROM records WHERE kind='recipient'")) ==
-	    NULL) {
+	if ((st = index_stmt(db, "SELECT tok, " INDEX_OFFICE_KEY("office") " FROM records"
+	    " WHERE kind='recipient'")) == NULL) {
 		json_decref(list);
 		return custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
 	}

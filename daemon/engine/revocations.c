@@ -233,8 +233,9 @@ revocations_read(struct archive *a, struct revocation_sig **out, size_t *n)
 	*n = 0;
 	if (db == NULL)
 		return CUSTODY_EIO;
-	if (sqlite3_prepare_v2(db, "SELECT tok, office, first_seq, lamport FROM records WHERE "
-	    "kind = 'revocation' ORDER BY office, first_seq, tok", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT tok, " INDEX_OFFICE_KEY("office") " AS okey,"
+	    " first_seq, lamport FROM records WHERE kind = 'revocation' ORDER BY okey, first_seq,"
+	    " tok", -1, &st, NULL) != SQLITE_OK)
 		return custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
 	while (error == 0 && *n < REVOCATIONS_RECS_MAX && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		office = (const char *)sqlite3_column_text(st, 1);
@@ -301,8 +302,9 @@ revocations_key(struct archive *a, const struct office *admitted, size_t nadmitt
 
 	if (db == NULL)
 		return CUSTODY_EIO;
-	if (sqlite3_prepare_v2(db, "SELECT tok, office, seq, first_seq, lamport FROM records "
-	    "WHERE kind = 'revocation' ORDER BY office, first_seq, tok", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT tok, " INDEX_OFFICE_KEY("office") " AS okey, seq,"
+	    " first_seq, lamport FROM records WHERE kind = 'revocation' ORDER BY okey, first_seq,"
+	    " tok", -1, &st, NULL) != SQLITE_OK)
 		return custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
 	crypto_generichash_init(&h, NULL, 0, REVOCATIONS_KEY_LEN);
 	crypto_generichash_update(&h, (const uint8_t *)a->path, strlen(a->path) + 1);
@@ -409,8 +411,8 @@ revocations_default_seq(struct archive *a, const uint8_t pk[static ED25519_PK_LE
 
 	*out = 0;
 	hex_encode(hex, pk, ED25519_PK_LEN);
-	if (db == NULL || (st = index_stmt(db, "SELECT max(seq) FROM witnesses WHERE feed = ? "
-	    "AND witness != ?")) == NULL)
+	if (db == NULL || (st = index_stmt(db, "SELECT max(seq) FROM witnesses WHERE feed = "
+	    INDEX_OFFICE_ID " AND witness != " INDEX_OFFICE_ID)) == NULL)
 		return custody_fail(CUSTODY_EIO, "index: cannot read witnesses");
 	sqlite3_bind_text(st, 1, hex, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, hex, -1, SQLITE_TRANSIENT);
@@ -526,7 +528,7 @@ revocations_mark(struct archive *a, const char *office_hex, const char *tok_hex,
 	if (!revocations_cut(a, pk, &cut))
 		return 0;
 	if (db == NULL || (st = index_stmt(db, "SELECT seq FROM records WHERE tok = ? AND "
-	    "office = ?")) == NULL)
+	    "office = " INDEX_OFFICE_ID)) == NULL)
 		return CUSTODY_EIO;
 	sqlite3_bind_blob(st, 1, tok, sizeof tok, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, office_hex, -1, SQLITE_TRANSIENT);

@@ -400,7 +400,8 @@ verify_rollback(struct verify_ctx *v, const char *office)
 		return;	/* verify_feed reports it */
 	}
 	snprintf(item, sizeof item, "maxseq:%s", office);
-	if ((st = index_stmt(db, "SELECT max(coalesce((SELECT seq FROM feeds WHERE office=?), 0),"
+	if ((st = index_stmt(db, "SELECT max(coalesce((SELECT seq FROM feeds WHERE office="
+	    INDEX_OFFICE_ID "), 0),"
 	    " coalesce((SELECT CAST(v AS INTEGER) FROM meta WHERE k=?), 0))")) != NULL) {
 		sqlite3_bind_text(st, 1, office, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, item, -1, SQLITE_STATIC);
@@ -408,7 +409,8 @@ verify_rollback(struct verify_ctx *v, const char *office)
 			known = (uint64_t)sqlite3_column_int64(st, 0);
 		sqlite3_reset(st);
 	}
-	if ((st = index_stmt(db, "SELECT max(seq) FROM witnesses WHERE feed=?")) != NULL) {
+	if ((st = index_stmt(db, "SELECT max(seq) FROM witnesses WHERE feed=" INDEX_OFFICE_ID)) !=
+	    NULL) {
 		sqlite3_bind_text(st, 1, office, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW)
 			witnessed = (uint64_t)sqlite3_column_int64(st, 0);

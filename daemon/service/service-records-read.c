@@ -119,9 +119,11 @@ service_list(struct request *r)
 
 	if (!records_kind_ok(m->kind) && strcmp(m->kind, "evidence") != 0)
 		return custody_fail(CUSTODY_EINVAL, "unknown record kind");
-	return listing_finish(&l, listing_select(&l, "SELECT tok, office FROM records r"
-	    " WHERE kind=? AND NOT EXISTS (SELECT 1 FROM records o WHERE o.tok=r.tok AND"
-	    " (o.lamport, o.office) > (r.lamport, r.office)) ORDER BY tok LIMIT ?", m->kind,
+	return listing_finish(&l, listing_select(&l, "SELECT tok, " INDEX_OFFICE_KEY("office")
+	    " FROM records r WHERE kind=? AND NOT EXISTS (SELECT 1 FROM records o WHERE"
+	    " o.tok=r.tok AND (o.lamport > r.lamport OR (o.lamport = r.lamport AND"
+	    " o.office <> r.office AND " INDEX_OFFICE_KEY("o.office") " > "
+	    INDEX_OFFICE_KEY("r.office") "))) ORDER BY tok LIMIT ?", m->kind,
 	    m->limit ? (int64_t)m->limit : -1));
 }
 
@@ -222,8 +224,8 @@ service_duplicates(struct request *r)
 		    kind);
 	if (sqlite3_prepare_v2(db, "SELECT dup_tok FROM victims WHERE dup_tok IS NOT NULL"
 	    " GROUP BY dup_tok HAVING count(*) > 1", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "SELECT tok, office FROM victims WHERE dup_tok=? ORDER BY tok",
-	    -1, &mem, NULL) != SQLITE_OK) {
+	    sqlite3_prepare_v2(db, "SELECT tok, " INDEX_OFFICE_KEY("office") " FROM victims"
+	    " WHERE dup_tok=? ORDER BY tok", -1, &mem, NULL) != SQLITE_OK) {
 		error = custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
 		goto done;
 	}
@@ -424,8 +426,8 @@ service_history(struct request *r)
 		return CUSTODY_EIO;
 	archive_token(a, tok, id);
 	hex_encode(hex, tok, TOKEN_LEN);
-	if (sqlite3_prepare_v2(db, "SELECT office FROM records WHERE tok=?", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT " INDEX_OFFICE_KEY("office") " FROM records WHERE"
+	    " tok=?", -1, &st, NULL) != SQLITE_OK)
 		return custody_fail(CUSTODY_EIO, "index: %s", sqlite3_errmsg(db));
 	sqlite3_bind_blob(st, 1, tok, TOKEN_LEN, SQLITE_STATIC);
 	while (error == 0 && sqlite3_step(st) == SQLITE_ROW)
@@ -549,15 +551,18 @@ service_person_case(struct request *r)
 	uint8_t chash[TOKEN_LEN];
 	int error, rc = SQLITE_DONE, i;
 	static const char *const sql[] = {
-		"SELECT e.tok, e.office FROM person_events e WHERE e.person=?"
+		"SELECT e.tok, " INDEX_OFFICE_KEY("e.office") " FROM person_events e"
+		" WHERE e.person=?"
 		" ORDER BY e.date_from, CASE e.type WHEN 'last_seen' THEN 0 WHEN 'arrest' THEN 1"
 		" WHEN 'abduction' THEN 2 WHEN 'transfer' THEN 3 WHEN 'seen_in_custody' THEN 4"
 		" WHEN 'inquiry' THEN 5 WHEN 'denial' THEN 6 WHEN 'release' THEN 7"
 		" WHEN 'death_in_custody' THEN 8 WHEN 'remains_found' THEN 9 ELSE 10 END, e.tok",
-		"SELECT s.tok, s.office FROM records s WHERE s.tok IN (SELECT site FROM"
-		" person_events WHERE person=? AND site IS NOT NULL) AND s.kind='site' AND"
-		" NOT EXISTS (SELECT 1 FROM records o WHERE o.tok=s.tok AND"
-		" (o.lamport, o.office) > (s.lamport, s.office)) ORDER BY s.tok",
+		"SELECT s.tok, " INDEX_OFFICE_KEY("s.office") " FROM records s WHERE s.tok IN"
+		" (SELECT site FROM person_events WHERE person=? AND site IS NOT NULL) AND"
+		" s.kind='site' AND NOT EXISTS (SELECT 1 FROM records o WHERE o.tok=s.tok AND"
+		" (o.lamport > s.lamport OR (o.lamport = s.lamport AND o.office <> s.office AND "
+		INDEX_OFFICE_KEY("o.office") " > " INDEX_OFFICE_KEY("s.office") ")))"
+		" ORDER BY s.tok",
 	};
 
 	if (db == NULL)

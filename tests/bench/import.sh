@@ -56,6 +56,8 @@ printf '%-40s %8.2f s\n' "custody import victims" "$t_custody" "sqlite3 .import 
 echo "ratio custody/sqlite3:     $(ratio "$t_custody" "$t_sqlite")   (target <= 4)"
 echo "custodyd peak RSS:         $((rss / 1024)) MiB   (target <= 256; 1,000 rows: $((rss_small / 1024)) MiB)"
 echo "custodyd CPU:              $cpu s"
+echo "index after it:            $(ls -l "$W/arch"/index.sqlite* | awk '{ printf "%s %d MB  ",
+    $NF, $5 / 1000000 }' | sed "s|$W/arch/||g")"
 echo "CPU seconds: custodyd $cpu + custody $c_client against sqlite3 $c_sqlite: ratio" \
     "$(ratio "$(awk -v a="$cpu" -v b="$c_client" 'BEGIN { print a + b }')" "$c_sqlite")"
 t_again=$(secs "$CUSTODY" -A "$W/arch" import victims "$W/victims.csv")

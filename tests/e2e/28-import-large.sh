@@ -89,11 +89,12 @@ contains "and names in Arabic script" "$(cu "$A" victim show L000004 --json)" \
     '"name": "'"$(printf '\u0623\u062d\u0645\u062f')"' Family 4"'
 
 dump() {
-	sqlite3 "$A/index.sqlite" "SELECT hex(tok), office, kind, lamport, hex(chash), seq,
-	    first_seq FROM records ORDER BY tok, office;
-	    SELECT hex(tok), office, lamport, documented, death, death_from, death_to, sex, age,
-	    age_group, status, child, woman, categories, governorate, party, cause,
-	    hex(incident), hex(name_tok), hex(dup_tok) FROM victims ORDER BY tok;"
+	sqlite3 "$A/index.sqlite" "SELECT hex(tok), (SELECT key FROM offices WHERE id=office) AS o,
+	    kind, lamport, hex(chash), seq, first_seq FROM records ORDER BY tok, o;
+	    SELECT hex(tok), (SELECT key FROM offices WHERE id=office), lamport, documented,
+	    death, death_from, death_to, sex, age, age_group, status, child, woman, categories,
+	    governorate, party, cause, hex(incident), hex(name_tok), hex(dup_tok) FROM victims
+	    ORDER BY tok;"
 }
 cu "$A" report --year 2023 --format json >"$T/report-import.json"
 stop_daemon "$DA" || fail "A stops"

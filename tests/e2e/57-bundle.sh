@@ -63,7 +63,8 @@ done
 nb1=$(feed_len "$B" "$HB")
 check "B witnessed A's feed in its own ($nb0 -> $nb1, and get events)" [ "$nb1" -gt "$nb0" ]
 check "B's feed holds a witness of A's" eval \
-    "sqlite3 '$B/index.sqlite' \"SELECT count(*) FROM witnesses WHERE feed='$HA'\" | grep -qv '^0$'"
+    "sqlite3 '$B/index.sqlite' \"SELECT count(*) FROM witnesses WHERE feed=(SELECT id FROM
+    offices WHERE key='$HA')\" | grep -qv '^0$'"
 
 refs0=$(git --git-dir="$B/git" for-each-ref)
 out=$(cu "$B" bundle apply "$T/ab.bundle" 2>&1) || fail "B applies it again: $out"

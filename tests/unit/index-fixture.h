@@ -42,9 +42,12 @@ put_victim(sqlite3 *db, const struct vrow *v)
 	tok[15] = 0x76;
 	inc[0] = (uint8_t)v->incident;
 	inc[15] = 0x69;
+	assert_int_equal(sqlite3_exec(db, "INSERT OR IGNORE INTO offices(key) VALUES('office-a'),"
+	    " ('office-b')", NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO victims(tok, office, lamport,"
 	    " documented, death, death_from, death_to, sex, age, age_group, status, child, woman,"
-	    " categories, governorate, party, cause, incident) VALUES(?1,?17,1,?2,?3,?4,?5,?6,?7,"
+	    " categories, governorate, party, cause, incident) VALUES(?1,"
+	    " (SELECT id FROM offices WHERE key=?17),1,?2,?3,?4,?5,?6,?7,"
 	    "?8,?9,?10,?11,?12,?13,?14,?15,?16)", -1, &st, NULL), SQLITE_OK);
 	sqlite3_bind_blob(st, 1, tok, 16, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 17, v->id == 7 ? "office-b" : "office-a", -1, SQLITE_STATIC);
@@ -77,9 +80,12 @@ put_incident(sqlite3 *db, int id, const char *party)
 
 	inc[0] = (uint8_t)id;
 	inc[15] = 0x69;
+	assert_int_equal(sqlite3_exec(db, "INSERT OR IGNORE INTO offices(key) VALUES('office-a')",
+	    NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO incidents(tok, office, lamport,"
-	    " date, governorate, party, type) VALUES(?, 'office-a', 1, '2024-12-01', 'aleppo', ?,"
-	    " 'shelling')", -1, &st, NULL), SQLITE_OK);
+	    " date, governorate, party, type) VALUES(?, (SELECT id FROM offices WHERE"
+	    " key='office-a'), 1, '2024-12-01', 'aleppo', ?, 'shelling')", -1, &st, NULL),
+	    SQLITE_OK);
 	sqlite3_bind_blob(st, 1, inc, 16, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, party, -1, SQLITE_STATIC);
 	assert_int_equal(sqlite3_step(st), SQLITE_DONE);

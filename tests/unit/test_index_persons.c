@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "archive.h"
+#include "index-int.h"
 #include "index-row.h"
 #include "report.h"
 
@@ -41,10 +42,12 @@ put(struct fixture *f, const char *text, int64_t lamport)
 	json_error_t err;
 	json_t *doc = json_loads(text, 0, &err);
 	uint8_t tok[TOKEN_LEN];
+	int64_t office;
 
 	assert_non_null(doc);
 	archive_token(f->a, tok, json_string_value(json_object_get(doc, "id")));
-	assert_int_equal(index_put_casualty(f->a, f->db, tok, "office-a", lamport, doc), 0);
+	assert_int_equal(index_office_id(f->db, "office-a", &office), 0);
+	assert_int_equal(index_put_casualty(f->a, f->db, tok, office, lamport, doc), 0);
 	json_decref(doc);
 }
 

@@ -26,12 +26,14 @@ put(struct fixture *f, const char *office, int64_t lamport, const char *text)
 {
 	json_t *doc = json_loads(text, 0, NULL);
 	uint8_t tok[TOKEN_LEN], chash[TOKEN_LEN];
+	int64_t id;
 
 	assert_non_null(doc);
 	archive_token(f->a, tok, json_string_value(json_object_get(doc, "id")));
 	record_content_hash(f->a, doc, chash);
-	assert_int_equal(index_put_hashed(f->a, f->db, tok, office, 1, (uint64_t)lamport, doc,
-	    chash), 0);
+	assert_int_equal(index_office_id(f->db, office, &id), 0);
+	assert_int_equal(index_put_hashed(f->a, f->db, tok, office, id, 1, (uint64_t)lamport,
+	    doc, chash), 0);
 	json_decref(doc);
 }
 

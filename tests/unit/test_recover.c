@@ -59,8 +59,13 @@ write_one(struct archive_fixture *f, const char *id, struct feed_commit *out)
 static void
 witnessed(struct archive_fixture *f, const char *witness, int64_t seq)
 {
-	assert_int_equal(index_exec(archive_db(f->a), "INSERT INTO witnesses VALUES(?,?,?,?)",
-	    "titt", f->a->office_hex, seq, witness, "2026-01-01T00:00:00Z"), 0);
+	sqlite3 *db = archive_db(f->a);
+
+	assert_int_equal(index_exec(db, "INSERT OR IGNORE INTO offices(key) VALUES(?), (?)",
+	    "tt", f->a->office_hex, witness), 0);
+	assert_int_equal(index_exec(db, "INSERT INTO witnesses VALUES(" INDEX_OFFICE_ID ",?,"
+	    INDEX_OFFICE_ID ",?)", "titt", f->a->office_hex, seq, witness,
+	    "2026-01-01T00:00:00Z"), 0);
 }
 
 /* A peer that holds none of the office's feed: still recovering, and nothing is written. */
