@@ -6,6 +6,7 @@
 #define CUSTODY_INDEX_FIXTURE_H
 
 #include "archive-fixture.h"
+#include "index-int.h"
 
 struct fixture {
 	char		 dir[256];
@@ -28,6 +29,23 @@ struct vrow {
 	const char	*governorate, *party, *cause;
 	int		 incident;	/* 0 none, else the token's byte 0 */
 };
+
+/* Index doc (JSON text) as office's revision at lamport, as the indexer does. */
+static inline void
+fixture_put(struct fixture *f, const char *office, int64_t lamport, const char *text)
+{
+	json_t *doc = json_loads(text, 0, NULL);
+	uint8_t tok[TOKEN_LEN], chash[TOKEN_LEN];
+	int64_t id;
+
+	assert_non_null(doc);
+	archive_token(f->a, tok, json_string_value(json_object_get(doc, "id")));
+	record_content_hash(f->a, doc, chash);
+	assert_int_equal(index_office_id(f->db, office, &id), 0);
+	assert_int_equal(index_put_hashed(f->a, f->db, tok, office, id, 1, (uint64_t)lamport,
+	    doc, chash), 0);
+	json_decref(doc);
+}
 
 static void
 put_victim(sqlite3 *db, const struct vrow *v)

@@ -26,23 +26,13 @@
 #define HIGH "f000000000000000000000000000000000000000000000000000000000000001"
 #define LOW  "0000000000000000000000000000000000000000000000000000000000000002"
 
-/* Index doc (JSON text) as office's revision at lamport, as the indexer does. */
+/* Index doc (JSON text) as office's revision at lamport, in a transaction of its own. */
 static void
 put(struct fixture *f, const char *office, int64_t lamport, const char *text)
 {
-	json_t *doc = json_loads(text, 0, NULL);
-	uint8_t tok[TOKEN_LEN], chash[TOKEN_LEN];
-	int64_t id;
-
-	assert_non_null(doc);
-	archive_token(f->a, tok, json_string_value(json_object_get(doc, "id")));
-	record_content_hash(f->a, doc, chash);
 	assert_int_equal(index_exec(f->db, "BEGIN IMMEDIATE", ""), 0);
-	assert_int_equal(index_office_id(f->db, office, &id), 0);
-	assert_int_equal(index_put_hashed(f->a, f->db, tok, office, id, 1, (uint64_t)lamport,
-	    doc, chash), 0);
+	fixture_put(f, office, lamport, text);
 	assert_int_equal(index_exec(f->db, "COMMIT", ""), 0);
-	json_decref(doc);
 }
 
 /* The text of the first column of the first row of sql with id's token bound, or "". */

@@ -20,23 +20,6 @@
 
 #include "index-fixture.h"
 
-/* Index doc (JSON text) as office's revision at lamport, as the indexer does. */
-static void
-put(struct fixture *f, const char *office, int64_t lamport, const char *text)
-{
-	json_t *doc = json_loads(text, 0, NULL);
-	uint8_t tok[TOKEN_LEN], chash[TOKEN_LEN];
-	int64_t id;
-
-	assert_non_null(doc);
-	archive_token(f->a, tok, json_string_value(json_object_get(doc, "id")));
-	record_content_hash(f->a, doc, chash);
-	assert_int_equal(index_office_id(f->db, office, &id), 0);
-	assert_int_equal(index_put_hashed(f->a, f->db, tok, office, id, 1, (uint64_t)lamport,
-	    doc, chash), 0);
-	json_decref(doc);
-}
-
 static void
 evidence(struct fixture *f, const char *office, int64_t lamport, const char *id,
     const char *sites)
@@ -45,7 +28,7 @@ evidence(struct fixture *f, const char *office, int64_t lamport, const char *id,
 
 	snprintf(text, sizeof text, "{\"kind\": \"evidence\", \"id\": \"%s\", \"size\": 10,"
 	    " \"media_type\": \"text/plain\", \"sites\": [%s]}", id, sites);
-	put(f, office, lamport, text);
+	fixture_put(f, office, lamport, text);
 }
 
 static void
@@ -56,7 +39,7 @@ event(struct fixture *f, const char *id, const char *person, const char *site)
 	snprintf(text, sizeof text, "{\"kind\": \"person_event\", \"id\": \"%s\", \"person_id\":"
 	    " \"%s\", \"type\": \"seen_in_custody\", \"date\": \"2024-06\"%s%s%s}", id, person,
 	    site ? ", \"site_id\": \"" : "", site ? site : "", site ? "\"" : "");
-	put(f, "office-a", 2, text);
+	fixture_put(f, "office-a", 2, text);
 }
 
 /* Ask for S-1, S-2, S-404 and S-1 again; compare with the four counts expected of each. */
@@ -103,7 +86,7 @@ test_counts(void **state)
 	evidence(f, "office-a", 6, "E-1", "\"S-1\", \"S-2\"");
 	expect(f, (const uint64_t[]){ 1, 1, 0, 1 }, (const uint64_t[]){ 2, 1, 0, 2 });
 	/* a person's event moved to another site: P-2 no longer counts at S-1 */
-	put(f, "office-a", 8, "{\"kind\": \"person_event\", \"id\": \"PE-3\", \"person_id\":"
+	fixture_put(f, "office-a", 8, "{\"kind\": \"person_event\", \"id\": \"PE-3\", \"person_id\":"
 	    " \"P-2\", \"type\": \"seen_in_custody\", \"date\": \"2024-06\", \"site_id\": \"S-2\"}");
 	expect(f, (const uint64_t[]){ 1, 1, 0, 1 }, (const uint64_t[]){ 1, 2, 0, 1 });
 }
