@@ -35,12 +35,18 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 # cpu_of PID: CPU seconds the process has used so far.
 cpu_of() { awk -v t="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$1/stat"; }
 
+# start: a daemon on a new archive, $ARCH. Nothing is removed before the end of the run: ext4
+# skips the inodes freed in the last minutes when it allocates new ones, one look each, so
+# removing the last part's 10,000 files would slow the next part's file creations (not its
+# peers', which make few files).
+NARCH=0
 start() {
-	rm -rf "$W/arch" "$W/arch.log"
-	"$CUSTODYD" init "$W/arch" --office bench --no-passphrase >/dev/null
-	"$CUSTODYD" run "$W/arch" >"$W/arch.log" 2>&1 &
+	NARCH=$((NARCH + 1))
+	ARCH=$W/arch$NARCH
+	"$CUSTODYD" init "$ARCH" --office bench --no-passphrase >/dev/null
+	"$CUSTODYD" run "$ARCH" >"$ARCH.log" 2>&1 &
 	PID=$!
-	while [ ! -S "$W/arch/custodyd.sock" ]; do sleep 0.05; done
+	while [ ! -S "$ARCH/custodyd.sock" ]; do sleep 0.05; done
 }
 stop() { kill "$PID"; wait "$PID" || true; PID=; }
 
@@ -52,14 +58,14 @@ cat "$W/big.bin" >/dev/null
 age-keygen -o "$W/age.key" 2>/dev/null
 AGEKEY=$(age-keygen -y "$W/age.key")
 borg init -e repokey-blake2 "$W/borg"
-restic init -q -r "$W/restic" >/dev/null
+restic init -q -r "$R" >/dev/null
 git init -q "$W/git" && cp "$W/big.bin" "$W/git/big.bin"
 mkdir "$W/one" && ln "$W/big.bin" "$W/one/big.bin"
 
 start
 sync
 c0=$(cpu_of "$PID")
-t_custody=$(secs "$CUSTODY" -A "$W/arch" ingest "$W/big.bin")
+t_custody=$(secs "$CUSTODY" -A "$ARCH" ingest "$W/big.bin")
 c_custody=$(awk -v a="$c0" -v b="$(cpu_of "$PID")" 'BEGIN { printf "%.2f", b - a }')
 rss=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)
 stop
@@ -96,9 +102,9 @@ if [[ " $PARTS " == *" many "* ]]; then
 # custody ingest against restic backup of the same files into a new repository.
 many() {
 echo "== $NFILES files of 4-64 KiB, $1"
-rm -rf "$W/many" "$W/restic"
-mkdir "$W/many"
-python3 - "$W/many" "$NFILES" "$1" <<'PY'
+M=$W/many-$1 R=$W/restic-$1
+mkdir "$M"
+python3 - "$M" "$NFILES" "$1" <<'PY'
 import os, random, struct, sys
 d, n, kind = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 r = random.Random(7)
@@ -117,24 +123,23 @@ for i in range(n):
     with open(os.path.join(sub, "f%05d.bin" % i), "wb") as f:
         f.write(head + os.urandom(size - len(head)))
 PY
-restic init -q -r "$W/restic" >/dev/null
+restic init -q -r "$R" >/dev/null
 start
 c0=$(cpu_of "$PID")
-t_custody=$(secs "$CUSTODY" -A "$W/arch" ingest "$W/many")
+t_custody=$(secs "$CUSTODY" -A "$ARCH" ingest "$M")
 c_custody=$(awk -v a="$c0" -v b="$(cpu_of "$PID")" 'BEGIN { printf "%.2f", b - a }')
 rss=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)
-n=$("$CUSTODY" -A "$W/arch" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["evidence"])')
+n=$("$CUSTODY" -A "$ARCH" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["evidence"])')
 # the media types libmagic gave the first five files (one of each kind of header)
-types=$(for f in "$W"/many/d0[0-4]/f0000[0-4].bin; do
-	"$CUSTODY" -A "$W/arch" show "$(sha256sum "$f" | cut -d' ' -f1)" 2>/dev/null |
+types=$(for f in "$M"/d0[0-4]/f0000[0-4].bin; do
+	"$CUSTODY" -A "$ARCH" show "$(sha256sum "$f" | cut -d' ' -f1)" 2>/dev/null |
 	    python3 -c 'import json, sys; print(json.load(sys.stdin).get("media_type", "?"))'
 done | tr '\n' ' ')
 stop
-t_restic=$(secs restic -r "$W/restic" backup "$W/many")
+t_restic=$(secs restic -r "$R" backup "$M")
 c_restic=$(lastcpu)
 # what one new file per evidence file costs on this disk, nothing else done: a copy of the tree
-t_cp=$(secs sh -c "cp -r '$W/many' '$W/many-copy' && sync")
-rm -rf "$W/many-copy"
+t_cp=$(secs sh -c "cp -r '$M' '$M-copy' && sync")
 printf '%-34s %8.2f s  (%s evidence; custodyd CPU %s s)\n' "custody ingest" "$t_custody" "$n" \
     "$c_custody"
 echo "media types:              $types"
