@@ -155,7 +155,8 @@ for b in ("b1", "b2", "b3", "b4"):
     os.mkdir(os.path.join(d, b))
     for i in range(300):
         with open(os.path.join(d, b, "f%03d" % i), "wb") as f:
-            f.write(os.urandom(1 + (i * 37) % 4000))
+            # named inside: two random files of one byte were once the same evidence
+            f.write(b"%s/%03d " % (b.encode(), i) + os.urandom(1 + (i * 37) % 4000))
 for i in range(4):
     with open(os.path.join(d, "pre%d.bin" % i), "wb") as f:
         f.write(os.urandom(20000 + 10000 * i))
