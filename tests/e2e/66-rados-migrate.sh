@@ -170,7 +170,7 @@ check "on local: custody verify passes" test "$rc" -eq 0
 check "custodyd stops" stop_daemon "$DAEMON_PID"
 
 # --- a tampered local object -------------------------------------------------------------
-victim=$(find "$A/blobs" -type f | sort | sed -n 7p)
+victim=$(find "$A/blobs" -type f -size +4k | sort | sed -n 7p)	# past the byte flipped
 vname=$(basename "$victim")
 flip "$victim" 1000
 sum=$(sha256sum <"$victim" | cut -c1-64)
