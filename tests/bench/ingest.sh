@@ -58,7 +58,7 @@ cat "$W/big.bin" >/dev/null
 age-keygen -o "$W/age.key" 2>/dev/null
 AGEKEY=$(age-keygen -y "$W/age.key")
 borg init -e repokey-blake2 "$W/borg"
-restic init -q -r "$R" >/dev/null
+restic init -q -r "$W/restic" >/dev/null
 git init -q "$W/git" && cp "$W/big.bin" "$W/git/big.bin"
 mkdir "$W/one" && ln "$W/big.bin" "$W/one/big.bin"
 
