@@ -434,13 +434,14 @@ index_has_evidence(struct archive *a, const char *id, int *found)
 	if (db == NULL)
 		return CUSTODY_EIO;
 	archive_token(a, tok, id);
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM evidence WHERE tok=?", -1, &st, NULL) !=
-	    SQLITE_OK)
+	/* asked for every file of an ingest: prepared once per thread's connection */
+	if ((st = index_stmt(db, "SELECT 1 FROM evidence WHERE tok=?")) == NULL)
 		return index_fail(db, "prepare");
 	sqlite3_bind_blob(st, 1, tok, TOKEN_LEN, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	*found = rc == SQLITE_ROW;
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : index_fail(db, "read");
 }
 
