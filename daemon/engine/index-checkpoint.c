@@ -23,15 +23,12 @@ index_checkpoint_run(void *arg)
 {
 	struct archive *a = arg;
 	sqlite3 *db;
-	int again, rc, frames, done;
+	int again;
 
 	do {
-		if ((db = archive_db(a)) != NULL) {
-			rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-			    &frames, &done);
-			if (rc != SQLITE_OK)
-				log_warn("index: checkpoint: %s", sqlite3_errmsg(db));
-		}
+		if ((db = archive_db(a)) != NULL && sqlite3_wal_checkpoint_v2(db, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) != SQLITE_OK)
+			log_warn("index: checkpoint: %s", sqlite3_errmsg(db));
 		pthread_mutex_lock(&a->ckpt_lock);
 		again = a->ckpt_again;
 		a->ckpt_again = 0;
