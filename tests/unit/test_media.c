@@ -36,6 +36,18 @@ static const struct {
 	{ (const uint8_t *)"a witness statement\n", 20, "text/plain" },
 };
 
+/*
+ * Random bytes from a fixed seed: about one draw in a few thousand of fresh random bytes
+ * looks to libmagic like a DOS program or a fax, which would make these tests fail by chance.
+ */
+static void
+noise(uint8_t *p, size_t n, uint8_t seed)
+{
+	uint8_t s[randombytes_SEEDBYTES] = { seed };
+
+	randombytes_buf_deterministic(p, n, s);
+}
+
 static void
 test_types(void **state)
 {
@@ -52,7 +64,7 @@ test_types(void **state)
 	}
 	media_sniff(out, sizeof out, (const uint8_t *)"", 0);
 	assert_string_equal(out, "application/octet-stream");
-	randombytes_buf(rnd, sizeof rnd);
+	noise(rnd, sizeof rnd, 0);
 	rnd[0] = 0x00;	/* nothing starts so */
 	rnd[1] = 0x01;
 	media_sniff(out, sizeof out, rnd, sizeof rnd);
@@ -101,7 +113,7 @@ test_deep(void **state)
 	char out[128];
 	unsigned i, sum;
 
-	randombytes_buf(buf, sizeof buf);
+	noise(buf, sizeof buf, 1);
 	buf[0] = 0x00;
 	buf[1] = 0x01;
 	memcpy(buf + 32768, "\x01" "CD001\x01", 7);
@@ -151,7 +163,7 @@ test_binary(void **state)
 	media_sniff(out, sizeof out, tail, sizeof tail - 1);
 	assert_string_equal(out, "text/plain");
 	for (i = 0; i < 20; i++) {
-		randombytes_buf(rnd, sizeof rnd);
+		noise(rnd, sizeof rnd, 2 + i);
 		rnd[0] = 0x00;	/* nothing starts so */
 		rnd[1] = 0x01;
 		media_sniff(out, sizeof out, rnd, sizeof rnd);
