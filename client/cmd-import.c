@@ -4,7 +4,9 @@
  * work overlaps the reading; the whole import becomes one signed commit, asked for only when
  * every row was valid. A bad row (or a count announced wrong) leaves the batch uncommitted:
  * the daemon drops it when the connection closes, and nothing is written. With --skip-invalid
- * and bad rows, the file is read again to send exactly the valid rows.
+ * and bad rows, the file is read again to send exactly the valid rows. A repeated id is found
+ * in memory that does not grow with the file: the first pass keeps the ids in a filter that
+ * can only say "maybe seen", and a second reading, only when it said so, names the repeats.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "custody/seen.h"
 #include "records-cmd.h"
 #include "records-out.h"
 
@@ -24,6 +27,14 @@
 #define IMPORT_BIG (10ull * 1000 * 1000)	/* show progress above this file size */
 #define IMPORT_TICK_MS 200
 #define IMPORT_BAR 20
+/*
+ * The filter of the ids seen (custody/seen.h): two bits for each byte of the file, up to 8 MiB.
+ * Rows of 1,000,000 ids left 0-1 false alarms in five tries, 2,000,000 left 1-4, 10,000,000
+ * about 111,000 (a suspect costs some 50 bytes). Any false alarm or repeat costs one more
+ * reading of the file, to tell which.
+ */
+#define IMPORT_SEEN_MIN (4u << 10)
+#define IMPORT_SEEN_MAX (8u << 20)
 
 static int cmd_import_victims_exec(const struct cmd_ctx *, const struct cmd_args *);
 static int cmd_import_incidents_exec(const struct cmd_ctx *, const struct cmd_args *);
@@ -87,13 +98,6 @@ const struct cmd_entry cmd_import_sites_entry = {
 	.exec = cmd_import_sites_exec,
 };
 
-/* The ids seen in one pass, with their lines: open addressing, FNV-1a. */
-struct import_ids {
-	char		**key;
-	unsigned long	 *line;
-	size_t		  n, cap;		/* cap a power of two */
-};
-
 struct import {
 	const char	*path, *kind, *plural;
 	const struct cmd_ctx *ctx;
@@ -106,7 +110,8 @@ struct import {
 	struct vocab	 vocab;
 	unsigned long	 valid, invalid;	/* rows of the first pass */
 	unsigned long	 sent;			/* valid rows batched to be sent */
-	struct import_ids ids;
+	struct seen	*seen;			/* the ids of the first pass */
+	int		 resolving;		/* the second look at the ids seen twice */
 	struct client	 c;
 	struct csv_import *ci;			/* the pass under way */
 	ProtobufCBinaryData *cols;		/* the header, sent in the RecordBegin */
@@ -119,6 +124,15 @@ struct import {
 	uint64_t	 size, read;
 	struct timespec	 last;
 };
+
+/* The bytes of the filter of ids for a file of size bytes. */
+static size_t
+import_seen_bytes(uint64_t size)
+{
+	if (size / 4 < IMPORT_SEEN_MIN)
+		return IMPORT_SEEN_MIN;
+	return size / 4 > IMPORT_SEEN_MAX ? IMPORT_SEEN_MAX : (size_t)(size / 4);
+}
 
 /* Erase the progress bar. */
 static void
@@ -314,66 +328,6 @@ import_row_new(struct import *im, size_t *len)
 	return r;
 }
 
-/* The slot of id: its own, or the empty one where it goes. */
-static size_t
-import_ids_slot(const struct import_ids *t, const char *id)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	const unsigned char *p;
-	size_t i;
-
-	for (p = (const unsigned char *)id; *p != '\0'; p++)
-		h = (h ^ *p) * 0x100000001b3ULL;
-	for (i = (size_t)h & (t->cap - 1); t->key[i] != NULL && strcmp(t->key[i], id) != 0;
-	    i = (i + 1) & (t->cap - 1))
-		;
-	return i;
-}
-
-/* Remember id at line; 0, or the line it was first seen on. */
-static unsigned long
-import_ids_add(struct import_ids *t, const char *id, unsigned long line)
-{
-	struct import_ids old = *t;
-	size_t i;
-
-	if (2 * (t->n + 1) > t->cap) {
-		t->cap = old.cap ? 2 * old.cap : 4096;
-		if ((t->key = calloc(t->cap, sizeof *t->key)) == NULL ||
-		    (t->line = calloc(t->cap, sizeof *t->line)) == NULL)
-			client_fatal("out of memory");
-		for (i = 0; i < old.cap; i++) {
-			if (old.key[i] == NULL)
-				continue;
-			t->key[import_ids_slot(t, old.key[i])] = old.key[i];
-			t->line[import_ids_slot(t, old.key[i])] = old.line[i];
-		}
-		free(old.key);
-		free(old.line);
-	}
-	i = import_ids_slot(t, id);
-	if (t->key[i] != NULL)
-		return t->line[i];
-	if ((t->key[i] = strdup(id)) == NULL)
-		client_fatal("out of memory");
-	t->line[i] = line;
-	t->n++;
-	return 0;
-}
-
-/* Forget every id. */
-static void
-import_ids_clear(struct import_ids *t)
-{
-	size_t i;
-
-	for (i = 0; i < t->cap; i++)
-		free(t->key[i]);
-	free(t->key);
-	free(t->line);
-	memset(t, 0, sizeof *t);
-}
-
 /* The first pass cannot be committed: send no more of it. */
 static void
 import_break(struct import *im)
@@ -401,6 +355,37 @@ import_problem(struct import *im, unsigned long line, const char *column, const 
 }
 
 /*
+ * Whether the row at line repeats an earlier row's id. The first pass notes each id in
+ * memory that does not grow with the file and cannot tell yet; when some id may have been
+ * seen before, a second look (resolving) names the repeats and reports them; the sending
+ * pass skips them.
+ */
+static int
+import_repeat(struct import *im, const char *id, unsigned long line)
+{
+	uint64_t first;
+	char msg[256];
+
+	if (!im->resolving && !im->sending) {
+		if (seen_note(im->seen, id, strlen(id)) < 0)
+			client_fatal("out of memory");
+		return 0;
+	}
+	if ((first = seen_first(im->seen, id, strlen(id), line)) == 0)
+		return 0;
+	if (im->resolving) {
+		im->valid--;
+		im->invalid++;
+		import_clear(im);
+		snprintf(msg, sizeof msg, "%.160s appears more than once (first on line %llu)", id,
+		    (unsigned long long)first);
+		import_problem(im, line, "id", msg);
+		import_break(im);
+	}
+	return 1;
+}
+
+/*
  * A row of either pass: the first counts and reports it, and batches it up while every row
  * was valid and the count announced holds; the second batches up the valid rows.
  */
@@ -408,15 +393,13 @@ static int
 import_row(void *arg, unsigned long line, json_t *record, const struct record_problems *probs)
 {
 	struct import *im = arg;
-	unsigned long first;
 	Custody__RecordRow *r;
 	const char *id;
-	char msg[256];
 	size_t i, len;
 	int header;
 
 	if (record == NULL || (probs != NULL && probs->n > 0)) {
-		if (im->sending)
+		if (im->sending || im->resolving)
 			return 0;	/* reported by the first pass */
 		/* the importer reports a bad header like this, before any row */
 		header = im->valid + im->invalid == 0 && line <= 1;
@@ -432,17 +415,10 @@ import_row(void *arg, unsigned long line, json_t *record, const struct record_pr
 		return 0;
 	}
 	id = json_string_value(json_object_get(record, "id"));
-	if (id != NULL && *id != '\0' && (first = import_ids_add(&im->ids, id, line)) > 0) {
-		if (im->sending)
-			return 0;
-		im->invalid++;
-		import_clear(im);
-		snprintf(msg, sizeof msg, "%.160s appears more than once (first on line %lu)", id,
-		    first);
-		import_problem(im, line, "id", msg);
-		import_break(im);
+	if (id != NULL && *id != '\0' && import_repeat(im, id, line))
 		return 0;
-	}
+	if (im->resolving)
+		return 0;
 	if (!im->sending) {
 		im->valid++;
 		if (im->broken)
@@ -483,9 +459,9 @@ import_pass(struct import *im, const char *what)
 	if (csv_import_new(&ci, im->kind, &im->vocab, import_row, im) < 0)
 		client_fatal("%s", custody_error());
 	im->ci = ci;
-	import_columns_free(im);	/* each pass sends the header it reads */
+	if (!im->resolving)
+		import_columns_free(im);	/* each pass sends the header it reads */
 	im->read = 0;
-	import_ids_clear(&im->ids);	/* both passes judge duplicates alike */
 	import_draw(im, what, 1);
 	while ((got = read_full(im->fd, buf, IMPORT_PIECE)) > 0) {
 		im->read += (uint64_t)got;
@@ -507,7 +483,6 @@ import_pass(struct import *im, const char *what)
 	}
 	csv_import_free(ci);
 	im->ci = NULL;
-	import_ids_clear(&im->ids);
 	free(buf);
 }
 
@@ -592,8 +567,15 @@ import_run(const struct cmd_ctx *ctx, const struct cmd_args *args, const char *k
 	if (ctx->json && (im->problems = json_array()) == NULL)
 		client_fatal("out of memory");
 	rc_vocab(&im->vocab);
+	if (seen_new(&im->seen, import_seen_bytes(im->size)) < 0)
+		client_fatal("out of memory");
 
 	import_pass(im, "importing");
+	if (seen_suspects(im->seen) > 0) {
+		im->resolving = 1;
+		import_pass(im, "checking ids");
+		im->resolving = 0;
+	}
 	import_clear(im);
 	if (im->invalid > 0 && !im->skip_invalid)
 		client_fatal("%s: %lu invalid row%s; nothing was written (fix %s, or import the "
@@ -635,6 +617,7 @@ import_run(const struct cmd_ctx *ctx, const struct cmd_args *args, const char *k
 	wire_free(reply);
 	client_close(&im->c);
 	vocab_free(&im->vocab);
+	seen_free(im->seen);
 	import_columns_free(im);
 	close(im->fd);
 	free(im->origin);

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Import speed: N victims (default 250,000) from one CSV file with `custody import victims`
 # against `sqlite3 DB ".import --csv FILE victims"` of the same file, in the same run, with the
-# daemon's peak RSS against a daemon that imports the first 1,000 rows only. Then the
-# report: `custody report --year` and `--month`, wall time from the client (targets 250 ms and
-# 50 ms over 1,000,000 victims: set N=1000000 for that). Last, with [index] store = memory, the
-# time from a start to the first right report (the index rebuilt in memory) against `custodyd
-# reindex` of the file index.
+# daemon's and the client's peak RSS against those of an import of the first 1,000 rows only.
+# Then the report: `custody report --year` and `--month`, wall time from the client (targets
+# 250 ms and 50 ms over 1,000,000 victims: set N=1000000 for that). Last, with [index] store =
+# memory, the time from a start to the first right report (the index rebuilt in memory) against
+# `custodyd reindex` of the file index.
 # Usage: tests/bench/import.sh [BUILD_DIR]
 set -euo pipefail
 BUILD=${1:-build}
@@ -36,7 +36,8 @@ head -n 1001 "$W/victims.csv" >"$W/small.csv"
 "$CUSTODYD" run "$W/small" >"$W/small.log" 2>&1 &
 PID=$!
 while [ ! -S "$W/small/custodyd.sock" ]; do sleep 0.05; done
-"$CUSTODY" -A "$W/small" import victims "$W/small.csv" >/dev/null
+/usr/bin/time -f %M -o "$W/client-small" "$CUSTODY" -A "$W/small" import victims "$W/small.csv" \
+    >/dev/null
 rss_small=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)
 kill "$PID"; wait "$PID" 2>/dev/null || true; PID=
 
@@ -47,7 +48,8 @@ c_sqlite=$(cat "$W/cpu")
 "$CUSTODYD" run "$W/arch" >"$W/arch.log" 2>&1 &
 PID=$!
 while [ ! -S "$W/arch/custodyd.sock" ]; do sleep 0.05; done
-t_custody=$(secs "$CUSTODY" -A "$W/arch" import victims "$W/victims.csv")
+t_custody=$(secs /usr/bin/time -f %M -o "$W/client-big" "$CUSTODY" -A "$W/arch" import victims \
+    "$W/victims.csv")
 c_client=$(cat "$W/cpu")
 rss=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)
 # CPU seconds of the daemon (utime + stime; on a shared machine steadier than wall time), read
@@ -60,6 +62,8 @@ printf '%-40s %8.2f s\n' "custody import victims" "$t_custody" "sqlite3 .import 
 echo "ratio custody/sqlite3:     $(ratio "$t_custody" "$t_sqlite")   (target <= 4)"
 echo "custodyd peak RSS:         $((rss / 1024)) MiB   (target <= 256; 1,000 rows: $((rss_small / 1024)) MiB)"
 echo "custodyd CPU:              $cpu s"
+echo "custody (client) peak RSS: $(($(tail -1 "$W/client-big") / 1024)) MiB   (1,000 rows:" \
+    "$(($(tail -1 "$W/client-small") / 1024)) MiB)"
 echo "index after it:            $(ls -l "$W/arch"/index.sqlite* | awk '{ printf "%s %d MB  ",
     $NF, $5 / 1000000 }' | sed "s|$W/arch/||g")"
 echo "CPU seconds: custodyd $cpu + custody $c_client against sqlite3 $c_sqlite: ratio" \
