@@ -261,6 +261,21 @@ struct feed_commit {
 };
 int feed_append(struct archive *, struct feed_commit *out, const char *summary,
     json_t **docs, size_t ndocs);
+/*
+ * The records of one commit: docs[0..n) held by the caller or, when make is set, each made
+ * when it is needed and dropped after, so that a commit of many records never holds them all
+ * (record i as a new reference, or NULL when out of memory; make may run on two threads at
+ * once, and gives the same record each time it is asked).
+ */
+struct feed_docs {
+	json_t		**docs;
+	json_t		*(*make)(void *arg, size_t i);
+	void		 *arg;
+	size_t		  n;
+};
+json_t *feed_docs_get(const struct feed_docs *, size_t i);	/* a reference to drop */
+int feed_append_docs(struct archive *, struct feed_commit *out, const char *summary,
+    const struct feed_docs *);
 int feed_head(struct archive *, const char *office_hex, git_oid *oid, uint64_t *seq,
     uint64_t *lamport);
 int feed_commit_tree(struct archive *, git_repository *, struct feed_commit *out, git_tree *,
@@ -361,6 +376,7 @@ int index_open(struct archive *, char **cause);
 int index_catch_up(struct archive *, int rebuild);
 int index_sweep_orphans(struct archive *);
 int index_apply_commit(struct archive *, const struct feed_commit *, json_t **docs, size_t n);
+int index_apply_docs(struct archive *, const struct feed_commit *, const struct feed_docs *);
 int index_import_begin(struct archive *, const struct feed_commit *, size_t n);
 int index_import_put_row(struct archive *, const struct feed_commit *,
     const uint8_t tok[static TOKEN_LEN], const char *kind, const uint8_t *row, size_t len,

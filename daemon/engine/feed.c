@@ -165,7 +165,7 @@ feed_write_pack(git_repository *repo, git_odb_backend *mem)
 /* A range of records to stamp, seal and hash; objects land in objs, paths in upd. */
 struct feed_seal {
 	struct archive	*a;
-	json_t		**docs;
+	const struct feed_docs *docs;
 	git_tree_update	*upd;
 	struct cbuf	*objs;		/* indexed from `from` */
 	uint64_t	 lamport;
@@ -183,18 +183,25 @@ feed_seal_range(void *arg)
 {
 	struct feed_seal *j = arg;
 	char tok[TOKEN_HEX_LEN + 1];
-	json_t *rev;
+	json_t *rev, *doc;
 	size_t i;
 
 	for (i = j->lo; i < j->hi && j->error == 0; i++) {
-		rev = json_pack("{s:I,s:s,s:s,s:s}", "lamport", (json_int_t)j->lamport, "office",
-		    j->a->office_hex, "time", j->now, "summary", j->summary);
-		if (rev == NULL || json_object_set_new(j->docs[i], "rev", rev) < 0) {
+		if ((doc = feed_docs_get(j->docs, i)) == NULL) {
 			j->error = CUSTODY_ENOMEM;
 			break;
 		}
-		archive_token_hex(j->a, tok, record_id(j->docs[i]));
-		if ((j->error = record_seal(&j->objs[i - j->from], j->a, tok, j->docs[i])) < 0) {
+		rev = json_pack("{s:I,s:s,s:s,s:s}", "lamport", (json_int_t)j->lamport, "office",
+		    j->a->office_hex, "time", j->now, "summary", j->summary);
+		if (rev == NULL || json_object_set_new(doc, "rev", rev) < 0) {
+			json_decref(doc);
+			j->error = CUSTODY_ENOMEM;
+			break;
+		}
+		archive_token_hex(j->a, tok, record_id(doc));
+		j->error = record_seal(&j->objs[i - j->from], j->a, tok, doc);
+		json_decref(doc);
+		if (j->error < 0) {
 			snprintf(j->msg, sizeof j->msg, "%s", custody_error());
 			break;
 		}
@@ -328,6 +335,22 @@ int
 feed_append(struct archive *a, struct feed_commit *out, const char *summary, json_t **docs,
     size_t ndocs)
 {
+	struct feed_docs d = { .docs = docs, .n = ndocs };
+
+	return feed_append_docs(a, out, summary, &d);
+}
+
+json_t *
+feed_docs_get(const struct feed_docs *d, size_t i)
+{
+	return d->make != NULL ? d->make(d->arg, i) : json_incref(d->docs[i]);
+}
+
+/* feed_append, the records from d. */
+int
+feed_append_docs(struct archive *a, struct feed_commit *out, const char *summary,
+    const struct feed_docs *docs)
+{
 	git_repository *repo, *priv = NULL;
 	git_odb_backend *mem = NULL;
 	git_tree_update *upd = NULL;
@@ -335,7 +358,7 @@ feed_append(struct archive *a, struct feed_commit *out, const char *summary, jso
 	git_tree *base = NULL, *tree = NULL;
 	git_oid head, tree_oid;
 	char now[32];
-	size_t i;
+	size_t i, ndocs = docs->n;
 	int error, have_head;
 
 	if (recover_pending(a))	/* recover.c: the feed goes on from where the peers hold it */

@@ -218,11 +218,21 @@ index_feed_head(sqlite3 *db, const char *office, char head[GIT_OID_HEXSZ + 1])
 int
 index_apply_commit(struct archive *a, const struct feed_commit *fc, json_t **docs, size_t n)
 {
+	struct feed_docs d = { .docs = docs, .n = n };
+
+	return index_apply_docs(a, fc, &d);
+}
+
+/* index_apply_commit, the records from d. */
+int
+index_apply_docs(struct archive *a, const struct feed_commit *fc, const struct feed_docs *d)
+{
 	sqlite3 *db = archive_db(a);
 	char known[GIT_OID_HEXSZ + 1], head[GIT_OID_HEXSZ + 1];
 	uint8_t tok[TOKEN_LEN];
 	uint64_t cut = UINT64_MAX;
 	int64_t office;
+	json_t *doc;
 	size_t i;
 	int error, settle = 0;
 
@@ -235,14 +245,18 @@ index_apply_commit(struct archive *a, const struct feed_commit *fc, json_t **doc
 	if ((error = index_exec(db, "BEGIN IMMEDIATE", "")) < 0)
 		return error;
 	error = index_office_id(db, a->office_hex, &office);
-	for (i = 0; i < n && error == 0 && fc->seq <= cut; i++) {
-		archive_token(a, tok, record_id(docs[i]));
-		error = index_put(a, db, tok, a->office_hex, office, fc->seq, fc->lamport,
-		    docs[i]);
+	for (i = 0; i < d->n && error == 0 && fc->seq <= cut; i++) {
+		if ((doc = feed_docs_get(d, i)) == NULL) {
+			error = CUSTODY_ENOMEM;
+			break;
+		}
+		archive_token(a, tok, record_id(doc));
+		error = index_put(a, db, tok, a->office_hex, office, fc->seq, fc->lamport, doc);
 		/* what may change which revocations are effective */
-		settle |= strcmp(record_kind(docs[i]), "revocation") == 0 ||
-		    strcmp(record_kind(docs[i]), "office") == 0 ||
-		    strcmp(record_kind(docs[i]), "withdrawal") == 0;
+		settle |= strcmp(record_kind(doc), "revocation") == 0 ||
+		    strcmp(record_kind(doc), "office") == 0 ||
+		    strcmp(record_kind(doc), "withdrawal") == 0;
+		json_decref(doc);
 	}
 	git_oid_tostr(head, sizeof head, &fc->oid);
 	if (error == 0)

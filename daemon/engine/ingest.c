@@ -117,36 +117,48 @@ ingest_file_drop(struct archive *a, struct ingest_file *f)
 	f->placed = 0;
 }
 
-/* The evidence record of one file, unless it is a duplicate. */
-static int
-ingest_evidence(struct archive *a, const struct ingest_file *f, const char *actor,
-    const char *now, const char *incident, const char *note, json_t **docs, size_t *n)
+/*
+ * The records of a batch, made one at a time when the commit and the index ask for them
+ * (struct feed_docs), so that a batch of 100,000 scanned pages never holds 100,000 records
+ * at once: first the evidence record of each new file, then the custody events.
+ */
+struct ingest_docs {
+	struct archive		 *a;
+	struct ingest_file	**files;
+	size_t			  nfiles;
+	size_t			 *fresh;	/* files[] of the new files, in order */
+	size_t			  nfresh;
+	size_t			 *part;		/* the first file of each event */
+	char			**eid;		/* and its id */
+	size_t			  nparts;
+	const char		 *actor, *now, *incident, *note;
+};
+
+/* The evidence record of a new file; its key was wrapped before (the same record each time). */
+static json_t *
+ingest_evidence(const struct ingest_docs *d, const struct ingest_file *f)
 {
-	uint8_t wrapped[WRAPPED_KEY_LEN];
 	char sha[SHA256_HEX_LEN + 1], b64[sodium_base64_ENCODED_LEN(WRAPPED_KEY_LEN,
-	    sodium_base64_VARIANT_ORIGINAL)], ad[96];
+	    sodium_base64_VARIANT_ORIGINAL)];
 	json_t *ev;
 
 	hex_encode(sha, f->blob.sha256, SHA256_LEN);
-	if (!f->duplicate) {
-		snprintf(ad, sizeof ad, "custody blob key %s", sha);
-		epochs_wrap(a, wrapped, f->blob.key, ad);
-		sodium_bin2base64(b64, sizeof b64, wrapped, sizeof wrapped,
-		    sodium_base64_VARIANT_ORIGINAL);
-		ev = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
-		    "kind", "evidence", "id", sha, "sha256", sha, "size", (json_int_t)f->blob.size,
-		    "media_type", f->blob.media_type, "name", f->name, "acquired_at", now,
-		    "acquired_by", actor, "office", a->conf.office, "blob", f->blob.name,
-		    "key", b64);
-		if (ev == NULL)
-			return CUSTODY_ENOMEM;
-		if (incident[0] != '\0')
-			json_object_set_new(ev, "incidents", json_pack("[s]", incident));
-		if (note != NULL && note[0] != '\0')
-			json_object_set_new(ev, "note", json_string(note));
-		docs[(*n)++] = ev;
+	sodium_bin2base64(b64, sizeof b64, f->wrapped, sizeof f->wrapped,
+	    sodium_base64_VARIANT_ORIGINAL);
+	ev = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
+	    "kind", "evidence", "id", sha, "sha256", sha, "size", (json_int_t)f->blob.size,
+	    "media_type", f->blob.media_type, "name", f->name, "acquired_at", d->now,
+	    "acquired_by", d->actor, "office", d->a->conf.office, "blob", f->blob.name,
+	    "key", b64);
+	if (ev == NULL)
+		return NULL;
+	if ((d->incident[0] != '\0' && json_object_set_new(ev, "incidents",
+	    json_pack("[s]", d->incident)) < 0) || (d->note != NULL && d->note[0] != '\0' &&
+	    json_object_set_new(ev, "note", json_string(d->note)) < 0)) {
+		json_decref(ev);
+		return NULL;
 	}
-	return 0;
+	return ev;
 }
 
 /* Bytes one file adds to its batch's custody event, roughly. */
@@ -156,78 +168,108 @@ ingest_event_cost(const struct ingest_file *f)
 	return 96 + strlen(f->name);
 }
 
-/* An empty ingest custody event; part and parts are set only when the batch has several. */
+/*
+ * Custody event k of the batch, naming its files in order ({evidence, name, duplicate when
+ * it is one}); part and parts are set only when the batch has several.
+ */
 static json_t *
-ingest_event_new(const char *actor, const char *now, const char *incident, const char *note,
-    size_t part, size_t parts)
+ingest_event(const struct ingest_docs *d, size_t k)
 {
-	char *eid;
-	json_t *e;
+	struct ingest_file *f;
+	char sha[SHA256_HEX_LEN + 1];
+	size_t i, end = k + 1 < d->nparts ? d->part[k + 1] : d->nfiles;
+	json_t *e, *files, *o;
 
-	if ((eid = record_random_id()) == NULL)
-		return NULL;
-	e = json_pack("{s:s,s:s,s:s,s:s,s:s,s:[]}", "kind", "event", "id", eid,
-	    "action", "ingest", "actor", actor, "time", now, "files");
-	free(eid);
+	e = json_pack("{s:s,s:s,s:s,s:s,s:s,s:[]}", "kind", "event", "id", d->eid[k],
+	    "action", "ingest", "actor", d->actor, "time", d->now, "files");
 	if (e == NULL)
 		return NULL;
-	if (incident[0] != '\0')
-		json_object_set_new(e, "incident", json_string(incident));
-	if (note != NULL && note[0] != '\0')
-		json_object_set_new(e, "note", json_string(note));
-	if (parts > 1) {
-		json_object_set_new(e, "part", json_integer((json_int_t)part));
-		json_object_set_new(e, "parts", json_integer((json_int_t)parts));
+	if (d->incident[0] != '\0')
+		json_object_set_new(e, "incident", json_string(d->incident));
+	if (d->note != NULL && d->note[0] != '\0')
+		json_object_set_new(e, "note", json_string(d->note));
+	if (d->nparts > 1) {
+		json_object_set_new(e, "part", json_integer((json_int_t)k + 1));
+		json_object_set_new(e, "parts", json_integer((json_int_t)d->nparts));
+	}
+	files = json_object_get(e, "files");
+	for (i = d->part[k]; i < end; i++) {
+		f = d->files[i];
+		hex_encode(sha, f->blob.sha256, SHA256_LEN);
+		if ((o = json_pack("{s:s,s:s}", "evidence", sha, "name", f->name)) == NULL ||
+		    (f->duplicate && json_object_set_new(o, "duplicate", json_true()) < 0) ||
+		    json_array_append_new(files, o) < 0) {
+			json_decref(e);
+			return NULL;
+		}
 	}
 	return e;
 }
 
+/* Record i of the batch (struct feed_docs). */
+static json_t *
+ingest_make(void *arg, size_t i)
+{
+	const struct ingest_docs *d = arg;
+
+	if (i < d->nfresh)
+		return ingest_evidence(d, d->files[d->fresh[i]]);
+	return ingest_event(d, i - d->nfresh);
+}
+
 /*
- * The batch's custody event, naming its files in order ({evidence, name, duplicate when it
- * is one}). A batch too large for one record (and one frame, FRAME_MAX) gets one event per
- * INGEST_EVENT_BYTES of names, numbered part 1..parts.
+ * Wrap the key of each new file, and cut the names into custody events: one per
+ * INGEST_EVENT_BYTES of names, so that each fits in one record (and one frame, FRAME_MAX).
  */
 static int
-ingest_events(struct ingest_file **files, size_t nfiles, const char *actor, const char *now,
-    const char *incident, const char *note, json_t **docs, size_t *n)
+ingest_docs_plan(struct ingest_docs *d)
 {
 	struct ingest_file *f;
-	char sha[SHA256_HEX_LEN + 1];
-	size_t i, bytes = 0, part = 1, parts = 1;
-	json_t *e = NULL, *o;
+	char sha[SHA256_HEX_LEN + 1], ad[96];
+	size_t i, bytes = 0, parts = 1;
 
-	for (i = 0; i < nfiles; i++) {
-		if (bytes > 0 && bytes + ingest_event_cost(files[i]) > INGEST_EVENT_BYTES) {
+	for (i = 0; i < d->nfiles; i++) {
+		if (i > 0 && bytes + ingest_event_cost(d->files[i]) > INGEST_EVENT_BYTES) {
 			parts++;
 			bytes = 0;
 		}
-		bytes += ingest_event_cost(files[i]);
+		bytes += ingest_event_cost(d->files[i]);
 	}
-	bytes = 0;
-	for (i = 0; i < nfiles; i++) {
-		f = files[i];
-		if (e != NULL && bytes + ingest_event_cost(f) > INGEST_EVENT_BYTES) {
-			docs[(*n)++] = e;
-			e = NULL;
-			part++;
+	if ((d->fresh = calloc(d->nfiles ? d->nfiles : 1, sizeof *d->fresh)) == NULL ||
+	    (d->part = calloc(parts, sizeof *d->part)) == NULL ||
+	    (d->eid = calloc(parts, sizeof *d->eid)) == NULL)
+		return CUSTODY_ENOMEM;
+	for (i = 0, bytes = 0; i < d->nfiles; i++) {
+		f = d->files[i];
+		if (i > 0 && bytes + ingest_event_cost(f) > INGEST_EVENT_BYTES) {
+			d->part[++d->nparts - 1] = i;
 			bytes = 0;
-		}
-		if (e == NULL && (e = ingest_event_new(actor, now, incident, note, part,
-		    parts)) == NULL)
-			return CUSTODY_ENOMEM;
-		hex_encode(sha, f->blob.sha256, SHA256_LEN);
-		if ((o = json_pack("{s:s,s:s}", "evidence", sha, "name", f->name)) == NULL) {
-			json_decref(e);
-			return CUSTODY_ENOMEM;
-		}
-		if (f->duplicate)
-			json_object_set_new(o, "duplicate", json_true());
-		json_array_append_new(json_object_get(e, "files"), o);
+		} else if (i == 0)
+			d->nparts = 1;
 		bytes += ingest_event_cost(f);
+		if (f->duplicate)
+			continue;
+		hex_encode(sha, f->blob.sha256, SHA256_LEN);
+		snprintf(ad, sizeof ad, "custody blob key %s", sha);
+		epochs_wrap(d->a, f->wrapped, f->blob.key, ad);
+		d->fresh[d->nfresh++] = i;
 	}
-	if (e != NULL)
-		docs[(*n)++] = e;
+	for (i = 0; i < d->nparts; i++)
+		if ((d->eid[i] = record_random_id()) == NULL)
+			return CUSTODY_ENOMEM;
 	return 0;
+}
+
+static void
+ingest_docs_free(struct ingest_docs *d)
+{
+	size_t i;
+
+	for (i = 0; d->eid != NULL && i < d->nparts; i++)
+		free(d->eid[i]);
+	free(d->eid);
+	free(d->part);
+	free(d->fresh);
 }
 
 static int
@@ -269,30 +311,24 @@ int
 ingest_commit(struct archive *a, struct feed_commit *fc, struct ingest_file **files,
     size_t nfiles, const char *actor, const char *now, const char *incident, const char *note)
 {
-	json_t **docs;
-	size_t i, n = 0, nnew = 0;
+	struct ingest_docs d = { .a = a, .files = files, .nfiles = nfiles, .actor = actor,
+	    .now = now, .incident = incident, .note = note };
+	struct feed_docs docs = { .make = ingest_make, .arg = &d };
+	size_t i;
 	char summary[96];
 	int error = 0;
 
 	if (nfiles > 1 && (error = ingest_dedupe(a, files, nfiles)) < 0)
 		return error;
-	/* every file's evidence record, and at worst one event per file */
-	if ((docs = calloc(2 * nfiles, sizeof *docs)) == NULL)
-		return CUSTODY_ENOMEM;
-	for (i = 0; i < nfiles && error == 0; i++) {
-		error = ingest_evidence(a, files[i], actor, now, incident, note, docs, &n);
-		nnew += !files[i]->duplicate;
-	}
-	if (error == 0)
-		error = ingest_events(files, nfiles, actor, now, incident, note, docs, &n);
-	if (error < 0)
+	if ((error = ingest_docs_plan(&d)) < 0)
 		goto done;
+	docs.n = d.nfresh + d.nparts;
 	snprintf(summary, sizeof summary, "ingest %zu file%s (%zu new)", nfiles,
-	    nfiles == 1 ? "" : "s", nnew);
+	    nfiles == 1 ? "" : "s", d.nfresh);
 	pthread_mutex_lock(&a->write_lock);
-	error = feed_append(a, fc, summary, docs, n);
+	error = feed_append_docs(a, fc, summary, &docs);
 	log_debug("ingest: feed appended");
-	if (error == 0 && index_apply_commit(a, fc, docs, n) < 0)
+	if (error == 0 && index_apply_docs(a, fc, &docs) < 0)
 		log_warn("index update failed (%s); it catches up at the next start",
 		    custody_error());
 	pthread_mutex_unlock(&a->write_lock);
@@ -301,8 +337,6 @@ ingest_commit(struct archive *a, struct feed_commit *fc, struct ingest_file **fi
 	for (i = 0; i < nfiles; i++)
 		files[i]->placed = 0;	/* committed: the feed refers to them now */
 done:
-	for (i = 0; i < n; i++)
-		json_decref(docs[i]);
-	free(docs);
+	ingest_docs_free(&d);
 	return error;
 }

@@ -17,6 +17,7 @@ struct ingest_file {
 	uint32_t		 index;		/* its place in the batch */
 	int			 duplicate;	/* its bytes are in the archive, or earlier in the batch */
 	int			 placed;	/* in blobs/, not yet committed */
+	uint8_t			 wrapped[WRAPPED_KEY_LEN];	/* its key, at the commit */
 };
 
 /* A copy of s with invalid UTF-8 replaced, control characters dropped; NULL when out of memory. */
