@@ -1,11 +1,13 @@
 /*
- * The new objects of one large commit, collected in memory by an object database backend and
- * then written as one pack of stored objects (custody/packwrite.h). Sealed records do not
+ * The new objects of one large commit, collected by an object database backend and then
+ * written as one pack of stored objects (custody/packwrite.h). Sealed records do not
  * compress: libgit2's packbuilder (git_mempack_dump) searched them for deltas and deflated
  * them, which cost seconds for a batch of ten thousand files and gained nothing.
  *
- * Objects are kept whole, in the order written, with an open-addressed table of their ids
- * for reads (the tree and commit are read back before the pack is written).
+ * The objects' bytes wait in an unnamed file under tmp/, in the order written; memory holds
+ * 48 bytes of each (its id, type, length and place), with an open-addressed table of their ids
+ * for reads (the tree and commit are read back before the pack is written). A commit of
+ * 40,000 evidence records held some 40 MiB of them in memory before.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,12 +27,14 @@ struct feed_pack_obj {
 	git_oid		 oid;
 	git_object_t	 type;
 	size_t		 len;
-	unsigned char	*data;
+	uint64_t	 off;		/* in the scratch file */
 };
 
 struct feed_pack {
 	git_odb_backend		 parent;	/* first: libgit2 hands this back */
 	char			*tmpdir;	/* the archive's tmp/ */
+	int			 fd;		/* the scratch file of the objects' bytes */
+	uint64_t		 end;
 	struct feed_pack_obj	*v;
 	size_t			 n, cap;
 	size_t			*slot;		/* index + 1 into v, 0 for empty */
@@ -100,6 +104,26 @@ feed_pack_grow(struct feed_pack *p)
 	return 0;
 }
 
+/* Read len bytes at off of the scratch file into p. */
+static int
+feed_pack_pread(const struct feed_pack *p, void *buf, size_t len, uint64_t off)
+{
+	ssize_t got;
+	size_t done = 0;
+
+	while (done < len) {
+		if ((got = pread(p->fd, (char *)buf + done, len - done, (off_t)(off + done))) < 0 &&
+		    errno == EINTR)
+			continue;
+		if (got <= 0) {
+			git_error_set_str(GIT_ERROR_OS, "cannot read the commit's scratch file");
+			return -1;
+		}
+		done += (size_t)got;
+	}
+	return 0;
+}
+
 static int
 feed_pack_write(git_odb_backend *b, const git_oid *oid, const void *data, size_t len,
     git_object_t type)
@@ -111,13 +135,18 @@ feed_pack_write(git_odb_backend *b, const git_oid *oid, const void *data, size_t
 		return 0;
 	if (feed_pack_grow(p) < 0)
 		return -1;
-	o = &p->v[p->n];
-	if ((o->data = malloc(len ? len : 1)) == NULL)
+	if (write_all(p->fd, data, len) < 0) {
+		git_error_set_str(GIT_ERROR_OS, errno == ENOSPC ?
+		    "no space left on device for the commit's objects" :
+		    "cannot write the commit's scratch file");
 		return -1;
-	memcpy(o->data, data, len);
+	}
+	o = &p->v[p->n];
+	o->off = p->end;
 	o->len = len;
 	o->type = type;
 	git_oid_cpy(&o->oid, oid);
+	p->end += len;
 	feed_pack_link(p, p->n++);
 	return 0;
 }
@@ -126,13 +155,18 @@ static int
 feed_pack_read(void **out, size_t *len, git_object_t *type, git_odb_backend *b,
     const git_oid *oid)
 {
-	struct feed_pack_obj *o = feed_pack_find((struct feed_pack *)b, oid);
+	struct feed_pack *p = (struct feed_pack *)b;
+	struct feed_pack_obj *o = feed_pack_find(p, oid);
 
 	if (o == NULL)
 		return GIT_ENOTFOUND;
 	if ((*out = git_odb_backend_data_alloc(b, o->len ? o->len : 1)) == NULL)
 		return -1;
-	memcpy(*out, o->data, o->len);
+	if (feed_pack_pread(p, *out, o->len, o->off) < 0) {
+		git_odb_backend_data_free(b, *out);
+		*out = NULL;
+		return -1;
+	}
 	*len = o->len;
 	*type = o->type;
 	return 0;
@@ -160,10 +194,8 @@ feed_pack_exists(git_odb_backend *b, const git_oid *oid)
 static void
 feed_pack_reset(struct feed_pack *p)
 {
-	size_t i;
-
-	for (i = 0; i < p->n; i++)
-		free(p->v[i].data);
+	if (p->fd >= 0 && ftruncate(p->fd, 0) == 0)
+		p->end = 0;
 	free(p->v);
 	free(p->slot);
 	p->v = NULL;
@@ -177,6 +209,8 @@ feed_pack_free(git_odb_backend *b)
 	struct feed_pack *p = (struct feed_pack *)b;
 
 	feed_pack_reset(p);
+	if (p->fd >= 0)
+		close(p->fd);
 	free(p->tmpdir);
 	free(p);
 }
@@ -191,6 +225,12 @@ feed_pack_new(git_odb_backend **out, const struct archive *a)
 	if ((p = calloc(1, sizeof *p)) == NULL || (p->tmpdir = archive_file(a, "tmp")) == NULL) {
 		free(p);
 		return CUSTODY_ENOMEM;
+	}
+	if ((p->fd = archive_tmpfile(a, "objects")) < 0) {
+		free(p->tmpdir);
+		free(p);
+		return custody_fail(CUSTODY_EIO, "cannot create a file under tmp/: %s",
+		    strerror(errno));
 	}
 	git_odb_init_backend(&p->parent, GIT_ODB_BACKEND_VERSION);
 	p->parent.read = feed_pack_read;
@@ -234,6 +274,7 @@ feed_pack_install(git_repository *repo, git_odb_backend *b)
 	char hex[2 * PACKWRITE_OID_LEN + 1], *pack_tmp = NULL, *idx_tmp = NULL, *pack = NULL,
 	    *idx = NULL;
 	git_odb *odb = NULL;
+	struct cbuf buf = { 0 };
 	int pack_fd = -1, idx_fd = -1, error = 0;
 	size_t i;
 
@@ -246,9 +287,17 @@ feed_pack_install(git_repository *repo, git_odb_backend *b)
 	}
 	if ((error = packwrite_new(&pw, pack_fd)) < 0)
 		goto done;
-	for (i = 0; i < p->n && error == 0; i++)
-		error = packwrite_add(pw, (enum packwrite_type)p->v[i].type, p->v[i].data,
+	for (i = 0; i < p->n && error == 0; i++) {
+		if ((error = cbuf_reserve(&buf, p->v[i].len)) < 0)
+			break;
+		if (feed_pack_pread(p, buf.data, p->v[i].len, p->v[i].off) < 0) {
+			error = custody_fail(CUSTODY_EIO, "cannot read the commit's objects back "
+			    "from tmp/");
+			break;
+		}
+		error = packwrite_add(pw, (enum packwrite_type)p->v[i].type, buf.data,
 		    p->v[i].len, oid);
+	}
 	if (error < 0 || (error = packwrite_finish(pw, idx_fd, sum)) < 0)
 		goto done;
 	hex_encode(hex, sum, sizeof sum);
@@ -284,6 +333,7 @@ done:
 	free(pack);
 	free(idx);
 	git_odb_free(odb);
+	cbuf_free(&buf);
 	feed_pack_reset(p);
 	return error;
 }
