@@ -45,7 +45,8 @@ check "index.sqlite grows by the import's pages while the daemon runs ($before -
     [ "$grown" -eq 1 ]
 check "the daemon still runs" kill -0 "$DA"
 
-out=$(cu "$A" import victims "$T/two.csv" 2>&1) || fail "the second import: $out"
+out=$(cu "$A" import victims "$T/two.csv" 2>&1) ||
+    { fail "the second import: $out"; echo "the daemon's log ends:" >&2; tail -n 20 "$A.log" >&2; }
 contains "the second import writes every row" "$out" "imported $N victims (0 unchanged)"
 rc=0
 stop_daemon "$DA" || rc=$?
