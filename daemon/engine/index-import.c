@@ -111,6 +111,8 @@ index_import_put_row(struct archive *a, const struct feed_commit *fc,
 int
 index_import_build(sqlite3 *db)
 {
+	/* the sorter's runs are as large as the cache: smaller runs, not a larger peak */
+	sqlite3_exec(db, "PRAGMA cache_size=-" INDEX_BUILD_CACHE, NULL, NULL, NULL);
 	if (!index_counting(db) && sqlite3_exec(db, index_recount, NULL, NULL, NULL) != SQLITE_OK)
 		return index_fail(db, "counting");
 	if (sqlite3_exec(db, index_schema, NULL, NULL, NULL) != SQLITE_OK)

@@ -14,6 +14,13 @@
 #include "archive.h"
 
 #define INDEX_IMPORT_CACHE "16384"	/* KiB of page cache while an import writes */
+/*
+ * KiB of page cache while the secondary indexes are built again after a load. SQLite's sorter
+ * takes its memory from it: a run of at most that much is sorted in memory before it goes to
+ * a temporary file, on each of the threads ("PRAGMA threads") and the caller's, so a build
+ * holds about three times this much besides the cache.
+ */
+#define INDEX_BUILD_CACHE "4096"
 
 /* a revision in the records table: tok, office id, kind, lamport, chash, seq, first_seq */
 #define INDEX_RECORDS_PUT "INSERT INTO records VALUES(?,?,?,?,?,?,?) ON CONFLICT(tok, office)" \

@@ -362,7 +362,7 @@ index_rebuilt(sqlite3 *db)
 {
 	int error = 0;
 
-	sqlite3_exec(db, "PRAGMA cache_size=-" INDEX_IMPORT_CACHE, NULL, NULL, NULL);
+	sqlite3_exec(db, "PRAGMA cache_size=-" INDEX_BUILD_CACHE, NULL, NULL, NULL);
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(db, index_recount, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(db, index_schema, NULL, NULL, NULL) != SQLITE_OK ||
