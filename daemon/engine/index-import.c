@@ -71,12 +71,18 @@ index_import_begin(struct archive *a, const struct feed_commit *fc, size_t n)
 		rows = sqlite3_column_int64(st, 0);
 	if (st != NULL)
 		sqlite3_reset(st);
-	if (rows <= (int64_t)n && sqlite3_exec(db, index_secondary_drop, NULL, NULL, NULL) !=
-	    SQLITE_OK) {
+	if (rows > (int64_t)n)
+		return 1;
+	if (sqlite3_exec(db, index_secondary_drop, NULL, NULL, NULL) != SQLITE_OK) {
 		index_exec(db, "ROLLBACK", "");
 		index_import_settings(db);
 		return 0;
 	}
+	/*
+	 * What is left to write is keyed by token, and the rows come in token order: each page
+	 * is visited once, in order, and a larger cache would only hold pages written already.
+	 */
+	sqlite3_exec(db, "PRAGMA cache_size=-" INDEX_BUILD_CACHE, NULL, NULL, NULL);
 	return 1;
 }
 

@@ -15,10 +15,11 @@
 
 #define INDEX_IMPORT_CACHE "16384"	/* KiB of page cache while an import writes */
 /*
- * KiB of page cache while the secondary indexes are built again after a load. SQLite's sorter
- * takes its memory from it: a run of at most that much is sorted in memory before it goes to
- * a temporary file, on each of the threads ("PRAGMA threads") and the caller's, so a build
- * holds about three times this much besides the cache.
+ * KiB of page cache for a load made without the secondary indexes (rows in token order), and
+ * while they are built again after it. SQLite's sorter takes its memory from it: a run of at
+ * most that much is sorted in memory before it goes to a temporary file, on each of the
+ * threads ("PRAGMA threads") and the caller's, so a build holds about three times this much
+ * besides the cache.
  */
 #define INDEX_BUILD_CACHE "4096"
 
