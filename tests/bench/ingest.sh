@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Ingest speed against peers, same machine, same data, same run:
-#  1. one large random file (SIZE_MB, default 1024): custody ingest against age -e, sha256sum,
+#  1. one large random file (SIZE_MB, default 1024): custody ingest against age -e (and against
+#     age -e && sync, taking turns REPS times, default 3), sha256sum,
 #     borg create --compression none, restic backup, git add && git commit; daemon peak RSS;
 #  2. NFILES (default 10000) files of 4-64 KiB in one custody ingest against restic backup, of
 #     random bytes and again beginning as photos, documents, videos and recordings do.
@@ -62,26 +63,40 @@ restic init -q -r "$W/restic" >/dev/null
 git init -q "$W/git" && cp "$W/big.bin" "$W/git/big.bin"
 mkdir "$W/one" && ln "$W/big.bin" "$W/one/big.bin"
 
-start
-sync
-c0=$(cpu_of "$PID")
-t_custody=$(secs "$CUSTODY" -A "$ARCH" ingest "$W/big.bin")
-c_custody=$(awk -v a="$c0" -v b="$(cpu_of "$PID")" 'BEGIN { printf "%.2f", b - a }')
-rss=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)
-stop
-t_age=$(secs age -e -r "$AGEKEY" -o "$W/big.age" "$W/big.bin")
-c_age=$(lastcpu)
+# custody acknowledges only once its bytes are on disk; age never syncs: time that too. How
+# long a sync of a gigabyte takes moves with the disk from minute to minute, so custody and
+# `age -e && sync` take turns, REPS times each, and the medians are compared.
+REPS=${REPS:-3}
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+runs_custody=() runs_agesync=() cpus=()
+for ((r = 0; r < REPS; r++)); do
+	start
+	sync
+	c0=$(cpu_of "$PID")
+	runs_custody+=("$(secs "$CUSTODY" -A "$ARCH" ingest "$W/big.bin")")
+	cpus+=("$(awk -v a="$c0" -v b="$(cpu_of "$PID")" 'BEGIN { printf "%.2f", b - a }')")
+	rss=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)
+	stop
+	rm -f "$W/big.age"
+	sync
+	runs_agesync+=("$(secs sh -c "age -e -r '$AGEKEY' -o '$W/big.age' '$W/big.bin' && sync")")
+done
+t_custody=$(median "${runs_custody[@]}")
+t_agesync=$(median "${runs_agesync[@]}")
+c_custody=$(median "${cpus[@]}")
 rm -f "$W/big.age"
 sync
-# custody acknowledges only once its bytes are on disk; age never syncs: time that too
-t_agesync=$(secs sh -c "age -e -r '$AGEKEY' -o '$W/big.age' '$W/big.bin' && sync")
+t_age=$(secs age -e -r "$AGEKEY" -o "$W/big.age" "$W/big.bin")
+c_age=$(lastcpu)
+echo "custody ingest, each run:     ${runs_custody[*]} s"
+echo "age -e && sync, each run:     ${runs_agesync[*]} s"
 t_sha=$(secs sha256sum "$W/big.bin")
 t_borg=$(secs borg create --compression none "$W/borg::one" "$W/one")
 t_restic=$(secs restic -r "$W/restic" backup "$W/one")
 t_git=$(secs sh -c "cd '$W/git' && git add big.bin && git commit -qm one")
 rm -f "$W/big.age"
-printf '%-34s %8.2f s\n' "custody ingest" "$t_custody" "age -e" "$t_age" \
-    "age -e && sync" "$t_agesync" "sha256sum" "$t_sha" \
+printf '%-34s %8.2f s\n' "custody ingest (median)" "$t_custody" "age -e" "$t_age" \
+    "age -e && sync (median)" "$t_agesync" "sha256sum" "$t_sha" \
     "borg create --compression none" "$t_borg" "restic backup" "$t_restic" "git add && git commit" "$t_git"
 echo "ratio custody/age-e:      $(ratio "$t_custody" "$t_age")   (target <= 1.0)"
 echo "ratio custody/age-e+sync: $(ratio "$t_custody" "$t_agesync")   (the same durability)"
@@ -89,7 +104,7 @@ echo "ratio custody/sha256sum:  $(ratio "$t_custody" "$t_sha")"
 echo "ratio custody/borg:       $(ratio "$t_custody" "$t_borg")"
 echo "ratio custody/restic:     $(ratio "$t_custody" "$t_restic")"
 echo "ratio custody/git:        $(ratio "$t_custody" "$t_git")"
-echo "CPU: custodyd $c_custody s, age -e $c_age s"
+echo "CPU: custodyd $c_custody s (median), age -e $c_age s"
 echo "custodyd peak RSS:        $((rss / 1024)) MiB   (target <= 64)"
 rm -rf "$W/git" "$W/borg" "$W/one"
 
