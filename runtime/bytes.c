@@ -303,3 +303,42 @@ read_full(int fd, void *buf, size_t n)
 	}
 	return (ssize_t)got;
 }
+
+/* Write all of buf to fd at off, retrying on EINTR/short writes; 0 or CUSTODY_EIO/ENOSPC. */
+int
+pwrite_all(int fd, const void *buf, size_t n, uint64_t off)
+{
+	const uint8_t *p = buf;
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = pwrite(fd, p, n, (off_t)off)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == ENOSPC || errno == EDQUOT ? CUSTODY_ENOSPC : CUSTODY_EIO;
+		}
+		p += w;
+		off += (uint64_t)w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Read n bytes of fd at off; 0, or CUSTODY_EIO on an error or a file shorter than that. */
+int
+pread_full(int fd, void *buf, size_t n, uint64_t off)
+{
+	uint8_t *p = buf;
+	ssize_t r;
+
+	while (n > 0) {
+		if ((r = pread(fd, p, n, (off_t)off)) < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return CUSTODY_EIO;
+		p += r;
+		off += (uint64_t)r;
+		n -= (size_t)r;
+	}
+	return 0;
+}

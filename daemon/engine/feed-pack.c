@@ -104,39 +104,20 @@ feed_pack_grow(struct feed_pack *p)
 	return 0;
 }
 
-/* Read len bytes at off of the scratch file into p. */
-static int
-feed_pack_pread(const struct feed_pack *p, void *buf, size_t len, uint64_t off)
-{
-	ssize_t got;
-	size_t done = 0;
-
-	while (done < len) {
-		if ((got = pread(p->fd, (char *)buf + done, len - done, (off_t)(off + done))) < 0 &&
-		    errno == EINTR)
-			continue;
-		if (got <= 0) {
-			git_error_set_str(GIT_ERROR_OS, "cannot read the commit's scratch file");
-			return -1;
-		}
-		done += (size_t)got;
-	}
-	return 0;
-}
-
 static int
 feed_pack_write(git_odb_backend *b, const git_oid *oid, const void *data, size_t len,
     git_object_t type)
 {
 	struct feed_pack *p = (struct feed_pack *)b;
 	struct feed_pack_obj *o;
+	int error;
 
 	if (feed_pack_find(p, oid) != NULL)
 		return 0;
 	if (feed_pack_grow(p) < 0)
 		return -1;
-	if (write_all(p->fd, data, len) < 0) {
-		git_error_set_str(GIT_ERROR_OS, errno == ENOSPC ?
+	if ((error = pwrite_all(p->fd, data, len, p->end)) < 0) {
+		git_error_set_str(GIT_ERROR_OS, error == CUSTODY_ENOSPC ?
 		    "no space left on device for the commit's objects" :
 		    "cannot write the commit's scratch file");
 		return -1;
@@ -162,7 +143,8 @@ feed_pack_read(void **out, size_t *len, git_object_t *type, git_odb_backend *b,
 		return GIT_ENOTFOUND;
 	if ((*out = git_odb_backend_data_alloc(b, o->len ? o->len : 1)) == NULL)
 		return -1;
-	if (feed_pack_pread(p, *out, o->len, o->off) < 0) {
+	if (pread_full(p->fd, *out, o->len, o->off) < 0) {
+		git_error_set_str(GIT_ERROR_OS, "cannot read the commit's scratch file");
 		git_odb_backend_data_free(b, *out);
 		*out = NULL;
 		return -1;
@@ -195,7 +177,7 @@ static void
 feed_pack_reset(struct feed_pack *p)
 {
 	if (p->fd >= 0 && ftruncate(p->fd, 0) == 0)
-		p->end = 0;
+		p->end = 0;	/* else later objects go after the old ones */
 	free(p->v);
 	free(p->slot);
 	p->v = NULL;
@@ -290,7 +272,7 @@ feed_pack_install(git_repository *repo, git_odb_backend *b)
 	for (i = 0; i < p->n && error == 0; i++) {
 		if ((error = cbuf_reserve(&buf, p->v[i].len)) < 0)
 			break;
-		if (feed_pack_pread(p, buf.data, p->v[i].len, p->v[i].off) < 0) {
+		if (pread_full(p->fd, buf.data, p->v[i].len, p->v[i].off) < 0) {
 			error = custody_fail(CUSTODY_EIO, "cannot read the commit's objects back "
 			    "from tmp/");
 			break;

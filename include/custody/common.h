@@ -88,5 +88,8 @@ int cursor_get_sshstr(struct cursor *c, const uint8_t **p, size_t *n);
 int write_all(int fd, const void *buf, size_t n);
 /* Read up to n bytes, retrying on EINTR until n or EOF; returns bytes read or -1. */
 ssize_t read_full(int fd, void *buf, size_t n);
+/* write_all and a read of exactly n bytes, at offset off of fd (pwrite/pread). */
+int pwrite_all(int fd, const void *buf, size_t n, uint64_t off);
+int pread_full(int fd, void *buf, size_t n, uint64_t off);
 
 #endif
