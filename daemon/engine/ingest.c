@@ -218,35 +218,43 @@ ingest_make(void *arg, size_t i)
 }
 
 /*
- * Wrap the key of each new file, and cut the names into custody events: one per
- * INGEST_EVENT_BYTES of names, so that each fits in one record (and one frame, FRAME_MAX).
+ * The first file of each custody event, into part unless it is NULL; their count. An event
+ * names INGEST_EVENT_BYTES of names at most, so that it fits in one record (and one frame,
+ * FRAME_MAX).
  */
+static size_t
+ingest_event_cuts(const struct ingest_docs *d, size_t *part)
+{
+	size_t i, bytes = 0, n = 0;
+
+	for (i = 0; i < d->nfiles; i++) {
+		if (i == 0 || bytes + ingest_event_cost(d->files[i]) > INGEST_EVENT_BYTES) {
+			if (part != NULL)
+				part[n] = i;
+			n++;
+			bytes = 0;
+		}
+		bytes += ingest_event_cost(d->files[i]);
+	}
+	return n;
+}
+
+/* Wrap the key of each new file, cut the names into custody events and draw their ids. */
 static int
 ingest_docs_plan(struct ingest_docs *d)
 {
 	struct ingest_file *f;
 	char sha[SHA256_HEX_LEN + 1], ad[96];
-	size_t i, bytes = 0, parts = 1;
+	size_t i;
 
-	for (i = 0; i < d->nfiles; i++) {
-		if (i > 0 && bytes + ingest_event_cost(d->files[i]) > INGEST_EVENT_BYTES) {
-			parts++;
-			bytes = 0;
-		}
-		bytes += ingest_event_cost(d->files[i]);
-	}
+	d->nparts = ingest_event_cuts(d, NULL);
 	if ((d->fresh = calloc(d->nfiles ? d->nfiles : 1, sizeof *d->fresh)) == NULL ||
-	    (d->part = calloc(parts, sizeof *d->part)) == NULL ||
-	    (d->eid = calloc(parts, sizeof *d->eid)) == NULL)
+	    (d->part = calloc(d->nparts ? d->nparts : 1, sizeof *d->part)) == NULL ||
+	    (d->eid = calloc(d->nparts ? d->nparts : 1, sizeof *d->eid)) == NULL)
 		return CUSTODY_ENOMEM;
-	for (i = 0, bytes = 0; i < d->nfiles; i++) {
+	ingest_event_cuts(d, d->part);
+	for (i = 0; i < d->nfiles; i++) {
 		f = d->files[i];
-		if (i > 0 && bytes + ingest_event_cost(f) > INGEST_EVENT_BYTES) {
-			d->part[++d->nparts - 1] = i;
-			bytes = 0;
-		} else if (i == 0)
-			d->nparts = 1;
-		bytes += ingest_event_cost(f);
 		if (f->duplicate)
 			continue;
 		hex_encode(sha, f->blob.sha256, SHA256_LEN);
