@@ -118,54 +118,59 @@ ingest_file_drop(struct archive *a, struct ingest_file *f)
 }
 
 /*
- * The records of a batch, made one at a time when the commit and the index ask for them
- * (struct feed_docs), so that a batch of 100,000 scanned pages never holds 100,000 records
- * at once: first the evidence record of each new file, then the custody events.
+ * The records of a batch, made one at a time from the batch under tmp/ when the commit and
+ * the index ask for them (struct feed_docs), so that a batch of 100,000 scanned pages never
+ * holds 100,000 records, nor its files, at once: first the evidence record of each new file,
+ * then the custody events.
  */
 struct ingest_docs {
 	struct archive		 *a;
-	struct ingest_file	**files;
-	size_t			  nfiles;
-	size_t			 *fresh;	/* files[] of the new files, in order */
-	size_t			  nfresh;
+	struct ingest_batch	 *b;
 	size_t			 *part;		/* the first file of each event */
 	char			**eid;		/* and its id */
 	size_t			  nparts;
 	const char		 *actor, *now, *incident, *note;
 };
 
-/* The evidence record of a new file; its key was wrapped before (the same record each time). */
+/* The evidence record of new file i; its key was wrapped before (the same record each time). */
 static json_t *
-ingest_evidence(const struct ingest_docs *d, const struct ingest_file *f)
+ingest_evidence(const struct ingest_docs *d, uint32_t i)
 {
+	struct ingest_entry x;
+	uint8_t wrapped[WRAPPED_KEY_LEN];
 	char sha[SHA256_HEX_LEN + 1], b64[sodium_base64_ENCODED_LEN(WRAPPED_KEY_LEN,
 	    sodium_base64_VARIANT_ORIGINAL)];
-	json_t *ev;
+	json_t *ev = NULL;
 
-	hex_encode(sha, f->blob.sha256, SHA256_LEN);
-	sodium_bin2base64(b64, sizeof b64, f->wrapped, sizeof f->wrapped,
+	if (ingest_batch_get(d->b, i, &x) < 0)
+		return NULL;
+	if (ingest_batch_wrapped(d->b, i, wrapped) < 0)
+		goto done;
+	hex_encode(sha, x.sha256, SHA256_LEN);
+	sodium_bin2base64(b64, sizeof b64, wrapped, sizeof wrapped,
 	    sodium_base64_VARIANT_ORIGINAL);
 	ev = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
-	    "kind", "evidence", "id", sha, "sha256", sha, "size", (json_int_t)f->blob.size,
-	    "media_type", f->blob.media_type, "name", f->name, "acquired_at", d->now,
-	    "acquired_by", d->actor, "office", d->a->conf.office, "blob", f->blob.name,
-	    "key", b64);
+	    "kind", "evidence", "id", sha, "sha256", sha, "size", (json_int_t)x.size,
+	    "media_type", x.media_type, "name", x.name, "acquired_at", d->now,
+	    "acquired_by", d->actor, "office", d->a->conf.office, "blob", x.blob, "key", b64);
 	if (ev == NULL)
-		return NULL;
+		goto done;
 	if ((d->incident[0] != '\0' && json_object_set_new(ev, "incidents",
 	    json_pack("[s]", d->incident)) < 0) || (d->note != NULL && d->note[0] != '\0' &&
 	    json_object_set_new(ev, "note", json_string(d->note)) < 0)) {
 		json_decref(ev);
-		return NULL;
+		ev = NULL;
 	}
+done:
+	ingest_batch_entry_free(&x);
 	return ev;
 }
 
-/* Bytes one file adds to its batch's custody event, roughly. */
+/* Bytes a file of this name adds to its batch's custody event, roughly. */
 static size_t
-ingest_event_cost(const struct ingest_file *f)
+ingest_event_cost(const char *name)
 {
-	return 96 + strlen(f->name);
+	return 96 + strlen(name);
 }
 
 /*
@@ -175,9 +180,9 @@ ingest_event_cost(const struct ingest_file *f)
 static json_t *
 ingest_event(const struct ingest_docs *d, size_t k)
 {
-	struct ingest_file *f;
+	struct ingest_entry x;
 	char sha[SHA256_HEX_LEN + 1];
-	size_t i, end = k + 1 < d->nparts ? d->part[k + 1] : d->nfiles;
+	size_t i, end = k + 1 < d->nparts ? d->part[k + 1] : ingest_batch_count(d->b);
 	json_t *e, *files, *o;
 
 	e = json_pack("{s:s,s:s,s:s,s:s,s:s,s:[]}", "kind", "event", "id", d->eid[k],
@@ -194,14 +199,19 @@ ingest_event(const struct ingest_docs *d, size_t k)
 	}
 	files = json_object_get(e, "files");
 	for (i = d->part[k]; i < end; i++) {
-		f = d->files[i];
-		hex_encode(sha, f->blob.sha256, SHA256_LEN);
-		if ((o = json_pack("{s:s,s:s}", "evidence", sha, "name", f->name)) == NULL ||
-		    (f->duplicate && json_object_set_new(o, "duplicate", json_true()) < 0) ||
-		    json_array_append_new(files, o) < 0) {
+		if (ingest_batch_get(d->b, (uint32_t)i, &x) < 0) {
 			json_decref(e);
 			return NULL;
 		}
+		hex_encode(sha, x.sha256, SHA256_LEN);
+		o = json_pack("{s:s,s:s}", "evidence", sha, "name", x.name);
+		if (o == NULL || (x.duplicate && json_object_set_new(o, "duplicate",
+		    json_true()) < 0) || json_array_append_new(files, o) < 0) {
+			ingest_batch_entry_free(&x);
+			json_decref(e);
+			return NULL;
+		}
+		ingest_batch_entry_free(&x);
 	}
 	return e;
 }
@@ -211,60 +221,63 @@ static json_t *
 ingest_make(void *arg, size_t i)
 {
 	const struct ingest_docs *d = arg;
+	size_t nfresh = ingest_batch_nfresh(d->b);
 
-	if (i < d->nfresh)
-		return ingest_evidence(d, d->files[d->fresh[i]]);
-	return ingest_event(d, i - d->nfresh);
+	if (i < nfresh)
+		return ingest_evidence(d, ingest_batch_fresh(d->b, i));
+	return ingest_event(d, i - nfresh);
 }
 
 /*
- * The first file of each custody event, into part unless it is NULL; their count. An event
- * names INGEST_EVENT_BYTES of names at most, so that it fits in one record (and one frame,
- * FRAME_MAX).
+ * In one pass over the batch: wrap the key of each new file, and cut the names into custody
+ * events, each naming INGEST_EVENT_BYTES of names at most, so that it fits in one record
+ * (and one frame, FRAME_MAX); draw their ids.
  */
-static size_t
-ingest_event_cuts(const struct ingest_docs *d, size_t *part)
-{
-	size_t i, bytes = 0, n = 0;
-
-	for (i = 0; i < d->nfiles; i++) {
-		if (i == 0 || bytes + ingest_event_cost(d->files[i]) > INGEST_EVENT_BYTES) {
-			if (part != NULL)
-				part[n] = i;
-			n++;
-			bytes = 0;
-		}
-		bytes += ingest_event_cost(d->files[i]);
-	}
-	return n;
-}
-
-/* Wrap the key of each new file, cut the names into custody events and draw their ids. */
 static int
 ingest_docs_plan(struct ingest_docs *d)
 {
-	struct ingest_file *f;
+	struct ingest_entry x;
+	uint8_t wrapped[WRAPPED_KEY_LEN];
 	char sha[SHA256_HEX_LEN + 1], ad[96];
-	size_t i;
+	size_t i, n = ingest_batch_count(d->b), bytes = 0, cap = 0, *np;
+	char **ne;
+	int error;
 
-	d->nparts = ingest_event_cuts(d, NULL);
-	if ((d->fresh = calloc(d->nfiles ? d->nfiles : 1, sizeof *d->fresh)) == NULL ||
-	    (d->part = calloc(d->nparts ? d->nparts : 1, sizeof *d->part)) == NULL ||
-	    (d->eid = calloc(d->nparts ? d->nparts : 1, sizeof *d->eid)) == NULL)
-		return CUSTODY_ENOMEM;
-	ingest_event_cuts(d, d->part);
-	for (i = 0; i < d->nfiles; i++) {
-		f = d->files[i];
-		if (f->duplicate)
-			continue;
-		hex_encode(sha, f->blob.sha256, SHA256_LEN);
-		snprintf(ad, sizeof ad, "custody blob key %s", sha);
-		epochs_wrap(d->a, f->wrapped, f->blob.key, ad);
-		d->fresh[d->nfresh++] = i;
+	for (i = 0; i < n; i++) {
+		if ((error = ingest_batch_get(d->b, (uint32_t)i, &x)) < 0)
+			return error;
+		if (i == 0 || bytes + ingest_event_cost(x.name) > INGEST_EVENT_BYTES) {
+			if (d->nparts == cap) {
+				cap = cap ? cap * 2 : 4;
+				if ((np = reallocarray(d->part, cap, sizeof *np)) != NULL)
+					d->part = np;
+				if ((ne = reallocarray(d->eid, cap, sizeof *ne)) != NULL)
+					d->eid = ne;
+				if (np == NULL || ne == NULL) {
+					ingest_batch_entry_free(&x);
+					return CUSTODY_ENOMEM;
+				}
+			}
+			d->part[d->nparts] = i;
+			if ((d->eid[d->nparts] = record_random_id()) == NULL) {
+				ingest_batch_entry_free(&x);
+				return CUSTODY_ENOMEM;
+			}
+			d->nparts++;
+			bytes = 0;
+		}
+		bytes += ingest_event_cost(x.name);
+		error = 0;
+		if (!x.duplicate) {
+			hex_encode(sha, x.sha256, SHA256_LEN);
+			snprintf(ad, sizeof ad, "custody blob key %s", sha);
+			epochs_wrap(d->a, wrapped, x.key, ad);
+			error = ingest_batch_wrap(d->b, (uint32_t)i, wrapped);
+		}
+		ingest_batch_entry_free(&x);
+		if (error < 0)
+			return error;
 	}
-	for (i = 0; i < d->nparts; i++)
-		if ((d->eid[i] = record_random_id()) == NULL)
-			return CUSTODY_ENOMEM;
 	return 0;
 }
 
@@ -277,62 +290,26 @@ ingest_docs_free(struct ingest_docs *d)
 		free(d->eid[i]);
 	free(d->eid);
 	free(d->part);
-	free(d->fresh);
-}
-
-static int
-ingest_cmp_sha(const void *x, const void *y)
-{
-	const struct ingest_file *a = *(struct ingest_file *const *)x;
-	const struct ingest_file *b = *(struct ingest_file *const *)y;
-	int c = memcmp(a->blob.sha256, b->blob.sha256, SHA256_LEN);
-
-	return c != 0 ? c : (a->index > b->index) - (a->index < b->index);
-}
-
-/* Within the batch, the same bytes twice: keep the first, the later ones are duplicates. */
-static int
-ingest_dedupe(struct archive *a, struct ingest_file **files, size_t n)
-{
-	struct ingest_file **sorted, *f;
-	size_t i;
-
-	if ((sorted = malloc(n * sizeof *sorted)) == NULL)
-		return CUSTODY_ENOMEM;
-	memcpy(sorted, files, n * sizeof *sorted);
-	qsort(sorted, n, sizeof *sorted, ingest_cmp_sha);
-	for (i = 1; i < n; i++) {
-		f = sorted[i];
-		if (f->duplicate || memcmp(f->blob.sha256, sorted[i - 1]->blob.sha256,
-		    SHA256_LEN) != 0)
-			continue;
-		blob_unplace(a, &f->blob);
-		blob_discard(a, &f->blob);
-		f->placed = 0;
-		f->duplicate = 1;
-	}
-	free(sorted);
-	return 0;
 }
 
 int
-ingest_commit(struct archive *a, struct feed_commit *fc, struct ingest_file **files,
-    size_t nfiles, const char *actor, const char *now, const char *incident, const char *note)
+ingest_commit(struct archive *a, struct feed_commit *fc, struct ingest_batch *b,
+    const char *actor, const char *now, const char *incident, const char *note,
+    uint32_t **dups, size_t *ndups)
 {
-	struct ingest_docs d = { .a = a, .files = files, .nfiles = nfiles, .actor = actor,
-	    .now = now, .incident = incident, .note = note };
+	struct ingest_docs d = { .a = a, .b = b, .actor = actor, .now = now,
+	    .incident = incident, .note = note };
 	struct feed_docs docs = { .make = ingest_make, .arg = &d };
-	size_t i;
+	size_t nfiles = ingest_batch_count(b);
 	char summary[96];
 	int error = 0;
 
-	if (nfiles > 1 && (error = ingest_dedupe(a, files, nfiles)) < 0)
-		return error;
-	if ((error = ingest_docs_plan(&d)) < 0)
+	if ((error = ingest_batch_dedupe(b, dups, ndups)) < 0 ||
+	    (error = ingest_docs_plan(&d)) < 0)
 		goto done;
-	docs.n = d.nfresh + d.nparts;
+	docs.n = ingest_batch_nfresh(b) + d.nparts;
 	snprintf(summary, sizeof summary, "ingest %zu file%s (%zu new)", nfiles,
-	    nfiles == 1 ? "" : "s", d.nfresh);
+	    nfiles == 1 ? "" : "s", ingest_batch_nfresh(b));
 	pthread_mutex_lock(&a->write_lock);
 	error = feed_append_docs(a, fc, summary, &docs);
 	log_debug("ingest: feed appended");
@@ -340,10 +317,8 @@ ingest_commit(struct archive *a, struct feed_commit *fc, struct ingest_file **fi
 		log_warn("index update failed (%s); it catches up at the next start",
 		    custody_error());
 	pthread_mutex_unlock(&a->write_lock);
-	if (error < 0)
-		goto done;
-	for (i = 0; i < nfiles; i++)
-		files[i]->placed = 0;	/* committed: the feed refers to them now */
+	if (error == 0)
+		ingest_batch_committed(b);	/* the feed refers to its blobs now */
 done:
 	ingest_docs_free(&d);
 	return error;

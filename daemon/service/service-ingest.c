@@ -15,10 +15,11 @@
 
 #define INGEST_MAX_FILES 1000000
 #define INGEST_PARALLEL 3	/* files of one batch worked on at once */
+#define INGEST_WINDOW 64	/* files received and not yet answered, at most */
 
+/* A file received and not yet answered; once placed, the batch keeps it (ingest_batch_put). */
 struct ingest_item {
 	struct ingest_file	 f;		/* the engine's part */
-	int			 duplicate_known;	/* as its IngestFileDone said */
 	int			 done;		/* worked on; reply waiting to be sent in order */
 	struct cbuf		 reply;
 };
@@ -27,7 +28,9 @@ struct ingest {
 	char			*incident;
 	char			*note;
 	uint32_t		 expected;
-	struct ingest_item	**items;	/* expected slots */
+	struct ingest_batch	*batch;		/* the files placed */
+	/* files n - INGEST_WINDOW .. n - 1, at i % INGEST_WINDOW: those not answered yet */
+	struct ingest_item	*items[INGEST_WINDOW];
 	size_t			 n;		/* received */
 	size_t			 sent;		/* replies sent, in order */
 	int			 inflight;	/* jobs holding this batch */
@@ -39,23 +42,27 @@ struct ingest {
 static void ingest_start_commit(struct client *, Envelope *);
 
 static void
+ingest_item_free(struct archive *a, struct ingest_item *it)
+{
+	if (it == NULL)
+		return;
+	ingest_file_drop(a, &it->f);
+	cbuf_free(&it->reply);
+	free(it->f.name);
+	free(it);
+}
+
+static void
 ingest_free_now(struct archive *a, struct ingest *in)
 {
-	struct ingest_item *it;
 	size_t i;
 
 	if (in == NULL)
 		return;
-	for (i = 0; i < in->n; i++) {
-		if ((it = in->items[i]) == NULL)
-			continue;
-		ingest_file_drop(a, &it->f);
-		cbuf_free(&it->reply);
-		free(it->f.name);
-		free(it);
-	}
+	for (i = 0; i < INGEST_WINDOW; i++)
+		ingest_item_free(a, in->items[i]);
+	ingest_batch_free(in->batch);
 	wire_free(in->commit);
-	free(in->items);
 	free(in->incident);
 	free(in->note);
 	free(in);
@@ -89,14 +96,10 @@ static void
 ingest_free(struct client *c, struct ingest *in)
 {
 	struct ingest_drop *d;
-	size_t i;
 
 	if (in == NULL)
 		return;
-	for (i = 0; i < in->n; i++)
-		if (in->items[i] != NULL && in->items[i]->f.placed)
-			break;
-	if (i < in->n && c->s->pool != NULL && (d = malloc(sizeof *d)) != NULL) {
+	if (in->n > 0 && c->s->pool != NULL && (d = malloc(sizeof *d)) != NULL) {
 		d->a = c->s->a;
 		d->in = in;
 		pool_submit(c->s->pool, ingest_drop_work, ingest_drop_done, d);
@@ -135,9 +138,13 @@ service_ingest_begin(struct client *c, Envelope *msg)
 		conn_send_error(c->conn, CUSTODY_EINVAL, "incident: %s", custody_error());
 		goto done;
 	}
-	if ((in = calloc(1, sizeof *in)) == NULL ||
-	    (in->items = calloc(b->count, sizeof *in->items)) == NULL)
+	if ((in = calloc(1, sizeof *in)) == NULL)
 		fatal("out of memory");
+	if (ingest_batch_new(&in->batch, c->s->a, b->count) < 0) {
+		conn_send_error(c->conn, CUSTODY_EIO, "%s", custody_error());
+		free(in);
+		goto done;
+	}
 	in->expected = b->count;
 	in->incident = strdup(b->incident);
 	in->note = ingest_clean_text(b->note, 65536);
@@ -159,7 +166,12 @@ ingest_file_work(struct request *r)
 
 	if ((error = ingest_file_place(a, &it->f, r->fd)) < 0)
 		return error;
-	it->duplicate_known = it->f.duplicate;
+	if ((error = ingest_batch_put(r->c->ingest->batch, &it->f)) < 0) {
+		ingest_file_drop(a, &it->f);
+		return error;
+	}
+	it->f.placed = 0;	/* the batch's now */
+	sodium_memzero(it->f.blob.key, sizeof it->f.blob.key);
 	hex_encode(hex, it->f.blob.sha256, SHA256_LEN);
 	d.index = it->f.index;
 	d.sha256 = hex;
@@ -190,9 +202,10 @@ ingest_file_done(struct request *r)
 		return;
 	}
 	it->done = 1;
-	while (in->sent < in->n && in->items[in->sent]->done) {
-		conn_send_frames(c->conn, &in->items[in->sent]->reply);
-		cbuf_free(&in->items[in->sent]->reply);
+	while (in->sent < in->n && (it = in->items[in->sent % INGEST_WINDOW])->done) {
+		conn_send_frames(c->conn, &it->reply);
+		ingest_item_free(c->s->a, it);
+		in->items[in->sent % INGEST_WINDOW] = NULL;
 		in->sent++;
 	}
 	if (in->commit != NULL && in->inflight == 0) {
@@ -229,7 +242,7 @@ service_ingest_file(struct client *c, Envelope *msg)
 	it->f.index = (uint32_t)in->n;
 	if ((it->f.name = ingest_clean_name(msg->ingest_file->name)) == NULL)
 		fatal("out of memory");
-	in->items[in->n++] = it;
+	in->items[in->n++ % INGEST_WINDOW] = it;
 	r = request_new(c, msg, ingest_file_work);
 	r->fd = fd;
 	r->arg = it;
@@ -237,21 +250,8 @@ service_ingest_file(struct client *c, Envelope *msg)
 	r->fatal = 1;
 	in->inflight++;
 	server_submit(r);
-	if (in->inflight < INGEST_PARALLEL)
+	if (in->inflight < INGEST_PARALLEL && !service_ingest_holds(c))
 		conn_resume(c->conn);	/* take the next file while this one is worked on */
-}
-
-/* Append index i to the array *v of *n. */
-static int
-ingest_push_index(uint32_t **v, size_t *n, size_t i)
-{
-	uint32_t *nv;
-
-	if ((nv = reallocarray(*v, *n + 1, sizeof *nv)) == NULL)
-		return CUSTODY_ENOMEM;
-	nv[(*n)++] = (uint32_t)i;
-	*v = nv;
-	return 0;
 }
 
 /* Commit the batch (ingest_commit) and reply with the commit and the batch's duplicates. */
@@ -262,38 +262,29 @@ ingest_commit_work(struct request *r)
 	struct ingest *in = r->c->ingest;
 	Custody__IngestDone d = CUSTODY__INGEST_DONE__INIT;
 	Envelope env = CUSTODY__ENVELOPE__INIT;
-	struct ingest_file **files;
 	struct feed_commit fc;
 	uint32_t *dups = NULL;
-	size_t i, ndups = 0;
+	size_t ndups = 0;
 	char now[32], oid[GIT_OID_HEXSZ + 1];
 	int error;
 
 	log_debug("ingest by uid %u: committing %zu files", (unsigned)r->c->uid, in->n);
-	if ((files = malloc(in->n * sizeof *files)) == NULL)
-		return CUSTODY_ENOMEM;
-	for (i = 0; i < in->n; i++)
-		files[i] = &in->items[i]->f;
 	record_now(now);
-	if ((error = ingest_commit(a, &fc, files, in->n, r->c->actor, now, in->incident,
-	    in->note)) < 0)
+	/* dups: the duplicates within the batch, which the file replies could not know */
+	if ((error = ingest_commit(a, &fc, in->batch, r->c->actor, now, in->incident, in->note,
+	    &dups, &ndups)) < 0)
 		goto done;
 	git_oid_tostr(oid, sizeof oid, &fc.oid);
 	log_info("ingest by uid %u: %zu file%s, commit %s (seq %llu)", (unsigned)r->c->uid, in->n,
 	    in->n == 1 ? "" : "s", oid, (unsigned long long)fc.seq);
 	d.commit = oid;
 	d.seq = fc.seq;
-	for (i = 0; i < in->n; i++)	/* the duplicates the file replies could not know */
-		if (in->items[i]->f.duplicate && !in->items[i]->duplicate_known &&
-		    (error = ingest_push_index(&dups, &ndups, i)) < 0)
-			goto done;
 	d.n_batch_duplicates = ndups;
 	d.batch_duplicates = dups;
 	env.body_case = CUSTODY__ENVELOPE__BODY_INGEST_DONE;
 	env.ingest_done = &d;
 	error = server_reply(r, &env);
 done:
-	free(files);
 	free(dups);
 	return error;
 }
@@ -325,12 +316,16 @@ ingest_start_commit(struct client *c, Envelope *msg)
 /*
  * Whether the client's next message must wait: its IngestCommit waits for the last file or
  * runs. Answers go out in the order of the requests, so nothing after a commit is read before
- * the commit is answered, even while the batch's last files finish.
+ * the commit is answered, even while the batch's last files finish. Nor is a file read while
+ * INGEST_WINDOW files wait for their answers (behind a large one still being worked on).
  */
 int
 service_ingest_holds(const struct client *c)
 {
-	return c->ingest != NULL && (c->ingest->commit != NULL || c->ingest->committing);
+	const struct ingest *in = c->ingest;
+
+	return in != NULL && (in->commit != NULL || in->committing ||
+	    in->n - in->sent >= INGEST_WINDOW);
 }
 
 /* IngestCommit: commit every file received, once the last one is worked on. */

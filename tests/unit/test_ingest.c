@@ -68,37 +68,55 @@ ingest_test_place(struct archive_fixture *f, struct ingest_file *file, uint32_t 
 	close(fd);
 }
 
+/* Place a file and keep it in batch b. */
+static void
+ingest_test_keep(struct archive_fixture *f, struct ingest_batch *b, struct ingest_file *file,
+    uint32_t index, const char *name, const char *bytes)
+{
+	ingest_test_place(f, file, index, name, bytes);
+	assert_int_equal(ingest_batch_put(b, file), 0);
+	file->placed = 0;	/* the batch's now */
+}
+
 static void
 test_commit(void **state)
 {
 	struct archive_fixture *f = *state;
-	struct ingest_file one[3], again, *files[3];
+	struct ingest_file one[3], again;
+	struct ingest_batch *b;
 	struct feed_commit fc;
 	char sha[SHA256_HEX_LEN + 1], now[32];
 	uint64_t ev, rec, commits;
+	uint32_t *dups;
+	size_t i, ndups;
 	json_t *doc;
-	size_t i;
 	int found;
 
-	ingest_test_place(f, &one[0], 0, "box/a.txt", "first");
-	ingest_test_place(f, &one[1], 1, "box/b.txt", "second");
-	ingest_test_place(f, &one[2], 2, "box/c.txt", "first");	/* a's bytes again */
+	assert_int_equal(ingest_batch_new(&b, f->a, 3), 0);
+	ingest_test_keep(f, b, &one[0], 0, "box/a.txt", "first");
+	ingest_test_keep(f, b, &one[2], 2, "box/c.txt", "first");	/* a's bytes again */
+	ingest_test_keep(f, b, &one[1], 1, "box/b.txt", "second");	/* out of order */
+	assert_int_equal(ingest_batch_put(b, &one[1]), CUSTODY_EINVAL);	/* twice */
 	for (i = 0; i < 3; i++) {
-		assert_true(one[i].placed);
 		assert_false(one[i].duplicate);
-		files[i] = &one[i];
+		assert_true(blob_exists(f->a, one[i].blob.name));
 	}
 	record_now(now);
-	assert_int_equal(ingest_commit(f->a, &fc, files, 3, "alice@unit-office", now, "inc-1",
-	    "from the box"), 0);
+	assert_int_equal(ingest_commit(f->a, &fc, b, "alice@unit-office", now, "inc-1",
+	    "from the box", &dups, &ndups), 0);
 	assert_true(fc.seq > 0);
-	assert_false(one[0].duplicate);
-	assert_false(one[1].duplicate);
-	assert_true(one[2].duplicate);	/* the later copy within the batch */
-	assert_false(blob_exists(f->a, one[2].blob.name));
-	for (i = 0; i < 3; i++)
-		assert_false(one[i].placed);
+	assert_int_equal(ndups, 1);
+	assert_int_equal(dups[0], 2);	/* the later copy within the batch */
+	free(dups);
+	assert_false(ingest_batch_duplicate(b, 0));
+	assert_false(ingest_batch_duplicate(b, 1));
+	assert_true(ingest_batch_duplicate(b, 2));
+	ingest_batch_free(b);		/* committed: the blobs stay */
 	assert_true(blob_exists(f->a, one[0].blob.name));
+	assert_true(blob_exists(f->a, one[1].blob.name));
+	/* the copy's blob (another key, another name) is removed */
+	assert_string_not_equal(one[0].blob.name, one[2].blob.name);
+	assert_false(blob_exists(f->a, one[2].blob.name));
 
 	hex_encode(sha, one[0].blob.sha256, SHA256_LEN);
 	assert_int_equal(index_has_evidence(f->a, sha, &found), 0);
@@ -121,18 +139,78 @@ test_commit(void **state)
 	assert_false(again.placed);
 	ingest_file_drop(f->a, &again);
 	free(again.name);
-	/* new bytes of a batch never committed: dropping removes the placed blob */
-	ingest_test_place(f, &again, 0, "c.txt", "third");
-	assert_true(again.placed);
+	/* new bytes of a batch never committed: freeing the batch removes the placed blob */
+	assert_int_equal(ingest_batch_new(&b, f->a, 1), 0);
+	ingest_test_keep(f, b, &again, 0, "c.txt", "third");
 	assert_true(blob_exists(f->a, again.blob.name));
-	ingest_file_drop(f->a, &again);
+	ingest_batch_free(b);
 	assert_false(blob_exists(f->a, again.blob.name));
 	free(again.name);
-	for (i = 0; i < 3; i++) {
-		ingest_file_drop(f->a, &one[i]);
+	for (i = 0; i < 3; i++)
 		free(one[i].name);
+}
+
+/*
+ * A batch of files put out of order, some duplicates of the archive's, some copies within the
+ * batch: each reads back as put, the copies are found, and the k-th new file is found for
+ * every k, across many words of the bitmap.
+ */
+static void
+test_batch(void **state)
+{
+	struct archive_fixture *f = *state;
+	enum { N = 1000 };
+	struct ingest_batch *b;
+	struct ingest_file file;
+	struct ingest_entry x;
+	uint32_t *dups, expect[N], fresh[N];
+	size_t i, k, ndups, nexpect = 0, nfresh = 0;
+	char name[64];
+	int archdup;
+
+	assert_int_equal(ingest_batch_new(&b, f->a, N), 0);
+	for (k = 0; k < N; k++) {
+		i = (k * 7919) % N;	/* every place once, out of order */
+		memset(&file, 0, sizeof file);
+		file.index = (uint32_t)i;
+		snprintf(name, sizeof name, "scan/page-%04zu.tif", i);
+		file.name = name;
+		/* every 5th file has the bytes of the one before; every 11th is the archive's */
+		memset(file.blob.sha256, 0, SHA256_LEN);
+		memcpy(file.blob.sha256, &(uint32_t){ (uint32_t)(i % 5 == 4 ? i - 1 : i) }, 4);
+		snprintf(file.blob.name, sizeof file.blob.name, "%064zx", i);
+		snprintf(file.blob.media_type, sizeof file.blob.media_type, "image/t%zu", i);
+		file.blob.size = i * 3;
+		file.blob.key[0] = (uint8_t)i;
+		file.duplicate = i % 11 == 0;
+		assert_int_equal(ingest_batch_put(b, &file), 0);
 	}
-	assert_true(blob_exists(f->a, one[0].blob.name));	/* committed: dropping keeps it */
+	assert_int_equal(ingest_batch_dedupe(b, &dups, &ndups), 0);
+	for (i = 0; i < N; i++) {
+		archdup = i % 11 == 0;
+		if (!archdup && i % 5 == 4 && (i - 1) % 11 != 0)
+			expect[nexpect++] = (uint32_t)i;	/* a copy of a new file */
+		else if (!archdup)
+			fresh[nfresh++] = (uint32_t)i;
+	}
+	assert_int_equal(ndups, nexpect);
+	assert_memory_equal(dups, expect, nexpect * sizeof *expect);
+	free(dups);
+	assert_int_equal(ingest_batch_nfresh(b), nfresh);
+	for (k = 0; k < nfresh; k++)
+		assert_int_equal(ingest_batch_fresh(b, k), fresh[k]);
+	for (i = 0; i < N; i += 37) {
+		assert_int_equal(ingest_batch_get(b, (uint32_t)i, &x), 0);
+		snprintf(name, sizeof name, "scan/page-%04zu.tif", i);
+		assert_string_equal(x.name, name);
+		snprintf(name, sizeof name, "image/t%zu", i);
+		assert_string_equal(x.media_type, name);
+		assert_int_equal(x.size, i * 3);
+		assert_int_equal(x.key[0], (uint8_t)i);
+		assert_int_equal(x.duplicate, i % 11 == 0 || (i % 5 == 4 && (i - 1) % 11 != 0));
+		ingest_batch_entry_free(&x);
+	}
+	ingest_batch_free(b);
 }
 
 int
@@ -141,6 +219,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_clean_name),
 		cmocka_unit_test_setup_teardown(test_commit, archive_fixture_setup_indexed,
+		    archive_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_batch, archive_fixture_setup_indexed,
 		    archive_fixture_teardown),
 	};
 
