@@ -377,6 +377,23 @@ int index_catch_up(struct archive *, int rebuild);
 int index_sweep_orphans(struct archive *);
 int index_apply_commit(struct archive *, const struct feed_commit *, json_t **docs, size_t n);
 int index_apply_docs(struct archive *, const struct feed_commit *, const struct feed_docs *);
+/*
+ * index_apply_docs in steps, for a commit written as a stream (feed_append_sorted): begin once
+ * fc has its seq and parent (at its first record), put each record, end once the commit is
+ * made (committed: its rows go in, or the index catches up from git if it was behind) or
+ * failed (nothing goes in). Every call returns the first error; end's is the one to report.
+ */
+struct index_commit {
+	struct archive			*a;
+	sqlite3				*db;
+	const struct feed_commit	*fc;
+	int64_t				 office;
+	uint64_t			 cut;
+	int				 open, behind, settle, error;
+};
+int index_commit_begin(struct index_commit *, struct archive *, const struct feed_commit *);
+int index_commit_put(struct index_commit *, json_t *doc);
+int index_commit_end(struct index_commit *, int committed);
 int index_import_begin(struct archive *, const struct feed_commit *, size_t n);
 int index_import_put_row(struct archive *, const struct feed_commit *,
     const uint8_t tok[static TOKEN_LEN], const char *kind, const uint8_t *row, size_t len,

@@ -223,56 +223,101 @@ index_apply_commit(struct archive *a, const struct feed_commit *fc, json_t **doc
 	return index_apply_docs(a, fc, &d);
 }
 
+int
+index_commit_begin(struct index_commit *ic, struct archive *a, const struct feed_commit *fc)
+{
+	char known[GIT_OID_HEXSZ + 1];
+	int error;
+
+	memset(ic, 0, sizeof *ic);
+	ic->a = a;
+	ic->fc = fc;
+	ic->cut = UINT64_MAX;
+	if ((ic->db = archive_db(a)) == NULL)
+		return ic->error = CUSTODY_EIO;
+	index_feed_head(ic->db, a->office_hex, known);
+	if (fc->seq > 1 && strcmp(known, fc->parent) != 0) {
+		ic->behind = 1;		/* caught up from git at the end */
+		return 0;
+	}
+	index_cuts_of(ic->db, a->office_hex, &ic->cut);
+	if ((error = index_exec(ic->db, "BEGIN IMMEDIATE", "")) < 0)
+		return ic->error = error;
+	ic->open = 1;
+	if ((error = index_office_id(ic->db, a->office_hex, &ic->office)) < 0)
+		ic->error = error;
+	return error;
+}
+
+int
+index_commit_put(struct index_commit *ic, json_t *doc)
+{
+	uint8_t tok[TOKEN_LEN];
+	int error;
+
+	if (!ic->open || ic->error < 0 || ic->fc->seq > ic->cut)
+		return ic->error;
+	archive_token(ic->a, tok, record_id(doc));
+	if ((error = index_put(ic->a, ic->db, tok, ic->a->office_hex, ic->office, ic->fc->seq,
+	    ic->fc->lamport, doc)) < 0)
+		return ic->error = error;
+	/* what may change which revocations are effective */
+	ic->settle |= strcmp(record_kind(doc), "revocation") == 0 ||
+	    strcmp(record_kind(doc), "office") == 0 ||
+	    strcmp(record_kind(doc), "withdrawal") == 0;
+	return 0;
+}
+
+int
+index_commit_end(struct index_commit *ic, int committed)
+{
+	char head[GIT_OID_HEXSZ + 1];
+	int error = ic->error;
+
+	if (ic->behind)
+		return committed ? index_catch_up(ic->a, 0) : 0;
+	if (!ic->open)
+		return error;
+	ic->open = 0;
+	if (!committed || error < 0) {
+		index_exec(ic->db, "ROLLBACK", "");
+		return error;
+	}
+	git_oid_tostr(head, sizeof head, &ic->fc->oid);
+	error = index_exec(ic->db, "INSERT OR REPLACE INTO feeds VALUES(?,?,?)", "iti",
+	    ic->office, head, (int64_t)ic->fc->seq);
+	if (error == 0)
+		error = index_note_seq(ic->db, ic->a->office_hex, ic->fc->seq);
+	if (error < 0) {
+		index_exec(ic->db, "ROLLBACK", "");
+		return error;
+	}
+	if ((error = index_exec(ic->db, "COMMIT", "")) < 0 || !ic->settle)
+		return error;
+	if ((error = index_cuts_settle(ic->a)) <= 0)
+		return error;
+	return index_catch_up(ic->a, 1);
+}
+
 /* index_apply_commit, the records from d. */
 int
 index_apply_docs(struct archive *a, const struct feed_commit *fc, const struct feed_docs *d)
 {
-	sqlite3 *db = archive_db(a);
-	char known[GIT_OID_HEXSZ + 1], head[GIT_OID_HEXSZ + 1];
-	uint8_t tok[TOKEN_LEN];
-	uint64_t cut = UINT64_MAX;
-	int64_t office;
+	struct index_commit ic;
 	json_t *doc;
 	size_t i;
-	int error, settle = 0;
 
-	if (db == NULL)
-		return CUSTODY_EIO;
-	index_feed_head(db, a->office_hex, known);
-	if (fc->seq > 1 && strcmp(known, fc->parent) != 0)
-		return index_catch_up(a, 0);
-	index_cuts_of(db, a->office_hex, &cut);
-	if ((error = index_exec(db, "BEGIN IMMEDIATE", "")) < 0)
-		return error;
-	error = index_office_id(db, a->office_hex, &office);
-	for (i = 0; i < d->n && error == 0 && fc->seq <= cut; i++) {
+	if (index_commit_begin(&ic, a, fc) < 0)
+		return index_commit_end(&ic, 0);
+	for (i = 0; i < d->n && ic.open && ic.error == 0; i++) {
 		if ((doc = feed_docs_get(d, i)) == NULL) {
-			error = CUSTODY_ENOMEM;
+			ic.error = CUSTODY_ENOMEM;
 			break;
 		}
-		archive_token(a, tok, record_id(doc));
-		error = index_put(a, db, tok, a->office_hex, office, fc->seq, fc->lamport, doc);
-		/* what may change which revocations are effective */
-		settle |= strcmp(record_kind(doc), "revocation") == 0 ||
-		    strcmp(record_kind(doc), "office") == 0 ||
-		    strcmp(record_kind(doc), "withdrawal") == 0;
+		index_commit_put(&ic, doc);
 		json_decref(doc);
 	}
-	git_oid_tostr(head, sizeof head, &fc->oid);
-	if (error == 0)
-		error = index_exec(db, "INSERT OR REPLACE INTO feeds VALUES(?,?,?)", "iti",
-		    office, head, (int64_t)fc->seq);
-	if (error == 0)
-		error = index_note_seq(db, a->office_hex, fc->seq);
-	if (error < 0) {
-		index_exec(db, "ROLLBACK", "");
-		return error;
-	}
-	if ((error = index_exec(db, "COMMIT", "")) < 0 || !settle)
-		return error;
-	if ((error = index_cuts_settle(a)) <= 0)
-		return error;
-	return index_catch_up(a, 1);
+	return index_commit_end(&ic, 1);
 }
 
 /* Bring one feed's part of the index up to its ref. */
