@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
-# The memory of an ingest does not grow with its files the way it did: a commit of thousands
-# of files makes each file's evidence record when the commit and the index ask for it (never
-# all at once), and keeps the sealed objects in an unnamed file under tmp/ until they are
-# packed. Two daemons ingest 1,000 and 9,000 small files in one batch each; the second's peak
-# memory is at most 24 MiB above the first's (it was about 45 MiB above when every record and
-# object of the commit stayed in memory: 5.6 KiB a file). Both archives verify, git accepts the
-# pack, and nothing is left under tmp/.
+# The memory of an ingest does not grow with its files the way it did. A batch keeps its files
+# (keys, names, hashes) sealed under tmp/ until the commit, holding at most 64 of them in
+# memory while they wait for their answers; the commit makes each record when it is written,
+# in token order, sealed and packed as a stream, and indexed in the same pass. Two daemons
+# ingest 1,000 and 20,000 small files in one batch each; the second's peak memory is at most
+# 18 MiB above the first's (10 to 13 MiB measured). What still grows is bounded: SQLite's
+# page cache of the larger index (64 MiB at most), the sort runs (65,536 entries at most) and
+# one custody event (1 MiB of names). It was 23 MiB above when the daemon held every file of
+# the batch until the commit and the commit held every record's path (1.2 KiB a file), and
+# the test fails there. Both archives verify, git accepts the pack, nothing is left in tmp/.
 . "$(dirname "$0")/lib.sh"
 
 command -v git >/dev/null || { echo "SKIP: git is not installed"; exit 77; }
 
-python3 - "$T/small" "$T/big" <<'PY'
+# under ASan the comparison is skipped: a smaller batch is enough to check the rest
+BIG=20000
+asan_build && BIG=3000
+python3 - "$T/small" "$T/big" "$BIG" <<'PY'
 import os, sys
-for path, n in ((sys.argv[1], 1000), (sys.argv[2], 9000)):
+for path, n in ((sys.argv[1], 1000), (sys.argv[2], int(sys.argv[3]))):
     os.makedirs(path)
     for i in range(n):
         with open(os.path.join(path, "page-%05d.txt" % i), "w") as f:
@@ -39,7 +45,7 @@ if asan_build; then
 	echo "(AddressSanitizer keeps freed memory in quarantine: peak memory is not compared;" \
 	    "it grew by $grown MiB)"
 else
-	check "8,000 more files add at most 24 MiB to custodyd's peak memory ($grown MiB)" \
-	    [ "$grown" -le 24 ]
+	check "19,000 more files add at most 18 MiB to custodyd's peak memory ($grown MiB)" \
+	    [ "$grown" -le 18 ]
 fi
 done_testing

@@ -151,6 +151,66 @@ test_commit(void **state)
 }
 
 /*
+ * A batch large enough to be committed as a stream (its records sealed in token order into
+ * one pack): copies within it are found and dropped, every new file has its record, the
+ * index follows, and the archive verifies.
+ */
+static void
+test_commit_stream(void **state)
+{
+	struct archive_fixture *f = *state;
+	enum { N = 120 };
+	struct ingest_file files[N];
+	struct ingest_batch *b;
+	struct verify_result vr;
+	struct feed_commit fc;
+	char name[64], bytes[64], sha[SHA256_HEX_LEN + 1], now[32];
+	uint64_t ev, rec, commits, rec0;
+	uint32_t *dups;
+	size_t i, ndups;
+	json_t *doc;
+
+	assert_int_equal(index_counts(f->a, &ev, &rec0, &commits), 0);
+	assert_int_equal(ingest_batch_new(&b, f->a, N), 0);
+	for (i = 0; i < N; i++) {
+		snprintf(name, sizeof name, "scan/page-%03zu.txt", i);
+		/* every 10th page has the bytes of the one before */
+		snprintf(bytes, sizeof bytes, "page %zu", i % 10 == 9 ? i - 1 : i);
+		ingest_test_keep(f, b, &files[i], (uint32_t)i, name, bytes);
+	}
+	record_now(now);
+	assert_int_equal(ingest_commit(f->a, &fc, b, "alice@unit-office", now, "", NULL, &dups,
+	    &ndups), 0);
+	ingest_batch_free(b);
+	assert_int_equal(ndups, N / 10);
+	for (i = 0; i < ndups; i++)
+		assert_int_equal(dups[i], i * 10 + 9);
+	free(dups);
+	for (i = 0; i < N; i++) {
+		assert_true(blob_exists(f->a, files[i].blob.name) == (i % 10 != 9));
+		if (i % 10 == 9)
+			continue;
+		hex_encode(sha, files[i].blob.sha256, SHA256_LEN);
+		assert_int_equal(feed_read_record(f->a, f->a->office_hex, sha, &doc), 0);
+		assert_string_equal(json_string_value(json_object_get(doc, "name")),
+		    files[i].name);
+		assert_string_equal(json_string_value(json_object_get(doc, "blob")),
+		    files[i].blob.name);
+		assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "rev"),
+		    "lamport")), fc.lamport);
+		json_decref(doc);
+	}
+	assert_int_equal(index_counts(f->a, &ev, &rec, &commits), 0);
+	assert_int_equal(ev, N - N / 10);
+	assert_int_equal(verify_archive(f->a, &vr), 0);
+	assert_int_equal(vr.nproblems, 0);
+	assert_int_equal(vr.blobs, N - N / 10);
+	verify_result_free(&vr);
+	for (i = 0; i < N; i++)
+		free(files[i].name);
+}
+
+/*
  * A batch of files put out of order, some duplicates of the archive's, some copies within the
  * batch: each reads back as put, the copies are found, and the k-th new file is found for
  * every k, across many words of the bitmap.
@@ -219,6 +279,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_clean_name),
 		cmocka_unit_test_setup_teardown(test_commit, archive_fixture_setup_indexed,
+		    archive_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_commit_stream, archive_fixture_setup_indexed,
 		    archive_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_batch, archive_fixture_setup_indexed,
 		    archive_fixture_teardown),
