@@ -11,12 +11,22 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/custody-e2e.XXXXXX")
 DAEMON_PIDS=()
 FAILS=0
 
+# On a failure, what each daemon logged last, and the start of any sanitizer report in full:
+# a test that fails once in many runs is read from this.
 cleanup() {
-	local pid
+	local rc=$? pid log
 	for pid in "${DAEMON_PIDS[@]}"; do
 		kill -9 "$pid" 2>/dev/null || true
 	done
 	wait 2>/dev/null || true
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
+		for log in "$T"/*.log; do
+			[ -s "$log" ] || continue
+			echo "--- the end of $(basename "$log"):" >&2
+			tail -n 15 "$log" >&2
+			grep -m 1 -A 40 -E "ERROR: AddressSanitizer|runtime error:" "$log" >&2 || true
+		done
+	fi
 	if [ -n "${KEEP:-}" ]; then
 		echo "kept $T" >&2
 	else
