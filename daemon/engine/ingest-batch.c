@@ -6,8 +6,9 @@
  * to a second one, and its wrapped key written to a third at the commit. Everything is under
  * XChaCha20-Poly1305 with a random key of this batch, whose nonce says what the bytes are and
  * where they sit, so nothing of a file is readable on disk, and nothing stays after a crash.
- * Memory keeps two bits per file (kept, duplicate) and, once the batch is deduplicated, a
- * count per 64 files to find its n-th new file.
+ * Memory keeps two bits per file (kept, duplicate), a run of the placed files' hashes (sorted
+ * to find copies, the rest in runs under tmp/) and, once the batch is deduplicated, a count
+ * per 64 files to find its n-th new file.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -37,13 +38,29 @@ struct ingest_ent {
 #define ENT_LEN (sizeof(struct ingest_ent) + SEAL)
 #define WRAPPED_LEN (WRAPPED_KEY_LEN + SEAL)
 
+/* A placed file's hash and place, sorted to find copies within the batch. */
+struct ingest_dedupe_item {
+	uint8_t		sha256[SHA256_LEN];
+	uint32_t	index;
+};
+
+static int
+ingest_dedupe_cmp(const void *x, const void *y)
+{
+	const struct ingest_dedupe_item *a = x, *b = y;
+	int c = memcmp(a->sha256, b->sha256, SHA256_LEN);
+
+	return c != 0 ? c : (a->index > b->index) - (a->index < b->index);
+}
+
 struct ingest_batch {
 	struct archive	*a;
 	uint32_t	 n;
 	int		 fd, vfd, wfd;	/* entries, names, wrapped keys */
 	uint8_t		 key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
-	pthread_mutex_t	 lock;
+	pthread_mutex_t	 lock;		/* vend and bysha */
 	uint64_t	 vend;		/* of vfd */
+	struct runsort	*bysha;		/* the placed files by hash (ingest_dedupe_item) */
 	uint64_t	*kept, *dup;	/* n bits each */
 	uint32_t	*rank;		/* new files before each word of dup */
 	size_t		 nfresh;
@@ -121,6 +138,7 @@ ingest_batch_new(struct ingest_batch **out, struct archive *a, uint32_t n)
 {
 	struct ingest_batch *b;
 	size_t words = (size_t)n / 64 + 1;
+	int sfd, error;
 
 	*out = NULL;
 	if ((b = calloc(1, sizeof *b)) == NULL)
@@ -137,9 +155,15 @@ ingest_batch_new(struct ingest_batch **out, struct archive *a, uint32_t n)
 	}
 	if ((b->fd = archive_tmpfile(a, "ingest")) < 0 ||
 	    (b->vfd = archive_tmpfile(a, "ingest")) < 0 ||
-	    (b->wfd = archive_tmpfile(a, "ingest")) < 0) {
-		int error = ingest_batch_sys("cannot make");
-
+	    (b->wfd = archive_tmpfile(a, "ingest")) < 0 ||
+	    (sfd = archive_tmpfile(a, "ingest")) < 0) {
+		error = ingest_batch_sys("cannot make");
+		ingest_batch_free(b);
+		return error;
+	}
+	if ((error = runsort_new(&b->bysha, sizeof(struct ingest_dedupe_item), DEDUPE_RUN,
+	    ingest_dedupe_cmp, sfd)) < 0) {
+		close(sfd);
 		ingest_batch_free(b);
 		return error;
 	}
@@ -151,6 +175,7 @@ int
 ingest_batch_put(struct ingest_batch *b, const struct ingest_file *f)
 {
 	struct ingest_ent e;
+	struct ingest_dedupe_item it;
 	size_t mlen = strlen(f->blob.media_type), nlen = strlen(f->name);
 	char *var;
 	int error;
@@ -169,11 +194,18 @@ ingest_batch_put(struct ingest_batch *b, const struct ingest_file *f)
 		return CUSTODY_ENOMEM;
 	memcpy(var, f->blob.media_type, mlen);
 	memcpy(var + mlen, f->name, nlen);
+	memset(&it, 0, sizeof it);
+	memcpy(it.sha256, f->blob.sha256, SHA256_LEN);
+	it.index = f->index;
 	pthread_mutex_lock(&b->lock);
 	e.var_off = b->vend;
 	b->vend += e.var_len + SEAL;
+	/* in the archive already: nothing was placed, nothing to compare */
+	error = f->duplicate ? 0 : runsort_add(b->bysha, &it);
 	pthread_mutex_unlock(&b->lock);
-	error = ingest_batch_put_at(b, b->vfd, ENT_VAR, e.var_off, e.var_off, var, e.var_len);
+	if (error == 0)
+		error = ingest_batch_put_at(b, b->vfd, ENT_VAR, e.var_off, e.var_off, var,
+		    e.var_len);
 	if (error == 0)
 		error = ingest_batch_put_at(b, b->fd, ENT_PLACE, f->index,
 		    (uint64_t)f->index * ENT_LEN, &e, sizeof e);
@@ -260,20 +292,6 @@ ingest_batch_wrapped(const struct ingest_batch *b, uint32_t i, uint8_t wrapped[W
 	    wrapped, WRAPPED_KEY_LEN);
 }
 
-struct ingest_dedupe_item {
-	uint8_t		sha256[SHA256_LEN];
-	uint32_t	index;
-};
-
-static int
-ingest_dedupe_cmp(const void *x, const void *y)
-{
-	const struct ingest_dedupe_item *a = x, *b = y;
-	int c = memcmp(a->sha256, b->sha256, SHA256_LEN);
-
-	return c != 0 ? c : (a->index > b->index) - (a->index < b->index);
-}
-
 static int
 ingest_cmp_u32(const void *x, const void *y)
 {
@@ -304,10 +322,9 @@ ingest_batch_dedupe(struct ingest_batch *b, uint32_t **dups, size_t *ndups)
 {
 	struct ingest_dedupe_item it, prev;
 	struct ingest_entry x;
-	struct runsort *rs = NULL;
 	const void *p;
 	uint32_t i, *nv;
-	int fd, error, more = 0, have = 0;
+	int error, more = 0, have = 0;
 
 	*dups = NULL;
 	*ndups = 0;
@@ -315,26 +332,9 @@ ingest_batch_dedupe(struct ingest_batch *b, uint32_t **dups, size_t *ndups)
 		if (!ingest_batch_bit(b->kept, i))
 			return custody_fail(CUSTODY_EINVAL, "ingest: file %u of the batch is "
 			    "missing", i);
-	if ((fd = archive_tmpfile(b->a, "ingest")) < 0)
-		return ingest_batch_sys("cannot sort");
-	if ((error = runsort_new(&rs, sizeof it, DEDUPE_RUN, ingest_dedupe_cmp, fd)) < 0) {
-		close(fd);
-		return error;
-	}
-	for (i = 0; i < b->n && error == 0; i++) {
-		if (ingest_batch_bit(b->dup, i))
-			continue;	/* in the archive already: nothing was placed */
-		if ((error = ingest_batch_get(b, i, &x)) < 0)
-			break;
-		memset(&it, 0, sizeof it);
-		memcpy(it.sha256, x.sha256, SHA256_LEN);
-		it.index = i;
-		ingest_batch_entry_free(&x);
-		error = runsort_add(rs, &it);
-	}
-	if (error == 0 && (error = runsort_sort(rs)) == 0)
-		error = runsort_rewind(rs);
-	while (error == 0 && (more = runsort_next(rs, &p)) == 0) {
+	if ((error = runsort_sort(b->bysha)) == 0)
+		error = runsort_rewind(b->bysha);
+	while (error == 0 && (more = runsort_next(b->bysha, &p)) == 0) {
 		memcpy(&it, p, sizeof it);
 		if (have && memcmp(it.sha256, prev.sha256, SHA256_LEN) == 0) {
 			/* later copies of the same bytes: the first is kept */
@@ -356,7 +356,6 @@ ingest_batch_dedupe(struct ingest_batch *b, uint32_t **dups, size_t *ndups)
 	}
 	if (error == 0 && more < 0)
 		error = more;
-	runsort_free(rs);
 	if (error == 0 && *ndups > 1)
 		qsort(*dups, *ndups, sizeof **dups, ingest_cmp_u32);
 	if (error == 0)
@@ -420,6 +419,7 @@ ingest_batch_free(struct ingest_batch *b)
 		close(b->vfd);
 	if (b->wfd >= 0)
 		close(b->wfd);
+	runsort_free(b->bysha);
 	sodium_memzero(b->key, sizeof b->key);
 	pthread_mutex_destroy(&b->lock);
 	free(b->kept);

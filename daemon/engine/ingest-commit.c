@@ -2,7 +2,7 @@
  * The commit of an ingest batch: one signed commit holding an evidence record per new file
  * and custody events naming every file in order (several for a batch too large for one
  * record), the feed ref moved and synced, the index updated. Records are made one at a time
- * from the batch under tmp/ (ingest-batch.c). A batch of INGEST_STREAM_MIN records or more
+ * from the batch under tmp/ (ingest-batch.c). A batch of INGEST_STREAM_MIN new files or more
  * is written as a stream (feed_append_sorted): its records sealed in the order of their
  * tokens (sorted under tmp/ as well), packed and indexed as they come, so that the commit
  * of a million scanned pages holds a bounded part of them; a smaller one is written as any
@@ -19,7 +19,7 @@
 #include "log.h"
 
 #define INGEST_EVENT_BYTES (1u << 20)	/* names in one custody event: it fits in one frame */
-#define INGEST_STREAM_MIN 64		/* records from which the commit is a stream */
+#define INGEST_STREAM_MIN 64		/* new files from which the commit is a stream */
 #define INGEST_SORT_RUN 65536		/* tokens sorted in memory before they go to a run */
 #define INGEST_SLOTS (2 * FEED_STREAM_AHEAD)
 #define INGEST_SLOT_KEEP (64 << 10)	/* bytes a slot keeps for the next record */
@@ -30,9 +30,23 @@
  * holds 100,000 records, nor its files, at once: first the evidence record of each new file,
  * then the custody events.
  */
+/* A record of the stream, in the order of its token: new file i, or custody event i. */
+struct ingest_sorted {
+	uint8_t		tok[TOKEN_LEN];
+	uint32_t	i;
+	uint32_t	event;
+};
+
+static int
+ingest_sorted_cmp(const void *x, const void *y)
+{
+	return memcmp(x, y, TOKEN_LEN);
+}
+
 struct ingest_docs {
 	struct archive		 *a;
 	struct ingest_batch	 *b;
+	struct runsort		 *order;	/* a stream's records by token (ingest_sorted) */
 	size_t			 *part;		/* the first file of each event */
 	char			**eid;		/* and its id */
 	size_t			  nparts;
@@ -138,7 +152,8 @@ ingest_make(void *arg, size_t i)
 /*
  * In one pass over the batch: wrap the key of each new file, and cut the names into custody
  * events, each naming INGEST_EVENT_BYTES of names at most, so that it fits in one record
- * (and one frame, FRAME_MAX); draw their ids.
+ * (and one frame, FRAME_MAX); draw their ids. For a stream, every record goes into d->order
+ * by its token, which is then sorted.
  */
 static int
 ingest_docs_plan(struct ingest_docs *d)
@@ -148,6 +163,7 @@ ingest_docs_plan(struct ingest_docs *d)
 	char sha[SHA256_HEX_LEN + 1], ad[96];
 	size_t i, n = ingest_batch_count(d->b), bytes = 0, cap = 0, *np;
 	char **ne;
+	struct ingest_sorted it;
 	int error;
 
 	for (i = 0; i < n; i++) {
@@ -180,12 +196,28 @@ ingest_docs_plan(struct ingest_docs *d)
 			snprintf(ad, sizeof ad, "custody blob key %s", sha);
 			epochs_wrap(d->a, wrapped, x.key, ad);
 			error = ingest_batch_wrap(d->b, (uint32_t)i, wrapped);
+			if (error == 0 && d->order != NULL) {
+				memset(&it, 0, sizeof it);
+				archive_token(d->a, it.tok, sha);
+				it.i = (uint32_t)i;
+				error = runsort_add(d->order, &it);
+			}
 		}
 		ingest_batch_entry_free(&x);
 		if (error < 0)
 			return error;
 	}
-	return 0;
+	for (i = 0; d->order != NULL && i < d->nparts; i++) {
+		memset(&it, 0, sizeof it);
+		archive_token(d->a, it.tok, d->eid[i]);
+		it.i = (uint32_t)i;
+		it.event = 1;
+		if ((error = runsort_add(d->order, &it)) < 0)
+			return error;
+	}
+	if (d->order != NULL && (error = runsort_sort(d->order)) == 0)
+		error = runsort_rewind(d->order);
+	return d->order != NULL ? error : 0;
 }
 
 static void
@@ -197,75 +229,26 @@ ingest_docs_free(struct ingest_docs *d)
 		free(d->eid[i]);
 	free(d->eid);
 	free(d->part);
+	runsort_free(d->order);
 }
 
-/* A record of the stream, in the order of its token: new file i, or custody event i. */
-struct ingest_sorted {
-	uint8_t		tok[TOKEN_LEN];
-	uint32_t	i;
-	uint32_t	event;
+/* A record given to feed_append_sorted: its sealed object, and its record for the index. */
+struct ingest_slot {
+	struct cbuf	 obj;
+	json_t		*doc;
 };
 
 /* A batch's commit written as a stream (struct feed_stream). */
 struct ingest_stream {
 	struct ingest_docs	*d;
-	struct runsort		*order;
 	const char		*summary;
 	uint64_t		 lamport;
 	/* the records given and not yet indexed (feed_stream: 2 * FEED_STREAM_AHEAD at most) */
-	struct {
-		struct cbuf	 obj;
-		json_t		*doc;
-	}			 slot[INGEST_SLOTS];
+	struct ingest_slot	 slot[INGEST_SLOTS];
 	size_t			 given, taken;
 	struct index_commit	 ic;
 	int			 indexing;
 };
-
-static int
-ingest_sorted_cmp(const void *x, const void *y)
-{
-	return memcmp(x, y, TOKEN_LEN);
-}
-
-/* Every record of the batch by token, into s->order. */
-static int
-ingest_stream_order(struct ingest_stream *s)
-{
-	struct ingest_docs *d = s->d;
-	struct ingest_sorted it;
-	struct ingest_entry x;
-	char sha[SHA256_HEX_LEN + 1];
-	size_t k, nfresh = ingest_batch_nfresh(d->b);
-	int fd, error;
-
-	if ((fd = archive_tmpfile(d->a, "ingest")) < 0)
-		return custody_fail(CUSTODY_EIO, "ingest: cannot sort the batch under tmp/");
-	if ((error = runsort_new(&s->order, sizeof it, INGEST_SORT_RUN, ingest_sorted_cmp,
-	    fd)) < 0) {
-		close(fd);
-		return error;
-	}
-	for (k = 0; k < nfresh + d->nparts && error == 0; k++) {
-		memset(&it, 0, sizeof it);
-		if (k < nfresh) {
-			it.i = ingest_batch_fresh(d->b, k);
-			if ((error = ingest_batch_get(d->b, it.i, &x)) < 0)
-				break;
-			hex_encode(sha, x.sha256, SHA256_LEN);
-			ingest_batch_entry_free(&x);
-			archive_token(d->a, it.tok, sha);
-		} else {
-			it.i = (uint32_t)(k - nfresh);
-			it.event = 1;
-			archive_token(d->a, it.tok, d->eid[it.i]);
-		}
-		error = runsort_add(s->order, &it);
-	}
-	if (error == 0 && (error = runsort_sort(s->order)) == 0)
-		error = runsort_rewind(s->order);
-	return error;
-}
 
 /* feed_stream sealed_for: the records are sealed as they are given, for this commit's clock. */
 static int
@@ -285,11 +268,12 @@ ingest_stream_next(void *arg, const uint8_t **obj, size_t *len,
 	struct ingest_stream *s = arg;
 	struct ingest_docs *d = s->d;
 	struct ingest_sorted it;
+	struct ingest_slot *sl;
 	const void *p;
 	json_t *doc, *rev;
 	int error, more;
 
-	if ((more = runsort_next(s->order, &p)) != 0)
+	if ((more = runsort_next(d->order, &p)) != 0)
 		return more;
 	memcpy(&it, p, sizeof it);
 	doc = it.event ? ingest_event(d, it.i) : ingest_evidence(d, it.i);
@@ -303,16 +287,17 @@ ingest_stream_next(void *arg, const uint8_t **obj, size_t *len,
 	}
 	hex_encode(tok_hex, it.tok, TOKEN_LEN);
 	s->given++;
-	json_decref(s->slot[s->given % INGEST_SLOTS].doc);
-	s->slot[s->given % INGEST_SLOTS].doc = doc;
-	if (s->slot[s->given % INGEST_SLOTS].obj.cap > INGEST_SLOT_KEEP)
-		cbuf_free(&s->slot[s->given % INGEST_SLOTS].obj);	/* a custody event's */
-	s->slot[s->given % INGEST_SLOTS].obj.len = 0;
-	if ((error = record_seal(&s->slot[s->given % INGEST_SLOTS].obj, d->a, tok_hex, doc)) < 0)
+	sl = &s->slot[s->given % INGEST_SLOTS];
+	json_decref(sl->doc);
+	sl->doc = doc;
+	if (sl->obj.cap > INGEST_SLOT_KEEP)
+		cbuf_free(&sl->obj);	/* a custody event's */
+	sl->obj.len = 0;
+	if ((error = record_seal(&sl->obj, d->a, tok_hex, doc)) < 0)
 		return error;
 	json_object_del(doc, "rev");	/* indexed as feed_append_docs's records are */
-	*obj = s->slot[s->given % INGEST_SLOTS].obj.data;
-	*len = s->slot[s->given % INGEST_SLOTS].obj.len;
+	*obj = sl->obj.data;
+	*len = sl->obj.len;
 	return 0;
 }
 
@@ -341,22 +326,18 @@ ingest_commit_stream(struct ingest_docs *d, struct feed_commit *fc, const char *
 	size_t i, written = 0;
 	int error;
 
-	if ((error = ingest_stream_order(&s)) == 0) {
-		pthread_mutex_lock(&d->a->write_lock);
-		error = feed_append_sorted(d->a, fc, summary, &st, &written);
-		if (s.indexing && index_commit_end(&s.ic, error == 0 && written > 0) < 0 &&
-		    error == 0)
-			log_warn("index update failed (%s); it catches up at the next start",
-			    custody_error());
-		pthread_mutex_unlock(&d->a->write_lock);
-	}
+	pthread_mutex_lock(&d->a->write_lock);
+	error = feed_append_sorted(d->a, fc, summary, &st, &written);
+	if (s.indexing && index_commit_end(&s.ic, error == 0 && written > 0) < 0 && error == 0)
+		log_warn("index update failed (%s); it catches up at the next start",
+		    custody_error());
+	pthread_mutex_unlock(&d->a->write_lock);
 	if (error == 0 && written == 0)
 		error = custody_fail(CUSTODY_EIO, "ingest: no record was written");
 	for (i = 0; i < INGEST_SLOTS; i++) {
 		cbuf_free(&s.slot[i].obj);
 		json_decref(s.slot[i].doc);
 	}
-	runsort_free(s.order);
 	return error;
 }
 
@@ -370,15 +351,28 @@ ingest_commit(struct archive *a, struct feed_commit *fc, struct ingest_batch *b,
 	struct feed_docs docs = { .make = ingest_make, .arg = &d };
 	size_t nfiles = ingest_batch_count(b);
 	char summary[96];
-	int error = 0;
+	int fd, error = 0;
 
-	if ((error = ingest_batch_dedupe(b, dups, ndups)) < 0 ||
-	    (error = ingest_docs_plan(&d)) < 0)
+	if ((error = ingest_batch_dedupe(b, dups, ndups)) < 0)
+		goto done;
+	if (ingest_batch_nfresh(b) >= INGEST_STREAM_MIN) {
+		if ((fd = archive_tmpfile(a, "ingest")) < 0) {
+			error = custody_fail(CUSTODY_EIO, "ingest: cannot sort the batch under "
+			    "tmp/");
+			goto done;
+		}
+		if ((error = runsort_new(&d.order, sizeof(struct ingest_sorted),
+		    INGEST_SORT_RUN, ingest_sorted_cmp, fd)) < 0) {
+			close(fd);
+			goto done;
+		}
+	}
+	if ((error = ingest_docs_plan(&d)) < 0)
 		goto done;
 	docs.n = ingest_batch_nfresh(b) + d.nparts;
 	snprintf(summary, sizeof summary, "ingest %zu file%s (%zu new)", nfiles,
 	    nfiles == 1 ? "" : "s", ingest_batch_nfresh(b));
-	if (docs.n >= INGEST_STREAM_MIN) {
+	if (d.order != NULL) {
 		error = ingest_commit_stream(&d, fc, summary);
 	} else {
 		pthread_mutex_lock(&a->write_lock);
