@@ -170,6 +170,7 @@ request_done(void *arg)
 	struct client *c = r->c;
 	Custody__Error err;
 	Envelope env, *msg;
+	int refs;
 
 	if (r->progress_ev != NULL)
 		event_free(r->progress_ev);
@@ -188,7 +189,12 @@ request_done(void *arg)
 		if (c->ahead != NULL && r->error >= 0) {
 			msg = c->ahead;		/* read while this one ran: its turn now */
 			c->ahead = NULL;
+			refs = c->refs;
 			client_dispatch(c->conn, msg, c);
+			/* answered on the loop (no request took a reference): read on */
+			if (!c->gone && c->refs == refs && !c->checking &&
+			    !service_ingest_holds(c))
+				conn_resume(c->conn);
 		} else if (!service_ingest_holds(c))
 			conn_resume(c->conn);
 	}
