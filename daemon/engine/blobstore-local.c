@@ -21,7 +21,12 @@
 #include "custody/common.h"
 #include "blobstore.h"
 
-#define LOCAL_KICK (8 << 20)		/* bytes written between two writeback starts */
+/*
+ * Bytes written between two writeback starts. Fewer, larger starts keep the disk as busy with
+ * less of the daemon's time: a 1 GiB ingest against `age -e && sync` in the same minutes took
+ * 0.82 of its time (median of 6 pairs) with 64 MiB, 0.91 with 8 MiB.
+ */
+#define LOCAL_KICK (64 << 20)
 /*
  * Smaller objects are left to the batch's sync: a writeback started for each of 10,000 files
  * of 4-64 KiB is an I/O request and a wake-up each, a sixth of the daemon's CPU in such an
