@@ -110,6 +110,12 @@ contains "truncated message left hanging: the daemon times it out with an Error"
 check "truncated message left hanging: then closes it" [ "$(tail -1 "$T/hold.out")" = closed ]
 still_serving "after the slow attackers"
 
+# A record batch, then an IngestBegin while the batch is checked: that message is read ahead
+# and answered on the loop, with no request of its own; the daemon must read on after it.
+out=$(RAWCLIENT_TIMEOUT=5 python3 "$RAW" "$SOCK" records-then-ingest 2>&1) || true
+contains "records-then-ingest: the status behind the IngestBegin is answered" "$out" "reply 101"
+still_serving "records-then-ingest"
+
 # The encoder is right: the same client can ingest for real.
 printf 'evidence after the attack\n' >"$T/after.txt"
 out=$(python3 "$RAW" "$SOCK" ingest-ok "$T/after.txt" 2>&1) || true

@@ -36,6 +36,7 @@ F_HELLO, F_WELCOME, F_ERROR = 1, 2, 3
 F_STATUS_REQUEST, F_STATUS_REPLY = 100, 101
 F_INGEST_BEGIN, F_INGEST_FILE, F_INGEST_FILE_DONE, F_INGEST_COMMIT = 102, 103, 104, 105
 F_GET_REQUEST = 107
+F_RECORD_BEGIN, F_RECORD_BATCH = 200, 201
 
 
 def varint(n):
@@ -313,6 +314,17 @@ def sc_ingest_pipe(s, arg):
     os.close(w)
     _ingest_fd(s, r, "pipe")
     os.close(r)
+
+
+def sc_records_then_ingest(s, arg):
+    # A record batch, then an IngestBegin before the records' commit: the daemon checks the
+    # batch on a worker while it holds the next message, read ahead; it must go on reading after
+    # it (the StatusRequest gets its reply).
+    s.sendall(hello())
+    s.sendall(frame(envelope(F_RECORD_BEGIN, f_bytes(1, "source") + f_varint(2, 2))))
+    s.sendall(frame(envelope(F_RECORD_BATCH, f_bytes(1, '{"id":"src-1","type":"witness"}'))))
+    s.sendall(frame(envelope(F_INGEST_BEGIN, f_varint(3, 1))))
+    s.sendall(frame(envelope(F_STATUS_REQUEST)))
 
 
 def sc_ingest_ok(s, arg):
