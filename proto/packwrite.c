@@ -288,20 +288,28 @@ packwrite_trailer(struct packwrite *pw, uint8_t sum[static PACKWRITE_OID_LEN])
 	return packwrite_raw(pw->fd, sum, PACKWRITE_OID_LEN);
 }
 
+/* Buffer bytes of the index, writing out what the buffer holds when they do not fit. */
+static int
+packwrite_idx_buf(struct packwrite *pw, int fd, const void *p, size_t n)
+{
+	int error;
+
+	if (pw->used + n > PACKWRITE_BUF) {
+		if ((error = packwrite_raw(fd, pw->buf, pw->used)) < 0)
+			return error;
+		pw->used = 0;
+	}
+	memcpy(pw->buf + pw->used, p, n);
+	pw->used += n;
+	return 0;
+}
+
 /* Buffer bytes of the index, hashing them. */
 static int
 packwrite_idx_put(struct packwrite *pw, int fd, const void *p, size_t n)
 {
-	int error;
-
 	EVP_DigestUpdate(pw->md, p, n);
-	if (pw->used + n > PACKWRITE_BUF && (error = packwrite_raw(fd, pw->buf, pw->used)) < 0)
-		return error;
-	if (pw->used + n > PACKWRITE_BUF)
-		pw->used = 0;
-	memcpy(pw->buf + pw->used, p, n);
-	pw->used += n;
-	return 0;
+	return packwrite_idx_buf(pw, fd, p, n);
 }
 
 /* The next entry of the index in id order into e: 0, or an error (fewer than counted). */
@@ -374,9 +382,8 @@ packwrite_index(struct packwrite *pw, int fd, const uint8_t sum[static PACKWRITE
 		return error;
 	if (EVP_DigestFinal_ex(pw->md, idxsum, NULL) != 1)
 		return custody_fail(CUSTODY_EIO, "pack: SHA-1 failed");
-	memcpy(pw->buf + pw->used, idxsum, sizeof idxsum);	/* room: buf is far larger */
-	pw->used += sizeof idxsum;
-	error = packwrite_raw(fd, pw->buf, pw->used);
+	if ((error = packwrite_idx_buf(pw, fd, idxsum, sizeof idxsum)) == 0)
+		error = packwrite_raw(fd, pw->buf, pw->used);
 	pw->used = 0;
 	return error;
 }

@@ -206,12 +206,32 @@ test_packwrite_scratch_index(void **state)
 	assert_int_equal(pack_many(pack, idx, 2 * 65536 + 10, 1, sum), CUSTODY_EINVAL);
 }
 
+/*
+ * The index of 18,686 objects fills the writer's 256 KiB buffer to within 20 bytes of its end
+ * before its own checksum: the checksum must go out after the buffer, not past its end (it did,
+ * seen by AddressSanitizer as a heap overflow in an import whose pack had that many objects).
+ */
+static void
+test_packwrite_index_fills_buffer(void **state)
+{
+	char pack[160], idx[160];
+	uint8_t sum[20];
+
+	(void)state;
+	snprintf(pack, sizeof pack, "%s/full.pack", dir);
+	snprintf(idx, sizeof idx, "%s/full.idx", dir);
+	assert_int_equal(pack_many(pack, idx, 18686, 0, sum), 0);
+	assert_int_equal(run("git index-pack -o %s/full-git.idx %s >/dev/null", dir, pack), 0);
+	assert_int_equal(run("cmp %s %s/full-git.idx", idx, dir), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_packwrite_git_accepts),
 		cmocka_unit_test(test_packwrite_scratch_index),
+		cmocka_unit_test(test_packwrite_index_fills_buffer),
 	};
 
 	if (run("git --version >/dev/null 2>&1") != 0) {
