@@ -3,18 +3,19 @@
 # (keys, names, hashes) sealed under tmp/ until the commit, holding at most 64 of them in
 # memory while they wait for their answers; the commit makes each record when it is written,
 # in token order, sealed and packed as a stream, and indexed in the same pass. Two daemons
-# ingest 1,000 and 20,000 small files in one batch each; the second's peak memory is at most
-# 18 MiB above the first's (10 to 13 MiB measured). What still grows is bounded: SQLite's
-# page cache of the larger index (64 MiB at most), the sort runs (65,536 entries at most) and
-# one custody event (1 MiB of names). It was 23 MiB above when the daemon held every file of
-# the batch until the commit and the commit held every record's path (1.2 KiB a file), and
-# the test fails there. Both archives verify, git accepts the pack, nothing is left in tmp/.
+# ingest 1,000 and 40,000 small files in one batch each; the second's peak memory is at most
+# 32 MiB above the first's (16 to 24 MiB measured, alone and two at once). What still grows is
+# bounded, and its parts fill up at different sizes, so that the figure moves from run to run:
+# SQLite's page cache of the larger index (64 MiB at most), the sort runs (65,536 entries at
+# most) and one custody event (1 MiB of names). It was 45 MiB above when the daemon held every
+# file of the batch until the commit and the commit held every record's path (1.2 KiB a file),
+# and the test fails there. Both archives verify, git accepts the pack, nothing is left in tmp/.
 . "$(dirname "$0")/lib.sh"
 
 command -v git >/dev/null || { echo "SKIP: git is not installed"; exit 77; }
 
 # under ASan the comparison is skipped: a smaller batch is enough to check the rest
-BIG=20000
+BIG=40000
 asan_build && BIG=3000
 python3 - "$T/small" "$T/big" "$BIG" <<'PY'
 import os, sys
@@ -45,7 +46,7 @@ if asan_build; then
 	echo "(AddressSanitizer keeps freed memory in quarantine: peak memory is not compared;" \
 	    "it grew by $grown MiB)"
 else
-	check "19,000 more files add at most 18 MiB to custodyd's peak memory ($grown MiB)" \
-	    [ "$grown" -le 18 ]
+	check "39,000 more files add at most 32 MiB to custodyd's peak memory ($grown MiB)" \
+	    [ "$grown" -le 32 ]
 fi
 done_testing
