@@ -551,10 +551,14 @@ server_run(struct archive *a, char **cause)
 	if (s.sigterm_ev == NULL || s.sigint_ev == NULL || event_add(s.sigterm_ev, NULL) != 0 ||
 	    event_add(s.sigint_ev, NULL) != 0)
 		fatal("cannot catch SIGTERM and SIGINT");
-	if ((error = server_listen(&s, cause)) < 0)
-		goto done;
+	/*
+	 * The peers' port before the local socket, which says that the daemon serves: a port
+	 * another process holds stops the start with no socket left behind.
+	 */
 	if ((error = peers_init(a)) < 0 || (a->conf.listen != NULL &&
 	    (error = listen_start(&peers_listen, &s, a->conf.listen, cause)) < 0))
+		goto done;
+	if ((error = server_listen(&s, cause)) < 0)
 		goto done;
 	s.pool = pool_new(s.base, SERVER_THREADS, server_maybe_exit, &s);
 	s.accept_ev = event_new(s.base, s.listen_fd, EV_READ | EV_PERSIST, server_accept, &s);
@@ -573,12 +577,14 @@ server_run(struct archive *a, char **cause)
 		client_unref(c);
 	}
 	listen_stop(peers_listen);
+	peers_listen = NULL;
 	event_base_loop(s.base, EVLOOP_NONBLOCK);	/* free clients that left just before */
 	event_free(s.accept_ev);
 	event_free(s.backoff_ev);
 	unlink(s.socket_path);
 	log_info("stopped");
 done:
+	listen_stop(peers_listen);
 	if (s.sigterm_ev != NULL)
 		event_free(s.sigterm_ev);
 	if (s.sigint_ev != NULL)
