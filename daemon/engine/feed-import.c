@@ -343,7 +343,7 @@ feed_import_scratch(struct feed_import *fi)
 {
 	int fd;
 
-	if ((fd = records_spill_tmpfile(fi->a)) < 0)
+	if ((fd = archive_tmpfile(fi->a, "import")) < 0)
 		return custody_fail(CUSTODY_EIO, "import: cannot keep the pack's index under "
 		    "tmp/: %s", strerror(errno));
 	return packwrite_scratch(fi->pw, fd);

@@ -37,24 +37,6 @@ records_spill_cmp(const void *x, const void *y)
 	return a->line < b->line ? -1 : a->line > b->line;
 }
 
-/* An unnamed file under tmp/: its descriptor, or -1 (errno says why). */
-int
-records_spill_tmpfile(struct archive *a)
-{
-	char *dir = archive_file(a, "tmp"), path[4200];
-	int fd;
-
-	if (dir == NULL)
-		return -1;
-	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0) {
-		snprintf(path, sizeof path, "%s/import-XXXXXX", dir);
-		if ((fd = mkostemp(path, O_CLOEXEC)) >= 0)
-			unlink(path);
-	}
-	free(dir);
-	return fd;
-}
-
 /* A spill in an unnamed file under tmp/. */
 int
 records_spill_open(struct records_spill **out, struct archive *a)
@@ -66,7 +48,7 @@ records_spill_open(struct records_spill **out, struct archive *a)
 	if ((sp = calloc(1, sizeof *sp)) == NULL)
 		return CUSTODY_ENOMEM;
 	sp->a = a;
-	if ((sp->fd = records_spill_tmpfile(a)) < 0 || (runfd = records_spill_tmpfile(a)) < 0) {
+	if ((sp->fd = archive_tmpfile(a, "import")) < 0 || (runfd = archive_tmpfile(a, "import")) < 0) {
 		error = records_spill_sys("cannot keep");
 		goto fail;
 	}

@@ -42,7 +42,6 @@ struct records_spill_item {
 	size_t		 len;
 };
 
-int records_spill_tmpfile(struct archive *);
 int records_spill_open(struct records_spill **, struct archive *);
 int records_spill_add(struct records_spill *, const uint8_t tok[static TOKEN_LEN],
     uint32_t line, const uint8_t chash[static TOKEN_LEN], const void *sealed, size_t slen,
