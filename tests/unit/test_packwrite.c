@@ -189,6 +189,20 @@ pack_many(const char *pack, const char *idx, size_t n, int twice, uint8_t sum[20
 	return error;
 }
 
+/* Pack n small blobs into DIR/NAME.pack: its index must be the one `git index-pack` makes. */
+static void
+pack_like_git(const char *name, size_t n)
+{
+	char pack[160], idx[160];
+	uint8_t sum[20];
+
+	snprintf(pack, sizeof pack, "%s/%s.pack", dir, name);
+	snprintf(idx, sizeof idx, "%s/%s.idx", dir, name);
+	assert_int_equal(pack_many(pack, idx, n, 0, sum), 0);
+	assert_int_equal(run("git index-pack -o %s/%s-git.idx %s >/dev/null", dir, name, pack), 0);
+	assert_int_equal(run("cmp %s %s/%s-git.idx", idx, dir, name), 0);
+}
+
 static void
 test_packwrite_scratch_index(void **state)
 {
@@ -196,11 +210,9 @@ test_packwrite_scratch_index(void **state)
 	uint8_t sum[20];
 
 	(void)state;
+	pack_like_git("many", 3 * 65536 + 99);
 	snprintf(pack, sizeof pack, "%s/many.pack", dir);
 	snprintf(idx, sizeof idx, "%s/many.idx", dir);
-	assert_int_equal(pack_many(pack, idx, 3 * 65536 + 99, 0, sum), 0);
-	assert_int_equal(run("git index-pack -o %s/git.idx %s >/dev/null", dir, pack), 0);
-	assert_int_equal(run("cmp %s %s/git.idx", idx, dir), 0);
 	assert_int_equal(run("git verify-pack %s >/dev/null", idx), 0);
 	/* "0" once in the first run and once in the last: refused */
 	assert_int_equal(pack_many(pack, idx, 2 * 65536 + 10, 1, sum), CUSTODY_EINVAL);
@@ -214,15 +226,8 @@ test_packwrite_scratch_index(void **state)
 static void
 test_packwrite_index_fills_buffer(void **state)
 {
-	char pack[160], idx[160];
-	uint8_t sum[20];
-
 	(void)state;
-	snprintf(pack, sizeof pack, "%s/full.pack", dir);
-	snprintf(idx, sizeof idx, "%s/full.idx", dir);
-	assert_int_equal(pack_many(pack, idx, 18686, 0, sum), 0);
-	assert_int_equal(run("git index-pack -o %s/full-git.idx %s >/dev/null", dir, pack), 0);
-	assert_int_equal(run("cmp %s %s/full-git.idx", idx, dir), 0);
+	pack_like_git("full", 18686);
 }
 
 int
