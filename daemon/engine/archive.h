@@ -122,6 +122,19 @@ sqlite3 *archive_db(struct archive *);
 void archive_thread_done(void);
 int fsync_dir(const char *path);
 int archive_sync(struct archive *);
+/*
+ * archive-flush.c: the file system synced every ARCHIVE_FLUSH_STEP bytes placed, on a thread
+ * of its own, ahead of a batch's commit point; archive_flusher_stop gives the error a sync met.
+ */
+#define ARCHIVE_FLUSH_STEP (32u << 20)
+struct archive_flusher;
+int archive_flusher_new(struct archive_flusher **, struct archive *,
+    int (*sync)(struct archive *));
+void archive_flusher_note(struct archive_flusher *, uint64_t n);
+void archive_flusher_kick(struct archive_flusher *);
+int archive_flusher_stop(struct archive_flusher *);
+unsigned archive_flusher_syncs(struct archive_flusher *);
+void archive_flusher_free(struct archive_flusher *);
 /* Take the single-daemon lock of the archive at path (custodyd.lock): held while *fd is open;
  * CUSTODY_EEXIST when another process holds it. */
 int archive_lock(const char *path, int *fd, char **cause);
