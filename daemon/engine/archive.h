@@ -319,6 +319,8 @@ struct feed_stream {
 	void	*arg;
 	/* or NULL: called once every record is written, before the pack is completed */
 	void	(*done)(void *arg);
+	/* or NULL: called last before the commit point; an error stops the commit there */
+	int	(*ready)(void *arg);
 };
 int feed_append_sorted(struct archive *, struct feed_commit *out, const char *summary,
     const struct feed_stream *, size_t *written);

@@ -500,7 +500,8 @@ feed_append_sorted(struct archive *a, struct feed_commit *out, const char *summa
 	if ((error = feed_import_end_mid(&fi)) < 0 ||
 	    (error = feed_import_tree(&fi, fi.records, &fi.top, "40000", records)) < 0 ||
 	    (error = feed_import_install(&fi)) < 0 ||
-	    (error = feed_import_root(&fi, base, records, &tree)) < 0)
+	    (error = feed_import_root(&fi, base, records, &tree)) < 0 ||
+	    (st->ready != NULL && (error = st->ready(st->arg)) < 0))
 		goto done;
 	error = feed_commit_tree(a, fi.repo, out, tree, parent, NULL, NULL);
 done:

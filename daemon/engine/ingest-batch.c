@@ -65,6 +65,7 @@ struct ingest_batch {
 	uint32_t	*rank;		/* new files before each word of dup */
 	size_t		 nfresh;
 	int		 committed;
+	struct archive_flusher *flush;	/* the placed blobs written back ahead of the commit */
 };
 
 static int
@@ -149,7 +150,8 @@ ingest_batch_new(struct ingest_batch **out, struct archive *a, uint32_t n)
 	pthread_mutex_init(&b->lock, NULL);
 	crypto_aead_xchacha20poly1305_ietf_keygen(b->key);
 	if ((b->kept = calloc(words, sizeof *b->kept)) == NULL ||
-	    (b->dup = calloc(words, sizeof *b->dup)) == NULL) {
+	    (b->dup = calloc(words, sizeof *b->dup)) == NULL ||
+	    archive_flusher_new(&b->flush, a, NULL) < 0) {
 		ingest_batch_free(b);
 		return CUSTODY_ENOMEM;
 	}
@@ -215,8 +217,28 @@ ingest_batch_put(struct ingest_batch *b, const struct ingest_file *f)
 		return error;
 	if (f->duplicate)
 		ingest_batch_set(b->dup, f->index);
+	else
+		archive_flusher_note(b->flush, f->blob.size);
 	ingest_batch_set(b->kept, f->index);
 	return 0;
+}
+
+void
+ingest_batch_flush_kick(struct ingest_batch *b)
+{
+	archive_flusher_kick(b->flush);
+}
+
+int
+ingest_batch_flushed(struct ingest_batch *b)
+{
+	return archive_flusher_stop(b->flush);
+}
+
+unsigned
+ingest_batch_flushes(struct ingest_batch *b)
+{
+	return archive_flusher_syncs(b->flush);
 }
 
 uint32_t
@@ -404,6 +426,7 @@ ingest_batch_free(struct ingest_batch *b)
 
 	if (b == NULL)
 		return;
+	archive_flusher_free(b->flush);
 	/* the blobs of a batch that is not committed: nothing refers to them */
 	s = b->kept != NULL && !b->committed ? archive_blobs(b->a) : NULL;
 	for (i = 0; s != NULL && i < b->n; i++) {

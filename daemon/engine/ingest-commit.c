@@ -6,7 +6,9 @@
  * is written as a stream (feed_append_sorted): its records sealed in the order of their
  * tokens (sorted under tmp/ as well), packed and indexed as they come, so that the commit
  * of a million scanned pages holds a bounded part of them; a smaller one is written as any
- * commit (feed_append_docs).
+ * commit (feed_append_docs). The blobs placed since the batch's last writeback (archive-flush.c)
+ * go to the disk while the commit is built; a writeback that failed fails the commit before
+ * its commit point.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -316,13 +318,23 @@ ingest_stream_written(void *arg, const struct feed_commit *fc, const char *tok_h
 	return 0;
 }
 
+/* feed_stream ready: the blobs' writeback begun ahead went well (ingest_batch_flushed). */
+static int
+ingest_stream_ready(void *arg)
+{
+	struct ingest_stream *s = arg;
+
+	return ingest_batch_flushed(s->d->b);
+}
+
 /* The batch's records as one commit, written as a stream. */
 static int
 ingest_commit_stream(struct ingest_docs *d, struct feed_commit *fc, const char *summary)
 {
 	struct ingest_stream s = { .d = d, .summary = summary };
 	struct feed_stream st = { .next = ingest_stream_next, .sealed_for =
-	    ingest_stream_sealed_for, .written = ingest_stream_written, .arg = &s };
+	    ingest_stream_sealed_for, .written = ingest_stream_written, .arg = &s,
+	    .ready = ingest_stream_ready };
 	size_t i, written = 0;
 	int error;
 
@@ -353,6 +365,8 @@ ingest_commit(struct archive *a, struct feed_commit *fc, struct ingest_batch *b,
 	char summary[96];
 	int fd, error = 0;
 
+	/* what was placed since the last writeback goes to the disk while the commit is built */
+	ingest_batch_flush_kick(b);
 	if ((error = ingest_batch_dedupe(b, dups, ndups)) < 0)
 		goto done;
 	if (ingest_batch_nfresh(b) >= INGEST_STREAM_MIN) {
@@ -374,7 +388,7 @@ ingest_commit(struct archive *a, struct feed_commit *fc, struct ingest_batch *b,
 	    nfiles == 1 ? "" : "s", ingest_batch_nfresh(b));
 	if (d.order != NULL) {
 		error = ingest_commit_stream(&d, fc, summary);
-	} else {
+	} else if ((error = ingest_batch_flushed(b)) == 0) {
 		pthread_mutex_lock(&a->write_lock);
 		error = feed_append_docs(a, fc, summary, &docs);
 		if (error == 0 && index_apply_docs(a, fc, &docs) < 0)

@@ -57,6 +57,14 @@ uint32_t ingest_batch_fresh(const struct ingest_batch *, size_t k);
 int ingest_batch_wrap(struct ingest_batch *, uint32_t i, const uint8_t wrapped[WRAPPED_KEY_LEN]);
 int ingest_batch_wrapped(const struct ingest_batch *, uint32_t i,
     uint8_t wrapped[WRAPPED_KEY_LEN]);
+/*
+ * The placed blobs are written back while the batch goes on (archive-flush.c): kick asks for
+ * one more sync when the commit begins; flushed waits for the one under way and gives the
+ * error any met, which must fail the commit before its commit point; flushes counts them.
+ */
+void ingest_batch_flush_kick(struct ingest_batch *);
+int ingest_batch_flushed(struct ingest_batch *);
+unsigned ingest_batch_flushes(struct ingest_batch *);
 /* The batch is committed: its blobs stay when it is freed. */
 void ingest_batch_committed(struct ingest_batch *);
 /* Free the batch; the blobs of one not committed are removed. */
