@@ -8,7 +8,6 @@
  * of a record.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +47,8 @@ records_spill_open(struct records_spill **out, struct archive *a)
 	if ((sp = calloc(1, sizeof *sp)) == NULL)
 		return CUSTODY_ENOMEM;
 	sp->a = a;
-	if ((sp->fd = archive_tmpfile(a, "import")) < 0 || (runfd = archive_tmpfile(a, "import")) < 0) {
+	if ((sp->fd = archive_tmpfile(a, "import")) < 0 ||
+	    (runfd = archive_tmpfile(a, "import")) < 0) {
 		error = records_spill_sys("cannot keep");
 		goto fail;
 	}
