@@ -40,26 +40,29 @@ test_clean_name(void **state)
 	}
 }
 
-/* A file holding the bytes of s; an open descriptor at offset 0. */
+/* The bytes of a C string, for the helpers below. */
+#define INGEST_TEST_STR(s) (s), strlen(s)
+
+/* A file holding the n bytes at p; an open descriptor at offset 0. */
 static int
-ingest_test_file(struct archive_fixture *f, const char *s)
+ingest_test_file(struct archive_fixture *f, const void *p, size_t n)
 {
-	char p[400];
+	char path[400];
 	int fd;
 
-	snprintf(p, sizeof p, "%s/in", f->dir);
-	fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	snprintf(path, sizeof path, "%s/in", f->dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	assert_true(fd >= 0);
-	assert_int_equal(write_all(fd, s, strlen(s)), 0);
+	assert_int_equal(write_all(fd, p, n), 0);
 	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
 	return fd;
 }
 
 static void
 ingest_test_place(struct archive_fixture *f, struct ingest_file *file, uint32_t index,
-    const char *name, const char *bytes)
+    const char *name, const void *p, size_t n)
 {
-	int fd = ingest_test_file(f, bytes);
+	int fd = ingest_test_file(f, p, n);
 
 	memset(file, 0, sizeof *file);
 	file->index = index;
@@ -71,9 +74,9 @@ ingest_test_place(struct archive_fixture *f, struct ingest_file *file, uint32_t 
 /* Place a file and keep it in batch b. */
 static void
 ingest_test_keep(struct archive_fixture *f, struct ingest_batch *b, struct ingest_file *file,
-    uint32_t index, const char *name, const char *bytes)
+    uint32_t index, const char *name, const void *p, size_t n)
 {
-	ingest_test_place(f, file, index, name, bytes);
+	ingest_test_place(f, file, index, name, p, n);
 	assert_int_equal(ingest_batch_put(b, file), 0);
 	file->placed = 0;	/* the batch's now */
 }
@@ -93,9 +96,10 @@ test_commit(void **state)
 	int found;
 
 	assert_int_equal(ingest_batch_new(&b, f->a, 3), 0);
-	ingest_test_keep(f, b, &one[0], 0, "box/a.txt", "first");
-	ingest_test_keep(f, b, &one[2], 2, "box/c.txt", "first");	/* a's bytes again */
-	ingest_test_keep(f, b, &one[1], 1, "box/b.txt", "second");	/* out of order */
+	ingest_test_keep(f, b, &one[0], 0, "box/a.txt", INGEST_TEST_STR("first"));
+	/* a's bytes again; then b, out of order */
+	ingest_test_keep(f, b, &one[2], 2, "box/c.txt", INGEST_TEST_STR("first"));
+	ingest_test_keep(f, b, &one[1], 1, "box/b.txt", INGEST_TEST_STR("second"));
 	assert_int_equal(ingest_batch_put(b, &one[1]), CUSTODY_EINVAL);	/* twice */
 	for (i = 0; i < 3; i++) {
 		assert_false(one[i].duplicate);
@@ -134,14 +138,14 @@ test_commit(void **state)
 	assert_int_equal(ev, 2);
 
 	/* bytes the archive holds: a duplicate when placed, nothing left in blobs/ */
-	ingest_test_place(f, &again, 0, "b-again.txt", "second");
+	ingest_test_place(f, &again, 0, "b-again.txt", INGEST_TEST_STR("second"));
 	assert_true(again.duplicate);
 	assert_false(again.placed);
 	ingest_file_drop(f->a, &again);
 	free(again.name);
 	/* new bytes of a batch never committed: freeing the batch removes the placed blob */
 	assert_int_equal(ingest_batch_new(&b, f->a, 1), 0);
-	ingest_test_keep(f, b, &again, 0, "c.txt", "third");
+	ingest_test_keep(f, b, &again, 0, "c.txt", INGEST_TEST_STR("third"));
 	assert_true(blob_exists(f->a, again.blob.name));
 	ingest_batch_free(b);
 	assert_false(blob_exists(f->a, again.blob.name));
@@ -176,7 +180,7 @@ test_commit_stream(void **state)
 		snprintf(name, sizeof name, "scan/page-%03zu.txt", i);
 		/* every 10th page has the bytes of the one before */
 		snprintf(bytes, sizeof bytes, "page %zu", i % 10 == 9 ? i - 1 : i);
-		ingest_test_keep(f, b, &files[i], (uint32_t)i, name, bytes);
+		ingest_test_keep(f, b, &files[i], (uint32_t)i, name, INGEST_TEST_STR(bytes));
 	}
 	record_now(now);
 	assert_int_equal(ingest_commit(f->a, &fc, b, "alice@unit-office", now, "", NULL, &dups,
@@ -215,28 +219,17 @@ static void
 ingest_test_bulk(struct archive_fixture *f, struct ingest_batch *b, struct ingest_file *file,
     uint32_t index, size_t size)
 {
-	char p[400];
+	char name[64];
 	uint8_t *buf;
 	size_t i;
-	int fd;
 
 	assert_non_null(buf = malloc(size));
 	for (i = 0; i < size; i++)
 		buf[i] = (uint8_t)((i * 2654435761u) >> 13 ^ index);
 	memcpy(buf, &index, sizeof index);
-	snprintf(p, sizeof p, "%s/in", f->dir);
-	assert_true((fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0600)) >= 0);
-	assert_int_equal(write_all(fd, buf, size), 0);
-	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	snprintf(name, sizeof name, "scan/bulk-%03u.bin", index);
+	ingest_test_keep(f, b, file, index, name, buf, size);
 	free(buf);
-	memset(file, 0, sizeof *file);
-	file->index = index;
-	snprintf(p, sizeof p, "scan/bulk-%03u.bin", index);
-	assert_non_null(file->name = ingest_clean_name(p));
-	assert_int_equal(ingest_file_place(f->a, file, fd), 0);
-	close(fd);
-	assert_int_equal(ingest_batch_put(b, file), 0);
-	file->placed = 0;
 }
 
 enum { BULK_FILES = 72, BULK_SIZE = 640 << 10 };	/* 45 MiB: more than a flusher's step */
