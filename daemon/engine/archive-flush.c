@@ -4,9 +4,9 @@
  * when the commit is being built, so that the disk writes the blobs while the rest of the work
  * goes on, instead of all at once at the commit point (the kernel would hold them back: on a
  * machine with gigabytes of memory it starts writeback only at a tenth of it, or after 30 s).
- * The commit point still syncs, and durability rests on that sync as before. But a syncfs(2)
- * reports a write error to the first caller only: the flusher's error is kept, and
- * archive_flusher_stop gives it to the batch, which fails its commit before the commit point.
+ * The commit point still syncs, and durability rests on that sync as before: a write error
+ * that the flusher's sync met fails it (archive_sync_since). The flusher also keeps its error,
+ * and archive_flusher_stop gives it to the batch, which then fails before building its commit.
  */
 #include <pthread.h>
 #include <stdio.h>

@@ -154,19 +154,56 @@ archive_mkdirs(const char *path)
 /*
  * Make everything written to the archive's file system so far durable: one syncfs(2) instead
  * of an fsync per blob, object and directory, which a batch of thousands of files cannot afford.
+ *
+ * syncfs reports a write error once to each open file of the file system, at its first sync
+ * after the error. A directory opened anew for each sync therefore misses an error that another
+ * sync saw first (another batch's, the flusher's, an admin's `sync -f`), and a batch whose blob
+ * never reached the disk would be acknowledged. So every sync goes through the one descriptor
+ * opened with the archive, which sees each error of its file system once, and counts it: a batch
+ * takes a mark before its first write, and its commit point fails if the count moved since.
+ * Once the disk works again, a batch begun after the error commits; nothing needs a restart.
  */
+uint64_t
+archive_sync_mark(struct archive *a)
+{
+	uint64_t mark;
+
+	pthread_mutex_lock(&a->sync_lock);
+	mark = a->sync_failed;
+	pthread_mutex_unlock(&a->sync_lock);
+	return mark;
+}
+
+int
+archive_sync_since(struct archive *a, uint64_t mark)
+{
+	uint64_t failed;
+	int own = 0, e;
+
+	pthread_mutex_lock(&a->sync_lock);
+	if (syncfs(a->sync_fd) != 0) {
+		a->sync_failed++;
+		a->sync_errno = errno;
+		own = 1;
+	}
+	failed = a->sync_failed;
+	e = a->sync_errno;
+	pthread_mutex_unlock(&a->sync_lock);
+	if (own)
+		return custody_fail(e == ENOSPC ? CUSTODY_ENOSPC : CUSTODY_EIO,
+		    "cannot sync the archive: %s", strerror(e));
+	if (mark != 0 && failed != mark)
+		return custody_fail(e == ENOSPC ? CUSTODY_ENOSPC : CUSTODY_EIO,
+		    "cannot sync the archive: a write to its disk failed since this batch "
+		    "began (%s)", strerror(e));
+	return 0;
+}
+
+/* archive_sync_since for what the caller wrote since it last synced. */
 int
 archive_sync(struct archive *a)
 {
-	int fd, error = 0;
-
-	if ((fd = open(a->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return custody_fail(CUSTODY_EIO, "cannot open %s: %s", a->path, strerror(errno));
-	if (syncfs(fd) != 0)
-		error = custody_fail(errno == ENOSPC ? CUSTODY_ENOSPC : CUSTODY_EIO,
-		    "cannot sync the archive: %s", strerror(errno));
-	close(fd);
-	return error;
+	return archive_sync_since(a, archive_sync_mark(a));
 }
 
 /* Create a new archive directory: conf, keys, bare git repository, blobs/ and tmp/. */
@@ -352,11 +389,15 @@ archive_open_ext(struct archive **out, const char *path, const char *passphrase,
 	if ((a = calloc(1, sizeof *a)) == NULL)
 		return CUSTODY_ENOMEM;
 	a->lockfd = -1;
+	a->sync_fd = -1;
+	a->sync_failed = 1;
 	a->started = time(NULL);
 	pthread_mutex_init(&a->write_lock, NULL);
 	pthread_mutex_init(&a->blobs_lock, NULL);
 	pthread_mutex_init(&a->ckpt_lock, NULL);
-	if ((a->path = realpath(path, NULL)) == NULL) {
+	pthread_mutex_init(&a->sync_lock, NULL);
+	if ((a->path = realpath(path, NULL)) == NULL ||
+	    (a->sync_fd = open(a->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		custody_cause(cause, "%s: %s", path, strerror(errno));
 		error = CUSTODY_EIO;
 		goto fail;
@@ -549,6 +590,9 @@ archive_close(struct archive *a)
 	free(a->path);
 	if (a->lockfd >= 0)
 		close(a->lockfd);
+	if (a->sync_fd >= 0)
+		close(a->sync_fd);
+	pthread_mutex_destroy(&a->sync_lock);
 	pthread_mutex_destroy(&a->write_lock);
 	pthread_mutex_destroy(&a->blobs_lock);
 	pthread_mutex_destroy(&a->ckpt_lock);

@@ -97,6 +97,11 @@ struct archive {
 	pthread_mutex_t	 ckpt_lock;		/* the index's checkpoint thread (index-checkpoint.c) */
 	pthread_t	 ckpt_thread;
 	int		 ckpt_running, ckpt_again, ckpt_joinable;
+	int		 sync_fd;		/* the archive's directory, open since the archive is:
+						   every archive_sync's syncfs (archive.c) */
+	pthread_mutex_t	 sync_lock;		/* one syncfs at a time, and the two below */
+	uint64_t	 sync_failed;		/* 1 + the write errors its syncs reported */
+	int		 sync_errno;		/* the last of them */
 };
 
 /* archive.c */
@@ -122,6 +127,12 @@ sqlite3 *archive_db(struct archive *);
 void archive_thread_done(void);
 int fsync_dir(const char *path);
 int archive_sync(struct archive *);
+/*
+ * A mark taken before a batch's first write (never 0); archive_sync_since fails if any sync
+ * met a write error since, whoever's sync it was.
+ */
+uint64_t archive_sync_mark(struct archive *);
+int archive_sync_since(struct archive *, uint64_t mark);
 /*
  * archive-flush.c: the file system synced every ARCHIVE_FLUSH_STEP bytes placed, on a thread
  * of its own, ahead of a batch's commit point; archive_flusher_stop gives the error a sync met.
@@ -285,6 +296,8 @@ struct feed_docs {
 	json_t		*(*make)(void *arg, size_t i);
 	void		 *arg;
 	size_t		  n;
+	uint64_t	  since;	/* or 0: archive_sync_mark() from before what the caller
+					   wrote for the commit to make durable (its blobs) */
 };
 json_t *feed_docs_get(const struct feed_docs *, size_t i);	/* a reference to drop */
 int feed_append_docs(struct archive *, struct feed_commit *out, const char *summary,
@@ -292,7 +305,8 @@ int feed_append_docs(struct archive *, struct feed_commit *out, const char *summ
 int feed_head(struct archive *, const char *office_hex, git_oid *oid, uint64_t *seq,
     uint64_t *lamport);
 int feed_commit_tree(struct archive *, git_repository *, struct feed_commit *out, git_tree *,
-    git_commit *parent, int (*before)(git_repository *, git_odb_backend *), git_odb_backend *);
+    git_commit *parent, int (*before)(git_repository *, git_odb_backend *), git_odb_backend *,
+    uint64_t since);
 
 /*
  * feed-import.c: one commit written as a stream of records in the order of their tokens.
@@ -321,6 +335,7 @@ struct feed_stream {
 	void	(*done)(void *arg);
 	/* or NULL: called last before the commit point; an error stops the commit there */
 	int	(*ready)(void *arg);
+	uint64_t since;		/* as feed_docs's */
 };
 int feed_append_sorted(struct archive *, struct feed_commit *out, const char *summary,
     const struct feed_stream *, size_t *written);

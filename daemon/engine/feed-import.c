@@ -442,6 +442,7 @@ feed_append_sorted(struct archive *a, struct feed_commit *out, const char *summa
 	git_oid head;
 	uint8_t records[PACKWRITE_OID_LEN];
 	char now[32];
+	uint64_t since = st->since != 0 ? st->since : archive_sync_mark(a);
 	int error, have_head, reseal;
 
 	*written = 0;
@@ -503,7 +504,7 @@ feed_append_sorted(struct archive *a, struct feed_commit *out, const char *summa
 	    (error = feed_import_root(&fi, base, records, &tree)) < 0 ||
 	    (st->ready != NULL && (error = st->ready(st->arg)) < 0))
 		goto done;
-	error = feed_commit_tree(a, fi.repo, out, tree, parent, NULL, NULL);
+	error = feed_commit_tree(a, fi.repo, out, tree, parent, NULL, NULL, since);
 done:
 	for (k = 0; seal != NULL && k < 2; k++) {
 		for (i = 0; i < FEED_STREAM_AHEAD; i++)

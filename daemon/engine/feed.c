@@ -267,11 +267,13 @@ feed_seal_chunk(struct feed_seal *job, git_repository *repo, git_odb_backend *me
  * Sign and write the commit of tree on parent (NULL for the first), run before (with arg)
  * once the objects are written, make everything durable, then move the feed ref from the
  * parent: the commit point. out holds the commit's seq and lamport; its oid is set here.
+ * since is archive_sync_mark() from before the first write the commit makes durable (0: from
+ * here): a write error any sync met since then fails the commit.
  */
 int
 feed_commit_tree(struct archive *a, git_repository *repo, struct feed_commit *out,
     git_tree *tree, git_commit *parent, int (*before)(git_repository *, git_odb_backend *),
-    git_odb_backend *arg)
+    git_odb_backend *arg, uint64_t since)
 {
 	git_signature *who = NULL;
 	git_reference *ref = NULL;
@@ -303,7 +305,9 @@ feed_commit_tree(struct archive *a, git_repository *repo, struct feed_commit *ou
 	if (before != NULL && (error = before(repo, arg)) < 0)
 		goto done;
 	/* The commit point: blobs and objects durable, then the ref moves, then that is durable. */
-	if ((error = archive_sync(a)) < 0)
+	if (since == 0)
+		since = archive_sync_mark(a);
+	if ((error = archive_sync_since(a, since)) < 0)
 		goto done;
 	if (parent != NULL)
 		error = git_reference_create_matching(&ref, repo, refname, &out->oid, 1,
@@ -314,7 +318,7 @@ feed_commit_tree(struct archive *a, git_repository *repo, struct feed_commit *ou
 		error = git_fail(CUSTODY_EIO, "moving the feed ref");
 		goto done;
 	}
-	error = archive_sync(a);
+	error = archive_sync_since(a, since);
 done:
 	free(refname);
 	free(sig);
@@ -359,6 +363,7 @@ feed_append_docs(struct archive *a, struct feed_commit *out, const char *summary
 	git_oid head, tree_oid;
 	char now[32];
 	size_t i, ndocs = docs->n;
+	uint64_t since = docs->since != 0 ? docs->since : archive_sync_mark(a);
 	int error, have_head;
 
 	if (recover_pending(a))	/* recover.c: the feed goes on from where the peers hold it */
@@ -416,7 +421,7 @@ feed_append_docs(struct archive *a, struct feed_commit *out, const char *summary
 	}
 
 	error = feed_commit_tree(a, repo, out, tree, have_head ? parent : NULL,
-	    mem != NULL ? feed_write_pack : NULL, mem);
+	    mem != NULL ? feed_write_pack : NULL, mem, since);
 done:
 	if (upd != NULL)
 		for (i = 0; i < ndocs; i++)

@@ -66,6 +66,7 @@ struct ingest_batch {
 	size_t		 nfresh;
 	int		 committed;
 	struct archive_flusher *flush;	/* the placed blobs written back ahead of the commit */
+	uint64_t	 since;		/* archive_sync_mark() before the first blob was placed */
 };
 
 static int
@@ -146,6 +147,7 @@ ingest_batch_new(struct ingest_batch **out, struct archive *a, uint32_t n)
 		return CUSTODY_ENOMEM;
 	b->a = a;
 	b->n = n;
+	b->since = archive_sync_mark(a);
 	b->fd = b->vfd = b->wfd = -1;
 	pthread_mutex_init(&b->lock, NULL);
 	crypto_aead_xchacha20poly1305_ietf_keygen(b->key);
@@ -239,6 +241,12 @@ unsigned
 ingest_batch_flushes(struct ingest_batch *b)
 {
 	return archive_flusher_syncs(b->flush);
+}
+
+uint64_t
+ingest_batch_since(const struct ingest_batch *b)
+{
+	return b->since;
 }
 
 uint32_t
@@ -436,6 +444,12 @@ ingest_batch_free(struct ingest_batch *b)
 			(void)blobstore_remove(s, x.blob);
 		ingest_batch_entry_free(&x);
 	}
+	/*
+	 * A batch that a write error failed may have more of its writeback failing still: its
+	 * blobs gone, one sync takes those errors, so that they do not fail the next batch.
+	 */
+	if (s != NULL && archive_sync_mark(b->a) != b->since)
+		(void)archive_sync(b->a);
 	if (b->fd >= 0)
 		close(b->fd);
 	if (b->vfd >= 0)

@@ -334,7 +334,7 @@ ingest_commit_stream(struct ingest_docs *d, struct feed_commit *fc, const char *
 	struct ingest_stream s = { .d = d, .summary = summary };
 	struct feed_stream st = { .next = ingest_stream_next, .sealed_for =
 	    ingest_stream_sealed_for, .written = ingest_stream_written, .arg = &s,
-	    .ready = ingest_stream_ready };
+	    .ready = ingest_stream_ready, .since = ingest_batch_since(d->b) };
 	size_t i, written = 0;
 	int error;
 
@@ -360,7 +360,8 @@ ingest_commit(struct archive *a, struct feed_commit *fc, struct ingest_batch *b,
 {
 	struct ingest_docs d = { .a = a, .b = b, .actor = actor, .now = now,
 	    .incident = incident, .note = note };
-	struct feed_docs docs = { .make = ingest_make, .arg = &d };
+	struct feed_docs docs = { .make = ingest_make, .arg = &d,
+	    .since = ingest_batch_since(b) };
 	size_t nfiles = ingest_batch_count(b);
 	char summary[96];
 	int fd, error = 0;

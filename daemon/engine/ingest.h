@@ -65,6 +65,8 @@ int ingest_batch_wrapped(const struct ingest_batch *, uint32_t i,
 void ingest_batch_flush_kick(struct ingest_batch *);
 int ingest_batch_flushed(struct ingest_batch *);
 unsigned ingest_batch_flushes(struct ingest_batch *);
+/* archive_sync_mark() from before its first blob: the commit point fails on any error since. */
+uint64_t ingest_batch_since(const struct ingest_batch *);
 /* The batch is committed: its blobs stay when it is freed. */
 void ingest_batch_committed(struct ingest_batch *);
 /* Free the batch; the blobs of one not committed are removed. */

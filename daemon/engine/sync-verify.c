@@ -31,6 +31,7 @@ sync_incoming_begin(struct sync_incoming *in, struct archive *a, const char *hex
 {
 	memset(in, 0, sizeof *in);
 	in->a = a;
+	in->since = archive_sync_mark(a);
 	snprintf(in->hex, sizeof in->hex, "%s", hex);
 	memcpy(in->pk, pk, ED25519_PK_LEN);
 	in->old_seq = seq;
@@ -652,7 +653,7 @@ sync_incoming_finish(struct sync_incoming *in)
 		return CUSTODY_ENOMEM;
 	pthread_mutex_lock(&a->write_lock);
 	if ((error = in->partial ? sync_quarantine_admit_used(in->q) :
-	    sync_quarantine_admit(in->q)) < 0 || (error = archive_sync(a)) < 0)
+	    sync_quarantine_admit(in->q)) < 0 || (error = archive_sync_since(a, in->since)) < 0)
 		goto done;
 	if (in->have_old)
 		error = git_reference_create_matching(&ref, archive_repo(a), name, &in->new_oid, 1,
@@ -668,7 +669,7 @@ sync_incoming_finish(struct sync_incoming *in)
 		    git_error_last() ? git_error_last()->message : "?");
 		goto done;
 	}
-	if ((error = archive_sync(a)) < 0)
+	if ((error = archive_sync_since(a, in->since)) < 0)
 		goto done;
 taken:
 	sync_quarantine_release(in->q);

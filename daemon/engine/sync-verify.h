@@ -88,6 +88,7 @@ struct sync_incoming {
 	size_t			 records;	/* records the commit being read changes */
 	uint8_t			 ho_from[ED25519_PK_LEN], ho_to[ED25519_PK_LEN];
 	size_t			 news;	/* records read that are not witness records */
+	uint64_t		 since;	/* archive_sync_mark() before anything was received */
 };
 
 int sync_incoming_begin(struct sync_incoming *, struct archive *, const char *hex,

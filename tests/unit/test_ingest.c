@@ -268,51 +268,6 @@ test_commit_flushed(void **state)
 }
 
 /*
- * A sync of the flusher fails (here: the archive's directory cannot be opened while it runs).
- * syncfs(2) reports a write error to one caller only, so the commit point's own sync, which
- * works again, would not: the commit must fail on the flusher's error, before the commit
- * point, and the batch's blobs go.
- */
-static void
-test_commit_flush_failed(void **state)
-{
-	struct archive_fixture *f = *state;
-	struct ingest_file files[BULK_FILES];
-	struct ingest_batch *b;
-	struct feed_commit fc;
-	uint64_t ev, rec, commits;
-	char now[32], *path = f->a->path, gone[400];
-	uint32_t *dups = NULL;
-	size_t i, ndups;
-
-	snprintf(gone, sizeof gone, "%s/gone", f->dir);
-	assert_int_equal(ingest_batch_new(&b, f->a, BULK_FILES), 0);
-	f->a->path = gone;
-	for (i = 0; i < BULK_FILES; i++)
-		ingest_test_bulk(f, b, &files[i], (uint32_t)i, BULK_SIZE);
-	/* a sync began (and met the error): waited for, the flusher is done and says so */
-	for (i = 0; i < 500 && ingest_batch_flushes(b) == 0; i++)
-		usleep(10000);
-	assert_true(ingest_batch_flushed(b) < 0);
-	f->a->path = path;
-	assert_int_equal(archive_sync(f->a), 0);
-	record_now(now);
-	assert_true(ingest_commit(f->a, &fc, b, "alice@unit-office", now, "", NULL, &dups,
-	    &ndups) < 0);
-	assert_non_null(strstr(custody_error(), "writing the batch's files"));
-	free(dups);
-	assert_int_equal(index_counts(f->a, &ev, &rec, &commits), 0);
-	assert_int_equal(ev, 0);
-	assert_int_equal(feed_head(f->a, f->a->office_hex, &(git_oid){ { 0 } },
-	    &(uint64_t){ 0 }, &(uint64_t){ 0 }), CUSTODY_ENOTFOUND);
-	ingest_batch_free(b);
-	for (i = 0; i < BULK_FILES; i++) {
-		assert_false(blob_exists(f->a, files[i].blob.name));
-		free(files[i].name);
-	}
-}
-
-/*
  * A batch of files put out of order, some duplicates of the archive's, some copies within the
  * batch: each reads back as put, the copies are found, and the k-th new file is found for
  * every k, across many words of the bitmap.
@@ -387,8 +342,6 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_batch, archive_fixture_setup_indexed,
 		    archive_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_commit_flushed,
-		    archive_fixture_setup_indexed, archive_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_commit_flush_failed,
 		    archive_fixture_setup_indexed, archive_fixture_teardown),
 	};
 

@@ -66,7 +66,7 @@ forge(struct archive_fixture *f, const git_tree_update *upd, size_t n)
 	assert_int_equal(git_tree_lookup(&tree, repo, &t), 0);
 	out.seq = seq + 1;
 	out.lamport = lamport + 1;
-	assert_int_equal(feed_commit_tree(f->a, repo, &out, tree, parent, NULL, NULL), 0);
+	assert_int_equal(feed_commit_tree(f->a, repo, &out, tree, parent, NULL, NULL, 0), 0);
 	git_tree_free(tree);
 	git_tree_free(base);
 	git_commit_free(parent);
