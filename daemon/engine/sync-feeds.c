@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,15 +130,75 @@ sync_count_forks(const char *dir, const char *office_hex)
 }
 
 /*
+ * Write the n bytes at p as path, a new name (EEXIST when it is taken): written under tmp/ and
+ * synced, then linked into place. A file whose bytes the disk lost would otherwise hold the
+ * name for good, and the evidence could never be kept whole.
+ */
+static int
+sync_keep_file(struct archive *a, const char *path, const void *p, size_t n)
+{
+	char *tmp = archive_file(a, "tmp/fork-XXXXXX");
+	int fd, error = 0;
+
+	if (tmp == NULL)
+		return CUSTODY_ENOMEM;
+	if ((fd = mkstemp(tmp)) < 0) {
+		free(tmp);
+		return custody_fail(CUSTODY_EIO, "cannot create a file under tmp/: %s",
+		    strerror(errno));
+	}
+	if (write_all(fd, p, n) < 0 || fsync(fd) != 0 || link(tmp, path) != 0)
+		error = custody_fail(errno == EEXIST ? CUSTODY_EEXIST : CUSTODY_EIO, "%s: %s",
+		    path, strerror(errno));
+	close(fd);
+	unlink(tmp);
+	free(tmp);
+	return error;
+}
+
+/* forks/log's appends, so that one that fails can be taken back whole */
+static pthread_mutex_t sync_log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * Append line to forks/log and sync it; when that fails, the log is cut back to where it was,
+ * so that the line is written once, when the commit it names is kept.
+ */
+static int
+sync_keep_line(struct archive *a, const char *line)
+{
+	char *log = archive_file(a, "forks/log");
+	struct stat sb;
+	int fd, error = 0;
+
+	if (log == NULL)
+		return CUSTODY_ENOMEM;
+	pthread_mutex_lock(&sync_log_lock);
+	if ((fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0 ||
+	    fstat(fd, &sb) != 0) {
+		error = custody_fail(CUSTODY_EIO, "forks/log: %s", strerror(errno));
+	} else if (write_all(fd, line, strlen(line)) < 0 || fsync(fd) != 0) {
+		error = custody_fail(CUSTODY_EIO, "forks/log: %s", strerror(errno));
+		if (ftruncate(fd, sb.st_size) == 0)
+			(void)fsync(fd);
+	}
+	if (fd >= 0)
+		close(fd);
+	pthread_mutex_unlock(&sync_log_lock);
+	free(log);
+	return error;
+}
+
+/*
  * Keep a commit (id its id) as evidence: forks/OFFICEHEX-SEQ-ID.commit holds its raw bytes,
- * and, the first time, logline (one line, "\n" added) goes in forks/log.
+ * and, the first time, logline (one line, "\n" added) goes in forks/log. What the disk does not
+ * take is not kept, with a warning: the next sync that meets the commit keeps it.
  */
 static int
 sync_keep_commit(struct archive *a, const char *office_hex, uint64_t seq, const void *commit,
     size_t len, const char *id, const char *logline)
 {
-	char *dir = archive_file(a, "forks"), path[4200];
-	int fd;
+	char *dir = archive_file(a, "forks"), path[4200], line[800];
+	int error;
 
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		free(dir);
@@ -147,17 +208,17 @@ sync_keep_commit(struct archive *a, const char *office_hex, uint64_t seq, const 
 		goto report;	/* the evidence kept is bounded: report, keep no more */
 	snprintf(path, sizeof path, "%s/%s-%llu-%s.commit", dir, office_hex,
 	    (unsigned long long)seq, id);
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0) {
-		write_all(fd, commit, len);
-		fsync(fd);
-		close(fd);
-		snprintf(path, sizeof path, "%s/log", dir);
-		if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) >= 0) {
-			dprintf(fd, "%s\n", logline);
-			fsync(fd);
-			close(fd);
-		}
-	}
+	if ((error = sync_keep_file(a, path, commit, len)) == CUSTODY_EEXIST)
+		goto report;
+	if (snprintf(line, sizeof line, "%s\n", logline) >= (int)sizeof line)
+		line[sizeof line - 2] = '\n';	/* cut short, it still ends */
+	if (error == 0 && (error = sync_keep_line(a, line)) < 0)
+		unlink(path);	/* kept again, with its line, when it comes again */
+	if (error == 0 && fsync_dir(dir) < 0)
+		error = custody_fail(CUSTODY_EIO, "cannot sync forks/");
+	if (error < 0)
+		log_warn("the evidence of commit %s of feed %.16s is not kept: %s", id,
+		    office_hex, custody_error());
 report:
 	free(dir);
 	return 0;

@@ -1,10 +1,11 @@
 /*
- * The commit point on a disk whose writes fail. The archive lies on an ext4 in a loop device
- * whose backing file is on a nearly full tmpfs: every write(2) succeeds, the writeback of what
- * a batch placed fails, and the disk works again once the tmpfs has room. syncfs(2) reports such
- * an error once to each open file, at its first sync after it, so the sync that comes first
- * takes it: another batch's, the flusher's, an admin's `sync -f`. The batch whose blob was lost
- * must fail all the same, and remove its blobs; a batch begun once the disk works commits.
+ * The commit point, and the evidence of a fork, on a disk whose writes fail. The archive lies
+ * on an ext4 in a loop device whose backing file is on a nearly full tmpfs: every write(2)
+ * succeeds, the writeback of what a batch placed fails, and the disk works again once the tmpfs
+ * has room. syncfs(2) reports such an error once to each open file, at its first sync after
+ * it, so the sync that comes first takes it: another batch's, the flusher's, an admin's
+ * `sync -f`. The batch whose blob was lost must fail all the same, and remove its blobs; a
+ * batch begun once the disk works commits. Evidence is never kept in part.
  * Needs root (mount, losetup); skipped, with the reason, when they cannot run.
  */
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -25,6 +27,7 @@
 #include "archive-fixture.h"
 #include "ingest.h"
 #include "run.h"
+#include "sync-feeds.h"
 
 #define DISK_ROOM (8u << 20)		/* left on the tmpfs: less than a batch places */
 #define LOST_SIZE (24u << 20)		/* one file, less than a flusher's step */
@@ -92,8 +95,11 @@ disk_mount(void)
 		disk.loop[0] = '\0';
 		return "cannot attach a loop device";
 	}
-	/* discard: what an archive removes leaves the tmpfs, so each test starts with room */
-	if (run("mount -o discard %s '%s/e'", disk.loop, disk.dir) != 0)
+	/*
+	 * discard: what an archive removes leaves the tmpfs, so each test starts with room; no
+	 * inode tables zeroed on a thread meanwhile, which would take the room a test leaves
+	 */
+	if (run("mount -o discard,noinit_itable %s '%s/e'", disk.loop, disk.dir) != 0)
 		return "cannot mount the loop device";
 	disk.nfs = 1;
 	return NULL;
@@ -133,9 +139,9 @@ teardown(void **state)
 	return 0;
 }
 
-/* Fill the tmpfs up to DISK_ROOM: the disk takes that much more, then fails its writes. */
+/* Fill the tmpfs but for room bytes: the disk takes that much more, then fails its writes. */
 static void
-disk_fill(struct fixture *f)
+disk_fill(struct fixture *f, off_t room_left)
 {
 	struct statvfs sv;
 	char tmpfs[300];
@@ -145,9 +151,9 @@ disk_fill(struct fixture *f)
 	snprintf(tmpfs, sizeof tmpfs, "%s/t", disk.dir);
 	assert_int_equal(statvfs(tmpfs, &sv), 0);
 	room = (off_t)sv.f_bavail * (off_t)sv.f_frsize;
-	assert_true(room > (off_t)DISK_ROOM);
+	assert_true(room > room_left);
 	assert_true((fd = open(f->filler, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >= 0);
-	assert_int_equal(posix_fallocate(fd, 0, room - DISK_ROOM), 0);
+	assert_int_equal(posix_fallocate(fd, 0, room - room_left), 0);
 	close(fd);
 }
 
@@ -248,7 +254,7 @@ lose_one(struct fixture *f, void (*seen)(struct fixture *), const char *why)
 	struct ingest_file file;
 
 	assert_int_equal(ingest_batch_new(&b, f->a, 1), 0);
-	disk_fill(f);
+	disk_fill(f, DISK_ROOM);
 	place(f, b, &file, 0, LOST_SIZE);
 	seen(f);
 	disk_free(f);
@@ -298,7 +304,7 @@ test_lost_seen_by_the_flusher(void **state)
 	size_t i;
 
 	assert_int_equal(ingest_batch_new(&b, f->a, FLUSH_FILES), 0);
-	disk_fill(f);
+	disk_fill(f, DISK_ROOM);
 	for (i = 0; i < FLUSH_FILES; i++)
 		place(f, b, &files[i], (uint32_t)i, FLUSH_SIZE);
 	/* a sync began (and met the error): waited for, the flusher is done and says so */
@@ -312,6 +318,83 @@ test_lost_seen_by_the_flusher(void **state)
 	assert_commits_again(f);
 }
 
+/* The whole of file path, NUL-terminated (not counted in *len). */
+static char *
+slurp(const char *path, size_t *len)
+{
+	char *buf;
+	FILE *fp;
+	long n;
+
+	assert_non_null(fp = fopen(path, "rb"));
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	assert_true((n = ftell(fp)) >= 0);
+	rewind(fp);
+	assert_non_null(buf = malloc((size_t)n + 1));
+	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	buf[n] = '\0';
+	*len = (size_t)n;
+	return buf;
+}
+
+/* The files of f's forks/ whose names end in suffix. */
+static int
+forks_kept(struct fixture *f, const char *suffix)
+{
+	char dir[400];
+	struct dirent *de;
+	size_t k = strlen(suffix), n;
+	int count = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof dir, "%s/forks", f->path);
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL)
+		count += (n = strlen(de->d_name)) > k && strcmp(de->d_name + n - k, suffix) == 0;
+	closedir(d);
+	return count;
+}
+
+/*
+ * The evidence of a fork, met while the disk fails: no file is kept whose bytes the disk lost
+ * (it would hold the evidence's name for good), and the next sync that meets the fork keeps it
+ * whole, with its line in forks/log.
+ */
+static void
+test_fork_evidence(void **state)
+{
+	struct fixture *f = *state;
+	char hex[65], commit[16384], path[512], *line, *got, *log;
+	size_t i, len, loglen;
+
+	memset(hex, 'b', 64);
+	hex[64] = '\0';
+	for (i = 0; i < sizeof commit; i++)
+		commit[i] = "tree of a fork\n"[i % 15];
+	disk_fill(f, 0);
+	assert_int_equal(sync_record_fork(f->a, hex, 3, "ours", commit, sizeof commit, &line), 0);
+	assert_non_null(strstr(line, "fork in feed"));	/* reported all the same */
+	free(line);
+	assert_int_equal(forks_kept(f, ".commit"), 0);
+	disk_free(f);
+	assert_int_equal(sync_record_fork(f->a, hex, 3, "ours", commit, sizeof commit, &line), 0);
+	free(line);
+	assert_int_equal(forks_kept(f, ".commit"), 1);
+	snprintf(path, sizeof path, "%s/forks/log", f->path);
+	log = slurp(path, &loglen);
+	assert_non_null(strstr(log, " 3 ours ours theirs "));
+	assert_ptr_equal(strchr(log, '\n'), log + loglen - 1);	/* one line */
+	snprintf(path, sizeof path, "%s/forks/%s-3-%.40s.commit", f->path, hex,
+	    strstr(log, "theirs ") + 7);
+	free(log);
+	got = slurp(path, &len);
+	assert_int_equal(len, sizeof commit);
+	assert_memory_equal(got, commit, len);
+	free(got);
+}
+
 int
 main(void)
 {
@@ -319,6 +402,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_lost_seen_by_another_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_seen_by_the_admin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_seen_by_the_flusher, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork_evidence, setup, teardown),
 	};
 	const char *why;
 	int failed;
