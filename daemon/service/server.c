@@ -178,6 +178,7 @@ request_done(void *arg)
 		c->checking = 0;
 	if (r->done != NULL)
 		r->done(r);
+	server_stream_done(r);
 	if (!c->gone) {
 		if (r->error < 0) {
 			wire_error(&env, &err, r->error, r->errmsg);
@@ -271,6 +272,7 @@ client_dispatch(struct conn *p, Envelope *msg, void *arg)
 	if (msg == NULL) {
 		if (!c->gone) {
 			c->gone = 1;
+			server_stream_gone(c);
 			TAILQ_REMOVE(&s->clients, c, entry);
 			event_base_once(s->base, -1, EV_TIMEOUT, client_free_cb, c, NULL);
 		}

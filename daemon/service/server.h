@@ -38,6 +38,7 @@ struct client {
 	int			 records_busy;	/* a worker holds it */
 	int			 checking;	/* a RecordBatch of it is on a worker */
 	Envelope		*ahead;		/* its next message, read meanwhile */
+	struct request		*streaming;	/* its request waiting for it to read a part */
 	TAILQ_ENTRY(client)	 entry;
 };
 
@@ -58,6 +59,7 @@ struct request {
 	uint64_t	 progress_sent;
 	int		 (*work)(struct request *);
 	void		 (*done)(struct request *);	/* on the loop, before the reply; may be NULL */
+	struct reply_stream *stream;	/* parts of the reply sent while work runs */
 };
 
 int server_run(struct archive *, char **cause);
@@ -67,6 +69,10 @@ void server_submit(struct request *);
 void server_want_progress(struct request *);
 /* Encode a reply envelope into req->out. */
 int server_reply(struct request *, const Envelope *);
+/* server-stream.c: send what req->out holds while work runs, once the client read the last */
+int server_reply_flush(struct request *);
+void server_stream_done(struct request *);
+void server_stream_gone(struct client *);
 struct request *request_new(struct client *, Envelope *, int (*)(struct request *));
 
 /* service.c: the request handlers */

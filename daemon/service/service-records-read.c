@@ -41,6 +41,8 @@ listing_flush(struct listing *l, int more)
 	for (i = 0; i < l->n; i++)
 		free(l->json[i]);
 	l->n = 0;
+	if (error == 0 && more)		/* a long list goes out as it is made */
+		error = server_reply_flush(l->r);
 	return error;
 }
 

@@ -37,6 +37,7 @@ F_STATUS_REQUEST, F_STATUS_REPLY = 100, 101
 F_INGEST_BEGIN, F_INGEST_FILE, F_INGEST_FILE_DONE, F_INGEST_COMMIT = 102, 103, 104, 105
 F_GET_REQUEST = 107
 F_RECORD_BEGIN, F_RECORD_BATCH = 200, 201
+F_LIST_REQUEST, F_RECORD_LIST = 206, 207
 
 
 def varint(n):
@@ -423,6 +424,41 @@ def sc_get_many(s, arg):
         sys.stdout.flush()
     print("end")
     return True
+
+
+def sc_list_stall(s, arg):
+    """ARG is "KIND LIMIT SECONDS": ask for a list of up to LIMIT records of KIND, read nothing
+    for SECONDS (printing "stalled" first), then read the whole answer. Prints "records N"
+    (the records of every RecordList, up to the one with more unset) or what came instead."""
+    import time
+    kind, limit, secs = arg.split()
+    s.sendall(hello())
+    ftype, body, buf = recv_frame(s, b"")
+    if ftype != FRAME_MSG or not describe(body).startswith("welcome"):
+        print("bad hello %s" % (describe(body) if body else "closed"))
+        return True
+    s.sendall(frame(envelope(F_LIST_REQUEST, f_bytes(1, kind) + f_varint(2, int(limit)))))
+    print("stalled")
+    sys.stdout.flush()
+    time.sleep(float(secs))
+    n = lists = 0
+    while True:
+        ftype, body, buf = recv_frame(s, buf)
+        if ftype is None:
+            print("closed after %d records" % n)
+            return True
+        top = fields(body)
+        if ftype != FRAME_MSG or not top or top[0][0] != F_RECORD_LIST:
+            print("%s after %d records" % (describe(body), n))
+            return True
+        lists += 1
+        more = False
+        for field, wire, value in fields(top[0][2]):
+            n += field == 1
+            more = more or (field == 2 and value != 0)
+        if not more:
+            print("records %d in %d lists" % (n, lists))
+            return True
 
 
 SCENARIOS = {name[3:].replace("_", "-"): fn for name, fn in globals().items()
