@@ -109,6 +109,18 @@ t_month=$(best "$CUSTODY" -A "$W/arch" report --month 2023-06 --format json)
 printf '%-40s %8.0f ms   (target 250 ms at 1,000,000)\n' "custody report --year" "$(awk -v t="$t_year" 'BEGIN{print t*1000}')"
 printf '%-40s %8.0f ms   (target 50 ms at 1,000,000)\n' "custody report --month" "$(awk -v t="$t_month" 'BEGIN{print t*1000}')"
 
+# Every record read back, decrypted, as the client may see it: its reply goes out as it is made
+# (daemon/service/server-stream.c), so the daemon does not grow with it.
+echo "== every one of the $N victims as CSV"
+t_list=$(secs "$CUSTODY" -A "$W/arch" victim list --limit "$N" --format csv)
+c_list=$(cat "$W/cpu")
+t_plain=$(secs sqlite3 -csv "$W/plain.db" "SELECT * FROM victims")
+printf '%-40s %8.2f s  (the client: %s s of CPU)\n' "custody victim list --format csv" \
+    "$t_list" "$c_list"
+printf '%-40s %8.2f s\n' "sqlite3 -csv SELECT * (the plain rows)" "$t_plain"
+echo "ratio custody/sqlite3:     $(ratio "$t_list" "$t_plain")"
+echo "custodyd peak RSS after it: $(($(awk '/VmHWM/ {print $2}' /proc/$PID/status) / 1024)) MiB"
+
 echo "== [index] store = memory: the index rebuilt from git at every start, over $N victims"
 want=$("$CUSTODY" -A "$W/arch" report --year 2023 --format json)
 kill "$PID"; wait "$PID" 2>/dev/null || true; PID=
