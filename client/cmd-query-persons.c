@@ -69,7 +69,7 @@ cmd_query_persons_exec(const struct cmd_ctx *ctx, const struct cmd_args *args)
 	req.person_query_request = &q;
 	if (client_send(&c, &req, NULL, 0) < 0)
 		client_fatal("%s", custody_error());
-	rout_records(rc_recv_list(&c), "person", cols, fmt);
+	rc_print_list(&c, "person", cols, fmt);
 	client_close(&c);
 	return client_finish_stdout();
 }

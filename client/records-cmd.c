@@ -91,17 +91,15 @@ rc_recv_done(struct client *c, int committing)
 	client_fatal("%s (nothing was written)", custody_error());
 }
 
-/* Every record of a RecordList stream. */
-json_t *
-rc_recv_list(struct client *c)
+/* Give every record of a RecordList stream to each (which takes it), as it comes. */
+static void
+rc_recv_each(struct client *c, void (*each)(json_t *, void *), void *arg)
 {
-	json_t *all = json_array(), *rec;
 	Envelope *reply;
+	json_t *rec;
 	size_t i;
 	int more;
 
-	if (all == NULL)
-		client_fatal("out of memory");
 	do {
 		if (client_recv(c, CUSTODY__ENVELOPE__BODY_RECORD_LIST, &reply) < 0)
 			client_fatal("%s", custody_error());
@@ -109,12 +107,54 @@ rc_recv_list(struct client *c)
 			rec = rout_parse(reply->record_list->json[i], "record");
 			if (!json_is_object(rec))
 				client_fatal("custodyd sent a record that is not a JSON object");
-			json_array_append_new(all, rec);
+			each(rec, arg);
 		}
 		more = reply->record_list->more;
 		wire_free(reply);
 	} while (more);
+}
+
+static void
+rc_append(json_t *rec, void *all)
+{
+	json_array_append_new(all, rec);
+}
+
+static void
+rc_print(json_t *rec, void *st)
+{
+	rout_stream_put(st, rec);
+}
+
+/* Every record of a RecordList stream. */
+json_t *
+rc_recv_list(struct client *c)
+{
+	json_t *all = json_array();
+
+	if (all == NULL)
+		client_fatal("out of memory");
+	rc_recv_each(c, rc_append, all);
 	return all;
+}
+
+/*
+ * Print the records of a RecordList stream as rout_records does; as CSV or JSON each as it
+ * comes, so that a list of a whole country's victims is never held here either.
+ */
+void
+rc_print_list(struct client *c, const char *kind, const char *const *cols,
+    enum rout_format fmt)
+{
+	struct rout_stream st;
+
+	if (fmt != ROUT_CSV && fmt != ROUT_JSON) {
+		rout_records(rc_recv_list(c), kind, cols, fmt);
+		return;
+	}
+	rout_stream_begin(&st, kind, fmt);
+	rc_recv_each(c, rc_print, &st);
+	rout_stream_end(&st);
 }
 
 /* Print the problems of a rejected record ("column: problem"), then exit 1. */
@@ -462,7 +502,6 @@ rc_list(const struct cmd_ctx *ctx, const struct cmd_args *args, const char *kind
 	Custody__ListRequest lr = CUSTODY__LIST_REQUEST__INIT;
 	enum rout_format fmt = rout_format(args, RC_OPT_FORMAT, ctx->json, ROUT_TABLE);
 	struct client c;
-	json_t *recs;
 
 	lr.kind = (char *)kind;
 	lr.limit = rc_number(args, RC_OPT_LIMIT, "--limit");
@@ -471,8 +510,7 @@ rc_list(const struct cmd_ctx *ctx, const struct cmd_args *args, const char *kind
 	req.list_request = &lr;
 	if (client_send(&c, &req, NULL, 0) < 0)
 		client_fatal("%s", custody_error());
-	recs = rc_recv_list(&c);
-	rout_records(recs, kind, cols, fmt);
+	rc_print_list(&c, kind, cols, fmt);
 	client_close(&c);
 	return client_finish_stdout();
 }

@@ -12,6 +12,7 @@
 #include "client.h"
 #include "cmd.h"
 #include "custody/records.h"
+#include "records-out.h"
 
 /*
  * Option values RC_FIELD + i name record fields. A field's option is its name with '-' for '_'
@@ -77,6 +78,9 @@ void rc_send(struct client *c, const Envelope *env);
 Envelope *rc_recv_done(struct client *c, int committing);
 /* Receive RecordList messages until one says more=false; every record in one array. */
 json_t *rc_recv_list(struct client *c);
+/* Print them as rout_records does (CSV and JSON as they come, never held whole). */
+void rc_print_list(struct client *c, const char *kind, const char *const *cols,
+    enum rout_format fmt);
 
 int rc_add(const struct cmd_ctx *ctx, const struct cmd_args *args, const char *kind);
 /* rc_add of fields gathered by the caller (rc_fields_get and more). */

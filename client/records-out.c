@@ -221,47 +221,86 @@ rout_csv_field(FILE *f, const char *s, int last)
 	fputs(last ? "\r\n" : ",", f);
 }
 
-/* Print recs as CSV with every field of kind: a file 'custody import' reads back. */
-static void
-rout_records_csv(const json_t *recs, const char *kind)
-{
-	const char *const *fields = record_fields(kind);
-	size_t i, j;
-	char *v, *u;
-
-	if (fields == NULL)
-		client_fatal("no fields known for kind %s", kind);
-	for (j = 0; fields[j] != NULL; j++)
-		rout_csv_field(stdout, fields[j], fields[j + 1] == NULL);
-	for (i = 0; i < json_array_size(recs); i++)
-		for (j = 0; fields[j] != NULL; j++) {
-			v = rout_cell(json_array_get(recs, i), fields[j]);
-			u = client_utf8(v, NULL);
-			rout_csv_field(stdout, u, fields[j + 1] == NULL);
-			free(u);
-			free(v);
-		}
-}
+static void rout_round(json_t *);
 
 /* Print records in the chosen format. */
 void
 rout_records(json_t *recs, const char *kind, const char *const *cols, enum rout_format fmt)
 {
-	switch (fmt) {
-	case ROUT_JSON:
-		rout_json(recs);
-		return;
-	case ROUT_CSV:
-		rout_records_csv(recs, kind);
-		break;
-	default:
-		if (json_array_size(recs) == 0)
-			fputs("no records\n", stderr);
-		else
-			rout_table(recs, cols);
-		break;
-	}
+	struct rout_stream st;
+	size_t i;
+
+	if (fmt == ROUT_CSV || fmt == ROUT_JSON) {
+		rout_stream_begin(&st, kind, fmt);
+		for (i = 0; i < json_array_size(recs); i++)
+			rout_stream_put(&st, json_incref(json_array_get(recs, i)));
+		rout_stream_end(&st);
+	} else if (json_array_size(recs) == 0)
+		fputs("no records\n", stderr);
+	else
+		rout_table(recs, cols);
 	json_decref(recs);
+}
+
+/* Begin printing records one at a time: the CSV header with every field of kind. */
+void
+rout_stream_begin(struct rout_stream *st, const char *kind, enum rout_format fmt)
+{
+	size_t j;
+
+	st->fmt = fmt;
+	st->n = 0;
+	if (fmt != ROUT_CSV)
+		return;
+	if ((st->fields = record_fields(kind)) == NULL)
+		client_fatal("no fields known for kind %s", kind);
+	for (j = 0; st->fields[j] != NULL; j++)
+		rout_csv_field(stdout, st->fields[j], st->fields[j + 1] == NULL);
+}
+
+/*
+ * Print one record and release it: a CSV row, or an element of the JSON array as json_dumpf
+ * of the whole array would print it (indented by two more).
+ */
+void
+rout_stream_put(struct rout_stream *st, json_t *rec)
+{
+	char *text, *v, *u;
+	size_t j;
+
+	if (st->fmt == ROUT_CSV) {
+		for (j = 0; st->fields[j] != NULL; j++) {
+			v = rout_cell(rec, st->fields[j]);
+			u = client_utf8(v, NULL);
+			rout_csv_field(stdout, u, st->fields[j + 1] == NULL);
+			free(u);
+			free(v);
+		}
+	} else {
+		rout_round(rec);
+		if ((text = json_dumps(rec, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+		    JSON_ENCODE_ANY | JSON_REAL_PRECISION(15))) == NULL)
+			client_fatal("out of memory");
+		fputs(st->n == 0 ? "[\n  " : ",\n  ", stdout);
+		for (v = text; *v != '\0'; v++) {
+			putchar(*v);
+			if (*v == '\n')
+				fputs("  ", stdout);
+		}
+		free(text);
+	}
+	st->n++;
+	json_decref(rec);
+}
+
+/* The end of the records: the JSON array closed. */
+void
+rout_stream_end(struct rout_stream *st)
+{
+	if (st->fmt == ROUT_JSON)
+		fputs(st->n == 0 ? "[]\n" : "\n]\n", stdout);
+	if (ferror(stdout))
+		client_fatal("cannot write output: %s", strerror(errno));
 }
 
 /* Round every real in v to one decimal. */

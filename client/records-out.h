@@ -43,6 +43,18 @@ char *rout_cell(const json_t *record, const char *key);
  */
 void rout_records(json_t *recs, const char *kind, const char *const *cols,
     enum rout_format fmt);
+/*
+ * Records printed one at a time as CSV or JSON (as rout_records prints them), so that a list of
+ * any length is never held whole: begin, put each (released), end.
+ */
+struct rout_stream {
+	enum rout_format	 fmt;
+	const char *const	*fields;
+	size_t			 n;
+};
+void rout_stream_begin(struct rout_stream *, const char *kind, enum rout_format);
+void rout_stream_put(struct rout_stream *, json_t *rec);
+void rout_stream_end(struct rout_stream *);
 /* Print a table of the columns cols (NULL-terminated) of recs to stdout; a '~' marks an estimate. */
 void rout_table(const json_t *recs, const char *const *cols);
 
