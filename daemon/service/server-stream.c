@@ -4,8 +4,9 @@
  * archive, twice over (the frames, then the connection's copy of them). The worker hands each
  * part to the loop as it is made (server_reply_flush) and goes on; before it hands over the
  * next, it waits until the client has read the last one. So a reply holds two parts at most
- * in memory, whatever its length, and a client that reads slowly slows only its own request.
- * A client that reads nothing for SERVER_FLUSH_TIMEOUT seconds, or goes away, ends it.
+ * in memory, whatever its length, and a client that reads slowly slows only its own request
+ * (and holds its worker meanwhile). One that reads nothing for [daemon] idle_timeout is dropped
+ * (conn.c), which ends the request; so does one that goes away.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -15,7 +16,7 @@
 #include "server.h"
 
 #define SERVER_FLUSH_MIN (256u << 10)	/* smaller replies go out whole, when the work ends */
-#define SERVER_FLUSH_TIMEOUT 60
+#define SERVER_FLUSH_SLACK 60		/* past the idle timeout: the connection is gone by then */
 
 enum { STREAM_IDLE, STREAM_QUEUED, STREAM_SENT };
 
@@ -80,7 +81,7 @@ server_reply_flush(struct request *r)
 	struct reply_stream *s = r->stream;
 	struct timespec until;
 	struct cbuf spent;
-	int rc = 0, gone;
+	int rc = 0, gone, wait = r->c->s->a->conf.idle_timeout + SERVER_FLUSH_SLACK;
 
 	if (r->out.len < SERVER_FLUSH_MIN)
 		return 0;
@@ -96,7 +97,7 @@ server_reply_flush(struct request *r)
 		r->stream = s;
 	}
 	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += SERVER_FLUSH_TIMEOUT;
+	until.tv_sec += wait;
 	pthread_mutex_lock(&s->lock);
 	while (s->state != STREAM_IDLE && !s->gone && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&s->cond, &s->lock, &until);
@@ -106,7 +107,7 @@ server_reply_flush(struct request *r)
 		if (gone)
 			return custody_fail(CUSTODY_EIO, "the client went away");
 		return custody_fail(CUSTODY_EIO, "the client read nothing of its answer for %d s",
-		    SERVER_FLUSH_TIMEOUT);
+		    wait);
 	}
 	spent = s->frames;		/* empty: its room serves the next part */
 	s->frames = r->out;
