@@ -199,7 +199,7 @@ archive_sync_since(struct archive *a, uint64_t mark)
 	if (own)
 		return custody_fail(e == ENOSPC ? CUSTODY_ENOSPC : CUSTODY_EIO,
 		    "cannot sync the archive: %s", strerror(e));
-	if (mark != 0 && failed != mark)
+	if (failed != mark)
 		return custody_fail(e == ENOSPC ? CUSTODY_ENOSPC : CUSTODY_EIO,
 		    "cannot sync the archive: a write to its disk failed since this batch "
 		    "began (%s)", strerror(e));
