@@ -44,13 +44,14 @@ wait "$RAW"
 contains "once it reads, every record comes" "$(cat "$T/stall.out")" "records $N in "
 
 # clients killed while they read nothing: what they held goes
+killed=()
 for i in 1 2 3; do
 	python3 "$raw" "$A/custodyd.sock" list-stall "victim $N 60" >"$T/killed$i.out" 2>&1 &
-	eval "K$i=$!"
+	killed+=("$!")
 done
 sleep 2
-kill -9 "$K1" "$K2" "$K3"
-wait "$K1" "$K2" "$K3" 2>/dev/null || true
+kill -9 "${killed[@]}"
+wait "${killed[@]}" 2>/dev/null || true
 check "custodyd lives on" kill -0 "$DAEMON_PID"
 /usr/bin/time -f %M -o "$T/csv.kb" "$CUSTODY" -A "$A" victim list --limit "$N" --format csv \
     >"$T/all.csv"
