@@ -349,6 +349,8 @@ int feed_read_at_flags(struct archive *, git_commit *, const char *tok, json_t *
 int feed_cut_back(struct archive *, const char *office_hex, git_commit **c, uint64_t seq);
 int feed_read_token_flags(struct archive *, const char *office_hex, const char *tok,
     json_t **out, unsigned flags);
+int feed_check_token(struct archive *, const char *tok, json_t **out);
+int feed_git_fail(int code, const char *what);
 char *feed_record_path(const char *token_hex);
 char *feed_refname(const char *office_hex);
 typedef int (*feed_change_cb)(const char *path, const git_oid *id, int is_tree, void *arg);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "extract.h"
+#include "feed-reader.h"
 #include "log.h"
 #include "report.h"
 
@@ -214,19 +215,24 @@ xsel_scan_evidence(struct selection *x)
 	char tokhex[TOKEN_HEX_LEN + 1], office[65];
 	uint8_t tok[TOKEN_LEN];
 	json_t *doc;
+	struct feed_reader *fr;
 	int error = 0, rc;
 
 	/* in the order of the keys, as revisions of one record in two feeds were read before */
 	if (db == NULL || (st = index_stmt(db, "SELECT tok, " INDEX_OFFICE_KEY("office")
 	    " AS okey FROM records WHERE kind='evidence' ORDER BY tok, okey")) == NULL)
 		return custody_fail(CUSTODY_EIO, "index: cannot list evidence");
+	if ((fr = feed_reader_new(x->a)) == NULL) {
+		sqlite3_reset(st);
+		return CUSTODY_ENOMEM;
+	}
 	while (error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (sqlite3_column_bytes(st, 0) != TOKEN_LEN)
 			continue;
 		memcpy(tok, sqlite3_column_blob(st, 0), TOKEN_LEN);
 		snprintf(office, sizeof office, "%s", (const char *)sqlite3_column_text(st, 1));
 		hex_encode(tokhex, tok, TOKEN_LEN);
-		if ((error = feed_read_token(x->a, office, tokhex, &doc)) < 0)
+		if ((error = feed_reader_read(fr, office, tokhex, &doc, 0)) < 0)
 			break;
 		if (json_object_get(x->seen, record_id(doc)) == NULL &&
 		    ((xsel_follows(x, "evidence", "incidents") &&
@@ -238,6 +244,7 @@ xsel_scan_evidence(struct selection *x)
 		json_decref(doc);
 	}
 	sqlite3_reset(st);
+	feed_reader_free(fr);
 	return error;
 }
 
@@ -255,18 +262,23 @@ xsel_scan_events(struct selection *x, json_t *sites)
 	uint8_t tok[TOKEN_LEN];
 	const char *pid, *sid;
 	json_t *doc;
+	struct feed_reader *fr;
 	int error = 0, rc;
 
 	if (db == NULL || (st = index_stmt(db, "SELECT tok, " INDEX_OFFICE_KEY("office")
 	    " AS okey FROM records WHERE kind='person_event' ORDER BY tok, okey")) == NULL)
 		return custody_fail(CUSTODY_EIO, "index: cannot list person events");
+	if ((fr = feed_reader_new(x->a)) == NULL) {
+		sqlite3_reset(st);
+		return CUSTODY_ENOMEM;
+	}
 	while (error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (sqlite3_column_bytes(st, 0) != TOKEN_LEN)
 			continue;
 		memcpy(tok, sqlite3_column_blob(st, 0), TOKEN_LEN);
 		snprintf(office, sizeof office, "%s", (const char *)sqlite3_column_text(st, 1));
 		hex_encode(tokhex, tok, TOKEN_LEN);
-		if ((error = feed_read_token(x->a, office, tokhex, &doc)) < 0)
+		if ((error = feed_reader_read(fr, office, tokhex, &doc, 0)) < 0)
 			break;
 		pid = json_string_value(json_object_get(doc, "person_id"));
 		sid = json_string_value(json_object_get(doc, "site_id"));
@@ -282,6 +294,7 @@ xsel_scan_events(struct selection *x, json_t *sites)
 		json_decref(doc);
 	}
 	sqlite3_reset(st);
+	feed_reader_free(fr);
 	return error;
 }
 

@@ -49,8 +49,9 @@ feed_record_path(const char *token_hex)
 	return strdup(path);
 }
 
-static int
-git_fail(int code, const char *what)
+/* code, with what failed and libgit2's reason. */
+int
+feed_git_fail(int code, const char *what)
 {
 	const git_error *e = git_error_last();
 
@@ -93,9 +94,9 @@ feed_head(struct archive *a, const char *office_hex, git_oid *oid, uint64_t *seq
 	if (error == GIT_ENOTFOUND)
 		return CUSTODY_ENOTFOUND;
 	if (error < 0)
-		return git_fail(CUSTODY_EIO, "reading the feed ref");
+		return feed_git_fail(CUSTODY_EIO, "reading the feed ref");
 	if (git_commit_lookup(&c, repo, oid) < 0)
-		return git_fail(CUSTODY_EIO, "reading the feed head");
+		return feed_git_fail(CUSTODY_EIO, "reading the feed head");
 	error = feed_parse_message(git_commit_message(c), seq, lamport, hex);
 	git_commit_free(c);
 	return error;
@@ -113,7 +114,7 @@ feed_check_signature(git_repository *repo, const git_oid *oid, const uint8_t pk[
 	if (error == GIT_ENOTFOUND)
 		return custody_fail(CUSTODY_ENOTFOUND, "commit is not signed");
 	if (error < 0)
-		return git_fail(CUSTODY_EIO, "reading the commit");
+		return feed_git_fail(CUSTODY_EIO, "reading the commit");
 	error = sshsig_verify(signer, sig.ptr, sig.size, "git", signed_data.ptr, signed_data.size);
 	if (error == 0 && sodium_memcmp(signer, pk, ED25519_PK_LEN) != 0)
 		error = custody_fail(CUSTODY_ECRYPTO, "signed by another key");
@@ -140,7 +141,7 @@ feed_open_packing(struct archive *a, git_repository **repo, git_odb_backend **me
 	*mem = NULL;
 	if (git_repository_open_bare(repo, p) < 0 || git_repository_odb(&odb, *repo) < 0 ||
 	    feed_pack_new(mem, a) < 0 || git_odb_add_backend(odb, *mem, 1000) < 0) {
-		error = git_fail(CUSTODY_EIO, "opening the repository");
+		error = feed_git_fail(CUSTODY_EIO, "opening the repository");
 		if (*mem != NULL && odb != NULL)
 			(*mem)->free(*mem);
 		*mem = NULL;
@@ -255,7 +256,7 @@ feed_seal_chunk(struct feed_seal *job, git_repository *repo, git_odb_backend *me
 			error = git_blob_create_from_buffer(&job->upd[job->from + i].id, repo,
 			    job->objs[i].data, job->objs[i].len);
 		if (error < 0)
-			error = git_fail(CUSTODY_EIO, "writing a record");
+			error = feed_git_fail(CUSTODY_EIO, "writing a record");
 	}
 	for (i = 0; i < n; i++)
 		free(job->objs[i].data);
@@ -293,13 +294,13 @@ feed_commit_tree(struct archive *a, git_repository *repo, struct feed_commit *ou
 	if (git_signature_now(&who, a->fingerprint, FEED_EMAIL) < 0 ||
 	    git_commit_create_buffer(&body, repo, who, who, NULL, (const char *)msg.data, tree,
 	    parent != NULL ? 1 : 0, (const git_commit **)&parent) < 0) {
-		error = git_fail(CUSTODY_EIO, "building the commit");
+		error = feed_git_fail(CUSTODY_EIO, "building the commit");
 		goto done;
 	}
 	if ((error = sshsig_sign(&sig, a->office_sk, "git", "sha512", body.ptr, body.size)) < 0)
 		goto done;
 	if (git_commit_create_with_signature(&out->oid, repo, body.ptr, sig, NULL) < 0) {
-		error = git_fail(CUSTODY_EIO, "writing the commit");
+		error = feed_git_fail(CUSTODY_EIO, "writing the commit");
 		goto done;
 	}
 	if (before != NULL && (error = before(repo, arg)) < 0)
@@ -315,7 +316,7 @@ feed_commit_tree(struct archive *a, git_repository *repo, struct feed_commit *ou
 	else
 		error = git_reference_create(&ref, repo, refname, &out->oid, 0, FEEDFMT_SUBJECT);
 	if (error < 0) {
-		error = git_fail(CUSTODY_EIO, "moving the feed ref");
+		error = feed_git_fail(CUSTODY_EIO, "moving the feed ref");
 		goto done;
 	}
 	error = archive_sync_since(a, since);
@@ -383,7 +384,7 @@ feed_append_docs(struct archive *a, struct feed_commit *out, const char *summary
 		git_oid_tostr(out->parent, sizeof out->parent, &head);
 	if (have_head && (git_commit_lookup(&parent, repo, &head) < 0 ||
 	    git_commit_tree(&base, parent) < 0)) {
-		error = git_fail(CUSTODY_EIO, "reading the feed head");
+		error = feed_git_fail(CUSTODY_EIO, "reading the feed head");
 		goto done;
 	}
 	out->seq++;
@@ -409,14 +410,14 @@ feed_append_docs(struct archive *a, struct feed_commit *out, const char *summary
 
 		if (git_treebuilder_new(&tb, repo, NULL) < 0 || git_treebuilder_write(&tree_oid,
 		    tb) < 0 || git_tree_lookup(&base, repo, &tree_oid) < 0) {
-			error = git_fail(CUSTODY_EIO, "writing an empty tree");
+			error = feed_git_fail(CUSTODY_EIO, "writing an empty tree");
 			goto done;
 		}
 		git_treebuilder_free(tb);
 	}
 	if (git_tree_create_updated(&tree_oid, repo, base, ndocs, upd) < 0 ||
 	    git_tree_lookup(&tree, repo, &tree_oid) < 0) {
-		error = git_fail(CUSTODY_EIO, "writing the tree");
+		error = feed_git_fail(CUSTODY_EIO, "writing the tree");
 		goto done;
 	}
 
@@ -457,7 +458,7 @@ feed_read_at_flags(struct archive *a, git_commit *c, const char *tok, json_t **o
 	if ((path = feed_record_path(tok)) == NULL)
 		return CUSTODY_ENOMEM;
 	if (git_commit_tree(&t, c) < 0) {
-		error = git_fail(CUSTODY_EIO, "reading the feed");
+		error = feed_git_fail(CUSTODY_EIO, "reading the feed");
 		goto done;
 	}
 	if (git_tree_entry_bypath(&e, t, path) < 0) {
@@ -467,7 +468,7 @@ feed_read_at_flags(struct archive *a, git_commit *c, const char *tok, json_t **o
 	if (object != NULL)
 		*object = *git_tree_entry_id(e);
 	if (git_blob_lookup(&b, git_commit_owner(c), git_tree_entry_id(e)) < 0) {
-		error = git_fail(CUSTODY_EIO, "reading the record object");
+		error = feed_git_fail(CUSTODY_EIO, "reading the record object");
 		goto done;
 	}
 	error = record_open_flags(out, a, tok, git_blob_rawcontent(b),
@@ -509,7 +510,7 @@ feed_cut_back(struct archive *a, const char *office_hex, git_commit **c, uint64_
 		if (git_commit_parent(&p, *c, 0) < 0) {
 			git_commit_free(*c);
 			*c = NULL;
-			return git_fail(CUSTODY_EIO, "reading the feed");
+			return feed_git_fail(CUSTODY_EIO, "reading the feed");
 		}
 		git_commit_free(*c);
 		*c = p;
@@ -526,7 +527,6 @@ feed_read_token_flags(struct archive *a, const char *office_hex, const char *tok
 	git_commit *c = NULL;
 	git_oid head;
 	uint64_t seq, lamport;
-	char want[TOKEN_HEX_LEN + 1];
 	int error;
 
 	*out = NULL;
@@ -535,21 +535,26 @@ feed_read_token_flags(struct archive *a, const char *office_hex, const char *tok
 	if ((error = feed_head(a, office_hex, &head, &seq, &lamport)) < 0)
 		return error == CUSTODY_ENOTFOUND ? custody_fail(error, "no such record") : error;
 	if (git_commit_lookup(&c, repo, &head) < 0)
-		return git_fail(CUSTODY_EIO, "reading the feed");
+		return feed_git_fail(CUSTODY_EIO, "reading the feed");
 	if ((error = feed_cut_back(a, office_hex, &c, seq)) < 0)
 		return error;
 	error = feed_read_at_flags(a, c, tok, out, NULL, flags);
 	git_commit_free(c);
-	if (error == 0) {
-		archive_token_hex(a, want, record_id(*out));
-		if (strcmp(want, tok) != 0) {
-			json_decref(*out);
-			*out = NULL;
-			error = custody_fail(CUSTODY_ECRYPTO, "the record at %s holds another id",
-			    tok);
-		}
-	}
-	return error;
+	return error == 0 ? feed_check_token(a, tok, out) : error;
+}
+
+/* That the record *out read at token tok has the id of that token; else it is freed. */
+int
+feed_check_token(struct archive *a, const char *tok, json_t **out)
+{
+	char want[TOKEN_HEX_LEN + 1];
+
+	archive_token_hex(a, want, record_id(*out));
+	if (strcmp(want, tok) == 0)
+		return 0;
+	json_decref(*out);
+	*out = NULL;
+	return custody_fail(CUSTODY_ECRYPTO, "the record at %s holds another id", tok);
 }
 
 /* Read and decrypt the current revision of record id in an office's feed. */

@@ -5,6 +5,7 @@
  * opened only for the roles custody.conf grants it ([roles] protected); for every other role it
  * is never unsealed, and reads "withheld". The wrapped file key of evidence never leaves.
  */
+#include "feed-reader.h"
 #include "server.h"
 
 /* Whether the client's role is shown protected fields. */
@@ -22,14 +23,19 @@ records_view_finish(const struct client *c, json_t *doc)
 	return records_view_protected(c) ? 0 : record_withhold(doc);
 }
 
-/* The current revision of the record at tok in an office's feed, as the client may see it. */
+/*
+ * The current revision of the record at tok in an office's feed, as the client may see it:
+ * through fr when many are read (a list), else read anew.
+ */
 int
-records_view(const struct client *c, const char *office_hex, const char *tok, json_t **out)
+records_view(const struct client *c, struct feed_reader *fr, const char *office_hex,
+    const char *tok, json_t **out)
 {
+	unsigned flags = records_view_protected(c) ? 0 : RECORD_SEALED;
 	int error;
 
-	if ((error = feed_read_token_flags(c->s->a, office_hex, tok, out,
-	    records_view_protected(c) ? 0 : RECORD_SEALED)) < 0)
+	if ((error = fr != NULL ? feed_reader_read(fr, office_hex, tok, out, flags) :
+	    feed_read_token_flags(c->s->a, office_hex, tok, out, flags)) < 0)
 		return error;
 	if ((error = records_view_finish(c, *out)) < 0) {
 		json_decref(*out);

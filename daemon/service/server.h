@@ -10,6 +10,7 @@
 #include "pool.h"
 
 struct ingest;
+struct feed_reader;
 struct recbatch;
 
 struct server {
@@ -117,8 +118,8 @@ int service_person_case(struct request *);
 int service_query_persons(struct request *);
 
 /* records-view.c: records as a client may see them (protected fields per custody.conf) */
-int records_view(const struct client *, const char *office_hex, const char *tok,
-    json_t **out);
+int records_view(const struct client *, struct feed_reader *, const char *office_hex,
+    const char *tok, json_t **out);
 int records_view_at(const struct client *, git_commit *, const char *tok, json_t **out,
     git_oid *object);
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "feed-reader.h"
 #include "log.h"
 #include "records-write.h"
 #include "report.h"
@@ -22,6 +23,7 @@ struct listing {
 	size_t		 n;
 	size_t		 total;
 	int		 error;
+	struct feed_reader *fr;		/* the records' feeds, read in token order */
 };
 
 static int
@@ -56,7 +58,9 @@ listing_add(void *arg, const uint8_t tok[16], const char *office)
 	int error;
 
 	hex_encode(hex, tok, TOKEN_LEN);
-	if ((error = records_view(l->r->c, office, hex, &doc)) < 0) {
+	if (l->fr == NULL && (l->fr = feed_reader_new(l->a)) == NULL)
+		return CUSTODY_ENOMEM;
+	if ((error = records_view(l->r->c, l->fr, office, hex, &doc)) < 0) {
 		log_warn("index names record %s in feed %.16s: %s", hex, office, custody_error());
 		return 0;	/* the index is behind; skip rather than fail the whole list */
 	}
@@ -84,6 +88,7 @@ listing_finish(struct listing *l, int error)
 			free(l->json[--l->n]);
 	}
 	free(l->json);
+	feed_reader_free(l->fr);
 	return error;
 }
 

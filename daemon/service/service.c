@@ -226,7 +226,7 @@ service_show(struct request *r)
 	if ((error = service_record_office(a, id, office)) < 0)
 		return error;
 	archive_token_hex(a, tok, id);
-	if ((error = records_view(r->c, office, tok, &doc)) < 0)
+	if ((error = records_view(r->c, NULL, office, tok, &doc)) < 0)
 		return error == CUSTODY_ENOTFOUND ? custody_fail(error, "no such record: %s", id) :
 		    error;
 	if (strcmp(record_kind(doc), "evidence") == 0)
@@ -545,7 +545,7 @@ service_audit_event(void *arg, const char *office, const char *tok)
 	size_t len;
 	int error;
 
-	if ((error = records_view(p->c, office, tok, &doc)) < 0)
+	if ((error = records_view(p->c, NULL, office, tok, &doc)) < 0)
 		return error;
 	json_object_del(doc, "rev");
 	len = json_dumpb(doc, NULL, 0, JSON_INDENT(2) | JSON_SORT_KEYS);

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "custody/recobj.h"
+#include "feed-reader.h"
 #include "server.h"
 #include "archive-fixture.h"
 
@@ -114,15 +115,25 @@ teardown(void **state)
 	return archive_fixture_close(f, f->a, f->dir);
 }
 
-/* Read record id as a client of role would receive it. */
+/* Read record id as a client of role would receive it: alone, and as a list reads it. */
 static int
 view(struct fixture *f, enum role role, const char *id, json_t **doc)
 {
+	struct feed_reader *fr;
 	char tok[TOKEN_HEX_LEN + 1];
+	json_t *listed = NULL;
+	int error;
 
 	f->c.role = role;
 	archive_token_hex(f->a, tok, id);
-	return records_view(&f->c, f->a->office_hex, tok, doc);
+	error = records_view(&f->c, NULL, f->a->office_hex, tok, doc);
+	assert_non_null(fr = feed_reader_new(f->a));
+	assert_int_equal(records_view(&f->c, fr, f->a->office_hex, tok, &listed), error);
+	if (error == 0)
+		assert_true(json_equal(*doc, listed));
+	json_decref(listed);
+	feed_reader_free(fr);
+	return error;
 }
 
 static const char *
