@@ -1,4 +1,11 @@
-/* Worker threads: a job queue in, a completion queue out, an event to wake the loop. */
+/*
+ * Worker threads: a job queue in, a completion queue out, an event to wake the loop. At most
+ * as many jobs run as the pool was made with. A job that waits on something no job controls
+ * (a client reading its answer slowly) says so (pool_wait_begin), and no longer counts: if
+ * every thread would be taken, another is started, up to POOL_EXTRA beyond the first, so a few
+ * slow clients do not keep everyone else waiting. The threads started so stay, idle, for the
+ * next such wait, and close their archive handles after each job.
+ */
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -7,10 +14,17 @@
 #include "log.h"
 #include "pool.h"
 
+#define POOL_EXTRA 8		/* threads beyond the first, for jobs that wait */
+
 struct job {
 	pool_fn		 work, done;
 	void		*arg;
 	struct job	*next;
+};
+
+struct worker {
+	struct pool	*p;
+	int		 extra;		/* started for a wait: closes its handles between jobs */
 };
 
 struct pool {
@@ -19,8 +33,10 @@ struct pool {
 	struct job	*todo, **todo_tail;
 	struct job	*finished, **finished_tail;
 	struct event	*wake;
-	pthread_t	*threads;
-	int		 nthreads, stopping, busy;
+	pthread_t	*threads;		/* first base, then those started for waits */
+	struct worker	*workers;
+	int		 nthreads, base, stopping, busy;
+	int		 running, waiting;	/* jobs running; of those begun, waiting */
 	pool_fn		 idle;		/* run on the loop when the last job is done */
 	void		*idle_arg;
 };
@@ -38,13 +54,14 @@ pool_lockmem_check(void)
 static void *
 pool_thread(void *arg)
 {
-	struct pool *p = arg;
+	struct worker *w = arg;
+	struct pool *p = w->p;
 	struct job *j;
 
 	pool_lockmem_check();
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
-		while (p->todo == NULL && !p->stopping)
+		while (!p->stopping && (p->todo == NULL || p->running >= p->base))
 			pthread_cond_wait(&p->cond, &p->lock);
 		if ((j = p->todo) == NULL) {
 			pthread_mutex_unlock(&p->lock);
@@ -52,20 +69,65 @@ pool_thread(void *arg)
 		}
 		if ((p->todo = j->next) == NULL)
 			p->todo_tail = &p->todo;
+		p->running++;
 		pthread_mutex_unlock(&p->lock);
 
 		j->work(j->arg);
 		pool_lockmem_check();
+		if (w->extra)
+			archive_thread_done();
 
 		pthread_mutex_lock(&p->lock);
+		p->running--;
 		j->next = NULL;
 		*p->finished_tail = j;
 		p->finished_tail = &j->next;
+		pthread_cond_signal(&p->cond);	/* a job queued meanwhile may run */
 		pthread_mutex_unlock(&p->lock);
 		event_active(p->wake, EV_READ, 0);
 	}
 	archive_thread_done();
 	return NULL;
+}
+
+/* Start thread i (p->lock held, or before any runs). */
+static int
+pool_start(struct pool *p, int i, int extra)
+{
+	p->workers[i].p = p;
+	p->workers[i].extra = extra;
+	return lockmem_thread_create(&p->threads[i], pool_thread, &p->workers[i]);
+}
+
+/*
+ * On a worker: its job waits on something outside the pool from now on (a slow client), and
+ * no longer counts among those running; a thread is started if none would be free.
+ */
+void
+pool_wait_begin(struct pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	p->running--;
+	p->waiting++;
+	if (!p->stopping && p->nthreads - p->waiting < p->base &&
+	    p->nthreads < p->base + POOL_EXTRA) {
+		if (pool_start(p, p->nthreads, 1) == 0)
+			p->nthreads++;
+		else
+			log_warn("cannot start a worker thread: %s", custody_error());
+	}
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* On a worker: the wait of pool_wait_begin is over; the job counts again. */
+void
+pool_wait_end(struct pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	p->waiting--;
+	p->running++;
+	pthread_mutex_unlock(&p->lock);
 }
 
 /* Run the done callbacks of finished jobs; then the idle callback if none is left. */
@@ -103,7 +165,8 @@ pool_new(struct event_base *base, int threads, pool_fn idle, void *idle_arg)
 	int i;
 
 	if ((p = calloc(1, sizeof *p)) == NULL ||
-	    (p->threads = calloc((size_t)threads, sizeof *p->threads)) == NULL)
+	    (p->threads = calloc((size_t)threads + POOL_EXTRA, sizeof *p->threads)) == NULL ||
+	    (p->workers = calloc((size_t)threads + POOL_EXTRA, sizeof *p->workers)) == NULL)
 		fatal("out of memory");
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
@@ -113,8 +176,9 @@ pool_new(struct event_base *base, int threads, pool_fn idle, void *idle_arg)
 	p->idle_arg = idle_arg;
 	if ((p->wake = event_new(base, -1, 0, pool_wake_cb, p)) == NULL)
 		fatal("cannot create the pool event");
+	p->base = threads;
 	for (i = 0; i < threads; i++)
-		if (lockmem_thread_create(&p->threads[i], pool_thread, p) < 0)
+		if (pool_start(p, i, 0) < 0)
 			fatal("cannot start a worker thread: %s", custody_error());
 	p->nthreads = threads;
 	return p;
@@ -170,20 +234,22 @@ pool_busy(const struct pool *p)
 void
 pool_free(struct pool *p)
 {
-	int i;
+	int i, n;
 
 	if (p == NULL)
 		return;
 	pthread_mutex_lock(&p->lock);
 	p->stopping = 1;
+	n = p->nthreads;	/* no thread starts from now on */
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);
-	for (i = 0; i < p->nthreads; i++)
+	for (i = 0; i < n; i++)
 		pthread_join(p->threads[i], NULL);
 	pool_finish(p, 0);
 	event_free(p->wake);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->cond);
 	free(p->threads);
+	free(p->workers);
 	free(p);
 }

@@ -13,6 +13,12 @@ struct pool *pool_new(struct event_base *, int threads, pool_fn idle, void *idle
 void pool_submit(struct pool *, pool_fn work, pool_fn done, void *arg);
 /* The same, ahead of every job queued. */
 void pool_submit_first(struct pool *, pool_fn work, pool_fn done, void *arg);
+/*
+ * On a worker, around a wait for something outside the pool (a slow client): meanwhile its
+ * job does not count among the pool's running jobs, and another thread may run the next.
+ */
+void pool_wait_begin(struct pool *);
+void pool_wait_end(struct pool *);
 /* Jobs queued or running. */
 int pool_busy(const struct pool *);
 /* Finish every queued job, run their done callbacks, stop the threads. */

@@ -4,9 +4,10 @@
  * archive, twice over (the frames, then the connection's copy of them). The worker hands each
  * part to the loop as it is made (server_reply_flush) and goes on; before it hands over the
  * next, it waits until the client has read the last one. So a reply holds two parts at most
- * in memory, whatever its length, and a client that reads slowly slows only its own request
- * (and holds its worker meanwhile). One that reads nothing for [daemon] idle_timeout is dropped
- * (conn.c), which ends the request; so does one that goes away.
+ * in memory, whatever its length, and a client that reads slowly slows only its own request:
+ * while its worker waits, the pool runs others' requests on another thread (pool.h). One that
+ * reads nothing for [daemon] idle_timeout is dropped (conn.c), which ends the request; so does
+ * one that goes away.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -81,7 +82,7 @@ server_reply_flush(struct request *r)
 	struct reply_stream *s = r->stream;
 	struct timespec until;
 	struct cbuf spent;
-	int rc = 0, gone, wait = r->c->s->a->conf.idle_timeout + SERVER_FLUSH_SLACK;
+	int rc = 0, gone, waited, wait = r->c->s->a->conf.idle_timeout + SERVER_FLUSH_SLACK;
 
 	if (r->out.len < SERVER_FLUSH_MIN)
 		return 0;
@@ -99,8 +100,12 @@ server_reply_flush(struct request *r)
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += wait;
 	pthread_mutex_lock(&s->lock);
+	if ((waited = s->state != STREAM_IDLE && !s->gone))
+		pool_wait_begin(r->c->s->pool);	/* others' requests go on meanwhile */
 	while (s->state != STREAM_IDLE && !s->gone && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&s->cond, &s->lock, &until);
+	if (waited)
+		pool_wait_end(r->c->s->pool);
 	if (s->state != STREAM_IDLE || s->gone) {
 		gone = s->gone;
 		pthread_mutex_unlock(&s->lock);

@@ -2,7 +2,8 @@
 # A long list goes out while it is made, as fast as the client reads it, not held whole: a
 # client that asks for 30,000 victims and reads nothing for seconds costs custodyd a few parts
 # of the answer, not the answer (which grew the daemon by about 2 KiB a record), and keeps
-# no one else waiting; once it reads, every record comes, in lists that end as they should. A
+# no one else waiting, nor do five such clients at once (more than its workers); once it
+# reads, every record comes, in lists that end as they should. A
 # client killed while it reads nothing frees what it held: the daemon answers the others, and
 # the whole list still comes to the next client, whose own memory does not grow with it, as CSV
 # or as JSON. (Memory is not measured under AddressSanitizer, whose allocator keeps freed
@@ -43,6 +44,32 @@ fi
 wait "$RAW"
 contains "once it reads, every record comes" "$(cat "$T/stall.out")" "records $N in "
 
+# more clients that read nothing than custodyd has workers: each holds the thread that waits
+# for it, not one the others need (pool.c starts another)
+stalled=()
+for i in 1 2 3 4 5; do
+	python3 "$raw" "$A/custodyd.sock" list-stall "victim $N 12" >"$T/stalled$i.out" 2>&1 &
+	stalled+=("$!")
+done
+for i in $(seq 1 50); do
+	[ "$(cat "$T"/stalled?.out | grep -c stalled)" -eq 5 ] && break
+	sleep 0.1
+done
+sleep 2
+s=$(date +%s.%N)
+check "five clients read nothing: custodyd answers a status" quiet cu "$A" status
+check "a list" [ "$(cu "$A" victim list --limit 10 --format csv | wc -l)" -eq 11 ]
+check "and records a victim" quiet cu "$A" victim add --id late-1 --name "Late One" \
+    --date-documented 2024-12-06
+took=$(awk -v s="$s" -v e="$(date +%s.%N)" 'BEGIN { printf "%d", e - s }')
+check "without waiting for any of them (${took} s)" [ "$took" -lt 4 ]
+wait "${stalled[@]}"
+for i in 1 2 3 4 5; do
+	contains "once it reads, client $i gets every record" "$(cat "$T/stalled$i.out")" \
+	    "records $N in "
+done
+check "the victim recorded meanwhile is there" quiet cu "$A" victim show late-1
+
 # clients killed while they read nothing: what they held goes
 killed=()
 for i in 1 2 3; do
@@ -53,11 +80,11 @@ sleep 2
 kill -9 "${killed[@]}"
 wait "${killed[@]}" 2>/dev/null || true
 check "custodyd lives on" kill -0 "$DAEMON_PID"
-/usr/bin/time -f %M -o "$T/csv.kb" "$CUSTODY" -A "$A" victim list --limit "$N" --format csv \
+/usr/bin/time -f %M -o "$T/csv.kb" "$CUSTODY" -A "$A" victim list --limit $((N + 1)) --format csv \
     >"$T/all.csv"
-check "the next client gets the whole list" [ "$(wc -l <"$T/all.csv")" -eq $((N + 1)) ]
-check "each victim once" [ "$(tail -n +2 "$T/all.csv" | sort -u | wc -l)" -eq "$N" ]
-/usr/bin/time -f %M -o "$T/json.kb" "$CUSTODY" -A "$A" victim list --limit "$N" --format json \
+check "the next client gets the whole list" [ "$(wc -l <"$T/all.csv")" -eq $((N + 2)) ]
+check "each victim once" [ "$(tail -n +2 "$T/all.csv" | sort -u | wc -l)" -eq $((N + 1)) ]
+/usr/bin/time -f %M -o "$T/json.kb" "$CUSTODY" -A "$A" victim list --limit $((N + 1)) --format json \
     >"$T/all.json"
 check "the same victims as JSON, in the same order" [ "$(py 'import csv, json, sys
 ids = [r["id"] for r in json.load(open(sys.argv[1]))]
