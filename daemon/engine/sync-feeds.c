@@ -159,12 +159,37 @@ sync_keep_file(struct archive *a, const char *path, const void *p, size_t n)
 /* forks/log's appends, so that one that fails can be taken back whole */
 static pthread_mutex_t sync_log_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Whether the log open as fd has a line naming commit id (its lines are few: one a file). */
+static int
+sync_log_names(int fd, const char *id)
+{
+	char *buf = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+	int dup, found = 0;
+
+	if ((dup = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0 || (f = fdopen(dup, "r")) == NULL) {
+		if (dup >= 0)
+			close(dup);
+		return 0;
+	}
+	rewind(f);
+	while (!found && (n = getline(&buf, &cap, f)) > 0)
+		found = strstr(buf, id) != NULL;
+	free(buf);
+	fclose(f);
+	return found;
+}
+
 /*
- * Append line to forks/log and sync it; when that fails, the log is cut back to where it was,
- * so that the line is written once, when the commit it names is kept.
+ * Append line, which names commit id, to forks/log and sync it, unless the log names it
+ * already; when that fails, the log is cut back to where it was, so that the line is written
+ * once, with the commit it names kept. A commit kept by a sync that stopped before its line
+ * (a crash) gets it from the next sync that meets it.
  */
 static int
-sync_keep_line(struct archive *a, const char *line)
+sync_keep_line(struct archive *a, const char *line, const char *id)
 {
 	char *log = archive_file(a, "forks/log");
 	struct stat sb;
@@ -173,10 +198,12 @@ sync_keep_line(struct archive *a, const char *line)
 	if (log == NULL)
 		return CUSTODY_ENOMEM;
 	pthread_mutex_lock(&sync_log_lock);
-	if ((fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0 ||
+	if ((fd = open(log, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0 ||
 	    fstat(fd, &sb) != 0) {
 		error = custody_fail(CUSTODY_EIO, "forks/log: %s", strerror(errno));
-	} else if (write_all(fd, line, strlen(line)) < 0 || fsync(fd) != 0) {
+	} else if (sync_log_names(fd, id))
+		;	/* written when the commit was kept */
+	else if (write_all(fd, line, strlen(line)) < 0 || fsync(fd) != 0) {
 		error = custody_fail(CUSTODY_EIO, "forks/log: %s", strerror(errno));
 		if (ftruncate(fd, sb.st_size) == 0)
 			(void)fsync(fd);
@@ -208,11 +235,16 @@ sync_keep_commit(struct archive *a, const char *office_hex, uint64_t seq, const 
 		goto report;	/* the evidence kept is bounded: report, keep no more */
 	snprintf(path, sizeof path, "%s/%s-%llu-%s.commit", dir, office_hex,
 	    (unsigned long long)seq, id);
-	if ((error = sync_keep_file(a, path, commit, len)) == CUSTODY_EEXIST)
-		goto report;
 	if (snprintf(line, sizeof line, "%s\n", logline) >= (int)sizeof line)
 		line[sizeof line - 2] = '\n';	/* cut short, it still ends */
-	if (error == 0 && (error = sync_keep_line(a, line)) < 0)
+	if ((error = sync_keep_file(a, path, commit, len)) == CUSTODY_EEXIST) {
+		/* kept before: its line too, unless that sync stopped first */
+		if (sync_keep_line(a, line, id) < 0)
+			log_warn("forks/log does not name commit %s of feed %.16s: %s", id,
+			    office_hex, custody_error());
+		goto report;
+	}
+	if (error == 0 && (error = sync_keep_line(a, line, id)) < 0)
 		unlink(path);	/* kept again, with its line, when it comes again */
 	if (error == 0 && fsync_dir(dir) < 0)
 		error = custody_fail(CUSTODY_EIO, "cannot sync forks/");

@@ -1,6 +1,7 @@
 /*
  * Fork evidence is bounded: a seized office that signs fork after fork, or a huge commit, cannot
- * fill another office's disk through forks/. Each fork is still reported.
+ * fill another office's disk through forks/. Each fork is still reported. A commit kept by a
+ * sync that stopped before writing its line in forks/log gets its line from the next.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -74,11 +75,65 @@ test_fork_evidence_bounded(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* The lines of DIR/forks/log naming what (all of them: NULL). */
+static int
+count_lines(const char *dir, const char *what)
+{
+	char path[4200], buf[1024];
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof path, "%s/forks/log", dir);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	while (fgets(buf, sizeof buf, f) != NULL)
+		n += what == NULL || strstr(buf, what) != NULL;
+	fclose(f);
+	return n;
+}
+
+static void
+test_fork_line_after_crash(void **state)
+{
+	char dir[] = "/tmp/custody-forksXXXXXX", path[4200], log[4300], hex[65], cmd[4300];
+	char *cause = NULL, *line;
+	const char *commit = "tree 0000\nfork after a crash\n";
+	struct archive *a = NULL;
+	int i;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/a", dir);
+	assert_int_equal(archive_create(path, "unit-office", NULL, &cause), 0);
+	assert_int_equal(archive_open(&a, path, NULL, 1, &cause), 0);
+	memset(hex, 'd', 64);
+	hex[64] = '\0';
+	assert_int_equal(sync_record_fork(a, hex, 3, "ours", commit, strlen(commit), &line), 0);
+	free(line);
+	assert_int_equal(count_kept(path), 1);
+	assert_int_equal(count_lines(path, NULL), 1);
+	/* the commit was kept, then the sync stopped before its line: the log lacks it */
+	snprintf(log, sizeof log, "%s/forks/log", path);
+	assert_int_equal(truncate(log, 0), 0);
+	for (i = 0; i < 3; i++) {	/* the next syncs that meet it write it, once */
+		assert_int_equal(sync_record_fork(a, hex, 3, "ours", commit, strlen(commit),
+		    &line), 0);
+		free(line);
+		assert_int_equal(count_kept(path), 1);
+		assert_int_equal(count_lines(path, NULL), 1);
+		assert_int_equal(count_lines(path, " 3 ours ours theirs "), 1);
+	}
+	archive_close(a);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fork_evidence_bounded),
+		cmocka_unit_test(test_fork_line_after_crash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
