@@ -12,7 +12,7 @@
 #include "index-row.h"
 #include "offices.h"
 
-#define INDEX_LOOKUP_CACHE "2048"	/* KiB of page cache while an import checks references */
+#define INDEX_LOOKUP_CACHE "2048"	/* KiB of page cache for many reads of one request */
 
 /* Index a victim or incident revision (index-row.c works out its row). */
 int
@@ -32,9 +32,10 @@ index_put_casualty(struct archive *a, sqlite3 *db, const uint8_t tok[static TOKE
 
 /*
  * Bound the calling thread's page cache (bounded = 1) while it looks up many tokens at random
- * (the references of an import's records), then give it back its size (0): every page those
- * lookups read would otherwise stay in the connection's cache, up to its 64 MiB, on each
- * thread that took a part of the import. Lowering the size frees the pages beyond it.
+ * (the references of an import's records) or reads many rows once (a list), then give it back
+ * its size (0): every page those reads touched would otherwise stay in the connection's
+ * cache, up to its 64 MiB, on each thread that did such work. Lowering the size frees the
+ * pages beyond it.
  */
 void
 index_lookup_cache(struct archive *a, int bounded)

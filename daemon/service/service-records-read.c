@@ -58,8 +58,12 @@ listing_add(void *arg, const uint8_t tok[16], const char *office)
 	int error;
 
 	hex_encode(hex, tok, TOKEN_LEN);
-	if (l->fr == NULL && (l->fr = feed_reader_new(l->a)) == NULL)
-		return CUSTODY_ENOMEM;
+	if (l->fr == NULL) {
+		if ((l->fr = feed_reader_new(l->a)) == NULL)
+			return CUSTODY_ENOMEM;
+		/* a long list would leave every page it read in this thread's cache */
+		index_lookup_cache(l->a, 1);
+	}
 	if ((error = records_view(l->r->c, l->fr, office, hex, &doc)) < 0) {
 		log_warn("index names record %s in feed %.16s: %s", hex, office, custody_error());
 		return 0;	/* the index is behind; skip rather than fail the whole list */
@@ -88,6 +92,8 @@ listing_finish(struct listing *l, int error)
 			free(l->json[--l->n]);
 	}
 	free(l->json);
+	if (l->fr != NULL)
+		index_lookup_cache(l->a, 0);
 	feed_reader_free(l->fr);
 	return error;
 }
