@@ -226,6 +226,7 @@ xsel_scan_evidence(struct selection *x)
 		sqlite3_reset(st);
 		return CUSTODY_ENOMEM;
 	}
+	index_lookup_cache(x->a, 1);	/* every row read once: a few pages are enough */
 	while (error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (sqlite3_column_bytes(st, 0) != TOKEN_LEN)
 			continue;
@@ -244,6 +245,7 @@ xsel_scan_evidence(struct selection *x)
 		json_decref(doc);
 	}
 	sqlite3_reset(st);
+	index_lookup_cache(x->a, 0);
 	feed_reader_free(fr);
 	return error;
 }
@@ -272,6 +274,7 @@ xsel_scan_events(struct selection *x, json_t *sites)
 		sqlite3_reset(st);
 		return CUSTODY_ENOMEM;
 	}
+	index_lookup_cache(x->a, 1);	/* every row read once: a few pages are enough */
 	while (error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (sqlite3_column_bytes(st, 0) != TOKEN_LEN)
 			continue;
@@ -294,6 +297,7 @@ xsel_scan_events(struct selection *x, json_t *sites)
 		json_decref(doc);
 	}
 	sqlite3_reset(st);
+	index_lookup_cache(x->a, 0);
 	feed_reader_free(fr);
 	return error;
 }

@@ -59,30 +59,29 @@ feed_reader_drop(struct feed_reader_feed *f)
  * The reader's repository handle, opened again (every tree given up) once FEED_READER_TREES
  * trees were read through it: libgit2 caches what a handle reads until the handle goes.
  */
-static git_repository *
+static int
 feed_reader_repo(struct feed_reader *fr)
 {
 	char *p;
 	size_t i;
+	int error = 0;
 
 	if (fr->repo != NULL && fr->trees < FEED_READER_TREES)
-		return fr->repo;
+		return 0;
 	for (i = 0; i < fr->nfeeds; i++)
 		feed_reader_drop(&fr->feeds[i]);
 	git_repository_free(fr->repo);
 	fr->repo = NULL;
 	fr->trees = 0;
-	if ((p = archive_file(fr->a, "git")) == NULL) {
-		custody_fail(CUSTODY_ENOMEM, "out of memory");
-		return NULL;
-	}
+	if ((p = archive_file(fr->a, "git")) == NULL)
+		return CUSTODY_ENOMEM;
 	if (git_repository_open_bare(&fr->repo, p) < 0) {
 		fr->repo = NULL;
-		feed_git_fail(CUSTODY_EIO, "opening the repository");
+		error = feed_git_fail(CUSTODY_EIO, "opening the repository");
 	} else
 		fr->opened++;
 	free(p);
-	return fr->repo;
+	return error;
 }
 
 /* The tree with id through the reader's handle, counted. */
@@ -221,8 +220,8 @@ feed_reader_read(struct feed_reader *fr, const char *office_hex, const char *tok
 	*out = NULL;
 	if ((error = feedfmt_record_path(path, tok)) < 0)
 		return error;
-	if (feed_reader_repo(fr) == NULL)
-		return CUSTODY_EIO;
+	if ((error = feed_reader_repo(fr)) < 0)
+		return error;
 	f = feed_reader_feed(fr, office_hex);
 	if (f->error < 0)
 		return custody_fail(f->error, "%s", f->msg);
