@@ -82,6 +82,17 @@ listing_add(void *arg, const uint8_t tok[16], const char *office)
 	return error;
 }
 
+/* What a listing holds besides its records: its reader, and its thread's bounded cache. */
+static void
+listing_release(struct listing *l)
+{
+	if (l->fr == NULL)
+		return;
+	index_lookup_cache(l->a, 0);
+	feed_reader_free(l->fr);
+	l->fr = NULL;
+}
+
 static int
 listing_finish(struct listing *l, int error)
 {
@@ -92,9 +103,7 @@ listing_finish(struct listing *l, int error)
 			free(l->json[--l->n]);
 	}
 	free(l->json);
-	if (l->fr != NULL)
-		index_lookup_cache(l->a, 0);
-	feed_reader_free(l->fr);
+	listing_release(l);
 	return error;
 }
 
@@ -282,6 +291,7 @@ done:
 	free(groups);
 	sqlite3_finalize(st);
 	sqlite3_finalize(mem);
+	listing_release(&l);
 	return error;
 }
 
