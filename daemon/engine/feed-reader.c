@@ -15,7 +15,7 @@
 struct feed_reader_feed {
 	char		 office[65];
 	int		 resolved;
-	int		 error;		/* of the resolution, with msg: the answer to every read */
+	int		 error;		/* of the resolution, with msg: the answer to the reads */
 	char		 msg[256];
 	git_oid		 records;	/* records/ of the commit read */
 	git_tree	*root;		/* records/, through the reader's handle */
@@ -152,8 +152,10 @@ feed_reader_feed(struct feed_reader *fr, const char *office_hex)
 	}
 	f->used = ++fr->clock;
 	if (!f->resolved) {
-		f->resolved = 1;
-		if ((f->error = feed_reader_resolve(fr, f)) < 0)
+		f->error = feed_reader_resolve(fr, f);
+		/* a feed without records stays so; anything else is tried again at the next read */
+		f->resolved = f->error == 0 || f->error == CUSTODY_ENOTFOUND;
+		if (f->error < 0)
 			snprintf(f->msg, sizeof f->msg, "%s", custody_error());
 	}
 	return f;
