@@ -347,6 +347,8 @@ int feed_read_at(struct archive *, git_commit *, const char *tok, json_t **out, 
 int feed_read_at_flags(struct archive *, git_commit *, const char *tok, json_t **out,
     git_oid *object, unsigned flags);
 int feed_cut_back(struct archive *, const char *office_hex, git_commit **c, uint64_t seq);
+int feed_current_commit(struct archive *, git_repository *, const char *office_hex,
+    git_commit **);
 int feed_read_token_flags(struct archive *, const char *office_hex, const char *tok,
     json_t **out, unsigned flags);
 int feed_check_token(struct archive *, const char *tok, json_t **out);

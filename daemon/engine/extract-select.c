@@ -206,28 +206,33 @@ xsel_links_to(struct selection *x, json_t *doc, const char *field)
 	return 0;
 }
 
-/* Evidence linked to a selected incident or victim: one pass over every evidence record. */
+/* What a pass over every record of a kind does with each (xsel_scan). */
+typedef int (*xsel_each)(struct selection *, const uint8_t tok[static TOKEN_LEN],
+    const char *office, json_t *doc, void *arg);
+
+/*
+ * One pass over every revision of a kind in the index, in the order of the keys (as revisions
+ * of one record in two feeds were read before): each read through one feed reader, then given
+ * to each.
+ */
 static int
-xsel_scan_evidence(struct selection *x)
+xsel_scan(struct selection *x, const char *kind, xsel_each each, void *arg)
 {
 	sqlite3 *db = archive_db(x->a);
 	sqlite3_stmt *st;
+	struct feed_reader *fr;
 	char tokhex[TOKEN_HEX_LEN + 1], office[65];
 	uint8_t tok[TOKEN_LEN];
 	json_t *doc;
-	struct feed_reader *fr;
-	int error = 0, rc;
+	int error = 0;
 
-	/* in the order of the keys, as revisions of one record in two feeds were read before */
 	if (db == NULL || (st = index_stmt(db, "SELECT tok, " INDEX_OFFICE_KEY("office")
-	    " AS okey FROM records WHERE kind='evidence' ORDER BY tok, okey")) == NULL)
-		return custody_fail(CUSTODY_EIO, "index: cannot list evidence");
-	if ((fr = feed_reader_new(x->a)) == NULL) {
-		sqlite3_reset(st);
+	    " AS okey FROM records WHERE kind=? ORDER BY tok, okey")) == NULL)
+		return custody_fail(CUSTODY_EIO, "index: cannot list %s records", kind);
+	if ((fr = feed_reader_new(x->a)) == NULL)
 		return CUSTODY_ENOMEM;
-	}
-	index_lookup_cache(x->a, 1);	/* every row read once: a few pages are enough */
-	while (error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	while (error == 0 && sqlite3_step(st) == SQLITE_ROW) {
 		if (sqlite3_column_bytes(st, 0) != TOKEN_LEN)
 			continue;
 		memcpy(tok, sqlite3_column_blob(st, 0), TOKEN_LEN);
@@ -235,71 +240,53 @@ xsel_scan_evidence(struct selection *x)
 		hex_encode(tokhex, tok, TOKEN_LEN);
 		if ((error = feed_reader_read(fr, office, tokhex, &doc, 0)) < 0)
 			break;
-		if (json_object_get(x->seen, record_id(doc)) == NULL &&
-		    ((xsel_follows(x, "evidence", "incidents") &&
-		    xsel_links_to(x, doc, "incidents")) ||
-		    (xsel_follows(x, "evidence", "victims") && xsel_links_to(x, doc, "victims")) ||
-		    (xsel_follows(x, "evidence", "persons") && xsel_links_to(x, doc, "persons")) ||
-		    (xsel_follows(x, "evidence", "sites") && xsel_links_to(x, doc, "sites"))))
-			error = xsel_add_tok(x, tok, office, K_EVIDENCE, 0, record_id(doc));
+		error = each(x, tok, office, doc, arg);
 		json_decref(doc);
 	}
 	sqlite3_reset(st);
-	index_lookup_cache(x->a, 0);
 	feed_reader_free(fr);
 	return error;
 }
 
+/* Evidence linked to a selected incident, victim, person or site: brought in. */
+static int
+xsel_evidence_each(struct selection *x, const uint8_t tok[static TOKEN_LEN],
+    const char *office, json_t *doc, void *arg)
+{
+	(void)arg;
+	if (json_object_get(x->seen, record_id(doc)) == NULL &&
+	    ((xsel_follows(x, "evidence", "incidents") &&
+	    xsel_links_to(x, doc, "incidents")) ||
+	    (xsel_follows(x, "evidence", "victims") && xsel_links_to(x, doc, "victims")) ||
+	    (xsel_follows(x, "evidence", "persons") && xsel_links_to(x, doc, "persons")) ||
+	    (xsel_follows(x, "evidence", "sites") && xsel_links_to(x, doc, "sites"))))
+		return xsel_add_tok(x, tok, office, K_EVIDENCE, 0, record_id(doc));
+	return 0;
+}
+
 /*
- * One pass over every person event. sites set (site id -> true): bring the person of each
- * event at one of them (its consent allowing). Otherwise: bring each event of a selected
- * person, and count those of the persons left out.
+ * A person event. sites set (site id -> true): bring the person of an event at one of them
+ * (its consent allowing). Otherwise: bring the event of a selected person, or count it among
+ * those of the persons left out.
  */
 static int
-xsel_scan_events(struct selection *x, json_t *sites)
+xsel_event_each(struct selection *x, const uint8_t tok[static TOKEN_LEN], const char *office,
+    json_t *doc, void *arg)
 {
-	sqlite3 *db = archive_db(x->a);
-	sqlite3_stmt *st;
-	char tokhex[TOKEN_HEX_LEN + 1], office[65];
-	uint8_t tok[TOKEN_LEN];
-	const char *pid, *sid;
-	json_t *doc;
-	struct feed_reader *fr;
-	int error = 0, rc;
+	json_t *sites = arg;
+	const char *pid = json_string_value(json_object_get(doc, "person_id"));
+	const char *sid = json_string_value(json_object_get(doc, "site_id"));
 
-	if (db == NULL || (st = index_stmt(db, "SELECT tok, " INDEX_OFFICE_KEY("office")
-	    " AS okey FROM records WHERE kind='person_event' ORDER BY tok, okey")) == NULL)
-		return custody_fail(CUSTODY_EIO, "index: cannot list person events");
-	if ((fr = feed_reader_new(x->a)) == NULL) {
-		sqlite3_reset(st);
-		return CUSTODY_ENOMEM;
-	}
-	index_lookup_cache(x->a, 1);	/* every row read once: a few pages are enough */
-	while (error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (sqlite3_column_bytes(st, 0) != TOKEN_LEN)
-			continue;
-		memcpy(tok, sqlite3_column_blob(st, 0), TOKEN_LEN);
-		snprintf(office, sizeof office, "%s", (const char *)sqlite3_column_text(st, 1));
-		hex_encode(tokhex, tok, TOKEN_LEN);
-		if ((error = feed_reader_read(fr, office, tokhex, &doc, 0)) < 0)
-			break;
-		pid = json_string_value(json_object_get(doc, "person_id"));
-		sid = json_string_value(json_object_get(doc, "site_id"));
-		if (pid == NULL || json_object_get(x->seen, record_id(doc)) != NULL)
-			;
-		else if (sites != NULL) {
-			if (sid != NULL && json_object_get(sites, sid) != NULL)
-				error = xsel_add(x, pid, K_PERSON, 0, 1);
-		} else if (json_object_get(x->left, pid) != NULL)
-			x->events_left++;
-		else if (json_object_get(x->seen, pid) != NULL)
-			error = xsel_add_tok(x, tok, office, K_PERSON_EVENT, 0, record_id(doc));
-		json_decref(doc);
-	}
-	sqlite3_reset(st);
-	index_lookup_cache(x->a, 0);
-	feed_reader_free(fr);
-	return error;
+	if (pid == NULL || json_object_get(x->seen, record_id(doc)) != NULL)
+		return 0;
+	if (sites != NULL)
+		return sid != NULL && json_object_get(sites, sid) != NULL ?
+		    xsel_add(x, pid, K_PERSON, 0, 1) : 0;
+	if (json_object_get(x->left, pid) != NULL)
+		x->events_left++;
+	else if (json_object_get(x->seen, pid) != NULL)
+		return xsel_add_tok(x, tok, office, K_PERSON_EVENT, 0, record_id(doc));
+	return 0;
 }
 
 static int
@@ -469,14 +456,14 @@ selection_build(struct selection *x, const Custody__ExtractRequest *m)
 		for (i = 0; i < x->n; i++)
 			if (x->v[i].kind == K_SITE && x->v[i].primary)
 				json_object_set_new(sites, x->v[i].id, json_true());
-		error = xsel_scan_events(x, sites);
+		error = xsel_scan(x, "person_event", xsel_event_each, sites);
 		json_decref(sites);
 	}
 	/* evidence linked to the incidents, victims, persons and sites */
 	for (i = 0; i < x->n && error == 0; i++)
 		if (x->v[i].kind == K_INCIDENT || x->v[i].kind == K_VICTIM ||
 		    x->v[i].kind == K_PERSON || x->v[i].kind == K_SITE) {
-			error = xsel_scan_evidence(x);
+			error = xsel_scan(x, "evidence", xsel_evidence_each, NULL);
 			break;
 		}
 	/* a victim's incident; the records evidence asked for is linked to */
@@ -501,7 +488,7 @@ selection_build(struct selection *x, const Custody__ExtractRequest *m)
 	/* the events of the persons, and the count of those left out */
 	if (error == 0 && xsel_follows(x, "person_event", "person_id") &&
 	    (json_object_size(x->left) > 0 || xsel_has_kind(x, K_PERSON)))
-		error = xsel_scan_events(x, NULL);
+		error = xsel_scan(x, "person_event", xsel_event_each, NULL);
 	/* the site of each event */
 	n = x->n;
 	for (i = 0; i < n && error == 0; i++)

@@ -1,8 +1,8 @@
 /*
  * A reader of many records (feed-reader.h). Each office it reads is resolved once: the head of
- * its feed, stepped back to its cut if its revocation is effective (feed_cut_back), and that
- * commit's records/ tree. Then a record at records/AB/CD/TOKEN needs the trees records/AB and
- * records/AB/CD, kept until a token of another prefix is read. What it returns is what
+ * its feed, stepped back to its cut if its revocation is effective (feed_current_commit), and
+ * that commit's records/ tree. Then a record at records/AB/CD/TOKEN needs the trees records/AB
+ * and records/AB/CD, kept until a token of another prefix is read. What it returns is what
  * feed_read_token_flags would: the record decrypted, its id checked against its token.
  */
 #include <stdio.h>
@@ -19,8 +19,8 @@ struct feed_reader_feed {
 	char		 msg[256];
 	git_oid		 records;	/* records/ of the commit read */
 	git_tree	*root;		/* records/, through the reader's handle */
-	git_tree	*t1, *t2;	/* records/AB, records/AB/CD */
-	char		 p1[3], p2[3];
+	git_tree	*level[2];	/* records/AB, records/AB/CD of the last record read */
+	char		 name[2][3];	/* AB, CD */
 	unsigned	 used;		/* when it was read last */
 };
 
@@ -34,25 +34,41 @@ struct feed_reader {
 	size_t			 nfeeds;
 };
 
+/*
+ * A reader for the calling thread. Its caller lists the records from the index, each row once:
+ * while the reader lives, the thread's page cache is bounded (index_lookup_cache), or every
+ * page of a long list would stay in it.
+ */
 struct feed_reader *
 feed_reader_new(struct archive *a)
 {
 	struct feed_reader *fr;
 
-	if ((fr = calloc(1, sizeof *fr)) != NULL)
-		fr->a = a;
+	if ((fr = calloc(1, sizeof *fr)) == NULL)
+		return NULL;
+	fr->a = a;
+	index_lookup_cache(a, 1);
 	return fr;
 }
 
-/* The trees a feed holds, freed (they are read again when needed). */
+/* The trees of f from level i down, freed (they are read again when needed). */
+static void
+feed_reader_cut(struct feed_reader_feed *f, int i)
+{
+	for (; i < 2; i++) {
+		git_tree_free(f->level[i]);
+		f->level[i] = NULL;
+		f->name[i][0] = '\0';
+	}
+}
+
+/* Every tree f holds, freed. */
 static void
 feed_reader_drop(struct feed_reader_feed *f)
 {
-	git_tree_free(f->t2);
-	git_tree_free(f->t1);
+	feed_reader_cut(f, 0);
 	git_tree_free(f->root);
-	f->root = f->t1 = f->t2 = NULL;
-	f->p1[0] = f->p2[0] = '\0';
+	f->root = NULL;
 }
 
 /*
@@ -100,18 +116,12 @@ feed_reader_tree(struct feed_reader *fr, git_tree **out, const git_oid *id)
 static int
 feed_reader_resolve(struct feed_reader *fr, struct feed_reader_feed *f)
 {
-	git_commit *c = NULL;
+	git_commit *c;
 	git_tree *t = NULL;
 	const git_tree_entry *e;
-	git_oid head;
-	uint64_t seq, lamport;
 	int error;
 
-	if ((error = feed_head(fr->a, f->office, &head, &seq, &lamport)) < 0)
-		return error == CUSTODY_ENOTFOUND ? custody_fail(error, "no such record") : error;
-	if (git_commit_lookup(&c, fr->repo, &head) < 0)
-		return feed_git_fail(CUSTODY_EIO, "reading the feed");
-	if ((error = feed_cut_back(fr->a, f->office, &c, seq)) < 0)
+	if ((error = feed_current_commit(fr->a, fr->repo, f->office, &c)) < 0)
 		return error;
 	if (git_commit_tree(&t, c) < 0)
 		error = feed_git_fail(CUSTODY_EIO, "reading the feed");
@@ -173,34 +183,30 @@ feed_reader_sub(struct feed_reader *fr, git_tree *dir, const char *name, git_tre
 	return feed_reader_tree(fr, out, git_tree_entry_id(e));
 }
 
-/* The leaf tree records/AB/CD of tok in f, read only when the prefix changed. */
+/*
+ * The leaf tree records/AB/CD of tok in f: each level read only when its name differs from the
+ * last record's (a new AB reads CD again too).
+ */
 static int
 feed_reader_leaf(struct feed_reader *fr, struct feed_reader_feed *f, const char *tok,
     git_tree **leaf)
 {
-	char p1[3] = { tok[0], tok[1], '\0' }, p2[3] = { tok[2], tok[3], '\0' };
-	int error;
+	char name[3] = { 0 };
+	int i, error;
 
 	if (f->root == NULL && (error = feed_reader_tree(fr, &f->root, &f->records)) < 0)
 		return error;
-	if (f->t1 == NULL || strcmp(f->p1, p1) != 0) {
-		git_tree_free(f->t2);
-		git_tree_free(f->t1);
-		f->t1 = f->t2 = NULL;
-		f->p1[0] = f->p2[0] = '\0';
-		if ((error = feed_reader_sub(fr, f->root, p1, &f->t1)) < 0)
+	for (i = 0; i < 2; i++) {
+		memcpy(name, tok + 2 * i, 2);
+		if (f->level[i] != NULL && strcmp(f->name[i], name) == 0)
+			continue;
+		feed_reader_cut(f, i);
+		if ((error = feed_reader_sub(fr, i == 0 ? f->root : f->level[0], name,
+		    &f->level[i])) < 0)
 			return error;
-		memcpy(f->p1, p1, sizeof p1);
+		memcpy(f->name[i], name, sizeof name);
 	}
-	if (f->t2 == NULL || strcmp(f->p2, p2) != 0) {
-		git_tree_free(f->t2);
-		f->t2 = NULL;
-		f->p2[0] = '\0';
-		if ((error = feed_reader_sub(fr, f->t1, p2, &f->t2)) < 0)
-			return error;
-		memcpy(f->p2, p2, sizeof p2);
-	}
-	*leaf = f->t2;
+	*leaf = f->level[1];
 	return 0;
 }
 
@@ -257,5 +263,6 @@ feed_reader_free(struct feed_reader *fr)
 	for (i = 0; i < fr->nfeeds; i++)
 		feed_reader_drop(&fr->feeds[i]);
 	git_repository_free(fr->repo);
+	index_lookup_cache(fr->a, 0);	/* the page cache back to its size */
 	free(fr);
 }

@@ -3,7 +3,9 @@
  * once, and the trees on the path to the last record read are kept, so that records read in
  * token order read each tree of a feed once. The reader reads through a repository handle of
  * its own, opened again every FEED_READER_TREES trees: what libgit2 caches of a long list
- * stays bounded, and goes when the reader does.
+ * stays bounded, and goes when the reader does. A reader belongs to the thread that made it,
+ * and bounds that thread's index page cache while it lives (its caller reads each index row
+ * once).
  */
 #ifndef CUSTODY_FEED_READER_H
 #define CUSTODY_FEED_READER_H

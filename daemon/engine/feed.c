@@ -518,25 +518,41 @@ feed_cut_back(struct archive *a, const char *office_hex, git_commit **c, uint64_
 	return 0;
 }
 
+/*
+ * The commit an office's current records are read at, through repo: its feed's head, stepped
+ * back to its cut (feed_cut_back). ENOTFOUND ("no such record") when it has none.
+ */
+int
+feed_current_commit(struct archive *a, git_repository *repo, const char *office_hex,
+    git_commit **c)
+{
+	git_oid head;
+	uint64_t seq, lamport;
+	int error;
+
+	*c = NULL;
+	if ((error = feed_head(a, office_hex, &head, &seq, &lamport)) < 0)
+		return error == CUSTODY_ENOTFOUND ? custody_fail(error, "no such record") : error;
+	if (git_commit_lookup(c, repo, &head) < 0) {
+		*c = NULL;
+		return feed_git_fail(CUSTODY_EIO, "reading the feed");
+	}
+	return feed_cut_back(a, office_hex, c, seq);
+}
+
 /* feed_read_token, flags as record_open_flags takes them (RECORD_SEALED). */
 int
 feed_read_token_flags(struct archive *a, const char *office_hex, const char *tok,
     json_t **out, unsigned flags)
 {
 	git_repository *repo;
-	git_commit *c = NULL;
-	git_oid head;
-	uint64_t seq, lamport;
+	git_commit *c;
 	int error;
 
 	*out = NULL;
 	if ((repo = archive_repo(a)) == NULL)
 		return CUSTODY_EIO;
-	if ((error = feed_head(a, office_hex, &head, &seq, &lamport)) < 0)
-		return error == CUSTODY_ENOTFOUND ? custody_fail(error, "no such record") : error;
-	if (git_commit_lookup(&c, repo, &head) < 0)
-		return feed_git_fail(CUSTODY_EIO, "reading the feed");
-	if ((error = feed_cut_back(a, office_hex, &c, seq)) < 0)
+	if ((error = feed_current_commit(a, repo, office_hex, &c)) < 0)
 		return error;
 	error = feed_read_at_flags(a, c, tok, out, NULL, flags);
 	git_commit_free(c);

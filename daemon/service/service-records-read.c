@@ -58,12 +58,8 @@ listing_add(void *arg, const uint8_t tok[16], const char *office)
 	int error;
 
 	hex_encode(hex, tok, TOKEN_LEN);
-	if (l->fr == NULL) {
-		if ((l->fr = feed_reader_new(l->a)) == NULL)
-			return CUSTODY_ENOMEM;
-		/* a long list would leave every page it read in this thread's cache */
-		index_lookup_cache(l->a, 1);
-	}
+	if (l->fr == NULL && (l->fr = feed_reader_new(l->a)) == NULL)
+		return CUSTODY_ENOMEM;
 	if ((error = records_view(l->r->c, l->fr, office, hex, &doc)) < 0) {
 		log_warn("index names record %s in feed %.16s: %s", hex, office, custody_error());
 		return 0;	/* the index is behind; skip rather than fail the whole list */
@@ -82,17 +78,6 @@ listing_add(void *arg, const uint8_t tok[16], const char *office)
 	return error;
 }
 
-/* What a listing holds besides its records: its reader, and its thread's bounded cache. */
-static void
-listing_release(struct listing *l)
-{
-	if (l->fr == NULL)
-		return;
-	index_lookup_cache(l->a, 0);
-	feed_reader_free(l->fr);
-	l->fr = NULL;
-}
-
 static int
 listing_finish(struct listing *l, int error)
 {
@@ -103,7 +88,7 @@ listing_finish(struct listing *l, int error)
 			free(l->json[--l->n]);
 	}
 	free(l->json);
-	listing_release(l);
+	feed_reader_free(l->fr);
 	return error;
 }
 
@@ -291,7 +276,7 @@ done:
 	free(groups);
 	sqlite3_finalize(st);
 	sqlite3_finalize(mem);
-	listing_release(&l);
+	feed_reader_free(l.fr);	/* its groups were gathered without listing_finish */
 	return error;
 }
 

@@ -34,21 +34,41 @@ count_kept(const char *dir)
 	return n;
 }
 
+/* A new archive at dir/a (path, 4200 bytes), and the feed key hex of 64 times c. */
+static struct archive *
+open_archive(char *dir, char *path, char hex[static 65], char c)
+{
+	struct archive *a = NULL;
+	char *cause = NULL;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, 4200, "%s/a", dir);
+	assert_int_equal(archive_create(path, "unit-office", NULL, &cause), 0);
+	assert_int_equal(archive_open(&a, path, NULL, 1, &cause), 0);
+	memset(hex, c, 64);
+	hex[64] = '\0';
+	return a;
+}
+
+static void
+close_archive(struct archive *a, const char *dir)
+{
+	char cmd[4300];
+
+	archive_close(a);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void
 test_fork_evidence_bounded(void **state)
 {
-	char dir[] = "/tmp/custody-forksXXXXXX", path[4200], hex[65], cmd[4300], *cause = NULL;
+	char dir[] = "/tmp/custody-forksXXXXXX", path[4200], hex[65];
 	char *line, commit[200];
-	struct archive *a = NULL;
+	struct archive *a = open_archive(dir, path, hex, 'b');
 	static char huge[SYNC_FORK_MAX_BYTES + 1];
 	int i;
 
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/a", dir);
-	assert_int_equal(archive_create(path, "unit-office", NULL, &cause), 0);
-	assert_int_equal(archive_open(&a, path, NULL, 1, &cause), 0);
-	memset(hex, 'b', 64);
-	hex[64] = '\0';
 	/* a commit larger than the bound: reported, not kept */
 	memset(huge, 'x', sizeof huge);
 	assert_int_equal(sync_record_fork(a, hex, 1, "ours", huge, sizeof huge, &line), 0);
@@ -70,9 +90,7 @@ test_fork_evidence_bounded(void **state)
 	assert_int_equal(sync_record_fork(a, hex, 1, "ours", "tree 1\n", 7, &line), 0);
 	free(line);
 	assert_int_equal(count_kept(path), SYNC_FORKS_PER_FEED + 1);
-	archive_close(a);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	close_archive(a, dir);
 }
 
 /* The lines of DIR/forks/log naming what (all of them: NULL). */
@@ -95,19 +113,12 @@ count_lines(const char *dir, const char *what)
 static void
 test_fork_line_after_crash(void **state)
 {
-	char dir[] = "/tmp/custody-forksXXXXXX", path[4200], log[4300], hex[65], cmd[4300];
-	char *cause = NULL, *line;
+	char dir[] = "/tmp/custody-forksXXXXXX", path[4200], log[4300], hex[65], *line;
 	const char *commit = "tree 0000\nfork after a crash\n";
-	struct archive *a = NULL;
+	struct archive *a = open_archive(dir, path, hex, 'd');
 	int i;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/a", dir);
-	assert_int_equal(archive_create(path, "unit-office", NULL, &cause), 0);
-	assert_int_equal(archive_open(&a, path, NULL, 1, &cause), 0);
-	memset(hex, 'd', 64);
-	hex[64] = '\0';
 	assert_int_equal(sync_record_fork(a, hex, 3, "ours", commit, strlen(commit), &line), 0);
 	free(line);
 	assert_int_equal(count_kept(path), 1);
@@ -123,9 +134,7 @@ test_fork_line_after_crash(void **state)
 		assert_int_equal(count_lines(path, NULL), 1);
 		assert_int_equal(count_lines(path, " 3 ours ours theirs "), 1);
 	}
-	archive_close(a);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	close_archive(a, dir);
 }
 
 int
