@@ -193,6 +193,7 @@ open_locked(int argc, char **argv, int *verbose)
 	const char *listen_addr = NULL;
 	struct archive *a;
 	char *pass = NULL, *cause = NULL;
+	unsigned removed;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
@@ -224,6 +225,11 @@ open_locked(int argc, char **argv, int *verbose)
 	}
 	if (archive_sweep_tmp(a) < 0)
 		fatal("cannot sweep %s/tmp", a->path);
+	if (archive_packs_sweep(a, &removed) < 0)
+		fatal("%s", custody_error());
+	if (removed > 0)
+		log_info("removed %u pack file%s without %s pair from git/objects/pack", removed,
+		    removed == 1 ? "" : "s", removed == 1 ? "its" : "their");
 	if (index_open(a, &cause) < 0)
 		fatal("%s", cause);
 	return a;

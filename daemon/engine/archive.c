@@ -402,6 +402,7 @@ archive_open_ext(struct archive **out, const char *path, const char *passphrase,
 	pthread_mutex_init(&a->write_lock, NULL);
 	pthread_mutex_init(&a->blobs_lock, NULL);
 	pthread_mutex_init(&a->ckpt_lock, NULL);
+	pthread_mutex_init(&a->packs_lock, NULL);
 	pthread_mutex_init(&a->sync_lock, NULL);
 	if ((a->path = realpath(path, NULL)) == NULL ||
 	    (a->sync_fd = open(a->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
@@ -603,6 +604,7 @@ archive_close(struct archive *a)
 	pthread_mutex_destroy(&a->write_lock);
 	pthread_mutex_destroy(&a->blobs_lock);
 	pthread_mutex_destroy(&a->ckpt_lock);
+	pthread_mutex_destroy(&a->packs_lock);
 	free(a);
 }
 

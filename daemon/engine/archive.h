@@ -94,6 +94,7 @@ struct archive {
 	pthread_mutex_t	 blobs_lock;		/* opening it again */
 	time_t		 blobs_tried;		/* when it was last tried */
 	char		*blobs_why;		/* why it is not open */
+	pthread_mutex_t	 packs_lock;		/* one merge of git packs at a time (archive-packs.c) */
 	pthread_mutex_t	 ckpt_lock;		/* the index's checkpoint thread (index-checkpoint.c) */
 	pthread_t	 ckpt_thread;
 	int		 ckpt_running, ckpt_again, ckpt_joinable;
@@ -146,6 +147,18 @@ void archive_flusher_kick(struct archive_flusher *);
 int archive_flusher_stop(struct archive_flusher *);
 unsigned archive_flusher_syncs(struct archive_flusher *);
 void archive_flusher_free(struct archive_flusher *);
+/*
+ * archive-packs.c: past ARCHIVE_PACKS_MAX packs in git/objects/pack the small ones are merged
+ * into one (after each commit and sync); a pack or index left alone by a crash goes at start.
+ */
+#define ARCHIVE_PACKS_MAX 32
+int archive_packs_tidy(struct archive *, size_t max, size_t *merged);
+void archive_packs_after(struct archive *);
+int archive_packs_sweep(struct archive *, unsigned *removed);
+int archive_pack_tmpfile(const char *tmpdir, const char *what, char **path);
+int archive_pack_place(const char *packdir, int pack_fd, int idx_fd, char **pack_tmp,
+    char **idx_tmp, const uint8_t sum[static 20]);
+void archive_pack_discard(int pack_fd, int idx_fd, char *pack_tmp, char *idx_tmp);
 /* Take the single-daemon lock of the archive at path (custodyd.lock): held while *fd is open;
  * CUSTODY_EEXIST when another process holds it. */
 int archive_lock(const char *path, int *fd, char **cause);

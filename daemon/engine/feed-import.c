@@ -320,23 +320,6 @@ feed_import_chunk_write(struct feed_import *fi, struct feed_import_seal *j,
 	return error;
 }
 
-/* A new file under tmp/ for the pack or its index. */
-static int
-feed_import_file(struct archive *a, const char *what, char **path)
-{
-	char *dir = archive_file(a, "tmp");
-	int fd = -1;
-
-	*path = NULL;
-	if (dir != NULL && asprintf(path, "%s/%s-XXXXXX", dir, what) >= 0 &&
-	    (fd = mkostemp(*path, O_CLOEXEC)) < 0)
-		custody_fail(CUSTODY_EIO, "cannot create %s: %s", *path, strerror(errno));
-	free(dir);
-	if (fd < 0 && *path == NULL)
-		custody_fail(CUSTODY_ENOMEM, "out of memory");
-	return fd;
-}
-
 /* The pack's index entries beyond a bounded number sorted in an unnamed file under tmp/. */
 static int
 feed_import_scratch(struct feed_import *fi)
@@ -349,39 +332,44 @@ feed_import_scratch(struct feed_import *fi)
 	return packwrite_scratch(fi->pw, fd);
 }
 
+/* The pack and its index under tmp/, and their writer. */
+static int
+feed_import_open(struct feed_import *fi)
+{
+	char *tmpdir = archive_file(fi->a, "tmp");
+	int error = 0;
+
+	if (tmpdir == NULL)
+		return CUSTODY_ENOMEM;
+	if ((fi->pack_fd = archive_pack_tmpfile(tmpdir, "pack", &fi->pack_path)) < 0 ||
+	    (fi->idx_fd = archive_pack_tmpfile(tmpdir, "idx", &fi->idx_path)) < 0)
+		error = CUSTODY_EIO;
+	else if ((error = packwrite_new(&fi->pw, fi->pack_fd)) == 0)
+		error = feed_import_scratch(fi);
+	free(tmpdir);
+	return error;
+}
+
 /* Complete the pack and move it with its index into the repository. */
 static int
 feed_import_install(struct feed_import *fi)
 {
 	uint8_t sum[PACKWRITE_OID_LEN];
-	char hex[2 * PACKWRITE_OID_LEN + 1], *gitdir = archive_file(fi->a, "git"), *p = NULL,
-	    *q = NULL;
+	char *packdir = archive_file(fi->a, "git/objects/pack");
 	git_odb *odb = NULL;
 	int error;
 
-	if (gitdir == NULL)
+	if (packdir == NULL)
 		return CUSTODY_ENOMEM;
-	if ((error = packwrite_finish(fi->pw, fi->idx_fd, sum)) < 0)
+	if ((error = packwrite_finish(fi->pw, fi->idx_fd, sum)) < 0 ||
+	    (error = archive_pack_place(packdir, fi->pack_fd, fi->idx_fd, &fi->pack_path,
+	    &fi->idx_path, sum)) < 0)
 		goto done;
-	hex_encode(hex, sum, sizeof sum);
-	if (fchmod(fi->pack_fd, 0444) < 0 || fchmod(fi->idx_fd, 0444) < 0 ||
-	    asprintf(&p, "%s/objects/pack/pack-%s.pack", gitdir, hex) < 0 ||
-	    asprintf(&q, "%s/objects/pack/pack-%s.idx", gitdir, hex) < 0 ||
-	    rename(fi->pack_path, p) < 0 || rename(fi->idx_path, q) < 0) {
-		error = custody_fail(CUSTODY_EIO, "cannot put the pack in place: %s",
-		    strerror(errno));
-		goto done;
-	}
-	free(fi->pack_path);
-	free(fi->idx_path);
-	fi->pack_path = fi->idx_path = NULL;
 	if (git_repository_odb(&odb, fi->repo) < 0 || git_odb_refresh(odb) < 0)
 		error = feed_import_gitfail("reading the new pack");
 done:
 	git_odb_free(odb);
-	free(gitdir);
-	free(p);
-	free(q);
+	free(packdir);
 	return error;
 }
 
@@ -407,16 +395,7 @@ static void
 feed_import_free(struct feed_import *fi)
 {
 	packwrite_free(fi->pw);
-	if (fi->pack_fd >= 0)
-		close(fi->pack_fd);
-	if (fi->idx_fd >= 0)
-		close(fi->idx_fd);
-	if (fi->pack_path != NULL)
-		unlink(fi->pack_path);
-	if (fi->idx_path != NULL)
-		unlink(fi->idx_path);
-	free(fi->pack_path);
-	free(fi->idx_path);
+	archive_pack_discard(fi->pack_fd, fi->idx_fd, fi->pack_path, fi->idx_path);
 	free(fi->leaf.v);
 	free(fi->mid.v);
 	free(fi->top.v);
@@ -483,12 +462,8 @@ feed_append_sorted(struct archive *a, struct feed_commit *out, const char *summa
 	error = feed_import_chunk(&seal[0], st);
 	while (error == 0 && seal[cur].n > 0) {
 		j = &seal[cur];
-		if (fi.pw == NULL &&
-		    ((fi.pack_fd = feed_import_file(a, "pack", &fi.pack_path)) < 0 ||
-		    (fi.idx_fd = feed_import_file(a, "idx", &fi.idx_path)) < 0 ||
-		    (error = packwrite_new(&fi.pw, fi.pack_fd)) < 0 ||
-		    (error = feed_import_scratch(&fi)) < 0))
-			error = error < 0 ? error : CUSTODY_EIO;
+		if (fi.pw == NULL)
+			error = feed_import_open(&fi);
 		if (error == 0)
 			error = feed_import_chunk_write(&fi, j, &seal[1 - cur], st, out);
 		*written += error == 0 ? j->n : 0;

@@ -224,24 +224,6 @@ feed_pack_new(git_odb_backend **out, const struct archive *a)
 	return 0;
 }
 
-/* A new file tmp/WHAT-XXXXXX; its path in *path (the caller's). */
-static int
-feed_pack_tmpfile(const struct feed_pack *p, const char *what, char **path)
-{
-	int fd;
-
-	if (asprintf(path, "%s/%s-XXXXXX", p->tmpdir, what) < 0) {
-		*path = NULL;
-		return custody_fail(CUSTODY_ENOMEM, "out of memory");
-	}
-	if ((fd = mkostemp(*path, O_CLOEXEC)) < 0) {
-		custody_fail(CUSTODY_EIO, "cannot create %s: %s", *path, strerror(errno));
-		free(*path);
-		*path = NULL;
-	}
-	return fd;
-}
-
 /*
  * Write every object collected as one pack with its index under tmp/, move both into the
  * repository's objects/pack (index last, as git does), and let repo's odb see them. Durable
@@ -253,8 +235,7 @@ feed_pack_install(git_repository *repo, git_odb_backend *b)
 	struct feed_pack *p = (struct feed_pack *)b;
 	struct packwrite *pw = NULL;
 	uint8_t sum[PACKWRITE_OID_LEN], oid[PACKWRITE_OID_LEN];
-	char hex[2 * PACKWRITE_OID_LEN + 1], *pack_tmp = NULL, *idx_tmp = NULL, *pack = NULL,
-	    *idx = NULL;
+	char *pack_tmp = NULL, *idx_tmp = NULL, *packdir = NULL;
 	git_odb *odb = NULL;
 	struct cbuf buf = { 0 };
 	int pack_fd = -1, idx_fd = -1, error = 0;
@@ -262,8 +243,8 @@ feed_pack_install(git_repository *repo, git_odb_backend *b)
 
 	if (p->n == 0)
 		goto done;
-	if ((pack_fd = feed_pack_tmpfile(p, "pack", &pack_tmp)) < 0 ||
-	    (idx_fd = feed_pack_tmpfile(p, "idx", &idx_tmp)) < 0) {
+	if ((pack_fd = archive_pack_tmpfile(p->tmpdir, "pack", &pack_tmp)) < 0 ||
+	    (idx_fd = archive_pack_tmpfile(p->tmpdir, "idx", &idx_tmp)) < 0) {
 		error = CUSTODY_EIO;
 		goto done;
 	}
@@ -282,38 +263,20 @@ feed_pack_install(git_repository *repo, git_odb_backend *b)
 	}
 	if (error < 0 || (error = packwrite_finish(pw, idx_fd, sum)) < 0)
 		goto done;
-	hex_encode(hex, sum, sizeof sum);
-	if (asprintf(&pack, "%sobjects/pack/pack-%s.pack", git_repository_path(repo), hex) < 0 ||
-	    asprintf(&idx, "%sobjects/pack/pack-%s.idx", git_repository_path(repo), hex) < 0) {
+	if (asprintf(&packdir, "%sobjects/pack", git_repository_path(repo)) < 0) {
+		packdir = NULL;
 		error = custody_fail(CUSTODY_ENOMEM, "out of memory");
 		goto done;
 	}
-	if (fchmod(pack_fd, 0444) < 0 || fchmod(idx_fd, 0444) < 0 ||
-	    rename(pack_tmp, pack) < 0 || rename(idx_tmp, idx) < 0) {
-		error = custody_fail(CUSTODY_EIO, "cannot put the pack in place: %s",
-		    strerror(errno));
+	if ((error = archive_pack_place(packdir, pack_fd, idx_fd, &pack_tmp, &idx_tmp, sum)) < 0)
 		goto done;
-	}
-	free(pack_tmp);
-	free(idx_tmp);
-	pack_tmp = idx_tmp = NULL;
 	if (git_repository_odb(&odb, repo) < 0 || git_odb_refresh(odb) < 0)
 		error = custody_fail(CUSTODY_EIO, "reading the new pack: %s",
 		    git_error_last() != NULL ? git_error_last()->message : "git error");
 done:
 	packwrite_free(pw);
-	if (pack_fd >= 0)
-		close(pack_fd);
-	if (idx_fd >= 0)
-		close(idx_fd);
-	if (pack_tmp != NULL)
-		unlink(pack_tmp);
-	if (idx_tmp != NULL)
-		unlink(idx_tmp);
-	free(pack_tmp);
-	free(idx_tmp);
-	free(pack);
-	free(idx);
+	archive_pack_discard(pack_fd, idx_fd, pack_tmp, idx_tmp);
+	free(packdir);
 	git_odb_free(odb);
 	cbuf_free(&buf);
 	feed_pack_reset(p);

@@ -319,7 +319,8 @@ feed_commit_tree(struct archive *a, git_repository *repo, struct feed_commit *ou
 		error = feed_git_fail(CUSTODY_EIO, "moving the feed ref");
 		goto done;
 	}
-	error = archive_sync_since(a, since);
+	if ((error = archive_sync_since(a, since)) == 0)
+		archive_packs_after(a);
 done:
 	free(refname);
 	free(sig);

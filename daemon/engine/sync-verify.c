@@ -679,6 +679,7 @@ taken:
 		log_warn("reading the handovers of feed %.16s: %s", in->hex, custody_error());
 	if (index_catch_up(a, 0) < 0)
 		log_warn("index catch-up after sync: %s", custody_error());
+	archive_packs_after(a);
 done:
 	pthread_mutex_unlock(&a->write_lock);
 	git_reference_free(ref);

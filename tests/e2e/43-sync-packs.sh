@@ -13,7 +13,8 @@
 #    endless answer of 300 packs: each refused with a clear error, B's ref unmoved, nothing new
 #    in B's git/objects, nothing left in tmp/, B's daemon alive and under 128 MiB.
 # Then the honest A brings the rest; B's copy passes stock git fsck and custody verify. C, new,
-# takes the whole feed in one session of several answers.
+# takes the whole feed in one session of several answers. Past 32 packs each daemon merges the
+# small ones (archive-packs.c): the packs that came are those left and those its log merged.
 . "$(dirname "$0")/lib.sh"
 
 EVIL=${BUILD:-}/evil-peer
@@ -23,6 +24,13 @@ SANITIZED=0
 grep -qa __asan_init "$CUSTODYD" && SANITIZED=1
 
 objects() { (cd "$1/git/objects" && find . -type f | sort); }
+packs_now() { ls "$1/git/objects/pack" | grep -c '\.pack$'; }
+# the packs that came to archive $1: those it holds, and those merged away (k - 1 of each k
+# merged into one past ARCHIVE_PACKS_MAX, as its log says)
+packs_came() {
+	echo $(( $(packs_now "$1") + $(sed -n 's/.*git: merged \([0-9]*\) of .*/\1/p' "$1.log" |
+	    awk '{ s += $1 - 1 } END { print s + 0 }') ))
+}
 vmhwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
 # victims FILE PREFIX: 200 victims with 16 KB of notes each
 victims() {
@@ -108,8 +116,8 @@ HEADB=$(feed_ref "$B" "$HA")
 SEQB=$(seq_of "$B" "$HA")
 check "once: B took the first answer's commits ($SEQB of $SEQA)" [ "$SEQB" -gt "$SEQ1" -a "$SEQB" -lt "$SEQA" ]
 check "once: B's head is one of A's commits" git --git-dir="$A/git" merge-base --is-ancestor "$HEADB" "$HEADA"
-check "once: several packs came ($(ls "$B/git/objects/pack" | grep -c '\.pack$'))" \
-    [ "$(ls "$B/git/objects/pack" | grep -c '\.pack$')" -ge 20 ]
+check "once: several packs came ($(packs_came "$B"))" [ "$(packs_came "$B")" -ge 20 ]
+check "once: at most 32 are left ($(packs_now "$B"))" [ "$(packs_now "$B")" -le 32 ]
 check "once: nothing left in B's tmp/" [ -z "$(ls -A "$B/tmp")" ]
 check "once: B shows a victim of the first import" quiet cu "$B" show v1-7
 check "once: B's copy passes git fsck" quiet git --git-dir="$B/git" fsck --strict
@@ -185,8 +193,8 @@ LA=$(feed_len "$A" "$HA")
 out=$(cu "$C" sync A 2>&1) || fail "C's first sync: $out"
 contains "C takes all $LA commits in one session" "$out" "$LA commits"
 check "C's ref for A's feed equals A's" [ "$(feed_ref "$C" "$HA")" = "$(feed_ref "$A" "$HA")" ]
-check "in several packs ($(ls "$C/git/objects/pack" | grep -c '\.pack$'))" \
-    [ "$(ls "$C/git/objects/pack" | grep -c '\.pack$')" -ge 100 ]
+check "in several packs ($(packs_came "$C"))" [ "$(packs_came "$C")" -ge 100 ]
+check "C holds at most 32 of them, merged ($(packs_now "$C"))" [ "$(packs_now "$C")" -le 32 ]
 check "C shows a victim of the first import" quiet cu "$C" show v1-0
 check "C shows a victim of the last import" quiet cu "$C" show v4-0
 check "C's copy passes git fsck" quiet git --git-dir="$C/git" fsck --strict
