@@ -169,7 +169,8 @@ packs_list(const char *packdir, struct packs_one **v, size_t *n)
 		(*v)[(*n)++].size = (uint64_t)st.st_size;
 	}
 	closedir(d);
-	qsort(*v, *n, sizeof **v, packs_cmp);
+	if (*n > 1)
+		qsort(*v, *n, sizeof **v, packs_cmp);
 	return 0;
 }
 
