@@ -21,7 +21,9 @@
  * Other threads' repository handles may still list a pack merged away. libgit2 keeps one open
  * pack file per path for the whole process while any handle lists it, and the merge opens every
  * pack it reads before it removes it: such a handle still reads from the open file. A handle
- * opened afterwards sees only the new pack.
+ * opened afterwards sees only the new pack. Since a handle never lets go of a pack it listed,
+ * the threads close theirs between jobs after a merge (archive_thread_settle), and the space of
+ * the packs removed is freed then.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -305,6 +307,7 @@ packs_merge(struct archive *a, const char *packdir, const struct packs_one *v, s
 			log_warn("cannot remove %s: %s", path, strerror(errno));
 	}
 	(void)fsync_dir(packdir);
+	archive_packs_merged();
 done:
 	packwrite_free(pw);
 	for (i = 0; b != NULL && x != NULL && i < k; i++) {

@@ -26,8 +26,15 @@ static uint64_t archive_serial;
 static _Thread_local struct {
 	uint64_t	 serial;
 	git_repository	*repo;
+	uint64_t	 packs_gen;	/* archive_packs_gen when repo was opened */
 	sqlite3		*db;
 } handles;
+/*
+ * One more at each merge of git packs (archive-packs.c). A repository handle keeps every pack
+ * it has listed open, removed or not, for as long as it lives: a handle older than a merge is
+ * closed between two jobs (archive_thread_settle), so that the packs merged away leave the disk.
+ */
+static _Atomic uint64_t archive_packs_gen;
 
 
 static void
@@ -463,6 +470,27 @@ archive_thread_done(void)
 	memset(&handles, 0, sizeof handles);
 }
 
+/* Packs were merged away: repository handles opened before are to be closed. */
+void
+archive_packs_merged(void)
+{
+	archive_packs_gen++;
+}
+
+/*
+ * Between two jobs: close the thread's repository handle if packs were merged since it was
+ * opened (the next archive_repo opens another). Nothing keeps git objects from one job to the
+ * next.
+ */
+void
+archive_thread_settle(void)
+{
+	if (handles.repo != NULL && handles.packs_gen != archive_packs_gen) {
+		git_repository_free(handles.repo);
+		handles.repo = NULL;
+	}
+}
+
 /* Point the thread's handles at archive a. */
 static void
 archive_thread_use(struct archive *a)
@@ -482,6 +510,7 @@ archive_repo(struct archive *a)
 	archive_thread_use(a);
 	if (handles.repo == NULL) {
 		p = archive_file(a, "git");
+		handles.packs_gen = archive_packs_gen;	/* before: a merge meanwhile counts */
 		if (git_repository_open_bare(&handles.repo, p) < 0) {
 			custody_fail(CUSTODY_EIO, "cannot open %s: %s", p, git_error_last()->message);
 			handles.repo = NULL;

@@ -159,6 +159,8 @@ int archive_pack_tmpfile(const char *tmpdir, const char *what, char **path);
 int archive_pack_place(const char *packdir, int pack_fd, int idx_fd, char **pack_tmp,
     char **idx_tmp, const uint8_t sum[static 20]);
 void archive_pack_discard(int pack_fd, int idx_fd, char *pack_tmp, char *idx_tmp);
+void archive_packs_merged(void);
+void archive_thread_settle(void);
 /* Take the single-daemon lock of the archive at path (custodyd.lock): held while *fd is open;
  * CUSTODY_EEXIST when another process holds it. */
 int archive_lock(const char *path, int *fd, char **cause);

@@ -76,6 +76,8 @@ pool_thread(void *arg)
 		pool_lockmem_check();
 		if (w->extra)
 			archive_thread_done();
+		else
+			archive_thread_settle();
 
 		pthread_mutex_lock(&p->lock);
 		p->running--;
@@ -148,6 +150,7 @@ pool_finish(struct pool *p, int idle)
 			j->done(j->arg);
 		free(j);
 	}
+	archive_thread_settle();	/* the loop's own handle, if it has one */
 	if (idle && p->busy == 0 && p->idle != NULL)
 		p->idle(p->idle_arg);
 }

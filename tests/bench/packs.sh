@@ -29,7 +29,7 @@ adds() {
 	for i in $(seq 1 "$ADDS"); do
 		s=$(date +%s%N)
 		"$CUSTODY" -A "$W/$1" victim add --name "Added $i" --date-documented 2024-01-01 \
-		    >/dev/null
+		    >/dev/null 2>&1
 		e=$(date +%s%N)
 		echo $(( (e - s) / 1000 ))
 	done | sort -n | awk '{ v[NR] = $1 } END { printf "%.1f", v[int((NR + 1) / 2)] / 1000 }'

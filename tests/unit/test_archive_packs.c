@@ -2,8 +2,10 @@
  * The archive's git packs kept few (archive-packs.c). Forty commits of a pack each leave at
  * most ARCHIVE_PACKS_MAX packs, every record still reads, and stock git finds the repository
  * whole (`git fsck --strict`, `git verify-pack` of each pack). A repository handle that listed
- * the packs before they were merged away still reads every object they held. Objects in two
- * packs (a copy of everything, as `git pack-objects` makes it) are merged into one pack once.
+ * the packs before they were merged away still reads every object they held; a thread's own
+ * handle lets go of them between jobs (archive_thread_settle), so that no descriptor keeps a
+ * removed pack's space. Objects in two packs (a copy of everything, as `git pack-objects`
+ * makes it) are merged into one pack once.
  * A pack without its index and an index without its pack, as a crash leaves them, go at start.
  */
 #include <sys/types.h>
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -174,6 +177,51 @@ test_old_handle(void **state)
 	git_checks(f);
 }
 
+/* Descriptors of this process open on a pack file that is gone. */
+static int
+removed_packs_open(void)
+{
+	char path[300], target[512];
+	struct dirent *de;
+	ssize_t len;
+	int n = 0;
+	DIR *d;
+
+	assert_non_null(d = opendir("/proc/self/fd"));
+	while ((de = readdir(d)) != NULL) {
+		snprintf(path, sizeof path, "/proc/self/fd/%s", de->d_name);
+		if ((len = readlink(path, target, sizeof target - 1)) < 0)
+			continue;
+		target[len] = '\0';
+		n += strstr(target, ".pack (deleted)") != NULL;
+	}
+	closedir(d);
+	return n;
+}
+
+static void
+test_settle(void **state)
+{
+	struct archive_fixture *f = *state;
+	size_t merged;
+	int c;
+
+	for (c = 0; c < 5; c++)
+		write_commit(f->a, c);
+	read_all(f->a, 5);	/* through this thread's handle: every pack open */
+	assert_int_equal(archive_packs_tidy(f->a, 1, &merged), 0);
+	assert_int_equal(merged, 5);
+	/* the handle keeps the packs merged away open, and their space with them */
+	assert_int_equal(removed_packs_open(), 5);
+	read_all(f->a, 5);
+	archive_thread_settle();
+	assert_int_equal(removed_packs_open(), 0);
+	read_all(f->a, 5);	/* through a new handle, from the merged pack */
+	assert_int_equal(removed_packs_open(), 0);
+	archive_thread_settle();	/* nothing merged since: the handle stays */
+	git_checks(f);
+}
+
 static void
 test_twice(void **state)
 {
@@ -228,6 +276,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bounded, archive_fixture_setup,
 		    archive_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_old_handle, archive_fixture_setup,
+		    archive_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_settle, archive_fixture_setup,
 		    archive_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_twice, archive_fixture_setup,
 		    archive_fixture_teardown),
