@@ -204,7 +204,7 @@ packs_copy(struct packwrite *pw, const char *packdir, const struct packs_one *v,
     git_odb_backend **b, struct packidx **x)
 {
 	uint8_t got[PACKWRITE_OID_LEN];
-	char path[4200], hex[GIT_OID_HEXSZ + 1];
+	char path[4200], what[128], hex[GIT_OID_HEXSZ + 1];
 	const uint8_t *raw;
 	git_object_t type;
 	git_oid id;
@@ -223,10 +223,10 @@ packs_copy(struct packwrite *pw, const char *packdir, const struct packs_one *v,
 		/* opened even if every object is in an earlier pack: see the top of the file */
 		if (n > 0) {
 			git_oid_fromraw(&id, packidx_oid(x[i], 0));
-			if (b[i]->read_header(&len, &type, b[i], &id) < 0)
-				return custody_fail(CUSTODY_EIO, "cannot read %s: %s", v[i].base,
-				    git_error_last() != NULL ? git_error_last()->message :
-				    "git error");
+			if (b[i]->read_header(&len, &type, b[i], &id) < 0) {
+				snprintf(what, sizeof what, "cannot read %s", v[i].base);
+				return feed_git_fail(CUSTODY_EIO, what);
+			}
 		}
 		for (j = 0; j < n && error == 0; j++) {
 			raw = packidx_oid(x[i], j);
@@ -235,16 +235,16 @@ packs_copy(struct packwrite *pw, const char *packdir, const struct packs_one *v,
 			if (m < i)
 				continue;	/* in an earlier pack too */
 			git_oid_fromraw(&id, raw);
-			git_oid_tostr(hex, sizeof hex, &id);
-			if (b[i]->read(&data, &len, &type, b[i], &id) < 0)
-				return custody_fail(CUSTODY_EIO, "cannot read object %s of %s: %s",
-				    hex, v[i].base, git_error_last() != NULL ?
-				    git_error_last()->message : "git error");
+			if (b[i]->read(&data, &len, &type, b[i], &id) < 0) {
+				snprintf(what, sizeof what, "cannot read object %s of %s",
+				    git_oid_tostr(hex, sizeof hex, &id), v[i].base);
+				return feed_git_fail(CUSTODY_EIO, what);
+			}
 			error = packwrite_add(pw, (enum packwrite_type)type, data, len, got);
 			git_odb_backend_data_free(b[i], data);
 			if (error == 0 && memcmp(got, raw, sizeof got) != 0)
 				error = custody_fail(CUSTODY_EIO, "object %s of %s does not hash to "
-				    "its id", hex, v[i].base);
+				    "its id", git_oid_tostr(hex, sizeof hex, &id), v[i].base);
 		}
 	}
 	return error;

@@ -271,8 +271,7 @@ feed_pack_install(git_repository *repo, git_odb_backend *b)
 	if ((error = archive_pack_place(packdir, pack_fd, idx_fd, &pack_tmp, &idx_tmp, sum)) < 0)
 		goto done;
 	if (git_repository_odb(&odb, repo) < 0 || git_odb_refresh(odb) < 0)
-		error = custody_fail(CUSTODY_EIO, "reading the new pack: %s",
-		    git_error_last() != NULL ? git_error_last()->message : "git error");
+		error = feed_git_fail(CUSTODY_EIO, "reading the new pack");
 done:
 	packwrite_free(pw);
 	archive_pack_discard(pack_fd, idx_fd, pack_tmp, idx_tmp);
